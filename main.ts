@@ -1,0 +1,39 @@
+/**
+ * `npm start`: every service in one process on embedded defaults (PGlite under .data/), or on
+ * PostgreSQL when DATABASE_URL is set. Each service keeps its own port, schema and config.
+ */
+import { openStorage } from './platform/database.ts';
+import { createLogger } from './platform/logger.ts';
+import { onShutdown } from './platform/shutdown.ts';
+import { loadRouterConfig } from './router/config.ts';
+import { startStack } from './stack.ts';
+import { loadOrdersConfig } from './subgraphs/orders/config.ts';
+import { loadPaymentsConfig } from './subgraphs/payments/config.ts';
+import { loadProductsConfig } from './subgraphs/products/config.ts';
+import { loadUsersConfig } from './subgraphs/users/config.ts';
+
+const env = process.env;
+const users = loadUsersConfig(env);
+const products = loadProductsConfig(env);
+const orders = loadOrdersConfig(env);
+const payments = loadPaymentsConfig(env);
+const router = loadRouterConfig(env);
+
+const logger = createLogger({ level: router.logLevel });
+const storage = await openStorage({ databaseUrl: users.databaseUrl, dataDir: users.dataDir });
+logger.info({ storage: storage.kind, dataDir: storage.kind === 'pglite' ? users.dataDir : undefined }, 'storage open');
+const stack = await startStack({
+  storage,
+  logger,
+  production: router.production,
+  seed: users.seedDemoData,
+  host: router.host,
+  ports: { users: users.port, products: products.port, orders: orders.port, payments: payments.port },
+  router,
+  users: { jwtIssuer: users.jwtIssuer, jwtAudience: users.jwtAudience, jwtTtlSeconds: users.jwtTtlSeconds },
+});
+console.log(`Router ready at ${stack.routerUrl.replace('127.0.0.1', 'localhost')}`);
+onShutdown(logger, async () => {
+  await stack.stop();
+  await storage.close();
+});

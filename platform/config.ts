@@ -1,0 +1,86 @@
+/**
+ * Environment parsing shared by every deployable's config module. Each helper names the variable
+ * it rejects, so a bad deployment fails at start-up with a message an operator can act on.
+ */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export class ConfigError extends Error {
+  constructor(variable: string, problem: string) {
+    super(`invalid configuration: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function readString(env: Env, name: string, fallback: string): string {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? fallback : raw;
+}
+
+export function readOptional(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? undefined : raw;
+}
+
+export function readInt(env: Env, name: string, fallback: number, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(name, `must be an integer, got ${JSON.stringify(raw)}`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+export function readPort(env: Env, name: string, fallback: number): number {
+  return readInt(env, name, fallback, { min: 0, max: 65535 });
+}
+
+export function readBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const normalized = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(normalized)) return true;
+  if (['0', 'false', 'no', 'off'].includes(normalized)) return false;
+  throw new ConfigError(name, `must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+export function readUrl(env: Env, name: string, fallback?: string): string | undefined {
+  const raw = readOptional(env, name) ?? fallback;
+  if (raw === undefined) return undefined;
+  try {
+    new URL(raw);
+  } catch {
+    throw new ConfigError(name, `must be a URL, got ${JSON.stringify(raw)}`);
+  }
+  return raw;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export function readLogLevel(env: Env, fallback: LogLevel = 'info'): LogLevel {
+  const raw = readString(env, 'LOG_LEVEL', fallback);
+  if (!(LOG_LEVELS as readonly string[]).includes(raw)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  return raw as LogLevel;
+}
+
+/** Settings every service reads the same way. */
+export interface CommonConfig {
+  readonly production: boolean;
+  readonly logLevel: LogLevel;
+  /** PostgreSQL URL; undefined selects the embedded PGlite database. */
+  readonly databaseUrl: string | undefined;
+  /** Where PGlite keeps its files when no DATABASE_URL is set. @default ".data/pglite" */
+  readonly dataDir: string;
+  /** Seed the demo data set once into an empty database. @default true */
+  readonly seedDemoData: boolean;
+}
+
+export function readCommonConfig(env: Env): CommonConfig {
+  return {
+    production: env.NODE_ENV === 'production',
+    logLevel: readLogLevel(env),
+    databaseUrl: readUrl(env, 'DATABASE_URL'),
+    dataDir: readString(env, 'DATA_DIR', '.data/pglite'),
+    seedDemoData: readBoolean(env, 'SEED_DEMO_DATA', true),
+  };
+}

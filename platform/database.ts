@@ -1,0 +1,159 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { InfrastructureError } from './errors.ts';
+
+/** What repositories need: parameterised queries and transactions. Both drivers speak it. */
+export interface Sql {
+  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<Row[]>;
+}
+
+export interface Database extends Sql {
+  readonly kind: 'postgres' | 'pglite';
+  /** Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. */
+  transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(script: string): Promise<void>;
+  /** Statements run so far through this handle (tests assert SQL counts per request with it). */
+  readonly queryCount: number;
+  onQuery(listener: (text: string) => void): void;
+  close(): Promise<void>;
+}
+
+/**
+ * The process-wide storage engine: one pg pool per service against PostgreSQL, or one PGlite
+ * instance shared by every service of the process (PGlite boots in ~4 s empty, ~0.4 s warm, and
+ * allows a single connection, so one instance per process is the only sane shape).
+ */
+export interface Storage {
+  readonly kind: 'postgres' | 'pglite';
+  /** A handle for one service. Each service's SQL names its own schema (`orders.orders`). */
+  forService(service: string): Database;
+  close(): Promise<void>;
+}
+
+export async function openStorage({ databaseUrl, dataDir }: { databaseUrl?: string | undefined; dataDir: string }): Promise<Storage> {
+  return databaseUrl ? openPostgres(databaseUrl) : openPglite(dataDir);
+}
+
+function counted(kind: Database['kind'], base: Omit<Database, 'queryCount' | 'onQuery' | 'kind' | 'close'>, close: () => Promise<void>): Database {
+  const listeners: Array<(text: string) => void> = [];
+  let count = 0;
+  const note = (text: string) => {
+    count += 1;
+    for (const listener of listeners) listener(text);
+  };
+  const wrap = (sql: Sql): Sql => ({
+    query: (text, params) => {
+      note(text);
+      return sql.query(text, params);
+    },
+  });
+  return {
+    kind,
+    query: (text, params) => wrap(base).query(text, params),
+    transaction: (fn) => base.transaction((tx) => fn(wrap(tx))),
+    exec: base.exec,
+    get queryCount() {
+      return count;
+    },
+    onQuery: (listener) => listeners.push(listener),
+    close,
+  };
+}
+
+function asInfrastructureError(error: unknown): never {
+  if (error instanceof Error && 'code' in error && typeof error.code === 'string' && /^(08|57P|53)/.test(error.code)) {
+    // Connection exceptions (08xxx), admin shutdown (57Pxx) and resource exhaustion (53xxx) pass with time.
+    throw new InfrastructureError(`database unavailable: ${error.message}`, { retriable: true, cause: error });
+  }
+  throw error;
+}
+
+async function openPostgres(url: string): Promise<Storage> {
+  const pools = new Set<pg.Pool>();
+  // Parse NUMERIC-free schema: amounts are integer minor units; BIGINT counts come back as strings
+  // by default, which would leak into arithmetic, so parse int8 as number (counts stay < 2^53).
+  pg.types.setTypeParser(20, (value: string) => Number(value));
+  const probe = new pg.Pool({ connectionString: url, max: 1 });
+  try {
+    await probe.query('SELECT 1');
+  } catch (error) {
+    await probe.end();
+    throw new InfrastructureError(`cannot connect to PostgreSQL at DATABASE_URL: ${(error as Error).message}`, { retriable: true, cause: error });
+  } finally {
+    if (!probe.ended) await probe.end();
+  }
+  return {
+    kind: 'postgres',
+    forService(service) {
+      const pool = new pg.Pool({ connectionString: url, max: 10, application_name: `switchyard-${service}` });
+      pool.on('error', () => {
+        /* idle client errors surface on the next query; without a listener they crash the process */
+      });
+      pools.add(pool);
+      const query = async <Row,>(text: string, params?: readonly unknown[]) =>
+        (await pool.query(text, params as unknown[] | undefined).catch(asInfrastructureError)).rows as Row[];
+      return counted(
+        'postgres',
+        {
+          query,
+          async transaction(fn) {
+            const client = await pool.connect().catch(asInfrastructureError);
+            try {
+              await client.query('BEGIN');
+              const result = await fn({ query: async (text, params) => (await client.query(text, params as unknown[] | undefined)).rows });
+              await client.query('COMMIT');
+              return result;
+            } catch (error) {
+              await client.query('ROLLBACK').catch(() => undefined);
+              throw error;
+            } finally {
+              client.release();
+            }
+          },
+          async exec(script) {
+            await pool.query(script).catch(asInfrastructureError);
+          },
+        },
+        async () => {
+          pools.delete(pool);
+          await pool.end();
+        },
+      );
+    },
+    async close() {
+      await Promise.all([...pools].map((pool) => pool.end()));
+      pools.clear();
+    },
+  };
+}
+
+async function openPglite(dataDir: string): Promise<Storage> {
+  if (dataDir !== 'memory://') mkdirSync(dataDir, { recursive: true });
+  const db = await PGlite.create(dataDir === 'memory://' ? undefined : dataDir);
+  // PGlite is one connection: a transaction holds it, so a query issued outside the transaction
+  // while it runs waits (PGlite queues it). Serialising here keeps that ordering explicit.
+  let closed = false;
+  return {
+    kind: 'pglite',
+    forService() {
+      return counted(
+        'pglite',
+        {
+          query: async (text, params) => (await db.query(text, params as unknown[] | undefined)).rows as never[],
+          transaction: (fn) => db.transaction((tx) => fn({ query: async (text, params) => (await tx.query(text, params as unknown[] | undefined)).rows as never[] })),
+          async exec(script) {
+            await db.exec(script);
+          },
+        },
+        async () => undefined,
+      );
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.close();
+    },
+  };
+}

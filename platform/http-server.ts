@@ -1,0 +1,148 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import type { Logger } from './logger.ts';
+import type { ServiceMetrics } from './metrics.ts';
+
+export type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes what is left. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), ...headers });
+  res.end(payload);
+}
+
+/**
+ * The HTTP surface every service shares: `/health`, `/ready`, `/metrics`, plus service routes.
+ * Routes are matched on the path alone; unknown paths get 404.
+ */
+export function createHttpHandler({
+  routes,
+  ready,
+  metrics,
+  logger,
+}: {
+  routes: Record<string, Handler>;
+  ready: () => Promise<{ ready: boolean; details?: unknown }>;
+  metrics: ServiceMetrics;
+  logger: Logger;
+}): Handler {
+  const table: Record<string, Handler> = {
+    '/health': (_req, res) => sendJson(res, 200, { status: 'ok' }),
+    '/ready': async (_req, res) => {
+      const state = await ready().catch((error: unknown) => ({ ready: false, details: { error: (error as Error).message } }));
+      sendJson(res, state.ready ? 200 : 503, { status: state.ready ? 'ready' : 'not ready', ...(state.details ? { details: state.details } : {}) });
+    },
+    '/metrics': async (_req, res) => {
+      const text = await metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      res.end(text);
+    },
+    ...routes,
+  };
+  return async (req, res) => {
+    const started = process.hrtime.bigint();
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const route = table[path];
+    try {
+      if (route) await route(req, res);
+      else sendJson(res, 404, { error: 'not found' });
+    } catch (error) {
+      logger.error({ err: error, path }, 'request failed');
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+      else res.destroy();
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics.httpDuration.observe({ route: route ? path : 'unknown', method: req.method ?? 'GET', status: String(res.statusCode) }, seconds);
+    }
+  };
+}
+
+export async function listen(handler: Handler, { port, host = '127.0.0.1' }: { port: number; host?: string }): Promise<RunningServer> {
+  const server: Server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 60_000 }, (req, res) => void handler(req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  return {
+    url: `http://${shownHost}:${address.port}`,
+    port: address.port,
+    async close(graceMs = 10_000) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+      timer.unref();
+      await closed;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export class BodyTooLargeError extends Error {}
+
+export async function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > maxBytes) throw new BodyTooLargeError(`body exceeds ${maxBytes} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) throw new BodyTooLargeError(`body exceeds ${maxBytes} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Serves an ApolloServer from Node's http module (no framework): body limit, JSON parsing, and the
+ * server's own HTTP semantics (CSRF prevention, GET handling, landing page) via executeHTTPGraphQLRequest.
+ */
+export function graphqlHandler<Ctx extends BaseContext>(
+  server: ApolloServer<Ctx>,
+  { context, maxBodyBytes = 1_000_000 }: { context: (req: IncomingMessage) => Promise<Ctx>; maxBodyBytes?: number },
+): Handler {
+  return async (req, res) => {
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    let body: unknown;
+    try {
+      const raw = await readBody(req, maxBodyBytes);
+      body = raw.length > 0 && (headers.get('content-type') ?? '').includes('json') ? JSON.parse(raw) : raw;
+    } catch (error) {
+      const tooLarge = error instanceof BodyTooLargeError;
+      sendJson(res, tooLarge ? 413 : 400, {
+        errors: [{ message: tooLarge ? error.message : 'request body is not valid JSON', extensions: { code: tooLarge ? 'BAD_REQUEST' : 'BAD_USER_INPUT' } }],
+      });
+      if (tooLarge) req.resume();
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const response = await server.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
+      context: () => context(req),
+    });
+    const outHeaders: Record<string, string> = {};
+    for (const [key, value] of response.headers) outHeaders[key] = value;
+    res.writeHead(response.status ?? 200, outHeaders);
+    if (response.body.kind === 'complete') {
+      res.end(response.body.string);
+    } else {
+      for await (const chunk of response.body.asyncIterator) res.write(chunk);
+      res.end();
+    }
+  };
+}

@@ -1,0 +1,23 @@
+import type { CommonConfig } from './config.ts';
+import { openStorage } from './database.ts';
+import { listen } from './http-server.ts';
+import { createLogger } from './logger.ts';
+import { onShutdown } from './shutdown.ts';
+import { prepareDatabase, type SubgraphModule } from './subgraph-server.ts';
+
+/** A subgraph as its own deployable: config -> storage -> migrations -> server -> listen. */
+export async function runSubgraph(module: SubgraphModule, config: CommonConfig & { port: number; host: string }): Promise<void> {
+  const logger = createLogger({ level: config.logLevel }).child({ service: module.name });
+  const storage = await openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const db = storage.forService(module.name);
+  await prepareDatabase(module, db, { seed: config.seedDemoData, logger });
+  const server = module.create({ db, logger, production: config.production });
+  await server.start();
+  const running = await listen(server.handler, { port: config.port, host: config.host });
+  logger.info({ url: `${running.url}/graphql` }, 'subgraph listening');
+  onShutdown(logger, async () => {
+    await running.close();
+    await server.stop();
+    await storage.close();
+  });
+}

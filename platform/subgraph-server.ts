@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
+import type { Database, Sql } from './database.ts';
+import { ERROR_CODES } from './errors.ts';
+import { createHttpHandler, graphqlHandler, type Handler } from './http-server.ts';
+import type { Logger } from './logger.ts';
+import { migrate, seedOnce } from './migrate.ts';
+import { createServiceMetrics, type ServiceMetrics } from './metrics.ts';
+
+export interface SubgraphDeps {
+  readonly db: Database;
+  readonly logger: Logger;
+  /** Production masks unexpected errors and turns introspection off. */
+  readonly production: boolean;
+}
+
+export interface SubgraphServer {
+  readonly name: string;
+  readonly handler: Handler;
+  readonly metrics: ServiceMetrics;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** What one subgraph folder provides; the runner and `npm start` need nothing else. */
+export interface SubgraphModule {
+  /** Service name: also its SQL schema and its name in supergraph.yaml. */
+  readonly name: 'users' | 'products' | 'orders' | 'payments';
+  readonly migrationsDir: string;
+  /** Inserts the demo data set; runs once per database. */
+  readonly seed: (tx: Sql) => Promise<void>;
+  readonly create: (deps: SubgraphDeps) => SubgraphServer;
+}
+
+export function loadSchemaFile(url: URL) {
+  return parse(readFileSync(url, 'utf8'));
+}
+
+export async function prepareDatabase(module: SubgraphModule, db: Database, { seed, logger }: { seed: boolean; logger: Logger }): Promise<void> {
+  const applied = await migrate(db, { schema: module.name, dir: module.migrationsDir });
+  if (applied.length > 0) logger.info({ service: module.name, applied }, 'migrations applied');
+  if (seed && (await seedOnce(db, { schema: module.name, name: 'demo', seed: module.seed }))) logger.info({ service: module.name }, 'demo data seeded');
+}
+
+const KNOWN_CODES = new Set<string>(Object.keys(ERROR_CODES));
+
+/**
+ * Keeps coded errors as they are and masks the rest in production: an error without one of our
+ * codes is a bug or an infrastructure failure, whose message may name tables, hosts or SQL.
+ */
+export function formatErrorFor({ production, logger }: { production: boolean; logger: Logger }) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const code = formatted.extensions?.code;
+    if (typeof code === 'string' && KNOWN_CODES.has(code) && code !== 'INTERNAL_SERVER_ERROR') return formatted;
+    const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+    logger.error({ err: original, path: formatted.path }, 'unexpected error');
+    if (!production) return { ...formatted, extensions: { ...formatted.extensions, code: 'INTERNAL_SERVER_ERROR' } };
+    return { message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  };
+}
+
+export function createSubgraphServer<Ctx extends BaseContext>({
+  name,
+  typeDefs,
+  resolvers,
+  deps,
+  context,
+  routes = {},
+}: {
+  name: string;
+  typeDefs: ReturnType<typeof parse>;
+  resolvers: GraphQLResolverMap<Ctx>;
+  deps: SubgraphDeps;
+  context: (req: IncomingMessage) => Ctx;
+  routes?: Record<string, Handler>;
+}): SubgraphServer {
+  const { db, logger, production } = deps;
+  const metrics = createServiceMetrics(name);
+  db.onQuery(() => metrics.sqlQueries.inc());
+  const operationCounter: ApolloServerPlugin<Ctx> = {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ operationName, errors, response }) {
+          const failed = (errors?.length ?? 0) > 0 || (response.body.kind === 'single' && (response.body.singleResult.errors?.length ?? 0) > 0);
+          metrics.graphqlOperations.inc({ operation: operationName ?? 'anonymous', outcome: failed ? 'error' : 'ok' });
+        },
+      };
+    },
+  };
+  const server = new ApolloServer<Ctx>({
+    schema: buildSubgraphSchema([{ typeDefs, resolvers }]),
+    introspection: !production,
+    includeStacktraceInErrorResponses: !production,
+    formatError: formatErrorFor({ production, logger }),
+    // Inline traces (ftv1) are for Apollo's usage reporting, which is off: computing them is pure cost.
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), operationCounter],
+  });
+  const handler = createHttpHandler({
+    routes: { '/graphql': graphqlHandler(server, { context: async (req) => context(req) }), ...routes },
+    ready: async () => {
+      await db.query('SELECT 1');
+      return { ready: true };
+    },
+    metrics,
+    logger,
+  });
+  return {
+    name,
+    handler,
+    metrics,
+    start: () => server.start(),
+    stop: () => server.stop(),
+  };
+}

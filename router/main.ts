@@ -1,0 +1,17 @@
+import { listen } from '../platform/http-server.ts';
+import { createLogger } from '../platform/logger.ts';
+import { onShutdown } from '../platform/shutdown.ts';
+import { loadRouterConfig } from './config.ts';
+import { createRouter } from './server.ts';
+
+const config = loadRouterConfig(process.env);
+const logger = createLogger({ level: config.logLevel }).child({ service: 'router' });
+const router = createRouter({ config, logger });
+await router.start();
+const running = await listen(router.handler, { port: config.port, host: config.host });
+logger.info({ url: `${running.url}/graphql` }, 'router listening');
+console.log(`Router ready at ${running.url}/graphql`);
+onShutdown(logger, async () => {
+  await running.close();
+  await router.stop();
+});

@@ -1,0 +1,71 @@
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { notFound } from '../../platform/errors.ts';
+import { isId, parseId } from '../../platform/ids.ts';
+import { parsePage, toConnection, type PageArgs } from '../../platform/pagination.ts';
+import { DateTimeScalar, DecimalScalar, formatMinorUnits } from '../../platform/scalars.ts';
+import type { OrderLoaders } from './loaders.ts';
+import type { OrderCursor, OrderItemRow, OrderRepository, OrderRow } from './repository.ts';
+
+export interface OrdersContext {
+  loaders: OrderLoaders;
+  repo: OrderRepository;
+}
+
+interface OrderView {
+  id: string;
+  userId: string;
+  status: OrderRow['status'];
+  total: string;
+  currency: string;
+  createdAt: Date;
+}
+
+function toOrder(row: OrderRow): OrderView {
+  return { id: row.id, userId: row.user_id, status: row.status, total: formatMinorUnits(row.total_minor), currency: row.currency, createdAt: row.created_at };
+}
+
+const isOrderCursor = (value: unknown): value is OrderCursor =>
+  Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && !Number.isNaN(Date.parse(value[0])) && isId(value[1]);
+
+export const resolvers: GraphQLResolverMap<OrdersContext> = {
+  Decimal: DecimalScalar,
+  DateTime: DateTimeScalar,
+  Query: {
+    async order(_root, { id }: { id: string }, { loaders }) {
+      const row = await loaders.orderById.load(parseId(id));
+      if (!row) throw notFound('Order', id);
+      return toOrder(row);
+    },
+  },
+  Order: {
+    async __resolveReference(reference: { id: string }, { loaders }: OrdersContext) {
+      if (!isId(reference.id)) return null;
+      const row = await loaders.orderById.load(reference.id.toLowerCase());
+      return row ? toOrder(row) : null;
+    },
+    user: (order: OrderView) => ({ __typename: 'User', id: order.userId }),
+    async items(order: OrderView, _args, { loaders }) {
+      const items = await loaders.itemsByOrderId.load(order.id);
+      return items.map((item: OrderItemRow) => ({
+        product: { __typename: 'Product', id: item.product_id },
+        quantity: item.quantity,
+        unitPrice: formatMinorUnits(item.unit_price_minor),
+      }));
+    },
+  },
+  User: {
+    // Any well-formed id is a user as far as orders knows: one with no orders has an empty list.
+    __resolveReference: (reference: { id: string }) => (isId(reference.id) ? { id: reference.id.toLowerCase() } : null),
+    async orders(user: { id: string }, args: PageArgs, { loaders }) {
+      const page = parsePage(args, isOrderCursor);
+      const { rows, totalCount } = await loaders.ordersPageByUser(page).load(user.id);
+      for (const row of rows) loaders.orderById.prime(row.id, row);
+      return toConnection(rows.map(toOrder), {
+        limit: page.limit,
+        hasAfter: page.after !== undefined,
+        totalCount,
+        cursorOf: (order) => [order.createdAt.toISOString(), order.id],
+      });
+    },
+  },
+};

@@ -1,0 +1,49 @@
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { notFound } from '../../platform/errors.ts';
+import { isId, parseId } from '../../platform/ids.ts';
+import { DateTimeScalar, DecimalScalar, formatMinorUnits } from '../../platform/scalars.ts';
+import type { PaymentLoaders } from './loaders.ts';
+import type { PaymentRepository, PaymentRow } from './repository.ts';
+
+export interface PaymentsContext {
+  loaders: PaymentLoaders;
+  repo: PaymentRepository;
+}
+
+function toPayment(row: PaymentRow) {
+  return {
+    id: row.id,
+    order: { __typename: 'Order', id: row.order_id },
+    amount: formatMinorUnits(row.amount_minor),
+    currency: row.currency,
+    status: row.status,
+    createdAt: row.created_at,
+  };
+}
+
+export const resolvers: GraphQLResolverMap<PaymentsContext> = {
+  Decimal: DecimalScalar,
+  DateTime: DateTimeScalar,
+  Query: {
+    async payment(_root, { id }: { id: string }, { loaders }) {
+      const row = await loaders.paymentById.load(parseId(id));
+      if (!row) throw notFound('Payment', id);
+      return toPayment(row);
+    },
+  },
+  Payment: {
+    async __resolveReference(reference: { id: string }, { loaders }: PaymentsContext) {
+      if (!isId(reference.id)) return null;
+      const row = await loaders.paymentById.load(reference.id.toLowerCase());
+      return row ? toPayment(row) : null;
+    },
+  },
+  Order: {
+    // Payments knows an order only by id; an order without payments resolves with payment null.
+    __resolveReference: (reference: { id: string }) => (isId(reference.id) ? { id: reference.id.toLowerCase() } : null),
+    async payment(order: { id: string }, _args, { loaders }) {
+      const row = await loaders.paymentByOrderId.load(order.id);
+      return row ? toPayment(row) : null;
+    },
+  },
+};

@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { badInput, codedError, notFound } from '../../platform/errors.ts';
+import { isId, parseId } from '../../platform/ids.ts';
+import { DateTimeScalar } from '../../platform/scalars.ts';
+import type { UserLoaders } from './loaders.ts';
+import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from './passwords.ts';
+import type { UserRepository, UserRow } from './repository.ts';
+import type { TokenIssuer } from './tokens.ts';
+
+export interface UsersContext {
+  loaders: UserLoaders;
+  repo: UserRepository;
+  tokens: TokenIssuer;
+  /** The caller, once the router forwards a verified identity; null for anonymous calls. */
+  principal: { id: string } | null;
+}
+
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]{2,}$/;
+
+function toUser(row: UserRow) {
+  return { id: row.id, email: row.email, name: row.name, role: row.role, createdAt: row.created_at };
+}
+
+async function authPayload(tokens: TokenIssuer, row: UserRow) {
+  return { token: await tokens.issue({ id: row.id, role: row.role }), user: toUser(row) };
+}
+
+export const resolvers: GraphQLResolverMap<UsersContext> = {
+  DateTime: DateTimeScalar,
+  Query: {
+    async me(_root, _args, { principal, loaders }) {
+      if (!principal) return null;
+      const row = await loaders.userById.load(principal.id);
+      return row ? toUser(row) : null;
+    },
+    async user(_root, { id }: { id: string }, { loaders }) {
+      const row = await loaders.userById.load(parseId(id));
+      if (!row) throw notFound('User', id);
+      return toUser(row);
+    },
+  },
+  Mutation: {
+    async signUp(_root, { input }: { input: { email: string; name: string; password: string } }, { repo, tokens }) {
+      const email = input.email.trim().toLowerCase();
+      const name = input.name.trim();
+      if (!EMAIL.test(email) || email.length > 320) throw badInput('input.email', 'email is not a valid address');
+      if (name.length < 1 || name.length > 100) throw badInput('input.name', 'name must be 1 to 100 characters');
+      if (input.password.length < 8 || input.password.length > 200) throw badInput('input.password', 'password must be 8 to 200 characters');
+      const row = await repo.insert({ id: randomUUID(), email, name, role: 'CUSTOMER', passwordHash: await hashPassword(input.password) });
+      return authPayload(tokens, row);
+    },
+    async logIn(_root, { email, password }: { email: string; password: string }, { repo, tokens }) {
+      const row = await repo.credentialsByEmail(email.trim().toLowerCase());
+      // Verify against a dummy hash for unknown emails so response time does not reveal accounts.
+      const valid = await verifyPassword(password, row?.password_hash ?? (await DUMMY_HASH_PROMISE));
+      if (!row || !valid) throw codedError('UNAUTHENTICATED', 'invalid email or password');
+      return authPayload(tokens, row);
+    },
+  },
+  User: {
+    async __resolveReference(reference: { id: string }, { loaders }: UsersContext) {
+      if (!isId(reference.id)) return null;
+      const row = await loaders.userById.load(reference.id.toLowerCase());
+      return row ? toUser(row) : null;
+    },
+  },
+};
