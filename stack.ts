@@ -1,4 +1,4 @@
-import type { Storage } from './platform/database.ts';
+import type { Database, Storage } from './platform/database.ts';
 import { listen, type RunningServer } from './platform/http-server.ts';
 import type { Logger } from './platform/logger.ts';
 import { prepareDatabase, type SubgraphModule, type SubgraphServer } from './platform/subgraph-server.ts';
@@ -26,7 +26,7 @@ export interface StackOptions {
 export interface Stack {
   readonly routerUrl: string;
   readonly router: Router;
-  readonly subgraphs: Record<SubgraphName, { server: SubgraphServer; running: RunningServer; url: string }>;
+  readonly subgraphs: Record<SubgraphName, { server: SubgraphServer; running: RunningServer; url: string; db: Database }>;
   stop(): Promise<void>;
 }
 
@@ -51,7 +51,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         await running.close();
         await server.stop();
       });
-      subgraphs[module.name] = { server, running, url: `${running.url}/graphql` };
+      subgraphs[module.name] = { server, running, url: `${running.url}/graphql`, db };
     }
     const subgraphUrls = Object.fromEntries(Object.entries(subgraphs).map(([name, entry]) => [name, entry.url]));
     const router = createRouter({ config: { ...options.router, subgraphUrls }, logger: logger.child({ service: 'router' }) });

@@ -1,0 +1,201 @@
+import { createLocalJWKSet, jwtVerify } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoOrders, demoPayments, demoProducts, demoUsers, DEMO_PASSWORD } from '../platform/demo-data.ts';
+import { stableId } from '../platform/ids.ts';
+import type { Stack, SubgraphName } from '../stack.ts';
+import { backends } from './support/storage.ts';
+import { bootStack, counterValues, gql } from './support/stack.ts';
+
+const ORDER_QUERY = `query Order($id: ID!) {
+  order(id: $id) { id user { name email } items { product { name price } quantity } payment { status } }
+}`;
+
+const SERVICES: SubgraphName[] = ['users', 'products', 'orders', 'payments'];
+
+describe.each(backends)('the supergraph on $name', (backend) => {
+  let stack: Stack;
+  let drop: () => Promise<void>;
+
+  beforeAll(async () => {
+    if (backend.unavailable) return;
+    const opened = await backend.open();
+    drop = opened.drop;
+    stack = await bootStack(opened.storage);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await drop?.();
+  });
+
+  /** SQL statements and router fetches per subgraph caused by `run`. */
+  async function measure(run: () => Promise<unknown>) {
+    const sqlBefore = Object.fromEntries(SERVICES.map((name) => [name, stack.subgraphs[name].db.queryCount]));
+    const fetchesBefore = await counterValues(stack.router.metrics.registry, 'router_subgraph_fetches_total').catch(() => ({}) as Record<string, number>);
+    const result = await run();
+    const fetchesAfter = await counterValues(stack.router.metrics.registry, 'router_subgraph_fetches_total');
+    const sql = Object.fromEntries(SERVICES.map((name) => [name, stack.subgraphs[name].db.queryCount - sqlBefore[name]!]));
+    const fetches = Object.fromEntries(SERVICES.map((name) => [name, (fetchesAfter[name] ?? 0) - (fetchesBefore[name] ?? 0)]));
+    return { result, sql, fetches };
+  }
+
+  it.skipIf(backend.unavailable)('resolves an order across all four subgraphs in one request', async () => {
+    const order = demoOrders.find((candidate) => candidate.status === 'CONFIRMED' && candidate.items.length > 1)!;
+    const { data, errors } = await gql(stack.routerUrl, ORDER_QUERY, { id: order.id });
+    expect(errors).toBeUndefined();
+    const customer = demoUsers.find((user) => user.id === order.userId)!;
+    expect(data.order).toEqual({
+      id: order.id,
+      user: { name: customer.name, email: customer.email },
+      items: order.items.map((item) => {
+        const product = demoProducts.find((candidate) => candidate.id === item.productId)!;
+        return { product: { name: product.name, price: (product.priceMinor / 100).toFixed(2) }, quantity: item.quantity };
+      }),
+      payment: { status: demoPayments.find((payment) => payment.orderId === order.id)!.status },
+    });
+  });
+
+  it.skipIf(backend.unavailable)("lists a user's orders with their items' products", async () => {
+    const customer = demoUsers[1]!;
+    const { data, errors } = await gql(stack.routerUrl, `query($id: ID!) { user(id: $id) { name orders { totalCount edges { node { id items { product { name } } } } } } }`, { id: customer.id });
+    expect(errors).toBeUndefined();
+    const expected = demoOrders.filter((order) => order.userId === customer.id).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    expect(data.user.orders.totalCount).toBe(expected.length);
+    expect(data.user.orders.edges.map((edge: { node: { id: string } }) => edge.node.id)).toEqual(expected.map((order) => order.id));
+    expect(data.user.orders.edges[0].node.items[0].product.name).toBe(demoProducts.find((product) => product.id === expected[0]!.items[0]!.productId)!.name);
+  });
+
+  it.skipIf(backend.unavailable)('costs one SQL query per entity type for 100 products', async () => {
+    const { result, sql, fetches } = await measure(() => gql(stack.routerUrl, '{ products(first: 100) { totalCount edges { cursor node { id sku name description price currency inventory inStock } } } }'));
+    const { data, errors } = result as Awaited<ReturnType<typeof gql>>;
+    expect(errors).toBeUndefined();
+    expect(data.products.edges).toHaveLength(demoProducts.length);
+    expect(data.products.totalCount).toBe(demoProducts.length);
+    expect(sql).toEqual({ users: 0, products: 1, orders: 0, payments: 0 });
+    expect(fetches).toEqual({ users: 0, products: 1, orders: 0, payments: 0 });
+  });
+
+  it.skipIf(backend.unavailable)('keeps SQL and subgraph fetches constant however long the nested list is', async () => {
+    const buyer = stableId(`user:bulk-buyer:${backend.name}`);
+    const ordersDb = stack.subgraphs.orders.db;
+    const paymentsDb = stack.subgraphs.payments.db;
+    const usersDb = stack.subgraphs.users.db;
+    await usersDb.query(`INSERT INTO users.users (id, email, name, role, password_hash) VALUES ($1, $2, 'Bulk Buyer', 'CUSTOMER', 'x')`, [buyer, `bulk-${backend.name}@switchyard.dev`]);
+    for (let index = 0; index < 150; index += 1) {
+      const orderId = stableId(`order:bulk:${backend.name}:${index}`);
+      const product = demoProducts[index % demoProducts.length]!;
+      await ordersDb.query(`INSERT INTO orders.orders (id, user_id, status, total_minor, currency, created_at) VALUES ($1, $2, 'CONFIRMED', $3, 'USD', now() - make_interval(mins => $4))`, [orderId, buyer, product.priceMinor * 2, index]);
+      await ordersDb.query(`INSERT INTO orders.order_items (order_id, position, product_id, quantity, unit_price_minor) VALUES ($1, 0, $2, 2, $3), ($1, 1, $4, 1, $5)`, [orderId, product.id, product.priceMinor, demoProducts[0]!.id, demoProducts[0]!.priceMinor]);
+      if (index % 2 === 0) await paymentsDb.query(`INSERT INTO payments.payments (id, order_id, user_id, amount_minor, currency, status) VALUES ($1, $2, $3, $4, 'USD', 'CAPTURED')`, [stableId(`payment:bulk:${backend.name}:${index}`), orderId, buyer, product.priceMinor * 2]);
+    }
+    const query = `query($id: ID!, $first: Int!) { user(id: $id) { orders(first: $first) { edges { node { id total items { quantity unitPrice product { name price } } payment { status } } } } } }`;
+    for (const first of [1, 10, 150]) {
+      const { result, sql, fetches } = await measure(() => gql(stack.routerUrl, query, { id: buyer, first }));
+      const { data, errors } = result as Awaited<ReturnType<typeof gql>>;
+      expect(errors).toBeUndefined();
+      expect(data.user.orders.edges).toHaveLength(first);
+      // users: the root user; orders: the page + all their items; products and payments: one batch each.
+      expect(sql).toEqual({ users: 1, products: 1, orders: 2, payments: 1 });
+      // One fetch per plan step: users (root), orders (_entities User), products and payments (_entities).
+      expect(fetches).toEqual({ users: 1, products: 1, orders: 1, payments: 1 });
+    }
+  });
+
+  it.skipIf(backend.unavailable)('pages through products with cursors', async () => {
+    const query = `query($after: String) { products(first: 20, after: $after) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { node { sku } } } }`;
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 3; page += 1) {
+      const { data, errors } = await gql(stack.routerUrl, query, { after });
+      expect(errors).toBeUndefined();
+      expect(data.products.totalCount).toBe(50);
+      expect(data.products.pageInfo.hasPreviousPage).toBe(page > 0);
+      expect(data.products.pageInfo.hasNextPage).toBe(page < 2);
+      seen.push(...data.products.edges.map((edge: { node: { sku: string } }) => edge.node.sku));
+      after = data.products.pageInfo.endCursor;
+    }
+    expect(seen).toEqual(demoProducts.map((product) => product.sku).sort());
+    const past = await gql(stack.routerUrl, query, { after });
+    expect(past.data.products).toMatchObject({ totalCount: 50, edges: [], pageInfo: { hasNextPage: false } });
+  });
+
+  it.skipIf(backend.unavailable)('finds products by name, treating LIKE wildcards literally', async () => {
+    const { data } = await gql(stack.routerUrl, `{ products(first: 100, search: "walnut") { totalCount edges { node { name } } } }`);
+    expect(data.products.totalCount).toBe(5);
+    expect(data.products.edges.every((edge: { node: { name: string } }) => edge.node.name.startsWith('Walnut'))).toBe(true);
+    const wildcard = await gql(stack.routerUrl, `{ products(search: "%") { totalCount } }`);
+    expect(wildcard.data.products.totalCount).toBe(0);
+  });
+
+  describe.each([
+    ['an unknown id', `{ order(id: "${stableId('order:none')}") { id } }`, 'NOT_FOUND'],
+    ['an unknown product', `{ product(id: "${stableId('product:none')}") { id } }`, 'NOT_FOUND'],
+    ['a malformed id', `{ product(id: "42; DROP TABLE products") { id } }`, 'BAD_USER_INPUT'],
+    ['a malformed user id', `{ user(id: "not-a-uuid") { id } }`, 'BAD_USER_INPUT'],
+    ['a negative first', `{ products(first: -1) { totalCount } }`, 'BAD_USER_INPUT'],
+    ['a first above the maximum', `{ products(first: 100000) { totalCount } }`, 'BAD_USER_INPUT'],
+    ['a forged cursor', `{ products(after: "bm90IGEgY3Vyc29y") { totalCount } }`, 'BAD_USER_INPUT'],
+    ['a missing argument', `{ order { id } }`, 'GRAPHQL_VALIDATION_FAILED'],
+    ['an unknown field', `{ order(id: "x") { secret } }`, 'GRAPHQL_VALIDATION_FAILED'],
+    ['broken syntax', `{ order(id: `, 'GRAPHQL_PARSE_FAILED'],
+  ])('given %s', (_label, query, code) => {
+    it.skipIf(backend.unavailable)(`answers ${code} and keeps serving`, async () => {
+      const response = await gql(stack.routerUrl, query);
+      expect(response.status).toBeLessThan(500);
+      expect(response.errors?.map((error) => error.extensions?.code)).toEqual([code]);
+      expect(JSON.stringify(response.errors)).not.toMatch(/at .*\.ts:\d+|SELECT|127\.0\.0\.1/);
+      const healthy = await gql(stack.routerUrl, '{ products(first: 1) { totalCount } }');
+      expect(healthy.data?.products.totalCount).toBe(50);
+    });
+  });
+
+  it.skipIf(backend.unavailable)('signs up and logs in, issuing ES256 tokens verifiable with the JWKS', async () => {
+    const email = `new-${backend.name}@switchyard.dev`;
+    const signUp = await gql(stack.routerUrl, `mutation($input: SignUpInput!) { signUp(input: $input) { token user { id email name role } } }`, {
+      input: { email: ` ${email.toUpperCase()} `, name: 'New Customer', password: 'correct horse battery' },
+    });
+    expect(signUp.errors).toBeUndefined();
+    expect(signUp.data.signUp.user).toMatchObject({ email, name: 'New Customer', role: 'CUSTOMER' });
+
+    const jwksUrl = stack.subgraphs.users.url.replace('/graphql', '/.well-known/jwks.json');
+    const jwks = createLocalJWKSet((await (await fetch(jwksUrl)).json()) as Parameters<typeof createLocalJWKSet>[0]);
+    const { payload, protectedHeader } = await jwtVerify(signUp.data.signUp.token, jwks, { issuer: 'switchyard-users', audience: 'switchyard', algorithms: ['ES256'] });
+    expect(payload.sub).toBe(signUp.data.signUp.user.id);
+    expect(protectedHeader.kid).toBeTruthy();
+
+    const logIn = await gql(stack.routerUrl, `mutation($email: String!, $password: String!) { logIn(email: $email, password: $password) { user { id } } }`, { email, password: 'correct horse battery' });
+    expect(logIn.data.logIn.user.id).toBe(signUp.data.signUp.user.id);
+
+    const duplicate = await gql(stack.routerUrl, `mutation($input: SignUpInput!) { signUp(input: $input) { token } }`, { input: { email, name: 'Again', password: 'another password' } });
+    expect(duplicate.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'email' });
+  });
+
+  it.skipIf(backend.unavailable)('rejects a wrong password, an unknown email and weak sign-up input with coded errors', async () => {
+    const admin = demoUsers[0]!;
+    const login = `mutation($email: String!, $password: String!) { logIn(email: $email, password: $password) { token } }`;
+    expect((await gql(stack.routerUrl, login, { email: admin.email, password: 'wrong password' })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect((await gql(stack.routerUrl, login, { email: 'nobody@switchyard.dev', password: DEMO_PASSWORD })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect((await gql(stack.routerUrl, login, { email: admin.email, password: DEMO_PASSWORD })).errors).toBeUndefined();
+    const signUp = `mutation($input: SignUpInput!) { signUp(input: $input) { token } }`;
+    for (const [input, field] of [
+      [{ email: 'not-an-email', name: 'X', password: 'long enough' }, 'input.email'],
+      [{ email: 'short@switchyard.dev', name: 'X', password: 'short' }, 'input.password'],
+      [{ email: 'blank@switchyard.dev', name: '   ', password: 'long enough' }, 'input.name'],
+    ] as const) {
+      expect((await gql(stack.routerUrl, signUp, { input })).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    }
+  });
+
+  it.skipIf(backend.unavailable)('reports ready with every subgraph reachable, and health and metrics on every service', async () => {
+    const routerBase = stack.routerUrl.replace('/graphql', '');
+    const ready = await fetch(`${routerBase}/ready`);
+    expect(ready.status).toBe(200);
+    expect(((await ready.json()) as { details: { subgraphs: unknown[] } }).details.subgraphs).toHaveLength(4);
+    for (const base of [routerBase, ...SERVICES.map((name) => stack.subgraphs[name].url.replace('/graphql', ''))]) {
+      expect((await fetch(`${base}/health`)).status).toBe(200);
+      expect((await fetch(`${base}/ready`)).status).toBe(200);
+      const metrics = await fetch(`${base}/metrics`);
+      expect(metrics.headers.get('content-type')).toContain('text/plain');
+      expect(await metrics.text()).toContain('http_request_duration_seconds');
+    }
+  });
+});

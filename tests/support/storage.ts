@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openStorage, type Storage } from '../../platform/database.ts';
+
+/** Server used for the PostgreSQL runs; each test file gets its own throw-away database on it. */
+const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export interface Backend {
+  readonly name: 'pglite' | 'postgres';
+  /** Why this backend cannot run here; undefined when it can. In CI an unavailable backend throws. */
+  readonly unavailable: string | undefined;
+  open(): Promise<{ storage: Storage; databaseUrl: string | undefined; drop(): Promise<void> }>;
+}
+
+async function postgresUnavailable(): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return undefined;
+  } catch (error) {
+    return `PostgreSQL at ${ADMIN_URL} is not reachable (${(error as Error).message})`;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const pgReason = await postgresUnavailable();
+if (pgReason && process.env.CI === 'true') throw new Error(`CI requires PostgreSQL for the repository tests: ${pgReason}`);
+if (pgReason) console.error(`[tests] skipping PostgreSQL runs: ${pgReason}. Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`);
+
+export const backends: Backend[] = [
+  {
+    name: 'pglite',
+    unavailable: undefined,
+    async open() {
+      const storage = await openStorage({ dataDir: 'memory://' });
+      return { storage, databaseUrl: undefined, drop: () => storage.close() };
+    },
+  },
+  {
+    name: 'postgres',
+    unavailable: pgReason,
+    async open() {
+      const name = `switchyard_test_${randomBytes(6).toString('hex')}`;
+      const admin = new pg.Client({ connectionString: ADMIN_URL });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE ${name}`);
+      await admin.end();
+      const url = new URL(ADMIN_URL);
+      url.pathname = `/${name}`;
+      const storage = await openStorage({ databaseUrl: url.toString(), dataDir: '' });
+      return {
+        storage,
+        databaseUrl: url.toString(),
+        async drop() {
+          await storage.close();
+          const cleanup = new pg.Client({ connectionString: ADMIN_URL });
+          await cleanup.connect();
+          await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+          await cleanup.end();
+        },
+      };
+    },
+  },
+];
