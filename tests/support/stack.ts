@@ -20,6 +20,7 @@ export interface GraphQLResponse<Data = Record<string, unknown>> {
   errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, unknown> }>;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test responses are read field by field
 export async function gql<Data = any>(url: string, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<GraphQLResponse<Data>> {
   const response = await fetch(url, {
     method: 'POST',
