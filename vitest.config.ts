@@ -1,6 +1,14 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
+const require = createRequire(import.meta.url);
+
 export default defineConfig({
+  resolve: {
+    // Apollo's packages require() graphql's CommonJS build; without this alias vitest would give
+    // our code the ESM build, and graphql rejects types created by "another module or realm".
+    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
+  },
   test: {
     include: ['tests/**/*.test.ts'],
     // The gateway must never phone home or probe cloud metadata addresses from a test.

@@ -39,6 +39,14 @@ function describe(error: GraphQLError | { message: string; nodes?: readonly unkn
     const { line, column } = getLocation(loc.source, loc.start);
     where.push(`${relative(process.cwd(), loc.source.name)}:${line}:${column}`);
   }
+  // Syntax errors carry a source and positions instead of AST nodes.
+  const { source, positions } = error as GraphQLError;
+  if (where.length === 0 && source && positions) {
+    for (const position of positions) {
+      const { line, column } = getLocation(source, position);
+      where.push(`${relative(process.cwd(), source.name)}:${line}:${column}`);
+    }
+  }
   return where.length > 0 ? `${error.message}\n    at ${where.join('\n    at ')}` : error.message;
 }
 
