@@ -4,7 +4,7 @@ import { demoOrders, demoPayments, demoProducts, demoUsers, DEMO_PASSWORD } from
 import { stableId } from '../platform/ids.ts';
 import type { Stack, SubgraphName } from '../stack.ts';
 import { backends } from './support/storage.ts';
-import { bootStack, counterValues, gql } from './support/stack.ts';
+import { bootStack, counterValues, gql, type GraphQLResponse } from './support/stack.ts';
 
 const ORDER_QUERY = `query Order($id: ID!) {
   order(id: $id) { id user { name email } items { product { name price } quantity } payment { status } }
@@ -66,7 +66,7 @@ describe.each(backends)('the supergraph on $name', (backend) => {
 
   it.skipIf(backend.unavailable)('costs one SQL query per entity type for 100 products', async () => {
     const { result, sql, fetches } = await measure(() => gql(stack.routerUrl, '{ products(first: 100) { totalCount edges { cursor node { id sku name description price currency inventory inStock } } } }'));
-    const { data, errors } = result as Awaited<ReturnType<typeof gql>>;
+    const { data, errors } = result as GraphQLResponse<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(errors).toBeUndefined();
     expect(data.products.edges).toHaveLength(demoProducts.length);
     expect(data.products.totalCount).toBe(demoProducts.length);
@@ -90,7 +90,7 @@ describe.each(backends)('the supergraph on $name', (backend) => {
     const query = `query($id: ID!, $first: Int!) { user(id: $id) { orders(first: $first) { edges { node { id total items { quantity unitPrice product { name price } } payment { status } } } } } }`;
     for (const first of [1, 10, 150]) {
       const { result, sql, fetches } = await measure(() => gql(stack.routerUrl, query, { id: buyer, first }));
-      const { data, errors } = result as Awaited<ReturnType<typeof gql>>;
+      const { data, errors } = result as GraphQLResponse<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
       expect(errors).toBeUndefined();
       expect(data.user.orders.edges).toHaveLength(first);
       // users: the root user; orders: the page + all their items; products and payments: one batch each.
@@ -105,7 +105,7 @@ describe.each(backends)('the supergraph on $name', (backend) => {
     const seen: string[] = [];
     let after: string | null = null;
     for (let page = 0; page < 3; page += 1) {
-      const { data, errors } = await gql(stack.routerUrl, query, { after });
+      const { data, errors }: GraphQLResponse<any> = await gql(stack.routerUrl, query, { after }); // eslint-disable-line @typescript-eslint/no-explicit-any
       expect(errors).toBeUndefined();
       expect(data.products.totalCount).toBe(50);
       expect(data.products.pageInfo.hasPreviousPage).toBe(page > 0);
