@@ -1,6 +1,6 @@
 import { every } from '../../platform/background.ts';
 import { demoOrders } from '../../platform/demo-data.ts';
-import { createServiceClient } from '../../platform/service-client.ts';
+import { createServiceClient, type ServiceClientOptions } from '../../platform/service-client.ts';
 import { createSubgraphServer, loadSchemaFile, type SubgraphDeps, type SubgraphModule } from '../../platform/subgraph-server.ts';
 import { createPaymentsClient } from './clients/payments-client.ts';
 import { createProductsClient } from './clients/products-client.ts';
@@ -22,6 +22,8 @@ export interface OrdersOptions {
   sagaLeaseMs: number;
   /** Retries per internal call after the first attempt. @default 2 */
   serviceRetries?: number;
+  /** Breaker settings for the products and payments clients (see ServiceClientOptions.breaker). */
+  breaker?: ServiceClientOptions['breaker'];
   /** Fault injection for tests; see SagaOptions.checkpoint. */
   checkpoint?: SagaOptions['checkpoint'];
 }
@@ -30,7 +32,7 @@ export function createOrdersSubgraph(deps: SubgraphDeps, options: OrdersOptions)
   const { db, logger } = deps;
   const repo = createOrderRepository(db);
   const client = (service: string, baseUrl: string) =>
-    createServiceClient({ service, caller: 'orders', baseUrl, secret: options.internalServiceSecret, logger, timeoutMs: options.serviceTimeoutMs, retries: options.serviceRetries ?? 2 });
+    createServiceClient({ service, caller: 'orders', baseUrl, secret: options.internalServiceSecret, logger, timeoutMs: options.serviceTimeoutMs, retries: options.serviceRetries ?? 2, breaker: options.breaker });
   const productsHttp = client('products', options.productsInternalUrl);
   const paymentsHttp = client('payments', options.paymentsInternalUrl);
   const products = createProductsClient(productsHttp);
