@@ -31,6 +31,15 @@ const stack = await startStack({
   ports: { users: users.port, products: products.port, orders: orders.port, payments: payments.port },
   router,
   users: { jwtIssuer: users.jwtIssuer, jwtAudience: users.jwtAudience, jwtTtlSeconds: users.jwtTtlSeconds },
+  internalServiceSecret: orders.internalServiceSecret,
+  products: { reservationTtlSeconds: products.reservationTtlSeconds, reservationSweepIntervalMs: products.reservationSweepIntervalMs },
+  payments: { providerTimeoutMs: payments.providerTimeoutMs },
+  orders: {
+    serviceTimeoutMs: orders.serviceTimeoutMs,
+    placeOrderWaitMs: orders.placeOrderWaitMs,
+    sagaResumeIntervalMs: orders.sagaResumeIntervalMs,
+    sagaLeaseMs: orders.sagaLeaseMs,
+  },
 });
 console.log(`Router ready at ${stack.routerUrl.replace('127.0.0.1', 'localhost')}`);
 onShutdown(logger, async () => {

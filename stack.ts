@@ -4,9 +4,11 @@ import type { Logger } from './platform/logger.ts';
 import { prepareDatabase, type SubgraphModule, type SubgraphServer } from './platform/subgraph-server.ts';
 import type { RouterConfig } from './router/config.ts';
 import { createRouter, type Router } from './router/server.ts';
-import { ordersModule } from './subgraphs/orders/server.ts';
+import { randomBytes } from 'node:crypto';
+import { ordersModule, type OrdersOptions } from './subgraphs/orders/server.ts';
+import { createSimulatedProvider, type PaymentProvider } from './subgraphs/payments/provider.ts';
 import { paymentsModule } from './subgraphs/payments/server.ts';
-import { productsModule } from './subgraphs/products/server.ts';
+import { productsModule, type ProductsOptions } from './subgraphs/products/server.ts';
 import { DEFAULT_USERS_OPTIONS, usersModule, type UsersOptions } from './subgraphs/users/server.ts';
 
 export type SubgraphName = SubgraphModule['name'];
@@ -21,6 +23,11 @@ export interface StackOptions {
   ports: Record<SubgraphName, number>;
   router: Omit<RouterConfig, 'subgraphUrls'>;
   users?: UsersOptions;
+  /** Signs service-to-service calls; a random one per stack when omitted (all services share the process). */
+  internalServiceSecret?: string;
+  products?: Partial<Omit<ProductsOptions, 'internalServiceSecret'>>;
+  payments?: { provider?: PaymentProvider; providerTimeoutMs?: number };
+  orders?: Partial<Omit<OrdersOptions, 'internalServiceSecret' | 'productsInternalUrl' | 'paymentsInternalUrl'>>;
 }
 
 export interface Stack {
@@ -36,11 +43,30 @@ export interface Stack {
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const { storage, logger, production = false, seed = true, host = '127.0.0.1' } = options;
-  const modules = [usersModule(options.users ?? DEFAULT_USERS_OPTIONS), productsModule(), ordersModule(), paymentsModule()];
+  const internalServiceSecret = options.internalServiceSecret ?? randomBytes(32).toString('base64url');
   const subgraphs = {} as Stack['subgraphs'];
+  const base = (name: SubgraphName) => subgraphs[name].url.replace(/\/graphql$/, '');
+  // Orders comes last: its saga calls products and payments, whose URLs exist once they listen.
+  const modules: Array<() => SubgraphModule> = [
+    () => usersModule(options.users ?? DEFAULT_USERS_OPTIONS),
+    () => productsModule({ internalServiceSecret, reservationTtlSeconds: 900, reservationSweepIntervalMs: 30_000, ...options.products }),
+    () => paymentsModule({ internalServiceSecret, provider: options.payments?.provider ?? createSimulatedProvider({ timeoutMs: options.payments?.providerTimeoutMs ?? 1000 }) }),
+    () =>
+      ordersModule({
+        internalServiceSecret,
+        productsInternalUrl: base('products'),
+        paymentsInternalUrl: base('payments'),
+        serviceTimeoutMs: 2000,
+        placeOrderWaitMs: 10_000,
+        sagaResumeIntervalMs: 5000,
+        sagaLeaseMs: 30_000,
+        ...options.orders,
+      }),
+  ];
   const started: Array<() => Promise<void>> = [];
   try {
-    for (const module of modules) {
+    for (const makeModule of modules) {
+      const module = makeModule();
       const serviceLogger = logger.child({ service: module.name });
       const db = storage.forService(module.name);
       await prepareDatabase(module, db, { seed, logger: serviceLogger });

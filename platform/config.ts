@@ -43,6 +43,14 @@ export function readBoolean(env: Env, name: string, fallback: boolean): boolean 
   throw new ConfigError(name, `must be true or false, got ${JSON.stringify(raw)}`);
 }
 
+/** A secret of at least 32 characters; `fallback` undefined makes it required. */
+export function readSecret(env: Env, name: string, fallback: string | undefined): string {
+  const value = readOptional(env, name) ?? fallback;
+  if (value === undefined) throw new ConfigError(name, 'is required in production');
+  if (value.length < 32) throw new ConfigError(name, 'must be at least 32 characters');
+  return value;
+}
+
 export function readUrl(env: Env, name: string, fallback?: string): string | undefined {
   const raw = readOptional(env, name) ?? fallback;
   if (raw === undefined) return undefined;
@@ -74,6 +82,18 @@ export interface CommonConfig {
   /** Seed the demo data set once into an empty database. @default true */
   readonly seedDemoData: boolean;
 }
+
+/**
+ * The shared secret that signs service-to-service REST calls (orders -> products, payments), read
+ * by the services on either end. Required in production; in development a fixed default keeps
+ * separately started services talking.
+ */
+export function readInternalServiceSecret(env: Env): string {
+  return readSecret(env, 'INTERNAL_SERVICE_SECRET', env.NODE_ENV === 'production' ? undefined : DEV_INTERNAL_SERVICE_SECRET);
+}
+
+/** Only for development: production refuses to start without INTERNAL_SERVICE_SECRET. */
+export const DEV_INTERNAL_SERVICE_SECRET = 'switchyard-dev-internal-secret-not-for-production';
 
 export function readCommonConfig(env: Env): CommonConfig {
   return {

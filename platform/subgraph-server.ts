@@ -9,6 +9,7 @@ import type { Database, Sql } from './database.ts';
 import { ERROR_CODES } from './errors.ts';
 import { createHttpHandler, graphqlHandler, type Handler } from './http-server.ts';
 import type { Logger } from './logger.ts';
+import type { BackgroundTask } from './background.ts';
 import { migrate, seedOnce } from './migrate.ts';
 import { createServiceMetrics, type ServiceMetrics } from './metrics.ts';
 
@@ -71,6 +72,7 @@ export function createSubgraphServer<Ctx extends BaseContext>({
   deps,
   context,
   routes = {},
+  tasks = [],
 }: {
   name: string;
   typeDefs: ReturnType<typeof parse>;
@@ -78,6 +80,8 @@ export function createSubgraphServer<Ctx extends BaseContext>({
   deps: SubgraphDeps;
   context: (req: IncomingMessage) => Ctx;
   routes?: Record<string, Handler>;
+  /** Periodic jobs (sweepers, saga resumers) started with the server and stopped before it. */
+  tasks?: BackgroundTask[];
 }): SubgraphServer {
   const { db, logger, production } = deps;
   const metrics = createServiceMetrics(name);
@@ -113,7 +117,13 @@ export function createSubgraphServer<Ctx extends BaseContext>({
     name,
     handler,
     metrics,
-    start: () => server.start(),
-    stop: () => server.stop(),
+    async start() {
+      await server.start();
+      for (const task of tasks) task.start();
+    },
+    async stop() {
+      await Promise.all(tasks.map((task) => task.stop()));
+      await server.stop();
+    },
   };
 }

@@ -32,3 +32,16 @@ describe('service configuration', () => {
     expect(() => loadUsersConfig({ JWT_TTL_SECONDS: '5' })).toThrow('JWT_TTL_SECONDS');
   });
 });
+
+describe('the internal service secret', () => {
+  it('is required in production by every service on either end of an internal call', async () => {
+    const { loadProductsConfig } = await import('../subgraphs/products/config.ts');
+    const { loadPaymentsConfig } = await import('../subgraphs/payments/config.ts');
+    for (const load of [loadOrdersConfig, loadProductsConfig, loadPaymentsConfig]) {
+      expect(() => load({ NODE_ENV: 'production' })).toThrow('INTERNAL_SERVICE_SECRET is required in production');
+      expect(() => load({ NODE_ENV: 'production', INTERNAL_SERVICE_SECRET: 'short' })).toThrow('at least 32 characters');
+      expect(load({ NODE_ENV: 'production', INTERNAL_SERVICE_SECRET: 'x'.repeat(40) }).internalServiceSecret).toBe('x'.repeat(40));
+    }
+    expect(() => loadRouterConfig({ NODE_ENV: 'production' })).not.toThrow();
+  });
+});

@@ -3,4 +3,4 @@ import { loadOrdersConfig } from './config.ts';
 import { ordersModule } from './server.ts';
 
 const config = loadOrdersConfig(process.env);
-await runSubgraph(ordersModule(), config);
+await runSubgraph(ordersModule(config), config);

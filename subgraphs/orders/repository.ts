@@ -7,6 +7,7 @@ export interface OrderRow {
   total_minor: number;
   currency: string;
   created_at: Date;
+  failure_code?: string | null;
 }
 
 export interface OrderItemRow {
@@ -20,7 +21,7 @@ export interface OrderItemRow {
 /** Position in a user's newest-first list: (createdAt, id), compared as a row value. */
 export type OrderCursor = readonly [createdAt: string, id: string];
 
-const COLUMNS = 'id, user_id, status, total_minor, currency, created_at';
+const COLUMNS = 'id, user_id, status, total_minor, currency, created_at, failure_code';
 
 export function createOrderRepository(db: Database) {
   return {

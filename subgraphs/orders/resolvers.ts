@@ -1,5 +1,7 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
-import { notFound } from '../../platform/errors.ts';
+import { codedError, ERROR_CODES, notFound, type ErrorCode } from '../../platform/errors.ts';
+import type { Principal } from '../../platform/principal.ts';
+import type { OrderService, PlaceOrderInput } from './order-service.ts';
 import { isId, parseId } from '../../platform/ids.ts';
 import { parsePage, toConnection, type PageArgs } from '../../platform/pagination.ts';
 import { DateTimeScalar, DecimalScalar, formatMinorUnits } from '../../platform/scalars.ts';
@@ -9,6 +11,23 @@ import type { OrderCursor, OrderItemRow, OrderRepository, OrderRow } from './rep
 export interface OrdersContext {
   loaders: OrderLoaders;
   repo: OrderRepository;
+  orders: OrderService;
+  /** The caller, as forwarded by the router; null for anonymous calls. */
+  principal: Principal | null;
+}
+
+function signedIn(principal: Principal | null): Principal {
+  if (!principal) throw codedError('UNAUTHENTICATED', 'sign in to place or cancel orders');
+  return principal;
+}
+
+/** A saga that ended FAILED answers the mutation with its coded reason (and the order id). */
+function settled(order: OrderRow & { failure_code: string | null }) {
+  if (order.status === 'FAILED') {
+    const code = (order.failure_code && order.failure_code in ERROR_CODES ? order.failure_code : 'INTERNAL_SERVER_ERROR') as ErrorCode;
+    throw codedError(code, `order ${order.id} failed: ${code}`, { orderId: order.id });
+  }
+  return toOrder(order);
 }
 
 interface OrderView {
@@ -18,10 +37,19 @@ interface OrderView {
   total: string;
   currency: string;
   createdAt: Date;
+  failureCode: string | null;
 }
 
 function toOrder(row: OrderRow): OrderView {
-  return { id: row.id, userId: row.user_id, status: row.status, total: formatMinorUnits(row.total_minor), currency: row.currency, createdAt: row.created_at };
+  return {
+    id: row.id,
+    userId: row.user_id,
+    status: row.status,
+    total: formatMinorUnits(row.total_minor),
+    currency: row.currency,
+    createdAt: row.created_at,
+    failureCode: row.failure_code ?? null,
+  };
 }
 
 const isOrderCursor = (value: unknown): value is OrderCursor =>
@@ -35,6 +63,14 @@ export const resolvers: GraphQLResolverMap<OrdersContext> = {
       const row = await loaders.orderById.load(parseId(id));
       if (!row) throw notFound('Order', id);
       return toOrder(row);
+    },
+  },
+  Mutation: {
+    async placeOrder(_root, { input }: { input: PlaceOrderInput }, { orders, principal }) {
+      return settled(await orders.placeOrder(signedIn(principal).id, input));
+    },
+    async cancelOrder(_root, { id }: { id: string }, { orders, principal }) {
+      return toOrder(await orders.cancelOrder(signedIn(principal), parseId(id)));
     },
   },
   Order: {

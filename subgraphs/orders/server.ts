@@ -1,23 +1,64 @@
+import { every } from '../../platform/background.ts';
 import { demoOrders } from '../../platform/demo-data.ts';
+import { createServiceClient, type ServiceClientOptions } from '../../platform/service-client.ts';
 import { createSubgraphServer, loadSchemaFile, type SubgraphDeps, type SubgraphModule } from '../../platform/subgraph-server.ts';
+import { createPaymentsClient } from './clients/payments-client.ts';
+import { createProductsClient } from './clients/products-client.ts';
 import { createLoaders } from './loaders.ts';
+import { createOrderService } from './order-service.ts';
 import { createOrderRepository } from './repository.ts';
 import { resolvers, type OrdersContext } from './resolvers.ts';
+import { createSaga, type SagaOptions } from './saga.ts';
 
 export const typeDefs = loadSchemaFile(new URL('./schema.graphql', import.meta.url));
 
-export function createOrdersSubgraph(deps: SubgraphDeps) {
-  const repo = createOrderRepository(deps.db);
-  return createSubgraphServer<OrdersContext>({
+export interface OrdersOptions {
+  internalServiceSecret: string;
+  productsInternalUrl: string;
+  paymentsInternalUrl: string;
+  serviceTimeoutMs: number;
+  placeOrderWaitMs: number;
+  sagaResumeIntervalMs: number;
+  sagaLeaseMs: number;
+  /** Retries per internal call after the first attempt. @default 2 */
+  serviceRetries?: number;
+  /** Breaker settings for the products and payments clients (see ServiceClientOptions.breaker). */
+  breaker?: ServiceClientOptions['breaker'];
+  /** Fault injection for tests; see SagaOptions.checkpoint. */
+  checkpoint?: SagaOptions['checkpoint'];
+}
+
+export function createOrdersSubgraph(deps: SubgraphDeps, options: OrdersOptions) {
+  const { db, logger } = deps;
+  const repo = createOrderRepository(db);
+  const client = (service: string, baseUrl: string) =>
+    createServiceClient({ service, caller: 'orders', baseUrl, secret: options.internalServiceSecret, logger, timeoutMs: options.serviceTimeoutMs, retries: options.serviceRetries ?? 2, breaker: options.breaker });
+  const productsHttp = client('products', options.productsInternalUrl);
+  const paymentsHttp = client('payments', options.paymentsInternalUrl);
+  const products = createProductsClient(productsHttp);
+  const saga = createSaga({ db, products, payments: createPaymentsClient(paymentsHttp), logger, leaseMs: options.sagaLeaseMs, checkpoint: options.checkpoint });
+  const orders = createOrderService({ db, products, saga, logger, waitMs: options.placeOrderWaitMs });
+  const resumer = every(
+    'saga-resumer',
+    options.sagaResumeIntervalMs,
+    async () => {
+      for (const orderId of await saga.due()) await saga.run(orderId);
+    },
+    logger,
+  );
+  const server = createSubgraphServer<OrdersContext>({
     name: 'orders',
     typeDefs,
     resolvers,
     deps,
-    context: () => ({ repo, loaders: createLoaders(repo) }),
+    // Identity reaches subgraphs with the edge-security work; until then every caller is anonymous.
+    context: () => ({ repo, orders, loaders: createLoaders(repo), principal: null }),
+    tasks: [resumer, { start: () => undefined, stop: async () => Promise.all([productsHttp.close(), paymentsHttp.close()]).then(() => undefined) }],
   });
+  return Object.assign(server, { orders, saga, breakers: { products: productsHttp, payments: paymentsHttp } });
 }
 
-export function ordersModule(): SubgraphModule {
+export function ordersModule(options: OrdersOptions): SubgraphModule {
   return {
     name: 'orders',
     migrationsDir: new URL('./migrations', import.meta.url).pathname,
@@ -37,6 +78,6 @@ export function ordersModule(): SubgraphModule {
         }
       }
     },
-    create: createOrdersSubgraph,
+    create: (deps) => createOrdersSubgraph(deps, options),
   };
 }

@@ -6,7 +6,7 @@ export interface PaymentRow {
   user_id: string;
   amount_minor: number;
   currency: string;
-  status: 'AUTHORIZED' | 'CAPTURED' | 'DECLINED' | 'VOIDED' | 'REFUNDED' | 'FAILED';
+  status: 'PENDING' | 'AUTHORIZED' | 'CAPTURED' | 'DECLINED' | 'VOIDED' | 'REFUNDED' | 'FAILED';
   created_at: Date;
 }
 

@@ -1,23 +1,33 @@
 import { demoPayments } from '../../platform/demo-data.ts';
 import { createSubgraphServer, loadSchemaFile, type SubgraphDeps, type SubgraphModule } from '../../platform/subgraph-server.ts';
+import { createCharges } from './charges.ts';
+import { createInternalRoutes } from './internal-api.ts';
 import { createLoaders } from './loaders.ts';
+import type { PaymentProvider } from './provider.ts';
 import { createPaymentRepository } from './repository.ts';
 import { resolvers, type PaymentsContext } from './resolvers.ts';
 
 export const typeDefs = loadSchemaFile(new URL('./schema.graphql', import.meta.url));
 
-export function createPaymentsSubgraph(deps: SubgraphDeps) {
+export interface PaymentsOptions {
+  internalServiceSecret: string;
+  provider: PaymentProvider;
+}
+
+export function createPaymentsSubgraph(deps: SubgraphDeps, options: PaymentsOptions) {
   const repo = createPaymentRepository(deps.db);
+  const charges = createCharges({ db: deps.db, provider: options.provider, logger: deps.logger });
   return createSubgraphServer<PaymentsContext>({
     name: 'payments',
     typeDefs,
     resolvers,
     deps,
     context: () => ({ repo, loaders: createLoaders(repo) }),
+    routes: createInternalRoutes({ charges, secret: options.internalServiceSecret, logger: deps.logger }),
   });
 }
 
-export function paymentsModule(): SubgraphModule {
+export function paymentsModule(options: PaymentsOptions): SubgraphModule {
   return {
     name: 'payments',
     migrationsDir: new URL('./migrations', import.meta.url).pathname,
@@ -30,6 +40,6 @@ export function paymentsModule(): SubgraphModule {
         );
       }
     },
-    create: createPaymentsSubgraph,
+    create: (deps) => createPaymentsSubgraph(deps, options),
   };
 }

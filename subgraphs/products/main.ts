@@ -3,4 +3,4 @@ import { loadProductsConfig } from './config.ts';
 import { productsModule } from './server.ts';
 
 const config = loadProductsConfig(process.env);
-await runSubgraph(productsModule(), config);
+await runSubgraph(productsModule(config), config);

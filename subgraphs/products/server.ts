@@ -1,23 +1,41 @@
 import { demoProducts } from '../../platform/demo-data.ts';
 import { createSubgraphServer, loadSchemaFile, type SubgraphDeps, type SubgraphModule } from '../../platform/subgraph-server.ts';
+import { every } from '../../platform/background.ts';
+import { createInternalRoutes } from './internal-api.ts';
+import { createInventory } from './inventory.ts';
 import { createLoaders } from './loaders.ts';
 import { createProductRepository } from './repository.ts';
 import { resolvers, type ProductsContext } from './resolvers.ts';
 
 export const typeDefs = loadSchemaFile(new URL('./schema.graphql', import.meta.url));
 
-export function createProductsSubgraph(deps: SubgraphDeps) {
+export interface ProductsOptions {
+  internalServiceSecret: string;
+  reservationTtlSeconds: number;
+  reservationSweepIntervalMs: number;
+}
+
+export function createProductsSubgraph(deps: SubgraphDeps, options: ProductsOptions) {
   const repo = createProductRepository(deps.db);
-  return createSubgraphServer<ProductsContext>({
+  const inventory = createInventory({ db: deps.db, reservationTtlSeconds: options.reservationTtlSeconds });
+  const server = createSubgraphServer<ProductsContext>({
     name: 'products',
     typeDefs,
     resolvers,
     deps,
     context: () => ({ repo, loaders: createLoaders(repo) }),
+    routes: createInternalRoutes({ inventory, secret: options.internalServiceSecret, logger: deps.logger }),
+    tasks: [
+      every('reservation-sweeper', options.reservationSweepIntervalMs, async () => {
+        const released = await inventory.sweepExpired();
+        if (released > 0) deps.logger.info({ released }, 'expired reservations released');
+      }, deps.logger),
+    ],
   });
+  return Object.assign(server, { inventory });
 }
 
-export function productsModule(): SubgraphModule {
+export function productsModule(options: ProductsOptions): SubgraphModule {
   return {
     name: 'products',
     migrationsDir: new URL('./migrations', import.meta.url).pathname,
@@ -30,6 +48,6 @@ export function productsModule(): SubgraphModule {
         );
       }
     },
-    create: createProductsSubgraph,
+    create: (deps) => createProductsSubgraph(deps, options),
   };
 }

@@ -1,11 +1,15 @@
 import { pino } from 'pino';
 import type { Storage } from '../../platform/database.ts';
-import { startStack, type Stack } from '../../stack.ts';
+import { startStack, type Stack, type StackOptions } from '../../stack.ts';
 
 export const silentLogger = pino({ level: 'silent' });
 
-export function bootStack(storage: Storage, { supergraphPath = 'supergraph.graphql', production = false } = {}): Promise<Stack> {
+export function bootStack(
+  storage: Storage,
+  { supergraphPath = 'supergraph.graphql', production = false, ...rest }: { supergraphPath?: string; production?: boolean } & Pick<StackOptions, 'internalServiceSecret' | 'products' | 'payments' | 'orders'> = {},
+): Promise<Stack> {
   return startStack({
+    ...rest,
     storage,
     logger: silentLogger,
     production,

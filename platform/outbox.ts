@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import type { Sql } from './database.ts';
+
+/**
+ * The envelope every event travels in (ARCHITECTURE.md): validated here when produced and again by
+ * consumers. `key` is the customer's user id for every event about a customer, so one user's events
+ * stay in order on one Kafka partition; the aggregate id otherwise.
+ */
+export interface EventEnvelope<Data = Record<string, unknown>> {
+  eventId: string;
+  type: string;
+  version: number;
+  occurredAt: string;
+  key: string;
+  correlationId: string;
+  traceparent: string | null;
+  data: Data;
+}
+
+export interface NewEvent<Data = Record<string, unknown>> {
+  type: string;
+  version?: number;
+  key: string;
+  data: Data;
+  correlationId?: string | undefined;
+  traceparent?: string | undefined;
+}
+
+const EVENT_TYPE = /^[a-z]+\.[a-z]+\.[a-z][a-zA-Z]*$/;
+const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+export class InvalidEventError extends Error {}
+
+export function buildEnvelope<Data>(event: NewEvent<Data>, now = new Date()): EventEnvelope<Data> {
+  if (!EVENT_TYPE.test(event.type)) throw new InvalidEventError(`event type must look like domain.entity.pastTenseVerb, got ${event.type}`);
+  if (!event.key) throw new InvalidEventError(`event ${event.type} has no key`);
+  const version = event.version ?? 1;
+  if (!Number.isInteger(version) || version < 1) throw new InvalidEventError(`event ${event.type} has an invalid version ${version}`);
+  if (event.traceparent && !TRACEPARENT.test(event.traceparent)) throw new InvalidEventError(`event ${event.type} has a malformed traceparent`);
+  const eventId = randomUUID();
+  return {
+    eventId,
+    type: event.type,
+    version,
+    occurredAt: now.toISOString(),
+    key: event.key,
+    correlationId: event.correlationId ?? eventId,
+    traceparent: event.traceparent ?? null,
+    data: event.data,
+  };
+}
+
+/**
+ * Writes an event into `<schema>.outbox` inside the caller's transaction: the event exists if and
+ * only if the state change that caused it committed. The relay publishes rows in `seq` order.
+ */
+export async function appendToOutbox<Data>(tx: Sql, schema: 'users' | 'products' | 'orders' | 'payments', event: NewEvent<Data>): Promise<EventEnvelope<Data>> {
+  const envelope = buildEnvelope(event);
+  const topic = `switchyard.${envelope.type.split('.')[0]}`;
+  await tx.query(`INSERT INTO ${schema}.outbox (event_id, topic, event_key, type, envelope) VALUES ($1, $2, $3, $4, $5)`, [
+    envelope.eventId,
+    topic,
+    envelope.key,
+    envelope.type,
+    JSON.stringify(envelope),
+  ]);
+  return envelope;
+}

@@ -1,0 +1,158 @@
+import CircuitBreaker from 'opossum';
+import { Agent, fetch } from 'undici';
+import { InfrastructureError } from './errors.ts';
+import type { Logger } from './logger.ts';
+import { signServiceRequest } from './service-auth.ts';
+
+export type UnavailableReason = 'timeout' | 'network' | 'status' | 'breaker-open';
+
+/** A dependency could not answer: `retriable` says whether trying again later may help. */
+export class ServiceUnavailableError extends InfrastructureError {
+  readonly service: string;
+  readonly reason: UnavailableReason;
+  readonly status: number | undefined;
+  readonly retryAfterMs: number | undefined;
+  /**
+   * Whether any attempt may have reached the server (and so may have had an effect). False only
+   * when every attempt was refused before sending: breaker open, or connection refused.
+   */
+  mayHaveReached: boolean;
+  constructor(service: string, reason: UnavailableReason, { status, retryAfterMs, cause, mayHaveReached = true }: { status?: number; retryAfterMs?: number; cause?: unknown; mayHaveReached?: boolean } = {}) {
+    super(`${service} unavailable (${reason}${status ? ` ${status}` : ''})`, { retriable: reason !== 'breaker-open', cause });
+    this.name = 'ServiceUnavailableError';
+    this.service = service;
+    this.reason = reason;
+    this.status = status;
+    this.retryAfterMs = retryAfterMs;
+    this.mayHaveReached = mayHaveReached;
+  }
+}
+
+export interface ServiceResponse<Body = unknown> {
+  status: number;
+  body: Body;
+}
+
+export interface ServiceClientOptions {
+  /** Name of the service called (errors and logs name it). */
+  service: string;
+  /** Name this caller signs requests with. */
+  caller: string;
+  baseUrl: string;
+  secret: string;
+  logger: Logger;
+  /** Per-attempt timeout; each attempt gets its own AbortSignal. @default 2000 */
+  timeoutMs?: number;
+  /** Further attempts after the first, for calls marked retriable. @default 2 */
+  retries?: number;
+  /** First backoff step; attempt n waits a random time in [0, baseDelayMs * 2^n] (full jitter). @default 50 */
+  baseDelayMs?: number;
+  /** Breaker: failure percentage that opens it, over `windowMs`, once `volumeThreshold` calls were seen. */
+  breaker?: { errorThresholdPercentage?: number; resetTimeoutMs?: number; windowMs?: number; volumeThreshold?: number };
+  /** For tests: replaces the timer used between retries. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const FAILURE_STATUSES = new Set([408, 429]);
+const MAX_RETRY_AFTER_MS = 5000;
+/** Statuses that count against the breaker and may be retried; other 4xx are answers, not failures. */
+export const isFailureStatus = (status: number) => status >= 500 || FAILURE_STATUSES.has(status);
+
+function retryAfterMs(header: string | null): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/**
+ * The one resilient HTTP client for service-to-service REST calls: a circuit breaker per target,
+ * a timeout per attempt, and retries with exponential backoff and full jitter only for calls the
+ * caller marks safe to repeat (idempotent, or carrying an idempotency key the server honours).
+ */
+export function createServiceClient(options: ServiceClientOptions) {
+  const { service, caller, baseUrl, secret, logger, timeoutMs = 2000, retries = 2, baseDelayMs = 50 } = options;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const agent = new Agent({ connections: 32, keepAliveTimeout: 30_000 });
+
+  async function attempt(method: string, path: string, body: string, headers: Record<string, string>): Promise<ServiceResponse> {
+    let response;
+    try {
+      response = await fetch(new URL(path, baseUrl), {
+        method,
+        body: method === 'GET' ? undefined : body,
+        headers: { 'content-type': 'application/json', ...headers, ...signServiceRequest({ secret, service: caller, method, path, body }) },
+        signal: AbortSignal.timeout(timeoutMs),
+        dispatcher: agent,
+      });
+    } catch (error) {
+      const timedOut = (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError';
+      const refused = (error as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
+      throw new ServiceUnavailableError(service, timedOut ? 'timeout' : 'network', { cause: error, mayHaveReached: !refused });
+    }
+    const text = await response.text();
+    if (isFailureStatus(response.status)) {
+      throw new ServiceUnavailableError(service, 'status', { status: response.status, retryAfterMs: retryAfterMs(response.headers.get('retry-after')) });
+    }
+    let parsed: unknown = null;
+    if (text.length > 0) {
+      try {
+        parsed = JSON.parse(text);
+      } catch (error) {
+        throw new ServiceUnavailableError(service, 'status', { status: response.status, cause: error });
+      }
+    }
+    return { status: response.status, body: parsed };
+  }
+
+  const breaker = new CircuitBreaker(attempt, {
+    // Timeouts are enforced per attempt by AbortSignal above; opossum's own timer would leave the
+    // request running after giving up on it.
+    timeout: false,
+    errorThresholdPercentage: options.breaker?.errorThresholdPercentage ?? 50,
+    resetTimeout: options.breaker?.resetTimeoutMs ?? 5000,
+    rollingCountTimeout: options.breaker?.windowMs ?? 10_000,
+    rollingCountBuckets: 10,
+    volumeThreshold: options.breaker?.volumeThreshold ?? 5,
+  });
+  breaker.on('open', () => logger.warn({ target: service, breaker: 'open' }, 'breaker transition'));
+  breaker.on('halfOpen', () => logger.info({ target: service, breaker: 'half-open' }, 'breaker transition'));
+  breaker.on('close', () => logger.info({ target: service, breaker: 'closed' }, 'breaker transition'));
+
+  return {
+    get breakerState(): 'open' | 'half-open' | 'closed' {
+      return breaker.opened ? 'open' : breaker.halfOpen ? 'half-open' : 'closed';
+    },
+    /**
+     * Sends one request. Resolves with any 2xx/4xx answer (4xx other than 408/429 are answers the
+     * caller interprets); rejects with ServiceUnavailableError once retries, if allowed, are spent.
+     */
+    async call<Body = unknown>({ method, path, body, headers = {}, retry }: { method: 'GET' | 'POST'; path: string; body?: unknown; headers?: Record<string, string>; retry: boolean }): Promise<ServiceResponse<Body>> {
+      const payload = body === undefined ? '' : JSON.stringify(body);
+      let reached = false;
+      for (let attemptNumber = 0; ; attemptNumber += 1) {
+        try {
+          return (await breaker.fire(method, path, payload, headers)) as ServiceResponse<Body>;
+        } catch (error) {
+          const failure =
+            (error as { code?: string }).code === 'EOPENBREAKER' ? new ServiceUnavailableError(service, 'breaker-open', { cause: error, mayHaveReached: false }) : error;
+          if (!(failure instanceof ServiceUnavailableError)) throw failure;
+          reached ||= failure.mayHaveReached;
+          failure.mayHaveReached = reached;
+          if (!retry || !failure.retriable || attemptNumber >= retries) throw failure;
+          // A server asking for more patience than a request can afford gets the failure instead.
+          if ((failure.retryAfterMs ?? 0) > MAX_RETRY_AFTER_MS) throw failure;
+          const backoff = Math.random() * baseDelayMs * 2 ** attemptNumber;
+          await sleep(Math.max(backoff, failure.retryAfterMs ?? 0));
+        }
+      }
+    },
+    async close() {
+      breaker.shutdown();
+      await agent.close();
+    },
+  };
+}
+
+export type ServiceClient = ReturnType<typeof createServiceClient>;

@@ -1,0 +1,143 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Database } from '../../platform/database.ts';
+import { badInput, codedError, notFound } from '../../platform/errors.ts';
+import { isId } from '../../platform/ids.ts';
+import type { Logger } from '../../platform/logger.ts';
+import { appendToOutbox } from '../../platform/outbox.ts';
+import { ServiceUnavailableError } from '../../platform/service-client.ts';
+import type { ProductsClient } from './clients/products-client.ts';
+import type { OrderRow } from './repository.ts';
+import type { Saga } from './saga.ts';
+
+export interface PlaceOrderInput {
+  items: Array<{ productId: string; quantity: number }>;
+  idempotencyKey: string;
+  paymentToken?: string | null;
+}
+
+export const MAX_ITEMS = 50;
+export const MAX_QUANTITY = 100;
+const KEY = /^[\w:.-]{1,100}$/;
+
+type OrderRecord = OrderRow & { request_hash: string | null; failure_code: string | null; saga_step: string };
+const COLUMNS = 'id, user_id, status, total_minor, currency, created_at, request_hash, failure_code, saga_step';
+
+/**
+ * placeOrder and cancelOrder: validation, end-to-end idempotency, and waiting for the saga.
+ * The idempotency key is scoped to the user; the (user_id, idempotency_key) unique index makes
+ * concurrent duplicates collapse into one order, and the stored request hash tells a retry
+ * (same payload) from a reuse of the key for something else (BAD_USER_INPUT).
+ */
+export function createOrderService({ db, products, saga, logger, waitMs = 10_000, pollMs = 25 }: { db: Database; products: ProductsClient; saga: Saga; logger: Logger; waitMs?: number; pollMs?: number }) {
+  async function load(id: string): Promise<OrderRecord | undefined> {
+    const [row] = await db.query<OrderRecord>(`SELECT ${COLUMNS} FROM orders.orders WHERE id = $1`, [id]);
+    return row;
+  }
+
+  /** Runs (or waits for) the saga until the order is final or `waitMs` passes; returns the order then. */
+  async function settle(id: string): Promise<OrderRecord> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      if ((await saga.run(id)) === 'done') return (await load(id))!;
+      const row = (await load(id))!;
+      if (row.saga_step === 'DONE' || Date.now() > deadline) return row;
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  }
+
+  function validate(input: PlaceOrderInput) {
+    if (!KEY.test(input.idempotencyKey)) throw badInput('input.idempotencyKey', 'idempotencyKey must be 1 to 100 letters, digits or _ : . -');
+    if (input.items.length < 1 || input.items.length > MAX_ITEMS) throw badInput('input.items', `an order has 1 to ${MAX_ITEMS} items`);
+    const seen = new Set<string>();
+    input.items.forEach((item, index) => {
+      if (!isId(item.productId)) throw badInput(`input.items[${index}].productId`, 'productId must be a UUID');
+      if (!Number.isInteger(item.quantity) || item.quantity < 1 || item.quantity > MAX_QUANTITY) throw badInput(`input.items[${index}].quantity`, `quantity must be 1 to ${MAX_QUANTITY}`);
+      if (seen.has(item.productId.toLowerCase())) throw badInput(`input.items[${index}].productId`, 'each product may appear once; add up the quantities');
+      seen.add(item.productId.toLowerCase());
+    });
+    const paymentToken = input.paymentToken ?? 'tok_visa';
+    if (paymentToken.length < 1 || paymentToken.length > 64) throw badInput('input.paymentToken', 'paymentToken must be 1 to 64 characters');
+    const items = input.items.map((item) => ({ productId: item.productId.toLowerCase(), quantity: item.quantity }));
+    const hash = createHash('sha256').update(JSON.stringify({ items: [...items].sort((a, b) => a.productId.localeCompare(b.productId)), paymentToken })).digest('hex');
+    return { items, paymentToken, hash };
+  }
+
+  async function existing(userId: string, key: string, hash: string): Promise<OrderRecord | undefined> {
+    const [row] = await db.query<OrderRecord>(`SELECT ${COLUMNS} FROM orders.orders WHERE user_id = $1 AND idempotency_key = $2`, [userId, key]);
+    if (row && row.request_hash !== hash) throw badInput('input.idempotencyKey', 'this idempotency key was already used for a different order');
+    return row;
+  }
+
+  return {
+    settle,
+
+    async placeOrder(userId: string, input: PlaceOrderInput): Promise<OrderRecord> {
+      const { items, paymentToken, hash } = validate(input);
+      const previous = await existing(userId, input.idempotencyKey, hash);
+      if (previous) return settle(previous.id);
+
+      let prices;
+      try {
+        prices = new Map((await products.quote(items.map((item) => item.productId))).map((price) => [price.productId, price]));
+      } catch (error) {
+        if (error instanceof ServiceUnavailableError) throw codedError('SUBGRAPH_UNAVAILABLE', 'the products service is unavailable; no order was placed', { service: 'products' });
+        throw error;
+      }
+      items.forEach((item, index) => {
+        if (!prices.has(item.productId)) throw badInput(`input.items[${index}].productId`, `product ${item.productId} does not exist`);
+      });
+      const currencies = new Set([...prices.values()].map((price) => price.currency));
+      if (currencies.size !== 1) throw badInput('input.items', 'all items of an order must be sold in one currency');
+      const currency = [...currencies][0]!;
+      const total = items.reduce((sum, item) => sum + item.quantity * prices.get(item.productId)!.unitPriceMinor, 0);
+
+      const orderId = randomUUID();
+      const created = await db.transaction(async (tx) => {
+        const [row] = await tx.query<{ id: string }>(
+          `INSERT INTO orders.orders (id, user_id, status, total_minor, currency, idempotency_key, request_hash, payment_token, saga_step)
+           VALUES ($1, $2, 'PENDING', $3, $4, $5, $6, $7, 'RESERVE')
+           ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id`,
+          [orderId, userId, total, currency, input.idempotencyKey, hash, paymentToken],
+        );
+        if (!row) return false;
+        for (const [position, item] of items.entries()) {
+          await tx.query('INSERT INTO orders.order_items (order_id, position, product_id, quantity, unit_price_minor) VALUES ($1, $2, $3, $4, $5)', [
+            orderId,
+            position,
+            item.productId,
+            item.quantity,
+            prices.get(item.productId)!.unitPriceMinor,
+          ]);
+        }
+        await appendToOutbox(tx, 'orders', {
+          type: 'orders.order.placed',
+          key: userId,
+          correlationId: orderId,
+          data: { orderId, userId, items: items.map((item) => ({ ...item, unitPrice: prices.get(item.productId)!.unitPriceMinor })), total, currency },
+        });
+        return true;
+      });
+      if (!created) {
+        // A concurrent duplicate won the insert: this request becomes a retry of that one.
+        const winner = await existing(userId, input.idempotencyKey, hash);
+        return settle(winner!.id);
+      }
+      logger.info({ orderId, userId, total, currency }, 'order placed');
+      return settle(orderId);
+    },
+
+    async cancelOrder(caller: { id: string; role: string }, orderId: string): Promise<OrderRecord> {
+      const order = await load(orderId);
+      if (!order || (order.user_id !== caller.id && caller.role !== 'ADMIN')) throw notFound('Order', orderId);
+      if (order.status === 'CANCELLED') return order;
+      const [started] = await db.query(`UPDATE orders.orders SET saga_step = 'CANCEL' WHERE id = $1 AND status = 'CONFIRMED' AND saga_step = 'DONE' RETURNING id`, [orderId]);
+      if (!started) {
+        const current = (await load(orderId))!;
+        if (current.saga_step !== 'CANCEL') throw badInput('id', `an order that is ${current.status.toLowerCase()} cannot be cancelled`);
+      }
+      return settle(orderId);
+    },
+  };
+}
+
+export type OrderService = ReturnType<typeof createOrderService>;
