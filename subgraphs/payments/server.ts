@@ -13,7 +13,7 @@ export function createPaymentsSubgraph(deps: SubgraphDeps) {
     typeDefs,
     resolvers,
     deps,
-    context: () => ({ repo, loaders: createLoaders(repo) }),
+    context: (_req, principal) => ({ repo, loaders: createLoaders(repo), principal }),
   });
 }
 
