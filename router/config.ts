@@ -78,11 +78,13 @@ function parseLimit(variable: string, raw: string): RateLimit {
 
 /**
  * `ROUTER_RATE_LIMIT` (default `300/1m`) applies to every root field per client;
- * `ROUTER_RATE_LIMIT_FIELDS` overrides some, e.g. `Mutation.logIn=10/1m,Mutation.signUp=5/1h`.
+ * `ROUTER_RATE_LIMIT_FIELDS` overrides some (default `Mutation.logIn=30/1m,Mutation.signUp=10/1m`;
+ * setting it replaces that list).
  */
 function readRateLimits(env: Env): Pick<RateLimitConfig, 'default' | 'fields'> {
   const fields: Record<string, RateLimit> = {};
-  for (const entry of (readOptional(env, 'ROUTER_RATE_LIMIT_FIELDS') ?? '').split(',').filter((item) => item.trim() !== '')) {
+  // Sign-in and sign-up are the brute-force targets: tighter than the rest unless configured.
+  for (const entry of (readOptional(env, 'ROUTER_RATE_LIMIT_FIELDS') ?? 'Mutation.logIn=30/1m,Mutation.signUp=10/1m').split(',').filter((item) => item.trim() !== '')) {
     const [field, limit] = entry.split('=');
     if (!field || !/^(Query|Mutation)\.[_A-Za-z][_0-9A-Za-z]*$/.test(field.trim()) || !limit) {
       throw new ConfigError('ROUTER_RATE_LIMIT_FIELDS', `entries must look like Mutation.logIn=10/1m, got ${JSON.stringify(entry)}`);
