@@ -106,6 +106,19 @@ describe('edge security (hostile input)', () => {
     });
   });
 
+  it('refetches the JWKS for unknown kids at most once per cooldown, so made-up kids cannot flood users', async () => {
+    const jwksFetches = async () => {
+      const { values } = await stack.subgraphs.users.server.metrics.httpDuration.get();
+      return values.filter((value) => value.metricName === 'http_request_duration_seconds_count' && value.labels.route === '/.well-known/jwks.json').reduce((sum, value) => sum + value.value, 0);
+    };
+    const before = await jwksFetches();
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const token = await signed({}, { kid: randomUUID(), key: (await generateKeyPair('ES256')).privateKey });
+      expect((await gql(stack.routerUrl, '{ me { id } }', {}, { authorization: `Bearer ${token}` })).status).toBe(401);
+    }
+    expect(await jwksFetches()).toBeLessThanOrEqual(before + 1);
+  });
+
   describe.each([
     ['garbage', 'Bearer not-a-jwt'],
     ['a Basic scheme', `Basic ${Buffer.from(`${admin.email}:${DEMO_PASSWORD}`).toString('base64')}`],
