@@ -1,6 +1,6 @@
 import { defaultFieldResolver, valueFromASTUntyped, type ConstDirectiveNode, type GraphQLFieldResolver, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
 import { codedError } from './errors.ts';
-import type { Principal } from './internal-token.ts';
+import type { Principal } from './principal.ts';
 
 /** What every subgraph context carries: the caller the router vouched for, null when anonymous. */
 export interface AuthContext {

@@ -1,6 +1,7 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
 import { ConfigError, readOptional, type Env } from './config.ts';
+import type { Principal } from './principal.ts';
 
 /**
  * The router → subgraph identity token. The router verifies the client's ES256 token and forwards
@@ -34,15 +35,6 @@ export function readInternalTokenSecret(env: Env, { production }: { production: 
   if (secret.length < MIN_SECRET_LENGTH) throw new ConfigError('INTERNAL_TOKEN_SECRET', `must be at least ${MIN_SECRET_LENGTH} characters`);
   if (production && secret === DEV_INTERNAL_TOKEN_SECRET) throw new ConfigError('INTERNAL_TOKEN_SECRET', 'must not be the development default in production');
   return secret;
-}
-
-export type Role = 'CUSTOMER' | 'ADMIN';
-
-/** Who is calling, as verified by the router. */
-export interface Principal {
-  readonly id: string;
-  readonly role: Role;
-  readonly scopes: readonly string[];
 }
 
 function keyFor(secret: string): KeyObject {

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import type { InternalTokenSigner, Principal } from '../platform/internal-token.ts';
+import type { InternalTokenSigner } from '../platform/internal-token.ts';
+import type { Principal } from '../platform/principal.ts';
 import type { JwtVerifier } from './auth/verify-jwt.ts';
 
 /** What every router request carries from the HTTP layer into plugins and data sources. */

@@ -3,7 +3,7 @@ import { GraphQLError } from 'graphql';
 import { HeaderMap } from '@apollo/server';
 import { codedError } from '../../platform/errors.ts';
 import { isId } from '../../platform/ids.ts';
-import type { Principal } from '../../platform/internal-token.ts';
+import type { Principal } from '../../platform/principal.ts';
 
 /** The only algorithm users signs with; `none`, HS* (key confusion) and everything else are refused. */
 export const ACCEPTED_ALGORITHMS = ['ES256'];

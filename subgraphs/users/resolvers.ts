@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { isAdmin } from '../../platform/authorization.ts';
 import { badInput, codedError, notFound } from '../../platform/errors.ts';
-import type { Principal } from '../../platform/internal-token.ts';
+import type { Principal } from '../../platform/principal.ts';
 import { isId, parseId } from '../../platform/ids.ts';
 import { DateTimeScalar } from '../../platform/scalars.ts';
 import type { UserLoaders } from './loaders.ts';
