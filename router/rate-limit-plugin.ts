@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { HeaderMap } from '@apollo/server';
-import { getGraphQLRateLimiter, InMemoryStore, RedisStore, type Store } from 'graphql-rate-limit';
+import { getGraphQLRateLimiter, RedisStore, type Identity, type Store } from 'graphql-rate-limit';
 import type { GraphQLResolveInfo } from 'graphql';
 import { Redis } from 'ioredis';
 import { codedError } from '../platform/errors.ts';
@@ -25,6 +25,53 @@ export interface RateLimitConfig {
 }
 
 /**
+ * The in-process store. graphql-rate-limit's InMemoryStore keeps every identity it ever saw and
+ * copies its whole state object on every write, so memory and per-request cost grow with the number
+ * of distinct clients (an attacker rotating addresses grows both without bound). This one keeps a
+ * Map and drops an entry once its newest call has left the window, sweeping every `sweepEvery` writes.
+ */
+export class SweepingMemoryStore implements Store {
+  private readonly entries = new Map<string, { timestamps: readonly number[]; expiresAt: number }>();
+  private writes = 0;
+
+  constructor(private readonly options: { now?: () => number; sweepEvery?: number } = {}) {}
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  private static key(identity: Identity): string {
+    return `${identity.contextIdentity}\u0000${identity.fieldIdentity}`;
+  }
+
+  setForIdentity(identity: Identity, timestamps: readonly number[], windowMs = 60_000): void {
+    this.entries.set(SweepingMemoryStore.key(identity), { timestamps: [...timestamps], expiresAt: Math.max(0, ...timestamps) + windowMs });
+    this.writes += 1;
+    if (this.writes % (this.options.sweepEvery ?? 1000) === 0) this.sweep();
+  }
+
+  getForIdentity(identity: Identity): readonly number[] {
+    const key = SweepingMemoryStore.key(identity);
+    const entry = this.entries.get(key);
+    if (!entry) return [];
+    if (entry.expiresAt <= this.now()) {
+      this.entries.delete(key);
+      return [];
+    }
+    return entry.timestamps;
+  }
+
+  sweep(): void {
+    const now = this.now();
+    for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(key);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/**
  * Per-client, per-root-field rate limiting with graphql-rate-limit's limiter. Its schema directive
  * cannot work here: the router executes a query plan, not resolvers, so the limiter is called from
  * `didResolveOperation` once per root field use (an aliased field twice counts twice), before any
@@ -36,7 +83,7 @@ export interface RateLimitConfig {
 export function createRateLimitPlugin({ config, logger }: { config: RateLimitConfig; logger: Logger }): ApolloServerPlugin<RouterContext> & { close(): Promise<void> } {
   const redis = config.redisUrl ? new Redis(config.redisUrl, { keyPrefix: config.redisKeyPrefix, maxRetriesPerRequest: 1, enableOfflineQueue: true }) : undefined;
   redis?.on('error', (error) => logger.warn({ err: error }, 'rate-limit store unavailable'));
-  const store: Store = redis ? new RedisStore(redis) : new InMemoryStore();
+  const store: Store = redis ? new RedisStore(redis) : new SweepingMemoryStore();
   const limiter = getGraphQLRateLimiter({ identifyContext: (context: RouterContext) => context.clientId, store });
 
   async function retryAfterSeconds(clientId: string, field: string, limit: RateLimit): Promise<number> {
