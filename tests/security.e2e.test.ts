@@ -1,11 +1,13 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoOrders, demoPayments, demoProducts, demoUsers, DEMO_PASSWORD } from '../platform/demo-data.ts';
 import { createInternalTokenSigner, DEV_INTERNAL_TOKEN_SECRET, INTERNAL_TOKEN_HEADER } from '../platform/internal-token.ts';
 import type { Stack } from '../stack.ts';
 import { backends } from './support/storage.ts';
-import { bearerFor, bootStack, counterValues, gql, type Json } from './support/stack.ts';
+import { listen } from '../platform/http-server.ts';
+import { createRouter } from '../router/server.ts';
+import { bearerFor, bootStack, counterValues, gql, routerDefaults, silentLogger, type Json } from './support/stack.ts';
 
 const pglite = backends.find((backend) => backend.name === 'pglite')!;
 const [admin, ada, grace] = [demoUsers[0]!, demoUsers[1]!, demoUsers[2]!];
@@ -18,6 +20,7 @@ type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 describe('edge security (hostile input)', () => {
+  const internalTokenSecret = randomBytes(32).toString('base64url');
   let stack: Stack;
   let drop: () => Promise<void>;
   let trusted: { kid: string; privateKey: PrivateKey };
@@ -43,7 +46,7 @@ describe('edge security (hostile input)', () => {
   beforeAll(async () => {
     const opened = await pglite.open();
     drop = opened.drop;
-    stack = await bootStack(opened.storage);
+    stack = await bootStack(opened.storage, { internalTokenSecret });
     // A test key in the users key table, retired so it is published in the JWKS but never signs.
     const pair = await generateKeyPair('ES256', { extractable: true });
     const kid = `test-${randomUUID()}`;
@@ -117,6 +120,32 @@ describe('edge security (hostile input)', () => {
       expect((await gql(stack.routerUrl, '{ me { id } }', {}, { authorization: `Bearer ${token}` })).status).toBe(401);
     }
     expect(await jwksFetches()).toBeLessThanOrEqual(before + 1);
+  });
+
+  it('answers 503 SUBGRAPH_UNAVAILABLE to a signed-in request when the JWKS cannot be fetched, and still serves anonymous ones', async () => {
+    const defaults = routerDefaults();
+    const router = createRouter({
+      config: {
+        ...defaults,
+        port: 0,
+        subgraphUrls: Object.fromEntries(Object.entries(stack.subgraphs).map(([name, entry]) => [name, entry.url])),
+        // Nothing listens on the discard port: every JWKS fetch is refused.
+        security: { ...defaults.security, internalTokenSecret, jwksUrl: 'http://127.0.0.1:9/.well-known/jwks.json' },
+      },
+      logger: silentLogger,
+    });
+    await router.start();
+    const running = await listen(router.handler, { port: 0 });
+    try {
+      const url = `${running.url}/graphql`;
+      const signedIn = await gql(url, '{ me { id } }', {}, headers.ada);
+      expect(signedIn.status).toBe(503);
+      expect(signedIn.errors?.[0]?.extensions).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', service: 'users' });
+      expect((await gql(url, '{ products(first: 1) { totalCount } }')).errors).toBeUndefined();
+    } finally {
+      await running.close();
+      await router.stop();
+    }
   });
 
   describe.each([
