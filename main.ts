@@ -2,7 +2,10 @@
  * `npm start`: every service in one process on embedded defaults (PGlite under .data/), or on
  * PostgreSQL when DATABASE_URL is set. Each service keeps its own port, schema and config.
  */
+import { randomBytes } from 'node:crypto';
+import { DEV_INTERNAL_SERVICE_SECRET } from './platform/config.ts';
 import { openStorage } from './platform/database.ts';
+import { DEV_INTERNAL_TOKEN_SECRET } from './platform/internal-token.ts';
 import { createLogger } from './platform/logger.ts';
 import { onShutdown } from './platform/shutdown.ts';
 import { loadRouterConfig } from './router/config.ts';
@@ -30,8 +33,10 @@ const stack = await startStack({
   host: router.host,
   ports: { users: users.port, products: products.port, orders: orders.port, payments: payments.port },
   router,
+  // One process, one fresh secret: the fixed development default is for separately started services only.
+  internalTokenSecret: router.security.internalTokenSecret === DEV_INTERNAL_TOKEN_SECRET ? randomBytes(32).toString('base64url') : router.security.internalTokenSecret,
   users: { jwtIssuer: users.jwtIssuer, jwtAudience: users.jwtAudience, jwtTtlSeconds: users.jwtTtlSeconds },
-  internalServiceSecret: orders.internalServiceSecret,
+  internalServiceSecret: orders.internalServiceSecret === DEV_INTERNAL_SERVICE_SECRET ? randomBytes(32).toString('base64url') : orders.internalServiceSecret,
   products: { reservationTtlSeconds: products.reservationTtlSeconds, reservationSweepIntervalMs: products.reservationSweepIntervalMs },
   payments: { providerTimeoutMs: payments.providerTimeoutMs },
   orders: {

@@ -28,6 +28,11 @@ export interface StackOptions {
   products?: Partial<Omit<ProductsOptions, 'internalServiceSecret'>>;
   payments?: { provider?: PaymentProvider; providerTimeoutMs?: number };
   orders?: Partial<Omit<OrdersOptions, 'internalServiceSecret' | 'productsInternalUrl' | 'paymentsInternalUrl'>>;
+  /**
+   * Router → subgraph token secret shared by every service of the process. In-process stacks pass a
+   * fresh random one (main.ts does unless INTERNAL_TOKEN_SECRET is set); it overrides the router's.
+   */
+  internalTokenSecret: string;
 }
 
 export interface Stack {
@@ -70,7 +75,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       const serviceLogger = logger.child({ service: module.name });
       const db = storage.forService(module.name);
       await prepareDatabase(module, db, { seed, logger: serviceLogger });
-      const server = module.create({ db, logger: serviceLogger, production });
+      const server = module.create({ db, logger: serviceLogger, production, internalTokenSecret: options.internalTokenSecret });
       await server.start();
       const running = await listen(server.handler, { port: options.ports[module.name], host });
       started.push(async () => {
@@ -80,7 +85,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       subgraphs[module.name] = { server, running, url: `${running.url}/graphql`, db };
     }
     const subgraphUrls = Object.fromEntries(Object.entries(subgraphs).map(([name, entry]) => [name, entry.url]));
-    const router = createRouter({ config: { ...options.router, subgraphUrls }, logger: logger.child({ service: 'router' }) });
+    // The router verifies tokens against the users service this stack started, wherever it listens.
+    const security = { ...options.router.security, internalTokenSecret: options.internalTokenSecret, jwksUrl: subgraphs.users.url.replace(/\/graphql$/, '/.well-known/jwks.json') };
+    const router = createRouter({ config: { ...options.router, subgraphUrls, security }, logger: logger.child({ service: 'router' }) });
     await router.start();
     const running = await listen(router.handler, { port: options.router.port, host });
     started.push(async () => {

@@ -1,3 +1,5 @@
+import { readInternalTokenSecret } from './internal-token.ts';
+
 /**
  * Environment parsing shared by every deployable's config module. Each helper names the variable
  * it rejects, so a bad deployment fails at start-up with a message an operator can act on.
@@ -81,6 +83,11 @@ export interface CommonConfig {
   readonly dataDir: string;
   /** Seed the demo data set once into an empty database. @default true */
   readonly seedDemoData: boolean;
+  /**
+   * HMAC secret of the router → subgraph identity token (platform/internal-token.ts). Required in
+   * production; elsewhere a fixed development value, so separately started processes agree.
+   */
+  readonly internalTokenSecret: string;
 }
 
 /**
@@ -96,11 +103,13 @@ export function readInternalServiceSecret(env: Env): string {
 export const DEV_INTERNAL_SERVICE_SECRET = 'switchyard-dev-internal-secret-not-for-production';
 
 export function readCommonConfig(env: Env): CommonConfig {
+  const production = env.NODE_ENV === 'production';
   return {
-    production: env.NODE_ENV === 'production',
+    production,
     logLevel: readLogLevel(env),
     databaseUrl: readUrl(env, 'DATABASE_URL'),
     dataDir: readString(env, 'DATA_DIR', '.data/pglite'),
     seedDemoData: readBoolean(env, 'SEED_DEMO_DATA', true),
+    internalTokenSecret: readInternalTokenSecret(env, { production }),
   };
 }

@@ -11,7 +11,7 @@ export async function runSubgraph(module: SubgraphModule, config: CommonConfig &
   const storage = await openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const db = storage.forService(module.name);
   await prepareDatabase(module, db, { seed: config.seedDemoData, logger });
-  const server = module.create({ db, logger, production: config.production });
+  const server = module.create({ db, logger, production: config.production, internalTokenSecret: config.internalTokenSecret });
   await server.start();
   const running = await listen(server.handler, { port: config.port, host: config.host });
   logger.info({ url: `${running.url}/graphql` }, 'subgraph listening');

@@ -7,7 +7,10 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
 import type { Database, Sql } from './database.ts';
 import { ERROR_CODES } from './errors.ts';
-import { createHttpHandler, graphqlHandler, type Handler } from './http-server.ts';
+import { enforceAuthDirectives } from './authorization.ts';
+import { createHttpHandler, graphqlHandler, sendJson, type Handler } from './http-server.ts';
+import { createInternalTokenVerifier, INTERNAL_TOKEN_HEADER, InternalTokenError } from './internal-token.ts';
+import type { Principal } from './principal.ts';
 import type { Logger } from './logger.ts';
 import type { BackgroundTask } from './background.ts';
 import { migrate, seedOnce } from './migrate.ts';
@@ -18,6 +21,8 @@ export interface SubgraphDeps {
   readonly logger: Logger;
   /** Production masks unexpected errors and turns introspection off. */
   readonly production: boolean;
+  /** Verifies the router's identity token on every request (platform/internal-token.ts). */
+  readonly internalTokenSecret: string;
 }
 
 export interface SubgraphServer {
@@ -78,12 +83,14 @@ export function createSubgraphServer<Ctx extends BaseContext>({
   typeDefs: ReturnType<typeof parse>;
   resolvers: GraphQLResolverMap<Ctx>;
   deps: SubgraphDeps;
-  context: (req: IncomingMessage) => Ctx;
+  /** Builds the per-request context from the principal the router vouched for (null = anonymous). */
+  context: (req: IncomingMessage, principal: Principal | null) => Ctx;
   routes?: Record<string, Handler>;
   /** Periodic jobs (sweepers, saga resumers) started with the server and stopped before it. */
   tasks?: BackgroundTask[];
 }): SubgraphServer {
   const { db, logger, production } = deps;
+  const internalTokens = createInternalTokenVerifier({ secret: deps.internalTokenSecret });
   const metrics = createServiceMetrics(name);
   db.onQuery(() => metrics.sqlQueries.inc());
   const operationCounter: ApolloServerPlugin<Ctx> = {
@@ -97,15 +104,35 @@ export function createSubgraphServer<Ctx extends BaseContext>({
     },
   };
   const server = new ApolloServer<Ctx>({
-    schema: buildSubgraphSchema([{ typeDefs, resolvers }]),
+    schema: enforceAuthDirectives(buildSubgraphSchema([{ typeDefs, resolvers }])),
     introspection: !production,
     includeStacktraceInErrorResponses: !production,
     formatError: formatErrorFor({ production, logger }),
     // Inline traces (ftv1) are for Apollo's usage reporting, which is off: computing them is pure cost.
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), operationCounter],
   });
+  const graphql = graphqlHandler(server, { context: async (req) => context(req, principals.get(req) ?? null) });
+  // Principals verified for in-flight requests; weak, so a finished request leaves nothing behind.
+  const principals = new WeakMap<IncomingMessage, Principal | null>();
   const handler = createHttpHandler({
-    routes: { '/graphql': graphqlHandler(server, { context: async (req) => context(req) }), ...routes },
+    routes: {
+      // Only the router may call a subgraph: anything without a valid router token is refused
+      // before its body is read, whatever identity headers it carries.
+      '/graphql': async (req, res) => {
+        const header = req.headers[INTERNAL_TOKEN_HEADER];
+        try {
+          principals.set(req, await internalTokens.verify(Array.isArray(header) ? header[0] : header));
+        } catch (error) {
+          if (!(error instanceof InternalTokenError)) throw error;
+          logger.warn({ reason: error.message, remoteAddress: req.socket.remoteAddress }, 'subgraph request without a valid router token');
+          req.resume();
+          sendJson(res, 401, { errors: [{ message: 'subgraphs accept requests from the router only', extensions: { code: 'UNAUTHENTICATED' } }] });
+          return;
+        }
+        await graphql(req, res);
+      },
+      ...routes,
+    },
     ready: async () => {
       await db.query('SELECT 1');
       return { ready: true };

@@ -8,7 +8,13 @@ import { createHttpHandler, graphqlHandler, type Handler } from '../platform/htt
 import type { Logger } from '../platform/logger.ts';
 import { createServiceMetrics, type ServiceMetrics } from '../platform/metrics.ts';
 import { formatErrorFor } from '../platform/subgraph-server.ts';
+import { createInternalTokenSigner, INTERNAL_TOKEN_HEADER } from '../platform/internal-token.ts';
+import { withSubgraphEnforcedSecurity } from './auth/security-features.ts';
+import { createJwtVerifier } from './auth/verify-jwt.ts';
 import type { RouterConfig } from './config.ts';
+import { createContextFactory, type RouterContext } from './context.ts';
+import { createOperationLimitsPlugin } from './operation-limits-plugin.ts';
+import { createRateLimitPlugin } from './rate-limit-plugin.ts';
 import { createSubgraphFetcher } from './subgraph-fetcher.ts';
 import { supergraphFromFile } from './supergraph-file.ts';
 
@@ -40,29 +46,45 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
     registers: [metrics.registry],
   });
   const { fetcher, close: closeFetcher } = createSubgraphFetcher();
+  const { security } = config;
+  const signer = createInternalTokenSigner({ secret: security.internalTokenSecret });
+  const verifier = createJwtVerifier({ jwksUrl: security.jwksUrl, issuer: security.jwtIssuer, audience: security.jwtAudience, cooldownMs: security.jwksCooldownMs, cacheMaxAgeMs: 600_000, timeoutMs: 2000 });
+  const rateLimit = createRateLimitPlugin({ config: security.rateLimit, logger });
   const routingUrls = new Map<string, string>();
   const gateway = new ApolloGateway({
-    supergraphSdl: supergraphFromFile(config.supergraphPath, { logger }),
+    supergraphSdl: withSubgraphEnforcedSecurity(supergraphFromFile(config.supergraphPath, { logger })),
     logger,
     buildService({ name, url }) {
       const target = config.subgraphUrls[name] ?? url;
       if (!target) throw new Error(`subgraph ${name} has no routing URL; set ${name.toUpperCase()}_URL`);
       routingUrls.set(name, target);
-      return new RemoteGraphQLDataSource({
+      return new RemoteGraphQLDataSource<RouterContext>({
         url: target,
         fetcher,
-        willSendRequest() {
+        async willSendRequest({ request, context }) {
           subgraphFetches.inc({ subgraph: name });
+          // The only identity a subgraph accepts. Client headers are never forwarded (the data
+          // source builds a fresh header set), so a client-sent internal header cannot get through.
+          request.http?.headers.set(INTERNAL_TOKEN_HEADER, await (context.internalToken?.() ?? signer.sign(null)));
         },
       });
     },
   });
-  const server = new ApolloServer({
+  const server = new ApolloServer<RouterContext>({
     gateway,
+    // Both are Apollo Server's defaults, stated because the security tests rely on them: a JSON
+    // array body is refused (one request, one operation, one rate-limit check), and a request that
+    // a browser could send cross-site without a preflight (GET, or a simple content type) needs
+    // `apollo-require-preflight` or a JSON content type.
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
     introspection: !config.production,
     includeStacktraceInErrorResponses: !config.production,
     formatError: formatErrorFor({ production: config.production, logger }),
     plugins: [
+      // Limits before rate limiting: an operation refused for its shape does not spend budget.
+      createOperationLimitsPlugin(security.operationLimits),
+      rateLimit,
       config.production
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, document: FIRST_QUERY, includeCookies: false }),
@@ -73,7 +95,7 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
     try {
       const response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'apollo-require-preflight': 'true' },
+        headers: { 'content-type': 'application/json', 'apollo-require-preflight': 'true', [INTERNAL_TOKEN_HEADER]: await signer.sign(null) },
         body: JSON.stringify({ query: '{ __typename }' }),
         signal: AbortSignal.timeout(config.readinessTimeoutMs),
       });
@@ -85,7 +107,7 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
   }
 
   const handler = createHttpHandler({
-    routes: { '/graphql': graphqlHandler(server, { context: async () => ({}), maxBodyBytes: config.maxBodyBytes }) },
+    routes: { '/graphql': graphqlHandler(server, { context: createContextFactory({ verifier, signer }), maxBodyBytes: config.maxBodyBytes }) },
     async ready() {
       if (routingUrls.size === 0) return { ready: false, details: { supergraph: 'not loaded' } };
       const subgraphs = await Promise.all([...routingUrls].map(([name, url]) => subgraphReachable(name, url)));
@@ -103,6 +125,7 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
     async stop() {
       await server.stop();
       await closeFetcher();
+      await rateLimit.close();
     },
   };
 }

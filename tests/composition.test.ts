@@ -4,7 +4,9 @@ import { promisify } from 'node:util';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
 import { openStorage, type Storage } from '../platform/database.ts';
+import { createInternalTokenSigner, INTERNAL_TOKEN_HEADER } from '../platform/internal-token.ts';
 import type { Stack } from '../stack.ts';
 import { composeFromConfig, readCompositionConfig } from '../scripts/composition.ts';
 import { bootStack, gql } from './support/stack.ts';
@@ -57,9 +59,10 @@ describe('composition', () => {
 describe("every running subgraph's _service { sdl }", () => {
   let storage: Storage;
   let stack: Stack;
+  const internalTokenSecret = randomBytes(32).toString('base64url');
   beforeAll(async () => {
     storage = await openStorage({ dataDir: 'memory://' });
-    stack = await bootStack(storage);
+    stack = await bootStack(storage, { internalTokenSecret });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -68,8 +71,10 @@ describe("every running subgraph's _service { sdl }", () => {
 
   it('composes into the committed supergraph', async () => {
     const services = [];
+    // Subgraphs answer the router only: sign as the router would for an anonymous caller.
+    const routerToken = { [INTERNAL_TOKEN_HEADER]: await createInternalTokenSigner({ secret: internalTokenSecret }).sign(null) };
     for (const name of ['users', 'products', 'orders', 'payments'] as const) {
-      const { data, errors } = await gql(stack.subgraphs[name].url, '{ _service { sdl } }');
+      const { data, errors } = await gql(stack.subgraphs[name].url, '{ _service { sdl } }', {}, routerToken);
       expect(errors).toBeUndefined();
       services.push({ name, url: `http://localhost:${4001 + services.length}/graphql`, typeDefs: parse(data._service.sdl) });
     }

@@ -11,7 +11,7 @@ describe('service configuration', () => {
   });
 
   it('reads overrides, including per-subgraph routing URLs', () => {
-    const config = loadRouterConfig({ ROUTER_PORT: '8080', ORDERS_URL: 'http://orders:4003/graphql', NODE_ENV: 'production' });
+    const config = loadRouterConfig({ ROUTER_PORT: '8080', ORDERS_URL: 'http://orders:4003/graphql', NODE_ENV: 'production', INTERNAL_TOKEN_SECRET: 's'.repeat(40) });
     expect(config).toMatchObject({ port: 8080, subgraphUrls: { orders: 'http://orders:4003/graphql' }, production: true });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -38,10 +38,11 @@ describe('the internal service secret', () => {
     const { loadProductsConfig } = await import('../subgraphs/products/config.ts');
     const { loadPaymentsConfig } = await import('../subgraphs/payments/config.ts');
     for (const load of [loadOrdersConfig, loadProductsConfig, loadPaymentsConfig]) {
-      expect(() => load({ NODE_ENV: 'production' })).toThrow('INTERNAL_SERVICE_SECRET is required in production');
-      expect(() => load({ NODE_ENV: 'production', INTERNAL_SERVICE_SECRET: 'short' })).toThrow('at least 32 characters');
-      expect(load({ NODE_ENV: 'production', INTERNAL_SERVICE_SECRET: 'x'.repeat(40) }).internalServiceSecret).toBe('x'.repeat(40));
+      const production = { NODE_ENV: 'production', INTERNAL_TOKEN_SECRET: 't'.repeat(40) };
+      expect(() => load(production)).toThrow('INTERNAL_SERVICE_SECRET is required in production');
+      expect(() => load({ ...production, INTERNAL_SERVICE_SECRET: 'short' })).toThrow('at least 32 characters');
+      expect(load({ ...production, INTERNAL_SERVICE_SECRET: 'x'.repeat(40) }).internalServiceSecret).toBe('x'.repeat(40));
     }
-    expect(() => loadRouterConfig({ NODE_ENV: 'production' })).not.toThrow();
+    expect(() => loadRouterConfig({ NODE_ENV: 'production', INTERNAL_TOKEN_SECRET: 's'.repeat(40) })).not.toThrow();
   });
 });

@@ -4,7 +4,7 @@ import { demoOrders, demoPayments, demoProducts, demoUsers, DEMO_PASSWORD } from
 import { stableId } from '../platform/ids.ts';
 import type { Stack, SubgraphName } from '../stack.ts';
 import { backends } from './support/storage.ts';
-import { bootStack, counterValues, gql, type GraphQLResponse } from './support/stack.ts';
+import { bearerFor, bootStack, counterValues, gql, type GraphQLResponse, type Json } from './support/stack.ts';
 
 const ORDER_QUERY = `query Order($id: ID!) {
   order(id: $id) { id user { name email } items { product { name price } quantity } payment { status } }
@@ -15,12 +15,15 @@ const SERVICES: SubgraphName[] = ['users', 'products', 'orders', 'payments'];
 describe.each(backends)('the supergraph on $name', (backend) => {
   let stack: Stack;
   let drop: () => Promise<void>;
+  /** Orders, payments and other users' emails are not public: these tests read as the demo admin. */
+  let admin: Record<string, string>;
 
   beforeAll(async () => {
     if (backend.unavailable) return;
     const opened = await backend.open();
     drop = opened.drop;
     stack = await bootStack(opened.storage);
+    admin = await bearerFor(stack.routerUrl, demoUsers[0]!.email, DEMO_PASSWORD);
   });
   afterAll(async () => {
     await stack?.stop();
@@ -40,7 +43,7 @@ describe.each(backends)('the supergraph on $name', (backend) => {
 
   it.skipIf(backend.unavailable)('resolves an order across all four subgraphs in one request', async () => {
     const order = demoOrders.find((candidate) => candidate.status === 'CONFIRMED' && candidate.items.length > 1)!;
-    const { data, errors } = await gql(stack.routerUrl, ORDER_QUERY, { id: order.id });
+    const { data, errors } = await gql(stack.routerUrl, ORDER_QUERY, { id: order.id }, admin);
     expect(errors).toBeUndefined();
     const customer = demoUsers.find((user) => user.id === order.userId)!;
     expect(data.order).toEqual({
@@ -56,7 +59,7 @@ describe.each(backends)('the supergraph on $name', (backend) => {
 
   it.skipIf(backend.unavailable)("lists a user's orders with their items' products", async () => {
     const customer = demoUsers[1]!;
-    const { data, errors } = await gql(stack.routerUrl, `query($id: ID!) { user(id: $id) { name orders { totalCount edges { node { id items { product { name } } } } } } }`, { id: customer.id });
+    const { data, errors } = await gql(stack.routerUrl, `query($id: ID!) { user(id: $id) { name orders { totalCount edges { node { id items { product { name } } } } } } }`, { id: customer.id }, await bearerFor(stack.routerUrl, customer.email, DEMO_PASSWORD));
     expect(errors).toBeUndefined();
     const expected = demoOrders.filter((order) => order.userId === customer.id).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     expect(data.user.orders.totalCount).toBe(expected.length);
@@ -66,7 +69,7 @@ describe.each(backends)('the supergraph on $name', (backend) => {
 
   it.skipIf(backend.unavailable)('costs one SQL query per entity type for 100 products', async () => {
     const { result, sql, fetches } = await measure(() => gql(stack.routerUrl, '{ products(first: 100) { totalCount edges { cursor node { id sku name description price currency inventory inStock } } } }'));
-    const { data, errors } = result as GraphQLResponse<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const { data, errors } = result as GraphQLResponse<Json>;
     expect(errors).toBeUndefined();
     expect(data.products.edges).toHaveLength(demoProducts.length);
     expect(data.products.totalCount).toBe(demoProducts.length);
@@ -89,8 +92,8 @@ describe.each(backends)('the supergraph on $name', (backend) => {
     }
     const query = `query($id: ID!, $first: Int!) { user(id: $id) { orders(first: $first) { edges { node { id total items { quantity unitPrice product { name price } } payment { status } } } } } }`;
     for (const first of [1, 10, 150]) {
-      const { result, sql, fetches } = await measure(() => gql(stack.routerUrl, query, { id: buyer, first }));
-      const { data, errors } = result as GraphQLResponse<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+      const { result, sql, fetches } = await measure(() => gql(stack.routerUrl, query, { id: buyer, first }, admin));
+      const { data, errors } = result as GraphQLResponse<Json>;
       expect(errors).toBeUndefined();
       expect(data.user.orders.edges).toHaveLength(first);
       // users: the root user; orders: the page + all their items; products and payments: one batch each.
@@ -105,7 +108,7 @@ describe.each(backends)('the supergraph on $name', (backend) => {
     const seen: string[] = [];
     let after: string | null = null;
     for (let page = 0; page < 3; page += 1) {
-      const { data, errors }: GraphQLResponse<any> = await gql(stack.routerUrl, query, { after }); // eslint-disable-line @typescript-eslint/no-explicit-any
+      const { data, errors }: GraphQLResponse<Json> = await gql(stack.routerUrl, query, { after });
       expect(errors).toBeUndefined();
       expect(data.products.totalCount).toBe(50);
       expect(data.products.pageInfo.hasPreviousPage).toBe(page > 0);
@@ -132,14 +135,14 @@ describe.each(backends)('the supergraph on $name', (backend) => {
     ['a malformed id', `{ product(id: "42; DROP TABLE products") { id } }`, 'BAD_USER_INPUT'],
     ['a malformed user id', `{ user(id: "not-a-uuid") { id } }`, 'BAD_USER_INPUT'],
     ['a negative first', `{ products(first: -1) { totalCount } }`, 'BAD_USER_INPUT'],
-    ['a first above the maximum', `{ products(first: 100000) { totalCount } }`, 'BAD_USER_INPUT'],
+    ['a first above the maximum', `{ products(first: 1001) { totalCount } }`, 'BAD_USER_INPUT'],
     ['a forged cursor', `{ products(after: "bm90IGEgY3Vyc29y") { totalCount } }`, 'BAD_USER_INPUT'],
     ['a missing argument', `{ order { id } }`, 'GRAPHQL_VALIDATION_FAILED'],
     ['an unknown field', `{ order(id: "x") { secret } }`, 'GRAPHQL_VALIDATION_FAILED'],
     ['broken syntax', `{ order(id: `, 'GRAPHQL_PARSE_FAILED'],
   ])('given %s', (_label, query, code) => {
     it.skipIf(backend.unavailable)(`answers ${code} and keeps serving`, async () => {
-      const response = await gql(stack.routerUrl, query);
+      const response = await gql(stack.routerUrl, query, {}, admin);
       expect(response.status).toBeLessThan(500);
       expect(response.errors?.map((error) => error.extensions?.code)).toEqual([code]);
       expect(JSON.stringify(response.errors)).not.toMatch(/at .*\.ts:\d+|SELECT|127\.0\.0\.1/);

@@ -34,7 +34,7 @@ function crashPlan(stack: () => Stack) {
 function restartedOrders(stack: Stack) {
   const base = (name: 'products' | 'payments') => stack.subgraphs[name].url.replace('/graphql', '');
   return createOrdersSubgraph(
-    { db: stack.subgraphs.orders.db, logger: silentLogger, production: false },
+    { db: stack.subgraphs.orders.db, logger: silentLogger, production: false, internalTokenSecret: 'unused-here-the-restarted-saga-serves-no-graphql' },
     {
       internalServiceSecret: SECRET,
       productsInternalUrl: base('products'),

@@ -4,7 +4,8 @@ import type { Storage } from '../platform/database.ts';
 import { createServiceClient } from '../platform/service-client.ts';
 import type { Stack } from '../stack.ts';
 import { backends } from './support/storage.ts';
-import { bootStack, gql, silentLogger } from './support/stack.ts';
+import { demoUsers, DEMO_PASSWORD } from '../platform/demo-data.ts';
+import { bearerFor, bootStack, gql, silentLogger } from './support/stack.ts';
 import { customer, eventsFor, inventoryOf, newProduct, ordersOf, paymentsFor, stockOf } from './support/saga.ts';
 
 const SECRET = 'test-internal-secret-0123456789abcdefghijklmnop';
@@ -39,7 +40,8 @@ describe.each(backends)('the place-order saga on $name', (backend) => {
     expect((await eventsFor(stack.subgraphs.payments.db, 'payments', 'orderId', order.id)).map((event) => event.type)).toEqual(['payments.payment.captured']);
     for (const event of orderEvents) expect(event.event_key).toBe(userId);
 
-    const { data } = await gql(stack.routerUrl, `query($id: ID!) { order(id: $id) { status total items { unitPrice quantity } payment { status amount } } }`, { id: order.id });
+    const admin = await bearerFor(stack.routerUrl, demoUsers[0]!.email, DEMO_PASSWORD);
+    const { data } = await gql(stack.routerUrl, `query($id: ID!) { order(id: $id) { status total items { unitPrice quantity } payment { status amount } } }`, { id: order.id }, admin);
     expect(data.order).toEqual({ status: 'CONFIRMED', total: '29.00', items: [{ unitPrice: '12.50', quantity: 2 }, { unitPrice: '4.00', quantity: 1 }], payment: { status: 'CAPTURED', amount: '29.00' } });
   });
 

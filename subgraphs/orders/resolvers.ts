@@ -1,4 +1,5 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { assertOwnerOrAdmin, type AuthContext } from '../../platform/authorization.ts';
 import { codedError, ERROR_CODES, notFound, type ErrorCode } from '../../platform/errors.ts';
 import type { Principal } from '../../platform/principal.ts';
 import type { OrderService, PlaceOrderInput } from './order-service.ts';
@@ -8,12 +9,10 @@ import { DateTimeScalar, DecimalScalar, formatMinorUnits } from '../../platform/
 import type { OrderLoaders } from './loaders.ts';
 import type { OrderCursor, OrderItemRow, OrderRepository, OrderRow } from './repository.ts';
 
-export interface OrdersContext {
+export interface OrdersContext extends AuthContext {
   loaders: OrderLoaders;
   repo: OrderRepository;
   orders: OrderService;
-  /** The caller, as forwarded by the router; null for anonymous calls. */
-  principal: Principal | null;
 }
 
 function signedIn(principal: Principal | null): Principal {
@@ -59,9 +58,10 @@ export const resolvers: GraphQLResolverMap<OrdersContext> = {
   Decimal: DecimalScalar,
   DateTime: DateTimeScalar,
   Query: {
-    async order(_root, { id }: { id: string }, { loaders }) {
+    async order(_root, { id }: { id: string }, { loaders, principal }) {
       const row = await loaders.orderById.load(parseId(id));
       if (!row) throw notFound('Order', id);
+      assertOwnerOrAdmin(principal, row.user_id, `Order ${id}`);
       return toOrder(row);
     },
   },
@@ -74,10 +74,14 @@ export const resolvers: GraphQLResolverMap<OrdersContext> = {
     },
   },
   Order: {
-    async __resolveReference(reference: { id: string }, { loaders }: OrdersContext) {
+    async __resolveReference(reference: { id: string }, { loaders, principal }: OrdersContext) {
       if (!isId(reference.id)) return null;
       const row = await loaders.orderById.load(reference.id.toLowerCase());
-      return row ? toOrder(row) : null;
+      if (!row) return null;
+      // Reached from a payment the caller may see, so normally theirs; checked anyway, because an
+      // entity fetch is a read like any other.
+      assertOwnerOrAdmin(principal, row.user_id, `Order ${row.id}`);
+      return toOrder(row);
     },
     user: (order: OrderView) => ({ __typename: 'User', id: order.userId }),
     async items(order: OrderView, _args, { loaders }) {
@@ -92,7 +96,8 @@ export const resolvers: GraphQLResolverMap<OrdersContext> = {
   User: {
     // Any well-formed id is a user as far as orders knows: one with no orders has an empty list.
     __resolveReference: (reference: { id: string }) => (isId(reference.id) ? { id: reference.id.toLowerCase() } : null),
-    async orders(user: { id: string }, args: PageArgs, { loaders }) {
+    async orders(user: { id: string }, args: PageArgs, { loaders, principal }) {
+      assertOwnerOrAdmin(principal, user.id, "another user's orders");
       const page = parsePage(args, isOrderCursor);
       const { rows, totalCount } = await loaders.ordersPageByUser(page).load(user.id);
       for (const row of rows) loaders.orderById.prime(row.id, row);

@@ -51,8 +51,7 @@ export function createOrdersSubgraph(deps: SubgraphDeps, options: OrdersOptions)
     typeDefs,
     resolvers,
     deps,
-    // Identity reaches subgraphs with the edge-security work; until then every caller is anonymous.
-    context: () => ({ repo, orders, loaders: createLoaders(repo), principal: null }),
+    context: (_req, principal) => ({ repo, orders, loaders: createLoaders(repo), principal }),
     tasks: [resumer, { start: () => undefined, stop: async () => Promise.all([productsHttp.close(), paymentsHttp.close()]).then(() => undefined) }],
   });
   return Object.assign(server, { orders, saga, breakers: { products: productsHttp, payments: paymentsHttp } });

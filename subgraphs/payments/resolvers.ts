@@ -1,11 +1,12 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { assertOwnerOrAdmin, type AuthContext } from '../../platform/authorization.ts';
 import { notFound } from '../../platform/errors.ts';
 import { isId, parseId } from '../../platform/ids.ts';
 import { DateTimeScalar, DecimalScalar, formatMinorUnits } from '../../platform/scalars.ts';
 import type { PaymentLoaders } from './loaders.ts';
 import type { PaymentRepository, PaymentRow } from './repository.ts';
 
-export interface PaymentsContext {
+export interface PaymentsContext extends AuthContext {
   loaders: PaymentLoaders;
   repo: PaymentRepository;
 }
@@ -25,25 +26,30 @@ export const resolvers: GraphQLResolverMap<PaymentsContext> = {
   Decimal: DecimalScalar,
   DateTime: DateTimeScalar,
   Query: {
-    async payment(_root, { id }: { id: string }, { loaders }) {
+    async payment(_root, { id }: { id: string }, { loaders, principal }) {
       const row = await loaders.paymentById.load(parseId(id));
       if (!row) throw notFound('Payment', id);
+      assertOwnerOrAdmin(principal, row.user_id, `Payment ${id}`);
       return toPayment(row);
     },
   },
   Payment: {
-    async __resolveReference(reference: { id: string }, { loaders }: PaymentsContext) {
+    async __resolveReference(reference: { id: string }, { loaders, principal }: PaymentsContext) {
       if (!isId(reference.id)) return null;
       const row = await loaders.paymentById.load(reference.id.toLowerCase());
-      return row ? toPayment(row) : null;
+      if (!row) return null;
+      assertOwnerOrAdmin(principal, row.user_id, `Payment ${row.id}`);
+      return toPayment(row);
     },
   },
   Order: {
     // Payments knows an order only by id; an order without payments resolves with payment null.
     __resolveReference: (reference: { id: string }) => (isId(reference.id) ? { id: reference.id.toLowerCase() } : null),
-    async payment(order: { id: string }, _args, { loaders }) {
+    async payment(order: { id: string }, _args, { loaders, principal }) {
       const row = await loaders.paymentByOrderId.load(order.id);
-      return row ? toPayment(row) : null;
+      if (!row) return null;
+      assertOwnerOrAdmin(principal, row.user_id, `Payment ${row.id}`);
+      return toPayment(row);
     },
   },
 };

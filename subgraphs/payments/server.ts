@@ -22,7 +22,7 @@ export function createPaymentsSubgraph(deps: SubgraphDeps, options: PaymentsOpti
     typeDefs,
     resolvers,
     deps,
-    context: () => ({ repo, loaders: createLoaders(repo) }),
+    context: (_req, principal) => ({ repo, loaders: createLoaders(repo), principal }),
     routes: createInternalRoutes({ charges, secret: options.internalServiceSecret, logger: deps.logger }),
   });
 }

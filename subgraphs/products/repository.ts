@@ -1,4 +1,5 @@
 import type { Database } from '../../platform/database.ts';
+import { badInput } from '../../platform/errors.ts';
 
 export interface ProductRow {
   id: string;
@@ -43,6 +44,29 @@ export function createProductRepository(db: Database) {
       // An empty page still owes the client a total: only then is a second statement needed.
       const [count] = await db.query<{ total_count: number }>(`SELECT count(*)::int AS total_count FROM products.products WHERE ${filter}`, [pattern]);
       return { rows, totalCount: count?.total_count ?? 0 };
+    },
+
+    async insert(product: Omit<ProductRow, 'id'> & { id: string }): Promise<ProductRow> {
+      try {
+        const [row] = await db.query<ProductRow>(
+          `INSERT INTO products.products (id, sku, name, description, price_minor, currency, inventory)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
+          [product.id, product.sku, product.name, product.description, product.price_minor, product.currency, product.inventory],
+        );
+        return row!;
+      } catch (error) {
+        if ((error as { code?: string }).code === '23505') throw badInput('input.sku', 'a product with this SKU already exists');
+        throw error;
+      }
+    },
+
+    /** Adds units in one statement, so concurrent restocks and reservations never lose an update. */
+    async restock(id: string, quantity: number): Promise<ProductRow | undefined> {
+      const [row] = await db.query<ProductRow>(
+        `UPDATE products.products SET inventory = inventory + $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
+        [id, quantity],
+      );
+      return row;
     },
   };
 }

@@ -23,7 +23,7 @@ export function createProductsSubgraph(deps: SubgraphDeps, options: ProductsOpti
     typeDefs,
     resolvers,
     deps,
-    context: () => ({ repo, loaders: createLoaders(repo) }),
+    context: (_req, principal) => ({ repo, loaders: createLoaders(repo), principal }),
     routes: createInternalRoutes({ inventory, secret: options.internalServiceSecret, logger: deps.logger }),
     tasks: [
       every('reservation-sweeper', options.reservationSweepIntervalMs, async () => {

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { isAdmin } from '../../platform/authorization.ts';
 import { badInput, codedError, notFound } from '../../platform/errors.ts';
+import type { Principal } from '../../platform/principal.ts';
 import { isId, parseId } from '../../platform/ids.ts';
 import { DateTimeScalar } from '../../platform/scalars.ts';
 import type { UserLoaders } from './loaders.ts';
@@ -12,8 +14,19 @@ export interface UsersContext {
   loaders: UserLoaders;
   repo: UserRepository;
   tokens: TokenIssuer;
-  /** The caller, once the router forwards a verified identity; null for anonymous calls. */
-  principal: { id: string } | null;
+  /** The caller the router vouched for; null for anonymous calls. */
+  principal: Principal | null;
+}
+
+/** Email and role are personal: the user themselves and admins only. */
+function personal<K extends 'email' | 'role'>(key: K) {
+  return (user: ReturnType<typeof toUser> & { ownedByCaller?: boolean }, _args: unknown, { principal }: UsersContext) => {
+    // signUp/logIn return the account whose credentials were just checked: that caller is its owner.
+    if (user.ownedByCaller) return user[key];
+    if (!principal) throw codedError('UNAUTHENTICATED', `User.${key} requires a signed-in user`);
+    if (!isAdmin(principal) && principal.id !== user.id) throw codedError('FORBIDDEN', `User.${key} is visible to the user and admins only`);
+    return user[key];
+  };
 }
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]{2,}$/;
@@ -23,7 +36,7 @@ function toUser(row: UserRow) {
 }
 
 async function authPayload(tokens: TokenIssuer, row: UserRow) {
-  return { token: await tokens.issue({ id: row.id, role: row.role }), user: toUser(row) };
+  return { token: await tokens.issue({ id: row.id, role: row.role }), user: { ...toUser(row), ownedByCaller: true } };
 }
 
 export const resolvers: GraphQLResolverMap<UsersContext> = {
@@ -59,6 +72,8 @@ export const resolvers: GraphQLResolverMap<UsersContext> = {
     },
   },
   User: {
+    email: personal('email'),
+    role: personal('role'),
     async __resolveReference(reference: { id: string }, { loaders }: UsersContext) {
       if (!isId(reference.id)) return null;
       const row = await loaders.userById.load(reference.id.toLowerCase());

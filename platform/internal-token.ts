@@ -1,0 +1,90 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
+import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
+import { ConfigError, readOptional, type Env } from './config.ts';
+import type { Principal } from './principal.ts';
+
+/**
+ * The router → subgraph identity token. The router verifies the client's ES256 token and forwards
+ * the principal as a short-lived HS256 token signed with INTERNAL_TOKEN_SECRET, which only the
+ * router and the subgraphs know. Subgraphs trust nothing else: no token (or a bad one) is a 401,
+ * so a client that reaches a subgraph directly, with or without a forged `x-user-id`, gets nothing.
+ * HS256 keeps verification to one HMAC per subgraph request; the price is that a subgraph could mint
+ * router tokens, which is acceptable while every subgraph is ours (an asymmetric router key would
+ * remove that, at ~30x the verification cost).
+ */
+export const INTERNAL_TOKEN_HEADER = 'x-switchyard-internal-token';
+const ISSUER = 'switchyard-router';
+const AUDIENCE = 'switchyard-subgraphs';
+const ALGORITHM = 'HS256';
+/** Long enough for one plan's fetches (retries included), short enough to be useless if logged. */
+const TTL_SECONDS = 60;
+
+/**
+ * Used only outside production when INTERNAL_TOKEN_SECRET is unset, so `npm run start:<name>`
+ * processes started separately on a laptop still agree. Production refuses it.
+ */
+export const DEV_INTERNAL_TOKEN_SECRET = 'switchyard-dev-internal-token-secret-not-for-production';
+const MIN_SECRET_LENGTH = 32;
+
+export function readInternalTokenSecret(env: Env, { production }: { production: boolean }): string {
+  const secret = readOptional(env, 'INTERNAL_TOKEN_SECRET');
+  if (secret === undefined) {
+    if (production) throw new ConfigError('INTERNAL_TOKEN_SECRET', 'must be set when NODE_ENV=production');
+    return DEV_INTERNAL_TOKEN_SECRET;
+  }
+  if (secret.length < MIN_SECRET_LENGTH) throw new ConfigError('INTERNAL_TOKEN_SECRET', `must be at least ${MIN_SECRET_LENGTH} characters`);
+  if (production && secret === DEV_INTERNAL_TOKEN_SECRET) throw new ConfigError('INTERNAL_TOKEN_SECRET', 'must not be the development default in production');
+  return secret;
+}
+
+function keyFor(secret: string): KeyObject {
+  return createSecretKey(Buffer.from(secret, 'utf8'));
+}
+
+export function createInternalTokenSigner({ secret }: { secret: string }) {
+  const key = keyFor(secret);
+  return {
+    /** A token for one request; `null` is an anonymous caller (the token still proves the router sent it). */
+    sign(principal: Principal | null): Promise<string> {
+      const jwt = new SignJWT(principal ? { role: principal.role, scope: principal.scopes.join(' ') } : {})
+        .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setIssuedAt()
+        .setExpirationTime(`${TTL_SECONDS}s`);
+      if (principal) jwt.setSubject(principal.id);
+      return jwt.sign(key);
+    },
+  };
+}
+
+export type InternalTokenSigner = ReturnType<typeof createInternalTokenSigner>;
+
+export class InternalTokenError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'InternalTokenError';
+  }
+}
+
+export function createInternalTokenVerifier({ secret }: { secret: string }) {
+  const key = keyFor(secret);
+  return {
+    /** The principal the router vouches for (null = anonymous); throws InternalTokenError otherwise. */
+    async verify(token: string | undefined): Promise<Principal | null> {
+      if (!token) throw new InternalTokenError('missing router token');
+      try {
+        const { payload } = await jwtVerify(token, key, { issuer: ISSUER, audience: AUDIENCE, algorithms: [ALGORITHM], requiredClaims: ['exp', 'iat'] });
+        if (payload.sub === undefined) return null;
+        const role = payload.role === 'ADMIN' ? 'ADMIN' : 'CUSTOMER';
+        const scopes = typeof payload.scope === 'string' && payload.scope !== '' ? payload.scope.split(' ') : [];
+        return { id: payload.sub, role, scopes };
+      } catch (error) {
+        if (error instanceof joseErrors.JOSEError) throw new InternalTokenError(`invalid router token: ${error.code}`, { cause: error });
+        throw error;
+      }
+    },
+  };
+}
+
+export type InternalTokenVerifier = ReturnType<typeof createInternalTokenVerifier>;

@@ -1,0 +1,31 @@
+import type { IncomingMessage } from 'node:http';
+import type { InternalTokenSigner } from '../platform/internal-token.ts';
+import type { Principal } from '../platform/principal.ts';
+import type { JwtVerifier } from './auth/verify-jwt.ts';
+
+/** What every router request carries from the HTTP layer into plugins and data sources. */
+export interface RouterContext {
+  /** The verified caller; null for anonymous requests. */
+  readonly principal: Principal | null;
+  /** Rate-limit identity: `user:<id>` when signed in, else `ip:<address>`. */
+  readonly clientId: string;
+  /** The router token forwarded to subgraphs, signed once per request on first use. */
+  internalToken(): Promise<string>;
+}
+
+/**
+ * Builds the context from the request: verifies the bearer token (a bad one throws a coded 401
+ * before any plan runs) and derives the client identity. The client address is the socket's: the
+ * router is the edge; a proxy in front would need an explicit trusted-proxy setting first.
+ */
+export function createContextFactory({ verifier, signer }: { verifier: JwtVerifier; signer: InternalTokenSigner }) {
+  return async (req: IncomingMessage): Promise<RouterContext> => {
+    const principal = await verifier.verify(req.headers.authorization);
+    let token: Promise<string> | undefined;
+    return {
+      principal,
+      clientId: principal ? `user:${principal.id}` : `ip:${req.socket.remoteAddress ?? 'unknown'}`,
+      internalToken: () => (token ??= signer.sign(principal)),
+    };
+  };
+}

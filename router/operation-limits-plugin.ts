@@ -1,0 +1,120 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { Kind, type DocumentNode, type FragmentDefinitionNode, type GraphQLField, type GraphQLNamedType, type GraphQLSchema, type GraphQLType, type SelectionSetNode } from 'graphql';
+import { codedError } from '../platform/errors.ts';
+
+export interface OperationLimits {
+  /** Deepest field nesting (a root field is depth 1). @default 12 */
+  readonly maxDepth: number;
+  /** Aliased fields per operation, fragments expanded. @default 30 */
+  readonly maxAliases: number;
+  /** Root fields per operation. @default 20 */
+  readonly maxRootFields: number;
+  /** Estimated cost (see estimate()). @default 20000 */
+  readonly maxCost: number;
+}
+
+interface Measure {
+  depth: number;
+  aliases: number;
+  cost: number;
+}
+
+/**
+ * Walks the operation once, fragments expanded. Cost: every field costs 1 per time it may be
+ * resolved, and a field with a `first` argument multiplies everything below it by that value
+ * (its default when absent), so `products(first: 100) { edges { node { name } } }` costs
+ * 1 + 100 × 3. Introspection fields (`__schema`, `__type`) are not counted: Sandbox's own
+ * introspection query is deep, and it is off in production anyway.
+ */
+function measure(
+  selectionSet: SelectionSetNode,
+  parent: GraphQLNamedType | undefined,
+  { schema, fragments, variables }: { schema: GraphQLSchema; fragments: Record<string, FragmentDefinitionNode>; variables: Record<string, unknown> },
+  depth: number,
+  multiplier: number,
+  into: Measure,
+): void {
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.INLINE_FRAGMENT) {
+      const typed = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
+      measure(selection.selectionSet, typed ?? parent, { schema, fragments, variables }, depth, multiplier, into);
+      continue;
+    }
+    if (selection.kind === Kind.FRAGMENT_SPREAD) {
+      const fragment = fragments[selection.name.value];
+      if (fragment) measure(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value) ?? parent, { schema, fragments, variables }, depth, multiplier, into);
+      continue;
+    }
+    if (selection.name.value.startsWith('__')) continue;
+    if (selection.alias) into.aliases += 1;
+    into.depth = Math.max(into.depth, depth);
+    into.cost += multiplier;
+    if (!selection.selectionSet) continue;
+    const definition = fieldsOf(parent)?.[selection.name.value];
+    let size = 1;
+    const firstArg = definition?.args.find((arg) => arg.name === 'first');
+    if (firstArg) {
+      const given = selection.arguments?.find((arg) => arg.name.value === 'first')?.value;
+      const value = !given ? firstArg.defaultValue : given.kind === Kind.INT ? Number(given.value) : given.kind === Kind.VARIABLE ? variables[given.name.value] : undefined;
+      if (typeof value === 'number' && value > 0) size = value;
+    }
+    measure(selection.selectionSet, definition ? namedType(definition.type) : undefined, { schema, fragments, variables }, depth + 1, multiplier * size, into);
+  }
+}
+
+export function fragmentsOf(document: DocumentNode): Record<string, FragmentDefinitionNode> {
+  return Object.fromEntries(
+    document.definitions.filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION).map((fragment) => [fragment.name.value, fragment]),
+  );
+}
+
+/** Root fields of an operation, fragments expanded, one entry per use (introspection excluded). */
+export function rootFieldNames(selectionSet: SelectionSetNode, fragments: Record<string, FragmentDefinitionNode>): string[] {
+  return selectionSet.selections.flatMap((selection) => {
+    if (selection.kind === Kind.FIELD) return selection.name.value.startsWith('__') ? [] : [selection.name.value];
+    if (selection.kind === Kind.INLINE_FRAGMENT) return rootFieldNames(selection.selectionSet, fragments);
+    const fragment = fragments[selection.name.value];
+    return fragment ? rootFieldNames(fragment.selectionSet, fragments) : [];
+  });
+}
+
+// The gateway's schema comes from graphql's CommonJS build, ours may be the ESM one, so graphql's
+// instanceof-based helpers (isObjectType, getNamedType, valueFromAST) cannot be used on it.
+function fieldsOf(type: GraphQLNamedType | undefined): Record<string, GraphQLField<unknown, unknown>> | undefined {
+  return type && 'getFields' in type && !('getValues' in type) ? (type.getFields() as Record<string, GraphQLField<unknown, unknown>>) : undefined;
+}
+
+function namedType(type: GraphQLType): GraphQLNamedType {
+  let current: GraphQLType = type;
+  while ('ofType' in current && current.ofType) current = current.ofType;
+  return current as GraphQLNamedType;
+}
+
+function tooComplex(limit: string, max: number, actual: number) {
+  return codedError('QUERY_TOO_COMPLEX', `operation ${limit} ${actual} exceeds the limit of ${max}`, { limit, max, actual, http: { status: 400 } });
+}
+
+/**
+ * Rejects operations that are too deep, too aliased, too wide or too expensive before the gateway
+ * plans them, so no subgraph is called. Runs after validation (fragments are known to be acyclic).
+ */
+export function createOperationLimitsPlugin(limits: OperationLimits): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, document, schema, request }) {
+          if (!operation) return;
+          const fragments = fragmentsOf(document);
+          const root = operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
+          const rootCount = rootFieldNames(operation.selectionSet, fragments).length;
+          const found: Measure = { depth: 0, aliases: 0, cost: 0 };
+          measure(operation.selectionSet, root ?? undefined, { schema, fragments, variables: request.variables ?? {} }, 1, 1, found);
+          if (found.depth > limits.maxDepth) throw tooComplex('depth', limits.maxDepth, found.depth);
+          if (found.aliases > limits.maxAliases) throw tooComplex('aliases', limits.maxAliases, found.aliases);
+          if (rootCount > limits.maxRootFields) throw tooComplex('root fields', limits.maxRootFields, rootCount);
+          if (found.cost > limits.maxCost) throw tooComplex('cost', limits.maxCost, found.cost);
+        },
+      };
+    },
+  };
+}

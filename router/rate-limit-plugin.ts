@@ -1,0 +1,130 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { HeaderMap } from '@apollo/server';
+import { getGraphQLRateLimiter, RedisStore, type Identity, type Store } from 'graphql-rate-limit';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Redis } from 'ioredis';
+import { codedError } from '../platform/errors.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { RouterContext } from './context.ts';
+import { fragmentsOf, rootFieldNames } from './operation-limits-plugin.ts';
+
+export interface RateLimit {
+  readonly max: number;
+  readonly windowMs: number;
+}
+
+export interface RateLimitConfig {
+  /** Calls per root field per client per window. @default { max: 300, windowMs: 60000 } */
+  readonly default: RateLimit;
+  /** Overrides by root field coordinate, e.g. `Mutation.logIn`. */
+  readonly fields: Readonly<Record<string, RateLimit>>;
+  /** Shared store so several routers enforce one budget; unset = in-process memory. */
+  readonly redisUrl: string | undefined;
+  /** Prefix of every Redis key. @default "switchyard:rate-limit:" */
+  readonly redisKeyPrefix: string;
+}
+
+/**
+ * The in-process store. graphql-rate-limit's InMemoryStore keeps every identity it ever saw and
+ * copies its whole state object on every write, so memory and per-request cost grow with the number
+ * of distinct clients (an attacker rotating addresses grows both without bound). This one keeps a
+ * Map and drops an entry once its newest call has left the window, sweeping every `sweepEvery` writes.
+ */
+export class SweepingMemoryStore implements Store {
+  private readonly entries = new Map<string, { timestamps: readonly number[]; expiresAt: number }>();
+  private writes = 0;
+
+  constructor(private readonly options: { now?: () => number; sweepEvery?: number } = {}) {}
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  private static key(identity: Identity): string {
+    return `${identity.contextIdentity}\u0000${identity.fieldIdentity}`;
+  }
+
+  setForIdentity(identity: Identity, timestamps: readonly number[], windowMs = 60_000): void {
+    this.entries.set(SweepingMemoryStore.key(identity), { timestamps: [...timestamps], expiresAt: Math.max(0, ...timestamps) + windowMs });
+    this.writes += 1;
+    if (this.writes % (this.options.sweepEvery ?? 1000) === 0) this.sweep();
+  }
+
+  getForIdentity(identity: Identity): readonly number[] {
+    const key = SweepingMemoryStore.key(identity);
+    const entry = this.entries.get(key);
+    if (!entry) return [];
+    if (entry.expiresAt <= this.now()) {
+      this.entries.delete(key);
+      return [];
+    }
+    return entry.timestamps;
+  }
+
+  sweep(): void {
+    const now = this.now();
+    for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(key);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/**
+ * Per-client, per-root-field rate limiting with graphql-rate-limit's limiter. Its schema directive
+ * cannot work here: the router executes a query plan, not resolvers, so the limiter is called from
+ * `didResolveOperation` once per root field use (an aliased field twice counts twice), before any
+ * subgraph is called. The client is the verified user id, else the socket's IP address.
+ *
+ * Rejected calls are not recorded (`uncountRejected`), so a client that keeps knocking is let in
+ * again as soon as its oldest counted call leaves the window, which is what `retryAfter` promises.
+ */
+export function createRateLimitPlugin({ config, logger }: { config: RateLimitConfig; logger: Logger }): ApolloServerPlugin<RouterContext> & { close(): Promise<void> } {
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { keyPrefix: config.redisKeyPrefix, maxRetriesPerRequest: 1, enableOfflineQueue: true }) : undefined;
+  redis?.on('error', (error) => logger.warn({ err: error }, 'rate-limit store unavailable'));
+  const store: Store = redis ? new RedisStore(redis) : new SweepingMemoryStore();
+  const limiter = getGraphQLRateLimiter({ identifyContext: (context: RouterContext) => context.clientId, store });
+
+  async function retryAfterSeconds(clientId: string, field: string, limit: RateLimit): Promise<number> {
+    const timestamps = [...(await store.getForIdentity({ contextIdentity: clientId, fieldIdentity: field }))].sort((a, b) => a - b);
+    // The call that frees a slot is the one `max` places before the newest: when it expires, one fits.
+    const freeing = timestamps[timestamps.length - limit.max] ?? timestamps[0] ?? Date.now();
+    return Math.max(1, Math.ceil((freeing + limit.windowMs - Date.now()) / 1000));
+  }
+
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, document, contextValue }) {
+          if (!operation) return;
+          const fragments = fragmentsOf(document);
+          const rootType = operation.operation === 'query' ? 'Query' : operation.operation === 'mutation' ? 'Mutation' : 'Subscription';
+          for (const name of rootFieldNames(operation.selectionSet, fragments)) {
+            const field = `${rootType}.${name}`;
+            const limit = config.fields[field] ?? config.default;
+            let rejected: string | undefined;
+            try {
+              // The limiter reads only `fieldName` from info (and `args` for identityArgs, unused here).
+              const info = { fieldName: field } as GraphQLResolveInfo;
+              rejected = await limiter({ parent: undefined, args: {}, context: contextValue, info }, { max: limit.max, window: `${limit.windowMs}ms`, uncountRejected: true });
+            } catch (error) {
+              // Fail open: a Redis outage must not take the whole API down. It is logged and alerted on.
+              logger.error({ err: error, field }, 'rate-limit check failed; request allowed');
+              continue;
+            }
+            if (rejected === undefined) continue;
+            const retryAfter = await retryAfterSeconds(contextValue.clientId, field, limit).catch(() => Math.ceil(limit.windowMs / 1000));
+            logger.info({ clientId: contextValue.clientId, field, max: limit.max, windowMs: limit.windowMs }, 'rate limited');
+            const error = codedError('RATE_LIMITED', `too many ${field} calls; retry in ${retryAfter}s`, { field, retryAfter });
+            error.extensions.http = { status: 429, headers: new HeaderMap([['retry-after', String(retryAfter)]]) };
+            throw error;
+          }
+        },
+      };
+    },
+    async close() {
+      await redis?.quit().catch(() => redis.disconnect());
+    },
+  };
+}

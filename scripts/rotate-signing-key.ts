@@ -1,0 +1,17 @@
+/**
+ * `npm run users:rotate-key`: retires the users service's signing key and creates a new one in the
+ * configured database (DATABASE_URL, else the PGlite data directory). Tokens signed by the old key
+ * stay valid until they expire; the router picks the new key up on the first token that names it.
+ */
+import { openStorage } from '../platform/database.ts';
+import { loadUsersConfig } from '../subgraphs/users/config.ts';
+import { rotateSigningKey } from '../subgraphs/users/tokens.ts';
+
+const config = loadUsersConfig(process.env);
+const storage = await openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+try {
+  const kid = await rotateSigningKey(storage.forService('users'));
+  console.log(`New signing key ${kid}; the previous key stays in the JWKS for ${config.jwtTtlSeconds}s.`);
+} finally {
+  await storage.close();
+}
