@@ -2,7 +2,7 @@ import type { Database, Storage } from './platform/database.ts';
 import { listen, type RunningServer } from './platform/http-server.ts';
 import type { Logger } from './platform/logger.ts';
 import { prepareDatabase, type SubgraphModule, type SubgraphServer } from './platform/subgraph-server.ts';
-import type { RouterConfig } from './router/config.ts';
+import { withSubgraphSettings, type RouterConfig } from './router/config.ts';
 import { createRouter, type Router } from './router/server.ts';
 import { ordersModule } from './subgraphs/orders/server.ts';
 import { paymentsModule } from './subgraphs/payments/server.ts';
@@ -19,7 +19,8 @@ export interface StackOptions {
   host?: string;
   /** Port per subgraph; 0 picks a free one (tests). */
   ports: Record<SubgraphName, number>;
-  router: Omit<RouterConfig, 'subgraphUrls'>;
+  /** Router settings; each subgraph's instances are replaced by the one this stack starts. */
+  router: RouterConfig;
   users?: UsersOptions;
 }
 
@@ -53,8 +54,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       });
       subgraphs[module.name] = { server, running, url: `${running.url}/graphql`, db };
     }
-    const subgraphUrls = Object.fromEntries(Object.entries(subgraphs).map(([name, entry]) => [name, entry.url]));
-    const router = createRouter({ config: { ...options.router, subgraphUrls }, logger: logger.child({ service: 'router' }) });
+    const discovery = Object.fromEntries(Object.entries(subgraphs).map(([name, entry]) => [name, { discovery: { kind: 'static' as const, urls: [entry.url] } }]));
+    const router = createRouter({ config: withSubgraphSettings(options.router, discovery), logger: logger.child({ service: 'router' }) });
     await router.start();
     const running = await listen(router.handler, { port: options.router.port, host });
     started.push(async () => {

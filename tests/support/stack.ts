@@ -1,8 +1,14 @@
 import { pino } from 'pino';
 import type { Storage } from '../../platform/database.ts';
+import { loadRouterConfig, type RouterConfig } from '../../router/config.ts';
 import { startStack, type Stack } from '../../stack.ts';
 
 export const silentLogger = pino({ level: 'silent' });
+
+/** Router config as a deployment without any variables set would get it, for a test to adjust. */
+export function testRouterConfig(changes: Partial<RouterConfig> = {}): RouterConfig {
+  return Object.freeze({ ...loadRouterConfig({ LOG_LEVEL: 'silent', ROUTER_PORT: '0' }), ...changes });
+}
 
 export function bootStack(storage: Storage, { supergraphPath = 'supergraph.graphql', production = false } = {}): Promise<Stack> {
   return startStack({
@@ -10,7 +16,7 @@ export function bootStack(storage: Storage, { supergraphPath = 'supergraph.graph
     logger: silentLogger,
     production,
     ports: { users: 0, products: 0, orders: 0, payments: 0 },
-    router: { production, logLevel: 'silent', port: 0, host: '127.0.0.1', supergraphPath, maxBodyBytes: 1_000_000, readinessTimeoutMs: 2000 },
+    router: testRouterConfig({ production, supergraphPath }),
   });
 }
 
@@ -20,6 +26,8 @@ export interface GraphQLResponse<Data = Record<string, unknown>> {
   errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, unknown> }>;
 }
 
+// Tests index into response data freely and let assertions check its shape.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function gql<Data = any>(url: string, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<GraphQLResponse<Data>> {
   const response = await fetch(url, {
     method: 'POST',
