@@ -86,9 +86,9 @@ function readUrlList(env: Env, name: string): string[] | undefined {
 
 function readSubgraphSettings(env: Env, prefix: string | undefined, fallback: SubgraphSettings | undefined, dnsRefreshMs: number): SubgraphSettings {
   // `<NAME>_X` overrides `ROUTER_X`; without a prefix only the router-wide value is read.
-  const int = (suffix: string, base: number, bounds: { min: number; max: number }) => {
+  const int = (suffix: string, base: number, bounds: { min: number; max: number }, subgraphSuffix = suffix) => {
     const routerWide = readInt(env, `ROUTER_${suffix}`, base, bounds);
-    return prefix ? readInt(env, `${prefix}_${suffix}`, routerWide, bounds) : routerWide;
+    return prefix ? readInt(env, `${prefix}_${subgraphSuffix}`, routerWide, bounds) : routerWide;
   };
   const d = fallback;
   let discovery: DiscoverySettings | undefined;
@@ -104,7 +104,7 @@ function readSubgraphSettings(env: Env, prefix: string | undefined, fallback: Su
     }
   }
   return Object.freeze({
-    timeoutMs: int('SUBGRAPH_TIMEOUT_MS', d?.timeoutMs ?? 3000, { min: 10, max: 600_000 }),
+    timeoutMs: int('SUBGRAPH_TIMEOUT_MS', d?.timeoutMs ?? 3000, { min: 10, max: 600_000 }, 'TIMEOUT_MS'),
     breaker: Object.freeze({
       errorThresholdPercentage: int('BREAKER_ERROR_PERCENT', d?.breaker.errorThresholdPercentage ?? 50, { min: 1, max: 100 }),
       volumeThreshold: int('BREAKER_VOLUME_THRESHOLD', d?.breaker.volumeThreshold ?? 5, { min: 1, max: 1_000_000 }),

@@ -36,18 +36,18 @@ export interface RetryBudget {
  * once the banked share is spent, instead of multiplying it by `maxAttempts`.
  */
 export function createRetryBudget({ budgetPercent, budgetReserve }: Pick<RetrySettings, 'budgetPercent' | 'budgetReserve'>): RetryBudget {
-  const capacity = Math.max(1, budgetReserve);
-  const earned = budgetPercent / 100;
-  let tokens = budgetReserve;
+  // Counted in hundredths of a retry: integer arithmetic, so 10% of 200 fetches is exactly 20.
+  const capacity = Math.max(1, budgetReserve) * 100;
+  let tokens = budgetReserve * 100;
   return {
     recordRequest() {
-      tokens = Math.min(capacity, tokens + earned);
+      tokens = Math.min(capacity, tokens + budgetPercent);
     },
     tryRetry() {
-      if (tokens < 1) return false;
-      tokens -= 1;
+      if (tokens < 100) return false;
+      tokens -= 100;
       return true;
     },
-    available: () => Math.floor(tokens),
+    available: () => Math.floor(tokens / 100),
   };
 }

@@ -45,3 +45,19 @@ export async function counterValues(registry: import('prom-client').Registry, na
   const { values } = await metric.get();
   return Object.fromEntries(values.map((value) => [Object.values(value.labels).join(','), value.value]));
 }
+
+/** A pino logger at `level` whose lines land parsed in `lines`, for asserting on log fields. */
+export function memoryLogger(level: 'debug' | 'info' | 'warn' = 'info'): { logger: import('pino').Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = pino({ level }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  return { logger, lines };
+}
+
+/** Polls `check` until it holds, up to `attempts` times `everyMs`; throws with `what` otherwise. */
+export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, { attempts = 200, everyMs = 25 } = {}): Promise<void> {
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  throw new Error(`timed out waiting until ${what}`);
+}
