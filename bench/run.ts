@@ -1,0 +1,193 @@
+/**
+ * `npm run bench [-- --quick]`: the resilient router against plain @apollo/gateway + @apollo/server
+ * on the same in-process subgraphs (PGlite in memory, demo data) and the same deep query, each
+ * router in its own child process, runs alternating. Prints requests/s, p50/p95/p99 latency and
+ * router CPU per request, then the latency of failing fast while a breaker is open. Loopback only.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import autocannon from 'autocannon';
+import { pino } from 'pino';
+import { openStorage } from '../platform/database.ts';
+import { demoOrders } from '../platform/demo-data.ts';
+import { listen, type RunningServer } from '../platform/http-server.ts';
+import { prepareDatabase, type SubgraphServer } from '../platform/subgraph-server.ts';
+import { ordersModule } from '../subgraphs/orders/server.ts';
+import { paymentsModule } from '../subgraphs/payments/server.ts';
+import { productsModule } from '../subgraphs/products/server.ts';
+import { DEFAULT_USERS_OPTIONS, usersModule } from '../subgraphs/users/server.ts';
+
+const quick = process.argv.includes('--quick');
+const DURATION_S = quick ? 3 : 10;
+const WARMUP_S = quick ? 1 : 3;
+const ROUNDS = quick ? 1 : 3;
+const CONNECTIONS = 16;
+
+const customer = demoOrders[0]!.userId;
+const DEEP_QUERY = {
+  query: `query Deep($id: ID!) { user(id: $id) { name email orders(first: 10) { totalCount edges { node { id status total items { quantity unitPrice product { name price inStock } } payment { status amount } } } } } }`,
+  variables: { id: customer },
+};
+const ORDER_QUERY = {
+  query: `query Order($id: ID!) { order(id: $id) { id user { name email } items { product { name price } quantity } payment { status } } }`,
+  variables: { id: demoOrders[0]!.id },
+};
+
+interface Child {
+  readonly url: string;
+  cpuMicros(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function startRouter(kind: 'resilient' | 'plain', urls: Record<string, string>, extraEnv: Record<string, string> = {}): Promise<Child> {
+  const child: ChildProcess = fork(new URL('./router-process.ts', import.meta.url).pathname, [kind], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, NODE_ENV: 'production', APOLLO_TELEMETRY_DISABLED: 'true', BENCH_SUBGRAPH_URLS: JSON.stringify(urls), ...extraEnv },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (message) => resolve((message as { port: number }).port));
+    child.once('exit', (code) => reject(new Error(`${kind} router exited with ${code}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    cpuMicros: () =>
+      new Promise((resolve) => {
+        child.once('message', (message) => {
+          const { cpu } = message as { cpu: NodeJS.CpuUsage };
+          resolve(cpu.user + cpu.system);
+        });
+        child.send('cpu');
+      }),
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.send('stop');
+      }),
+  };
+}
+
+interface Measured {
+  requests: number;
+  rps: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  cpuMicrosPerRequest: number;
+  errors: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+async function load(url: string, body: object, durationS: number, child?: Child): Promise<Measured> {
+  const latencies: number[] = [];
+  const cpuBefore = child ? await child.cpuMicros() : 0;
+  const instance = autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    connections: CONNECTIONS,
+    duration: durationS,
+  });
+  instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
+  const result = await instance;
+  const cpuAfter = child ? await child.cpuMicros() : 0;
+  latencies.sort((a, b) => a - b);
+  return {
+    requests: result.requests.total,
+    rps: result.requests.total / durationS,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+    cpuMicrosPerRequest: child ? (cpuAfter - cpuBefore) / Math.max(1, result.requests.total) : Number.NaN,
+    errors: result.errors + result.non2xx,
+  };
+}
+
+async function check(url: string, body: object): Promise<Record<string, unknown>> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return (await response.json()) as Record<string, unknown>;
+}
+
+const fmt = (value: number, digits = 1) => value.toFixed(digits).padStart(9);
+
+const logger = pino({ level: 'silent' });
+const storage = await openStorage({ dataDir: 'memory://' });
+const subgraphs: Array<{ server: SubgraphServer; running: RunningServer }> = [];
+const urls: Record<string, string> = {};
+for (const module of [usersModule(DEFAULT_USERS_OPTIONS), productsModule(), ordersModule(), paymentsModule()]) {
+  const db = storage.forService(module.name);
+  await prepareDatabase(module, db, { seed: true, logger });
+  const server = module.create({ db, logger, production: true });
+  await server.start();
+  const running = await listen(server.handler, { port: 0 });
+  subgraphs.push({ server, running });
+  urls[module.name] = `${running.url}/graphql`;
+}
+
+console.log(`bench: ${quick ? 'quick' : 'full'} — ${ROUNDS} alternating round(s) of ${DURATION_S}s per router, ${CONNECTIONS} connections, deep query over 4 subgraphs`);
+const routers = { resilient: await startRouter('resilient', urls), plain: await startRouter('plain', urls) };
+for (const [name, child] of Object.entries(routers)) {
+  const answer = await check(child.url, DEEP_QUERY);
+  if (answer.errors || !answer.data) throw new Error(`${name} router answered the deep query with ${JSON.stringify(answer).slice(0, 300)}`);
+  await load(child.url, DEEP_QUERY, WARMUP_S);
+}
+
+const results: Record<'resilient' | 'plain', Measured[]> = { resilient: [], plain: [] };
+for (let round = 0; round < ROUNDS; round++) {
+  // Alternate which goes first, so neither always runs on a warmer (or noisier) machine.
+  const order = round % 2 === 0 ? (['resilient', 'plain'] as const) : (['plain', 'resilient'] as const);
+  for (const name of order) {
+    const measured = await load(routers[name].url, DEEP_QUERY, DURATION_S, routers[name]);
+    results[name].push(measured);
+    console.log(`round ${round + 1} ${name.padEnd(9)} ${fmt(measured.rps)} req/s  p50 ${fmt(measured.p50, 2)} ms  p95 ${fmt(measured.p95, 2)} ms  p99 ${fmt(measured.p99, 2)} ms  cpu ${fmt(measured.cpuMicrosPerRequest, 0)} µs/req  errors ${measured.errors}`);
+  }
+}
+await routers.resilient.stop();
+await routers.plain.stop();
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const summary = (name: 'resilient' | 'plain') => ({
+  rps: median(results[name].map((r) => r.rps)),
+  p50: median(results[name].map((r) => r.p50)),
+  p95: median(results[name].map((r) => r.p95)),
+  p99: median(results[name].map((r) => r.p99)),
+  cpu: median(results[name].map((r) => r.cpuMicrosPerRequest)),
+});
+const resilient = summary('resilient');
+const plain = summary('plain');
+console.log('\nmedian over rounds           req/s    p50 ms    p95 ms    p99 ms  cpu µs/req');
+for (const [name, s] of [['resilient router', resilient], ['plain gateway', plain]] as const) {
+  console.log(`${name.padEnd(22)} ${fmt(s.rps)} ${fmt(s.p50, 2)} ${fmt(s.p95, 2)} ${fmt(s.p99, 2)} ${fmt(s.cpu, 0)}`);
+}
+console.log(`throughput ratio resilient/plain: ${(resilient.rps / plain.rps).toFixed(2)}x; p99 ratio: ${(resilient.p99 / plain.p99).toFixed(2)}x; cpu/req ratio: ${(resilient.cpu / plain.cpu).toFixed(2)}x`);
+
+// Fail fast: payments routed to a port nothing listens on; once its breaker is open, the order
+// query answers with payment null and one SUBGRAPH_UNAVAILABLE error without touching a socket.
+const deadPort = await (async () => {
+  const probe = await listen(() => undefined, { port: 0 });
+  await probe.close();
+  return probe.port;
+})();
+const failing = await startRouter('resilient', { ...urls, payments: `http://127.0.0.1:${deadPort}/graphql` }, { BENCH_BREAKER: JSON.stringify({ volumeThreshold: 5, resetTimeoutMs: 600_000 }) });
+for (let request = 0; request < 20; request++) await check(failing.url, ORDER_QUERY);
+const sample = await check(failing.url, ORDER_QUERY);
+const codes = (sample.errors as Array<{ extensions?: { code?: string } }> | undefined)?.map((error) => error.extensions?.code);
+await load(failing.url, ORDER_QUERY, WARMUP_S);
+const openBreaker = await load(failing.url, ORDER_QUERY, DURATION_S, failing);
+await failing.stop();
+const healthyRouter = await startRouter('resilient', urls);
+await load(healthyRouter.url, ORDER_QUERY, WARMUP_S);
+const healthy = await load(healthyRouter.url, ORDER_QUERY, DURATION_S, healthyRouter);
+await healthyRouter.stop();
+console.log(`\norder query, payments healthy:        ${fmt(healthy.rps)} req/s  p50 ${fmt(healthy.p50, 2)} ms  p99 ${fmt(healthy.p99, 2)} ms`);
+console.log(`order query, payments breaker open:   ${fmt(openBreaker.rps)} req/s  p50 ${fmt(openBreaker.p50, 2)} ms  p99 ${fmt(openBreaker.p99, 2)} ms  (errors: ${JSON.stringify(codes)})`);
+
+for (const { server, running } of subgraphs) {
+  await running.close(1000);
+  await server.stop();
+}
+await storage.close();
