@@ -84,16 +84,13 @@ function percentile(sorted: number[], p: number): number {
 async function load(url: string, body: object, durationS: number, child?: Child): Promise<Measured> {
   const latencies: number[] = [];
   const cpuBefore = child ? await child.cpuMicros() : 0;
-  const instance = autocannon({
-    url,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    connections: CONNECTIONS,
-    duration: durationS,
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      { url, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), connections: CONNECTIONS, duration: durationS },
+      (error, finished) => (error ? reject(error) : resolve(finished)),
+    );
+    instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
   });
-  instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
-  const result = await instance;
   const cpuAfter = child ? await child.cpuMicros() : 0;
   latencies.sort((a, b) => a - b);
   return {
