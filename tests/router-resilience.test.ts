@@ -100,6 +100,34 @@ describe('the resilient router', () => {
     expect(JSON.stringify(response.errors)).not.toMatch(/127\.0\.0\.1|ECONNRESET|SocketError|stacktrace|\.ts:\d+/);
   });
 
+  it('when the products subgraph is down, the order keeps its user, quantities and payment, with product null', async () => {
+    const products = await proxy('products');
+    products.setMode('reset');
+    const { url } = await routerVia({ instances: { products: [products.url] } });
+
+    const response = await gql(url, ORDER_QUERY, { id: order.id });
+
+    expect(response.data?.order).toEqual({
+      id: order.id,
+      user: { name: customer.name, email: customer.email },
+      items: order.items.map((item) => ({ product: null, quantity: item.quantity })),
+      payment: { status: demoPayments.find((payment) => payment.orderId === order.id)!.status },
+    });
+    expect(response.errors?.map((error) => error.extensions)).toEqual([expect.objectContaining({ code: 'SUBGRAPH_UNAVAILABLE', service: 'products' })]);
+  });
+
+  it('when the users subgraph is down, the order keeps its items and payment, with user null', async () => {
+    const users = await proxy('users');
+    users.setMode('reset');
+    const { url } = await routerVia({ instances: { users: [users.url] } });
+
+    const response = await gql(url, ORDER_QUERY, { id: order.id });
+
+    expect(response.data?.order).toMatchObject({ id: order.id, user: null, payment: { status: expect.any(String) } });
+    expect(response.data?.order.items).toHaveLength(order.items.length);
+    expect(response.errors?.map((error) => error.extensions)).toEqual([expect.objectContaining({ code: 'SUBGRAPH_UNAVAILABLE', service: 'users' })]);
+  });
+
   it('fails fast without opening a socket once the breaker is open, and recovers through half-open', async () => {
     const payments = await proxy('payments');
     payments.setMode('reset');
