@@ -1,5 +1,7 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createServer, type AddressInfo } from 'node:net';
 import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../platform/config.ts';
 import { BulkheadFullError, createBulkhead } from '../router/bulkhead.ts';
 import { loadRouterConfig, subgraphSettings } from '../router/config.ts';
@@ -8,7 +10,7 @@ import { createResilienceMetrics } from '../router/resilience-metrics.ts';
 import { backoffDelayMs, createRetryBudget, parseRetryAfterMs } from '../router/retry-policy.ts';
 import { createDnsDiscovery, createStaticDiscovery, type ServiceDiscovery } from '../router/service-discovery.ts';
 import { createSubgraphPool, isFailureStatus } from '../router/subgraph-pool.ts';
-import { Registry } from 'prom-client';
+import { memoryLogger } from './support/stack.ts';
 
 const silent = pino({ level: 'silent' });
 
@@ -183,5 +185,67 @@ describe('failure classification', () => {
     expect(isMutationDocument('query Order__orders__0{order(id:"1"){id}}')).toBe(false);
     expect(isMutationDocument('{products(first:1){totalCount}}')).toBe(false);
     expect(isMutationDocument('query($representations:[_Any!]!){_entities(representations:$representations){__typename}}')).toBe(false);
+  });
+});
+
+describe('instance breakers', () => {
+  async function deadPool({ volumeThreshold, outlierConsecutiveFailures }: { volumeThreshold: number; outlierConsecutiveFailures: number }) {
+    // A port that was just free: connections are refused at once, without any timer involved.
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const base = subgraphSettings(loadRouterConfig({}), 'payments');
+    const settings = { ...base, outlierConsecutiveFailures, breaker: { ...base.breaker, volumeThreshold, errorThresholdPercentage: 50, resetTimeoutMs: 5000 } };
+    const registry = new Registry();
+    const { logger, lines } = memoryLogger('info');
+    const pool = createSubgraphPool({
+      name: 'payments',
+      settings,
+      discovery: createStaticDiscovery([`http://127.0.0.1:${port}/graphql`]),
+      loadBalancer: 'least-outstanding',
+      metrics: createResilienceMetrics(registry),
+      logger,
+    });
+    await pool.start();
+    return { pool, lines, registry };
+  }
+  const attempt = { body: '{"query":"{ __typename }"}', headers: { 'content-type': 'application/json' }, timeoutMs: 60_000 };
+
+  it('opens after the volume threshold at a high error rate, refuses while open, and lets one probe through after the reset timeout', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const { pool, lines } = await deadPool({ volumeThreshold: 3, outlierConsecutiveFailures: 100 });
+    const instance = pool.pick()!;
+    for (let call = 0; call < 3; call++) await expect(pool.send(instance, attempt)).rejects.toMatchObject({ kind: 'network' });
+    expect(pool.snapshot()[0]!.breaker).toBe('open');
+    expect(pool.pick()).toBeUndefined();
+    await expect(pool.send(instance, attempt)).rejects.toMatchObject({ kind: 'open', retriable: true });
+
+    await vi.advanceTimersByTimeAsync(4999);
+    expect(pool.pick()).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(pool.snapshot()[0]!.breaker).toBe('half-open');
+    expect(pool.pick()).toBe(instance);
+    // The probe fails (still dead): straight back to open.
+    await expect(pool.send(instance, attempt)).rejects.toMatchObject({ kind: 'network' });
+    expect(pool.snapshot()[0]!.breaker).toBe('open');
+    expect(lines.filter((line) => line.breaker).map((line) => [line.breaker, line.reason])).toEqual([
+      ['open', 'error rate'],
+      ['half-open', undefined],
+      ['open', 'error rate'],
+    ]);
+    await pool.close();
+  });
+
+  it('ejects an instance after consecutive failures before the error rate may count', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const { pool, lines } = await deadPool({ volumeThreshold: 1000, outlierConsecutiveFailures: 2 });
+    const instance = pool.pick()!;
+    await expect(pool.send(instance, attempt)).rejects.toMatchObject({ kind: 'network' });
+    expect(pool.snapshot()[0]!.breaker).toBe('closed');
+    await expect(pool.send(instance, attempt)).rejects.toMatchObject({ kind: 'network' });
+    expect(pool.snapshot()[0]!.breaker).toBe('open');
+    expect(lines.find((line) => line.breaker === 'open')).toMatchObject({ subgraph: 'payments', reason: 'outlier' });
+    await pool.close();
   });
 });
