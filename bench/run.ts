@@ -172,8 +172,8 @@ const healthyRouter = await startRouter('resilient', urls);
 await load(healthyRouter.url, ORDER_QUERY, WARMUP_S);
 const healthy = await load(healthyRouter.url, ORDER_QUERY, DURATION_S, healthyRouter);
 await healthyRouter.stop();
-console.log(`\norder query, payments healthy:        ${fmt(healthy.rps)} req/s  p50 ${fmt(healthy.p50, 2)} ms  p99 ${fmt(healthy.p99, 2)} ms`);
-console.log(`order query, payments breaker open:   ${fmt(openBreaker.rps)} req/s  p50 ${fmt(openBreaker.p50, 2)} ms  p99 ${fmt(openBreaker.p99, 2)} ms  (errors: ${JSON.stringify(codes)})`);
+console.log(`\norder query, payments healthy:        ${fmt(healthy.rps)} req/s  p50 ${fmt(healthy.p50, 2)} ms  p95 ${fmt(healthy.p95, 2)} ms  p99 ${fmt(healthy.p99, 2)} ms  cpu ${fmt(healthy.cpuMicrosPerRequest, 0)} µs/req`);
+console.log(`order query, payments breaker open:   ${fmt(openBreaker.rps)} req/s  p50 ${fmt(openBreaker.p50, 2)} ms  p95 ${fmt(openBreaker.p95, 2)} ms  p99 ${fmt(openBreaker.p99, 2)} ms  cpu ${fmt(openBreaker.cpuMicrosPerRequest, 0)} µs/req  (errors: ${JSON.stringify(codes)})`);
 
 await new Promise<void>((resolve) => {
   subgraphsChild.once('exit', () => resolve());

@@ -62,8 +62,10 @@ export function createResilientDataSource({
   function failed(code: Extract<ErrorCode, 'SUBGRAPH_UNAVAILABLE' | 'SUBGRAPH_TIMEOUT'>, cause: unknown, instance?: Instance): SubgraphResponse {
     metrics.failures.inc({ subgraph: name, code });
     const fields = { subgraph: name, code, instance: instance?.label, err: cause };
-    // A breaker-open refusal repeats for every request while open (the transition was logged once).
-    if (cause instanceof SubgraphFailure && cause.kind === 'open') logger.debug(fields, 'subgraph fetch refused');
+    // Refusals (breaker open, bulkhead full) repeat for every request while they last and are
+    // counted in metrics; logging each at warn would flood the log exactly when it matters.
+    const refused = (cause instanceof SubgraphFailure && cause.kind === 'open') || cause instanceof BulkheadFullError;
+    if (refused) logger.debug(fields, 'subgraph fetch refused');
     else logger.warn(fields, 'subgraph fetch failed');
     const message = code === 'SUBGRAPH_TIMEOUT' ? `The ${name} service did not answer in time` : `The ${name} service is unavailable`;
     return { errors: [{ message, extensions: { code, service: name } }] };

@@ -26,6 +26,8 @@ export const FIRST_QUERY = `query FirstLook {
 
 /** Everything the router keeps per subgraph, built once when the supergraph first names it. */
 export interface SubgraphRuntime {
+  /** The supergraph's routing URL this runtime was built for (ignored when discovery is configured). */
+  readonly routingUrl: string | undefined;
   readonly pool: SubgraphPool;
   readonly bulkhead: Bulkhead;
   readonly budget: RetryBudget;
@@ -49,16 +51,18 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
   const subgraphs = new Map<string, SubgraphRuntime>();
 
   function runtimeFor(name: string, routingUrl: string | undefined): SubgraphRuntime {
-    const existing = subgraphs.get(name);
-    if (existing) return existing;
     const settings = subgraphSettings(config, name);
+    const existing = subgraphs.get(name);
+    if (existing && (settings.discovery || existing.routingUrl === routingUrl)) return existing;
+    // A reloaded supergraph moved this subgraph: new instances; the old pool drains and closes.
+    if (existing) void existing.pool.close();
     let discovery;
     if (settings.discovery) discovery = createDiscovery(settings.discovery, { logger });
     else if (routingUrl) discovery = createStaticDiscovery([routingUrl]);
     else throw new Error(`subgraph ${name} has no routing URL; set ${name.toUpperCase()}_URL`);
     const pool = createSubgraphPool({ name, settings, discovery, loadBalancer: config.loadBalancer, metrics: resilience, logger });
     pool.start().catch((error: unknown) => logger.error({ err: error, subgraph: name }, 'service discovery failed to start'));
-    const runtime = { pool, bulkhead: createBulkhead(settings), budget: createRetryBudget(config.retry) };
+    const runtime = { routingUrl, pool, bulkhead: createBulkhead(settings), budget: createRetryBudget(config.retry) };
     subgraphs.set(name, runtime);
     return runtime;
   }
