@@ -6,7 +6,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
-import { demoOrders } from '../platform/demo-data.ts';
+import { demoOrders, demoPayments } from '../platform/demo-data.ts';
 import { listen } from '../platform/http-server.ts';
 
 const quick = process.argv.includes('--quick');
@@ -24,6 +24,9 @@ const ORDER_QUERY = {
   query: `query Order($id: ID!) { order(id: $id) { id user { name email } items { product { name price } quantity } payment { status } } }`,
   variables: { id: demoOrders[0]!.id },
 };
+
+/** Touches only payments: while its breaker is open this measures the router's fail-fast path alone. */
+const PAYMENT_QUERY = { query: `query Payment($id: ID!) { payment(id: $id) { id status } }`, variables: { id: demoPayments[0]!.id } };
 
 interface Child {
   readonly url: string;
@@ -167,6 +170,8 @@ const sample = await check(failing.url, ORDER_QUERY);
 const codes = (sample.errors as Array<{ extensions?: { code?: string } }> | undefined)?.map((error) => error.extensions?.code);
 await load(failing.url, ORDER_QUERY, WARMUP_S);
 const openBreaker = await load(failing.url, ORDER_QUERY, DURATION_S, failing);
+await load(failing.url, PAYMENT_QUERY, WARMUP_S);
+const failFast = await load(failing.url, PAYMENT_QUERY, DURATION_S, failing);
 await failing.stop();
 const healthyRouter = await startRouter('resilient', urls);
 await load(healthyRouter.url, ORDER_QUERY, WARMUP_S);
@@ -174,6 +179,7 @@ const healthy = await load(healthyRouter.url, ORDER_QUERY, DURATION_S, healthyRo
 await healthyRouter.stop();
 console.log(`\norder query, payments healthy:        ${fmt(healthy.rps)} req/s  p50 ${fmt(healthy.p50, 2)} ms  p95 ${fmt(healthy.p95, 2)} ms  p99 ${fmt(healthy.p99, 2)} ms  cpu ${fmt(healthy.cpuMicrosPerRequest, 0)} µs/req`);
 console.log(`order query, payments breaker open:   ${fmt(openBreaker.rps)} req/s  p50 ${fmt(openBreaker.p50, 2)} ms  p95 ${fmt(openBreaker.p95, 2)} ms  p99 ${fmt(openBreaker.p99, 2)} ms  cpu ${fmt(openBreaker.cpuMicrosPerRequest, 0)} µs/req  (errors: ${JSON.stringify(codes)})`);
+console.log(`payments-only query, breaker open:    ${fmt(failFast.rps)} req/s  p50 ${fmt(failFast.p50, 2)} ms  p95 ${fmt(failFast.p95, 2)} ms  p99 ${fmt(failFast.p99, 2)} ms  cpu ${fmt(failFast.cpuMicrosPerRequest, 0)} µs/req  (the fail-fast path alone)`);
 
 await new Promise<void>((resolve) => {
   subgraphsChild.once('exit', () => resolve());
