@@ -54,8 +54,9 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
     const settings = subgraphSettings(config, name);
     const existing = subgraphs.get(name);
     if (existing && (settings.discovery || existing.routingUrl === routingUrl)) return existing;
-    // A reloaded supergraph moved this subgraph: new instances; the old pool drains and closes.
-    if (existing) void existing.pool.close();
+    // A reloaded supergraph moved this subgraph: new instances. Requests planned on the previous
+    // schema may still use the old pool, so it closes only once their deadline has passed.
+    if (existing) setTimeout(() => void existing.pool.close(), config.requestDeadlineMs).unref();
     let discovery;
     if (settings.discovery) discovery = createDiscovery(settings.discovery, { logger });
     else if (routingUrl) discovery = createStaticDiscovery([routingUrl]);

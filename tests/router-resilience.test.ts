@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { demoOrders, demoPayments, demoProducts, demoUsers } from '../platform/demo-data.ts';
 import { listen } from '../platform/http-server.ts';
@@ -308,6 +311,31 @@ describe('the resilient router', () => {
     expect(total(after.b)).toBe(total(spread.b));
     expect(total(after.a) - total(spread.a)).toBe(20);
     expect(breakerOf(router, 'products', 1)).not.toBe('closed');
+  });
+
+  it('follows a reloaded supergraph that moves a subgraph to another URL, without a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-supergraph-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, 'supergraph.graphql');
+    const composed = readFileSync('supergraph.graphql', 'utf8');
+    const withProductsAt = (productsUrl: string) =>
+      composed.replace(/name: "(\w+)", url: "[^"]+"/g, (_match, name: keyof Stack['subgraphs']) => `name: "${name}", url: "${name === 'products' ? productsUrl : stack.subgraphs[name].url}"`);
+    writeFileSync(path, withProductsAt(stack.subgraphs.products.url));
+    const moved = await proxy('products');
+    const router = createRouter({ config: testRouterConfig({ supergraphPath: path }), logger: silentLogger });
+    await router.start();
+    const running = await listen(router.handler, { port: 0 });
+    cleanups.push(async () => {
+      await running.close();
+      await router.stop();
+    });
+    const url = `${running.url}/graphql`;
+    expect((await gql(url, PRODUCTS_QUERY)).errors).toBeUndefined();
+    expect(moved.connections).toBe(0);
+
+    writeFileSync(path, withProductsAt(moved.url));
+    await waitUntil('products traffic goes to the new URL', async () => (await gql(url, PRODUCTS_QUERY)).errors === undefined && moved.connections > 0);
+    expect(router.subgraphs.get('products')!.pool.snapshot().map((instance) => instance.instance)).toEqual([new URL(moved.url).host]);
   });
 
   it('reports instances and breaker states per subgraph on /ready, and resilience series on /metrics', async () => {
