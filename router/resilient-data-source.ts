@@ -59,14 +59,17 @@ export function createResilientDataSource({
   logger: Logger;
   random?: () => number;
 }): GraphQLDataSource {
+  // Built once: while every breaker is open this is the whole fetch path, and an Error per refusal
+  // (stack capture included) would be most of its cost.
+  const noInstance = new SubgraphFailure('open', 'no instance available: every breaker is open');
+
   function failed(code: Extract<ErrorCode, 'SUBGRAPH_UNAVAILABLE' | 'SUBGRAPH_TIMEOUT'>, cause: unknown, instance?: Instance): SubgraphResponse {
     metrics.failures.inc({ subgraph: name, code });
-    const fields = { subgraph: name, code, instance: instance?.label, err: cause };
     // Refusals (breaker open, bulkhead full) repeat for every request while they last and are
     // counted in metrics; logging each at warn would flood the log exactly when it matters.
     const refused = (cause instanceof SubgraphFailure && cause.kind === 'open') || cause instanceof BulkheadFullError;
-    if (refused) logger.debug(fields, 'subgraph fetch refused');
-    else logger.warn(fields, 'subgraph fetch failed');
+    if (!refused) logger.warn({ subgraph: name, code, instance: instance?.label, err: cause }, 'subgraph fetch failed');
+    else if (logger.isLevelEnabled('debug')) logger.debug({ subgraph: name, code, instance: instance?.label, err: cause }, 'subgraph fetch refused');
     const message = code === 'SUBGRAPH_TIMEOUT' ? `The ${name} service did not answer in time` : `The ${name} service is unavailable`;
     return { errors: [{ message, extensions: { code, service: name } }] };
   }
@@ -88,7 +91,7 @@ export function createResilientDataSource({
       const remaining = deadlineAt - Date.now();
       if (remaining <= 0) return failed('SUBGRAPH_TIMEOUT', new Error('request deadline passed before the fetch'), previous);
       const instance = pool.pick(previous);
-      if (!instance) return failed('SUBGRAPH_UNAVAILABLE', new SubgraphFailure('open', 'no instance available: every breaker is open'));
+      if (!instance) return failed('SUBGRAPH_UNAVAILABLE', noInstance);
       try {
         return answer(await pool.send(instance, { body, headers, timeoutMs: Math.min(settings.timeoutMs, remaining) }), instance);
       } catch (error) {
