@@ -12,7 +12,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**', 'main.ts', '**/main.ts'],
+    files: ['scripts/**', 'bench/**', 'main.ts', '**/main.ts'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -2,7 +2,7 @@ import type { Database, Storage } from './platform/database.ts';
 import { listen, type RunningServer } from './platform/http-server.ts';
 import type { Logger } from './platform/logger.ts';
 import { prepareDatabase, type SubgraphModule, type SubgraphServer } from './platform/subgraph-server.ts';
-import type { RouterConfig } from './router/config.ts';
+import { withSubgraphSettings, type RouterConfig } from './router/config.ts';
 import { createRouter, type Router } from './router/server.ts';
 import { randomBytes } from 'node:crypto';
 import { ordersModule, type OrdersOptions } from './subgraphs/orders/server.ts';
@@ -21,7 +21,8 @@ export interface StackOptions {
   host?: string;
   /** Port per subgraph; 0 picks a free one (tests). */
   ports: Record<SubgraphName, number>;
-  router: Omit<RouterConfig, 'subgraphUrls'>;
+  /** Router settings; each subgraph's instances are replaced by the one this stack starts. */
+  router: RouterConfig;
   users?: UsersOptions;
   /** Signs service-to-service calls; a random one per stack when omitted (all services share the process). */
   internalServiceSecret?: string;
@@ -42,16 +43,22 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+export type SubgraphsOptions = Omit<StackOptions, 'router'>;
+
+export interface Subgraphs {
+  readonly subgraphs: Stack['subgraphs'];
+  stop(): Promise<void>;
+}
+
 /**
- * Every service in one process, still talking HTTP to each other: what `npm start` runs and what
- * end-to-end tests boot. Subgraphs start first, so the router's first plan finds them listening.
+ * The four subgraphs, each listening on its own port, sharing one storage engine. Orders comes last:
+ * its saga calls products and payments, whose URLs exist once they listen.
  */
-export async function startStack(options: StackOptions): Promise<Stack> {
+export async function startSubgraphs(options: SubgraphsOptions): Promise<Subgraphs> {
   const { storage, logger, production = false, seed = true, host = '127.0.0.1' } = options;
   const internalServiceSecret = options.internalServiceSecret ?? randomBytes(32).toString('base64url');
   const subgraphs = {} as Stack['subgraphs'];
   const base = (name: SubgraphName) => subgraphs[name].url.replace(/\/graphql$/, '');
-  // Orders comes last: its saga calls products and payments, whose URLs exist once they listen.
   const modules: Array<() => SubgraphModule> = [
     () => usersModule(options.users ?? DEFAULT_USERS_OPTIONS),
     () => productsModule({ internalServiceSecret, reservationTtlSeconds: 900, reservationSweepIntervalMs: 30_000, ...options.products }),
@@ -69,6 +76,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       }),
   ];
   const started: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const stopOne of started.reverse()) await stopOne();
+    started.length = 0;
+  };
   try {
     for (const makeModule of modules) {
       const module = makeModule();
@@ -84,27 +95,40 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       });
       subgraphs[module.name] = { server, running, url: `${running.url}/graphql`, db };
     }
-    const subgraphUrls = Object.fromEntries(Object.entries(subgraphs).map(([name, entry]) => [name, entry.url]));
+    return { subgraphs, stop };
+  } catch (error) {
+    await stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * Every service in one process, still talking HTTP to each other: what `npm start` runs and what
+ * end-to-end tests boot. Subgraphs start first, so the router's first plan finds them listening.
+ */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const { logger, host = '127.0.0.1' } = options;
+  const { subgraphs, stop: stopSubgraphs } = await startSubgraphs(options);
+  try {
+    const discovery = Object.fromEntries(Object.entries(subgraphs).map(([name, entry]) => [name, { discovery: { kind: 'static' as const, urls: [entry.url] } }]));
     // The router verifies tokens against the users service this stack started, wherever it listens.
     const security = { ...options.router.security, internalTokenSecret: options.internalTokenSecret, jwksUrl: subgraphs.users.url.replace(/\/graphql$/, '/.well-known/jwks.json') };
-    const router = createRouter({ config: { ...options.router, subgraphUrls, security }, logger: logger.child({ service: 'router' }) });
+    const router = createRouter({ config: { ...withSubgraphSettings(options.router, discovery), security }, logger: logger.child({ service: 'router' }) });
     await router.start();
     const running = await listen(router.handler, { port: options.router.port, host });
-    started.push(async () => {
-      await running.close();
-      await router.stop();
-    });
     return {
       routerUrl: `${running.url}/graphql`,
       router,
       subgraphs,
       async stop() {
         // Router first: it stops taking requests before the subgraphs it calls go away.
-        for (const stop of started.reverse()) await stop();
+        await running.close();
+        await router.stop();
+        await stopSubgraphs();
       },
     };
   } catch (error) {
-    for (const stop of started.reverse()) await stop().catch(() => undefined);
+    await stopSubgraphs().catch(() => undefined);
     throw error;
   }
 }

@@ -2,6 +2,54 @@ import { ConfigError, readCommonConfig, readInt, readOptional, readPort, readStr
 import type { OperationLimits } from './operation-limits-plugin.ts';
 import type { RateLimit, RateLimitConfig } from './rate-limit-plugin.ts';
 
+/** Circuit-breaker settings, applied to every instance of a subgraph separately. */
+export interface BreakerSettings {
+  /** Error percentage over the rolling window above which the breaker opens. @default 50 */
+  readonly errorThresholdPercentage: number;
+  /** Calls the window must hold before the error percentage counts (a breaker never opens on 1 failure of 1). @default 5 */
+  readonly volumeThreshold: number;
+  /** How long an open breaker fails fast before letting one probe through (half-open). @default 5000 */
+  readonly resetTimeoutMs: number;
+  /** Length of the rolling window the error percentage is computed over (10 buckets). @default 10000 */
+  readonly rollingWindowMs: number;
+}
+
+/** How the router finds the instances behind a subgraph's routing URL. */
+export type DiscoverySettings =
+  /** A fixed list of instance URLs (`PRODUCTS_URL=http://a:4002/graphql,http://b:4002/graphql`). */
+  | { readonly kind: 'static'; readonly urls: readonly string[] }
+  /** Every address the URL's host name resolves to, re-resolved every `refreshMs`. */
+  | { readonly kind: 'dns'; readonly url: string; readonly refreshMs: number };
+
+export interface SubgraphSettings {
+  /** Per-attempt timeout; the request deadline shortens it when less time is left. @default 3000 */
+  readonly timeoutMs: number;
+  readonly breaker: BreakerSettings;
+  /** Requests in flight to this subgraph (all instances) before new ones queue. @default 64 */
+  readonly maxConcurrent: number;
+  /** Requests that may wait for a slot; beyond that a fetch fails fast with SUBGRAPH_UNAVAILABLE. @default 128 */
+  readonly maxQueue: number;
+  /** Consecutive failures after which an instance is ejected (its breaker forced open). @default 5 */
+  readonly outlierConsecutiveFailures: number;
+  /** Undefined: the routing URL from the supergraph, as a one-instance static list. */
+  readonly discovery: DiscoverySettings | undefined;
+}
+
+export interface RetrySettings {
+  /** Attempts per query fetch, the first included (1 disables retries). Mutations always get 1. @default 3 */
+  readonly maxAttempts: number;
+  /** Backoff base: attempt n waits a random time in [0, min(max, base·2^(n-1))] (full jitter). @default 25 */
+  readonly baseDelayMs: number;
+  /** Backoff cap (a `Retry-After` from the subgraph may ask for longer; the deadline still bounds it). @default 1000 */
+  readonly maxDelayMs: number;
+  /** Retries allowed per 100 fetches to a subgraph, earned as traffic flows. @default 20 */
+  readonly budgetPercent: number;
+  /** Retries allowed before any traffic has earned them; also the most the budget can bank. @default 10 */
+  readonly budgetReserve: number;
+}
+
+export type LoadBalancer = 'least-outstanding' | 'round-robin';
+
 export interface RouterConfig {
   readonly production: boolean;
   readonly logLevel: LogLevel;
@@ -11,39 +59,106 @@ export interface RouterConfig {
   readonly host: string;
   /** Composed supergraph to serve; watched and hot-reloaded. @default "./supergraph.graphql" */
   readonly supergraphPath: string;
-  /**
-   * Per-subgraph routing URL overrides, from `<NAME>_URL` (e.g. `ORDERS_URL`); a subgraph not
-   * listed uses the routing URL in the supergraph.
-   */
-  readonly subgraphUrls: Readonly<Record<string, string>>;
   /** Largest request body accepted. @default 1000000 */
   readonly maxBodyBytes: number;
-  /** How long `/ready` waits for each subgraph. @default 2000 */
+  /** How long `/ready` waits for each subgraph instance. @default 2000 */
   readonly readinessTimeoutMs: number;
   /** Edge security: token verification, router token, rate limits, operation limits. */
   readonly security: RouterSecurityConfig;
+  /** Whole-request budget: every subgraph fetch, retry and bulkhead wait ends by then. @default 10000 */
+  readonly requestDeadlineMs: number;
+  readonly retry: RetrySettings;
+  /** @default "least-outstanding" */
+  readonly loadBalancer: LoadBalancer;
+  /** Settings per known subgraph (`<NAME>_TIMEOUT_MS`, ... override the `ROUTER_*` defaults). */
+  readonly subgraphs: Readonly<Record<string, SubgraphSettings>>;
+  /** Settings for a subgraph the supergraph names but this config does not know. */
+  readonly subgraphDefaults: SubgraphSettings;
 }
 
-/** Subgraphs whose URL may be overridden; a supergraph may name others, which keep their routing URL. */
+/** Subgraphs whose settings may be overridden; a supergraph may name others, which get the defaults. */
 export const KNOWN_SUBGRAPHS = ['users', 'products', 'orders', 'payments'] as const;
+
+function readUrlList(env: Env, name: string): string[] | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const urls = raw.split(',').map((part) => part.trim()).filter((part) => part !== '');
+  if (urls.length === 0) throw new ConfigError(name, 'must list at least one URL');
+  for (const url of urls) readUrl({ [name]: url }, name);
+  return urls;
+}
+
+function readSubgraphSettings(env: Env, prefix: string | undefined, fallback: SubgraphSettings | undefined, dnsRefreshMs: number): SubgraphSettings {
+  // `<NAME>_X` overrides `ROUTER_X`; without a prefix only the router-wide value is read.
+  const int = (suffix: string, base: number, bounds: { min: number; max: number }, subgraphSuffix = suffix) => {
+    const routerWide = readInt(env, `ROUTER_${suffix}`, base, bounds);
+    return prefix ? readInt(env, `${prefix}_${subgraphSuffix}`, routerWide, bounds) : routerWide;
+  };
+  const d = fallback;
+  let discovery: DiscoverySettings | undefined;
+  if (prefix) {
+    const urls = readUrlList(env, `${prefix}_URL`);
+    const kind = readString(env, `${prefix}_DISCOVERY`, 'static');
+    if (kind !== 'static' && kind !== 'dns') throw new ConfigError(`${prefix}_DISCOVERY`, `must be static or dns, got ${JSON.stringify(kind)}`);
+    if (kind === 'dns') {
+      if (urls?.length !== 1) throw new ConfigError(`${prefix}_URL`, `must be exactly one URL when ${prefix}_DISCOVERY=dns`);
+      discovery = { kind: 'dns', url: urls[0]!, refreshMs: dnsRefreshMs };
+    } else if (urls) {
+      discovery = { kind: 'static', urls };
+    }
+  }
+  return Object.freeze({
+    timeoutMs: int('SUBGRAPH_TIMEOUT_MS', d?.timeoutMs ?? 3000, { min: 10, max: 600_000 }, 'TIMEOUT_MS'),
+    breaker: Object.freeze({
+      errorThresholdPercentage: int('BREAKER_ERROR_PERCENT', d?.breaker.errorThresholdPercentage ?? 50, { min: 1, max: 100 }),
+      volumeThreshold: int('BREAKER_VOLUME_THRESHOLD', d?.breaker.volumeThreshold ?? 5, { min: 1, max: 1_000_000 }),
+      resetTimeoutMs: int('BREAKER_RESET_MS', d?.breaker.resetTimeoutMs ?? 5000, { min: 10, max: 3_600_000 }),
+      rollingWindowMs: int('BREAKER_WINDOW_MS', d?.breaker.rollingWindowMs ?? 10_000, { min: 100, max: 3_600_000 }),
+    }),
+    maxConcurrent: int('BULKHEAD_MAX_CONCURRENT', d?.maxConcurrent ?? 64, { min: 1, max: 100_000 }),
+    maxQueue: int('BULKHEAD_MAX_QUEUE', d?.maxQueue ?? 128, { min: 0, max: 1_000_000 }),
+    outlierConsecutiveFailures: int('OUTLIER_CONSECUTIVE_FAILURES', d?.outlierConsecutiveFailures ?? 5, { min: 1, max: 1_000_000 }),
+    discovery,
+  });
+}
+
+function firstUrl(discovery: DiscoverySettings | undefined): string | undefined {
+  if (!discovery) return undefined;
+  return discovery.kind === 'static' ? discovery.urls[0] : discovery.url;
+}
 
 export function loadRouterConfig(env: Env): RouterConfig {
   const common = readCommonConfig(env);
-  const subgraphUrls: Record<string, string> = {};
-  for (const name of KNOWN_SUBGRAPHS) {
-    const url = readUrl(env, `${name.toUpperCase()}_URL`);
-    if (url) subgraphUrls[name] = url;
+  const dnsRefreshMs = readInt(env, 'ROUTER_DNS_REFRESH_MS', 10_000, { min: 100, max: 3_600_000 });
+  const subgraphDefaults = readSubgraphSettings(env, undefined, undefined, dnsRefreshMs);
+  const subgraphs: Record<string, SubgraphSettings> = {};
+  for (const name of KNOWN_SUBGRAPHS) subgraphs[name] = readSubgraphSettings(env, name.toUpperCase(), subgraphDefaults, dnsRefreshMs);
+  const loadBalancer = readString(env, 'ROUTER_LOAD_BALANCER', 'least-outstanding');
+  if (loadBalancer !== 'least-outstanding' && loadBalancer !== 'round-robin') {
+    throw new ConfigError('ROUTER_LOAD_BALANCER', `must be least-outstanding or round-robin, got ${JSON.stringify(loadBalancer)}`);
   }
+  const retry: RetrySettings = Object.freeze({
+    maxAttempts: readInt(env, 'ROUTER_RETRY_MAX_ATTEMPTS', 3, { min: 1, max: 10 }),
+    baseDelayMs: readInt(env, 'ROUTER_RETRY_BASE_DELAY_MS', 25, { min: 0, max: 60_000 }),
+    maxDelayMs: readInt(env, 'ROUTER_RETRY_MAX_DELAY_MS', 1000, { min: 0, max: 600_000 }),
+    budgetPercent: readInt(env, 'ROUTER_RETRY_BUDGET_PERCENT', 20, { min: 0, max: 100 }),
+    budgetReserve: readInt(env, 'ROUTER_RETRY_BUDGET_RESERVE', 10, { min: 0, max: 1_000_000 }),
+  });
+  if (retry.maxDelayMs < retry.baseDelayMs) throw new ConfigError('ROUTER_RETRY_MAX_DELAY_MS', `must be at least ROUTER_RETRY_BASE_DELAY_MS (${retry.baseDelayMs})`);
   return Object.freeze({
     production: common.production,
     logLevel: common.logLevel,
     port: readPort(env, 'ROUTER_PORT', 4000),
     host: readString(env, 'HOST', '127.0.0.1'),
     supergraphPath: readString(env, 'SUPERGRAPH_PATH', './supergraph.graphql'),
-    subgraphUrls: Object.freeze(subgraphUrls),
     maxBodyBytes: readInt(env, 'ROUTER_MAX_BODY_BYTES', 1_000_000, { min: 1024, max: 100_000_000 }),
     readinessTimeoutMs: readInt(env, 'ROUTER_READINESS_TIMEOUT_MS', 2000, { min: 100, max: 60_000 }),
-    security: loadRouterSecurityConfig(env, { internalTokenSecret: common.internalTokenSecret, usersUrl: subgraphUrls.users }),
+    requestDeadlineMs: readInt(env, 'ROUTER_REQUEST_DEADLINE_MS', 10_000, { min: 10, max: 600_000 }),
+    retry,
+    loadBalancer,
+    subgraphs: Object.freeze(subgraphs),
+    subgraphDefaults,
+    security: loadRouterSecurityConfig(env, { internalTokenSecret: common.internalTokenSecret, usersUrl: firstUrl(subgraphs.users?.discovery) }),
   });
 }
 
@@ -114,4 +229,16 @@ export function loadRouterSecurityConfig(env: Env, { internalTokenSecret, usersU
       maxCost: readInt(env, 'ROUTER_MAX_COST', 20_000, { min: 1, max: 100_000_000 }),
     }),
   });
+}
+
+/** The settings a subgraph runs with: its own when known, the defaults otherwise. */
+export function subgraphSettings(config: RouterConfig, name: string): SubgraphSettings {
+  return config.subgraphs[name] ?? config.subgraphDefaults;
+}
+
+/** A copy of `config` with some subgraphs' settings changed (tests and the embedded stack). */
+export function withSubgraphSettings(config: RouterConfig, changes: Readonly<Record<string, Partial<SubgraphSettings>>>): RouterConfig {
+  const subgraphs: Record<string, SubgraphSettings> = { ...config.subgraphs };
+  for (const [name, change] of Object.entries(changes)) subgraphs[name] = Object.freeze({ ...subgraphSettings(config, name), ...change });
+  return Object.freeze({ ...config, subgraphs: Object.freeze(subgraphs) });
 }

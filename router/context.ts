@@ -11,6 +11,8 @@ export interface RouterContext {
   readonly clientId: string;
   /** The router token forwarded to subgraphs, signed once per request on first use. */
   internalToken(): Promise<string>;
+  /** Epoch ms by which every subgraph fetch of this client request must be over. */
+  readonly deadlineAt: number;
 }
 
 /**
@@ -18,14 +20,16 @@ export interface RouterContext {
  * before any plan runs) and derives the client identity. The client address is the socket's: the
  * router is the edge; a proxy in front would need an explicit trusted-proxy setting first.
  */
-export function createContextFactory({ verifier, signer }: { verifier: JwtVerifier; signer: InternalTokenSigner }) {
+export function createContextFactory({ verifier, signer, requestDeadlineMs }: { verifier: JwtVerifier; signer: InternalTokenSigner; requestDeadlineMs: number }) {
   return async (req: IncomingMessage): Promise<RouterContext> => {
+    const deadlineAt = Date.now() + requestDeadlineMs;
     const principal = await verifier.verify(req.headers.authorization);
     let token: Promise<string> | undefined;
     return {
       principal,
       clientId: principal ? `user:${principal.id}` : `ip:${req.socket.remoteAddress ?? 'unknown'}`,
       internalToken: () => (token ??= signer.sign(principal)),
+      deadlineAt,
     };
   };
 }

@@ -1,21 +1,24 @@
-import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { Counter } from 'prom-client';
-import { fetch } from 'undici';
 import { createHttpHandler, graphqlHandler, type Handler } from '../platform/http-server.ts';
 import type { Logger } from '../platform/logger.ts';
 import { createServiceMetrics, type ServiceMetrics } from '../platform/metrics.ts';
-import { formatErrorFor } from '../platform/subgraph-server.ts';
 import { createInternalTokenSigner, INTERNAL_TOKEN_HEADER } from '../platform/internal-token.ts';
+import { formatErrorFor } from '../platform/subgraph-server.ts';
 import { withSubgraphEnforcedSecurity } from './auth/security-features.ts';
 import { createJwtVerifier } from './auth/verify-jwt.ts';
-import type { RouterConfig } from './config.ts';
+import { createBulkhead, type Bulkhead } from './bulkhead.ts';
+import { subgraphSettings, type RouterConfig } from './config.ts';
+import { createResilienceMetrics } from './resilience-metrics.ts';
 import { createContextFactory, type RouterContext } from './context.ts';
 import { createOperationLimitsPlugin } from './operation-limits-plugin.ts';
 import { createRateLimitPlugin } from './rate-limit-plugin.ts';
-import { createSubgraphFetcher } from './subgraph-fetcher.ts';
+import { createResilientDataSource } from './resilient-data-source.ts';
+import { createRetryBudget, type RetryBudget } from './retry-policy.ts';
+import { createDiscovery, createStaticDiscovery } from './service-discovery.ts';
+import { createSubgraphPool, type SubgraphPool } from './subgraph-pool.ts';
 import { supergraphFromFile } from './supergraph-file.ts';
 
 /** The query the Sandbox opens with in development, and the README's first query. */
@@ -27,10 +30,21 @@ export const FIRST_QUERY = `query FirstLook {
 }
 `;
 
+/** Everything the router keeps per subgraph, built once when the supergraph first names it. */
+export interface SubgraphRuntime {
+  /** The supergraph's routing URL this runtime was built for (ignored when discovery is configured). */
+  readonly routingUrl: string | undefined;
+  readonly pool: SubgraphPool;
+  readonly bulkhead: Bulkhead;
+  readonly budget: RetryBudget;
+}
+
 export interface Router {
   readonly handler: Handler;
   readonly metrics: ServiceMetrics;
   readonly gateway: ApolloGateway;
+  /** Per-subgraph runtime state, by subgraph name (tests and `/ready`). */
+  readonly subgraphs: ReadonlyMap<string, SubgraphRuntime>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -39,34 +53,54 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
   // The gateway otherwise reports usage to Apollo and probes cloud metadata addresses on start.
   process.env.APOLLO_TELEMETRY_DISABLED = 'true';
   const metrics = createServiceMetrics('router');
-  const subgraphFetches = new Counter({
-    name: 'router_subgraph_fetches_total',
-    help: 'Fetches the router sent to each subgraph',
-    labelNames: ['subgraph'],
-    registers: [metrics.registry],
-  });
-  const { fetcher, close: closeFetcher } = createSubgraphFetcher();
+  const resilience = createResilienceMetrics(metrics.registry);
+  const subgraphs = new Map<string, SubgraphRuntime>();
   const { security } = config;
   const signer = createInternalTokenSigner({ secret: security.internalTokenSecret });
   const verifier = createJwtVerifier({ jwksUrl: security.jwksUrl, issuer: security.jwtIssuer, audience: security.jwtAudience, cooldownMs: security.jwksCooldownMs, cacheMaxAgeMs: 600_000, timeoutMs: 2000 });
   const rateLimit = createRateLimitPlugin({ config: security.rateLimit, logger });
-  const routingUrls = new Map<string, string>();
+  /**
+   * The only identity a subgraph accepts: the router's token for this request's caller. The data
+   * source builds a fresh header set per fetch, so a client-sent internal header never gets through.
+   */
+  const identityHeaders = async (context: Partial<RouterContext> | undefined) => ({
+    [INTERNAL_TOKEN_HEADER]: await (context?.internalToken?.() ?? signer.sign(null)),
+  });
+
+  function runtimeFor(name: string, routingUrl: string | undefined): SubgraphRuntime {
+    const settings = subgraphSettings(config, name);
+    const existing = subgraphs.get(name);
+    if (existing && (settings.discovery || existing.routingUrl === routingUrl)) return existing;
+    // A reloaded supergraph moved this subgraph: new instances. Requests planned on the previous
+    // schema may still use the old pool, so it closes only once their deadline has passed.
+    if (existing) setTimeout(() => void existing.pool.close(), config.requestDeadlineMs).unref();
+    let discovery;
+    if (settings.discovery) discovery = createDiscovery(settings.discovery, { logger });
+    else if (routingUrl) discovery = createStaticDiscovery([routingUrl]);
+    else throw new Error(`subgraph ${name} has no routing URL; set ${name.toUpperCase()}_URL`);
+    const pool = createSubgraphPool({ name, settings, discovery, loadBalancer: config.loadBalancer, metrics: resilience, logger });
+    pool.start().catch((error: unknown) => logger.error({ err: error, subgraph: name }, 'service discovery failed to start'));
+    const runtime = { routingUrl, pool, bulkhead: createBulkhead(settings), budget: createRetryBudget(config.retry) };
+    subgraphs.set(name, runtime);
+    return runtime;
+  }
+
   const gateway = new ApolloGateway({
     supergraphSdl: withSubgraphEnforcedSecurity(supergraphFromFile(config.supergraphPath, { logger })),
     logger,
     buildService({ name, url }) {
-      const target = config.subgraphUrls[name] ?? url;
-      if (!target) throw new Error(`subgraph ${name} has no routing URL; set ${name.toUpperCase()}_URL`);
-      routingUrls.set(name, target);
-      return new RemoteGraphQLDataSource<RouterContext>({
-        url: target,
-        fetcher,
-        async willSendRequest({ request, context }) {
-          subgraphFetches.inc({ subgraph: name });
-          // The only identity a subgraph accepts. Client headers are never forwarded (the data
-          // source builds a fresh header set), so a client-sent internal header cannot get through.
-          request.http?.headers.set(INTERNAL_TOKEN_HEADER, await (context.internalToken?.() ?? signer.sign(null)));
-        },
+      const { pool, bulkhead, budget } = runtimeFor(name, url);
+      return createResilientDataSource({
+        name,
+        pool,
+        bulkhead,
+        budget,
+        settings: subgraphSettings(config, name),
+        retry: config.retry,
+        requestDeadlineMs: config.requestDeadlineMs,
+        metrics: resilience,
+        logger,
+        identityHeaders,
       });
     },
   });
@@ -91,27 +125,24 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
     ],
   });
 
-  async function subgraphReachable(name: string, url: string): Promise<{ name: string; reachable: boolean; error?: string }> {
-    try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'apollo-require-preflight': 'true', [INTERNAL_TOKEN_HEADER]: await signer.sign(null) },
-        body: JSON.stringify({ query: '{ __typename }' }),
-        signal: AbortSignal.timeout(config.readinessTimeoutMs),
-      });
-      await response.body?.cancel();
-      return response.ok ? { name, reachable: true } : { name, reachable: false, error: `HTTP ${response.status}` };
-    } catch (error) {
-      return { name, reachable: false, error: (error as Error).name === 'TimeoutError' ? 'timeout' : (error as Error).message };
-    }
-  }
-
   const handler = createHttpHandler({
-    routes: { '/graphql': graphqlHandler(server, { context: createContextFactory({ verifier, signer }), maxBodyBytes: config.maxBodyBytes }) },
+    routes: {
+      '/graphql': graphqlHandler(server, {
+        context: createContextFactory({ verifier, signer, requestDeadlineMs: config.requestDeadlineMs }),
+        maxBodyBytes: config.maxBodyBytes,
+      }),
+    },
     async ready() {
-      if (routingUrls.size === 0) return { ready: false, details: { supergraph: 'not loaded' } };
-      const subgraphs = await Promise.all([...routingUrls].map(([name, url]) => subgraphReachable(name, url)));
-      return { ready: subgraphs.every((subgraph) => subgraph.reachable), details: { supergraph: 'loaded', subgraphs } };
+      if (subgraphs.size === 0) return { ready: false, details: { supergraph: 'not loaded' } };
+      const report = await Promise.all(
+        [...subgraphs].map(async ([name, { pool, bulkhead, budget }]) => {
+          const instances = await pool.probe(config.readinessTimeoutMs, await identityHeaders(undefined));
+          // Serving needs one instance that answers and whose breaker lets traffic through.
+          const reachable = instances.some((instance) => instance.reachable && instance.breaker !== 'open');
+          return { name, reachable, instances, inFlight: bulkhead.inFlight, queued: bulkhead.queued, retryBudget: budget.available() };
+        }),
+      );
+      return { ready: report.every((subgraph) => subgraph.reachable), details: { supergraph: 'loaded', subgraphs: report } };
     },
     metrics,
     logger,
@@ -121,10 +152,11 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
     handler,
     metrics,
     gateway,
+    subgraphs,
     start: () => server.start(),
     async stop() {
       await server.stop();
-      await closeFetcher();
+      await Promise.all([...subgraphs.values()].map(({ pool }) => pool.close()));
       await rateLimit.close();
     },
   };

@@ -6,13 +6,17 @@ import { loadUsersConfig } from '../subgraphs/users/config.ts';
 
 describe('service configuration', () => {
   it('runs on defaults with an empty environment', () => {
-    expect(loadRouterConfig({})).toMatchObject({ port: 4000, supergraphPath: './supergraph.graphql', subgraphUrls: {}, production: false });
+    const router = loadRouterConfig({});
+    expect(router).toMatchObject({ port: 4000, supergraphPath: './supergraph.graphql', production: false });
+    // No URL configured: every subgraph is reached at its routing URL in the supergraph.
+    expect(Object.values(router.subgraphs).map((subgraph) => subgraph.discovery)).toEqual([undefined, undefined, undefined, undefined]);
     expect(loadOrdersConfig({})).toMatchObject({ port: 4003, databaseUrl: undefined, dataDir: '.data/pglite', seedDemoData: true });
   });
 
   it('reads overrides, including per-subgraph routing URLs', () => {
     const config = loadRouterConfig({ ROUTER_PORT: '8080', ORDERS_URL: 'http://orders:4003/graphql', NODE_ENV: 'production', INTERNAL_TOKEN_SECRET: 's'.repeat(40) });
-    expect(config).toMatchObject({ port: 8080, subgraphUrls: { orders: 'http://orders:4003/graphql' }, production: true });
+    expect(config).toMatchObject({ port: 8080, production: true });
+    expect(config.subgraphs.orders!.discovery).toEqual({ kind: 'static', urls: ['http://orders:4003/graphql'] });
     expect(Object.isFrozen(config)).toBe(true);
   });
 

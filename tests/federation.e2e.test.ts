@@ -31,7 +31,7 @@ describe.each(backends)('the supergraph on $name', (backend) => {
   });
 
   /** SQL statements and router fetches per subgraph caused by `run`. */
-  async function measure(run: () => Promise<unknown>) {
+  async function measure<T>(run: () => Promise<T>) {
     const sqlBefore = Object.fromEntries(SERVICES.map((name) => [name, stack.subgraphs[name].db.queryCount]));
     const fetchesBefore = await counterValues(stack.router.metrics.registry, 'router_subgraph_fetches_total').catch(() => ({}) as Record<string, number>);
     const result = await run();

@@ -7,7 +7,8 @@ import { SweepingMemoryStore } from '../router/rate-limit-plugin.ts';
 import { createRouter, type Router } from '../router/server.ts';
 import type { Stack } from '../stack.ts';
 import { backends } from './support/storage.ts';
-import { bearerFor, bootStack, counterValues, gql, routerDefaults, silentLogger } from './support/stack.ts';
+import { withSubgraphSettings } from '../router/config.ts';
+import { bearerFor, bootStack, counterValues, gql, routerDefaults, silentLogger, staticDiscoveryOf } from './support/stack.ts';
 
 const pglite = backends.find((backend) => backend.name === 'pglite')!;
 const [ada, grace] = [demoUsers[1]!, demoUsers[2]!];
@@ -112,7 +113,7 @@ describe.skipIf(redisReason !== undefined)('rate limiting shared through Redis',
       config: {
         ...defaults,
         port: 0,
-        subgraphUrls: Object.fromEntries(Object.entries(stack.subgraphs).map(([name, entry]) => [name, entry.url])),
+        subgraphs: withSubgraphSettings(defaults, staticDiscoveryOf(stack)).subgraphs,
         security: { ...defaults.security, internalTokenSecret, jwksUrl: stack.subgraphs.users.url.replace('/graphql', '/.well-known/jwks.json') },
       },
       logger: silentLogger,

@@ -7,7 +7,8 @@ import type { Stack } from '../stack.ts';
 import { backends } from './support/storage.ts';
 import { listen } from '../platform/http-server.ts';
 import { createRouter } from '../router/server.ts';
-import { bearerFor, bootStack, counterValues, gql, routerDefaults, silentLogger, type Json } from './support/stack.ts';
+import { withSubgraphSettings } from '../router/config.ts';
+import { bearerFor, bootStack, counterValues, gql, routerDefaults, silentLogger, staticDiscoveryOf, type Json } from './support/stack.ts';
 
 const pglite = backends.find((backend) => backend.name === 'pglite')!;
 const [admin, ada, grace] = [demoUsers[0]!, demoUsers[1]!, demoUsers[2]!];
@@ -128,7 +129,7 @@ describe('edge security (hostile input)', () => {
       config: {
         ...defaults,
         port: 0,
-        subgraphUrls: Object.fromEntries(Object.entries(stack.subgraphs).map(([name, entry]) => [name, entry.url])),
+        subgraphs: withSubgraphSettings(defaults, staticDiscoveryOf(stack)).subgraphs,
         // Nothing listens on the discard port: every JWKS fetch is refused.
         security: { ...defaults.security, internalTokenSecret, jwksUrl: 'http://127.0.0.1:9/.well-known/jwks.json' },
       },

@@ -6,9 +6,14 @@ import { startStack, type Stack, type StackOptions } from '../../stack.ts';
 
 export const silentLogger = pino({ level: 'silent' });
 
+/** Router config as a deployment with only `env` set would get it, for a test to adjust. */
+export function testRouterConfig(changes: Partial<RouterConfig> = {}, env: Record<string, string> = {}): RouterConfig {
+  return Object.freeze({ ...loadRouterConfig({ LOG_LEVEL: 'silent', ROUTER_PORT: '0', ...env }), ...changes });
+}
+
 /** Router defaults as an operator would get them with no environment, for tests to override. */
 export function routerDefaults(env: Record<string, string> = {}): RouterConfig {
-  return loadRouterConfig({ LOG_LEVEL: 'silent', ...env });
+  return testRouterConfig({}, env);
 }
 
 export function bootStack(
@@ -21,7 +26,6 @@ export function bootStack(
     ...rest
   }: { supergraphPath?: string; production?: boolean; routerEnv?: Record<string, string>; internalTokenSecret?: string } & Pick<StackOptions, 'internalServiceSecret' | 'products' | 'payments' | 'orders'> = {},
 ): Promise<Stack> {
-  const defaults = routerDefaults(routerEnv);
   return startStack({
     ...rest,
     storage,
@@ -29,8 +33,13 @@ export function bootStack(
     production,
     internalTokenSecret,
     ports: { users: 0, products: 0, orders: 0, payments: 0 },
-    router: { ...defaults, production, logLevel: 'silent', port: 0, host: '127.0.0.1', supergraphPath, maxBodyBytes: 1_000_000, readinessTimeoutMs: 2000 },
+    router: testRouterConfig({ production, supergraphPath }, routerEnv),
   });
+}
+
+/** Router subgraph settings that send each subgraph's traffic to the stack's own instance. */
+export function staticDiscoveryOf(stack: Stack) {
+  return Object.fromEntries(Object.entries(stack.subgraphs).map(([name, entry]) => [name, { discovery: { kind: 'static' as const, urls: [entry.url] } }]));
 }
 
 /** Logs in through the router and returns the bearer header for that user. */
@@ -66,4 +75,20 @@ export async function counterValues(registry: import('prom-client').Registry, na
   if (!metric) throw new Error(`no metric ${name}`);
   const { values } = await metric.get();
   return Object.fromEntries(values.map((value) => [Object.values(value.labels).join(','), value.value]));
+}
+
+/** A pino logger at `level` whose lines land parsed in `lines`, for asserting on log fields. */
+export function memoryLogger(level: 'debug' | 'info' | 'warn' = 'info'): { logger: import('pino').Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = pino({ level }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  return { logger, lines };
+}
+
+/** Polls `check` until it holds, up to `attempts` times `everyMs`; throws with `what` otherwise. */
+export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, { attempts = 200, everyMs = 25 } = {}): Promise<void> {
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  throw new Error(`timed out waiting until ${what}`);
 }

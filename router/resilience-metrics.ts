@@ -1,0 +1,30 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+export type BreakerState = 'closed' | 'half-open' | 'open';
+
+/** Gauge values for `router_breaker_state`; a dashboard maps them back to names. */
+export const BREAKER_STATE_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
+
+export interface ResilienceMetrics {
+  readonly fetches: Counter<'subgraph'>;
+  readonly breakerState: Gauge<'subgraph' | 'instance'>;
+  readonly breakerTransitions: Counter<'subgraph' | 'instance' | 'to'>;
+  readonly retries: Counter<'subgraph'>;
+  readonly retryBudgetRefusals: Counter<'subgraph'>;
+  readonly bulkheadRejections: Counter<'subgraph'>;
+  readonly failures: Counter<'subgraph' | 'code'>;
+}
+
+/** The router's resilience series, registered in the router's own registry. */
+export function createResilienceMetrics(registry: Registry): ResilienceMetrics {
+  const registers = [registry];
+  return {
+    fetches: new Counter({ name: 'router_subgraph_fetches_total', help: 'Fetches the router sent to each subgraph (retries not counted)', labelNames: ['subgraph'], registers }),
+    breakerState: new Gauge({ name: 'router_breaker_state', help: 'Breaker state per subgraph instance: 0 closed, 1 half-open, 2 open', labelNames: ['subgraph', 'instance'], registers }),
+    breakerTransitions: new Counter({ name: 'router_breaker_transitions_total', help: 'Breaker state changes per subgraph instance, by the state entered', labelNames: ['subgraph', 'instance', 'to'], registers }),
+    retries: new Counter({ name: 'router_subgraph_retries_total', help: 'Query fetches the router sent again after a retriable failure', labelNames: ['subgraph'], registers }),
+    retryBudgetRefusals: new Counter({ name: 'router_retry_budget_refusals_total', help: 'Retries not sent because the retry budget was spent', labelNames: ['subgraph'], registers }),
+    bulkheadRejections: new Counter({ name: 'router_bulkhead_rejections_total', help: 'Fetches failed fast because the subgraph bulkhead and its queue were full', labelNames: ['subgraph'], registers }),
+    failures: new Counter({ name: 'router_subgraph_failures_total', help: 'Fetches that ended in an error for the client, by code', labelNames: ['subgraph', 'code'], registers }),
+  };
+}

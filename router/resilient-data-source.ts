@@ -1,0 +1,143 @@
+import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { ErrorCode } from '../platform/errors.ts';
+import type { Logger } from '../platform/logger.ts';
+import { BulkheadFullError, type Bulkhead } from './bulkhead.ts';
+import type { RetrySettings, SubgraphSettings } from './config.ts';
+import type { ResilienceMetrics } from './resilience-metrics.ts';
+import { backoffDelayMs, type RetryBudget } from './retry-policy.ts';
+import { SubgraphFailure, type Instance, type SubgraphPool, type SubgraphReply } from './subgraph-pool.ts';
+
+type SubgraphResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
+
+import type { RouterContext } from './context.ts';
+
+/**
+ * The gateway plans every fetch as a document of its own, and a fetch is a mutation exactly when
+ * that document's operation is (the `_entities` fetches that follow a mutation are queries and may
+ * be retried). The query planner prints documents starting with the operation keyword
+ * (`mutation Op__users__0`) or with `{` for anonymous queries, so a prefix test is exact for them.
+ */
+export function isMutationDocument(query: string): boolean {
+  return /^\s*mutation\b/.test(query);
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The gateway's data source for one subgraph, in place of RemoteGraphQLDataSource: bulkhead →
+ * deadline-bounded attempts through per-instance breakers → retries for queries only.
+ *
+ * A failed fetch is returned as a response holding one coded error (SUBGRAPH_UNAVAILABLE or
+ * SUBGRAPH_TIMEOUT, `service` naming the subgraph) instead of being thrown: the gateway then
+ * attaches the fetch's path and keeps every field the other fetches delivered. The error names no
+ * URL, status or stack; those go to the log.
+ */
+export function createResilientDataSource({
+  name,
+  pool,
+  settings,
+  retry,
+  budget,
+  bulkhead,
+  requestDeadlineMs,
+  metrics,
+  logger,
+  random = Math.random,
+  identityHeaders,
+}: {
+  /** Headers that tell the subgraph who is calling (the router token); undefined context = the gateway's own fetches. */
+  identityHeaders: (context: Partial<RouterContext> | undefined) => Promise<Record<string, string>>;
+  name: string;
+  pool: SubgraphPool;
+  settings: SubgraphSettings;
+  retry: RetrySettings;
+  budget: RetryBudget;
+  bulkhead: Bulkhead;
+  requestDeadlineMs: number;
+  metrics: ResilienceMetrics;
+  logger: Logger;
+  random?: () => number;
+}): GraphQLDataSource {
+  // Built once: while every breaker is open this is the whole fetch path, and an Error per refusal
+  // (stack capture included) would be most of its cost.
+  const noInstance = new SubgraphFailure('open', 'no instance available: every breaker is open');
+
+  function failed(code: Extract<ErrorCode, 'SUBGRAPH_UNAVAILABLE' | 'SUBGRAPH_TIMEOUT'>, cause: unknown, instance?: Instance): SubgraphResponse {
+    metrics.failures.inc({ subgraph: name, code });
+    // Refusals (breaker open, bulkhead full) repeat for every request while they last and are
+    // counted in metrics; logging each at warn would flood the log exactly when it matters.
+    const refused = (cause instanceof SubgraphFailure && cause.kind === 'open') || cause instanceof BulkheadFullError;
+    if (!refused) logger.warn({ subgraph: name, code, instance: instance?.label, err: cause }, 'subgraph fetch failed');
+    else if (logger.isLevelEnabled('debug')) logger.debug({ subgraph: name, code, instance: instance?.label, err: cause }, 'subgraph fetch refused');
+    const message = code === 'SUBGRAPH_TIMEOUT' ? `The ${name} service did not answer in time` : `The ${name} service is unavailable`;
+    return { errors: [{ message, extensions: { code, service: name } }] };
+  }
+
+  function answer(reply: SubgraphReply, instance: Instance): SubgraphResponse {
+    let body: unknown;
+    try {
+      body = JSON.parse(reply.text);
+    } catch (error) {
+      return failed('SUBGRAPH_UNAVAILABLE', new Error(`unparseable body (HTTP ${reply.status}, ${reply.contentType ?? 'no content type'})`, { cause: error }), instance);
+    }
+    if (typeof body === 'object' && body !== null && ('data' in body || 'errors' in body)) return body as SubgraphResponse;
+    return failed('SUBGRAPH_UNAVAILABLE', new Error(`HTTP ${reply.status} without a GraphQL body`), instance);
+  }
+
+  async function attempts(body: string, headers: Record<string, string>, deadlineAt: number, mutation: boolean): Promise<SubgraphResponse> {
+    let previous: Instance | undefined;
+    for (let attempt = 1; ; attempt++) {
+      const remaining = deadlineAt - Date.now();
+      if (remaining <= 0) return failed('SUBGRAPH_TIMEOUT', new Error('request deadline passed before the fetch'), previous);
+      const instance = pool.pick(previous);
+      if (!instance) return failed('SUBGRAPH_UNAVAILABLE', noInstance);
+      try {
+        return answer(await pool.send(instance, { body, headers, timeoutMs: Math.min(settings.timeoutMs, remaining) }), instance);
+      } catch (error) {
+        const failure = error instanceof SubgraphFailure ? error : new SubgraphFailure('network', 'fetch failed', { cause: error });
+        const code = failure.kind === 'timeout' ? 'SUBGRAPH_TIMEOUT' : 'SUBGRAPH_UNAVAILABLE';
+        // A mutation is never sent twice: the subgraph may have applied it before failing.
+        if (mutation || !failure.retriable || attempt >= retry.maxAttempts) return failed(code, failure, instance);
+        const delay = Math.max(backoffDelayMs(attempt, retry, random), failure.retryAfterMs ?? 0);
+        if (Date.now() + delay >= deadlineAt) return failed(code, failure, instance);
+        if (!budget.tryRetry()) {
+          metrics.retryBudgetRefusals.inc({ subgraph: name });
+          return failed(code, failure, instance);
+        }
+        metrics.retries.inc({ subgraph: name });
+        if (delay > 0) await sleep(delay);
+        previous = instance;
+      }
+    }
+  }
+
+  return {
+    async process(options: GraphQLDataSourceProcessOptions): Promise<SubgraphResponse> {
+      const { request } = options;
+      if (!request.query) throw new Error('Missing query');
+      metrics.fetches.inc({ subgraph: name });
+      budget.recordRequest();
+      // The request-kind enum is not exported by @apollo/gateway; only incoming operations carry this.
+      const incoming = 'incomingRequestContext' in options ? (options.incomingRequestContext.context as Partial<RouterContext>) : undefined;
+      const deadlineAt = incoming?.deadlineAt ?? Date.now() + requestDeadlineMs;
+      const headers: Record<string, string> = {};
+      if (request.http?.headers) for (const [key, value] of request.http.headers) headers[key] = value;
+      headers['content-type'] = 'application/json';
+      Object.assign(headers, await identityHeaders(incoming));
+      const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName, extensions: request.extensions });
+      let release: () => void;
+      try {
+        release = await bulkhead.acquire(deadlineAt);
+      } catch (error) {
+        if (!(error instanceof BulkheadFullError)) throw error;
+        metrics.bulkheadRejections.inc({ subgraph: name });
+        return failed('SUBGRAPH_UNAVAILABLE', error);
+      }
+      try {
+        return await attempts(body, headers, deadlineAt, isMutationDocument(request.query));
+      } finally {
+        release();
+      }
+    },
+  };
+}
