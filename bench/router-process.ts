@@ -13,6 +13,7 @@ import { createInternalTokenSigner, INTERNAL_TOKEN_HEADER } from '../platform/in
 import { createServiceMetrics } from '../platform/metrics.ts';
 import type { Principal } from '../platform/principal.ts';
 import { loadRouterConfig, withSubgraphSettings, type SubgraphSettings } from '../router/config.ts';
+import { acknowledgeSubgraphEnforcedSecurity } from '../router/auth/security-features.ts';
 import { createRouter } from '../router/server.ts';
 
 process.env.APOLLO_TELEMETRY_DISABLED = 'true';
@@ -38,7 +39,8 @@ if (kind === 'resilient') {
   start = () => router.start();
 } else if (kind === 'plain') {
   const gateway = new ApolloGateway({
-    supergraphSdl: readFileSync('supergraph.graphql', 'utf8'),
+    // Any @apollo/gateway needs this to load a supergraph that declares @authenticated (see the helper).
+    supergraphSdl: acknowledgeSubgraphEnforcedSecurity(readFileSync('supergraph.graphql', 'utf8')),
     logger,
     // Subgraphs answer only router-signed requests, so the baseline signs one per fetch for the
     // bench's caller, as the resilient router does; it skips verifying the client's JWT, which
