@@ -207,3 +207,6 @@ await new Promise<void>((resolve) => {
   subgraphsChild.once('exit', () => resolve());
   subgraphsChild.send('stop');
 });
+
+const { benchPlaceOrder } = await import('./place-order.ts');
+await benchPlaceOrder({ quick });

@@ -119,6 +119,22 @@ export function createCharges({ db, provider, logger }: { db: Database; provider
       return row ? chargeReply(row) : { status: 404, body: { code: 'NOT_FOUND' } };
     },
 
+    /** Admin refund of one payment by id: REFUNDED if it was captured, unchanged otherwise. */
+    async refundById(paymentId: string): Promise<ChargeRow | undefined> {
+      return db.transaction(async (tx) => {
+        const [row] = await tx.query<ChargeRow>(`SELECT ${COLUMNS} FROM payments.payments WHERE id = $1 FOR UPDATE`, [paymentId]);
+        if (!row || row.status !== 'CAPTURED') return row;
+        if (row.provider_capture) await provider.refund(row.provider_capture);
+        const [refunded] = await tx.query<ChargeRow>(`UPDATE payments.payments SET status = 'REFUNDED', updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`, [row.id]);
+        await appendToOutbox(tx, 'payments', {
+          type: 'payments.payment.refunded',
+          key: row.user_id,
+          data: { paymentId: row.id, orderId: row.order_id, userId: row.user_id, amount: row.amount_minor, currency: row.currency, reason: 'admin' },
+        });
+        return refunded;
+      });
+    },
+
     /**
      * Gives back whatever a charge took: refunds a capture, voids a charge still in flight, and for
      * a charge never seen leaves a VOIDED tombstone under its key so a late request cannot charge.

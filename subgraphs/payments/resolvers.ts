@@ -3,12 +3,14 @@ import { assertOwnerOrAdmin, type AuthContext } from '../../platform/authorizati
 import { notFound } from '../../platform/errors.ts';
 import { isId, parseId } from '../../platform/ids.ts';
 import { DateTimeScalar, DecimalScalar, formatMinorUnits } from '../../platform/scalars.ts';
+import type { Charges } from './charges.ts';
 import type { PaymentLoaders } from './loaders.ts';
 import type { PaymentRepository, PaymentRow } from './repository.ts';
 
 export interface PaymentsContext extends AuthContext {
   loaders: PaymentLoaders;
   repo: PaymentRepository;
+  charges: Charges;
 }
 
 function toPayment(row: PaymentRow) {
@@ -30,6 +32,14 @@ export const resolvers: GraphQLResolverMap<PaymentsContext> = {
       const row = await loaders.paymentById.load(parseId(id));
       if (!row) throw notFound('Payment', id);
       assertOwnerOrAdmin(principal, row.user_id, `Payment ${id}`);
+      return toPayment(row);
+    },
+  },
+  Mutation: {
+    // @requiresScopes(admin) is enforced before this runs (platform/authorization.ts).
+    async refundPayment(_root, { id }: { id: string }, { charges }) {
+      const row = await charges.refundById(parseId(id));
+      if (!row) throw notFound('Payment', id);
       return toPayment(row);
     },
   },

@@ -1,0 +1,99 @@
+/**
+ * placeOrder through the router, on embedded defaults (PGlite, everything in one process, as
+ * `npm start`) and on PostgreSQL when it is reachable: requests/s and latency percentiles at a
+ * constant concurrency. Every request is a new order (a fresh idempotency key) for one in-stock
+ * product; every response is checked afterwards against the database (all confirmed, one capture
+ * each). Rate limiting stays on with a budget the single bench client cannot exhaust.
+ */
+import { randomUUID } from 'node:crypto';
+import autocannon from 'autocannon';
+import { pino } from 'pino';
+import { demoUsers, DEMO_PASSWORD } from '../platform/demo-data.ts';
+import { stableId } from '../platform/ids.ts';
+import { loadRouterConfig } from '../router/config.ts';
+import { startStack } from '../stack.ts';
+import { backends } from '../tests/support/storage.ts';
+
+const PLACE = 'mutation Place($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }';
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+export async function benchPlaceOrder({ quick }: { quick: boolean }): Promise<void> {
+  const durationS = quick ? 3 : 10;
+  const connections = 8;
+  console.log(`\nplaceOrder through the router: ${durationS}s per backend, ${connections} connections, one new order per request`);
+  for (const backend of backends) {
+    if (backend.unavailable) {
+      console.log(`${backend.name.padEnd(9)} skipped: ${backend.unavailable}`);
+      continue;
+    }
+    const { storage, drop } = await backend.open();
+    const router = { ...loadRouterConfig({ LOG_LEVEL: 'silent', ROUTER_PORT: '0', ROUTER_RATE_LIMIT: '1000000000/1m', NODE_ENV: 'production', INTERNAL_TOKEN_SECRET: randomUUID() + randomUUID() }) };
+    const stack = await startStack({
+      storage,
+      logger: pino({ level: 'silent' }),
+      production: true,
+      ports: { users: 0, products: 0, orders: 0, payments: 0 },
+      router,
+      internalTokenSecret: router.security.internalTokenSecret,
+    });
+    try {
+      const productId = stableId(`bench-product:${randomUUID()}`);
+      await stack.subgraphs.products.db.query(
+        `INSERT INTO products.products (id, sku, name, description, price_minor, currency, inventory) VALUES ($1, $2, 'Bench widget', '', 1000, 'USD', 100000000)`,
+        [productId, `BENCH-${productId.slice(0, 8)}`],
+      );
+      const customer = demoUsers[1]!;
+      const login = await fetch(stack.routerUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: 'mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token } }', variables: { e: customer.email, p: DEMO_PASSWORD } }),
+      });
+      const token = ((await login.json()) as { data: { logIn: { token: string } } }).data.logIn.token;
+      const startedAt = new Date(Date.now() - 1000);
+      const latencies: number[] = [];
+      const result = await new Promise<autocannon.Result>((resolve, reject) => {
+        const instance = autocannon(
+          {
+            url: stack.routerUrl,
+            connections,
+            duration: durationS,
+            requests: [
+              {
+                method: 'POST',
+                headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+                setupRequest: (request) => ({ ...request, body: JSON.stringify({ query: PLACE, variables: { input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 1 }] } } }) }),
+              },
+            ],
+          },
+          (error, finished) => (error ? reject(error) : resolve(finished)),
+        );
+        instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
+      });
+      latencies.sort((a, b) => a - b);
+      // Requests cut off when the load stopped leave sagas running: let them finish (bounded).
+      for (let wait = 0; wait < 100; wait += 1) {
+        const [pending] = await stack.subgraphs.orders.db.query<{ count: number }>(`SELECT count(*)::int AS count FROM orders.orders WHERE user_id = $1 AND saga_step <> 'DONE'`, [customer.id]);
+        if (pending!.count === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const [counts] = await stack.subgraphs.orders.db.query<{ total: number; confirmed: number }>(
+        `SELECT count(*)::int AS total, count(*) FILTER (WHERE status = 'CONFIRMED')::int AS confirmed FROM orders.orders WHERE user_id = $1 AND created_at >= $2`,
+        [customer.id, startedAt],
+      );
+      const [captured] = await stack.subgraphs.payments.db.query<{ count: number }>(
+        `SELECT count(*)::int AS count FROM payments.payments WHERE user_id = $1 AND status = 'CAPTURED' AND created_at >= $2`,
+        [customer.id, startedAt],
+      );
+      console.log(
+        `${backend.name.padEnd(9)} ${(result.requests.total / durationS).toFixed(1).padStart(8)} orders/s  p50 ${percentile(latencies, 50).toFixed(1)} ms  p99 ${percentile(latencies, 99).toFixed(1)} ms  ` +
+          `(${counts!.total} placed, ${counts!.confirmed} confirmed, ${captured!.count} captured, ${result.non2xx + result.errors} non-2xx/errors)`,
+      );
+    } finally {
+      await stack.stop();
+      await drop();
+    }
+  }
+}
