@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectedResponse, startGuildSubgraphs, testQuery, type GuildSubgraphs } from '../bench/guild/subgraphs.ts';
 import { listen, type RunningServer } from '../platform/http-server.ts';
 import { createRouter, type Router } from '../router/server.ts';
-import { gql, silentLogger } from './support/stack.ts';
+import { gql, silentLogger, testRouterConfig } from './support/stack.ts';
 
 describe("the Guild federation benchmark workload, served through Switchyard's router", () => {
   let subgraphs: GuildSubgraphs;
@@ -16,10 +16,8 @@ describe("the Guild federation benchmark workload, served through Switchyard's r
     subgraphs = await startGuildSubgraphs();
     const path = join(mkdtempSync(join(tmpdir(), 'guild-')), 'supergraph.graphql');
     writeFileSync(path, subgraphs.supergraphSdl);
-    router = createRouter({
-      config: { production: false, logLevel: 'silent', port: 0, host: '127.0.0.1', supergraphPath: path, subgraphUrls: {}, maxBodyBytes: 1_000_000, readinessTimeoutMs: 2000 },
-      logger: silentLogger,
-    });
+    // The workload's subgraphs are not ours: they take any caller, so only the routing matters here.
+    router = createRouter({ config: testRouterConfig({ supergraphPath: path }), logger: silentLogger });
     await router.start();
     running = await listen(router.handler, { port: 0 });
   });
