@@ -42,7 +42,8 @@ interface Child {
 
 async function startRouter(kind: 'resilient' | 'plain', urls: Record<string, string>, extraEnv: Record<string, string> = {}): Promise<Child> {
   const child: ChildProcess = fork(new URL('./router-process.ts', import.meta.url).pathname, [kind], {
-    execArgv: ['--import', 'tsx'],
+    // BENCH_CPU_PROF=1 writes a V8 CPU profile per router process (for `--cpu-prof` analysis).
+    execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=.cache/profiles'] : [])],
     env: {
       ...process.env,
       ...SECRETS,

@@ -4,6 +4,7 @@ import { HeaderMap } from '@apollo/server';
 import { codedError } from '../../platform/errors.ts';
 import { isId } from '../../platform/ids.ts';
 import type { Principal } from '../../platform/principal.ts';
+import { createTokenCache } from '../../platform/token-cache.ts';
 
 /** The only algorithm users signs with; `none`, HS* (key confusion) and everything else are refused. */
 export const ACCEPTED_ALGORITHMS = ['ES256'];
@@ -38,12 +39,16 @@ function unauthenticated(message: string, reason: string): GraphQLError {
  */
 export function createJwtVerifier({ jwksUrl, issuer, audience, cooldownMs, cacheMaxAgeMs, timeoutMs, clockToleranceSeconds = 5 }: JwtVerifierOptions) {
   const jwks = createRemoteJWKSet(new URL(jwksUrl), { cooldownDuration: cooldownMs, cacheMaxAge: cacheMaxAgeMs, timeoutDuration: timeoutMs });
+  // Successful verifications only, each until its token's `exp` (and at most a minute).
+  const verified = createTokenCache<Principal>();
   return {
     /** The caller, null when the request carries no Authorization header; throws a coded 401 otherwise. */
     async verify(authorization: string | undefined): Promise<Principal | null> {
       if (authorization === undefined || authorization === '') return null;
       const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(authorization.trim());
       if (!match) throw unauthenticated('Authorization must be "Bearer <JWT>"', 'malformed');
+      const cached = verified.get(match[1]!);
+      if (cached) return cached.value;
       let payload;
       try {
         ({ payload } = await jwtVerify(match[1]!, jwks, { issuer, audience, algorithms: ACCEPTED_ALGORITHMS, clockTolerance: clockToleranceSeconds, requiredClaims: ['sub', 'exp'] }));
@@ -59,7 +64,9 @@ export function createJwtVerifier({ jwksUrl, issuer, audience, cooldownMs, cache
       }
       if (!isId(payload.sub)) throw unauthenticated('invalid token', 'subject');
       const scopes = typeof payload.scope === 'string' && payload.scope !== '' ? payload.scope.split(' ') : [];
-      return { id: payload.sub.toLowerCase(), role: payload.role === 'ADMIN' ? 'ADMIN' : 'CUSTOMER', scopes };
+      const principal: Principal = { id: payload.sub.toLowerCase(), role: payload.role === 'ADMIN' ? 'ADMIN' : 'CUSTOMER', scopes };
+      verified.set(match[1]!, principal, payload.exp! * 1000);
+      return principal;
     },
   };
 }
