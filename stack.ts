@@ -5,6 +5,8 @@ import { prepareDatabase, type SubgraphModule, type SubgraphServer } from './pla
 import type { RouterConfig } from './router/config.ts';
 import { createRouter, type Router } from './router/server.ts';
 import { randomBytes } from 'node:crypto';
+import { startPipeline, type Pipeline, type PipelineOptions } from './events/pipeline.ts';
+import { createUsersSubgraphDirectory, type RecipientDirectory } from './events/recipients.ts';
 import { ordersModule, type OrdersOptions } from './subgraphs/orders/server.ts';
 import { createSimulatedProvider, type PaymentProvider } from './subgraphs/payments/provider.ts';
 import { paymentsModule } from './subgraphs/payments/server.ts';
@@ -28,12 +30,19 @@ export interface StackOptions {
   products?: Partial<Omit<ProductsOptions, 'internalServiceSecret'>>;
   payments?: { provider?: PaymentProvider; providerTimeoutMs?: number };
   orders?: Partial<Omit<OrdersOptions, 'internalServiceSecret' | 'productsInternalUrl' | 'paymentsInternalUrl'>>;
+  /**
+   * The event pipeline (outbox relays, notification worker, dispatchers) in this process, on the
+   * given event log and job queue. Omitted: no pipeline (most tests); `npm start` always passes it.
+   * Recipients default to asking this stack's users subgraph.
+   */
+  events?: Omit<PipelineOptions, 'storage' | 'logger' | 'recipients'> & { recipients?: RecipientDirectory };
 }
 
 export interface Stack {
   readonly routerUrl: string;
   readonly router: Router;
   readonly subgraphs: Record<SubgraphName, { server: SubgraphServer; running: RunningServer; url: string; db: Database }>;
+  readonly pipeline: Pipeline | undefined;
   stop(): Promise<void>;
 }
 
@@ -64,6 +73,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       }),
   ];
   const started: Array<() => Promise<void>> = [];
+  let startedPipeline: (() => Promise<void>) | undefined;
   try {
     for (const makeModule of modules) {
       const module = makeModule();
@@ -79,6 +89,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       });
       subgraphs[module.name] = { server, running, url: `${running.url}/graphql`, db };
     }
+    let pipeline: Pipeline | undefined;
+    if (options.events) {
+      const { recipients, ...events } = options.events;
+      pipeline = await startPipeline({ ...events, storage, logger, recipients: recipients ?? createUsersSubgraphDirectory({ usersGraphqlUrl: subgraphs.users.url }) });
+      const started = pipeline;
+      // Registered before the router's stop, so it runs after it: the pipeline drains last.
+      startedPipeline = () => started.stop();
+    }
     const subgraphUrls = Object.fromEntries(Object.entries(subgraphs).map(([name, entry]) => [name, entry.url]));
     const router = createRouter({ config: { ...options.router, subgraphUrls }, logger: logger.child({ service: 'router' }) });
     await router.start();
@@ -91,13 +109,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       routerUrl: `${running.url}/graphql`,
       router,
       subgraphs,
+      pipeline,
       async stop() {
         // Router first: it stops taking requests before the subgraphs it calls go away.
         for (const stop of started.reverse()) await stop();
+        await startedPipeline?.();
       },
     };
   } catch (error) {
     for (const stop of started.reverse()) await stop().catch(() => undefined);
+    await startedPipeline?.().catch(() => undefined);
     throw error;
   }
 }

@@ -14,6 +14,8 @@ export interface OutboxRelayOptions {
   logger: Logger;
   /** Rows published per transaction. @default 100 */
   batchSize?: number;
+  /** Prepended to each row's topic (tests and side-by-side environments use unique topics). @default '' */
+  topicPrefix?: string;
   /** Idle poll interval; a full batch polls again at once. @default 200 */
   pollIntervalMs?: number;
 }
@@ -47,7 +49,7 @@ interface OutboxRow {
  * writer off the batch. A crash between publish and commit republishes the batch: delivery is at
  * least once, and consumers dedupe by `eventId`.
  */
-export function createOutboxRelay({ db, schema, eventLog, logger, batchSize = 100, pollIntervalMs = 200 }: OutboxRelayOptions): OutboxRelay {
+export function createOutboxRelay({ db, schema, eventLog, logger, batchSize = 100, pollIntervalMs = 200, topicPrefix = '' }: OutboxRelayOptions): OutboxRelay {
   const log = logger.child({ component: 'outbox-relay', schema });
   let publishedTotal = 0;
   const lag = async () => {
@@ -69,7 +71,7 @@ export function createOutboxRelay({ db, schema, eventLog, logger, batchSize = 10
       // Consecutive rows of the same topic go in one send; topics are published in seq order.
       let run: { topic: string; messages: OutgoingMessage[] } | undefined;
       const flush = async () => {
-        if (run) await eventLog.publish(run.topic, run.messages);
+        if (run) await eventLog.publish(`${topicPrefix}${run.topic}`, run.messages);
         run = undefined;
       };
       for (const row of rows) {

@@ -32,6 +32,8 @@ CREATE TABLE IF NOT EXISTS notifications.deliveries (
   attempts integer NOT NULL,
   transport text,
   last_error text,
+  -- While SENDING: when the claim lapses and another dispatcher may try (a crashed sender).
+  claimed_until timestamptz,
   delivered_at timestamptz,
   updated_at timestamptz NOT NULL DEFAULT now()
 );

@@ -6,7 +6,7 @@ export const silentLogger = pino({ level: 'silent' });
 
 export function bootStack(
   storage: Storage,
-  { supergraphPath = 'supergraph.graphql', production = false, ...rest }: { supergraphPath?: string; production?: boolean } & Pick<StackOptions, 'internalServiceSecret' | 'products' | 'payments' | 'orders'> = {},
+  { supergraphPath = 'supergraph.graphql', production = false, ...rest }: { supergraphPath?: string; production?: boolean } & Pick<StackOptions, 'internalServiceSecret' | 'products' | 'payments' | 'orders' | 'events'> = {},
 ): Promise<Stack> {
   return startStack({
     ...rest,
