@@ -1,7 +1,11 @@
 /**
  * `npm start`: every service in one process on embedded defaults (PGlite under .data/), or on
  * PostgreSQL when DATABASE_URL is set. Each service keeps its own port, schema and config.
+ * The event pipeline (relays, notification worker, dispatchers) runs here too: in-process event
+ * log and job queue by default, Kafka / RabbitMQ when KAFKA_BROKERS / AMQP_URL are set.
  */
+import { loadPipelineConfig } from './events/config.ts';
+import { eventLogFromConfig, jobQueueFromConfig, sendersFromConfig } from './events/pipeline.ts';
 import { openStorage } from './platform/database.ts';
 import { createLogger } from './platform/logger.ts';
 import { onShutdown } from './platform/shutdown.ts';
@@ -18,6 +22,7 @@ const products = loadProductsConfig(env);
 const orders = loadOrdersConfig(env);
 const payments = loadPaymentsConfig(env);
 const router = loadRouterConfig(env);
+const pipeline = loadPipelineConfig(env);
 
 const logger = createLogger({ level: router.logLevel });
 const storage = await openStorage({ databaseUrl: users.databaseUrl, dataDir: users.dataDir });
@@ -34,6 +39,13 @@ const stack = await startStack({
   internalServiceSecret: orders.internalServiceSecret,
   products: { reservationTtlSeconds: products.reservationTtlSeconds, reservationSweepIntervalMs: products.reservationSweepIntervalMs },
   payments: { providerTimeoutMs: payments.providerTimeoutMs },
+  events: {
+    eventLog: eventLogFromConfig(pipeline, { logger, clientId: 'switchyard' }),
+    jobQueue: await jobQueueFromConfig(pipeline, { logger }),
+    senders: sendersFromConfig(pipeline, { logger }),
+    retry: pipeline.retry,
+    relayPollIntervalMs: pipeline.relayPollIntervalMs,
+  },
   orders: {
     serviceTimeoutMs: orders.serviceTimeoutMs,
     placeOrderWaitMs: orders.placeOrderWaitMs,
