@@ -14,6 +14,7 @@ import { startStack } from './stack.ts';
 import { loadOrdersConfig } from './subgraphs/orders/config.ts';
 import { loadPaymentsConfig } from './subgraphs/payments/config.ts';
 import { loadProductsConfig } from './subgraphs/products/config.ts';
+import { loadNotificationsConfig } from './subgraphs/notifications/config.ts';
 import { loadUsersConfig } from './subgraphs/users/config.ts';
 
 const env = process.env;
@@ -21,6 +22,7 @@ const users = loadUsersConfig(env);
 const products = loadProductsConfig(env);
 const orders = loadOrdersConfig(env);
 const payments = loadPaymentsConfig(env);
+const notifications = loadNotificationsConfig(env);
 const router = loadRouterConfig(env);
 const pipeline = loadPipelineConfig(env);
 
@@ -33,7 +35,7 @@ const stack = await startStack({
   production: router.production,
   seed: users.seedDemoData,
   host: router.host,
-  ports: { users: users.port, products: products.port, orders: orders.port, payments: payments.port },
+  ports: { users: users.port, products: products.port, orders: orders.port, payments: payments.port, notifications: notifications.port },
   router,
   users: { jwtIssuer: users.jwtIssuer, jwtAudience: users.jwtAudience, jwtTtlSeconds: users.jwtTtlSeconds },
   internalServiceSecret: orders.internalServiceSecret,

@@ -9,6 +9,7 @@ import { startPipeline, type Pipeline, type PipelineOptions } from './events/pip
 import { createUsersSubgraphDirectory, type RecipientDirectory } from './events/recipients.ts';
 import { ordersModule, type OrdersOptions } from './subgraphs/orders/server.ts';
 import { createSimulatedProvider, type PaymentProvider } from './subgraphs/payments/provider.ts';
+import { notificationsModule } from './subgraphs/notifications/server.ts';
 import { paymentsModule } from './subgraphs/payments/server.ts';
 import { productsModule, type ProductsOptions } from './subgraphs/products/server.ts';
 import { DEFAULT_USERS_OPTIONS, usersModule, type UsersOptions } from './subgraphs/users/server.ts';
@@ -71,6 +72,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         sagaLeaseMs: 30_000,
         ...options.orders,
       }),
+    () => notificationsModule(),
   ];
   const started: Array<() => Promise<void>> = [];
   let startedPipeline: (() => Promise<void>) | undefined;

@@ -21,7 +21,7 @@ export interface RouterConfig {
 }
 
 /** Subgraphs whose URL may be overridden; a supergraph may name others, which keep their routing URL. */
-export const KNOWN_SUBGRAPHS = ['users', 'products', 'orders', 'payments'] as const;
+export const KNOWN_SUBGRAPHS = ['users', 'products', 'orders', 'payments', 'notifications'] as const;
 
 export function loadRouterConfig(env: Env): RouterConfig {
   const common = readCommonConfig(env);

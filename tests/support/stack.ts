@@ -13,7 +13,7 @@ export function bootStack(
     storage,
     logger: silentLogger,
     production,
-    ports: { users: 0, products: 0, orders: 0, payments: 0 },
+    ports: { users: 0, products: 0, orders: 0, payments: 0, notifications: 0 },
     router: { production, logLevel: 'silent', port: 0, host: '127.0.0.1', supergraphPath, maxBodyBytes: 1_000_000, readinessTimeoutMs: 2000 },
   });
 }
