@@ -68,7 +68,7 @@ describe("every running subgraph's _service { sdl }", () => {
 
   it('composes into the committed supergraph', async () => {
     const services = [];
-    for (const name of ['users', 'products', 'orders', 'payments'] as const) {
+    for (const name of ['users', 'products', 'orders', 'payments', 'notifications'] as const) {
       const { data, errors } = await gql(stack.subgraphs[name].url, '{ _service { sdl } }');
       expect(errors).toBeUndefined();
       services.push({ name, url: `http://localhost:${4001 + services.length}/graphql`, typeDefs: parse(data._service.sdl) });

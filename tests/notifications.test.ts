@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogSender } from '../events/channels.ts';
+import type { ChannelSender } from '../events/channels.ts';
 import { createMemoryEventLog } from '../events/event-log.ts';
 import { createMemoryJobQueue } from '../events/job-queue.ts';
 import type { Storage } from '../platform/database.ts';
@@ -21,10 +21,7 @@ describe('User.notifications through the router, fed by the in-process pipeline'
 
   beforeAll(async () => {
     ({ storage, drop } = await pglite.open());
-    const sender = (channel: string) => {
-      const log = createLogSender({ logger: silentLogger, channel });
-      return { transport: 'test', send: async (...args: Parameters<typeof log.send>) => void delivered.push(`${channel}:${args[1].email ?? ''}:${args[0].subject}`) };
-    };
+    const sender = (channel: string): ChannelSender => ({ transport: 'test', send: async (job, recipient) => void delivered.push(`${channel}:${recipient.email ?? ''}:${job.subject}`) });
     stack = await bootStack(storage, {
       payments: { providerTimeoutMs: 50 },
       events: {
