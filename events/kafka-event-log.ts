@@ -93,6 +93,9 @@ export function createKafkaEventLog({ brokers, clientId, logger, joinTimeoutMs =
         await consumer.subscribe({ topics, fromBeginning });
         await consumer.run({
           autoCommit: false,
+          // Partitions are independent (order is per partition), so they are handled side by side,
+          // like the in-process log does; within one partition messages stay strictly sequential.
+          partitionsConsumedConcurrently: 8,
           eachMessage: async ({ topic, partition, message }) => {
             const headers: Record<string, string> = {};
             for (const [name, value] of Object.entries(message.headers ?? {})) if (value !== undefined) headers[name] = Array.isArray(value) ? String(value[0]) : String(value);
