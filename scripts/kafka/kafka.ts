@@ -9,8 +9,10 @@
  * connect and a kafkajs admin `listTopics` succeed, since the port opens before the broker has
  * elected itself controller and can answer metadata requests.
  *
- * Environment: KAFKA_PORT (19092), KAFKA_CONTROLLER_PORT (19093), KAFKA_HOME (.cache/kafka),
- * KAFKA_HEAP (512m), KAFKA_START_TIMEOUT_MS (120000).
+ * Environment: KAFKA_PORT (19092), KAFKA_CONTROLLER_PORT (19093), KAFKA_HOME (.cache/kafka: config,
+ * data, log, pid), KAFKA_LIBS (.cache/kafka/libs: shared jars), KAFKA_HEAP (512m),
+ * KAFKA_START_TIMEOUT_MS (120000). A second broker on other ports and another KAFKA_HOME can run
+ * beside the first (the broker-restart test does).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -28,7 +30,7 @@ const controllerPort = readInt(env, 'KAFKA_CONTROLLER_PORT', 19093, { min: 1, ma
 const home = resolve(root, readString(env, 'KAFKA_HOME', '.cache/kafka'));
 const heap = readString(env, 'KAFKA_HEAP', '512m');
 const startTimeoutMs = readInt(env, 'KAFKA_START_TIMEOUT_MS', 120_000, { min: 1000 });
-const libs = join(home, 'libs');
+const libs = resolve(root, readString(env, 'KAFKA_LIBS', '.cache/kafka/libs'));
 const dataDir = join(home, `data-${port}`);
 const pidFile = join(home, `broker-${port}.pid`);
 const logFile = join(home, `broker-${port}.log`);
@@ -103,7 +105,7 @@ function writeConfig(): string {
       '',
     ].join('\n'),
   );
-  const log4j = join(home, 'log4j2.properties');
+  const log4j = join(home, `log4j2-${port}.properties`);
   writeFileSync(
     log4j,
     [
@@ -123,7 +125,7 @@ function writeConfig(): string {
 }
 
 function java(mainClass: string, args: string[], detached = false) {
-  const log4jConfig = join(home, 'log4j2.properties');
+  const log4jConfig = join(home, `log4j2-${port}.properties`);
   const jvm = [`-Xms${heap}`, `-Xmx${heap}`, '-XX:+UseG1GC', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${log4jConfig}`, '-cp', `${libs}/*`];
   if (!detached) return execFileSync('java', [...jvm, mainClass, ...args], { encoding: 'utf8' });
   const out = openSync(logFile, 'a');
