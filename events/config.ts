@@ -17,6 +17,7 @@ export interface PipelineConfig extends CommonConfig {
   readonly relayPort: number;
   readonly workerPort: number;
   readonly dispatcherPort: number;
+  readonly analyticsPort: number;
   readonly host: string;
   readonly relayPollIntervalMs: number;
   readonly retry: RetryPolicy;
@@ -47,6 +48,7 @@ export function loadPipelineConfig(env: Env): PipelineConfig {
     relayPort: readPort(env, 'RELAY_PORT', 4010),
     workerPort: readPort(env, 'WORKER_PORT', 4011),
     dispatcherPort: readPort(env, 'DISPATCHER_PORT', 4012),
+    analyticsPort: readPort(env, 'ANALYTICS_PORT', 4013),
     host: readString(env, 'HOST', '127.0.0.1'),
     relayPollIntervalMs: readInt(env, 'RELAY_POLL_INTERVAL_MS', 200, { min: 10, max: 60_000 }),
     retry: Object.freeze({ delaysMs: readDelays(env), maxAttempts: readInt(env, 'JOB_MAX_ATTEMPTS', DEFAULT_RETRY_POLICY.maxAttempts, { min: 1, max: 100 }) }),

@@ -4,6 +4,7 @@ import type { Logger } from '../platform/logger.ts';
 import { migrate } from '../platform/migrate.ts';
 import { createLogSender, createSmtpEmailSender, createWebhookSender, type ChannelSender } from './channels.ts';
 import type { PipelineConfig } from './config.ts';
+import { createAnalyticsConsumer, prepareAnalyticsDatabase, type AnalyticsConsumer } from './analytics-consumer.ts';
 import { createDispatcher, type Dispatcher } from './dispatcher.ts';
 import { EVENT_TOPICS } from './envelope.ts';
 import { createMemoryEventLog, type EventLog } from './event-log.ts';
@@ -50,8 +51,8 @@ export interface PipelineOptions {
   senders: Record<Channel, ChannelSender>;
   recipients: RecipientDirectory;
   retry?: RetryPolicy;
-  /** Which parts run in this process. @default all three */
-  roles?: { relay?: boolean; worker?: boolean; dispatcher?: boolean };
+  /** Which parts run in this process. @default all four */
+  roles?: { relay?: boolean; worker?: boolean; dispatcher?: boolean; analytics?: boolean };
   /** Prepended to `switchyard.<domain>` topics (unique per test). @default '' */
   topicPrefix?: string;
   /** @default 'notifications' */
@@ -65,16 +66,17 @@ export interface Pipeline {
   readonly relays: OutboxRelay[];
   readonly worker: NotificationWorker | undefined;
   readonly dispatcher: Dispatcher | undefined;
+  readonly analytics: AnalyticsConsumer | undefined;
   /** Stops the parts, then closes the event log and job queue. */
   stop(): Promise<void>;
 }
 
 /**
  * The event pipeline in one process: outbox relays for each publishing service, the notification
- * worker and the dispatchers. `npm start` runs all three; each deployable runs one role.
+ * worker, the dispatchers and the analytics consumer group. `npm start` runs all three; each deployable runs one role.
  */
 export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
-  const { storage, logger, eventLog, jobQueue, senders, recipients, retry = DEFAULT_RETRY_POLICY, roles = { relay: true, worker: true, dispatcher: true }, topicPrefix = '', queuePrefix = 'notifications', groupId = 'notifications' } = options;
+  const { storage, logger, eventLog, jobQueue, senders, recipients, retry = DEFAULT_RETRY_POLICY, roles = { relay: true, worker: true, dispatcher: true, analytics: true }, topicPrefix = '', queuePrefix = 'notifications', groupId = 'notifications' } = options;
   const notificationsDb = storage.forService('notifications');
   if (roles.worker || roles.dispatcher) await prepareNotificationsDatabase(notificationsDb);
   const relays = roles.relay
@@ -86,16 +88,26 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   const worker = roles.worker
     ? createNotificationWorker({ eventLog, jobQueue, db: notificationsDb, logger: logger.child({ service: 'worker' }), groupId, queuePrefix, topics: EVENT_TOPICS.map((topic) => `${topicPrefix}${topic}`) })
     : undefined;
+  let analytics: AnalyticsConsumer | undefined;
+  if (roles.analytics) {
+    const analyticsDb = storage.forService('analytics');
+    await prepareAnalyticsDatabase(analyticsDb);
+    // Its group id follows the worker's (`notifications` -> `analytics`, or per test prefix).
+    analytics = createAnalyticsConsumer({ eventLog, db: analyticsDb, logger: logger.child({ service: 'analytics' }), groupId: groupId === 'notifications' ? 'analytics' : `${groupId}.analytics`, topics: EVENT_TOPICS.map((topic) => `${topicPrefix}${topic}`) });
+  }
   await dispatcher?.start();
   await worker?.start();
+  await analytics?.start();
   for (const relay of relays) relay.start();
   return {
     relays,
     worker,
     dispatcher,
+    analytics,
     async stop() {
       for (const relay of relays) await relay.stop();
       await worker?.stop();
+      await analytics?.stop();
       await dispatcher?.stop();
       await eventLog.close();
       await jobQueue.close();

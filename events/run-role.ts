@@ -9,7 +9,7 @@ import { registerRelayMetrics } from './outbox-relay.ts';
 import { eventLogFromConfig, jobQueueFromConfig, sendersFromConfig, startPipeline } from './pipeline.ts';
 import { createUsersSubgraphDirectory } from './recipients.ts';
 
-export type PipelineRole = 'relay' | 'worker' | 'dispatcher';
+export type PipelineRole = 'relay' | 'worker' | 'dispatcher' | 'analytics';
 
 /**
  * One pipeline role as its own deployable (`npm run start:relay|worker|dispatcher`): config ->
@@ -20,7 +20,7 @@ export type PipelineRole = 'relay' | 'worker' | 'dispatcher';
  */
 export async function runPipelineRole(role: PipelineRole, config: PipelineConfig): Promise<void> {
   const logger = createLogger({ level: config.logLevel }).child({ service: role });
-  if (!config.kafkaBrokers || (role !== 'relay' && !config.amqpUrl)) logger.warn({ role }, 'running alone on an in-process broker: nothing outside this process will see its messages');
+  if (!config.kafkaBrokers || ((role === 'worker' || role === 'dispatcher') && !config.amqpUrl)) logger.warn({ role }, 'running alone on an in-process broker: nothing outside this process will see its messages');
   const storage = await openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const eventLog = eventLogFromConfig(config, { logger, clientId: `switchyard-${role}` });
   const jobQueue = await jobQueueFromConfig(config, { logger });
@@ -48,7 +48,7 @@ export async function runPipelineRole(role: PipelineRole, config: PipelineConfig
       for (const [outcome, value] of Object.entries(dispatcher.stats)) this.set({ outcome }, value);
     } });
   }
-  const port = { relay: config.relayPort, worker: config.workerPort, dispatcher: config.dispatcherPort }[role];
+  const port = { relay: config.relayPort, worker: config.workerPort, dispatcher: config.dispatcherPort, analytics: config.analyticsPort }[role];
   const running = await listen(createHttpHandler({ routes: {}, ready: async () => ({ ready: true }), metrics, logger }), { port, host: config.host });
   logger.info({ role, url: running.url, eventLog: eventLog.kind, jobQueue: jobQueue.kind }, 'pipeline role running');
   onShutdown(logger, async () => {

@@ -101,6 +101,12 @@ describe.skipIf(unavailable)('the event pipeline on real Kafka, RabbitMQ and Pos
     expect(orderEvents.map((row) => row.envelope.correlationId)).toEqual([order.id, order.id]);
     const deliveries = await notifications.query('SELECT channel, status, event_type, correlation_id, transport FROM notifications.deliveries WHERE user_id = $1', [userId]);
     expect(deliveries).toEqual([{ channel: 'email', status: 'DELIVERED', event_type: 'orders.order.confirmed', correlation_id: order.id, transport: 'smtp' }]);
+    // The analytics group read the same topic on its own offsets and counted the sale.
+    const [hour] = await waitFor(async () => {
+      const rows = await storage.forService('analytics').query<{ orders: number; revenue_minor: number }>('SELECT orders, revenue_minor FROM analytics.hourly');
+      return rows.length > 0 ? rows : undefined;
+    }, { what: 'the hourly analytics row' });
+    expect(hour).toEqual({ orders: 1, revenue_minor: 2500 });
   });
 
   it('turns each user’s events into jobs in the order they happened, across partitions and users, once per event id', async () => {
