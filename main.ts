@@ -1,9 +1,13 @@
 /**
  * `npm start`: every service in one process on embedded defaults (PGlite under .data/), or on
  * PostgreSQL when DATABASE_URL is set. Each service keeps its own port, schema and config.
+ * The event pipeline (relays, notification worker, dispatchers) runs here too: in-process event
+ * log and job queue by default, Kafka / RabbitMQ when KAFKA_BROKERS / AMQP_URL are set.
  */
 import { randomBytes } from 'node:crypto';
 import { DEV_INTERNAL_SERVICE_SECRET } from './platform/config.ts';
+import { loadPipelineConfig } from './events/config.ts';
+import { eventLogFromConfig, jobQueueFromConfig, sendersFromConfig } from './events/pipeline.ts';
 import { openStorage } from './platform/database.ts';
 import { DEV_INTERNAL_TOKEN_SECRET } from './platform/internal-token.ts';
 import { createLogger } from './platform/logger.ts';
@@ -13,6 +17,7 @@ import { startStack } from './stack.ts';
 import { loadOrdersConfig } from './subgraphs/orders/config.ts';
 import { loadPaymentsConfig } from './subgraphs/payments/config.ts';
 import { loadProductsConfig } from './subgraphs/products/config.ts';
+import { loadNotificationsConfig } from './subgraphs/notifications/config.ts';
 import { loadUsersConfig } from './subgraphs/users/config.ts';
 
 const env = process.env;
@@ -20,7 +25,9 @@ const users = loadUsersConfig(env);
 const products = loadProductsConfig(env);
 const orders = loadOrdersConfig(env);
 const payments = loadPaymentsConfig(env);
+const notifications = loadNotificationsConfig(env);
 const router = loadRouterConfig(env);
+const pipeline = loadPipelineConfig(env);
 
 const logger = createLogger({ level: router.logLevel });
 const storage = await openStorage({ databaseUrl: users.databaseUrl, dataDir: users.dataDir });
@@ -31,7 +38,7 @@ const stack = await startStack({
   production: router.production,
   seed: users.seedDemoData,
   host: router.host,
-  ports: { users: users.port, products: products.port, orders: orders.port, payments: payments.port },
+  ports: { users: users.port, products: products.port, orders: orders.port, payments: payments.port, notifications: notifications.port },
   router,
   // One process, one fresh secret: the fixed development default is for separately started services only.
   internalTokenSecret: router.security.internalTokenSecret === DEV_INTERNAL_TOKEN_SECRET ? randomBytes(32).toString('base64url') : router.security.internalTokenSecret,
@@ -39,6 +46,13 @@ const stack = await startStack({
   internalServiceSecret: orders.internalServiceSecret === DEV_INTERNAL_SERVICE_SECRET ? randomBytes(32).toString('base64url') : orders.internalServiceSecret,
   products: { reservationTtlSeconds: products.reservationTtlSeconds, reservationSweepIntervalMs: products.reservationSweepIntervalMs },
   payments: { providerTimeoutMs: payments.providerTimeoutMs },
+  events: {
+    eventLog: eventLogFromConfig(pipeline, { logger, clientId: 'switchyard' }),
+    jobQueue: await jobQueueFromConfig(pipeline, { logger }),
+    senders: sendersFromConfig(pipeline, { logger }),
+    retry: pipeline.retry,
+    relayPollIntervalMs: pipeline.relayPollIntervalMs,
+  },
   orders: {
     serviceTimeoutMs: orders.serviceTimeoutMs,
     placeOrderWaitMs: orders.placeOrderWaitMs,

@@ -5,6 +5,9 @@ import { prepareDatabase, type SubgraphModule, type SubgraphServer } from './pla
 import { withSubgraphSettings, type RouterConfig } from './router/config.ts';
 import { createRouter, type Router } from './router/server.ts';
 import { randomBytes } from 'node:crypto';
+import { startPipeline, type Pipeline, type PipelineOptions } from './events/pipeline.ts';
+import { createUsersSubgraphDirectory, type RecipientDirectory } from './events/recipients.ts';
+import { notificationsModule } from './subgraphs/notifications/server.ts';
 import { ordersModule, type OrdersOptions } from './subgraphs/orders/server.ts';
 import { createSimulatedProvider, type PaymentProvider } from './subgraphs/payments/provider.ts';
 import { paymentsModule } from './subgraphs/payments/server.ts';
@@ -34,16 +37,23 @@ export interface StackOptions {
    * fresh random one (main.ts does unless INTERNAL_TOKEN_SECRET is set); it overrides the router's.
    */
   internalTokenSecret: string;
+  /**
+   * The event pipeline (outbox relays, notification worker, dispatchers) in this process, on the
+   * given event log and job queue. Omitted: no pipeline (most tests); `npm start` always passes it.
+   * Recipients default to asking this stack's users subgraph.
+   */
+  events?: Omit<PipelineOptions, 'storage' | 'logger' | 'recipients'> & { recipients?: RecipientDirectory };
 }
 
 export interface Stack {
   readonly routerUrl: string;
   readonly router: Router;
   readonly subgraphs: Record<SubgraphName, { server: SubgraphServer; running: RunningServer; url: string; db: Database }>;
+  readonly pipeline: Pipeline | undefined;
   stop(): Promise<void>;
 }
 
-export type SubgraphsOptions = Omit<StackOptions, 'router'>;
+export type SubgraphsOptions = Omit<StackOptions, 'router' | 'events'>;
 
 export interface Subgraphs {
   readonly subgraphs: Stack['subgraphs'];
@@ -74,6 +84,7 @@ export async function startSubgraphs(options: SubgraphsOptions): Promise<Subgrap
         sagaLeaseMs: 30_000,
         ...options.orders,
       }),
+    () => notificationsModule(),
   ];
   const started: Array<() => Promise<void>> = [];
   const stop = async () => {
@@ -107,9 +118,19 @@ export async function startSubgraphs(options: SubgraphsOptions): Promise<Subgrap
  * end-to-end tests boot. Subgraphs start first, so the router's first plan finds them listening.
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
-  const { logger, host = '127.0.0.1' } = options;
+  const { logger, storage, host = '127.0.0.1' } = options;
   const { subgraphs, stop: stopSubgraphs } = await startSubgraphs(options);
+  let pipeline: Pipeline | undefined;
   try {
+    if (options.events) {
+      const { recipients, ...events } = options.events;
+      pipeline = await startPipeline({
+        ...events,
+        storage,
+        logger,
+        recipients: recipients ?? createUsersSubgraphDirectory({ usersGraphqlUrl: subgraphs.users.url, internalTokenSecret: options.internalTokenSecret }),
+      });
+    }
     const discovery = Object.fromEntries(Object.entries(subgraphs).map(([name, entry]) => [name, { discovery: { kind: 'static' as const, urls: [entry.url] } }]));
     // The router verifies tokens against the users service this stack started, wherever it listens.
     const security = { ...options.router.security, internalTokenSecret: options.internalTokenSecret, jwksUrl: subgraphs.users.url.replace(/\/graphql$/, '/.well-known/jwks.json') };
@@ -120,15 +141,19 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       routerUrl: `${running.url}/graphql`,
       router,
       subgraphs,
+      pipeline,
       async stop() {
-        // Router first: it stops taking requests before the subgraphs it calls go away.
+        // Router first: it stops taking requests before the subgraphs it calls go away; the
+        // pipeline drains last, so events the last requests wrote still get relayed.
         await running.close();
         await router.stop();
         await stopSubgraphs();
+        await pipeline?.stop();
       },
     };
   } catch (error) {
     await stopSubgraphs().catch(() => undefined);
+    await pipeline?.stop().catch(() => undefined);
     throw error;
   }
 }

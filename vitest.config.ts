@@ -11,6 +11,7 @@ export default defineConfig({
   },
   test: {
     include: ['tests/**/*.test.ts'],
+    globalSetup: ['tests/support/global-setup.ts'],
     // The gateway must never phone home or probe cloud metadata addresses from a test.
     env: { APOLLO_TELEMETRY_DISABLED: 'true', NODE_ENV: 'test' },
     testTimeout: 30_000,

@@ -35,7 +35,7 @@ export async function benchPlaceOrder({ quick }: { quick: boolean }): Promise<vo
       storage,
       logger: pino({ level: 'silent' }),
       production: true,
-      ports: { users: 0, products: 0, orders: 0, payments: 0 },
+      ports: { users: 0, products: 0, orders: 0, payments: 0, notifications: 0 },
       router,
       internalTokenSecret: router.security.internalTokenSecret,
     });

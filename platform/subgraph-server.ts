@@ -36,7 +36,7 @@ export interface SubgraphServer {
 /** What one subgraph folder provides; the runner and `npm start` need nothing else. */
 export interface SubgraphModule {
   /** Service name: also its SQL schema and its name in supergraph.yaml. */
-  readonly name: 'users' | 'products' | 'orders' | 'payments';
+  readonly name: 'users' | 'products' | 'orders' | 'payments' | 'notifications';
   readonly migrationsDir: string;
   /** Inserts the demo data set; runs once per database. */
   readonly seed: (tx: Sql) => Promise<void>;

@@ -77,7 +77,7 @@ export interface RouterConfig {
 }
 
 /** Subgraphs whose settings may be overridden; a supergraph may name others, which get the defaults. */
-export const KNOWN_SUBGRAPHS = ['users', 'products', 'orders', 'payments'] as const;
+export const KNOWN_SUBGRAPHS = ['users', 'products', 'orders', 'payments', 'notifications'] as const;
 
 function readUrlList(env: Env, name: string): string[] | undefined {
   const raw = env[name];

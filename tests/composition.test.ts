@@ -73,7 +73,7 @@ describe("every running subgraph's _service { sdl }", () => {
     const services = [];
     // Subgraphs answer the router only: sign as the router would for an anonymous caller.
     const routerToken = { [INTERNAL_TOKEN_HEADER]: await createInternalTokenSigner({ secret: internalTokenSecret }).sign(null) };
-    for (const name of ['users', 'products', 'orders', 'payments'] as const) {
+    for (const name of ['users', 'products', 'orders', 'payments', 'notifications'] as const) {
       const { data, errors } = await gql(stack.subgraphs[name].url, '{ _service { sdl } }', {}, routerToken);
       expect(errors).toBeUndefined();
       services.push({ name, url: `http://localhost:${4001 + services.length}/graphql`, typeDefs: parse(data._service.sdl) });

@@ -24,7 +24,7 @@ export function bootStack(
     routerEnv = {} as Record<string, string>,
     internalTokenSecret = randomBytes(32).toString('base64url'),
     ...rest
-  }: { supergraphPath?: string; production?: boolean; routerEnv?: Record<string, string>; internalTokenSecret?: string } & Pick<StackOptions, 'internalServiceSecret' | 'products' | 'payments' | 'orders'> = {},
+  }: { supergraphPath?: string; production?: boolean; routerEnv?: Record<string, string>; internalTokenSecret?: string } & Pick<StackOptions, 'internalServiceSecret' | 'products' | 'payments' | 'orders' | 'events'> = {},
 ): Promise<Stack> {
   return startStack({
     ...rest,
@@ -32,7 +32,7 @@ export function bootStack(
     logger: silentLogger,
     production,
     internalTokenSecret,
-    ports: { users: 0, products: 0, orders: 0, payments: 0 },
+    ports: { users: 0, products: 0, orders: 0, payments: 0, notifications: 0 },
     router: testRouterConfig({ production, supergraphPath }, routerEnv),
   });
 }

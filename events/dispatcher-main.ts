@@ -1,0 +1,4 @@
+import { loadPipelineConfig } from './config.ts';
+import { runPipelineRole } from './run-role.ts';
+
+await runPipelineRole('dispatcher', loadPipelineConfig(process.env));

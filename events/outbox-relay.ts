@@ -1,0 +1,120 @@
+import { Gauge, type Registry } from 'prom-client';
+import { every } from '../platform/background.ts';
+import type { Database } from '../platform/database.ts';
+import type { Logger } from '../platform/logger.ts';
+import { headersFor, type EventEnvelope } from './envelope.ts';
+import type { EventLog, OutgoingMessage } from './event-log.ts';
+
+export type OutboxSchema = 'orders' | 'payments' | 'products';
+
+export interface OutboxRelayOptions {
+  db: Database;
+  schema: OutboxSchema;
+  eventLog: EventLog;
+  logger: Logger;
+  /** Rows published per transaction. @default 100 */
+  batchSize?: number;
+  /** Prepended to each row's topic (tests and side-by-side environments use unique topics). @default '' */
+  topicPrefix?: string;
+  /** Idle poll interval; a full batch polls again at once. @default 200 */
+  pollIntervalMs?: number;
+}
+
+export interface OutboxRelay {
+  readonly schema: OutboxSchema;
+  /** Rows this instance has published since it started. */
+  readonly published: number;
+  /** Publishes up to one batch; returns how many rows it published (0 when another relay holds the lock). */
+  relayOnce(): Promise<number>;
+  /** Unpublished rows and the age of the oldest one. */
+  lag(): Promise<{ unpublished: number; oldestAgeSeconds: number }>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+interface OutboxRow {
+  seq: number;
+  topic: string;
+  event_key: string;
+  envelope: EventEnvelope | string;
+}
+
+/**
+ * Publishes committed outbox rows to the event log in `seq` order and marks them published.
+ *
+ * Several relay instances per schema are safe: a transaction-scoped advisory lock lets one publish
+ * at a time (the others find it taken and idle until the next tick). Row locks with SKIP LOCKED
+ * alone would let two relays publish interleaved batches and reorder one user's events on their
+ * partition, so the advisory lock is the ordering guarantee; the row lock only keeps a stray
+ * writer off the batch. A crash between publish and commit republishes the batch: delivery is at
+ * least once, and consumers dedupe by `eventId`.
+ */
+export function createOutboxRelay({ db, schema, eventLog, logger, batchSize = 100, pollIntervalMs = 200, topicPrefix = '' }: OutboxRelayOptions): OutboxRelay {
+  const log = logger.child({ component: 'outbox-relay', schema });
+  let publishedTotal = 0;
+  const lag = async () => {
+    const [row] = await db.query<{ unpublished: number | string; oldest: number | string | null }>(
+      `SELECT count(*) AS unpublished, EXTRACT(EPOCH FROM (now() - min(created_at))) AS oldest FROM ${schema}.outbox WHERE published_at IS NULL`,
+    );
+    return { unpublished: Number(row?.unpublished ?? 0), oldestAgeSeconds: Number(row?.oldest ?? 0) };
+  };
+
+  const relayOnce = () =>
+    db.transaction(async (tx) => {
+      const [lock] = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [`outbox-relay:${schema}`]);
+      if (!lock?.locked) return 0;
+      const rows = await tx.query<OutboxRow>(
+        `SELECT seq, topic, event_key, envelope FROM ${schema}.outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [batchSize],
+      );
+      if (rows.length === 0) return 0;
+      // Consecutive rows of the same topic go in one send; topics are published in seq order.
+      let run: { topic: string; messages: OutgoingMessage[] } | undefined;
+      const flush = async () => {
+        if (run) await eventLog.publish(`${topicPrefix}${run.topic}`, run.messages);
+        run = undefined;
+      };
+      for (const row of rows) {
+        const envelope = typeof row.envelope === 'string' ? (JSON.parse(row.envelope) as EventEnvelope) : row.envelope;
+        if (run && run.topic !== row.topic) await flush();
+        run ??= { topic: row.topic, messages: [] };
+        run.messages.push({ key: row.event_key, value: JSON.stringify(envelope), headers: headersFor(envelope) });
+      }
+      await flush();
+      await tx.query(`UPDATE ${schema}.outbox SET published_at = now() WHERE seq = ANY($1::bigint[])`, [rows.map((row) => row.seq)]);
+      publishedTotal += rows.length;
+      log.debug({ count: rows.length, lastSeq: rows.at(-1)?.seq }, 'outbox rows published');
+      return rows.length;
+    });
+
+  const task = every(
+    `outbox-relay:${schema}`,
+    pollIntervalMs,
+    async () => {
+      // Drain while batches come back full, so a backlog does not wait one interval per batch.
+      while ((await relayOnce()) === batchSize);
+    },
+    log,
+  );
+  return {
+    schema,
+    relayOnce,
+    lag,
+    get published() {
+      return publishedTotal;
+    },
+    start: () => task.start(),
+    stop: () => task.stop(),
+  };
+}
+
+/** Lag gauges and a publish counter for the relays of one process, labelled by schema. */
+export function registerRelayMetrics(registry: Registry, relays: OutboxRelay[]): void {
+  const collectEach = (pick: (relay: OutboxRelay) => Promise<number> | number) =>
+    async function collect(this: Gauge<'schema'>) {
+      for (const relay of relays) this.set({ schema: relay.schema }, await pick(relay));
+    };
+  new Gauge({ name: 'outbox_unpublished_events', help: 'Outbox rows not yet published (relay lag in events)', labelNames: ['schema'], registers: [registry], collect: collectEach(async (relay) => (await relay.lag()).unpublished) });
+  new Gauge({ name: 'outbox_oldest_unpublished_age_seconds', help: 'Age of the oldest unpublished outbox row (relay lag in time)', labelNames: ['schema'], registers: [registry], collect: collectEach(async (relay) => (await relay.lag()).oldestAgeSeconds) });
+  new Gauge({ name: 'outbox_events_published', help: 'Outbox rows this process has published since it started', labelNames: ['schema'], registers: [registry], collect: collectEach((relay) => relay.published) });
+}

@@ -1,0 +1,117 @@
+import { fileURLToPath } from 'node:url';
+import type { Database, Storage } from '../platform/database.ts';
+import type { Logger } from '../platform/logger.ts';
+import { migrate } from '../platform/migrate.ts';
+import { createLogSender, createSmtpEmailSender, createWebhookSender, type ChannelSender } from './channels.ts';
+import type { PipelineConfig } from './config.ts';
+import { createAnalyticsConsumer, prepareAnalyticsDatabase, type AnalyticsConsumer } from './analytics-consumer.ts';
+import { createDispatcher, type Dispatcher } from './dispatcher.ts';
+import { EVENT_TOPICS } from './envelope.ts';
+import { createMemoryEventLog, type EventLog } from './event-log.ts';
+import { createMemoryJobQueue, DEFAULT_RETRY_POLICY, type JobQueue, type RetryPolicy } from './job-queue.ts';
+import { createKafkaEventLog } from './kafka-event-log.ts';
+import { createNotificationWorker, type NotificationWorker } from './notification-worker.ts';
+import { createOutboxRelay, type OutboxRelay, type OutboxSchema } from './outbox-relay.ts';
+import { createRabbitJobQueue } from './rabbit-job-queue.ts';
+import type { RecipientDirectory } from './recipients.ts';
+import type { Channel } from './notification-job.ts';
+
+export const NOTIFICATIONS_MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
+export const OUTBOX_SCHEMAS: readonly OutboxSchema[] = ['orders', 'payments', 'products'];
+
+/** Creates the notifications schema (inbox, deliveries) once; safe from several processes. */
+export async function prepareNotificationsDatabase(db: Database): Promise<void> {
+  await migrate(db, { schema: 'notifications', dir: NOTIFICATIONS_MIGRATIONS });
+}
+
+/** Kafka when KAFKA_BROKERS is set, the in-process log otherwise. */
+export function eventLogFromConfig(config: Pick<PipelineConfig, 'kafkaBrokers'>, { logger, clientId }: { logger: Logger; clientId: string }): EventLog {
+  return config.kafkaBrokers ? createKafkaEventLog({ brokers: [...config.kafkaBrokers], clientId, logger }) : createMemoryEventLog({ logger });
+}
+
+/** RabbitMQ when AMQP_URL is set, the in-process queue otherwise. */
+export async function jobQueueFromConfig(config: Pick<PipelineConfig, 'amqpUrl' | 'retry' | 'confirmTimeoutMs'>, { logger }: { logger: Logger }): Promise<JobQueue> {
+  return config.amqpUrl ? createRabbitJobQueue({ url: config.amqpUrl, logger, retry: config.retry, confirmTimeoutMs: config.confirmTimeoutMs }) : createMemoryJobQueue({ logger, retry: config.retry });
+}
+
+/** SMTP when SMTP_URL is set, webhooks for sms/push when configured, the log otherwise. */
+export function sendersFromConfig(config: Pick<PipelineConfig, 'smtpUrl' | 'emailFrom' | 'smsWebhookUrl' | 'pushWebhookUrl'>, { logger }: { logger: Logger }): Record<Channel, ChannelSender> {
+  return {
+    email: config.smtpUrl ? createSmtpEmailSender({ smtpUrl: config.smtpUrl, from: config.emailFrom }) : createLogSender({ logger, channel: 'email' }),
+    sms: config.smsWebhookUrl ? createWebhookSender({ url: config.smsWebhookUrl, channel: 'sms' }) : createLogSender({ logger, channel: 'sms' }),
+    push: config.pushWebhookUrl ? createWebhookSender({ url: config.pushWebhookUrl, channel: 'push' }) : createLogSender({ logger, channel: 'push' }),
+  };
+}
+
+export interface PipelineOptions {
+  storage: Storage;
+  logger: Logger;
+  eventLog: EventLog;
+  jobQueue: JobQueue;
+  senders: Record<Channel, ChannelSender>;
+  recipients: RecipientDirectory;
+  retry?: RetryPolicy;
+  /** Which parts run in this process. @default all four */
+  roles?: { relay?: boolean; worker?: boolean; dispatcher?: boolean; analytics?: boolean };
+  /** Prepended to `switchyard.<domain>` topics (unique per test). @default '' */
+  topicPrefix?: string;
+  /** @default 'notifications' */
+  queuePrefix?: string;
+  /** @default 'notifications' */
+  groupId?: string;
+  relayPollIntervalMs?: number;
+}
+
+export interface Pipeline {
+  readonly relays: OutboxRelay[];
+  readonly worker: NotificationWorker | undefined;
+  readonly dispatcher: Dispatcher | undefined;
+  readonly analytics: AnalyticsConsumer | undefined;
+  /** Stops the parts, then closes the event log and job queue. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The event pipeline in one process: outbox relays for each publishing service, the notification
+ * worker, the dispatchers and the analytics consumer group. `npm start` runs all three; each deployable runs one role.
+ */
+export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
+  const { storage, logger, eventLog, jobQueue, senders, recipients, retry = DEFAULT_RETRY_POLICY, roles = { relay: true, worker: true, dispatcher: true, analytics: true }, topicPrefix = '', queuePrefix = 'notifications', groupId = 'notifications' } = options;
+  const notificationsDb = storage.forService('notifications');
+  if (roles.worker || roles.dispatcher) await prepareNotificationsDatabase(notificationsDb);
+  const relays = roles.relay
+    ? OUTBOX_SCHEMAS.map((schema) =>
+        createOutboxRelay({ db: storage.forService(schema), schema, eventLog, logger: logger.child({ service: 'relay' }), topicPrefix, ...(options.relayPollIntervalMs ? { pollIntervalMs: options.relayPollIntervalMs } : {}) }),
+      )
+    : [];
+  const dispatcher = roles.dispatcher ? createDispatcher({ jobQueue, db: notificationsDb, logger: logger.child({ service: 'dispatcher' }), senders, recipients, retry, queuePrefix }) : undefined;
+  const worker = roles.worker
+    ? createNotificationWorker({ eventLog, jobQueue, db: notificationsDb, logger: logger.child({ service: 'worker' }), groupId, queuePrefix, topics: EVENT_TOPICS.map((topic) => `${topicPrefix}${topic}`) })
+    : undefined;
+  let analytics: AnalyticsConsumer | undefined;
+  if (roles.analytics) {
+    const analyticsDb = storage.forService('analytics');
+    await prepareAnalyticsDatabase(analyticsDb);
+    // Its group id follows the worker's (`notifications` -> `analytics`, or per test prefix).
+    analytics = createAnalyticsConsumer({ eventLog, db: analyticsDb, logger: logger.child({ service: 'analytics' }), groupId: groupId === 'notifications' ? 'analytics' : `${groupId}.analytics`, topics: EVENT_TOPICS.map((topic) => `${topicPrefix}${topic}`) });
+  }
+  await dispatcher?.start();
+  await worker?.start();
+  await analytics?.start();
+  for (const relay of relays) relay.start();
+  return {
+    relays,
+    worker,
+    dispatcher,
+    analytics,
+    async stop() {
+      for (const relay of relays) await relay.stop();
+      await worker?.stop();
+      await analytics?.stop();
+      await dispatcher?.stop();
+      await eventLog.close();
+      await jobQueue.close();
+    },
+  };
+}
+

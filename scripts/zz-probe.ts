@@ -1,0 +1,13 @@
+import { pino } from 'pino';
+import { createKafkaEventLog } from '../events/kafka-event-log.ts';
+const logger = pino({ level: 'warn' });
+const log = createKafkaEventLog({ brokers: ['127.0.0.1:19092'], clientId: 'probe', logger });
+const topic = `probe.${Date.now()}`;
+await log.ensureTopic(topic, { partitions: 3 });
+await log.publish(topic, Array.from({ length: 300 }, (_, i) => ({ key: `k${i % 30}`, value: String(i) })));
+let n = 0;
+const t = performance.now();
+const sub = await log.subscribe({ groupId: topic, topics: [topic], handle: async () => void n++ });
+while (n < 300) await new Promise((r) => setTimeout(r, 10));
+console.log('kafka consume+commit ms/message', (performance.now() - t) / 300);
+await sub.stop(); await log.close();

@@ -1,0 +1,59 @@
+import type { Database } from '../../platform/database.ts';
+
+export interface NotificationRow {
+  notification_id: string;
+  user_id: string;
+  channel: 'email' | 'sms' | 'push';
+  subject: string;
+  event_type: string;
+  correlation_id: string;
+  delivered_at: Date;
+}
+
+/** `[deliveredAt ISO, notificationId]`: the position after which the next page starts. */
+export type NotificationCursor = [string, string];
+
+export function isNotificationCursor(value: unknown): value is NotificationCursor {
+  return Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && !Number.isNaN(Date.parse(value[0])) && typeof value[1] === 'string';
+}
+
+/** All SQL of the read side: delivered notifications only, newest first. */
+export function createNotificationRepository(db: Database) {
+  return {
+    /** One page per user id, in the order of `userIds`, each with the user's total count. */
+    async pagesByUsers(userIds: readonly string[], { limit, after }: { limit: number; after: NotificationCursor | undefined }): Promise<Array<{ rows: NotificationRow[]; totalCount: number }>> {
+      const rows = await db.query<NotificationRow & { total_count: number }>(
+        `SELECT notification_id, user_id, channel, subject, event_type, correlation_id, delivered_at, total_count FROM (
+           SELECT counted.*, row_number() OVER (PARTITION BY counted.user_id ORDER BY counted.delivered_at DESC, counted.notification_id DESC) AS rn
+             FROM (
+               SELECT d.*, count(*) OVER (PARTITION BY d.user_id)::int AS total_count
+                 FROM notifications.deliveries d
+                WHERE d.user_id = ANY($1::text[]) AND d.status = 'DELIVERED'
+             ) counted
+            WHERE $2::timestamptz IS NULL OR (counted.delivered_at, counted.notification_id) < ($2::timestamptz, $3::text)
+         ) page
+         WHERE rn <= $4
+         ORDER BY user_id, delivered_at DESC, notification_id DESC`,
+        [userIds, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
+      );
+      const byUser = new Map<string, { rows: NotificationRow[]; totalCount: number }>();
+      for (const row of rows) {
+        const entry = byUser.get(row.user_id) ?? { rows: [], totalCount: row.total_count };
+        entry.rows.push(row);
+        byUser.set(row.user_id, entry);
+      }
+      const missing = userIds.filter((id) => !byUser.has(id));
+      if (after && missing.length > 0) {
+        // Past the end of a user's list the page is empty but the total is not: count those users.
+        const counts = await db.query<{ user_id: string; total_count: number }>(
+          `SELECT user_id, count(*)::int AS total_count FROM notifications.deliveries WHERE user_id = ANY($1::text[]) AND status = 'DELIVERED' GROUP BY user_id`,
+          [missing],
+        );
+        for (const count of counts) byUser.set(count.user_id, { rows: [], totalCount: count.total_count });
+      }
+      return userIds.map((id) => byUser.get(id) ?? { rows: [], totalCount: 0 });
+    },
+  };
+}
+
+export type NotificationRepository = ReturnType<typeof createNotificationRepository>;

@@ -1,0 +1,43 @@
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { assertOwnerOrAdmin, type AuthContext } from '../../platform/authorization.ts';
+import { parsePage, toConnection, type PageArgs } from '../../platform/pagination.ts';
+import { DateTimeScalar } from '../../platform/scalars.ts';
+import type { NotificationLoaders } from './loaders.ts';
+import { isNotificationCursor, type NotificationRow } from './repository.ts';
+
+export interface NotificationsContext extends AuthContext {
+  loaders: NotificationLoaders;
+}
+
+const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function toNotification(row: NotificationRow) {
+  return {
+    id: row.notification_id,
+    channel: row.channel.toUpperCase(),
+    subject: row.subject,
+    eventType: row.event_type,
+    correlationId: row.correlation_id,
+    deliveredAt: row.delivered_at instanceof Date ? row.delivered_at : new Date(row.delivered_at),
+  };
+}
+
+export const resolvers: GraphQLResolverMap<NotificationsContext> = {
+  DateTime: DateTimeScalar,
+  User: {
+    // Any well-formed id is a user as far as notifications knows: one with none has an empty list.
+    __resolveReference: (reference: { id: string }) => (ID.test(reference.id) ? { id: reference.id.toLowerCase() } : null),
+    async notifications(user: { id: string }, args: PageArgs, { loaders, principal }) {
+      // What was sent to a user is theirs: customers see only their own, admins everyone's.
+      assertOwnerOrAdmin(principal, user.id, "another user's notifications");
+      const page = parsePage(args, isNotificationCursor);
+      const { rows, totalCount } = await loaders.notificationsPageByUser(page).load(user.id);
+      return toConnection(rows.map(toNotification), {
+        limit: page.limit,
+        hasAfter: page.after !== undefined,
+        totalCount,
+        cursorOf: (notification) => [notification.deliveredAt.toISOString(), notification.id],
+      });
+    },
+  },
+};
