@@ -46,7 +46,14 @@ export function createKafkaEventLog({ brokers, clientId, logger, joinTimeoutMs =
   const getProducer = () => {
     producerReady ??= (async () => {
       // DefaultPartitioner is Java-compatible murmur2: the same key lands on the same partition as from any other client.
-      const created = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+      // Short retry budget: the relay retries a failed batch on its next tick anyway, and a send that
+      // waits out kafkajs's default (up to 30 s between attempts) holds the outbox transaction open.
+      const created = kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 3000 },
+      });
       await created.connect();
       producer = created;
       return created;

@@ -52,17 +52,18 @@ describe.skipIf(kafkaReason)('the pipeline across a Kafka broker restart', () =>
       await confirm(1);
       await waitFor(() => (jobs.length === 1 ? true : undefined), { timeoutMs: 30_000, what: 'the first job' });
 
-      await kafkaScript('stop');
+      const stopped = await kafkaScript('stop');
+      expect(stopped.stdout, 'the private broker stopped').toMatch(/stopped broker pid/);
       await confirm(2);
       await confirm(3);
       // Nothing can be published while the broker is gone: the rows wait in the outbox.
       await new Promise((done) => setTimeout(done, 1500));
-      expect((await relay.lag()).unpublished).toBe(2);
+      expect((await relay.lag()).unpublished, `outbox rows waiting while Kafka is down; jobs so far ${JSON.stringify(jobs.map((job) => job.correlationId))}`).toBe(2);
 
       await kafkaScript('start');
       await waitFor(() => (jobs.length >= 3 ? true : undefined), { timeoutMs: 120_000, intervalMs: 200, what: 'the jobs after the restart' });
-      expect(jobs.map((job) => job.correlationId)).toEqual(['order-1', 'order-2', 'order-3']);
-      expect((await relay.lag()).unpublished).toBe(0);
+      expect(jobs.map((job) => job.correlationId), 'jobs in event order, each once').toEqual(['order-1', 'order-2', 'order-3']);
+      expect((await relay.lag()).unpublished, 'outbox rows left after the restart').toBe(0);
     } finally {
       await relay.stop();
       await worker.stop();
