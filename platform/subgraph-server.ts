@@ -107,6 +107,8 @@ export function createSubgraphServer<Ctx extends BaseContext>({
     schema: enforceAuthDirectives(buildSubgraphSchema([{ typeDefs, resolvers }])),
     introspection: !production,
     includeStacktraceInErrorResponses: !production,
+    // Signals are handled by the deployable (platform/shutdown.ts), which stops things in order.
+    stopOnTerminationSignals: false,
     formatError: formatErrorFor({ production, logger }),
     // Inline traces (ftv1) are for Apollo's usage reporting, which is off: computing them is pure cost.
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), operationCounter],

@@ -111,6 +111,9 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
     // a browser could send cross-site without a preflight (GET, or a simple content type) needs
     // `apollo-require-preflight` or a JSON content type.
     allowBatchedHttpRequests: false,
+    // Signals are ours (platform/shutdown.ts stops the HTTP server first, then this). Apollo's own
+    // handlers would stop the server mid-drain and re-raise the signal, and the stop never finishes.
+    stopOnTerminationSignals: false,
     csrfPrevention: true,
     introspection: !config.production,
     includeStacktraceInErrorResponses: !config.production,

@@ -16,7 +16,8 @@ describe('npm start on embedded defaults', () => {
 
   it('keeps data written through the API across a Ctrl-C and a restart', { timeout: 120_000 }, async () => {
     const ports = { ROUTER_PORT: await freePort(), USERS_PORT: await freePort(), PRODUCTS_PORT: await freePort(), ORDERS_PORT: await freePort(), PAYMENTS_PORT: await freePort() };
-    const env = { ...Object.fromEntries(Object.entries(ports).map(([key, value]) => [key, String(value)])), DATA_DIR: dataDir, LOG_LEVEL: 'warn', APOLLO_TELEMETRY_DISABLED: 'true' };
+    // NODE_ENV as a developer has it: vitest's 'test' would hide Apollo's own signal handlers.
+    const env = { ...Object.fromEntries(Object.entries(ports).map(([key, value]) => [key, String(value)])), DATA_DIR: dataDir, LOG_LEVEL: 'warn', APOLLO_TELEMETRY_DISABLED: 'true', NODE_ENV: 'development' };
     const url = `http://localhost:${ports.ROUTER_PORT}/graphql`;
     const credentials = { email: 'persistent@switchyard.dev', password: 'survives restarts' };
 
