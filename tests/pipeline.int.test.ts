@@ -14,9 +14,9 @@ import type { Database, Storage } from '../platform/database.ts';
 import { buildEnvelope } from '../platform/outbox.ts';
 import type { Stack } from '../stack.ts';
 import { AMQP_URL, KAFKA_BROKERS, deleteQueues, kafkaReason, rabbitReason, unique, waitFor } from './support/brokers.ts';
-import { newProduct, ordersOf } from './support/saga.ts';
+import { newProduct } from './support/saga.ts';
 import { startSmtpSink } from './support/smtp-sink.ts';
-import { bootStack, silentLogger } from './support/stack.ts';
+import { bootStack, gql, silentLogger } from './support/stack.ts';
 import { backends } from './support/storage.ts';
 
 const postgres = backends.find((backend) => backend.name === 'postgres')!;
@@ -60,7 +60,7 @@ describe.skipIf(unavailable)('the event pipeline on real Kafka, RabbitMQ and Pos
     if (prefixes.length > 0) await deleteQueues(prefixes.flatMap(queuesOf));
   });
 
-  it('placing an order delivers exactly one email to the customer, recorded with the order events’ correlation id', async () => {
+  it('a placeOrder through the router delivers exactly one email to the customer, visible in me { notifications } with the order’s correlation id', async () => {
     const sink = await startSmtpSink();
     cleanups.push(() => sink.close());
     const prefix = newPrefix();
@@ -78,12 +78,20 @@ describe.skipIf(unavailable)('the event pipeline on real Kafka, RabbitMQ and Pos
       },
     });
     cleanups.push(() => stack.stop());
-    const userId = randomUUID();
-    const email = `buyer-${userId.slice(0, 8)}@example.test`;
-    await stack.subgraphs.users.db.query(`INSERT INTO users.users (id, email, name, role, password_hash) VALUES ($1, $2, 'Buyer', 'CUSTOMER', 'unused')`, [userId, email]);
+    const email = `buyer-${randomUUID().slice(0, 8)}@example.test`;
+    const signUp = await gql(stack.routerUrl, 'mutation($input: SignUpInput!) { signUp(input: $input) { token user { id } } }', { input: { email, name: 'Buyer', password: 'correct horse battery' } });
+    const userId = signUp.data.signUp.user.id as string;
+    const bearer = { authorization: `Bearer ${signUp.data.signUp.token}` };
     const product = await newProduct(stack, 5, 1250);
 
-    const order = await ordersOf(stack).orders.placeOrder(userId, { items: [{ productId: product, quantity: 2 }], idempotencyKey: randomUUID(), paymentToken: null });
+    const placed = await gql(
+      stack.routerUrl,
+      'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }',
+      { input: { items: [{ productId: product, quantity: 2 }], idempotencyKey: randomUUID() } },
+      bearer,
+    );
+    expect(placed.errors).toBeUndefined();
+    const order = placed.data.placeOrder as { id: string; status: string };
     expect(order.status).toBe('CONFIRMED');
 
     const mail = await waitFor(() => sink.mails.find((received) => received.to.includes(email)), { timeoutMs: 45_000, what: 'the confirmation email' });
@@ -107,6 +115,12 @@ describe.skipIf(unavailable)('the event pipeline on real Kafka, RabbitMQ and Pos
       return rows.length > 0 ? rows : undefined;
     }, { what: 'the hourly analytics row' });
     expect(hour).toEqual({ orders: 1, revenue_minor: 2500 });
+
+    // The customer reads it back through the supergraph, tied to the mutation by its correlation id.
+    const mine = await gql(stack.routerUrl, '{ me { notifications(first: 10) { totalCount edges { node { channel eventType correlationId subject } } } } }', {}, bearer);
+    expect(mine.errors).toBeUndefined();
+    expect(mine.data.me.notifications.totalCount).toBe(1);
+    expect(mine.data.me.notifications.edges[0].node).toMatchObject({ channel: 'EMAIL', eventType: 'orders.order.confirmed', correlationId: order.id });
   });
 
   it('turns each user’s events into jobs in the order they happened, across partitions and users, once per event id', async () => {

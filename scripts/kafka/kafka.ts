@@ -160,7 +160,9 @@ async function start(): Promise<void> {
       // Kafka's cluster id is 16 random bytes in URL-safe base64 without padding.
       const clusterId = randomBytes(16).toString('base64url');
       log(`formatting storage in ${dataDir}`);
-      java('kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', properties, '--ignore-formatted']);
+      // `--cluster-id=<id>` in one argument: an id starting with '-' (1 in 64) would otherwise be
+      // read as an option and the format would fail.
+      java('kafka.tools.StorageTool', ['format', `--cluster-id=${clusterId}`, '-c', properties, '--ignore-formatted']);
     }
     const pid = java('kafka.Kafka', [properties], true);
     writeFileSync(pidFile, `${pid}\n`);
