@@ -1,22 +1,10 @@
-import DataLoader from 'dataloader';
+import { createPageLoaders } from '../../platform/page-loaders.ts';
 import type { NotificationCursor, NotificationRepository } from './repository.ts';
 
-/**
- * Built fresh for every request. `User.notifications` takes arguments, so its loaders are kept per
- * distinct (first, after): all users asked for with the same page arguments share one query.
- */
+/** Built fresh for every request, so nothing cached outlives the request that loaded it. */
 export function createLoaders(repo: NotificationRepository) {
-  const pageLoaders = new Map<string, DataLoader<string, Awaited<ReturnType<NotificationRepository['pagesByUsers']>>[number]>>();
   return {
-    notificationsPageByUser(page: { limit: number; after: NotificationCursor | undefined }) {
-      const key = JSON.stringify(page);
-      let loader = pageLoaders.get(key);
-      if (!loader) {
-        loader = new DataLoader((userIds: readonly string[]) => repo.pagesByUsers(userIds, page));
-        pageLoaders.set(key, loader);
-      }
-      return loader;
-    },
+    notificationsPageByUser: createPageLoaders<NotificationCursor, Awaited<ReturnType<NotificationRepository['pagesByUsers']>>[number]>((userIds, page) => repo.pagesByUsers(userIds, page)),
   };
 }
 
