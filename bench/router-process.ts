@@ -40,7 +40,7 @@ if (kind === 'resilient') {
 } else if (kind === 'plain') {
   const gateway = new ApolloGateway({
     // Any @apollo/gateway needs this to load a supergraph that declares @authenticated (see the helper).
-    supergraphSdl: acknowledgeSubgraphEnforcedSecurity(readFileSync('supergraph.graphql', 'utf8')),
+    supergraphSdl: acknowledgeSubgraphEnforcedSecurity(readFileSync(process.env.SUPERGRAPH_PATH ?? 'supergraph.graphql', 'utf8')),
     logger,
     // Subgraphs answer only router-signed requests, so the baseline signs one per fetch for the
     // bench's caller, as the resilient router does; it skips verifying the client's JWT, which

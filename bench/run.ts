@@ -50,7 +50,7 @@ async function startRouter(kind: 'resilient' | 'plain', urls: Record<string, str
       NODE_ENV: 'production',
       APOLLO_TELEMETRY_DISABLED: 'true',
       BENCH_SUBGRAPH_URLS: JSON.stringify(urls),
-      JWKS_URL: urls.users!.replace(/\/graphql$/, '/.well-known/jwks.json'),
+      ...(urls.users ? { JWKS_URL: urls.users.replace(/\/graphql$/, '/.well-known/jwks.json') } : {}),
       // Rate limiting stays on, with a budget the load generator (one client) cannot exhaust.
       ROUTER_RATE_LIMIT: '1000000000/1m',
       BENCH_PRINCIPAL: JSON.stringify({ id: customer, role: 'CUSTOMER', scopes: ['customer'] }),
@@ -95,12 +95,12 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-async function load(url: string, body: object, durationS: number, child?: Child): Promise<Measured> {
+async function load(url: string, body: object, durationS: number, child?: Child, connections = CONNECTIONS): Promise<Measured> {
   const latencies: number[] = [];
   const cpuBefore = child ? await child.cpuMicros() : 0;
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
-      { url, method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify(body), connections: CONNECTIONS, duration: durationS },
+      { url, method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify(body), connections, duration: durationS },
       (error, finished) => (error ? reject(error) : resolve(finished)),
     );
     instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
@@ -195,6 +195,8 @@ await load(failing.url, ORDER_QUERY, WARMUP_S);
 const openBreaker = await load(failing.url, ORDER_QUERY, DURATION_S, failing);
 await load(failing.url, PAYMENT_QUERY, WARMUP_S);
 const failFast = await load(failing.url, PAYMENT_QUERY, DURATION_S, failing);
+// One connection: the latency of the fail-fast path itself, without queueing behind other requests.
+const failFastAlone = await load(failing.url, PAYMENT_QUERY, DURATION_S, failing, 1);
 await failing.stop();
 const healthyRouter = await startRouter('resilient', urls);
 await load(healthyRouter.url, ORDER_QUERY, WARMUP_S);
@@ -203,11 +205,55 @@ await healthyRouter.stop();
 console.log(`\norder query, payments healthy:        ${fmt(healthy.rps)} req/s  p50 ${fmt(healthy.p50, 2)} ms  p95 ${fmt(healthy.p95, 2)} ms  p99 ${fmt(healthy.p99, 2)} ms  cpu ${fmt(healthy.cpuMicrosPerRequest, 0)} µs/req`);
 console.log(`order query, payments breaker open:   ${fmt(openBreaker.rps)} req/s  p50 ${fmt(openBreaker.p50, 2)} ms  p95 ${fmt(openBreaker.p95, 2)} ms  p99 ${fmt(openBreaker.p99, 2)} ms  cpu ${fmt(openBreaker.cpuMicrosPerRequest, 0)} µs/req  (errors: ${JSON.stringify(codes)})`);
 console.log(`payments-only query, breaker open:    ${fmt(failFast.rps)} req/s  p50 ${fmt(failFast.p50, 2)} ms  p95 ${fmt(failFast.p95, 2)} ms  p99 ${fmt(failFast.p99, 2)} ms  cpu ${fmt(failFast.cpuMicrosPerRequest, 0)} µs/req  (the fail-fast path alone)`);
+console.log(`payments-only query, breaker open, 1 connection: p50 ${fmt(failFastAlone.p50, 2)} ms  p95 ${fmt(failFastAlone.p95, 2)} ms  p99 ${fmt(failFastAlone.p99, 2)} ms  (${fmt(failFastAlone.rps)} req/s)`);
 
 await new Promise<void>((resolve) => {
   subgraphsChild.once('exit', () => resolve());
   subgraphsChild.send('stop');
 });
+
+// The Guild federation benchmark's deep query (16 subgraph fetches per request) on its own cheap
+// subgraphs: here the routers, not the subgraphs, are what saturates first.
+{
+  const { expectedResponse, testQuery } = await import('./guild/subgraphs.ts');
+  // The Guild workload is anonymous: no bearer (the routers would try to verify it).
+  delete auth.authorization;
+  const guildChild = fork(new URL('./guild-process.ts', import.meta.url).pathname, [], { execArgv: ['--import', 'tsx'], env: { ...process.env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const { supergraphPath } = await new Promise<{ supergraphPath: string }>((resolve) => guildChild.once('message', (message) => resolve(message as { supergraphPath: string })));
+  const guildRouters = {
+    resilient: await startRouter('resilient', {}, { SUPERGRAPH_PATH: supergraphPath }),
+    plain: await startRouter('plain', {}, { SUPERGRAPH_PATH: supergraphPath }),
+  };
+  const body = { query: testQuery };
+  for (const [name, child] of Object.entries(guildRouters)) {
+    const answer = await check(child.url, body);
+    if (JSON.stringify({ data: answer.data }) !== JSON.stringify(expectedResponse) || answer.errors) throw new Error(`${name} router answered the Guild TestQuery wrongly: ${JSON.stringify(answer).slice(0, 300)}`);
+    await load(child.url, body, WARMUP_S);
+  }
+  const guild: Record<'resilient' | 'plain', Measured[]> = { resilient: [], plain: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? (['resilient', 'plain'] as const) : (['plain', 'resilient'] as const);
+    for (const name of order) guild[name].push(await load(guildRouters[name].url, body, DURATION_S, guildRouters[name]));
+  }
+  const pick = (name: 'resilient' | 'plain') => ({
+    rps: median(guild[name].map((r) => r.rps)),
+    p99: median(guild[name].map((r) => r.p99)),
+    cpu: median(guild[name].map((r) => r.cpuMicrosPerRequest)),
+    errors: guild[name].reduce((sum, r) => sum + r.errors, 0),
+  });
+  const [r, p] = [pick('resilient'), pick('plain')];
+  console.log(`
+Guild TestQuery (exact expected response checked first), median of ${ROUNDS} round(s):`);
+  console.log(`resilient router ${fmt(r.rps)} req/s  p99 ${fmt(r.p99, 2)} ms  cpu ${fmt(r.cpu, 0)} µs/req  errors ${r.errors}`);
+  console.log(`plain gateway    ${fmt(p.rps)} req/s  p99 ${fmt(p.p99, 2)} ms  cpu ${fmt(p.cpu, 0)} µs/req  errors ${p.errors}`);
+  console.log(`throughput ratio resilient/plain: ${(r.rps / p.rps).toFixed(2)}x; p99 ratio: ${(r.p99 / p.p99).toFixed(2)}x; cpu/req ratio: ${(r.cpu / p.cpu).toFixed(2)}x`);
+  await guildRouters.resilient.stop();
+  await guildRouters.plain.stop();
+  await new Promise<void>((resolve) => {
+    guildChild.once('exit', () => resolve());
+    guildChild.send('stop');
+  });
+}
 
 const { benchPlaceOrder } = await import('./place-order.ts');
 await benchPlaceOrder({ quick });
