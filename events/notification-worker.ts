@@ -5,6 +5,7 @@ import type { EventLog, LogMessage, Subscription } from './event-log.ts';
 import type { JobQueue } from './job-queue.ts';
 import { mapEventToJobs } from './job-mapper.ts';
 import { CHANNELS, queueFor, type NotificationJob } from './notification-job.ts';
+import { EventContractError, validateEventData } from './contracts.ts';
 
 export interface NotificationWorkerOptions {
   eventLog: EventLog;
@@ -46,9 +47,11 @@ export function createNotificationWorker({ eventLog, jobQueue, db, logger, group
     let event;
     try {
       event = parseEnvelope(message.value);
+      validateEventData(event.type, event.version, event.data);
     } catch (error) {
-      if (!(error instanceof InvalidEnvelopeError)) throw error;
-      // A malformed event can never succeed: park it and move on instead of blocking its partition.
+      if (!(error instanceof InvalidEnvelopeError) && !(error instanceof EventContractError)) throw error;
+      // A malformed event (or one no contract describes) can never succeed: park it and move on
+      // instead of blocking its partition.
       stats.rejected += 1;
       log.error({ topic: message.topic, partition: message.partition, offset: message.offset, reason: error.message }, 'event rejected');
       await db.query('INSERT INTO notifications.rejected_events (topic, kafka_partition, kafka_offset, reason, raw) VALUES ($1, $2, $3, $4, $5)', [

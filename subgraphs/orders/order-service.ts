@@ -3,7 +3,7 @@ import type { Database } from '../../platform/database.ts';
 import { badInput, codedError, notFound } from '../../platform/errors.ts';
 import { isId } from '../../platform/ids.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { appendToOutbox } from '../../platform/outbox.ts';
+import { appendEvent } from '../../events/outbox-writer.ts';
 import { ServiceUnavailableError } from '../../platform/service-client.ts';
 import type { ProductsClient } from './clients/products-client.ts';
 import type { OrderRow } from './repository.ts';
@@ -109,7 +109,7 @@ export function createOrderService({ db, products, saga, logger, waitMs = 10_000
             prices.get(item.productId)!.unitPriceMinor,
           ]);
         }
-        await appendToOutbox(tx, 'orders', {
+        await appendEvent(tx, 'orders', {
           type: 'orders.order.placed',
           key: userId,
           correlationId: orderId,

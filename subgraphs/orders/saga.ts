@@ -1,7 +1,7 @@
 import type { Database } from '../../platform/database.ts';
 import type { ErrorCode } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { appendToOutbox } from '../../platform/outbox.ts';
+import { appendEvent } from '../../events/outbox-writer.ts';
 import { ServiceUnavailableError } from '../../platform/service-client.ts';
 import type { PaymentsClient } from './clients/payments-client.ts';
 import type { ProductsClient } from './clients/products-client.ts';
@@ -72,7 +72,7 @@ export function createSaga({ db, products, payments, logger, leaseMs = 30_000, r
         [row.id, from, status],
       );
       if (!done) throw new Error(`saga ${row.id} left step ${from} under another runner`);
-      await appendToOutbox(tx, 'orders', {
+      await appendEvent(tx, 'orders', {
         type,
         key: row.user_id,
         correlationId: row.id,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from '../../platform/database.ts';
 import type { InternalReply } from '../../platform/internal-api.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { appendToOutbox } from '../../platform/outbox.ts';
+import { appendEvent } from '../../events/outbox-writer.ts';
 import { ProviderError, type PaymentProvider } from './provider.ts';
 import type { PaymentRow } from './repository.ts';
 
@@ -58,7 +58,7 @@ export function createCharges({ db, provider, logger }: { db: Database; provider
         [id, fields.status, fields.failureCode ?? null, fields.authorization ?? null, fields.capture ?? null],
       );
       if (row && event) {
-        await appendToOutbox(tx, 'payments', {
+        await appendEvent(tx, 'payments', {
           type: event,
           key: row.user_id,
           data: { paymentId: row.id, orderId: row.order_id, userId: row.user_id, amount: row.amount_minor, currency: row.currency, status: row.status, failureCode: row.failure_code },
@@ -126,7 +126,7 @@ export function createCharges({ db, provider, logger }: { db: Database; provider
         if (!row || row.status !== 'CAPTURED') return row;
         if (row.provider_capture) await provider.refund(row.provider_capture);
         const [refunded] = await tx.query<ChargeRow>(`UPDATE payments.payments SET status = 'REFUNDED', updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`, [row.id]);
-        await appendToOutbox(tx, 'payments', {
+        await appendEvent(tx, 'payments', {
           type: 'payments.payment.refunded',
           key: row.user_id,
           data: { paymentId: row.id, orderId: row.order_id, userId: row.user_id, amount: row.amount_minor, currency: row.currency, reason: 'admin' },
@@ -153,7 +153,7 @@ export function createCharges({ db, provider, logger }: { db: Database; provider
         } else if (row.status === 'CAPTURED') {
           await provider.refund(row.provider_capture!);
           await tx.query(`UPDATE payments.payments SET status = 'REFUNDED', updated_at = now() WHERE id = $1`, [row.id]);
-          await appendToOutbox(tx, 'payments', {
+          await appendEvent(tx, 'payments', {
             type: 'payments.payment.refunded',
             key: row.user_id,
             data: { paymentId: row.id, orderId: row.order_id, userId: row.user_id, amount: row.amount_minor, currency: row.currency },

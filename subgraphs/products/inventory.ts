@@ -1,6 +1,6 @@
 import type { Database, Sql } from '../../platform/database.ts';
 import type { InternalReply } from '../../platform/internal-api.ts';
-import { appendToOutbox } from '../../platform/outbox.ts';
+import { appendEvent } from '../../events/outbox-writer.ts';
 
 export interface ReservationItem {
   productId: string;
@@ -38,7 +38,7 @@ export function createInventory({ db, reservationTtlSeconds }: { db: Database; r
       await tx.query('UPDATE products.products SET inventory = inventory + $2, updated_at = now() WHERE id = $1', [item.productId, item.quantity]);
     }
     await tx.query(`UPDATE products.reservations SET status = 'RELEASED', updated_at = now() WHERE id = $1`, [row.id]);
-    await appendToOutbox(tx, 'products', {
+    await appendEvent(tx, 'products', {
       type: 'products.stock.released',
       key: row.user_id ?? row.id,
       data: { reservationId: row.id, userId: row.user_id, items: row.items.map(({ productId, quantity }) => ({ productId, quantity })) },
@@ -84,7 +84,7 @@ export function createInventory({ db, reservationTtlSeconds }: { db: Database; r
           }
           const ordered = items.map((item) => reserved.find((entry) => entry.productId === item.productId)!);
           await tx.query('UPDATE products.reservations SET items = $2 WHERE id = $1', [reservationId, JSON.stringify(ordered)]);
-          await appendToOutbox(tx, 'products', {
+          await appendEvent(tx, 'products', {
             type: 'products.stock.reserved',
             key: userId,
             data: { reservationId, userId, items: ordered.map(({ productId, quantity }) => ({ productId, quantity })) },
