@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { Kind, type DocumentNode, type FragmentDefinitionNode, type GraphQLField, type GraphQLNamedType, type GraphQLSchema, type GraphQLType, type SelectionSetNode } from 'graphql';
+import { Kind, type DocumentNode, type FragmentDefinitionNode, type GraphQLField, type GraphQLNamedType, type GraphQLSchema, type GraphQLType, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import { codedError } from '../platform/errors.ts';
 
 export interface OperationLimits {
@@ -62,14 +62,14 @@ function measure(
   }
 }
 
-export function fragmentsOf(document: DocumentNode): Record<string, FragmentDefinitionNode> {
+function fragmentsOf(document: DocumentNode): Record<string, FragmentDefinitionNode> {
   return Object.fromEntries(
     document.definitions.filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION).map((fragment) => [fragment.name.value, fragment]),
   );
 }
 
 /** Root fields of an operation, fragments expanded, one entry per use (introspection excluded). */
-export function rootFieldNames(selectionSet: SelectionSetNode, fragments: Record<string, FragmentDefinitionNode>): string[] {
+function rootFieldNames(selectionSet: SelectionSetNode, fragments: Record<string, FragmentDefinitionNode>): string[] {
   return selectionSet.selections.flatMap((selection) => {
     if (selection.kind === Kind.FIELD) return selection.name.value.startsWith('__') ? [] : [selection.name.value];
     if (selection.kind === Kind.INLINE_FRAGMENT) return rootFieldNames(selection.selectionSet, fragments);
@@ -90,6 +90,39 @@ function namedType(type: GraphQLType): GraphQLNamedType {
   return current as GraphQLNamedType;
 }
 
+/** What the router's plugins need to know about an operation, computed once per parsed document. */
+export interface OperationShape {
+  readonly fragments: Record<string, FragmentDefinitionNode>;
+  /** Root field names, fragments expanded, one entry per use. */
+  readonly rootFields: readonly string[];
+  /** The whole measurement, when it cannot depend on variables; kept with the schema it was taken on. */
+  measured?: { schema: GraphQLSchema; measure: Measure };
+}
+
+/**
+ * Apollo Server caches the parsed DocumentNode of each query string, so the same object comes back
+ * for every request with that text: keying on it makes the shape of a repeated operation free (the
+ * rate-limit and operation-limit plugins both read it). Weak, so a document dropped from Apollo's
+ * cache takes its shape with it.
+ */
+const shapes = new WeakMap<DocumentNode, Map<string, OperationShape>>();
+
+export function operationShape(document: DocumentNode, operation: OperationDefinitionNode): OperationShape {
+  let perDocument = shapes.get(document);
+  if (!perDocument) {
+    perDocument = new Map();
+    shapes.set(document, perDocument);
+  }
+  const key = operation.name?.value ?? '';
+  let shape = perDocument.get(key);
+  if (!shape) {
+    const fragments = fragmentsOf(document);
+    shape = { fragments, rootFields: rootFieldNames(operation.selectionSet, fragments) };
+    perDocument.set(key, shape);
+  }
+  return shape;
+}
+
 function tooComplex(limit: string, max: number, actual: number) {
   return codedError('QUERY_TOO_COMPLEX', `operation ${limit} ${actual} exceeds the limit of ${max}`, { limit, max, actual, http: { status: 400 } });
 }
@@ -104,11 +137,16 @@ export function createOperationLimitsPlugin(limits: OperationLimits): ApolloServ
       return {
         async didResolveOperation({ operation, document, schema, request }) {
           if (!operation) return;
-          const fragments = fragmentsOf(document);
-          const root = operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
-          const rootCount = rootFieldNames(operation.selectionSet, fragments).length;
-          const found: Measure = { depth: 0, aliases: 0, cost: 0 };
-          measure(operation.selectionSet, root ?? undefined, { schema, fragments, variables: request.variables ?? {} }, 1, 1, found);
+          const shape = operationShape(document, operation);
+          const rootCount = shape.rootFields.length;
+          let found = shape.measured?.schema === schema ? shape.measured.measure : undefined;
+          if (!found) {
+            const root = operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
+            found = { depth: 0, aliases: 0, cost: 0 };
+            measure(operation.selectionSet, root ?? undefined, { schema, fragments: shape.fragments, variables: request.variables ?? {} }, 1, 1, found);
+            // Only `first` given as a variable makes the cost depend on the request.
+            if ((operation.variableDefinitions?.length ?? 0) === 0) shape.measured = { schema, measure: found };
+          }
           if (found.depth > limits.maxDepth) throw tooComplex('depth', limits.maxDepth, found.depth);
           if (found.aliases > limits.maxAliases) throw tooComplex('aliases', limits.maxAliases, found.aliases);
           if (rootCount > limits.maxRootFields) throw tooComplex('root fields', limits.maxRootFields, rootCount);

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { codedError } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { RouterContext } from './context.ts';
-import { fragmentsOf, rootFieldNames } from './operation-limits-plugin.ts';
+import { operationShape } from './operation-limits-plugin.ts';
 
 export interface RateLimit {
   readonly max: number;
@@ -98,9 +98,8 @@ export function createRateLimitPlugin({ config, logger }: { config: RateLimitCon
       return {
         async didResolveOperation({ operation, document, contextValue }) {
           if (!operation) return;
-          const fragments = fragmentsOf(document);
           const rootType = operation.operation === 'query' ? 'Query' : operation.operation === 'mutation' ? 'Mutation' : 'Subscription';
-          for (const name of rootFieldNames(operation.selectionSet, fragments)) {
+          for (const name of operationShape(document, operation).rootFields) {
             const field = `${rootType}.${name}`;
             const limit = config.fields[field] ?? config.default;
             let rejected: string | undefined;
