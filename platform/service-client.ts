@@ -1,6 +1,7 @@
 import CircuitBreaker from 'opossum';
 import { Agent, fetch } from 'undici';
 import { InfrastructureError } from './errors.ts';
+import { backoffDelayMs, parseRetryAfterMs } from './retry.ts';
 import type { Logger } from './logger.ts';
 import { signServiceRequest } from './service-auth.ts';
 
@@ -45,8 +46,10 @@ export interface ServiceClientOptions {
   timeoutMs?: number;
   /** Further attempts after the first, for calls marked retriable. @default 2 */
   retries?: number;
-  /** First backoff step; attempt n waits a random time in [0, baseDelayMs * 2^n] (full jitter). @default 50 */
+  /** First backoff step; retry n waits a random time in [0, min(maxDelayMs, baseDelayMs · 2^(n-1))] (full jitter). @default 50 */
   baseDelayMs?: number;
+  /** Longest backoff between two attempts (a `Retry-After` may ask for more, up to 5 s). @default 1000 */
+  maxDelayMs?: number;
   /** Breaker: failure percentage that opens it, over `windowMs`, once `volumeThreshold` calls were seen. */
   breaker?: { errorThresholdPercentage?: number; resetTimeoutMs?: number; windowMs?: number; volumeThreshold?: number };
   /** For tests: replaces the timer used between retries. */
@@ -58,13 +61,6 @@ const MAX_RETRY_AFTER_MS = 5000;
 /** Statuses that count against the breaker and may be retried; other 4xx are answers, not failures. */
 export const isFailureStatus = (status: number) => status >= 500 || FAILURE_STATUSES.has(status);
 
-function retryAfterMs(header: string | null): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
 
 /**
  * The one resilient HTTP client for service-to-service REST calls: a circuit breaker per target,
@@ -72,7 +68,7 @@ function retryAfterMs(header: string | null): number | undefined {
  * caller marks safe to repeat (idempotent, or carrying an idempotency key the server honours).
  */
 export function createServiceClient(options: ServiceClientOptions) {
-  const { service, caller, baseUrl, secret, logger, timeoutMs = 2000, retries = 2, baseDelayMs = 50 } = options;
+  const { service, caller, baseUrl, secret, logger, timeoutMs = 2000, retries = 2, baseDelayMs = 50, maxDelayMs = 1000 } = options;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const agent = new Agent({ connections: 32, keepAliveTimeout: 30_000 });
 
@@ -93,7 +89,7 @@ export function createServiceClient(options: ServiceClientOptions) {
     }
     const text = await response.text();
     if (isFailureStatus(response.status)) {
-      throw new ServiceUnavailableError(service, 'status', { status: response.status, retryAfterMs: retryAfterMs(response.headers.get('retry-after')) });
+      throw new ServiceUnavailableError(service, 'status', { status: response.status, retryAfterMs: parseRetryAfterMs(response.headers.get('retry-after')) });
     }
     let parsed: unknown = null;
     if (text.length > 0) {
@@ -143,7 +139,7 @@ export function createServiceClient(options: ServiceClientOptions) {
           if (!retry || !failure.retriable || attemptNumber >= retries) throw failure;
           // A server asking for more patience than a request can afford gets the failure instead.
           if ((failure.retryAfterMs ?? 0) > MAX_RETRY_AFTER_MS) throw failure;
-          const backoff = Math.random() * baseDelayMs * 2 ** attemptNumber;
+          const backoff = backoffDelayMs(attemptNumber + 1, { baseDelayMs, maxDelayMs });
           await sleep(Math.max(backoff, failure.retryAfterMs ?? 0));
         }
       }

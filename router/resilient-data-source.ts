@@ -4,7 +4,8 @@ import type { Logger } from '../platform/logger.ts';
 import { BulkheadFullError, type Bulkhead } from './bulkhead.ts';
 import type { RetrySettings, SubgraphSettings } from './config.ts';
 import type { ResilienceMetrics } from './resilience-metrics.ts';
-import { backoffDelayMs, type RetryBudget } from './retry-policy.ts';
+import { backoffDelayMs } from '../platform/retry.ts';
+import type { RetryBudget } from './retry-policy.ts';
 import { SubgraphFailure, type Instance, type SubgraphPool, type SubgraphReply } from './subgraph-pool.ts';
 
 type SubgraphResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;

@@ -4,7 +4,7 @@ import { InfrastructureError } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { LoadBalancer, SubgraphSettings } from './config.ts';
 import { BREAKER_STATE_VALUE, type BreakerState, type ResilienceMetrics } from './resilience-metrics.ts';
-import { parseRetryAfterMs } from './retry-policy.ts';
+import { parseRetryAfterMs } from '../platform/retry.ts';
 import type { ServiceDiscovery } from './service-discovery.ts';
 
 /** One HTTP exchange with one instance. */
