@@ -57,3 +57,27 @@ export function toConnection<Node>(rows: readonly Node[], { limit, hasAfter, tot
     totalCount,
   };
 }
+
+/**
+ * Pages for many parents from one windowed query (rows carry `user_id` and the parent's
+ * `total_count`), in the order of `parentIds`. A parent with no row on this page still has a total
+ * when the page starts past the end of its list: `countMissing` fetches those totals (one query,
+ * only then); with no cursor, no row means no items at all.
+ */
+export async function pagesByParent<Row extends { user_id: string; total_count: number }>(
+  parentIds: readonly string[],
+  rows: readonly Row[],
+  { hasAfter, countMissing }: { hasAfter: boolean; countMissing: (missing: string[]) => Promise<Array<{ user_id: string; total_count: number }>> },
+): Promise<Array<{ rows: Row[]; totalCount: number }>> {
+  const byParent = new Map<string, { rows: Row[]; totalCount: number }>();
+  for (const row of rows) {
+    const entry = byParent.get(row.user_id) ?? { rows: [], totalCount: row.total_count };
+    entry.rows.push(row);
+    byParent.set(row.user_id, entry);
+  }
+  const missing = parentIds.filter((id) => !byParent.has(id));
+  if (hasAfter && missing.length > 0) {
+    for (const count of await countMissing(missing)) byParent.set(count.user_id, { rows: [], totalCount: count.total_count });
+  }
+  return parentIds.map((id) => byParent.get(id) ?? { rows: [], totalCount: 0 });
+}

@@ -1,4 +1,5 @@
 import type { Database } from '../../platform/database.ts';
+import { pagesByParent } from '../../platform/pagination.ts';
 
 export interface OrderRow {
   id: string;
@@ -64,22 +65,11 @@ export function createOrderRepository(db: Database) {
          ORDER BY user_id, created_at DESC, id DESC`,
         [userIds, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
       );
-      const byUser = new Map<string, { rows: OrderRow[]; totalCount: number }>();
-      for (const row of rows) {
-        const entry = byUser.get(row.user_id) ?? { rows: [], totalCount: row.total_count };
-        entry.rows.push(row);
-        byUser.set(row.user_id, entry);
-      }
-      const missing = userIds.filter((id) => !byUser.has(id));
-      if (after && missing.length > 0) {
-        // Past the end of a user's list the page is empty but the total is not: count those users.
-        const counts = await db.query<{ user_id: string; total_count: number }>(
-          'SELECT user_id, count(*)::int AS total_count FROM orders.orders WHERE user_id = ANY($1::uuid[]) GROUP BY user_id',
-          [missing],
-        );
-        for (const count of counts) byUser.set(count.user_id, { rows: [], totalCount: count.total_count });
-      }
-      return userIds.map((id) => byUser.get(id) ?? { rows: [], totalCount: 0 });
+      return pagesByParent(userIds, rows, {
+        hasAfter: after !== undefined,
+        countMissing: (missing) =>
+          db.query('SELECT user_id, count(*)::int AS total_count FROM orders.orders WHERE user_id = ANY($1::uuid[]) GROUP BY user_id', [missing]),
+      });
     },
   };
 }
