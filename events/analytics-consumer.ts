@@ -2,7 +2,8 @@ import { fileURLToPath } from 'node:url';
 import type { Database } from '../platform/database.ts';
 import type { Logger } from '../platform/logger.ts';
 import { migrate } from '../platform/migrate.ts';
-import { InvalidEnvelopeError, parseEnvelope, type EventEnvelope } from './envelope.ts';
+import { isUnreadable, readEvent } from './contracts.ts';
+import type { EventEnvelope } from './envelope.ts';
 import type { EventLog, LogMessage, Subscription } from './event-log.ts';
 
 export const ANALYTICS_MIGRATIONS = fileURLToPath(new URL('./analytics-migrations', import.meta.url));
@@ -44,9 +45,9 @@ export function createAnalyticsConsumer({ eventLog, db, logger, groupId = 'analy
   const handle = async (message: LogMessage) => {
     let event: EventEnvelope;
     try {
-      event = parseEnvelope(message.value);
+      event = readEvent(message.value);
     } catch (error) {
-      if (!(error instanceof InvalidEnvelopeError)) throw error;
+      if (!isUnreadable(error)) throw error;
       stats.rejected += 1;
       log.warn({ topic: message.topic, partition: message.partition, offset: message.offset, reason: error.message }, 'event rejected');
       return;

@@ -1,3 +1,5 @@
+import { InvalidEnvelopeError, parseEnvelope, type EventEnvelope } from './envelope.ts';
+
 /**
  * One contract per event type and version: the shape of `data` inside the envelope. Producers
  * validate before writing to the outbox (events/outbox-writer.ts); the notification worker validates
@@ -104,6 +106,21 @@ function describeType(type: FieldType): string {
   if (typeof type === 'object' && 'nullable' in type) return `${describeType(type.nullable)} or null`;
   if (typeof type === 'object') return `list of { ${Object.entries(type.listOf).map(([name, item]) => `${name}: ${describeType(item)}`).join(', ')} }`;
   return { string: 'string', count: 'integer ≥ 1', minorUnits: 'integer, minor units', currency: 'ISO 4217 code' }[type];
+}
+
+/**
+ * How every consumer reads a message: the envelope, then the data against its contract. A message
+ * that fails either can never succeed, so consumers park or skip it (isUnreadable) instead of
+ * retrying it forever and blocking its partition.
+ */
+export function readEvent(raw: string): EventEnvelope {
+  const event = parseEnvelope(raw);
+  validateEventData(event.type, event.version, event.data);
+  return event;
+}
+
+export function isUnreadable(error: unknown): error is InvalidEnvelopeError | EventContractError {
+  return error instanceof InvalidEnvelopeError || error instanceof EventContractError;
 }
 
 /** docs/events.md, generated from EVENT_CONTRACTS. */

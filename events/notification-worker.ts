@@ -1,11 +1,11 @@
 import type { Database } from '../platform/database.ts';
 import type { Logger } from '../platform/logger.ts';
-import { EVENT_TOPICS, InvalidEnvelopeError, parseEnvelope } from './envelope.ts';
+import { EVENT_TOPICS } from './envelope.ts';
 import type { EventLog, LogMessage, Subscription } from './event-log.ts';
 import type { JobQueue } from './job-queue.ts';
 import { mapEventToJobs } from './job-mapper.ts';
 import { CHANNELS, queueFor, type NotificationJob } from './notification-job.ts';
-import { EventContractError, validateEventData } from './contracts.ts';
+import { isUnreadable, readEvent } from './contracts.ts';
 
 export interface NotificationWorkerOptions {
   eventLog: EventLog;
@@ -46,10 +46,9 @@ export function createNotificationWorker({ eventLog, jobQueue, db, logger, group
   const handle = async (message: LogMessage) => {
     let event;
     try {
-      event = parseEnvelope(message.value);
-      validateEventData(event.type, event.version, event.data);
+      event = readEvent(message.value);
     } catch (error) {
-      if (!(error instanceof InvalidEnvelopeError) && !(error instanceof EventContractError)) throw error;
+      if (!isUnreadable(error)) throw error;
       // A malformed event (or one no contract describes) can never succeed: park it and move on
       // instead of blocking its partition.
       stats.rejected += 1;

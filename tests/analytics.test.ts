@@ -38,7 +38,7 @@ describe('the analytics consumer group', () => {
   it('keeps orders and revenue per hour and currency, counting a redelivered event once', async () => {
     const log = createMemoryEventLog({ logger: silentLogger });
     const events = [confirmed('a', 1000, '2026-11-24T10:05:00Z'), confirmed('b', 2500, '2026-11-24T10:55:00Z'), confirmed('a', 700, '2026-11-24T11:01:00Z'), confirmed('c', 300, '2026-11-24T10:30:00Z', 'EUR')];
-    const refund = buildEnvelope({ type: 'payments.payment.refunded', key: 'a', data: { amount: 1000, currency: 'USD' } }, at('2026-11-24T11:30:00Z'));
+    const refund = buildEnvelope({ type: 'payments.payment.refunded', key: 'a', data: { paymentId: 'pay-a', orderId: 'a-order', userId: 'a', amount: 1000, currency: 'USD' } }, at('2026-11-24T11:30:00Z'));
     await log.publish('switchyard.orders', [...events, events[1]!].map((event) => ({ key: event.key, value: JSON.stringify(event) })));
     await log.publish('switchyard.payments', [{ key: 'a', value: JSON.stringify(refund) }, { key: 'a', value: 'garbage' }]);
     const analytics = createAnalyticsConsumer({ eventLog: log, db, logger: silentLogger, topics: ['switchyard.orders', 'switchyard.payments'] });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { createAnalyticsConsumer, prepareAnalyticsDatabase } from '../events/analytics-consumer.ts';
 import { EVENT_CONTRACTS, EventContractError, renderEventDocs, validateEventData } from '../events/contracts.ts';
 import { createMemoryEventLog } from '../events/event-log.ts';
 import { createMemoryJobQueue } from '../events/job-queue.ts';
@@ -75,4 +76,26 @@ describe('event contracts', () => {
       await storage.close();
     }
   });
+
+  it('make the analytics consumer skip an event whose data breaks its contract, and count the rest', async () => {
+    const storage = await openStorage({ dataDir: 'memory://' });
+    const db = storage.forService('analytics');
+    await prepareAnalyticsDatabase(db);
+    const eventLog = createMemoryEventLog({ logger: silentLogger });
+    const analytics = createAnalyticsConsumer({ eventLog, db, logger: silentLogger, groupId: 'contracts-analytics', topics: ['contracts-analytics'] });
+    await analytics.start();
+    try {
+      const good = buildEnvelope({ type: 'orders.order.confirmed', key: 'u', data: order });
+      const bad = buildEnvelope({ type: 'orders.order.confirmed', key: 'u', data: { ...order, total: -5 } });
+      await eventLog.publish('contracts-analytics', [bad, good].map((envelope) => ({ key: envelope.key, value: JSON.stringify(envelope) })));
+      for (let wait = 0; wait < 200 && analytics.stats.counted + analytics.stats.rejected < 2; wait += 1) await new Promise((resolve) => setTimeout(resolve, 25));
+      expect(analytics.stats).toMatchObject({ counted: 1, rejected: 1 });
+      expect(await db.query('SELECT orders, revenue_minor FROM analytics.hourly')).toEqual([{ orders: 1, revenue_minor: 1999 }]);
+    } finally {
+      await analytics.stop();
+      await eventLog.close();
+      await storage.close();
+    }
+  });
 });
+
