@@ -29,6 +29,12 @@ const notifications = loadNotificationsConfig(env);
 const router = loadRouterConfig(env);
 const pipeline = loadPipelineConfig(env);
 
+/**
+ * One process, one fresh secret: the fixed development defaults exist so that separately started
+ * services agree; when everything runs here, a random secret per start is strictly better.
+ */
+const perProcess = (secret: string, developmentDefault: string) => (secret === developmentDefault ? randomBytes(32).toString('base64url') : secret);
+
 const logger = createLogger({ level: router.logLevel });
 const storage = await openStorage({ databaseUrl: users.databaseUrl, dataDir: users.dataDir });
 logger.info({ storage: storage.kind, dataDir: storage.kind === 'pglite' ? users.dataDir : undefined }, 'storage open');
@@ -40,10 +46,9 @@ const stack = await startStack({
   host: router.host,
   ports: { users: users.port, products: products.port, orders: orders.port, payments: payments.port, notifications: notifications.port },
   router,
-  // One process, one fresh secret: the fixed development default is for separately started services only.
-  internalTokenSecret: router.security.internalTokenSecret === DEV_INTERNAL_TOKEN_SECRET ? randomBytes(32).toString('base64url') : router.security.internalTokenSecret,
+  internalTokenSecret: perProcess(router.security.internalTokenSecret, DEV_INTERNAL_TOKEN_SECRET),
   users: { jwtIssuer: users.jwtIssuer, jwtAudience: users.jwtAudience, jwtTtlSeconds: users.jwtTtlSeconds },
-  internalServiceSecret: orders.internalServiceSecret === DEV_INTERNAL_SERVICE_SECRET ? randomBytes(32).toString('base64url') : orders.internalServiceSecret,
+  internalServiceSecret: perProcess(orders.internalServiceSecret, DEV_INTERNAL_SERVICE_SECRET),
   products: { reservationTtlSeconds: products.reservationTtlSeconds, reservationSweepIntervalMs: products.reservationSweepIntervalMs },
   payments: { providerTimeoutMs: payments.providerTimeoutMs },
   events: {
