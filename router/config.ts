@@ -1,4 +1,4 @@
-import { ConfigError, readCommonConfig, readInt, readOptional, readPort, readString, readUrl, type Env, type LogLevel } from '../platform/config.ts';
+import { ConfigError, readBoolean, readCommonConfig, readInt, readOptional, readPort, readString, readUrl, type Env, type LogLevel } from '../platform/config.ts';
 import type { OperationLimits } from './operation-limits-plugin.ts';
 import type { RateLimit, RateLimitConfig } from './rate-limit-plugin.ts';
 
@@ -74,6 +74,15 @@ export interface RouterConfig {
   readonly subgraphs: Readonly<Record<string, SubgraphSettings>>;
   /** Settings for a subgraph the supergraph names but this config does not know. */
   readonly subgraphDefaults: SubgraphSettings;
+  readonly deduplication: DeduplicationSettings;
+}
+
+/** In-flight deduplication (router/deduplication.ts); neither caches anything past the work itself. */
+export interface DeduplicationSettings {
+  /** Identical query operations of the same caller, in flight together, execute once. @default true */
+  readonly inbound: boolean;
+  /** Identical subgraph query fetches carrying the same router token, in flight together, are sent once. @default true */
+  readonly subgraphFetches: boolean;
 }
 
 /** Subgraphs whose settings may be overridden; a supergraph may name others, which get the defaults. */
@@ -158,6 +167,10 @@ export function loadRouterConfig(env: Env): RouterConfig {
     loadBalancer,
     subgraphs: Object.freeze(subgraphs),
     subgraphDefaults,
+    deduplication: Object.freeze({
+      inbound: readBoolean(env, 'ROUTER_DEDUP_INBOUND', true),
+      subgraphFetches: readBoolean(env, 'ROUTER_DEDUP_SUBGRAPH_FETCHES', true),
+    }),
     security: loadRouterSecurityConfig(env, { internalTokenSecret: common.internalTokenSecret, usersUrl: firstUrl(subgraphs.users?.discovery) }),
   });
 }

@@ -13,6 +13,10 @@ export interface ResilienceMetrics {
   readonly retryBudgetRefusals: Counter<'subgraph'>;
   readonly bulkheadRejections: Counter<'subgraph'>;
   readonly failures: Counter<'subgraph' | 'code'>;
+  /** Subgraph fetches that joined an identical one in flight instead of being sent. */
+  readonly fetchesDeduplicated: Counter<'subgraph'>;
+  /** Client operations that joined an identical one in flight instead of executing. */
+  readonly operationsDeduplicated: Counter;
 }
 
 /** The router's resilience series, registered in the router's own registry. */
@@ -26,5 +30,7 @@ export function createResilienceMetrics(registry: Registry): ResilienceMetrics {
     retryBudgetRefusals: new Counter({ name: 'router_retry_budget_refusals_total', help: 'Retries not sent because the retry budget was spent', labelNames: ['subgraph'], registers }),
     bulkheadRejections: new Counter({ name: 'router_bulkhead_rejections_total', help: 'Fetches failed fast because the subgraph bulkhead and its queue were full', labelNames: ['subgraph'], registers }),
     failures: new Counter({ name: 'router_subgraph_failures_total', help: 'Fetches that ended in an error for the client, by code', labelNames: ['subgraph', 'code'], registers }),
+    fetchesDeduplicated: new Counter({ name: 'router_subgraph_fetches_deduplicated_total', help: 'Subgraph fetches answered by an identical fetch already in flight (not sent)', labelNames: ['subgraph'], registers }),
+    operationsDeduplicated: new Counter({ name: 'router_operations_deduplicated_total', help: 'Query operations answered by an identical operation of the same caller already executing', registers }),
   };
 }

@@ -1,5 +1,6 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { ErrorCode } from '../platform/errors.ts';
+import { INTERNAL_TOKEN_HEADER } from '../platform/internal-token.ts';
 import type { Logger } from '../platform/logger.ts';
 import { BulkheadFullError, type Bulkhead } from './bulkhead.ts';
 import type { RetrySettings, SubgraphSettings } from './config.ts';
@@ -7,10 +8,16 @@ import type { ResilienceMetrics } from './resilience-metrics.ts';
 import { backoffDelayMs } from '../platform/retry.ts';
 import type { RetryBudget } from './retry-policy.ts';
 import { SubgraphFailure, type Instance, type SubgraphPool, type SubgraphReply } from './subgraph-pool.ts';
+import type { RouterContext } from './context.ts';
+import { InFlight } from './deduplication.ts';
 
 type SubgraphResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
 
-import type { RouterContext } from './context.ts';
+/**
+ * How one exchange ended: a reply to interpret, or a coded failure. A reply stays text until each
+ * caller parses it, so callers sharing one exchange never share the objects the gateway merges into.
+ */
+type Outcome = { readonly reply: SubgraphReply; readonly instance: Instance } | { readonly failure: SubgraphResponse };
 
 /**
  * The gateway plans every fetch as a document of its own, and a fetch is a mutation exactly when
@@ -45,7 +52,10 @@ export function createResilientDataSource({
   logger,
   random = Math.random,
   identityHeaders,
+  deduplicate = false,
 }: {
+  /** Identical query fetches in flight with the same router token share one exchange. @default false */
+  deduplicate?: boolean;
   /** Headers that tell the subgraph who is calling (the router token); undefined context = the gateway's own fetches. */
   identityHeaders: (context: Partial<RouterContext> | undefined) => Promise<Record<string, string>>;
   name: string;
@@ -85,25 +95,25 @@ export function createResilientDataSource({
     return failed('SUBGRAPH_UNAVAILABLE', new Error(`HTTP ${reply.status} without a GraphQL body`), instance);
   }
 
-  async function attempts(body: string, headers: Record<string, string>, deadlineAt: number, mutation: boolean): Promise<SubgraphResponse> {
+  async function attempts(body: string, headers: Record<string, string>, deadlineAt: number, mutation: boolean): Promise<Outcome> {
     let previous: Instance | undefined;
     for (let attempt = 1; ; attempt++) {
       const remaining = deadlineAt - Date.now();
-      if (remaining <= 0) return failed('SUBGRAPH_TIMEOUT', new Error('request deadline passed before the fetch'), previous);
+      if (remaining <= 0) return { failure: failed('SUBGRAPH_TIMEOUT', new Error('request deadline passed before the fetch'), previous) };
       const instance = pool.pick(previous);
-      if (!instance) return failed('SUBGRAPH_UNAVAILABLE', noInstance);
+      if (!instance) return { failure: failed('SUBGRAPH_UNAVAILABLE', noInstance) };
       try {
-        return answer(await pool.send(instance, { body, headers, timeoutMs: Math.min(settings.timeoutMs, remaining) }), instance);
+        return { reply: await pool.send(instance, { body, headers, timeoutMs: Math.min(settings.timeoutMs, remaining) }), instance };
       } catch (error) {
         const failure = error instanceof SubgraphFailure ? error : new SubgraphFailure('network', 'fetch failed', { cause: error });
         const code = failure.kind === 'timeout' ? 'SUBGRAPH_TIMEOUT' : 'SUBGRAPH_UNAVAILABLE';
         // A mutation is never sent twice: the subgraph may have applied it before failing.
-        if (mutation || !failure.retriable || attempt >= retry.maxAttempts) return failed(code, failure, instance);
+        if (mutation || !failure.retriable || attempt >= retry.maxAttempts) return { failure: failed(code, failure, instance) };
         const delay = Math.max(backoffDelayMs(attempt, retry, random), failure.retryAfterMs ?? 0);
-        if (Date.now() + delay >= deadlineAt) return failed(code, failure, instance);
+        if (Date.now() + delay >= deadlineAt) return { failure: failed(code, failure, instance) };
         if (!budget.tryRetry()) {
           metrics.retryBudgetRefusals.inc({ subgraph: name });
-          return failed(code, failure, instance);
+          return { failure: failed(code, failure, instance) };
         }
         metrics.retries.inc({ subgraph: name });
         if (delay > 0) await sleep(delay);
@@ -112,12 +122,32 @@ export function createResilientDataSource({
     }
   }
 
+  /** One exchange from bulkhead slot to outcome: what joiners of a deduplicated fetch share. */
+  async function exchange(body: string, headers: Record<string, string>, deadlineAt: number, mutation: boolean): Promise<Outcome> {
+    metrics.fetches.inc({ subgraph: name });
+    budget.recordRequest();
+    let release: () => void;
+    try {
+      release = await bulkhead.acquire(deadlineAt);
+    } catch (error) {
+      if (!(error instanceof BulkheadFullError)) throw error;
+      metrics.bulkheadRejections.inc({ subgraph: name });
+      return { failure: failed('SUBGRAPH_UNAVAILABLE', error) };
+    }
+    try {
+      return await attempts(body, headers, deadlineAt, mutation);
+    } finally {
+      release();
+    }
+  }
+
+  const inFlight = new InFlight<Outcome>();
+  const joined = () => metrics.fetchesDeduplicated.inc({ subgraph: name });
+
   return {
     async process(options: GraphQLDataSourceProcessOptions): Promise<SubgraphResponse> {
       const { request } = options;
       if (!request.query) throw new Error('Missing query');
-      metrics.fetches.inc({ subgraph: name });
-      budget.recordRequest();
       // The request-kind enum is not exported by @apollo/gateway; only incoming operations carry this.
       const incoming = 'incomingRequestContext' in options ? (options.incomingRequestContext.context as Partial<RouterContext>) : undefined;
       const deadlineAt = incoming?.deadlineAt ?? Date.now() + requestDeadlineMs;
@@ -126,19 +156,15 @@ export function createResilientDataSource({
       headers['content-type'] = 'application/json';
       Object.assign(headers, await identityHeaders(incoming));
       const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName, extensions: request.extensions });
-      let release: () => void;
-      try {
-        release = await bulkhead.acquire(deadlineAt);
-      } catch (error) {
-        if (!(error instanceof BulkheadFullError)) throw error;
-        metrics.bulkheadRejections.inc({ subgraph: name });
-        return failed('SUBGRAPH_UNAVAILABLE', error);
-      }
-      try {
-        return await attempts(body, headers, deadlineAt, isMutationDocument(request.query));
-      } finally {
-        release();
-      }
+      const mutation = isMutationDocument(request.query);
+      // The key is what the subgraph's answer depends on: the document and variables (the body) and
+      // who asks (the router token). Per-request headers such as trace context are not part of it.
+      const outcome =
+        deduplicate && !mutation
+          ? await inFlight.run(`${headers[INTERNAL_TOKEN_HEADER] ?? ''}\u0000${body}`, () => exchange(body, headers, deadlineAt, false), joined)
+          : await exchange(body, headers, deadlineAt, mutation);
+      if ('failure' in outcome) return { errors: outcome.failure.errors?.map((error) => ({ ...error })) };
+      return answer(outcome.reply, outcome.instance);
     },
   };
 }

@@ -13,6 +13,7 @@ import { createBulkhead, type Bulkhead } from './bulkhead.ts';
 import { subgraphSettings, type RouterConfig } from './config.ts';
 import { createResilienceMetrics } from './resilience-metrics.ts';
 import { createContextFactory, type RouterContext } from './context.ts';
+import { deduplicateInbound } from './deduplication.ts';
 import { createOperationLimitsPlugin } from './operation-limits-plugin.ts';
 import { createRateLimitPlugin } from './rate-limit-plugin.ts';
 import { createResilientDataSource } from './resilient-data-source.ts';
@@ -101,11 +102,12 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
         metrics: resilience,
         logger,
         identityHeaders,
+        deduplicate: config.deduplication.subgraphFetches,
       });
     },
   });
   const server = new ApolloServer<RouterContext>({
-    gateway,
+    gateway: config.deduplication.inbound ? deduplicateInbound(gateway, { onJoin: () => resilience.operationsDeduplicated.inc() }) : gateway,
     // Both are Apollo Server's defaults, stated because the security tests rely on them: a JSON
     // array body is refused (one request, one operation, one rate-limit check), and a request that
     // a browser could send cross-site without a preflight (GET, or a simple content type) needs
