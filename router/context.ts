@@ -13,6 +13,8 @@ export interface RouterContext {
   internalToken(): Promise<string>;
   /** Epoch ms by which every subgraph fetch of this client request must be over. */
   readonly deadlineAt: number;
+  /** Set when the router already counted this request against the rate limits (response sharing). */
+  readonly rateLimitAdmitted?: boolean;
 }
 
 /**

@@ -1,6 +1,11 @@
+import type { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import type { GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-interface';
+import type { OperationTypeNode } from 'graphql';
+import type { IncomingMessage } from 'node:http';
+import { executeGraphQL, readGraphQLRequest, sendGraphQLResponse, type GraphQLHttpRequest, type GraphQLHttpResponse, type Handler } from '../platform/http-server.ts';
 import type { Principal } from '../platform/principal.ts';
 import type { RouterContext } from './context.ts';
+import { operationShape } from './operation-limits-plugin.ts';
 
 /**
  * In-flight deduplication: identical work that is already running is joined instead of started
@@ -12,12 +17,20 @@ import type { RouterContext } from './context.ts';
  *   own; only the execution is shared.
  * - outbound, in the data source: identical subgraph fetches (same body, same router token) share one
  *   HTTP exchange; each joiner parses the reply itself, so no two requests hold the same objects.
+ * - at the HTTP edge, for documents the router has already validated: a request identical to one in
+ *   flight (same caller, document, operation, variables, Accept) is counted against its rate limits
+ *   and then answered with the same encoded response, without going through Apollo Server at all.
  *
  * Only work that has not finished is shared: nothing is cached, and the entry goes the moment the
  * leader settles (with its result or its failure, which joiners then see too).
  */
 export class InFlight<T> {
   private readonly running = new Map<string, Promise<T>>();
+
+  /** The run going under `key`, if any. */
+  current(key: string): Promise<T> | undefined {
+    return this.running.get(key);
+  }
 
   /** Joins the run already going under `key`, or starts `run` as the leader. */
   run(key: string, run: () => Promise<T>, onJoin?: () => void): Promise<T> {
@@ -68,5 +81,111 @@ export function deduplicateInbound(gateway: GatewayInterface, { onJoin }: { onJo
       return { ...loaded, executor: loaded.executor && wrap(loaded.executor) };
     },
     stop: () => gateway.stop(),
+  };
+}
+
+interface KnownOperation {
+  readonly kind: OperationTypeNode;
+  readonly rootFields: readonly string[];
+}
+
+/**
+ * What the router has learnt about documents it validated: per document text and requested
+ * operation name, the operation's kind and root fields. Bounded (cleared when full), so documents
+ * an attacker makes up cannot grow it without limit.
+ */
+export function createOperationCatalog({ maxDocuments = 1000 }: { maxDocuments?: number } = {}) {
+  const documents = new Map<string, Map<string, KnownOperation>>();
+  const plugin: ApolloServerPlugin<RouterContext> = {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ source, request, document, operation }) {
+          if (!operation) return;
+          let operations = documents.get(source);
+          if (!operations) {
+            if (documents.size >= maxDocuments) documents.clear();
+            operations = new Map();
+            documents.set(source, operations);
+          }
+          operations.set(request.operationName ?? '', { kind: operation.operation, rootFields: operationShape(document, operation).rootFields });
+        },
+      };
+    },
+  };
+  return {
+    plugin,
+    lookup: (query: string, operationName: string | undefined): KnownOperation | undefined => documents.get(query)?.get(operationName ?? ''),
+  };
+}
+
+export type OperationCatalog = ReturnType<typeof createOperationCatalog>;
+
+interface ShareableRequest {
+  readonly operation: KnownOperation;
+  readonly keyWithoutCaller: string;
+}
+
+/**
+ * A POST with an `application/json` body naming a query the router has validated before. Anything
+ * else (GET, other content types that CSRF prevention must see, persisted-query hashes, mutations,
+ * documents never seen) goes through Apollo Server as usual.
+ */
+function shareable(request: GraphQLHttpRequest, catalog: OperationCatalog): ShareableRequest | undefined {
+  if (request.method !== 'POST') return undefined;
+  if ((request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase() !== 'application/json') return undefined;
+  const body = request.body as { query?: unknown; operationName?: unknown; variables?: unknown; extensions?: unknown } | null;
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || typeof body.query !== 'string') return undefined;
+  if (body.operationName !== undefined && body.operationName !== null && typeof body.operationName !== 'string') return undefined;
+  const operationName = (body.operationName as string | null | undefined) ?? undefined;
+  const operation = catalog.lookup(body.query, operationName);
+  if (operation?.kind !== 'query') return undefined;
+  const keyWithoutCaller = [request.headers.get('accept') ?? '', operationName ?? '', JSON.stringify(body.variables ?? {}), JSON.stringify(body.extensions ?? {}), body.query].join('\u0000');
+  return { operation, keyWithoutCaller };
+}
+
+/**
+ * The router's `/graphql` handler with response sharing (see the top of this file). A joiner is
+ * admitted by the rate limiter like any request; one over its limit goes through Apollo Server and
+ * gets its own 429. Only a 200 is shared: when the leader's answer is anything else, each joiner
+ * runs on its own (already counted, so not counted twice).
+ */
+export function sharingGraphqlHandler({
+  server,
+  context,
+  maxBodyBytes,
+  catalog,
+  admit,
+  onJoin,
+}: {
+  server: ApolloServer<RouterContext>;
+  context: (req: IncomingMessage) => Promise<RouterContext>;
+  maxBodyBytes: number;
+  catalog: OperationCatalog;
+  admit: (context: RouterContext, kind: OperationTypeNode, rootFields: readonly string[]) => Promise<void>;
+  onJoin: () => void;
+}): Handler {
+  const inFlight = new InFlight<GraphQLHttpResponse>();
+  return async (req, res) => {
+    const request = await readGraphQLRequest(req, res, maxBodyBytes);
+    if (!request) return;
+    const candidate = shareable(request, catalog);
+    let contextValue: RouterContext | undefined;
+    if (candidate) contextValue = await context(req).catch(() => undefined);
+    // Not shareable, or a context that fails (a bad token): Apollo Server answers, as it always does.
+    if (!candidate || !contextValue) return sendGraphQLResponse(res, await executeGraphQL(server, request, () => context(req)));
+    const ready = contextValue;
+    const key = `${callerKey(ready.principal)}\u0000${candidate.keyWithoutCaller}`;
+    const leading = inFlight.current(key);
+    if (!leading) return sendGraphQLResponse(res, await inFlight.run(key, () => executeGraphQL(server, request, async () => ready)));
+    try {
+      await admit(ready, candidate.operation.kind, candidate.operation.rootFields);
+    } catch {
+      // Over its limit: Apollo Server runs the same check (not counting the rejection) and answers 429.
+      return sendGraphQLResponse(res, await executeGraphQL(server, request, async () => ready));
+    }
+    onJoin();
+    const shared = await leading.catch(() => undefined);
+    if (shared && 'payload' in shared && shared.status === 200) return sendGraphQLResponse(res, shared);
+    return sendGraphQLResponse(res, await executeGraphQL(server, request, async () => ({ ...ready, rateLimitAdmitted: true })));
   };
 }

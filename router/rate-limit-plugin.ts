@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { HeaderMap } from '@apollo/server';
 import { getGraphQLRateLimiter, RedisStore, type Identity, type Store } from 'graphql-rate-limit';
-import type { GraphQLResolveInfo } from 'graphql';
+import type { GraphQLResolveInfo, OperationTypeNode } from 'graphql';
 import { Redis } from 'ioredis';
 import { codedError } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -45,7 +45,11 @@ export class SweepingMemoryStore implements Store {
   }
 
   setForIdentity(identity: Identity, timestamps: readonly number[], windowMs = 60_000): void {
-    this.entries.set(SweepingMemoryStore.key(identity), { timestamps: [...timestamps], expiresAt: Math.max(0, ...timestamps) + windowMs });
+    // The limiter hands over a fresh array it never touches again, oldest first: kept as is (no copy,
+    // no spread of a possibly long list into Math.max), it expires a window after its newest call.
+    let newest = 0;
+    for (const timestamp of timestamps) if (timestamp > newest) newest = timestamp;
+    this.entries.set(SweepingMemoryStore.key(identity), { timestamps, expiresAt: newest + windowMs });
     this.writes += 1;
     if (this.writes % (this.options.sweepEvery ?? 1000) === 0) this.sweep();
   }
@@ -80,7 +84,12 @@ export class SweepingMemoryStore implements Store {
  * Rejected calls are not recorded (`uncountRejected`), so a client that keeps knocking is let in
  * again as soon as its oldest counted call leaves the window, which is what `retryAfter` promises.
  */
-export function createRateLimitPlugin({ config, logger }: { config: RateLimitConfig; logger: Logger }): ApolloServerPlugin<RouterContext> & { close(): Promise<void> } {
+export interface RateLimitPlugin extends ApolloServerPlugin<RouterContext> {
+  admit(context: RouterContext, operationKind: OperationTypeNode, rootFields: readonly string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createRateLimitPlugin({ config, logger }: { config: RateLimitConfig; logger: Logger }): RateLimitPlugin {
   const redis = config.redisUrl ? new Redis(config.redisUrl, { keyPrefix: config.redisKeyPrefix, maxRetriesPerRequest: 1, enableOfflineQueue: true }) : undefined;
   redis?.on('error', (error) => logger.warn({ err: error }, 'rate-limit store unavailable'));
   const store: Store = redis ? new RedisStore(redis) : new SweepingMemoryStore();
@@ -93,32 +102,43 @@ export function createRateLimitPlugin({ config, logger }: { config: RateLimitCon
     return Math.max(1, Math.ceil((freeing + limit.windowMs - Date.now()) / 1000));
   }
 
+  /**
+   * Counts one call of each root field for the caller; throws RATE_LIMITED (429) when one is over
+   * its limit. Shared by the plugin and by the router's response sharing, which admits a request that
+   * joins an identical one in flight without running it through Apollo Server.
+   */
+  async function admit(contextValue: RouterContext, operationKind: OperationTypeNode, rootFields: readonly string[]): Promise<void> {
+    const rootType = operationKind === 'query' ? 'Query' : operationKind === 'mutation' ? 'Mutation' : 'Subscription';
+    for (const name of rootFields) {
+      const field = `${rootType}.${name}`;
+      const limit = config.fields[field] ?? config.default;
+      let rejected: string | undefined;
+      try {
+        // The limiter reads only `fieldName` from info (and `args` for identityArgs, unused here).
+        const info = { fieldName: field } as GraphQLResolveInfo;
+        rejected = await limiter({ parent: undefined, args: {}, context: contextValue, info }, { max: limit.max, window: `${limit.windowMs}ms`, uncountRejected: true });
+      } catch (error) {
+        // Fail open: a Redis outage must not take the whole API down. It is logged and alerted on.
+        logger.error({ err: error, field }, 'rate-limit check failed; request allowed');
+        continue;
+      }
+      if (rejected === undefined) continue;
+      const retryAfter = await retryAfterSeconds(contextValue.clientId, field, limit).catch(() => Math.ceil(limit.windowMs / 1000));
+      logger.info({ clientId: contextValue.clientId, field, max: limit.max, windowMs: limit.windowMs }, 'rate limited');
+      const error = codedError('RATE_LIMITED', `too many ${field} calls; retry in ${retryAfter}s`, { field, retryAfter });
+      error.extensions.http = { status: 429, headers: new HeaderMap([['retry-after', String(retryAfter)]]) };
+      throw error;
+    }
+  }
+
   return {
+    admit,
     async requestDidStart() {
       return {
         async didResolveOperation({ operation, document, contextValue }) {
-          if (!operation) return;
-          const rootType = operation.operation === 'query' ? 'Query' : operation.operation === 'mutation' ? 'Mutation' : 'Subscription';
-          for (const name of operationShape(document, operation).rootFields) {
-            const field = `${rootType}.${name}`;
-            const limit = config.fields[field] ?? config.default;
-            let rejected: string | undefined;
-            try {
-              // The limiter reads only `fieldName` from info (and `args` for identityArgs, unused here).
-              const info = { fieldName: field } as GraphQLResolveInfo;
-              rejected = await limiter({ parent: undefined, args: {}, context: contextValue, info }, { max: limit.max, window: `${limit.windowMs}ms`, uncountRejected: true });
-            } catch (error) {
-              // Fail open: a Redis outage must not take the whole API down. It is logged and alerted on.
-              logger.error({ err: error, field }, 'rate-limit check failed; request allowed');
-              continue;
-            }
-            if (rejected === undefined) continue;
-            const retryAfter = await retryAfterSeconds(contextValue.clientId, field, limit).catch(() => Math.ceil(limit.windowMs / 1000));
-            logger.info({ clientId: contextValue.clientId, field, max: limit.max, windowMs: limit.windowMs }, 'rate limited');
-            const error = codedError('RATE_LIMITED', `too many ${field} calls; retry in ${retryAfter}s`, { field, retryAfter });
-            error.extensions.http = { status: 429, headers: new HeaderMap([['retry-after', String(retryAfter)]]) };
-            throw error;
-          }
+          // Already counted by the router when it admitted this request to share a response.
+          if (!operation || contextValue.rateLimitAdmitted) return;
+          await admit(contextValue, operation.operation, operationShape(document, operation).rootFields);
         },
       };
     },

@@ -16,7 +16,7 @@ export interface ResilienceMetrics {
   /** Subgraph fetches that joined an identical one in flight instead of being sent. */
   readonly fetchesDeduplicated: Counter<'subgraph'>;
   /** Client operations that joined an identical one in flight instead of executing. */
-  readonly operationsDeduplicated: Counter;
+  readonly operationsDeduplicated: Counter<'stage'>;
 }
 
 /** The router's resilience series, registered in the router's own registry. */
@@ -31,6 +31,6 @@ export function createResilienceMetrics(registry: Registry): ResilienceMetrics {
     bulkheadRejections: new Counter({ name: 'router_bulkhead_rejections_total', help: 'Fetches failed fast because the subgraph bulkhead and its queue were full', labelNames: ['subgraph'], registers }),
     failures: new Counter({ name: 'router_subgraph_failures_total', help: 'Fetches that ended in an error for the client, by code', labelNames: ['subgraph', 'code'], registers }),
     fetchesDeduplicated: new Counter({ name: 'router_subgraph_fetches_deduplicated_total', help: 'Subgraph fetches answered by an identical fetch already in flight (not sent)', labelNames: ['subgraph'], registers }),
-    operationsDeduplicated: new Counter({ name: 'router_operations_deduplicated_total', help: 'Query operations answered by an identical operation of the same caller already executing', registers }),
+    operationsDeduplicated: new Counter({ name: 'router_operations_deduplicated_total', help: 'Query operations answered by an identical operation of the same caller in flight, by stage: edge (shared encoded response) or execution (shared result)', labelNames: ['stage'], registers }),
   };
 }

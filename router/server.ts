@@ -13,7 +13,7 @@ import { createBulkhead, type Bulkhead } from './bulkhead.ts';
 import { subgraphSettings, type RouterConfig } from './config.ts';
 import { createResilienceMetrics } from './resilience-metrics.ts';
 import { createContextFactory, type RouterContext } from './context.ts';
-import { deduplicateInbound } from './deduplication.ts';
+import { createOperationCatalog, deduplicateInbound, sharingGraphqlHandler } from './deduplication.ts';
 import { createOperationLimitsPlugin } from './operation-limits-plugin.ts';
 import { createRateLimitPlugin } from './rate-limit-plugin.ts';
 import { createResilientDataSource } from './resilient-data-source.ts';
@@ -60,6 +60,7 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
   const signer = createInternalTokenSigner({ secret: security.internalTokenSecret });
   const verifier = createJwtVerifier({ jwksUrl: security.jwksUrl, issuer: security.jwtIssuer, audience: security.jwtAudience, cooldownMs: security.jwksCooldownMs, cacheMaxAgeMs: 600_000, timeoutMs: 2000 });
   const rateLimit = createRateLimitPlugin({ config: security.rateLimit, logger });
+  const catalog = createOperationCatalog();
   /**
    * The only identity a subgraph accepts: the router's token for this request's caller. The data
    * source builds a fresh header set per fetch, so a client-sent internal header never gets through.
@@ -107,7 +108,7 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
     },
   });
   const server = new ApolloServer<RouterContext>({
-    gateway: config.deduplication.inbound ? deduplicateInbound(gateway, { onJoin: () => resilience.operationsDeduplicated.inc() }) : gateway,
+    gateway: config.deduplication.inbound ? deduplicateInbound(gateway, { onJoin: () => resilience.operationsDeduplicated.inc({ stage: 'execution' }) }) : gateway,
     // Both are Apollo Server's defaults, stated because the security tests rely on them: a JSON
     // array body is refused (one request, one operation, one rate-limit check), and a request that
     // a browser could send cross-site without a preflight (GET, or a simple content type) needs
@@ -124,18 +125,19 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
       // Limits before rate limiting: an operation refused for its shape does not spend budget.
       createOperationLimitsPlugin(security.operationLimits),
       rateLimit,
+      catalog.plugin,
       config.production
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, document: FIRST_QUERY, includeCookies: false }),
     ],
   });
 
+  const context = createContextFactory({ verifier, signer, requestDeadlineMs: config.requestDeadlineMs });
   const handler = createHttpHandler({
     routes: {
-      '/graphql': graphqlHandler(server, {
-        context: createContextFactory({ verifier, signer, requestDeadlineMs: config.requestDeadlineMs }),
-        maxBodyBytes: config.maxBodyBytes,
-      }),
+      '/graphql': config.deduplication.inbound
+        ? sharingGraphqlHandler({ server, context, maxBodyBytes: config.maxBodyBytes, catalog, admit: rateLimit.admit, onJoin: () => resilience.operationsDeduplicated.inc({ stage: 'edge' }) })
+        : graphqlHandler(server, { context, maxBodyBytes: config.maxBodyBytes }),
     },
     async ready() {
       if (subgraphs.size === 0) return { ready: false, details: { supergraph: 'not loaded' } };

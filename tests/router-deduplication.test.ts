@@ -122,6 +122,7 @@ describe('the router deduplicates identical work in flight', () => {
   }
 
   const counter = async (router: Router, name: string) => Object.values(await counterValues(router.metrics.registry, name)).reduce((sum, value) => sum + value, 0);
+  const joinedAt = async (router: Router, stage: 'edge' | 'execution') => (await counterValues(router.metrics.registry, 'router_operations_deduplicated_total').catch(() => ({}) as Record<string, number>))[stage] ?? 0;
 
   it('inbound: eight identical queries in flight execute once, and each caller gets the full answer', async () => {
     const products = await gateFor('products');
@@ -131,6 +132,10 @@ describe('the router deduplicates identical work in flight', () => {
     await waitUntil('seven requests joined the first', async () => (await counter(router, 'router_operations_deduplicated_total')) === 7);
     products.release();
     const answers = await responses;
+    // A document seen for the first time is shared at execution (parsing and validation come first);
+    // once the first request has validated it, later arrivals are shared at the edge.
+    expect((await joinedAt(router, 'execution')) + (await joinedAt(router, 'edge'))).toBe(7);
+    expect(await joinedAt(router, 'execution')).toBeGreaterThan(0);
 
     expect(products.bodies).toHaveLength(1);
     for (const answer of answers) {
@@ -142,6 +147,38 @@ describe('the router deduplicates identical work in flight', () => {
     // Only work in flight is shared: the same query afterwards runs again.
     await gql(url, PRODUCTS_QUERY);
     expect(products.bodies).toHaveLength(2);
+  });
+
+  it('at the edge: once a document is known, identical requests in flight get one encoded response, rate limits still counted per request', async () => {
+    const products = await gateFor('products');
+    const { url, router } = await routerVia({ products: products.url }, { ROUTER_RATE_LIMIT: '4/1m' });
+    expect((await gql(url, PRODUCTS_QUERY)).data.products.edges).toHaveLength(2);
+    products.hold();
+    const responses = Promise.all(Array.from({ length: 6 }, () => gql(url, PRODUCTS_QUERY)));
+    // One leads, five arrive while it is in flight: each is admitted (or refused) by the rate limiter.
+    await waitUntil('the leader reached products and two joiners were admitted', async () => products.bodies.length === 2 && (await joinedAt(router, 'edge')) === 2);
+    products.release();
+    const answers = await responses;
+
+    // Budget 4: the learning request, then 3 of the 6 — the other 3 get their own 429.
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, 200, 200, 429, 429, 429]);
+    expect(answers.filter((answer) => answer.status === 429).map((answer) => answer.errors?.[0]?.extensions?.code)).toEqual(['RATE_LIMITED', 'RATE_LIMITED', 'RATE_LIMITED']);
+    expect(new Set(answers.filter((answer) => answer.status === 200).map((answer) => JSON.stringify(answer.data))).size).toBe(1);
+    expect(products.bodies).toHaveLength(2);
+  });
+
+  it('at the edge, a request CSRF prevention must see is never answered from a shared response', async () => {
+    const products = await gateFor('products');
+    const { url } = await routerVia({ products: products.url }, {});
+    await gql(url, PRODUCTS_QUERY);
+    products.hold();
+    const json = gql(url, PRODUCTS_QUERY);
+    await waitUntil('the JSON request reached products', () => products.bodies.length === 2);
+    const simple = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain; charset=json' }, body: JSON.stringify({ query: PRODUCTS_QUERY }) });
+    products.release();
+    expect((await json).status).toBe(200);
+    expect(simple.status).toBe(400);
+    expect(await simple.text()).toMatch(/CSRF|preflight/i);
   });
 
   it('outbound (inbound off): identical subgraph fetches in flight are sent once', async () => {

@@ -193,7 +193,8 @@ describe('the resilient router', () => {
       instances: { products: [products.url] },
       settings: { timeoutMs: 1500, maxConcurrent: 1, maxQueue: 0 },
       // Longer than the test timeout: only the subgraph timeout can end the hanging fetch in time.
-      config: { requestDeadlineMs: 120_000 },
+      // Deduplication off: the second, identical query must reach the bulkhead, not join the first.
+      config: { requestDeadlineMs: 120_000, deduplication: { inbound: false, subgraphFetches: false } },
     });
     const bulkhead = router.subgraphs.get('products')!.bulkhead;
 
