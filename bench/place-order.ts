@@ -6,27 +6,24 @@
  * each). Rate limiting stays on with a budget the single bench client cannot exhaust.
  */
 import { randomUUID } from 'node:crypto';
-import autocannon from 'autocannon';
 import { pino } from 'pino';
 import { demoUsers, DEMO_PASSWORD } from '../platform/demo-data.ts';
 import { stableId } from '../platform/ids.ts';
 import { loadRouterConfig } from '../router/config.ts';
 import { startStack } from '../stack.ts';
 import { backends } from '../tests/support/storage.ts';
+import { load, post } from './load.ts';
+import type { PlaceOrderRow } from './results.ts';
 
 const PLACE = 'mutation Place($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }';
 
-function percentile(sorted: number[], p: number): number {
-  return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-export async function benchPlaceOrder({ quick }: { quick: boolean }): Promise<void> {
-  const durationS = quick ? 3 : 10;
+export async function benchPlaceOrder({ durationS, log }: { durationS: number; log: (line: string) => void }): Promise<PlaceOrderRow[]> {
   const connections = 8;
-  console.log(`\nplaceOrder through the router: ${durationS}s per backend, ${connections} connections, one new order per request`);
+  const rows: PlaceOrderRow[] = [];
+  log(`\nplaceOrder through the router: ${durationS}s per backend, ${connections} connections, one new order per request`);
   for (const backend of backends) {
     if (backend.unavailable) {
-      console.log(`${backend.name.padEnd(9)} skipped: ${backend.unavailable}`);
+      log(`${backend.name.padEnd(9)} skipped: ${backend.unavailable}`);
       continue;
     }
     const { storage, drop } = await backend.open();
@@ -46,33 +43,16 @@ export async function benchPlaceOrder({ quick }: { quick: boolean }): Promise<vo
         [productId, `BENCH-${productId.slice(0, 8)}`],
       );
       const customer = demoUsers[1]!;
-      const login = await fetch(stack.routerUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: 'mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token } }', variables: { e: customer.email, p: DEMO_PASSWORD } }),
-      });
-      const token = ((await login.json()) as { data: { logIn: { token: string } } }).data.logIn.token;
+      const login = await post(stack.routerUrl, { query: 'mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token } }', variables: { e: customer.email, p: DEMO_PASSWORD } });
+      const token = (login.json.data as { logIn: { token: string } }).logIn.token;
       const startedAt = new Date(Date.now() - 1000);
-      const latencies: number[] = [];
-      const result = await new Promise<autocannon.Result>((resolve, reject) => {
-        const instance = autocannon(
-          {
-            url: stack.routerUrl,
-            connections,
-            duration: durationS,
-            requests: [
-              {
-                method: 'POST',
-                headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-                setupRequest: (request) => ({ ...request, body: JSON.stringify({ query: PLACE, variables: { input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 1 }] } } }) }),
-              },
-            ],
-          },
-          (error, finished) => (error ? reject(error) : resolve(finished)),
-        );
-        instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
+      const measured = await load({
+        url: stack.routerUrl,
+        headers: { authorization: `Bearer ${token}` },
+        bodyFor: () => ({ query: PLACE, variables: { input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 1 }] } } }),
+        durationS,
+        connections,
       });
-      latencies.sort((a, b) => a - b);
       // Requests cut off when the load stopped leave sagas running: let them finish (bounded).
       for (let wait = 0; wait < 100; wait += 1) {
         const [pending] = await stack.subgraphs.orders.db.query<{ count: number }>(`SELECT count(*)::int AS count FROM orders.orders WHERE user_id = $1 AND saga_step <> 'DONE'`, [customer.id]);
@@ -87,13 +67,13 @@ export async function benchPlaceOrder({ quick }: { quick: boolean }): Promise<vo
         `SELECT count(*)::int AS count FROM payments.payments WHERE user_id = $1 AND status = 'CAPTURED' AND created_at >= $2`,
         [customer.id, startedAt],
       );
-      console.log(
-        `${backend.name.padEnd(9)} ${(result.requests.total / durationS).toFixed(1).padStart(8)} orders/s  p50 ${percentile(latencies, 50).toFixed(1)} ms  p99 ${percentile(latencies, 99).toFixed(1)} ms  ` +
-          `(${counts!.total} placed, ${counts!.confirmed} confirmed, ${captured!.count} captured, ${result.non2xx + result.errors} non-2xx/errors)`,
-      );
+      const row: PlaceOrderRow = { backend: backend.name, connections, rps: measured.rps, p50: measured.p50, p99: measured.p99, placed: counts!.total, confirmed: counts!.confirmed, captured: captured!.count, errors: measured.errors };
+      rows.push(row);
+      log(`${backend.name.padEnd(9)} ${row.rps.toFixed(1).padStart(8)} orders/s  p50 ${row.p50.toFixed(1)} ms  p99 ${row.p99.toFixed(1)} ms  (${row.placed} placed, ${row.confirmed} confirmed, ${row.captured} captured, ${row.errors} non-2xx/errors)`);
     } finally {
       await stack.stop();
       await drop();
     }
   }
+  return rows;
 }

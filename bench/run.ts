@@ -1,76 +1,82 @@
 /**
- * `npm run bench [-- --quick]`: the resilient router against plain @apollo/gateway + @apollo/server
- * on the same subgraphs (one child process; PGlite in memory) (PGlite in memory, demo data) and the same deep query, each
- * router in its own child process, runs alternating. Prints requests/s, p50/p95/p99 latency and
- * router CPU per request, then the latency of failing fast while a breaker is open. Loopback only.
+ * `npm run bench [-- --quick] [-- --out <dir>] [-- --without-hive]`, or `-- --report <results.json>`
+ * to redraw a saved report.
+ *
+ * Switchyard's router against plain @apollo/gateway and Hive Gateway, side by side in one run on one
+ * machine, loopback only:
+ * 1. the Guild federation benchmark's deep query (bench/guild) at 50 connections, every runner,
+ *    alternating rounds, exact expected response checked first; router CPU per request and
+ *    subgraph requests per operation;
+ * 2. latency against concurrency on the same workload;
+ * 3. this supergraph's own workloads (the order query; a 100-order list with items, products and
+ *    payments) — Switchyard and the plain gateway;
+ * 4. subgraph requests and SQL statements against list size (1 → 1,000 orders);
+ * 5. failing fast while a breaker is open;
+ * 6. placeOrder on PGlite and PostgreSQL.
+ * Writes `bench/results/<date>.json` + `.md` + SVG charts (quick runs: `.cache/bench/` unless --out).
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import autocannon from 'autocannon';
 import { randomBytes } from 'node:crypto';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { demoOrders, demoPayments, demoUsers, DEMO_PASSWORD } from '../platform/demo-data.ts';
 import { listen } from '../platform/http-server.ts';
+import { BULK_ORDERS_QUERY, type BulkBuyer } from './bulk-orders.ts';
+import { load, medianOf, post, type Measured } from './load.ts';
+import { measureListSizes } from './list-size.ts';
+import { benchPlaceOrder } from './place-order.ts';
+import { redraw, writeReport } from './report.ts';
+import { checkResults, RESULTS_VERSION, type BenchResults, type ConcurrencyCurve, type FailFastResult, type Target, type WorkloadResult } from './results.ts';
+import { RUNNERS, startRunner, type Runner, type RunnerName } from './runners.ts';
 
-const quick = process.argv.includes('--quick');
-const DURATION_S = quick ? 3 : 10;
+const args = process.argv.slice(2);
+const option = (name: string) => {
+  const index = args.indexOf(name);
+  return index >= 0 ? args[index + 1] : undefined;
+};
+const reportOnly = option('--report');
+if (reportOnly) {
+  console.log(`report: ${redraw(reportOnly)}`);
+  process.exit(0);
+}
+const quick = args.includes('--quick');
+const withHive = !args.includes('--without-hive');
+const DURATION_S = quick ? 2 : 10;
 const WARMUP_S = quick ? 1 : 3;
 const ROUNDS = quick ? 1 : 3;
-const CONNECTIONS = 16;
+const GUILD_CONNECTIONS = 50;
+const OWN_CONNECTIONS = 16;
+const CONCURRENCY_LEVELS = quick ? [1, 50] : [1, 10, 50, 100, 200];
+const LIST_SIZES = quick ? [1, 100, 1000] : [1, 10, 100, 1000];
+const startedAt = Date.now();
+const log = (line: string) => console.log(line);
+const fmt = (value: number | null, digits = 1) => (value === null || !Number.isFinite(value) ? '–' : value.toFixed(digits)).padStart(9);
+const row = (name: string, m: Measured, extra = '') =>
+  log(`${name.padEnd(30)} ${fmt(m.rps)} req/s  p50 ${fmt(m.p50, 2)}  p90 ${fmt(m.p90, 2)}  p99 ${fmt(m.p99, 2)} ms  cpu ${fmt(m.cpuMicrosPerRequest, 0)} µs/req  errors ${m.errors}${extra}`);
 
-const customer = demoOrders[0]!.userId;
-const customerEmail = demoUsers.find((user) => user.id === customer)!.email;
-// Every service of the bench shares these, as a deployment would through its environment.
+/** Every service of the bench shares these, as a deployment would through its environment. */
 const SECRETS = { INTERNAL_TOKEN_SECRET: randomBytes(32).toString('base64url'), INTERNAL_SERVICE_SECRET: randomBytes(32).toString('base64url') };
-/** The caller's bearer token (set once the first router is up); every measured request is signed in. */
-const auth: Record<string, string> = {};
-const DEEP_QUERY = {
-  query: `query Deep($id: ID!) { user(id: $id) { name email orders(first: 10) { totalCount edges { node { id status total items { quantity unitPrice product { name price inStock } } payment { status amount } } } } } }`,
-  variables: { id: customer },
-};
-const ORDER_QUERY = {
-  query: `query Order($id: ID!) { order(id: $id) { id user { name email } items { product { name price } quantity } payment { status } } }`,
-  variables: { id: demoOrders[0]!.id },
-};
 
-/** Touches only payments: while its breaker is open this measures the router's fail-fast path alone. */
-const PAYMENT_QUERY = { query: `query Payment($id: ID!) { payment(id: $id) { id status } }`, variables: { id: demoPayments[0]!.id } };
-
-interface Child {
-  readonly url: string;
-  cpuMicros(): Promise<number>;
+interface Helper {
+  readonly child: ChildProcess;
+  requests(): Promise<number>;
   stop(): Promise<void>;
 }
 
-async function startRouter(kind: 'resilient' | 'plain', urls: Record<string, string>, extraEnv: Record<string, string> = {}): Promise<Child> {
-  const child: ChildProcess = fork(new URL('./router-process.ts', import.meta.url).pathname, [kind], {
-    // BENCH_CPU_PROF=1 writes a V8 CPU profile per router process (for `--cpu-prof` analysis).
-    execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=.cache/profiles'] : [])],
-    env: {
-      ...process.env,
-      ...SECRETS,
-      NODE_ENV: 'production',
-      APOLLO_TELEMETRY_DISABLED: 'true',
-      BENCH_SUBGRAPH_URLS: JSON.stringify(urls),
-      ...(urls.users ? { JWKS_URL: urls.users.replace(/\/graphql$/, '/.well-known/jwks.json') } : {}),
-      // Rate limiting stays on, with a budget the load generator (one client) cannot exhaust.
-      ROUTER_RATE_LIMIT: '1000000000/1m',
-      BENCH_PRINCIPAL: JSON.stringify({ id: customer, role: 'CUSTOMER', scopes: ['customer'] }),
-      ...extraEnv,
-    },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (message) => resolve((message as { port: number }).port));
-    child.once('exit', (code) => reject(new Error(`${kind} router exited with ${code}`)));
+/** A subgraphs process (bench/*-process.ts): its first IPC message, request counting, stop. */
+async function startHelper<T>(script: string, env: Record<string, string> = {}): Promise<Helper & { ready: T }> {
+  const child = fork(new URL(script, import.meta.url).pathname, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...SECRETS, ...env, NODE_ENV: 'production' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const ready = await new Promise<T>((resolve, reject) => {
+    child.once('message', (message) => resolve(message as T));
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
   });
   return {
-    url: `http://127.0.0.1:${port}/graphql`,
-    cpuMicros: () =>
+    child,
+    ready,
+    requests: () =>
       new Promise((resolve) => {
-        child.once('message', (message) => {
-          const { cpu } = message as { cpu: NodeJS.CpuUsage };
-          resolve(cpu.user + cpu.system);
-        });
-        child.send('cpu');
+        child.once('message', (message) => resolve((message as { requests: number }).requests));
+        child.send('requests');
       }),
     stop: () =>
       new Promise((resolve) => {
@@ -80,180 +86,253 @@ async function startRouter(kind: 'resilient' | 'plain', urls: Record<string, str
   };
 }
 
-interface Measured {
-  requests: number;
-  rps: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  cpuMicrosPerRequest: number;
-  errors: number;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-async function load(url: string, body: object, durationS: number, child?: Child, connections = CONNECTIONS): Promise<Measured> {
-  const latencies: number[] = [];
-  const cpuBefore = child ? await child.cpuMicros() : 0;
-  const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon(
-      { url, method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify(body), connections, duration: durationS },
-      (error, finished) => (error ? reject(error) : resolve(finished)),
-    );
-    instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
-  });
-  const cpuAfter = child ? await child.cpuMicros() : 0;
-  latencies.sort((a, b) => a - b);
-  return {
-    requests: result.requests.total,
-    rps: result.requests.total / durationS,
-    p50: percentile(latencies, 50),
-    p95: percentile(latencies, 95),
-    p99: percentile(latencies, 99),
-    cpuMicrosPerRequest: child ? (cpuAfter - cpuBefore) / Math.max(1, result.requests.total) : Number.NaN,
-    errors: result.errors + result.non2xx,
-  };
-}
-
-async function check(url: string, body: object): Promise<Record<string, unknown>> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify(body) });
-  return (await response.json()) as Record<string, unknown>;
-}
-
-const fmt = (value: number, digits = 1) => value.toFixed(digits).padStart(9);
-
-const subgraphsChild = fork(new URL('./subgraphs-process.ts', import.meta.url).pathname, [], {
-  execArgv: ['--import', 'tsx'],
-  env: { ...process.env, ...SECRETS, NODE_ENV: 'production', APOLLO_TELEMETRY_DISABLED: 'true' },
-  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-});
-const urls = await new Promise<Record<string, string>>((resolve, reject) => {
-  subgraphsChild.once('message', (message) => resolve((message as { urls: Record<string, string> }).urls));
-  subgraphsChild.once('exit', (code) => reject(new Error(`subgraphs exited with ${code}`)));
-});
-
-console.log(`bench: ${quick ? 'quick' : 'full'} — ${ROUNDS} alternating round(s) of ${DURATION_S}s per router, ${CONNECTIONS} connections, deep query over 4 subgraphs`);
-const routers = { resilient: await startRouter('resilient', urls), plain: await startRouter('plain', urls) };
-const login = await check(routers.resilient.url, {
-  query: 'mutation($email: String!, $password: String!) { logIn(email: $email, password: $password) { token } }',
-  variables: { email: customerEmail, password: DEMO_PASSWORD },
-});
-auth.authorization = `Bearer ${(login.data as { logIn: { token: string } }).logIn.token}`;
-for (const [name, child] of Object.entries(routers)) {
-  const answer = await check(child.url, DEEP_QUERY);
-  if (answer.errors || !answer.data) throw new Error(`${name} router answered the deep query with ${JSON.stringify(answer).slice(0, 300)}`);
-  await load(child.url, DEEP_QUERY, WARMUP_S);
-}
-
-const results: Record<'resilient' | 'plain', Measured[]> = { resilient: [], plain: [] };
-for (let round = 0; round < ROUNDS; round++) {
-  // Alternate which goes first, so neither always runs on a warmer (or noisier) machine.
-  const order = round % 2 === 0 ? (['resilient', 'plain'] as const) : (['plain', 'resilient'] as const);
-  for (const name of order) {
-    const measured = await load(routers[name].url, DEEP_QUERY, DURATION_S, routers[name]);
-    results[name].push(measured);
-    console.log(`round ${round + 1} ${name.padEnd(9)} ${fmt(measured.rps)} req/s  p50 ${fmt(measured.p50, 2)} ms  p95 ${fmt(measured.p95, 2)} ms  p99 ${fmt(measured.p99, 2)} ms  cpu ${fmt(measured.cpuMicrosPerRequest, 0)} µs/req  errors ${measured.errors}`);
+/**
+ * Alternating rounds over `runners` (each round starts one further along, so none always runs first
+ * on a cooler or noisier machine), after a correctness check and warm-up of each.
+ */
+async function compare({
+  id,
+  title,
+  description,
+  runners,
+  body,
+  headers = {},
+  connections,
+  verify,
+  subgraphs,
+}: {
+  id: string;
+  title: string;
+  description: string;
+  runners: Runner[];
+  body: object;
+  headers?: Record<string, string>;
+  connections: number;
+  verify: (json: Record<string, unknown>, status: number) => string | null;
+  subgraphs: Pick<Helper, 'requests'>;
+}): Promise<WorkloadResult> {
+  log(`\n${title} — ${connections} connections, ${ROUNDS} round(s) × ${DURATION_S}s`);
+  for (const runner of runners) {
+    const { status, json } = await post(runner.url, body, headers);
+    const problem = verify(json, status);
+    if (problem) throw new Error(`${RUNNERS[runner.name].label} answered ${title} wrongly: ${problem}`);
+    await load({ url: runner.url, body, headers, durationS: WARMUP_S, connections });
   }
-}
-await routers.resilient.stop();
-await routers.plain.stop();
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const summary = (name: 'resilient' | 'plain') => ({
-  rps: median(results[name].map((r) => r.rps)),
-  p50: median(results[name].map((r) => r.p50)),
-  p95: median(results[name].map((r) => r.p95)),
-  p99: median(results[name].map((r) => r.p99)),
-  cpu: median(results[name].map((r) => r.cpuMicrosPerRequest)),
-});
-const resilient = summary('resilient');
-const plain = summary('plain');
-console.log('\nmedian over rounds           req/s    p50 ms    p95 ms    p99 ms  cpu µs/req');
-for (const [name, s] of [['resilient router', resilient], ['plain gateway', plain]] as const) {
-  console.log(`${name.padEnd(22)} ${fmt(s.rps)} ${fmt(s.p50, 2)} ${fmt(s.p95, 2)} ${fmt(s.p99, 2)} ${fmt(s.cpu, 0)}`);
-}
-console.log(`throughput ratio resilient/plain: ${(resilient.rps / plain.rps).toFixed(2)}x; p99 ratio: ${(resilient.p99 / plain.p99).toFixed(2)}x; cpu/req ratio: ${(resilient.cpu / plain.cpu).toFixed(2)}x`);
-// On a small machine the subgraphs and the load generator share the cores with the router, so
-// measured req/s is often bound by them; router CPU per request is what the router itself costs.
-console.log(`router-bound capacity (1 core / cpu per request): resilient ${(1e6 / resilient.cpu).toFixed(0)} req/s, plain ${(1e6 / plain.cpu).toFixed(0)} req/s (${(plain.cpu / resilient.cpu).toFixed(2)}x)`);
-
-// Fail fast: payments routed to a port nothing listens on; once its breaker is open, the order
-// query answers with payment null and one SUBGRAPH_UNAVAILABLE error without touching a socket.
-const deadPort = await (async () => {
-  const probe = await listen(() => undefined, { port: 0 });
-  await probe.close();
-  return probe.port;
-})();
-const failing = await startRouter('resilient', { ...urls, payments: `http://127.0.0.1:${deadPort}/graphql` }, { BENCH_BREAKER: JSON.stringify({ volumeThreshold: 5, resetTimeoutMs: 600_000 }) });
-for (let request = 0; request < 20; request++) await check(failing.url, ORDER_QUERY);
-const sample = await check(failing.url, ORDER_QUERY);
-const codes = (sample.errors as Array<{ extensions?: { code?: string } }> | undefined)?.map((error) => error.extensions?.code);
-await load(failing.url, ORDER_QUERY, WARMUP_S);
-const openBreaker = await load(failing.url, ORDER_QUERY, DURATION_S, failing);
-await load(failing.url, PAYMENT_QUERY, WARMUP_S);
-const failFast = await load(failing.url, PAYMENT_QUERY, DURATION_S, failing);
-// One connection: the latency of the fail-fast path itself, without queueing behind other requests.
-const failFastAlone = await load(failing.url, PAYMENT_QUERY, DURATION_S, failing, 1);
-await failing.stop();
-const healthyRouter = await startRouter('resilient', urls);
-await load(healthyRouter.url, ORDER_QUERY, WARMUP_S);
-const healthy = await load(healthyRouter.url, ORDER_QUERY, DURATION_S, healthyRouter);
-await healthyRouter.stop();
-console.log(`\norder query, payments healthy:        ${fmt(healthy.rps)} req/s  p50 ${fmt(healthy.p50, 2)} ms  p95 ${fmt(healthy.p95, 2)} ms  p99 ${fmt(healthy.p99, 2)} ms  cpu ${fmt(healthy.cpuMicrosPerRequest, 0)} µs/req`);
-console.log(`order query, payments breaker open:   ${fmt(openBreaker.rps)} req/s  p50 ${fmt(openBreaker.p50, 2)} ms  p95 ${fmt(openBreaker.p95, 2)} ms  p99 ${fmt(openBreaker.p99, 2)} ms  cpu ${fmt(openBreaker.cpuMicrosPerRequest, 0)} µs/req  (errors: ${JSON.stringify(codes)})`);
-console.log(`payments-only query, breaker open:    ${fmt(failFast.rps)} req/s  p50 ${fmt(failFast.p50, 2)} ms  p95 ${fmt(failFast.p95, 2)} ms  p99 ${fmt(failFast.p99, 2)} ms  cpu ${fmt(failFast.cpuMicrosPerRequest, 0)} µs/req  (the fail-fast path alone)`);
-console.log(`payments-only query, breaker open, 1 connection: p50 ${fmt(failFastAlone.p50, 2)} ms  p95 ${fmt(failFastAlone.p95, 2)} ms  p99 ${fmt(failFastAlone.p99, 2)} ms  (${fmt(failFastAlone.rps)} req/s)`);
-
-await new Promise<void>((resolve) => {
-  subgraphsChild.once('exit', () => resolve());
-  subgraphsChild.send('stop');
-});
-
-// The Guild federation benchmark's deep query (16 subgraph fetches per request) on its own cheap
-// subgraphs: here the routers, not the subgraphs, are what saturates first.
-{
-  const { expectedResponse, testQuery } = await import('./guild/subgraphs.ts');
-  // The Guild workload is anonymous: no bearer (the routers would try to verify it).
-  delete auth.authorization;
-  const guildChild = fork(new URL('./guild-process.ts', import.meta.url).pathname, [], { execArgv: ['--import', 'tsx'], env: { ...process.env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const { supergraphPath } = await new Promise<{ supergraphPath: string }>((resolve) => guildChild.once('message', (message) => resolve(message as { supergraphPath: string })));
-  const guildRouters = {
-    resilient: await startRouter('resilient', {}, { SUPERGRAPH_PATH: supergraphPath }),
-    plain: await startRouter('plain', {}, { SUPERGRAPH_PATH: supergraphPath }),
-  };
-  const body = { query: testQuery };
-  for (const [name, child] of Object.entries(guildRouters)) {
-    const answer = await check(child.url, body);
-    if (JSON.stringify({ data: answer.data }) !== JSON.stringify(expectedResponse) || answer.errors) throw new Error(`${name} router answered the Guild TestQuery wrongly: ${JSON.stringify(answer).slice(0, 300)}`);
-    await load(child.url, body, WARMUP_S);
-  }
-  const guild: Record<'resilient' | 'plain', Measured[]> = { resilient: [], plain: [] };
+  const rounds = new Map<RunnerName, Measured[]>(runners.map((runner) => [runner.name, []]));
+  const served = new Map<RunnerName, { subgraph: number; client: number }>(runners.map((runner) => [runner.name, { subgraph: 0, client: 0 }]));
   for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? (['resilient', 'plain'] as const) : (['plain', 'resilient'] as const);
-    for (const name of order) guild[name].push(await load(guildRouters[name].url, body, DURATION_S, guildRouters[name]));
+    for (let offset = 0; offset < runners.length; offset++) {
+      const runner = runners[(round + offset) % runners.length]!;
+      const before = await subgraphs.requests();
+      const measured = await load({ url: runner.url, body, headers, durationS: DURATION_S, connections, runner });
+      const count = served.get(runner.name)!;
+      count.subgraph += (await subgraphs.requests()) - before;
+      count.client += measured.requests;
+      rounds.get(runner.name)!.push(measured);
+      row(`round ${round + 1} ${RUNNERS[runner.name].label}`, measured);
+    }
   }
-  const pick = (name: 'resilient' | 'plain') => ({
-    rps: median(guild[name].map((r) => r.rps)),
-    p99: median(guild[name].map((r) => r.p99)),
-    cpu: median(guild[name].map((r) => r.cpuMicrosPerRequest)),
-    errors: guild[name].reduce((sum, r) => sum + r.errors, 0),
+  const results = runners.map((runner) => {
+    const count = served.get(runner.name)!;
+    return { runner: runner.name, rounds: rounds.get(runner.name)!, median: medianOf(rounds.get(runner.name)!), subgraphRequestsPerOperation: count.client > 0 ? count.subgraph / count.client : null };
   });
-  const [r, p] = [pick('resilient'), pick('plain')];
-  console.log(`
-Guild TestQuery (exact expected response checked first), median of ${ROUNDS} round(s):`);
-  console.log(`resilient router ${fmt(r.rps)} req/s  p99 ${fmt(r.p99, 2)} ms  cpu ${fmt(r.cpu, 0)} µs/req  errors ${r.errors}`);
-  console.log(`plain gateway    ${fmt(p.rps)} req/s  p99 ${fmt(p.p99, 2)} ms  cpu ${fmt(p.cpu, 0)} µs/req  errors ${p.errors}`);
-  console.log(`throughput ratio resilient/plain: ${(r.rps / p.rps).toFixed(2)}x; p99 ratio: ${(r.p99 / p.p99).toFixed(2)}x; cpu/req ratio: ${(r.cpu / p.cpu).toFixed(2)}x`);
-  await guildRouters.resilient.stop();
-  await guildRouters.plain.stop();
-  await new Promise<void>((resolve) => {
-    guildChild.once('exit', () => resolve());
-    guildChild.send('stop');
-  });
+  log('median:');
+  for (const entry of results) row(RUNNERS[entry.runner].label, entry.median, `  subgraph req/op ${fmt(entry.subgraphRequestsPerOperation, 2)}`);
+  return { id, title, description, connections, results };
 }
 
-const { benchPlaceOrder } = await import('./place-order.ts');
-await benchPlaceOrder({ quick });
+async function startAll(names: RunnerName[], options: Parameters<typeof startRunner>[1]): Promise<Runner[]> {
+  const started: Runner[] = [];
+  for (const name of names) started.push(await startRunner(name, options));
+  return started;
+}
+const stopAll = (runners: Runner[]) => Promise.all(runners.map((runner) => runner.stop()));
+
+const workloads: WorkloadResult[] = [];
+const usedRunners = new Set<RunnerName>();
+
+log(`bench: ${quick ? 'quick' : 'full'} run on ${cpus().length} cores — ${ROUNDS} alternating round(s) of ${DURATION_S}s per runner after ${WARMUP_S}s warm-up${withHive ? '' : ' (without Hive Gateway)'}`);
+
+// 1 + 2. The Guild workload: 16 subgraph fetches per request on cheap subgraphs, so the gateways
+// are what saturates first.
+async function guildSection(): Promise<ConcurrencyCurve> {
+  const { expectedResponse, testQuery } = await import('./guild/subgraphs.ts');
+  const expected = JSON.stringify(expectedResponse);
+  const guild = await startHelper<{ supergraphPath: string }>('./guild-process.ts');
+  const names: RunnerName[] = ['switchyard', 'switchyard-outbound', 'switchyard-dedup', 'apollo-gateway', ...(withHive ? (['hive', 'hive-dedup'] as const) : [])];
+  const runners = await startAll(names, { supergraphPath: guild.ready.supergraphPath, env: SECRETS });
+  names.forEach((name) => usedRunners.add(name));
+  try {
+    workloads.push(
+      await compare({
+        id: 'guild',
+        title: 'Guild federation benchmark: TestQuery',
+        description:
+          "The Guild's graphql-gateways-benchmark workload ported to Node (accounts, inventory, products, reviews; bench/guild): one deep anonymous query, 16 subgraph fetches when nothing is shared, an 87,599-byte response checked byte for byte before timing.",
+        runners,
+        body: { query: testQuery },
+        connections: GUILD_CONNECTIONS,
+        verify: (json, status) => (status !== 200 ? `HTTP ${status}` : JSON.stringify({ data: json.data }) !== expected || json.errors ? JSON.stringify(json).slice(0, 200) : null),
+        subgraphs: guild,
+      }),
+    );
+    const curveRunners = runners.filter((runner) => ['switchyard', 'apollo-gateway', 'hive'].includes(runner.name));
+    log(`\nlatency against concurrency (Guild TestQuery): ${CONCURRENCY_LEVELS.join(', ')} connections, ${DURATION_S}s each`);
+    const series = curveRunners.map((runner) => ({ runner: runner.name, points: [] as Array<{ connections: number } & Measured> }));
+    for (const connections of CONCURRENCY_LEVELS) {
+      for (const [index, runner] of curveRunners.entries()) {
+        const measured = await load({ url: runner.url, body: { query: testQuery }, durationS: DURATION_S, connections, runner });
+        series[index]!.points.push({ connections, ...measured });
+        row(`${connections} conn ${RUNNERS[runner.name].label}`, measured);
+      }
+    }
+    return { workload: 'Guild TestQuery', levels: CONCURRENCY_LEVELS, series };
+  } finally {
+    await stopAll(runners);
+    await guild.stop();
+  }
+}
+const concurrency = await guildSection();
+
+// 3 + 5. This supergraph (PGlite in memory in a process of its own), signed in as the demo admin.
+async function supergraphSection(): Promise<FailFastResult> {
+  const subgraphs = await startHelper<{ urls: Record<string, string>; bulkBuyer: BulkBuyer }>('./subgraphs-process.ts', { BENCH_BULK_ORDERS: '100' });
+  const { urls, bulkBuyer } = subgraphs.ready;
+  const admin = demoUsers.find((user) => user.role === 'ADMIN')!;
+  const principal = JSON.stringify({ id: admin.id, role: 'ADMIN', scopes: ['admin'] });
+  const names: RunnerName[] = ['switchyard', 'switchyard-dedup', 'apollo-gateway'];
+  const runners = await startAll(names, { urls, env: { ...SECRETS, BENCH_PRINCIPAL: principal } });
+  try {
+    const login = await post(runners[0]!.url, { query: 'mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token } }', variables: { e: admin.email, p: DEMO_PASSWORD } });
+    const headers = { authorization: `Bearer ${(login.json.data as { logIn: { token: string } }).logIn.token}` };
+    const noErrors = (json: Record<string, unknown>, status: number) => (status !== 200 || json.errors || !json.data ? `HTTP ${status} ${JSON.stringify(json).slice(0, 200)}` : null);
+    const order = demoOrders[0]!;
+    workloads.push(
+      await compare({
+        id: 'order',
+        title: 'Order query (this supergraph)',
+        description: 'The README\'s order query: one order with its user, items → products and payment (users, orders, products, payments; PGlite in memory). Hive Gateway is not run here: these subgraphs accept only a per-caller identity token signed by the router, which it does not sign. The plain gateway signs one per fetch, as Switchyard does, but skips verifying the client JWT.',
+        runners,
+        body: { query: `query Order($id: ID!) { order(id: $id) { id user { name email } items { product { name price } quantity } payment { status } } }`, variables: { id: order.id } },
+        headers,
+        connections: OWN_CONNECTIONS,
+        verify: (json, status) => noErrors(json, status) ?? ((json.data as { order?: { id?: string } }).order?.id === order.id ? null : 'wrong order'),
+        subgraphs,
+      }),
+    );
+    workloads.push(
+      await compare({
+        id: 'orders-100',
+        title: '100-order list (this supergraph)',
+        description: 'A customer\'s 100 orders, each with two items → products, and payments: one users fetch, one orders, one products, one payments per request whatever the list size.',
+        runners,
+        body: { query: BULK_ORDERS_QUERY, variables: { id: bulkBuyer.id, first: 100 } },
+        headers,
+        connections: OWN_CONNECTIONS,
+        verify: (json, status) => noErrors(json, status) ?? ((json.data as { user: { orders: { edges: unknown[] } } }).user.orders.edges.length === 100 ? null : 'not 100 orders'),
+        subgraphs,
+      }),
+    );
+  } finally {
+    await stopAll(runners);
+  }
+  names.forEach((name) => usedRunners.add(name));
+
+  // Fail fast: payments routed to a port nothing listens on; once its breaker is open, the order
+  // query answers with payment null and one SUBGRAPH_UNAVAILABLE error without touching a socket.
+  log('\nfailing fast: payments unreachable, its breaker open');
+  const deadPort = await (async () => {
+    const probe = await listen(() => undefined, { port: 0 });
+    await probe.close();
+    return probe.port;
+  })();
+  const failing = await startRunner('switchyard', {
+    urls: { ...urls, payments: `http://127.0.0.1:${deadPort}/graphql` },
+    env: { ...SECRETS, BENCH_PRINCIPAL: principal, BENCH_BREAKER: JSON.stringify({ volumeThreshold: 5, resetTimeoutMs: 600_000 }) },
+  });
+  try {
+    const login = await post(failing.url, { query: 'mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token } }', variables: { e: admin.email, p: DEMO_PASSWORD } });
+    const headers = { authorization: `Bearer ${(login.json.data as { logIn: { token: string } }).logIn.token}` };
+    const orderBody = { query: `query Order($id: ID!) { order(id: $id) { id items { quantity } payment { status } } }`, variables: { id: demoOrders[0]!.id } };
+    const paymentBody = { query: `query Payment($id: ID!) { payment(id: $id) { id status } }`, variables: { id: demoPayments[0]!.id } };
+    for (let request = 0; request < 20; request++) await post(failing.url, orderBody, headers);
+    const codesOf = async (body: object) => (((await post(failing.url, body, headers)).json.errors as Array<{ extensions?: { code?: string } }> | undefined) ?? []).map((error) => error.extensions?.code ?? '?');
+    const rows: FailFastResult['rows'][number][] = [];
+    for (const [scenario, body, connections] of [
+      ['order query, payments breaker open', orderBody, OWN_CONNECTIONS],
+      ['payments-only query, breaker open', paymentBody, OWN_CONNECTIONS],
+      ['payments-only query, breaker open', paymentBody, 1],
+    ] as const) {
+      await load({ url: failing.url, body, headers, durationS: WARMUP_S, connections });
+      const measured = await load({ url: failing.url, body, headers, durationS: DURATION_S, connections, runner: failing });
+      rows.push({ scenario, connections, errorCodes: [...new Set(await codesOf(body))], ...measured });
+      row(`${scenario} (${connections} conn)`, measured);
+    }
+    return {
+      description: 'Switchyard with payments routed to a closed port: after 20 requests its breaker is open, so the order query returns everything but the payment with one SUBGRAPH_UNAVAILABLE error, and a payments-only query fails without touching a socket (the fail-fast path alone).',
+      rows,
+    };
+  } finally {
+    await failing.stop();
+    await subgraphs.stop();
+  }
+}
+const failFast = await supergraphSection();
+
+// 4. Cost against list size.
+log(`\ncost against list size: ${LIST_SIZES.join(', ')} orders`);
+const listSize = await measureListSizes(LIST_SIZES);
+for (const entry of listSize.rows) log(`${String(entry.size).padStart(5)} orders  subgraph requests ${JSON.stringify(entry.subgraphRequests)}  SQL ${JSON.stringify(entry.sqlQueries)}`);
+
+// 6. placeOrder.
+const placeOrder = await benchPlaceOrder({ durationS: quick ? 2 : 10, log });
+
+// Targets from the issue, evaluated on this run's figures.
+const targets: Target[] = [];
+const guild = workloads.find((workload) => workload.id === 'guild')!;
+const medianOfRunner = (workload: WorkloadResult, name: RunnerName) => workload.results.find((entry) => entry.runner === name)?.median;
+const plain = medianOfRunner(guild, 'apollo-gateway')!;
+const sy = medianOfRunner(guild, 'switchyard')!;
+targets.push({ name: 'Guild: Switchyard (no dedup) throughput / plain gateway', value: sy.rps / plain.rps, target: '≥ 2x', met: sy.rps / plain.rps >= 2 });
+targets.push({ name: 'Guild: Switchyard (no dedup) router CPU per request, ms', value: (sy.cpuMicrosPerRequest ?? Number.NaN) / 1000, target: '≤ 8 ms', met: (sy.cpuMicrosPerRequest ?? Infinity) <= 8000 });
+const hiveDedup = medianOfRunner(guild, 'hive-dedup');
+const syDedup = medianOfRunner(guild, 'switchyard-dedup')!;
+if (hiveDedup) targets.push({ name: 'Guild: Switchyard + full dedup / Hive Gateway + inbound dedup', value: syDedup.rps / hiveDedup.rps, target: '≥ 1x', met: syDedup.rps >= hiveDedup.rps });
+targets.push({ name: 'Guild: Switchyard + full dedup throughput / plain gateway', value: syDedup.rps / plain.rps, target: '≈ 20x (Hive + dedup on the reference machine)', met: syDedup.rps / plain.rps >= 20 });
+for (const workload of workloads) {
+  const base = medianOfRunner(workload, 'apollo-gateway');
+  if (!base) continue;
+  const worst = Math.max(...workload.results.filter((entry) => entry.runner.startsWith('switchyard')).map((entry) => entry.median.p99 / base.p99));
+  targets.push({ name: `${workload.title}: worst Switchyard p99 / plain gateway p99`, value: worst, target: '≤ 1x', met: worst <= 1 });
+}
+const distinct = (pick: (entry: (typeof listSize.rows)[number]) => Record<string, number>) => new Set(listSize.rows.map((entry) => JSON.stringify(pick(entry)))).size;
+targets.push({ name: 'List size 1 → 1,000: distinct subgraph-request and SQL counts', value: Math.max(distinct((entry) => entry.subgraphRequests), distinct((entry) => entry.sqlQueries)), target: '1 (constant)', met: distinct((entry) => entry.subgraphRequests) === 1 && distinct((entry) => entry.sqlQueries) === 1 });
+const alone = failFast.rows.find((entry) => entry.connections === 1);
+if (alone) targets.push({ name: 'Fail fast, breaker open, 1 connection: p99 ms', value: alone.p99, target: '< 5 ms', met: alone.p99 < 5 });
+
+const cpu = cpus();
+const results: BenchResults = {
+  version: RESULTS_VERSION,
+  date: new Date().toISOString(),
+  mode: quick ? 'quick' : 'full',
+  machine: { cpus: cpu.length, cpuModel: cpu[0]?.model.trim() ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` },
+  settings: { durationS: DURATION_S, warmupS: WARMUP_S, rounds: ROUNDS },
+  runners: Object.fromEntries([...usedRunners].map((name) => [name, { name, label: RUNNERS[name].label, description: RUNNERS[name].description }])),
+  workloads,
+  concurrency,
+  failFast,
+  listSize,
+  placeOrder,
+  targets,
+};
+const problems = checkResults(results);
+const outDir = option('--out') ?? (quick ? join('.cache', 'bench') : join('bench', 'results'));
+const name = results.date.slice(0, 10) + (quick ? '-quick' : '');
+const report = writeReport(results, outDir, name);
+log('\ntargets:');
+for (const target of targets) log(`${target.met ? 'met    ' : 'NOT MET'} ${target.name}: ${target.value.toFixed(2)} (goal ${target.target})`);
+log(`\nresults: ${join(outDir, `${name}.json`)}\nreport:  ${report}\n(${((Date.now() - startedAt) / 1000).toFixed(0)} s)`);
+if (problems.length > 0) {
+  console.error(`malformed results:\n${problems.join('\n')}`);
+  process.exit(1);
+}

@@ -3,17 +3,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoOrders, demoPayments, demoProducts, demoUsers, DEMO_PASSWORD } from '../platform/demo-data.ts';
 import { stableId } from '../platform/ids.ts';
 import { BULK_ORDERS_QUERY, seedBulkOrders } from '../bench/bulk-orders.ts';
+import { costOf } from '../bench/list-size.ts';
 import type { Stack, SubgraphName } from '../stack.ts';
 import { backends } from './support/storage.ts';
-import { bearerFor, bootStack, counterValues, gql, type GraphQLResponse, type Json } from './support/stack.ts';
+import { bearerFor, bootStack, gql, type GraphQLResponse, type Json } from './support/stack.ts';
 
 const ORDER_QUERY = `query Order($id: ID!) {
   order(id: $id) { id user { name email } items { product { name price } quantity } payment { status } }
 }`;
 
-const SERVICES: SubgraphName[] = ['users', 'products', 'orders', 'payments'];
-// The read side of the event pipeline; it takes no part in the order query whose cost is counted.
-const ALL_SERVICES: SubgraphName[] = [...SERVICES, 'notifications'];
+const ALL_SERVICES: SubgraphName[] = ['users', 'products', 'orders', 'payments', 'notifications'];
 
 describe.each(backends)('the supergraph on $name', (backend) => {
   let stack: Stack;
@@ -35,13 +34,8 @@ describe.each(backends)('the supergraph on $name', (backend) => {
 
   /** SQL statements and router fetches per subgraph caused by `run`. */
   async function measure<T>(run: () => Promise<T>) {
-    const sqlBefore = Object.fromEntries(SERVICES.map((name) => [name, stack.subgraphs[name].db.queryCount]));
-    const fetchesBefore = await counterValues(stack.router.metrics.registry, 'router_subgraph_fetches_total').catch(() => ({}) as Record<string, number>);
-    const result = await run();
-    const fetchesAfter = await counterValues(stack.router.metrics.registry, 'router_subgraph_fetches_total');
-    const sql = Object.fromEntries(SERVICES.map((name) => [name, stack.subgraphs[name].db.queryCount - sqlBefore[name]!]));
-    const fetches = Object.fromEntries(SERVICES.map((name) => [name, (fetchesAfter[name] ?? 0) - (fetchesBefore[name] ?? 0)]));
-    return { result, sql, fetches };
+    const { result, sqlQueries, subgraphRequests } = await costOf(stack, run);
+    return { result, sql: sqlQueries, fetches: subgraphRequests };
   }
 
   it.skipIf(backend.unavailable)('resolves an order across all four subgraphs in one request', async () => {
