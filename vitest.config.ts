@@ -10,7 +10,6 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
   },
   test: {
-    include: ['tests/**/*.test.ts'],
     globalSetup: ['tests/support/global-setup.ts'],
     // The gateway must never phone home or probe cloud metadata addresses from a test.
     env: { APOLLO_TELEMETRY_DISABLED: 'true', NODE_ENV: 'test' },
@@ -19,5 +18,11 @@ export default defineConfig({
     pool: 'forks',
     // Two cores: more workers than that only adds contention to PGlite boots and servers.
     maxWorkers: 2,
+    projects: [
+      { extends: true, test: { name: 'suite', include: ['tests/**/*.test.ts'], exclude: ['tests/**/*.last.test.ts'], sequence: { groupOrder: 0 } } },
+      // Whole-system runs that load the machine (the benchmark smoke test) go alone, after the
+      // rest, so they neither slow the suite's timing-sensitive tests nor are slowed by them.
+      { extends: true, test: { name: 'last', include: ['tests/**/*.last.test.ts'], sequence: { groupOrder: 1 } } },
+    ],
   },
 });

@@ -115,6 +115,8 @@ export function createOperationCatalog({ maxDocuments = 1000 }: { maxDocuments?:
   return {
     plugin,
     lookup: (query: string, operationName: string | undefined): KnownOperation | undefined => documents.get(query)?.get(operationName ?? ''),
+    /** Forgets everything (a new schema may make a known document invalid or change its root fields). */
+    clear: () => documents.clear(),
   };
 }
 

@@ -107,6 +107,7 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
       });
     },
   });
+  gateway.onSchemaLoadOrUpdate(() => catalog.clear());
   const server = new ApolloServer<RouterContext>({
     gateway: config.deduplication.inbound ? deduplicateInbound(gateway, { onJoin: () => resilience.operationsDeduplicated.inc({ stage: 'execution' }) }) : gateway,
     // Both are Apollo Server's defaults, stated because the security tests rely on them: a JSON
