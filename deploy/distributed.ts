@@ -61,6 +61,8 @@ export interface Instance {
 export interface Distributed {
   readonly instances: readonly Instance[];
   instance(service: string, index?: number): Instance;
+  /** Starts a stopped instance again with the same port and environment, once it is ready. */
+  restart(service: string, index?: number): Promise<Instance>;
   /** Stops every instance still running, in reverse start order. */
   stop(): Promise<void>;
 }
@@ -249,6 +251,16 @@ export async function startDistributed(options: DistributedOptions): Promise<Dis
       const found = instances.find((candidate) => candidate.service === service && candidate.index === index);
       if (!found) throw new Error(`no instance ${index} of ${service}`);
       return found;
+    },
+    async restart(service, index = 0) {
+      const position = instances.findIndex((candidate) => candidate.service === service && candidate.index === index);
+      if (position < 0) throw new Error(`no instance ${index} of ${service}`);
+      const old = instances[position]!;
+      await old.stop();
+      const fresh = spawnInstance(services.get(service)!, index, old.port, { ...old.env }, log);
+      instances[position] = fresh;
+      await waitReady(fresh, readyTimeoutMs);
+      return fresh;
     },
     stop,
   };

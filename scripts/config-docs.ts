@@ -110,6 +110,8 @@ export function readersByVariable(): Map<string, string[]> {
   for (const deployable of DEPLOYABLES) {
     // Development and production take different branches (secrets): record both.
     for (const name of new Set([...variablesRead(deployable.load), ...variablesRead(deployable.load, production)])) {
+      // Documented in their own table even if a config module starts reading them (OpenTelemetry's).
+      if (name in LIBRARY_VARIABLES) continue;
       const folded = deployable.name === 'router' ? name.replace(new RegExp(`^(${KNOWN_SUBGRAPHS.join('|').toUpperCase()})_(?!PORT$)`), `${PER_SUBGRAPH}_`) : name;
       readers.set(folded, (readers.get(folded) ?? new Set()).add(deployable.name));
     }
