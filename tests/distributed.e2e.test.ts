@@ -1,4 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import amqp from 'amqplib';
+import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, dropDatabase, startDistributed, type Distributed } from '../deploy/distributed.ts';
@@ -80,6 +82,24 @@ describe.skipIf(skipReason !== undefined)('the compose topology as separate proc
     expect(instances.map((instance) => instance.name).sort()).toEqual(['analytics.1', 'dispatcher.1', 'notifications.1', 'orders.1', 'payments.1', 'products.1', 'products.2', 'relay.1', 'router.1', 'users.1', 'worker.1']);
     expect(new Set(instances.map((instance) => instance.child.pid)).size).toBe(instances.length);
     expect(distributed!.instance('router').env.NODE_ENV).toBe('production');
+  });
+
+  it('declares its own topics and queues, under this run’s names (KAFKA_TOPIC_PREFIX, AMQP_QUEUE_PREFIX)', async () => {
+    const admin = new Kafka({ clientId: `${prefix}-check`, brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      expect(await admin.listTopics()).toEqual(expect.arrayContaining(['orders', 'payments', 'products'].map((domain) => `${prefix}.switchyard.${domain}`)));
+      expect((await admin.describeGroups([prefix])).groups[0]?.state).toBe('Stable');
+    } finally {
+      await admin.disconnect();
+    }
+    const connection = await amqp.connect(AMQP_URL);
+    try {
+      const channel = await connection.createChannel();
+      for (const channelName of ['email', 'sms', 'push']) expect((await channel.checkQueue(`${prefix}.${channelName}`)).consumerCount).toBeGreaterThan(0);
+    } finally {
+      await connection.close();
+    }
   });
 
   it('answers the README’s order query across four subgraphs through the router', async () => {
