@@ -3,7 +3,6 @@
  * it). Node runs the service directly, with no npm in between, so SIGTERM from `docker stop`
  * reaches the service's own graceful shutdown.
  */
-import { pathToFileURL } from 'node:url';
 import { deployable } from './deployables.ts';
 
 let entry: string;
@@ -13,4 +12,4 @@ try {
   console.error((error as Error).message);
   process.exit(2);
 }
-await import(pathToFileURL(new URL(`../${entry}`, import.meta.url).pathname).href);
+await import(new URL(`../${entry}`, import.meta.url).href);
