@@ -22,6 +22,12 @@ export interface PipelineConfig extends CommonConfig {
   readonly relayPollIntervalMs: number;
   readonly retry: RetryPolicy;
   readonly confirmTimeoutMs: number;
+  /** Prepended to every `switchyard.<domain>` topic, so environments can share one Kafka. @default "" */
+  readonly topicPrefix: string;
+  /** The notification worker's consumer group (analytics uses `<group>.analytics`, or `analytics` by default). @default "notifications" */
+  readonly groupId: string;
+  /** Prefix of the RabbitMQ job queues (`<prefix>.email`, `.sms`, `.push`). @default "notifications" */
+  readonly queuePrefix: string;
 }
 
 function readDelays(env: Env): number[] {
@@ -30,6 +36,13 @@ function readDelays(env: Env): number[] {
   const delays = raw.split(',').map((part) => part.trim());
   if (delays.length === 0 || delays.some((part) => !/^\d+$/.test(part))) throw new ConfigError('JOB_RETRY_DELAYS_MS', `must be comma-separated milliseconds, got ${JSON.stringify(raw)}`);
   return delays.map(Number);
+}
+
+/** Kafka topic, group and RabbitMQ queue names: letters, digits, `.`, `_`, `-` (both brokers accept those). */
+function readName(env: Env, name: string, fallback: string): string {
+  const value = readString(env, name, fallback);
+  if (!/^[\w.-]*$/.test(value) || value.length > 200) throw new ConfigError(name, `must use only letters, digits, '.', '_' and '-', got ${JSON.stringify(value)}`);
+  return value;
 }
 
 export function loadPipelineConfig(env: Env): PipelineConfig {
@@ -53,5 +66,8 @@ export function loadPipelineConfig(env: Env): PipelineConfig {
     relayPollIntervalMs: readInt(env, 'RELAY_POLL_INTERVAL_MS', 200, { min: 10, max: 60_000 }),
     retry: Object.freeze({ delaysMs: readDelays(env), maxAttempts: readInt(env, 'JOB_MAX_ATTEMPTS', DEFAULT_RETRY_POLICY.maxAttempts, { min: 1, max: 100 }) }),
     confirmTimeoutMs: readInt(env, 'AMQP_CONFIRM_TIMEOUT_MS', 5000, { min: 100 }),
+    topicPrefix: readName(env, 'KAFKA_TOPIC_PREFIX', ''),
+    groupId: readName(env, 'KAFKA_GROUP_ID', 'notifications'),
+    queuePrefix: readName(env, 'AMQP_QUEUE_PREFIX', 'notifications'),
   });
 }

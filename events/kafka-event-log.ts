@@ -13,6 +13,9 @@ export interface KafkaEventLogOptions {
   sessionTimeoutMs?: number;
 }
 
+/** Declarations of one topic before giving up (about 4.5 s of backoff in all). */
+const ENSURE_TOPIC_ATTEMPTS = 6;
+
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = { [logLevel.ERROR]: 'error', [logLevel.WARN]: 'warn', [logLevel.INFO]: 'info', [logLevel.DEBUG]: 'debug' };
 
 function wrap(error: unknown, what: string): InfrastructureError {
@@ -70,9 +73,22 @@ export function createKafkaEventLog({ brokers, clientId, logger, joinTimeoutMs =
       const admin = kafka.admin();
       try {
         await admin.connect();
-        await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: -1 }], waitForLeaders: true });
+        // Several services declare the same topics as they start (relay, worker, analytics). When
+        // two race, the loser's wait for leaders can see the topic half-created and fail with
+        // UNKNOWN_TOPIC_OR_PARTITION; declaring again finds it existing, and then it is ready.
+        for (let attempt = 1; ; attempt += 1) {
+          try {
+            await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: -1 }], waitForLeaders: true });
+            const [metadata] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
+            if (metadata && metadata.partitions.every((partition) => partition.leader >= 0)) return;
+            throw new InfrastructureError(`topic ${topic} has partitions without a leader`, { retriable: true });
+          } catch (error) {
+            if (attempt >= ENSURE_TOPIC_ATTEMPTS || !wrap(error, '').retriable) throw error;
+            await new Promise((done) => setTimeout(done, 200 * attempt));
+          }
+        }
       } catch (error) {
-        throw wrap(error, `create topic ${topic}`);
+        throw error instanceof InfrastructureError ? error : wrap(error, `create topic ${topic}`);
       } finally {
         await admin.disconnect().catch(() => undefined);
       }

@@ -95,6 +95,15 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     // Its group id follows the worker's (`notifications` -> `analytics`, or per test prefix).
     analytics = createAnalyticsConsumer({ eventLog, db: analyticsDb, logger: logger.child({ service: 'analytics' }), groupId: groupId === 'notifications' ? 'analytics' : `${groupId}.analytics`, topics: EVENT_TOPICS.map((topic) => `${topicPrefix}${topic}`) });
   }
+  // Topics are declared by the services, never by hand: the consumers before they subscribe, the
+  // relay before its first publish (a broker with auto-creation off refuses a publish to a missing
+  // topic). A relay that cannot reach Kafka yet still starts and only warns: its rows wait in the
+  // outbox until the topics exist (the worker and analytics declare the same ones when they start).
+  if (relays.length > 0) {
+    for (const topic of EVENT_TOPICS) {
+      await eventLog.ensureTopic(`${topicPrefix}${topic}`).catch((error: unknown) => logger.warn({ err: error, topic: `${topicPrefix}${topic}` }, 'cannot declare topic yet'));
+    }
+  }
   await dispatcher?.start();
   await worker?.start();
   await analytics?.start();

@@ -34,6 +34,9 @@ export async function runPipelineRole(role: PipelineRole, config: PipelineConfig
     retry: config.retry,
     roles: { [role]: true },
     relayPollIntervalMs: config.relayPollIntervalMs,
+    topicPrefix: config.topicPrefix,
+    groupId: config.groupId,
+    queuePrefix: config.queuePrefix,
   });
   const metrics = createServiceMetrics(role);
   if (role === 'relay') registerRelayMetrics(metrics.registry, pipeline.relays);

@@ -65,8 +65,27 @@ export function createHttpHandler({
   };
 }
 
+/**
+ * Listens until `close`, which drains: the listening socket closes at once (no new connections),
+ * idle keep-alive connections are closed, and every request already being handled runs to the
+ * end. Responses sent while draining carry `Connection: close`, so a keep-alive client learns
+ * from the response itself not to send another request on that connection (a request on a socket
+ * the server is closing is the one a client sees reset). Connections still open after `graceMs`
+ * are cut.
+ */
 export async function listen(handler: Handler, { port, host = '127.0.0.1' }: { port: number; host?: string }): Promise<RunningServer> {
-  const server: Server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 60_000 }, (req, res) => void handler(req, res));
+  let draining = false;
+  const inFlight = new Set<ServerResponse>();
+  const server: Server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 60_000 }, (req, res) => {
+    if (draining) res.setHeader('connection', 'close');
+    inFlight.add(res);
+    res.once('close', () => {
+      inFlight.delete(res);
+      // A response that started before the drain may have kept its connection alive.
+      if (draining) setImmediate(() => server.closeIdleConnections());
+    });
+    void handler(req, res);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -80,6 +99,8 @@ export async function listen(handler: Handler, { port, host = '127.0.0.1' }: { p
     url: `http://${shownHost}:${address.port}`,
     port: address.port,
     async close(graceMs = 10_000) {
+      draining = true;
+      for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);

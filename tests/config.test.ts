@@ -50,3 +50,13 @@ describe('the internal service secret', () => {
     expect(() => loadRouterConfig({ NODE_ENV: 'production', INTERNAL_TOKEN_SECRET: 's'.repeat(40) })).not.toThrow();
   });
 });
+
+describe('pipeline names', () => {
+  it('default to the shared names and take a prefix, group and queue prefix per environment', async () => {
+    const { loadPipelineConfig } = await import('../events/config.ts');
+    expect(loadPipelineConfig({})).toMatchObject({ topicPrefix: '', groupId: 'notifications', queuePrefix: 'notifications' });
+    expect(loadPipelineConfig({ KAFKA_TOPIC_PREFIX: 'staging.', KAFKA_GROUP_ID: 'staging-notifications', AMQP_QUEUE_PREFIX: 'staging' })).toMatchObject({ topicPrefix: 'staging.', groupId: 'staging-notifications', queuePrefix: 'staging' });
+    expect(() => loadPipelineConfig({ KAFKA_TOPIC_PREFIX: 'has space' })).toThrow(new ConfigError('KAFKA_TOPIC_PREFIX', `must use only letters, digits, '.', '_' and '-', got "has space"`));
+    expect(() => loadPipelineConfig({ AMQP_QUEUE_PREFIX: 'a/b' })).toThrow(/AMQP_QUEUE_PREFIX/);
+  });
+});

@@ -92,3 +92,19 @@ describe.each(adapters)('the EventLog contract on $name', ({ unavailable, create
     expect(two.sort()).toEqual(['x', 'y', 'z']);
   });
 });
+
+describe.skipIf(kafkaReason)('topic declarations on Kafka', () => {
+  it('lets several services declare the same new topics at once (relay, worker, analytics starting together), each ready when its call returns', async () => {
+    const logs = Array.from({ length: 4 }, (_, n) => createKafkaEventLog({ brokers: KAFKA_BROKERS, clientId: `declare-${n}`, logger: silentLogger }));
+    try {
+      const topics = Array.from({ length: 3 }, () => unique('declared'));
+      // Every log declares every topic at the same moment, as the services do when compose starts them.
+      await Promise.all(logs.map((log) => Promise.all(topics.map((topic) => log.ensureTopic(topic, { partitions: 3 })))));
+      for (const topic of topics) {
+        await logs[0]!.publish(topic, [{ key: 'k', value: 'v' }]);
+      }
+    } finally {
+      await Promise.all(logs.map((log) => log.close()));
+    }
+  });
+});

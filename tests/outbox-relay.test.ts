@@ -94,3 +94,48 @@ describe.each(backends)('the outbox relay on $name', (backend) => {
     await log.close();
   });
 });
+
+describe('the relay role', () => {
+  it('declares every event topic (with the configured prefix) before its first publish, and still starts when the broker refuses', async () => {
+    const { startPipeline } = await import('../events/pipeline.ts');
+    const { createMemoryJobQueue } = await import('../events/job-queue.ts');
+    const { createLogSender } = await import('../events/channels.ts');
+    const { createStaticDirectory } = await import('../events/recipients.ts');
+    const { EVENT_TOPICS } = await import('../events/envelope.ts');
+    const { openStorage } = await import('../platform/database.ts');
+    const storage = await openStorage({ dataDir: 'memory://' });
+    const declared: string[] = [];
+    const inner = createMemoryEventLog({ logger: silentLogger });
+    let refuse = false;
+    const eventLog: EventLog = {
+      ...inner,
+      async ensureTopic(topic, options) {
+        declared.push(topic);
+        if (refuse) throw new Error('broker unavailable');
+        await inner.ensureTopic(topic, options);
+      },
+    };
+    const start = () =>
+      startPipeline({
+        storage,
+        logger: silentLogger,
+        eventLog,
+        jobQueue: createMemoryJobQueue({ logger: silentLogger }),
+        senders: { email: createLogSender({ logger: silentLogger, channel: 'email' }), sms: createLogSender({ logger: silentLogger, channel: 'sms' }), push: createLogSender({ logger: silentLogger, channel: 'push' }) },
+        recipients: createStaticDirectory({}),
+        roles: { relay: true },
+        topicPrefix: 'env1.',
+      });
+    try {
+      const pipeline = await start();
+      expect(declared).toEqual(EVENT_TOPICS.map((topic) => `env1.${topic}`));
+      for (const relay of pipeline.relays) await relay.stop();
+      refuse = true;
+      const again = await start();
+      expect(again.relays).toHaveLength(3);
+      for (const relay of again.relays) await relay.stop();
+    } finally {
+      await storage.close();
+    }
+  });
+});

@@ -1,0 +1,94 @@
+import { loadPipelineConfig } from '../events/config.ts';
+import type { Env } from '../platform/config.ts';
+import { loadRouterConfig } from '../router/config.ts';
+import { loadNotificationsConfig } from '../subgraphs/notifications/config.ts';
+import { loadOrdersConfig } from '../subgraphs/orders/config.ts';
+import { loadPaymentsConfig } from '../subgraphs/payments/config.ts';
+import { loadProductsConfig } from '../subgraphs/products/config.ts';
+import { loadUsersConfig } from '../subgraphs/users/config.ts';
+
+/**
+ * Every deployable, once: its entry point, npm script, config module and HTTP port. The Dockerfile
+ * targets, docker-compose.yml, `npm run start:distributed`, the image's launcher and health check
+ * and docs/configuration.md are all checked against (or built from) this list, so a new service
+ * or variable cannot be added to one of them and forgotten in the others.
+ */
+export interface Deployable {
+  readonly name: DeployableName;
+  /** Source file run by `npm run start:<name>` and by the image's launcher. */
+  readonly entry: string;
+  /** The deployable's config module, exactly as its main calls it. */
+  readonly load: (env: Env) => unknown;
+  /** The variable naming its HTTP port (`/health`, `/ready`, `/metrics`). */
+  readonly portVariable: string;
+  /** Port it listens on under `env`, as its config module reads it. */
+  readonly port: (env: Env) => number;
+}
+
+export const DEPLOYABLE_NAMES = ['users', 'products', 'orders', 'payments', 'notifications', 'router', 'relay', 'worker', 'dispatcher', 'analytics'] as const;
+export type DeployableName = (typeof DEPLOYABLE_NAMES)[number];
+
+const subgraph = (name: DeployableName, load: (env: Env) => { port: number }): Deployable => ({
+  name,
+  entry: `subgraphs/${name}/main.ts`,
+  load,
+  portVariable: `${name.toUpperCase()}_PORT`,
+  port: (env) => load(env).port,
+});
+
+const pipelineRole = (name: 'relay' | 'worker' | 'dispatcher' | 'analytics'): Deployable => ({
+  name,
+  entry: `events/${name}-main.ts`,
+  load: loadPipelineConfig,
+  portVariable: `${name.toUpperCase()}_PORT`,
+  port: (env) => loadPipelineConfig(env)[`${name}Port`],
+});
+
+export const DEPLOYABLES: readonly Deployable[] = Object.freeze([
+  subgraph('users', loadUsersConfig),
+  subgraph('products', loadProductsConfig),
+  subgraph('orders', loadOrdersConfig),
+  subgraph('payments', loadPaymentsConfig),
+  subgraph('notifications', loadNotificationsConfig),
+  { name: 'router', entry: 'router/main.ts', load: loadRouterConfig, portVariable: 'ROUTER_PORT', port: (env) => loadRouterConfig(env).port },
+  pipelineRole('relay'),
+  pipelineRole('worker'),
+  pipelineRole('dispatcher'),
+  pipelineRole('analytics'),
+]);
+
+export function deployable(name: string | undefined): Deployable {
+  const found = DEPLOYABLES.find((candidate) => candidate.name === name);
+  if (!found) throw new Error(`SERVICE must be one of ${DEPLOYABLE_NAMES.join(', ')}, got ${JSON.stringify(name)}`);
+  return found;
+}
+
+/**
+ * Variables a deployable reads that no config module parses: libraries read them from the process
+ * environment themselves. Anything else a deployment sets must be read by the config module — a
+ * test holds docker-compose.yml to that. The OTEL_* names are the OpenTelemetry SDK's standard
+ * ones, allowed here for the tracing setup that reads them.
+ */
+export const LIBRARY_VARIABLES: Readonly<Record<string, { readonly readBy: string; readonly description: string }>> = Object.freeze({
+  SERVICE: { readBy: 'the image launcher (deploy/service.ts)', description: 'Which deployable a container runs; each Dockerfile target sets it.' },
+  APOLLO_TELEMETRY_DISABLED: { readBy: '@apollo/gateway, @apollo/server', description: 'Stops Apollo usage reporting; set `true` everywhere (the router also forces it).' },
+  OTEL_EXPORTER_OTLP_ENDPOINT: { readBy: 'OpenTelemetry SDK', description: 'OTLP/HTTP collector (Jaeger in compose: `http://jaeger:4318`).' },
+  OTEL_SERVICE_NAME: { readBy: 'OpenTelemetry SDK', description: 'Service name on spans (one per deployable in compose).' },
+});
+
+/**
+ * The variables `load` reads, recorded by running it on an environment that notes every lookup.
+ * Run against the environment a deployment gives a service, this is exactly what its config
+ * module looks at; no hand-kept list to drift.
+ */
+export function variablesRead(load: (env: Env) => unknown, env: Env = {}): Set<string> {
+  const read = new Set<string>();
+  const recording = new Proxy({ ...env }, {
+    get(target, key) {
+      if (typeof key === 'string') read.add(key);
+      return target[key as string];
+    },
+  });
+  load(recording);
+  return read;
+}
