@@ -24,7 +24,9 @@ describe.each(backends)('the supergraph on $name', (backend) => {
     if (backend.unavailable) return;
     const opened = await backend.open();
     drop = opened.drop;
-    stack = await bootStack(opened.storage);
+    // No background pollers during the counted requests: a saga-resume or reservation sweep landing
+    // inside a measurement would count as the request's SQL.
+    stack = await bootStack(opened.storage, { orders: { sagaResumeIntervalMs: 3_600_000 }, products: { reservationSweepIntervalMs: 3_600_000 } });
     admin = await bearerFor(stack.routerUrl, demoUsers[0]!.email, DEMO_PASSWORD);
   });
   afterAll(async () => {
