@@ -97,7 +97,10 @@ export async function checkSchema({ baselineSdl, currentSdl, changelog }: { base
   };
 }
 
-/** Human-readable report lines; `changelogPath` is named in the fix-it hint. */
+/**
+ * Human-readable report lines for one schema pair; `changelogPath` is named in the fix-it hint.
+ * Unmatched changelog entries are the caller's to report (an entry may match another pair).
+ */
 export function formatReport(report: GateReport, { changelogPath, baselinePath }: { changelogPath: string; baselinePath: string }): string[] {
   const lines: string[] = [];
   const unrecorded = report.breaking.filter((entry) => !entry.recorded);
@@ -105,7 +108,6 @@ export function formatReport(report: GateReport, { changelogPath, baselinePath }
     lines.push(`${recorded ? 'BREAKING (recorded)' : 'BREAKING'}  ${changeId(change)}  ${change.message}${recorded ? `\n    reason: ${recorded.reason}` : ''}`);
   }
   for (const change of report.dangerous) lines.push(`DANGEROUS  ${changeId(change)}  ${change.message}${change.criticality.reason ? `\n    ${change.criticality.reason}` : ''}`);
-  for (const entry of report.unmatched) lines.push(`warning: ${changelogPath} records "${entry.change}", which is not a change against ${baselinePath}`);
   lines.push(
     `${report.breaking.length} breaking (${unrecorded.length} unrecorded), ${report.dangerous.length} dangerous, ${report.safe.length} safe change(s) against ${baselinePath}.`,
   );
