@@ -1,7 +1,5 @@
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { createHttpHandler, graphqlHandler, type Handler } from '../platform/http-server.ts';
 import type { Logger } from '../platform/logger.ts';
 import { createServiceMetrics, type ServiceMetrics } from '../platform/metrics.ts';
@@ -14,6 +12,7 @@ import { subgraphSettings, type RouterConfig } from './config.ts';
 import { createResilienceMetrics } from './resilience-metrics.ts';
 import { createContextFactory, type RouterContext } from './context.ts';
 import { createOperationCatalog, deduplicateInbound, sharingGraphqlHandler } from './deduplication.ts';
+import { createLandingPage } from './landing-page.ts';
 import { createOperationLimitsPlugin } from './operation-limits-plugin.ts';
 import { createRateLimitPlugin } from './rate-limit-plugin.ts';
 import { createResilientDataSource } from './resilient-data-source.ts';
@@ -21,15 +20,6 @@ import { createRetryBudget, type RetryBudget } from './retry-policy.ts';
 import { createDiscovery, createStaticDiscovery } from './service-discovery.ts';
 import { createSubgraphPool, type SubgraphPool } from './subgraph-pool.ts';
 import { supergraphFromFile } from './supergraph-file.ts';
-
-/** The query the Sandbox opens with in development, and the README's first query. */
-export const FIRST_QUERY = `query FirstLook {
-  products(first: 5) {
-    totalCount
-    edges { node { id name price currency inStock } }
-  }
-}
-`;
 
 /** Everything the router keeps per subgraph, built once when the supergraph first names it. */
 export interface SubgraphRuntime {
@@ -61,6 +51,8 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
   const verifier = createJwtVerifier({ jwksUrl: security.jwksUrl, issuer: security.jwtIssuer, audience: security.jwtAudience, cooldownMs: security.jwksCooldownMs, cacheMaxAgeMs: 600_000, timeoutMs: 2000 });
   const rateLimit = createRateLimitPlugin({ config: security.rateLimit, logger });
   const catalog = createOperationCatalog();
+  // Sandbox (and an offline GraphiQL, docs) outside production: router/landing-page.ts.
+  const landingPage = createLandingPage({ production: config.production });
   /**
    * The only identity a subgraph accepts: the router's token for this request's caller. The data
    * source builds a fresh header set per fetch, so a client-sent internal header never gets through.
@@ -127,9 +119,7 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
       createOperationLimitsPlugin(security.operationLimits),
       rateLimit,
       catalog.plugin,
-      config.production
-        ? ApolloServerPluginLandingPageDisabled()
-        : ApolloServerPluginLandingPageLocalDefault({ embed: true, document: FIRST_QUERY, includeCookies: false }),
+      landingPage.plugin,
     ],
   });
 
@@ -139,6 +129,7 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
       '/graphql': config.deduplication.inbound
         ? sharingGraphqlHandler({ server, context, maxBodyBytes: config.maxBodyBytes, catalog, admit: rateLimit.admit, onJoin: () => resilience.operationsDeduplicated.inc({ stage: 'edge' }) })
         : graphqlHandler(server, { context, maxBodyBytes: config.maxBodyBytes }),
+      ...landingPage.routes,
     },
     async ready() {
       if (subgraphs.size === 0) return { ready: false, details: { supergraph: 'not loaded' } };

@@ -1,10 +1,11 @@
 /**
- * `npm run compose`: composes supergraph.yaml into supergraph.graphql and schema/api.graphql.
- * `npm run compose:check`: fails when either committed file differs from a fresh composition.
+ * `npm run compose`: composes supergraph.yaml into supergraph.graphql, schema/api.graphql and the
+ * contract variants schema/contracts/<name>.graphql (scripts/contracts.ts).
+ * `npm run compose:check`: fails when any committed output differs from a fresh composition.
  * `--config <path>` composes another config (tests use fixtures).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
 import { composeFromConfig, readCompositionConfig } from './composition.ts';
 
 const args = process.argv.slice(2);
@@ -21,15 +22,20 @@ if (!outcome.ok) {
 }
 for (const hint of outcome.hints) console.log(`hint: ${hint}`);
 
-const wanted = { [outputs.supergraph]: outcome.supergraphSdl.trimEnd() + '\n', [outputs.api]: outcome.apiSdl.trimEnd() + '\n' };
+const wanted: Record<string, string> = { [outputs.supergraph]: outcome.supergraphSdl.trimEnd() + '\n', [outputs.api]: outcome.apiSdl.trimEnd() + '\n' };
+for (const [name, sdl] of Object.entries(outcome.contracts)) wanted[resolve(`schema/contracts/${name}.graphql`)] = sdl.trimEnd() + '\n';
+const names = Object.keys(wanted).map((path) => relative(process.cwd(), path)).join(', ');
 if (check) {
   const stale = Object.entries(wanted).filter(([path, text]) => !existsSync(path) || readFileSync(path, 'utf8') !== text);
   if (stale.length > 0) {
-    console.error(`Stale composition output: ${stale.map(([path]) => path).join(', ')}. Run \`npm run compose\` and commit the result.`);
+    console.error(`Stale composition output: ${stale.map(([path]) => relative(process.cwd(), path)).join(', ')}. Run \`npm run compose\` and commit the result.`);
     process.exit(1);
   }
-  console.log('supergraph.graphql and schema/api.graphql are up to date.');
+  console.log(`Up to date: ${names}.`);
 } else {
-  for (const [path, text] of Object.entries(wanted)) writeFileSync(path, text);
-  console.log('Wrote supergraph.graphql and schema/api.graphql.');
+  for (const [path, text] of Object.entries(wanted)) {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+  }
+  console.log(`Wrote ${names}.`);
 }

@@ -3,6 +3,7 @@ import { dirname, relative, resolve } from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { GraphQLError, Source, getLocation, parse, printSchema } from 'graphql';
 import { parse as parseYaml } from 'yaml';
+import { buildContract, contractHeader, CONTRACT_VARIANTS } from './contracts.ts';
 
 export interface CompositionConfig {
   federationVersion: string;
@@ -10,7 +11,7 @@ export interface CompositionConfig {
 }
 
 export type ComposeOutcome =
-  | { ok: true; supergraphSdl: string; apiSdl: string; hints: string[] }
+  | { ok: true; supergraphSdl: string; apiSdl: string; contracts: Record<string, string>; hints: string[] }
   | { ok: false; errors: string[] };
 
 /** Reads Rover's `supergraph.yaml` format; paths are relative to the file. */
@@ -65,10 +66,18 @@ export function composeFromConfig(config: CompositionConfig): ComposeOutcome {
   }
   const result = composeServices(services);
   if (result.errors) return { ok: false, errors: result.errors.map(describe) };
+  const apiSdl = printSchema(result.schema.toAPISchema().toGraphQLJSSchema());
+  const contracts: Record<string, string> = {};
+  try {
+    for (const variant of CONTRACT_VARIANTS) contracts[variant.name] = contractHeader(variant) + buildContract(result.supergraphSdl, apiSdl, variant);
+  } catch (error) {
+    return { ok: false, errors: [(error as Error).message] };
+  }
   return {
     ok: true,
     supergraphSdl: result.supergraphSdl,
-    apiSdl: printSchema(result.schema.toAPISchema().toGraphQLJSSchema()),
+    apiSdl,
+    contracts,
     hints: result.hints.map((hint) => `${hint.definition.code}: ${describe({ message: hint.message, nodes: hint.nodes })}`),
   };
 }

@@ -29,6 +29,8 @@ describe.each([false, true])('the router with production=%s', (production) => {
     const response = await fetch(stack.routerUrl, { headers: { accept: 'text/html' } });
     const html = await response.text();
     expect(html.includes('embeddable-sandbox') || html.includes('sandbox')).toBe(!production);
+    const graphiql = await fetch(new URL('/graphiql', stack.routerUrl));
+    expect(graphiql.status).toBe(production ? 404 : 200);
   });
 
   it(production ? 'masks unexpected errors' : 'shows unexpected errors with INTERNAL_SERVER_ERROR', async () => {

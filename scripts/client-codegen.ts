@@ -1,0 +1,113 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { preset } from '@graphql-codegen/client-preset';
+import { codegen } from '@graphql-codegen/core';
+import type { Types } from '@graphql-codegen/plugin-helpers';
+import { buildSchema, concatAST, getLocation, parse, Source, validate, type GraphQLSchema } from 'graphql';
+
+/** Where the typed client's inputs and outputs live; tests point these at fixtures. */
+export interface CodegenPaths {
+  /** The schema clients are generated against: the composed API schema. */
+  schemaFile: string;
+  /** Every `*.graphql` file in this folder is an operation document. */
+  operationsDir: string;
+  /** The client preset's `graphql.ts` (types and typed documents) is written here. */
+  outputDir: string;
+}
+
+export const DEFAULT_CODEGEN_PATHS: CodegenPaths = Object.freeze({
+  schemaFile: resolve('schema/api.graphql'),
+  operationsDir: resolve('clients/operations'),
+  outputDir: resolve('clients/generated'),
+});
+
+export type CodegenOutcome = { ok: true; files: Record<string, string> } | { ok: false; errors: string[] };
+
+/**
+ * The client preset's settings. `documentMode: 'string'` emits each operation as a typed string (no
+ * graphql-js AST shipped to clients, and `fetch` sends it as is); `importExtension: '.ts'` keeps the
+ * generated imports loadable by Node's ESM resolution through tsx, like the rest of the repo.
+ * Scalars are strings on the wire (Decimal "19.99", DateTime ISO 8601); strictScalars makes a new
+ * custom scalar fail generation until it is mapped here.
+ */
+const CLIENT_CONFIG = {
+  documentMode: 'string',
+  useTypeImports: true,
+  importExtension: '.ts',
+  strictScalars: true,
+  scalars: { Decimal: 'string', DateTime: 'string' },
+  enumType: 'string-literal',
+  avoidOptionals: { field: true, inputValue: false, object: false, defaultValue: false },
+} as const;
+
+function where(source: Source, positions: readonly number[] | undefined): string {
+  const at = (positions ?? []).map((position) => {
+    const { line, column } = getLocation(source, position);
+    return `${relative(process.cwd(), source.name)}:${line}:${column}`;
+  });
+  return at.length > 0 ? `\n    at ${at.join('\n    at ')}` : '';
+}
+
+/**
+ * Parses every operation file and validates it against the schema with graphql-js's rules (unknown
+ * fields and arguments, wrong variable types, unused fragments...). An operation that no longer
+ * validates is reported with its file, line and column, before any code is generated.
+ */
+export function loadOperations(schema: GraphQLSchema, operationsDir: string): { documents: Types.DocumentFile[]; errors: string[] } {
+  const files = readdirSync(operationsDir).filter((name) => name.endsWith('.graphql')).sort();
+  const documents: Types.DocumentFile[] = [];
+  const errors: string[] = [];
+  const sources = files.map((name) => new Source(readFileSync(join(operationsDir, name), 'utf8'), join(operationsDir, name)));
+  for (const source of sources) {
+    try {
+      documents.push({ location: source.name, document: parse(source), rawSDL: source.body });
+    } catch (error) {
+      const { message, positions } = error as { message: string; positions?: number[] };
+      errors.push(`${message}${where(source, positions)}`);
+    }
+  }
+  if (errors.length > 0) return { documents, errors };
+  // Fragments may be used across files, so the operations validate as one document.
+  for (const error of validate(schema, concatAST(documents.map((file) => file.document!)))) {
+    const locations = (error.nodes ?? []).flatMap((node) => (node.loc ? [{ source: node.loc.source, start: node.loc.start }] : []));
+    const at = locations.map(({ source, start }) => where(source, [start])).join('');
+    errors.push(`${error.message}${at}`);
+  }
+  if (files.length === 0) errors.push(`no *.graphql operation files in ${relative(process.cwd(), operationsDir)}`);
+  return { documents, errors };
+}
+
+/** Validates the operations and generates the typed documents, returning file path → content. */
+export async function generateClient(paths: CodegenPaths = DEFAULT_CODEGEN_PATHS): Promise<CodegenOutcome> {
+  const schemaText = readFileSync(paths.schemaFile, 'utf8');
+  const schemaAst = buildSchema(schemaText);
+  const { documents, errors } = loadOperations(schemaAst, paths.operationsDir);
+  if (errors.length > 0) return { ok: false, errors };
+  // Paths inside generated comments and hashes must not depend on where the repo is checked out.
+  const relativeDocuments = documents.map((file) => ({ ...file, location: relative(process.cwd(), file.location!) }));
+  const outputs = await preset.buildGeneratesSection({
+    baseOutputDir: `${relative(process.cwd(), paths.outputDir)}/`,
+    schema: parse(schemaText),
+    schemaAst,
+    documents: relativeDocuments,
+    config: CLIENT_CONFIG,
+    presetConfig: { fragmentMasking: false },
+    plugins: [],
+    pluginMap: {},
+  });
+  const files: Record<string, string> = {};
+  // Only graphql.ts: the preset's gql.ts/index.ts serve inline graphql(`...`) tags in code, which
+  // this repo does not use (operations live in .graphql files and are imported by name).
+  for (const output of outputs.filter((entry) => entry.filename.endsWith('/graphql.ts'))) files[resolve(output.filename)] = (await codegen({ ...output, skipDocumentsValidation: true })).trimEnd() + '\n';
+  return { ok: true, files };
+}
+
+/**
+ * Files in `outputDir` that differ from a fresh generation, are missing, or should not be there
+ * (an output the generator no longer writes). Empty when the committed client is up to date.
+ */
+export function staleFiles(files: Record<string, string>, outputDir: string): string[] {
+  const existing = existsSync(outputDir) ? readdirSync(outputDir).map((name) => join(outputDir, name)) : [];
+  const changed = Object.entries(files).filter(([path, text]) => !existsSync(path) || readFileSync(path, 'utf8') !== text);
+  return [...changed.map(([path]) => path), ...existing.filter((path) => !(path in files))];
+}
