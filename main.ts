@@ -12,6 +12,7 @@ import { openStorage } from './platform/database.ts';
 import { DEV_INTERNAL_TOKEN_SECRET } from './platform/internal-token.ts';
 import { createLogger } from './platform/logger.ts';
 import { onShutdown } from './platform/shutdown.ts';
+import { loadTracingConfig, startTracing } from './platform/tracing.ts';
 import { loadRouterConfig } from './router/config.ts';
 import { startStack } from './stack.ts';
 import { loadOrdersConfig } from './subgraphs/orders/config.ts';
@@ -35,6 +36,7 @@ const pipeline = loadPipelineConfig(env);
  */
 const perProcess = (secret: string, developmentDefault: string) => (secret === developmentDefault ? randomBytes(32).toString('base64url') : secret);
 
+const tracing = startTracing(loadTracingConfig(env, 'switchyard'));
 const logger = createLogger({ level: router.logLevel });
 const storage = await openStorage({ databaseUrl: users.databaseUrl, dataDir: users.dataDir });
 logger.info({ storage: storage.kind, dataDir: storage.kind === 'pglite' ? users.dataDir : undefined }, 'storage open');
@@ -69,4 +71,5 @@ console.log(`Router ready at ${stack.routerUrl.replace('127.0.0.1', 'localhost')
 onShutdown(logger, async () => {
   await stack.stop();
   await storage.close();
+  await tracing.shutdown();
 });

@@ -1,6 +1,8 @@
 import type { Database } from '../platform/database.ts';
 import { InfrastructureError } from '../platform/errors.ts';
+import { CORRELATION_HEADER, isValidCorrelationId, withCorrelation } from '../platform/correlation.ts';
 import type { Logger } from '../platform/logger.ts';
+import { inSpan, messageContext, SpanKind } from '../platform/tracing.ts';
 import type { ChannelSender } from './channels.ts';
 import { UndeliverableError } from './channels.ts';
 import type { Subscription } from './event-log.ts';
@@ -69,7 +71,7 @@ export function createDispatcher({ jobQueue, db, logger, senders, recipients, re
     return rows.length > 0;
   };
 
-  const handle = async (received: ReceivedJob) => {
+  const deliver = async (received: ReceivedJob) => {
     // An invalid job throws here and, like any failure, reaches the DLQ after the last attempt.
     const job = parseNotificationJob(received.payload);
     if (!(await claim(job, received.attempt))) {
@@ -97,6 +99,18 @@ export function createDispatcher({ jobQueue, db, logger, senders, recipients, re
     await record(job, { status: 'DELIVERED', attempts: received.attempt, transport: sender.transport, error: null });
     stats.delivered += 1;
     log.info({ notificationId: job.notificationId, channel: job.channel, userId: job.userId, correlationId: job.correlationId, transport: sender.transport }, 'notification delivered');
+  };
+
+  /** Each job is delivered under its correlation id and in a consumer span continuing its trace. */
+  const handle = (received: ReceivedJob) => {
+    const correlationId = received.headers[CORRELATION_HEADER];
+    const dispatch = () =>
+      inSpan(`deliver ${received.queue}`, {
+        kind: SpanKind.CONSUMER,
+        parent: messageContext(received.headers),
+        attributes: { service: 'dispatcher', 'messaging.system': jobQueue.kind, 'messaging.destination.name': received.queue, 'messaging.message.id': received.id, 'delivery.attempt': received.attempt },
+      }, () => deliver(received));
+    return isValidCorrelationId(correlationId) ? withCorrelation(correlationId, dispatch) : dispatch();
   };
 
   return {

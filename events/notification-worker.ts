@@ -1,5 +1,7 @@
 import type { Database } from '../platform/database.ts';
+import { CORRELATION_HEADER, isValidCorrelationId, withCorrelation } from '../platform/correlation.ts';
 import type { Logger } from '../platform/logger.ts';
+import { inSpan, messageContext, SpanKind, traceHeaders } from '../platform/tracing.ts';
 import { EVENT_TOPICS } from './envelope.ts';
 import type { EventLog, LogMessage, Subscription } from './event-log.ts';
 import type { JobQueue } from './job-queue.ts';
@@ -43,7 +45,7 @@ export function createNotificationWorker({ eventLog, jobQueue, db, logger, group
   const stats = { handled: 0, duplicates: 0, rejected: 0, jobs: 0 };
   let subscription: Subscription | undefined;
 
-  const handle = async (message: LogMessage) => {
+  const handleEvent = async (message: LogMessage) => {
     let event;
     try {
       event = readEvent(message.value);
@@ -71,17 +73,33 @@ export function createNotificationWorker({ eventLog, jobQueue, db, logger, group
     const jobs = mapEventToJobs(event);
     // One at a time: a user's jobs enter their queues in the order of that user's events.
     for (const job of jobs) {
-      await jobQueue.publish(queueFor(queuePrefix, job.channel), {
-        id: job.notificationId,
-        payload: job,
-        headers: { correlationId: job.correlationId, ...(job.traceparent ? { traceparent: job.traceparent } : {}) },
-      });
+      const queue = queueFor(queuePrefix, job.channel);
+      // The job's own span; its traceparent header makes the dispatcher's span a child of it.
+      await inSpan(`publish ${queue}`, { kind: SpanKind.PRODUCER, attributes: { service: 'worker', 'messaging.system': 'rabbitmq', 'messaging.destination.name': queue, 'messaging.message.id': job.notificationId } }, () =>
+        jobQueue.publish(queue, {
+          id: job.notificationId,
+          payload: job,
+          headers: { [CORRELATION_HEADER]: job.correlationId, ...(job.traceparent ? { traceparent: job.traceparent } : {}), ...traceHeaders() },
+        }),
+      );
     }
     await db.query('INSERT INTO notifications.inbox (event_id, event_type, jobs) VALUES ($1, $2, $3) ON CONFLICT (event_id) DO NOTHING', [event.eventId, event.type, jobs.length]);
     stats.handled += 1;
     stats.jobs += jobs.length;
     if (jobs.length > 0) log.info({ eventId: event.eventId, type: event.type, correlationId: event.correlationId, jobs: jobs.length }, 'notification jobs published');
     onJobsPublished?.(jobs, message);
+  };
+
+  /** Each event is handled under its correlation id and in a consumer span continuing its trace. */
+  const handle = (message: LogMessage) => {
+    const correlationId = message.headers[CORRELATION_HEADER];
+    const consume = () =>
+      inSpan(`consume ${message.topic}`, {
+        kind: SpanKind.CONSUMER,
+        parent: messageContext(message.headers),
+        attributes: { service: 'worker', 'messaging.system': 'kafka', 'messaging.destination.name': message.topic, 'messaging.kafka.offset': message.offset, 'messaging.consumer.group.name': groupId },
+      }, () => handleEvent(message));
+    return isValidCorrelationId(correlationId) ? withCorrelation(correlationId, consume) : consume();
   };
 
   return {

@@ -1,17 +1,34 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from './config.ts';
+import { currentCorrelationId } from './correlation.ts';
+import { currentTraceId } from './tracing.ts';
 
 export type { Logger };
 
 /**
- * One root logger per process. Services take a child bound to `{ service }`; requests take a child
- * of that. Authorization headers, passwords and tokens are redacted wherever they appear.
+ * The fields every log line written while handling a request or message carries: its correlation
+ * id and, when tracing records it, its trace id. Read from the async context (platform/correlation.ts)
+ * rather than bound into child loggers, so a line logged deep inside a library call (the gateway,
+ * a breaker, a retry) is tied to its request as well as one logged by our own handlers.
+ */
+export function requestFields(): { correlationId?: string; traceId?: string } {
+  const correlationId = currentCorrelationId();
+  if (correlationId === undefined) return {};
+  const traceId = currentTraceId();
+  return traceId === undefined ? { correlationId } : { correlationId, traceId };
+}
+
+/**
+ * One root logger per process. Services take a child bound to `{ service }`; every line logged
+ * while a request or message is handled gets `correlationId` and `traceId` (requestFields).
+ * Authorization headers, passwords and tokens are redacted wherever they appear.
  */
 export function createLogger({ level = 'info', destination }: { level?: LogLevel; destination?: DestinationStream } = {}): Logger {
   return pino(
     {
       level,
       base: { pid: process.pid },
+      mixin: requestFields,
       redact: {
         paths: [
           'req.headers.authorization',

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
+import { ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
@@ -15,6 +15,7 @@ import type { Logger } from './logger.ts';
 import type { BackgroundTask } from './background.ts';
 import { migrate, seedOnce } from './migrate.ts';
 import { createServiceMetrics, type ServiceMetrics } from './metrics.ts';
+import { createOperationObserver } from './operation-observer.ts';
 
 export interface SubgraphDeps {
   readonly db: Database;
@@ -93,16 +94,6 @@ export function createSubgraphServer<Ctx extends BaseContext>({
   const internalTokens = createInternalTokenVerifier({ secret: deps.internalTokenSecret });
   const metrics = createServiceMetrics(name);
   db.onQuery(() => metrics.sqlQueries.inc());
-  const operationCounter: ApolloServerPlugin<Ctx> = {
-    async requestDidStart() {
-      return {
-        async willSendResponse({ operationName, errors, response }) {
-          const failed = (errors?.length ?? 0) > 0 || (response.body.kind === 'single' && (response.body.singleResult.errors?.length ?? 0) > 0);
-          metrics.graphqlOperations.inc({ operation: operationName ?? 'anonymous', outcome: failed ? 'error' : 'ok' });
-        },
-      };
-    },
-  };
   const server = new ApolloServer<Ctx>({
     schema: enforceAuthDirectives(buildSubgraphSchema([{ typeDefs, resolvers }])),
     introspection: !production,
@@ -111,7 +102,7 @@ export function createSubgraphServer<Ctx extends BaseContext>({
     stopOnTerminationSignals: false,
     formatError: formatErrorFor({ production, logger }),
     // Inline traces (ftv1) are for Apollo's usage reporting, which is off: computing them is pure cost.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), operationCounter],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), createOperationObserver<Ctx>(metrics)],
   });
   const graphql = graphqlHandler(server, { context: async (req) => context(req, principals.get(req) ?? null) });
   // Principals verified for in-flight requests; weak, so a finished request leaves nothing behind.

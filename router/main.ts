@@ -1,10 +1,12 @@
 import { listen } from '../platform/http-server.ts';
 import { createLogger } from '../platform/logger.ts';
 import { onShutdown } from '../platform/shutdown.ts';
+import { loadTracingConfig, startTracing } from '../platform/tracing.ts';
 import { loadRouterConfig } from './config.ts';
 import { createRouter } from './server.ts';
 
 const config = loadRouterConfig(process.env);
+const tracing = startTracing(loadTracingConfig(process.env, 'router'));
 const logger = createLogger({ level: config.logLevel }).child({ service: 'router' });
 const router = createRouter({ config, logger });
 await router.start();
@@ -14,4 +16,5 @@ console.log(`Router ready at ${running.url}/graphql`);
 onShutdown(logger, async () => {
   await running.close();
   await router.stop();
+  await tracing.shutdown();
 });

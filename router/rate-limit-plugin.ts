@@ -4,6 +4,7 @@ import { getGraphQLRateLimiter, RedisStore, type Identity, type Store } from 'gr
 import type { GraphQLResolveInfo } from 'graphql';
 import { Redis } from 'ioredis';
 import { codedError } from '../platform/errors.ts';
+import type { Counter } from 'prom-client';
 import type { Logger } from '../platform/logger.ts';
 import type { RouterContext } from './context.ts';
 import { operationShape } from './operation-limits-plugin.ts';
@@ -80,7 +81,7 @@ export class SweepingMemoryStore implements Store {
  * Rejected calls are not recorded (`uncountRejected`), so a client that keeps knocking is let in
  * again as soon as its oldest counted call leaves the window, which is what `retryAfter` promises.
  */
-export function createRateLimitPlugin({ config, logger }: { config: RateLimitConfig; logger: Logger }): ApolloServerPlugin<RouterContext> & { close(): Promise<void> } {
+export function createRateLimitPlugin({ config, logger, rejections }: { config: RateLimitConfig; logger: Logger; /** Counts refused calls by root field. */ rejections?: Counter<'field'> }): ApolloServerPlugin<RouterContext> & { close(): Promise<void> } {
   const redis = config.redisUrl ? new Redis(config.redisUrl, { keyPrefix: config.redisKeyPrefix, maxRetriesPerRequest: 1, enableOfflineQueue: true }) : undefined;
   redis?.on('error', (error) => logger.warn({ err: error }, 'rate-limit store unavailable'));
   const store: Store = redis ? new RedisStore(redis) : new SweepingMemoryStore();
@@ -114,6 +115,7 @@ export function createRateLimitPlugin({ config, logger }: { config: RateLimitCon
             }
             if (rejected === undefined) continue;
             const retryAfter = await retryAfterSeconds(contextValue.clientId, field, limit).catch(() => Math.ceil(limit.windowMs / 1000));
+            rejections?.inc({ field });
             logger.info({ clientId: contextValue.clientId, field, max: limit.max, windowMs: limit.windowMs }, 'rate limited');
             const error = codedError('RATE_LIMITED', `too many ${field} calls; retry in ${retryAfter}s`, { field, retryAfter });
             error.extensions.http = { status: 429, headers: new HeaderMap([['retry-after', String(retryAfter)]]) };

@@ -1,5 +1,7 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { currentCorrelationId, REQUEST_ID_HEADER } from '../platform/correlation.ts';
 import type { ErrorCode } from '../platform/errors.ts';
+import { failSpan, inSpan, SpanKind, traceHeaders } from '../platform/tracing.ts';
 import type { Logger } from '../platform/logger.ts';
 import { BulkheadFullError, type Bulkhead } from './bulkhead.ts';
 import type { RetrySettings, SubgraphSettings } from './config.ts';
@@ -9,6 +11,12 @@ import type { RetryBudget } from './retry-policy.ts';
 import { SubgraphFailure, type Instance, type SubgraphPool, type SubgraphReply } from './subgraph-pool.ts';
 
 type SubgraphResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
+
+/** The code of a fetch the router failed itself (unavailable, timeout), undefined for a subgraph's answer. */
+function failureCodeOf(response: SubgraphResponse): 'SUBGRAPH_UNAVAILABLE' | 'SUBGRAPH_TIMEOUT' | undefined {
+  const code = response.errors?.length === 1 ? response.errors[0]?.extensions?.code : undefined;
+  return code === 'SUBGRAPH_UNAVAILABLE' || code === 'SUBGRAPH_TIMEOUT' ? code : undefined;
+}
 
 import type { RouterContext } from './context.ts';
 
@@ -112,6 +120,22 @@ export function createResilientDataSource({
     }
   }
 
+  async function fetchThroughBulkhead(body: string, headers: Record<string, string>, deadlineAt: number, mutation: boolean): Promise<SubgraphResponse> {
+    let release: () => void;
+    try {
+      release = await bulkhead.acquire(deadlineAt);
+    } catch (error) {
+      if (!(error instanceof BulkheadFullError)) throw error;
+      metrics.bulkheadRejections.inc({ subgraph: name });
+      return failed('SUBGRAPH_UNAVAILABLE', error);
+    }
+    try {
+      return await attempts(body, headers, deadlineAt, mutation);
+    } finally {
+      release();
+    }
+  }
+
   return {
     async process(options: GraphQLDataSourceProcessOptions): Promise<SubgraphResponse> {
       const { request } = options;
@@ -125,20 +149,22 @@ export function createResilientDataSource({
       if (request.http?.headers) for (const [key, value] of request.http.headers) headers[key] = value;
       headers['content-type'] = 'application/json';
       Object.assign(headers, await identityHeaders(incoming));
+      const correlationId = currentCorrelationId();
+      if (correlationId) headers[REQUEST_ID_HEADER] = correlationId;
       const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName, extensions: request.extensions });
-      let release: () => void;
-      try {
-        release = await bulkhead.acquire(deadlineAt);
-      } catch (error) {
-        if (!(error instanceof BulkheadFullError)) throw error;
-        metrics.bulkheadRejections.inc({ subgraph: name });
-        return failed('SUBGRAPH_UNAVAILABLE', error);
-      }
-      try {
-        return await attempts(body, headers, deadlineAt, isMutationDocument(request.query));
-      } finally {
-        release();
-      }
+      const mutation = isMutationDocument(request.query);
+      const started = process.hrtime.bigint();
+      // One span per fetch (retries included), child of the gateway's `gateway.fetch` span; the
+      // subgraph continues the trace from the traceparent it carries.
+      const response = await inSpan(`subgraph ${name}`, { kind: SpanKind.CLIENT, attributes: { service: 'router', 'subgraph.name': name, 'graphql.operation.type': mutation ? 'mutation' : 'query' } }, async (span) => {
+        Object.assign(headers, traceHeaders());
+        const result = await fetchThroughBulkhead(body, headers, deadlineAt, mutation);
+        const code = failureCodeOf(result);
+        if (code) failSpan(span, code);
+        return result;
+      });
+      metrics.fetchDuration.observe({ subgraph: name, outcome: failureCodeOf(response) ?? 'ok' }, Number(process.hrtime.bigint() - started) / 1e9);
+      return response;
     },
   };
 }

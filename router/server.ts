@@ -5,6 +5,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { createHttpHandler, graphqlHandler, type Handler } from '../platform/http-server.ts';
 import type { Logger } from '../platform/logger.ts';
 import { createServiceMetrics, type ServiceMetrics } from '../platform/metrics.ts';
+import { createOperationObserver } from '../platform/operation-observer.ts';
 import { createInternalTokenSigner, INTERNAL_TOKEN_HEADER } from '../platform/internal-token.ts';
 import { formatErrorFor } from '../platform/subgraph-server.ts';
 import { withSubgraphEnforcedSecurity } from './auth/security-features.ts';
@@ -58,7 +59,7 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
   const { security } = config;
   const signer = createInternalTokenSigner({ secret: security.internalTokenSecret });
   const verifier = createJwtVerifier({ jwksUrl: security.jwksUrl, issuer: security.jwtIssuer, audience: security.jwtAudience, cooldownMs: security.jwksCooldownMs, cacheMaxAgeMs: 600_000, timeoutMs: 2000 });
-  const rateLimit = createRateLimitPlugin({ config: security.rateLimit, logger });
+  const rateLimit = createRateLimitPlugin({ config: security.rateLimit, logger, rejections: resilience.rateLimitRejections });
   /**
    * The only identity a subgraph accepts: the router's token for this request's caller. The data
    * source builds a fresh header set per fetch, so a client-sent internal header never gets through.
@@ -119,6 +120,8 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
     includeStacktraceInErrorResponses: !config.production,
     formatError: formatErrorFor({ production: config.production, logger }),
     plugins: [
+      // Per-operation rate, latency and errors, and the operation's name on the request's span.
+      createOperationObserver<RouterContext>(metrics),
       // Limits before rate limiting: an operation refused for its shape does not spend budget.
       createOperationLimitsPlugin(security.operationLimits),
       rateLimit,
