@@ -2,6 +2,7 @@ import type { Database } from '../../platform/database.ts';
 import type { ErrorCode } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { appendEvent } from '../../events/outbox-writer.ts';
+import { currentCorrelationId, withCorrelation } from '../../platform/correlation.ts';
 import { ServiceUnavailableError } from '../../platform/service-client.ts';
 import type { PaymentsClient } from './clients/payments-client.ts';
 import type { ProductsClient } from './clients/products-client.ts';
@@ -99,6 +100,12 @@ export function createSaga({ db, products, payments, logger, leaseMs = 30_000, r
 
   /** Runs the order's saga as far as it can go now. Safe to call from several processes at once. */
   async function run(orderId: string): Promise<SagaRunResult> {
+    // A saga resumed outside its request (by the resumer, after a crash or a deferral) continues
+    // under the correlation id of the request that placed the order, so its logs and events join that story.
+    if (currentCorrelationId() === undefined) {
+      const [order] = await db.query<{ correlation_id: string | null }>('SELECT correlation_id FROM orders.orders WHERE id = $1', [orderId]);
+      return withCorrelation(order?.correlation_id ?? orderId, () => run(orderId));
+    }
     const [claimed] = await db.query<SagaRow>(
       `UPDATE orders.orders SET lease_until = now() + make_interval(secs => $2), saga_attempts = saga_attempts + 1
         WHERE id = $1 AND saga_step <> 'DONE' AND (lease_until IS NULL OR lease_until < now())
