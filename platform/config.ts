@@ -88,6 +88,11 @@ export interface CommonConfig {
    * production; elsewhere a fixed development value, so separately started processes agree.
    */
   readonly internalTokenSecret: string;
+  /**
+   * A file every log line is appended to as well as stdout (`npm run trace` reads it). `off` = none.
+   * @default `.data/switchyard.log` under `npm start` outside production, none for a single service
+   */
+  readonly logFile: string | undefined;
 }
 
 /**
@@ -111,5 +116,6 @@ export function readCommonConfig(env: Env): CommonConfig {
     dataDir: readString(env, 'DATA_DIR', '.data/pglite'),
     seedDemoData: readBoolean(env, 'SEED_DEMO_DATA', true),
     internalTokenSecret: readInternalTokenSecret(env, { production }),
+    logFile: readOptional(env, 'LOG_FILE'),
   };
 }

@@ -23,7 +23,12 @@ export function requestFields(): { correlationId?: string; traceId?: string } {
  * while a request or message is handled gets `correlationId` and `traceId` (requestFields).
  * Authorization headers, passwords and tokens are redacted wherever they appear.
  */
-export function createLogger({ level = 'info', destination }: { level?: LogLevel; destination?: DestinationStream } = {}): Logger {
+/** Where `npm start` also writes its log in development, and where `npm run trace` looks by default. */
+export const DEV_LOG_FILE = '.data/switchyard.log';
+
+export function createLogger({ level = 'info', destination, file }: { level?: LogLevel; destination?: DestinationStream; /** Also append every line to this file (`off` or undefined: stdout only). */ file?: string | undefined } = {}): Logger {
+  const stdout = destination ?? pino.destination({ fd: 1, sync: false });
+  const streams = file && file !== 'off' ? pino.multistream([{ stream: stdout, level }, { stream: pino.destination({ dest: file, mkdir: true, sync: false }), level }]) : stdout;
   return pino(
     {
       level,
@@ -43,6 +48,6 @@ export function createLogger({ level = 'info', destination }: { level?: LogLevel
         censor: '[redacted]',
       },
     },
-    destination ?? pino.destination({ fd: 1, sync: false }),
+    streams,
   );
 }

@@ -53,6 +53,8 @@ export type LoadBalancer = 'least-outstanding' | 'round-robin';
 export interface RouterConfig {
   readonly production: boolean;
   readonly logLevel: LogLevel;
+  /** Also append the log to this file (LOG_FILE, see CommonConfig). */
+  readonly logFile: string | undefined;
   /** @default 4000 */
   readonly port: number;
   /** @default "127.0.0.1" */
@@ -148,6 +150,7 @@ export function loadRouterConfig(env: Env): RouterConfig {
   return Object.freeze({
     production: common.production,
     logLevel: common.logLevel,
+    logFile: common.logFile,
     port: readPort(env, 'ROUTER_PORT', 4000),
     host: readString(env, 'HOST', '127.0.0.1'),
     supergraphPath: readString(env, 'SUPERGRAPH_PATH', './supergraph.graphql'),
