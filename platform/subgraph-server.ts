@@ -14,7 +14,7 @@ import type { Principal } from './principal.ts';
 import type { Logger } from './logger.ts';
 import type { BackgroundTask } from './background.ts';
 import { migrate, seedOnce } from './migrate.ts';
-import { createServiceMetrics, type ServiceMetrics } from './metrics.ts';
+import { createServiceMetrics, type BatchObserver, type ServiceMetrics } from './metrics.ts';
 import { createOperationObserver } from './operation-observer.ts';
 
 export interface SubgraphDeps {
@@ -84,8 +84,11 @@ export function createSubgraphServer<Ctx extends BaseContext>({
   typeDefs: ReturnType<typeof parse>;
   resolvers: GraphQLResolverMap<Ctx>;
   deps: SubgraphDeps;
-  /** Builds the per-request context from the principal the router vouched for (null = anonymous). */
-  context: (req: IncomingMessage, principal: Principal | null) => Ctx;
+  /**
+   * Builds the per-request context from the principal the router vouched for (null = anonymous);
+   * `observeBatch` goes to the request's DataLoaders (the `dataloader_batch_size` series).
+   */
+  context: (req: IncomingMessage, principal: Principal | null, observeBatch: BatchObserver) => Ctx;
   routes?: Record<string, Handler>;
   /** Periodic jobs (sweepers, saga resumers) started with the server and stopped before it. */
   tasks?: BackgroundTask[];
@@ -104,7 +107,8 @@ export function createSubgraphServer<Ctx extends BaseContext>({
     // Inline traces (ftv1) are for Apollo's usage reporting, which is off: computing them is pure cost.
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), createOperationObserver<Ctx>(metrics)],
   });
-  const graphql = graphqlHandler(server, { context: async (req) => context(req, principals.get(req) ?? null) });
+  const observeBatch: BatchObserver = (loader, size) => metrics.loaderBatchSize.observe({ loader }, size);
+  const graphql = graphqlHandler(server, { context: async (req) => context(req, principals.get(req) ?? null, observeBatch) });
   // Principals verified for in-flight requests; weak, so a finished request leaves nothing behind.
   const principals = new WeakMap<IncomingMessage, Principal | null>();
   const handler = createHttpHandler({

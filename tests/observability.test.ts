@@ -127,7 +127,15 @@ describe('one request, one story on the embedded default', () => {
     const { orderId, authorization } = await story;
     await waitUntil('the outbox drained', async () => valueOf(await scrape(`${base}/metrics`), 'outbox_unpublished_events', { schema: 'orders' }) === 0);
 
+    // Entity fetches go through the subgraphs' DataLoaders: one batch per loader, sized by its keys.
+    const read = await gql(stack.routerUrl, 'query($id: ID!) { order(id: $id) { items { quantity product { name } } payment { status } } }', { id: orderId }, { authorization });
+    expect(read.errors).toBeUndefined();
+    const products = await scrape(stack.subgraphs.products.url.replace(/\/graphql$/, '/metrics'));
+    expect(valueOf(products, 'dataloader_batch_size_count', { loader: 'products.productById' })).toBeGreaterThanOrEqual(1);
+    expect(valueOf(products, 'dataloader_batch_size_sum', { loader: 'products.productById' })).toBeGreaterThanOrEqual(1);
+
     // Payments gone: its breaker opens, and the state and transition series show it.
+    samples = await scrape(`${base}/metrics`);
     expect(valueOf(samples, 'router_breaker_state', { subgraph: 'payments' })).toBe(0);
     await stack.subgraphs.payments.running.close();
     for (let attempt = 0; attempt < 5; attempt++) await gql(stack.routerUrl, ORDER_WITH_PAYMENT, { id: orderId }, { authorization });
