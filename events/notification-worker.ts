@@ -31,6 +31,8 @@ export interface NotificationWorker {
   /** Handles one message as the subscription would (exported for tests of the steps). */
   handle(message: LogMessage): Promise<void>;
   readonly stats: { handled: number; duplicates: number; rejected: number; jobs: number };
+  /** Events on the worker's topics its group has not committed yet. */
+  lag(): Promise<number>;
 }
 
 /**
@@ -105,6 +107,7 @@ export function createNotificationWorker({ eventLog, jobQueue, db, logger, group
   return {
     stats,
     handle,
+    lag: () => eventLog.lag(groupId, topics),
     async start() {
       if (subscription) return;
       for (const channel of CHANNELS) await jobQueue.declare(queueFor(queuePrefix, channel));

@@ -17,6 +17,14 @@ export function registerPipelineMetrics(registry: Registry, pipeline: Pipeline, 
     new Gauge({ name: 'notification_worker_events', help: 'Events the worker has handled since start, by outcome', labelNames: ['outcome'], registers, collect() {
       for (const [outcome, value] of Object.entries(worker.stats)) this.set({ outcome }, value);
     } });
+    new Gauge({
+      name: 'event_consumer_lag',
+      help: 'Events the notification worker’s consumer group has not committed yet (-1 when the log cannot be asked)',
+      registers,
+      async collect() {
+        this.set(await worker.lag().catch(() => -1));
+      },
+    });
   }
   if (dispatcher) {
     new Gauge({ name: 'dispatcher_notifications', help: 'Notifications handled since start, by outcome', labelNames: ['outcome'], registers, collect() {

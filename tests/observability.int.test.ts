@@ -9,7 +9,7 @@ import type { Storage } from '../platform/database.ts';
 import type { Stack } from '../stack.ts';
 import { AMQP_URL, KAFKA_BROKERS, deleteQueues, kafkaReason, rabbitReason, unique } from './support/brokers.ts';
 import { HOPS, ancestry, collectingLogger, placeOrderStory, recordSpans, scrape, servicesThatLogged, storySpans, valueOf } from './support/observability.ts';
-import { bootStack } from './support/stack.ts';
+import { bootStack, waitUntil } from './support/stack.ts';
 import { backends } from './support/storage.ts';
 
 const postgres = backends.find((backend) => backend.name === 'postgres')!;
@@ -65,5 +65,7 @@ describe.skipIf(unavailable)('one request, one story on Kafka, RabbitMQ and Post
     const samples = await scrape(stack.routerUrl.replace(/\/graphql$/, '/metrics'));
     expect(valueOf(samples, 'notification_dlq_depth', { queue: `${prefix}.email.dlq` })).toBe(0);
     expect(valueOf(samples, 'outbox_unpublished_events', { schema: 'orders' })).toBe(0);
+    // Consumer lag from Kafka's own offsets: the worker's group has committed everything it was sent.
+    await waitUntil('the worker group committed every event', async () => valueOf(await scrape(stack.routerUrl.replace(/\/graphql$/, '/metrics')), 'event_consumer_lag') === 0);
   });
 });

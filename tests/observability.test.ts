@@ -116,16 +116,24 @@ describe('one request, one story on the embedded default', () => {
     expect(valueOf(samples, 'notification_dlq_depth', { queue: 'notifications.email.dlq' })).toBe(0);
     expect(valueOf(samples, 'outbox_unpublished_events', { schema: 'orders' })).toBe(0);
 
-    // Relays stopped: an order's events wait in the outbox, and the lag series says so.
-    for (const relay of stack.pipeline!.relays) await relay.stop();
+    expect(valueOf(samples, 'event_consumer_lag')).toBe(0);
+
+    // Relays and worker stopped: an order's events wait in the outbox, then (relays back) in the
+    // log for the worker's group, and the two lag series say so in turn.
+    const { relays, worker } = stack.pipeline!;
+    for (const relay of relays) await relay.stop();
+    await worker!.stop();
     const waiting = `lag-${randomUUID()}`;
     const story = placeOrderStory(stack, lines, waiting);
     await waitUntil('an order event waits in the outbox', async () => (valueOf(await scrape(`${base}/metrics`), 'outbox_unpublished_events', { schema: 'orders' }) ?? 0) > 0);
     samples = await scrape(`${base}/metrics`);
     expect(valueOf(samples, 'outbox_oldest_unpublished_age_seconds', { schema: 'orders' })).toBeGreaterThanOrEqual(0);
-    for (const relay of stack.pipeline!.relays) relay.start();
-    const { orderId, authorization } = await story;
+    for (const relay of relays) relay.start();
     await waitUntil('the outbox drained', async () => valueOf(await scrape(`${base}/metrics`), 'outbox_unpublished_events', { schema: 'orders' }) === 0);
+    await waitUntil('events wait for the worker', async () => (valueOf(await scrape(`${base}/metrics`), 'event_consumer_lag') ?? 0) > 0);
+    await worker!.start();
+    const { orderId, authorization } = await story;
+    await waitUntil('the worker caught up', async () => valueOf(await scrape(`${base}/metrics`), 'event_consumer_lag') === 0);
 
     // Entity fetches go through the subgraphs' DataLoaders: one batch per loader, sized by its keys.
     const read = await gql(stack.routerUrl, 'query($id: ID!) { order(id: $id) { items { quantity product { name } } payment { status } } }', { id: orderId }, { authorization });
