@@ -31,6 +31,8 @@ export function entryOf(line: string, correlationId: string): LogEntry | undefin
   }
 }
 
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
+
 const short = (value: unknown) => {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
@@ -46,7 +48,7 @@ export function formatTimeline(correlationId: string, entries: LogEntry[]): stri
   const traces = [...new Set(sorted.map((entry) => entry.traceId).filter((id): id is string => typeof id === 'string'))];
   const width = Math.max(...services.map((service) => service.length));
   const out = [
-    `correlation id ${correlationId}: ${sorted.length} lines from ${services.length} services (${services.join(', ')}) over ${last - first} ms`,
+    `correlation id ${correlationId}: ${plural(sorted.length, 'line')} from ${plural(services.length, 'service')} (${services.join(', ')}) over ${last - first} ms`,
     ...(traces.length > 0 ? [`trace ids: ${traces.join(', ')}`] : []),
   ];
   for (const entry of sorted) {

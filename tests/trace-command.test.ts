@@ -1,10 +1,13 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { withCorrelation } from '../platform/correlation.ts';
+import { createLogger } from '../platform/logger.ts';
 import { entryOf, formatTimeline } from '../scripts/trace.ts';
+import { waitUntil } from './support/stack.ts';
 
 const run = promisify(execFile);
 /** The script as `npm run trace` runs it, without npx's start-up cost. */
@@ -48,6 +51,20 @@ describe('npm run trace', () => {
     expect(piped.stdout).toContain('2 lines from 2 services (router, worker)');
     await expect(trace('nobody', dir)).rejects.toMatchObject({ code: 1, stdout: 'no log lines for correlation id nobody\n' });
     await expect(trace('not valid!', dir)).rejects.toMatchObject({ code: 2 });
+  }, 60_000);
+
+  it('reads the file the logger appends to (LOG_FILE), with the correlation id the request scope adds', async () => {
+    const file = join(dir, 'logs', 'switchyard.log');
+    const stdout: string[] = [];
+    const logger = createLogger({ destination: { write: (text: string) => void stdout.push(text) }, file }).child({ service: 'orders' });
+    withCorrelation(ID, () => logger.info({ orderId: 'o-9' }, 'order placed'));
+    logger.info('outside any request');
+    await new Promise<void>((resolve, reject) => logger.flush((error) => (error ? reject(error) : resolve())));
+    await waitUntil('the log file has both lines', () => existsSync(file) && readFileSync(file, 'utf8').trim().split('\n').length === 2);
+    expect(stdout).toHaveLength(2);
+    const { stdout: timeline } = await trace(ID, file);
+    expect(timeline).toContain('1 line from 1 service (orders)');
+    expect(timeline).toContain('order placed  orderId=o-9');
   }, 60_000);
 
   it('matches on the correlationId field, not on text that merely mentions the id', () => {
