@@ -1,8 +1,7 @@
 import type { Database } from '../platform/database.ts';
 import { InfrastructureError } from '../platform/errors.ts';
-import { CORRELATION_HEADER, isValidCorrelationId, withCorrelation } from '../platform/correlation.ts';
 import type { Logger } from '../platform/logger.ts';
-import { inSpan, messageContext, SpanKind } from '../platform/tracing.ts';
+import { consumeMessage } from '../platform/tracing.ts';
 import type { ChannelSender } from './channels.ts';
 import { UndeliverableError } from './channels.ts';
 import type { Subscription } from './event-log.ts';
@@ -102,16 +101,10 @@ export function createDispatcher({ jobQueue, db, logger, senders, recipients, re
   };
 
   /** Each job is delivered under its correlation id and in a consumer span continuing its trace. */
-  const handle = (received: ReceivedJob) => {
-    const correlationId = received.headers[CORRELATION_HEADER];
-    const dispatch = () =>
-      inSpan(`deliver ${received.queue}`, {
-        kind: SpanKind.CONSUMER,
-        parent: messageContext(received.headers),
-        attributes: { service: 'dispatcher', 'messaging.system': jobQueue.kind, 'messaging.destination.name': received.queue, 'messaging.message.id': received.id, 'delivery.attempt': received.attempt },
-      }, () => deliver(received));
-    return isValidCorrelationId(correlationId) ? withCorrelation(correlationId, dispatch) : dispatch();
-  };
+  const handle = (received: ReceivedJob) =>
+    consumeMessage(received.headers, `deliver ${received.queue}`, { service: 'dispatcher', 'messaging.system': jobQueue.kind, 'messaging.destination.name': received.queue, 'messaging.message.id': received.id, 'delivery.attempt': received.attempt }, () =>
+      deliver(received),
+    );
 
   return {
     handle,

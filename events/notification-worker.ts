@@ -1,7 +1,7 @@
 import type { Database } from '../platform/database.ts';
-import { CORRELATION_HEADER, isValidCorrelationId, withCorrelation } from '../platform/correlation.ts';
+import { CORRELATION_HEADER } from '../platform/correlation.ts';
 import type { Logger } from '../platform/logger.ts';
-import { inSpan, messageContext, SpanKind, traceHeaders } from '../platform/tracing.ts';
+import { consumeMessage, inSpan, SpanKind, traceHeaders } from '../platform/tracing.ts';
 import { EVENT_TOPICS } from './envelope.ts';
 import type { EventLog, LogMessage, Subscription } from './event-log.ts';
 import type { JobQueue } from './job-queue.ts';
@@ -93,16 +93,10 @@ export function createNotificationWorker({ eventLog, jobQueue, db, logger, group
   };
 
   /** Each event is handled under its correlation id and in a consumer span continuing its trace. */
-  const handle = (message: LogMessage) => {
-    const correlationId = message.headers[CORRELATION_HEADER];
-    const consume = () =>
-      inSpan(`consume ${message.topic}`, {
-        kind: SpanKind.CONSUMER,
-        parent: messageContext(message.headers),
-        attributes: { service: 'worker', 'messaging.system': 'kafka', 'messaging.destination.name': message.topic, 'messaging.kafka.offset': message.offset, 'messaging.consumer.group.name': groupId },
-      }, () => handleEvent(message));
-    return isValidCorrelationId(correlationId) ? withCorrelation(correlationId, consume) : consume();
-  };
+  const handle = (message: LogMessage) =>
+    consumeMessage(message.headers, `consume ${message.topic}`, { service: 'worker', 'messaging.system': 'kafka', 'messaging.destination.name': message.topic, 'messaging.kafka.offset': message.offset, 'messaging.consumer.group.name': groupId }, () =>
+      handleEvent(message),
+    );
 
   return {
     stats,

@@ -5,6 +5,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, SimpleSpanProcessor, TraceIdRatioBasedSampler, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { ConfigError, readOptional, readString, readUrl, type Env } from './config.ts';
+import { CORRELATION_HEADER, isValidCorrelationId, withCorrelation } from './correlation.ts';
 
 export { SpanKind };
 
@@ -162,4 +163,14 @@ export function traceIdOf(span: Span): string | undefined {
  */
 export function messageContext(headers: Carrier): Context {
   return contextFrom(headers, ROOT_CONTEXT);
+}
+
+/**
+ * Handles one consumed message (Kafka event, RabbitMQ job) under its correlation id (the
+ * `correlationId` header, when valid) and in a CONSUMER span continuing the trace its headers name.
+ */
+export function consumeMessage<T>(headers: Record<string, string>, name: string, attributes: Attributes, handle: () => Promise<T>): Promise<T> {
+  const correlationId = headers[CORRELATION_HEADER];
+  const consume = () => inSpan(name, { kind: SpanKind.CONSUMER, parent: messageContext(headers), attributes }, handle);
+  return isValidCorrelationId(correlationId) ? withCorrelation(correlationId, consume) : consume();
 }
