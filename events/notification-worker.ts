@@ -77,7 +77,7 @@ export function createNotificationWorker({ eventLog, jobQueue, db, logger, group
     for (const job of jobs) {
       const queue = queueFor(queuePrefix, job.channel);
       // The job's own span; its traceparent header makes the dispatcher's span a child of it.
-      await inSpan(`publish ${queue}`, { kind: SpanKind.PRODUCER, attributes: { service: 'worker', 'messaging.system': 'rabbitmq', 'messaging.destination.name': queue, 'messaging.message.id': job.notificationId } }, () =>
+      await inSpan(`publish ${queue}`, { kind: SpanKind.PRODUCER, attributes: { service: 'worker', 'messaging.system': jobQueue.kind, 'messaging.destination.name': queue, 'messaging.message.id': job.notificationId } }, () =>
         jobQueue.publish(queue, {
           id: job.notificationId,
           payload: job,
@@ -94,7 +94,7 @@ export function createNotificationWorker({ eventLog, jobQueue, db, logger, group
 
   /** Each event is handled under its correlation id and in a consumer span continuing its trace. */
   const handle = (message: LogMessage) =>
-    consumeMessage(message.headers, `consume ${message.topic}`, { service: 'worker', 'messaging.system': 'kafka', 'messaging.destination.name': message.topic, 'messaging.kafka.offset': message.offset, 'messaging.consumer.group.name': groupId }, () =>
+    consumeMessage(message.headers, `consume ${message.topic}`, { service: 'worker', 'messaging.system': eventLog.kind, 'messaging.destination.name': message.topic, 'messaging.kafka.offset': message.offset, 'messaging.consumer.group.name': groupId }, () =>
       handleEvent(message),
     );
 

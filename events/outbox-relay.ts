@@ -86,7 +86,7 @@ export function createOutboxRelay({ db, schema, eventLog, logger, batchSize = 10
           const span = startSpan(`publish ${topic}`, {
             kind: SpanKind.PRODUCER,
             parent: messageContext(envelope.traceparent ? { traceparent: envelope.traceparent } : {}),
-            attributes: { service: 'relay', 'messaging.system': 'kafka', 'messaging.destination.name': topic, 'messaging.message.id': envelope.eventId, 'event.type': envelope.type, 'correlation.id': envelope.correlationId },
+            attributes: { service: 'relay', 'messaging.system': eventLog.kind, 'messaging.destination.name': topic, 'messaging.message.id': envelope.eventId, 'event.type': envelope.type, 'correlation.id': envelope.correlationId },
           });
           published.push({ envelope, topic, span });
           if (run && run.topic !== row.topic) await flush();
