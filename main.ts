@@ -38,7 +38,7 @@ const perProcess = (secret: string, developmentDefault: string) => (secret === d
 
 const tracing = startTracing(loadTracingConfig(env, 'switchyard'));
 // One log for the whole system in development: `npm run trace -- <id>` reads it (docs/observability.md).
-const logger = createLogger({ level: router.logLevel, file: users.logFile ?? (router.production ? undefined : DEV_LOG_FILE) });
+const logger = createLogger({ format: router.logFormat, level: router.logLevel, file: users.logFile ?? (router.production ? undefined : DEV_LOG_FILE) });
 const storage = await openStorage({ databaseUrl: users.databaseUrl, dataDir: users.dataDir });
 logger.info({ storage: storage.kind, dataDir: storage.kind === 'pglite' ? users.dataDir : undefined }, 'storage open');
 const stack = await startStack({

@@ -20,7 +20,7 @@ export type PipelineRole = 'relay' | 'worker' | 'dispatcher' | 'analytics';
  */
 export async function runPipelineRole(role: PipelineRole, config: PipelineConfig): Promise<void> {
   const tracing = startTracing(loadTracingConfig(process.env, role));
-  const logger = createLogger({ level: config.logLevel, file: config.logFile }).child({ service: role });
+  const logger = createLogger({ format: config.logFormat, level: config.logLevel, file: config.logFile }).child({ service: role });
   if (!config.kafkaBrokers || ((role === 'worker' || role === 'dispatcher') && !config.amqpUrl)) logger.warn({ role }, 'running alone on an in-process broker: nothing outside this process will see its messages');
   const storage = await openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const eventLog = eventLogFromConfig(config, { logger, clientId: `switchyard-${role}` });

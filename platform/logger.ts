@@ -1,5 +1,6 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
-import type { LogLevel } from './config.ts';
+import PinoPretty from 'pino-pretty';
+import type { LogFormat, LogLevel } from './config.ts';
 import { currentCorrelationId } from './correlation.ts';
 import { currentTraceId } from './tracing.ts';
 
@@ -26,8 +27,20 @@ export function requestFields(): { correlationId?: string; traceId?: string } {
 /** Where `npm start` also writes its log in development, and where `npm run trace` looks by default. */
 export const DEV_LOG_FILE = '.data/switchyard.log';
 
-export function createLogger({ level = 'info', destination, file }: { level?: LogLevel; destination?: DestinationStream; /** Also append every line to this file (`off` or undefined: stdout only). */ file?: string | undefined } = {}): Logger {
-  const stdout = destination ?? pino.destination({ fd: 1, sync: false });
+export function createLogger({
+  level = 'info',
+  destination,
+  file,
+  format = 'json',
+}: {
+  level?: LogLevel;
+  destination?: DestinationStream;
+  /** Also append every line to this file (`off` or undefined: stdout only). */
+  file?: string | undefined;
+  /** `pretty` only takes effect on a terminal: a pipe or a file must stay JSON for collectors and `npm run trace`. */
+  format?: LogFormat;
+} = {}): Logger {
+  const stdout = destination ?? (format === 'pretty' && process.stdout.isTTY ? PinoPretty({ colorize: true }) : pino.destination({ fd: 1, sync: false }));
   const streams = file && file !== 'off' ? pino.multistream([{ stream: stdout, level }, { stream: pino.destination({ dest: file, mkdir: true, sync: false }), level }]) : stdout;
   return pino(
     {

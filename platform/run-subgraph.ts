@@ -9,7 +9,7 @@ import { prepareDatabase, type SubgraphModule } from './subgraph-server.ts';
 /** A subgraph as its own deployable: config -> storage -> migrations -> server -> listen. */
 export async function runSubgraph(module: SubgraphModule, config: CommonConfig & { port: number; host: string }): Promise<void> {
   const tracing = startTracing(loadTracingConfig(process.env, module.name));
-  const logger = createLogger({ level: config.logLevel, file: config.logFile }).child({ service: module.name });
+  const logger = createLogger({ format: config.logFormat, level: config.logLevel, file: config.logFile }).child({ service: module.name });
   const storage = await openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const db = storage.forService(module.name);
   await prepareDatabase(module, db, { seed: config.seedDemoData, logger });

@@ -1,4 +1,4 @@
-import { ConfigError, readCommonConfig, readInt, readOptional, readPort, readString, readUrl, type Env, type LogLevel } from '../platform/config.ts';
+import { ConfigError, readCommonConfig, readInt, readOptional, readPort, readString, readUrl, type Env, type LogFormat, type LogLevel } from '../platform/config.ts';
 import type { OperationLimits } from './operation-limits-plugin.ts';
 import type { RateLimit, RateLimitConfig } from './rate-limit-plugin.ts';
 
@@ -55,6 +55,7 @@ export interface RouterConfig {
   readonly logLevel: LogLevel;
   /** Also append the log to this file (LOG_FILE, see CommonConfig). */
   readonly logFile: string | undefined;
+  readonly logFormat: LogFormat;
   /** @default 4000 */
   readonly port: number;
   /** @default "127.0.0.1" */
@@ -151,6 +152,7 @@ export function loadRouterConfig(env: Env): RouterConfig {
     production: common.production,
     logLevel: common.logLevel,
     logFile: common.logFile,
+    logFormat: common.logFormat,
     port: readPort(env, 'ROUTER_PORT', 4000),
     host: readString(env, 'HOST', '127.0.0.1'),
     supergraphPath: readString(env, 'SUPERGRAPH_PATH', './supergraph.graphql'),

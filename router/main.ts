@@ -7,7 +7,7 @@ import { createRouter } from './server.ts';
 
 const config = loadRouterConfig(process.env);
 const tracing = startTracing(loadTracingConfig(process.env, 'router'));
-const logger = createLogger({ level: config.logLevel, file: config.logFile }).child({ service: 'router' });
+const logger = createLogger({ format: config.logFormat, level: config.logLevel, file: config.logFile }).child({ service: 'router' });
 const router = createRouter({ config, logger });
 await router.start();
 const running = await listen(router.handler, { port: config.port, host: config.host });
