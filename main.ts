@@ -10,8 +10,9 @@ import { loadPipelineConfig } from './events/config.ts';
 import { eventLogFromConfig, jobQueueFromConfig, sendersFromConfig } from './events/pipeline.ts';
 import { openStorage } from './platform/database.ts';
 import { DEV_INTERNAL_TOKEN_SECRET } from './platform/internal-token.ts';
-import { createLogger } from './platform/logger.ts';
+import { createLogger, DEV_LOG_FILE } from './platform/logger.ts';
 import { onShutdown } from './platform/shutdown.ts';
+import { loadTracingConfig, startTracing } from './platform/tracing.ts';
 import { loadRouterConfig } from './router/config.ts';
 import { startStack } from './stack.ts';
 import { loadOrdersConfig } from './subgraphs/orders/config.ts';
@@ -35,7 +36,9 @@ const pipeline = loadPipelineConfig(env);
  */
 const perProcess = (secret: string, developmentDefault: string) => (secret === developmentDefault ? randomBytes(32).toString('base64url') : secret);
 
-const logger = createLogger({ level: router.logLevel });
+const tracing = startTracing(loadTracingConfig(env, 'switchyard'));
+// One log for the whole system in development: `npm run trace -- <id>` reads it (docs/observability.md).
+const logger = createLogger({ format: router.logFormat, level: router.logLevel, file: users.logFile ?? (router.production ? undefined : DEV_LOG_FILE) });
 const storage = await openStorage({ databaseUrl: users.databaseUrl, dataDir: users.dataDir });
 logger.info({ storage: storage.kind, dataDir: storage.kind === 'pglite' ? users.dataDir : undefined }, 'storage open');
 const stack = await startStack({
@@ -69,4 +72,5 @@ console.log(`Router ready at ${stack.routerUrl.replace('127.0.0.1', 'localhost')
 onShutdown(logger, async () => {
   await stack.stop();
   await storage.close();
+  await tracing.shutdown();
 });

@@ -6,6 +6,7 @@ import { withSubgraphSettings, type RouterConfig } from './router/config.ts';
 import { createRouter, type Router } from './router/server.ts';
 import { randomBytes } from 'node:crypto';
 import { startPipeline, type Pipeline, type PipelineOptions } from './events/pipeline.ts';
+import { registerPipelineMetrics } from './events/pipeline-metrics.ts';
 import { createUsersSubgraphDirectory, type RecipientDirectory } from './events/recipients.ts';
 import { notificationsModule } from './subgraphs/notifications/server.ts';
 import { ordersModule, type OrdersOptions } from './subgraphs/orders/server.ts';
@@ -136,6 +137,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const security = { ...options.router.security, internalTokenSecret: options.internalTokenSecret, jwksUrl: subgraphs.users.url.replace(/\/graphql$/, '/.well-known/jwks.json') };
     const router = createRouter({ config: { ...withSubgraphSettings(options.router, discovery), security }, logger: logger.child({ service: 'router' }) });
     await router.start();
+    // The pipeline's series (outbox lag, DLQ depth, outcomes) join the router's /metrics here.
+    if (pipeline && options.events) registerPipelineMetrics(router.metrics.registry, pipeline, { jobQueue: options.events.jobQueue, ...(options.events.queuePrefix ? { queuePrefix: options.events.queuePrefix } : {}) });
     const running = await listen(router.handler, { port: options.router.port, host });
     return {
       routerUrl: `${running.url}/graphql`,

@@ -15,8 +15,11 @@ import type { Principal } from '../platform/principal.ts';
 import { loadRouterConfig, withSubgraphSettings, type SubgraphSettings } from '../router/config.ts';
 import { acknowledgeSubgraphEnforcedSecurity } from '../router/auth/security-features.ts';
 import { createRouter } from '../router/server.ts';
+import { loadTracingConfig, startTracing } from '../platform/tracing.ts';
 
 process.env.APOLLO_TELEMETRY_DISABLED = 'true';
+// Off unless the parent sets OTEL_EXPORTER_OTLP_ENDPOINT (bench:tracing), as in a deployment.
+const tracing = startTracing(loadTracingConfig(process.env, 'router'));
 const kind = process.argv[2];
 const urls = JSON.parse(process.env.BENCH_SUBGRAPH_URLS ?? '{}') as Record<string, string>;
 const breaker = JSON.parse(process.env.BENCH_BREAKER ?? 'null') as Partial<SubgraphSettings['breaker']> | null;
@@ -72,6 +75,6 @@ await start();
 const running = await listen(handler, { port: 0 });
 process.on('message', (message) => {
   if (message === 'cpu') process.send?.({ cpu: process.cpuUsage() });
-  if (message === 'stop') void running.close(1000).then(() => process.exit(0));
+  if (message === 'stop') void running.close(1000).then(() => tracing.shutdown()).then(() => process.exit(0));
 });
 process.send?.({ port: running.port });

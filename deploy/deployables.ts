@@ -72,8 +72,11 @@ export function deployable(name: string | undefined): Deployable {
 export const LIBRARY_VARIABLES: Readonly<Record<string, { readonly readBy: string; readonly description: string }>> = Object.freeze({
   SERVICE: { readBy: 'the image launcher (deploy/service.ts)', description: 'Which deployable a container runs; each Dockerfile target sets it.' },
   APOLLO_TELEMETRY_DISABLED: { readBy: '@apollo/gateway, @apollo/server', description: 'Stops Apollo usage reporting; set `true` everywhere (the router also forces it).' },
-  OTEL_EXPORTER_OTLP_ENDPOINT: { readBy: 'OpenTelemetry SDK', description: 'OTLP/HTTP collector (Jaeger in compose: `http://jaeger:4318`).' },
-  OTEL_SERVICE_NAME: { readBy: 'OpenTelemetry SDK', description: 'Service name on spans (one per deployable in compose).' },
+  OTEL_EXPORTER_OTLP_ENDPOINT: { readBy: 'the tracing setup (platform/tracing.ts)', description: 'OTLP/HTTP collector; spans go to `<endpoint>/v1/traces` (Jaeger in compose: `http://jaeger:4318`). Unset = tracing off.' },
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: { readBy: 'the tracing setup (platform/tracing.ts)', description: 'Full traces URL, used as is; wins over OTEL_EXPORTER_OTLP_ENDPOINT.' },
+  OTEL_SERVICE_NAME: { readBy: 'the tracing setup (platform/tracing.ts)', description: 'Service name on spans (one per deployable in compose).' },
+  OTEL_TRACES_SAMPLER_ARG: { readBy: 'the tracing setup (platform/tracing.ts)', description: 'Share of new traces recorded, 0 to 1 (default 1); a caller’s sampling decision is followed.' },
+  OTEL_SDK_DISABLED: { readBy: 'the tracing setup (platform/tracing.ts)', description: '`true` turns tracing off whatever else is set.' },
 });
 
 /**

@@ -5,6 +5,7 @@ import { migrate } from '../platform/migrate.ts';
 import { isUnreadable, readEvent } from './contracts.ts';
 import type { EventEnvelope } from './envelope.ts';
 import type { EventLog, LogMessage, Subscription } from './event-log.ts';
+import { consumeMessage } from '../platform/tracing.ts';
 
 export const ANALYTICS_MIGRATIONS = fileURLToPath(new URL('./analytics-migrations', import.meta.url));
 
@@ -42,7 +43,7 @@ export function createAnalyticsConsumer({ eventLog, db, logger, groupId = 'analy
   const log = logger.child({ component: 'analytics', groupId });
   const stats = { counted: 0, ignored: 0, duplicates: 0, rejected: 0 };
   let subscription: Subscription | undefined;
-  const handle = async (message: LogMessage) => {
+  const count = async (message: LogMessage) => {
     let event: EventEnvelope;
     try {
       event = readEvent(message.value);
@@ -71,6 +72,10 @@ export function createAnalyticsConsumer({ eventLog, db, logger, groupId = 'analy
     if (counted) stats.counted += 1;
     else stats.duplicates += 1;
   };
+  const handle = (message: LogMessage) =>
+    consumeMessage(message.headers, `consume ${message.topic}`, { service: 'analytics', 'messaging.system': eventLog.kind, 'messaging.destination.name': message.topic, 'messaging.kafka.offset': message.offset, 'messaging.consumer.group.name': groupId }, () =>
+      count(message),
+    );
   return {
     stats,
     async start() {

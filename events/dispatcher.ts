@@ -1,6 +1,7 @@
 import type { Database } from '../platform/database.ts';
 import { InfrastructureError } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
+import { consumeMessage } from '../platform/tracing.ts';
 import type { ChannelSender } from './channels.ts';
 import { UndeliverableError } from './channels.ts';
 import type { Subscription } from './event-log.ts';
@@ -69,7 +70,7 @@ export function createDispatcher({ jobQueue, db, logger, senders, recipients, re
     return rows.length > 0;
   };
 
-  const handle = async (received: ReceivedJob) => {
+  const deliver = async (received: ReceivedJob) => {
     // An invalid job throws here and, like any failure, reaches the DLQ after the last attempt.
     const job = parseNotificationJob(received.payload);
     if (!(await claim(job, received.attempt))) {
@@ -98,6 +99,12 @@ export function createDispatcher({ jobQueue, db, logger, senders, recipients, re
     stats.delivered += 1;
     log.info({ notificationId: job.notificationId, channel: job.channel, userId: job.userId, correlationId: job.correlationId, transport: sender.transport }, 'notification delivered');
   };
+
+  /** Each job is delivered under its correlation id and in a consumer span continuing its trace. */
+  const handle = (received: ReceivedJob) =>
+    consumeMessage(received.headers, `deliver ${received.queue}`, { service: 'dispatcher', 'messaging.system': jobQueue.kind, 'messaging.destination.name': received.queue, 'messaging.message.id': received.id, 'delivery.attempt': received.attempt }, () =>
+      deliver(received),
+    );
 
   return {
     handle,

@@ -46,6 +46,8 @@ export interface EventLog {
   ensureTopic(topic: string, options?: { partitions?: number }): Promise<void>;
   publish(topic: string, messages: OutgoingMessage[]): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /** Consumer lag: messages on `topics` that `groupId` has not committed yet (all of them for a new group). */
+  lag(groupId: string, topics: readonly string[]): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -153,6 +155,14 @@ export function createMemoryEventLog({ logger, defaultPartitions = 3, retryBacko
       };
       subscriptions.add(subscription);
       return subscription;
+    },
+    async lag(groupId, names) {
+      const offsets = committed.get(groupId);
+      let total = 0;
+      for (const topic of names) {
+        topics.get(topic)?.forEach((entries, partition) => (total += entries.length - (offsets?.get(`${topic}:${partition}`) ?? 0)));
+      }
+      return total;
     },
     async close() {
       await Promise.all([...subscriptions].map((subscription) => subscription.stop()));

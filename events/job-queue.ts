@@ -45,6 +45,8 @@ export interface JobQueue {
    * the next retry tier, or to the DLQ after the last attempt. Failures on a DLQ requeue the job.
    */
   consume(queue: string, handle: (job: ReceivedJob) => Promise<void>, options?: { prefetch?: number }): Promise<Subscription>;
+  /** Jobs waiting in a queue (ready, not in flight): the DLQ depth gauge reads it. */
+  depth(queue: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -147,6 +149,9 @@ export function createMemoryJobQueue({ logger, retry = DEFAULT_RETRY_POLICY }: {
       };
       subscriptions.add(subscription);
       return subscription;
+    },
+    async depth(name) {
+      return queues.get(name)?.ready.length ?? 0;
     },
     async close() {
       await Promise.all([...subscriptions].map((subscription) => subscription.stop()));

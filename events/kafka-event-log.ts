@@ -146,6 +146,30 @@ export function createKafkaEventLog({ brokers, clientId, logger, joinTimeoutMs =
       };
       return subscription;
     },
+    async lag(groupId, topics) {
+      // One admin connection per call: lag is read at scrape time, not per message.
+      const admin = kafka.admin();
+      try {
+        await admin.connect();
+        const committed = new Map<string, number>();
+        for (const { topic, partitions } of await admin.fetchOffsets({ groupId, topics: [...topics] })) {
+          for (const { partition, offset } of partitions) committed.set(`${topic}:${partition}`, Number(offset));
+        }
+        let total = 0;
+        for (const topic of topics) {
+          for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
+            // -1: the group never committed on this partition, so everything still there is lag.
+            const at = committed.get(`${topic}:${partition}`) ?? -1;
+            total += Number(high) - (at < 0 ? Number(low) : at);
+          }
+        }
+        return total;
+      } catch (error) {
+        throw wrap(error, `consumer lag of ${groupId}`);
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+    },
     async close() {
       await Promise.all([...consumers].map((consumer) => consumer.disconnect().catch(() => undefined)));
       consumers.clear();

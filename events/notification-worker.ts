@@ -1,5 +1,7 @@
 import type { Database } from '../platform/database.ts';
+import { CORRELATION_HEADER } from '../platform/correlation.ts';
 import type { Logger } from '../platform/logger.ts';
+import { consumeMessage, inSpan, SpanKind, traceHeaders } from '../platform/tracing.ts';
 import { EVENT_TOPICS } from './envelope.ts';
 import type { EventLog, LogMessage, Subscription } from './event-log.ts';
 import type { JobQueue } from './job-queue.ts';
@@ -29,6 +31,8 @@ export interface NotificationWorker {
   /** Handles one message as the subscription would (exported for tests of the steps). */
   handle(message: LogMessage): Promise<void>;
   readonly stats: { handled: number; duplicates: number; rejected: number; jobs: number };
+  /** Events on the worker's topics its group has not committed yet. */
+  lag(): Promise<number>;
 }
 
 /**
@@ -43,7 +47,7 @@ export function createNotificationWorker({ eventLog, jobQueue, db, logger, group
   const stats = { handled: 0, duplicates: 0, rejected: 0, jobs: 0 };
   let subscription: Subscription | undefined;
 
-  const handle = async (message: LogMessage) => {
+  const handleEvent = async (message: LogMessage) => {
     let event;
     try {
       event = readEvent(message.value);
@@ -71,11 +75,15 @@ export function createNotificationWorker({ eventLog, jobQueue, db, logger, group
     const jobs = mapEventToJobs(event);
     // One at a time: a user's jobs enter their queues in the order of that user's events.
     for (const job of jobs) {
-      await jobQueue.publish(queueFor(queuePrefix, job.channel), {
-        id: job.notificationId,
-        payload: job,
-        headers: { correlationId: job.correlationId, ...(job.traceparent ? { traceparent: job.traceparent } : {}) },
-      });
+      const queue = queueFor(queuePrefix, job.channel);
+      // The job's own span; its traceparent header makes the dispatcher's span a child of it.
+      await inSpan(`publish ${queue}`, { kind: SpanKind.PRODUCER, attributes: { service: 'worker', 'messaging.system': jobQueue.kind, 'messaging.destination.name': queue, 'messaging.message.id': job.notificationId } }, () =>
+        jobQueue.publish(queue, {
+          id: job.notificationId,
+          payload: job,
+          headers: { [CORRELATION_HEADER]: job.correlationId, ...(job.traceparent ? { traceparent: job.traceparent } : {}), ...traceHeaders() },
+        }),
+      );
     }
     await db.query('INSERT INTO notifications.inbox (event_id, event_type, jobs) VALUES ($1, $2, $3) ON CONFLICT (event_id) DO NOTHING', [event.eventId, event.type, jobs.length]);
     stats.handled += 1;
@@ -84,9 +92,16 @@ export function createNotificationWorker({ eventLog, jobQueue, db, logger, group
     onJobsPublished?.(jobs, message);
   };
 
+  /** Each event is handled under its correlation id and in a consumer span continuing its trace. */
+  const handle = (message: LogMessage) =>
+    consumeMessage(message.headers, `consume ${message.topic}`, { service: 'worker', 'messaging.system': eventLog.kind, 'messaging.destination.name': message.topic, 'messaging.kafka.offset': message.offset, 'messaging.consumer.group.name': groupId }, () =>
+      handleEvent(message),
+    );
+
   return {
     stats,
     handle,
+    lag: () => eventLog.lag(groupId, topics),
     async start() {
       if (subscription) return;
       for (const channel of CHANNELS) await jobQueue.declare(queueFor(queuePrefix, channel));

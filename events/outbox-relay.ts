@@ -2,6 +2,7 @@ import { Gauge, type Registry } from 'prom-client';
 import { every } from '../platform/background.ts';
 import type { Database } from '../platform/database.ts';
 import type { Logger } from '../platform/logger.ts';
+import { failSpan, messageContext, SpanKind, spanHeaders, startSpan, traceIdOf } from '../platform/tracing.ts';
 import { headersFor, type EventEnvelope } from './envelope.ts';
 import type { EventLog, OutgoingMessage } from './event-log.ts';
 
@@ -74,14 +75,35 @@ export function createOutboxRelay({ db, schema, eventLog, logger, batchSize = 10
         if (run) await eventLog.publish(`${topicPrefix}${run.topic}`, run.messages);
         run = undefined;
       };
-      for (const row of rows) {
-        const envelope = typeof row.envelope === 'string' ? (JSON.parse(row.envelope) as EventEnvelope) : row.envelope;
-        if (run && run.topic !== row.topic) await flush();
-        run ??= { topic: row.topic, messages: [] };
-        run.messages.push({ key: row.event_key, value: JSON.stringify(envelope), headers: headersFor(envelope) });
+      // One producer span per event, child of the request that wrote it (the envelope's
+      // traceparent); the message carries the span's own traceparent, so the consumer's span is
+      // its child and one trace runs from the mutation to the delivery.
+      const published: Array<{ envelope: EventEnvelope; topic: string; span: ReturnType<typeof startSpan> }> = [];
+      try {
+        for (const row of rows) {
+          const envelope = typeof row.envelope === 'string' ? (JSON.parse(row.envelope) as EventEnvelope) : row.envelope;
+          const topic = `${topicPrefix}${row.topic}`;
+          const span = startSpan(`publish ${topic}`, {
+            kind: SpanKind.PRODUCER,
+            parent: messageContext(envelope.traceparent ? { traceparent: envelope.traceparent } : {}),
+            attributes: { service: 'relay', 'messaging.system': eventLog.kind, 'messaging.destination.name': topic, 'messaging.message.id': envelope.eventId, 'event.type': envelope.type, 'correlation.id': envelope.correlationId },
+          });
+          published.push({ envelope, topic, span });
+          if (run && run.topic !== row.topic) await flush();
+          run ??= { topic: row.topic, messages: [] };
+          run.messages.push({ key: row.event_key, value: JSON.stringify(envelope), headers: { ...headersFor(envelope), ...spanHeaders(span) } });
+        }
+        await flush();
+        await tx.query(`UPDATE ${schema}.outbox SET published_at = now() WHERE seq = ANY($1::bigint[])`, [rows.map((row) => row.seq)]);
+      } catch (error) {
+        for (const { span } of published) failSpan(span, error);
+        throw error;
+      } finally {
+        for (const { span } of published) span.end();
       }
-      await flush();
-      await tx.query(`UPDATE ${schema}.outbox SET published_at = now() WHERE seq = ANY($1::bigint[])`, [rows.map((row) => row.seq)]);
+      for (const { envelope, topic, span } of published) {
+        log.info({ eventId: envelope.eventId, type: envelope.type, topic, correlationId: envelope.correlationId, traceId: traceIdOf(span) }, 'event published');
+      }
       publishedTotal += rows.length;
       log.debug({ count: rows.length, lastSeq: rows.at(-1)?.seq }, 'outbox rows published');
       return rows.length;

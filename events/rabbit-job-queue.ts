@@ -222,6 +222,11 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
       subscriptions.add(subscription);
       return subscription;
     },
+    async depth(queue) {
+      // checkQueue on a queue that does not exist closes the channel: only ask about declared ones.
+      if (!declared.has(queue) && !declared.has(queue.replace(/\.dlq$/, ''))) return 0;
+      return (await currentPublishChannel().checkQueue(queue)).messageCount;
+    },
     async close() {
       await Promise.all([...subscriptions].map((subscription) => subscription.stop()));
       closing = true;

@@ -1,11 +1,11 @@
-import { Gauge } from 'prom-client';
 import { openStorage } from '../platform/database.ts';
 import { createHttpHandler, listen } from '../platform/http-server.ts';
 import { createLogger } from '../platform/logger.ts';
 import { createServiceMetrics } from '../platform/metrics.ts';
 import { onShutdown } from '../platform/shutdown.ts';
+import { loadTracingConfig, startTracing } from '../platform/tracing.ts';
 import type { PipelineConfig } from './config.ts';
-import { registerRelayMetrics } from './outbox-relay.ts';
+import { registerPipelineMetrics } from './pipeline-metrics.ts';
 import { eventLogFromConfig, jobQueueFromConfig, sendersFromConfig, startPipeline } from './pipeline.ts';
 import { createUsersSubgraphDirectory } from './recipients.ts';
 
@@ -19,7 +19,8 @@ export type PipelineRole = 'relay' | 'worker' | 'dispatcher' | 'analytics';
  * others: the in-process adapters only connect roles that share one process (`npm start`).
  */
 export async function runPipelineRole(role: PipelineRole, config: PipelineConfig): Promise<void> {
-  const logger = createLogger({ level: config.logLevel }).child({ service: role });
+  const tracing = startTracing(loadTracingConfig(process.env, role));
+  const logger = createLogger({ format: config.logFormat, level: config.logLevel, file: config.logFile }).child({ service: role });
   if (!config.kafkaBrokers || ((role === 'worker' || role === 'dispatcher') && !config.amqpUrl)) logger.warn({ role }, 'running alone on an in-process broker: nothing outside this process will see its messages');
   const storage = await openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const eventLog = eventLogFromConfig(config, { logger, clientId: `switchyard-${role}` });
@@ -39,18 +40,7 @@ export async function runPipelineRole(role: PipelineRole, config: PipelineConfig
     queuePrefix: config.queuePrefix,
   });
   const metrics = createServiceMetrics(role);
-  if (role === 'relay') registerRelayMetrics(metrics.registry, pipeline.relays);
-  const { worker, dispatcher } = pipeline;
-  if (worker) {
-    new Gauge({ name: 'notification_worker_events', help: 'Events the worker has handled since start, by outcome', labelNames: ['outcome'], registers: [metrics.registry], collect() {
-      for (const [outcome, value] of Object.entries(worker.stats)) this.set({ outcome }, value);
-    } });
-  }
-  if (dispatcher) {
-    new Gauge({ name: 'dispatcher_notifications', help: 'Notifications handled since start, by outcome', labelNames: ['outcome'], registers: [metrics.registry], collect() {
-      for (const [outcome, value] of Object.entries(dispatcher.stats)) this.set({ outcome }, value);
-    } });
-  }
+  registerPipelineMetrics(metrics.registry, pipeline, { jobQueue });
   const port = { relay: config.relayPort, worker: config.workerPort, dispatcher: config.dispatcherPort, analytics: config.analyticsPort }[role];
   const running = await listen(createHttpHandler({ routes: {}, ready: async () => ({ ready: true }), metrics, logger }), { port, host: config.host });
   logger.info({ role, url: running.url, eventLog: eventLog.kind, jobQueue: jobQueue.kind }, 'pipeline role running');
@@ -58,5 +48,6 @@ export async function runPipelineRole(role: PipelineRole, config: PipelineConfig
     await running.close();
     await pipeline.stop();
     await storage.close();
+    await tracing.shutdown();
   });
 }

@@ -88,6 +88,21 @@ export interface CommonConfig {
    * production; elsewhere a fixed development value, so separately started processes agree.
    */
   readonly internalTokenSecret: string;
+  /**
+   * A file every log line is appended to as well as stdout (`npm run trace` reads it). `off` = none.
+   * @default `.data/switchyard.log` under `npm start` outside production, none for a single service
+   */
+  readonly logFile: string | undefined;
+  /** `pretty` prints human-readable lines, only when stdout is a terminal (pipes and files get JSON). @default json */
+  readonly logFormat: LogFormat;
+}
+
+export type LogFormat = 'json' | 'pretty';
+
+export function readLogFormat(env: Env): LogFormat {
+  const raw = readString(env, 'LOG_FORMAT', 'json');
+  if (raw !== 'json' && raw !== 'pretty') throw new ConfigError('LOG_FORMAT', `must be json or pretty, got ${JSON.stringify(raw)}`);
+  return raw;
 }
 
 /**
@@ -111,5 +126,7 @@ export function readCommonConfig(env: Env): CommonConfig {
     dataDir: readString(env, 'DATA_DIR', '.data/pglite'),
     seedDemoData: readBoolean(env, 'SEED_DEMO_DATA', true),
     internalTokenSecret: readInternalTokenSecret(env, { production }),
+    logFile: readOptional(env, 'LOG_FILE'),
+    logFormat: readLogFormat(env),
   };
 }

@@ -1,8 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { correlationIdFrom, REQUEST_ID_HEADER, withCorrelation } from './correlation.ts';
 import type { Logger } from './logger.ts';
 import type { ServiceMetrics } from './metrics.ts';
+import { contextFrom, inSpan, SpanKind } from './tracing.ts';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
 
@@ -47,10 +49,9 @@ export function createHttpHandler({
     },
     ...routes,
   };
-  return async (req, res) => {
-    const started = process.hrtime.bigint();
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const route = table[path];
+  /** Probes and scrapes are neither traced nor worth a span each. */
+  const untraced = new Set(['/health', '/ready', '/metrics']);
+  const serve = async (req: IncomingMessage, res: ServerResponse, path: string, route: Handler | undefined) => {
     try {
       if (route) await route(req, res);
       else sendJson(res, 404, { error: 'not found' });
@@ -58,9 +59,32 @@ export function createHttpHandler({
       logger.error({ err: error, path }, 'request failed');
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
       else res.destroy();
+    }
+  };
+  return async (req, res) => {
+    const started = process.hrtime.bigint();
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const route = table[path];
+    // Every request gets a correlation id: the caller's when it is valid, a fresh one otherwise.
+    // It is echoed so a client can quote it, and bound to everything done for the request.
+    const correlationId = correlationIdFrom(req.headers[REQUEST_ID_HEADER]);
+    res.setHeader(REQUEST_ID_HEADER, correlationId);
+    try {
+      await withCorrelation(correlationId, () =>
+        untraced.has(path) || !route
+          ? serve(req, res, path, route)
+          : inSpan(`${req.method ?? 'GET'} ${path}`, { kind: SpanKind.SERVER, parent: contextFrom(req.headers), attributes: { service: metrics.service, 'http.request.method': req.method ?? 'GET', 'url.path': path, 'correlation.id': correlationId } }, async (span) => {
+              await serve(req, res, path, route);
+              span.setAttribute('http.response.status_code', res.statusCode);
+            }),
+      );
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.httpDuration.observe({ route: route ? path : 'unknown', method: req.method ?? 'GET', status: String(res.statusCode) }, seconds);
+      // The access line: one per served request (probes and scrapes excepted), tied to its id.
+      if (route && !untraced.has(path) && logger.isLevelEnabled('info')) {
+        withCorrelation(correlationId, () => logger.info({ method: req.method, path, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 }, 'request served'));
+      }
     }
   };
 }

@@ -1,10 +1,27 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface ServiceMetrics {
+  /** The service these series are labelled with. */
+  readonly service: string;
   readonly registry: Registry;
   readonly httpDuration: Histogram<'route' | 'method' | 'status'>;
   readonly graphqlOperations: Counter<'operation' | 'outcome'>;
+  readonly graphqlDuration: Histogram<'operation' | 'outcome'>;
   readonly sqlQueries: Counter;
+  readonly loaderBatchSize: Histogram<'loader'>;
+}
+
+/** Told the size of every batch a DataLoader sends (metrics; tests count batches through it). */
+export type BatchObserver = (loader: string, size: number) => void;
+
+export const ignoreBatches: BatchObserver = () => undefined;
+
+/** A DataLoader batch function that reports each batch's size under `loader` before loading it. */
+export function observedBatch<K, V>(loader: string, observe: BatchObserver, load: (keys: readonly K[]) => Promise<V[]>): (keys: readonly K[]) => Promise<V[]> {
+  return (keys) => {
+    observe(loader, keys.length);
+    return load(keys);
+  };
 }
 
 /** One registry per service, so services sharing a process still report only their own series. */
@@ -13,6 +30,7 @@ export function createServiceMetrics(service: string): ServiceMetrics {
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
   return {
+    service,
     registry,
     httpDuration: new Histogram({
       name: 'http_request_duration_seconds',
@@ -25,6 +43,20 @@ export function createServiceMetrics(service: string): ServiceMetrics {
       name: 'graphql_operations_total',
       help: 'GraphQL operations executed, by operation name (or "anonymous") and outcome',
       labelNames: ['operation', 'outcome'],
+      registers: [registry],
+    }),
+    graphqlDuration: new Histogram({
+      name: 'graphql_operation_duration_seconds',
+      help: 'GraphQL operation latency, by operation name (bounded set; "other" beyond it) and outcome',
+      labelNames: ['operation', 'outcome'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    loaderBatchSize: new Histogram({
+      name: 'dataloader_batch_size',
+      help: 'Keys per DataLoader batch (one SQL query each), by loader',
+      labelNames: ['loader'],
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
       registers: [registry],
     }),
     sqlQueries: new Counter({ name: 'sql_queries_total', help: 'SQL statements sent to the database', registers: [registry] }),

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { currentCorrelationId } from './correlation.ts';
 import type { Sql } from './database.ts';
+import { currentTraceparent } from './tracing.ts';
 
 /**
  * The envelope every event travels in (ARCHITECTURE.md): validated here when produced and again by
@@ -22,7 +24,13 @@ export interface NewEvent<Data = Record<string, unknown>> {
   version?: number;
   key: string;
   data: Data;
+  /**
+   * Used only when the event is written outside any request or message (a sweeper, a saga resumed
+   * after a restart): inside one, the envelope carries that request's correlation id.
+   * @default the event id
+   */
   correlationId?: string | undefined;
+  /** @default the active span's traceparent, when tracing records one */
   traceparent?: string | undefined;
 }
 
@@ -44,8 +52,8 @@ export function buildEnvelope<Data>(event: NewEvent<Data>, now = new Date()): Ev
     version,
     occurredAt: now.toISOString(),
     key: event.key,
-    correlationId: event.correlationId ?? eventId,
-    traceparent: event.traceparent ?? null,
+    correlationId: currentCorrelationId() ?? event.correlationId ?? eventId,
+    traceparent: event.traceparent ?? currentTraceparent() ?? null,
     data: event.data,
   };
 }

@@ -3,11 +3,13 @@ import { openStorage } from './database.ts';
 import { listen } from './http-server.ts';
 import { createLogger } from './logger.ts';
 import { onShutdown } from './shutdown.ts';
+import { loadTracingConfig, startTracing } from './tracing.ts';
 import { prepareDatabase, type SubgraphModule } from './subgraph-server.ts';
 
 /** A subgraph as its own deployable: config -> storage -> migrations -> server -> listen. */
 export async function runSubgraph(module: SubgraphModule, config: CommonConfig & { port: number; host: string }): Promise<void> {
-  const logger = createLogger({ level: config.logLevel }).child({ service: module.name });
+  const tracing = startTracing(loadTracingConfig(process.env, module.name));
+  const logger = createLogger({ format: config.logFormat, level: config.logLevel, file: config.logFile }).child({ service: module.name });
   const storage = await openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const db = storage.forService(module.name);
   await prepareDatabase(module, db, { seed: config.seedDemoData, logger });
@@ -19,5 +21,6 @@ export async function runSubgraph(module: SubgraphModule, config: CommonConfig &
     await running.close();
     await server.stop();
     await storage.close();
+    await tracing.shutdown();
   });
 }

@@ -1,6 +1,8 @@
 import CircuitBreaker from 'opossum';
 import { Agent, fetch } from 'undici';
+import { currentCorrelationId, REQUEST_ID_HEADER } from './correlation.ts';
 import { InfrastructureError } from './errors.ts';
+import { inSpan, SpanKind, traceHeaders } from './tracing.ts';
 import { backoffDelayMs, parseRetryAfterMs } from './retry.ts';
 import type { Logger } from './logger.ts';
 import { signServiceRequest } from './service-auth.ts';
@@ -126,23 +128,29 @@ export function createServiceClient(options: ServiceClientOptions) {
      */
     async call<Body = unknown>({ method, path, body, headers = {}, retry }: { method: 'GET' | 'POST'; path: string; body?: unknown; headers?: Record<string, string>; retry: boolean }): Promise<ServiceResponse<Body>> {
       const payload = body === undefined ? '' : JSON.stringify(body);
-      let reached = false;
-      for (let attemptNumber = 0; ; attemptNumber += 1) {
-        try {
-          return (await breaker.fire(method, path, payload, headers)) as ServiceResponse<Body>;
-        } catch (error) {
-          const failure =
-            (error as { code?: string }).code === 'EOPENBREAKER' ? new ServiceUnavailableError(service, 'breaker-open', { cause: error, mayHaveReached: false }) : error;
-          if (!(failure instanceof ServiceUnavailableError)) throw failure;
-          reached ||= failure.mayHaveReached;
-          failure.mayHaveReached = reached;
-          if (!retry || !failure.retriable || attemptNumber >= retries) throw failure;
-          // A server asking for more patience than a request can afford gets the failure instead.
-          if ((failure.retryAfterMs ?? 0) > MAX_RETRY_AFTER_MS) throw failure;
-          const backoff = backoffDelayMs(attemptNumber + 1, { baseDelayMs, maxDelayMs });
-          await sleep(Math.max(backoff, failure.retryAfterMs ?? 0));
+      // One client span per call (its retries included); the callee continues the trace and the
+      // correlation id from these headers.
+      return inSpan(`${service} ${method} ${path}`, { kind: SpanKind.CLIENT, attributes: { service: caller, 'peer.service': service, 'http.request.method': method, 'url.path': path } }, async () => {
+        const correlationId = currentCorrelationId();
+        const outgoing = { ...headers, ...traceHeaders(), ...(correlationId ? { [REQUEST_ID_HEADER]: correlationId } : {}) };
+        let reached = false;
+        for (let attemptNumber = 0; ; attemptNumber += 1) {
+          try {
+            return (await breaker.fire(method, path, payload, outgoing)) as ServiceResponse<Body>;
+          } catch (error) {
+            const failure =
+              (error as { code?: string }).code === 'EOPENBREAKER' ? new ServiceUnavailableError(service, 'breaker-open', { cause: error, mayHaveReached: false }) : error;
+            if (!(failure instanceof ServiceUnavailableError)) throw failure;
+            reached ||= failure.mayHaveReached;
+            failure.mayHaveReached = reached;
+            if (!retry || !failure.retriable || attemptNumber >= retries) throw failure;
+            // A server asking for more patience than a request can afford gets the failure instead.
+            if ((failure.retryAfterMs ?? 0) > MAX_RETRY_AFTER_MS) throw failure;
+            const backoff = backoffDelayMs(attemptNumber + 1, { baseDelayMs, maxDelayMs });
+            await sleep(Math.max(backoff, failure.retryAfterMs ?? 0));
+          }
         }
-      }
+      });
     },
     async close() {
       breaker.shutdown();

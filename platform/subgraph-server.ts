@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
-import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
+import { ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
@@ -14,7 +14,8 @@ import type { Principal } from './principal.ts';
 import type { Logger } from './logger.ts';
 import type { BackgroundTask } from './background.ts';
 import { migrate, seedOnce } from './migrate.ts';
-import { createServiceMetrics, type ServiceMetrics } from './metrics.ts';
+import { createServiceMetrics, type BatchObserver, type ServiceMetrics } from './metrics.ts';
+import { createOperationObserver } from './operation-observer.ts';
 
 export interface SubgraphDeps {
   readonly db: Database;
@@ -83,8 +84,11 @@ export function createSubgraphServer<Ctx extends BaseContext>({
   typeDefs: ReturnType<typeof parse>;
   resolvers: GraphQLResolverMap<Ctx>;
   deps: SubgraphDeps;
-  /** Builds the per-request context from the principal the router vouched for (null = anonymous). */
-  context: (req: IncomingMessage, principal: Principal | null) => Ctx;
+  /**
+   * Builds the per-request context from the principal the router vouched for (null = anonymous);
+   * `observeBatch` goes to the request's DataLoaders (the `dataloader_batch_size` series).
+   */
+  context: (req: IncomingMessage, principal: Principal | null, observeBatch: BatchObserver) => Ctx;
   routes?: Record<string, Handler>;
   /** Periodic jobs (sweepers, saga resumers) started with the server and stopped before it. */
   tasks?: BackgroundTask[];
@@ -93,16 +97,6 @@ export function createSubgraphServer<Ctx extends BaseContext>({
   const internalTokens = createInternalTokenVerifier({ secret: deps.internalTokenSecret });
   const metrics = createServiceMetrics(name);
   db.onQuery(() => metrics.sqlQueries.inc());
-  const operationCounter: ApolloServerPlugin<Ctx> = {
-    async requestDidStart() {
-      return {
-        async willSendResponse({ operationName, errors, response }) {
-          const failed = (errors?.length ?? 0) > 0 || (response.body.kind === 'single' && (response.body.singleResult.errors?.length ?? 0) > 0);
-          metrics.graphqlOperations.inc({ operation: operationName ?? 'anonymous', outcome: failed ? 'error' : 'ok' });
-        },
-      };
-    },
-  };
   const server = new ApolloServer<Ctx>({
     schema: enforceAuthDirectives(buildSubgraphSchema([{ typeDefs, resolvers }])),
     introspection: !production,
@@ -111,9 +105,10 @@ export function createSubgraphServer<Ctx extends BaseContext>({
     stopOnTerminationSignals: false,
     formatError: formatErrorFor({ production, logger }),
     // Inline traces (ftv1) are for Apollo's usage reporting, which is off: computing them is pure cost.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), operationCounter],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), createOperationObserver<Ctx>(metrics)],
   });
-  const graphql = graphqlHandler(server, { context: async (req) => context(req, principals.get(req) ?? null) });
+  const observeBatch: BatchObserver = (loader, size) => metrics.loaderBatchSize.observe({ loader }, size);
+  const graphql = graphqlHandler(server, { context: async (req) => context(req, principals.get(req) ?? null, observeBatch) });
   // Principals verified for in-flight requests; weak, so a finished request leaves nothing behind.
   const principals = new WeakMap<IncomingMessage, Principal | null>();
   const handler = createHttpHandler({

@@ -1,4 +1,4 @@
-import { ConfigError, readBoolean, readCommonConfig, readInt, readOptional, readPort, readString, readUrl, type Env, type LogLevel } from '../platform/config.ts';
+import { ConfigError, readBoolean, readCommonConfig, readInt, readOptional, readPort, readString, readUrl, type Env, type LogFormat, type LogLevel } from '../platform/config.ts';
 import type { OperationLimits } from './operation-limits-plugin.ts';
 import type { RateLimit, RateLimitConfig } from './rate-limit-plugin.ts';
 
@@ -53,6 +53,9 @@ export type LoadBalancer = 'least-outstanding' | 'round-robin';
 export interface RouterConfig {
   readonly production: boolean;
   readonly logLevel: LogLevel;
+  /** Also append the log to this file (LOG_FILE, see CommonConfig). */
+  readonly logFile: string | undefined;
+  readonly logFormat: LogFormat;
   /** @default 4000 */
   readonly port: number;
   /** @default "127.0.0.1" */
@@ -157,6 +160,8 @@ export function loadRouterConfig(env: Env): RouterConfig {
   return Object.freeze({
     production: common.production,
     logLevel: common.logLevel,
+    logFile: common.logFile,
+    logFormat: common.logFormat,
     port: readPort(env, 'ROUTER_PORT', 4000),
     host: readString(env, 'HOST', '127.0.0.1'),
     supergraphPath: readString(env, 'SUPERGRAPH_PATH', './supergraph.graphql'),

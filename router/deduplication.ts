@@ -163,7 +163,7 @@ export function sharingGraphqlHandler({
   context: (req: IncomingMessage) => Promise<RouterContext>;
   maxBodyBytes: number;
   catalog: OperationCatalog;
-  admit: (context: RouterContext, kind: OperationTypeNode, rootFields: readonly string[]) => Promise<void>;
+  admit: (context: RouterContext, kind: OperationTypeNode, rootFields: readonly string[], options: { countRejection: boolean }) => Promise<void>;
   onJoin: () => void;
 }): Handler {
   const inFlight = new InFlight<GraphQLHttpResponse>();
@@ -180,7 +180,7 @@ export function sharingGraphqlHandler({
     const leading = inFlight.current(key);
     if (!leading) return sendGraphQLResponse(res, await inFlight.run(key, () => executeGraphQL(server, request, async () => ready)));
     try {
-      await admit(ready, candidate.operation.kind, candidate.operation.rootFields);
+      await admit(ready, candidate.operation.kind, candidate.operation.rootFields, { countRejection: false });
     } catch {
       // Over its limit: Apollo Server runs the same check (not counting the rejection) and answers 429.
       return sendGraphQLResponse(res, await executeGraphQL(server, request, async () => ready));

@@ -1,11 +1,13 @@
 import { listen } from '../platform/http-server.ts';
 import { createLogger } from '../platform/logger.ts';
 import { onShutdown } from '../platform/shutdown.ts';
+import { loadTracingConfig, startTracing } from '../platform/tracing.ts';
 import { loadRouterConfig } from './config.ts';
 import { createRouter } from './server.ts';
 
 const config = loadRouterConfig(process.env);
-const logger = createLogger({ level: config.logLevel }).child({ service: 'router' });
+const tracing = startTracing(loadTracingConfig(process.env, 'router'));
+const logger = createLogger({ format: config.logFormat, level: config.logLevel, file: config.logFile }).child({ service: 'router' });
 const router = createRouter({ config, logger });
 await router.start();
 const running = await listen(router.handler, { port: config.port, host: config.host });
@@ -14,4 +16,5 @@ console.log(`Router ready at ${running.url}/graphql`);
 onShutdown(logger, async () => {
   await running.close();
   await router.stop();
+  await tracing.shutdown();
 });

@@ -4,6 +4,7 @@ import { getGraphQLRateLimiter, RedisStore, type Identity, type Store } from 'gr
 import type { GraphQLResolveInfo, OperationTypeNode } from 'graphql';
 import { Redis } from 'ioredis';
 import { codedError } from '../platform/errors.ts';
+import type { Counter } from 'prom-client';
 import type { Logger } from '../platform/logger.ts';
 import type { RouterContext } from './context.ts';
 import { operationShape } from './operation-limits-plugin.ts';
@@ -84,12 +85,17 @@ export class SweepingMemoryStore implements Store {
  * Rejected calls are not recorded (`uncountRejected`), so a client that keeps knocking is let in
  * again as soon as its oldest counted call leaves the window, which is what `retryAfter` promises.
  */
+export interface AdmitOptions {
+  /** Count a refusal in `router_rate_limit_rejections_total` (off when Apollo Server will check again). @default true */
+  readonly countRejection?: boolean;
+}
+
 export interface RateLimitPlugin extends ApolloServerPlugin<RouterContext> {
-  admit(context: RouterContext, operationKind: OperationTypeNode, rootFields: readonly string[]): Promise<void>;
+  admit(context: RouterContext, operationKind: OperationTypeNode, rootFields: readonly string[], options?: AdmitOptions): Promise<void>;
   close(): Promise<void>;
 }
 
-export function createRateLimitPlugin({ config, logger }: { config: RateLimitConfig; logger: Logger }): RateLimitPlugin {
+export function createRateLimitPlugin({ config, logger, rejections }: { config: RateLimitConfig; logger: Logger; /** Counts refused calls by root field. */ rejections?: Counter<'field'> }): RateLimitPlugin {
   const redis = config.redisUrl ? new Redis(config.redisUrl, { keyPrefix: config.redisKeyPrefix, maxRetriesPerRequest: 1, enableOfflineQueue: true }) : undefined;
   redis?.on('error', (error) => logger.warn({ err: error }, 'rate-limit store unavailable'));
   const store: Store = redis ? new RedisStore(redis) : new SweepingMemoryStore();
@@ -107,7 +113,7 @@ export function createRateLimitPlugin({ config, logger }: { config: RateLimitCon
    * its limit. Shared by the plugin and by the router's response sharing, which admits a request that
    * joins an identical one in flight without running it through Apollo Server.
    */
-  async function admit(contextValue: RouterContext, operationKind: OperationTypeNode, rootFields: readonly string[]): Promise<void> {
+  async function admit(contextValue: RouterContext, operationKind: OperationTypeNode, rootFields: readonly string[], { countRejection = true }: AdmitOptions = {}): Promise<void> {
     const rootType = operationKind === 'query' ? 'Query' : operationKind === 'mutation' ? 'Mutation' : 'Subscription';
     for (const name of rootFields) {
       const field = `${rootType}.${name}`;
@@ -124,6 +130,7 @@ export function createRateLimitPlugin({ config, logger }: { config: RateLimitCon
       }
       if (rejected === undefined) continue;
       const retryAfter = await retryAfterSeconds(contextValue.clientId, field, limit).catch(() => Math.ceil(limit.windowMs / 1000));
+      if (countRejection) rejections?.inc({ field });
       logger.info({ clientId: contextValue.clientId, field, max: limit.max, windowMs: limit.windowMs }, 'rate limited');
       const error = codedError('RATE_LIMITED', `too many ${field} calls; retry in ${retryAfter}s`, { field, retryAfter });
       error.extensions.http = { status: 429, headers: new HeaderMap([['retry-after', String(retryAfter)]]) };

@@ -1,6 +1,8 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { currentCorrelationId, REQUEST_ID_HEADER } from '../platform/correlation.ts';
 import type { ErrorCode } from '../platform/errors.ts';
 import { INTERNAL_TOKEN_HEADER } from '../platform/internal-token.ts';
+import { failSpan, inSpan, SpanKind, traceHeaders } from '../platform/tracing.ts';
 import type { Logger } from '../platform/logger.ts';
 import { BulkheadFullError, type Bulkhead } from './bulkhead.ts';
 import type { RetrySettings, SubgraphSettings } from './config.ts';
@@ -18,6 +20,12 @@ type SubgraphResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
  * caller parses it, so callers sharing one exchange never share the objects the gateway merges into.
  */
 type Outcome = { readonly reply: SubgraphReply; readonly instance: Instance } | { readonly failure: SubgraphResponse };
+
+/** The code of a fetch the router failed itself (unavailable, timeout), undefined for a subgraph's answer. */
+function failureCodeOf(response: SubgraphResponse): 'SUBGRAPH_UNAVAILABLE' | 'SUBGRAPH_TIMEOUT' | undefined {
+  const code = response.errors?.length === 1 ? response.errors[0]?.extensions?.code : undefined;
+  return code === 'SUBGRAPH_UNAVAILABLE' || code === 'SUBGRAPH_TIMEOUT' ? code : undefined;
+}
 
 /**
  * The gateway plans every fetch as a document of its own, and a fetch is a mutation exactly when
@@ -155,16 +163,29 @@ export function createResilientDataSource({
       if (request.http?.headers) for (const [key, value] of request.http.headers) headers[key] = value;
       headers['content-type'] = 'application/json';
       Object.assign(headers, await identityHeaders(incoming));
+      const correlationId = currentCorrelationId();
+      if (correlationId) headers[REQUEST_ID_HEADER] = correlationId;
       const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName, extensions: request.extensions });
       const mutation = isMutationDocument(request.query);
-      // The key is what the subgraph's answer depends on: the document and variables (the body) and
-      // who asks (the router token). Per-request headers such as trace context are not part of it.
-      const outcome =
-        deduplicate && !mutation
-          ? await inFlight.run(`${headers[INTERNAL_TOKEN_HEADER] ?? ''}\u0000${body}`, () => exchange(body, headers, deadlineAt, false), joined)
-          : await exchange(body, headers, deadlineAt, mutation);
-      if ('failure' in outcome) return { errors: outcome.failure.errors?.map((error) => ({ ...error })) };
-      return answer(outcome.reply, outcome.instance);
+      const started = process.hrtime.bigint();
+      // One span per fetch (retries included), child of the gateway's `gateway.fetch` span; the
+      // subgraph continues the trace from the traceparent it carries.
+      const response = await inSpan(`subgraph ${name}`, { kind: SpanKind.CLIENT, attributes: { service: 'router', 'subgraph.name': name, 'graphql.operation.type': mutation ? 'mutation' : 'query' } }, async (span) => {
+        Object.assign(headers, traceHeaders());
+        // The key is what the subgraph's answer depends on: the document and variables (the body) and
+        // who asks (the router token). Per-request headers (trace context, request id) are not part of
+        // it: a joiner's fetch is the leader's, sent with the leader's.
+        const outcome =
+          deduplicate && !mutation
+            ? await inFlight.run(`${headers[INTERNAL_TOKEN_HEADER] ?? ''}\u0000${body}`, () => exchange(body, headers, deadlineAt, false), joined)
+            : await exchange(body, headers, deadlineAt, mutation);
+        const result = 'failure' in outcome ? { errors: outcome.failure.errors?.map((error) => ({ ...error })) } : answer(outcome.reply, outcome.instance);
+        const code = failureCodeOf(result);
+        if (code) failSpan(span, code);
+        return result;
+      });
+      metrics.fetchDuration.observe({ subgraph: name, outcome: failureCodeOf(response) ?? 'ok' }, Number(process.hrtime.bigint() - started) / 1e9);
+      return response;
     },
   };
 }

@@ -3,6 +3,7 @@ import { ApolloServer } from '@apollo/server';
 import { createHttpHandler, graphqlHandler, type Handler } from '../platform/http-server.ts';
 import type { Logger } from '../platform/logger.ts';
 import { createServiceMetrics, type ServiceMetrics } from '../platform/metrics.ts';
+import { createOperationObserver } from '../platform/operation-observer.ts';
 import { createInternalTokenSigner, INTERNAL_TOKEN_HEADER } from '../platform/internal-token.ts';
 import { formatErrorFor } from '../platform/subgraph-server.ts';
 import { withSubgraphEnforcedSecurity } from './auth/security-features.ts';
@@ -49,7 +50,7 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
   const { security } = config;
   const signer = createInternalTokenSigner({ secret: security.internalTokenSecret });
   const verifier = createJwtVerifier({ jwksUrl: security.jwksUrl, issuer: security.jwtIssuer, audience: security.jwtAudience, cooldownMs: security.jwksCooldownMs, cacheMaxAgeMs: 600_000, timeoutMs: 2000 });
-  const rateLimit = createRateLimitPlugin({ config: security.rateLimit, logger });
+  const rateLimit = createRateLimitPlugin({ config: security.rateLimit, logger, rejections: resilience.rateLimitRejections });
   const catalog = createOperationCatalog();
   // Sandbox (and an offline GraphiQL, docs) outside production: router/landing-page.ts.
   const landingPage = createLandingPage({ production: config.production });
@@ -115,6 +116,8 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
     includeStacktraceInErrorResponses: !config.production,
     formatError: formatErrorFor({ production: config.production, logger }),
     plugins: [
+      // Per-operation rate, latency and errors, and the operation's name on the request's span.
+      createOperationObserver<RouterContext>(metrics),
       // Limits before rate limiting: an operation refused for its shape does not spend budget.
       createOperationLimitsPlugin(security.operationLimits),
       rateLimit,

@@ -3,6 +3,7 @@ import { ConfigError } from '../platform/config.ts';
 import { loadRouterConfig } from '../router/config.ts';
 import { loadOrdersConfig } from '../subgraphs/orders/config.ts';
 import { loadUsersConfig } from '../subgraphs/users/config.ts';
+import { loadTracingConfig, startTracing } from '../platform/tracing.ts';
 
 describe('service configuration', () => {
   it('runs on defaults with an empty environment', () => {
@@ -25,6 +26,7 @@ describe('service configuration', () => {
     [{ ROUTER_PORT: '70000' }, 'ROUTER_PORT'],
     [{ ORDERS_URL: 'not a url' }, 'ORDERS_URL'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ LOG_FORMAT: 'fancy' }, 'LOG_FORMAT'],
     [{ DATABASE_URL: '::' }, 'DATABASE_URL'],
   ])('fails fast naming the bad variable for %o', (env, variable) => {
     expect(() => loadRouterConfig(env)).toThrow(ConfigError);
@@ -34,6 +36,22 @@ describe('service configuration', () => {
   it('rejects a boolean it cannot read and a token lifetime out of range', () => {
     expect(() => loadUsersConfig({ SEED_DEMO_DATA: 'maybe' })).toThrow('SEED_DEMO_DATA');
     expect(() => loadUsersConfig({ JWT_TTL_SECONDS: '5' })).toThrow('JWT_TTL_SECONDS');
+  });
+});
+
+describe('tracing config', () => {
+  it('is off without an OTLP endpoint, and reads the standard OpenTelemetry variables', () => {
+    expect(loadTracingConfig({}, 'router')).toEqual({ tracesUrl: undefined, serviceName: 'router', sampleRatio: 1 });
+    expect(startTracing(loadTracingConfig({}, 'router')).enabled).toBe(false);
+    expect(loadTracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318/', OTEL_SERVICE_NAME: 'orders-1', OTEL_TRACES_SAMPLER_ARG: '0.1' }, 'orders')).toEqual({
+      tracesUrl: 'http://jaeger:4318/v1/traces',
+      serviceName: 'orders-1',
+      sampleRatio: 0.1,
+    });
+    expect(loadTracingConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/custom', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://ignored:4318' }, 'x').tracesUrl).toBe('http://collector:4318/custom');
+    expect(loadTracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318', OTEL_SDK_DISABLED: 'true' }, 'x').tracesUrl).toBeUndefined();
+    for (const ratio of ['2', '-0.1', 'half']) expect(() => loadTracingConfig({ OTEL_TRACES_SAMPLER_ARG: ratio }, 'x')).toThrow('OTEL_TRACES_SAMPLER_ARG');
+    expect(() => loadTracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' }, 'x')).toThrow('OTEL_EXPORTER_OTLP_ENDPOINT');
   });
 });
 

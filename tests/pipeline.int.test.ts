@@ -60,7 +60,7 @@ describe.skipIf(unavailable)('the event pipeline on real Kafka, RabbitMQ and Pos
     if (prefixes.length > 0) await deleteQueues(prefixes.flatMap(queuesOf));
   });
 
-  it('a placeOrder through the router delivers exactly one email to the customer, visible in me { notifications } with the order’s correlation id', async () => {
+  it('a placeOrder through the router delivers exactly one email to the customer, visible in me { notifications } with the request’s correlation id', async () => {
     const sink = await startSmtpSink();
     cleanups.push(() => sink.close());
     const prefix = newPrefix();
@@ -84,11 +84,12 @@ describe.skipIf(unavailable)('the event pipeline on real Kafka, RabbitMQ and Pos
     const bearer = { authorization: `Bearer ${signUp.data.signUp.token}` };
     const product = await newProduct(stack, 5, 1250);
 
+    const requestId = `pipeline-${randomUUID()}`;
     const placed = await gql(
       stack.routerUrl,
       'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }',
       { input: { items: [{ productId: product, quantity: 2 }], idempotencyKey: randomUUID() } },
-      bearer,
+      { ...bearer, 'x-request-id': requestId },
     );
     expect(placed.errors).toBeUndefined();
     const order = placed.data.placeOrder as { id: string; status: string };
@@ -104,11 +105,11 @@ describe.skipIf(unavailable)('the event pipeline on real Kafka, RabbitMQ and Pos
 
     expect(sink.mails.filter((received) => received.to.includes(email))).toHaveLength(1);
     expect(mail.subject).toContain('confirmed');
-    expect(mail.header('X-Correlation-Id')).toBe(order.id);
+    expect(mail.header('X-Correlation-Id')).toBe(requestId);
     const orderEvents = await stack.subgraphs.orders.db.query<{ envelope: { correlationId: string } }>(`SELECT envelope FROM orders.outbox WHERE envelope->'data'->>'orderId' = $1`, [order.id]);
-    expect(orderEvents.map((row) => row.envelope.correlationId)).toEqual([order.id, order.id]);
+    expect(orderEvents.map((row) => row.envelope.correlationId)).toEqual([requestId, requestId]);
     const deliveries = await notifications.query('SELECT channel, status, event_type, correlation_id, transport FROM notifications.deliveries WHERE user_id = $1', [userId]);
-    expect(deliveries).toEqual([{ channel: 'email', status: 'DELIVERED', event_type: 'orders.order.confirmed', correlation_id: order.id, transport: 'smtp' }]);
+    expect(deliveries).toEqual([{ channel: 'email', status: 'DELIVERED', event_type: 'orders.order.confirmed', correlation_id: requestId, transport: 'smtp' }]);
     // The analytics group read the same topic on its own offsets and counted the sale.
     const [hour] = await waitFor(async () => {
       const rows = await storage.forService('analytics').query<{ orders: number; revenue_minor: number }>('SELECT orders, revenue_minor FROM analytics.hourly');
@@ -120,7 +121,7 @@ describe.skipIf(unavailable)('the event pipeline on real Kafka, RabbitMQ and Pos
     const mine = await gql(stack.routerUrl, '{ me { notifications(first: 10) { totalCount edges { node { channel eventType correlationId subject } } } } }', {}, bearer);
     expect(mine.errors).toBeUndefined();
     expect(mine.data.me.notifications.totalCount).toBe(1);
-    expect(mine.data.me.notifications.edges[0].node).toMatchObject({ channel: 'EMAIL', eventType: 'orders.order.confirmed', correlationId: order.id });
+    expect(mine.data.me.notifications.edges[0].node).toMatchObject({ channel: 'EMAIL', eventType: 'orders.order.confirmed', correlationId: requestId });
   });
 
   it('turns each user’s events into jobs in the order they happened, across partitions and users, once per event id', async () => {

@@ -4,6 +4,7 @@ import { badInput, codedError, notFound } from '../../platform/errors.ts';
 import { isId } from '../../platform/ids.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { appendEvent } from '../../events/outbox-writer.ts';
+import { currentCorrelationId } from '../../platform/correlation.ts';
 import { ServiceUnavailableError } from '../../platform/service-client.ts';
 import type { ProductsClient } from './clients/products-client.ts';
 import type { OrderRow } from './repository.ts';
@@ -94,10 +95,10 @@ export function createOrderService({ db, products, saga, logger, waitMs = 10_000
       const orderId = randomUUID();
       const created = await db.transaction(async (tx) => {
         const [row] = await tx.query<{ id: string }>(
-          `INSERT INTO orders.orders (id, user_id, status, total_minor, currency, idempotency_key, request_hash, payment_token, saga_step)
-           VALUES ($1, $2, 'PENDING', $3, $4, $5, $6, $7, 'RESERVE')
+          `INSERT INTO orders.orders (id, user_id, status, total_minor, currency, idempotency_key, request_hash, payment_token, saga_step, correlation_id)
+           VALUES ($1, $2, 'PENDING', $3, $4, $5, $6, $7, 'RESERVE', $8)
            ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id`,
-          [orderId, userId, total, currency, input.idempotencyKey, hash, paymentToken],
+          [orderId, userId, total, currency, input.idempotencyKey, hash, paymentToken, currentCorrelationId() ?? null],
         );
         if (!row) return false;
         for (const [position, item] of items.entries()) {
@@ -112,7 +113,6 @@ export function createOrderService({ db, products, saga, logger, waitMs = 10_000
         await appendEvent(tx, 'orders', {
           type: 'orders.order.placed',
           key: userId,
-          correlationId: orderId,
           data: { orderId, userId, items: items.map((item) => ({ ...item, unitPrice: prices.get(item.productId)!.unitPriceMinor })), total, currency },
         });
         return true;

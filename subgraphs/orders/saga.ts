@@ -2,6 +2,7 @@ import type { Database } from '../../platform/database.ts';
 import type { ErrorCode } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { appendEvent } from '../../events/outbox-writer.ts';
+import { currentCorrelationId, withCorrelation } from '../../platform/correlation.ts';
 import { ServiceUnavailableError } from '../../platform/service-client.ts';
 import type { PaymentsClient } from './clients/payments-client.ts';
 import type { ProductsClient } from './clients/products-client.ts';
@@ -99,13 +100,20 @@ export function createSaga({ db, products, payments, logger, leaseMs = 30_000, r
 
   /** Runs the order's saga as far as it can go now. Safe to call from several processes at once. */
   async function run(orderId: string): Promise<SagaRunResult> {
-    const [claimed] = await db.query<SagaRow>(
+    const [claimed] = await db.query<SagaRow & { correlation_id: string | null }>(
       `UPDATE orders.orders SET lease_until = now() + make_interval(secs => $2), saga_attempts = saga_attempts + 1
         WHERE id = $1 AND saga_step <> 'DONE' AND (lease_until IS NULL OR lease_until < now())
-        RETURNING ${SAGA_COLUMNS}`,
+        RETURNING ${SAGA_COLUMNS}, correlation_id`,
       [orderId, leaseMs / 1000],
     );
     if (!claimed) return 'busy';
+    // A saga resumed outside its request (by the resumer, after a crash or a deferral) continues
+    // under the correlation id of the request that placed the order, so its logs and events join that story.
+    if (currentCorrelationId() === undefined) return withCorrelation(claimed.correlation_id ?? claimed.id, () => drive(claimed));
+    return drive(claimed);
+  }
+
+  async function drive(claimed: SagaRow): Promise<SagaRunResult> {
     let row = claimed;
     for (;;) {
       await checkpoint?.(row.id, row.saga_step);

@@ -51,7 +51,7 @@ export function createOrdersSubgraph(deps: SubgraphDeps, options: OrdersOptions)
     typeDefs,
     resolvers,
     deps,
-    context: (_req, principal) => ({ repo, orders, loaders: createLoaders(repo), principal }),
+    context: (_req, principal, observeBatch) => ({ repo, orders, loaders: createLoaders(repo, observeBatch), principal }),
     tasks: [resumer, { start: () => undefined, stop: async () => Promise.all([productsHttp.close(), paymentsHttp.close()]).then(() => undefined) }],
   });
   return Object.assign(server, { orders, saga, breakers: { products: productsHttp, payments: paymentsHttp } });

@@ -22,7 +22,7 @@ export function createPaymentsSubgraph(deps: SubgraphDeps, options: PaymentsOpti
     typeDefs,
     resolvers,
     deps,
-    context: (_req, principal) => ({ repo, charges, loaders: createLoaders(repo), principal }),
+    context: (_req, principal, observeBatch) => ({ repo, charges, loaders: createLoaders(repo, observeBatch), principal }),
     routes: createInternalRoutes({ charges, secret: options.internalServiceSecret, logger: deps.logger }),
   });
 }

@@ -23,7 +23,7 @@ export function createProductsSubgraph(deps: SubgraphDeps, options: ProductsOpti
     typeDefs,
     resolvers,
     deps,
-    context: (_req, principal) => ({ repo, loaders: createLoaders(repo), principal }),
+    context: (_req, principal, observeBatch) => ({ repo, loaders: createLoaders(repo, observeBatch), principal }),
     routes: createInternalRoutes({ inventory, secret: options.internalServiceSecret, logger: deps.logger }),
     tasks: [
       every('reservation-sweeper', options.reservationSweepIntervalMs, async () => {

@@ -25,7 +25,7 @@ export function createUsersSubgraph(deps: SubgraphDeps, options: UsersOptions = 
     typeDefs,
     resolvers,
     deps,
-    context: (_req, principal) => ({ repo, tokens, loaders: createLoaders(repo), principal }),
+    context: (_req, principal, observeBatch) => ({ repo, tokens, loaders: createLoaders(repo, observeBatch), principal }),
     routes: {
       '/.well-known/jwks.json': async (_req, res) => sendJson(res, 200, await tokens.jwks(), { 'cache-control': 'public, max-age=300' }),
     },

@@ -23,13 +23,14 @@ export function bootStack(
     production = false,
     routerEnv = {} as Record<string, string>,
     internalTokenSecret = randomBytes(32).toString('base64url'),
+    logger = silentLogger,
     ...rest
-  }: { supergraphPath?: string; production?: boolean; routerEnv?: Record<string, string>; internalTokenSecret?: string } & Pick<StackOptions, 'internalServiceSecret' | 'products' | 'payments' | 'orders' | 'events'> = {},
+  }: { supergraphPath?: string; production?: boolean; routerEnv?: Record<string, string>; internalTokenSecret?: string; logger?: import('pino').Logger } & Pick<StackOptions, 'internalServiceSecret' | 'products' | 'payments' | 'orders' | 'events'> = {},
 ): Promise<Stack> {
   return startStack({
     ...rest,
     storage,
-    logger: silentLogger,
+    logger,
     production,
     internalTokenSecret,
     ports: { users: 0, products: 0, orders: 0, payments: 0, notifications: 0 },
