@@ -34,8 +34,9 @@ describe.skipIf(skipReason !== undefined)('the compose topology as separate proc
   let buyer: { token: string; id: string; email: string };
   let productId: string;
 
-  async function gql(query: string, variables: Record<string, unknown> = {}, token?: string) {
-    const { status, ...body } = await supportGql(`${routerUrl}/graphql`, query, variables, token ? { authorization: `Bearer ${token}` } : {});
+  /** Through the router; `requestId` becomes the request's correlation id, which its events and notifications carry. */
+  async function gql(query: string, variables: Record<string, unknown> = {}, token?: string, requestId?: string) {
+    const { status, ...body } = await supportGql(`${routerUrl}/graphql`, query, variables, { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(requestId ? { 'x-request-id': requestId } : {}) });
     return { status, body };
   }
 
@@ -111,34 +112,36 @@ describe.skipIf(skipReason !== undefined)('the compose topology as separate proc
   });
 
   it('turns a placeOrder through the router into an email and a notification the customer reads back', async () => {
-    const placed = await gql('mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }', { input: { items: [{ productId, quantity: 1 }], idempotencyKey: randomUUID() } }, buyer.token);
+    const requestId = randomUUID();
+    const placed = await gql('mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }', { input: { items: [{ productId, quantity: 1 }], idempotencyKey: randomUUID() } }, buyer.token, requestId);
     expect(placed.body.errors).toBeUndefined();
     const order = placed.body.data!.placeOrder as { id: string; status: string };
     expect(order.status).toBe('CONFIRMED');
-    const mail = await waitFor(() => sink.mails.find((received) => received.header('X-Correlation-Id') === order.id), { timeoutMs: 45_000, what: 'the confirmation email' });
+    const mail = await waitFor(() => sink.mails.find((received) => received.header('X-Correlation-Id') === requestId), { timeoutMs: 45_000, what: 'the confirmation email' });
     expect(mail.to).toEqual([buyer.email]);
     const mine = await waitFor(async () => {
       const { body } = await gql('{ me { notifications(first: 10) { edges { node { eventType correlationId } } } } }', {}, buyer.token);
       const edges = body.data?.me?.notifications?.edges as Array<{ node: { eventType: string; correlationId: string } }> | undefined;
-      return edges?.find((edge) => edge.node.correlationId === order.id);
+      return edges?.find((edge) => edge.node.correlationId === requestId);
     }, { what: 'the notification in me { notifications }' });
     expect(mine.node.eventType).toBe('orders.order.confirmed');
   }, 60_000);
 
   it('SIGTERM to one of two products instances and to the worker under load: no accepted request fails, and every confirmed order is notified exactly once', async () => {
     const doomed = distributed!.instance('products', 1);
-    const outcomes: Array<{ kind: 'query' | 'order'; ok: boolean; detail?: string; orderId?: string }> = [];
+    const outcomes: Array<{ kind: 'query' | 'order'; ok: boolean; detail?: string; orderId?: string; requestId?: string }> = [];
     let running = true;
     const loop = async (worker: number) => {
       for (let i = 0; running; i += 1) {
         const isOrder = i % 4 === worker % 4;
+        const requestId = randomUUID();
         try {
           const { status, body } = isOrder
-            ? await gql('mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status items { product { name } } } }', { input: { items: [{ productId, quantity: 1 }], idempotencyKey: randomUUID() } }, buyer.token)
+            ? await gql('mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status items { product { name } } } }', { input: { items: [{ productId, quantity: 1 }], idempotencyKey: randomUUID() } }, buyer.token, requestId)
             : await gql('{ products(first: 5) { totalCount edges { node { id name price inStock } } } }');
           const order = body.data?.placeOrder as { id: string; status: string } | undefined;
           const ok = status === 200 && body.errors === undefined && (!isOrder || order?.status === 'CONFIRMED');
-          outcomes.push({ kind: isOrder ? 'order' : 'query', ok, detail: ok ? undefined : JSON.stringify({ status, body }).slice(0, 500), orderId: order?.id });
+          outcomes.push({ kind: isOrder ? 'order' : 'query', ok, detail: ok ? undefined : JSON.stringify({ status, body }).slice(0, 500), orderId: order?.id, requestId: order ? requestId : undefined });
         } catch (error) {
           // A reset or refused connection surfaces here as a fetch failure.
           outcomes.push({ kind: isOrder ? 'order' : 'query', ok: false, detail: String((error as Error).cause ?? error) });
@@ -166,7 +169,10 @@ describe.skipIf(skipReason !== undefined)('the compose topology as separate proc
     expect(exitCode, 'a graceful stop exits 0').toBe(0);
     const failures = outcomes.filter((outcome) => !outcome.ok);
     expect(failures, JSON.stringify(failures.slice(0, 3))).toEqual([]);
-    const orders = outcomes.filter((outcome) => outcome.kind === 'order').map((outcome) => outcome.orderId!);
+    // Each order's events and notifications carry the correlation id of the request that placed it.
+    const placed = outcomes.filter((outcome) => outcome.kind === 'order');
+    const orders = placed.map((outcome) => outcome.requestId!);
+    const orderIds = placed.map((outcome) => outcome.orderId!);
     expect(orders.length).toBeGreaterThan(5);
     expect(outcomes.length).toBeGreaterThan(orders.length * 2);
 
@@ -176,7 +182,7 @@ describe.skipIf(skipReason !== undefined)('the compose topology as separate proc
     const { rows } = await db.query<{ confirmed: number; delivered: number }>(
       `SELECT (SELECT count(*)::int FROM orders.orders WHERE id = ANY($1::uuid[]) AND status = 'CONFIRMED') AS confirmed,
               (SELECT count(*)::int FROM notifications.deliveries WHERE correlation_id = ANY($2::text[]) AND event_type = 'orders.order.confirmed' AND status = 'DELIVERED') AS delivered`,
-      [orders, orders],
+      [orderIds, orders],
     );
     expect(rows[0]).toEqual({ confirmed: orders.length, delivered: orders.length });
   }, 150_000);
