@@ -20,9 +20,10 @@ export default defineConfig({
     maxWorkers: 2,
     projects: [
       { extends: true, test: { name: 'suite', include: ['tests/**/*.test.ts'], exclude: ['tests/**/*.last.test.ts'], sequence: { groupOrder: 0 } } },
-      // Whole-system runs that load the machine (the benchmark smoke test) go alone, after the
-      // rest, so they neither slow the suite's timing-sensitive tests nor are slowed by them.
-      { extends: true, test: { name: 'last', include: ['tests/**/*.last.test.ts'], sequence: { groupOrder: 1 } } },
+      // Whole-system runs that load the machine (the distributed topology's 11 processes, the
+      // benchmark smoke test) go after the rest, one at a time, so they neither slow the suite's
+      // timing-sensitive tests (breaker timers, broker restarts) nor are slowed by them.
+      { extends: true, test: { name: 'last', include: ['tests/**/*.last.test.ts'], fileParallelism: false, sequence: { groupOrder: 1 } } },
     ],
   },
 });
