@@ -23,8 +23,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // Two cores: more workers than that only adds contention to PGlite boots and servers.
-    maxWorkers: 2,
+    // One test file at a time: on two cores the files' own servers, brokers and child processes
+    // already use both; running two files side by side made timing-sensitive tests (breaker
+    // timers, broker reconnects, pipeline waits) fail on a loaded CI machine.
+    maxWorkers: 1,
     projects: [
       { extends: true, test: { name: 'suite', include: ['tests/**/*.test.ts'], exclude: ALONE, sequence: { groupOrder: 0 } } },
       { extends: true, test: { name: 'last', include: ALONE, fileParallelism: false, sequence: { groupOrder: 1 } } },

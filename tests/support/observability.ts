@@ -114,6 +114,9 @@ export async function placeOrderStory(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for the dispatcher to deliver ${correlationId}`);
     await new Promise((done) => setTimeout(done, 50));
   }
+  // The worker logs its hop once the job is confirmed, which may be after the dispatcher has
+  // already delivered it: give every hop until the deadline (the caller asserts which are missing).
+  while (!HOPS.every((hop) => servicesThatLogged(lines, correlationId).has(hop)) && Date.now() < deadline) await new Promise((done) => setTimeout(done, 50));
   return { orderId: body.data.placeOrder.id, echoed: response.headers.get('x-request-id'), authorization };
 }
 
