@@ -40,6 +40,14 @@ function stringHeaders(headers: Record<string, unknown> | undefined): Record<str
 
 const wait = (ms: number) => new Promise<void>((done) => setTimeout(done, ms).unref());
 
+/**
+ * Closing waits for the broker's answer (cancel-ok, close-ok), which a broker that stopped
+ * answering never sends, and amqplib leaves a channel close pending forever when the connection
+ * drops under it: shutdown steps give up after this long instead of hanging the process.
+ */
+const CLOSE_STEP_MS = 3000;
+const bounded = (step: Promise<unknown>) => Promise.race([step.catch(() => undefined), wait(CLOSE_STEP_MS)]);
+
 interface Consumer {
   queue: string;
   readonly attached: boolean;
@@ -98,8 +106,18 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
     })();
   };
 
+  // Jobs the broker returned as unroutable (`mandatory`: their queue no longer exists), by channel.
+  // A return arrives before the confirm of the same publish, so the confirm callback can tell.
+  const returned = new WeakMap<ConfirmChannel, Set<string>>();
+  const watchReturns = (channel: ConfirmChannel) => {
+    const ids = new Set<string>();
+    returned.set(channel, ids);
+    channel.on('return', (message: ConsumeMessage) => ids.add(String(message.properties.messageId)));
+  };
+
   const openPublisher = async (on: ChannelModel) => {
     const channel = await on.createConfirmChannel();
+    watchReturns(channel);
     channel.on('error', (error: Error) => log.error({ err: error }, 'rabbitmq publish channel error'));
     channel.on('close', () => {
       if (publisher !== channel) return;
@@ -151,13 +169,19 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
   const sendConfirmed = (channel: ConfirmChannel, queue: string, content: Buffer, options: amqp.Options.Publish) =>
     new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new InfrastructureError(`no publisher confirm for ${queue} within ${confirmTimeoutMs} ms`, { retriable: true })), confirmTimeoutMs);
+      const id = String(options.messageId);
       try {
         // amqplib calls back with an error when the broker nacks or when the channel closes before
         // the confirm arrived: both reject, so an unconfirmed job is never reported as stored.
-        channel.sendToQueue(queue, content, { persistent: true, contentType: 'application/json', ...options }, (error) => {
+        channel.sendToQueue(queue, content, { persistent: true, mandatory: true, contentType: 'application/json', ...options }, (error) => {
           clearTimeout(timer);
-          if (error) reject(new InfrastructureError(`job for ${queue} not confirmed: ${(error as Error).message}`, { retriable: true, cause: error }));
-          else resolve();
+          if (error) return reject(new InfrastructureError(`job for ${queue} not confirmed: ${(error as Error).message}`, { retriable: true, cause: error }));
+          if (returned.get(channel)?.delete(id)) {
+            // Confirmed but routed nowhere (the queue was deleted): declare it again on the next publish.
+            declared.delete(queue);
+            return reject(new InfrastructureError(`job for ${queue} was returned unroutable (queue missing)`, { retriable: true }));
+          }
+          resolve();
         });
       } catch (error) {
         clearTimeout(timer);
@@ -304,6 +328,7 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
         async attach(on) {
           if (stopping) return;
           const channel = await on.createConfirmChannel();
+          watchReturns(channel);
           channelNow = channel;
           channel.on('error', (error: Error) => log.error({ err: error, queue }, 'rabbitmq consumer channel error'));
           channel.on('close', () => {
@@ -357,10 +382,10 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
           stopping = true;
           consumers.delete(consumer);
           const active = current;
-          if (active) await active.channel.cancel(active.consumerTag).catch(() => undefined);
+          if (active) await bounded(active.channel.cancel(active.consumerTag));
           if (inFlight > 0) await new Promise<void>((done) => idle.add(done));
           current = undefined;
-          if (active) await active.channel.close().catch(() => undefined);
+          if (active) await bounded(active.channel.close());
         },
       };
       subscriptions.add(subscription);
@@ -384,8 +409,11 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
     async close() {
       await Promise.all([...subscriptions].map((subscription) => subscription.stop()));
       closing = true;
-      await publisher?.close().catch(() => undefined);
-      await connection.close().catch(() => undefined);
+      // Closing the connection closes its channels; a connection that does not answer in time is
+      // dropped at the socket.
+      const model = live;
+      await bounded(connection.close());
+      (model as unknown as { connection?: { stream?: { destroy(): void } } } | undefined)?.connection?.stream?.destroy();
     },
   };
 }

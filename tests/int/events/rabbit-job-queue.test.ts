@@ -1,4 +1,5 @@
 import amqp from 'amqplib';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UndeliverableError } from '../../../events/channels.ts';
 import { deadLetterQueueOf, jobQueueProblem, type JobQueue, type ReceivedJob } from '../../../events/job-queue.ts';
@@ -24,6 +25,29 @@ async function withQueue(body: (jobs: JobQueue) => Promise<void>, url = AMQP_URL
   } finally {
     await jobs.close();
   }
+}
+
+/** A proxy that can stop passing the broker's bytes to the client (held, not lost): confirms stop arriving. */
+async function startFreezableProxy(target: URL) {
+  const pairs: Array<{ client: Socket; upstream: Socket }> = [];
+  const server = createServer((client) => {
+    const upstream = connect(Number(target.port || 5672), target.hostname);
+    for (const socket of [client, upstream]) socket.on('error', () => undefined);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    pairs.push({ client, upstream });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    freeze: () => pairs.forEach(({ client, upstream }) => upstream.unpipe(client)),
+    async close() {
+      for (const { client, upstream } of pairs) (client.destroy(), upstream.destroy());
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
 
 describe.skipIf(rabbitReason)('the RabbitMQ job queue', () => {
@@ -133,5 +157,41 @@ describe.skipIf(rabbitReason)('the RabbitMQ job queue', () => {
     } finally {
       await proxy.close();
     }
+  });
+
+  it('rejects a publish the broker does not confirm within confirmTimeoutMs, retriably', async () => {
+    const proxy = await startFreezableProxy(new URL(AMQP_URL));
+    const viaProxy = new URL(AMQP_URL);
+    viaProxy.port = String(proxy.port);
+    try {
+      await withQueue(
+        async (jobs) => {
+          const queue = newQueue();
+          await jobs.declare(queue);
+          proxy.freeze();
+          await expect(jobs.publish(queue, { id: 'unconfirmed', payload: {} })).rejects.toMatchObject({ retriable: true, message: expect.stringContaining('no publisher confirm') });
+          // A frozen broker never answers the close handshake either: drop the sockets first.
+          await proxy.close();
+        },
+        viaProxy.toString(),
+        { confirmTimeoutMs: 300 },
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('rejects a publish the broker returns unroutable (its queue deleted behind its back), and declares the queue again for the next one', async () => {
+    await withQueue(async (jobs) => {
+      const queue = newQueue();
+      await jobs.declare(queue);
+      await deleteQueues([queue]);
+      await expect(jobs.publish(queue, { id: 'lost', payload: {} })).rejects.toMatchObject({ retriable: true, message: expect.stringContaining('unroutable') });
+      await jobs.publish(queue, { id: 'kept', payload: {} });
+      const received: string[] = [];
+      await jobs.consume(queue, async (job) => void received.push(job.id));
+      await waitFor(() => (received.includes('kept') ? true : undefined), { what: 'the job after re-declaring' });
+      expect(received).toEqual(['kept']);
+    });
   });
 });
