@@ -44,7 +44,10 @@ async function startFreezableProxy(target: URL) {
     port: (server.address() as AddressInfo).port,
     freeze: () => pairs.forEach(({ client, upstream }) => upstream.unpipe(client)),
     async close() {
-      for (const { client, upstream } of pairs) (client.destroy(), upstream.destroy());
+      for (const { client, upstream } of pairs) {
+        client.destroy();
+        upstream.destroy();
+      }
       if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
