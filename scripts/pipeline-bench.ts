@@ -9,8 +9,8 @@
  *      outbox commit → delivered p50/p95/p99, and CPU per event per role at that rate.
  * Needs PostgreSQL (BENCH_DATABASE_URL, default the local server; a throw-away database is
  * created), Kafka (KAFKA_BROKERS, default 127.0.0.1:19092) and RabbitMQ (AMQP_URL). BENCH_ONLY=
- * production|embedded runs one of the two. BENCH_CPU_PROF=<dir> writes a V8 CPU profile per role
- * process there (`--cpu-prof`). Bounded: each phase gives up after 5 min. Loopback only.
+ * production|embedded runs one of the two. BENCH_CPU_PROF=<dir> writes V8 CPU profiles of each role
+ * process under <dir>/<role>/ (`--cpu-prof`; the largest file is the main thread, the others tsx's loader). Bounded: each phase gives up after 5 min. Loopback only.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -147,7 +147,7 @@ async function production() {
         (role) =>
           new Promise<void>((resolve, reject) => {
             const child = fork(fileURLToPath(new URL('./pipeline-bench-role.ts', import.meta.url)), [], {
-              execArgv: ['--import', 'tsx', ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${role}.cpuprofile`] : [])],
+              execArgv: ['--import', 'tsx', ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}/${role}`] : [])],
               env: { ...process.env, BENCH_ROLE: role, BENCH_TAG: tag, BENCH_DB_URL: url.toString(), KAFKA_BROKERS: brokers, AMQP_URL: amqpUrl, BENCH_USERS: String(USERS) },
             });
             children.push(child);

@@ -27,6 +27,17 @@ async function withQueue(body: (jobs: JobQueue) => Promise<void>, url = AMQP_URL
   }
 }
 
+/** Runs `body` with a job queue connected through `proxy` (closed after, whatever happens). */
+async function withQueueBehind(proxy: { port: number; close(): Promise<void> }, options: { confirmTimeoutMs: number }, body: (jobs: JobQueue) => Promise<void>) {
+  const viaProxy = new URL(AMQP_URL);
+  viaProxy.port = String(proxy.port);
+  try {
+    await withQueue(body, viaProxy.toString(), options);
+  } finally {
+    await proxy.close();
+  }
+}
+
 /** A proxy that can stop passing the broker's bytes to the client (held, not lost): confirms stop arriving. */
 async function startFreezableProxy(target: URL) {
   const pairs: Array<{ client: Socket; upstream: Socket }> = [];
@@ -138,50 +149,30 @@ describe.skipIf(rabbitReason)('the RabbitMQ job queue', () => {
   it('settles every pipelined publish when the connection drops under them: confirmed or rejected retriably, never left hanging', async () => {
     const target = new URL(AMQP_URL);
     const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5672) });
-    const viaProxy = new URL(AMQP_URL);
-    viaProxy.port = String(proxy.port);
-    try {
-      await withQueue(
-        async (jobs) => {
-          const queue = newQueue();
-          await jobs.declare(queue);
-          const pending = Array.from({ length: 500 }, (_, i) => jobs.publish(queue, { id: `n-${i}`, payload: { i } }));
-          proxy.cut();
-          const outcomes = await Promise.allSettled(pending);
-          const rejected = outcomes.filter((outcome) => outcome.status === 'rejected');
-          expect(rejected.length).toBeGreaterThan(0);
-          for (const outcome of rejected) expect(outcome.reason).toMatchObject({ retriable: true });
-          await waitFor(() => (jobs.health().reconnects > 0 && jobQueueProblem(jobs.health()) === undefined ? true : undefined), { timeoutMs: 30_000, what: 'the reconnect' });
-          await jobs.publish(queue, { id: 'after', payload: {} });
-        },
-        viaProxy.toString(),
-        { confirmTimeoutMs: 10_000 },
-      );
-    } finally {
-      await proxy.close();
-    }
+    await withQueueBehind(proxy, { confirmTimeoutMs: 10_000 }, async (jobs) => {
+      const queue = newQueue();
+      await jobs.declare(queue);
+      const pending = Array.from({ length: 500 }, (_, i) => jobs.publish(queue, { id: `n-${i}`, payload: { i } }));
+      proxy.cut();
+      const outcomes = await Promise.allSettled(pending);
+      const rejected = outcomes.filter((outcome) => outcome.status === 'rejected');
+      expect(rejected.length).toBeGreaterThan(0);
+      for (const outcome of rejected) expect(outcome.reason).toMatchObject({ retriable: true });
+      await waitFor(() => (jobs.health().reconnects > 0 && jobQueueProblem(jobs.health()) === undefined ? true : undefined), { timeoutMs: 30_000, what: 'the reconnect' });
+      await jobs.publish(queue, { id: 'after', payload: {} });
+    });
   });
 
   it('rejects a publish the broker does not confirm within confirmTimeoutMs, retriably', async () => {
     const proxy = await startFreezableProxy(new URL(AMQP_URL));
-    const viaProxy = new URL(AMQP_URL);
-    viaProxy.port = String(proxy.port);
-    try {
-      await withQueue(
-        async (jobs) => {
-          const queue = newQueue();
-          await jobs.declare(queue);
-          proxy.freeze();
-          await expect(jobs.publish(queue, { id: 'unconfirmed', payload: {} })).rejects.toMatchObject({ retriable: true, message: expect.stringContaining('no publisher confirm') });
-          // A frozen broker never answers the close handshake either: drop the sockets first.
-          await proxy.close();
-        },
-        viaProxy.toString(),
-        { confirmTimeoutMs: 300 },
-      );
-    } finally {
+    await withQueueBehind(proxy, { confirmTimeoutMs: 300 }, async (jobs) => {
+      const queue = newQueue();
+      await jobs.declare(queue);
+      proxy.freeze();
+      await expect(jobs.publish(queue, { id: 'unconfirmed', payload: {} })).rejects.toMatchObject({ retriable: true, message: expect.stringContaining('no publisher confirm') });
+      // A frozen broker never answers the close handshake either: drop the sockets first.
       await proxy.close();
-    }
+    });
   });
 
   it('rejects a publish the broker returns unroutable (its queue deleted behind its back), and declares the queue again for the next one', async () => {
