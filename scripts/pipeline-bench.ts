@@ -8,7 +8,8 @@
  *   2. latency at a fixed rate: BENCH_RATE events/s (default 1000) committed for BENCH_SECONDS;
  *      outbox commit → delivered p50/p95/p99, and CPU per event per role at that rate.
  * Needs PostgreSQL (BENCH_DATABASE_URL, default the local server; a throw-away database is
- * created), Kafka (KAFKA_BROKERS, default 127.0.0.1:19092) and RabbitMQ (AMQP_URL). BENCH_ONLY=
+ * created), Kafka (KAFKA_BROKERS, default 127.0.0.1:19092) and RabbitMQ (AMQP_URL). BENCH_USERS
+ * (default 50) spreads the events over that many recipients. BENCH_ONLY=
  * production|embedded runs one of the two. BENCH_CPU_PROF=<dir> writes V8 CPU profiles of each role
  * process under <dir>/<role>/ (`--cpu-prof`; the largest file is the main thread, the others tsx's loader). Bounded: each phase gives up after 5 min. Loopback only.
  */
@@ -36,7 +37,8 @@ const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ONLY = process.env.BENCH_ONLY;
 const PROFILE_DIR = process.env.BENCH_CPU_PROF;
-const USERS = 50;
+/** Recipients the events are spread over: one user's jobs are delivered one after another. */
+const USERS = Number(process.env.BENCH_USERS ?? 50);
 const PHASE_LIMIT_MS = 300_000;
 const admin = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:19092';
