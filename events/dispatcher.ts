@@ -23,7 +23,9 @@ export interface DispatcherOptions {
   queuePrefix?: string;
   /**
    * Jobs in flight per channel queue (the consumer's prefetch): different recipients are
-   * delivered in parallel up to this bound, one recipient's jobs one after another. @default 50
+   * delivered in parallel up to this bound, one recipient's jobs one after another. Larger
+   * batches of claims and records are also cheaper per job (bench: 91 → 51 µs of CPU per job from
+   * 50 to 200). It is also how many jobs per queue a dispatcher holds during an outage. @default 100
    */
   prefetch?: number;
   /** How long a sender holds a notification before another may retry it. @default 60 */
@@ -89,7 +91,7 @@ export function createDispatcher({
   recipients,
   retry,
   queuePrefix = 'notifications',
-  prefetch = 50,
+  prefetch = 100,
   claimSeconds = 60,
   batchSize = 100,
   holdMs = 250,

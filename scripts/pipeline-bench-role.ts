@@ -59,7 +59,7 @@ if (role === 'relay') {
     recipients: createStaticDirectory(Object.fromEntries(names.map((user) => [user, { email: `${user}@example.test` }]))),
     retry,
     queuePrefix: tag,
-    prefetch: Number(env.BENCH_PREFETCH ?? 50),
+    ...(env.BENCH_PREFETCH ? { prefetch: Number(env.BENCH_PREFETCH) } : {}),
   });
   await dispatcher.start();
   progress = () => dispatcher.stats.delivered;
