@@ -15,10 +15,11 @@ export const toReadiness = (problems: Array<string | undefined>): Readiness => {
 };
 
 /**
- * Whether `db` answers a trivial query within `timeoutMs`. Bounded because a pg pool with no
+ * Whether `db` answers a trivial query within `timeoutMs` (1 s: callers of `/ready` such as
+ * deploy/distributed.ts give up after 2 s). Bounded because a pg pool with no
  * connection timeout waits forever for a server that does not answer, and `/ready` must answer.
  */
-export async function databaseProblem(db: Database, { name, timeoutMs = 2000 }: { name: string; timeoutMs?: number }): Promise<string | undefined> {
+export async function databaseProblem(db: Database, { name, timeoutMs = 1000 }: { name: string; timeoutMs?: number }): Promise<string | undefined> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
