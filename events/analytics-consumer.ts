@@ -33,6 +33,7 @@ export interface AnalyticsConsumer {
   start(): Promise<void>;
   stop(): Promise<void>;
   readonly stats: { counted: number; ignored: number; duplicates: number; rejected: number };
+  readonly groupId: string;
   /** The consumer's state (`stopped` before start and after stop): `/ready` and metrics read it. */
   state(): SubscriptionState;
 }
@@ -82,6 +83,7 @@ export function createAnalyticsConsumer({ eventLog, db, logger, groupId = 'analy
     );
   return {
     stats,
+    groupId,
     state: () => subscription?.state() ?? { status: 'stopped', pausedPartitions: [], restarts: 0 },
     async start() {
       if (subscription) return;

@@ -32,6 +32,7 @@ export interface NotificationWorker {
   /** Handles one partition batch as the subscription would (exported for tests of the steps). */
   handleBatch(batch: MessageBatch): Promise<void>;
   readonly stats: { handled: number; duplicates: number; rejected: number; jobs: number };
+  readonly groupId: string;
   /** The consumer's state (`stopped` before start and after stop): `/ready` and metrics read it. */
   state(): SubscriptionState;
   /** Events on the worker's topics its group has not committed yet. */
@@ -148,6 +149,7 @@ export function createNotificationWorker({ eventLog, jobQueue, db, logger, group
 
   return {
     stats,
+    groupId,
     handleBatch,
     state: () => subscription?.state() ?? { status: 'stopped', pausedPartitions: [], restarts: 0 },
     lag: () => eventLog.lag(groupId, topics),
