@@ -101,6 +101,13 @@ describe('the self-healing Kafka subscription', () => {
     });
   };
 
+  /** Starts the subscription and lets the fake consumer join. */
+  const startJoined = async (options: { failConnectAfterFirst?: number } = {}) => {
+    const started = start(options);
+    await vi.advanceTimersByTimeAsync(1);
+    return started;
+  };
+
   beforeEach(() => {
     vi.useFakeTimers();
     consumers = [];
@@ -112,9 +119,7 @@ describe('the self-healing Kafka subscription', () => {
   });
 
   it('runs kafkajs with batches, autoCommit off and nothing auto-resolved', async () => {
-    const started = start();
-    await vi.advanceTimersByTimeAsync(1);
-    const subscription = await started;
+    const subscription = await startJoined();
     expect(consumers[0]!.runConfig).toMatchObject({ autoCommit: false, eachBatchAutoResolve: false });
     expect(consumers[0]!.subscribed).toEqual([{ topics: [TOPIC], fromBeginning: true }]);
     expect(subscription.state()).toEqual({ status: 'running', pausedPartitions: [], restarts: 0 });
@@ -122,9 +127,7 @@ describe('the self-healing Kafka subscription', () => {
   });
 
   it('hands a batch over in order and commits the offset after its last message once, then resolves it', async () => {
-    const started = start();
-    await vi.advanceTimersByTimeAsync(1);
-    const subscription = await started;
+    const subscription = await startJoined();
     const { payload, resolved, commits } = batchPayload(['7', '8', '9']);
     await consumers[0]!.eachBatch!(payload);
     expect(handled).toHaveLength(1);
@@ -139,9 +142,7 @@ describe('the self-healing Kafka subscription', () => {
   });
 
   it('when the consumer crashes, rebuilds and re-subscribes it with backoff, and reports restarting until it joined', async () => {
-    const started = start({ failConnectAfterFirst: 1 });
-    await vi.advanceTimersByTimeAsync(1);
-    const subscription = await started;
+    const subscription = await startJoined({ failConnectAfterFirst: 1 });
     consumers[0]!.emit(EVENTS.CRASH, { error: new KafkaJSNonRetriableError('The coordinator is not aware of this member'), groupId: 'notifications', restart: false });
     expect(subscription.state()).toMatchObject({ status: 'restarting', restarts: 1, reason: 'The coordinator is not aware of this member' });
     await vi.advanceTimersByTimeAsync(999);
@@ -168,9 +169,7 @@ describe('the self-healing Kafka subscription', () => {
   });
 
   it('leaves a crash kafkajs restarts by itself to kafkajs', async () => {
-    const started = start();
-    await vi.advanceTimersByTimeAsync(1);
-    const subscription = await started;
+    const subscription = await startJoined();
     consumers[0]!.emit(EVENTS.CRASH, { error: new Error('retries exhausted'), groupId: 'notifications', restart: true });
     await vi.advanceTimersByTimeAsync(60_000);
     expect(consumers).toHaveLength(1);
@@ -183,9 +182,7 @@ describe('the self-healing Kafka subscription', () => {
   it.each(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS'])(
     'when the commit fails with %s (wrapped as kafkajs does), hands kafkajs the raw error to rejoin; the batch is redelivered, no crash, no pause',
     async (type) => {
-      const started = start();
-      await vi.advanceTimersByTimeAsync(1);
-      const subscription = await started;
+      const subscription = await startJoined();
       const refused = batchPayload(['4', '5'], { commit: async () => Promise.reject(new NonRetriable(protocolError(type), { cause: protocolError(type) })) });
       const thrown = await consumers[0]!.eachBatch!(refused.payload).then(
         () => undefined,
@@ -217,9 +214,7 @@ describe('the self-healing Kafka subscription', () => {
   });
 
   it('when the handler fails (a downstream is down), pauses that partition, rewinds it to the batch, and resumes it with capped exponential backoff', async () => {
-    const started = start();
-    await vi.advanceTimersByTimeAsync(1);
-    const subscription = await started;
+    const subscription = await startJoined();
     const consumer = consumers[0]!;
     handler = async () => {
       throw new InfrastructureError('rabbitmq is disconnected', { retriable: true });
@@ -254,9 +249,7 @@ describe('the self-healing Kafka subscription', () => {
   });
 
   it('skips a batch superseded by its own rewind (stale) without handling it', async () => {
-    const started = start();
-    await vi.advanceTimersByTimeAsync(1);
-    const subscription = await started;
+    const subscription = await startJoined();
     const stale = batchPayload(['1']);
     stale.payload.isStale = () => true;
     await consumers[0]!.eachBatch!(stale.payload);
