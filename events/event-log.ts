@@ -191,6 +191,16 @@ interface StoredMessage {
   headers: Record<string, string>;
 }
 
+export interface MemoryEventLogOptions {
+  logger: Logger;
+  /** Partitions of a topic created without a count. @default 3 */
+  defaultPartitions?: number;
+  /** Before a paused partition is tried again (a subscription's own `backoff` wins). @default { initialMs: 200, maxMs: 5000 } */
+  backoff?: BackoffOptions;
+  /** Messages of one partition handed over in one batch at most. @default 100 */
+  maxBatchSize?: number;
+}
+
 /**
  * The embedded default: topics with partitions kept in memory, consumer groups with committed
  * offsets per partition. One active member per group (a second subscription to the same group
@@ -200,7 +210,7 @@ interface StoredMessage {
  * partitions side by side, the offset advanced once per handled batch, and a failed batch pauses
  * its partition (backoff, then the same batch again) without holding back the other partitions.
  */
-export function createMemoryEventLog({ logger, defaultPartitions = 3, backoff = {}, maxBatchSize = 100 }: { logger: Logger; defaultPartitions?: number; backoff?: BackoffOptions; maxBatchSize?: number }): EventLog {
+export function createMemoryEventLog({ logger, defaultPartitions = 3, backoff = {}, maxBatchSize = 100 }: MemoryEventLogOptions): EventLog {
   const topics = new Map<string, StoredMessage[][]>();
   const committed = new Map<string, Map<string, number>>();
   const activeGroups = new Set<string>();

@@ -1,6 +1,7 @@
 import { KafkaJSNonRetriableError, KafkaJSProtocolError } from 'kafkajs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { MessageBatch } from '../../../events/event-log.ts';
+import { createKafkaEventLog } from '../../../events/kafka-event-log.ts';
 import { rebalanceCause, startKafkaSubscription, type KafkaBatchPayload, type KafkaConsumerLike } from '../../../events/kafka-subscription.ts';
 import { InfrastructureError } from '../../../platform/errors.ts';
 import { silentLogger } from '../../support/stack.ts';
@@ -256,5 +257,35 @@ describe('the self-healing Kafka subscription', () => {
     expect(handled).toEqual([]);
     expect(stale.commits).toEqual([]);
     await subscription.stop();
+  });
+
+  it('the Kafka event log builds its consumers from the injected client, never lets kafkajs restart them itself, and rebuilds after a crash', async () => {
+    const configs: Array<Record<string, unknown>> = [];
+    const kafka = {
+      consumer: (config: Record<string, unknown>) => {
+        configs.push(config);
+        const consumer = createFakeConsumer();
+        consumers.push(consumer);
+        return consumer;
+      },
+      producer: () => {
+        throw new Error('not used');
+      },
+      admin: () => {
+        throw new Error('not used');
+      },
+    } as unknown as NonNullable<Parameters<typeof createKafkaEventLog>[0]['kafka']>;
+    const eventLog = createKafkaEventLog({ brokers: ['unused:9092'], clientId: 'test', logger: silentLogger, sessionTimeoutMs: 6000, restartBackoff: { initialMs: 50 }, kafka });
+    const subscribing = eventLog.subscribe({ groupId: 'g', topics: [TOPIC], handleBatch: async () => undefined });
+    await vi.advanceTimersByTimeAsync(1);
+    const subscription = await subscribing;
+    expect(configs[0]).toMatchObject({ groupId: 'g', sessionTimeout: 6000 });
+    await expect((configs[0]!.retry as { restartOnFailure: (error: Error) => Promise<boolean> }).restartOnFailure(new Error('x'))).resolves.toBe(false);
+    consumers[0]!.emit(EVENTS.CRASH, { error: new Error('gave up'), groupId: 'g', restart: false });
+    await vi.advanceTimersByTimeAsync(51);
+    expect(configs).toHaveLength(2);
+    expect(subscription.state()).toMatchObject({ status: 'running', restarts: 1 });
+    await eventLog.close();
+    expect(subscription.state().status).toBe('stopped');
   });
 });
