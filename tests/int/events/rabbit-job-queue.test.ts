@@ -1,0 +1,134 @@
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { Subscription } from '../../../events/event-log.ts';
+import { createMemoryJobQueue, deadLetterQueueOf, type JobQueue, type ReceivedJob, type RetryPolicy } from '../../../events/job-queue.ts';
+import { createRabbitJobQueue } from '../../../events/rabbit-job-queue.ts';
+import { AMQP_URL, deleteQueues, rabbitReason, unique, waitFor } from '../../support/brokers.ts';
+import { silentLogger } from '../../support/stack.ts';
+import { startTcpProxy } from '../../support/tcp-proxy.ts';
+
+const retry: RetryPolicy = { delaysMs: [100, 300], maxAttempts: 3 };
+
+const adapters: Array<{ name: string; unavailable: string | undefined; create: () => Promise<JobQueue> }> = [
+  { name: 'in-process', unavailable: undefined, create: async () => createMemoryJobQueue({ logger: silentLogger, retry }) },
+  { name: 'rabbitmq', unavailable: rabbitReason, create: () => createRabbitJobQueue({ url: AMQP_URL, logger: silentLogger, retry, confirmTimeoutMs: 5000 }) },
+];
+
+describe.each(adapters)('the JobQueue contract on $name', ({ name, unavailable, create }) => {
+  let jobs: JobQueue | undefined;
+  const subscriptions: Subscription[] = [];
+  const declared: string[] = [];
+  const queue = async () => {
+    jobs ??= await create();
+    const queueName = unique('jobs');
+    await jobs.declare(queueName);
+    declared.push(queueName, deadLetterQueueOf(queueName), ...retry.delaysMs.map((delay) => `${queueName}.retry.${delay}ms`));
+    return { jobs, queueName };
+  };
+  const consume = async (...args: Parameters<JobQueue['consume']>) => {
+    const subscription = await jobs!.consume(...args);
+    subscriptions.push(subscription);
+    return subscription;
+  };
+  afterEach(async () => {
+    for (const subscription of subscriptions.splice(0)) await subscription.stop();
+  });
+  afterAll(async () => {
+    await jobs?.close();
+    if (name === 'rabbitmq' && !unavailable && declared.length > 0) await deleteQueues(declared);
+  });
+
+  it.skipIf(unavailable)('hands a confirmed job to a consumer with its id, payload, headers and attempt 1', async () => {
+    const { jobs, queueName } = await queue();
+    await jobs.publish(queueName, { id: 'n-1', payload: { to: 'a@example.test', subject: 'Hi' }, headers: { correlationId: 'c-1' } });
+    const received: ReceivedJob[] = [];
+    await consume(queueName, async (job) => void received.push(job));
+    await waitFor(() => received[0], { what: 'the job' });
+    expect(received[0]).toMatchObject({ id: 'n-1', queue: queueName, attempt: 1, payload: { to: 'a@example.test', subject: 'Hi' }, headers: { correlationId: 'c-1' } });
+  });
+
+  it.skipIf(unavailable)('retries a failing job through the delay tiers with a growing attempt number until it succeeds', async () => {
+    const { jobs, queueName } = await queue();
+    const attempts: number[] = [];
+    await consume(queueName, async (job) => {
+      attempts.push(job.attempt);
+      if (job.attempt < 3) throw new Error('smtp down');
+    });
+    await jobs.publish(queueName, { id: 'n-retry', payload: { ok: true } });
+    await waitFor(() => (attempts.length === 3 ? true : undefined), { what: 'three attempts' });
+    expect(attempts).toEqual([1, 2, 3]);
+  });
+
+  it.skipIf(unavailable)('moves a poison job to the DLQ after the last attempt while other jobs keep flowing', async () => {
+    const { jobs, queueName } = await queue();
+    const handled: string[] = [];
+    let poisonAttempts = 0;
+    await consume(queueName, async (job) => {
+      if (typeof job.payload !== 'object' || job.payload === null || !('to' in job.payload)) {
+        poisonAttempts += 1;
+        throw new Error('invalid payload');
+      }
+      handled.push(job.id);
+    });
+    await jobs.publish(queueName, { id: 'poison', payload: 'not a job' });
+    for (let i = 0; i < 5; i += 1) await jobs.publish(queueName, { id: `good-${i}`, payload: { to: `u${i}@example.test` } });
+    const dead: ReceivedJob[] = [];
+    await consume(deadLetterQueueOf(queueName), async (job) => void dead.push(job));
+    await waitFor(() => dead[0], { what: 'the dead letter' });
+    expect(handled.sort()).toEqual(['good-0', 'good-1', 'good-2', 'good-3', 'good-4']);
+    expect(poisonAttempts).toBe(3);
+    expect(dead).toHaveLength(1);
+    expect(dead[0]).toMatchObject({ id: 'poison', payload: 'not a job', headers: { 'x-last-error': 'invalid payload' } });
+  });
+
+  it.skipIf(unavailable)('never has more jobs in flight per consumer than its prefetch', async () => {
+    const { jobs, queueName } = await queue();
+    let inFlight = 0;
+    let peak = 0;
+    let done = 0;
+    await consume(
+      queueName,
+      async () => {
+        inFlight += 1;
+        peak = Math.max(peak, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        inFlight -= 1;
+        done += 1;
+      },
+      { prefetch: 2 },
+    );
+    await Promise.all(Array.from({ length: 10 }, (_, i) => jobs.publish(queueName, { id: `p-${i}`, payload: { i } })));
+    await waitFor(() => (done === 10 ? true : undefined), { what: 'ten jobs' });
+    expect(peak).toBeLessThanOrEqual(2);
+    expect(peak).toBeGreaterThan(0);
+  });
+});
+
+describe.skipIf(rabbitReason)('the RabbitMQ job queue across a dropped connection', () => {
+  it('rejects publishes retriably while disconnected, then reconnects and keeps consuming on a new channel', async () => {
+    const target = new URL(AMQP_URL);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5672) });
+    const viaProxy = new URL(AMQP_URL);
+    viaProxy.port = String(proxy.port);
+    const jobs = await createRabbitJobQueue({ url: viaProxy.toString(), logger: silentLogger, retry, confirmTimeoutMs: 2000 });
+    const queueName = unique('jobs');
+    const received: string[] = [];
+    try {
+      await jobs.declare(queueName);
+      const subscription = await jobs.consume(queueName, async (job) => void received.push(job.id));
+      await jobs.publish(queueName, { id: 'before', payload: {} });
+      await waitFor(() => (received.includes('before') ? true : undefined), { what: 'the first job' });
+
+      proxy.cut();
+      await expect(jobs.publish(queueName, { id: 'during', payload: {} })).rejects.toMatchObject({ retriable: true });
+      // A caller retries a retriable failure; once the connection is back the publish goes through.
+      await waitFor(async () => (await jobs.publish(queueName, { id: 'after', payload: {} }).then(() => true, () => undefined)), { timeoutMs: 30_000, intervalMs: 250, what: 'a publish after reconnecting' });
+      await waitFor(() => (received.includes('after') ? true : undefined), { timeoutMs: 30_000, what: 'the job after reconnecting' });
+      expect(received).not.toContain('during');
+      await subscription.stop();
+    } finally {
+      await jobs.close();
+      await proxy.close();
+      await deleteQueues([queueName, deadLetterQueueOf(queueName), ...retry.delaysMs.map((delay) => `${queueName}.retry.${delay}ms`)]);
+    }
+  });
+});
