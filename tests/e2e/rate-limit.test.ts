@@ -3,7 +3,6 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoProducts, demoUsers, DEMO_PASSWORD } from '../../platform/demo-data.ts';
 import { listen, type RunningServer } from '../../platform/http-server.ts';
-import { SweepingMemoryStore } from '../../router/rate-limit-plugin.ts';
 import { createRouter, type Router } from '../../router/server.ts';
 import type { Stack } from '../../stack.ts';
 import { backends } from '../support/storage.ts';
@@ -30,24 +29,6 @@ async function redisUnavailable(): Promise<string | undefined> {
 const redisReason = await redisUnavailable();
 if (redisReason && process.env.CI === 'true') throw new Error(`CI requires Redis for the shared rate-limit tests: ${redisReason}`);
 if (redisReason) console.error(`[tests] skipping shared rate-limit tests: ${redisReason}. Start it with: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save ""`);
-
-describe('the in-process rate-limit store', () => {
-  it('forgets clients whose calls have all left the window, so memory does not grow with every address seen', () => {
-    let now = 0;
-    const store = new SweepingMemoryStore({ now: () => now, sweepEvery: 3 });
-    store.setForIdentity({ contextIdentity: 'ip:10.0.0.1', fieldIdentity: 'Query.products' }, [0], 1000);
-    store.setForIdentity({ contextIdentity: 'ip:10.0.0.2', fieldIdentity: 'Query.products' }, [0, 500], 1000);
-    expect(store.getForIdentity({ contextIdentity: 'ip:10.0.0.2', fieldIdentity: 'Query.products' })).toEqual([0, 500]);
-    now = 1200;
-    // 10.0.0.2's newest call (500) is still inside its window; 10.0.0.1's is not.
-    store.setForIdentity({ contextIdentity: 'ip:10.0.0.3', fieldIdentity: 'Query.products' }, [1200], 1000);
-    expect(store.size).toBe(2);
-    expect(store.getForIdentity({ contextIdentity: 'ip:10.0.0.1', fieldIdentity: 'Query.products' })).toEqual([]);
-    now = 1500;
-    expect(store.getForIdentity({ contextIdentity: 'ip:10.0.0.2', fieldIdentity: 'Query.products' })).toEqual([]);
-    expect(store.size).toBe(1);
-  });
-});
 
 describe('rate limiting at the router (in-memory store)', () => {
   let stack: Stack;

@@ -5,7 +5,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { demoUsers, DEMO_PASSWORD } from '../../platform/demo-data.ts';
 import { listen } from '../../platform/http-server.ts';
 import { withSubgraphSettings, type RouterConfig, type SubgraphSettings } from '../../router/config.ts';
-import { InFlight } from '../../router/deduplication.ts';
 import { createRouter, type Router } from '../../router/server.ts';
 import type { Stack } from '../../stack.ts';
 import { bearerFor, bootStack, counterValues, gql, silentLogger, testRouterConfig, waitUntil } from '../support/stack.ts';
@@ -54,29 +53,6 @@ async function startGate(targetUrl: string) {
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
-
-describe('in-flight deduplication (InFlight)', () => {
-  it('joins a run in flight, shares its failure, and forgets the key once it settles', async () => {
-    const inFlight = new InFlight<number>();
-    let runs = 0;
-    let joins = 0;
-    let finish!: (value: number) => void;
-    const first = inFlight.run('k', () => new Promise<number>((resolve) => ((runs += 1), (finish = resolve))), () => (joins += 1));
-    const second = inFlight.run('k', async () => ((runs += 1), 2), () => (joins += 1));
-    const other = inFlight.run('other', async () => ((runs += 1), 3));
-    finish(1);
-    expect(await Promise.all([first, second, other])).toEqual([1, 1, 3]);
-    expect({ runs, joins, size: inFlight.size }).toEqual({ runs: 2, joins: 1, size: 0 });
-
-    // Nothing is cached: the next call runs again; a failure reaches every joiner, then is forgotten.
-    expect(await inFlight.run('k', async () => 4)).toBe(4);
-    const failing = inFlight.run('k', () => Promise.reject(new Error('boom')));
-    const joiner = inFlight.run('k', async () => 5);
-    await expect(failing).rejects.toThrow('boom');
-    await expect(joiner).rejects.toThrow('boom');
-    expect(await inFlight.run('k', async () => 6)).toBe(6);
-  });
-});
 
 describe('the router deduplicates identical work in flight', () => {
   let stack: Stack;

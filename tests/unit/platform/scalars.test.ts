@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pagesByParent, parsePage, toConnection } from '../../../platform/pagination.ts';
+import { pagesByParent } from '../../../platform/pagination.ts';
 import { DecimalScalar, formatMinorUnits, parseDecimalToMinorUnits } from '../../../platform/scalars.ts';
 
 describe('money as Decimal strings over integer minor units', () => {
@@ -27,25 +27,6 @@ describe('money as Decimal strings over integer minor units', () => {
   it('refuses to serialise a number, so a resolver cannot leak minor units as a price', () => {
     expect(() => DecimalScalar.serialize(1999)).toThrow();
     expect(() => formatMinorUnits(19.99)).toThrow();
-  });
-});
-
-describe('Relay pagination arguments', () => {
-  const isString = (value: unknown): value is string => typeof value === 'string';
-
-  it('defaults first to 20 and bounds it to 0..1000', () => {
-    expect(parsePage({}, isString).limit).toBe(20);
-    expect(parsePage({ first: 0 }, isString).limit).toBe(0);
-    expect(() => parsePage({ first: 1001 }, isString)).toThrow('first must be between 0 and 1000');
-    expect(() => parsePage({ first: -1 }, isString)).toThrow(expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT', field: 'first' } }));
-  });
-
-  it('round-trips its own cursors and rejects anything else', () => {
-    const connection = toConnection(['a', 'b', 'c'], { limit: 2, hasAfter: false, totalCount: 3, cursorOf: (node) => node });
-    expect(connection.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
-    expect(connection.edges.map((edge) => edge.node)).toEqual(['a', 'b']);
-    expect(parsePage({ after: connection.pageInfo.endCursor }, isString).after).toBe('b');
-    expect(() => parsePage({ after: '%%%' }, isString)).toThrow(expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT', field: 'after' } }));
   });
 });
 
@@ -77,4 +58,3 @@ describe('pages for many parents from one windowed query', () => {
     expect(pages[0]!.rows).toEqual([]);
   });
 });
-
