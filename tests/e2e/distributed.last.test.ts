@@ -4,11 +4,14 @@ import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, dropDatabase, startDistributed, type Distributed } from '../../deploy/distributed.ts';
-import { AMQP_URL, deleteQueues, KAFKA_BROKERS, kafkaReason, rabbitReason, unique, waitFor } from '../support/brokers.ts';
+import { AMQP_URL, deleteQueues, KAFKA_BROKERS, probeKafka, probeRabbit, unique, waitFor } from '../support/brokers.ts';
 import { freePort } from '../support/process.ts';
 import { startSmtpSink } from '../support/smtp-sink.ts';
 import { gql as supportGql } from '../support/stack.ts';
-import { backends } from '../support/storage.ts';
+import { postgresBackend } from '../support/storage.ts';
+
+const kafkaReason = await probeKafka();
+const rabbitReason = await probeRabbit();
 
 /**
  * docker-compose.yml as separate processes (deploy/distributed.ts): every service its own Node
@@ -17,7 +20,7 @@ import { backends } from '../support/storage.ts';
  * a server is missing); skipped with the reason printed otherwise.
  */
 const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const skipReason = kafkaReason ?? rabbitReason ?? backends.find((backend) => backend.name === 'postgres')!.unavailable;
+const skipReason = kafkaReason ?? rabbitReason ?? (await postgresBackend()).unavailable;
 if (skipReason) console.error(`[tests] skipping the distributed e2e test: ${skipReason}`);
 
 const README_ORDER = '014c20ce-504f-52e5-81c7-b2cd47f9c330';

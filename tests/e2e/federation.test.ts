@@ -5,8 +5,10 @@ import { stableId } from '../../platform/ids.ts';
 import { BULK_ORDERS_QUERY, seedBulkOrders } from '../../bench/bulk-orders.ts';
 import { costOf } from '../../bench/list-size.ts';
 import type { Stack, SubgraphName } from '../../stack.ts';
-import { backends } from '../support/storage.ts';
+import { allBackends } from '../support/storage.ts';
 import { bearerFor, bootStack, gql, type GraphQLResponse, type Json } from '../support/stack.ts';
+
+const backends = await allBackends();
 
 const ORDER_QUERY = `query Order($id: ID!) {
   order(id: $id) { id user { name email } items { product { name price } quantity } payment { status } }

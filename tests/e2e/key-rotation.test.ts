@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoUsers, DEMO_PASSWORD } from '../../platform/demo-data.ts';
 import type { Stack } from '../../stack.ts';
 import { rotateSigningKey } from '../../subgraphs/users/tokens.ts';
-import { backends } from '../support/storage.ts';
+import { pgliteBackend } from '../support/storage.ts';
 import { bearerFor, bootStack, gql } from '../support/stack.ts';
 
-const pglite = backends.find((backend) => backend.name === 'pglite')!;
+const pglite = pgliteBackend;
 
 describe('signing key rotation', () => {
   let stack: Stack;

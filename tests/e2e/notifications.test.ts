@@ -5,13 +5,13 @@ import { createMemoryEventLog } from '../../events/event-log.ts';
 import { createMemoryJobQueue } from '../../events/job-queue.ts';
 import type { Storage } from '../../platform/database.ts';
 import type { Stack } from '../../stack.ts';
-import { waitFor } from '../support/brokers.ts';
+import { waitFor } from '../support/wait.ts';
 import { newProduct, ordersOf } from '../support/saga.ts';
 import { demoUsers, DEMO_PASSWORD } from '../../platform/demo-data.ts';
 import { bearerFor, bootStack, gql, silentLogger } from '../support/stack.ts';
-import { backends } from '../support/storage.ts';
+import { pgliteBackend } from '../support/storage.ts';
 
-const pglite = backends.find((backend) => backend.name === 'pglite')!;
+const pglite = pgliteBackend;
 const retry = { delaysMs: [50], maxAttempts: 2 };
 
 describe('User.notifications through the router, fed by the in-process pipeline', () => {

@@ -7,12 +7,15 @@ import { CHANNELS, queueFor } from '../../events/notification-job.ts';
 import { createRabbitJobQueue } from '../../events/rabbit-job-queue.ts';
 import type { Storage } from '../../platform/database.ts';
 import type { Stack } from '../../stack.ts';
-import { AMQP_URL, KAFKA_BROKERS, deleteQueues, kafkaReason, rabbitReason, unique } from '../support/brokers.ts';
+import { AMQP_URL, deleteQueues, KAFKA_BROKERS, probeKafka, probeRabbit, unique } from '../support/brokers.ts';
 import { HOPS, ancestry, collectingLogger, placeOrderStory, recordSpans, scrape, servicesThatLogged, storySpans, valueOf } from '../support/observability.ts';
 import { bootStack, waitUntil } from '../support/stack.ts';
-import { backends } from '../support/storage.ts';
+import { postgresBackend } from '../support/storage.ts';
 
-const postgres = backends.find((backend) => backend.name === 'postgres')!;
+const kafkaReason = await probeKafka();
+const rabbitReason = await probeRabbit();
+
+const postgres = await postgresBackend();
 const unavailable = postgres.unavailable ?? kafkaReason ?? rabbitReason;
 const retry: RetryPolicy = { delaysMs: [100], maxAttempts: 2 };
 

@@ -9,11 +9,11 @@ import type { Storage } from '../../platform/database.ts';
 import type { Stack } from '../../stack.ts';
 import { HOPS, ancestry, collectingLogger, parsePrometheusText, placeOrderStory, recordSpans, scrape, servicesThatLogged, storySpans, valueOf } from '../support/observability.ts';
 import { bootStack, gql, waitUntil } from '../support/stack.ts';
-import { backends } from '../support/storage.ts';
+import { pgliteBackend } from '../support/storage.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ORDER_WITH_PAYMENT = 'query($id: ID!) { order(id: $id) { id payment { status } } }';
-const pglite = backends.find((backend) => backend.name === 'pglite')!;
+const pglite = pgliteBackend;
 
 describe('correlation ids', () => {
   it('keeps a well-formed x-request-id and replaces anything else with a fresh UUID', () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoUsers, DEMO_PASSWORD } from '../../platform/demo-data.ts';
 import type { Stack } from '../../stack.ts';
-import { backends } from '../support/storage.ts';
+import { pgliteBackend } from '../support/storage.ts';
 import { bearerFor, bootStack, gql } from '../support/stack.ts';
 import { newProduct, paymentsFor, stockOf } from '../support/saga.ts';
 
@@ -13,7 +13,7 @@ const CANCEL = `mutation Cancel($id: ID!) { cancelOrder(id: $id) { id status pay
 const REFUND = `mutation Refund($id: ID!) { refundPayment(id: $id) { id status } }`;
 
 describe('orders through the router', () => {
-  const backend = backends[0]!;
+  const backend = pgliteBackend;
   let stack: Stack;
   let drop: () => Promise<void>;
   let ada: Record<string, string>;

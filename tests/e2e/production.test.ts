@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../stack.ts';
-import { backends } from '../support/storage.ts';
+import { pgliteBackend } from '../support/storage.ts';
 import { bootStack, gql } from '../support/stack.ts';
 
-const pglite = backends.find((backend) => backend.name === 'pglite')!;
+const pglite = pgliteBackend;
 
 describe.each([false, true])('the router with production=%s', (production) => {
   let stack: Stack;

@@ -8,7 +8,7 @@ import { withSubgraphSettings, type RouterConfig, type SubgraphSettings } from '
 import { createRouter, type Router } from '../../router/server.ts';
 import type { Stack } from '../../stack.ts';
 import { bearerFor, bootStack, counterValues, gql, silentLogger, testRouterConfig, waitUntil } from '../support/stack.ts';
-import { backends } from '../support/storage.ts';
+import { pgliteBackend } from '../support/storage.ts';
 
 const PRODUCTS_QUERY = '{ products(first: 2) { totalCount edges { node { id name } } } }';
 const ME_QUERY = '{ me { id email } }';
@@ -62,7 +62,7 @@ describe('the router deduplicates identical work in flight', () => {
   const [ada, grace] = demoUsers.filter((user) => user.role === 'CUSTOMER');
 
   beforeAll(async () => {
-    const opened = await backends[0]!.open();
+    const opened = await pgliteBackend.open();
     drop = opened.drop;
     stack = await bootStack(opened.storage, { internalTokenSecret });
   });

@@ -12,7 +12,7 @@ import type { Stack } from '../../stack.ts';
 import { productsModule } from '../../subgraphs/products/server.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { bearerFor, bootStack, counterValues, gql, memoryLogger, silentLogger, testRouterConfig, waitUntil } from '../support/stack.ts';
-import { backends } from '../support/storage.ts';
+import { pgliteBackend } from '../support/storage.ts';
 
 const ORDER_QUERY = `query Order($id: ID!) {
   order(id: $id) { id user { name email } items { product { name price } quantity } payment { status } }
@@ -37,7 +37,7 @@ describe('the resilient router', () => {
   let admin: Record<string, string>;
 
   beforeAll(async () => {
-    const opened = await backends[0]!.open();
+    const opened = await pgliteBackend.open();
     drop = opened.drop;
     stack = await bootStack(opened.storage, { internalTokenSecret });
     admin = await bearerFor(stack.routerUrl, demoUsers[0]!.email, DEMO_PASSWORD);

@@ -6,9 +6,11 @@ import { listen } from '../../platform/http-server.ts';
 import type { Stack } from '../../stack.ts';
 import type { SagaStep } from '../../subgraphs/orders/saga.ts';
 import { createOrdersSubgraph } from '../../subgraphs/orders/server.ts';
-import { backends } from '../support/storage.ts';
+import { allBackends } from '../support/storage.ts';
 import { bootStack, silentLogger } from '../support/stack.ts';
 import { customer, eventsFor, newProduct, ordersOf, paymentsFor, stockOf } from '../support/saga.ts';
+
+const backends = await allBackends();
 
 class SimulatedCrash extends Error {}
 

@@ -3,10 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Storage } from '../../platform/database.ts';
 import { createServiceClient } from '../../platform/service-client.ts';
 import type { Stack } from '../../stack.ts';
-import { backends } from '../support/storage.ts';
+import { allBackends } from '../support/storage.ts';
 import { demoUsers, DEMO_PASSWORD } from '../../platform/demo-data.ts';
 import { bearerFor, bootStack, gql, silentLogger } from '../support/stack.ts';
 import { customer, eventsFor, inventoryOf, newProduct, ordersOf, paymentsFor, stockOf } from '../support/saga.ts';
+
+const backends = await allBackends();
 
 const SECRET = 'test-internal-secret-0123456789abcdefghijklmnop';
 

@@ -4,13 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoOrders, demoPayments, demoProducts, demoUsers, DEMO_PASSWORD } from '../../platform/demo-data.ts';
 import { createInternalTokenSigner, DEV_INTERNAL_TOKEN_SECRET, INTERNAL_TOKEN_HEADER } from '../../platform/internal-token.ts';
 import type { Stack } from '../../stack.ts';
-import { backends } from '../support/storage.ts';
+import { pgliteBackend } from '../support/storage.ts';
 import { listen } from '../../platform/http-server.ts';
 import { createRouter } from '../../router/server.ts';
 import { withSubgraphSettings } from '../../router/config.ts';
 import { bearerFor, bootStack, counterValues, gql, routerDefaults, silentLogger, staticDiscoveryOf, type Json } from '../support/stack.ts';
 
-const pglite = backends.find((backend) => backend.name === 'pglite')!;
+const pglite = pgliteBackend;
 const [admin, ada, grace] = [demoUsers[0]!, demoUsers[1]!, demoUsers[2]!];
 const ISSUER = 'switchyard-users';
 const AUDIENCE = 'switchyard';

@@ -1,8 +1,10 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createMemoryEventLog, type EventLog, type LogMessage, type Subscription } from '../../../events/event-log.ts';
 import { createKafkaEventLog } from '../../../events/kafka-event-log.ts';
-import { KAFKA_BROKERS, kafkaReason, unique, waitFor } from '../../support/brokers.ts';
+import { KAFKA_BROKERS, probeKafka, unique, waitFor } from '../../support/brokers.ts';
 import { silentLogger } from '../../support/stack.ts';
+
+const kafkaReason = await probeKafka();
 
 const adapters: Array<{ name: string; unavailable: string | undefined; create: () => EventLog }> = [
   { name: 'in-process', unavailable: undefined, create: () => createMemoryEventLog({ logger: silentLogger, retryBackoffMs: 20 }) },

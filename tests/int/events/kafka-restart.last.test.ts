@@ -11,9 +11,11 @@ import { prepareNotificationsDatabase } from '../../../events/pipeline.ts';
 import type { Database, Storage } from '../../../platform/database.ts';
 import { migrate } from '../../../platform/migrate.ts';
 import { appendToOutbox } from '../../../platform/outbox.ts';
-import { kafkaReason, unique, waitFor } from '../../support/brokers.ts';
+import { probeKafka, unique, waitFor } from '../../support/brokers.ts';
 import { silentLogger } from '../../support/stack.ts';
-import { backends } from '../../support/storage.ts';
+import { pgliteBackend } from '../../support/storage.ts';
+
+const kafkaReason = await probeKafka();
 
 const run = promisify(execFile);
 // A private broker: stopping the shared one would break every other broker test running beside this one.
@@ -28,7 +30,7 @@ describe.skipIf(kafkaReason)('the pipeline across a Kafka broker restart', () =>
 
   beforeAll(async () => {
     await kafkaScript('start');
-    ({ storage, drop } = await backends[0]!.open());
+    ({ storage, drop } = await pgliteBackend.open());
     orders = storage.forService('orders');
     await migrate(orders, { schema: 'orders', dir: fileURLToPath(new URL('../../../subgraphs/orders/migrations', import.meta.url)) });
     await prepareNotificationsDatabase(storage.forService('notifications'));

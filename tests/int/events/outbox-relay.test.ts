@@ -6,9 +6,11 @@ import { createOutboxRelay, registerRelayMetrics } from '../../../events/outbox-
 import type { Database, Storage } from '../../../platform/database.ts';
 import { migrate } from '../../../platform/migrate.ts';
 import { appendToOutbox } from '../../../platform/outbox.ts';
-import { unique, waitFor } from '../../support/brokers.ts';
+import { unique, waitFor } from '../../support/wait.ts';
 import { silentLogger } from '../../support/stack.ts';
-import { backends } from '../../support/storage.ts';
+import { allBackends } from '../../support/storage.ts';
+
+const backends = await allBackends();
 
 const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 

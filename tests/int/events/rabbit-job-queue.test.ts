@@ -2,9 +2,11 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Subscription } from '../../../events/event-log.ts';
 import { createMemoryJobQueue, deadLetterQueueOf, type JobQueue, type ReceivedJob, type RetryPolicy } from '../../../events/job-queue.ts';
 import { createRabbitJobQueue } from '../../../events/rabbit-job-queue.ts';
-import { AMQP_URL, deleteQueues, rabbitReason, unique, waitFor } from '../../support/brokers.ts';
+import { AMQP_URL, deleteQueues, probeRabbit, unique, waitFor } from '../../support/brokers.ts';
 import { silentLogger } from '../../support/stack.ts';
 import { startTcpProxy } from '../../support/tcp-proxy.ts';
+
+const rabbitReason = await probeRabbit();
 
 const retry: RetryPolicy = { delaysMs: [100, 300], maxAttempts: 3 };
 

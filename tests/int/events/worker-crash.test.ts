@@ -11,11 +11,14 @@ import { createRabbitJobQueue } from '../../../events/rabbit-job-queue.ts';
 import { createStaticDirectory } from '../../../events/recipients.ts';
 import type { Database } from '../../../platform/database.ts';
 import { buildEnvelope } from '../../../platform/outbox.ts';
-import { AMQP_URL, KAFKA_BROKERS, deleteQueues, kafkaReason, rabbitReason, unique, waitFor } from '../../support/brokers.ts';
+import { AMQP_URL, deleteQueues, KAFKA_BROKERS, probeKafka, probeRabbit, unique, waitFor } from '../../support/brokers.ts';
 import { silentLogger } from '../../support/stack.ts';
-import { backends } from '../../support/storage.ts';
+import { postgresBackend } from '../../support/storage.ts';
 
-const postgres = backends.find((backend) => backend.name === 'postgres')!;
+const kafkaReason = await probeKafka();
+const rabbitReason = await probeRabbit();
+
+const postgres = await postgresBackend();
 const unavailable = postgres.unavailable ?? kafkaReason ?? rabbitReason;
 const retry: RetryPolicy = { delaysMs: [100], maxAttempts: 3 };
 

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Storage } from '../../../platform/database.ts';
 import { migrate, seedOnce } from '../../../platform/migrate.ts';
-import { backends } from '../../support/storage.ts';
+import { allBackends } from '../../support/storage.ts';
+
+const backends = await allBackends();
 
 function migrationsDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-migrations-'));

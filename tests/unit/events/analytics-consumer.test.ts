@@ -3,9 +3,9 @@ import { contributionOf, createAnalyticsConsumer, prepareAnalyticsDatabase } fro
 import { createMemoryEventLog } from '../../../events/event-log.ts';
 import type { Database, Storage } from '../../../platform/database.ts';
 import { buildEnvelope } from '../../../platform/outbox.ts';
-import { waitFor } from '../../support/brokers.ts';
+import { waitFor } from '../../support/wait.ts';
 import { silentLogger } from '../../support/stack.ts';
-import { backends } from '../../support/storage.ts';
+import { pgliteBackend } from '../../support/storage.ts';
 
 const at = (iso: string) => new Date(iso);
 const confirmed = (user: string, total: number, when: string, currency = 'USD') => buildEnvelope({ type: 'orders.order.confirmed', key: user, data: { orderId: `${user}-${when}`, userId: user, total, currency } }, at(when));
@@ -27,7 +27,7 @@ describe('the analytics consumer group', () => {
   let drop: () => Promise<void>;
   let db: Database;
   beforeAll(async () => {
-    ({ storage, drop } = await backends[0]!.open());
+    ({ storage, drop } = await pgliteBackend.open());
     db = storage.forService('analytics');
     await prepareAnalyticsDatabase(db);
   });
