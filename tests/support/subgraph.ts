@@ -35,8 +35,7 @@ export async function startSubgraph<Server extends SubgraphServer>(
 ): Promise<InProcessSubgraph<Server>> {
   const internalTokenSecret = randomBytes(32).toString('base64url');
   const signer = createInternalTokenSigner({ secret: internalTokenSecret });
-  const db = storage.forService(module.name);
-  await prepareDatabase({ ...module, create }, db, { seed, logger: silentLogger });
+  const db = await migratedDb(module, storage, { seed });
   const server = create({ db, logger: silentLogger, production: false, internalTokenSecret });
   await server.start();
   let running: RunningServer;
@@ -62,3 +61,10 @@ export async function startSubgraph<Server extends SubgraphServer>(
 
 /** PGlite in memory for a test file's subgraphs; close it after stopping them. */
 export const memoryStorage = () => openStorage({ dataDir: 'memory://' });
+
+/** `module`'s schema on `storage`, migrated (and seeded with the demo data unless `seed: false`): for repository tests. */
+export async function migratedDb(module: Pick<SubgraphModule, 'name' | 'migrationsDir' | 'seed'>, storage: Storage, { seed = true } = {}): Promise<Database> {
+  const db = storage.forService(module.name);
+  await prepareDatabase({ ...module, create: () => undefined as never }, db, { seed, logger: silentLogger });
+  return db;
+}

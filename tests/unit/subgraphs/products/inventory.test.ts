@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database, Storage } from '../../../../platform/database.ts';
-import { prepareDatabase } from '../../../../platform/subgraph-server.ts';
 import { createInventory, type Inventory } from '../../../../subgraphs/products/inventory.ts';
 import { productsModule } from '../../../../subgraphs/products/server.ts';
-import { silentLogger } from '../../../support/stack.ts';
-import { memoryStorage } from '../../../support/subgraph.ts';
+import { memoryStorage, migratedDb } from '../../../support/subgraph.ts';
 
 describe('stock reservations (createInventory on PGlite)', () => {
   let storage: Storage;
@@ -27,9 +25,7 @@ describe('stock reservations (createInventory on PGlite)', () => {
 
   beforeAll(async () => {
     storage = await memoryStorage();
-    db = storage.forService('products');
-    const module = productsModule({ internalServiceSecret: 'unused', reservationTtlSeconds: 900, reservationSweepIntervalMs: 3_600_000 });
-    await prepareDatabase(module, db, { seed: false, logger: silentLogger });
+    db = await migratedDb(productsModule({ internalServiceSecret: 'unused', reservationTtlSeconds: 900, reservationSweepIntervalMs: 3_600_000 }), storage, { seed: false });
     inventory = createInventory({ db, reservationTtlSeconds: 900 });
   });
   afterAll(async () => {

@@ -1,0 +1,41 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database, Storage } from '../../../../platform/database.ts';
+import { demoUsers } from '../../../../platform/demo-data.ts';
+import { createUserRepository, type UserRepository } from '../../../../subgraphs/users/repository.ts';
+import { usersModule } from '../../../../subgraphs/users/server.ts';
+import { memoryStorage, migratedDb } from '../../../support/subgraph.ts';
+
+describe('the users repository on PGlite', () => {
+  let storage: Storage;
+  let db: Database;
+  let repo: UserRepository;
+
+  beforeAll(async () => {
+    storage = await memoryStorage();
+    // No demo seed: hashing the demo password is the slow part, and these tests insert their own rows.
+    db = await migratedDb(usersModule(), storage, { seed: false });
+    repo = createUserRepository(db);
+  });
+  afterAll(async () => {
+    await storage?.close();
+  });
+
+  it('inserts a user and reads it back by id (in key order, null where missing) and with its hash by email', async () => {
+    const [first, second] = [randomUUID(), randomUUID()];
+    await repo.insert({ id: first, email: 'first@example.test', name: 'First', role: 'CUSTOMER', passwordHash: 'hash-1' });
+    await repo.insert({ id: second, email: 'second@example.test', name: 'Second', role: 'ADMIN', passwordHash: 'hash-2' });
+    const before = db.queryCount;
+    const rows = await repo.usersByIds([second, randomUUID(), first]);
+    expect(db.queryCount - before).toBe(1);
+    expect(rows.map((row) => row && { name: row.name, role: row.role })).toEqual([{ name: 'Second', role: 'ADMIN' }, null, { name: 'First', role: 'CUSTOMER' }]);
+    expect(rows[0]).not.toHaveProperty('password_hash');
+    expect(await repo.credentialsByEmail('first@example.test')).toMatchObject({ id: first, password_hash: 'hash-1' });
+    expect(await repo.credentialsByEmail(demoUsers[1]!.email)).toBeUndefined();
+  });
+
+  it('refuses a second account with the same email as BAD_USER_INPUT', async () => {
+    await repo.insert({ id: randomUUID(), email: 'taken@example.test', name: 'One', role: 'CUSTOMER', passwordHash: 'h' });
+    await expect(repo.insert({ id: randomUUID(), email: 'taken@example.test', name: 'Two', role: 'CUSTOMER', passwordHash: 'h' })).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'email' } });
+  });
+});
