@@ -152,15 +152,22 @@ describe.skipIf(skipReason !== undefined)('the compose topology as separate proc
       }
     };
     const load = Promise.all([0, 1, 2, 3].map(loop));
-    await new Promise((done) => setTimeout(done, 1500));
-    // The router has been spreading products fetches over both instances.
-    const metrics = await (await fetch(`${doomed.url}/metrics`)).text();
-    const served = [...metrics.matchAll(/^http_request_duration_seconds_count\{[^}]*route="\/graphql"[^}]*\} (\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+    // The router spreads products fetches over both instances: wait until the doomed one has served some.
+    const served = await waitFor(
+      async () => {
+        const metrics = await (await fetch(`${doomed.url}/metrics`)).text();
+        const count = [...metrics.matchAll(/^http_request_duration_seconds_count\{[^}]*route="\/graphql"[^}]*\} (\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+        return count > 0 ? count : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, what: 'the doomed products instance to serve router fetches' },
+    );
     expect(served).toBeGreaterThan(0);
     // The worker too, while events flow: it finishes the event in hand, commits, leaves its group;
     // its replacement resumes from the committed offsets.
     const [exitCode, workerExit] = await Promise.all([doomed.stop('SIGTERM'), distributed!.instance('worker').stop('SIGTERM')]);
-    await new Promise((done) => setTimeout(done, 1500));
+    // Keep the load on after the stops: the requests that follow must be served by what is left.
+    const stoppedAt = outcomes.length;
+    await waitFor(() => (outcomes.length >= stoppedAt + 8 ? true : undefined), { timeoutMs: 30_000, what: 'eight more requests after the products instance and the worker stopped' });
     running = false;
     await load;
     expect(workerExit, 'the worker stops gracefully').toBe(0);

@@ -5,17 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStorage, type Storage } from '../../platform/database.ts';
 import type { Stack } from '../../stack.ts';
 import { composeFromConfig, readCompositionConfig } from '../../scripts/composition.ts';
-import { bootStack, gql } from '../support/stack.ts';
+import { bootStack, gql, memoryLogger, type GraphQLResponse, type Json } from '../support/stack.ts';
+import { waitFor } from '../support/wait.ts';
 
-async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, { timeoutMs = 10_000, intervalMs = 50 } = {}): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
+const ORIGINAL = 'Stock-keeping unit, unique, e.g. "SW-0001".';
+const RELOADED = 'Stock-keeping unit (reloaded), unique, e.g. "SW-0001".';
+const PRODUCTS = '{ products(first: 3) { totalCount edges { node { name price } } } }';
 
 /** The committed supergraph with one description changed: a visible, valid schema change. */
 function variantSupergraph(dir: string): string {
@@ -34,6 +29,7 @@ describe('the router serving a supergraph file', () => {
   const path = join(dir, 'supergraph.graphql');
   let storage: Storage;
   let stack: Stack;
+  const { logger, lines } = memoryLogger('info');
   const description = async () => {
     const { data } = await gql(stack.routerUrl, '{ __type(name: "Product") { fields { name description } } }');
     return (data?.__type?.fields as Array<{ name: string; description: string }> | undefined)?.find((field) => field.name === 'sku')?.description;
@@ -42,7 +38,7 @@ describe('the router serving a supergraph file', () => {
   beforeAll(async () => {
     copyFileSync('supergraph.graphql', path);
     storage = await openStorage({ dataDir: 'memory://' });
-    stack = await bootStack(storage, { supergraphPath: path });
+    stack = await bootStack(storage, { supergraphPath: path, logger });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -50,24 +46,34 @@ describe('the router serving a supergraph file', () => {
   });
 
   it('reloads when the file changes, answering every request issued meanwhile', async () => {
-    expect(await description()).toBe('Stock-keeping unit, unique, e.g. "SW-0001".');
-    const inFlight = Array.from({ length: 40 }, (_, index) =>
-      new Promise((resolve) => setTimeout(resolve, index * 5)).then(() => gql(stack.routerUrl, '{ products(first: 3) { totalCount edges { node { name price } } } }')),
-    );
+    expect(await description()).toBe(ORIGINAL);
     writeFileSync(path, variantSupergraph(dir));
-    const responses = await Promise.all(inFlight);
+    // Keep four requests in flight at a time until the new schema shows: some are planned on the
+    // old schema and finish after the swap, and each must still be answered in full.
+    const responses: Array<GraphQLResponse<Json>> = [];
+    await waitFor(
+      async () => {
+        responses.push(...(await Promise.all(Array.from({ length: 4 }, () => gql(stack.routerUrl, PRODUCTS)))));
+        return (await description()) === RELOADED ? true : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 0, what: 'the router to serve the reloaded supergraph' },
+    );
+    expect(responses.length).toBeGreaterThan(0);
     for (const response of responses) {
       expect(response.errors).toBeUndefined();
       expect(response.data?.products.totalCount).toBe(50);
     }
-    await eventually(description, (value) => value === 'Stock-keeping unit (reloaded), unique, e.g. "SW-0001".');
   });
 
   it('keeps serving the last good schema when the file is replaced by garbage', async () => {
     const before = await description();
+    const rejectedBefore = lines.filter((line) => line.msg === 'new supergraph rejected; keeping the current schema').length;
     writeFileSync(path, 'this is not a supergraph {');
-    // Give the watcher time to see it, then prove the router still answers on the old schema.
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    // Wait until the watcher has read the garbage and the gateway refused it, then prove the router still answers on the old schema.
+    await waitFor(() => (lines.filter((line) => line.msg === 'new supergraph rejected; keeping the current schema').length > rejectedBefore ? true : undefined), {
+      timeoutMs: 20_000,
+      what: 'the router to reject the broken supergraph',
+    });
     expect(await description()).toBe(before);
     const { data, errors } = await gql(stack.routerUrl, '{ products(first: 1) { totalCount } }');
     expect(errors).toBeUndefined();

@@ -8,6 +8,7 @@ import type { SagaStep } from '../../subgraphs/orders/saga.ts';
 import { createOrdersSubgraph } from '../../subgraphs/orders/server.ts';
 import { allBackends } from '../support/storage.ts';
 import { bootStack, silentLogger } from '../support/stack.ts';
+import { waitFor } from '../support/wait.ts';
 import { customer, eventsFor, newProduct, ordersOf, paymentsFor, stockOf } from '../support/saga.ts';
 
 const backends = await allBackends();
@@ -49,17 +50,23 @@ function restartedOrders(stack: Stack) {
   );
 }
 
-/** Resumes every due saga until none is left; bounded, so a saga that never settles fails the test. */
+/**
+ * Resumes every due saga until none is left. A saga whose lease has not lapsed yet is not due, so
+ * this polls (every half lease) until the orders table shows every saga DONE; the deadline makes
+ * a saga that never settles fail the test.
+ */
 async function resumeAll(stack: Stack): Promise<void> {
   const restarted = restartedOrders(stack);
   try {
-    for (let round = 0; round < 40; round += 1) {
-      const [pending] = await stack.subgraphs.orders.db.query<{ count: number }>(`SELECT count(*)::int AS count FROM orders.orders WHERE saga_step <> 'DONE'`);
-      if (pending!.count === 0) return;
-      for (const orderId of await restarted.saga.due()) await restarted.saga.run(orderId);
-      await new Promise((resolve) => setTimeout(resolve, LEASE_MS / 2));
-    }
-    throw new Error('sagas did not settle after 40 resume rounds');
+    await waitFor(
+      async () => {
+        const [pending] = await stack.subgraphs.orders.db.query<{ count: number }>(`SELECT count(*)::int AS count FROM orders.orders WHERE saga_step <> 'DONE'`);
+        if (pending!.count === 0) return true;
+        for (const orderId of await restarted.saga.due()) await restarted.saga.run(orderId);
+        return undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: LEASE_MS / 2, what: 'every saga to settle after the crash' },
+    );
   } finally {
     // Only the saga runs here (no HTTP server was started): close its outbound clients.
     await Promise.all([restarted.breakers.products.close(), restarted.breakers.payments.close()]);
@@ -128,6 +135,10 @@ describe.each(backends)('the saga under failures on $name', (backend) => {
   it.skipIf(backend.unavailable)('with payments down, compensates and fails fast with SUBGRAPH_UNAVAILABLE, then recovers through half-open', async () => {
     const product = await newProduct(stack, 20);
     const payments = stack.subgraphs.payments;
+    // "Down" must mean connections refused (nothing listening): only then does the saga know the
+    // authorization never reached payments and fail without voiding. So payments really stops
+    // listening and comes back on its own port, as a restarted service would; if another process
+    // took that port meanwhile, listen() fails the test with EADDRINUSE rather than passing wrongly.
     await payments.running.close();
     try {
       for (let attempt = 0; attempt < 4; attempt += 1) {
@@ -142,7 +153,7 @@ describe.each(backends)('the saga under failures on $name', (backend) => {
     } finally {
       Object.assign(payments, { running: await listen(payments.server.handler, { port: payments.running.port }) });
     }
-    await new Promise((resolve) => setTimeout(resolve, 450));
+    await waitFor(() => (ordersOf(stack).breakers.payments.breakerState === 'half-open' ? true : undefined), { timeoutMs: 10_000, what: 'the payments breaker to half-open after its reset timeout' });
     const recovered = await place(customer('after-recovery'), product);
     expect(recovered.status).toBe('CONFIRMED');
     expect(ordersOf(stack).breakers.payments.breakerState).toBe('closed');

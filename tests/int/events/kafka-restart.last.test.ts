@@ -12,14 +12,15 @@ import type { Database, Storage } from '../../../platform/database.ts';
 import { migrate } from '../../../platform/migrate.ts';
 import { appendToOutbox } from '../../../platform/outbox.ts';
 import { probeKafka, unique, waitFor } from '../../support/brokers.ts';
-import { silentLogger } from '../../support/stack.ts';
+import { memoryLogger, silentLogger } from '../../support/stack.ts';
 import { pgliteBackend } from '../../support/storage.ts';
 
 const kafkaReason = await probeKafka();
 
 const run = promisify(execFile);
 // A private broker: stopping the shared one would break every other broker test running beside this one.
-const PORT = 19392;
+// TEST_PRIVATE_KAFKA_PORT (and the port after it) moves it, for two checkouts testing on one machine.
+const PORT = Number(process.env.TEST_PRIVATE_KAFKA_PORT ?? 19392);
 const brokerEnv = { ...process.env, KAFKA_PORT: String(PORT), KAFKA_CONTROLLER_PORT: String(PORT + 1), KAFKA_HOME: '.cache/kafka-restart-test', KAFKA_HEAP: '384m' };
 const kafkaScript = (command: 'start' | 'stop') => run(process.execPath, ['--import', 'tsx', 'scripts/kafka/kafka.ts', command], { env: brokerEnv, timeout: 150_000 });
 
@@ -45,7 +46,8 @@ describe.skipIf(kafkaReason)('the pipeline across a Kafka broker restart', () =>
     const eventLog = createKafkaEventLog({ brokers: [`127.0.0.1:${PORT}`], clientId: 'restart-test', logger: silentLogger });
     const jobQueue = createMemoryJobQueue({ logger: silentLogger });
     const jobs: NotificationJob[] = [];
-    const relay = createOutboxRelay({ db: orders, schema: 'orders', eventLog, logger: silentLogger, topicPrefix: `${prefix}.`, pollIntervalMs: 100 });
+    const { logger: relayLogger, lines: relayLines } = memoryLogger('info');
+    const relay = createOutboxRelay({ db: orders, schema: 'orders', eventLog, logger: relayLogger, topicPrefix: `${prefix}.`, pollIntervalMs: 100 });
     const worker = createNotificationWorker({ eventLog, jobQueue, db: storage.forService('notifications'), logger: silentLogger, groupId: prefix, topics: [`${prefix}.switchyard.orders`], queuePrefix: prefix, onJobsPublished: (published) => jobs.push(...published) });
     const confirm = (n: number) => orders.transaction((tx) => appendToOutbox(tx, 'orders', { type: 'orders.order.confirmed', key: 'restart-user', correlationId: `order-${n}`, data: { orderId: `order-${n}`, userId: 'restart-user', total: n, currency: 'USD' } }));
     try {
@@ -56,10 +58,11 @@ describe.skipIf(kafkaReason)('the pipeline across a Kafka broker restart', () =>
 
       const stopped = await kafkaScript('stop');
       expect(stopped.stdout, 'the private broker stopped').toMatch(/stopped broker pid/);
+      const failuresBefore = relayLines.filter((line) => line.msg === 'background task failed').length;
       await confirm(2);
       await confirm(3);
-      // Nothing can be published while the broker is gone: the rows wait in the outbox.
-      await new Promise((done) => setTimeout(done, 1500));
+      // Nothing can be published while the broker is gone: once the relay has tried and failed, the rows still wait in the outbox.
+      await waitFor(() => (relayLines.filter((line) => line.msg === 'background task failed').length > failuresBefore ? true : undefined), { timeoutMs: 60_000, intervalMs: 100, what: 'the relay to fail a publish while Kafka is down' });
       expect((await relay.lag()).unpublished, `outbox rows waiting while Kafka is down; jobs so far ${JSON.stringify(jobs.map((job) => job.correlationId))}`).toBe(2);
 
       await kafkaScript('start');

@@ -10,6 +10,7 @@ import { prepareNotificationsDatabase } from '../../../events/pipeline.ts';
 import { openStorage } from '../../../platform/database.ts';
 import { buildEnvelope } from '../../../platform/outbox.ts';
 import { silentLogger } from '../../support/stack.ts';
+import { waitFor } from '../../support/wait.ts';
 
 const order = { orderId: 'o-1', userId: 'u-1', total: 1999, currency: 'USD' };
 
@@ -65,7 +66,7 @@ describe('event contracts', () => {
       const good = buildEnvelope({ type: 'orders.order.confirmed', key: 'u', data: order });
       const bad = buildEnvelope({ type: 'orders.order.confirmed', key: 'u', data: { orderId: 'o', total: 'a lot' } });
       await eventLog.publish('contracts', [bad, good].map((envelope) => ({ key: envelope.key, value: JSON.stringify(envelope) })));
-      for (let wait = 0; wait < 200 && worker.stats.handled + worker.stats.rejected < 2; wait += 1) await new Promise((resolve) => setTimeout(resolve, 25));
+      await waitFor(() => (worker.stats.handled + worker.stats.rejected >= 2 ? true : undefined), { timeoutMs: 10_000, what: 'the worker to handle both events' });
       expect(worker.stats).toMatchObject({ handled: 1, rejected: 1 });
       expect(published).toEqual([good.eventId]);
       const [rejected] = await db.query<{ reason: string }>('SELECT reason FROM notifications.rejected_events');
@@ -88,7 +89,7 @@ describe('event contracts', () => {
       const good = buildEnvelope({ type: 'orders.order.confirmed', key: 'u', data: order });
       const bad = buildEnvelope({ type: 'orders.order.confirmed', key: 'u', data: { ...order, total: -5 } });
       await eventLog.publish('contracts-analytics', [bad, good].map((envelope) => ({ key: envelope.key, value: JSON.stringify(envelope) })));
-      for (let wait = 0; wait < 200 && analytics.stats.counted + analytics.stats.rejected < 2; wait += 1) await new Promise((resolve) => setTimeout(resolve, 25));
+      await waitFor(() => (analytics.stats.counted + analytics.stats.rejected >= 2 ? true : undefined), { timeoutMs: 10_000, what: 'the analytics consumer to take both events' });
       expect(analytics.stats).toMatchObject({ counted: 1, rejected: 1 });
       expect(await db.query('SELECT orders, revenue_minor FROM analytics.hourly')).toEqual([{ orders: 1, revenue_minor: 1999 }]);
     } finally {

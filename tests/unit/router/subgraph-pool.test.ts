@@ -8,8 +8,10 @@ import { createStaticDiscovery } from '../../../router/service-discovery.ts';
 import { createSubgraphPool, isFailureStatus } from '../../../router/subgraph-pool.ts';
 import { memoryLogger } from '../../support/stack.ts';
 
-afterEach(() => {
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
   vi.useRealTimers();
+  for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
 describe('failure classification', () => {
@@ -28,11 +30,12 @@ describe('failure classification', () => {
 
 describe('instance breakers', () => {
   async function deadPool({ volumeThreshold, outlierConsecutiveFailures }: { volumeThreshold: number; outlierConsecutiveFailures: number }) {
-    // A port that was just free: connections are refused at once, without any timer involved.
-    const server = createServer();
+    // A dead instance this test holds the port of: every connection is dropped at once, without any
+    // timer involved (a port freed beforehand could be taken by another process meanwhile).
+    const server = createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const { port } = server.address() as AddressInfo;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
     const base = subgraphSettings(loadRouterConfig({}), 'payments');
     const settings = { ...base, outlierConsecutiveFailures, breaker: { ...base.breaker, volumeThreshold, errorThresholdPercentage: 50, resetTimeoutMs: 5000 } };
     const registry = new Registry();
