@@ -181,14 +181,15 @@ describe('federation contracts of each subgraph', () => {
       expect(normaliseSdl(data._service.sdl), `${name} does not serve ${schemaFile}`).toBe(normaliseSdl(readFileSync(schemaFile, 'utf8')));
     });
 
-    it('refuses _entities without the router token', async () => {
-      const key = keysOf(name, typeDefs)[0];
-      if (!key) return;
+    const keys = keysOf(name, typeDefs);
+    const resolvable = keys.filter((key) => key.resolvable);
+    // A subgraph with no entity has nothing to ask _entities for: a visible skip, never a silent pass.
+    it.skipIf(keys.length === 0)('refuses _entities without the router token', async () => {
+      const key = keys[0]!;
       const response = await gql(running.subgraphs[name].url, ENTITIES.replace('%TYPE%', key.type).replace('%FIELDS%', key.fields), { representations: [{ __typename: key.type, ...pick(EXISTING[key.type]!, key.selection) }] });
       expect(response.status).toBe(401);
     });
 
-    const keys = keysOf(name, typeDefs);
     it.each(keys.map((key) => ({ ...key, label: `${key.type} @key(fields: "${key.fields}")${key.resolvable ? '' : ' resolvable: false'}` })))('$label', async (key) => {
       const sample = EXISTING[key.type];
       expect(sample, `no seeded ${key.type} in EXISTING`).toBeDefined();
@@ -210,8 +211,7 @@ describe('federation contracts of each subgraph', () => {
       else expect(absent === null || (absent as { __typename: string }).__typename === key.type).toBe(true);
     });
 
-    it('answers a malformed key with null, not an error', async () => {
-      const resolvable = keys.filter((key) => key.resolvable);
+    it.skipIf(resolvable.length === 0)('answers a malformed key with null, not an error', async () => {
       for (const key of resolvable) {
         const representation = { __typename: key.type, ...Object.fromEntries(Object.keys(pick(EXISTING[key.type]!, key.selection)).map((field) => [field, 'not-an-id'])) };
         const { data, errors } = await gql(running.subgraphs[name].url, ENTITIES.replace('%TYPE%', key.type).replace('%FIELDS%', key.fields), { representations: [representation] }, asRouter);

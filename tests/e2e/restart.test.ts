@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { demoProducts } from '../../platform/demo-data.ts';
 import { gql } from '../support/stack.ts';
-import { freePort, startProcess, type Service } from '../support/process.ts';
+import { startProcess, type Service } from '../support/process.ts';
 
 describe('npm start on embedded defaults', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-data-'));
@@ -15,20 +15,25 @@ describe('npm start on embedded defaults', () => {
   });
 
   it('keeps data written through the API across a Ctrl-C and a restart', { timeout: 120_000 }, async () => {
-    const ports = { ROUTER_PORT: await freePort(), USERS_PORT: await freePort(), PRODUCTS_PORT: await freePort(), ORDERS_PORT: await freePort(), PAYMENTS_PORT: await freePort() };
+    // Every port 0: the process listens wherever the OS says and prints the router's URL. No test
+    // binds a default port (one may be taken by a Switchyard already running here), nor a port
+    // freed a moment ago for another process to take first.
+    const ports = { ROUTER_PORT: '0', USERS_PORT: '0', PRODUCTS_PORT: '0', ORDERS_PORT: '0', PAYMENTS_PORT: '0', NOTIFICATIONS_PORT: '0' };
     // NODE_ENV as a developer has it: vitest's 'test' would hide Apollo's own signal handlers.
-    const env = { ...Object.fromEntries(Object.entries(ports).map(([key, value]) => [key, String(value)])), DATA_DIR: dataDir, LOG_LEVEL: 'warn', APOLLO_TELEMETRY_DISABLED: 'true', NODE_ENV: 'development' };
-    const url = `http://localhost:${ports.ROUTER_PORT}/graphql`;
+    const env = { ...ports, DATA_DIR: dataDir, LOG_LEVEL: 'warn', APOLLO_TELEMETRY_DISABLED: 'true', NODE_ENV: 'development' };
+    const READY = /Router ready at (http:\/\/localhost:\d+\/graphql)/;
+    const routerUrlOf = (service: Service) => READY.exec(service.output())![1]!;
     const credentials = { email: 'persistent@switchyard.dev', password: 'survives restarts' };
 
-    running = await startProcess('main.ts', { env, readyLine: /Router ready at http:\/\/localhost:\d+\/graphql/ });
-    expect(running.output()).toContain(`Router ready at ${url}`);
+    running = await startProcess('main.ts', { env, readyLine: READY });
+    let url = routerUrlOf(running);
     const signUp = await gql(url, `mutation($input: SignUpInput!) { signUp(input: $input) { user { id } } }`, { input: { ...credentials, name: 'Persistent Customer' } });
     expect(signUp.errors).toBeUndefined();
     // Ctrl-C: every service stops cleanly and the process exits 0.
     expect(await running.stop('SIGINT')).toBe(0);
 
-    running = await startProcess('main.ts', { env, readyLine: /Router ready at/ });
+    running = await startProcess('main.ts', { env, readyLine: READY });
+    url = routerUrlOf(running);
     const logIn = await gql(url, `mutation($email: String!, $password: String!) { logIn(email: $email, password: $password) { user { id name } } }`, credentials);
     expect(logIn.errors).toBeUndefined();
     expect(logIn.data.logIn.user).toEqual({ id: signUp.data.signUp.user.id, name: 'Persistent Customer' });

@@ -234,7 +234,8 @@ describe('the resilient router', () => {
     expect(response.errors?.map((error) => error.extensions)).toEqual([expect.objectContaining({ code: 'SUBGRAPH_UNAVAILABLE', service: 'users' })]);
     expect(users.failedRequests).toBe(1);
     expect(users.connections).toBe(1);
-    expect(await counterValues(router.metrics.registry, 'router_subgraph_retries_total').catch(() => ({}))).toEqual({});
+    // counterValues throws if the metric is gone: a vanished retry counter fails here instead of reading as zero retries.
+    expect(await counterValues(router.metrics.registry, 'router_subgraph_retries_total')).toEqual({});
   });
 
   it('retries a query that hits a 503 and answers it', async () => {
@@ -303,8 +304,8 @@ describe('the resilient router', () => {
     cleanups.push(() => b.close());
     const { url, router } = await routerVia({ instances: { products: [a.url, b.url] }, settings: { breaker: QUICK_BREAKER } });
     const served = async () => ({
-      a: (await counterValues(stack.subgraphs.products.server.metrics.registry, 'graphql_operations_total').catch(() => ({}))) as Record<string, number>,
-      b: (await counterValues(second.metrics.registry, 'graphql_operations_total').catch(() => ({}))) as Record<string, number>,
+      a: await counterValues(stack.subgraphs.products.server.metrics.registry, 'graphql_operations_total'),
+      b: await counterValues(second.metrics.registry, 'graphql_operations_total'),
     });
     const total = (counts: Record<string, number>) => Object.values(counts).reduce((sum, value) => sum + value, 0);
 

@@ -19,7 +19,6 @@ import {
 import { DEMO_PASSWORD, demoProducts } from '../../platform/demo-data.ts';
 import { openStorage, type Storage } from '../../platform/database.ts';
 import type { Stack } from '../../stack.ts';
-import { freePort } from '../support/process.ts';
 import { bootStack } from '../support/stack.ts';
 
 const run = promisify(execFile);
@@ -104,7 +103,9 @@ describe('the typed client through the router', () => {
     const unauthenticated = await anonymous.request(PlaceOrderDocument, { input: { idempotencyKey: randomUUID(), items: [{ productId: demoProducts[0]!.id, quantity: 1 }] } }).catch((error: unknown) => error);
     expect(unauthenticated).toMatchObject({ name: 'ClientError', code: 'UNAUTHENTICATED' });
 
-    const nowhere = createClient({ url: `http://127.0.0.1:${await freePort()}/graphql`, timeoutMs: 2000 });
+    // Port 1 on loopback: privileged and never served, so the connection is refused for sure (a port
+    // freed a moment ago could already belong to another process).
+    const nowhere = createClient({ url: 'http://127.0.0.1:1/graphql', timeoutMs: 2000 });
     const network = await nowhere.request(BrowseProductsDocument, {}).catch((error: unknown) => error);
     expect(network).toMatchObject({ name: 'ClientError', code: 'NETWORK_ERROR' });
   });
