@@ -36,12 +36,15 @@ export default defineConfig({
     // timers, broker reconnects, pipeline waits) fail on a loaded CI machine.
     maxWorkers: 1,
     projects: [
-      { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], sequence: { groupOrder: 0 } } },
+      // Unit files share nothing (PGlite in memory, port 0), so two run side by side: the kind that
+      // must stay fast uses both cores; the kinds below keep one file at a time.
+      // Every project: one initialised PGlite per run, copied for each test file's database (tests/support/pglite.ts).
+      { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], globalSetup: ['tests/support/pglite-setup.ts'], maxWorkers: 2, sequence: { groupOrder: 0 } } },
       // In CI the global setup starts Kafka (scripts/kafka/kafka.ts; reuses a running one). Unit tests never need it.
-      { extends: true, test: { name: 'int', include: ['tests/int/**/*.test.ts'], exclude: [LAST], globalSetup: ['tests/support/global-setup.ts'], sequence: { groupOrder: 1 } } },
-      { extends: true, test: { name: 'e2e', include: ['tests/e2e/**/*.test.ts'], exclude: [LAST], globalSetup: ['tests/support/global-setup.ts'], sequence: { groupOrder: 2 } } },
-      { extends: true, test: { name: 'int-last', include: [`tests/int/${LAST}`], globalSetup: ['tests/support/global-setup.ts'], fileParallelism: false, sequence: { groupOrder: 3 } } },
-      { extends: true, test: { name: 'e2e-last', include: [`tests/e2e/${LAST}`], globalSetup: ['tests/support/global-setup.ts'], fileParallelism: false, sequence: { groupOrder: 4 } } },
+      { extends: true, test: { name: 'int', include: ['tests/int/**/*.test.ts'], exclude: [LAST], globalSetup: ['tests/support/pglite-setup.ts', 'tests/support/global-setup.ts'], sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: 'e2e', include: ['tests/e2e/**/*.test.ts'], exclude: [LAST], globalSetup: ['tests/support/pglite-setup.ts', 'tests/support/global-setup.ts'], sequence: { groupOrder: 2 } } },
+      { extends: true, test: { name: 'int-last', include: [`tests/int/${LAST}`], globalSetup: ['tests/support/pglite-setup.ts', 'tests/support/global-setup.ts'], fileParallelism: false, sequence: { groupOrder: 3 } } },
+      { extends: true, test: { name: 'e2e-last', include: [`tests/e2e/${LAST}`], globalSetup: ['tests/support/pglite-setup.ts', 'tests/support/global-setup.ts'], fileParallelism: false, sequence: { groupOrder: 4 } } },
     ],
   },
 });

@@ -5,7 +5,8 @@ import { promisify } from 'node:util';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStorage, type Storage } from '../../platform/database.ts';
+import type { Storage } from '../../platform/database.ts';
+import { scratchPglite } from '../support/pglite.ts';
 import { createInternalTokenSigner, INTERNAL_TOKEN_HEADER } from '../../platform/internal-token.ts';
 import type { Stack } from '../../stack.ts';
 import { bootStack, gql } from '../support/stack.ts';
@@ -29,7 +30,7 @@ describe("every running subgraph's _service { sdl }", () => {
   let stack: Stack;
   const internalTokenSecret = randomBytes(32).toString('base64url');
   beforeAll(async () => {
-    storage = await openStorage({ dataDir: 'memory://' });
+    storage = await scratchPglite();
     stack = await bootStack(storage, { internalTokenSecret });
   });
   afterAll(async () => {

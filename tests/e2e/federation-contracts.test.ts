@@ -25,7 +25,8 @@ import {
   type StringValueNode,
 } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStorage, type Storage } from '../../platform/database.ts';
+import type { Storage } from '../../platform/database.ts';
+import { scratchPglite } from '../support/pglite.ts';
 import { demoOrders, demoPayments, demoProducts, demoUsers } from '../../platform/demo-data.ts';
 import { createInternalTokenSigner, INTERNAL_TOKEN_HEADER } from '../../platform/internal-token.ts';
 import { readCompositionConfig } from '../../scripts/composition.ts';
@@ -148,7 +149,7 @@ describe('federation contracts of each subgraph', () => {
   /** The router's token for an admin: every entity is readable, so a refusal is a contract bug. */
   let asRouter: Record<string, string>;
   beforeAll(async () => {
-    storage = await openStorage({ dataDir: 'memory://' });
+    storage = await scratchPglite();
     running = await startSubgraphs({ storage, logger: silentLogger, internalTokenSecret, ports: { users: 0, products: 0, orders: 0, payments: 0, notifications: 0 } });
     const admin = demoUsers.find((user) => user.role === 'ADMIN')!;
     asRouter = { [INTERNAL_TOKEN_HEADER]: await createInternalTokenSigner({ secret: internalTokenSecret }).sign({ id: admin.id, role: 'ADMIN', scopes: ['admin'] }) };

@@ -2,7 +2,8 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStorage, type Storage } from '../../platform/database.ts';
+import type { Storage } from '../../platform/database.ts';
+import { scratchPglite } from '../support/pglite.ts';
 import type { Stack } from '../../stack.ts';
 import { composeFromConfig, readCompositionConfig } from '../../scripts/composition.ts';
 import { bootStack, gql, memoryLogger, type GraphQLResponse, type Json } from '../support/stack.ts';
@@ -37,7 +38,7 @@ describe('the router serving a supergraph file', () => {
 
   beforeAll(async () => {
     copyFileSync('supergraph.graphql', path);
-    storage = await openStorage({ dataDir: 'memory://' });
+    storage = await scratchPglite();
     stack = await bootStack(storage, { supergraphPath: path, logger });
   });
   afterAll(async () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStorage, type Storage } from '../../platform/database.ts';
+import type { Storage } from '../../platform/database.ts';
+import { scratchPglite } from '../support/pglite.ts';
 import { FIRST_QUERY, GRAPHIQL_PATH } from '../../router/landing-page.ts';
 import type { Stack } from '../../stack.ts';
 import { bootStack, gql } from '../support/stack.ts';
@@ -10,7 +11,7 @@ describe('the router landing page outside production', () => {
   let stack: Stack;
   let origin: string;
   beforeAll(async () => {
-    storage = await openStorage({ dataDir: 'memory://' });
+    storage = await scratchPglite();
     stack = await bootStack(storage);
     origin = new URL(stack.routerUrl).origin;
   });

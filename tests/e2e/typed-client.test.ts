@@ -17,7 +17,8 @@ import {
   SignUpDocument,
 } from '../../clients/generated/graphql.ts';
 import { DEMO_PASSWORD, demoProducts } from '../../platform/demo-data.ts';
-import { openStorage, type Storage } from '../../platform/database.ts';
+import type { Storage } from '../../platform/database.ts';
+import { scratchPglite } from '../support/pglite.ts';
 import type { Stack } from '../../stack.ts';
 import { bootStack } from '../support/stack.ts';
 
@@ -27,7 +28,7 @@ describe('the typed client through the router', () => {
   let storage: Storage;
   let stack: Stack;
   beforeAll(async () => {
-    storage = await openStorage({ dataDir: 'memory://' });
+    storage = await scratchPglite();
     stack = await bootStack(storage);
   });
   afterAll(async () => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openStorage, type Storage } from '../../platform/database.ts';
 import { skipReason } from './ci.ts';
+import { scratchPglite } from './pglite.ts';
 
 /** Server used for the PostgreSQL runs; each test file gets its own throw-away database on it. */
 const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -26,12 +27,12 @@ async function postgresUnavailable(): Promise<string | undefined> {
   }
 }
 
-/** PGlite in memory: always available, no server; the only backend unit tests use. */
+/** PGlite (a fresh database per call, see ./pglite.ts): always available, no server; the only backend unit tests use. */
 export const pgliteBackend: Backend = {
   name: 'pglite',
   unavailable: undefined,
   async open() {
-    const storage = await openStorage({ dataDir: 'memory://' });
+    const storage = await scratchPglite();
     return { storage, databaseUrl: undefined, drop: () => storage.close() };
   },
 };

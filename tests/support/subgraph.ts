@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { openStorage, type Database, type Storage } from '../../platform/database.ts';
+import type { Database, Storage } from '../../platform/database.ts';
 import { listen, type RunningServer } from '../../platform/http-server.ts';
 import { createInternalTokenSigner, INTERNAL_TOKEN_HEADER } from '../../platform/internal-token.ts';
 import type { Principal } from '../../platform/principal.ts';
 import { prepareDatabase, type SubgraphDeps, type SubgraphModule, type SubgraphServer } from '../../platform/subgraph-server.ts';
+import { scratchPglite } from './pglite.ts';
 import { gql, silentLogger, type GraphQLResponse, type Json } from './stack.ts';
 
 /** One subgraph built by its own factory, on PGlite in memory, answering on a loopback port. */
@@ -59,8 +60,8 @@ export async function startSubgraph<Server extends SubgraphServer>(
   };
 }
 
-/** PGlite in memory for a test file's subgraphs; close it after stopping them. */
-export const memoryStorage = () => openStorage({ dataDir: 'memory://' });
+/** A fresh PGlite for a test file's subgraphs (./pglite.ts); close it after stopping them. */
+export const memoryStorage = scratchPglite;
 
 /** `module`'s schema on `storage`, migrated (and seeded with the demo data unless `seed: false`): for repository tests. */
 export async function migratedDb(module: Pick<SubgraphModule, 'name' | 'migrationsDir' | 'seed'>, storage: Storage, { seed = true } = {}): Promise<Database> {

@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import { createMemoryEventLog, type EventLog, type LogMessage } from '../../../events/event-log.ts';
 import { createOutboxRelay, registerRelayMetrics } from '../../../events/outbox-relay.ts';
 import type { Database, Storage } from '../../../platform/database.ts';
+import { scratchPglite } from '../../support/pglite.ts';
 import { migrate } from '../../../platform/migrate.ts';
 import { appendToOutbox } from '../../../platform/outbox.ts';
 import { unique, waitFor } from '../../support/wait.ts';
@@ -104,8 +105,7 @@ describe('the relay role', () => {
     const { createLogSender } = await import('../../../events/channels.ts');
     const { createStaticDirectory } = await import('../../../events/recipients.ts');
     const { EVENT_TOPICS } = await import('../../../events/envelope.ts');
-    const { openStorage } = await import('../../../platform/database.ts');
-    const storage = await openStorage({ dataDir: 'memory://' });
+    const storage = await scratchPglite();
     const declared: string[] = [];
     const inner = createMemoryEventLog({ logger: silentLogger });
     let refuse = false;

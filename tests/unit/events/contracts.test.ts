@@ -7,7 +7,7 @@ import { createMemoryJobQueue } from '../../../events/job-queue.ts';
 import { createNotificationWorker } from '../../../events/notification-worker.ts';
 import { appendEvent } from '../../../events/outbox-writer.ts';
 import { prepareNotificationsDatabase } from '../../../events/pipeline.ts';
-import { openStorage } from '../../../platform/database.ts';
+import { scratchPglite } from '../../support/pglite.ts';
 import { buildEnvelope } from '../../../platform/outbox.ts';
 import { silentLogger } from '../../support/stack.ts';
 import { waitFor } from '../../support/wait.ts';
@@ -55,7 +55,7 @@ describe('event contracts', () => {
   });
 
   it('make the worker park an event whose data breaks its contract, and handle the rest', async () => {
-    const storage = await openStorage({ dataDir: 'memory://' });
+    const storage = await scratchPglite();
     const db = storage.forService('notifications');
     await prepareNotificationsDatabase(db);
     const eventLog = createMemoryEventLog({ logger: silentLogger });
@@ -79,7 +79,7 @@ describe('event contracts', () => {
   });
 
   it('make the analytics consumer skip an event whose data breaks its contract, and count the rest', async () => {
-    const storage = await openStorage({ dataDir: 'memory://' });
+    const storage = await scratchPglite();
     const db = storage.forService('analytics');
     await prepareAnalyticsDatabase(db);
     const eventLog = createMemoryEventLog({ logger: silentLogger });
