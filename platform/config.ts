@@ -1,3 +1,4 @@
+import { DEMO_PASSWORD } from './demo-data.ts';
 import { readInternalTokenSecret } from './internal-token.ts';
 
 /**
@@ -81,7 +82,11 @@ export interface CommonConfig {
   readonly databaseUrl: string | undefined;
   /** Where PGlite keeps its files when no DATABASE_URL is set. @default ".data/pglite" */
   readonly dataDir: string;
-  /** Seed the demo data set once into an empty database. @default true */
+  /**
+   * Seed the demo data set once into an empty database. Production seeds only when asked
+   * (`SEED_DEMO_DATA=true`), and then the users service requires a DEMO_PASSWORD of its own.
+   * @default true outside production, false in production
+   */
   readonly seedDemoData: boolean;
   /**
    * HMAC secret of the router → subgraph identity token (platform/internal-token.ts). Required in
@@ -124,9 +129,26 @@ export function readCommonConfig(env: Env): CommonConfig {
     logLevel: readLogLevel(env),
     databaseUrl: readUrl(env, 'DATABASE_URL'),
     dataDir: readString(env, 'DATA_DIR', '.data/pglite'),
-    seedDemoData: readBoolean(env, 'SEED_DEMO_DATA', true),
+    seedDemoData: readBoolean(env, 'SEED_DEMO_DATA', !production),
     internalTokenSecret: readInternalTokenSecret(env, { production }),
     logFile: readOptional(env, 'LOG_FILE'),
     logFormat: readLogFormat(env),
   };
+}
+
+/** Shortest DEMO_PASSWORD production accepts. */
+export const MIN_DEMO_PASSWORD_LENGTH = 12;
+
+/**
+ * The password every seeded demo account gets. Outside production it is the one the README
+ * publishes, for convenience. Production seeds only when SEED_DEMO_DATA=true and then requires
+ * DEMO_PASSWORD: a demo admin with a published password would be anyone's admin.
+ */
+export function readDemoPassword(env: Env, { production, seed }: { production: boolean; seed: boolean }): string {
+  const value = readOptional(env, 'DEMO_PASSWORD');
+  if (!production || !seed) return value ?? DEMO_PASSWORD;
+  if (value === undefined) throw new ConfigError('DEMO_PASSWORD', 'is required when SEED_DEMO_DATA=true and NODE_ENV=production (the demo accounts would otherwise get the published password)');
+  if (value.length < MIN_DEMO_PASSWORD_LENGTH) throw new ConfigError('DEMO_PASSWORD', `must be at least ${MIN_DEMO_PASSWORD_LENGTH} characters in production`);
+  if (value === DEMO_PASSWORD) throw new ConfigError('DEMO_PASSWORD', 'must not be the published demo password in production');
+  return value;
 }
