@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readComposeFile } from '../../../deploy/compose-file.ts';
 import { DEPLOYABLES } from '../../../deploy/deployables.ts';
+import { withRunSecrets } from '../../../deploy/distributed.ts';
 import { MIN_DEMO_PASSWORD_LENGTH, readCommonConfig, readDemoPassword } from '../../../platform/config.ts';
 import { DEMO_PASSWORD } from '../../../platform/demo-data.ts';
 import { loadUsersConfig } from '../../../subgraphs/users/config.ts';
@@ -38,13 +39,13 @@ describe('demo data seeding', () => {
   });
 
   it('docker-compose.yml (NODE_ENV=production) seeds nothing unless the operator asks, and then with the password they set', () => {
-    for (const service of readComposeFile(undefined, SECRETS).values()) {
+    for (const service of readComposeFile(undefined, withRunSecrets({})).values()) {
       if (!service.deployable) continue;
       expect(seeds(service.deployable.load(service.environment)), service.name).toBe(false);
     }
-    const asked = readComposeFile(undefined, { ...SECRETS, SEED_DEMO_DATA: 'true', DEMO_PASSWORD: OWN_PASSWORD }).get('users')!;
+    const asked = readComposeFile(undefined, withRunSecrets({ SEED_DEMO_DATA: 'true', DEMO_PASSWORD: OWN_PASSWORD })).get('users')!;
     expect(loadUsersConfig(asked.environment)).toMatchObject({ seedDemoData: true, demoPassword: OWN_PASSWORD });
-    const careless = readComposeFile(undefined, { ...SECRETS, SEED_DEMO_DATA: 'true' }).get('users')!;
+    const careless = readComposeFile(undefined, withRunSecrets({ SEED_DEMO_DATA: 'true' })).get('users')!;
     expect(() => loadUsersConfig(careless.environment)).toThrow(/DEMO_PASSWORD/);
   });
 });
