@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Storage } from '../../../platform/database.ts';
-import type { Stack } from '../../../stack.ts';
+import { describe, expect, it } from 'vitest';
 import { backends } from '../../support/storage.ts';
-import { bootStack } from '../../support/stack.ts';
+import { stackForFile } from '../../support/stack.ts';
 import { customer, eventsFor, newProduct, ordersOf, paymentsFor, stockOf } from '../../support/saga.ts';
 
 const SECRET = 'test-internal-secret-0123456789abcdefghijklmnop';
@@ -14,21 +12,10 @@ const SECRET = 'test-internal-secret-0123456789abcdefghijklmnop';
  * saga did not handle, so the order stayed PENDING with its stock reserved for ever.
  */
 describe.each(backends)('a saga whose charge payments refuses, on $name', (backend) => {
-  let storage: Storage;
-  let drop: () => Promise<void>;
-  let stack: Stack;
-
-  beforeAll(async () => {
-    if (backend.unavailable) return;
-    ({ storage, drop } = await backend.open());
-    stack = await bootStack(storage, { internalServiceSecret: SECRET, payments: { providerTimeoutMs: 50 } });
-  });
-  afterAll(async () => {
-    await stack?.stop();
-    await drop?.();
-  });
+  const running = stackForFile(backend, { internalServiceSecret: SECRET, payments: { providerTimeoutMs: 50 } });
 
   it.skipIf(backend.unavailable)('ends FAILED with ORDER_REJECTED, gives the stock back and charges nothing', async () => {
+    const stack = running();
     const product = await newProduct(stack, 5, 0);
     const userId = customer('free-lunch');
     const orderId = randomUUID();
@@ -49,6 +36,7 @@ describe.each(backends)('a saga whose charge payments refuses, on $name', (backe
   });
 
   it.skipIf(backend.unavailable)('refuses such an order up front today, with BAD_USER_INPUT and nothing reserved', async () => {
+    const stack = running();
     const product = await newProduct(stack, 5, 0);
     const userId = customer('free-lunch-today');
     await expect(ordersOf(stack).orders.placeOrder(userId, { items: [{ productId: product, quantity: 1 }], idempotencyKey: randomUUID() })).rejects.toMatchObject({
