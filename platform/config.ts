@@ -58,7 +58,7 @@ export const DEV_INTERNAL_TOKEN_SECRET = 'switchyard-dev-internal-token-secret-n
 /**
  * Every secret value this repository publishes (development defaults, the compose file's former
  * demo fallbacks, the demo password): anyone can read them, so production refuses each of them for
- * every secret variable. tests/unit/platform/well-known-secrets.test.ts scans the compose file, the
+ * every secret variable. tests/unit/platform/config.test.ts scans the compose file, the
  * docs and the env examples and fails when one of their values is missing here.
  */
 export const WELL_KNOWN_SECRETS: readonly string[] = Object.freeze([
