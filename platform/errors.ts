@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   INSUFFICIENT_STOCK: 'Not enough inventory to reserve the requested quantity.',
   PAYMENT_DECLINED: 'The payment provider declined the payment.',
   PAYMENT_FAILED: 'The payment provider failed or did not answer in time; nothing was charged.',
+  ORDER_REJECTED: 'A service refused part of the order for good (e.g. an amount the payments service cannot charge); the order failed, its stock was released and anything charged was refunded.',
   QUERY_TOO_COMPLEX: 'The operation exceeds a router limit (depth, aliases, root fields or estimated cost); `extensions.limit`, `max` and `actual` say which.',
   RATE_LIMITED: 'Too many requests from this client; `extensions.retryAfter` gives seconds to wait.',
   SUBGRAPH_UNAVAILABLE: 'A subgraph could not be reached; `extensions.service` names it.',

@@ -33,6 +33,7 @@ describe.skipIf(skipReason !== undefined)('the compose topology as separate proc
   let adminToken: string;
   let buyer: { token: string; id: string; email: string };
   let productId: string;
+  const demoPassword = `demo-${randomBytes(12).toString('hex')}`;
 
   /** Through the router; `requestId` becomes the request's correlation id, which its events and notifications carry. */
   async function gql(query: string, variables: Record<string, unknown> = {}, token?: string, requestId?: string) {
@@ -52,7 +53,8 @@ describe.skipIf(skipReason !== undefined)('the compose topology as separate proc
         scale: { products: 2 },
         // Variables the config modules read: this run's own topics, group and queues; a rate limit
         // the load below does not trip; a fast relay; quieter logs.
-        extraEnv: { KAFKA_TOPIC_PREFIX: `${prefix}.`, KAFKA_GROUP_ID: prefix, AMQP_QUEUE_PREFIX: prefix, RELAY_POLL_INTERVAL_MS: '50', ROUTER_RATE_LIMIT: '100000/1m', LOG_LEVEL: 'warn' },
+        // The demo accounts, which production seeds only when asked and with a password of its own.
+        extraEnv: { KAFKA_TOPIC_PREFIX: `${prefix}.`, KAFKA_GROUP_ID: prefix, AMQP_QUEUE_PREFIX: prefix, RELAY_POLL_INTERVAL_MS: '50', ROUTER_RATE_LIMIT: '100000/1m', LOG_LEVEL: 'warn', SEED_DEMO_DATA: 'true', DEMO_PASSWORD: demoPassword },
         log: (line) => logs.push(line),
         readyTimeoutMs: 120_000,
       });
@@ -61,7 +63,7 @@ describe.skipIf(skipReason !== undefined)('the compose topology as separate proc
       throw error;
     }
     routerUrl = distributed.instance('router').url;
-    adminToken = (await gql('mutation { logIn(email: "admin@switchyard.dev", password: "switchyard-demo") { token } }')).body.data!.logIn.token;
+    adminToken = (await gql('mutation($password: String!) { logIn(email: "admin@switchyard.dev", password: $password) { token } }', { password: demoPassword })).body.data!.logIn.token;
     const email = `buyer-${randomUUID().slice(0, 8)}@example.test`;
     const signUp = await gql('mutation($input: SignUpInput!) { signUp(input: $input) { token user { id } } }', { input: { email, name: 'Buyer', password: 'correct horse battery' } });
     buyer = { token: signUp.body.data!.signUp.token, id: signUp.body.data!.signUp.user.id, email };

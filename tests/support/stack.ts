@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
+import { afterAll, beforeAll } from 'vitest';
 import { loadRouterConfig, type RouterConfig } from '../../router/config.ts';
 import type { Storage } from '../../platform/database.ts';
 import { startStack, type Stack, type StackOptions } from '../../stack.ts';
+import type { Backend } from './storage.ts';
 
 export const silentLogger = pino({ level: 'silent' });
 
@@ -92,4 +94,28 @@ export async function waitUntil(what: string, check: () => boolean | Promise<boo
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
   throw new Error(`timed out waiting until ${what}`);
+}
+
+/**
+ * One stack for the test file on `backend`, booted before its tests and stopped (its database
+ * dropped) after them; call inside a `describe`. Nothing boots when the backend is unavailable:
+ * the tests skip with the backend's reason.
+ */
+export function stackForFile(backend: Backend, options: Parameters<typeof bootStack>[1] = {}): () => Stack {
+  let stack: Stack | undefined;
+  let drop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    if (backend.unavailable) return;
+    const opened = await backend.open();
+    drop = opened.drop;
+    stack = await bootStack(opened.storage, options);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await drop?.();
+  });
+  return () => {
+    if (!stack) throw new Error(`the stack on ${backend.name} is not running`);
+    return stack;
+  };
 }
