@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { correlationIdFrom, REQUEST_ID_HEADER, withCorrelation } from './correlation.ts';
+import { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth.ts';
 import type { Logger } from './logger.ts';
 import type { ServiceMetrics } from './metrics.ts';
 import { contextFrom, inSpan, SpanKind } from './tracing.ts';
@@ -168,7 +169,22 @@ export interface CompleteGraphQLResponse {
 
 export type GraphQLHttpResponse = CompleteGraphQLResponse | { readonly status: number; readonly headers: Record<string, string>; readonly chunks: AsyncIterable<string> };
 
-/** Reads and parses the body; on a body too large or not JSON, answers the client itself and returns undefined. */
+/** Parses a GET request's JSON parameter for the depth check only; a malformed one is Apollo Server's to refuse. */
+function parsedParameter(url: URL, name: string): unknown {
+  const raw = url.searchParams.get(name);
+  if (raw === null) return undefined;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reads and parses the body; on a body too large, not JSON, or nested deeper than MAX_JSON_DEPTH
+ * (platform/json-depth.ts: the body, or a GET's `variables` / `extensions`), answers the client
+ * itself and returns undefined.
+ */
 export async function readGraphQLRequest(req: IncomingMessage, res: ServerResponse, maxBodyBytes: number): Promise<GraphQLHttpRequest | undefined> {
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
@@ -187,6 +203,11 @@ export async function readGraphQLRequest(req: IncomingMessage, res: ServerRespon
     return undefined;
   }
   const url = new URL(req.url ?? '/', 'http://localhost');
+  // `variables` and `extensions` sit one level below the body; in a GET they are parameters.
+  if (exceedsJsonDepth(body, MAX_JSON_DEPTH + 1) || exceedsJsonDepth(parsedParameter(url, 'variables')) || exceedsJsonDepth(parsedParameter(url, 'extensions'))) {
+    sendJson(res, 400, { errors: [{ message: `request JSON nests deeper than ${MAX_JSON_DEPTH} levels`, extensions: { code: 'BAD_REQUEST', maxDepth: MAX_JSON_DEPTH } }] });
+    return undefined;
+  }
   return { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body };
 }
 

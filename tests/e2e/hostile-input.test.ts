@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoUsers, DEMO_PASSWORD } from '../../platform/demo-data.ts';
+import { MAX_JSON_DEPTH } from '../../platform/json-depth.ts';
 import type { Stack } from '../../stack.ts';
 import { backends } from '../support/storage.ts';
 import { bearerFor, bootStack, counterValues, gql } from '../support/stack.ts';
@@ -50,6 +51,50 @@ describe('hostile input at the router edge', () => {
       expect(small.errors).toBeUndefined();
       const explicit = await gql(stack.routerUrl, nested.replace('= 200', '= 1'), { f: 200 }, asAda);
       expect(explicit.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'cost' });
+    });
+  });
+
+  describe('deeply nested JSON', () => {
+    const PRODUCTS = '{ products(first: 1) { totalCount } }';
+    // Written as text: JSON.stringify itself cannot encode what the router must refuse.
+    const deep = (levels: number): string => '['.repeat(levels) + ']'.repeat(levels);
+
+    async function post(body: string): Promise<{ status: number; body: { errors?: Array<{ extensions?: Record<string, unknown> }> } }> {
+      const response = await fetch(stack.routerUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      return { status: response.status, body: (await response.json()) as never };
+    }
+
+    it.each([
+      ['variables', (levels: number) => `{"query":${JSON.stringify(PRODUCTS)},"variables":{"unused":${deep(levels)}}}`],
+      ['extensions', (levels: number) => `{"query":${JSON.stringify(PRODUCTS)},"extensions":{"unused":${deep(levels)}}}`],
+    ])('answers deeply nested %s with 400 BAD_REQUEST naming the cap, never a 500', async (_where, bodyOf) => {
+      // Known to the router first, so the request takes the response-sharing path (which keys on the JSON).
+      expect((await gql(stack.routerUrl, PRODUCTS)).errors).toBeUndefined();
+      for (const levels of [MAX_JSON_DEPTH + 1, 100_000]) {
+        const answer = await post(bodyOf(levels));
+        expect(answer.status).toBe(400);
+        expect(answer.body.errors?.[0]?.extensions).toEqual({ code: 'BAD_REQUEST', maxDepth: MAX_JSON_DEPTH });
+      }
+      // At the cap it is an ordinary request.
+      const atCap = await post(bodyOf(MAX_JSON_DEPTH - 1));
+      expect(atCap.status).toBe(200);
+    });
+
+    it('answers a GET with deeply nested variables the same way', async () => {
+      // Node caps a request's headers (the URL included) at 16 KB, so a GET cannot nest very deep; past the cap is enough.
+      const url = `${stack.routerUrl}?${new URLSearchParams({ query: PRODUCTS, variables: `{"unused":${deep(MAX_JSON_DEPTH + 1)}}` })}`;
+      const response = await fetch(url, { headers: { 'apollo-require-preflight': 'true' } });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { errors: Array<{ extensions: unknown }> }).errors[0]!.extensions).toEqual({ code: 'BAD_REQUEST', maxDepth: MAX_JSON_DEPTH });
+    });
+
+    it('answers a deeply nested GraphQL document with a 400, never a 500', async () => {
+      const list = `{ products(first: 1, search: ${'['.repeat(50_000)}"x"${']'.repeat(50_000)}) { totalCount } }`;
+      const selections = `{ products(first: 1) { ${'edges { node { '.repeat(20_000)} } }`;
+      for (const query of [list, selections]) {
+        const response = await fetch(stack.routerUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+        expect(response.status).toBe(400);
+      }
     });
   });
 });
