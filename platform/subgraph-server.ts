@@ -15,6 +15,7 @@ import type { Logger } from './logger.ts';
 import type { BackgroundTask } from './background.ts';
 import { migrate, seedOnce } from './migrate.ts';
 import { createServiceMetrics, type BatchObserver, type ServiceMetrics } from './metrics.ts';
+import { createInputGuardPlugin } from './input-guard.ts';
 import { createOperationObserver } from './operation-observer.ts';
 
 export interface SubgraphDeps {
@@ -105,7 +106,9 @@ export function createSubgraphServer<Ctx extends BaseContext>({
     stopOnTerminationSignals: false,
     formatError: formatErrorFor({ production, logger }),
     // Inline traces (ftv1) are for Apollo's usage reporting, which is off: computing them is pure cost.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), createOperationObserver<Ctx>(metrics)],
+    // The input guard again here: the router refuses NUL bytes at the edge, but a subgraph is reachable
+    // on the internal network by anything holding a router token, and its SQL must never see one.
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), createOperationObserver<Ctx>(metrics), createInputGuardPlugin<Ctx>()],
   });
   const observeBatch: BatchObserver = (loader, size) => metrics.loaderBatchSize.observe({ loader }, size);
   const graphql = graphqlHandler(server, { context: async (req) => context(req, principals.get(req) ?? null, observeBatch) });

@@ -3,6 +3,7 @@ import { ApolloServer } from '@apollo/server';
 import { createHttpHandler, graphqlHandler, type Handler } from '../platform/http-server.ts';
 import type { Logger } from '../platform/logger.ts';
 import { createServiceMetrics, type ServiceMetrics } from '../platform/metrics.ts';
+import { createInputGuardPlugin } from '../platform/input-guard.ts';
 import { createOperationObserver } from '../platform/operation-observer.ts';
 import { createInternalTokenSigner, INTERNAL_TOKEN_HEADER } from '../platform/internal-token.ts';
 import { formatErrorFor } from '../platform/subgraph-server.ts';
@@ -118,6 +119,8 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
     plugins: [
       // Per-operation rate, latency and errors, and the operation's name on the request's span.
       createOperationObserver<RouterContext>(metrics),
+      // A NUL in any string input is refused here, before limits, rate limits and any subgraph.
+      createInputGuardPlugin<RouterContext>(),
       // Limits before rate limiting: an operation refused for its shape does not spend budget.
       createOperationLimitsPlugin(security.operationLimits),
       rateLimit,

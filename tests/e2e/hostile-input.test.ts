@@ -1,18 +1,22 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoUsers, DEMO_PASSWORD } from '../../platform/demo-data.ts';
+import { createInternalTokenSigner, INTERNAL_TOKEN_HEADER } from '../../platform/internal-token.ts';
 import { MAX_JSON_DEPTH } from '../../platform/json-depth.ts';
 import type { Stack } from '../../stack.ts';
 import { backends } from '../support/storage.ts';
 import { bearerFor, bootStack, counterValues, gql } from '../support/stack.ts';
 
 const pglite = backends.find((backend) => backend.name === 'pglite')!;
-const ada = demoUsers[1]!;
+const [admin, ada] = [demoUsers[0]!, demoUsers[1]!];
 
 /** Hostile input through the real router (development mode, in-process subgraphs on PGlite). */
 describe('hostile input at the router edge', () => {
   let stack: Stack;
   let drop: () => Promise<void>;
   let asAda: Record<string, string>;
+  let asAdmin: Record<string, string>;
+  const internalTokenSecret = randomBytes(32).toString('base64url');
 
   async function subgraphFetches(): Promise<number> {
     return Object.values(await counterValues(stack.router.metrics.registry, 'router_subgraph_fetches_total')).reduce((sum, value) => sum + value, 0);
@@ -21,8 +25,9 @@ describe('hostile input at the router edge', () => {
   beforeAll(async () => {
     const opened = await pglite.open();
     drop = opened.drop;
-    stack = await bootStack(opened.storage);
+    stack = await bootStack(opened.storage, { internalTokenSecret });
     asAda = await bearerFor(stack.routerUrl, ada.email, DEMO_PASSWORD);
+    asAdmin = await bearerFor(stack.routerUrl, admin.email, DEMO_PASSWORD);
   });
   afterAll(async () => {
     await stack?.stop();
@@ -95,6 +100,40 @@ describe('hostile input at the router edge', () => {
         const response = await fetch(stack.routerUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
         expect(response.status).toBe(400);
       }
+    });
+  });
+
+  describe('a NUL byte in string input', () => {
+    const SIGN_UP = 'mutation($input: SignUpInput!) { signUp(input: $input) { token } }';
+    const CREATE = 'mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }';
+    const PLACE = 'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }';
+    const cases: Array<[string, string, Record<string, unknown>, () => Record<string, string>, string]> = [
+      ['a variable', SIGN_UP, { input: { email: `nul-${randomUUID()}@example.com`, name: 'a\u0000b', password: 'correct horse battery staple' } }, () => ({}), '$input.name'],
+      ['a nested input object', CREATE, { input: { sku: `NUL-${randomUUID().slice(0, 8)}`, name: 'X', price: '1.00', description: '\u0000' } }, () => asAdmin, '$input.description'],
+      ['an input list', PLACE, { input: { items: [{ productId: 'fine', quantity: 1 }, { productId: 'p\u0000', quantity: 1 }], idempotencyKey: randomUUID() } }, () => asAda, '$input.items.1.productId'],
+      ['a query literal', '{ products(first: 1, search: "a\\u0000b") { totalCount } }', {}, () => ({}), 'search'],
+      ['a nested literal', 'mutation { createProduct(input: { sku: "NUL-LIT", name: "\\u0000", price: "1.00" }) { id } }', {}, () => asAdmin, 'input.name'],
+    ];
+
+    it.each(cases)('in %s is refused at the router as 400 BAD_USER_INPUT naming where, before any subgraph', async (_where, query, variables, headers, field) => {
+      const before = await subgraphFetches();
+      const response = await gql(stack.routerUrl, query, variables, headers());
+      expect(response.status).toBe(400);
+      expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+      expect(JSON.stringify(response)).not.toMatch(/invalid byte sequence|0x00|UTF8/);
+      expect(await subgraphFetches()).toBe(before);
+    });
+
+    it('is refused by a subgraph called directly with a valid router token too', async () => {
+      const token = await createInternalTokenSigner({ secret: internalTokenSecret }).sign(null);
+      const response = await fetch(stack.subgraphs.products.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: token },
+        body: JSON.stringify({ query: 'query($s: String) { products(first: 1, search: $s) { totalCount } }', variables: { s: 'a\u0000b' } }),
+      });
+      const body = (await response.json()) as { errors?: Array<{ extensions?: Record<string, unknown> }> };
+      expect(response.status).toBe(400);
+      expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: '$s' });
     });
   });
 });
