@@ -114,6 +114,8 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
     stopOnTerminationSignals: false,
     csrfPrevention: true,
     introspection: !config.production,
+    // With introspection off, no "Did you mean …" hints either (formatErrorFor strips the rest).
+    hideSchemaDetailsFromClientErrors: config.production,
     includeStacktraceInErrorResponses: !config.production,
     formatError: formatErrorFor({ production: config.production, logger }),
     plugins: [
