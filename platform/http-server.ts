@@ -31,11 +31,14 @@ export function createHttpHandler({
   ready,
   metrics,
   logger,
+  clientAddress,
 }: {
   routes: Record<string, Handler>;
   ready: () => Promise<{ ready: boolean; details?: unknown }>;
   metrics: ServiceMetrics;
   logger: Logger;
+  /** The client's address for the access line (the router's honours trusted proxies); unset = not logged. */
+  clientAddress?: (req: IncomingMessage) => string;
 }): Handler {
   const table: Record<string, Handler> = {
     '/health': (_req, res) => sendJson(res, 200, { status: 'ok' }),
@@ -84,7 +87,7 @@ export function createHttpHandler({
       metrics.httpDuration.observe({ route: route ? path : 'unknown', method: req.method ?? 'GET', status: String(res.statusCode) }, seconds);
       // The access line: one per served request (probes and scrapes excepted), tied to its id.
       if (route && !untraced.has(path) && logger.isLevelEnabled('info')) {
-        withCorrelation(correlationId, () => logger.info({ method: req.method, path, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 }, 'request served'));
+        withCorrelation(correlationId, () => logger.info({ method: req.method, path, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10, ...(clientAddress ? { client: clientAddress(req) } : {}) }, 'request served'));
       }
     }
   };

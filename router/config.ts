@@ -1,4 +1,5 @@
 import { ConfigError, readBoolean, readCommonConfig, readInt, readOptional, readPort, readString, readUrl, type Env, type LogFormat, type LogLevel } from '../platform/config.ts';
+import { InvalidProxyError, parseTrustedProxies, type ClientAddressSettings } from './client-address.ts';
 import type { OperationLimits } from './operation-limits-plugin.ts';
 import type { RateLimit, RateLimitConfig } from './rate-limit-plugin.ts';
 
@@ -193,6 +194,28 @@ export interface RouterSecurityConfig {
   readonly internalTokenSecret: string;
   readonly rateLimit: RateLimitConfig;
   readonly operationLimits: OperationLimits;
+  /** Where the client's address comes from (rate limits, logs): router/client-address.ts. */
+  readonly clientAddress: ClientAddressSettings;
+}
+
+/**
+ * `TRUSTED_PROXIES` (comma-separated CIDRs or addresses; default none) and `TRUSTED_PROXY_HEADER`
+ * (`x-forwarded-for` or `forwarded`). Validated here, so a typo fails the start, not every request.
+ */
+function readClientAddress(env: Env): ClientAddressSettings {
+  const trustedProxies = (readOptional(env, 'TRUSTED_PROXIES') ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  try {
+    parseTrustedProxies(trustedProxies);
+  } catch (error) {
+    if (error instanceof InvalidProxyError) throw new ConfigError('TRUSTED_PROXIES', `entries must be IP addresses or CIDRs (10.0.0.0/8, fd00::/8): ${error.message}`);
+    throw error;
+  }
+  const header = readString(env, 'TRUSTED_PROXY_HEADER', 'x-forwarded-for').toLowerCase();
+  if (header !== 'x-forwarded-for' && header !== 'forwarded') throw new ConfigError('TRUSTED_PROXY_HEADER', `must be x-forwarded-for or forwarded, got ${JSON.stringify(header)}`);
+  return Object.freeze({ trustedProxies: Object.freeze(trustedProxies), header });
 }
 
 const WINDOW_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -246,6 +269,7 @@ export function loadRouterSecurityConfig(env: Env, { internalTokenSecret, usersU
       maxRootFields: readInt(env, 'ROUTER_MAX_ROOT_FIELDS', 20, { min: 1, max: 1000 }),
       maxCost: readInt(env, 'ROUTER_MAX_COST', 20_000, { min: 1, max: 100_000_000 }),
     }),
+    clientAddress: readClientAddress(env),
   });
 }
 

@@ -131,7 +131,7 @@ export function createRateLimitPlugin({ config, logger, rejections }: { config: 
       if (rejected === undefined) continue;
       const retryAfter = await retryAfterSeconds(contextValue.clientId, field, limit).catch(() => Math.ceil(limit.windowMs / 1000));
       if (countRejection) rejections?.inc({ field });
-      logger.info({ clientId: contextValue.clientId, field, max: limit.max, windowMs: limit.windowMs }, 'rate limited');
+      logger.info({ clientId: contextValue.clientId, clientAddress: contextValue.clientAddress, field, max: limit.max, windowMs: limit.windowMs }, 'rate limited');
       const error = codedError('RATE_LIMITED', `too many ${field} calls; retry in ${retryAfter}s`, { field, retryAfter });
       error.extensions.http = { status: 429, headers: new HeaderMap([['retry-after', String(retryAfter)]]) };
       throw error;

@@ -12,6 +12,7 @@ import { createJwtVerifier } from './auth/verify-jwt.ts';
 import { createBulkhead, type Bulkhead } from './bulkhead.ts';
 import { subgraphSettings, type RouterConfig } from './config.ts';
 import { createResilienceMetrics } from './resilience-metrics.ts';
+import { createClientAddressResolver } from './client-address.ts';
 import { createContextFactory, type RouterContext } from './context.ts';
 import { createOperationCatalog, deduplicateInbound, sharingGraphqlHandler } from './deduplication.ts';
 import { createLandingPage } from './landing-page.ts';
@@ -131,7 +132,8 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
     ],
   });
 
-  const context = createContextFactory({ verifier, signer, requestDeadlineMs: config.requestDeadlineMs });
+  const clientAddressOf = createClientAddressResolver(security.clientAddress);
+  const context = createContextFactory({ verifier, signer, requestDeadlineMs: config.requestDeadlineMs, clientAddressOf });
   const handler = createHttpHandler({
     routes: {
       '/graphql': config.deduplication.inbound
@@ -153,6 +155,7 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
     },
     metrics,
     logger,
+    clientAddress: clientAddressOf,
   });
 
   return {
