@@ -4,6 +4,7 @@ import {
   getVariableValues,
   Kind,
   type DocumentNode,
+  type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLField,
   type GraphQLNamedType,
@@ -84,7 +85,7 @@ function measure(selectionSet: SelectionSetNode, parent: GraphQLNamedType | unde
 }
 
 /** The operation's variables as execution will coerce them, or undefined when they do not coerce. */
-function coercedVariables(schema: GraphQLSchema, operation: OperationDefinitionNode, inputs: Record<string, unknown>): Record<string, unknown> | undefined {
+export function coercedVariables(schema: GraphQLSchema, operation: OperationDefinitionNode, inputs: Record<string, unknown>): Record<string, unknown> | undefined {
   try {
     const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], inputs, { maxErrors: 1 });
     return 'coerced' in coerced ? coerced.coerced : undefined;
@@ -113,13 +114,13 @@ function fragmentsOf(document: DocumentNode): Record<string, FragmentDefinitionN
   );
 }
 
-/** Root fields of an operation, fragments expanded, one entry per use (introspection excluded). */
-function rootFieldNames(selectionSet: SelectionSetNode, fragments: Record<string, FragmentDefinitionNode>): string[] {
+/** Root field selections of an operation, fragments expanded, one entry per use (introspection excluded). */
+function rootFieldNodes(selectionSet: SelectionSetNode, fragments: Record<string, FragmentDefinitionNode>): FieldNode[] {
   return selectionSet.selections.flatMap((selection) => {
-    if (selection.kind === Kind.FIELD) return selection.name.value.startsWith('__') ? [] : [selection.name.value];
-    if (selection.kind === Kind.INLINE_FRAGMENT) return rootFieldNames(selection.selectionSet, fragments);
+    if (selection.kind === Kind.FIELD) return selection.name.value.startsWith('__') ? [] : [selection];
+    if (selection.kind === Kind.INLINE_FRAGMENT) return rootFieldNodes(selection.selectionSet, fragments);
     const fragment = fragments[selection.name.value];
-    return fragment ? rootFieldNames(fragment.selectionSet, fragments) : [];
+    return fragment ? rootFieldNodes(fragment.selectionSet, fragments) : [];
   });
 }
 
@@ -142,6 +143,8 @@ export interface OperationShape {
   readonly fragments: Record<string, FragmentDefinitionNode>;
   /** Root field names, fragments expanded, one entry per use. */
   readonly rootFields: readonly string[];
+  /** The same uses as selections (their arguments, for the rate limits that key on one). */
+  readonly rootFieldNodes: readonly FieldNode[];
   /** The whole measurement, when it cannot depend on variables; kept with the schema it was taken on. */
   measured?: { schema: GraphQLSchema; measure: Measure };
 }
@@ -164,7 +167,8 @@ export function operationShape(document: DocumentNode, operation: OperationDefin
   let shape = perDocument.get(key);
   if (!shape) {
     const fragments = fragmentsOf(document);
-    shape = { fragments, rootFields: rootFieldNames(operation.selectionSet, fragments) };
+    const nodes = rootFieldNodes(operation.selectionSet, fragments);
+    shape = { fragments, rootFields: nodes.map((node) => node.name.value), rootFieldNodes: nodes };
     perDocument.set(key, shape);
   }
   return shape;
