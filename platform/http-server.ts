@@ -24,7 +24,9 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 /**
  * The HTTP surface every service shares: `/health`, `/ready`, `/metrics`, plus service routes.
- * Routes are matched on the path alone; unknown paths get 404.
+ * Routes are matched on the path alone; unknown paths get 404. With `diagnostics` off (the router's
+ * public port in production) `/ready` answers its status alone and `/metrics` is not served: the
+ * details name internal addresses and breaker states, which belong on an admin port.
  */
 export function createHttpHandler({
   routes,
@@ -32,6 +34,7 @@ export function createHttpHandler({
   metrics,
   logger,
   clientAddress,
+  diagnostics = true,
 }: {
   routes: Record<string, Handler>;
   ready: () => Promise<{ ready: boolean; details?: unknown }>;
@@ -39,18 +42,24 @@ export function createHttpHandler({
   logger: Logger;
   /** The client's address for the access line (the router's honours trusted proxies); unset = not logged. */
   clientAddress?: (req: IncomingMessage) => string;
+  /** Serve `/metrics` and `/ready`'s details. @default true */
+  diagnostics?: boolean;
 }): Handler {
   const table: Record<string, Handler> = {
     '/health': (_req, res) => sendJson(res, 200, { status: 'ok' }),
     '/ready': async (_req, res) => {
       const state = await ready().catch((error: unknown) => ({ ready: false, details: { error: (error as Error).message } }));
-      sendJson(res, state.ready ? 200 : 503, { status: state.ready ? 'ready' : 'not ready', ...(state.details ? { details: state.details } : {}) });
+      sendJson(res, state.ready ? 200 : 503, { status: state.ready ? 'ready' : 'not ready', ...(state.details && diagnostics ? { details: state.details } : {}) });
     },
-    '/metrics': async (_req, res) => {
-      const text = await metrics.registry.metrics();
-      res.writeHead(200, { 'content-type': metrics.registry.contentType });
-      res.end(text);
-    },
+    ...(diagnostics
+      ? {
+          '/metrics': async (_req: IncomingMessage, res: ServerResponse) => {
+            const text = await metrics.registry.metrics();
+            res.writeHead(200, { 'content-type': metrics.registry.contentType });
+            res.end(text);
+          },
+        }
+      : {}),
     ...routes,
   };
   /** Probes and scrapes are neither traced nor worth a span each. */

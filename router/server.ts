@@ -34,7 +34,10 @@ export interface SubgraphRuntime {
 }
 
 export interface Router {
+  /** The public port: `/graphql`, `/health`, `/ready` (status only in production), `/metrics` outside production. */
   readonly handler: Handler;
+  /** The admin port (config `adminPort`): `/health`, `/ready` with details, `/metrics`. */
+  readonly adminHandler: Handler;
   readonly metrics: ServiceMetrics;
   readonly gateway: ApolloGateway;
   /** Per-subgraph runtime state, by subgraph name (tests and `/ready`). */
@@ -141,25 +144,32 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
         : graphqlHandler(server, { context, maxBodyBytes: config.maxBodyBytes }),
       ...landingPage.routes,
     },
-    async ready() {
-      if (subgraphs.size === 0) return { ready: false, details: { supergraph: 'not loaded' } };
-      const report = await Promise.all(
-        [...subgraphs].map(async ([name, { pool, bulkhead, budget }]) => {
-          const instances = await pool.probe(config.readinessTimeoutMs, await identityHeaders(undefined));
-          // Serving needs one instance that answers and whose breaker lets traffic through.
-          const reachable = instances.some((instance) => instance.reachable && instance.breaker !== 'open');
-          return { name, reachable, instances, inFlight: bulkhead.inFlight, queued: bulkhead.queued, retryBudget: budget.available() };
-        }),
-      );
-      return { ready: report.every((subgraph) => subgraph.reachable), details: { supergraph: 'loaded', subgraphs: report } };
-    },
+    ready,
     metrics,
     logger,
     clientAddress: clientAddressOf,
+    // Instance addresses and breaker states are for operators: the admin port in production.
+    diagnostics: !config.production,
   });
+  const adminHandler = createHttpHandler({ routes: {}, ready, metrics, logger });
+
+  /** Ready when every subgraph has an instance that answers and whose breaker lets traffic through (details: per instance). */
+  async function ready(): Promise<{ ready: boolean; details: unknown }> {
+    if (subgraphs.size === 0) return { ready: false, details: { supergraph: 'not loaded' } };
+    const report = await Promise.all(
+      [...subgraphs].map(async ([name, { pool, bulkhead, budget }]) => {
+        const instances = await pool.probe(config.readinessTimeoutMs, await identityHeaders(undefined));
+        // Serving needs one instance that answers and whose breaker lets traffic through.
+        const reachable = instances.some((instance) => instance.reachable && instance.breaker !== 'open');
+        return { name, reachable, instances, inFlight: bulkhead.inFlight, queued: bulkhead.queued, retryBudget: budget.available() };
+      }),
+    );
+    return { ready: report.every((subgraph) => subgraph.reachable), details: { supergraph: 'loaded', subgraphs: report } };
+  }
 
   return {
     handler,
+    adminHandler,
     metrics,
     gateway,
     subgraphs,

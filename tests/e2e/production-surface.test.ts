@@ -16,7 +16,7 @@ const GUESSES: Array<[string, string, Record<string, unknown>]> = [
   ['an unknown type in a fragment', '{ products(first: 1) { edges { node { ... on Prodct { id } } } } }', {}],
 ];
 
-describe.each([false, true])('schema hints in client errors with production=%s', (production) => {
+describe.each([false, true])('the router surface with production=%s', (production) => {
   const internalTokenSecret = randomBytes(32).toString('base64url');
   let stack: Stack;
   let drop: () => Promise<void>;
@@ -24,7 +24,8 @@ describe.each([false, true])('schema hints in client errors with production=%s',
   beforeAll(async () => {
     const opened = await pglite.open();
     drop = opened.drop;
-    stack = await bootStack(opened.storage, { production, internalTokenSecret });
+    // An admin listener on a free port (production's default is 4090, which a test must not bind).
+    stack = await bootStack(opened.storage, { production, internalTokenSecret, routerEnv: { ROUTER_ADMIN_PORT: '0' } });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -52,5 +53,35 @@ describe.each([false, true])('schema hints in client errors with production=%s',
       if (production) expect(text).not.toMatch(/Did you mean/);
       else expect(text).toMatch(/Did you mean/);
     }
+  });
+
+  it(`${production ? 'keeps' : 'also serves'} instance details and metrics ${production ? 'off' : 'on'} the public port; /health stays public`, async () => {
+    const base = stack.routerUrl.replace(/\/graphql$/, '');
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    const ready = await fetch(`${base}/ready`);
+    expect(ready.status).toBe(200);
+    const text = await ready.text();
+    const metrics = await fetch(`${base}/metrics`);
+    if (production) {
+      expect(JSON.parse(text)).toEqual({ status: 'ready' });
+      expect(metrics.status).toBe(404);
+      expect(await metrics.text()).not.toMatch(/router_breaker_state/);
+    } else {
+      expect(text).toMatch(/"breaker":"closed"/);
+      expect(await metrics.text()).toMatch(/router_breaker_state/);
+    }
+  });
+
+  it('serves /health, the detailed /ready and /metrics on the admin port, bound to loopback', async () => {
+    const admin = stack.routerAdminUrl!;
+    expect(new URL(admin).hostname).toBe('127.0.0.1');
+    expect((await fetch(`${admin}/health`)).status).toBe(200);
+    const ready = (await (await fetch(`${admin}/ready`)).json()) as { status: string; details: { subgraphs: Array<{ name: string; instances: Array<{ instance: string; breaker: string }> }> } };
+    expect(ready.status).toBe('ready');
+    expect(ready.details.subgraphs.map((subgraph) => subgraph.name).sort()).toEqual(Object.keys(stack.subgraphs).sort());
+    expect(ready.details.subgraphs[0]!.instances[0]).toMatchObject({ instance: expect.stringMatching(/^127\.0\.0\.1:\d+$/), breaker: 'closed' });
+    expect(await (await fetch(`${admin}/metrics`)).text()).toMatch(/router_breaker_state\{/);
+    // The admin port serves nothing else: no GraphQL on it.
+    expect((await fetch(`${admin}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' })).status).toBe(404);
   });
 });
