@@ -6,7 +6,7 @@ import { withSubgraphSettings } from '../../router/config.ts';
 import { createRouter } from '../../router/server.ts';
 import type { Stack } from '../../stack.ts';
 import { backends } from '../support/storage.ts';
-import { bearerFor, bootStack, gql, routerDefaults, silentLogger, staticDiscoveryOf } from '../support/stack.ts';
+import { bearerFor, bootStack, gql, memoryLogger, routerDefaults, silentLogger, staticDiscoveryOf, waitUntil } from '../support/stack.ts';
 
 const pglite = backends.find((backend) => backend.name === 'pglite')!;
 const PRODUCTS = '{ products(first: 1) { totalCount } }';
@@ -36,14 +36,14 @@ describe('rate-limit identity', () => {
   });
 
   /** A router of its own in front of the stack's subgraphs, configured by `env` as a deployment would be. */
-  async function routerWith(env: Record<string, string>): Promise<string> {
+  async function routerWith(env: Record<string, string>, logger: import('pino').Logger = silentLogger): Promise<string> {
     const defaults = routerDefaults(env);
     const router = createRouter({
       config: {
         ...withSubgraphSettings(defaults, staticDiscoveryOf(stack)),
         security: { ...defaults.security, internalTokenSecret, jwksUrl: stack.subgraphs.users.url.replace('/graphql', '/.well-known/jwks.json') },
       },
-      logger: silentLogger,
+      logger,
     });
     await router.start();
     const running = await listen(router.handler, { port: 0 });
@@ -66,6 +66,14 @@ describe('rate-limit identity', () => {
       expect((await gql(url, PRODUCTS, {}, bob)).status).toBe(429);
       // An address the client prepends itself is skipped: the proxy's entry (right-most) counts.
       expect((await gql(url, PRODUCTS, {}, { 'x-forwarded-for': '198.51.100.99, 203.0.113.10' })).status).toBe(429);
+    });
+
+    it('logs the client address a trusted proxy forwarded on the access line', async () => {
+      const { logger, lines } = memoryLogger('info');
+      const url = await routerWith({ TRUSTED_PROXIES: '127.0.0.1,::1' }, logger);
+      await gql(url, PRODUCTS, {}, { 'x-forwarded-for': '203.0.113.77' });
+      await waitUntil('the access line is written', () => lines.some((line) => line.msg === 'request served'));
+      expect(lines.find((line) => line.msg === 'request served')).toMatchObject({ path: '/graphql', client: '203.0.113.77' });
     });
 
     it('reads RFC 7239 Forwarded when that is the configured header', async () => {
