@@ -1,10 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listen } from '../../platform/http-server.ts';
 import { withSubgraphSettings, type SubgraphSettings } from '../../router/config.ts';
-import { createRouter } from '../../router/server.ts';
-import { gql, silentLogger, testRouterConfig } from '../support/stack.ts';
+import { gql, serveRouter, testRouterConfig } from '../support/stack.ts';
 
 const SIGN_UP = `mutation($input: SignUpInput!) { signUp(input: $input) { token } }`;
 
@@ -43,14 +41,9 @@ describe('a mutation is never sent twice', () => {
   async function routerBefore(usersUrl: string, settings: Partial<SubgraphSettings> = {}) {
     // Three attempts and a full retry budget: a query here would be retried, so only the mutation rule keeps the count at one.
     const base = testRouterConfig({}, { ROUTER_RETRY_MAX_ATTEMPTS: '3', ROUTER_RETRY_BASE_DELAY_MS: '0' });
-    const router = createRouter({ config: withSubgraphSettings(base, { users: { ...settings, discovery: { kind: 'static', urls: [usersUrl] } } }), logger: silentLogger });
-    await router.start();
-    const running = await listen(router.handler, { port: 0 });
-    cleanups.push(async () => {
-      await running.close();
-      await router.stop();
-    });
-    return { url: `${running.url}/graphql`, router };
+    const served = await serveRouter(withSubgraphSettings(base, { users: { ...settings, discovery: { kind: 'static', urls: [usersUrl] } } }));
+    cleanups.push(served.stop);
+    return served;
   }
 
   it('when the subgraph resets the connection after reading the mutation, it received it exactly once and the client gets SUBGRAPH_UNAVAILABLE', async () => {

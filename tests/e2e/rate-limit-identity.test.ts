@@ -1,12 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoUsers, DEMO_PASSWORD } from '../../platform/demo-data.ts';
-import { listen } from '../../platform/http-server.ts';
 import { withSubgraphSettings } from '../../router/config.ts';
-import { createRouter } from '../../router/server.ts';
 import type { Stack } from '../../stack.ts';
 import { backends } from '../support/storage.ts';
-import { bearerFor, bootStack, gql, memoryLogger, routerDefaults, silentLogger, staticDiscoveryOf, waitUntil } from '../support/stack.ts';
+import { bearerFor, bootStack, gql, memoryLogger, routerDefaults, serveRouter, silentLogger, staticDiscoveryOf, waitUntil } from '../support/stack.ts';
 
 const pglite = backends.find((backend) => backend.name === 'pglite')!;
 const PRODUCTS = '{ products(first: 1) { totalCount } }';
@@ -38,20 +36,15 @@ describe('rate-limit identity', () => {
   /** A router of its own in front of the stack's subgraphs, configured by `env` as a deployment would be. */
   async function routerWith(env: Record<string, string>, logger: import('pino').Logger = silentLogger): Promise<string> {
     const defaults = routerDefaults(env);
-    const router = createRouter({
-      config: {
+    const served = await serveRouter(
+      {
         ...withSubgraphSettings(defaults, staticDiscoveryOf(stack)),
         security: { ...defaults.security, internalTokenSecret, jwksUrl: stack.subgraphs.users.url.replace('/graphql', '/.well-known/jwks.json') },
       },
       logger,
-    });
-    await router.start();
-    const running = await listen(router.handler, { port: 0 });
-    cleanups.push(async () => {
-      await running.close();
-      await router.stop();
-    });
-    return `${running.url}/graphql`;
+    );
+    cleanups.push(served.stop);
+    return served.url;
   }
 
   describe('behind trusted proxies', () => {
