@@ -122,6 +122,14 @@ describe('hostile input at the router edge', () => {
       expect(await subgraphFetches()).toBe(before);
     });
 
+    it('hidden in an opaque cursor is refused as BAD_USER_INPUT on `after`, never reaching SQL', async () => {
+      // A cursor is base64url JSON: a NUL written as a JSON escape survives the router's string check.
+      const cursor = Buffer.from(JSON.stringify('SKU\u0000'), 'utf8').toString('base64url');
+      const response = await gql(stack.routerUrl, 'query($after: String) { products(first: 1, after: $after) { totalCount } }', { after: cursor });
+      expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+      expect(JSON.stringify(response)).not.toMatch(/invalid byte sequence|0x00|UTF8/);
+    });
+
     it('is refused by a subgraph called directly with a valid router token too', async () => {
       const token = await createInternalTokenSigner({ secret: internalTokenSecret }).sign(null);
       const response = await fetch(stack.subgraphs.products.url, {
