@@ -50,7 +50,7 @@ const stack = await startStack({
   ports: { users: users.port, products: products.port, orders: orders.port, payments: payments.port, notifications: notifications.port },
   router,
   internalTokenSecret: perProcess(router.security.internalTokenSecret, DEV_INTERNAL_TOKEN_SECRET),
-  users: { jwtIssuer: users.jwtIssuer, jwtAudience: users.jwtAudience, jwtTtlSeconds: users.jwtTtlSeconds },
+  users: { jwtIssuer: users.jwtIssuer, jwtAudience: users.jwtAudience, jwtTtlSeconds: users.jwtTtlSeconds, demoPassword: users.demoPassword },
   internalServiceSecret: perProcess(orders.internalServiceSecret, DEV_INTERNAL_SERVICE_SECRET),
   products: { reservationTtlSeconds: products.reservationTtlSeconds, reservationSweepIntervalMs: products.reservationSweepIntervalMs },
   payments: { providerTimeoutMs: payments.providerTimeoutMs },

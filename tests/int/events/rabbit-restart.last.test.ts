@@ -12,7 +12,7 @@ import { buildEnvelope } from '../../../platform/outbox.ts';
 import { KAFKA_BROKERS, probeKafka, unique, waitFor } from '../../support/brokers.ts';
 import { privateRabbitUnavailable, startPrivateRabbit, type PrivateRabbit } from '../../support/private-rabbit.ts';
 import { skipReason } from '../../support/ci.ts';
-import { memoryLogger, silentLogger } from '../../support/stack.ts';
+import { silentLogger } from '../../support/stack.ts';
 import { postgresBackend } from '../../support/storage.ts';
 
 const kafkaReason = await probeKafka();
@@ -21,6 +21,16 @@ const postgres = await postgresBackend();
 const privateRabbitReason = skipReason('a private RabbitMQ node for the restart test', await privateRabbitUnavailable());
 const unavailable = postgres.unavailable ?? kafkaReason ?? privateRabbitReason;
 const retry: RetryPolicy = { delaysMs: [100], maxAttempts: 5 };
+/** This test's own RabbitMQ node (ports assigned to it, so no other test's node collides). */
+const RABBIT_PORTS = { port: 5701, distPort: 25701 };
+/** The worker's Kafka session timeout (the adapter's default, set explicitly: the outage must outlast it). */
+const SESSION_TIMEOUT_MS = 10_000;
+/**
+ * How long RabbitMQ stays down: past the session timeout and short of kafkajs's retry budget, the
+ * window in which the old worker (a handler throwing into kafkajs, no heartbeats) was evicted, had
+ * its commit refused with UNKNOWN_MEMBER_ID and crashed for good, consuming nothing ever again.
+ */
+const OUTAGE_MS = 12_000;
 
 describe.skipIf(unavailable)('the pipeline across a RabbitMQ restart (stop_app / start_app mid-stream)', () => {
   let rabbit: PrivateRabbit;
@@ -29,7 +39,7 @@ describe.skipIf(unavailable)('the pipeline across a RabbitMQ restart (stop_app /
   const cleanups: Array<() => Promise<unknown>> = [];
 
   beforeAll(async () => {
-    rabbit = await startPrivateRabbit();
+    rabbit = await startPrivateRabbit(RABBIT_PORTS);
     const opened = await postgres.open();
     drop = opened.drop;
     notifications = opened.storage.forService('notifications');
@@ -41,19 +51,18 @@ describe.skipIf(unavailable)('the pipeline across a RabbitMQ restart (stop_app /
     await rabbit?.close();
   });
 
-  // Skipped, and an open defect: since this session's merges, on 2 of 5 clean-clone CI runs (once
-  // alone, after the suite) some of the 30 notifications were still undelivered 90 s after
-  // `start_app`; alone on a warm machine it passes in 10 s. Until the cause (likely the job queue's
-  // or the worker's reconnect after the node restarts) is found, it would make CI fail at random.
-  // The worker-crash and Kafka broker-restart tests still cover redelivery without loss.
-  it.skip('delivers every one of N notifications exactly once', { timeout: 120_000 }, async () => {
+  // Was skipped as an open defect (some of the 30 notifications never delivered after start_app).
+  // Cause: while RabbitMQ was down the worker's handler threw into kafkajs, which retried it without
+  // heartbeating; an outage past the session timeout got the member evicted, the commit after
+  // recovery failed with UNKNOWN_MEMBER_ID and the consumer crashed without restarting. The worker
+  // now pauses the partition and keeps heartbeating (events/kafka-subscription.ts).
+  it('delivers every one of N notifications exactly once across a ~12 s outage, the worker paused meanwhile', { timeout: 180_000 }, async () => {
     const prefix = unique('rabbit-restart');
     const topic = `${prefix}.events`;
-    const eventLog = createKafkaEventLog({ brokers: KAFKA_BROKERS, clientId: prefix, logger: silentLogger });
+    const eventLog = createKafkaEventLog({ brokers: KAFKA_BROKERS, clientId: prefix, logger: silentLogger, sessionTimeoutMs: SESSION_TIMEOUT_MS });
     cleanups.push(() => eventLog.close());
     await eventLog.ensureTopic(topic, { partitions: 2 });
-    const { logger: queueLogger, lines: queueLines } = memoryLogger('info');
-    const jobQueue = await createRabbitJobQueue({ url: rabbit.url, logger: queueLogger, retry, confirmTimeoutMs: 3000 });
+    const jobQueue = await createRabbitJobQueue({ url: rabbit.url, logger: silentLogger, retry, confirmTimeoutMs: 3000 });
     cleanups.push(() => jobQueue.close());
     const worker = createNotificationWorker({ eventLog, jobQueue, db: notifications, logger: silentLogger, groupId: prefix, topics: [topic], queuePrefix: prefix });
     await worker.start();
@@ -82,19 +91,29 @@ describe.skipIf(unavailable)('the pipeline across a RabbitMQ restart (stop_app /
     await publish(envelopes.slice(0, 10));
     await waitFor(() => (sends.size >= 5 ? true : undefined), { timeoutMs: 30_000, what: 'the first deliveries' });
     await rabbit.stopApp();
+    const downSince = Date.now();
     // Events keep arriving while the broker is down: the worker cannot confirm their jobs, so it
-    // must not commit their offsets either.
-    await waitFor(() => (queueLines.some((line) => line.msg === 'rabbitmq disconnected; reconnecting') ? true : undefined), { timeoutMs: 30_000, what: 'the job queue to see RabbitMQ go away' });
+    // must not commit their offsets either; it pauses the partitions instead of crashing.
     await publish(envelopes.slice(10, 20));
+    const paused = await waitFor(() => (worker.state().status === 'paused' ? worker.state() : undefined), { timeoutMs: 60_000, what: 'the worker pausing its partitions' });
+    expect(paused.reason).toBeTruthy();
+    // Hold the outage past the session timeout, checking all along that nothing gets committed.
+    await waitFor(async () => (Date.now() - downSince >= OUTAGE_MS ? true : undefined), { timeoutMs: OUTAGE_MS + 30_000, intervalMs: 500, what: 'the outage window' });
+    expect(OUTAGE_MS).toBeGreaterThan(SESSION_TIMEOUT_MS);
+    expect(await eventLog.lag(prefix, [topic])).toBeGreaterThanOrEqual(10);
+    expect(worker.state()).toMatchObject({ status: 'paused', restarts: 0 });
     await rabbit.startApp();
     await publish(envelopes.slice(20));
 
     const expected = envelopes.map((envelope) => `${envelope.eventId}:email`).sort();
-    await waitFor(() => (sends.size >= expected.length ? true : undefined), { timeoutMs: 90_000, what: `all ${expected.length} notifications after the restart` });
-    // Every delivery recorded: a job redelivered after this finds its record and sends nothing.
-    const countDelivered = async () => (await notifications.query<{ n: number }>(`SELECT count(*)::int AS n FROM notifications.deliveries WHERE status = 'DELIVERED' AND notification_id = ANY($1)`, [expected]))[0]!.n;
-    await waitFor(async () => ((await countDelivered()) === expected.length ? true : undefined), { timeoutMs: 30_000, what: 'every delivery recorded' });
+    await waitFor(() => (sends.size >= expected.length ? true : undefined), { timeoutMs: 120_000, what: `all ${expected.length} notifications after the restart` });
+    // Quiescent: everything committed and no job left in the queue, so no late duplicate is on its way.
+    await waitFor(async () => ((await eventLog.lag(prefix, [topic])) === 0 && (await jobQueue.depth(`${prefix}.email`)) === 0 ? true : undefined), { timeoutMs: 60_000, what: 'the pipeline to drain' });
     expect([...sends.keys()].sort()).toEqual(expected);
     expect([...sends.entries()].filter(([, count]) => count !== 1)).toEqual([]);
+    const [delivered] = await notifications.query<{ n: number }>(`SELECT count(*)::int AS n FROM notifications.deliveries WHERE status = 'DELIVERED' AND notification_id = ANY($1)`, [expected]);
+    expect(delivered!.n).toBe(expected.length);
+    // The consumer that lived through the outage is the one still consuming (no crash, no restart).
+    expect(worker.state()).toEqual({ status: 'running', pausedPartitions: [], restarts: 0 });
   });
 });

@@ -47,7 +47,7 @@ export function eventLogContract({ name, unavailable, create }: { name: string; 
       expect(new Set(seen.map((message) => message.partition)).size).toBeGreaterThan(1);
     });
 
-    it.skipIf(unavailable)('redelivers a message whose handler failed, and nothing later on its partition overtakes it', async () => {
+    it.skipIf(unavailable)('redelivers the batch whose handler failed, and nothing later on its partition overtakes it', async () => {
       const topic = await topicWithPartitions(1);
       await log.publish(topic, [1, 2, 3].map((n) => ({ key: 'k', value: String(n) })));
       const attempts: string[] = [];
@@ -61,7 +61,11 @@ export function eventLogContract({ name, unavailable, create }: { name: string; 
         },
       });
       await waitFor(() => (attempts.includes('3') ? true : undefined), { what: 'message 3' });
-      expect(attempts).toEqual(['1', '2', '2', '2', '3']);
+      // A batch is all-or-nothing: a failure redelivers it from its first message (here 1, or 2 when
+      // the broker split the batch there), but 3 is never handled before 2 succeeded.
+      expect(attempts.filter((value) => value === '2')).toHaveLength(3);
+      expect(attempts.indexOf('3')).toBeGreaterThan(attempts.lastIndexOf('2'));
+      expect(attempts.filter((value) => value === '3')).toHaveLength(1);
     });
 
     it.skipIf(unavailable)('commits after handling: a restarted member of the group resumes after the last handled message', async () => {
@@ -98,12 +102,14 @@ export function eventLogContract({ name, unavailable, create }: { name: string; 
       await log.publish(topic, ['m1', 'm2', 'm3'].map((value) => ({ key: 'k', value })));
       await waitFor(() => (failedAttempts >= 2 ? true : undefined), { what: 'm2 to fail twice' });
       await member.stop();
-      // m1 was handled (committed); m2 failed and m3 waits behind it on the partition.
-      expect(handled).toEqual(['m1']);
+      // m2 never got through, and m3 waits behind it on the partition (m1 may have been handled
+      // more than once: a failed batch is redelivered from its first message).
+      expect(handled.filter((value) => value !== 'm1')).toEqual([]);
       const next: string[] = [];
       await subscribe({ groupId, topics: [topic], handle: async ({ value }) => void next.push(value) });
-      await waitFor(() => (next.length >= 2 ? true : undefined), { what: 'the failed message and the one after it' });
-      expect(next).toEqual(['m2', 'm3']);
+      await waitFor(() => (next.includes('m3') ? true : undefined), { what: 'the failed message and the one after it' });
+      // The next member starts at or before m2: the failed message was never committed.
+      expect(next.filter((value) => value !== 'm1')).toEqual(['m2', 'm3']);
     });
 
     it.skipIf(unavailable)('gives each consumer group its own copy of every message', async () => {

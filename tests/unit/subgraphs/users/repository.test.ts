@@ -23,8 +23,8 @@ describe('the users repository on PGlite', () => {
 
   it('inserts a user and reads it back by id (in key order, null where missing) and with its hash by email', async () => {
     const [first, second] = [randomUUID(), randomUUID()];
-    await repo.insert({ id: first, email: 'first@example.test', name: 'First', role: 'CUSTOMER', passwordHash: 'hash-1' });
-    await repo.insert({ id: second, email: 'second@example.test', name: 'Second', role: 'ADMIN', passwordHash: 'hash-2' });
+    await repo.insertIfNew({ id: first, email: 'first@example.test', name: 'First', role: 'CUSTOMER', passwordHash: 'hash-1' });
+    await repo.insertIfNew({ id: second, email: 'second@example.test', name: 'Second', role: 'ADMIN', passwordHash: 'hash-2' });
     const before = db.queryCount;
     const rows = await repo.usersByIds([second, randomUUID(), first]);
     expect(db.queryCount - before).toBe(1);
@@ -34,8 +34,10 @@ describe('the users repository on PGlite', () => {
     expect(await repo.credentialsByEmail(demoUsers[1]!.email)).toBeUndefined();
   });
 
-  it('refuses a second account with the same email as BAD_USER_INPUT', async () => {
-    await repo.insert({ id: randomUUID(), email: 'taken@example.test', name: 'One', role: 'CUSTOMER', passwordHash: 'h' });
-    await expect(repo.insert({ id: randomUUID(), email: 'taken@example.test', name: 'Two', role: 'CUSTOMER', passwordHash: 'h' })).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'email' } });
+  it('inserts a second account with a taken email as nothing at all, leaving the first as it was', async () => {
+    const first = randomUUID();
+    expect(await repo.insertIfNew({ id: first, email: 'taken@example.test', name: 'One', role: 'CUSTOMER', passwordHash: 'h1' })).toMatchObject({ id: first, name: 'One' });
+    expect(await repo.insertIfNew({ id: randomUUID(), email: 'taken@example.test', name: 'Two', role: 'CUSTOMER', passwordHash: 'h2' })).toBeUndefined();
+    expect(await repo.credentialsByEmail('taken@example.test')).toMatchObject({ id: first, name: 'One', password_hash: 'h1' });
   });
 });

@@ -1,9 +1,11 @@
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Storage } from '../../../../platform/database.ts';
+import { type Database, openStorage, type Storage } from '../../../../platform/database.ts';
 import { DEMO_PASSWORD, demoUsers } from '../../../../platform/demo-data.ts';
+import { migrate } from '../../../../platform/migrate.ts';
+import { verifyPassword } from '../../../../subgraphs/users/passwords.ts';
 import { createUsersSubgraph, DEFAULT_USERS_OPTIONS, usersModule } from '../../../../subgraphs/users/server.ts';
-import { asAdmin, asCustomer, memoryStorage, startSubgraph, type InProcessSubgraph } from '../../../support/subgraph.ts';
+import { asAdmin, asCustomer, type InProcessSubgraph, memoryStorage, startSubgraph } from '../../../support/subgraph.ts';
 
 const [admin, ada, grace] = [demoUsers[0]!, demoUsers[1]!, demoUsers[2]!];
 const LOG_IN = 'mutation($email: String!, $password: String!) { logIn(email: $email, password: $password) { token user { id email role } } }';
@@ -39,7 +41,7 @@ describe('the users subgraph (createUsersSubgraph, in-process on PGlite)', () =>
     expect(unknown.errors?.[0]).toMatchObject({ message: 'invalid email or password', extensions: { code: 'UNAUTHENTICATED' } });
   });
 
-  it('signs a new customer up (email normalised), refuses weak input by field, and lets them log in', async () => {
+  it('signs a new customer up (email normalised), refuses weak input by field, and lets them log in; a repeated sign-up reveals nothing', async () => {
     const input = { email: '  Hedy@Switchyard.DEV ', name: 'Hedy Lamarr', password: 'frequency-hopping' };
     expect((await users.query(SIGN_UP, { input: { ...input, email: 'not-an-email' } })).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.email' });
     expect((await users.query(SIGN_UP, { input: { ...input, password: 'short' } })).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.password' });
@@ -48,7 +50,9 @@ describe('the users subgraph (createUsersSubgraph, in-process on PGlite)', () =>
     const { data, errors } = await users.query(SIGN_UP, { input });
     expect(errors).toBeUndefined();
     expect(data.signUp.user).toMatchObject({ email: 'hedy@switchyard.dev', name: 'Hedy Lamarr', role: 'CUSTOMER' });
-    expect((await users.query(SIGN_UP, { input })).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    // Signing up again reveals nothing new: the same credentials sign in to the same account, others are refused like a wrong password.
+    expect((await users.query(SIGN_UP, { input })).data.signUp.user.id).toBe(data.signUp.user.id);
+    expect((await users.query(SIGN_UP, { input: { ...input, password: 'another-password' } })).errors?.[0]).toMatchObject({ message: 'invalid email or password', extensions: { code: 'UNAUTHENTICATED' } });
     expect((await users.query(LOG_IN, { email: 'hedy@switchyard.dev', password: input.password })).data.logIn.user.id).toBe(data.signUp.user.id);
   });
 
@@ -77,5 +81,29 @@ describe('the users subgraph (createUsersSubgraph, in-process on PGlite)', () =>
     });
     expect(errors).toBeUndefined();
     expect(data._entities).toEqual([{ id: grace.id, name: grace.name }, null, null]);
+  });
+});
+
+describe('the users module seed', () => {
+  let storage: Storage;
+  let db: Database;
+  beforeAll(async () => {
+    storage = await openStorage({ dataDir: 'memory://' });
+    db = storage.forService('users');
+    await migrate(db, { schema: 'users', dir: usersModule().migrationsDir });
+  });
+  afterAll(async () => {
+    await storage?.close();
+  });
+
+  it('gives every demo account the configured password, not the published one', async () => {
+    const module = usersModule({ ...DEFAULT_USERS_OPTIONS, demoPassword: 'an operator chose this one' });
+    await db.transaction((tx) => module.seed(tx));
+    const rows = await db.query<{ email: string; password_hash: string }>('SELECT email, password_hash FROM users.users ORDER BY email');
+    expect(rows.map((row) => row.email).sort()).toEqual(demoUsers.map((user) => user.email).sort());
+    for (const row of rows) {
+      expect(await verifyPassword('an operator chose this one', row.password_hash), row.email).toBe(true);
+      expect(await verifyPassword(DEMO_PASSWORD, row.password_hash), row.email).toBe(false);
+    }
   });
 });
