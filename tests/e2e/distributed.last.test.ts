@@ -168,12 +168,18 @@ describe.skipIf(skipReason !== undefined)('the compose topology as separate proc
       { timeoutMs: 30_000, intervalMs: 100, what: 'the doomed products instance to serve router fetches' },
     );
     expect(served).toBeGreaterThan(0);
+    const ordersSoFar = () => outcomes.filter((outcome) => outcome.kind === 'order').length;
+    await waitFor(() => (ordersSoFar() >= 4 ? true : undefined), { timeoutMs: 60_000, what: 'four orders placed before the stops' });
     // The worker too, while events flow: it finishes the event in hand, commits, leaves its group;
     // its replacement resumes from the committed offsets.
     const [exitCode, workerExit] = await Promise.all([doomed.stop('SIGTERM'), distributed!.instance('worker').stop('SIGTERM')]);
-    // Keep the load on after the stops: the requests that follow must be served by what is left.
-    const stoppedAt = outcomes.length;
-    await waitFor(() => (outcomes.length >= stoppedAt + 8 ? true : undefined), { timeoutMs: 30_000, what: 'eight more requests after the products instance and the worker stopped' });
+    // Keep the load on after the stops: the requests that follow (four more orders among them, whose
+    // events the restarted worker must pick up) are served by what is left.
+    const [outcomesAtStop, ordersAtStop] = [outcomes.length, ordersSoFar()];
+    await waitFor(() => (outcomes.length >= outcomesAtStop + 8 && ordersSoFar() >= ordersAtStop + 4 ? true : undefined), {
+      timeoutMs: 60_000,
+      what: 'eight more requests, four of them orders, after the products instance and the worker stopped',
+    });
     running = false;
     await load;
     expect(workerExit, 'the worker stops gracefully').toBe(0);
