@@ -48,6 +48,8 @@ export interface StackOptions {
 
 export interface Stack {
   readonly routerUrl: string;
+  /** The router's admin listener (`/ready` details, `/metrics`), when its config names a port. */
+  readonly routerAdminUrl: string | undefined;
   readonly router: Router;
   readonly subgraphs: Record<SubgraphName, { server: SubgraphServer; running: RunningServer; url: string; db: Database }>;
   readonly pipeline: Pipeline | undefined;
@@ -140,8 +142,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // The pipeline's series (outbox lag, DLQ depth, outcomes) join the router's /metrics here.
     if (pipeline && options.events) registerPipelineMetrics(router.metrics.registry, pipeline, { jobQueue: options.events.jobQueue, ...(options.events.queuePrefix ? { queuePrefix: options.events.queuePrefix } : {}) });
     const running = await listen(router.handler, { port: options.router.port, host });
+    const admin = options.router.adminPort === undefined ? undefined : await listen(router.adminHandler, { port: options.router.adminPort, host: options.router.adminHost });
     return {
       routerUrl: `${running.url}/graphql`,
+      routerAdminUrl: admin?.url,
       router,
       subgraphs,
       pipeline,
@@ -149,6 +153,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         // Router first: it stops taking requests before the subgraphs it calls go away; the
         // pipeline drains last, so events the last requests wrote still get relayed.
         await running.close();
+        await admin?.close();
         await router.stop();
         await stopSubgraphs();
         await pipeline?.stop();

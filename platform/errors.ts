@@ -9,7 +9,7 @@ export const ERROR_CODES = {
   FORBIDDEN: 'The caller is known but may not do this.',
   BAD_USER_INPUT: 'An argument is malformed or out of range; `extensions.field` names it when there is one.',
   NOT_FOUND: 'The requested object does not exist (or is not visible to the caller).',
-  BAD_REQUEST: 'The HTTP request itself is unusable (body too large, not JSON, missing query, CSRF check).',
+  BAD_REQUEST: 'The HTTP request itself is unusable (body too large, not JSON, JSON nested deeper than 32 levels, missing query, CSRF check).',
   GRAPHQL_PARSE_FAILED: 'The document is not valid GraphQL syntax.',
   GRAPHQL_VALIDATION_FAILED: 'The document does not validate against the schema (unknown field, missing argument...).',
   INSUFFICIENT_STOCK: 'Not enough inventory to reserve the requested quantity.',

@@ -3,6 +3,8 @@ import { pino } from 'pino';
 import { afterAll, beforeAll } from 'vitest';
 import { loadRouterConfig, type RouterConfig } from '../../router/config.ts';
 import type { Storage } from '../../platform/database.ts';
+import { listen } from '../../platform/http-server.ts';
+import { createRouter, type Router } from '../../router/server.ts';
 import { startStack, type Stack, type StackOptions } from '../../stack.ts';
 import type { Backend } from './storage.ts';
 
@@ -70,6 +72,29 @@ export async function gql<Data = Json>(url: string, query: string, variables: Re
   });
   const body = (await response.json()) as Omit<GraphQLResponse<Data>, 'status'>;
   return { status: response.status, ...body };
+}
+
+/**
+ * A router of a test's own, started and listening on a free port; `stop` closes the listener, then
+ * the router. Pass `stop` to the test's cleanups.
+ */
+export async function serveRouter(config: RouterConfig, logger: import('pino').Logger = silentLogger): Promise<{ url: string; router: Router; stop(): Promise<void> }> {
+  const router = createRouter({ config, logger });
+  await router.start();
+  const running = await listen(router.handler, { port: 0 });
+  return {
+    url: `${running.url}/graphql`,
+    router,
+    async stop() {
+      await running.close();
+      await router.stop();
+    },
+  };
+}
+
+/** The sum of a counter over all its label sets. */
+export async function counterTotal(registry: import('prom-client').Registry, name: string): Promise<number> {
+  return Object.values(await counterValues(registry, name)).reduce((sum, value) => sum + value, 0);
 }
 
 /** Reads a counter's current value per label set from a prom-client registry. */
