@@ -63,7 +63,7 @@ export function formatProblems(problems: readonly ConfigProblem[]): string {
 /** A ConfigError as a problem, naming the file key too when the value came from the file. */
 export function problemOf(error: ConfigError, fromFile: ReadonlyMap<string, string>, file: string | undefined): ConfigProblem {
   const key = fromFile.get(error.variable);
-  const where = key ? `${key} (${file ?? CONFIG_FILE_NAME}; variable ${error.variable})` : error.variable;
+  const where = key ? `${file ?? CONFIG_FILE_NAME}: ${key} (${error.variable})` : error.variable;
   return { path: key ?? error.variable, message: `${where} ${error.problem}` };
 }
 
@@ -177,7 +177,7 @@ export function resolveEnvironment(processEnv: Env, declarations: readonly Setti
     }
     if (text !== undefined) {
       const read = readConfigFile(text, declarations);
-      problems.push(...read.problems.map((problem) => ({ ...problem, message: `${problem.message} (${file})` })));
+      problems.push(...read.problems.map((problem) => ({ ...problem, message: `${file}: ${problem.message}` })));
       for (const { variable, key, value } of read.values.values()) {
         if (processEnv[variable] !== undefined && processEnv[variable] !== '') continue;
         env[variable] = value;

@@ -209,6 +209,11 @@ export function invalidSettings(env: Env, declarations: readonly Setting<unknown
   return errors;
 }
 
+/** How messages name a setting: its variable and its file key (`ROUTER_PORT / router.port`). */
+export function settingName(declared: Setting<unknown>): string {
+  return declared.key ? `${declared.env} / ${declared.key}` : declared.env;
+}
+
 /** Text for a default in docs: `defaultText`, else the value(s) in backticks. */
 export function describeDefault(declared: Setting<unknown>): string {
   if (declared.defaultText !== undefined) return declared.defaultText;
