@@ -1,114 +1,49 @@
 /**
- * docs/configuration.md, generated: which deployable reads which variable comes from running each
- * config module (deploy/deployables.ts `variablesRead`), defaults and meanings from the table
- * below. `npm run config:docs` writes it; tests/deployment.test.ts fails when a config module reads
- * a variable this table does not describe, when the table describes one nobody reads, or when the
- * page is stale.
+ * Generated from the setting declarations (platform/settings.ts; one object per setting in each
+ * config module), so no default or meaning is written twice:
+ *   docs/configuration.md               the reference; which deployable reads which variable comes
+ *                                       from running each config module (deploy/deployables.ts)
+ *   schema/switchyard.config.schema.json  the JSON Schema of switchyard.yaml (editors complete it)
+ *   switchyard.example.yaml             every key, documented, commented out
+ * `npm run config:docs` writes them; `--check` (in `npm test`) fails when one is stale.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { stringify as stringifyYaml } from 'yaml';
+import { ALL_SETTINGS, SECTION_DESCRIPTIONS, switchyardConfigSchema } from '../deploy/configuration.ts';
 import { DEPLOYABLES, LIBRARY_VARIABLES, variablesRead } from '../deploy/deployables.ts';
+import { CONFIG_FILE_NAME, CONFIG_FILE_VARIABLE, OWNED_PREFIXES, SCHEMA_URL_PATH } from '../platform/config-file.ts';
+import { defaultOf, describeDefault, type Setting } from '../platform/settings.ts';
 import { KNOWN_SUBGRAPHS } from '../router/config.ts';
 
-export const DOC_PATH = new URL('../docs/configuration.md', import.meta.url).pathname;
+const root = new URL('../', import.meta.url);
+export const DOC_PATH = new URL('docs/configuration.md', root).pathname;
+export const SCHEMA_PATH = new URL(SCHEMA_URL_PATH, root).pathname;
+export const EXAMPLE_PATH = new URL('switchyard.example.yaml', root).pathname;
 
 /** `<NAME>_X` stands for USERS_X, PRODUCTS_X, ORDERS_X, PAYMENTS_X and NOTIFICATIONS_X. */
 const PER_SUBGRAPH = '<NAME>';
+const folding = new RegExp(`^(${KNOWN_SUBGRAPHS.join('|').toUpperCase()})_(?!PORT$)`);
 
-/** Default and meaning of every variable a config module reads. */
-export const VARIABLES: Readonly<Record<string, readonly [defaultValue: string, meaning: string]>> = {
-  NODE_ENV: ['—', '`production` turns off Sandbox and introspection, masks unexpected errors and makes the secrets below required'],
-  LOG_LEVEL: ['`info`', 'pino level: fatal, error, warn, info, debug, trace, silent'],
-  LOG_FORMAT: ['`json`', '`pretty`: readable lines, only when stdout is a terminal'],
-  LOG_FILE: ['`.data/switchyard.log` for `npm start` (not in production); unset for one service', 'the log is also appended there (`off` = none); `npm run trace` reads it'],
-  HOST: ['`127.0.0.1`', 'bind address (`0.0.0.0` in the image)'],
-  DATABASE_URL: ['unset = embedded PGlite', 'PostgreSQL; each service uses its own schema in it'],
-  DATA_DIR: ['`.data/pglite`', 'PGlite files when DATABASE_URL is unset'],
-  SEED_DEMO_DATA: ['`true`; `false` with `NODE_ENV=production`', 'seed the demo data set once into an empty database; production seeds only when set to `true`'],
-  DEMO_PASSWORD: ['`switchyard-demo` (published); **required in production when seeding** (≥ 12 chars, none of the values the repository publishes)', 'password of every seeded demo account'],
-  INTERNAL_TOKEN_SECRET: ['fixed dev value; random per process for `npm start`; **required in production** (≥ 32 chars, none of the values the repository publishes)', 'HMAC secret of the router → subgraph identity token'],
-  INTERNAL_SERVICE_SECRET: ['fixed dev value; random per process for `npm start`; **required in production** (≥ 32 chars, none of the values the repository publishes)', 'signs internal REST calls (orders → products, payments)'],
-  USERS_PORT: ['`4001`', 'users HTTP port; the pipeline roles also derive USERS_GRAPHQL_URL from it'],
-  PRODUCTS_PORT: ['`4002`', 'products HTTP port'],
-  ORDERS_PORT: ['`4003`', 'orders HTTP port'],
-  PAYMENTS_PORT: ['`4004`', 'payments HTTP port'],
-  NOTIFICATIONS_PORT: ['`4005`', 'notifications HTTP port'],
-  ROUTER_PORT: ['`4000`', 'router HTTP port'],
-  RELAY_PORT: ['`4010`', 'relay `/health`, `/ready`, `/metrics`'],
-  WORKER_PORT: ['`4011`', 'worker `/health`, `/ready`, `/metrics`'],
-  DISPATCHER_PORT: ['`4012`', 'dispatcher `/health`, `/ready`, `/metrics`'],
-  ANALYTICS_PORT: ['`4013`', 'analytics `/health`, `/ready`, `/metrics`'],
-  JWT_ISSUER: ['`switchyard-users`', '`iss` of issued (users) and accepted (router) tokens'],
-  JWT_AUDIENCE: ['`switchyard`', '`aud` of issued and accepted tokens'],
-  JWT_TTL_SECONDS: ['`3600`', 'access-token lifetime'],
-  RESERVATION_TTL_SECONDS: ['`900`', 'how long reserved stock waits for its order'],
-  RESERVATION_SWEEP_INTERVAL_MS: ['`30000`', 'how often expired reservations are returned'],
-  PRODUCTS_INTERNAL_URL: ['`http://127.0.0.1:4002`', 'products internal API'],
-  PAYMENTS_INTERNAL_URL: ['`http://127.0.0.1:4004`', 'payments internal API'],
-  SERVICE_TIMEOUT_MS: ['`2000`', 'per-attempt timeout of internal REST calls'],
-  PLACE_ORDER_WAIT_MS: ['`10000`', 'how long placeOrder waits for its saga before answering PENDING'],
-  SAGA_RESUME_INTERVAL_MS: ['`5000`', 'how often left-over sagas are resumed'],
-  SAGA_LEASE_MS: ['`30000`', 'how long a process owns a running saga'],
-  PAYMENT_PROVIDER_TIMEOUT_MS: ['`1000`', 'simulated provider timeout (PAYMENT_FAILED after it)'],
-  SUPERGRAPH_PATH: ['`./supergraph.graphql`', 'composed supergraph (watched, hot-reloaded)'],
-  ROUTER_ADMIN_PORT: ['`4090` in production; none in development', 'router admin listener: `/health`, `/ready` with instance details, `/metrics` (`0` = any free port). In production the public port serves `/ready` as a bare status and no `/metrics`'],
-  ROUTER_ADMIN_HOST: ['`127.0.0.1`', 'address the admin listener binds (loopback: scrapers run beside the router)'],
-  ROUTER_MAX_BODY_BYTES: ['`1000000`', 'largest request body (413 beyond)'],
-  ROUTER_READINESS_TIMEOUT_MS: ['`2000`', '`/ready` probe per subgraph instance'],
-  ROUTER_REQUEST_DEADLINE_MS: ['`10000`', 'whole-request budget for every fetch, retry and wait'],
-  ROUTER_LOAD_BALANCER: ['`least-outstanding`', 'or `round-robin`'],
-  ROUTER_DNS_REFRESH_MS: ['`10000`', 'how often `<NAME>_DISCOVERY=dns` re-resolves'],
-  ROUTER_SUBGRAPH_TIMEOUT_MS: ['`3000`', 'per-attempt subgraph timeout (`<NAME>_TIMEOUT_MS` overrides)'],
-  ROUTER_BREAKER_ERROR_PERCENT: ['`50`', 'breaker opens above this error percentage'],
-  ROUTER_BREAKER_VOLUME_THRESHOLD: ['`5`', 'calls in the window before the percentage counts'],
-  ROUTER_BREAKER_RESET_MS: ['`5000`', 'open → half-open after'],
-  ROUTER_BREAKER_WINDOW_MS: ['`10000`', 'rolling window'],
-  ROUTER_BULKHEAD_MAX_CONCURRENT: ['`64`', 'requests in flight per subgraph'],
-  ROUTER_BULKHEAD_MAX_QUEUE: ['`128`', 'requests waiting per subgraph'],
-  ROUTER_OUTLIER_CONSECUTIVE_FAILURES: ['`5`', 'failures that eject an instance'],
-  ROUTER_RETRY_MAX_ATTEMPTS: ['`3`', 'attempts per query fetch (mutations: 1)'],
-  ROUTER_RETRY_BASE_DELAY_MS: ['`25`', 'full-jitter backoff base'],
-  ROUTER_RETRY_MAX_DELAY_MS: ['`1000`', 'backoff cap'],
-  ROUTER_RETRY_BUDGET_PERCENT: ['`20`', 'retries per 100 fetches'],
-  ROUTER_RETRY_BUDGET_RESERVE: ['`10`', 'retries before traffic earned any'],
-  ROUTER_DEDUP_INBOUND: ['`true`', 'identical in-flight queries of one caller share one execution / response'],
-  ROUTER_DEDUP_SUBGRAPH_FETCHES: ['`true`', 'identical in-flight subgraph query fetches (same router token) are sent once'],
-  [`${PER_SUBGRAPH}_URL`]: ['the supergraph routing URL', 'instance URL; a comma list = several instances'],
-  [`${PER_SUBGRAPH}_DISCOVERY`]: ['`static`', '`dns` re-resolves the one URL’s host and uses every address'],
-  [`${PER_SUBGRAPH}_TIMEOUT_MS`]: ['ROUTER_SUBGRAPH_TIMEOUT_MS', 'per-subgraph override'],
-  [`${PER_SUBGRAPH}_BREAKER_ERROR_PERCENT`]: ['the `ROUTER_` value', 'per-subgraph override'],
-  [`${PER_SUBGRAPH}_BREAKER_VOLUME_THRESHOLD`]: ['the `ROUTER_` value', 'per-subgraph override'],
-  [`${PER_SUBGRAPH}_BREAKER_RESET_MS`]: ['the `ROUTER_` value', 'per-subgraph override'],
-  [`${PER_SUBGRAPH}_BREAKER_WINDOW_MS`]: ['the `ROUTER_` value', 'per-subgraph override'],
-  [`${PER_SUBGRAPH}_BULKHEAD_MAX_CONCURRENT`]: ['the `ROUTER_` value', 'per-subgraph override'],
-  [`${PER_SUBGRAPH}_BULKHEAD_MAX_QUEUE`]: ['the `ROUTER_` value', 'per-subgraph override'],
-  [`${PER_SUBGRAPH}_OUTLIER_CONSECUTIVE_FAILURES`]: ['the `ROUTER_` value', 'per-subgraph override'],
-  JWKS_URL: ['from USERS_URL, else `http://localhost:4001/.well-known/jwks.json`', 'users’ public keys'],
-  JWKS_COOLDOWN_MS: ['`30000`', 'least time between JWKS refetches on an unknown `kid`'],
-  ROUTER_RATE_LIMIT: ['`300/1m`', 'per client, per root field'],
-  ROUTER_RATE_LIMIT_FIELDS: ['`Mutation.logIn=30/1m,Mutation.signUp=10/1m`', 'per-field overrides (replaces the list); credential mutations (logIn, signUp) count per client address and per target email, never per token'],
-  REDIS_URL: ['unset = in-memory', 'shared rate-limit store'],
-  ROUTER_RATE_LIMIT_PREFIX: ['`switchyard:rate-limit:`', 'Redis key prefix'],
-  ROUTER_MAX_DEPTH: ['`12`', 'operation depth limit'],
-  ROUTER_MAX_ALIASES: ['`30`', 'alias limit'],
-  ROUTER_MAX_ROOT_FIELDS: ['`20`', 'root-field limit'],
-  ROUTER_MAX_COST: ['`20000`', 'estimated-cost limit'],
-  TRUSTED_PROXIES: ['none', 'CIDRs or addresses (IPv4/IPv6, comma-separated) of proxies whose forwarding header gives the client address (rate limits, logs); other peers’ headers are ignored'],
-  TRUSTED_PROXY_HEADER: ['`x-forwarded-for`', 'or `forwarded` (RFC 7239): the one header those proxies write'],
-  KAFKA_BROKERS: ['unset = in-process event log', '`host:port[,host:port…]`'],
-  KAFKA_TOPIC_PREFIX: ['empty', 'prepended to `switchyard.<domain>` topics (include the separator: `staging.`)'],
-  KAFKA_GROUP_ID: ['`notifications`', 'the worker’s consumer group; analytics uses `<group>.analytics` (`analytics` by default)'],
-  AMQP_URL: ['unset = in-process job queue', 'RabbitMQ'],
-  AMQP_QUEUE_PREFIX: ['`notifications`', 'job queues `<prefix>.email`, `.sms`, `.push` (with their retry tiers and `.dlq`)'],
-  AMQP_CONFIRM_TIMEOUT_MS: ['`5000`', 'publisher-confirm timeout'],
-  JOB_RETRY_DELAYS_MS: ['`1000,10000,60000`', 'retry tiers'],
-  JOB_MAX_ATTEMPTS: ['`4`', 'attempts before the DLQ'],
-  RELAY_POLL_INTERVAL_MS: ['`200`', 'outbox poll interval'],
-  SMTP_URL: ['unset = emails go to the log', 'SMTP server (Mailpit in compose)'],
-  EMAIL_FROM: ['`Switchyard <no-reply@switchyard.test>`', 'sender address'],
-  SMS_WEBHOOK_URL: ['unset = the log', 'SMS webhook'],
-  PUSH_WEBHOOK_URL: ['unset = the log', 'push webhook'],
-  USERS_GRAPHQL_URL: ['`http://127.0.0.1:$USERS_PORT/graphql`', 'users subgraph, asked for recipients’ addresses'],
-};
+/** The declaration a documented name stands for (`<NAME>_X` by the users one). */
+function declarationOf(name: string): Setting<unknown> | undefined {
+  const env = name.startsWith(`${PER_SUBGRAPH}_`) ? name.replace(PER_SUBGRAPH, 'USERS') : name;
+  return ALL_SETTINGS.find((declared) => declared.env === env);
+}
+
+function fileKeyOf(declared: Setting<unknown>, name: string): string {
+  if (!declared.key) return '—';
+  return name.startsWith(`${PER_SUBGRAPH}_`) ? `\`${declared.key.replace('.users.', '.<name>.')}\`` : `\`${declared.key}\``;
+}
+
+/** Default and meaning of every variable a config module reads, from its declaration. */
+export const VARIABLES: Readonly<Record<string, readonly [defaultValue: string, meaning: string]>> = Object.freeze(
+  Object.fromEntries(
+    ALL_SETTINGS.map((declared) => {
+      const name = declared.key?.startsWith('router.subgraphs.') ? declared.env.replace(folding, `${PER_SUBGRAPH}_`) : declared.env;
+      return [name, [describeDefault(declared), declared.description + (declared.secret ? ' (secret)' : '')] as const];
+    }),
+  ),
+);
 
 const PIPELINE = ['relay', 'worker', 'dispatcher', 'analytics'];
 
@@ -121,7 +56,7 @@ export function readersByVariable(): Map<string, string[]> {
     for (const name of new Set([...variablesRead(deployable.load), ...variablesRead(deployable.load, production)])) {
       // Documented in their own table even if a config module starts reading them (OpenTelemetry's).
       if (name in LIBRARY_VARIABLES) continue;
-      const folded = deployable.name === 'router' ? name.replace(new RegExp(`^(${KNOWN_SUBGRAPHS.join('|').toUpperCase()})_(?!PORT$)`), `${PER_SUBGRAPH}_`) : name;
+      const folded = deployable.name === 'router' ? name.replace(folding, `${PER_SUBGRAPH}_`) : name;
       readers.set(folded, (readers.get(folded) ?? new Set()).add(deployable.name));
     }
   }
@@ -139,22 +74,54 @@ export function renderConfigurationDoc(): string {
   const readers = readersByVariable();
   const rows = [...readers.keys()].sort((a, b) => a.localeCompare(b)).map((name) => {
     const [fallback, meaning] = VARIABLES[name] ?? ['?', '?'];
-    return `| \`${name}\` | ${fallback} | ${describeReaders(readers.get(name)!)} | ${meaning} |`;
+    const declared = declarationOf(name);
+    return `| \`${name}\` | ${declared ? fileKeyOf(declared, name) : '?'} | ${fallback} | ${describeReaders(readers.get(name)!)} | ${meaning} |`;
   });
   const library = Object.entries(LIBRARY_VARIABLES).map(([name, { readBy, description }]) => `| \`${name}\` | ${readBy} | ${description} |`);
   return [
     '# Configuration reference',
     '',
-    '<!-- Generated by `npm run config:docs` from the config modules (scripts/config-docs.ts); tests/deployment.test.ts keeps it fresh. -->',
+    '<!-- Generated by `npm run config:docs` from the setting declarations in the config modules (scripts/config-docs.ts); `npm test` keeps it fresh. -->',
     '',
-    'Every variable is optional on a laptop. Each deployable parses its variables once at start-up',
-    '(`subgraphs/*/config.ts`, `router/config.ts`, `events/config.ts`) and fails fast naming a bad one.',
+    'Every setting is optional on a laptop. Each one is declared once in its config module',
+    '(`platform/config.ts`, `subgraphs/*/config.ts`, `router/config.ts`, `events/config.ts`): variable, file key,',
+    'type, default, meaning. This page, the file\'s JSON Schema and the example file are generated from those declarations.',
+    '',
+    '## Where settings come from',
+    '',
+    `1. **Environment variables** win over everything else (an empty variable counts as unset).`,
+    `2. **\`${CONFIG_FILE_NAME}\`** in the working directory, or the file \`${CONFIG_FILE_VARIABLE}\` names (which must then exist):`,
+    `   one file for every deployable, with a section per deployable or concern (\`router:\`, \`orders:\`, \`pipeline:\`, \`log:\`…).`,
+    `   Start from [switchyard.example.yaml](../switchyard.example.yaml), which lists every key, commented out. Its first line`,
+    `   points editors at the JSON Schema ([${SCHEMA_URL_PATH}](../${SCHEMA_URL_PATH})), so the YAML language server`,
+    '   completes keys, shows these descriptions and flags wrong types as you type.',
+    '3. **The defaults** below.',
+    '',
+    'A `.env` file works through Node itself, no library: `node --env-file=.env --import tsx main.ts`',
+    '(Node ≥ 20.6; the project requires 20.19). Its variables are ordinary environment variables, so they win over the file.',
+    '',
+    'Start-up checks everything before anything listens, and reports **every** problem at once, one line each, with',
+    'its path (the file key, or the variable), then exits with status 2 and no stack trace:',
+    '',
+    '```',
+    '$ npm start',
+    'switchyard: invalid configuration (2 problems):',
+    '  switchyard.yaml: unknown key router.prot; did you mean router.port?',
+    '  switchyard.yaml: log.level (LOG_LEVEL) must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+    '```',
+    '',
+    `Unknown keys in the file are refused with the closest valid key. Unknown variables are refused the same way under the`,
+    `prefixes only Switchyard uses (${OWNED_PREFIXES.map((prefix) => `\`${prefix}*\``).join(', ')}); other prefixes (\`ORDERS_\`, \`KAFKA_\`…) are`,
+    'shared with other tools and not checked. A port already taken is one line, `port 4000 is in use (ROUTER_PORT / router.port)`, exit status 1.',
+    '',
+    '## Settings',
+    '',
     '"Read by" is what each config module actually reads, recorded by running it; `npm start` reads all',
     'of them. The pipeline roles (relay, worker, dispatcher, analytics) share one config module.',
     `\`${PER_SUBGRAPH}\` is one of ${KNOWN_SUBGRAPHS.map((name) => `\`${name.toUpperCase()}\``).join(', ')} (router settings per subgraph; see [resilience.md](resilience.md)).`,
     '',
-    '| variable | default | read by | meaning |',
-    '| --- | --- | --- | --- |',
+    '| variable | file key | default | read by | meaning |',
+    '| --- | --- | --- | --- | --- |',
     ...rows,
     '',
     '## Read outside the config modules',
@@ -169,15 +136,75 @@ export function renderConfigurationDoc(): string {
   ].join('\n');
 }
 
+const FILE_ORDER = ['host', 'log', 'database', 'demo', 'secrets', 'jwt', 'router', 'users', 'products', 'orders', 'payments', 'notifications', 'pipeline'];
+
+/** switchyard.example.yaml: every key under its section, commented out, with its meaning and variable. */
+export function renderExampleFile(): string {
+  const lines = [
+    `# yaml-language-server: $schema=./${SCHEMA_URL_PATH}`,
+    '#',
+    `# Switchyard configuration: copy to ${CONFIG_FILE_NAME} (or point ${CONFIG_FILE_VARIABLE} at a copy) and uncomment what you change.`,
+    '# Every key has an environment variable (in brackets), which wins over this file. Values shown are the defaults.',
+    '# Generated by `npm run config:docs` from the setting declarations; docs/configuration.md explains each one.',
+    '',
+  ];
+  let previous: string[] = [];
+  // Sections in the order a reader meets them (shared concerns, then each deployable), keys sorted within.
+  const order = (key: string) => {
+    const index = FILE_ORDER.indexOf(key.split('.')[0]!);
+    return index === -1 ? FILE_ORDER.length : index;
+  };
+  const keyed = ALL_SETTINGS.filter((declared) => declared.key !== undefined).sort((a, b) => order(a.key!) - order(b.key!) || a.key!.localeCompare(b.key!));
+  for (const declared of keyed) {
+    const parts = declared.key!.split('.');
+    const sections = parts.slice(0, -1);
+    let common = 0;
+    while (common < sections.length && sections[common] === previous[common]) common++;
+    for (let depth = common; depth < sections.length; depth++) {
+      const path = sections.slice(0, depth + 1).join('.');
+      if (depth === 0) lines.push('');
+      if (SECTION_DESCRIPTIONS[path]) lines.push(`${'  '.repeat(depth)}# ${SECTION_DESCRIPTIONS[path]}`);
+      lines.push(`${'  '.repeat(depth)}${sections[depth]}:`);
+    }
+    if (sections.length === 0 && previous.length > 0) lines.push('');
+    previous = sections;
+    const indent = '  '.repeat(sections.length);
+    const fallback = defaultOf(declared);
+    const shown = fallback === undefined || declared.defaultText !== undefined ? '' : ` ${stringifyYaml(fallback, { flow: true }).trim()}`;
+    const plain = (markdown: string) => markdown.replace(/\*\*/g, '').replace(/\s+/g, ' ');
+    lines.push(`${indent}# ${plain(declared.description)} [${declared.env}]${declared.defaultText ? ` Default: ${plain(declared.defaultText)}.` : ''}`);
+    lines.push(`${indent}# ${parts.at(-1)}:${shown}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderSchema(): string {
+  return `${JSON.stringify(switchyardConfigSchema(), null, 2)}\n`;
+}
+
+/** Path → expected content of every generated file. */
+export function generatedFiles(): Record<string, string> {
+  return { [DOC_PATH]: renderConfigurationDoc(), [SCHEMA_PATH]: renderSchema(), [EXAMPLE_PATH]: renderExampleFile() };
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const text = renderConfigurationDoc();
+  const files = generatedFiles();
   if (process.argv.includes('--check')) {
-    if (readFileSync(DOC_PATH, 'utf8') !== text) {
-      console.error('docs/configuration.md is stale: run npm run config:docs');
+    const stale = Object.entries(files).filter(([path, text]) => {
+      try {
+        return readFileSync(path, 'utf8') !== text;
+      } catch {
+        return true;
+      }
+    });
+    if (stale.length > 0) {
+      console.error(`stale: ${stale.map(([path]) => path.replace(new URL('.', root).pathname, '')).join(', ')}; run npm run config:docs`);
       process.exit(1);
     }
   } else {
-    writeFileSync(DOC_PATH, text);
-    console.log(`wrote ${DOC_PATH}`);
+    for (const [path, text] of Object.entries(files)) {
+      writeFileSync(path, text);
+      console.log(`wrote ${path}`);
+    }
   }
 }
