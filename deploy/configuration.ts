@@ -15,7 +15,12 @@ import { PAYMENTS_SETTINGS } from '../subgraphs/payments/config.ts';
 import { PRODUCTS_SETTINGS } from '../subgraphs/products/config.ts';
 import { USERS_SETTINGS } from '../subgraphs/users/config.ts';
 
-/** All declarations, each once (shared ones such as HOST or JWT_ISSUER appear in several groups). */
+/**
+ * All declarations, each once (shared ones such as HOST or JWT_ISSUER appear in several groups).
+ * Not here: the OpenTelemetry variables (OTEL_*), whose standard names platform/tracing.ts reads
+ * from the environment and deploy/deployables.ts LIBRARY_VARIABLES documents. To give them file
+ * keys (`telemetry.*`), declare them as a group beside loadTracingConfig and add it to this list.
+ */
 export const ALL_SETTINGS: readonly Setting<unknown>[] = Object.freeze(
   flattenSettings([COMMON_SETTINGS, TOKEN_SETTINGS, SUBGRAPH_PORT_SETTINGS, USERS_SETTINGS, PRODUCTS_SETTINGS, ORDERS_SETTINGS, PAYMENTS_SETTINGS, ROUTER_SETTINGS, PIPELINE_SETTINGS]),
 );

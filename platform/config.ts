@@ -104,6 +104,20 @@ export type LogFormat = 'json' | 'pretty';
 /** Shortest DEMO_PASSWORD production accepts. */
 export const MIN_DEMO_PASSWORD_LENGTH = 12;
 
+/** A secret the services share: a fixed development value, required in production. */
+function sharedSecret(env: string, key: string, development: string, required: string, description: string): Setting<string> {
+  return setting<string>({
+    env,
+    key,
+    type: secretText,
+    default: { development, production: undefined },
+    required,
+    defaultText: `fixed dev value; random per process for \`npm start\`; **required in production** (≥ ${MIN_SECRET_LENGTH} chars, none of the values the repository publishes)`,
+    description,
+    secret: true,
+  });
+}
+
 /** The settings every service reads, plus the ports of the subgraphs (the pipeline derives a URL from one). */
 export const COMMON_SETTINGS = Object.freeze({
   nodeEnv: setting<string | undefined>({
@@ -142,26 +156,8 @@ export const COMMON_SETTINGS = Object.freeze({
     description: 'password of every seeded demo account',
     secret: true,
   }),
-  internalTokenSecret: setting<string>({
-    env: 'INTERNAL_TOKEN_SECRET',
-    key: 'secrets.internal_token',
-    type: secretText,
-    default: { development: DEV_INTERNAL_TOKEN_SECRET, production: undefined },
-    required: 'must be set when NODE_ENV=production',
-    defaultText: 'fixed dev value; random per process for `npm start`; **required in production** (≥ 32 chars, none of the values the repository publishes)',
-    description: 'HMAC secret of the router → subgraph identity token',
-    secret: true,
-  }),
-  internalServiceSecret: setting<string>({
-    env: 'INTERNAL_SERVICE_SECRET',
-    key: 'secrets.internal_service',
-    type: secretText,
-    default: { development: DEV_INTERNAL_SERVICE_SECRET, production: undefined },
-    required: 'is required in production',
-    defaultText: 'fixed dev value; random per process for `npm start`; **required in production** (≥ 32 chars, none of the values the repository publishes)',
-    description: 'signs internal REST calls (orders → products, payments)',
-    secret: true,
-  }),
+  internalTokenSecret: sharedSecret('INTERNAL_TOKEN_SECRET', 'secrets.internal_token', DEV_INTERNAL_TOKEN_SECRET, 'must be set when NODE_ENV=production', 'HMAC secret of the router → subgraph identity token'),
+  internalServiceSecret: sharedSecret('INTERNAL_SERVICE_SECRET', 'secrets.internal_service', DEV_INTERNAL_SERVICE_SECRET, 'is required in production', 'signs internal REST calls (orders → products, payments)'),
 });
 
 const subgraphPort = (name: string, fallback: number, extra = '') =>
