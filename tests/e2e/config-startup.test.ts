@@ -55,6 +55,18 @@ describe('start-up refusals, as an operator sees them', () => {
     ]);
   }, 90_000);
 
+  it('the image health check asks the port the file sets, as the service does', async () => {
+    const server = createServer((socket) => socket.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n'));
+    await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+    try {
+      const file = configFile('health.yaml', `pipeline:\n  worker_port: ${(server.address() as { port: number }).port}\n`);
+      expect((await run('deploy/healthcheck.ts', { SERVICE: 'worker', SWITCHYARD_CONFIG: file })).code).toBe(0);
+      expect((await run('deploy/healthcheck.ts', { SERVICE: 'worker', SWITCHYARD_CONFIG: file, WORKER_PORT: String(await freePort()) })).code).toBe(1);
+    } finally {
+      server.close();
+    }
+  }, 90_000);
+
   it('a port in use is one line naming the port and the setting that chose it', async () => {
     const holder: Server = createServer();
     await new Promise<void>((listening) => holder.listen(0, '127.0.0.1', listening));
