@@ -52,20 +52,21 @@ export interface RetrySettings {
 
 export type LoadBalancer = 'least-outstanding' | 'round-robin';
 
+/** The router's settings; each field's variable, file key and default are declared once in ROUTER_SETTINGS. */
 export interface RouterConfig {
   readonly production: boolean;
   readonly logLevel: LogLevel;
   /** Also append the log to this file (LOG_FILE, see CommonConfig). */
   readonly logFile: string | undefined;
   readonly logFormat: LogFormat;
-  /** */
+  /** ROUTER_SETTINGS.port */
   readonly port: number;
   /** COMMON_SETTINGS.host */
   readonly host: string;
   /**
    * Port of the admin listener: `/health`, `/ready` with per-instance details, `/metrics`. Undefined:
-   * none. 0: any free port. @default 4090 in production, undefined in development (where the public
-   * port serves the details and `/metrics` too)
+   * none. 0: any free port. Development has none by default: the public port serves the details and
+   * `/metrics` too (ROUTER_SETTINGS.adminPort).
    */
   readonly adminPort: number | undefined;
   /** Address the admin listener binds. */
@@ -81,7 +82,7 @@ export interface RouterConfig {
   /** Whole-request budget: every subgraph fetch, retry and bulkhead wait ends by then. */
   readonly requestDeadlineMs: number;
   readonly retry: RetrySettings;
-  /** */
+  /** How an instance is picked (ROUTER_SETTINGS.loadBalancer). */
   readonly loadBalancer: LoadBalancer;
   /** Settings per known subgraph (`<NAME>_TIMEOUT_MS`, ... override the `ROUTER_*` defaults). */
   readonly subgraphs: Readonly<Record<string, SubgraphSettings>>;
