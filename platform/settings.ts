@@ -181,15 +181,18 @@ export function isSetting(value: unknown): value is Setting<unknown> {
   return typeof value === 'object' && value !== null && 'env' in value && 'type' in value && 'description' in value;
 }
 
-/** Every declaration in a (nested) record of them, each once. */
+/**
+ * Every declaration in a (nested) record of them, each once: a group may reuse another's object
+ * (HOST in every service), while two objects for one variable would be a default written twice.
+ */
 export function flattenSettings(group: object): Setting<unknown>[] {
-  const found = new Map<string, Setting<unknown>>();
+  const found = new Set<Setting<unknown>>();
   const visit = (value: unknown) => {
-    if (isSetting(value)) found.set(value.env, value);
+    if (isSetting(value)) found.add(value);
     else if (typeof value === 'object' && value !== null) for (const inner of Object.values(value)) visit(inner);
   };
   visit(group);
-  return [...found.values()];
+  return [...found];
 }
 
 /**
