@@ -1,4 +1,4 @@
-import { SUBGRAPH_PORT_SETTINGS } from './platform/config.ts';
+import { COMMON_SETTINGS, SUBGRAPH_PORT_SETTINGS } from './platform/config.ts';
 import type { Database, Storage } from './platform/database.ts';
 import { listen, type RunningServer } from './platform/http-server.ts';
 import type { Logger } from './platform/logger.ts';
@@ -73,7 +73,7 @@ export interface Subgraphs {
  * its saga calls products and payments, whose URLs exist once they listen.
  */
 export async function startSubgraphs(options: SubgraphsOptions): Promise<Subgraphs> {
-  const { storage, logger, production = false, seed = true, host = '127.0.0.1' } = options;
+  const { storage, logger, production = false, seed = requiredDefault(COMMON_SETTINGS.seedDemoData), host = requiredDefault(COMMON_SETTINGS.host) } = options;
   const internalServiceSecret = options.internalServiceSecret ?? randomBytes(32).toString('base64url');
   const subgraphs = {} as Stack['subgraphs'];
   const base = (name: SubgraphName) => subgraphs[name].url.replace(/\/graphql$/, '');
@@ -132,7 +132,7 @@ export async function startSubgraphs(options: SubgraphsOptions): Promise<Subgrap
  * end-to-end tests boot. Subgraphs start first, so the router's first plan finds them listening.
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
-  const { logger, storage, host = '127.0.0.1' } = options;
+  const { logger, storage, host = requiredDefault(COMMON_SETTINGS.host) } = options;
   const { subgraphs, stop: stopSubgraphs } = await startSubgraphs(options);
   let pipeline: Pipeline | undefined;
   try {
