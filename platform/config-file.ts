@@ -141,8 +141,14 @@ export function readConfigFile(text: string, declarations: readonly Setting<unkn
       } else if (sections.has(path)) {
         walk(pair.value as Node | null, path);
       } else {
-        const siblings = [...byKey.keys(), ...sections].filter((candidate) => candidate.split('.').length === path.split('.').length);
-        problems.push({ path, message: `unknown key ${path}${suggestion(path, siblings.length > 0 ? siblings : byKey.keys())}` });
+        // Keys under the same parent first (a misspelt name), then any key as deep (a misplaced one).
+        const depth = path.split('.').length;
+        const sameDepth = [...byKey.keys(), ...sections].filter((candidate) => candidate.split('.').length === depth);
+        const siblings = sameDepth.filter((candidate) => candidate.startsWith(prefix ? `${prefix}.` : '')).map((candidate) => candidate.slice(prefix ? prefix.length + 1 : 0));
+        const near = closest(name, siblings);
+        const elsewhere = near === undefined ? sameDepth.find((candidate) => candidate.split('.').at(-1) === closest(name, sameDepth.map((other) => other.split('.').at(-1)!))) : undefined;
+        const suggested = near !== undefined ? (prefix ? `${prefix}.${near}` : near) : elsewhere;
+        problems.push({ path, message: `unknown key ${path}${suggested ? `; did you mean ${suggested}?` : ''}` });
       }
     }
   };

@@ -95,3 +95,21 @@ describe('unknown variables', () => {
     expect(closest('ROUTER_ZZZZZZZZZZZZZZZZ', ['ROUTER_PORT'])).toBeUndefined();
   });
 });
+
+describe('suggestions for an unknown key', () => {
+  it('prefer a sibling under the same section, then a key as deep elsewhere, and stay quiet when nothing is close', () => {
+    const messages = (text: string) => readConfigFile(text, ALL_SETTINGS).problems.map((problem) => problem.message);
+    expect(messages('routr:\n  port: 1\n')).toEqual(['unknown key routr; did you mean router?']);
+    expect(messages('router:\n  retry:\n    max_atempts: 2\n')).toEqual(['unknown key router.retry.max_atempts; did you mean router.retry.max_attempts?']);
+    expect(messages('orders:\n  saga_lease: 100\n')).toEqual(['unknown key orders.saga_lease; did you mean orders.saga_lease_ms?']);
+    expect(messages('router:\n  foo: 1\n')).toEqual(['unknown key router.foo']);
+  });
+});
+
+describe('a key in the wrong section', () => {
+  it('is pointed at the section that has it', () => {
+    expect(readConfigFile('orders:\n  reservation_ttl_seconds: 60\n', ALL_SETTINGS).problems.map((problem) => problem.message)).toEqual([
+      'unknown key orders.reservation_ttl_seconds; did you mean products.reservation_ttl_seconds?',
+    ]);
+  });
+});
