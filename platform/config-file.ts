@@ -23,6 +23,12 @@ export const SCHEMA_URL_PATH = 'schema/switchyard.config.schema.json';
  */
 export const OWNED_PREFIXES = ['SWITCHYARD_', 'ROUTER_'] as const;
 
+/**
+ * Under an owned prefix but not settings: the test harness passes its own state to the processes
+ * it starts this way (tests/support/pglite-setup.ts sets SWITCHYARD_TEST_PGLITE_ROOT).
+ */
+export const HARNESS_PREFIX = 'SWITCHYARD_TEST_';
+
 /** Variables under an owned prefix that something else reads (not a config module). */
 export const OTHER_READERS: Readonly<Record<string, string>> = Object.freeze({
   ROUTER_URL: 'clients/example.ts (`npm run example`)',
@@ -160,7 +166,7 @@ export function readConfigFile(text: string, declarations: readonly Setting<unkn
 export function unknownVariables(processEnv: Env, declarations: readonly Setting<unknown>[]): ConfigProblem[] {
   const known = new Set([...declarations.map((declared) => declared.env), CONFIG_FILE_VARIABLE, ...Object.keys(OTHER_READERS)]);
   return Object.keys(processEnv)
-    .filter((name) => OWNED_PREFIXES.some((prefix) => name.startsWith(prefix)) && !known.has(name))
+    .filter((name) => OWNED_PREFIXES.some((prefix) => name.startsWith(prefix)) && !name.startsWith(HARNESS_PREFIX) && !known.has(name))
     .sort()
     .map((name) => ({ path: name, message: `unknown variable ${name}${suggestion(name, known)}` }));
 }

@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { stringify as stringifyYaml } from 'yaml';
 import { ALL_SETTINGS, SECTION_DESCRIPTIONS, switchyardConfigSchema } from '../deploy/configuration.ts';
 import { DEPLOYABLES, LIBRARY_VARIABLES, variablesRead } from '../deploy/deployables.ts';
-import { CONFIG_FILE_NAME, CONFIG_FILE_VARIABLE, OWNED_PREFIXES, SCHEMA_URL_PATH } from '../platform/config-file.ts';
+import { CONFIG_FILE_NAME, CONFIG_FILE_VARIABLE, HARNESS_PREFIX, OWNED_PREFIXES, SCHEMA_URL_PATH } from '../platform/config-file.ts';
 import { defaultOf, describeDefault, type Setting } from '../platform/settings.ts';
 import { KNOWN_SUBGRAPHS, ROUTER_SETTINGS } from '../router/config.ts';
 
@@ -115,7 +115,7 @@ export function renderConfigurationDoc(): string {
     '```',
     '',
     `Unknown keys in the file are refused with the closest valid key. Unknown variables are refused the same way under the`,
-    `prefixes only Switchyard uses (${OWNED_PREFIXES.map((prefix) => `\`${prefix}*\``).join(', ')}); other prefixes (\`ORDERS_\`, \`KAFKA_\`…) are`,
+    `prefixes only Switchyard uses (${OWNED_PREFIXES.map((prefix) => `\`${prefix}*\``).join(', ')}; \`${HARNESS_PREFIX}*\` is the test harness's); other prefixes (\`ORDERS_\`, \`KAFKA_\`…) are`,
     'shared with other tools and not checked. A port already taken is one line, `port 4000 is in use (ROUTER_PORT / router.port)`, exit status 1.',
     '',
     '## Settings',

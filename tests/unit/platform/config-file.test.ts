@@ -87,7 +87,7 @@ describe('switchyard.yaml', () => {
 
 describe('unknown variables', () => {
   it('are refused only under the prefixes Switchyard owns', () => {
-    const problems = resolveEnvironment({ ROUTER_MAX_DEPHT: '3', SWITCHYARD_CONFG: 'x', ORDERS_SOMETHING: '1', KAFKA_HOME: '/opt', ROUTER_URL: 'http://localhost:4000/graphql' }, ALL_SETTINGS, { cwd: withFile('') }).problems;
+    const problems = resolveEnvironment({ ROUTER_MAX_DEPHT: '3', SWITCHYARD_CONFG: 'x', ORDERS_SOMETHING: '1', KAFKA_HOME: '/opt', ROUTER_URL: 'http://localhost:4000/graphql', SWITCHYARD_TEST_PGLITE_ROOT: '/tmp/x' }, ALL_SETTINGS, { cwd: withFile('') }).problems;
     expect(problems.map((problem) => problem.message)).toEqual(['unknown variable ROUTER_MAX_DEPHT; did you mean ROUTER_MAX_DEPTH?', 'unknown variable SWITCHYARD_CONFG; did you mean SWITCHYARD_CONFIG?']);
   });
 
