@@ -22,7 +22,7 @@ export class ConfigError extends Error {
   }
 }
 
-/** A JSON Schema fragment (draft 2020-12 subset: what editors and ajv both understand). */
+/** A JSON Schema fragment (draft-07 keywords: what editors' YAML language servers understand). */
 export type JsonSchema = { readonly [keyword: string]: unknown };
 
 /** What a parser may depend on besides the text: production refuses published secrets. */
