@@ -220,7 +220,7 @@ export function loadResolved<T>(resolved: ResolvedEnvironment, declarations: rea
 
 /** The JSON Schema of switchyard.yaml: every declared key, nested by its dots, nothing else. */
 export function configFileSchema(declarations: readonly Setting<unknown>[], { sectionDescriptions = {} }: { sectionDescriptions?: Readonly<Record<string, string>> } = {}): JsonSchema {
-  type ObjectSchema = { type: 'object'; description?: string; additionalProperties: false; properties: Record<string, unknown> };
+  type ObjectSchema = { type: 'object' | ['object', 'null']; description?: string; additionalProperties: false; properties: Record<string, unknown> };
   const root: ObjectSchema = { type: 'object', additionalProperties: false, properties: {} };
   const sorted = declarations.filter((declared) => declared.key !== undefined).sort((a, b) => a.key!.localeCompare(b.key!));
   for (const declared of sorted) {
@@ -228,7 +228,8 @@ export function configFileSchema(declarations: readonly Setting<unknown>[], { se
     let node = root;
     parts.slice(0, -1).forEach((part, index) => {
       const path = parts.slice(0, index + 1).join('.');
-      node.properties[part] ??= { type: 'object', ...(sectionDescriptions[path] ? { description: sectionDescriptions[path] } : {}), additionalProperties: false, properties: {} };
+      // A section may be empty (`router:` with every key commented out, as in the example file).
+      node.properties[part] ??= { type: ['object', 'null'], ...(sectionDescriptions[path] ? { description: sectionDescriptions[path] } : {}), additionalProperties: false, properties: {} };
       node = node.properties[part] as ObjectSchema;
     });
     const fallback = defaultOf(declared);

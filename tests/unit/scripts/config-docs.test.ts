@@ -4,11 +4,11 @@ import { ALL_SETTINGS } from '../../../deploy/configuration.ts';
 import { readConfigFile } from '../../../platform/config-file.ts';
 import { EXAMPLE_PATH, generatedFiles, renderExampleFile, renderSchema } from '../../../scripts/config-docs.ts';
 
-type SchemaNode = { type?: string; additionalProperties?: boolean; properties?: Record<string, SchemaNode> };
+type SchemaNode = { type?: string | string[]; additionalProperties?: boolean; properties?: Record<string, SchemaNode> };
 
 /** Every leaf key path the schema allows, and whether every object in it refuses other keys. */
 function schemaKeys(node: SchemaNode, prefix = ''): { keys: string[]; closed: boolean } {
-  if (node.type !== 'object' || !node.properties) return { keys: [prefix], closed: true };
+  if (!(node.type === 'object' || (Array.isArray(node.type) && node.type.includes('object'))) || !node.properties) return { keys: [prefix], closed: true };
   const inner = Object.entries(node.properties).map(([name, child]) => schemaKeys(child, prefix ? `${prefix}.${name}` : name));
   return { keys: inner.flatMap((entry) => entry.keys), closed: node.additionalProperties === false && inner.every((entry) => entry.closed) };
 }
