@@ -25,7 +25,8 @@ const { users, products, orders, payments, notifications, router, pipeline } = c
  */
 const perProcess = (secret: string, developmentDefault: string) => (secret === developmentDefault ? randomBytes(32).toString('base64url') : secret);
 
-const tracing = startTracing(loadTracingConfig(process.env, 'switchyard'));
+// OTEL_* come from the environment only; a bad one is refused like any other setting.
+const tracing = await startOrExit(() => startTracing(loadTracingConfig(process.env, 'switchyard')));
 const logger = createLogger({ format: config.logFormat, level: config.logLevel, file: config.logFile });
 const storage = await openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
 logger.info({ storage: storage.kind, dataDir: storage.kind === 'pglite' ? config.dataDir : undefined }, 'storage open');

@@ -55,6 +55,12 @@ describe('start-up refusals, as an operator sees them', () => {
     ]);
   }, 90_000);
 
+  it('a bad OpenTelemetry variable (environment only, read outside the config modules) is one line too', async () => {
+    const { code, stderr } = await run('main.ts', { OTEL_TRACES_SAMPLER_ARG: '2', ROUTER_PORT: String(await freePort()) });
+    expect(stderr).toBe('switchyard: invalid configuration: OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1\n');
+    expect(code).toBe(2);
+  }, 90_000);
+
   it('the image health check asks the port the file sets, as the service does', async () => {
     const server = createServer((socket) => socket.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n'));
     await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
