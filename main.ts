@@ -5,30 +5,19 @@
  * log and job queue by default, Kafka / RabbitMQ when KAFKA_BROKERS / AMQP_URL are set.
  */
 import { randomBytes } from 'node:crypto';
-import { DEV_INTERNAL_SERVICE_SECRET } from './platform/config.ts';
-import { loadPipelineConfig } from './events/config.ts';
+import { loadConfigurationOrExit } from './deploy/configuration.ts';
 import { eventLogFromConfig, jobQueueFromConfig, sendersFromConfig } from './events/pipeline.ts';
+import { DEV_INTERNAL_SERVICE_SECRET, DEV_INTERNAL_TOKEN_SECRET } from './platform/config.ts';
 import { openStorage } from './platform/database.ts';
-import { DEV_INTERNAL_TOKEN_SECRET } from './platform/internal-token.ts';
-import { createLogger, DEV_LOG_FILE } from './platform/logger.ts';
+import { createLogger } from './platform/logger.ts';
 import { onShutdown } from './platform/shutdown.ts';
+import { startOrExit } from './platform/startup.ts';
 import { loadTracingConfig, startTracing } from './platform/tracing.ts';
-import { loadRouterConfig } from './router/config.ts';
 import { startStack } from './stack.ts';
-import { loadOrdersConfig } from './subgraphs/orders/config.ts';
-import { loadPaymentsConfig } from './subgraphs/payments/config.ts';
-import { loadProductsConfig } from './subgraphs/products/config.ts';
-import { loadNotificationsConfig } from './subgraphs/notifications/config.ts';
-import { loadUsersConfig } from './subgraphs/users/config.ts';
+import { loadStackConfig, STACK_SETTINGS_READ } from './stack-config.ts';
 
-const env = process.env;
-const users = loadUsersConfig(env);
-const products = loadProductsConfig(env);
-const orders = loadOrdersConfig(env);
-const payments = loadPaymentsConfig(env);
-const notifications = loadNotificationsConfig(env);
-const router = loadRouterConfig(env);
-const pipeline = loadPipelineConfig(env);
+const config = await loadConfigurationOrExit(loadStackConfig, STACK_SETTINGS_READ);
+const { users, products, orders, payments, notifications, router, pipeline } = config;
 
 /**
  * One process, one fresh secret: the fixed development defaults exist so that separately started
@@ -36,17 +25,17 @@ const pipeline = loadPipelineConfig(env);
  */
 const perProcess = (secret: string, developmentDefault: string) => (secret === developmentDefault ? randomBytes(32).toString('base64url') : secret);
 
-const tracing = startTracing(loadTracingConfig(env, 'switchyard'));
-// One log for the whole system in development: `npm run trace -- <id>` reads it (docs/observability.md).
-const logger = createLogger({ format: router.logFormat, level: router.logLevel, file: users.logFile ?? (router.production ? undefined : DEV_LOG_FILE) });
-const storage = await openStorage({ databaseUrl: users.databaseUrl, dataDir: users.dataDir });
-logger.info({ storage: storage.kind, dataDir: storage.kind === 'pglite' ? users.dataDir : undefined }, 'storage open');
-const stack = await startStack({
+// OTEL_* come from the environment only; a bad one is refused like any other setting.
+const tracing = await startOrExit(() => startTracing(loadTracingConfig(process.env, 'switchyard')));
+const logger = createLogger({ format: config.logFormat, level: config.logLevel, file: config.logFile });
+const storage = await openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+logger.info({ storage: storage.kind, dataDir: storage.kind === 'pglite' ? config.dataDir : undefined }, 'storage open');
+const stack = await startOrExit(async () => startStack({
   storage,
   logger,
-  production: router.production,
-  seed: users.seedDemoData,
-  host: router.host,
+  production: config.production,
+  seed: config.seedDemoData,
+  host: config.host,
   ports: { users: users.port, products: products.port, orders: orders.port, payments: payments.port, notifications: notifications.port },
   router,
   internalTokenSecret: perProcess(router.security.internalTokenSecret, DEV_INTERNAL_TOKEN_SECRET),
@@ -67,7 +56,7 @@ const stack = await startStack({
     sagaResumeIntervalMs: orders.sagaResumeIntervalMs,
     sagaLeaseMs: orders.sagaLeaseMs,
   },
-});
+}));
 console.log(`Router ready at ${stack.routerUrl.replace('127.0.0.1', 'localhost')}`);
 onShutdown(logger, async () => {
   await stack.stop();
