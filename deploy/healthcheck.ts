@@ -1,6 +1,8 @@
 /**
  * The image's HEALTHCHECK: GET /ready of the deployable named by SERVICE, on the port its config
- * module reads. Exit 0 when ready, 1 otherwise (Docker's contract).
+ * module reads. Exit 0 when ready, 1 otherwise (Docker's contract). Docker runs it every 10 s in
+ * every container, so the image runs its bundle (`node dist/healthcheck.js`: the config modules
+ * and nothing else, no transpiler), a bare Node start.
  */
 import { deployable } from './deployables.ts';
 

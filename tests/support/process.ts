@@ -19,9 +19,16 @@ export interface Service {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
 }
 
-/** Starts a TypeScript entry point as its own process and waits until `readyLine` appears on stdout. */
-export async function startProcess(entry: string, { env, readyLine, timeoutMs = 60_000 }: { env: Record<string, string>; readyLine: RegExp; timeoutMs?: number }): Promise<Service> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts an entry point as its own process (TypeScript through tsx unless `nodeArgs` say otherwise)
+ * and waits until `readyLine` appears on stdout; without one, returns once it is spawned (the caller
+ * waits for its own condition, e.g. `/ready`).
+ */
+export async function startProcess(
+  entry: string,
+  { env, readyLine, timeoutMs = 60_000, nodeArgs = ['--import', 'tsx'], cwd }: { env: Record<string, string>; readyLine?: RegExp; timeoutMs?: number; nodeArgs?: string[]; cwd?: string },
+): Promise<Service> {
+  const child = spawn(process.execPath, [...nodeArgs, entry], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd ? { cwd } : {}) });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -29,12 +36,13 @@ export async function startProcess(entry: string, { env, readyLine, timeoutMs = 
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${entry} not ready after ${timeoutMs} ms:\n${output}`)), timeoutMs);
     const check = () => {
-      if (readyLine.test(output)) {
+      if (!readyLine || readyLine.test(output)) {
         clearTimeout(timer);
         resolve();
       }
     };
     child.stdout.on('data', check);
+    if (!readyLine) check();
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`${entry} exited with ${code} before it was ready:\n${output}`));
