@@ -6,7 +6,7 @@ import { onShutdown } from '../platform/shutdown.ts';
 import { loadTracingConfig, startTracing } from '../platform/tracing.ts';
 import type { PipelineConfig } from './config.ts';
 import { registerPipelineMetrics } from './pipeline-metrics.ts';
-import { eventLogFromConfig, jobQueueFromConfig, sendersFromConfig, startPipeline } from './pipeline.ts';
+import { consumerReadiness, eventLogFromConfig, jobQueueFromConfig, sendersFromConfig, startPipeline } from './pipeline.ts';
 import { createUsersSubgraphDirectory } from './recipients.ts';
 import { dispatcherReadiness, registerJobQueueMetrics, relayReadiness, type Readiness } from './role-readiness.ts';
 
@@ -48,10 +48,15 @@ export async function runPipelineRole(role: PipelineRole, config: PipelineConfig
   // Handles opened once (each is a pool of its own on PostgreSQL), not per probe.
   const probeDbs = new Map(pipeline.relays.map((relay) => [relay.schema, storage.forService(relay.schema)]));
   const notificationsDb = role === 'dispatcher' ? storage.forService('notifications') : undefined;
-  const ready = async (): Promise<Readiness> => {
+  const roleReadiness = async (): Promise<Readiness> => {
     if (notificationsDb) return dispatcherReadiness({ db: notificationsDb, jobQueue });
     if (role === 'relay') return relayReadiness({ relays: pipeline.relays, dbOf: (relay) => probeDbs.get(relay.schema)! });
     return { ready: true };
+  };
+  // Ready while the role's own dependencies answer and every Kafka consumer it runs is running.
+  const ready = async () => {
+    const [own, consumers] = [await roleReadiness(), consumerReadiness(pipeline)];
+    return { ready: own.ready && consumers.ready, details: { ...own.details, ...consumers.details } };
   };
   const running = await listen(createHttpHandler({ routes: {}, ready, metrics, logger }), { port, host: config.host });
   logger.info({ role, url: running.url, eventLog: eventLog.kind, jobQueue: jobQueue.kind }, 'pipeline role running');
