@@ -1,8 +1,10 @@
 /**
  * `npm run bench:startup [-- --postgres]`: what the production build saves, per deployable and for the all-in-one
  * `main`, source through tsx (`node --import tsx <entry>.ts`) against the bundle (`node
- * --enable-source-maps dist/<name>.js`): time from spawn to the first `/ready` 200, and resident
- * memory (VmRSS) after `IDLE_MS` idle. Then the image's health check, old (`node --import tsx
+ * --enable-source-maps dist/<name>.js`): time from spawn to the first 200 from `/health` (the HTTP
+ * server listens once config, storage, migrations and the service's own start are done; `/ready`
+ * of a deployable alone can depend on others: the relay's on the subgraphs' outbox tables) — for
+ * `main`, the router's `/ready` — and resident memory (VmRSS) after `IDLE_MS` idle. Then the image's health check, old (`node --import tsx
  * deploy/healthcheck.ts`) against new (`node dist/healthcheck.js`), run `CHECKS` times against a
  * ready server: wall time and peak RSS per run (GNU time). Embedded defaults (PGlite in a scratch
  * folder), or with `--postgres` a fresh database per start on BENCH_ADMIN_URL's server (the
@@ -54,11 +56,11 @@ const freePort = () =>
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
 
-async function untilReady(child: ChildProcess, port: number): Promise<void> {
+async function untilAnswering(child: ChildProcess, url: string): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode} before /ready`);
-    const response = await fetch(`http://127.0.0.1:${port}/ready`).catch(() => undefined);
+    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode} before ${url} answered`);
+    const response = await fetch(url).catch(() => undefined);
     if (response?.ok) return;
     if (Date.now() > deadline) throw new Error(`not ready after ${READY_TIMEOUT_MS} ms`);
     await new Promise((done) => setTimeout(done, 20));
@@ -83,8 +85,8 @@ interface Sample {
   readonly rssMb: number;
 }
 
-/** One start: spawn → /ready → idle → RSS → stop. Ports: `portVariable` (and, for main, every service's). */
-async function measure(name: string, args: string[], portVariables: string[], readyVariable: string): Promise<Sample> {
+/** One start: spawn → `path` answers 200 → idle → RSS → stop. Ports: `portVariable` (and, for main, every service's). */
+async function measure(name: string, args: string[], portVariables: string[], readyVariable: string, path: string): Promise<Sample> {
   const ports = Object.fromEntries(await Promise.all(portVariables.map(async (variable) => [variable, String(await freePort())] as const)));
   const cwd = mkdtempSync(join(scratch, `${name}-`));
   const database = await freshDatabase();
@@ -92,7 +94,7 @@ async function measure(name: string, args: string[], portVariables: string[], re
   const started = performance.now();
   const child = spawn(process.execPath, args, { cwd, env, stdio: 'ignore' });
   try {
-    await untilReady(child, Number(ports[readyVariable]));
+    await untilAnswering(child, `http://127.0.0.1:${ports[readyVariable]}${path}`);
     const readyMs = performance.now() - started;
     await new Promise((done) => setTimeout(done, IDLE_MS));
     return { readyMs, rssMb: rssMb(child.pid!) };
@@ -104,10 +106,10 @@ async function measure(name: string, args: string[], portVariables: string[], re
 
 const SERVICE_PORTS = DEPLOYABLES.filter((deployable) => deployable.entry.startsWith('subgraphs/') || deployable.name === 'router').map((deployable) => deployable.portVariable);
 const rows: string[] = [];
-const targets = [...DEPLOYABLES.filter((deployable) => deployable.name !== 'router').map((deployable) => ({ name: deployable.name, entry: deployable.entry, ports: [deployable.portVariable], ready: deployable.portVariable })), { name: 'main', entry: 'main.ts', ports: SERVICE_PORTS, ready: 'ROUTER_PORT' }];
+const targets = [...DEPLOYABLES.map((deployable) => ({ name: deployable.name, entry: deployable.entry, ports: [deployable.portVariable], ready: deployable.portVariable, path: '/health' })), { name: 'main', entry: 'main.ts', ports: SERVICE_PORTS, ready: 'ROUTER_PORT', path: '/ready' }];
 for (const target of targets) {
-  const source = await measure(target.name, ['--import', 'tsx', join(ROOT, target.entry)], target.ports, target.ready);
-  const bundle = await measure(target.name, ['--enable-source-maps', built.bundles[target.name]!], target.ports, target.ready);
+  const source = await measure(target.name, ['--import', 'tsx', join(ROOT, target.entry)], target.ports, target.ready, target.path);
+  const bundle = await measure(target.name, ['--enable-source-maps', built.bundles[target.name]!], target.ports, target.ready, target.path);
   const row = `| ${target.name} | ${(source.readyMs / 1000).toFixed(2)} s | ${(bundle.readyMs / 1000).toFixed(2)} s | ${source.rssMb.toFixed(0)} MB | ${bundle.rssMb.toFixed(0)} MB |`;
   console.log(row);
   rows.push(row);
@@ -139,7 +141,7 @@ const bare = await healthcheckCost(['-e', '0']);
 rmSync(scratch, { recursive: true, force: true });
 
 console.log(`\nDatabase: ${ADMIN_URL ? 'PostgreSQL, a fresh database per start' : 'PGlite, a fresh folder per start'}.`);
-console.log(`\n| deployable | start to /ready, tsx | built | idle RSS, tsx | built |\n| --- | --- | --- | --- | --- |\n${rows.join('\n')}`);
+console.log(`\n| deployable | start to /health (main: /ready), tsx | built | idle RSS, tsx | built |\n| --- | --- | --- | --- | --- |\n${rows.join('\n')}`);
 console.log(`\n| health check (median of ${CHECKS}) | wall time | peak RSS |\n| --- | --- | --- |`);
 console.log(`| \`node --import tsx deploy/healthcheck.ts\` (before) | ${before.seconds.toFixed(2)} s | ${before.rssMb.toFixed(0)} MB |`);
 console.log(`| \`node dist/healthcheck.js\` (now) | ${after.seconds.toFixed(2)} s | ${after.rssMb.toFixed(0)} MB |`);

@@ -1,18 +1,21 @@
 /**
  * `npm run build` (scripts/build.ts): bundled once into a scratch folder inside the repository, then
  * every bundle is started as the image starts it — `node --enable-source-maps <bundle>`, no tsx — on
- * free ports, embedded defaults and temporary data folders, from a working directory holding nothing
- * of the source tree, and must answer `/ready`. The health check bundle is run against them.
+ * free ports, from a working directory holding nothing of the source tree, and must answer `/ready`:
+ * `main` on embedded defaults (PGlite in a temporary folder), the deployables one process each on
+ * one PostgreSQL database as in docker-compose.yml (a relay alone is ready only once the subgraphs
+ * have created the outbox tables it drains). The health check bundle is run against them.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { DEPLOYABLES, type Deployable } from '../../deploy/deployables.ts';
 import { DOCS, GRAPHIQL_PATH } from '../../router/landing-page.ts';
 import { BUILD_ENTRIES, buildAll, type BuildResult } from '../../scripts/build.ts';
 import { waitFor } from '../support/brokers.ts';
 import { freePort, startProcess, type Service } from '../support/process.ts';
+import { backends } from '../support/storage.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SUPERGRAPH = join(ROOT, 'supergraph.graphql');
@@ -114,15 +117,28 @@ describe('the built entry points', () => {
     expect(down.output).toContain('not ready');
   }, READY_MS + 60_000);
 
-  it('each deployable’s bundle starts alone and answers /ready, and the health check finds it on its configured port', async () => {
+  const postgres = backends.find((backend) => backend.name === 'postgres')!;
+  it.skipIf(postgres.unavailable)('each deployable’s bundle starts as its own process on PostgreSQL and answers /ready, and the health check finds it on its configured port', async () => {
+    const database = await postgres.open();
+    await database.storage.close();
+    const mine: Service[] = [];
+    onTestFinished(async () => {
+      await Promise.all(mine.map((service) => service.stop()));
+      await database.drop();
+    });
     const ports = new Map<Deployable, number>();
     for (const deployable of DEPLOYABLES) ports.set(deployable, await freePort());
     const env = (deployable: Deployable) => ({ [deployable.portVariable]: String(ports.get(deployable)) });
+    const shared = { DATABASE_URL: database.databaseUrl!, USERS_GRAPHQL_URL: `http://127.0.0.1:${ports.get(DEPLOYABLES.find((deployable) => deployable.name === 'users')!)}/graphql` };
     const subgraphs = DEPLOYABLES.filter((deployable) => deployable.entry.startsWith('subgraphs/'));
     // The router routes to the subgraph bundles started here: it is ready once every one answers.
     const routerEnv = Object.fromEntries(subgraphs.map((subgraph) => [`${subgraph.name.toUpperCase()}_URL`, `http://127.0.0.1:${ports.get(subgraph)}/graphql`]));
     const started = await Promise.all(
-      DEPLOYABLES.map(async (deployable) => ({ deployable, service: await startBundle(deployable.name, { ...env(deployable), ...(deployable.name === 'router' ? routerEnv : {}) }) })),
+      DEPLOYABLES.map(async (deployable) => {
+        const service = await startBundle(deployable.name, { ...shared, ...env(deployable), ...(deployable.name === 'router' ? routerEnv : {}) });
+        mine.push(service);
+        return { deployable, service };
+      }),
     );
     for (const { deployable, service } of started) {
       await ready(deployable.name, service, ports.get(deployable)!);
