@@ -1,5 +1,5 @@
 /**
- * `npm run bench:startup [-- --postgres]`: what the production build saves, per deployable and for the all-in-one
+ * `npm run bench:startup [-- --postgres] [-- --healthcheck-only]`: what the production build saves, per deployable and for the all-in-one
  * `main`, source through tsx (`node --import tsx <entry>.ts`) against the bundle (`node
  * --enable-source-maps dist/<name>.js`): time from spawn to the first 200 from `/health` (the HTTP
  * server listens once config, storage, migrations and the service's own start are done; `/ready`
@@ -107,7 +107,7 @@ async function measure(name: string, args: string[], portVariables: string[], re
 const SERVICE_PORTS = DEPLOYABLES.filter((deployable) => deployable.entry.startsWith('subgraphs/') || deployable.name === 'router').map((deployable) => deployable.portVariable);
 const rows: string[] = [];
 const targets = [...DEPLOYABLES.map((deployable) => ({ name: deployable.name, entry: deployable.entry, ports: [deployable.portVariable], ready: deployable.portVariable, path: '/health' })), { name: 'main', entry: 'main.ts', ports: SERVICE_PORTS, ready: 'ROUTER_PORT', path: '/ready' }];
-for (const target of targets) {
+for (const target of process.argv.includes('--healthcheck-only') ? [] : targets) {
   const source = await measure(target.name, ['--import', 'tsx', join(ROOT, target.entry)], target.ports, target.ready, target.path);
   const bundle = await measure(target.name, ['--enable-source-maps', built.bundles[target.name]!], target.ports, target.ready, target.path);
   const row = `| ${target.name} | ${(source.readyMs / 1000).toFixed(2)} s | ${(bundle.readyMs / 1000).toFixed(2)} s | ${source.rssMb.toFixed(0)} MB | ${bundle.rssMb.toFixed(0)} MB |`;

@@ -70,6 +70,11 @@ export function parsePrometheusText(text: string): Sample[] {
   return samples;
 }
 
+/** Each metric family's declared type (`# TYPE name type`), by family name; parse with parsePrometheusText first to validate. */
+export function metricTypes(text: string): Map<string, string> {
+  return new Map([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((match) => [match[1]!, match[2]!]));
+}
+
 /** Scrapes `url` (a service's /metrics) and returns its parsed samples. */
 export async function scrape(url: string): Promise<Sample[]> {
   const response = await fetch(url);
