@@ -75,7 +75,15 @@ export const LIBRARY_VARIABLES: Readonly<Record<string, { readonly readBy: strin
   OTEL_EXPORTER_OTLP_ENDPOINT: { readBy: 'the tracing setup (platform/tracing.ts)', description: 'OTLP/HTTP collector; spans go to `<endpoint>/v1/traces` (Jaeger in compose: `http://jaeger:4318`). Unset = tracing off.' },
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: { readBy: 'the tracing setup (platform/tracing.ts)', description: 'Full traces URL, used as is; wins over OTEL_EXPORTER_OTLP_ENDPOINT.' },
   OTEL_SERVICE_NAME: { readBy: 'the tracing setup (platform/tracing.ts)', description: 'Service name on spans (one per deployable in compose).' },
-  OTEL_TRACES_SAMPLER_ARG: { readBy: 'the tracing setup (platform/tracing.ts)', description: 'Share of new traces recorded, 0 to 1 (default 1); a caller’s sampling decision is followed.' },
+  OTEL_TRACES_SAMPLER: {
+    readBy: 'the tracing setup (platform/tracing.ts)',
+    description: 'Sampler: `always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off` or `parentbased_traceidratio` (default; `parentbased_*` follow a caller’s sampling decision).',
+  },
+  OTEL_TRACES_SAMPLER_ARG: { readBy: 'the tracing setup (platform/tracing.ts)', description: 'Share of traces the `*traceidratio` samplers record, 0 to 1 (default 1).' },
+  OTEL_RESOURCE_ATTRIBUTES: {
+    readBy: 'the tracing setup (platform/tracing.ts)',
+    description: 'Resource attributes on every span, `key=value` pairs separated by commas, values percent-encoded (e.g. `deployment.environment=staging,service.version=1.4.0`); OTEL_SERVICE_NAME wins over `service.name` here.',
+  },
   OTEL_SDK_DISABLED: { readBy: 'the tracing setup (platform/tracing.ts)', description: '`true` turns tracing off whatever else is set.' },
 });
 

@@ -14,7 +14,7 @@ export function collectingLogger(level: 'info' | 'debug' = 'info'): { logger: Lo
 /** Tracing on, every span recorded in memory (sampling 1). */
 export function recordSpans(): { tracing: Tracing; exporter: InMemorySpanExporter } {
   const exporter = new InMemorySpanExporter();
-  const tracing = startTracing({ tracesUrl: undefined, serviceName: 'switchyard-test', sampleRatio: 1 }, { exporter });
+  const tracing = startTracing({ tracesUrl: undefined, serviceName: 'switchyard-test', sampler: 'parentbased_always_on', sampleRatio: 1, resourceAttributes: {} }, { exporter });
   return { tracing, exporter };
 }
 
