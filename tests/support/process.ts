@@ -26,9 +26,9 @@ export interface Service {
  */
 export async function startProcess(
   entry: string,
-  { env, readyLine, timeoutMs = 60_000, nodeArgs = ['--import', 'tsx'], cwd }: { env: Record<string, string>; readyLine?: RegExp; timeoutMs?: number; nodeArgs?: string[]; cwd?: string },
+  { env, readyLine, timeoutMs = 60_000, nodeArgs = ['--import', 'tsx'], args = [], cwd }: { env: Record<string, string>; readyLine?: RegExp; timeoutMs?: number; nodeArgs?: string[]; args?: string[]; cwd?: string },
 ): Promise<Service> {
-  const child = spawn(process.execPath, [...nodeArgs, entry], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd ? { cwd } : {}) });
+  const child = spawn(process.execPath, [...nodeArgs, entry, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd ? { cwd } : {}) });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
