@@ -7,17 +7,17 @@
  * have created the outbox tables it drains). The health check bundle is run against them.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { DEPLOYABLES, type Deployable } from '../../deploy/deployables.ts';
 import { DOCS, GRAPHIQL_PATH } from '../../router/landing-page.ts';
 import { BUILD_ENTRIES, buildAll, type BuildResult } from '../../scripts/build.ts';
 import { waitFor } from '../support/brokers.ts';
-import { freePort, startProcess, type Service } from '../support/process.ts';
+import { freePort, repoScratchDir, REPO_ROOT, startProcess, type Service } from '../support/process.ts';
 import { backends } from '../support/storage.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
+const ROOT = REPO_ROOT;
 const SUPERGRAPH = join(ROOT, 'supergraph.graphql');
 /** Generous: a loaded two-core machine starts a dozen Node processes here. */
 const READY_MS = 180_000;
@@ -27,9 +27,8 @@ let scratch: string;
 const running: Service[] = [];
 
 beforeAll(async () => {
-  mkdirSync(join(ROOT, '.cache'), { recursive: true });
-  built = await buildAll({ outdir: mkdtempSync(join(ROOT, '.cache', 'build-test-')) });
-  scratch = mkdtempSync(join(ROOT, '.cache', 'build-run-'));
+  built = await buildAll({ outdir: repoScratchDir('build-test') });
+  scratch = repoScratchDir('build-run');
 }, 120_000);
 
 afterAll(async () => {

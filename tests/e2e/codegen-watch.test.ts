@@ -3,16 +3,14 @@
  * copy of the schema and operations; a new operation file is generated, a broken one reported
  * while the last good output stays.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/brokers.ts';
-import { startProcess, type Service } from '../support/process.ts';
+import { repoScratchDir, REPO_ROOT, startProcess, type Service } from '../support/process.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-// Inside the repository, so the child finds tsx in its node_modules.
-mkdirSync(join(ROOT, '.cache'), { recursive: true });
-const dir = mkdtempSync(join(ROOT, '.cache', 'codegen-watch-'));
+const ROOT = REPO_ROOT;
+const dir = repoScratchDir('codegen-watch');
 let watcher: Service | undefined;
 afterAll(async () => {
   await watcher?.stop();

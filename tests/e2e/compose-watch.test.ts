@@ -3,17 +3,15 @@
  * schemas in a scratch folder, the watcher running there; editing a subgraph schema recomposes the
  * supergraph, and a broken edit is reported while the last good supergraph stays.
  */
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { appendFileSync, cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCompositionConfig } from '../../scripts/composition.ts';
 import { waitFor } from '../support/brokers.ts';
-import { startProcess, type Service } from '../support/process.ts';
+import { repoScratchDir, REPO_ROOT, startProcess, type Service } from '../support/process.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-// Inside the repository, so the child finds tsx in its node_modules.
-mkdirSync(join(ROOT, '.cache'), { recursive: true });
-const dir = mkdtempSync(join(ROOT, '.cache', 'compose-watch-'));
+const ROOT = REPO_ROOT;
+const dir = repoScratchDir('compose-watch');
 let watcher: Service | undefined;
 afterAll(async () => {
   await watcher?.stop();

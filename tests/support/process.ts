@@ -1,5 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+
+/** The repository's root. */
+export const REPO_ROOT = resolve(import.meta.dirname, '../..');
+
+/**
+ * A new scratch folder under the repository's `.cache/` (git-ignored): a child process started
+ * there, or a bundle written there, resolves packages (tsx included) from the repository's
+ * node_modules, which a folder under the system's tmp would not.
+ */
+export function repoScratchDir(prefix: string): string {
+  mkdirSync(join(REPO_ROOT, '.cache'), { recursive: true });
+  return mkdtempSync(join(REPO_ROOT, '.cache', `${prefix}-`));
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
