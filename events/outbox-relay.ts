@@ -167,7 +167,8 @@ export function createOutboxRelay({ db, schema, eventLog, logger, batchSize = 10
       schedule(pollIntervalMs);
       db.listen(`outbox_${schema}`, kick).then(
         (stop) => {
-          if (stopped) return void stop();
+          // Stopped while the LISTEN was being set up: undo it; the database may be closing already.
+          if (stopped) return void stop().catch(() => undefined);
           unlisten = stop;
           // Rows committed before the LISTEN took effect sent their NOTIFY to nobody.
           kick();
