@@ -54,11 +54,15 @@ async function start(role: PipelineRole, config: PipelineConfig): Promise<void> 
   // Handles opened once (each is a pool of its own on PostgreSQL), not per probe.
   const probeDbs = new Map(pipeline.relays.map((relay) => [relay.schema, storage.forService(relay.schema)]));
   const notificationsDb = role === 'dispatcher' ? storage.forService('notifications') : undefined;
-  // Consumers of the event log (worker, analytics) report their consumers' state.
-  const ready = async (): Promise<Readiness | ReturnType<typeof consumerReadiness>> => {
+  const roleReadiness = async (): Promise<Readiness> => {
     if (notificationsDb) return dispatcherReadiness({ db: notificationsDb, jobQueue });
     if (role === 'relay') return relayReadiness({ relays: pipeline.relays, dbOf: (relay) => probeDbs.get(relay.schema)! });
-    return consumerReadiness(pipeline);
+    return { ready: true };
+  };
+  // Ready while the role's own dependencies answer and every Kafka consumer it runs is running.
+  const ready = async () => {
+    const [own, consumers] = [await roleReadiness(), consumerReadiness(pipeline)];
+    return { ready: own.ready && consumers.ready, details: { ...own.details, ...consumers.details } };
   };
   const running = await listen(createHttpHandler({ routes: {}, ready, metrics, logger }), { port, host: config.host, setting: settingName(PIPELINE_SETTINGS[`${role}Port`]) });
   logger.info({ role, url: running.url, eventLog: eventLog.kind, jobQueue: jobQueue.kind }, 'pipeline role running');

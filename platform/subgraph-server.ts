@@ -14,7 +14,7 @@ import type { Principal } from './principal.ts';
 import type { Logger } from './logger.ts';
 import type { BackgroundTask } from './background.ts';
 import { migrate, seedOnce } from './migrate.ts';
-import { createServiceMetrics, type BatchObserver, type ServiceMetrics } from './metrics.ts';
+import { createServiceMetrics, createSqlQueryCounter, type BatchObserver, type ServiceMetrics } from './metrics.ts';
 import { createInputGuardPlugin } from './input-guard.ts';
 import { createOperationObserver } from './operation-observer.ts';
 
@@ -111,7 +111,8 @@ export function createSubgraphServer<Ctx extends BaseContext>({
   const { db, logger, production } = deps;
   const internalTokens = createInternalTokenVerifier({ secret: deps.internalTokenSecret });
   const metrics = createServiceMetrics(name);
-  db.onQuery(() => metrics.sqlQueries.inc());
+  const sqlQueries = createSqlQueryCounter(metrics);
+  db.onQuery(() => sqlQueries.inc());
   const server = new ApolloServer<Ctx>({
     schema: enforceAuthDirectives(buildSubgraphSchema([{ typeDefs, resolvers }])),
     introspection: !production,

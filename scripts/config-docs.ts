@@ -130,7 +130,7 @@ export function renderConfigurationDoc(): string {
     '',
     '## Read outside the config modules',
     '',
-    'Libraries and the image launcher read these from the process environment; docker-compose.yml may',
+    'Libraries and the image health check read these from the process environment; docker-compose.yml may',
     'set them and nothing else beyond the table above (tests/unit/deploy/deployables.test.ts checks it).',
     '',
     '| variable | read by | meaning |',

@@ -17,9 +17,9 @@ function run(script: string, env: Record<string, string>): Promise<{ code: numbe
 }
 
 describe('the container entry points as processes', () => {
-  it('the launcher refuses an unknown SERVICE, and the health check follows /ready on the service’s configured port', async () => {
-    const unknown = await run('deploy/service.ts', { SERVICE: 'productz' });
-    expect(unknown.code).toBe(2);
+  it('the health check refuses an unknown SERVICE, and follows /ready on the service’s configured port', async () => {
+    const unknown = await run('deploy/healthcheck.ts', { SERVICE: 'productz' });
+    expect(unknown.code).toBe(1);
     expect(unknown.output).toContain('SERVICE must be one of users, products');
     let ready = true;
     const server = createServer((req, res) => {

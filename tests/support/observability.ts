@@ -15,7 +15,7 @@ export function collectingLogger(level: 'info' | 'debug' = 'info'): { logger: Lo
 /** Tracing on, every span recorded in memory (sampling 1). */
 export function recordSpans(): { tracing: Tracing; exporter: InMemorySpanExporter } {
   const exporter = new InMemorySpanExporter();
-  const tracing = startTracing({ tracesUrl: undefined, serviceName: 'switchyard-test', sampleRatio: 1 }, { exporter });
+  const tracing = startTracing({ tracesUrl: undefined, serviceName: 'switchyard-test', sampler: 'parentbased_always_on', sampleRatio: 1, resourceAttributes: {} }, { exporter });
   return { tracing, exporter };
 }
 
@@ -69,6 +69,11 @@ export function parsePrometheusText(text: string): Sample[] {
     samples.push({ name: match[1]!, labels, value: text.endsWith('nan') ? Number.NaN : text.endsWith('inf') ? (text.startsWith('-') ? -Infinity : Infinity) : Number(text) });
   }
   return samples;
+}
+
+/** Each metric family's declared type (`# TYPE name type`), by family name; parse with parsePrometheusText first to validate. */
+export function metricTypes(text: string): Map<string, string> {
+  return new Map([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((match) => [match[1]!, match[2]!]));
 }
 
 /** Scrapes `url` (a service's /metrics) and returns its parsed samples. */

@@ -51,7 +51,7 @@ describe.each(backends)('the outbox relay on $name', (backend) => {
     await writeEvents(['u1', 'u2'], 2, 'basic');
     const relay = createOutboxRelay({ db, schema: 'orders', eventLog: log, logger: silentLogger });
     const registry = new Registry();
-    registerRelayMetrics(registry, [relay]);
+    registerRelayMetrics(registry, [relay], { service: 'relay' });
     expect(await relay.lag()).toMatchObject({ unpublished: 4 });
     expect(await relay.relayOnce()).toBe(4);
     await waitFor(() => (seen.length === 4 ? true : undefined), { what: 'four events' });
@@ -60,7 +60,7 @@ describe.each(backends)('the outbox relay on $name', (backend) => {
     expect(JSON.parse(first.value)).toMatchObject({ key: 'u1', correlationId: 'basic-u1', data: { n: 0 } });
     expect(await relay.lag()).toEqual({ unpublished: 0, oldestAgeSeconds: 0 });
     expect(await relay.relayOnce()).toBe(0);
-    expect(await registry.getSingleMetricAsString('outbox_unpublished_events')).toContain('outbox_unpublished_events{schema="orders"} 0');
+    expect(await registry.getSingleMetricAsString('outbox_unpublished_events')).toContain('outbox_unpublished_events{schema="orders",service="relay"} 0');
     await log.close();
   });
 

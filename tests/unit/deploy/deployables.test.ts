@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { readComposeFile, startOrder, type ComposeService } from '../../../deploy/compose-file.ts';
 import { DEPLOYABLE_NAMES, DEPLOYABLES, LIBRARY_VARIABLES, variablesRead } from '../../../deploy/deployables.ts';
 import { COMPOSE_SECRETS, localEnvironment, withRunSecrets } from '../../../deploy/distributed.ts';
+import { BUILD_ENTRIES } from '../../../scripts/build.ts';
 import { DOC_PATH, readersByVariable, renderConfigurationDoc, VARIABLES } from '../../../scripts/config-docs.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -107,7 +108,7 @@ describe('docker-compose.yml against the code', () => {
       }
       if (service.name !== 'jaeger') expect(service.healthcheck, `${service.name} healthcheck`).toBeDefined();
     }
-    for (const service of ours) expect(service.healthcheck, service.name).toEqual(['CMD', 'node', '--import', 'tsx', 'deploy/healthcheck.ts']);
+    for (const service of ours) expect(service.healthcheck, service.name).toEqual(['CMD', 'node', 'dist/healthcheck.js']);
     // Each service's own dependencies are declared: the router waits for every subgraph it routes to.
     expect(Object.keys(compose.get('router')!.dependsOn)).toEqual(expect.arrayContaining(['users', 'products', 'orders', 'payments', 'notifications']));
   });
@@ -159,32 +160,37 @@ describe('Dockerfile against the code', () => {
   const copied = [...dockerfile.matchAll(/^COPY\s+(?!--from)(.+)$/gm)].flatMap((match) => match[1]!.trim().split(/\s+/).slice(0, -1)).filter((part) => !part.startsWith('--'));
   const ignored = read('.dockerignore').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
 
-  it('has a target per deployable that selects it and exposes its port, on a small non-root runtime with a health check', () => {
+  it('has a target per deployable that selects it, exposes its port and runs its bundle, on a small non-root runtime with a health check', () => {
     for (const deployable of DEPLOYABLES) {
-      const stage = new RegExp(`^FROM runtime AS ${deployable.name}\\nENV SERVICE=${deployable.name}\\nEXPOSE (\\d+)$`, 'm').exec(dockerfile);
+      const stage = new RegExp(`^FROM runtime AS ${deployable.name}\\nENV SERVICE=${deployable.name}\\nEXPOSE (\\d+)\\nCMD \\["node", "--enable-source-maps", "dist/${deployable.name}.js"\\]$`, 'm').exec(dockerfile);
       expect(stage, `target ${deployable.name}`).not.toBeNull();
       expect(Number(stage![1]), `${deployable.name} port`).toBe(deployable.port({}));
+      expect(BUILD_ENTRIES[deployable.name], `npm run build bundles ${deployable.name}`).toBe(deployable.entry);
     }
     expect(dockerfile).toMatch(/^FROM node:20-bookworm-slim AS base$/m);
     expect(dockerfile).toMatch(/^RUN npm ci --omit=dev /m);
+    expect(dockerfile).toMatch(/^RUN npm run build$/m);
+    expect(dockerfile).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
     expect(dockerfile).toMatch(/^USER node$/m);
-    expect(dockerfile).toMatch(/^HEALTHCHECK [\s\S]*?CMD \["node", "--import", "tsx", "deploy\/healthcheck.ts"\]$/m);
-    expect(dockerfile).toMatch(/^CMD \["node", "--import", "tsx", "deploy\/service.ts"\]$/m);
-    expect(pkg.dependencies.tsx, 'tsx runs the services: a production dependency').toBeDefined();
+    expect(dockerfile).toMatch(/^HEALTHCHECK [\s\S]*?CMD \["node", "dist\/healthcheck.js"\]$/m);
+    // No transpiler at run time: the production install the image ships has neither tsx nor esbuild.
+    expect(dockerfile).not.toMatch(/"tsx"|--import tsx/);
+    expect(pkg.dependencies.tsx, 'tsx only runs the sources in development').toBeUndefined();
+    expect(pkg.dependencies.esbuild).toBeUndefined();
   });
 
-  it('copies every file the entry points load, and they need only production dependencies', () => {
+  it('copies into the build stage every file the bundled entry points load, and they need only production dependencies', () => {
     for (const source of copied) {
       expect(existsSync(join(ROOT, source)), `COPY ${source}`).toBe(true);
       expect(ignored.some((pattern) => source === pattern || source.startsWith(`${pattern}/`)), `${source} is not excluded by .dockerignore`).toBe(false);
     }
     const inImage = (file: string) => copied.some((source) => file === source || (statSync(join(ROOT, source)).isDirectory() && file.startsWith(`${source}/`)));
-    for (const entry of ['deploy/service.ts', 'deploy/healthcheck.ts', ...DEPLOYABLES.map((deployable) => deployable.entry)]) {
+    for (const entry of Object.values(BUILD_ENTRIES)) {
       const { files, packages } = importClosure(entry);
       for (const file of files) expect(inImage(file), `${entry} loads ${file}`).toBe(true);
       for (const name of packages) expect(pkg.dependencies[name], `${entry} needs ${name} at run time`).toBeDefined();
     }
-    // Data files read at run time (schemas, migrations) live beside the code the image copies.
+    // Data files read at run time (schemas, migrations) live beside the code the build copies into dist/.
     for (const name of readdirSync(join(ROOT, 'subgraphs'))) expect(inImage(`subgraphs/${name}/schema.graphql`)).toBe(true);
     expect(inImage('supergraph.graphql')).toBe(true);
   });

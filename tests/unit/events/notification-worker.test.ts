@@ -39,6 +39,7 @@ function createManualJobQueue() {
     async depth() {
       return 0;
     },
+    health: () => ({ connected: true, publishChannelOpen: true, channelsOpen: 1, consumers: [], reconnects: 0 }),
     async close() {},
   };
   return queue;

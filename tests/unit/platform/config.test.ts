@@ -48,12 +48,14 @@ describe('service configuration', () => {
 
 describe('tracing config', () => {
   it('is off without an OTLP endpoint, and reads the standard OpenTelemetry variables', () => {
-    expect(loadTracingConfig({}, 'router')).toEqual({ tracesUrl: undefined, serviceName: 'router', sampleRatio: 1 });
+    expect(loadTracingConfig({}, 'router')).toEqual({ tracesUrl: undefined, serviceName: 'router', sampler: 'parentbased_traceidratio', sampleRatio: 1, resourceAttributes: {} });
     expect(startTracing(loadTracingConfig({}, 'router')).enabled).toBe(false);
     expect(loadTracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318/', OTEL_SERVICE_NAME: 'orders-1', OTEL_TRACES_SAMPLER_ARG: '0.1' }, 'orders')).toEqual({
       tracesUrl: 'http://jaeger:4318/v1/traces',
       serviceName: 'orders-1',
+      sampler: 'parentbased_traceidratio',
       sampleRatio: 0.1,
+      resourceAttributes: {},
     });
     expect(loadTracingConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/custom', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://ignored:4318' }, 'x').tracesUrl).toBe('http://collector:4318/custom');
     expect(loadTracingConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318', OTEL_SDK_DISABLED: 'true' }, 'x').tracesUrl).toBeUndefined();
