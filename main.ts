@@ -10,11 +10,11 @@ import { loadPipelineConfig } from './events/config.ts';
 import { eventLogFromConfig, jobQueueFromConfig, sendersFromConfig } from './events/pipeline.ts';
 import { openStorage } from './platform/database.ts';
 import { DEV_INTERNAL_TOKEN_SECRET } from './platform/internal-token.ts';
-import { createLogger, DEV_LOG_FILE } from './platform/logger.ts';
+import { createLogger, DEV_LOG_FILE, forService } from './platform/logger.ts';
 import { onShutdown } from './platform/shutdown.ts';
 import { loadTracingConfig, startTracing } from './platform/tracing.ts';
 import { loadRouterConfig } from './router/config.ts';
-import { startStack } from './stack.ts';
+import { readyBanner, startStack } from './stack.ts';
 import { loadOrdersConfig } from './subgraphs/orders/config.ts';
 import { loadPaymentsConfig } from './subgraphs/payments/config.ts';
 import { loadProductsConfig } from './subgraphs/products/config.ts';
@@ -38,9 +38,13 @@ const perProcess = (secret: string, developmentDefault: string) => (secret === d
 
 const tracing = startTracing(loadTracingConfig(env, 'switchyard'));
 // One log for the whole system in development: `npm run trace -- <id>` reads it (docs/observability.md).
-const logger = createLogger({ format: router.logFormat, level: router.logLevel, file: users.logFile ?? (router.production ? undefined : DEV_LOG_FILE) });
+const logFile = users.logFile ?? (router.production ? undefined : DEV_LOG_FILE);
+// The root logger goes to startStack, which names each service's child; lines of the process
+// itself (storage, shutdown, the banner) and the shared broker adapters get a name of their own.
+const logger = createLogger({ format: router.logFormat, level: router.logLevel, file: logFile });
+const system = forService(logger, 'switchyard');
 const storage = await openStorage({ databaseUrl: users.databaseUrl, dataDir: users.dataDir });
-logger.info({ storage: storage.kind, dataDir: storage.kind === 'pglite' ? users.dataDir : undefined }, 'storage open');
+system.info({ storage: storage.kind, dataDir: storage.kind === 'pglite' ? users.dataDir : undefined }, 'storage open');
 const stack = await startStack({
   storage,
   logger,
@@ -55,9 +59,10 @@ const stack = await startStack({
   products: { reservationTtlSeconds: products.reservationTtlSeconds, reservationSweepIntervalMs: products.reservationSweepIntervalMs },
   payments: { providerTimeoutMs: payments.providerTimeoutMs },
   events: {
-    eventLog: eventLogFromConfig(pipeline, { logger, clientId: 'switchyard' }),
-    jobQueue: await jobQueueFromConfig(pipeline, { logger }),
-    senders: sendersFromConfig(pipeline, { logger }),
+    eventLog: eventLogFromConfig(pipeline, { logger: forService(logger, 'pipeline'), clientId: 'switchyard' }),
+    jobQueue: await jobQueueFromConfig(pipeline, { logger: forService(logger, 'pipeline') }),
+    // Senders deliver for the dispatcher: their lines ("notification delivered to log") are its.
+    senders: sendersFromConfig(pipeline, { logger: forService(logger, 'dispatcher') }),
     retry: pipeline.retry,
     relayPollIntervalMs: pipeline.relayPollIntervalMs,
   },
@@ -68,8 +73,13 @@ const stack = await startStack({
     sagaLeaseMs: orders.sagaLeaseMs,
   },
 });
-console.log(`Router ready at ${stack.routerUrl.replace('127.0.0.1', 'localhost')}`);
-onShutdown(logger, async () => {
+const routerUrl = stack.routerUrl.replace('127.0.0.1', 'localhost');
+// Last: after every service started and the gateway loaded the supergraph (startStack awaits both),
+// through the same stream as every other line, so nothing printed earlier lands after it.
+if (system.isLevelEnabled('info')) system.info({ url: routerUrl, banner: readyBanner({ routerUrl, production: router.production, seeded: users.seedDemoData, logFile }) }, `Router ready at ${routerUrl}`);
+// A quieter LOG_LEVEL still gets the one line scripts and people wait for.
+else process.stdout.write(`Router ready at ${routerUrl}\n`);
+onShutdown(system, async () => {
   await stack.stop();
   await storage.close();
   await tracing.shutdown();

@@ -93,14 +93,17 @@ export interface CommonConfig {
    * @default `.data/switchyard.log` under `npm start` outside production, none for a single service
    */
   readonly logFile: string | undefined;
-  /** `pretty` prints human-readable lines, only when stdout is a terminal (pipes and files get JSON). @default json */
+  /**
+   * `pretty` prints one line per event, only when stdout is a terminal (pipes and files get JSON).
+   * @default pretty outside production (so JSON off a terminal), json in production
+   */
   readonly logFormat: LogFormat;
 }
 
 export type LogFormat = 'json' | 'pretty';
 
 export function readLogFormat(env: Env): LogFormat {
-  const raw = readString(env, 'LOG_FORMAT', 'json');
+  const raw = readString(env, 'LOG_FORMAT', env.NODE_ENV === 'production' ? 'json' : 'pretty');
   if (raw !== 'json' && raw !== 'pretty') throw new ConfigError('LOG_FORMAT', `must be json or pretty, got ${JSON.stringify(raw)}`);
   return raw;
 }

@@ -18,7 +18,7 @@ const PER_SUBGRAPH = '<NAME>';
 export const VARIABLES: Readonly<Record<string, readonly [defaultValue: string, meaning: string]>> = {
   NODE_ENV: ['—', '`production` turns off Sandbox and introspection, masks unexpected errors and makes the secrets below required'],
   LOG_LEVEL: ['`info`', 'pino level: fatal, error, warn, info, debug, trace, silent'],
-  LOG_FORMAT: ['`json`', '`pretty`: readable lines, only when stdout is a terminal'],
+  LOG_FORMAT: ['`pretty` outside production, `json` in production', '`pretty`: one line per event, only when stdout is a terminal (a pipe or a file always gets JSON); `json`: JSON everywhere'],
   LOG_FILE: ['`.data/switchyard.log` for `npm start` (not in production); unset for one service', 'the log is also appended there (`off` = none); `npm run trace` reads it'],
   HOST: ['`127.0.0.1`', 'bind address (`0.0.0.0` in the image)'],
   DATABASE_URL: ['unset = embedded PGlite', 'PostgreSQL; each service uses its own schema in it'],
