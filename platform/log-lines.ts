@@ -1,6 +1,6 @@
 /**
  * Log lines for a person at a terminal: one line per event (time, service, level, message, then
- * the fields that tell this event apart), instead of pino's JSON or pino-pretty's block per event.
+ * the fields that tell this event apart), instead of pino's JSON, or a block of lines per event.
  * Only ever a terminal's view: files, pipes and production keep JSON (platform/logger.ts), which is
  * what collectors and `npm run trace` read.
  */
