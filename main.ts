@@ -54,7 +54,7 @@ const stack = await startStack({
   ports: { users: users.port, products: products.port, orders: orders.port, payments: payments.port, notifications: notifications.port },
   router,
   internalTokenSecret: perProcess(router.security.internalTokenSecret, DEV_INTERNAL_TOKEN_SECRET),
-  users: { jwtIssuer: users.jwtIssuer, jwtAudience: users.jwtAudience, jwtTtlSeconds: users.jwtTtlSeconds },
+  users: { jwtIssuer: users.jwtIssuer, jwtAudience: users.jwtAudience, jwtTtlSeconds: users.jwtTtlSeconds, demoPassword: users.demoPassword },
   internalServiceSecret: perProcess(orders.internalServiceSecret, DEV_INTERNAL_SERVICE_SECRET),
   products: { reservationTtlSeconds: products.reservationTtlSeconds, reservationSweepIntervalMs: products.reservationSweepIntervalMs },
   payments: { providerTimeoutMs: payments.providerTimeoutMs },
@@ -76,7 +76,7 @@ const stack = await startStack({
 const routerUrl = stack.routerUrl.replace('127.0.0.1', 'localhost');
 // Last: after every service started and the gateway loaded the supergraph (startStack awaits both),
 // through the same stream as every other line, so nothing printed earlier lands after it.
-if (system.isLevelEnabled('info')) system.info({ url: routerUrl, banner: readyBanner({ routerUrl, production: router.production, seeded: users.seedDemoData, logFile }) }, `Router ready at ${routerUrl}`);
+if (system.isLevelEnabled('info')) system.info({ url: routerUrl, banner: readyBanner({ routerUrl, adminUrl: stack.routerAdminUrl?.replace('127.0.0.1', 'localhost'), production: router.production, seeded: users.seedDemoData, demoPassword: users.demoPassword, logFile }) }, `Router ready at ${routerUrl}`);
 // A quieter LOG_LEVEL still gets the one line scripts and people wait for.
 else process.stdout.write(`Router ready at ${routerUrl}\n`);
 onShutdown(system, async () => {

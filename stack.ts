@@ -51,6 +51,8 @@ export interface StackOptions {
 
 export interface Stack {
   readonly routerUrl: string;
+  /** The router's admin listener (`/ready` details, `/metrics`), when its config names a port. */
+  readonly routerAdminUrl: string | undefined;
   readonly router: Router;
   readonly subgraphs: Record<SubgraphName, { server: SubgraphServer; running: RunningServer; url: string; db: Database }>;
   readonly pipeline: Pipeline | undefined;
@@ -143,8 +145,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // The pipeline's series (outbox lag, DLQ depth, outcomes) join the router's /metrics here.
     if (pipeline && options.events) registerPipelineMetrics(router.metrics.registry, pipeline, { jobQueue: options.events.jobQueue, ...(options.events.queuePrefix ? { queuePrefix: options.events.queuePrefix } : {}) });
     const running = await listen(router.handler, { port: options.router.port, host });
+    const admin = options.router.adminPort === undefined ? undefined : await listen(router.adminHandler, { port: options.router.adminPort, host: options.router.adminHost });
     return {
       routerUrl: `${running.url}/graphql`,
+      routerAdminUrl: admin?.url,
       router,
       subgraphs,
       pipeline,
@@ -152,6 +156,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         // Router first: it stops taking requests before the subgraphs it calls go away; the
         // pipeline drains last, so events the last requests wrote still get relayed.
         await running.close();
+        await admin?.close();
         await router.stop();
         await stopSubgraphs();
         await pipeline?.stop();
@@ -169,7 +174,23 @@ export async function startStack(options: StackOptions): Promise<Stack> {
  * everything is, in the order a newcomer needs it. Demo accounts only when demo data is seeded
  * outside production; browser pages only outside production (router/landing-page.ts).
  */
-export function readyBanner({ routerUrl, production, seeded, logFile }: { routerUrl: string; production: boolean; seeded: boolean; logFile: string | undefined }): BannerRows {
+export function readyBanner({
+  routerUrl,
+  adminUrl,
+  production,
+  seeded,
+  demoPassword,
+  logFile,
+}: {
+  routerUrl: string;
+  /** The router's admin listener (ROUTER_ADMIN_PORT), where `/metrics` is when there is one. */
+  adminUrl: string | undefined;
+  production: boolean;
+  seeded: boolean;
+  /** The demo accounts' password: shown only when it is the published default, never a chosen one. */
+  demoPassword: string;
+  logFile: string | undefined;
+}): BannerRows {
   const origin = new URL(routerUrl).origin;
   const rows: Array<[string, string]> = [];
   if (!production) {
@@ -177,12 +198,13 @@ export function readyBanner({ routerUrl, production, seeded, logFile }: { router
     rows.push(['Explorer', `${origin}${EXPLORER_PATH}  (Apollo Sandbox; offline it opens GraphiQL)`]);
     rows.push(['GraphiQL', `${origin}${GRAPHIQL_PATH}`]);
   }
-  rows.push(['Metrics', `${origin}/metrics`]);
+  rows.push(['Metrics', `${adminUrl ?? origin}/metrics`]);
   rows.push(['Log file', logFile && logFile !== 'off' ? `${logFile}  (npm run trace -- <correlation id>)` : 'none (LOG_FILE)']);
   if (seeded && !production) {
     const customers = demoUsers.filter((user) => user.role !== 'ADMIN').map((user) => user.email);
     const admins = demoUsers.filter((user) => user.role === 'ADMIN').map((user) => user.email);
-    rows.push(['Accounts', `${customers.join(', ')}; ${admins.join(', ')} (ADMIN); password ${DEMO_PASSWORD}`]);
+    const password = demoPassword === DEMO_PASSWORD ? `password ${DEMO_PASSWORD}` : 'the password set in DEMO_PASSWORD';
+    rows.push(['Accounts', `${customers.join(', ')}; ${admins.join(', ')} (ADMIN); ${password}`]);
   }
   rows.push(['Stop', 'Ctrl-C (every service stops cleanly)']);
   return rows;

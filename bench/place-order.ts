@@ -27,7 +27,7 @@ export async function benchPlaceOrder({ durationS, log }: { durationS: number; l
       continue;
     }
     const { storage, drop } = await backend.open();
-    const router = { ...loadRouterConfig({ LOG_LEVEL: 'silent', ROUTER_PORT: '0', ROUTER_RATE_LIMIT: '1000000000/1m', NODE_ENV: 'production', INTERNAL_TOKEN_SECRET: randomUUID() + randomUUID() }) };
+    const router = { ...loadRouterConfig({ LOG_LEVEL: 'silent', ROUTER_PORT: '0', ROUTER_ADMIN_PORT: '0', ROUTER_RATE_LIMIT: '1000000000/1m', NODE_ENV: 'production', INTERNAL_TOKEN_SECRET: randomUUID() + randomUUID() }) };
     const stack = await startStack({
       storage,
       logger: pino({ level: 'silent' }),

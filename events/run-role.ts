@@ -6,7 +6,7 @@ import { onShutdown } from '../platform/shutdown.ts';
 import { loadTracingConfig, startTracing } from '../platform/tracing.ts';
 import type { PipelineConfig } from './config.ts';
 import { registerPipelineMetrics } from './pipeline-metrics.ts';
-import { eventLogFromConfig, jobQueueFromConfig, sendersFromConfig, startPipeline } from './pipeline.ts';
+import { consumerReadiness, eventLogFromConfig, jobQueueFromConfig, sendersFromConfig, startPipeline } from './pipeline.ts';
 import { createUsersSubgraphDirectory } from './recipients.ts';
 
 export type PipelineRole = 'relay' | 'worker' | 'dispatcher' | 'analytics';
@@ -42,7 +42,7 @@ export async function runPipelineRole(role: PipelineRole, config: PipelineConfig
   const metrics = createServiceMetrics(role);
   registerPipelineMetrics(metrics.registry, pipeline, { jobQueue });
   const port = { relay: config.relayPort, worker: config.workerPort, dispatcher: config.dispatcherPort, analytics: config.analyticsPort }[role];
-  const running = await listen(createHttpHandler({ routes: {}, ready: async () => ({ ready: true }), metrics, logger }), { port, host: config.host });
+  const running = await listen(createHttpHandler({ routes: {}, ready: async () => consumerReadiness(pipeline), metrics, logger }), { port, host: config.host });
   logger.info({ role, url: running.url, eventLog: eventLog.kind, jobQueue: jobQueue.kind }, 'pipeline role running');
   onShutdown(logger, async () => {
     await running.close();

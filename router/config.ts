@@ -1,4 +1,5 @@
 import { ConfigError, readBoolean, readCommonConfig, readInt, readOptional, readPort, readString, readUrl, type Env, type LogFormat, type LogLevel } from '../platform/config.ts';
+import { InvalidProxyError, parseTrustedProxies, type ClientAddressSettings } from './client-address.ts';
 import type { OperationLimits } from './operation-limits-plugin.ts';
 import type { RateLimit, RateLimitConfig } from './rate-limit-plugin.ts';
 
@@ -60,6 +61,14 @@ export interface RouterConfig {
   readonly port: number;
   /** @default "127.0.0.1" */
   readonly host: string;
+  /**
+   * Port of the admin listener: `/health`, `/ready` with per-instance details, `/metrics`. Undefined:
+   * none. 0: any free port. @default 4090 in production, undefined in development (where the public
+   * port serves the details and `/metrics` too)
+   */
+  readonly adminPort: number | undefined;
+  /** Address the admin listener binds. @default "127.0.0.1" (loopback: scrapers run beside the router) */
+  readonly adminHost: string;
   /** Composed supergraph to serve; watched and hot-reloaded. @default "./supergraph.graphql" */
   readonly supergraphPath: string;
   /** Largest request body accepted. @default 1000000 */
@@ -87,6 +96,9 @@ export interface DeduplicationSettings {
   /** Identical subgraph query fetches carrying the same router token, in flight together, are sent once. @default true */
   readonly subgraphFetches: boolean;
 }
+
+/** The router's admin port in production when ROUTER_ADMIN_PORT is unset. */
+export const DEFAULT_ADMIN_PORT = 4090;
 
 /** Subgraphs whose settings may be overridden; a supergraph may name others, which get the defaults. */
 export const KNOWN_SUBGRAPHS = ['users', 'products', 'orders', 'payments', 'notifications'] as const;
@@ -164,6 +176,9 @@ export function loadRouterConfig(env: Env): RouterConfig {
     logFormat: common.logFormat,
     port: readPort(env, 'ROUTER_PORT', 4000),
     host: readString(env, 'HOST', '127.0.0.1'),
+    // Production keeps diagnostics off the public port, so they get a port of their own by default.
+    adminPort: readOptional(env, 'ROUTER_ADMIN_PORT') === undefined ? (common.production ? DEFAULT_ADMIN_PORT : undefined) : readPort(env, 'ROUTER_ADMIN_PORT', DEFAULT_ADMIN_PORT),
+    adminHost: readString(env, 'ROUTER_ADMIN_HOST', '127.0.0.1'),
     supergraphPath: readString(env, 'SUPERGRAPH_PATH', './supergraph.graphql'),
     maxBodyBytes: readInt(env, 'ROUTER_MAX_BODY_BYTES', 1_000_000, { min: 1024, max: 100_000_000 }),
     readinessTimeoutMs: readInt(env, 'ROUTER_READINESS_TIMEOUT_MS', 2000, { min: 100, max: 60_000 }),
@@ -193,6 +208,28 @@ export interface RouterSecurityConfig {
   readonly internalTokenSecret: string;
   readonly rateLimit: RateLimitConfig;
   readonly operationLimits: OperationLimits;
+  /** Where the client's address comes from (rate limits, logs): router/client-address.ts. */
+  readonly clientAddress: ClientAddressSettings;
+}
+
+/**
+ * `TRUSTED_PROXIES` (comma-separated CIDRs or addresses; default none) and `TRUSTED_PROXY_HEADER`
+ * (`x-forwarded-for` or `forwarded`). Validated here, so a typo fails the start, not every request.
+ */
+function readClientAddress(env: Env): ClientAddressSettings {
+  const trustedProxies = (readOptional(env, 'TRUSTED_PROXIES') ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  try {
+    parseTrustedProxies(trustedProxies);
+  } catch (error) {
+    if (error instanceof InvalidProxyError) throw new ConfigError('TRUSTED_PROXIES', `entries must be IP addresses or CIDRs (10.0.0.0/8, fd00::/8): ${error.message}`);
+    throw error;
+  }
+  const header = readString(env, 'TRUSTED_PROXY_HEADER', 'x-forwarded-for').toLowerCase();
+  if (header !== 'x-forwarded-for' && header !== 'forwarded') throw new ConfigError('TRUSTED_PROXY_HEADER', `must be x-forwarded-for or forwarded, got ${JSON.stringify(header)}`);
+  return Object.freeze({ trustedProxies: Object.freeze(trustedProxies), header });
 }
 
 const WINDOW_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -246,6 +283,7 @@ export function loadRouterSecurityConfig(env: Env, { internalTokenSecret, usersU
       maxRootFields: readInt(env, 'ROUTER_MAX_ROOT_FIELDS', 20, { min: 1, max: 1000 }),
       maxCost: readInt(env, 'ROUTER_MAX_COST', 20_000, { min: 1, max: 100_000_000 }),
     }),
+    clientAddress: readClientAddress(env),
   });
 }
 

@@ -11,10 +11,13 @@ const logger = createLogger({ format: config.logFormat, level: config.logLevel, 
 const router = createRouter({ config, logger });
 await router.start();
 const running = await listen(router.handler, { port: config.port, host: config.host });
-logger.info({ url: `${running.url}/graphql` }, 'router listening');
+// Diagnostics (detailed /ready, /metrics) on their own port, loopback unless ROUTER_ADMIN_HOST says otherwise.
+const admin = config.adminPort === undefined ? undefined : await listen(router.adminHandler, { port: config.adminPort, host: config.adminHost });
+logger.info({ url: `${running.url}/graphql`, admin: admin?.url }, 'router listening');
 console.log(`Router ready at ${running.url}/graphql`);
 onShutdown(logger, async () => {
   await running.close();
+  await admin?.close();
   await router.stop();
   await tracing.shutdown();
 });

@@ -7,12 +7,12 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readComposeFile, startOrder, type ComposeService } from '../deploy/compose-file.ts';
 import { DEPLOYABLE_NAMES, DEPLOYABLES, LIBRARY_VARIABLES, variablesRead } from '../deploy/deployables.ts';
-import { localEnvironment } from '../deploy/distributed.ts';
+import { COMPOSE_SECRETS, localEnvironment, withRunSecrets } from '../deploy/distributed.ts';
 import { DOC_PATH, readersByVariable, renderConfigurationDoc, VARIABLES } from '../scripts/config-docs.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
-const compose = readComposeFile();
+const compose = readComposeFile(undefined, withRunSecrets({}));
 const ours = [...compose.values()].filter((service) => service.target !== undefined);
 
 /** Ports the infrastructure images listen on (their documented defaults; the compose file configures none else). */
@@ -44,6 +44,14 @@ describe('docker-compose.yml against the code', () => {
       expect(service.image, service.name).toMatch(/^[\w./-]+:(?!latest$)[\w.-]+$/);
     }
     expect(startOrder(compose).length).toBe(compose.size);
+  });
+
+  it('has no default for the secrets production requires: without them compose refuses to start', () => {
+    for (const name of COMPOSE_SECRETS) {
+      const env = withRunSecrets({});
+      delete env[name];
+      expect(() => readComposeFile(undefined, env)).toThrow(name);
+    }
   });
 
   it('sets only variables the service’s config module reads (or a documented library reads), and the config accepts them', () => {

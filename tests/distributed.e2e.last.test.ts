@@ -30,9 +30,12 @@ describe.skipIf(skipReason !== undefined)('the compose topology as separate proc
   let sink: Awaited<ReturnType<typeof startSmtpSink>>;
   let db: pg.Client;
   let routerUrl: string;
+  /** The router's admin listener (production serves /metrics there, not on the public port). */
+  let routerAdminUrl: string;
   let adminToken: string;
   let buyer: { token: string; id: string; email: string };
   let productId: string;
+  const demoPassword = `demo-${randomBytes(12).toString('hex')}`;
 
   /** Through the router; `requestId` becomes the request's correlation id, which its events and notifications carry. */
   async function gql(query: string, variables: Record<string, unknown> = {}, token?: string, requestId?: string) {
@@ -45,14 +48,17 @@ describe.skipIf(skipReason !== undefined)('the compose topology as separate proc
     const databaseUrl = await createDatabase(ADMIN_URL, database);
     db = new pg.Client({ connectionString: databaseUrl });
     await db.connect();
+    const routerAdminPort = await freePort();
+    routerAdminUrl = `http://127.0.0.1:${routerAdminPort}`;
     try {
       distributed = await startDistributed({
         infrastructure: { databaseUrl, kafkaBrokers: KAFKA_BROKERS.join(','), amqpUrl: AMQP_URL, smtpUrl: sink.url },
         port: () => freePort(),
         scale: { products: 2 },
         // Variables the config modules read: this run's own topics, group and queues; a rate limit
-        // the load below does not trip; a fast relay; quieter logs.
-        extraEnv: { KAFKA_TOPIC_PREFIX: `${prefix}.`, KAFKA_GROUP_ID: prefix, AMQP_QUEUE_PREFIX: prefix, RELAY_POLL_INTERVAL_MS: '50', ROUTER_RATE_LIMIT: '100000/1m', LOG_LEVEL: 'warn' },
+        // the load below does not trip; a fast relay; the router's admin port; quieter logs.
+        // The demo accounts, which production seeds only when asked and with a password of its own.
+        extraEnv: { KAFKA_TOPIC_PREFIX: `${prefix}.`, KAFKA_GROUP_ID: prefix, AMQP_QUEUE_PREFIX: prefix, RELAY_POLL_INTERVAL_MS: '50', ROUTER_RATE_LIMIT: '100000/1m', ROUTER_ADMIN_PORT: String(routerAdminPort), LOG_LEVEL: 'warn', SEED_DEMO_DATA: 'true', DEMO_PASSWORD: demoPassword },
         log: (line) => logs.push(line),
         readyTimeoutMs: 120_000,
       });
@@ -61,7 +67,7 @@ describe.skipIf(skipReason !== undefined)('the compose topology as separate proc
       throw error;
     }
     routerUrl = distributed.instance('router').url;
-    adminToken = (await gql('mutation { logIn(email: "admin@switchyard.dev", password: "switchyard-demo") { token } }')).body.data!.logIn.token;
+    adminToken = (await gql('mutation($password: String!) { logIn(email: "admin@switchyard.dev", password: $password) { token } }', { password: demoPassword })).body.data!.logIn.token;
     const email = `buyer-${randomUUID().slice(0, 8)}@example.test`;
     const signUp = await gql('mutation($input: SignUpInput!) { signUp(input: $input) { token user { id } } }', { input: { email, name: 'Buyer', password: 'correct horse battery' } });
     buyer = { token: signUp.body.data!.signUp.token, id: signUp.body.data!.signUp.user.id, email };
@@ -163,7 +169,7 @@ describe.skipIf(skipReason !== undefined)('the compose topology as separate proc
     expect(workerExit, 'the worker stops gracefully').toBe(0);
     await distributed!.restart('worker');
 
-    const routerMetrics = await (await fetch(`${routerUrl}/metrics`)).text();
+    const routerMetrics = await (await fetch(`${routerAdminUrl}/metrics`)).text();
     const retries = /^router_subgraph_retries_total\{subgraph="products"\} (\d+)/m.exec(routerMetrics)?.[1] ?? '0';
     console.error(`[distributed] ${outcomes.length} requests (${outcomes.filter((outcome) => outcome.kind === 'order').length} orders), ${served} served by the terminated instance before SIGTERM, ${retries} products fetches retried by the router`);
     expect(exitCode, 'a graceful stop exits 0').toBe(0);

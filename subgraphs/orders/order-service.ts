@@ -5,7 +5,8 @@ import { isId } from '../../platform/ids.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { appendEvent } from '../../events/outbox-writer.ts';
 import { currentCorrelationId } from '../../platform/correlation.ts';
-import { ServiceUnavailableError } from '../../platform/service-client.ts';
+import { formatMinorUnits, isPayableAmount, MAX_PAYMENT_MINOR, MIN_PAYMENT_MINOR } from '../../platform/scalars.ts';
+import { ServiceRefusedError, ServiceUnavailableError } from '../../platform/service-client.ts';
 import type { ProductsClient } from './clients/products-client.ts';
 import type { OrderRow } from './repository.ts';
 import type { Saga } from './saga.ts';
@@ -82,6 +83,7 @@ export function createOrderService({ db, products, saga, logger, waitMs = 10_000
         prices = new Map((await products.quote(items.map((item) => item.productId))).map((price) => [price.productId, price]));
       } catch (error) {
         if (error instanceof ServiceUnavailableError) throw codedError('SUBGRAPH_UNAVAILABLE', 'the products service is unavailable; no order was placed', { service: 'products' });
+        if (error instanceof ServiceRefusedError) throw codedError('ORDER_REJECTED', 'the products service refused to price this order; no order was placed', { service: 'products' });
         throw error;
       }
       items.forEach((item, index) => {
@@ -91,6 +93,8 @@ export function createOrderService({ db, products, saga, logger, waitMs = 10_000
       if (currencies.size !== 1) throw badInput('input.items', 'all items of an order must be sold in one currency');
       const currency = [...currencies][0]!;
       const total = items.reduce((sum, item) => sum + item.quantity * prices.get(item.productId)!.unitPriceMinor, 0);
+      // Refused here, before any stock is reserved: payments would refuse to charge it.
+      if (!isPayableAmount(total)) throw badInput('input.items', `an order total must be ${formatMinorUnits(MIN_PAYMENT_MINOR)} to ${formatMinorUnits(MAX_PAYMENT_MINOR)}`);
 
       const orderId = randomUUID();
       const created = await db.transaction(async (tx) => {

@@ -3,7 +3,7 @@ import type { ErrorCode } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { appendEvent } from '../../events/outbox-writer.ts';
 import { currentCorrelationId, withCorrelation } from '../../platform/correlation.ts';
-import { ServiceUnavailableError } from '../../platform/service-client.ts';
+import { ServiceRefusedError, ServiceUnavailableError } from '../../platform/service-client.ts';
 import type { PaymentsClient } from './clients/payments-client.ts';
 import type { ProductsClient } from './clients/products-client.ts';
 
@@ -49,9 +49,15 @@ const SAGA_COLUMNS = 'id, user_id, status, total_minor, currency, payment_token,
  *   RESERVE stock -> PAY (authorize + capture) -> COMMIT the reservation -> CONFIRMED
  * and on any failure COMPENSATE in reverse (refund/void the payment, release the stock) -> FAILED
  * with a coded reason. CANCEL refunds and releases a confirmed order -> CANCELLED.
- * A step that cannot reach its service moves to compensation while the order is still unpaid
- * (fail fast, give back); once paid, COMMIT and compensations are deferred and retried instead,
- * since giving up there would leave money or stock stranded.
+ * Each downstream answer falls in one of three classes:
+ * - an outcome the step knows (reserved, out of stock, captured, declined...): followed;
+ * - a definitive refusal (ServiceRefusedError: any other 4xx, e.g. an amount payments cannot
+ *   charge): a forward step (RESERVE, PAY, COMMIT) compensates and fails with ORDER_REJECTED;
+ *   a compensation is deferred and retried, since refund and release never refuse a valid request;
+ * - unavailability (ServiceUnavailableError: 5xx, timeout, reset, breaker open): before money moved
+ *   (RESERVE, PAY) the order compensates (fail fast, give back); once paid, COMMIT and
+ *   compensations are deferred and retried, since giving up there would strand money or stock.
+ * Any other error is a bug: it propagates, and the lease makes the resumer try again later.
  */
 export function createSaga({ db, products, payments, logger, leaseMs = 30_000, retryDelayMs = 2000, checkpoint }: SagaOptions) {
   async function advance(row: SagaRow, from: SagaStep, to: SagaStep, extra: { failureCode?: ErrorCode } = {}): Promise<SagaRow> {
@@ -93,7 +99,7 @@ export function createSaga({ db, products, payments, logger, leaseMs = 30_000, r
   }
 
   async function defer(row: SagaRow, error: unknown): Promise<SagaRunResult> {
-    logger.warn({ orderId: row.id, step: row.saga_step, err: error }, 'saga step deferred; a service is unavailable');
+    logger.warn({ orderId: row.id, step: row.saga_step, err: error }, 'saga step deferred');
     await db.query(`UPDATE orders.orders SET lease_until = now() + make_interval(secs => $2) WHERE id = $1`, [row.id, retryDelayMs / 1000]);
     return 'deferred';
   }
@@ -164,6 +170,20 @@ export function createSaga({ db, products, payments, logger, leaseMs = 30_000, r
           }
         }
       } catch (error) {
+        if (error instanceof ServiceRefusedError) {
+          if (step === 'RESERVE' || step === 'PAY' || step === 'COMMIT') {
+            // A definitive no: the same request would be refused again, so undo what was started.
+            // The attempted flags stay set: compensating something that never happened is a no-op.
+            logger.warn({ orderId: row.id, step, service: error.service, status: error.status, code: error.code }, 'saga step refused; compensating');
+            row = await advance(row, step, 'COMPENSATE', { failureCode: 'ORDER_REJECTED' });
+            continue;
+          }
+          // Refund and release accept every well-formed signed request (an unknown id leaves a
+          // tombstone), so a refusal here is a misconfiguration (secret, version skew) an operator
+          // must fix. Giving up would strand money or stock: keep retrying, loudly.
+          logger.error({ orderId: row.id, step, service: error.service, status: error.status, code: error.code }, 'saga compensation refused; retrying later');
+          return defer(row, error);
+        }
         if (!(error instanceof ServiceUnavailableError)) throw error;
         // Before money moved, an unreachable dependency fails the order (and compensates);
         // after, the step is retried later so nothing is stranded.

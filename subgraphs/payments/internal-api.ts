@@ -1,6 +1,7 @@
 import type { Handler } from '../../platform/http-server.ts';
 import { field, internalEndpoint, InvalidRequestError } from '../../platform/internal-api.ts';
 import type { Logger } from '../../platform/logger.ts';
+import { MAX_PAYMENT_MINOR, MIN_PAYMENT_MINOR } from '../../platform/scalars.ts';
 import type { Charges } from './charges.ts';
 
 const CALLERS = ['orders'] as const;
@@ -24,7 +25,7 @@ export function createInternalRoutes({ charges, secret, logger }: { charges: Cha
           idempotencyKey: key(object.idempotencyKey),
           orderId: field.uuid(object.orderId, 'orderId'),
           userId: field.uuid(object.userId, 'userId'),
-          amountMinor: field.int(object.amountMinor, 'amountMinor', 1, 100_000_000_00),
+          amountMinor: field.int(object.amountMinor, 'amountMinor', MIN_PAYMENT_MINOR, MAX_PAYMENT_MINOR),
           currency,
           paymentToken: field.string(object.paymentToken, 'paymentToken', 64),
         };

@@ -3,4 +3,4 @@ import { loadUsersConfig } from './config.ts';
 import { usersModule } from './server.ts';
 
 const config = loadUsersConfig(process.env);
-await runSubgraph(usersModule({ jwtIssuer: config.jwtIssuer, jwtAudience: config.jwtAudience, jwtTtlSeconds: config.jwtTtlSeconds }), config);
+await runSubgraph(usersModule({ jwtIssuer: config.jwtIssuer, jwtAudience: config.jwtAudience, jwtTtlSeconds: config.jwtTtlSeconds, demoPassword: config.demoPassword }), config);

@@ -13,6 +13,8 @@ export interface UsersOptions {
   jwtIssuer: string;
   jwtAudience: string;
   jwtTtlSeconds: number;
+  /** Password of the seeded demo accounts. @default DEMO_PASSWORD, the published one (development only; see readDemoPassword) */
+  demoPassword?: string;
 }
 
 export const DEFAULT_USERS_OPTIONS: UsersOptions = { jwtIssuer: 'switchyard-users', jwtAudience: 'switchyard', jwtTtlSeconds: 3600 };
@@ -37,7 +39,7 @@ export function usersModule(options: UsersOptions = DEFAULT_USERS_OPTIONS): Subg
   name: 'users',
   migrationsDir: new URL('./migrations', import.meta.url).pathname,
   async seed(tx) {
-    const passwordHash = await hashPassword(DEMO_PASSWORD);
+    const passwordHash = await hashPassword(options.demoPassword ?? DEMO_PASSWORD);
     for (const user of demoUsers) {
       await tx.query('INSERT INTO users.users (id, email, name, role, password_hash) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [
         user.id,

@@ -1,0 +1,146 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readComposeFile } from '../../../deploy/compose-file.ts';
+import { DEPLOYABLES, variablesRead } from '../../../deploy/deployables.ts';
+import { withRunSecrets } from '../../../deploy/distributed.ts';
+import { MIN_DEMO_PASSWORD_LENGTH, readCommonConfig, readDemoPassword, WELL_KNOWN_SECRETS } from '../../../platform/config.ts';
+import { DEMO_PASSWORD } from '../../../platform/demo-data.ts';
+import { loadUsersConfig } from '../../../subgraphs/users/config.ts';
+
+/** What a real deployment passes: secrets nobody else knows. */
+const SECRETS = { INTERNAL_TOKEN_SECRET: 'operator-token-secret-'.padEnd(48, 'x'), INTERNAL_SERVICE_SECRET: 'operator-service-secret-'.padEnd(48, 'y') };
+const PRODUCTION = { NODE_ENV: 'production', ...SECRETS };
+const OWN_PASSWORD = 'an operator chose this one';
+const seeds = (config: unknown) => (config as { seedDemoData?: boolean }).seedDemoData ?? false;
+
+describe('demo data seeding', () => {
+  it('seeds in development by default, with the published password', () => {
+    expect(readCommonConfig({}).seedDemoData).toBe(true);
+    expect(loadUsersConfig({})).toMatchObject({ seedDemoData: true, demoPassword: DEMO_PASSWORD });
+    expect(loadUsersConfig({ SEED_DEMO_DATA: 'false' }).seedDemoData).toBe(false);
+  });
+
+  it('never seeds in production unless SEED_DEMO_DATA=true, in every deployable', () => {
+    // The router seeds nothing at all; every other deployable reads the common setting.
+    for (const deployable of DEPLOYABLES) expect(seeds(deployable.load(PRODUCTION)), deployable.name).toBe(false);
+    expect(loadUsersConfig({ ...PRODUCTION, SEED_DEMO_DATA: 'true', DEMO_PASSWORD: OWN_PASSWORD }).seedDemoData).toBe(true);
+  });
+
+  it('asked to seed in production, requires a DEMO_PASSWORD of its own: never the published one, never a short one', () => {
+    const seeding = { ...PRODUCTION, SEED_DEMO_DATA: 'true' };
+    expect(() => loadUsersConfig(seeding)).toThrow(/DEMO_PASSWORD is required/);
+    expect(() => loadUsersConfig({ ...seeding, DEMO_PASSWORD: DEMO_PASSWORD })).toThrow(/DEMO_PASSWORD must not be/);
+    expect(() => loadUsersConfig({ ...seeding, DEMO_PASSWORD: 'x'.repeat(MIN_DEMO_PASSWORD_LENGTH - 1) })).toThrow(/DEMO_PASSWORD must be at least/);
+    expect(loadUsersConfig({ ...seeding, DEMO_PASSWORD: OWN_PASSWORD }).demoPassword).toBe(OWN_PASSWORD);
+  });
+
+  it('needs no DEMO_PASSWORD in production when not seeding', () => {
+    expect(readDemoPassword({}, { production: true, seed: false })).toBe(DEMO_PASSWORD);
+    expect(() => loadUsersConfig(PRODUCTION)).not.toThrow();
+  });
+
+  it('docker-compose.yml (NODE_ENV=production) seeds nothing unless the operator asks, and then with the password they set', () => {
+    for (const service of readComposeFile(undefined, withRunSecrets({})).values()) {
+      if (!service.deployable) continue;
+      expect(seeds(service.deployable.load(service.environment)), service.name).toBe(false);
+    }
+    const asked = readComposeFile(undefined, withRunSecrets({ SEED_DEMO_DATA: 'true', DEMO_PASSWORD: OWN_PASSWORD })).get('users')!;
+    expect(loadUsersConfig(asked.environment)).toMatchObject({ seedDemoData: true, demoPassword: OWN_PASSWORD });
+    const careless = readComposeFile(undefined, withRunSecrets({ SEED_DEMO_DATA: 'true' })).get('users')!;
+    expect(() => loadUsersConfig(careless.environment)).toThrow(/DEMO_PASSWORD/);
+  });
+});
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const tracked = execFileSync('git', ['ls-files'], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter(Boolean);
+
+/** A variable that holds a secret, by its name. */
+const SECRET_NAME = /(?:SECRET|PASSWORD|PASS|TOKEN|KEY)$/;
+/** Text that stands for a value rather than being one (`…`, `<secret>`, `${VAR}`, `$(openssl …)`). */
+const isPlaceholder = (value: string) => /…|\.\.\.|^<|^\$|^\*+$/.test(value) || value.length === 0;
+
+/** Where the repository publishes values: the compose file, docs, READMEs, env examples, config modules. */
+const PUBLISHED = tracked.filter(
+  (path) =>
+    path === 'docker-compose.yml' ||
+    path === 'Dockerfile' ||
+    path.endsWith('.md') ||
+    basename(path).startsWith('.env') ||
+    path.endsWith('.env.example') ||
+    /(^|\/)config\.ts$/.test(path) ||
+    path === 'platform/internal-token.ts' ||
+    path === 'platform/demo-data.ts',
+);
+
+/** Every secret-looking value in `text`, with what it was found as. */
+function secretValues(text: string): Array<{ value: string; found: string }> {
+  const found: Array<{ value: string; found: string }> = [];
+  const add = (value: string | undefined, what: string) => {
+    if (value !== undefined && !isPlaceholder(value)) found.push({ value, found: what });
+  };
+  // NAME=value, NAME: value (compose, shell, env files, docs); a `${…}` value is looked into below.
+  for (const match of text.matchAll(/\b([A-Z][A-Z0-9_]*)(?:=|: )["']?([^\s"'`]*)/g)) if (SECRET_NAME.test(match[1]!)) add(match[2], match[0]);
+  // A compose fallback, whatever the variable's name: `${NAME:-value}`.
+  for (const match of text.matchAll(/\$\{([A-Z][A-Z0-9_]*):?-([^}]*)\}/g)) if (SECRET_NAME.test(match[1]!)) add(match[2], match[0]);
+  // A password inside a URL: scheme://user:password@host.
+  for (const match of text.matchAll(/\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]+:([^@/\s]+)@/g)) add(match[1], match[0]);
+  // A password argument or constant in an example or a config module: password: "…", PASSWORD = '…'.
+  for (const match of text.matchAll(/\bpassword\s*[:=]\s*["']([^"']+)["']/gi)) add(match[1], match[0]);
+  for (const match of text.matchAll(/\bconst\s+([A-Z][A-Z0-9_]*)\s*(?::[^=]+)?=\s*'([^']+)'/g)) if (SECRET_NAME.test(match[1]!)) add(match[2], match[0]);
+  // Prose: "password `value`".
+  for (const match of text.matchAll(/\bpassword\s+`([^`]+)`/gi)) add(match[1], match[0]);
+  return found;
+}
+
+describe('well-known secrets', () => {
+  it('lists every secret-looking value the compose file, docs, env examples and config modules publish', () => {
+    const missing: string[] = [];
+    let seen = 0;
+    for (const path of PUBLISHED) {
+      for (const { value, found } of secretValues(readFileSync(join(ROOT, path), 'utf8'))) {
+        seen += 1;
+        if (!WELL_KNOWN_SECRETS.includes(value)) missing.push(`${path}: ${found}`);
+      }
+    }
+    expect(missing, 'add these values to WELL_KNOWN_SECRETS in platform/config.ts (or stop publishing them)').toEqual([]);
+    // The scan finds something: at least the development defaults and the demo password.
+    expect(seen).toBeGreaterThanOrEqual(3);
+  });
+
+  it('finds values in each form it looks for', () => {
+    const sample = [
+      'INTERNAL_TOKEN_SECRET: ${INTERNAL_TOKEN_SECRET:-from-a-compose-fallback}',
+      'POSTGRES_PASSWORD: from-compose',
+      'docker run -e INTERNAL_SERVICE_SECRET=from-a-shell-example image',
+      'DATABASE_URL=postgres://app:from-a-url@db/app',
+      'mutation { logIn(email: "a@b.c", password: "from-graphql") { token } }',
+      "export const DEV_SOME_SECRET = 'from-a-constant';",
+      'Demo accounts, password `from-prose`.',
+      'docker run -e INTERNAL_TOKEN_SECRET=… -e X_SECRET=<yours> -e Y_SECRET=$(openssl rand -hex 32)',
+    ].join('\n');
+    expect(secretValues(sample).map((entry) => entry.value)).toEqual(
+      expect.arrayContaining(['from-a-compose-fallback', 'from-compose', 'from-a-shell-example', 'from-a-url', 'from-graphql', 'from-a-constant', 'from-prose']),
+    );
+    expect(secretValues(sample)).toHaveLength(7);
+  });
+
+  it('is refused, in production, by every deployable for every secret variable it reads', () => {
+    const production = { NODE_ENV: 'production', INTERNAL_TOKEN_SECRET: 't'.repeat(40), INTERNAL_SERVICE_SECRET: 's'.repeat(40), SEED_DEMO_DATA: 'true', DEMO_PASSWORD: 'an operator chose this one' };
+    let checked = 0;
+    for (const deployable of DEPLOYABLES) {
+      expect(() => deployable.load(production), deployable.name).not.toThrow();
+      const secrets = [...variablesRead(deployable.load, production)].filter((name) => SECRET_NAME.test(name));
+      for (const name of secrets) {
+        for (const value of WELL_KNOWN_SECRETS) {
+          expect(() => deployable.load({ ...production, [name]: value }), `${deployable.name} ${name}=${value}`).toThrow(name);
+          checked += 1;
+        }
+        // Development keeps accepting them: they are its defaults.
+        expect(() => deployable.load({ ...production, NODE_ENV: 'development', [name]: WELL_KNOWN_SECRETS.find((value) => value.length >= 32)! }), `${deployable.name} ${name} in development`).not.toThrow();
+      }
+    }
+    expect(checked).toBeGreaterThan(0);
+  });
+});
