@@ -23,7 +23,7 @@ COPY platform ./platform
 COPY router ./router
 COPY subgraphs ./subgraphs
 COPY events ./events
-COPY deploy/deployables.ts deploy/service.ts deploy/healthcheck.ts ./deploy/
+COPY deploy/deployables.ts deploy/configuration.ts deploy/service.ts deploy/healthcheck.ts ./deploy/
 # Root owns the code; the service runs as the image's unprivileged `node` user and writes nothing
 # but tsx's cache under /tmp.
 USER node

@@ -1,10 +1,12 @@
+import { COMMON_SETTINGS, SUBGRAPH_PORT_SETTINGS } from './platform/config.ts';
 import type { Database, Storage } from './platform/database.ts';
 import { listen, type RunningServer } from './platform/http-server.ts';
 import { DEMO_PASSWORD, demoUsers } from './platform/demo-data.ts';
 import type { BannerRows } from './platform/log-lines.ts';
 import { forService, type Logger } from './platform/logger.ts';
+import { requiredDefault, settingName } from './platform/settings.ts';
 import { prepareDatabase, type SubgraphModule, type SubgraphServer } from './platform/subgraph-server.ts';
-import { withSubgraphSettings, type RouterConfig } from './router/config.ts';
+import { ROUTER_SETTINGS, withSubgraphSettings, type RouterConfig } from './router/config.ts';
 import { EXPLORER_PATH, GRAPHIQL_PATH } from './router/landing-page.ts';
 import { createRouter, type Router } from './router/server.ts';
 import { randomBytes } from 'node:crypto';
@@ -12,9 +14,12 @@ import { startPipeline, type Pipeline, type PipelineOptions } from './events/pip
 import { registerPipelineMetrics } from './events/pipeline-metrics.ts';
 import { createUsersSubgraphDirectory, type RecipientDirectory } from './events/recipients.ts';
 import { notificationsModule } from './subgraphs/notifications/server.ts';
+import { ORDERS_SETTINGS } from './subgraphs/orders/config.ts';
 import { ordersModule, type OrdersOptions } from './subgraphs/orders/server.ts';
+import { PAYMENTS_SETTINGS } from './subgraphs/payments/config.ts';
 import { createSimulatedProvider, type PaymentProvider } from './subgraphs/payments/provider.ts';
 import { paymentsModule } from './subgraphs/payments/server.ts';
+import { PRODUCTS_SETTINGS } from './subgraphs/products/config.ts';
 import { productsModule, type ProductsOptions } from './subgraphs/products/server.ts';
 import { DEFAULT_USERS_OPTIONS, usersModule, type UsersOptions } from './subgraphs/users/server.ts';
 
@@ -71,23 +76,29 @@ export interface Subgraphs {
  * its saga calls products and payments, whose URLs exist once they listen.
  */
 export async function startSubgraphs(options: SubgraphsOptions): Promise<Subgraphs> {
-  const { storage, logger, production = false, seed = true, host = '127.0.0.1' } = options;
+  const { storage, logger, production = false, seed = requiredDefault(COMMON_SETTINGS.seedDemoData), host = requiredDefault(COMMON_SETTINGS.host) } = options;
   const internalServiceSecret = options.internalServiceSecret ?? randomBytes(32).toString('base64url');
   const subgraphs = {} as Stack['subgraphs'];
   const base = (name: SubgraphName) => subgraphs[name].url.replace(/\/graphql$/, '');
   const modules: Array<() => SubgraphModule> = [
     () => usersModule(options.users ?? DEFAULT_USERS_OPTIONS),
-    () => productsModule({ internalServiceSecret, reservationTtlSeconds: 900, reservationSweepIntervalMs: 30_000, ...options.products }),
-    () => paymentsModule({ internalServiceSecret, provider: options.payments?.provider ?? createSimulatedProvider({ timeoutMs: options.payments?.providerTimeoutMs ?? 1000 }) }),
+    () =>
+      productsModule({
+        internalServiceSecret,
+        reservationTtlSeconds: requiredDefault(PRODUCTS_SETTINGS.reservationTtlSeconds),
+        reservationSweepIntervalMs: requiredDefault(PRODUCTS_SETTINGS.reservationSweepIntervalMs),
+        ...options.products,
+      }),
+    () => paymentsModule({ internalServiceSecret, provider: options.payments?.provider ?? createSimulatedProvider({ timeoutMs: options.payments?.providerTimeoutMs ?? requiredDefault(PAYMENTS_SETTINGS.providerTimeoutMs) }) }),
     () =>
       ordersModule({
         internalServiceSecret,
         productsInternalUrl: base('products'),
         paymentsInternalUrl: base('payments'),
-        serviceTimeoutMs: 2000,
-        placeOrderWaitMs: 10_000,
-        sagaResumeIntervalMs: 5000,
-        sagaLeaseMs: 30_000,
+        serviceTimeoutMs: requiredDefault(ORDERS_SETTINGS.serviceTimeoutMs),
+        placeOrderWaitMs: requiredDefault(ORDERS_SETTINGS.placeOrderWaitMs),
+        sagaResumeIntervalMs: requiredDefault(ORDERS_SETTINGS.sagaResumeIntervalMs),
+        sagaLeaseMs: requiredDefault(ORDERS_SETTINGS.sagaLeaseMs),
         ...options.orders,
       }),
     () => notificationsModule(),
@@ -105,7 +116,7 @@ export async function startSubgraphs(options: SubgraphsOptions): Promise<Subgrap
       await prepareDatabase(module, db, { seed, logger: serviceLogger });
       const server = module.create({ db, logger: serviceLogger, production, internalTokenSecret: options.internalTokenSecret });
       await server.start();
-      const running = await listen(server.handler, { port: options.ports[module.name], host });
+      const running = await listen(server.handler, { port: options.ports[module.name], host, setting: settingName(SUBGRAPH_PORT_SETTINGS[module.name]) });
       started.push(async () => {
         await running.close();
         await server.stop();
@@ -124,7 +135,7 @@ export async function startSubgraphs(options: SubgraphsOptions): Promise<Subgrap
  * end-to-end tests boot. Subgraphs start first, so the router's first plan finds them listening.
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
-  const { logger, storage, host = '127.0.0.1' } = options;
+  const { logger, storage, host = requiredDefault(COMMON_SETTINGS.host) } = options;
   const { subgraphs, stop: stopSubgraphs } = await startSubgraphs(options);
   let pipeline: Pipeline | undefined;
   try {
@@ -144,8 +155,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await router.start();
     // The pipeline's series (outbox lag, DLQ depth, outcomes) join the router's /metrics here.
     if (pipeline && options.events) registerPipelineMetrics(router.metrics.registry, pipeline, { jobQueue: options.events.jobQueue, ...(options.events.queuePrefix ? { queuePrefix: options.events.queuePrefix } : {}) });
-    const running = await listen(router.handler, { port: options.router.port, host });
-    const admin = options.router.adminPort === undefined ? undefined : await listen(router.adminHandler, { port: options.router.adminPort, host: options.router.adminHost });
+    const running = await listen(router.handler, { port: options.router.port, host, setting: settingName(ROUTER_SETTINGS.port) });
+    const admin = options.router.adminPort === undefined ? undefined : await listen(router.adminHandler, { port: options.router.adminPort, host: options.router.adminHost, setting: settingName(ROUTER_SETTINGS.adminPort) });
     return {
       routerUrl: `${running.url}/graphql`,
       routerAdminUrl: admin?.url,

@@ -4,7 +4,9 @@ import { createLogger } from '../platform/logger.ts';
 import { createServiceMetrics } from '../platform/metrics.ts';
 import { onShutdown } from '../platform/shutdown.ts';
 import { loadTracingConfig, startTracing } from '../platform/tracing.ts';
-import type { PipelineConfig } from './config.ts';
+import { settingName } from '../platform/settings.ts';
+import { startOrExit } from '../platform/startup.ts';
+import { PIPELINE_SETTINGS, type PipelineConfig } from './config.ts';
 import { registerPipelineMetrics } from './pipeline-metrics.ts';
 import { consumerReadiness, eventLogFromConfig, jobQueueFromConfig, sendersFromConfig, startPipeline } from './pipeline.ts';
 import { createUsersSubgraphDirectory } from './recipients.ts';
@@ -19,6 +21,10 @@ export type PipelineRole = 'relay' | 'worker' | 'dispatcher' | 'analytics';
  * others: the in-process adapters only connect roles that share one process (`npm start`).
  */
 export async function runPipelineRole(role: PipelineRole, config: PipelineConfig): Promise<void> {
+  await startOrExit(() => start(role, config));
+}
+
+async function start(role: PipelineRole, config: PipelineConfig): Promise<void> {
   const tracing = startTracing(loadTracingConfig(process.env, role));
   const logger = createLogger({ format: config.logFormat, level: config.logLevel, file: config.logFile }).child({ service: role });
   if (!config.kafkaBrokers || ((role === 'worker' || role === 'dispatcher') && !config.amqpUrl)) logger.warn({ role }, 'running alone on an in-process broker: nothing outside this process will see its messages');
@@ -42,7 +48,7 @@ export async function runPipelineRole(role: PipelineRole, config: PipelineConfig
   const metrics = createServiceMetrics(role);
   registerPipelineMetrics(metrics.registry, pipeline, { jobQueue });
   const port = { relay: config.relayPort, worker: config.workerPort, dispatcher: config.dispatcherPort, analytics: config.analyticsPort }[role];
-  const running = await listen(createHttpHandler({ routes: {}, ready: async () => consumerReadiness(pipeline), metrics, logger }), { port, host: config.host });
+  const running = await listen(createHttpHandler({ routes: {}, ready: async () => consumerReadiness(pipeline), metrics, logger }), { port, host: config.host, setting: settingName(PIPELINE_SETTINGS[`${role}Port`]) });
   logger.info({ role, url: running.url, eventLog: eventLog.kind, jobQueue: jobQueue.kind }, 'pipeline role running');
   onShutdown(logger, async () => {
     await running.close();

@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 
 /**
  * Every error a client can see carries one of these codes in `extensions.code`.
- * docs/errors.md documents the same list; tests/errors.test.ts keeps the two equal.
+ * docs/errors.md documents the same list; tests/unit/platform/errors.test.ts keeps the two equal.
  */
 export const ERROR_CODES = {
   UNAUTHENTICATED: 'The request needs a valid identity (missing, invalid or expired token, or wrong credentials).',

@@ -110,7 +110,7 @@ export function createHttpHandler({
  * the server is closing is the one a client sees reset). Connections still open after `graceMs`
  * are cut.
  */
-export async function listen(handler: Handler, { port, host = '127.0.0.1' }: { port: number; host?: string }): Promise<RunningServer> {
+export async function listen(handler: Handler, { port, host = '127.0.0.1', setting }: { port: number; host?: string; setting?: string }): Promise<RunningServer> {
   let draining = false;
   const inFlight = new Set<ServerResponse>();
   const server: Server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 60_000 }, (req, res) => {
@@ -124,9 +124,10 @@ export async function listen(handler: Handler, { port, host = '127.0.0.1' }: { p
     void handler(req, res);
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const refuse = (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? new PortInUseError({ port, host, setting, cause: error }) : error);
+    server.once('error', refuse);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', refuse);
       resolve();
     });
   });
@@ -146,6 +147,22 @@ export async function listen(handler: Handler, { port, host = '127.0.0.1' }: { p
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * Another process holds the port: one line naming the port and, when the caller says, the setting
+ * that chose it (`port 4000 is in use (ROUTER_PORT / router.port)`). Not retriable: the holder will
+ * not leave because we wait.
+ */
+export class PortInUseError extends Error {
+  readonly code = 'EADDRINUSE';
+  readonly retriable = false;
+  readonly port: number;
+  constructor({ port, host, setting, cause }: { port: number; host: string; setting: string | undefined; cause: unknown }) {
+    super(`port ${port} is in use${host === '127.0.0.1' || host === 'localhost' ? '' : ` on ${host}`}${setting ? ` (${setting})` : ''}`, { cause });
+    this.name = 'PortInUseError';
+    this.port = port;
+  }
 }
 
 export class BodyTooLargeError extends Error {}

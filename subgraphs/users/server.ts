@@ -1,6 +1,8 @@
 import { sendJson } from '../../platform/http-server.ts';
 import { createSubgraphServer, loadSchemaFile, type SubgraphDeps, type SubgraphModule } from '../../platform/subgraph-server.ts';
 import { demoUsers, DEMO_PASSWORD } from '../../platform/demo-data.ts';
+import { requiredDefault } from '../../platform/settings.ts';
+import { USERS_SETTINGS } from './config.ts';
 import { createLoaders } from './loaders.ts';
 import { hashPassword } from './passwords.ts';
 import { createUserRepository } from './repository.ts';
@@ -17,7 +19,12 @@ export interface UsersOptions {
   demoPassword?: string;
 }
 
-export const DEFAULT_USERS_OPTIONS: UsersOptions = { jwtIssuer: 'switchyard-users', jwtAudience: 'switchyard', jwtTtlSeconds: 3600 };
+/** The declared defaults (subgraphs/users/config.ts), for in-process stacks and tests. */
+export const DEFAULT_USERS_OPTIONS: UsersOptions = {
+  jwtIssuer: requiredDefault(USERS_SETTINGS.jwtIssuer),
+  jwtAudience: requiredDefault(USERS_SETTINGS.jwtAudience),
+  jwtTtlSeconds: requiredDefault(USERS_SETTINGS.jwtTtlSeconds),
+};
 
 export function createUsersSubgraph(deps: SubgraphDeps, options: UsersOptions = DEFAULT_USERS_OPTIONS) {
   const repo = createUserRepository(deps.db);

@@ -4,10 +4,10 @@ import { demoUsers, DEMO_PASSWORD } from '../../platform/demo-data.ts';
 import { createInternalTokenSigner, INTERNAL_TOKEN_HEADER } from '../../platform/internal-token.ts';
 import { MAX_JSON_DEPTH } from '../../platform/json-depth.ts';
 import type { Stack } from '../../stack.ts';
-import { backends } from '../support/storage.ts';
+import { pgliteBackend } from '../support/storage.ts';
 import { bearerFor, bootStack, counterTotal, gql } from '../support/stack.ts';
 
-const pglite = backends.find((backend) => backend.name === 'pglite')!;
+const pglite = pgliteBackend;
 const [admin, ada] = [demoUsers[0]!, demoUsers[1]!];
 
 /** Hostile input through the real router (development mode, in-process subgraphs on PGlite). */

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInternalTokenSigner, INTERNAL_TOKEN_HEADER } from '../../platform/internal-token.ts';
 import type { Stack } from '../../stack.ts';
-import { backends } from '../support/storage.ts';
+import { pgliteBackend } from '../support/storage.ts';
 import { bootStack, gql } from '../support/stack.ts';
 
-const pglite = backends.find((backend) => backend.name === 'pglite')!;
+const pglite = pgliteBackend;
 
 /** Misspellings whose graphql-js errors would suggest the real schema name. */
 const GUESSES: Array<[string, string, Record<string, unknown>]> = [

@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoUsers, DEMO_PASSWORD } from '../../platform/demo-data.ts';
 import { withSubgraphSettings } from '../../router/config.ts';
 import type { Stack } from '../../stack.ts';
-import { backends } from '../support/storage.ts';
+import { pgliteBackend } from '../support/storage.ts';
 import { bearerFor, bootStack, gql, memoryLogger, routerDefaults, serveRouter, silentLogger, staticDiscoveryOf, waitUntil } from '../support/stack.ts';
 
-const pglite = backends.find((backend) => backend.name === 'pglite')!;
+const pglite = pgliteBackend;
 const PRODUCTS = '{ products(first: 1) { totalCount } }';
 const LOG_IN = 'mutation($email: String!, $password: String!) { logIn(email: $email, password: $password) { token } }';
 const SIGN_UP = 'mutation($input: SignUpInput!) { signUp(input: $input) { token } }';

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { backends } from '../../support/storage.ts';
+import { allBackends } from '../../support/storage.ts';
 import { stackForFile } from '../../support/stack.ts';
 import { customer, eventsFor, newProduct, ordersOf, paymentsFor, stockOf } from '../../support/saga.ts';
+
+const backends = await allBackends();
 
 const SECRET = 'test-internal-secret-0123456789abcdefghijklmnop';
 

@@ -1,6 +1,6 @@
 import { buildSchema, parse, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { createOperationLimitsPlugin } from '../../../router/operation-limits-plugin.ts';
+import { createOperationLimitsPlugin, operationShape } from '../../../router/operation-limits-plugin.ts';
 
 // The shape of the public API's paginated fields: `first` defaults to 20, as in the supergraph.
 const schema = buildSchema(`
@@ -53,5 +53,41 @@ describe('the cost limit measures page sizes as execution will see them', () => 
     await expect(check(`query($f: Int) { products(first: $f) { ${PRODUCTS} } }`, { f: null })).rejects.toMatchObject(refusedForCost);
     await expect(check(`{ products(first: null) { ${PRODUCTS} } }`)).rejects.toMatchObject(refusedForCost);
     await expect(check(`query($f: Int) { products(first: $f) { ${PRODUCTS} } }`, { f: '1000' })).rejects.toMatchObject(refusedForCost);
+  });
+});
+
+// The operation shape and the depth, alias and root-field limits, on a schema of its own.
+const shapeSchema = buildSchema(`
+  type Product { name: String, related(first: Int = 5): [Product] }
+  type Query { products(first: Int = 20): [Product], product: Product }
+`);
+const shapeLimits = { maxDepth: 12, maxAliases: 30, maxRootFields: 20, maxCost: 1000 };
+
+async function checkShape(query: ReturnType<typeof parse>, variables: Record<string, unknown> = {}) {
+  const hooks = await createOperationLimitsPlugin(shapeLimits).requestDidStart!({} as never);
+  const operation = query.definitions[0] as OperationDefinitionNode;
+  return hooks!.didResolveOperation!({ operation, document: query, schema: shapeSchema, request: { variables } } as never);
+}
+
+describe('the operation shape the router plugins share', () => {
+  it('is computed once per parsed document and operation', () => {
+    const document = parse('query A { products { name } product { name } } query B { product { name } }');
+    const [a, b] = document.definitions as OperationDefinitionNode[];
+    expect(operationShape(document, a!)).toBe(operationShape(document, a!));
+    expect(operationShape(document, a!).rootFields).toEqual(['products', 'product']);
+    expect(operationShape(document, b!).rootFields).toEqual(['product']);
+  });
+
+  it('never reuses a cost that depends on variables: the same document passes or fails by its `first`', async () => {
+    const document = parse('query($n: Int) { products(first: $n) { name related { name } } }');
+    await expect(checkShape(document, { n: 10 })).resolves.toBeUndefined();
+    await expect(checkShape(document, { n: 500 })).rejects.toMatchObject({ extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'cost' } });
+    await expect(checkShape(document, { n: 10 })).resolves.toBeUndefined();
+  });
+
+  it('reuses a variable-free measurement, with the same verdict every time', async () => {
+    const heavy = parse('{ products(first: 500) { name related { name } } }');
+    for (let attempt = 0; attempt < 3; attempt += 1) await expect(checkShape(heavy)).rejects.toMatchObject({ extensions: { code: 'QUERY_TOO_COMPLEX' } });
+    expect(operationShape(heavy, heavy.definitions[0] as OperationDefinitionNode).measured?.measure.cost).toBeGreaterThan(1000);
   });
 });
