@@ -33,6 +33,10 @@ export function registerPipelineMetrics(registry: Registry, pipeline: Pipeline, 
     new Gauge({ name: 'dispatcher_notifications', help: 'Notifications handled since start, by outcome', labelNames: ['outcome'], registers, collect() {
       for (const [outcome, value] of Object.entries(dispatcher.stats)) this.set({ outcome }, value);
     } });
+    new Gauge({ name: 'dispatcher_downstream_unavailable', help: 'Downstreams the dispatcher is holding jobs for (1 while unavailable)', labelNames: ['downstream'], registers, collect() {
+      this.reset();
+      for (const downstream of dispatcher.unavailable) this.set({ downstream }, 1);
+    } });
     new Gauge({
       name: 'notification_dlq_depth',
       help: 'Jobs waiting in each channel’s dead-letter queue (-1 when the broker cannot be asked)',

@@ -10,6 +10,7 @@ import { PIPELINE_SETTINGS, type PipelineConfig } from './config.ts';
 import { registerPipelineMetrics } from './pipeline-metrics.ts';
 import { consumerReadiness, eventLogFromConfig, jobQueueFromConfig, sendersFromConfig, startPipeline } from './pipeline.ts';
 import { createUsersSubgraphDirectory } from './recipients.ts';
+import { dispatcherReadiness, registerJobQueueMetrics, relayReadiness, type Readiness } from './role-readiness.ts';
 
 export type PipelineRole = 'relay' | 'worker' | 'dispatcher' | 'analytics';
 
@@ -46,9 +47,20 @@ async function start(role: PipelineRole, config: PipelineConfig): Promise<void> 
     queuePrefix: config.queuePrefix,
   });
   const metrics = createServiceMetrics(role);
-  registerPipelineMetrics(metrics.registry, pipeline, { jobQueue });
+  // The queue prefix the role really uses: without it the DLQ gauge read `notifications.*.dlq`.
+  registerPipelineMetrics(metrics.registry, pipeline, { jobQueue, queuePrefix: config.queuePrefix });
+  if (role === 'worker' || role === 'dispatcher') registerJobQueueMetrics(metrics.registry, jobQueue);
   const port = { relay: config.relayPort, worker: config.workerPort, dispatcher: config.dispatcherPort, analytics: config.analyticsPort }[role];
-  const running = await listen(createHttpHandler({ routes: {}, ready: async () => consumerReadiness(pipeline), metrics, logger }), { port, host: config.host, setting: settingName(PIPELINE_SETTINGS[`${role}Port`]) });
+  // Handles opened once (each is a pool of its own on PostgreSQL), not per probe.
+  const probeDbs = new Map(pipeline.relays.map((relay) => [relay.schema, storage.forService(relay.schema)]));
+  const notificationsDb = role === 'dispatcher' ? storage.forService('notifications') : undefined;
+  // Consumers of the event log (worker, analytics) report their consumers' state.
+  const ready = async (): Promise<Readiness | ReturnType<typeof consumerReadiness>> => {
+    if (notificationsDb) return dispatcherReadiness({ db: notificationsDb, jobQueue });
+    if (role === 'relay') return relayReadiness({ relays: pipeline.relays, dbOf: (relay) => probeDbs.get(relay.schema)! });
+    return consumerReadiness(pipeline);
+  };
+  const running = await listen(createHttpHandler({ routes: {}, ready, metrics, logger }), { port, host: config.host, setting: settingName(PIPELINE_SETTINGS[`${role}Port`]) });
   logger.info({ role, url: running.url, eventLog: eventLog.kind, jobQueue: jobQueue.kind }, 'pipeline role running');
   onShutdown(logger, async () => {
     await running.close();
