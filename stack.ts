@@ -1,10 +1,13 @@
 import { COMMON_SETTINGS, SUBGRAPH_PORT_SETTINGS } from './platform/config.ts';
 import type { Database, Storage } from './platform/database.ts';
 import { listen, type RunningServer } from './platform/http-server.ts';
-import type { Logger } from './platform/logger.ts';
+import { DEMO_PASSWORD, demoUsers } from './platform/demo-data.ts';
+import type { BannerRows } from './platform/log-lines.ts';
+import { forService, type Logger } from './platform/logger.ts';
 import { requiredDefault, settingName } from './platform/settings.ts';
 import { prepareDatabase, type SubgraphModule, type SubgraphServer } from './platform/subgraph-server.ts';
 import { ROUTER_SETTINGS, withSubgraphSettings, type RouterConfig } from './router/config.ts';
+import { EXPLORER_PATH, GRAPHIQL_PATH } from './router/landing-page.ts';
 import { createRouter, type Router } from './router/server.ts';
 import { randomBytes } from 'node:crypto';
 import { startPipeline, type Pipeline, type PipelineOptions } from './events/pipeline.ts';
@@ -108,7 +111,7 @@ export async function startSubgraphs(options: SubgraphsOptions): Promise<Subgrap
   try {
     for (const makeModule of modules) {
       const module = makeModule();
-      const serviceLogger = logger.child({ service: module.name });
+      const serviceLogger = forService(logger, module.name);
       const db = storage.forService(module.name);
       await prepareDatabase(module, db, { seed, logger: serviceLogger });
       const server = module.create({ db, logger: serviceLogger, production, internalTokenSecret: options.internalTokenSecret });
@@ -148,7 +151,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const discovery = Object.fromEntries(Object.entries(subgraphs).map(([name, entry]) => [name, { discovery: { kind: 'static' as const, urls: [entry.url] } }]));
     // The router verifies tokens against the users service this stack started, wherever it listens.
     const security = { ...options.router.security, internalTokenSecret: options.internalTokenSecret, jwksUrl: subgraphs.users.url.replace(/\/graphql$/, '/.well-known/jwks.json') };
-    const router = createRouter({ config: { ...withSubgraphSettings(options.router, discovery), security }, logger: logger.child({ service: 'router' }) });
+    const router = createRouter({ config: { ...withSubgraphSettings(options.router, discovery), security }, logger: forService(logger, 'router') });
     await router.start();
     // The pipeline's series (outbox lag, DLQ depth, outcomes) join the router's /metrics here.
     if (pipeline && options.events) registerPipelineMetrics(router.metrics.registry, pipeline, { jobQueue: options.events.jobQueue, ...(options.events.queuePrefix ? { queuePrefix: options.events.queuePrefix } : {}) });
@@ -175,4 +178,45 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await pipeline?.stop().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * The rows of the banner `npm start` prints once the router serves the loaded supergraph: where
+ * everything is, in the order a newcomer needs it. Demo accounts only when demo data is seeded
+ * outside production; browser pages only outside production (router/landing-page.ts).
+ */
+export function readyBanner({
+  routerUrl,
+  adminUrl,
+  production,
+  seeded,
+  demoPassword,
+  logFile,
+}: {
+  routerUrl: string;
+  /** The router's admin listener (ROUTER_ADMIN_PORT), where `/metrics` is when there is one. */
+  adminUrl: string | undefined;
+  production: boolean;
+  seeded: boolean;
+  /** The demo accounts' password: shown only when it is the published default, never a chosen one. */
+  demoPassword: string;
+  logFile: string | undefined;
+}): BannerRows {
+  const origin = new URL(routerUrl).origin;
+  const rows: Array<[string, string]> = [];
+  if (!production) {
+    rows.push(['Home', `${origin}/  (every link below, in a browser)`]);
+    rows.push(['Explorer', `${origin}${EXPLORER_PATH}  (Apollo Sandbox; offline it opens GraphiQL)`]);
+    rows.push(['GraphiQL', `${origin}${GRAPHIQL_PATH}`]);
+  }
+  rows.push(['Metrics', `${adminUrl ?? origin}/metrics`]);
+  rows.push(['Log file', logFile && logFile !== 'off' ? `${logFile}  (npm run trace -- <correlation id>)` : 'none (LOG_FILE)']);
+  if (seeded && !production) {
+    const customers = demoUsers.filter((user) => user.role !== 'ADMIN').map((user) => user.email);
+    const admins = demoUsers.filter((user) => user.role === 'ADMIN').map((user) => user.email);
+    const password = demoPassword === DEMO_PASSWORD ? `password ${DEMO_PASSWORD}` : 'the password set in DEMO_PASSWORD';
+    rows.push(['Accounts', `${customers.join(', ')}; ${admins.join(', ')} (ADMIN); ${password}`]);
+  }
+  rows.push(['Stop', 'Ctrl-C (every service stops cleanly)']);
+  return rows;
 }

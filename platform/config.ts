@@ -128,7 +128,13 @@ export const COMMON_SETTINGS = Object.freeze({
     description: '`production` turns off Sandbox and introspection, masks unexpected errors and makes the secrets below required (environment only: it also steers Node and libraries)',
   }),
   logLevel: setting<LogLevel>({ env: 'LOG_LEVEL', key: 'log.level', type: oneOf(LOG_LEVELS), default: 'info', description: 'pino level: fatal, error, warn, info, debug, trace, silent' }),
-  logFormat: setting<LogFormat>({ env: 'LOG_FORMAT', key: 'log.format', type: oneOf(['json', 'pretty'] as const), default: 'json', description: '`pretty`: readable lines, only when stdout is a terminal' }),
+  logFormat: setting<LogFormat>({
+    env: 'LOG_FORMAT',
+    key: 'log.format',
+    type: oneOf(['json', 'pretty'] as const),
+    default: { development: 'pretty', production: 'json' },
+    description: '`pretty`: one line per event, only when stdout is a terminal (a pipe or a file always gets JSON); `json`: JSON everywhere',
+  }),
   logFile: setting<string | undefined>({
     env: 'LOG_FILE',
     key: 'log.file',
@@ -198,7 +204,10 @@ export interface CommonConfig {
   readonly internalTokenSecret: string;
   /** A file every log line is appended to as well as stdout (`npm run trace` reads it). `off` = none. */
   readonly logFile: string | undefined;
-  /** `pretty` prints human-readable lines, only when stdout is a terminal (pipes and files get JSON). */
+  /**
+   * `pretty` prints one line per event, only when stdout is a terminal (pipes and files get JSON).
+   * @default pretty outside production (so JSON off a terminal), json in production
+   */
   readonly logFormat: LogFormat;
 }
 

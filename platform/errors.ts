@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   BAD_REQUEST: 'The HTTP request itself is unusable (body too large, not JSON, JSON nested deeper than 32 levels, missing query, CSRF check).',
   GRAPHQL_PARSE_FAILED: 'The document is not valid GraphQL syntax.',
   GRAPHQL_VALIDATION_FAILED: 'The document does not validate against the schema (unknown field, missing argument...).',
+  OPERATION_RESOLUTION_FAILURE: 'The document has no operation by the requested `operationName` (or several and no name).',
   INSUFFICIENT_STOCK: 'Not enough inventory to reserve the requested quantity.',
   PAYMENT_DECLINED: 'The payment provider declined the payment.',
   PAYMENT_FAILED: 'The payment provider failed or did not answer in time; nothing was charged.',

@@ -51,8 +51,8 @@ export function loadSchemaFile(url: URL) {
 
 export async function prepareDatabase(module: SubgraphModule, db: Database, { seed, logger }: { seed: boolean; logger: Logger }): Promise<void> {
   const applied = await migrate(db, { schema: module.name, dir: module.migrationsDir });
-  if (applied.length > 0) logger.info({ service: module.name, applied }, 'migrations applied');
-  if (seed && (await seedOnce(db, { schema: module.name, name: 'demo', seed: module.seed }))) logger.info({ service: module.name }, 'demo data seeded');
+  if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+  if (seed && (await seedOnce(db, { schema: module.name, name: 'demo', seed: module.seed }))) logger.info({ schema: module.name }, 'demo data seeded');
 }
 
 const KNOWN_CODES = new Set<string>(Object.keys(ERROR_CODES));

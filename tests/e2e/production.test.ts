@@ -31,6 +31,8 @@ describe.each([false, true])('the router with production=%s', (production) => {
     expect(html.includes('embeddable-sandbox') || html.includes('sandbox')).toBe(!production);
     const graphiql = await fetch(new URL('/graphiql', stack.routerUrl));
     expect(graphiql.status).toBe(production ? 404 : 200);
+    const home = await fetch(new URL('/', stack.routerUrl));
+    expect(home.status).toBe(production ? 404 : 200);
   });
 
   it(production ? 'masks unexpected errors' : 'shows unexpected errors with INTERNAL_SERVER_ERROR', async () => {
