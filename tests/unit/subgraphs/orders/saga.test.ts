@@ -13,6 +13,7 @@ import { createSaga } from '../../../../subgraphs/orders/saga.ts';
 import { createCharges } from '../../../../subgraphs/payments/charges.ts';
 import { createSimulatedProvider } from '../../../../subgraphs/payments/provider.ts';
 import { createInventory } from '../../../../subgraphs/products/inventory.ts';
+import { commitReply, releaseReply, reserveReply } from '../../../../subgraphs/products/internal-api.ts';
 import { silentLogger } from '../../../support/stack.ts';
 
 /**
@@ -73,11 +74,11 @@ describe('the place-order saga under every downstream outcome at every call', ()
         case 'quote':
           return { status: 200, body: { prices: await inventory.quote(body.productIds as string[]) } };
         case 'reserve':
-          return inventory.reserve(body as Parameters<typeof inventory.reserve>[0]);
+          return reserveReply(await inventory.reserve(body as Parameters<typeof inventory.reserve>[0]));
         case 'commit':
-          return inventory.commit(body.reservationId as string);
+          return commitReply(await inventory.commit(body.reservationId as string));
         case 'release':
-          return inventory.release(body.reservationId as string);
+          return releaseReply(await inventory.release(body.reservationId as string));
         case 'charge':
           // What the real endpoint's parser answers (subgraphs/payments/internal-api.ts).
           if (!isPayableAmount(body.amountMinor as number)) return { status: 400, body: { code: 'BAD_REQUEST', message: 'amountMinor out of range' } };
