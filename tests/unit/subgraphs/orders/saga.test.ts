@@ -11,6 +11,7 @@ import { createProductsClient } from '../../../../subgraphs/orders/clients/produ
 import { createOrderService } from '../../../../subgraphs/orders/order-service.ts';
 import { createSaga } from '../../../../subgraphs/orders/saga.ts';
 import { createCharges } from '../../../../subgraphs/payments/charges.ts';
+import { chargeReply, refundReply } from '../../../../subgraphs/payments/internal-api.ts';
 import { createSimulatedProvider } from '../../../../subgraphs/payments/provider.ts';
 import { createInventory } from '../../../../subgraphs/products/inventory.ts';
 import { commitReply, releaseReply, reserveReply } from '../../../../subgraphs/products/internal-api.ts';
@@ -82,9 +83,9 @@ describe('the place-order saga under every downstream outcome at every call', ()
         case 'charge':
           // What the real endpoint's parser answers (subgraphs/payments/internal-api.ts).
           if (!isPayableAmount(body.amountMinor as number)) return { status: 400, body: { code: 'BAD_REQUEST', message: 'amountMinor out of range' } };
-          return charges.charge(body as unknown as Parameters<typeof charges.charge>[0]);
+          return chargeReply(await charges.charge(body as unknown as Parameters<typeof charges.charge>[0]));
         case 'refund':
-          return charges.refund(body as Parameters<typeof charges.refund>[0]);
+          return refundReply(await charges.refund(body as Parameters<typeof charges.refund>[0]));
         default: {
           const unreachable: never = call;
           throw new Error(`unknown call ${String(unreachable)}`);
