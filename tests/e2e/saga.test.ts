@@ -150,14 +150,14 @@ describe.each(backends)('the place-order saga on $name', (backend) => {
     const product = await newProduct(stack, 5);
     const inventory = inventoryOf(stack);
     const stale = randomUUID();
-    expect((await inventory.reserve({ reservationId: stale, userId: randomUUID(), items: [{ productId: product, quantity: 2 }] })).status).toBe(201);
+    expect((await inventory.reserve({ reservationId: stale, userId: randomUUID(), items: [{ productId: product, quantity: 2 }] })).kind).toBe('reserved');
     expect(await stockOf(stack, product)).toBe(3);
     await stack.subgraphs.products.db.query(`UPDATE products.reservations SET expires_at = now() - interval '1 second' WHERE id = $1`, [stale]);
     expect(await inventory.sweepExpired()).toBeGreaterThanOrEqual(1);
     expect(await stockOf(stack, product)).toBe(5);
     const abandoned = randomUUID();
     await inventory.release(abandoned);
-    expect((await inventory.reserve({ reservationId: abandoned, userId: randomUUID(), items: [{ productId: product, quantity: 1 }] })).status).toBe(409);
+    expect((await inventory.reserve({ reservationId: abandoned, userId: randomUUID(), items: [{ productId: product, quantity: 1 }] })).kind).toBe('released');
     expect(await stockOf(stack, product)).toBe(5);
   });
 });

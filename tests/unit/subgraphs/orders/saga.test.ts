@@ -11,8 +11,10 @@ import { createProductsClient } from '../../../../subgraphs/orders/clients/produ
 import { createOrderService } from '../../../../subgraphs/orders/order-service.ts';
 import { createSaga } from '../../../../subgraphs/orders/saga.ts';
 import { createCharges } from '../../../../subgraphs/payments/charges.ts';
+import { chargeReply, refundReply } from '../../../../subgraphs/payments/internal-api.ts';
 import { createSimulatedProvider } from '../../../../subgraphs/payments/provider.ts';
 import { createInventory } from '../../../../subgraphs/products/inventory.ts';
+import { commitReply, releaseReply, reserveReply } from '../../../../subgraphs/products/internal-api.ts';
 import { silentLogger } from '../../../support/stack.ts';
 
 /**
@@ -73,17 +75,17 @@ describe('the place-order saga under every downstream outcome at every call', ()
         case 'quote':
           return { status: 200, body: { prices: await inventory.quote(body.productIds as string[]) } };
         case 'reserve':
-          return inventory.reserve(body as Parameters<typeof inventory.reserve>[0]);
+          return reserveReply(await inventory.reserve(body as Parameters<typeof inventory.reserve>[0]));
         case 'commit':
-          return inventory.commit(body.reservationId as string);
+          return commitReply(await inventory.commit(body.reservationId as string));
         case 'release':
-          return inventory.release(body.reservationId as string);
+          return releaseReply(await inventory.release(body.reservationId as string));
         case 'charge':
           // What the real endpoint's parser answers (subgraphs/payments/internal-api.ts).
           if (!isPayableAmount(body.amountMinor as number)) return { status: 400, body: { code: 'BAD_REQUEST', message: 'amountMinor out of range' } };
-          return charges.charge(body as unknown as Parameters<typeof charges.charge>[0]);
+          return chargeReply(await charges.charge(body as unknown as Parameters<typeof charges.charge>[0]));
         case 'refund':
-          return charges.refund(body as Parameters<typeof charges.refund>[0]);
+          return refundReply(await charges.refund(body as Parameters<typeof charges.refund>[0]));
         default: {
           const unreachable: never = call;
           throw new Error(`unknown call ${String(unreachable)}`);

@@ -36,16 +36,16 @@ describe('stock reservations (createInventory on PGlite)', () => {
     const id = await product(5);
     const reservationId = randomUUID();
     const reply = await inventory.reserve({ reservationId, userId: randomUUID(), items: [{ productId: id, quantity: 5 }] });
-    expect(reply).toMatchObject({ status: 201, body: { reservationId, status: 'RESERVED', items: [{ productId: id, quantity: 5, unitPriceMinor: 1000, currency: 'USD' }] } });
+    expect(reply).toEqual({ kind: 'reserved', created: true, reservation: { reservationId, status: 'RESERVED', items: [{ productId: id, quantity: 5, unitPriceMinor: 1000, currency: 'USD' }] } });
     expect(await stockOf(id)).toBe(0);
     expect(await outboxTypes(reservationId)).toEqual(['products.stock.reserved']);
   });
 
-  it('refuses more units than are in stock with INSUFFICIENT_STOCK, and takes nothing', async () => {
+  it('refuses more units than are in stock as insufficient-stock, and takes nothing', async () => {
     const id = await product(3);
     const reservationId = randomUUID();
     const reply = await inventory.reserve({ reservationId, userId: randomUUID(), items: [{ productId: id, quantity: 4 }] });
-    expect(reply).toMatchObject({ status: 409, body: { code: 'INSUFFICIENT_STOCK', productId: id } });
+    expect(reply).toEqual({ kind: 'insufficient-stock', productId: id });
     expect(await stockOf(id)).toBe(3);
     // The whole reservation rolled back: no row, no event.
     expect(await reservationsOf(reservationId)).toEqual([]);
@@ -55,35 +55,35 @@ describe('stock reservations (createInventory on PGlite)', () => {
   it('refuses a reservation whole when one of its products is short, giving back what the others had taken', async () => {
     const [plenty, scarce] = [await product(10), await product(1)];
     const reply = await inventory.reserve({ reservationId: randomUUID(), userId: randomUUID(), items: [{ productId: plenty, quantity: 2 }, { productId: scarce, quantity: 2 }] });
-    expect(reply).toMatchObject({ status: 409, body: { code: 'INSUFFICIENT_STOCK', productId: scarce } });
+    expect(reply).toEqual({ kind: 'insufficient-stock', productId: scarce });
     expect([await stockOf(plenty), await stockOf(scarce)]).toEqual([10, 1]);
   });
 
   it('never lets stock go below zero: of many reservations for the last units, only as many as there are units succeed', async () => {
     const id = await product(3);
     const replies = await Promise.all(Array.from({ length: 8 }, () => inventory.reserve({ reservationId: randomUUID(), userId: randomUUID(), items: [{ productId: id, quantity: 1 }] })));
-    expect(replies.filter((reply) => reply.status === 201)).toHaveLength(3);
-    expect(replies.filter((reply) => reply.status === 409)).toHaveLength(5);
+    expect(replies.filter((reply) => reply.kind === 'reserved')).toHaveLength(3);
+    expect(replies.filter((reply) => reply.kind === 'insufficient-stock')).toHaveLength(5);
     expect(await stockOf(id)).toBe(0);
   });
 
-  it('answers NOT_FOUND for an unknown product', async () => {
+  it('answers unknown-product for an unknown product', async () => {
     const productId = randomUUID();
-    expect(await inventory.reserve({ reservationId: randomUUID(), userId: randomUUID(), items: [{ productId, quantity: 1 }] })).toMatchObject({ status: 404, body: { code: 'NOT_FOUND', productId } });
+    expect(await inventory.reserve({ reservationId: randomUUID(), userId: randomUUID(), items: [{ productId, quantity: 1 }] })).toEqual({ kind: 'unknown-product', productId });
   });
 
   it('is idempotent by reservation id: a repeated reserve takes nothing more, a release gives back once, a late reserve after it takes nothing', async () => {
     const id = await product(4);
     const reservationId = randomUUID();
     const request = { reservationId, userId: randomUUID(), items: [{ productId: id, quantity: 3 }] };
-    expect((await inventory.reserve(request)).status).toBe(201);
-    expect(await inventory.reserve(request)).toMatchObject({ status: 200, body: { status: 'RESERVED' } });
+    expect(await inventory.reserve(request)).toMatchObject({ kind: 'reserved', created: true });
+    expect(await inventory.reserve(request)).toMatchObject({ kind: 'reserved', created: false, reservation: { status: 'RESERVED' } });
     expect(await stockOf(id)).toBe(1);
 
     await inventory.release(reservationId);
     await inventory.release(reservationId);
     expect(await stockOf(id)).toBe(4);
-    expect(await inventory.reserve(request)).toMatchObject({ status: 409, body: { code: 'RESERVATION_RELEASED' } });
+    expect(await inventory.reserve(request)).toEqual({ kind: 'released', reservationId });
     expect(await stockOf(id)).toBe(4);
     expect(await outboxTypes(reservationId)).toEqual(['products.stock.reserved', 'products.stock.released']);
   });
@@ -92,15 +92,15 @@ describe('stock reservations (createInventory on PGlite)', () => {
     const id = await product(2);
     const sold = randomUUID();
     await inventory.reserve({ reservationId: sold, userId: randomUUID(), items: [{ productId: id, quantity: 1 }] });
-    expect(await inventory.commit(sold)).toMatchObject({ status: 200, body: { status: 'COMMITTED' } });
+    expect(await inventory.commit(sold)).toMatchObject({ kind: 'committed', reservation: { reservationId: sold, status: 'COMMITTED' } });
     await db.query(`UPDATE products.reservations SET expires_at = now() - interval '1 minute' WHERE id = $1`, [sold]);
     await inventory.sweepExpired();
     expect(await stockOf(id)).toBe(1);
 
     const released = randomUUID();
     await inventory.release(released);
-    expect(await inventory.commit(released)).toMatchObject({ status: 409, body: { code: 'RESERVATION_RELEASED' } });
-    expect(await inventory.commit(randomUUID())).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
+    expect(await inventory.commit(released)).toEqual({ kind: 'released', reservationId: released });
+    expect(await inventory.commit(randomUUID())).toMatchObject({ kind: 'unknown-reservation' });
   });
 
   it('sweeps reservations whose order never committed them in time, giving their stock back', async () => {
