@@ -70,7 +70,7 @@ describe.skipIf(unavailable)('the dispatcher deployable', () => {
     rabbit.setMode('pass');
     await waitFor(async () => ((await ready()).status === 200 ? true : undefined), { timeoutMs: 60_000, what: '/ready 200 again' });
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toMatch(/job_queue_reconnects\{service="dispatcher"\} [1-9]/);
+    expect(metrics).toMatch(/job_queue_reconnects_total\{service="dispatcher"\} [1-9]/);
   });
 
   it('answers /ready 503 with the reason while its database is unreachable', async () => {
