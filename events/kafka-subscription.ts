@@ -61,6 +61,14 @@ export interface KafkaSubscriptionOptions {
  */
 const REBALANCE_ERROR_TYPES = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP']);
 
+/** Between attempts of a first start that failed on a retriable error (a broker still loading). */
+const START_BACKOFF = { initialMs: 250, maxMs: 2000 } as const;
+
+/** kafkajs errors and ours carry `retriable`; a first start retries only those that say so. */
+function isRetriable(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'retriable' in error && (error as { retriable: unknown }).retriable === true;
+}
+
 /** The kafkajs protocol error behind `error` (itself or a cause) when it is a rebalance, else undefined. */
 export function rebalanceCause(error: unknown): Error | undefined {
   let current: unknown = error;
@@ -240,7 +248,21 @@ export async function startKafkaSubscription(options: KafkaSubscriptionOptions):
     }
   };
 
-  await startConsumer();
+  // A broker that has just started (or restarted) answers a join with retriable errors for a while
+  // (COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE): with kafkajs's own restart switched
+  // off, the first start retries those here, within one join timeout, instead of failing the role.
+  const startedBy = Date.now() + joinTimeoutMs;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await startConsumer();
+      break;
+    } catch (error) {
+      const delayMs = backoffDelay(attempt, START_BACKOFF);
+      if (!isRetriable(error) || Date.now() + delayMs > startedBy) throw error;
+      log.warn({ err: error, attempt, delayMs }, 'kafka consumer did not start; trying again');
+      await new Promise((wake) => setTimeout(wake, delayMs));
+    }
+  }
   tracker.running();
   log.info({ topics }, 'kafka consumer joined');
   return {
