@@ -1,6 +1,4 @@
 import { Writable } from 'node:stream';
-import amqp from 'amqplib';
-import { Kafka, logLevel } from 'kafkajs';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import type { ChannelSender } from '../../events/channels.ts';
@@ -17,6 +15,7 @@ import { openStorage, type Database, type Storage } from '../../platform/databas
 import { migrate } from '../../platform/migrate.ts';
 import { appendToOutbox } from '../../platform/outbox.ts';
 import { expect } from 'vitest';
+import { describeGroup, inspectQueues } from './broker-inspect.ts';
 import { unique, waitFor } from './brokers.ts';
 
 /**
@@ -72,6 +71,8 @@ export interface Rig {
   readonly dispatcher: Dispatcher;
   readonly relay: OutboxRelay;
   readonly jobQueue: JobQueue;
+  /** Every queue the rig declared (main, retry tiers, DLQs): a test on a shared broker deletes them. */
+  readonly queueNames: readonly string[];
   /** Every email the dispatcher sent, in send order. */
   readonly sends: readonly Send[];
   /** Notification ids of every event written so far. */
@@ -93,40 +94,6 @@ export interface Rig {
   /** What the pipeline holds right now: for a failure message when a wait times out. */
   describe(): Promise<string>;
   stop(): Promise<void>;
-}
-
-/** Messages and consumers of each queue, asked on a fresh channel each (asking about a missing queue closes the channel); a missing queue counts as empty. */
-export async function inspectQueues(amqpUrl: string, names: readonly string[]): Promise<Array<{ queue: string; messages: number; consumers: number }>> {
-  const connection = await amqp.connect(amqpUrl, { timeout: 3000 });
-  try {
-    const out = [];
-    for (const queue of names) {
-      const channel = await connection.createChannel();
-      channel.on('error', () => undefined);
-      try {
-        const { messageCount, consumerCount } = await channel.checkQueue(queue);
-        out.push({ queue, messages: messageCount, consumers: consumerCount });
-        await channel.close();
-      } catch {
-        out.push({ queue, messages: 0, consumers: 0 });
-      }
-    }
-    return out;
-  } finally {
-    await connection.close().catch(() => undefined);
-  }
-}
-
-/** The consumer group's state and member count, as the broker sees it. */
-export async function describeGroup(brokers: string[], groupId: string): Promise<{ state: string; members: number }> {
-  const admin = new Kafka({ clientId: `${groupId}-inspect`, brokers, logLevel: logLevel.NOTHING, retry: { retries: 1 } }).admin();
-  await admin.connect();
-  try {
-    const [group] = (await admin.describeGroups([groupId])).groups;
-    return { state: group?.state ?? 'Unknown', members: group?.members.length ?? 0 };
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
 }
 
 const ORDERS_MIGRATIONS = fileURLToPath(new URL('../../subgraphs/orders/migrations', import.meta.url));
@@ -221,6 +188,7 @@ export async function startRig(options: RigOptions): Promise<Rig> {
     dispatcher,
     relay,
     jobQueue,
+    queueNames: [...queues, ...retryQueues, ...queues.map(deadLetterQueueOf)],
     sends,
     expected,
     async produce(count) {
@@ -288,8 +256,15 @@ export async function startRig(options: RigOptions): Promise<Rig> {
         queueConsumers: Object.fromEntries((await inspectQueues(amqpUrl, queues)).map((queue) => [queue.queue, queue.consumers])),
       };
     },
-    logTail(count = 40) {
-      return lines.slice(-count).join('\n');
+    logTail(count = 15) {
+      // Each distinct message once with its count (a reconnect loop repeats one line hundreds of
+      // times), then the last lines as they came.
+      const counts = new Map<string, number>();
+      for (const line of lines) {
+        const message = /"msg":"([^"]*)"/.exec(line)?.[1] ?? line.slice(0, 120);
+        counts.set(message, (counts.get(message) ?? 0) + 1);
+      }
+      return [...[...counts.entries()].map(([message, n]) => `${n}× ${message}`), '--- last lines ---', ...lines.slice(-count)].join('\n');
     },
     async describe() {
       const safe = async <T,>(read: () => Promise<T>) => read().then(String, (error: unknown) => `unknown (${(error as Error).message})`);
