@@ -57,10 +57,11 @@ export function checkRun(observed: Observed): Check[] {
   const deliveredIds = new Set(delivered.map((row) => row.correlationId));
   // Per customer, the delivery records must list their orders in the order they were placed.
   const lastSeq = new Map<string, number>();
-  const outOfOrder = new Set<string>();
+  const outOfOrder = new Map<string, string>();
   for (const row of delivered) {
     const order = seqOf.get(row.correlationId)!;
-    if ((lastSeq.get(order.userId) ?? -1) > order.seq) outOfOrder.add(order.userId);
+    const before = lastSeq.get(order.userId) ?? -1;
+    if (before > order.seq && !outOfOrder.has(order.userId)) outOfOrder.set(order.userId, `${order.userId}: order #${order.seq + 1} after #${before + 1}`);
     lastSeq.set(order.userId, Math.max(lastSeq.get(order.userId) ?? -1, order.seq));
   }
   const n = observed.confirmed.length;
@@ -73,7 +74,7 @@ export function checkRun(observed: Observed): Check[] {
     row('user-visible duplicates (extra emails)', '0', String(duplicates), duplicates === 0),
     row('emails for no confirmed order', '0', list(strays), strays.length === 0),
     row('DELIVERED records for confirmed orders', String(n), String(deliveredIds.size), deliveredIds.size === n && delivered.length === n, true),
-    row('customers whose records are out of order', '0', String(outOfOrder.size), outOfOrder.size === 0),
+    row('customers whose records are out of order', '0', outOfOrder.size === 0 ? '0' : `${outOfOrder.size} (${[...outOfOrder.values()].slice(0, 2).join('; ')})`, outOfOrder.size === 0),
     row('outbox rows unpublished', '0', String(observed.outboxUnpublished), observed.outboxUnpublished === 0, true),
     row('worker consumer lag', '0', String(observed.consumerLag), observed.consumerLag === 0, true),
     row('jobs left in queues and retry tiers', '0', String(observed.queued), observed.queued === 0, true),

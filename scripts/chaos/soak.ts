@@ -67,6 +67,25 @@ export interface ChaosResult {
   durationSeconds: number;
 }
 
+/** Warnings and errors of the services, each distinct (instance, message) once with its count, in first-seen order. */
+function summarizeLog(lines: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const line of lines) {
+    const match = /^\[([\w.]+)\] (.*)$/.exec(line);
+    if (!match) continue;
+    let entry: { level?: number; msg?: string; err?: { message?: string } };
+    try {
+      entry = JSON.parse(match[2]!) as typeof entry;
+    } catch {
+      continue;
+    }
+    if ((entry.level ?? 0) < 40) continue;
+    const key = `[${match[1]}] ${entry.msg ?? ''}${entry.err?.message ? `: ${entry.err.message.slice(0, 160)}` : ''}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts.entries()].map(([key, n]) => `${n}× ${key}`).join('\n');
+}
+
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult> {
@@ -75,11 +94,12 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
   const customers = options.customers ?? 6;
   const rate = options.ratePerSecond ?? 10;
   const log = options.log ?? ((line: string) => void process.stdout.write(`${line}\n`));
-  const schedule = chaosSchedule({ seed, orders, faults: options.faults ?? Math.max(5, Math.round(orders / 150)), poisonEvents: options.poisonEvents ?? 2, poisonJobs: options.poisonJobs ?? 2 });
+  const scheduleOptions = { seed, orders, faults: options.faults ?? Math.max(5, Math.round(orders / 150)), poisonEvents: options.poisonEvents ?? 2, poisonJobs: options.poisonJobs ?? 2 };
+  const schedule = chaosSchedule(scheduleOptions);
   const adminUrl = options.adminUrl ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const prefix = `chaos-${seed}-${randomBytes(3).toString('hex')}`;
   const database = `switchyard_chaos_${randomBytes(5).toString('hex')}`;
-  log(`[chaos] seed ${seed}: ${orders} orders by ${customers} customers at ${rate}/s; replay with --seed ${seed} --orders ${orders}`);
+  log(`[chaos] seed ${seed}: ${orders} orders by ${customers} customers at ${rate}/s; replay with: npm run chaos -- --seed ${seed} --orders ${orders} --faults ${scheduleOptions.faults} --poison-events ${scheduleOptions.poisonEvents} --poison-jobs ${scheduleOptions.poisonJobs}`);
   for (const step of schedule) log(`[chaos]   after order ${step.atOrder}: ${step.kind}${step.kind.startsWith('kill') ? ` #${step.instance + 1}` : ''}${step.downMs ? `, down ${step.downMs} ms` : ''}`);
 
   const rabbitReason = await privateRabbitUnavailable();
@@ -121,7 +141,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
     const product = await gql<{ createProduct: { id: string } }>(
       routerUrl,
       'mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }',
-      { input: { sku: `CHAOS-${randomBytes(4).toString('hex')}`, name: 'Chaos widget', price: '2.50', inventory: 10_000_000 } },
+      { input: { sku: `CHAOS-${randomBytes(4).toString('hex')}`, name: 'Chaos widget', price: '2.50', inventory: 1_000_000 } },
       { authorization: `Bearer ${adminToken}` },
     );
     if (!product.data) throw new Error(`cannot create the product: ${JSON.stringify(product.errors)}`);
@@ -168,7 +188,8 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
     const poisonJobs: string[] = [];
     const topic = `${prefix}.switchyard.orders`;
     const injectPoisonEvent = async () => {
-      const id = `chaos-poison-event-${poisonEvents.length + 1}-${prefix}`;
+      // The run has its own database and queues, so a short id is unique where it is looked for.
+      const id = `poison-event-${poisonEvents.length + 1}`;
       // Alternately not an envelope at all and an envelope of a type no contract knows.
       const value =
         poisonEvents.length % 2 === 0
@@ -184,7 +205,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
       poisonEvents.push(id);
     };
     const injectPoisonJob = async () => {
-      const id = `chaos-poison-job-${poisonJobs.length + 1}-${prefix}`;
+      const id = `poison-job-${poisonJobs.length + 1}`;
       const connection = await amqp.connect(rabbit.url);
       try {
         const channel = await connection.createConfirmChannel();
@@ -288,7 +309,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
       checks,
       table,
       ok,
-      serviceLogTail: serviceLines.filter((line) => /"level":(4|5|6)0/.test(line)).slice(-60).join('\n'),
+      serviceLogTail: summarizeLog(serviceLines),
       durationSeconds: Math.round((Date.now() - began) / 1000),
     };
   } finally {
