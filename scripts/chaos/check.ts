@@ -29,6 +29,8 @@ export interface Observed {
   /** Poison ids found among the worker's rejected events. */
   rejectedPoison: readonly string[];
   injectedPoisonEvents: readonly string[];
+  /** Pipeline instances (relays, workers, dispatchers, analytics) whose `/ready` did not answer 200, with the reason. */
+  unready: readonly string[];
 }
 
 export interface Check {
@@ -79,6 +81,7 @@ export function checkRun(observed: Observed): Check[] {
     row('worker consumer lag', '0', String(observed.consumerLag), observed.consumerLag === 0, true),
     row('jobs left in queues and retry tiers', '0', String(observed.queued), observed.queued === 0, true),
     row('DLQ = the injected poison jobs', list(observed.injectedPoisonJobs), list(observed.deadLettered), sameSet(observed.deadLettered, observed.injectedPoisonJobs), true),
+    row('pipeline instances not ready (/ready)', 'none', list(observed.unready), observed.unready.length === 0, true),
     row('rejected events = the injected poison events', list(observed.injectedPoisonEvents), list(observed.rejectedPoison), sameSet(observed.rejectedPoison, observed.injectedPoisonEvents), true),
   ];
 }

@@ -276,6 +276,14 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
       const { rows: deliveries } = await db.query<{ correlation_id: string; user_id: string }>(
         `SELECT correlation_id, user_id FROM notifications.deliveries WHERE event_type = 'orders.order.confirmed' AND status = 'DELIVERED' ORDER BY delivered_at, notification_id`,
       );
+      const unready: string[] = [];
+      for (const instance of distributed.instances.filter((candidate) => ['relay', 'worker', 'dispatcher', 'analytics'].includes(candidate.service))) {
+        const answer = await fetch(`${instance.url}/ready`, { signal: AbortSignal.timeout(3000) }).then(
+          async (response) => (response.ok ? undefined : `${response.status} ${(await response.text()).slice(0, 120)}`),
+          (error: unknown) => String((error as Error).message),
+        );
+        if (answer) unready.push(`${instance.name}: ${answer}`);
+      }
       const { rows: rejected } = await db.query<{ raw: string }>('SELECT raw FROM notifications.rejected_events');
       return {
         confirmed,
@@ -289,6 +297,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
         injectedPoisonJobs: poisonJobs,
         rejectedPoison: poisonEvents.filter((id) => rejected.some((row) => row.raw.includes(id))),
         injectedPoisonEvents: poisonEvents,
+        unready,
       };
     };
     const deadline = Date.now() + (options.quiesceTimeoutMs ?? 240_000);

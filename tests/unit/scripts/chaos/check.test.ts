@@ -22,6 +22,7 @@ const clean: Observed = {
   injectedPoisonJobs: ['job-1', 'job-2'],
   rejectedPoison: ['event-1'],
   injectedPoisonEvents: ['event-1'],
+  unready: [],
 };
 const failed = (observed: Observed) => checkRun(observed).filter((check) => !check.ok).map((check) => check.check);
 
@@ -53,6 +54,11 @@ describe('the chaos checker', () => {
 
   it('fails on anything left behind: outbox rows, consumer lag, queued jobs', () => {
     expect(failed({ ...clean, outboxUnpublished: 2, consumerLag: 1, queued: 3 })).toEqual(['outbox rows unpublished', 'worker consumer lag', 'jobs left in queues and retry tiers']);
+  });
+
+  it('fails while a pipeline instance answers /ready with anything but 200 (a dead consumer must show)', () => {
+    const checks = checkRun({ ...clean, unready: ['worker.2: 503 consumer crashed'] });
+    expect(checks.filter((check) => !check.ok)).toEqual([expect.objectContaining({ check: 'pipeline instances not ready (/ready)', actual: 'worker.2: 503 consumer crashed', draining: true })]);
   });
 
   it('prints one table row per check, failures marked', () => {
