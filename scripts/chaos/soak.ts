@@ -301,12 +301,18 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
       };
     };
     const deadline = Date.now() + (options.quiesceTimeoutMs ?? 240_000);
-    let observed = await observe();
-    while (checkRun(observed).some((check) => check.draining) && Date.now() < deadline) {
+    // A broker still loading right after a restart is not a verdict: ask again until the deadline.
+    let observed: Awaited<ReturnType<typeof observe>> | undefined;
+    let lastError: unknown;
+    while (Date.now() < deadline) {
+      observed = await observe().catch((error: unknown) => {
+        lastError = error;
+        return observed;
+      });
+      if (observed && !checkRun(observed).some((check) => check.draining)) break;
       await sleep(2000);
-      // A broker answering slowly right after a restart is not a verdict: keep the last reading.
-      observed = await observe().catch(() => observed);
     }
+    if (!observed) throw new Error(`the checker could not read the run's state before the deadline: ${(lastError as Error)?.message}`, { cause: lastError });
     const checks = checkRun(observed);
     const table = formatTable(checks);
     const ok = checks.every((check) => check.ok);
