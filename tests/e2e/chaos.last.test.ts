@@ -20,7 +20,7 @@ if (unavailable) console.error(`[tests] skipping the chaos soak: ${unavailable}`
 describe.skipIf(unavailable)('the chaos soak (CI size)', () => {
   it('every confirmed order is emailed exactly once, in per-customer order, with only the poison dead-lettered, through kills and broker restarts', { timeout: 900_000 }, async () => {
     const lines: string[] = [];
-    const result = await runChaos({ seed: SEED, orders: 300, customers: 4, ratePerSecond: 6, faults: 5, poisonEvents: 2, poisonJobs: 2, kafkaPort: 19525, rabbitPort: 5705, rabbitDistPort: 25705, log: (line) => lines.push(line) });
+    const result = await runChaos({ seed: SEED, orders: 300, customers: 4, ratePerSecond: 4, faults: 5, poisonEvents: 2, poisonJobs: 2, kafkaPort: 19525, rabbitPort: 5705, rabbitDistPort: 25705, log: (line) => lines.push(line) });
     console.error(lines.join('\n'));
     expect(result.ok, `${result.table}\n--- timeline ---\n${result.timeline.join('\n')}\n--- service warnings ---\n${result.serviceLogTail}`).toBe(true);
   });
