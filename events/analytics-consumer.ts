@@ -4,7 +4,7 @@ import type { Logger } from '../platform/logger.ts';
 import { migrate } from '../platform/migrate.ts';
 import { isUnreadable, readEvent } from './contracts.ts';
 import type { EventEnvelope } from './envelope.ts';
-import type { EventLog, LogMessage, Subscription } from './event-log.ts';
+import type { EventLog, LogMessage, LogSubscription, SubscriptionState } from './event-log.ts';
 import { consumeMessage } from '../platform/tracing.ts';
 
 export const ANALYTICS_MIGRATIONS = fileURLToPath(new URL('./analytics-migrations', import.meta.url));
@@ -33,16 +33,21 @@ export interface AnalyticsConsumer {
   start(): Promise<void>;
   stop(): Promise<void>;
   readonly stats: { counted: number; ignored: number; duplicates: number; rejected: number };
+  readonly groupId: string;
+  /** The consumer's state (`stopped` before start and after stop): `/ready` and metrics read it. */
+  state(): SubscriptionState;
 }
 
 /**
  * A second consumer group beside the notification worker: it reads the same topics independently
  * (its own offsets) and keeps orders and revenue per hour in its own `analytics` schema.
+ * Each event is counted in its own transaction with its inbox row, so a batch redelivered after a
+ * failure (the subscription pauses the partition and retries it) counts nothing twice.
  */
 export function createAnalyticsConsumer({ eventLog, db, logger, groupId = 'analytics', topics }: { eventLog: EventLog; db: Database; logger: Logger; groupId?: string; topics: readonly string[] }): AnalyticsConsumer {
   const log = logger.child({ component: 'analytics', groupId });
   const stats = { counted: 0, ignored: 0, duplicates: 0, rejected: 0 };
-  let subscription: Subscription | undefined;
+  let subscription: LogSubscription | undefined;
   const count = async (message: LogMessage) => {
     let event: EventEnvelope;
     try {
@@ -78,6 +83,8 @@ export function createAnalyticsConsumer({ eventLog, db, logger, groupId = 'analy
     );
   return {
     stats,
+    groupId,
+    state: () => subscription?.state() ?? { status: 'stopped', pausedPartitions: [], restarts: 0 },
     async start() {
       if (subscription) return;
       for (const topic of topics) await eventLog.ensureTopic(topic);

@@ -23,6 +23,24 @@ export class UndeliverableError extends Error {
   }
 }
 
+/**
+ * The downstream itself is unreachable or refusing service (SMTP server down, webhook gateway
+ * answering 503/429, users subgraph unreachable), as opposed to this one message failing: every
+ * job would fail alike, so the dispatcher holds its jobs and retries with backoff instead of
+ * walking them through the retry tiers into the DLQ.
+ */
+export class DownstreamUnavailableError extends InfrastructureError {
+  readonly downstream: string;
+  constructor(downstream: string, message: string, cause?: unknown) {
+    super(message, { retriable: true, cause });
+    this.name = 'DownstreamUnavailableError';
+    this.downstream = downstream;
+  }
+}
+
+/** nodemailer's codes for "no usable SMTP connection", and SMTP 421 (service not available). */
+const SMTP_OUTAGE_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ECONNREFUSED', 'ECONNRESET']);
+
 /** Email over SMTP (nodemailer), e.g. `smtp://127.0.0.1:1025` for Mailpit. */
 export function createSmtpEmailSender({ smtpUrl, from, timeoutMs = 10_000 }: { smtpUrl: string; from: string; timeoutMs?: number }): ChannelSender {
   const url = new URL(smtpUrl);
@@ -51,6 +69,8 @@ export function createSmtpEmailSender({ smtpUrl, from, timeoutMs = 10_000 }: { s
           headers: { 'X-Correlation-Id': job.correlationId, 'X-Notification-Id': job.notificationId },
         });
       } catch (error) {
+        const { code, responseCode } = error as { code?: string; responseCode?: number };
+        if ((code && SMTP_OUTAGE_CODES.has(code)) || responseCode === 421) throw new DownstreamUnavailableError('smtp', `smtp unavailable: ${(error as Error).message}`, error);
         throw new InfrastructureError(`smtp delivery failed: ${(error as Error).message}`, { retriable: true, cause: error });
       }
     },
@@ -75,8 +95,9 @@ export function createWebhookSender({ url, channel, timeoutMs = 5000 }: { url: s
           signal: AbortSignal.timeout(timeoutMs),
         });
       } catch (error) {
-        throw new InfrastructureError(`${channel} webhook unreachable: ${(error as Error).message}`, { retriable: true, cause: error });
+        throw new DownstreamUnavailableError(`${channel}-webhook`, `${channel} webhook unreachable: ${(error as Error).message}`, error);
       }
+      if (response.status === 503 || response.status === 429) throw new DownstreamUnavailableError(`${channel}-webhook`, `${channel} webhook answered ${response.status}`);
       if (!response.ok) throw new InfrastructureError(`${channel} webhook answered ${response.status}`, { retriable: response.status >= 500 || response.status === 429 });
     },
   };

@@ -1,13 +1,15 @@
+import DataLoader from 'dataloader';
 import type { Database } from '../platform/database.ts';
 import { InfrastructureError } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
 import { consumeMessage } from '../platform/tracing.ts';
 import type { ChannelSender } from './channels.ts';
-import { UndeliverableError } from './channels.ts';
+import { DownstreamUnavailableError, UndeliverableError } from './channels.ts';
 import type { Subscription } from './event-log.ts';
-import type { JobQueue, ReceivedJob, RetryPolicy } from './job-queue.ts';
+import type { JobQueue, ReceivedJob } from './job-queue.ts';
 import { CHANNELS, parseNotificationJob, queueFor, type Channel, type NotificationJob } from './notification-job.ts';
 import type { RecipientDirectory } from './recipients.ts';
+import { decideRetry, type RetryPolicy } from './retry-policy.ts';
 
 export interface DispatcherOptions {
   jobQueue: JobQueue;
@@ -19,17 +21,43 @@ export interface DispatcherOptions {
   retry: RetryPolicy;
   /** @default 'notifications' */
   queuePrefix?: string;
-  /** @default 10 */
+  /**
+   * Jobs in flight per channel queue (the consumer's prefetch): different recipients are
+   * delivered in parallel up to this bound, one recipient's jobs one after another. Larger
+   * batches of claims and records are also cheaper per job (bench: 91 → 51 µs of CPU per job from
+   * 50 to 200). It is also how many jobs per queue a dispatcher holds during an outage. @default 100
+   */
   prefetch?: number;
   /** How long a sender holds a notification before another may retry it. @default 60 */
   claimSeconds?: number;
+  /** Claims (and DELIVERED records) written in one statement at most. @default 100 */
+  batchSize?: number;
+  /** First wait while a downstream is unavailable; doubles up to `maxHoldMs`. @default 250 */
+  holdMs?: number;
+  /** @default 10000 */
+  maxHoldMs?: number;
 }
 
 export interface Dispatcher {
   start(): Promise<void>;
   stop(): Promise<void>;
   handle(job: ReceivedJob): Promise<void>;
-  readonly stats: { delivered: number; skipped: number; failed: number };
+  readonly stats: { delivered: number; skipped: number; failed: number; held: number };
+  /** Downstreams (`database`, `smtp`, `users`, …) the dispatcher is waiting for right now. */
+  readonly unavailable: readonly string[];
+}
+
+/** Thrown out of a hold when the dispatcher stops: the queue puts the job back unchanged. */
+class StoppingError extends Error {
+  constructor() {
+    super('dispatcher stopping');
+    this.name = 'StoppingError';
+  }
+}
+
+interface Claim {
+  job: NotificationJob;
+  attempt: number;
 }
 
 /**
@@ -38,84 +66,239 @@ export interface Dispatcher {
  * a lost ack): a sender first claims the id in the deliveries table, so a job already DELIVERED is
  * acknowledged without sending, and two copies in flight at once never both send.
  * Every attempt leaves a record: SENDING, DELIVERED, FAILED (will retry) or DEAD (went to the DLQ).
+ *
+ * Throughput: up to `prefetch` jobs per queue are in flight; jobs of one recipient run one after
+ * another in queue order (a lane per user), different recipients in parallel. Claims and DELIVERED
+ * records of jobs in flight together are written in one statement each (a DataLoader batch), which
+ * keeps the order claim → send → record per job, so the exactly-once argument above is unchanged.
+ * A job that fails goes to a retry tier and may then arrive after that user's later jobs: order is
+ * kept for jobs that succeed first time, which is every job while the downstreams are up.
+ *
+ * Outages: while PostgreSQL, the SMTP server, a webhook gateway or the users subgraph is
+ * unavailable, every job would fail alike and the retry tiers would carry the whole backlog into
+ * the DLQ within a minute. So the dispatcher *holds* the job (unacked, retrying the failed step
+ * with backoff) instead of failing it. Holding rather than nack-with-requeue: the prefetch bound
+ * then pauses the consumer by itself (the broker sends nothing more while `prefetch` jobs are
+ * held), no attempt is counted, nothing spins through the broker, and a crash while holding just
+ * redelivers. A send that failed for an outage releases its claim first, so the retry may claim
+ * again; a DELIVERED record that cannot be written is retried alone, never by sending again.
  */
-export function createDispatcher({ jobQueue, db, logger, senders, recipients, retry, queuePrefix = 'notifications', prefetch = 10, claimSeconds = 60 }: DispatcherOptions): Dispatcher {
+export function createDispatcher({
+  jobQueue,
+  db,
+  logger,
+  senders,
+  recipients,
+  retry,
+  queuePrefix = 'notifications',
+  prefetch = 100,
+  claimSeconds = 60,
+  batchSize = 100,
+  holdMs = 250,
+  maxHoldMs = 10_000,
+}: DispatcherOptions): Dispatcher {
   const log = logger.child({ component: 'dispatcher' });
   const subscriptions: Subscription[] = [];
-  const stats = { delivered: 0, skipped: 0, failed: 0 };
+  const stats = { delivered: 0, skipped: 0, failed: 0, held: 0 };
+  const down = new Map<string, number>();
+  let stopping = false;
+  const wakers = new Set<() => void>();
 
-  const record = (job: NotificationJob, fields: { status: 'DELIVERED' | 'FAILED' | 'DEAD'; attempts: number; transport: string | null; error: string | null }) =>
+  const record = (job: NotificationJob, fields: { status: 'FAILED' | 'DEAD'; attempts: number; transport: string | null; error: string | null }) =>
     db.query(
-      `INSERT INTO notifications.deliveries (notification_id, user_id, channel, subject, event_id, event_type, correlation_id, status, attempts, transport, last_error, delivered_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, CASE WHEN $8 = 'DELIVERED' THEN now() END)
+      `INSERT INTO notifications.deliveries (notification_id, user_id, channel, subject, event_id, event_type, correlation_id, status, attempts, transport, last_error)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
        ON CONFLICT (notification_id) DO UPDATE SET status = EXCLUDED.status, attempts = EXCLUDED.attempts, transport = EXCLUDED.transport,
-         last_error = EXCLUDED.last_error, delivered_at = EXCLUDED.delivered_at, claimed_until = NULL, updated_at = now()
+         last_error = EXCLUDED.last_error, claimed_until = NULL, updated_at = now()
        WHERE notifications.deliveries.status <> 'DELIVERED'`,
       [job.notificationId, job.userId, job.channel, job.subject, job.eventId, job.eventType, job.correlationId, fields.status, fields.attempts, fields.transport, fields.error],
     );
 
   /**
-   * Claims the notification for one sender: true when this dispatcher may send it. A DELIVERED
-   * row, or a live SENDING claim of another delivery of the same id, refuses the claim.
+   * Claims notifications for this sender, one statement per batch: true when this dispatcher may
+   * send it. A DELIVERED row, or a live SENDING claim of another delivery of the same id, refuses
+   * the claim; so does a second copy of an id within one batch (one statement may not touch a row
+   * twice, and the first copy's claim already covers the send).
    */
-  const claim = async (job: NotificationJob, attempt: number) => {
-    const rows = await db.query(
-      `INSERT INTO notifications.deliveries (notification_id, user_id, channel, subject, event_id, event_type, correlation_id, status, attempts, claimed_until)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 'SENDING', $8, now() + make_interval(secs => $9))
-       ON CONFLICT (notification_id) DO UPDATE SET status = 'SENDING', attempts = EXCLUDED.attempts, claimed_until = EXCLUDED.claimed_until, updated_at = now()
-       WHERE notifications.deliveries.status <> 'DELIVERED' AND (notifications.deliveries.status <> 'SENDING' OR notifications.deliveries.claimed_until < now())
-       RETURNING 1`,
-      [job.notificationId, job.userId, job.channel, job.subject, job.eventId, job.eventType, job.correlationId, attempt, claimSeconds],
-    );
-    return rows.length > 0;
+  const claims = new DataLoader<Claim, boolean>(
+    async (batch) => {
+      const first = new Map<string, Claim>();
+      for (const claim of batch) if (!first.has(claim.job.notificationId)) first.set(claim.job.notificationId, claim);
+      const rows = [...first.values()];
+      const granted = await db.query<{ notification_id: string }>(
+        `INSERT INTO notifications.deliveries (notification_id, user_id, channel, subject, event_id, event_type, correlation_id, status, attempts, claimed_until)
+         SELECT n, u, c, s, e::uuid, t, k, 'SENDING', a, now() + make_interval(secs => $9)
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[]) AS x(n, u, c, s, e, t, k, a)
+         ON CONFLICT (notification_id) DO UPDATE SET status = 'SENDING', attempts = EXCLUDED.attempts, claimed_until = EXCLUDED.claimed_until, updated_at = now()
+         WHERE notifications.deliveries.status <> 'DELIVERED' AND (notifications.deliveries.status <> 'SENDING' OR notifications.deliveries.claimed_until < now())
+         RETURNING notification_id`,
+        [
+          rows.map(({ job }) => job.notificationId),
+          rows.map(({ job }) => job.userId),
+          rows.map(({ job }) => job.channel),
+          rows.map(({ job }) => job.subject),
+          rows.map(({ job }) => job.eventId),
+          rows.map(({ job }) => job.eventType),
+          rows.map(({ job }) => job.correlationId),
+          rows.map(({ attempt }) => attempt),
+          claimSeconds,
+        ],
+      );
+      const ids = new Set(granted.map((row) => row.notification_id));
+      return batch.map((claim) => first.get(claim.job.notificationId) === claim && ids.has(claim.job.notificationId));
+    },
+    { cache: false, maxBatchSize: batchSize },
+  );
+
+  /** DELIVERED records, one statement per batch; the row exists since its claim. */
+  const deliveredRecords = new DataLoader<{ job: NotificationJob; attempt: number; transport: string }, true>(
+    async (batch) => {
+      await db.query(
+        `UPDATE notifications.deliveries AS d SET status = 'DELIVERED', attempts = x.a, transport = x.t, last_error = NULL, delivered_at = now(), claimed_until = NULL, updated_at = now()
+         FROM unnest($1::text[], $2::int[], $3::text[]) AS x(n, a, t)
+         WHERE d.notification_id = x.n AND d.status <> 'DELIVERED'`,
+        [batch.map(({ job }) => job.notificationId), batch.map(({ attempt }) => attempt), batch.map(({ transport }) => transport)],
+      );
+      return batch.map(() => true as const);
+    },
+    { cache: false, maxBatchSize: batchSize },
+  );
+
+  /** A wait that `stop()` cuts short. */
+  const pause = (ms: number) =>
+    new Promise<void>((done) => {
+      const wake = () => {
+        clearTimeout(timer);
+        wakers.delete(wake);
+        done();
+      };
+      const timer = setTimeout(wake, ms);
+      wakers.add(wake);
+    });
+
+  const markDown = (downstream: string, error: unknown) => {
+    if (!down.has(downstream)) log.warn({ err: error, downstream }, 'downstream unavailable; holding jobs until it is back');
+    down.set(downstream, (down.get(downstream) ?? 0) + 1);
+  };
+  const markUp = (downstream: string) => {
+    if (down.delete(downstream)) log.info({ downstream }, 'downstream available again; delivering');
+  };
+
+  /** The database is unavailable when its driver says so (connection-class errors, see platform/database.ts). */
+  const databaseOutage = (error: unknown) => error instanceof InfrastructureError && error.retriable;
+
+  /** Runs a database step, holding (retrying with backoff) while PostgreSQL is unavailable. */
+  const withDatabase = async <T,>(step: () => Promise<T>): Promise<T> => {
+    for (let wait = holdMs; ; wait = Math.min(wait * 2, maxHoldMs)) {
+      try {
+        const result = await step();
+        markUp('database');
+        return result;
+      } catch (error) {
+        if (!databaseOutage(error)) throw error;
+        if (stopping) throw new StoppingError();
+        markDown('database', error);
+        stats.held += 1;
+        await pause(wait);
+        if (stopping) throw new StoppingError();
+      }
+    }
   };
 
   const deliver = async (received: ReceivedJob) => {
-    // An invalid job throws here and, like any failure, reaches the DLQ after the last attempt.
+    // An invalid job throws InvalidJobError (not retriable): the queue dead-letters it at once.
     const job = parseNotificationJob(received.payload);
-    if (!(await claim(job, received.attempt))) {
-      const [row] = await db.query<{ status: string }>('SELECT status FROM notifications.deliveries WHERE notification_id = $1', [job.notificationId]);
-      if (row?.status === 'DELIVERED') {
-        log.debug({ notificationId: job.notificationId }, 'already delivered; skipping');
-        stats.skipped += 1;
-        return;
-      }
-      // Another copy is being sent right now: retry later, by when it is DELIVERED (skip) or its claim lapsed.
-      throw new InfrastructureError(`notification ${job.notificationId} is being sent by another delivery`, { retriable: true });
-    }
     const sender = senders[job.channel];
-    try {
-      const recipient = await recipients.lookup(job.userId);
-      if (!recipient) throw new UndeliverableError(`no recipient known for user ${job.userId}`);
-      await sender.send(job, recipient);
-    } catch (error) {
-      stats.failed += 1;
-      const last = received.attempt >= retry.maxAttempts;
-      await record(job, { status: last ? 'DEAD' : 'FAILED', attempts: received.attempt, transport: sender.transport, error: (error as Error).message });
-      log.warn({ err: error, notificationId: job.notificationId, channel: job.channel, attempt: received.attempt, correlationId: job.correlationId }, 'notification delivery failed');
-      throw error;
+    let heldFor: string | undefined;
+    for (let wait = holdMs; ; wait = Math.min(wait * 2, maxHoldMs)) {
+      const claimed = await withDatabase(() => claims.load({ job, attempt: received.attempt }));
+      if (!claimed) {
+        const [row] = await withDatabase(() => db.query<{ status: string }>('SELECT status FROM notifications.deliveries WHERE notification_id = $1', [job.notificationId]));
+        if (row?.status === 'DELIVERED') {
+          log.debug({ notificationId: job.notificationId }, 'already delivered; skipping');
+          stats.skipped += 1;
+          return;
+        }
+        // Another copy is being sent right now: retry later, by when it is DELIVERED (skip) or its claim lapsed.
+        throw new InfrastructureError(`notification ${job.notificationId} is being sent by another delivery`, { retriable: true });
+      }
+      try {
+        const recipient = await recipients.lookup(job.userId);
+        if (!recipient) throw new UndeliverableError(`no recipient known for user ${job.userId}`);
+        await sender.send(job, recipient);
+        if (heldFor) markUp(heldFor);
+      } catch (error) {
+        if (error instanceof DownstreamUnavailableError && !stopping) {
+          // Release the claim (FAILED, no lease) so the retry after the wait may claim again; if
+          // the database is down too, the lease lapses by itself after `claimSeconds`.
+          heldFor = error.downstream;
+          markDown(error.downstream, error);
+          stats.held += 1;
+          await record(job, { status: 'FAILED', attempts: received.attempt, transport: sender.transport, error: error.message }).catch(() => undefined);
+          await pause(wait);
+          if (stopping) throw new StoppingError();
+          continue;
+        }
+        stats.failed += 1;
+        const dead = decideRetry(retry, received.attempt, error).action === 'dead-letter';
+        await withDatabase(() => record(job, { status: dead ? 'DEAD' : 'FAILED', attempts: received.attempt, transport: sender.transport, error: (error as Error).message }));
+        log.warn({ err: error, notificationId: job.notificationId, channel: job.channel, attempt: received.attempt, correlationId: job.correlationId }, 'notification delivery failed');
+        throw error;
+      }
+      // Sent: only the record is retried from here on, never the send.
+      await withDatabase(() => deliveredRecords.load({ job, attempt: received.attempt, transport: sender.transport }));
+      stats.delivered += 1;
+      log.info({ notificationId: job.notificationId, channel: job.channel, userId: job.userId, correlationId: job.correlationId, transport: sender.transport }, 'notification delivered');
+      return;
     }
-    await record(job, { status: 'DELIVERED', attempts: received.attempt, transport: sender.transport, error: null });
-    stats.delivered += 1;
-    log.info({ notificationId: job.notificationId, channel: job.channel, userId: job.userId, correlationId: job.correlationId, transport: sender.transport }, 'notification delivered');
   };
 
   /** Each job is delivered under its correlation id and in a consumer span continuing its trace. */
-  const handle = (received: ReceivedJob) =>
+  const traced = (received: ReceivedJob) =>
     consumeMessage(received.headers, `deliver ${received.queue}`, { service: 'dispatcher', 'messaging.system': jobQueue.kind, 'messaging.destination.name': received.queue, 'messaging.message.id': received.id, 'delivery.attempt': received.attempt }, () =>
       deliver(received),
     );
 
+  // One lane per (queue, user): a job starts when that user's previous job on the queue settled.
+  // The queue hands jobs over in queue order and `handle` chains synchronously, so lane order is
+  // queue order. Jobs with no readable user id (invalid, dead-lettered at once) need no lane.
+  const lanes = new Map<string, Promise<void>>();
+  const handle = (received: ReceivedJob): Promise<void> => {
+    const userId = typeof received.payload === 'object' && received.payload !== null ? (received.payload as { userId?: unknown }).userId : undefined;
+    if (typeof userId !== 'string') return traced(received);
+    const key = `${received.queue}\u0000${userId}`;
+    const previous = lanes.get(key);
+    const run = previous ? previous.then(() => traced(received)) : traced(received);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    lanes.set(key, settled);
+    void settled.then(() => {
+      if (lanes.get(key) === settled) lanes.delete(key);
+    });
+    return run;
+  };
+
   return {
     handle,
     stats,
+    get unavailable() {
+      return [...down.keys()];
+    },
     async start() {
       if (subscriptions.length > 0) return;
+      stopping = false;
       for (const channel of CHANNELS) subscriptions.push(await jobQueue.consume(queueFor(queuePrefix, channel), handle, { prefetch }));
-      log.info({ queuePrefix }, 'dispatchers consuming');
+      log.info({ queuePrefix, prefetch }, 'dispatchers consuming');
     },
     async stop() {
-      for (const subscription of subscriptions.splice(0)) await subscription.stop();
+      // Held jobs give up first, so the subscriptions' wait for jobs in flight ends; the queue
+      // puts them back unchanged because their subscription is stopping.
+      stopping = true;
+      const stops = subscriptions.splice(0).map((subscription) => subscription.stop());
+      for (const wake of [...wakers]) wake();
+      await Promise.all(stops);
       await Promise.all(Object.values(senders).map((sender) => sender.close?.()));
     },
   };

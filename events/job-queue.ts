@@ -1,5 +1,6 @@
 import type { Logger } from '../platform/logger.ts';
 import type { Subscription } from './event-log.ts';
+import { decideRetry, DEFAULT_RETRY_POLICY, reasonOf, type RetryPolicy } from './retry-policy.ts';
 
 export interface NewJob {
   /** Stable id (the notification id): dispatchers deliver each id at most once. */
@@ -18,22 +19,43 @@ export interface ReceivedJob {
   headers: Record<string, string>;
 }
 
-/**
- * Failed jobs wait `delaysMs[attempt - 1]` (the last entry repeats) in a delay queue and come back;
- * after `maxAttempts` failed deliveries they move to `<queue>.dlq`.
- */
-export interface RetryPolicy {
-  delaysMs: number[];
-  maxAttempts: number;
-}
-
-export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({ delaysMs: [1000, 10_000, 60_000], maxAttempts: 4 });
+export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.ts';
 
 export const deadLetterQueueOf = (queue: string) => `${queue}.dlq`;
 
+/** What a role reports on `/ready` and `/metrics` about its job queue. */
+export interface JobQueueHealth {
+  /** The broker connection is up (always true in-process). */
+  connected: boolean;
+  /** The channel `publish` uses is open (always true in-process). */
+  publishChannelOpen: boolean;
+  /** Open channels: the publish channel plus one per attached consumer (0 in-process). */
+  channelsOpen: number;
+  /** Every live `consume` subscription and whether it is attached to the broker right now. */
+  consumers: Array<{ queue: string; attached: boolean }>;
+  /** Connection and channel recoveries since start. */
+  reconnects: number;
+}
+
+/** Why a job queue cannot serve its role right now, or undefined when it can. */
+export function jobQueueProblem(health: JobQueueHealth, { publishes = true }: { publishes?: boolean } = {}): string | undefined {
+  if (!health.connected) return 'job queue disconnected';
+  if (publishes && !health.publishChannelOpen) return 'job queue publish channel closed';
+  const detached = health.consumers.filter((consumer) => !consumer.attached).map((consumer) => consumer.queue);
+  if (detached.length > 0) return `job queue consumers not attached: ${detached.join(', ')}`;
+  return undefined;
+}
+
 /**
  * Durable work queues (RabbitMQ in production, in-process by default). `publish` resolves only
- * once the broker confirmed the job is stored; consumers ack after the handler resolved.
+ * once the broker confirmed the job is stored, and rejects (with a retriable InfrastructureError
+ * when the cause is the broker) otherwise — it never resolves for a job that was not stored.
+ *
+ * Ordering: `publish` calls made one after another **without awaiting in between** (then awaiting
+ * them all) put their jobs on a queue in call order, as awaited calls do. The notification worker
+ * relies on it to publish a batch's jobs pipelined while keeping each user's jobs in event order.
+ * When any of those publishes rejects, later ones may still have been stored: the caller retries
+ * the whole batch and dispatchers deliver each job id once.
  */
 export interface JobQueue {
   readonly kind: 'rabbitmq' | 'memory';
@@ -41,17 +63,18 @@ export interface JobQueue {
   declare(queue: string): Promise<void>;
   publish(queue: string, job: NewJob): Promise<void>;
   /**
-   * At most `prefetch` jobs in flight for this consumer. A handler that throws sends the job to
-   * the next retry tier, or to the DLQ after the last attempt. Failures on a DLQ requeue the job.
+   * At most `prefetch` jobs in flight for this consumer. A handler that throws gets the verdict of
+   * `decideRetry` (events/retry-policy.ts): the next retry tier, or the DLQ with the reason —
+   * at once for a non-retriable error. A job that fails while its subscription is stopping goes
+   * back to its queue unchanged (the failure is most likely the shutdown). Failures on a DLQ
+   * requeue the job.
    */
   consume(queue: string, handle: (job: ReceivedJob) => Promise<void>, options?: { prefetch?: number }): Promise<Subscription>;
   /** Jobs waiting in a queue (ready, not in flight): the DLQ depth gauge reads it. */
   depth(queue: string): Promise<number>;
+  /** Connection, channels and consumers as they are now (cheap: no broker round trip). */
+  health(): JobQueueHealth;
   close(): Promise<void>;
-}
-
-export function retryDelayFor(policy: RetryPolicy, attempt: number): number {
-  return policy.delaysMs[Math.min(attempt - 1, policy.delaysMs.length - 1)] ?? 0;
 }
 
 interface Envelope {
@@ -69,12 +92,12 @@ function parseBody(body: string): unknown {
   }
 }
 
-/** The embedded default: same retry and DLQ behaviour, timers instead of TTL queues. */
+/** The embedded default: same retry and DLQ behaviour (`decideRetry`), timers instead of TTL queues. */
 export function createMemoryJobQueue({ logger, retry = DEFAULT_RETRY_POLICY }: { logger: Logger; retry?: RetryPolicy }): JobQueue {
   const queues = new Map<string, { ready: Envelope[]; consumers: Array<() => void> }>();
   const mainQueues = new Set<string>();
   const timers = new Set<NodeJS.Timeout>();
-  const subscriptions = new Set<Subscription>();
+  const subscriptions = new Map<Subscription, string>();
   const queueOf = (name: string) => {
     let queue = queues.get(name);
     if (!queue) {
@@ -88,16 +111,18 @@ export function createMemoryJobQueue({ logger, retry = DEFAULT_RETRY_POLICY }: {
     queue.ready.push(envelope);
     for (const wake of queue.consumers) wake();
   };
-  const declare = async (name: string) => {
+  // Synchronous on purpose: a publish that awaited a declaration would enqueue after a later,
+  // un-awaited publish to the same queue and break the call-order guarantee.
+  const declareNow = (name: string) => {
     mainQueues.add(name);
     queueOf(name);
     queueOf(deadLetterQueueOf(name));
   };
   return {
     kind: 'memory',
-    declare,
+    declare: async (name) => declareNow(name),
     async publish(name, job) {
-      if (!mainQueues.has(name) && !name.endsWith('.dlq')) await declare(name);
+      if (!mainQueues.has(name) && !name.endsWith('.dlq')) declareNow(name);
       enqueue(name, { id: job.id, body: JSON.stringify(job.payload), headers: { ...job.headers }, attempt: 1 });
     },
     async consume(name, handle, { prefetch = 10 } = {}) {
@@ -105,30 +130,38 @@ export function createMemoryJobQueue({ logger, retry = DEFAULT_RETRY_POLICY }: {
       let running = true;
       let inFlight = 0;
       const idle = new Set<() => void>();
+      const fail = (envelope: Envelope, error: unknown) => {
+        if (!mainQueues.has(name) || !running) {
+          // A DLQ consumer's failure, or one during stop(): back to the queue, nothing counted.
+          queue.ready.unshift(envelope);
+          return;
+        }
+        const decision = decideRetry(retry, envelope.attempt, error);
+        switch (decision.action) {
+          case 'dead-letter':
+            logger.warn({ err: error, queue: name, jobId: envelope.id, attempt: envelope.attempt, reason: decision.reason }, 'job dead-lettered');
+            enqueue(deadLetterQueueOf(name), { ...envelope, headers: { ...envelope.headers, 'x-last-error': reasonOf(error), 'x-dead-letter-reason': decision.reason } });
+            return;
+          case 'retry': {
+            logger.info({ queue: name, jobId: envelope.id, attempt: envelope.attempt, delay: decision.afterMs }, 'job failed; retrying later');
+            const timer = setTimeout(() => {
+              timers.delete(timer);
+              enqueue(name, { ...envelope, attempt: envelope.attempt + 1 });
+            }, decision.afterMs);
+            timer.unref();
+            timers.add(timer);
+            return;
+          }
+          default:
+            decision satisfies never;
+        }
+      };
       const pump = () => {
         while (running && inFlight < prefetch && queue.ready.length > 0) {
           const envelope = queue.ready.shift()!;
           inFlight += 1;
           void handle({ id: envelope.id, queue: name, attempt: envelope.attempt, payload: parseBody(envelope.body), headers: { ...envelope.headers } })
-            .catch((error: unknown) => {
-              if (!mainQueues.has(name)) {
-                queue.ready.push(envelope);
-                return;
-              }
-              if (envelope.attempt >= retry.maxAttempts) {
-                logger.warn({ err: error, queue: name, jobId: envelope.id, attempt: envelope.attempt }, 'job dead-lettered');
-                enqueue(deadLetterQueueOf(name), { ...envelope, headers: { ...envelope.headers, 'x-last-error': String((error as Error)?.message ?? error) } });
-                return;
-              }
-              const delay = retryDelayFor(retry, envelope.attempt);
-              logger.info({ queue: name, jobId: envelope.id, attempt: envelope.attempt, delay }, 'job failed; retrying later');
-              const timer = setTimeout(() => {
-                timers.delete(timer);
-                enqueue(name, { ...envelope, attempt: envelope.attempt + 1 });
-              }, delay);
-              timer.unref();
-              timers.add(timer);
-            })
+            .catch((error: unknown) => fail(envelope, error))
             .finally(() => {
               inFlight -= 1;
               if (inFlight === 0) for (const done of [...idle]) done();
@@ -147,14 +180,17 @@ export function createMemoryJobQueue({ logger, retry = DEFAULT_RETRY_POLICY }: {
           if (inFlight > 0) await new Promise<void>((done) => idle.add(done));
         },
       };
-      subscriptions.add(subscription);
+      subscriptions.set(subscription, name);
       return subscription;
     },
     async depth(name) {
       return queues.get(name)?.ready.length ?? 0;
     },
+    health() {
+      return { connected: true, publishChannelOpen: true, channelsOpen: 0, consumers: [...subscriptions.values()].map((queue) => ({ queue, attached: true })), reconnects: 0 };
+    },
     async close() {
-      await Promise.all([...subscriptions].map((subscription) => subscription.stop()));
+      await Promise.all([...subscriptions.keys()].map((subscription) => subscription.stop()));
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
     },

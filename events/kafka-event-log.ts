@@ -1,7 +1,8 @@
-import { Kafka, Partitioners, logLevel, type Consumer, type LogEntry, type Producer } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type LogEntry, type Producer } from 'kafkajs';
 import { InfrastructureError } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
-import type { EventLog, Subscription } from './event-log.ts';
+import { batchHandlerOf, type BackoffOptions, type EventLog, type LogSubscription } from './event-log.ts';
+import { startKafkaSubscription, type KafkaConsumerLike } from './kafka-subscription.ts';
 
 export interface KafkaEventLogOptions {
   brokers: string[];
@@ -11,6 +12,15 @@ export interface KafkaEventLogOptions {
   joinTimeoutMs?: number;
   /** @default 10000 — short so a dead member's partitions move quickly, long enough for GC pauses. */
   sessionTimeoutMs?: number;
+  /** Before a paused partition (its handler failed) is tried again. @default { initialMs: 200, maxMs: 5000 } */
+  pauseBackoff?: BackoffOptions;
+  /** Before a crashed consumer is rebuilt. @default { initialMs: 1000, maxMs: 30000 } */
+  restartBackoff?: BackoffOptions;
+  /**
+   * The kafkajs client (tests pass one whose consumers they control).
+   * @default a `Kafka` on `brokers` logging through `logger`
+   */
+  kafka?: Pick<Kafka, 'producer' | 'admin'> & { consumer(config: Parameters<Kafka['consumer']>[0]): KafkaConsumerLike };
 }
 
 /** Declarations of one topic before giving up (about 4.5 s of backoff in all). */
@@ -27,11 +37,12 @@ function wrap(error: unknown, what: string): InfrastructureError {
 /**
  * The EventLog on Kafka through kafkajs. The producer is idempotent (one in-flight request, so
  * retries cannot reorder a partition) and every send waits for acks from all in-sync replicas.
- * Consumers commit manually, one message at a time, after the handler resolved.
+ * Consumers handle a batch per partition and commit once after it (`kafka-subscription.ts`:
+ * pauses, rebalances and crashes are handled there).
  */
-export function createKafkaEventLog({ brokers, clientId, logger, joinTimeoutMs = 30_000, sessionTimeoutMs = 10_000 }: KafkaEventLogOptions): EventLog {
+export function createKafkaEventLog({ brokers, clientId, logger, joinTimeoutMs = 30_000, sessionTimeoutMs = 10_000, pauseBackoff, restartBackoff, kafka: injected }: KafkaEventLogOptions): EventLog {
   const log = logger.child({ component: 'kafka' });
-  const kafka = new Kafka({
+  const kafka = injected ?? new Kafka({
     clientId,
     brokers,
     logLevel: logLevel.WARN,
@@ -44,7 +55,7 @@ export function createKafkaEventLog({ brokers, clientId, logger, joinTimeoutMs =
   });
   let producer: Producer | undefined;
   let producerReady: Promise<Producer> | undefined;
-  const consumers = new Set<Consumer>();
+  const subscriptions = new Set<LogSubscription>();
 
   const getProducer = () => {
     producerReady ??= (async () => {
@@ -101,50 +112,42 @@ export function createKafkaEventLog({ brokers, clientId, logger, joinTimeoutMs =
         throw wrap(error, `publish to ${topic}`);
       }
     },
-    async subscribe({ groupId, topics, fromBeginning = true, handle }) {
-      const consumer = kafka.consumer({ groupId, sessionTimeout: sessionTimeoutMs, heartbeatInterval: Math.floor(sessionTimeoutMs / 5), maxWaitTimeInMs: 250, retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 } });
-      consumers.add(consumer);
-      const joined = new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new InfrastructureError(`kafka consumer ${groupId} did not join within ${joinTimeoutMs} ms`, { retriable: true })), joinTimeoutMs);
-        consumer.on(consumer.events.GROUP_JOIN, () => {
-          clearTimeout(timer);
-          resolve();
+    async subscribe(options) {
+      const { groupId, topics, fromBeginning = true } = options;
+      const createConsumer = () =>
+        kafka.consumer({
+          groupId,
+          sessionTimeout: sessionTimeoutMs,
+          heartbeatInterval: Math.floor(sessionTimeoutMs / 5),
+          maxWaitTimeInMs: 250,
+          // restartOnFailure false: kafkajs would restart a crashed consumer only for some errors
+          // (never for UNKNOWN_MEMBER_ID); the subscription rebuilds it after every crash instead.
+          retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000, restartOnFailure: async () => false },
         });
-      });
       try {
-        await consumer.connect();
-        await consumer.subscribe({ topics, fromBeginning });
-        await consumer.run({
-          autoCommit: false,
-          // Partitions are independent (order is per partition), so they are handled side by side,
-          // like the in-process log does; within one partition messages stay strictly sequential.
-          partitionsConsumedConcurrently: 8,
-          eachMessage: async ({ topic, partition, message }) => {
-            const headers: Record<string, string> = {};
-            for (const [name, value] of Object.entries(message.headers ?? {})) if (value !== undefined) headers[name] = Array.isArray(value) ? String(value[0]) : String(value);
-            try {
-              await handle({ topic, partition, offset: message.offset, key: message.key?.toString() ?? '', value: message.value?.toString() ?? '', headers });
-            } catch (error) {
-              log.warn({ err: error, groupId, topic, partition, offset: message.offset }, 'event handler failed; redelivering');
-              throw error;
-            }
-            // Committing the next offset: the handled message is never delivered to this group again.
-            await consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
-          },
+        const subscription = await startKafkaSubscription({
+          groupId,
+          topics,
+          fromBeginning,
+          handleBatch: batchHandlerOf(options),
+          logger: log,
+          createConsumer,
+          joinTimeoutMs,
+          backoff: options.backoff ?? pauseBackoff,
+          ...(restartBackoff ? { restartBackoff } : {}),
         });
-        await joined;
+        const tracked: LogSubscription = {
+          state: subscription.state,
+          async stop() {
+            subscriptions.delete(tracked);
+            await subscription.stop();
+          },
+        };
+        subscriptions.add(tracked);
+        return tracked;
       } catch (error) {
-        consumers.delete(consumer);
-        await consumer.disconnect().catch(() => undefined);
         throw error instanceof InfrastructureError ? error : wrap(error, `subscribe ${groupId}`);
       }
-      const subscription: Subscription = {
-        async stop() {
-          if (!consumers.delete(consumer)) return;
-          await consumer.disconnect();
-        },
-      };
-      return subscription;
     },
     async lag(groupId, topics) {
       // One admin connection per call: lag is read at scrape time, not per message.
@@ -171,8 +174,7 @@ export function createKafkaEventLog({ brokers, clientId, logger, joinTimeoutMs =
       }
     },
     async close() {
-      await Promise.all([...consumers].map((consumer) => consumer.disconnect().catch(() => undefined)));
-      consumers.clear();
+      await Promise.all([...subscriptions].map((subscription) => subscription.stop().catch(() => undefined)));
       if (producer) await producer.disconnect().catch(() => undefined);
       producer = undefined;
       producerReady = undefined;

@@ -1,5 +1,4 @@
 import { Gauge, type Registry } from 'prom-client';
-import { every } from '../platform/background.ts';
 import type { Database } from '../platform/database.ts';
 import type { Logger } from '../platform/logger.ts';
 import { failSpan, messageContext, SpanKind, spanHeaders, startSpan, traceIdOf } from '../platform/tracing.ts';
@@ -17,7 +16,7 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** Prepended to each row's topic (tests and side-by-side environments use unique topics). @default '' */
   topicPrefix?: string;
-  /** Idle poll interval; a full batch polls again at once. @default 200 */
+  /** Fallback poll interval (NOTIFY wakes the relay at once); a full batch polls again at once. @default 200 */
   pollIntervalMs?: number;
 }
 
@@ -25,6 +24,8 @@ export interface OutboxRelay {
   readonly schema: OutboxSchema;
   /** Rows this instance has published since it started. */
   readonly published: number;
+  /** Why the last relay pass failed (database or event log), until a pass succeeds; undefined when healthy. */
+  readonly problem: string | undefined;
   /** Publishes up to one batch; returns how many rows it published (0 when another relay holds the lock). */
   relayOnce(): Promise<number>;
   /** Unpublished rows and the age of the oldest one. */
@@ -109,15 +110,46 @@ export function createOutboxRelay({ db, schema, eventLog, logger, batchSize = 10
       return rows.length;
     });
 
-  const task = every(
-    `outbox-relay:${schema}`,
-    pollIntervalMs,
-    async () => {
-      // Drain while batches come back full, so a backlog does not wait one interval per batch.
-      while ((await relayOnce()) === batchSize);
-    },
-    log,
-  );
+  // The loop: one pass drains while batches come back full (a backlog does not wait one interval
+  // per batch). A NOTIFY from the outbox trigger (a committed event) starts a pass at once, or
+  // another one right after the current pass when it arrives mid-pass, so a row committed while
+  // a pass was reading is never left for the next poll. Polling every `pollIntervalMs` stays as
+  // the fallback: a lost notification, a LISTEN connection down, a database without the trigger.
+  let stopped = true;
+  let timer: NodeJS.Timeout | undefined;
+  let pass: Promise<void> | undefined;
+  let again = false;
+  let problem: string | undefined;
+  let unlisten: (() => Promise<void>) | undefined;
+  const schedule = (delayMs: number) => {
+    clearTimeout(timer);
+    if (stopped) return;
+    timer = setTimeout(kick, delayMs);
+    timer.unref();
+  };
+  function kick() {
+    if (stopped) return;
+    if (pass) {
+      again = true;
+      return;
+    }
+    clearTimeout(timer);
+    again = false;
+    pass = (async () => {
+      try {
+        while ((await relayOnce()) === batchSize && !stopped);
+        problem = undefined;
+      } catch (error) {
+        problem = (error as Error).message;
+        again = false;
+        log.error({ err: error }, 'outbox relay pass failed; retrying at the next poll');
+      }
+    })().finally(() => {
+      pass = undefined;
+      if (again) kick();
+      else schedule(pollIntervalMs);
+    });
+  }
   return {
     schema,
     relayOnce,
@@ -125,8 +157,30 @@ export function createOutboxRelay({ db, schema, eventLog, logger, batchSize = 10
     get published() {
       return publishedTotal;
     },
-    start: () => task.start(),
-    stop: () => task.stop(),
+    get problem() {
+      return problem;
+    },
+    start() {
+      if (!stopped) return;
+      stopped = false;
+      schedule(pollIntervalMs);
+      db.listen(`outbox_${schema}`, kick).then(
+        (stop) => {
+          if (stopped) return void stop();
+          unlisten = stop;
+          // Rows committed before the LISTEN took effect sent their NOTIFY to nobody.
+          kick();
+        },
+        (error: unknown) => log.warn({ err: error }, 'cannot LISTEN for outbox notifications; polling only'),
+      );
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await unlisten?.();
+      unlisten = undefined;
+      await pass;
+    },
   };
 }
 

@@ -1,4 +1,5 @@
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { ConsumerStatus } from './event-log.ts';
 import { deadLetterQueueOf, type JobQueue } from './job-queue.ts';
 import { CHANNELS, queueFor } from './notification-job.ts';
 import { registerRelayMetrics } from './outbox-relay.ts';
@@ -6,13 +7,15 @@ import type { Pipeline } from './pipeline.ts';
 
 /**
  * The pipeline's series, for whichever parts run in this process: outbox lag per schema (relays),
- * events by outcome (worker), notifications by outcome and DLQ depth per channel (dispatchers).
+ * events by outcome (worker), notifications by outcome and DLQ depth per channel (dispatchers),
+ * and each event-log consumer's state, restarts and paused partitions (worker, analytics).
  * Gauges are read at scrape time, so an idle pipeline costs nothing between scrapes.
  */
 export function registerPipelineMetrics(registry: Registry, pipeline: Pipeline, { jobQueue, queuePrefix = 'notifications' }: { jobQueue: JobQueue; queuePrefix?: string }): void {
   const registers = [registry];
   if (pipeline.relays.length > 0) registerRelayMetrics(registry, pipeline.relays);
   const { worker, dispatcher } = pipeline;
+  if (pipeline.consumers().length > 0) registerConsumerMetrics(registry, pipeline);
   if (worker) {
     new Gauge({ name: 'notification_worker_events', help: 'Events the worker has handled since start, by outcome', labelNames: ['outcome'], registers, collect() {
       for (const [outcome, value] of Object.entries(worker.stats)) this.set({ outcome }, value);
@@ -30,6 +33,10 @@ export function registerPipelineMetrics(registry: Registry, pipeline: Pipeline, 
     new Gauge({ name: 'dispatcher_notifications', help: 'Notifications handled since start, by outcome', labelNames: ['outcome'], registers, collect() {
       for (const [outcome, value] of Object.entries(dispatcher.stats)) this.set({ outcome }, value);
     } });
+    new Gauge({ name: 'dispatcher_downstream_unavailable', help: 'Downstreams the dispatcher is holding jobs for (1 while unavailable)', labelNames: ['downstream'], registers, collect() {
+      this.reset();
+      for (const downstream of dispatcher.unavailable) this.set({ downstream }, 1);
+    } });
     new Gauge({
       name: 'notification_dlq_depth',
       help: 'Jobs waiting in each channel’s dead-letter queue (-1 when the broker cannot be asked)',
@@ -44,4 +51,48 @@ export function registerPipelineMetrics(registry: Registry, pipeline: Pipeline, 
       },
     });
   }
+}
+
+const CONSUMER_STATUSES: readonly ConsumerStatus[] = ['starting', 'running', 'paused', 'restarting', 'stopped'];
+
+/**
+ * `event_consumer_state{group,state}` is 1 for the state each consumer group's member is in and 0
+ * for the others (alert on `event_consumer_state{state="running"} == 0`);
+ * `event_consumer_restarts_total{group}` counts rebuilds after crashes;
+ * `event_consumer_paused_partitions{group}` counts partitions held back by a failing downstream.
+ */
+function registerConsumerMetrics(registry: Registry, pipeline: Pick<Pipeline, 'consumers'>): void {
+  const registers = [registry];
+  new Gauge({
+    name: 'event_consumer_state',
+    help: 'Event-log consumer state by group: 1 for the current state (starting, running, paused, restarting, stopped), 0 for the others',
+    labelNames: ['group', 'state'],
+    registers,
+    collect() {
+      for (const { group, state } of pipeline.consumers()) for (const status of CONSUMER_STATUSES) this.set({ group, state: status }, state.status === status ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'event_consumer_paused_partitions',
+    help: 'Partitions an event-log consumer holds back because their handler fails (a downstream is down), by group',
+    labelNames: ['group'],
+    registers,
+    collect() {
+      for (const { group, state } of pipeline.consumers()) this.set({ group }, state.pausedPartitions.length);
+    },
+  });
+  // A counter fed from the subscription's own count at scrape time (never decreases: the count only grows).
+  const counted = new Map<string, number>();
+  new Counter({
+    name: 'event_consumer_restarts_total',
+    help: 'Times an event-log consumer was rebuilt after a crash, by group',
+    labelNames: ['group'],
+    registers,
+    collect() {
+      for (const { group, state } of pipeline.consumers()) {
+        this.inc({ group }, Math.max(0, state.restarts - (counted.get(group) ?? 0)));
+        counted.set(group, Math.max(state.restarts, counted.get(group) ?? 0));
+      }
+    },
+  });
 }

@@ -7,7 +7,7 @@ import type { PipelineConfig } from './config.ts';
 import { createAnalyticsConsumer, prepareAnalyticsDatabase, type AnalyticsConsumer } from './analytics-consumer.ts';
 import { createDispatcher, type Dispatcher } from './dispatcher.ts';
 import { EVENT_TOPICS } from './envelope.ts';
-import { createMemoryEventLog, type EventLog } from './event-log.ts';
+import { createMemoryEventLog, type EventLog, type SubscriptionState } from './event-log.ts';
 import { createMemoryJobQueue, DEFAULT_RETRY_POLICY, type JobQueue, type RetryPolicy } from './job-queue.ts';
 import { createKafkaEventLog } from './kafka-event-log.ts';
 import { createNotificationWorker, type NotificationWorker } from './notification-worker.ts';
@@ -67,8 +67,33 @@ export interface Pipeline {
   readonly worker: NotificationWorker | undefined;
   readonly dispatcher: Dispatcher | undefined;
   readonly analytics: AnalyticsConsumer | undefined;
+  /** The event-log consumers running here (worker, analytics) with their state. */
+  consumers(): ConsumerReport[];
   /** Stops the parts, then closes the event log and job queue. */
   stop(): Promise<void>;
+}
+
+export interface ConsumerReport {
+  role: 'worker' | 'analytics';
+  group: string;
+  state: SubscriptionState;
+}
+
+/**
+ * `/ready` of a role that consumes the event log: ready only while every consumer is `running`.
+ * Paused (a downstream is down, its partitions wait), restarting (after a crash) or stopped all
+ * answer 503 with each consumer's state as the reason. Processes with no consumer are ready.
+ */
+export function consumerReadiness(pipeline: Pick<Pipeline, 'consumers'>): { ready: boolean; details: { consumers: Array<{ role: string; group: string; status: string; reason?: string; pausedPartitions: number; restarts: number }> } } {
+  const consumers = pipeline.consumers().map(({ role, group, state }) => ({
+    role,
+    group,
+    status: state.status,
+    ...(state.reason ? { reason: state.reason } : {}),
+    pausedPartitions: state.pausedPartitions.length,
+    restarts: state.restarts,
+  }));
+  return { ready: consumers.every((consumer) => consumer.status === 'running'), details: { consumers } };
 }
 
 /**
@@ -113,6 +138,10 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     worker,
     dispatcher,
     analytics,
+    consumers: () => [
+      ...(worker ? [{ role: 'worker' as const, group: worker.groupId, state: worker.state() }] : []),
+      ...(analytics ? [{ role: 'analytics' as const, group: analytics.groupId, state: analytics.state() }] : []),
+    ],
     async stop() {
       for (const relay of relays) await relay.stop();
       await worker?.stop();

@@ -2,7 +2,8 @@ import amqp, { type ChannelModel, type ConfirmChannel, type ConsumeMessage, type
 import { InfrastructureError } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { Subscription } from './event-log.ts';
-import { DEFAULT_RETRY_POLICY, deadLetterQueueOf, type JobQueue, type ReceivedJob, type RetryPolicy } from './job-queue.ts';
+import { deadLetterQueueOf, type JobQueue, type JobQueueHealth, type ReceivedJob } from './job-queue.ts';
+import { decideRetry, DEFAULT_RETRY_POLICY, reasonOf, type RetryPolicy } from './retry-policy.ts';
 
 export interface RabbitJobQueueOptions {
   url: string;
@@ -12,12 +13,15 @@ export interface RabbitJobQueueOptions {
   confirmTimeoutMs?: number;
   /** Connection attempts at start-up before giving up (then it keeps reconnecting forever). @default 5 */
   initialConnectRetries?: number;
+  /** First wait before reopening a channel the broker closed under a live connection; doubles up to 5 s. @default 200 */
+  channelReopenDelayMs?: number;
 }
 
 /** Every queue is a durable quorum queue: replicated, and it survives a broker restart. */
 const QUORUM = { 'x-queue-type': 'quorum' } as const;
 
 const retryQueueOf = (queue: string, delayMs: number) => `${queue}.retry.${delayMs}ms`;
+const isDeadLetterQueue = (queue: string) => queue.endsWith('.dlq');
 
 function parseBody(content: Buffer): unknown {
   const text = content.toString('utf8');
@@ -34,8 +38,19 @@ function stringHeaders(headers: Record<string, unknown> | undefined): Record<str
   return out;
 }
 
+const wait = (ms: number) => new Promise<void>((done) => setTimeout(done, ms).unref());
+
+/**
+ * Closing waits for the broker's answer (cancel-ok, close-ok), which a broker that stopped
+ * answering never sends, and amqplib leaves a channel close pending forever when the connection
+ * drops under it: shutdown steps give up after this long instead of hanging the process.
+ */
+const CLOSE_STEP_MS = 3000;
+const bounded = (step: Promise<unknown>) => Promise.race([step.catch(() => undefined), wait(CLOSE_STEP_MS)]);
+
 interface Consumer {
   queue: string;
+  readonly attached: boolean;
   /** Opens a channel on a (re)connected model and starts consuming on it. */
   attach(model: ChannelModel): Promise<void>;
 }
@@ -46,18 +61,73 @@ interface Consumer {
  * travels in the `x-attempt` header, because a quorum queue's delivery count resets when a job
  * moves between queues.
  *
- * The connection recovers by itself (amqplib's opt-in recovery); channels do not, so after every
- * (re)connect the publish channel and every consumer's channel are opened again. While the
- * connection is down, `publish` rejects with a retriable error (the worker then leaves its Kafka
- * offset uncommitted and retries), and jobs that were in flight are redelivered by the broker.
+ * Recovery, and what amqplib does not do for us: its opt-in `recovery` reconnects the connection
+ * and calls `setup` after every (re)connect, but it recovers no channel, topology or consumer. So
+ * `setup` re-declares lazily (the `declared` cache is cleared), reopens the publish channel and
+ * re-attaches every consumer. A channel the broker closes while the connection stays up (a
+ * channel-level error, a consumer timeout, an operator closing it) is not a disconnect at all for
+ * amqplib: each channel watches its own `close` and reopens itself with backoff for as long as its
+ * connection is the live one; a consumer the broker cancels (its queue deleted or moved) closes its
+ * channel and comes back the same way.
+ *
+ * While the connection or the publish channel is down, `publish` rejects with a retriable error
+ * (the worker then leaves its Kafka offset uncommitted and retries); a publish whose channel
+ * closes before the confirm, or that is not confirmed within `confirmTimeoutMs`, rejects likewise.
+ * Jobs that were in flight on a lost channel are redelivered by the broker.
  */
-export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_POLICY, confirmTimeoutMs = 5000, initialConnectRetries = 5 }: RabbitJobQueueOptions): Promise<JobQueue> {
+export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_POLICY, confirmTimeoutMs = 5000, initialConnectRetries = 5, channelReopenDelayMs = 200 }: RabbitJobQueueOptions): Promise<JobQueue> {
   const log = logger.child({ component: 'rabbitmq' });
-  let publishChannel: ConfirmChannel | undefined;
+  /** The live connection: set by `setup`, cleared on disconnect. Channel reopen loops stop when it changes. */
+  let live: ChannelModel | undefined;
+  let publisher: ConfirmChannel | undefined;
   let closing = false;
+  let reconnects = 0;
+  let connectedOnce = false;
   const declared = new Set<string>();
+  const declaring = new Map<string, Promise<void>>();
   const consumers = new Set<Consumer>();
   const subscriptions = new Set<Subscription>();
+
+  /** Reopens a channel of `on` with backoff while `on` is still the live connection. */
+  const reopen = (what: string, on: ChannelModel, open: (on: ChannelModel) => Promise<void>) => {
+    void (async () => {
+      for (let delay = channelReopenDelayMs; !closing && live === on; delay = Math.min(delay * 2, 5000)) {
+        await wait(delay);
+        if (closing || live !== on) return;
+        try {
+          await open(on);
+          reconnects += 1;
+          log.info({ channel: what }, 'rabbitmq channel reopened');
+          return;
+        } catch (error) {
+          log.warn({ err: error, channel: what, retryInMs: delay }, 'cannot reopen rabbitmq channel yet');
+        }
+      }
+    })();
+  };
+
+  // Jobs the broker returned as unroutable (`mandatory`: their queue no longer exists), by channel.
+  // A return arrives before the confirm of the same publish, so the confirm callback can tell.
+  const returned = new WeakMap<ConfirmChannel, Set<string>>();
+  const watchReturns = (channel: ConfirmChannel) => {
+    const ids = new Set<string>();
+    returned.set(channel, ids);
+    channel.on('return', (message: ConsumeMessage) => ids.add(String(message.properties.messageId)));
+  };
+
+  const openPublisher = async (on: ChannelModel) => {
+    const channel = await on.createConfirmChannel();
+    watchReturns(channel);
+    channel.on('error', (error: Error) => log.error({ err: error }, 'rabbitmq publish channel error'));
+    channel.on('close', () => {
+      if (publisher !== channel) return;
+      publisher = undefined;
+      // Declarations made through this channel still stand on the broker; only a new connection
+      // (a possibly restarted broker) clears the cache.
+      if (!closing) reopen('publish', on, openPublisher);
+    });
+    publisher = channel;
+  };
 
   let connection: RecoveringChannelModel;
   try {
@@ -71,15 +141,14 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
         initialMaxRetries: initialConnectRetries,
         maxRetries: Infinity,
         async setup(model: ChannelModel) {
+          live = model;
           // Queues may have been declared on a broker that lost them; declare again on first use.
           declared.clear();
-          const channel = await model.createConfirmChannel();
-          channel.on('error', (error: Error) => log.error({ err: error }, 'rabbitmq publish channel error'));
-          channel.on('close', () => {
-            if (publishChannel === channel) publishChannel = undefined;
-          });
-          publishChannel = channel;
+          await openPublisher(model);
           for (const consumer of consumers) await consumer.attach(model);
+          // Counted here: the first connection's 'connect' event fires before anyone can listen.
+          if (connectedOnce) reconnects += 1;
+          connectedOnce = true;
         },
       },
     });
@@ -87,20 +156,32 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
     throw new InfrastructureError(`cannot connect to RabbitMQ at AMQP_URL: ${(error as Error).message}`, { retriable: true, cause: error });
   }
   connection.on('error', (error: Error) => log.error({ err: error }, 'rabbitmq connection error'));
-  connection.on('disconnect', (error: Error) => {
-    publishChannel = undefined;
+  const lost = (error: Error) => {
+    live = undefined;
+    publisher = undefined;
     if (!closing) log.warn({ err: error }, 'rabbitmq disconnected; reconnecting');
-  });
-  connection.on('connect', () => log.info('rabbitmq connected'));
+  };
+  connection.on('disconnect', lost);
+  // A setup that failed half way leaves channels on a connection amqplib has closed again.
+  connection.on('connect-failed', lost);
+  connection.on('connect', () => log.info({ reconnects }, 'rabbitmq connected'));
 
   const sendConfirmed = (channel: ConfirmChannel, queue: string, content: Buffer, options: amqp.Options.Publish) =>
     new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new InfrastructureError(`no publisher confirm for ${queue} within ${confirmTimeoutMs} ms`, { retriable: true })), confirmTimeoutMs);
+      const id = String(options.messageId);
       try {
-        channel.sendToQueue(queue, content, { persistent: true, contentType: 'application/json', ...options }, (error) => {
+        // amqplib calls back with an error when the broker nacks or when the channel closes before
+        // the confirm arrived: both reject, so an unconfirmed job is never reported as stored.
+        channel.sendToQueue(queue, content, { persistent: true, mandatory: true, contentType: 'application/json', ...options }, (error) => {
           clearTimeout(timer);
-          if (error) reject(new InfrastructureError(`broker rejected job for ${queue}`, { retriable: true, cause: error }));
-          else resolve();
+          if (error) return reject(new InfrastructureError(`job for ${queue} not confirmed: ${(error as Error).message}`, { retriable: true, cause: error }));
+          if (returned.get(channel)?.delete(id)) {
+            // Confirmed but routed nowhere (the queue was deleted): declare it again on the next publish.
+            declared.delete(queue);
+            return reject(new InfrastructureError(`job for ${queue} was returned unroutable (queue missing)`, { retriable: true }));
+          }
+          resolve();
         });
       } catch (error) {
         clearTimeout(timer);
@@ -108,9 +189,9 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
       }
     });
 
-  const currentPublishChannel = () => {
-    if (!publishChannel) throw new InfrastructureError('rabbitmq is disconnected', { retriable: true });
-    return publishChannel;
+  const currentPublisher = () => {
+    if (!publisher) throw new InfrastructureError(live ? 'rabbitmq publish channel is closed' : 'rabbitmq is disconnected', { retriable: true });
+    return publisher;
   };
 
   const declareOn = async (channel: amqp.Channel, queue: string) => {
@@ -124,32 +205,73 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
     }
   };
 
-  const declare = async (queue: string) => {
-    if (declared.has(queue)) return;
-    try {
-      await declareOn(currentPublishChannel(), queue);
-    } catch (error) {
-      throw error instanceof InfrastructureError ? error : new InfrastructureError(`cannot declare ${queue}: ${(error as Error).message}`, { retriable: true, cause: error });
+  const declare = (queue: string): Promise<void> => {
+    if (declared.has(queue)) return Promise.resolve();
+    let pending = declaring.get(queue);
+    if (!pending) {
+      pending = (async () => {
+        try {
+          await declareOn(currentPublisher(), queue);
+          declared.add(queue);
+        } catch (error) {
+          throw error instanceof InfrastructureError ? error : new InfrastructureError(`cannot declare ${queue}: ${(error as Error).message}`, { retriable: true, cause: error });
+        } finally {
+          declaring.delete(queue);
+        }
+      })();
+      declaring.set(queue, pending);
     }
-    declared.add(queue);
+    return pending;
+  };
+
+  // Call-order publishing (the JobQueue contract): a publish to a declared queue writes its frame
+  // synchronously, inside the call. One that must wait for a declaration queues behind `gate`, and
+  // while any publish waits there every later one queues too, so none overtakes it. Nothing else
+  // is awaited per message: a pipelined batch costs one confirm round trip, not one per job.
+  let waiting = 0;
+  let gate: Promise<void> = Promise.resolve();
+  const publish = (queue: string, content: Buffer, options: amqp.Options.Publish): Promise<void> => {
+    if (waiting === 0 && (isDeadLetterQueue(queue) || declared.has(queue))) {
+      try {
+        return sendConfirmed(currentPublisher(), queue, content, options);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    waiting += 1;
+    const issued = (async () => {
+      try {
+        await gate;
+        if (!isDeadLetterQueue(queue)) await declare(queue);
+        // Wrapped so the confirm is not awaited here: the next queued publish goes out right after.
+        return { confirmed: sendConfirmed(currentPublisher(), queue, content, options) };
+      } finally {
+        waiting -= 1;
+      }
+    })();
+    gate = issued.then(
+      () => undefined,
+      () => undefined,
+    );
+    return issued.then(({ confirmed }) => confirmed);
   };
 
   return {
     kind: 'rabbitmq',
     declare,
-    async publish(queue, job) {
-      if (!queue.endsWith('.dlq')) await declare(queue);
-      await sendConfirmed(currentPublishChannel(), queue, Buffer.from(JSON.stringify(job.payload)), { messageId: job.id, headers: { ...job.headers, 'x-attempt': 1 } });
-    },
+    publish: (queue, job) => publish(queue, Buffer.from(JSON.stringify(job.payload)), { messageId: job.id, headers: { ...job.headers, 'x-attempt': 1 } }),
     async consume(queue, handle: (job: ReceivedJob) => Promise<void>, { prefetch = 10 } = {}) {
-      const isMain = !queue.endsWith('.dlq');
+      const isMain = !isDeadLetterQueue(queue);
       if (isMain) await declare(queue);
       let inFlight = 0;
+      let stopping = false;
+      /** The channel this consumer uses now (set as soon as it is open), and its consumer once attached. */
+      let channelNow: ConfirmChannel | undefined;
       let current: { channel: ConfirmChannel; consumerTag: string } | undefined;
       const idle = new Set<() => void>();
 
       const settle = (action: () => void) => {
-        // After a disconnect the broker has already requeued what this channel held: nothing to settle.
+        // After a lost channel the broker has already requeued what it held: nothing to settle.
         try {
           action();
         } catch (error) {
@@ -165,16 +287,28 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
           await handle({ id, queue, attempt, payload: parseBody(message.content), headers });
           settle(() => channel.ack(message));
         } catch (error) {
-          if (!isMain) {
+          if (!isMain || stopping) {
+            // A DLQ consumer's failure, or one during stop(): back to the queue, nothing counted.
             settle(() => channel.nack(message, false, true));
             return;
           }
-          const dead = attempt >= retry.maxAttempts;
-          const delay = retry.delaysMs[Math.min(attempt - 1, retry.delaysMs.length - 1)] ?? 0;
-          const target = dead ? deadLetterQueueOf(queue) : retryQueueOf(queue, delay);
-          const nextHeaders = { ...headers, 'x-attempt': dead ? attempt : attempt + 1, ...(dead ? { 'x-last-error': String((error as Error)?.message ?? error) } : {}) };
-          if (dead) log.warn({ err: error, queue, jobId: id, attempt }, 'job dead-lettered');
-          else log.info({ queue, jobId: id, attempt, delay }, 'job failed; retrying later');
+          const decision = decideRetry(retry, attempt, error);
+          let target: string;
+          let nextHeaders: Record<string, string | number>;
+          switch (decision.action) {
+            case 'dead-letter':
+              target = deadLetterQueueOf(queue);
+              nextHeaders = { ...headers, 'x-attempt': attempt, 'x-last-error': reasonOf(error), 'x-dead-letter-reason': decision.reason };
+              log.warn({ err: error, queue, jobId: id, attempt, reason: decision.reason }, 'job dead-lettered');
+              break;
+            case 'retry':
+              target = retryQueueOf(queue, decision.afterMs);
+              nextHeaders = { ...headers, 'x-attempt': attempt + 1 };
+              log.info({ queue, jobId: id, attempt, delay: decision.afterMs }, 'job failed; retrying later');
+              break;
+            default:
+              return decision satisfies never;
+          }
           try {
             // The copy must be confirmed before the original is acked, or a crash in between loses the job.
             await sendConfirmed(channel, target, message.content, { messageId: id, headers: nextHeaders, contentType: message.properties.contentType as string | undefined });
@@ -188,35 +322,70 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
 
       const consumer: Consumer = {
         queue,
-        async attach(model) {
-          const channel = await model.createConfirmChannel();
+        get attached() {
+          return current !== undefined;
+        },
+        async attach(on) {
+          if (stopping) return;
+          const channel = await on.createConfirmChannel();
+          watchReturns(channel);
+          channelNow = channel;
           channel.on('error', (error: Error) => log.error({ err: error, queue }, 'rabbitmq consumer channel error'));
-          if (isMain) await declareOn(channel, queue);
-          await channel.prefetch(prefetch);
-          const { consumerTag } = await channel.consume(queue, (message) => {
-            if (!message) return;
-            inFlight += 1;
-            void onMessage(channel, message)
-              .catch((error: unknown) => log.error({ err: error, queue }, 'job settlement failed'))
-              .finally(() => {
-                inFlight -= 1;
-                if (inFlight === 0) for (const done of [...idle]) done();
-              });
+          channel.on('close', () => {
+            if (channelNow !== channel) return;
+            channelNow = undefined;
+            current = undefined;
+            if (!stopping && !closing) reopen(`consume ${queue}`, on, consumer.attach);
           });
-          current = { channel, consumerTag };
+          try {
+            if (isMain) await declareOn(channel, queue);
+            await channel.prefetch(prefetch);
+            const { consumerTag } = await channel.consume(queue, (message) => {
+              if (!message) {
+                // The broker cancelled this consumer (queue deleted or moved): closing the channel
+                // brings it back through the reopen path, which declares the queue again.
+                log.warn({ queue }, 'rabbitmq cancelled the consumer; re-attaching');
+                void channel.close().catch(() => undefined);
+                return;
+              }
+              inFlight += 1;
+              void onMessage(channel, message)
+                .catch((error: unknown) => log.error({ err: error, queue }, 'job settlement failed'))
+                .finally(() => {
+                  inFlight -= 1;
+                  if (inFlight === 0) for (const done of [...idle]) done();
+                });
+            });
+            current = { channel, consumerTag };
+            if (stopping) await channel.close().catch(() => undefined);
+          } catch (error) {
+            // The caller (setup or the reopen loop) retries: this channel's close must not start another loop.
+            if (channelNow === channel) channelNow = undefined;
+            await channel.close().catch(() => undefined);
+            throw error;
+          }
         },
       };
-      // The first attach uses the live connection; later ones run from the recovery setup.
-      await consumer.attach(await connection.waitForConnect().then(() => modelOf(connection)));
       consumers.add(consumer);
+      if (live) {
+        try {
+          await consumer.attach(live);
+        } catch (error) {
+          consumers.delete(consumer);
+          throw new InfrastructureError(`cannot consume ${queue}: ${(error as Error).message}`, { retriable: true, cause: error });
+        }
+      }
+      // Not live right now: the next successful reconnect attaches it (health() says detached meanwhile).
       const subscription: Subscription = {
         async stop() {
           if (!subscriptions.delete(subscription)) return;
+          stopping = true;
           consumers.delete(consumer);
           const active = current;
-          if (active) await active.channel.cancel(active.consumerTag).catch(() => undefined);
+          if (active) await bounded(active.channel.cancel(active.consumerTag));
           if (inFlight > 0) await new Promise<void>((done) => idle.add(done));
-          if (active) await active.channel.close().catch(() => undefined);
+          current = undefined;
+          if (active) await bounded(active.channel.close());
         },
       };
       subscriptions.add(subscription);
@@ -225,21 +394,26 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
     async depth(queue) {
       // checkQueue on a queue that does not exist closes the channel: only ask about declared ones.
       if (!declared.has(queue) && !declared.has(queue.replace(/\.dlq$/, ''))) return 0;
-      return (await currentPublishChannel().checkQueue(queue)).messageCount;
+      return (await currentPublisher().checkQueue(queue)).messageCount;
+    },
+    health(): JobQueueHealth {
+      const list = [...consumers].map((consumer) => ({ queue: consumer.queue, attached: consumer.attached }));
+      return {
+        connected: live !== undefined,
+        publishChannelOpen: publisher !== undefined,
+        channelsOpen: (publisher ? 1 : 0) + list.filter((consumer) => consumer.attached).length,
+        consumers: list,
+        reconnects,
+      };
     },
     async close() {
       await Promise.all([...subscriptions].map((subscription) => subscription.stop()));
       closing = true;
-      await publishChannel?.close().catch(() => undefined);
-      await connection.close().catch(() => undefined);
+      // Closing the connection closes its channels; a connection that does not answer in time is
+      // dropped at the socket.
+      const model = live;
+      await bounded(connection.close());
+      (model as unknown as { connection?: { stream?: { destroy(): void } } } | undefined)?.connection?.stream?.destroy();
     },
   };
-}
-
-/**
- * A recovering connection creates channels on whichever connection is live, which is what a
- * consumer's first attach needs; it quacks like a ChannelModel for `createConfirmChannel`.
- */
-function modelOf(connection: RecoveringChannelModel): ChannelModel {
-  return connection as unknown as ChannelModel;
 }

@@ -1,6 +1,5 @@
-import { InfrastructureError } from '../platform/errors.ts';
 import { createInternalTokenSigner, INTERNAL_TOKEN_HEADER } from '../platform/internal-token.ts';
-import type { Recipient } from './channels.ts';
+import { DownstreamUnavailableError, type Recipient } from './channels.ts';
 
 /** Finds where to reach a user. The users service owns that data; nothing reads its tables. */
 export interface RecipientDirectory {
@@ -28,7 +27,7 @@ export function createUsersSubgraphDirectory({ usersGraphqlUrl, internalTokenSec
         });
         body = (await response.json()) as typeof body;
       } catch (error) {
-        throw new InfrastructureError(`users subgraph unreachable: ${(error as Error).message}`, { retriable: true, cause: error });
+        throw new DownstreamUnavailableError('users', `users subgraph unreachable: ${(error as Error).message}`, error);
       }
       const email = body.data?._entities?.[0]?.email;
       return email ? { email } : undefined;

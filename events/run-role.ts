@@ -6,8 +6,9 @@ import { onShutdown } from '../platform/shutdown.ts';
 import { loadTracingConfig, startTracing } from '../platform/tracing.ts';
 import type { PipelineConfig } from './config.ts';
 import { registerPipelineMetrics } from './pipeline-metrics.ts';
-import { eventLogFromConfig, jobQueueFromConfig, sendersFromConfig, startPipeline } from './pipeline.ts';
+import { consumerReadiness, eventLogFromConfig, jobQueueFromConfig, sendersFromConfig, startPipeline } from './pipeline.ts';
 import { createUsersSubgraphDirectory } from './recipients.ts';
+import { dispatcherReadiness, registerJobQueueMetrics, relayReadiness } from './role-readiness.ts';
 
 export type PipelineRole = 'relay' | 'worker' | 'dispatcher' | 'analytics';
 
@@ -40,9 +41,20 @@ export async function runPipelineRole(role: PipelineRole, config: PipelineConfig
     queuePrefix: config.queuePrefix,
   });
   const metrics = createServiceMetrics(role);
-  registerPipelineMetrics(metrics.registry, pipeline, { jobQueue });
+  // The queue prefix the role really uses: without it the DLQ gauge read `notifications.*.dlq`.
+  registerPipelineMetrics(metrics.registry, pipeline, { jobQueue, queuePrefix: config.queuePrefix });
+  if (role === 'worker' || role === 'dispatcher') registerJobQueueMetrics(metrics.registry, jobQueue);
   const port = { relay: config.relayPort, worker: config.workerPort, dispatcher: config.dispatcherPort, analytics: config.analyticsPort }[role];
-  const running = await listen(createHttpHandler({ routes: {}, ready: async () => ({ ready: true }), metrics, logger }), { port, host: config.host });
+  // Handles opened once (each is a pool of its own on PostgreSQL), not per probe.
+  const probeDbs = new Map(pipeline.relays.map((relay) => [relay.schema, storage.forService(relay.schema)]));
+  const notificationsDb = role === 'dispatcher' ? storage.forService('notifications') : undefined;
+  // The dispatcher and relay answer for their database and queue; the worker and analytics for their Kafka consumers.
+  const ready = async (): Promise<{ ready: boolean; details?: unknown }> => {
+    if (notificationsDb) return dispatcherReadiness({ db: notificationsDb, jobQueue });
+    if (role === 'relay') return relayReadiness({ relays: pipeline.relays, dbOf: (relay) => probeDbs.get(relay.schema)! });
+    return consumerReadiness(pipeline);
+  };
+  const running = await listen(createHttpHandler({ routes: {}, ready, metrics, logger }), { port, host: config.host });
   logger.info({ role, url: running.url, eventLog: eventLog.kind, jobQueue: jobQueue.kind }, 'pipeline role running');
   onShutdown(logger, async () => {
     await running.close();

@@ -17,6 +17,13 @@ export interface Database extends Sql {
   /** Statements run so far through this handle (tests assert SQL counts per request with it). */
   readonly queryCount: number;
   onQuery(listener: (text: string) => void): void;
+  /**
+   * Calls `onNotify` for every NOTIFY on `channel` (a plain identifier) until the returned stop
+   * function runs. On PostgreSQL a dedicated connection listens and reconnects by itself (calling
+   * `onNotify` once back, since notifications sent meanwhile are lost); PGlite delivers them
+   * in-process. Callers treat it as a wake-up hint only and keep a polling fallback.
+   */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -36,7 +43,7 @@ export async function openStorage({ databaseUrl, dataDir }: { databaseUrl?: stri
   return databaseUrl ? openPostgres(databaseUrl) : openPglite(dataDir);
 }
 
-function counted(kind: Database['kind'], base: Omit<Database, 'queryCount' | 'onQuery' | 'kind' | 'close'>, close: () => Promise<void>): Database {
+function counted(kind: Database['kind'], base: Omit<Database, 'queryCount' | 'onQuery' | 'kind' | 'close' | 'listen'>, listen: Database['listen'], close: () => Promise<void>): Database {
   const listeners: Array<(text: string) => void> = [];
   let count = 0;
   const note = (text: string) => {
@@ -58,7 +65,62 @@ function counted(kind: Database['kind'], base: Omit<Database, 'queryCount' | 'on
       return count;
     },
     onQuery: (listener) => listeners.push(listener),
+    listen,
     close,
+  };
+}
+
+const LISTEN_RETRY_MS = 1000;
+
+function assertChannelName(channel: string): void {
+  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`not a safe LISTEN channel name: ${channel}`);
+}
+
+/** LISTEN on a connection of its own (a pooled one would lose the subscription when released). */
+function listenOnPostgres(url: string, service: string, channel: string, onNotify: () => void): () => Promise<void> {
+  assertChannelName(channel);
+  let client: pg.Client | undefined;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const retryLater = () => {
+    if (stopped) return;
+    timer = setTimeout(() => void connect(), LISTEN_RETRY_MS);
+    timer.unref();
+  };
+  const connect = async () => {
+    const candidate = new pg.Client({ connectionString: url, application_name: `switchyard-${service}-listen` });
+    candidate.on('error', () => undefined);
+    candidate.on('notification', (message) => {
+      if (message.channel === channel) onNotify();
+    });
+    candidate.on('end', () => {
+      if (client !== candidate) return;
+      client = undefined;
+      retryLater();
+    });
+    try {
+      await candidate.connect();
+      await candidate.query(`LISTEN ${channel}`);
+    } catch {
+      await candidate.end().catch(() => undefined);
+      retryLater();
+      return;
+    }
+    if (stopped) {
+      await candidate.end().catch(() => undefined);
+      return;
+    }
+    client = candidate;
+    // Whatever was notified while no connection listened is caught up now.
+    onNotify();
+  };
+  void connect();
+  return async () => {
+    stopped = true;
+    clearTimeout(timer);
+    const current = client;
+    client = undefined;
+    await current?.end().catch(() => undefined);
   };
 }
 
@@ -72,6 +134,7 @@ function asInfrastructureError(error: unknown): never {
 
 async function openPostgres(url: string): Promise<Storage> {
   const pools = new Set<pg.Pool>();
+  const listening = new Set<() => Promise<void>>();
   // Parse NUMERIC-free schema: amounts are integer minor units; BIGINT counts come back as strings
   // by default, which would leak into arithmetic, so parse int8 as number (counts stay < 2^53).
   pg.types.setTypeParser(20, (value: string) => Number(value));
@@ -116,6 +179,14 @@ async function openPostgres(url: string): Promise<Storage> {
             await pool.query(script).catch(asInfrastructureError);
           },
         },
+        async (channel, onNotify) => {
+          const stop = listenOnPostgres(url, service, channel, onNotify);
+          listening.add(stop);
+          return async () => {
+            listening.delete(stop);
+            await stop();
+          };
+        },
         async () => {
           pools.delete(pool);
           await pool.end();
@@ -123,6 +194,8 @@ async function openPostgres(url: string): Promise<Storage> {
       );
     },
     async close() {
+      await Promise.all([...listening].map((stop) => stop()));
+      listening.clear();
       await Promise.all([...pools].map((pool) => pool.end()));
       pools.clear();
     },
@@ -146,6 +219,13 @@ async function openPglite(dataDir: string): Promise<Storage> {
           async exec(script) {
             await db.exec(script);
           },
+        },
+        async (channel, onNotify) => {
+          assertChannelName(channel);
+          const unlisten = await db.listen(channel, () => onNotify());
+          return async () => {
+            if (!closed) await unlisten();
+          };
         },
         async () => undefined,
       );

@@ -160,7 +160,7 @@ describe.skipIf(unavailable)('the event pipeline on real Kafka, RabbitMQ and Pos
     expect(rejected).toMatchObject({ topic, reason: expect.stringContaining('invalid event envelope') });
   });
 
-  it('sends a poison job to the DLQ after the last attempt while the other notifications are delivered once each', async () => {
+  it('sends a poison job to the DLQ after one attempt (it is not retriable) while the other notifications are delivered once each', async () => {
     const prefix = newPrefix();
     const sink = await startSmtpSink();
     cleanups.push(() => sink.close());
@@ -197,7 +197,7 @@ describe.skipIf(unavailable)('the event pipeline on real Kafka, RabbitMQ and Pos
       return rows.length === 3 ? true : undefined;
     }, { what: 'three delivery records' });
     await waitFor(() => (dispatcher.stats.skipped >= 1 ? true : undefined), { what: 'the duplicate to be skipped' });
-    expect(dead).toMatchObject([{ id: 'poison', attempt: 3, headers: { 'x-last-error': expect.stringContaining('invalid notification job') } }]);
+    expect(dead).toMatchObject([{ id: 'poison', attempt: 1, headers: { 'x-last-error': expect.stringContaining('invalid notification job'), 'x-dead-letter-reason': expect.stringContaining('non-retriable') } }]);
     expect(sink.mails.map((mail) => mail.subject).sort()).toEqual(['Order o-1', 'Order o-2', 'Order o-3']);
   });
 });

@@ -20,6 +20,16 @@ const unavailable = postgres.unavailable ?? kafkaReason ?? privateRabbitReason;
 if (privateRabbitReason && process.env.CI === 'true') throw new Error(`CI requires a private RabbitMQ node for the restart test: ${privateRabbitReason}`);
 if (unavailable) console.error(`[tests] skipping the RabbitMQ restart test: ${unavailable}`);
 const retry: RetryPolicy = { delaysMs: [100], maxAttempts: 5 };
+/** This test's own RabbitMQ node (ports assigned to it, so no other test's node collides). */
+const RABBIT_PORTS = { port: 5701, distPort: 25701 };
+/** The worker's Kafka session timeout (the adapter's default, set explicitly: the outage must outlast it). */
+const SESSION_TIMEOUT_MS = 10_000;
+/**
+ * How long RabbitMQ stays down: past the session timeout and short of kafkajs's retry budget, the
+ * window in which the old worker (a handler throwing into kafkajs, no heartbeats) was evicted, had
+ * its commit refused with UNKNOWN_MEMBER_ID and crashed for good, consuming nothing ever again.
+ */
+const OUTAGE_MS = 12_000;
 
 describe.skipIf(unavailable)('the pipeline across a RabbitMQ restart (stop_app / start_app mid-stream)', () => {
   let rabbit: PrivateRabbit;
@@ -28,7 +38,7 @@ describe.skipIf(unavailable)('the pipeline across a RabbitMQ restart (stop_app /
   const cleanups: Array<() => Promise<unknown>> = [];
 
   beforeAll(async () => {
-    rabbit = await startPrivateRabbit();
+    rabbit = await startPrivateRabbit(RABBIT_PORTS);
     const opened = await postgres.open();
     drop = opened.drop;
     notifications = opened.storage.forService('notifications');
@@ -40,15 +50,15 @@ describe.skipIf(unavailable)('the pipeline across a RabbitMQ restart (stop_app /
     await rabbit?.close();
   });
 
-  // Skipped, and an open defect: since this session's merges, on 2 of 5 clean-clone CI runs (once
-  // alone, after the suite) some of the 30 notifications were still undelivered 90 s after
-  // `start_app`; alone on a warm machine it passes in 10 s. Until the cause (likely the job queue's
-  // or the worker's reconnect after the node restarts) is found, it would make CI fail at random.
-  // The worker-crash and Kafka broker-restart tests still cover redelivery without loss.
-  it.skip('delivers every one of N notifications exactly once', { timeout: 120_000 }, async () => {
+  // Was skipped as an open defect (some of the 30 notifications never delivered after start_app).
+  // Cause: while RabbitMQ was down the worker's handler threw into kafkajs, which retried it without
+  // heartbeating; an outage past the session timeout got the member evicted, the commit after
+  // recovery failed with UNKNOWN_MEMBER_ID and the consumer crashed without restarting. The worker
+  // now pauses the partition and keeps heartbeating (events/kafka-subscription.ts).
+  it('delivers every one of N notifications exactly once across a ~12 s outage, the worker paused meanwhile', { timeout: 180_000 }, async () => {
     const prefix = unique('rabbit-restart');
     const topic = `${prefix}.events`;
-    const eventLog = createKafkaEventLog({ brokers: KAFKA_BROKERS, clientId: prefix, logger: silentLogger });
+    const eventLog = createKafkaEventLog({ brokers: KAFKA_BROKERS, clientId: prefix, logger: silentLogger, sessionTimeoutMs: SESSION_TIMEOUT_MS });
     cleanups.push(() => eventLog.close());
     await eventLog.ensureTopic(topic, { partitions: 2 });
     const jobQueue = await createRabbitJobQueue({ url: rabbit.url, logger: silentLogger, retry, confirmTimeoutMs: 3000 });
@@ -80,19 +90,29 @@ describe.skipIf(unavailable)('the pipeline across a RabbitMQ restart (stop_app /
     await publish(envelopes.slice(0, 10));
     await waitFor(() => (sends.size >= 5 ? true : undefined), { timeoutMs: 30_000, what: 'the first deliveries' });
     await rabbit.stopApp();
+    const downSince = Date.now();
     // Events keep arriving while the broker is down: the worker cannot confirm their jobs, so it
-    // must not commit their offsets either.
+    // must not commit their offsets either; it pauses the partitions instead of crashing.
     await publish(envelopes.slice(10, 20));
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const paused = await waitFor(() => (worker.state().status === 'paused' ? worker.state() : undefined), { timeoutMs: 60_000, what: 'the worker pausing its partitions' });
+    expect(paused.reason).toBeTruthy();
+    // Hold the outage past the session timeout, checking all along that nothing gets committed.
+    await waitFor(async () => (Date.now() - downSince >= OUTAGE_MS ? true : undefined), { timeoutMs: OUTAGE_MS + 30_000, intervalMs: 500, what: 'the outage window' });
+    expect(OUTAGE_MS).toBeGreaterThan(SESSION_TIMEOUT_MS);
+    expect(await eventLog.lag(prefix, [topic])).toBeGreaterThanOrEqual(10);
+    expect(worker.state()).toMatchObject({ status: 'paused', restarts: 0 });
     await rabbit.startApp();
     await publish(envelopes.slice(20));
 
     const expected = envelopes.map((envelope) => `${envelope.eventId}:email`).sort();
-    await waitFor(() => (sends.size >= expected.length ? true : undefined), { timeoutMs: 90_000, what: `all ${expected.length} notifications after the restart` });
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await waitFor(() => (sends.size >= expected.length ? true : undefined), { timeoutMs: 120_000, what: `all ${expected.length} notifications after the restart` });
+    // Quiescent: everything committed and no job left in the queue, so no late duplicate is on its way.
+    await waitFor(async () => ((await eventLog.lag(prefix, [topic])) === 0 && (await jobQueue.depth(`${prefix}.email`)) === 0 ? true : undefined), { timeoutMs: 60_000, what: 'the pipeline to drain' });
     expect([...sends.keys()].sort()).toEqual(expected);
     expect([...sends.entries()].filter(([, count]) => count !== 1)).toEqual([]);
     const [delivered] = await notifications.query<{ n: number }>(`SELECT count(*)::int AS n FROM notifications.deliveries WHERE status = 'DELIVERED' AND notification_id = ANY($1)`, [expected]);
     expect(delivered!.n).toBe(expected.length);
+    // The consumer that lived through the outage is the one still consuming (no crash, no restart).
+    expect(worker.state()).toEqual({ status: 'running', pausedPartitions: [], restarts: 0 });
   });
 });

@@ -21,12 +21,24 @@ const die = () => process.kill(process.pid, 'SIGKILL');
 
 const storage = await openStorage({ databaseUrl: env.CRASH_DATABASE_URL, dataDir: '' });
 const realDb = storage.forService('notifications');
+/** The worker records a batch's events in one inbox insert (an array of ids) inside a transaction. */
+const recordsTarget = (text: string, params: readonly unknown[] | undefined) => text.includes('INSERT INTO notifications.inbox') && Array.isArray(params?.[0]) && params[0].includes(targetEventId);
 const db: Database = {
   ...realDb,
-  async query(text, params) {
-    const rows = await realDb.query(text, params);
-    if (mode === 'after-inbox' && text.includes('INSERT INTO notifications.inbox') && params?.[0] === targetEventId) die();
-    return rows as never;
+  async transaction(fn) {
+    let recorded = false;
+    const result = await realDb.transaction((tx) =>
+      fn({
+        ...tx,
+        query: (text, params) => {
+          recorded ||= recordsTarget(text, params);
+          return tx.query(text, params);
+        },
+      }),
+    );
+    // Dies once the inbox record is committed, before the worker can commit the Kafka offset.
+    if (mode === 'after-inbox' && recorded) die();
+    return result;
   },
 };
 const realQueue = await createRabbitJobQueue({ url: env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672', logger, confirmTimeoutMs: 5000 });

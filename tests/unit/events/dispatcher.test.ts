@@ -1,0 +1,182 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DownstreamUnavailableError, type ChannelSender } from '../../../events/channels.ts';
+import { createDispatcher, type Dispatcher } from '../../../events/dispatcher.ts';
+import { createMemoryJobQueue, deadLetterQueueOf, type JobQueue } from '../../../events/job-queue.ts';
+import { CHANNELS, type NotificationJob } from '../../../events/notification-job.ts';
+import { prepareNotificationsDatabase } from '../../../events/pipeline.ts';
+import { createStaticDirectory } from '../../../events/recipients.ts';
+import type { RetryPolicy } from '../../../events/retry-policy.ts';
+import { openStorage, type Database, type Storage } from '../../../platform/database.ts';
+import { InfrastructureError } from '../../../platform/errors.ts';
+import { waitFor } from '../../support/brokers.ts';
+import { silentLogger } from '../../support/stack.ts';
+
+// Two attempts with short tiers: a job failed through the tiers reaches the DLQ within ~20 ms.
+const retry: RetryPolicy = { delaysMs: [5], maxAttempts: 2 };
+const users = ['u-a', 'u-b', 'u-c'];
+const recipients = createStaticDirectory(Object.fromEntries(users.map((user) => [user, { email: `${user}@example.test` }])));
+
+const jobFor = (user: string, n: number): NotificationJob => ({
+  notificationId: `${user}-${n}:email`,
+  channel: 'email',
+  userId: user,
+  eventId: `00000000-0000-4000-8000-${String(users.indexOf(user)).padStart(4, '0')}${String(n).padStart(8, '0')}`,
+  eventType: 'orders.order.confirmed',
+  correlationId: `c-${user}-${n}`,
+  traceparent: null,
+  subject: `order ${n}`,
+  body: 'hello',
+});
+
+describe('the dispatcher', () => {
+  let storage: Storage;
+  let db: Database;
+  let jobs: JobQueue;
+  let dispatcher: Dispatcher | undefined;
+
+  beforeAll(async () => {
+    storage = await openStorage({ dataDir: 'memory://' });
+    db = storage.forService('notifications');
+    await prepareNotificationsDatabase(db);
+  });
+  afterAll(async () => {
+    await storage.close();
+  });
+  beforeEach(async () => {
+    await db.query('DELETE FROM notifications.deliveries');
+    jobs = createMemoryJobQueue({ logger: silentLogger, retry });
+  });
+  afterEach(async () => {
+    await dispatcher?.stop();
+    dispatcher = undefined;
+    await jobs.close();
+  });
+
+  const start = async (send: ChannelSender['send'], { database = db, prefetch = 20 }: { database?: Database; prefetch?: number } = {}) => {
+    const sender: ChannelSender = { transport: 'test', send };
+    dispatcher = createDispatcher({ jobQueue: jobs, db: database, logger: silentLogger, senders: Object.fromEntries(CHANNELS.map((channel) => [channel, sender])) as Record<(typeof CHANNELS)[number], ChannelSender>, recipients, retry, queuePrefix: 'test', prefetch, holdMs: 5, maxHoldMs: 20 });
+    await dispatcher.start();
+    return dispatcher;
+  };
+  const publish = (job: NotificationJob) => jobs.publish('test.email', { id: job.notificationId, payload: job });
+  const statusOf = async (id: string) => (await db.query<{ status: string; attempts: number }>('SELECT status, attempts FROM notifications.deliveries WHERE notification_id = $1', [id]))[0];
+
+  it('delivers different recipients in parallel and each recipient’s jobs in queue order', async () => {
+    const sent: string[] = [];
+    let inFlight = 0;
+    let peak = 0;
+    const running = await start(async (job) => {
+      inFlight += 1;
+      peak = Math.max(peak, inFlight);
+      // Later jobs finish sooner: without a lane per user they would overtake the earlier ones.
+      await new Promise((done) => setTimeout(done, 10 - (Number(job.subject.split(' ')[1]) % 10)));
+      sent.push(job.notificationId);
+      inFlight -= 1;
+    });
+    const all = users.flatMap((user) => Array.from({ length: 10 }, (_, n) => jobFor(user, n)));
+    // Interleaved: u-a 0, u-b 0, u-c 0, u-a 1, …
+    for (let n = 0; n < 10; n += 1) for (const user of users) await publish(jobFor(user, n));
+    await waitFor(() => (running.stats.delivered === all.length ? true : undefined), { what: 'every delivery' });
+    for (const user of users) expect(sent.filter((id) => id.startsWith(`${user}-`))).toEqual(Array.from({ length: 10 }, (_, n) => `${user}-${n}:email`));
+    expect(peak).toBeGreaterThan(1);
+    expect(peak).toBeLessThanOrEqual(users.length);
+  });
+
+  it('writes the claims and DELIVERED records of jobs in flight together in shared statements', async () => {
+    const statements: string[] = [];
+    db.onQuery((text) => statements.push(text));
+    const running = await start(async () => undefined, { prefetch: 30 });
+    const all = Array.from({ length: 30 }, (_, n) => jobFor(users[n % 3]!, n));
+    await Promise.all(all.map(publish));
+    await waitFor(() => (running.stats.delivered === all.length ? true : undefined), { what: 'every delivery' });
+    const claims = statements.filter((text) => text.includes("'SENDING'")).length;
+    const records = statements.filter((text) => text.includes("status = 'DELIVERED'")).length;
+    expect(claims).toBeGreaterThan(0);
+    expect(claims).toBeLessThan(all.length);
+    expect(records).toBeLessThan(all.length);
+    const delivered = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM notifications.deliveries WHERE status = 'DELIVERED' AND delivered_at IS NOT NULL");
+    expect(delivered[0]?.n).toBe(all.length);
+  });
+
+  it('sends two copies of one notification in flight together once', async () => {
+    let sends = 0;
+    const running = await start(async () => {
+      sends += 1;
+    });
+    const job = jobFor('u-a', 1);
+    await Promise.all([publish(job), publish(job)]);
+    await waitFor(() => (running.stats.delivered + running.stats.skipped === 2 ? true : undefined), { what: 'both copies settled' });
+    expect(sends).toBe(1);
+    expect(await statusOf(job.notificationId)).toMatchObject({ status: 'DELIVERED' });
+  });
+
+  it('holds jobs while the SMTP server is unavailable instead of walking them into the DLQ, then delivers each once', async () => {
+    let smtpDown = true;
+    let refused = 0;
+    const sent: string[] = [];
+    const running = await start(async (job) => {
+      if (smtpDown) {
+        refused += 1;
+        throw new DownstreamUnavailableError('smtp', 'smtp unavailable: connect ECONNREFUSED');
+      }
+      sent.push(job.notificationId);
+    });
+    for (let n = 0; n < 3; n += 1) await publish(jobFor('u-a', n));
+    // Far more refusals than the two attempts of the policy: the jobs were held, not failed.
+    await waitFor(() => (refused >= 10 ? true : undefined), { what: 'repeated refusals' });
+    expect(running.unavailable).toEqual(['smtp']);
+    expect(await jobs.depth(deadLetterQueueOf('test.email'))).toBe(0);
+    smtpDown = false;
+    await waitFor(() => (running.stats.delivered === 3 ? true : undefined), { what: 'the held jobs delivered' });
+    expect(sent).toEqual(['u-a-0:email', 'u-a-1:email', 'u-a-2:email']);
+    expect(running.unavailable).toEqual([]);
+    expect(await statusOf('u-a-0:email')).toMatchObject({ status: 'DELIVERED', attempts: 1 });
+    expect(await jobs.depth(deadLetterQueueOf('test.email'))).toBe(0);
+  });
+
+  it('holds jobs while PostgreSQL is unavailable, then delivers each once', async () => {
+    let databaseDown = true;
+    let refused = 0;
+    const flaky: Database = {
+      ...db,
+      async query(text, params) {
+        if (databaseDown) {
+          refused += 1;
+          throw new InfrastructureError('database unavailable: connect ECONNREFUSED', { retriable: true });
+        }
+        return db.query(text, params);
+      },
+    };
+    const sent: string[] = [];
+    const running = await start(async (job) => void sent.push(job.notificationId), { database: flaky });
+    await publish(jobFor('u-b', 0));
+    await waitFor(() => (refused >= 10 ? true : undefined), { what: 'repeated refusals' });
+    expect(running.unavailable).toEqual(['database']);
+    expect(await jobs.depth(deadLetterQueueOf('test.email'))).toBe(0);
+    databaseDown = false;
+    await waitFor(() => (running.stats.delivered === 1 ? true : undefined), { what: 'the held job delivered' });
+    expect(sent).toEqual(['u-b-0:email']);
+    expect(await jobs.depth(deadLetterQueueOf('test.email'))).toBe(0);
+  });
+
+  it('puts a held job back on its queue unchanged when it stops', async () => {
+    let attempts = 0;
+    const running = await start(async () => {
+      attempts += 1;
+      throw new DownstreamUnavailableError('smtp', 'smtp unavailable');
+    });
+    await publish(jobFor('u-c', 0));
+    await waitFor(() => (attempts >= 2 ? true : undefined), { what: 'the hold' });
+    await running.stop();
+    dispatcher = undefined;
+    expect(await jobs.depth('test.email')).toBe(1);
+    expect(await jobs.depth(deadLetterQueueOf('test.email'))).toBe(0);
+  });
+
+  it('dead-letters an invalid job after one attempt', async () => {
+    const running = await start(async () => undefined);
+    await jobs.publish('test.email', { id: 'bad', payload: { notificationId: 'bad' } });
+    await waitFor(async () => ((await jobs.depth(deadLetterQueueOf('test.email'))) === 1 ? true : undefined), { what: 'the dead letter' });
+    expect(running.stats.delivered).toBe(0);
+  });
+});
