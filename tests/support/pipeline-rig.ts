@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import type { ChannelSender } from '../../events/channels.ts';
 import { createDispatcher, type Dispatcher } from '../../events/dispatcher.ts';
-import { deadLetterQueueOf, type JobQueue, type RetryPolicy } from '../../events/job-queue.ts';
+import type { SubscriptionState } from '../../events/event-log.ts';
+import { deadLetterQueueOf, jobQueueProblem, type JobQueue, type RetryPolicy } from '../../events/job-queue.ts';
 import { createKafkaEventLog } from '../../events/kafka-event-log.ts';
 import { createNotificationWorker, type NotificationWorker } from '../../events/notification-worker.ts';
 import { CHANNELS, queueFor } from '../../events/notification-job.ts';
@@ -88,7 +89,7 @@ export interface Rig {
   waitQuiet(timeoutMs: number): Promise<void>;
   report(): Promise<RigReport>;
   /** Whether the consumers are still attached: the worker's group as Kafka sees it, the dispatcher's consumers as RabbitMQ sees them. */
-  consumers(): Promise<{ group: { state: string; members: number }; queueConsumers: Record<string, number> }>;
+  consumers(): Promise<{ group: { state: string; members: number }; queueConsumers: Record<string, number>; worker: SubscriptionState; jobQueueProblem: string | undefined }>;
   /** The last log lines of every piece (warn and above), for a failure message. */
   logTail(lines?: number): string;
   /** What the pipeline holds right now: for a failure message when a wait times out. */
@@ -254,6 +255,9 @@ export async function startRig(options: RigOptions): Promise<Rig> {
       return {
         group: await describeGroup(kafkaBrokers, prefix),
         queueConsumers: Object.fromEntries((await inspectQueues(amqpUrl, queues)).map((queue) => [queue.queue, queue.consumers])),
+        // What the roles themselves report (on /ready): the worker's consumer, the dispatcher's queue consumers.
+        worker: worker.state(),
+        jobQueueProblem: jobQueueProblem(jobQueue.health(), { publishes: true }),
       };
     },
     logTail(count = 15) {
@@ -271,6 +275,7 @@ export async function startRig(options: RigOptions): Promise<Rig> {
       return [
         `produced ${expected.size} (write failures ${writeFailures}), sent ${new Set(sends.map((send) => send.notificationId)).size} distinct / ${sends.length} total`,
         `worker stats ${JSON.stringify(worker.stats)}, dispatcher stats ${JSON.stringify(dispatcher.stats)}, relay published ${relay.published}`,
+        `worker state ${JSON.stringify(worker.state())}, job queue ${JSON.stringify(jobQueue.health())}`,
         `outbox unpublished ${await safe(async () => (await relay.lag()).unpublished)}, worker lag ${await safe(() => worker.lag())}`,
         `queues ${await safe(() => depths(queues))}, retry tiers ${await safe(() => depths(retryQueues))}, DLQs ${await safe(() => depths(queues.map(deadLetterQueueOf)))}`,
       ].join('\n');
@@ -342,5 +347,7 @@ export function expectSurvived({ report, consumers, writtenDuringFault }: Outage
   expect(report.deliveryRows, `DELIVERED rows: ${summary}`).toBe(report.produced);
   expect(consumers.group.state, `the worker's consumer group after the fault: ${summary}`).toBe('Stable');
   expect(consumers.group.members, summary).toBeGreaterThanOrEqual(1);
+  expect(consumers.worker.status, `the worker's own state after the fault: ${summary}`).toBe('running');
+  expect(consumers.jobQueueProblem, `the job queue's own health after the fault: ${summary}`).toBeUndefined();
   for (const [queue, count] of Object.entries(consumers.queueConsumers)) expect(count, `consumers on ${queue}: ${summary}`).toBeGreaterThanOrEqual(1);
 }
