@@ -205,7 +205,8 @@ export function createDispatcher({
     }
   };
 
-  const deliver = async (received: ReceivedJob) => {
+  /** `turn` settles when the recipient's previous job did: this job claims before, sends after it. */
+  const deliver = async (received: ReceivedJob, turn: Promise<void>) => {
     // An invalid job throws InvalidJobError (not retriable): the queue dead-letters it at once.
     const job = parseNotificationJob(received.payload);
     const sender = senders[job.channel];
@@ -222,6 +223,13 @@ export function createDispatcher({
         // Another copy is being sent right now: retry later, by when it is DELIVERED (skip) or its claim lapsed.
         throw new InfrastructureError(`notification ${job.notificationId} is being sent by another delivery`, { retriable: true });
       }
+      const claimedAt = Date.now();
+      await turn;
+      // A long wait for the recipient's previous job (held through an outage) may outlast the
+      // claim, and a lapsed claim can be taken by a copy redelivered to another dispatcher. Nothing
+      // tells whose a live claim is then, so claim again: refused while the other copy holds it.
+      // (0.9: the database's clock decides the lapse, this process's clock measures the wait.)
+      if (Date.now() - claimedAt >= claimSeconds * 900) continue;
       try {
         const recipient = await recipients.lookup(job.userId);
         if (!recipient) throw new UndeliverableError(`no recipient known for user ${job.userId}`);
@@ -254,25 +262,27 @@ export function createDispatcher({
   };
 
   /** Each job is delivered under its correlation id and in a consumer span continuing its trace. */
-  const traced = (received: ReceivedJob) =>
+  const traced = (received: ReceivedJob, turn: Promise<void>) =>
     consumeMessage(received.headers, `deliver ${received.queue}`, { service: 'dispatcher', 'messaging.system': jobQueue.kind, 'messaging.destination.name': received.queue, 'messaging.message.id': received.id, 'delivery.attempt': received.attempt }, () =>
-      deliver(received),
+      deliver(received, turn),
     );
 
-  // One lane per (queue, user): a job starts when that user's previous job on the queue settled.
-  // The queue hands jobs over in queue order and `handle` chains synchronously, so lane order is
-  // queue order. Jobs with no readable user id (invalid, dead-lettered at once) need no lane.
+  // One lane per (queue, user): a job sends only once that user's previous job on the queue
+  // settled (sent and recorded, skipped or failed), but claims before that, so a lane costs one
+  // database round trip per job instead of two. The queue hands jobs over in queue order and
+  // `handle` chains synchronously, so lane order is queue order, and the DELIVERED records (and
+  // their delivered_at) follow it too. Jobs with no readable user id (invalid, dead-lettered at
+  // once) need no lane.
   const lanes = new Map<string, Promise<void>>();
   const handle = (received: ReceivedJob): Promise<void> => {
     const userId = typeof received.payload === 'object' && received.payload !== null ? (received.payload as { userId?: unknown }).userId : undefined;
-    if (typeof userId !== 'string') return traced(received);
+    if (typeof userId !== 'string') return traced(received, Promise.resolve());
     const key = `${received.queue}\u0000${userId}`;
-    const previous = lanes.get(key);
-    const run = previous ? previous.then(() => traced(received)) : traced(received);
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
-    );
+    const previous = lanes.get(key) ?? Promise.resolve();
+    const run = traced(received, previous);
+    // Settled once this job and every earlier one of the lane are: a job that finished early
+    // (skipped) must not let a later one overtake an earlier one still sending.
+    const settled = Promise.allSettled([previous, run]).then(() => undefined);
     lanes.set(key, settled);
     void settled.then(() => {
       if (lanes.get(key) === settled) lanes.delete(key);

@@ -72,9 +72,20 @@ export interface JobQueue {
   consume(queue: string, handle: (job: ReceivedJob) => Promise<void>, options?: { prefetch?: number }): Promise<Subscription>;
   /** Jobs waiting in a queue (ready, not in flight): the DLQ depth gauge reads it. */
   depth(queue: string): Promise<number>;
-  /** Connection, channels and consumers as they are now (cheap: no broker round trip). */
-  health(): JobQueueHealth;
+  /**
+   * Connection, channels and consumers as they are now (cheap: no broker round trip). Both
+   * adapters implement it; a test double may leave it out and reads as healthy (`healthOf`).
+   */
+  health?(): JobQueueHealth;
   close(): Promise<void>;
+}
+
+/** A JobQueue that reports its health: what both adapters return. */
+export type MonitoredJobQueue = JobQueue & { health(): JobQueueHealth };
+
+/** The queue's health, or a healthy report for a double without `health`. */
+export function healthOf(jobQueue: JobQueue): JobQueueHealth {
+  return jobQueue.health?.() ?? { connected: true, publishChannelOpen: true, channelsOpen: 0, consumers: [], reconnects: 0 };
 }
 
 interface Envelope {
@@ -93,7 +104,7 @@ function parseBody(body: string): unknown {
 }
 
 /** The embedded default: same retry and DLQ behaviour (`decideRetry`), timers instead of TTL queues. */
-export function createMemoryJobQueue({ logger, retry = DEFAULT_RETRY_POLICY }: { logger: Logger; retry?: RetryPolicy }): JobQueue {
+export function createMemoryJobQueue({ logger, retry = DEFAULT_RETRY_POLICY }: { logger: Logger; retry?: RetryPolicy }): MonitoredJobQueue {
   const queues = new Map<string, { ready: Envelope[]; consumers: Array<() => void> }>();
   const mainQueues = new Set<string>();
   const timers = new Set<NodeJS.Timeout>();

@@ -166,7 +166,7 @@ export function createOutboxRelay({ db, schema, eventLog, logger, batchSize = 10
       schedule(pollIntervalMs);
       db.listen(`outbox_${schema}`, kick).then(
         (stop) => {
-          if (stopped) return void stop();
+          if (stopped) return void stop().catch(() => undefined);
           unlisten = stop;
           // Rows committed before the LISTEN took effect sent their NOTIFY to nobody.
           kick();
@@ -177,7 +177,7 @@ export function createOutboxRelay({ db, schema, eventLog, logger, batchSize = 10
     async stop() {
       stopped = true;
       clearTimeout(timer);
-      await unlisten?.();
+      await unlisten?.().catch((error: unknown) => log.warn({ err: error }, 'cannot stop listening for outbox notifications'));
       unlisten = undefined;
       await pass;
     },

@@ -2,7 +2,7 @@ import amqp, { type ChannelModel, type ConfirmChannel, type ConsumeMessage, type
 import { InfrastructureError } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { Subscription } from './event-log.ts';
-import { deadLetterQueueOf, type JobQueue, type JobQueueHealth, type ReceivedJob } from './job-queue.ts';
+import { deadLetterQueueOf, type JobQueueHealth, type MonitoredJobQueue, type ReceivedJob } from './job-queue.ts';
 import { decideRetry, DEFAULT_RETRY_POLICY, reasonOf, type RetryPolicy } from './retry-policy.ts';
 
 export interface RabbitJobQueueOptions {
@@ -75,7 +75,7 @@ interface Consumer {
  * closes before the confirm, or that is not confirmed within `confirmTimeoutMs`, rejects likewise.
  * Jobs that were in flight on a lost channel are redelivered by the broker.
  */
-export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_POLICY, confirmTimeoutMs = 5000, initialConnectRetries = 5, channelReopenDelayMs = 200 }: RabbitJobQueueOptions): Promise<JobQueue> {
+export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_POLICY, confirmTimeoutMs = 5000, initialConnectRetries = 5, channelReopenDelayMs = 200 }: RabbitJobQueueOptions): Promise<MonitoredJobQueue> {
   const log = logger.child({ component: 'rabbitmq' });
   /** The live connection: set by `setup`, cleared on disconnect. Channel reopen loops stop when it changes. */
   let live: ChannelModel | undefined;

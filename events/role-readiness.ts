@@ -1,6 +1,6 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { Database } from '../platform/database.ts';
-import { jobQueueProblem, type JobQueue } from './job-queue.ts';
+import { healthOf, jobQueueProblem, type JobQueue } from './job-queue.ts';
 import type { OutboxRelay } from './outbox-relay.ts';
 
 /** What `/ready` answers: 503 with the reasons while any of them stands. */
@@ -42,7 +42,7 @@ export async function databaseProblem(db: Database, { name, timeoutMs = 1000 }: 
  * channel is not required).
  */
 export async function dispatcherReadiness({ db, jobQueue }: { db: Database; jobQueue: JobQueue }): Promise<Readiness> {
-  const health = jobQueue.health();
+  const health = healthOf(jobQueue);
   return toReadiness([
     jobQueueProblem(health, { publishes: false }),
     health.consumers.length === 0 ? 'dispatcher is not consuming' : undefined,
@@ -60,16 +60,16 @@ export async function relayReadiness({ relays, dbOf }: { relays: readonly Outbox
 export function registerJobQueueMetrics(registry: Registry, jobQueue: JobQueue): void {
   const registers = [registry];
   new Gauge({ name: 'job_queue_connected', help: 'Whether the job queue’s broker connection is up (1) or not (0)', registers, collect() {
-    this.set(jobQueue.health().connected ? 1 : 0);
+    this.set(healthOf(jobQueue).connected ? 1 : 0);
   } });
   new Gauge({ name: 'job_queue_channels_open', help: 'Open job queue channels (publish channel and one per attached consumer)', registers, collect() {
-    this.set(jobQueue.health().channelsOpen);
+    this.set(healthOf(jobQueue).channelsOpen);
   } });
   new Gauge({ name: 'job_queue_consumer_attached', help: 'Whether each job queue consumer is attached to the broker (1) or waiting to re-attach (0)', labelNames: ['queue'], registers, collect() {
     this.reset();
-    for (const consumer of jobQueue.health().consumers) this.set({ queue: consumer.queue }, consumer.attached ? 1 : 0);
+    for (const consumer of healthOf(jobQueue).consumers) this.set({ queue: consumer.queue }, consumer.attached ? 1 : 0);
   } });
   new Gauge({ name: 'job_queue_reconnects', help: 'Job queue connection and channel recoveries since the process started', registers, collect() {
-    this.set(jobQueue.health().reconnects);
+    this.set(healthOf(jobQueue).reconnects);
   } });
 }

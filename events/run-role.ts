@@ -8,7 +8,7 @@ import type { PipelineConfig } from './config.ts';
 import { registerPipelineMetrics } from './pipeline-metrics.ts';
 import { consumerReadiness, eventLogFromConfig, jobQueueFromConfig, sendersFromConfig, startPipeline } from './pipeline.ts';
 import { createUsersSubgraphDirectory } from './recipients.ts';
-import { dispatcherReadiness, registerJobQueueMetrics, relayReadiness } from './role-readiness.ts';
+import { dispatcherReadiness, registerJobQueueMetrics, relayReadiness, type Readiness } from './role-readiness.ts';
 
 export type PipelineRole = 'relay' | 'worker' | 'dispatcher' | 'analytics';
 
@@ -48,8 +48,8 @@ export async function runPipelineRole(role: PipelineRole, config: PipelineConfig
   // Handles opened once (each is a pool of its own on PostgreSQL), not per probe.
   const probeDbs = new Map(pipeline.relays.map((relay) => [relay.schema, storage.forService(relay.schema)]));
   const notificationsDb = role === 'dispatcher' ? storage.forService('notifications') : undefined;
-  // The dispatcher and relay answer for their database and queue; the worker and analytics for their Kafka consumers.
-  const ready = async (): Promise<{ ready: boolean; details?: unknown }> => {
+  // Consumers of the event log (worker, analytics) report their consumers' state.
+  const ready = async (): Promise<Readiness | ReturnType<typeof consumerReadiness>> => {
     if (notificationsDb) return dispatcherReadiness({ db: notificationsDb, jobQueue });
     if (role === 'relay') return relayReadiness({ relays: pipeline.relays, dbOf: (relay) => probeDbs.get(relay.schema)! });
     return consumerReadiness(pipeline);

@@ -236,8 +236,9 @@ async function openPglite(dataDir: string): Promise<Storage> {
         async (channel, onNotify) => {
           assertChannelName(channel);
           const unlisten = await db.listen(channel, () => onNotify());
+          // Stopping races the storage's close at shutdown: an UNLISTEN on a closed PGlite is moot.
           return async () => {
-            if (!closed) await unlisten();
+            if (!closed) await unlisten().catch(() => undefined);
           };
         },
         async () => undefined,

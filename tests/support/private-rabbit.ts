@@ -18,6 +18,8 @@ export interface PrivateRabbit {
   readonly url: string;
   stopApp(): Promise<void>;
   startApp(): Promise<void>;
+  /** Wipes every queue and message (`rabbitmqctl reset`); only while the app is stopped. */
+  reset(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -81,6 +83,9 @@ export async function startPrivateRabbit({ port = 5673, distPort = 25674 }: { po
     async stopApp() {
       await ctl('stop_app');
       await waitForPort(port, false, 30_000);
+    },
+    async reset() {
+      await ctl('reset');
     },
     async startApp() {
       await ctl('start_app');

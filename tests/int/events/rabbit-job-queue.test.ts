@@ -2,7 +2,7 @@ import amqp from 'amqplib';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UndeliverableError } from '../../../events/channels.ts';
-import { deadLetterQueueOf, jobQueueProblem, type JobQueue, type ReceivedJob } from '../../../events/job-queue.ts';
+import { deadLetterQueueOf, jobQueueProblem, type MonitoredJobQueue, type ReceivedJob } from '../../../events/job-queue.ts';
 import { createRabbitJobQueue } from '../../../events/rabbit-job-queue.ts';
 import type { RetryPolicy } from '../../../events/retry-policy.ts';
 import { AMQP_URL, deleteQueues, rabbitReason, unique, waitFor } from '../../support/brokers.ts';
@@ -18,7 +18,7 @@ const newQueue = (prefix = 'rjq') => {
 };
 
 /** Runs `body` with a job queue of its own, always closed after. */
-async function withQueue(body: (jobs: JobQueue) => Promise<void>, url = AMQP_URL, options: { confirmTimeoutMs?: number } = {}) {
+async function withQueue(body: (jobs: MonitoredJobQueue) => Promise<void>, url = AMQP_URL, options: { confirmTimeoutMs?: number } = {}) {
   const jobs = await createRabbitJobQueue({ url, logger: silentLogger, retry, confirmTimeoutMs: options.confirmTimeoutMs ?? 5000, channelReopenDelayMs: 50 });
   try {
     await body(jobs);
@@ -28,7 +28,7 @@ async function withQueue(body: (jobs: JobQueue) => Promise<void>, url = AMQP_URL
 }
 
 /** Runs `body` with a job queue connected through `proxy` (closed after, whatever happens). */
-async function withQueueBehind(proxy: { port: number; close(): Promise<void> }, options: { confirmTimeoutMs: number }, body: (jobs: JobQueue) => Promise<void>) {
+async function withQueueBehind(proxy: { port: number; close(): Promise<void> }, options: { confirmTimeoutMs: number }, body: (jobs: MonitoredJobQueue) => Promise<void>) {
   const viaProxy = new URL(AMQP_URL);
   viaProxy.port = String(proxy.port);
   try {

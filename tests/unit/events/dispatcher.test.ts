@@ -52,9 +52,9 @@ describe('the dispatcher', () => {
     await jobs.close();
   });
 
-  const start = async (send: ChannelSender['send'], { database = db, prefetch = 20 }: { database?: Database; prefetch?: number } = {}) => {
+  const start = async (send: ChannelSender['send'], { database = db, prefetch = 20, claimSeconds = 60 }: { database?: Database; prefetch?: number; claimSeconds?: number } = {}) => {
     const sender: ChannelSender = { transport: 'test', send };
-    dispatcher = createDispatcher({ jobQueue: jobs, db: database, logger: silentLogger, senders: Object.fromEntries(CHANNELS.map((channel) => [channel, sender])) as Record<(typeof CHANNELS)[number], ChannelSender>, recipients, retry, queuePrefix: 'test', prefetch, holdMs: 5, maxHoldMs: 20 });
+    dispatcher = createDispatcher({ jobQueue: jobs, db: database, logger: silentLogger, senders: Object.fromEntries(CHANNELS.map((channel) => [channel, sender])) as Record<(typeof CHANNELS)[number], ChannelSender>, recipients, retry, queuePrefix: 'test', prefetch, holdMs: 5, maxHoldMs: 20, claimSeconds });
     await dispatcher.start();
     return dispatcher;
   };
@@ -157,6 +157,27 @@ describe('the dispatcher', () => {
     await waitFor(() => (running.stats.delivered === 1 ? true : undefined), { what: 'the held job delivered' });
     expect(sent).toEqual(['u-b-0:email']);
     expect(await jobs.depth(deadLetterQueueOf('test.email'))).toBe(0);
+  });
+
+  it('never sends a job whose claim lapsed while it waited for the recipient’s held job and another copy claimed it', async () => {
+    let smtpDown = true;
+    const sent: string[] = [];
+    await start(
+      async (job) => {
+        if (smtpDown && job.notificationId === 'u-a-0:email') throw new DownstreamUnavailableError('smtp', 'smtp unavailable');
+        sent.push(job.notificationId);
+      },
+      { claimSeconds: 1 },
+    );
+    await publish(jobFor('u-a', 0));
+    await publish(jobFor('u-a', 1));
+    // u-a-1 is claimed while it waits for u-a-0; its one-second claim lapses during the outage.
+    await waitFor(async () => ((await db.query("SELECT 1 FROM notifications.deliveries WHERE notification_id = 'u-a-1:email' AND status = 'SENDING' AND claimed_until < now()")).length > 0 ? true : undefined), { what: 'the lapsed claim' });
+    // A copy redelivered to another dispatcher claims it now.
+    await db.query("UPDATE notifications.deliveries SET claimed_until = now() + interval '60 seconds' WHERE notification_id = 'u-a-1:email'");
+    smtpDown = false;
+    await waitFor(async () => ((await jobs.depth(deadLetterQueueOf('test.email'))) === 1 ? true : undefined), { what: 'u-a-1 refused until its attempts ran out' });
+    expect(sent).toEqual(['u-a-0:email']);
   });
 
   it('puts a held job back on its queue unchanged when it stops', async () => {
