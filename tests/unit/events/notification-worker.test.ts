@@ -41,9 +41,7 @@ function createManualJobQueue() {
     async depth() {
       return 0;
     },
-    health() {
-      return { connected: true, publishChannelOpen: true, channelsOpen: 0, consumers: [], reconnects: 0 };
-    },
+    health: () => ({ connected: true, publishChannelOpen: true, channelsOpen: 1, consumers: [], reconnects: 0 }),
     async close() {},
   };
   return queue;
