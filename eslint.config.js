@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   // Generated code is typechecked (tsc) but not linted: its style is the generator's.
-  { ignores: ['node_modules/', '.data/', '.cache/', 'coverage/', 'clients/generated/'] },
+  { ignores: ['node_modules/', '.data/', '.cache/', 'coverage/', 'dist/', 'clients/generated/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

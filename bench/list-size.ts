@@ -42,7 +42,7 @@ export async function measureListSizes(sizes: readonly number[]): Promise<{ quer
     logger: pino({ level: 'silent' }),
     production: true,
     ports: { users: 0, products: 0, orders: 0, payments: 0, notifications: 0 },
-    router: loadRouterConfig({ LOG_LEVEL: 'silent', ROUTER_PORT: '0', NODE_ENV: 'production', INTERNAL_TOKEN_SECRET: secret, ROUTER_RATE_LIMIT: '1000000000/1m' }),
+    router: loadRouterConfig({ LOG_LEVEL: 'silent', ROUTER_PORT: '0', ROUTER_ADMIN_PORT: '0', NODE_ENV: 'production', INTERNAL_TOKEN_SECRET: secret, ROUTER_RATE_LIMIT: '1000000000/1m' }),
     internalTokenSecret: secret,
     // No background pollers: a saga-resume or reservation sweep would count as the operation's SQL.
     orders: { sagaResumeIntervalMs: 3_600_000 },

@@ -11,7 +11,7 @@ import { demoUsers, DEMO_PASSWORD } from '../platform/demo-data.ts';
 import { stableId } from '../platform/ids.ts';
 import { loadRouterConfig } from '../router/config.ts';
 import { startStack } from '../stack.ts';
-import { backends } from '../tests/support/storage.ts';
+import { allBackends } from '../tests/support/storage.ts';
 import { load, post } from './load.ts';
 import type { PlaceOrderRow } from './results.ts';
 
@@ -21,13 +21,13 @@ export async function benchPlaceOrder({ durationS, log }: { durationS: number; l
   const connections = 8;
   const rows: PlaceOrderRow[] = [];
   log(`\nplaceOrder through the router: ${durationS}s per backend, ${connections} connections, one new order per request`);
-  for (const backend of backends) {
+  for (const backend of await allBackends()) {
     if (backend.unavailable) {
       log(`${backend.name.padEnd(9)} skipped: ${backend.unavailable}`);
       continue;
     }
     const { storage, drop } = await backend.open();
-    const router = { ...loadRouterConfig({ LOG_LEVEL: 'silent', ROUTER_PORT: '0', ROUTER_RATE_LIMIT: '1000000000/1m', NODE_ENV: 'production', INTERNAL_TOKEN_SECRET: randomUUID() + randomUUID() }) };
+    const router = { ...loadRouterConfig({ LOG_LEVEL: 'silent', ROUTER_PORT: '0', ROUTER_ADMIN_PORT: '0', ROUTER_RATE_LIMIT: '1000000000/1m', NODE_ENV: 'production', INTERNAL_TOKEN_SECRET: randomUUID() + randomUUID() }) };
     const stack = await startStack({
       storage,
       logger: pino({ level: 'silent' }),

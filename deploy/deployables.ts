@@ -9,13 +9,13 @@ import { loadUsersConfig } from '../subgraphs/users/config.ts';
 
 /**
  * Every deployable, once: its entry point, npm script, config module and HTTP port. The Dockerfile
- * targets, docker-compose.yml, `npm run start:distributed`, the image's launcher and health check
- * and docs/configuration.md are all checked against (or built from) this list, so a new service
- * or variable cannot be added to one of them and forgotten in the others.
+ * targets, docker-compose.yml, `npm run start:distributed`, the bundles `npm run build` makes, the
+ * image's health check and docs/configuration.md are all checked against (or built from) this
+ * list, so a new service or variable cannot be added to one of them and forgotten in the others.
  */
 export interface Deployable {
   readonly name: DeployableName;
-  /** Source file run by `npm run start:<name>` and by the image's launcher. */
+  /** Source file run by `npm run start:<name>`; `npm run build` bundles it into `dist/<name>.js`, which the image runs. */
   readonly entry: string;
   /** The deployable's config module, exactly as its main calls it. */
   readonly load: (env: Env) => unknown;
@@ -70,12 +70,20 @@ export function deployable(name: string | undefined): Deployable {
  * ones, allowed here for the tracing setup that reads them.
  */
 export const LIBRARY_VARIABLES: Readonly<Record<string, { readonly readBy: string; readonly description: string }>> = Object.freeze({
-  SERVICE: { readBy: 'the image launcher (deploy/service.ts)', description: 'Which deployable a container runs; each Dockerfile target sets it.' },
+  SERVICE: { readBy: 'the image health check (deploy/healthcheck.ts)', description: 'Which deployable a container runs (each Dockerfile target sets it): the health check asks that deployable’s port.' },
   APOLLO_TELEMETRY_DISABLED: { readBy: '@apollo/gateway, @apollo/server', description: 'Stops Apollo usage reporting; set `true` everywhere (the router also forces it).' },
   OTEL_EXPORTER_OTLP_ENDPOINT: { readBy: 'the tracing setup (platform/tracing.ts)', description: 'OTLP/HTTP collector; spans go to `<endpoint>/v1/traces` (Jaeger in compose: `http://jaeger:4318`). Unset = tracing off.' },
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: { readBy: 'the tracing setup (platform/tracing.ts)', description: 'Full traces URL, used as is; wins over OTEL_EXPORTER_OTLP_ENDPOINT.' },
   OTEL_SERVICE_NAME: { readBy: 'the tracing setup (platform/tracing.ts)', description: 'Service name on spans (one per deployable in compose).' },
-  OTEL_TRACES_SAMPLER_ARG: { readBy: 'the tracing setup (platform/tracing.ts)', description: 'Share of new traces recorded, 0 to 1 (default 1); a caller’s sampling decision is followed.' },
+  OTEL_TRACES_SAMPLER: {
+    readBy: 'the tracing setup (platform/tracing.ts)',
+    description: 'Sampler: `always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off` or `parentbased_traceidratio` (default; `parentbased_*` follow a caller’s sampling decision).',
+  },
+  OTEL_TRACES_SAMPLER_ARG: { readBy: 'the tracing setup (platform/tracing.ts)', description: 'Share of traces the `*traceidratio` samplers record, 0 to 1 (default 1).' },
+  OTEL_RESOURCE_ATTRIBUTES: {
+    readBy: 'the tracing setup (platform/tracing.ts)',
+    description: 'Resource attributes on every span, `key=value` pairs separated by commas, values percent-encoded (e.g. `deployment.environment=staging,service.version=1.4.0`); OTEL_SERVICE_NAME wins over `service.name` here.',
+  },
   OTEL_SDK_DISABLED: { readBy: 'the tracing setup (platform/tracing.ts)', description: '`true` turns tracing off whatever else is set.' },
 });
 

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
@@ -34,7 +35,10 @@ export interface DistributedOptions {
   readonly scale?: Readonly<Record<string, number>>;
   /** Added to every service's environment (variables its config module reads, e.g. KAFKA_TOPIC_PREFIX). */
   readonly extraEnv?: Readonly<Record<string, string>>;
-  /** Values for `${VAR:-default}` in the compose file. @default process.env */
+  /**
+   * Values for `${VAR:-default}` in the compose file. The secrets compose requires get random
+   * per-run values when unset (withRunSecrets). @default process.env
+   */
   readonly hostEnv?: Readonly<Record<string, string | undefined>>;
   /** Receives every output line, prefixed with the instance name. @default stdout */
   readonly log?: (line: string) => void;
@@ -207,9 +211,24 @@ function spawnInstance(service: ComposeService, index: number, port: number, env
   };
 }
 
+/** The secrets docker-compose.yml requires (`${NAME:?…}`): it has no defaults for them. */
+export const COMPOSE_SECRETS = ['INTERNAL_TOKEN_SECRET', 'INTERNAL_SERVICE_SECRET', 'POSTGRES_PASSWORD', 'RABBITMQ_PASSWORD'] as const;
+
+/**
+ * `env` with a random value for each compose secret it lacks. Every process of one local run gets
+ * the same values, so they agree with each other; nothing outside the run knows them (the same idea
+ * as `npm start`'s per-process secrets).
+ */
+export function withRunSecrets(env: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> {
+  const filled: Record<string, string | undefined> = { ...env };
+  // Hex: URL-safe, since two of them sit inside DATABASE_URL and AMQP_URL.
+  for (const name of COMPOSE_SECRETS) if (!filled[name]) filled[name] = randomBytes(24).toString('hex');
+  return filled;
+}
+
 export async function startDistributed(options: DistributedOptions): Promise<Distributed> {
   const { infrastructure, scale = {}, extraEnv = {}, hostEnv = process.env, log = (line: string) => void process.stdout.write(`${line}\n`), readyTimeoutMs = 90_000 } = options;
-  const services = readComposeFile(options.composeFile ?? COMPOSE_FILE, hostEnv);
+  const services = readComposeFile(options.composeFile ?? COMPOSE_FILE, withRunSecrets(hostEnv));
   const ordered = startOrder(services);
   for (const service of ordered) {
     if (!service.deployable && !(INFRASTRUCTURE as readonly string[]).includes(service.name)) throw new Error(`docker-compose.yml: ${service.name} is neither a Switchyard service nor known infrastructure`);

@@ -1,4 +1,5 @@
-import { loadPipelineConfig } from './config.ts';
+import { loadConfigurationOrExit } from '../deploy/configuration.ts';
+import { loadPipelineConfig, PIPELINE_SETTINGS_READ } from './config.ts';
 import { runPipelineRole } from './run-role.ts';
 
-await runPipelineRole('analytics', loadPipelineConfig(process.env));
+await runPipelineRole('analytics', await loadConfigurationOrExit(loadPipelineConfig, PIPELINE_SETTINGS_READ));

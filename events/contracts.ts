@@ -4,7 +4,7 @@ import { InvalidEnvelopeError, parseEnvelope, type EventEnvelope } from './envel
  * One contract per event type and version: the shape of `data` inside the envelope. Producers
  * validate before writing to the outbox (events/outbox-writer.ts); the notification worker validates
  * again when consuming, and parks what fails. docs/events.md is generated from this table
- * (`npm run events:docs`); tests/event-contracts.test.ts keeps it fresh.
+ * (`npm run events:docs`); tests/unit/events/contracts.test.ts keeps it fresh.
  *
  * Evolving a contract: adding an optional field keeps the version; anything else (a new required
  * field, a removed or retyped one) is a new version registered beside the old one, so consumers can

@@ -1,6 +1,7 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { Database } from '../platform/database.ts';
 import type { Logger } from '../platform/logger.ts';
+import { counterOfTotals } from '../platform/metrics.ts';
 import { failSpan, messageContext, SpanKind, spanHeaders, startSpan, traceIdOf } from '../platform/tracing.ts';
 import { headersFor, type EventEnvelope } from './envelope.ts';
 import type { EventLog, OutgoingMessage } from './event-log.ts';
@@ -166,6 +167,7 @@ export function createOutboxRelay({ db, schema, eventLog, logger, batchSize = 10
       schedule(pollIntervalMs);
       db.listen(`outbox_${schema}`, kick).then(
         (stop) => {
+          // Stopped while the LISTEN was being set up: undo it; the database may be closing already.
           if (stopped) return void stop().catch(() => undefined);
           unlisten = stop;
           // Rows committed before the LISTEN took effect sent their NOTIFY to nobody.
@@ -184,13 +186,14 @@ export function createOutboxRelay({ db, schema, eventLog, logger, batchSize = 10
   };
 }
 
-/** Lag gauges and a publish counter for the relays of one process, labelled by schema. */
-export function registerRelayMetrics(registry: Registry, relays: OutboxRelay[]): void {
+/** Lag gauges and a publish counter for the relays of one process, labelled by the emitting service and the schema. */
+export function registerRelayMetrics(registry: Registry, relays: OutboxRelay[], { service }: { service: string }): void {
   const collectEach = (pick: (relay: OutboxRelay) => Promise<number> | number) =>
-    async function collect(this: Gauge<'schema'>) {
-      for (const relay of relays) this.set({ schema: relay.schema }, await pick(relay));
+    async function collect(this: Gauge<'schema' | 'service'>) {
+      for (const relay of relays) this.set({ schema: relay.schema, service }, await pick(relay));
     };
-  new Gauge({ name: 'outbox_unpublished_events', help: 'Outbox rows not yet published (relay lag in events)', labelNames: ['schema'], registers: [registry], collect: collectEach(async (relay) => (await relay.lag()).unpublished) });
-  new Gauge({ name: 'outbox_oldest_unpublished_age_seconds', help: 'Age of the oldest unpublished outbox row (relay lag in time)', labelNames: ['schema'], registers: [registry], collect: collectEach(async (relay) => (await relay.lag()).oldestAgeSeconds) });
-  new Gauge({ name: 'outbox_events_published', help: 'Outbox rows this process has published since it started', labelNames: ['schema'], registers: [registry], collect: collectEach((relay) => relay.published) });
+  const labelNames = ['schema', 'service'] as const;
+  new Gauge({ name: 'outbox_unpublished_events', help: 'Outbox rows not yet published (relay lag in events)', labelNames, registers: [registry], collect: collectEach(async (relay) => (await relay.lag()).unpublished) });
+  new Gauge({ name: 'outbox_oldest_unpublished_age_seconds', help: 'Age of the oldest unpublished outbox row (relay lag in time)', labelNames, registers: [registry], collect: collectEach(async (relay) => (await relay.lag()).oldestAgeSeconds) });
+  counterOfTotals({ name: 'outbox_events_published_total', help: 'Outbox rows published to the event log', labelNames, registry, totals: () => relays.map((relay) => [{ schema: relay.schema, service }, relay.published] as const) });
 }

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { Database, Storage } from '../platform/database.ts';
-import type { Logger } from '../platform/logger.ts';
+import { forService, type Logger } from '../platform/logger.ts';
 import { migrate } from '../platform/migrate.ts';
 import { createLogSender, createSmtpEmailSender, createWebhookSender, type ChannelSender } from './channels.ts';
 import type { PipelineConfig } from './config.ts';
@@ -106,19 +106,19 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   if (roles.worker || roles.dispatcher) await prepareNotificationsDatabase(notificationsDb);
   const relays = roles.relay
     ? OUTBOX_SCHEMAS.map((schema) =>
-        createOutboxRelay({ db: storage.forService(schema), schema, eventLog, logger: logger.child({ service: 'relay' }), topicPrefix, ...(options.relayPollIntervalMs ? { pollIntervalMs: options.relayPollIntervalMs } : {}) }),
+        createOutboxRelay({ db: storage.forService(schema), schema, eventLog, logger: forService(logger, 'relay'), topicPrefix, ...(options.relayPollIntervalMs ? { pollIntervalMs: options.relayPollIntervalMs } : {}) }),
       )
     : [];
-  const dispatcher = roles.dispatcher ? createDispatcher({ jobQueue, db: notificationsDb, logger: logger.child({ service: 'dispatcher' }), senders, recipients, retry, queuePrefix }) : undefined;
+  const dispatcher = roles.dispatcher ? createDispatcher({ jobQueue, db: notificationsDb, logger: forService(logger, 'dispatcher'), senders, recipients, retry, queuePrefix }) : undefined;
   const worker = roles.worker
-    ? createNotificationWorker({ eventLog, jobQueue, db: notificationsDb, logger: logger.child({ service: 'worker' }), groupId, queuePrefix, topics: EVENT_TOPICS.map((topic) => `${topicPrefix}${topic}`) })
+    ? createNotificationWorker({ eventLog, jobQueue, db: notificationsDb, logger: forService(logger, 'worker'), groupId, queuePrefix, topics: EVENT_TOPICS.map((topic) => `${topicPrefix}${topic}`) })
     : undefined;
   let analytics: AnalyticsConsumer | undefined;
   if (roles.analytics) {
     const analyticsDb = storage.forService('analytics');
     await prepareAnalyticsDatabase(analyticsDb);
     // Its group id follows the worker's (`notifications` -> `analytics`, or per test prefix).
-    analytics = createAnalyticsConsumer({ eventLog, db: analyticsDb, logger: logger.child({ service: 'analytics' }), groupId: groupId === 'notifications' ? 'analytics' : `${groupId}.analytics`, topics: EVENT_TOPICS.map((topic) => `${topicPrefix}${topic}`) });
+    analytics = createAnalyticsConsumer({ eventLog, db: analyticsDb, logger: forService(logger, 'analytics'), groupId: groupId === 'notifications' ? 'analytics' : `${groupId}.analytics`, topics: EVENT_TOPICS.map((topic) => `${topicPrefix}${topic}`) });
   }
   // Topics are declared by the services, never by hand: the consumers before they subscribe, the
   // relay before its first publish (a broker with auto-creation off refuses a publish to a missing
@@ -126,7 +126,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   // outbox until the topics exist (the worker and analytics declare the same ones when they start).
   if (relays.length > 0) {
     for (const topic of EVENT_TOPICS) {
-      await eventLog.ensureTopic(`${topicPrefix}${topic}`).catch((error: unknown) => logger.warn({ err: error, topic: `${topicPrefix}${topic}` }, 'cannot declare topic yet'));
+      await eventLog.ensureTopic(`${topicPrefix}${topic}`).catch((error: unknown) => forService(logger, 'pipeline').warn({ err: error, topic: `${topicPrefix}${topic}` }, 'cannot declare topic yet'));
     }
   }
   await dispatcher?.start();

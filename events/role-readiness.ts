@@ -1,5 +1,6 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { Database } from '../platform/database.ts';
+import { counterOfTotals } from '../platform/metrics.ts';
 import { healthOf, jobQueueProblem, type JobQueue } from './job-queue.ts';
 import type { OutboxRelay } from './outbox-relay.ts';
 
@@ -69,7 +70,6 @@ export function registerJobQueueMetrics(registry: Registry, jobQueue: JobQueue):
     this.reset();
     for (const consumer of healthOf(jobQueue).consumers) this.set({ queue: consumer.queue }, consumer.attached ? 1 : 0);
   } });
-  new Gauge({ name: 'job_queue_reconnects', help: 'Job queue connection and channel recoveries since the process started', registers, collect() {
-    this.set(healthOf(jobQueue).reconnects);
-  } });
+  // A count that only grows: a counter (docs/observability.md conventions), fed from the adapter's running total.
+  counterOfTotals({ name: 'job_queue_reconnects_total', help: 'Job queue connection and channel recoveries', labelNames: [], registry, totals: () => [[{}, healthOf(jobQueue).reconnects]] });
 }

@@ -4,7 +4,9 @@ import { createLogger } from '../platform/logger.ts';
 import { createServiceMetrics } from '../platform/metrics.ts';
 import { onShutdown } from '../platform/shutdown.ts';
 import { loadTracingConfig, startTracing } from '../platform/tracing.ts';
-import type { PipelineConfig } from './config.ts';
+import { settingName } from '../platform/settings.ts';
+import { startOrExit } from '../platform/startup.ts';
+import { PIPELINE_SETTINGS, type PipelineConfig } from './config.ts';
 import { registerPipelineMetrics } from './pipeline-metrics.ts';
 import { consumerReadiness, eventLogFromConfig, jobQueueFromConfig, sendersFromConfig, startPipeline } from './pipeline.ts';
 import { createUsersSubgraphDirectory } from './recipients.ts';
@@ -20,6 +22,10 @@ export type PipelineRole = 'relay' | 'worker' | 'dispatcher' | 'analytics';
  * others: the in-process adapters only connect roles that share one process (`npm start`).
  */
 export async function runPipelineRole(role: PipelineRole, config: PipelineConfig): Promise<void> {
+  await startOrExit(() => start(role, config));
+}
+
+async function start(role: PipelineRole, config: PipelineConfig): Promise<void> {
   const tracing = startTracing(loadTracingConfig(process.env, role));
   const logger = createLogger({ format: config.logFormat, level: config.logLevel, file: config.logFile }).child({ service: role });
   if (!config.kafkaBrokers || ((role === 'worker' || role === 'dispatcher') && !config.amqpUrl)) logger.warn({ role }, 'running alone on an in-process broker: nothing outside this process will see its messages');
@@ -48,13 +54,17 @@ export async function runPipelineRole(role: PipelineRole, config: PipelineConfig
   // Handles opened once (each is a pool of its own on PostgreSQL), not per probe.
   const probeDbs = new Map(pipeline.relays.map((relay) => [relay.schema, storage.forService(relay.schema)]));
   const notificationsDb = role === 'dispatcher' ? storage.forService('notifications') : undefined;
-  // Consumers of the event log (worker, analytics) report their consumers' state.
-  const ready = async (): Promise<Readiness | ReturnType<typeof consumerReadiness>> => {
+  const roleReadiness = async (): Promise<Readiness> => {
     if (notificationsDb) return dispatcherReadiness({ db: notificationsDb, jobQueue });
     if (role === 'relay') return relayReadiness({ relays: pipeline.relays, dbOf: (relay) => probeDbs.get(relay.schema)! });
-    return consumerReadiness(pipeline);
+    return { ready: true };
   };
-  const running = await listen(createHttpHandler({ routes: {}, ready, metrics, logger }), { port, host: config.host });
+  // Ready while the role's own dependencies answer and every Kafka consumer it runs is running.
+  const ready = async () => {
+    const [own, consumers] = [await roleReadiness(), consumerReadiness(pipeline)];
+    return { ready: own.ready && consumers.ready, details: { ...own.details, ...consumers.details } };
+  };
+  const running = await listen(createHttpHandler({ routes: {}, ready, metrics, logger }), { port, host: config.host, setting: settingName(PIPELINE_SETTINGS[`${role}Port`]) });
   logger.info({ role, url: running.url, eventLog: eventLog.kind, jobQueue: jobQueue.kind }, 'pipeline role running');
   onShutdown(logger, async () => {
     await running.close();

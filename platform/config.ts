@@ -1,18 +1,15 @@
-import { readInternalTokenSecret } from './internal-token.ts';
+import { DEMO_PASSWORD } from './demo-data.ts';
+import { boolean, ConfigError, custom, oneOf, port as portType, readSetting, setting, text, url, type Env, type ParseContext, type Setting, type SettingType } from './settings.ts';
+
+export { ConfigError, type Env };
 
 /**
- * Environment parsing shared by every deployable's config module. Each helper names the variable
- * it rejects, so a bad deployment fails at start-up with a message an operator can act on.
+ * Settings every deployable reads the same way, declared once (platform/settings.ts), and the
+ * parsing helpers the config modules share. Each helper names the variable it rejects, so a bad
+ * deployment fails at start-up with a message an operator can act on.
  */
-export type Env = Readonly<Record<string, string | undefined>>;
 
-export class ConfigError extends Error {
-  constructor(variable: string, problem: string) {
-    super(`invalid configuration: ${variable} ${problem}`);
-    this.name = 'ConfigError';
-  }
-}
-
+/** Reads `name` as text; kept for readers whose variable name is computed. */
 export function readString(env: Env, name: string, fallback: string): string {
   const raw = env[name];
   return raw === undefined || raw === '' ? fallback : raw;
@@ -37,41 +34,155 @@ export function readPort(env: Env, name: string, fallback: number): number {
 }
 
 export function readBoolean(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const normalized = raw.trim().toLowerCase();
-  if (['1', 'true', 'yes', 'on'].includes(normalized)) return true;
-  if (['0', 'false', 'no', 'off'].includes(normalized)) return false;
-  throw new ConfigError(name, `must be true or false, got ${JSON.stringify(raw)}`);
+  const raw = readOptional(env, name);
+  if (raw === undefined) return fallback;
+  try {
+    return boolean.parse(raw, { production: env.NODE_ENV === 'production' });
+  } catch (error) {
+    throw new ConfigError(name, (error as Error).message);
+  }
 }
 
-/** A secret of at least 32 characters; `fallback` undefined makes it required. */
-export function readSecret(env: Env, name: string, fallback: string | undefined): string {
-  const value = readOptional(env, name) ?? fallback;
-  if (value === undefined) throw new ConfigError(name, 'is required in production');
-  if (value.length < 32) throw new ConfigError(name, 'must be at least 32 characters');
+/** Only for development: production refuses to start without INTERNAL_SERVICE_SECRET. */
+export const DEV_INTERNAL_SERVICE_SECRET = 'switchyard-dev-internal-secret-not-for-production';
+
+/**
+ * Used only outside production when INTERNAL_TOKEN_SECRET is unset, so `npm run start:<name>`
+ * processes started separately on a laptop still agree. Production refuses it.
+ */
+export const DEV_INTERNAL_TOKEN_SECRET = 'switchyard-dev-internal-token-secret-not-for-production';
+
+/**
+ * Every secret value this repository publishes (development defaults, the compose file's former
+ * demo fallbacks, the demo password): anyone can read them, so production refuses each of them for
+ * every secret variable. tests/unit/platform/config.test.ts scans the compose file, the
+ * docs and the env examples and fails when one of their values is missing here.
+ */
+export const WELL_KNOWN_SECRETS: readonly string[] = Object.freeze([
+  DEV_INTERNAL_SERVICE_SECRET,
+  DEV_INTERNAL_TOKEN_SECRET,
+  DEMO_PASSWORD,
+  // docker-compose.yml's fallbacks and passwords until it required real ones; deployments may still carry them.
+  'compose-demo-internal-token-secret-change-me',
+  'compose-demo-internal-service-secret-change-me',
+  'switchyard',
+  // Credentials in the docs' example URLs (RabbitMQ's loopback-only default among them).
+  'guest',
+  'pass',
+]);
+
+/** Refuses, in production, a secret anyone could read in this repository. */
+export function refuseWellKnownSecret(name: string, value: string, { production }: { production: boolean }): string {
+  if (production && WELL_KNOWN_SECRETS.includes(value)) throw new ConfigError(name, PUBLISHED_VALUE_REFUSED);
   return value;
 }
+
+const PUBLISHED_VALUE_REFUSED = 'must not be a value published in the Switchyard repository (a development default, demo value or example) in production';
+const MIN_SECRET_LENGTH = 32;
+
+/** A secret of at least 32 characters, none of the published ones in production. */
+export const secretText: SettingType<string> = custom({ type: 'string', minLength: MIN_SECRET_LENGTH }, (raw, { production }: ParseContext) => {
+  if (raw.length < MIN_SECRET_LENGTH) throw new Error(`must be at least ${MIN_SECRET_LENGTH} characters`);
+  if (production && WELL_KNOWN_SECRETS.includes(raw)) throw new Error(PUBLISHED_VALUE_REFUSED);
+  return raw;
+});
 
 export function readUrl(env: Env, name: string, fallback?: string): string | undefined {
   const raw = readOptional(env, name) ?? fallback;
   if (raw === undefined) return undefined;
   try {
-    new URL(raw);
-  } catch {
-    throw new ConfigError(name, `must be a URL, got ${JSON.stringify(raw)}`);
+    return url.parse(raw, { production: false });
+  } catch (error) {
+    throw new ConfigError(name, (error as Error).message);
   }
-  return raw;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export type LogFormat = 'json' | 'pretty';
 
-export function readLogLevel(env: Env, fallback: LogLevel = 'info'): LogLevel {
-  const raw = readString(env, 'LOG_LEVEL', fallback);
-  if (!(LOG_LEVELS as readonly string[]).includes(raw)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
-  return raw as LogLevel;
+/** Shortest DEMO_PASSWORD production accepts. */
+export const MIN_DEMO_PASSWORD_LENGTH = 12;
+
+/** A secret the services share: a fixed development value, required in production. */
+function sharedSecret(env: string, key: string, development: string, required: string, description: string): Setting<string> {
+  return setting<string>({
+    env,
+    key,
+    type: secretText,
+    default: { development, production: undefined },
+    required,
+    defaultText: `fixed dev value; random per process for \`npm start\`; **required in production** (≥ ${MIN_SECRET_LENGTH} chars, none of the values the repository publishes)`,
+    description,
+    secret: true,
+  });
 }
+
+/** The settings every service reads, plus the ports of the subgraphs (the pipeline derives a URL from one). */
+export const COMMON_SETTINGS = Object.freeze({
+  nodeEnv: setting<string | undefined>({
+    env: 'NODE_ENV',
+    key: undefined,
+    type: text,
+    default: undefined,
+    description: '`production` turns off Sandbox and introspection, masks unexpected errors and makes the secrets below required (environment only: it also steers Node and libraries)',
+  }),
+  logLevel: setting<LogLevel>({ env: 'LOG_LEVEL', key: 'log.level', type: oneOf(LOG_LEVELS), default: 'info', description: 'pino level: fatal, error, warn, info, debug, trace, silent' }),
+  logFormat: setting<LogFormat>({
+    env: 'LOG_FORMAT',
+    key: 'log.format',
+    type: oneOf(['json', 'pretty'] as const),
+    default: { development: 'pretty', production: 'json' },
+    description: '`pretty`: one line per event, only when stdout is a terminal (a pipe or a file always gets JSON); `json`: JSON everywhere',
+  }),
+  logFile: setting<string | undefined>({
+    env: 'LOG_FILE',
+    key: 'log.file',
+    type: text,
+    default: undefined,
+    defaultText: '`.data/switchyard.log` for `npm start` (not in production); unset for one service',
+    description: 'the log is also appended there (`off` = none); `npm run trace` reads it',
+  }),
+  host: setting<string>({ env: 'HOST', key: 'host', type: text, default: '127.0.0.1', description: 'bind address of every listener (`0.0.0.0` in the image)' }),
+  databaseUrl: setting<string | undefined>({ env: 'DATABASE_URL', key: 'database.url', type: url, default: undefined, defaultText: 'unset = embedded PGlite', description: 'PostgreSQL; each service uses its own schema in it', secret: true }),
+  dataDir: setting<string>({ env: 'DATA_DIR', key: 'database.data_dir', type: text, default: '.data/pglite', description: 'PGlite files when DATABASE_URL is unset' }),
+  seedDemoData: setting<boolean>({
+    env: 'SEED_DEMO_DATA',
+    key: 'demo.seed',
+    type: boolean,
+    default: { development: true, production: false },
+    description: 'seed the demo data set once into an empty database; production seeds only when set to `true`',
+  }),
+  demoPassword: setting<string>({
+    env: 'DEMO_PASSWORD',
+    key: 'demo.password',
+    type: text,
+    default: DEMO_PASSWORD,
+    defaultText: `\`${DEMO_PASSWORD}\` (published); **required in production when seeding** (≥ ${MIN_DEMO_PASSWORD_LENGTH} chars, none of the values the repository publishes)`,
+    description: 'password of every seeded demo account',
+    secret: true,
+  }),
+  internalTokenSecret: sharedSecret('INTERNAL_TOKEN_SECRET', 'secrets.internal_token', DEV_INTERNAL_TOKEN_SECRET, 'must be set when NODE_ENV=production', 'HMAC secret of the router → subgraph identity token'),
+  internalServiceSecret: sharedSecret('INTERNAL_SERVICE_SECRET', 'secrets.internal_service', DEV_INTERNAL_SERVICE_SECRET, 'is required in production', 'signs internal REST calls (orders → products, payments)'),
+});
+
+const subgraphPort = (name: string, fallback: number, extra = '') =>
+  setting<number>({ env: `${name.toUpperCase()}_PORT`, key: `${name}.port`, type: portType, default: fallback, description: `${name} HTTP port${extra}` });
+
+/** Each subgraph's HTTP port: its own config reads it, and the pipeline derives USERS_GRAPHQL_URL from the users one. */
+export const SUBGRAPH_PORT_SETTINGS = Object.freeze({
+  users: subgraphPort('users', 4001, '; the pipeline roles also derive USERS_GRAPHQL_URL from it'),
+  products: subgraphPort('products', 4002),
+  orders: subgraphPort('orders', 4003),
+  payments: subgraphPort('payments', 4004),
+  notifications: subgraphPort('notifications', 4005),
+});
+
+/** What the users service writes into access tokens and the router requires of them. */
+export const TOKEN_SETTINGS = Object.freeze({
+  jwtIssuer: setting<string>({ env: 'JWT_ISSUER', key: 'jwt.issuer', type: text, default: 'switchyard-users', description: '`iss` of issued (users) and accepted (router) tokens' }),
+  jwtAudience: setting<string>({ env: 'JWT_AUDIENCE', key: 'jwt.audience', type: text, default: 'switchyard', description: '`aud` of issued and accepted tokens' }),
+});
 
 /** Settings every service reads the same way. */
 export interface CommonConfig {
@@ -79,30 +190,38 @@ export interface CommonConfig {
   readonly logLevel: LogLevel;
   /** PostgreSQL URL; undefined selects the embedded PGlite database. */
   readonly databaseUrl: string | undefined;
-  /** Where PGlite keeps its files when no DATABASE_URL is set. @default ".data/pglite" */
+  /** Where PGlite keeps its files when no DATABASE_URL is set (COMMON_SETTINGS.dataDir). */
   readonly dataDir: string;
-  /** Seed the demo data set once into an empty database. @default true */
+  /**
+   * Seed the demo data set once into an empty database. Production seeds only when asked
+   * (`SEED_DEMO_DATA=true`), and then the users service requires a DEMO_PASSWORD of its own.
+   */
   readonly seedDemoData: boolean;
   /**
    * HMAC secret of the router → subgraph identity token (platform/internal-token.ts). Required in
    * production; elsewhere a fixed development value, so separately started processes agree.
    */
   readonly internalTokenSecret: string;
-  /**
-   * A file every log line is appended to as well as stdout (`npm run trace` reads it). `off` = none.
-   * @default `.data/switchyard.log` under `npm start` outside production, none for a single service
-   */
+  /** A file every log line is appended to as well as stdout (`npm run trace` reads it). `off` = none. */
   readonly logFile: string | undefined;
-  /** `pretty` prints human-readable lines, only when stdout is a terminal (pipes and files get JSON). @default json */
+  /**
+   * `pretty` prints one line per event, only when stdout is a terminal (pipes and files get JSON).
+   * @default pretty outside production (so JSON off a terminal), json in production
+   */
   readonly logFormat: LogFormat;
 }
 
-export type LogFormat = 'json' | 'pretty';
+export function readLogLevel(env: Env): LogLevel {
+  return readSetting(env, COMMON_SETTINGS.logLevel);
+}
 
 export function readLogFormat(env: Env): LogFormat {
-  const raw = readString(env, 'LOG_FORMAT', 'json');
-  if (raw !== 'json' && raw !== 'pretty') throw new ConfigError('LOG_FORMAT', `must be json or pretty, got ${JSON.stringify(raw)}`);
-  return raw;
+  return readSetting(env, COMMON_SETTINGS.logFormat);
+}
+
+/** INTERNAL_TOKEN_SECRET; `production` decides whether the development default may stand in. */
+export function readInternalTokenSecret(env: Env, { production }: { production: boolean }): string {
+  return readSetting(env, COMMON_SETTINGS.internalTokenSecret, { production });
 }
 
 /**
@@ -111,22 +230,44 @@ export function readLogFormat(env: Env): LogFormat {
  * separately started services talking.
  */
 export function readInternalServiceSecret(env: Env): string {
-  return readSecret(env, 'INTERNAL_SERVICE_SECRET', env.NODE_ENV === 'production' ? undefined : DEV_INTERNAL_SERVICE_SECRET);
+  return readSetting(env, COMMON_SETTINGS.internalServiceSecret);
 }
-
-/** Only for development: production refuses to start without INTERNAL_SERVICE_SECRET. */
-export const DEV_INTERNAL_SERVICE_SECRET = 'switchyard-dev-internal-secret-not-for-production';
 
 export function readCommonConfig(env: Env): CommonConfig {
   const production = env.NODE_ENV === 'production';
   return {
     production,
     logLevel: readLogLevel(env),
-    databaseUrl: readUrl(env, 'DATABASE_URL'),
-    dataDir: readString(env, 'DATA_DIR', '.data/pglite'),
-    seedDemoData: readBoolean(env, 'SEED_DEMO_DATA', true),
+    databaseUrl: readSetting(env, COMMON_SETTINGS.databaseUrl),
+    dataDir: readSetting(env, COMMON_SETTINGS.dataDir),
+    seedDemoData: readSetting(env, COMMON_SETTINGS.seedDemoData),
     internalTokenSecret: readInternalTokenSecret(env, { production }),
-    logFile: readOptional(env, 'LOG_FILE'),
+    logFile: readSetting(env, COMMON_SETTINGS.logFile),
     logFormat: readLogFormat(env),
   };
+}
+
+/** The declarations behind readCommonConfig (the settings every deployable checks at start-up). */
+export const COMMON_SETTINGS_READ: readonly Setting<unknown>[] = [
+  COMMON_SETTINGS.logLevel,
+  COMMON_SETTINGS.logFormat,
+  COMMON_SETTINGS.logFile,
+  COMMON_SETTINGS.databaseUrl,
+  COMMON_SETTINGS.dataDir,
+  COMMON_SETTINGS.seedDemoData,
+  COMMON_SETTINGS.internalTokenSecret,
+  COMMON_SETTINGS.host,
+];
+
+/**
+ * The password every seeded demo account gets. Outside production it is the one the README
+ * publishes, for convenience. Production seeds only when SEED_DEMO_DATA=true and then requires
+ * DEMO_PASSWORD, since a demo admin with a published password would be anyone's admin.
+ */
+export function readDemoPassword(env: Env, { production, seed }: { production: boolean; seed: boolean }): string {
+  const value = readOptional(env, 'DEMO_PASSWORD');
+  if (!production || !seed) return value ?? readSetting(env, COMMON_SETTINGS.demoPassword);
+  if (value === undefined) throw new ConfigError('DEMO_PASSWORD', 'is required when SEED_DEMO_DATA=true and NODE_ENV=production (the demo accounts would otherwise get the published password)');
+  if (value.length < MIN_DEMO_PASSWORD_LENGTH) throw new ConfigError('DEMO_PASSWORD', `must be at least ${MIN_DEMO_PASSWORD_LENGTH} characters in production`);
+  return refuseWellKnownSecret('DEMO_PASSWORD', value, { production });
 }

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { correlationIdFrom, REQUEST_ID_HEADER, withCorrelation } from './correlation.ts';
+import { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth.ts';
 import type { Logger } from './logger.ts';
 import type { ServiceMetrics } from './metrics.ts';
 import { contextFrom, inSpan, SpanKind } from './tracing.ts';
@@ -23,30 +24,42 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 /**
  * The HTTP surface every service shares: `/health`, `/ready`, `/metrics`, plus service routes.
- * Routes are matched on the path alone; unknown paths get 404.
+ * Routes are matched on the path alone; unknown paths get 404. With `diagnostics` off (the router's
+ * public port in production) `/ready` answers its status alone and `/metrics` is not served: the
+ * details name internal addresses and breaker states, which belong on an admin port.
  */
 export function createHttpHandler({
   routes,
   ready,
   metrics,
   logger,
+  clientAddress,
+  diagnostics = true,
 }: {
   routes: Record<string, Handler>;
   ready: () => Promise<{ ready: boolean; details?: unknown }>;
   metrics: ServiceMetrics;
   logger: Logger;
+  /** The client's address for the access line (the router's honours trusted proxies); unset = not logged. */
+  clientAddress?: (req: IncomingMessage) => string;
+  /** Serve `/metrics` and `/ready`'s details. @default true */
+  diagnostics?: boolean;
 }): Handler {
   const table: Record<string, Handler> = {
     '/health': (_req, res) => sendJson(res, 200, { status: 'ok' }),
     '/ready': async (_req, res) => {
       const state = await ready().catch((error: unknown) => ({ ready: false, details: { error: (error as Error).message } }));
-      sendJson(res, state.ready ? 200 : 503, { status: state.ready ? 'ready' : 'not ready', ...(state.details ? { details: state.details } : {}) });
+      sendJson(res, state.ready ? 200 : 503, { status: state.ready ? 'ready' : 'not ready', ...(state.details && diagnostics ? { details: state.details } : {}) });
     },
-    '/metrics': async (_req, res) => {
-      const text = await metrics.registry.metrics();
-      res.writeHead(200, { 'content-type': metrics.registry.contentType });
-      res.end(text);
-    },
+    ...(diagnostics
+      ? {
+          '/metrics': async (_req: IncomingMessage, res: ServerResponse) => {
+            const text = await metrics.registry.metrics();
+            res.writeHead(200, { 'content-type': metrics.registry.contentType });
+            res.end(text);
+          },
+        }
+      : {}),
     ...routes,
   };
   /** Probes and scrapes are neither traced nor worth a span each. */
@@ -83,7 +96,7 @@ export function createHttpHandler({
       metrics.httpDuration.observe({ route: route ? path : 'unknown', method: req.method ?? 'GET', status: String(res.statusCode) }, seconds);
       // The access line: one per served request (probes and scrapes excepted), tied to its id.
       if (route && !untraced.has(path) && logger.isLevelEnabled('info')) {
-        withCorrelation(correlationId, () => logger.info({ method: req.method, path, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 }, 'request served'));
+        withCorrelation(correlationId, () => logger.info({ method: req.method, path, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10, ...(clientAddress ? { client: clientAddress(req) } : {}) }, 'request served'));
       }
     }
   };
@@ -97,7 +110,7 @@ export function createHttpHandler({
  * the server is closing is the one a client sees reset). Connections still open after `graceMs`
  * are cut.
  */
-export async function listen(handler: Handler, { port, host = '127.0.0.1' }: { port: number; host?: string }): Promise<RunningServer> {
+export async function listen(handler: Handler, { port, host = '127.0.0.1', setting }: { port: number; host?: string; setting?: string }): Promise<RunningServer> {
   let draining = false;
   const inFlight = new Set<ServerResponse>();
   const server: Server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 60_000 }, (req, res) => {
@@ -111,9 +124,10 @@ export async function listen(handler: Handler, { port, host = '127.0.0.1' }: { p
     void handler(req, res);
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const refuse = (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? new PortInUseError({ port, host, setting, cause: error }) : error);
+    server.once('error', refuse);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', refuse);
       resolve();
     });
   });
@@ -133,6 +147,22 @@ export async function listen(handler: Handler, { port, host = '127.0.0.1' }: { p
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * Another process holds the port: one line naming the port and, when the caller says, the setting
+ * that chose it (`port 4000 is in use (ROUTER_PORT / router.port)`). Not retriable: the holder will
+ * not leave because we wait.
+ */
+export class PortInUseError extends Error {
+  readonly code = 'EADDRINUSE';
+  readonly retriable = false;
+  readonly port: number;
+  constructor({ port, host, setting, cause }: { port: number; host: string; setting: string | undefined; cause: unknown }) {
+    super(`port ${port} is in use${host === '127.0.0.1' || host === 'localhost' ? '' : ` on ${host}`}${setting ? ` (${setting})` : ''}`, { cause });
+    this.name = 'PortInUseError';
+    this.port = port;
+  }
 }
 
 export class BodyTooLargeError extends Error {}
@@ -168,7 +198,22 @@ export interface CompleteGraphQLResponse {
 
 export type GraphQLHttpResponse = CompleteGraphQLResponse | { readonly status: number; readonly headers: Record<string, string>; readonly chunks: AsyncIterable<string> };
 
-/** Reads and parses the body; on a body too large or not JSON, answers the client itself and returns undefined. */
+/** Parses a GET request's JSON parameter for the depth check only; a malformed one is Apollo Server's to refuse. */
+function parsedParameter(url: URL, name: string): unknown {
+  const raw = url.searchParams.get(name);
+  if (raw === null) return undefined;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reads and parses the body; on a body too large, not JSON, or nested deeper than MAX_JSON_DEPTH
+ * (platform/json-depth.ts: the body, or a GET's `variables` / `extensions`), answers the client
+ * itself and returns undefined.
+ */
 export async function readGraphQLRequest(req: IncomingMessage, res: ServerResponse, maxBodyBytes: number): Promise<GraphQLHttpRequest | undefined> {
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
@@ -187,6 +232,11 @@ export async function readGraphQLRequest(req: IncomingMessage, res: ServerRespon
     return undefined;
   }
   const url = new URL(req.url ?? '/', 'http://localhost');
+  // `variables` and `extensions` sit one level below the body; in a GET they are parameters.
+  if (exceedsJsonDepth(body, MAX_JSON_DEPTH + 1) || exceedsJsonDepth(parsedParameter(url, 'variables')) || exceedsJsonDepth(parsedParameter(url, 'extensions'))) {
+    sendJson(res, 400, { errors: [{ message: `request JSON nests deeper than ${MAX_JSON_DEPTH} levels`, extensions: { code: 'BAD_REQUEST', maxDepth: MAX_JSON_DEPTH } }] });
+    return undefined;
+  }
   return { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body };
 }
 

@@ -1,6 +1,6 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
-import { ConfigError, readOptional, type Env } from './config.ts';
+import { DEV_INTERNAL_TOKEN_SECRET, readInternalTokenSecret } from './config.ts';
 import type { Principal } from './principal.ts';
 import { createTokenCache } from './token-cache.ts';
 
@@ -20,23 +20,7 @@ const ALGORITHM = 'HS256';
 /** Long enough for one plan's fetches (retries included), short enough to be useless if logged. */
 const TTL_SECONDS = 60;
 
-/**
- * Used only outside production when INTERNAL_TOKEN_SECRET is unset, so `npm run start:<name>`
- * processes started separately on a laptop still agree. Production refuses it.
- */
-export const DEV_INTERNAL_TOKEN_SECRET = 'switchyard-dev-internal-token-secret-not-for-production';
-const MIN_SECRET_LENGTH = 32;
-
-export function readInternalTokenSecret(env: Env, { production }: { production: boolean }): string {
-  const secret = readOptional(env, 'INTERNAL_TOKEN_SECRET');
-  if (secret === undefined) {
-    if (production) throw new ConfigError('INTERNAL_TOKEN_SECRET', 'must be set when NODE_ENV=production');
-    return DEV_INTERNAL_TOKEN_SECRET;
-  }
-  if (secret.length < MIN_SECRET_LENGTH) throw new ConfigError('INTERNAL_TOKEN_SECRET', `must be at least ${MIN_SECRET_LENGTH} characters`);
-  if (production && secret === DEV_INTERNAL_TOKEN_SECRET) throw new ConfigError('INTERNAL_TOKEN_SECRET', 'must not be the development default in production');
-  return secret;
-}
+export { DEV_INTERNAL_TOKEN_SECRET, readInternalTokenSecret };
 
 function keyFor(secret: string): KeyObject {
   return createSecretKey(Buffer.from(secret, 'utf8'));

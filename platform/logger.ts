@@ -1,7 +1,7 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
-import PinoPretty from 'pino-pretty';
 import type { LogFormat, LogLevel } from './config.ts';
 import { currentCorrelationId } from './correlation.ts';
+import { createTerminalStream } from './log-lines.ts';
 import { currentTraceId } from './tracing.ts';
 
 export type { Logger };
@@ -20,7 +20,16 @@ export function requestFields(): { correlationId?: string; traceId?: string } {
 }
 
 /**
- * One root logger per process. Services take a child bound to `{ service }`; every line logged
+ * A child bound to `{ service }`, unless `logger` already names a service: pino writes every
+ * binding of every level of children, so re-binding would put `service` twice on each line. A
+ * process that runs one role (`npm run start:worker`) is named by that role.
+ */
+export function forService(logger: Logger, service: string): Logger {
+  return 'service' in logger.bindings() ? logger : logger.child({ service });
+}
+
+/**
+ * One root logger per process. Services take a child bound to `{ service }` (forService); every line logged
  * while a request or message is handled gets `correlationId` and `traceId` (requestFields).
  * Authorization headers, passwords and tokens are redacted wherever they appear.
  */
@@ -37,10 +46,15 @@ export function createLogger({
   destination?: DestinationStream;
   /** Also append every line to this file (`off` or undefined: stdout only). */
   file?: string | undefined;
-  /** `pretty` only takes effect on a terminal: a pipe or a file must stay JSON for collectors and `npm run trace`. */
+  /**
+   * `pretty` (one line per event, platform/log-lines.ts) only takes effect on a terminal: a pipe
+   * or a file must stay JSON for collectors and `npm run trace`. The log file is always JSON.
+   */
   format?: LogFormat;
 } = {}): Logger {
-  const stdout = destination ?? (format === 'pretty' && process.stdout.isTTY ? PinoPretty({ colorize: true }) : pino.destination({ fd: 1, sync: false }));
+  // A terminal's writes are synchronous in Node, so lines (and the start-up banner) keep their order.
+  const terminal = format === 'pretty' && process.stdout.isTTY ? createTerminalStream({ write: (text) => process.stdout.write(text), color: process.stdout.hasColors() }) : undefined;
+  const stdout = destination ?? terminal ?? pino.destination({ fd: 1, sync: false });
   const streams = file && file !== 'off' ? pino.multistream([{ stream: stdout, level }, { stream: pino.destination({ dest: file, mkdir: true, sync: false }), level }]) : stdout;
   return pino(
     {

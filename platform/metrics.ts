@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Histogram, Registry, collectDefaultMetrics, type LabelValues } from 'prom-client';
 
 export interface ServiceMetrics {
   /** The service these series are labelled with. */
@@ -7,7 +7,6 @@ export interface ServiceMetrics {
   readonly httpDuration: Histogram<'route' | 'method' | 'status'>;
   readonly graphqlOperations: Counter<'operation' | 'outcome'>;
   readonly graphqlDuration: Histogram<'operation' | 'outcome'>;
-  readonly sqlQueries: Counter;
   readonly loaderBatchSize: Histogram<'loader'>;
 }
 
@@ -59,6 +58,38 @@ export function createServiceMetrics(service: string): ServiceMetrics {
       buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
       registers: [registry],
     }),
-    sqlQueries: new Counter({ name: 'sql_queries_total', help: 'SQL statements sent to the database', registers: [registry] }),
   };
+}
+
+/**
+ * `sql_queries_total`, registered only by services whose queries are counted (the subgraphs): a
+ * series that never moves (the router has no database) would read as "no queries", not "not counted".
+ */
+export function createSqlQueryCounter(metrics: ServiceMetrics): Counter {
+  return new Counter({ name: 'sql_queries_total', help: 'SQL statements sent to the database', registers: [metrics.registry] });
+}
+
+/**
+ * A Counter read at scrape time from running totals the code already keeps (a worker's `stats`):
+ * each scrape adds what each label set's total grew by since the last one, so the series is typed
+ * `counter` and `rate()`/`increase()` apply — not a gauge holding "since start". A label set is
+ * exposed (at 0) from the first scrape that sees it.
+ */
+export function counterOfTotals<L extends string>({ name, help, labelNames, registry, totals }: { name: string; help: string; labelNames: readonly L[]; registry: Registry; totals: () => Iterable<readonly [LabelValues<L>, number]> }): Counter<L> {
+  const counted = new Map<string, number>();
+  return new Counter<L>({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      for (const [labels, total] of totals()) {
+        const key = JSON.stringify(labels);
+        const before = counted.get(key);
+        if (before !== undefined && total <= before) continue;
+        this.inc(labels, total - (before ?? 0));
+        counted.set(key, total);
+      }
+    },
+  });
 }

@@ -1,4 +1,5 @@
 import { badInput } from './errors.ts';
+import { nulPathInValue } from './input-guard.ts';
 
 /** Largest page a client may ask for; benchmarks read lists of up to 1,000 items. */
 export const MAX_PAGE_SIZE = 1000;
@@ -25,7 +26,9 @@ export function parsePage<Cursor>(args: PageArgs, isCursor: (value: unknown) => 
   } catch {
     decoded = undefined;
   }
-  if (!isCursor(decoded)) throw badInput('after', 'after is not a cursor returned by this field');
+  // A NUL escaped inside the cursor's JSON passes every check on the argument's own text, and would
+  // reach SQL (PostgreSQL refuses it with a 500): no cursor this API returns contains one.
+  if (!isCursor(decoded) || nulPathInValue(decoded, 'after') !== undefined) throw badInput('after', 'after is not a cursor returned by this field');
   return { limit: first, after: decoded };
 }
 

@@ -7,6 +7,18 @@ import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
  */
 export const MINOR_UNITS_PER_MAJOR = 100;
 
+/**
+ * The smallest and largest amount one payment may be, in minor units (0.01 to 100,000,000.00).
+ * Payments refuses a charge outside these bounds, so products refuses a price outside them and
+ * orders refuses a total above them: a price the catalogue accepts must always be chargeable,
+ * or an order for it could only fail after stock was reserved.
+ */
+export const MIN_PAYMENT_MINOR = 1;
+export const MAX_PAYMENT_MINOR = 100_000_000_00;
+
+/** Whether payments can charge this amount (see MIN_PAYMENT_MINOR / MAX_PAYMENT_MINOR). */
+export const isPayableAmount = (minor: number): boolean => Number.isSafeInteger(minor) && minor >= MIN_PAYMENT_MINOR && minor <= MAX_PAYMENT_MINOR;
+
 export function formatMinorUnits(minor: number): string {
   if (!Number.isSafeInteger(minor)) throw new Error(`amount is not an integer of minor units: ${minor}`);
   const sign = minor < 0 ? '-' : '';

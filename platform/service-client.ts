@@ -31,6 +31,38 @@ export class ServiceUnavailableError extends InfrastructureError {
   }
 }
 
+/**
+ * A dependency answered, and said no for good: a 4xx (other than 408/429) the caller has no
+ * domain meaning for, such as a 400 for a request its validation refuses. Sending the same request
+ * again gets the same answer, so callers undo what they started instead of retrying.
+ */
+export class ServiceRefusedError extends InfrastructureError {
+  readonly service: string;
+  readonly path: string;
+  readonly status: number;
+  /** The `code` of the answer's body, when it had one (e.g. `BAD_REQUEST`). */
+  readonly code: string | undefined;
+  constructor(service: string, path: string, status: number, body: unknown) {
+    const code = typeof body === 'object' && body !== null && typeof (body as { code?: unknown }).code === 'string' ? (body as { code: string }).code : undefined;
+    super(`${service} ${path} refused the request (${status}${code ? ` ${code}` : ''})`, { retriable: false });
+    this.name = 'ServiceRefusedError';
+    this.service = service;
+    this.path = path;
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/**
+ * The error for an answer a caller did not expect: a 4xx is a definitive refusal
+ * (ServiceRefusedError); anything else (a 3xx, an odd 2xx) is treated as the service misbehaving
+ * for now, retriable like a 5xx.
+ */
+export function unexpectedAnswer(service: string, path: string, { status, body }: ServiceResponse): ServiceRefusedError | ServiceUnavailableError {
+  if (status >= 400 && status < 500) return new ServiceRefusedError(service, path, status, body);
+  return new ServiceUnavailableError(service, 'status', { status });
+}
+
 export interface ServiceResponse<Body = unknown> {
   status: number;
   body: Body;

@@ -14,7 +14,8 @@ import type { Principal } from './principal.ts';
 import type { Logger } from './logger.ts';
 import type { BackgroundTask } from './background.ts';
 import { migrate, seedOnce } from './migrate.ts';
-import { createServiceMetrics, type BatchObserver, type ServiceMetrics } from './metrics.ts';
+import { createServiceMetrics, createSqlQueryCounter, type BatchObserver, type ServiceMetrics } from './metrics.ts';
+import { createInputGuardPlugin } from './input-guard.ts';
 import { createOperationObserver } from './operation-observer.ts';
 
 export interface SubgraphDeps {
@@ -50,11 +51,25 @@ export function loadSchemaFile(url: URL) {
 
 export async function prepareDatabase(module: SubgraphModule, db: Database, { seed, logger }: { seed: boolean; logger: Logger }): Promise<void> {
   const applied = await migrate(db, { schema: module.name, dir: module.migrationsDir });
-  if (applied.length > 0) logger.info({ service: module.name, applied }, 'migrations applied');
-  if (seed && (await seedOnce(db, { schema: module.name, name: 'demo', seed: module.seed }))) logger.info({ service: module.name }, 'demo data seeded');
+  if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+  if (seed && (await seedOnce(db, { schema: module.name, name: 'demo', seed: module.seed }))) logger.info({ schema: module.name }, 'demo data seeded');
 }
 
 const KNOWN_CODES = new Set<string>(Object.keys(ERROR_CODES));
+
+/** graphql-js's "Did you mean …?" hints, wherever they sit in a message (validation or variable coercion). */
+const SUGGESTION = /\s*Did you mean [^?]*\?/g;
+
+/**
+ * Where introspection is off (production), graphql's suggestions would hand out the schema one
+ * guess at a time: `{ prodcts }` answers `Did you mean "products"?`, a misspelt input field names the
+ * real one. Apollo Server's `hideSchemaDetailsFromClientErrors` strips them from validation errors
+ * only, and only at the end of a message; this covers variable coercion errors too.
+ */
+function withoutSuggestions(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  const message = formatted.message.replace(SUGGESTION, '');
+  return message === formatted.message ? formatted : { ...formatted, message };
+}
 
 /**
  * Keeps coded errors as they are and masks the rest in production: an error without one of our
@@ -63,7 +78,7 @@ const KNOWN_CODES = new Set<string>(Object.keys(ERROR_CODES));
 export function formatErrorFor({ production, logger }: { production: boolean; logger: Logger }) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code = formatted.extensions?.code;
-    if (typeof code === 'string' && KNOWN_CODES.has(code) && code !== 'INTERNAL_SERVER_ERROR') return formatted;
+    if (typeof code === 'string' && KNOWN_CODES.has(code) && code !== 'INTERNAL_SERVER_ERROR') return production ? withoutSuggestions(formatted) : formatted;
     const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
     logger.error({ err: original, path: formatted.path }, 'unexpected error');
     if (!production) return { ...formatted, extensions: { ...formatted.extensions, code: 'INTERNAL_SERVER_ERROR' } };
@@ -96,16 +111,21 @@ export function createSubgraphServer<Ctx extends BaseContext>({
   const { db, logger, production } = deps;
   const internalTokens = createInternalTokenVerifier({ secret: deps.internalTokenSecret });
   const metrics = createServiceMetrics(name);
-  db.onQuery(() => metrics.sqlQueries.inc());
+  const sqlQueries = createSqlQueryCounter(metrics);
+  db.onQuery(() => sqlQueries.inc());
   const server = new ApolloServer<Ctx>({
     schema: enforceAuthDirectives(buildSubgraphSchema([{ typeDefs, resolvers }])),
     introspection: !production,
+    // With introspection off, no "Did you mean …" hints either (formatErrorFor strips the rest).
+    hideSchemaDetailsFromClientErrors: production,
     includeStacktraceInErrorResponses: !production,
     // Signals are handled by the deployable (platform/shutdown.ts), which stops things in order.
     stopOnTerminationSignals: false,
     formatError: formatErrorFor({ production, logger }),
     // Inline traces (ftv1) are for Apollo's usage reporting, which is off: computing them is pure cost.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), createOperationObserver<Ctx>(metrics)],
+    // The input guard again here: the router refuses NUL bytes at the edge, but a subgraph is reachable
+    // on the internal network by anything holding a router token, and its SQL must never see one.
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), createOperationObserver<Ctx>(metrics), createInputGuardPlugin<Ctx>()],
   });
   const observeBatch: BatchObserver = (loader, size) => metrics.loaderBatchSize.observe({ loader }, size);
   const graphql = graphqlHandler(server, { context: async (req) => context(req, principals.get(req) ?? null, observeBatch) });

@@ -3,28 +3,71 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, SimpleSpanProcessor, TraceIdRatioBasedSampler, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOffSampler, AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, SimpleSpanProcessor, TraceIdRatioBasedSampler, type Sampler, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { ConfigError, readOptional, readString, readUrl, type Env } from './config.ts';
 import { CORRELATION_HEADER, isValidCorrelationId, withCorrelation } from './correlation.ts';
 
 export { SpanKind };
+
+/** The OTEL_TRACES_SAMPLER values of the OpenTelemetry specification (the SDK's built-in samplers). */
+export const SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+export type SamplerName = (typeof SAMPLERS)[number];
 
 export interface TracingConfig {
   /** OTLP/HTTP traces URL (`…/v1/traces`); undefined = tracing off. */
   readonly tracesUrl: string | undefined;
   /** `service.name` of every span this process exports. */
   readonly serviceName: string;
-  /** Share of new traces recorded (parent-based: a sampled caller's trace is always continued). */
+  /**
+   * Which spans are recorded (OTEL_TRACES_SAMPLER). `parentbased_*` follow a caller's sampling
+   * decision and apply their root sampler to new traces only.
+   * @default "parentbased_traceidratio"
+   */
+  readonly sampler: SamplerName;
+  /** Share of traces the `*traceidratio` samplers record (OTEL_TRACES_SAMPLER_ARG). @default 1 */
   readonly sampleRatio: number;
+  /** Resource attributes on every span besides `service.name` (OTEL_RESOURCE_ATTRIBUTES). @default {} */
+  readonly resourceAttributes: Readonly<Record<string, string>>;
+}
+
+/**
+ * OTEL_RESOURCE_ATTRIBUTES: `key=value` pairs separated by commas, values percent-encoded (W3C
+ * Baggage octets), as the specification defines it. A malformed entry is refused (the SDK would
+ * drop the whole variable silently).
+ */
+function readResourceAttributes(env: Env): Record<string, string> {
+  const raw = readOptional(env, 'OTEL_RESOURCE_ATTRIBUTES');
+  const attributes: Record<string, string> = {};
+  if (raw === undefined || raw.trim() === '') return attributes;
+  for (const entry of raw.split(',')) {
+    const separator = entry.indexOf('=');
+    const key = entry.slice(0, separator).trim();
+    if (separator < 0 || key === '') throw new ConfigError('OTEL_RESOURCE_ATTRIBUTES', `must be key=value pairs separated by commas, got ${JSON.stringify(entry.trim())}`);
+    try {
+      attributes[key] = decodeURIComponent(entry.slice(separator + 1).trim());
+    } catch {
+      throw new ConfigError('OTEL_RESOURCE_ATTRIBUTES', `has a value that is not percent-encoded: ${JSON.stringify(entry.trim())}`);
+    }
+  }
+  return attributes;
 }
 
 /**
  * Reads the standard OpenTelemetry variables: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (used as is) or
- * OTEL_EXPORTER_OTLP_ENDPOINT (+ `/v1/traces`), OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER_ARG (ratio,
- * default 1). OTEL_SDK_DISABLED=true turns tracing off whatever else is set.
+ * OTEL_EXPORTER_OTLP_ENDPOINT (+ `/v1/traces`), OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER,
+ * OTEL_TRACES_SAMPLER_ARG (ratio, default 1), OTEL_RESOURCE_ATTRIBUTES. OTEL_SDK_DISABLED=true turns
+ * tracing off whatever else is set. The service name is OTEL_SERVICE_NAME, else `service.name` in
+ * OTEL_RESOURCE_ATTRIBUTES, else the deployable's (the specification's precedence).
+ *
+ * Unset, the sampler is `parentbased_traceidratio`, not the specification's
+ * `parentbased_always_on`: with the default ratio 1 the two are the same, and a deployment that sets
+ * only OTEL_TRACES_SAMPLER_ARG (as ours did before the sampler was configurable) keeps its ratio.
  */
 export function loadTracingConfig(env: Env, defaultServiceName: string): TracingConfig {
-  const serviceName = readString(env, 'OTEL_SERVICE_NAME', defaultServiceName);
+  const { 'service.name': attributeServiceName, ...resourceAttributes } = readResourceAttributes(env);
+  const serviceName = readString(env, 'OTEL_SERVICE_NAME', attributeServiceName ?? defaultServiceName);
+  const sampler = readString(env, 'OTEL_TRACES_SAMPLER', 'parentbased_traceidratio').trim().toLowerCase();
+  if (!(SAMPLERS as readonly string[]).includes(sampler)) throw new ConfigError('OTEL_TRACES_SAMPLER', `must be one of ${SAMPLERS.join(', ')}`);
   const rawRatio = readOptional(env, 'OTEL_TRACES_SAMPLER_ARG');
   const sampleRatio = rawRatio === undefined ? 1 : Number(rawRatio);
   if (!Number.isFinite(sampleRatio) || sampleRatio < 0 || sampleRatio > 1) throw new ConfigError('OTEL_TRACES_SAMPLER_ARG', 'must be a number from 0 to 1');
@@ -32,7 +75,29 @@ export function loadTracingConfig(env: Env, defaultServiceName: string): Tracing
   const tracesEndpoint = readUrl(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
   const baseEndpoint = readUrl(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
   const tracesUrl = disabled ? undefined : (tracesEndpoint ?? (baseEndpoint ? `${baseEndpoint.replace(/\/+$/, '')}/v1/traces` : undefined));
-  return Object.freeze({ tracesUrl, serviceName, sampleRatio });
+  return Object.freeze({ tracesUrl, serviceName, sampler: sampler as SamplerName, sampleRatio, resourceAttributes: Object.freeze(resourceAttributes) });
+}
+
+/** The SDK sampler `config` names. */
+export function samplerOf({ sampler, sampleRatio }: Pick<TracingConfig, 'sampler' | 'sampleRatio'>): Sampler {
+  switch (sampler) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return new TraceIdRatioBasedSampler(sampleRatio);
+    case 'parentbased_always_on':
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(sampleRatio) });
+    default: {
+      const unknown: never = sampler;
+      throw new Error(`unknown sampler ${String(unknown)}`);
+    }
+  }
 }
 
 export interface Tracing {
@@ -58,8 +123,8 @@ export function startTracing(config: TracingConfig, { exporter }: { exporter?: S
   if (exporter) spanProcessors.push(new SimpleSpanProcessor(exporter));
   if (config.tracesUrl) spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: config.tracesUrl })));
   const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': config.serviceName }),
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRatio) }),
+    resource: resourceFromAttributes({ ...config.resourceAttributes, 'service.name': config.serviceName }),
+    sampler: samplerOf(config),
     spanProcessors,
   });
   const contextManager = new AsyncLocalStorageContextManager().enable();

@@ -1,16 +1,18 @@
-import { ConfigError, readBoolean, readCommonConfig, readInt, readOptional, readPort, readString, readUrl, type Env, type LogFormat, type LogLevel } from '../platform/config.ts';
+import { COMMON_SETTINGS, COMMON_SETTINGS_READ, ConfigError, readCommonConfig, TOKEN_SETTINGS, type Env, type LogFormat, type LogLevel } from '../platform/config.ts';
+import { boolean, custom, integer, list, oneOf, port, flattenSettings, readSetting, requiredDefault, setting, text, url, type Setting, type SettingType } from '../platform/settings.ts';
+import { InvalidProxyError, parseTrustedProxies, type ClientAddressSettings, type ForwardedHeader } from './client-address.ts';
 import type { OperationLimits } from './operation-limits-plugin.ts';
 import type { RateLimit, RateLimitConfig } from './rate-limit-plugin.ts';
 
 /** Circuit-breaker settings, applied to every instance of a subgraph separately. */
 export interface BreakerSettings {
-  /** Error percentage over the rolling window above which the breaker opens. @default 50 */
+  /** Error percentage over the rolling window above which the breaker opens. */
   readonly errorThresholdPercentage: number;
-  /** Calls the window must hold before the error percentage counts (a breaker never opens on 1 failure of 1). @default 5 */
+  /** Calls the window must hold before the error percentage counts (a breaker never opens on 1 failure of 1). */
   readonly volumeThreshold: number;
-  /** How long an open breaker fails fast before letting one probe through (half-open). @default 5000 */
+  /** How long an open breaker fails fast before letting one probe through (half-open). */
   readonly resetTimeoutMs: number;
-  /** Length of the rolling window the error percentage is computed over (10 buckets). @default 10000 */
+  /** Length of the rolling window the error percentage is computed over (10 buckets). */
   readonly rollingWindowMs: number;
 }
 
@@ -22,56 +24,65 @@ export type DiscoverySettings =
   | { readonly kind: 'dns'; readonly url: string; readonly refreshMs: number };
 
 export interface SubgraphSettings {
-  /** Per-attempt timeout; the request deadline shortens it when less time is left. @default 3000 */
+  /** Per-attempt timeout; the request deadline shortens it when less time is left. */
   readonly timeoutMs: number;
   readonly breaker: BreakerSettings;
-  /** Requests in flight to this subgraph (all instances) before new ones queue. @default 64 */
+  /** Requests in flight to this subgraph (all instances) before new ones queue. */
   readonly maxConcurrent: number;
-  /** Requests that may wait for a slot; beyond that a fetch fails fast with SUBGRAPH_UNAVAILABLE. @default 128 */
+  /** Requests that may wait for a slot; beyond that a fetch fails fast with SUBGRAPH_UNAVAILABLE. */
   readonly maxQueue: number;
-  /** Consecutive failures after which an instance is ejected (its breaker forced open). @default 5 */
+  /** Consecutive failures after which an instance is ejected (its breaker forced open). */
   readonly outlierConsecutiveFailures: number;
   /** Undefined: the routing URL from the supergraph, as a one-instance static list. */
   readonly discovery: DiscoverySettings | undefined;
 }
 
 export interface RetrySettings {
-  /** Attempts per query fetch, the first included (1 disables retries). Mutations always get 1. @default 3 */
+  /** Attempts per query fetch, the first included (1 disables retries). Mutations always get 1. */
   readonly maxAttempts: number;
-  /** Backoff base: attempt n waits a random time in [0, min(max, base·2^(n-1))] (full jitter). @default 25 */
+  /** Backoff base: attempt n waits a random time in [0, min(max, base·2^(n-1))] (full jitter). */
   readonly baseDelayMs: number;
-  /** Backoff cap (a `Retry-After` from the subgraph may ask for longer; the deadline still bounds it). @default 1000 */
+  /** Backoff cap (a `Retry-After` from the subgraph may ask for longer; the deadline still bounds it). */
   readonly maxDelayMs: number;
-  /** Retries allowed per 100 fetches to a subgraph, earned as traffic flows. @default 20 */
+  /** Retries allowed per 100 fetches to a subgraph, earned as traffic flows. */
   readonly budgetPercent: number;
-  /** Retries allowed before any traffic has earned them; also the most the budget can bank. @default 10 */
+  /** Retries allowed before any traffic has earned them; also the most the budget can bank. */
   readonly budgetReserve: number;
 }
 
 export type LoadBalancer = 'least-outstanding' | 'round-robin';
 
+/** The router's settings; each field's variable, file key and default are declared once in ROUTER_SETTINGS. */
 export interface RouterConfig {
   readonly production: boolean;
   readonly logLevel: LogLevel;
   /** Also append the log to this file (LOG_FILE, see CommonConfig). */
   readonly logFile: string | undefined;
   readonly logFormat: LogFormat;
-  /** @default 4000 */
+  /** ROUTER_SETTINGS.port */
   readonly port: number;
-  /** @default "127.0.0.1" */
+  /** COMMON_SETTINGS.host */
   readonly host: string;
-  /** Composed supergraph to serve; watched and hot-reloaded. @default "./supergraph.graphql" */
+  /**
+   * Port of the admin listener: `/health`, `/ready` with per-instance details, `/metrics`. Undefined:
+   * none. 0: any free port. Development has none by default: the public port serves the details and
+   * `/metrics` too (ROUTER_SETTINGS.adminPort).
+   */
+  readonly adminPort: number | undefined;
+  /** Address the admin listener binds. */
+  readonly adminHost: string;
+  /** Composed supergraph to serve; watched and hot-reloaded. */
   readonly supergraphPath: string;
-  /** Largest request body accepted. @default 1000000 */
+  /** Largest request body accepted. */
   readonly maxBodyBytes: number;
-  /** How long `/ready` waits for each subgraph instance. @default 2000 */
+  /** How long `/ready` waits for each subgraph instance. */
   readonly readinessTimeoutMs: number;
   /** Edge security: token verification, router token, rate limits, operation limits. */
   readonly security: RouterSecurityConfig;
-  /** Whole-request budget: every subgraph fetch, retry and bulkhead wait ends by then. @default 10000 */
+  /** Whole-request budget: every subgraph fetch, retry and bulkhead wait ends by then. */
   readonly requestDeadlineMs: number;
   readonly retry: RetrySettings;
-  /** @default "least-outstanding" */
+  /** How an instance is picked (ROUTER_SETTINGS.loadBalancer). */
   readonly loadBalancer: LoadBalancer;
   /** Settings per known subgraph (`<NAME>_TIMEOUT_MS`, ... override the `ROUTER_*` defaults). */
   readonly subgraphs: Readonly<Record<string, SubgraphSettings>>;
@@ -82,56 +93,243 @@ export interface RouterConfig {
 
 /** In-flight deduplication (router/deduplication.ts); neither caches anything past the work itself. */
 export interface DeduplicationSettings {
-  /** Identical query operations of the same caller, in flight together, execute once. @default true */
+  /** Identical query operations of the same caller, in flight together, execute once. */
   readonly inbound: boolean;
-  /** Identical subgraph query fetches carrying the same router token, in flight together, are sent once. @default true */
+  /** Identical subgraph query fetches carrying the same router token, in flight together, are sent once. */
   readonly subgraphFetches: boolean;
 }
 
 /** Subgraphs whose settings may be overridden; a supergraph may name others, which get the defaults. */
 export const KNOWN_SUBGRAPHS = ['users', 'products', 'orders', 'payments', 'notifications'] as const;
 
-function readUrlList(env: Env, name: string): string[] | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return undefined;
-  const urls = raw.split(',').map((part) => part.trim()).filter((part) => part !== '');
-  if (urls.length === 0) throw new ConfigError(name, 'must list at least one URL');
-  for (const url of urls) readUrl({ [name]: url }, name);
-  return urls;
+const WINDOW_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+function parseWindow(raw: string): number {
+  const match = /^(\d+)(ms|s|m|h)$/.exec(raw.trim());
+  if (!match || Number(match[1]) === 0) throw new Error(`must be a duration like 500ms, 10s, 1m or 1h, got ${JSON.stringify(raw)}`);
+  return Number(match[1]) * WINDOW_UNITS[match[2]!]!;
 }
 
-function readSubgraphSettings(env: Env, prefix: string | undefined, fallback: SubgraphSettings | undefined, dnsRefreshMs: number): SubgraphSettings {
-  // `<NAME>_X` overrides `ROUTER_X`; without a prefix only the router-wide value is read.
-  const int = (suffix: string, base: number, bounds: { min: number; max: number }, subgraphSuffix = suffix) => {
-    const routerWide = readInt(env, `ROUTER_${suffix}`, base, bounds);
-    return prefix ? readInt(env, `${prefix}_${subgraphSuffix}`, routerWide, bounds) : routerWide;
+function parseLimit(raw: string): RateLimit {
+  const [max, window] = raw.split('/');
+  if (!max || !/^\d+$/.test(max) || Number(max) < 1 || window === undefined) throw new Error(`must look like 100/1m, got ${JSON.stringify(raw)}`);
+  return { max: Number(max), windowMs: parseWindow(window) };
+}
+
+const rateLimit: SettingType<RateLimit> = custom({ type: 'string', pattern: '^\\d+/\\d+(ms|s|m|h)$' }, parseLimit);
+
+const rateLimitFields: SettingType<Readonly<Record<string, RateLimit>>> = custom({ anyOf: [{ type: 'array', items: { type: 'string', pattern: '^(Query|Mutation)\\.[_A-Za-z][_0-9A-Za-z]*=\\d+/\\d+(ms|s|m|h)$' } }, { type: 'string' }] }, (raw) => {
+  const fields: Record<string, RateLimit> = {};
+  for (const entry of raw.split(',').filter((item) => item.trim() !== '')) {
+    const [field, limit] = entry.split('=');
+    if (!field || !/^(Query|Mutation)\.[_A-Za-z][_0-9A-Za-z]*$/.test(field.trim()) || !limit) throw new Error(`entries must look like Mutation.logIn=10/1m, got ${JSON.stringify(entry)}`);
+    fields[field.trim()] = parseLimit(limit);
+  }
+  return fields;
+});
+
+const urlList: SettingType<readonly string[]> = custom({ anyOf: [{ type: 'array', items: { type: 'string', format: 'uri' }, minItems: 1 }, { type: 'string', format: 'uri' }] }, (raw, context) => {
+  const urls = list(url).parse(raw, context);
+  if (urls.length === 0) throw new Error('must list at least one URL');
+  return urls;
+});
+
+/** `TRUSTED_PROXIES`: validated here, so a typo fails the start, not every request. */
+const trustedProxies: SettingType<readonly string[]> = custom({ anyOf: [{ type: 'array', items: { type: 'string' } }, { type: 'string' }] }, (raw, context) => {
+  const entries = list(text).parse(raw, context);
+  try {
+    parseTrustedProxies(entries);
+  } catch (error) {
+    if (error instanceof InvalidProxyError) throw new Error(`entries must be IP addresses or CIDRs (10.0.0.0/8, fd00::/8): ${error.message}`, { cause: error });
+    throw error;
+  }
+  return Object.freeze(entries);
+});
+
+const forwardedHeader: SettingType<ForwardedHeader> = custom({ type: 'string', enum: ['x-forwarded-for', 'forwarded'] }, (raw) => {
+  const header = raw.toLowerCase();
+  if (header !== 'x-forwarded-for' && header !== 'forwarded') throw new Error(`must be x-forwarded-for or forwarded, got ${JSON.stringify(header)}`);
+  return header;
+});
+
+/**
+ * The settings a subgraph's traffic runs with: `ROUTER_<SUFFIX>` for every subgraph
+ * (`router.subgraph_defaults.<key>` in the file), overridden per subgraph by `<NAME>_<SUFFIX>`
+ * (`router.subgraphs.<name>.<key>`).
+ */
+const TRAFFIC = {
+  timeoutMs: { suffix: 'SUBGRAPH_TIMEOUT_MS', subgraphSuffix: 'TIMEOUT_MS', key: 'timeout_ms', min: 10, max: 600_000, default: 3000, description: 'per-attempt subgraph timeout; the request deadline shortens it when less time is left' },
+  errorThresholdPercentage: { suffix: 'BREAKER_ERROR_PERCENT', key: 'breaker.error_percent', min: 1, max: 100, default: 50, description: 'breaker opens above this error percentage over the rolling window' },
+  volumeThreshold: { suffix: 'BREAKER_VOLUME_THRESHOLD', key: 'breaker.volume_threshold', min: 1, max: 1_000_000, default: 5, description: 'calls in the window before the percentage counts (a breaker never opens on 1 failure of 1)' },
+  resetTimeoutMs: { suffix: 'BREAKER_RESET_MS', key: 'breaker.reset_ms', min: 10, max: 3_600_000, default: 5000, description: 'how long an open breaker fails fast before letting one probe through (half-open)' },
+  rollingWindowMs: { suffix: 'BREAKER_WINDOW_MS', key: 'breaker.window_ms', min: 100, max: 3_600_000, default: 10_000, description: 'rolling window the error percentage is computed over (10 buckets)' },
+  maxConcurrent: { suffix: 'BULKHEAD_MAX_CONCURRENT', key: 'bulkhead.max_concurrent', min: 1, max: 100_000, default: 64, description: 'requests in flight per subgraph (all instances) before new ones queue' },
+  maxQueue: { suffix: 'BULKHEAD_MAX_QUEUE', key: 'bulkhead.max_queue', min: 0, max: 1_000_000, default: 128, description: 'requests waiting per subgraph; beyond that a fetch fails fast with SUBGRAPH_UNAVAILABLE' },
+  outlierConsecutiveFailures: { suffix: 'OUTLIER_CONSECUTIVE_FAILURES', key: 'outlier_consecutive_failures', min: 1, max: 1_000_000, default: 5, description: 'consecutive failures that eject an instance (its breaker forced open)' },
+} as const satisfies Record<string, { suffix: string; subgraphSuffix?: string; key: string; min: number; max: number; default: number; description: string }>;
+
+type TrafficField = keyof typeof TRAFFIC;
+
+function trafficSettings(name: string | undefined): Readonly<Record<TrafficField, Setting<number | undefined>>> {
+  const entries = Object.entries(TRAFFIC).map(([field, spec]) => {
+    const type = integer({ min: spec.min, max: spec.max });
+    const declared = name
+      ? setting<number | undefined>({
+          env: `${name.toUpperCase()}_${'subgraphSuffix' in spec ? spec.subgraphSuffix : spec.suffix}`,
+          key: `router.subgraphs.${name}.${spec.key}`,
+          type,
+          default: undefined,
+          defaultText: `the \`ROUTER_${spec.suffix}\` value`,
+          description: `per-subgraph override: ${spec.description}`,
+        })
+      : setting<number | undefined>({ env: `ROUTER_${spec.suffix}`, key: `router.subgraph_defaults.${spec.key}`, type, default: spec.default, description: spec.description });
+    return [field, declared];
+  });
+  return Object.freeze(Object.fromEntries(entries) as Record<TrafficField, Setting<number | undefined>>);
+}
+
+function discoverySettings(name: string) {
+  const NAME = name.toUpperCase();
+  return Object.freeze({
+    url: setting<readonly string[] | undefined>({
+      env: `${NAME}_URL`,
+      key: `router.subgraphs.${name}.url`,
+      type: urlList,
+      default: undefined,
+      defaultText: 'the supergraph routing URL',
+      description: 'instance URL; a list (comma-separated in the environment) = several instances',
+    }),
+    discovery: setting<'static' | 'dns'>({
+      env: `${NAME}_DISCOVERY`,
+      key: `router.subgraphs.${name}.discovery`,
+      type: oneOf(['static', 'dns'] as const),
+      default: 'static',
+      description: '`dns` re-resolves the one URL’s host and uses every address',
+    }),
+    ...trafficSettings(name),
+  });
+}
+
+/** Every router setting, declared once: readers, docs, the file's schema and the all-in-one wiring use these. */
+export const ROUTER_SETTINGS = Object.freeze({
+  port: setting<number>({ env: 'ROUTER_PORT', key: 'router.port', type: port, default: 4000, description: 'router HTTP port' }),
+  // Production keeps diagnostics off the public port, so they get a port of their own by default.
+  adminPort: setting<number | undefined>({
+    env: 'ROUTER_ADMIN_PORT',
+    key: 'router.admin.port',
+    type: port,
+    default: { development: undefined, production: 4090 },
+    defaultText: '`4090` in production; none in development',
+    description: 'router admin listener: `/health`, `/ready` with instance details, `/metrics` (`0` = any free port). In production the public port serves `/ready` as a bare status and no `/metrics`',
+  }),
+  adminHost: setting<string>({ env: 'ROUTER_ADMIN_HOST', key: 'router.admin.host', type: text, default: '127.0.0.1', description: 'address the admin listener binds (loopback: scrapers run beside the router)' }),
+  supergraphPath: setting<string>({ env: 'SUPERGRAPH_PATH', key: 'router.supergraph_path', type: text, default: './supergraph.graphql', description: 'composed supergraph (watched, hot-reloaded)' }),
+  maxBodyBytes: setting<number>({ env: 'ROUTER_MAX_BODY_BYTES', key: 'router.limits.max_body_bytes', type: integer({ min: 1024, max: 100_000_000 }), default: 1_000_000, description: 'largest request body (413 beyond)' }),
+  readinessTimeoutMs: setting<number>({ env: 'ROUTER_READINESS_TIMEOUT_MS', key: 'router.readiness_timeout_ms', type: integer({ min: 100, max: 60_000 }), default: 2000, description: '`/ready` probe per subgraph instance' }),
+  requestDeadlineMs: setting<number>({ env: 'ROUTER_REQUEST_DEADLINE_MS', key: 'router.request_deadline_ms', type: integer({ min: 10, max: 600_000 }), default: 10_000, description: 'whole-request budget: every subgraph fetch, retry and bulkhead wait ends by then' }),
+  loadBalancer: setting<LoadBalancer>({ env: 'ROUTER_LOAD_BALANCER', key: 'router.load_balancer', type: oneOf(['least-outstanding', 'round-robin'] as const), default: 'least-outstanding', description: 'how an instance is picked: `least-outstanding` or `round-robin`' }),
+  dnsRefreshMs: setting<number>({ env: 'ROUTER_DNS_REFRESH_MS', key: 'router.dns_refresh_ms', type: integer({ min: 100, max: 3_600_000 }), default: 10_000, description: 'how often `<NAME>_DISCOVERY=dns` re-resolves' }),
+  retryMaxAttempts: setting<number>({ env: 'ROUTER_RETRY_MAX_ATTEMPTS', key: 'router.retry.max_attempts', type: integer({ min: 1, max: 10 }), default: 3, description: 'attempts per query fetch, the first included (1 disables retries); mutations always get 1' }),
+  retryBaseDelayMs: setting<number>({ env: 'ROUTER_RETRY_BASE_DELAY_MS', key: 'router.retry.base_delay_ms', type: integer({ min: 0, max: 60_000 }), default: 25, description: 'full-jitter backoff base: attempt n waits a random time in [0, min(max, base·2^(n-1))]' }),
+  retryMaxDelayMs: setting<number>({ env: 'ROUTER_RETRY_MAX_DELAY_MS', key: 'router.retry.max_delay_ms', type: integer({ min: 0, max: 600_000 }), default: 1000, description: 'backoff cap (a subgraph’s `Retry-After` may ask for longer; the deadline still bounds it)' }),
+  retryBudgetPercent: setting<number>({ env: 'ROUTER_RETRY_BUDGET_PERCENT', key: 'router.retry.budget_percent', type: integer({ min: 0, max: 100 }), default: 20, description: 'retries allowed per 100 fetches to a subgraph, earned as traffic flows' }),
+  retryBudgetReserve: setting<number>({ env: 'ROUTER_RETRY_BUDGET_RESERVE', key: 'router.retry.budget_reserve', type: integer({ min: 0, max: 1_000_000 }), default: 10, description: 'retries allowed before traffic earned any; also the most the budget can bank' }),
+  dedupInbound: setting<boolean>({ env: 'ROUTER_DEDUP_INBOUND', key: 'router.deduplication.inbound', type: boolean, default: true, description: 'identical in-flight queries of one caller share one execution / response' }),
+  dedupSubgraphFetches: setting<boolean>({ env: 'ROUTER_DEDUP_SUBGRAPH_FETCHES', key: 'router.deduplication.subgraph_fetches', type: boolean, default: true, description: 'identical in-flight subgraph query fetches (same router token) are sent once' }),
+  subgraphDefaults: trafficSettings(undefined),
+  subgraphs: Object.freeze(Object.fromEntries(KNOWN_SUBGRAPHS.map((name) => [name, discoverySettings(name)])) as Record<(typeof KNOWN_SUBGRAPHS)[number], ReturnType<typeof discoverySettings>>),
+  jwksUrl: setting<string | undefined>({ env: 'JWKS_URL', key: 'router.jwt.jwks_url', type: url, default: undefined, defaultText: 'from USERS_URL, else `http://localhost:4001/.well-known/jwks.json`', description: 'users’ public keys' }),
+  jwtIssuer: TOKEN_SETTINGS.jwtIssuer,
+  jwtAudience: TOKEN_SETTINGS.jwtAudience,
+  jwksCooldownMs: setting<number>({ env: 'JWKS_COOLDOWN_MS', key: 'router.jwt.jwks_cooldown_ms', type: integer({ min: 0, max: 3_600_000 }), default: 30_000, description: 'least time between JWKS refetches on an unknown `kid`' }),
+  rateLimit: setting<RateLimit>({ env: 'ROUTER_RATE_LIMIT', key: 'router.rate_limit.default', type: rateLimit, default: { max: 300, windowMs: 60_000 }, defaultText: '`300/1m`', description: 'per client, per root field' }),
+  // Sign-in and sign-up are the brute-force targets: tighter than the rest unless configured.
+  rateLimitFields: setting<Readonly<Record<string, RateLimit>>>({
+    env: 'ROUTER_RATE_LIMIT_FIELDS',
+    key: 'router.rate_limit.fields',
+    type: rateLimitFields,
+    default: { 'Mutation.logIn': { max: 30, windowMs: 60_000 }, 'Mutation.signUp': { max: 10, windowMs: 60_000 } },
+    defaultText: '`Mutation.logIn=30/1m,Mutation.signUp=10/1m`',
+    description: 'per-field overrides (replaces the list); credential mutations (logIn, signUp) count per client address and per target email, never per token',
+  }),
+  redisUrl: setting<string | undefined>({ env: 'REDIS_URL', key: 'router.rate_limit.redis_url', type: url, default: undefined, defaultText: 'unset = in-memory', description: 'shared rate-limit store', secret: true }),
+  rateLimitPrefix: setting<string>({ env: 'ROUTER_RATE_LIMIT_PREFIX', key: 'router.rate_limit.redis_key_prefix', type: text, default: 'switchyard:rate-limit:', description: 'Redis key prefix' }),
+  maxDepth: setting<number>({ env: 'ROUTER_MAX_DEPTH', key: 'router.limits.max_depth', type: integer({ min: 1, max: 100 }), default: 12, description: 'operation depth limit' }),
+  maxAliases: setting<number>({ env: 'ROUTER_MAX_ALIASES', key: 'router.limits.max_aliases', type: integer({ min: 0, max: 10_000 }), default: 30, description: 'alias limit' }),
+  maxRootFields: setting<number>({ env: 'ROUTER_MAX_ROOT_FIELDS', key: 'router.limits.max_root_fields', type: integer({ min: 1, max: 1000 }), default: 20, description: 'root-field limit' }),
+  maxCost: setting<number>({ env: 'ROUTER_MAX_COST', key: 'router.limits.max_cost', type: integer({ min: 1, max: 100_000_000 }), default: 20_000, description: 'estimated-cost limit' }),
+  trustedProxies: setting<readonly string[]>({
+    env: 'TRUSTED_PROXIES',
+    key: 'router.trusted_proxies',
+    type: trustedProxies,
+    default: [],
+    defaultText: 'none',
+    description: 'CIDRs or addresses (IPv4/IPv6, comma-separated) of proxies whose forwarding header gives the client address (rate limits, logs); other peers’ headers are ignored',
+  }),
+  trustedProxyHeader: setting<ForwardedHeader>({ env: 'TRUSTED_PROXY_HEADER', key: 'router.trusted_proxy_header', type: forwardedHeader, default: 'x-forwarded-for', description: 'or `forwarded` (RFC 7239): the one header those proxies write' }),
+});
+
+/** The router's admin port in production when ROUTER_ADMIN_PORT is unset. */
+export const DEFAULT_ADMIN_PORT = requiredDefault(ROUTER_SETTINGS.adminPort, { production: true });
+
+/** Every declaration the router reads (flattened), for start-up checks and docs. */
+export const ROUTER_SETTINGS_READ: readonly Setting<unknown>[] = [
+  ...COMMON_SETTINGS_READ,
+  ...flattenSettings(ROUTER_SETTINGS),
+];
+
+function readSubgraphSettings(env: Env, name: (typeof KNOWN_SUBGRAPHS)[number] | undefined, fallback: SubgraphSettings | undefined, dnsRefreshMs: number): SubgraphSettings {
+  const own = name ? ROUTER_SETTINGS.subgraphs[name] : ROUTER_SETTINGS.subgraphDefaults;
+  // `<NAME>_X` overrides the router-wide value; without a name only the router-wide value is read.
+  const value = (field: TrafficField): number => {
+    // The router-wide declarations all have defaults, so only a subgraph's own value is ever missing.
+    const found = readSetting(env, own[field]) ?? (fallback ? trafficValue(fallback, field) : undefined);
+    if (found === undefined) throw new Error(`${own[field].env} declares no default`);
+    return found;
   };
-  const d = fallback;
   let discovery: DiscoverySettings | undefined;
-  if (prefix) {
-    const urls = readUrlList(env, `${prefix}_URL`);
-    const kind = readString(env, `${prefix}_DISCOVERY`, 'static');
-    if (kind !== 'static' && kind !== 'dns') throw new ConfigError(`${prefix}_DISCOVERY`, `must be static or dns, got ${JSON.stringify(kind)}`);
-    if (kind === 'dns') {
-      if (urls?.length !== 1) throw new ConfigError(`${prefix}_URL`, `must be exactly one URL when ${prefix}_DISCOVERY=dns`);
+  if (name) {
+    const settings = ROUTER_SETTINGS.subgraphs[name];
+    const urls = readSetting(env, settings.url);
+    if (readSetting(env, settings.discovery) === 'dns') {
+      if (urls?.length !== 1) throw new ConfigError(settings.url.env, `must be exactly one URL when ${settings.discovery.env}=dns`);
       discovery = { kind: 'dns', url: urls[0]!, refreshMs: dnsRefreshMs };
     } else if (urls) {
       discovery = { kind: 'static', urls };
     }
   }
   return Object.freeze({
-    timeoutMs: int('SUBGRAPH_TIMEOUT_MS', d?.timeoutMs ?? 3000, { min: 10, max: 600_000 }, 'TIMEOUT_MS'),
+    timeoutMs: value('timeoutMs'),
     breaker: Object.freeze({
-      errorThresholdPercentage: int('BREAKER_ERROR_PERCENT', d?.breaker.errorThresholdPercentage ?? 50, { min: 1, max: 100 }),
-      volumeThreshold: int('BREAKER_VOLUME_THRESHOLD', d?.breaker.volumeThreshold ?? 5, { min: 1, max: 1_000_000 }),
-      resetTimeoutMs: int('BREAKER_RESET_MS', d?.breaker.resetTimeoutMs ?? 5000, { min: 10, max: 3_600_000 }),
-      rollingWindowMs: int('BREAKER_WINDOW_MS', d?.breaker.rollingWindowMs ?? 10_000, { min: 100, max: 3_600_000 }),
+      errorThresholdPercentage: value('errorThresholdPercentage'),
+      volumeThreshold: value('volumeThreshold'),
+      resetTimeoutMs: value('resetTimeoutMs'),
+      rollingWindowMs: value('rollingWindowMs'),
     }),
-    maxConcurrent: int('BULKHEAD_MAX_CONCURRENT', d?.maxConcurrent ?? 64, { min: 1, max: 100_000 }),
-    maxQueue: int('BULKHEAD_MAX_QUEUE', d?.maxQueue ?? 128, { min: 0, max: 1_000_000 }),
-    outlierConsecutiveFailures: int('OUTLIER_CONSECUTIVE_FAILURES', d?.outlierConsecutiveFailures ?? 5, { min: 1, max: 1_000_000 }),
+    maxConcurrent: value('maxConcurrent'),
+    maxQueue: value('maxQueue'),
+    outlierConsecutiveFailures: value('outlierConsecutiveFailures'),
     discovery,
   });
+}
+
+function trafficValue(settings: SubgraphSettings, field: TrafficField): number {
+  switch (field) {
+    case 'errorThresholdPercentage':
+    case 'volumeThreshold':
+    case 'resetTimeoutMs':
+    case 'rollingWindowMs':
+      return settings.breaker[field];
+    case 'timeoutMs':
+    case 'maxConcurrent':
+    case 'maxQueue':
+    case 'outlierConsecutiveFailures':
+      return settings[field];
+    default: {
+      const unknown: never = field;
+      throw new Error(`unknown traffic setting ${String(unknown)}`);
+    }
+  }
 }
 
 function firstUrl(discovery: DiscoverySettings | undefined): string | undefined {
@@ -141,20 +339,17 @@ function firstUrl(discovery: DiscoverySettings | undefined): string | undefined 
 
 export function loadRouterConfig(env: Env): RouterConfig {
   const common = readCommonConfig(env);
-  const dnsRefreshMs = readInt(env, 'ROUTER_DNS_REFRESH_MS', 10_000, { min: 100, max: 3_600_000 });
+  const read = <T>(declared: Setting<T>) => readSetting(env, declared);
+  const dnsRefreshMs = read(ROUTER_SETTINGS.dnsRefreshMs);
   const subgraphDefaults = readSubgraphSettings(env, undefined, undefined, dnsRefreshMs);
   const subgraphs: Record<string, SubgraphSettings> = {};
-  for (const name of KNOWN_SUBGRAPHS) subgraphs[name] = readSubgraphSettings(env, name.toUpperCase(), subgraphDefaults, dnsRefreshMs);
-  const loadBalancer = readString(env, 'ROUTER_LOAD_BALANCER', 'least-outstanding');
-  if (loadBalancer !== 'least-outstanding' && loadBalancer !== 'round-robin') {
-    throw new ConfigError('ROUTER_LOAD_BALANCER', `must be least-outstanding or round-robin, got ${JSON.stringify(loadBalancer)}`);
-  }
+  for (const name of KNOWN_SUBGRAPHS) subgraphs[name] = readSubgraphSettings(env, name, subgraphDefaults, dnsRefreshMs);
   const retry: RetrySettings = Object.freeze({
-    maxAttempts: readInt(env, 'ROUTER_RETRY_MAX_ATTEMPTS', 3, { min: 1, max: 10 }),
-    baseDelayMs: readInt(env, 'ROUTER_RETRY_BASE_DELAY_MS', 25, { min: 0, max: 60_000 }),
-    maxDelayMs: readInt(env, 'ROUTER_RETRY_MAX_DELAY_MS', 1000, { min: 0, max: 600_000 }),
-    budgetPercent: readInt(env, 'ROUTER_RETRY_BUDGET_PERCENT', 20, { min: 0, max: 100 }),
-    budgetReserve: readInt(env, 'ROUTER_RETRY_BUDGET_RESERVE', 10, { min: 0, max: 1_000_000 }),
+    maxAttempts: read(ROUTER_SETTINGS.retryMaxAttempts),
+    baseDelayMs: read(ROUTER_SETTINGS.retryBaseDelayMs),
+    maxDelayMs: read(ROUTER_SETTINGS.retryMaxDelayMs),
+    budgetPercent: read(ROUTER_SETTINGS.retryBudgetPercent),
+    budgetReserve: read(ROUTER_SETTINGS.retryBudgetReserve),
   });
   if (retry.maxDelayMs < retry.baseDelayMs) throw new ConfigError('ROUTER_RETRY_MAX_DELAY_MS', `must be at least ROUTER_RETRY_BASE_DELAY_MS (${retry.baseDelayMs})`);
   return Object.freeze({
@@ -162,90 +357,65 @@ export function loadRouterConfig(env: Env): RouterConfig {
     logLevel: common.logLevel,
     logFile: common.logFile,
     logFormat: common.logFormat,
-    port: readPort(env, 'ROUTER_PORT', 4000),
-    host: readString(env, 'HOST', '127.0.0.1'),
-    supergraphPath: readString(env, 'SUPERGRAPH_PATH', './supergraph.graphql'),
-    maxBodyBytes: readInt(env, 'ROUTER_MAX_BODY_BYTES', 1_000_000, { min: 1024, max: 100_000_000 }),
-    readinessTimeoutMs: readInt(env, 'ROUTER_READINESS_TIMEOUT_MS', 2000, { min: 100, max: 60_000 }),
-    requestDeadlineMs: readInt(env, 'ROUTER_REQUEST_DEADLINE_MS', 10_000, { min: 10, max: 600_000 }),
+    port: read(ROUTER_SETTINGS.port),
+    host: read(COMMON_SETTINGS.host),
+    adminPort: read(ROUTER_SETTINGS.adminPort),
+    adminHost: read(ROUTER_SETTINGS.adminHost),
+    supergraphPath: read(ROUTER_SETTINGS.supergraphPath),
+    maxBodyBytes: read(ROUTER_SETTINGS.maxBodyBytes),
+    readinessTimeoutMs: read(ROUTER_SETTINGS.readinessTimeoutMs),
+    requestDeadlineMs: read(ROUTER_SETTINGS.requestDeadlineMs),
     retry,
-    loadBalancer,
+    loadBalancer: read(ROUTER_SETTINGS.loadBalancer),
     subgraphs: Object.freeze(subgraphs),
     subgraphDefaults,
     deduplication: Object.freeze({
-      inbound: readBoolean(env, 'ROUTER_DEDUP_INBOUND', true),
-      subgraphFetches: readBoolean(env, 'ROUTER_DEDUP_SUBGRAPH_FETCHES', true),
+      inbound: read(ROUTER_SETTINGS.dedupInbound),
+      subgraphFetches: read(ROUTER_SETTINGS.dedupSubgraphFetches),
     }),
     security: loadRouterSecurityConfig(env, { internalTokenSecret: common.internalTokenSecret, usersUrl: firstUrl(subgraphs.users?.discovery) }),
   });
 }
 
 export interface RouterSecurityConfig {
-  /** Users' public keys. @default derived from USERS_URL, else "http://localhost:4001/.well-known/jwks.json" */
+  /** Users' public keys. */
   readonly jwksUrl: string;
-  /** Required `iss` of access tokens. @default "switchyard-users" */
+  /** Required `iss` of access tokens. */
   readonly jwtIssuer: string;
-  /** Required `aud` of access tokens. @default "switchyard" */
+  /** Required `aud` of access tokens. */
   readonly jwtAudience: string;
-  /** Minimum time between JWKS refetches triggered by an unknown `kid`. @default 30000 */
+  /** Minimum time between JWKS refetches triggered by an unknown `kid`. */
   readonly jwksCooldownMs: number;
   /** Secret of the router → subgraph token (platform/internal-token.ts). */
   readonly internalTokenSecret: string;
   readonly rateLimit: RateLimitConfig;
   readonly operationLimits: OperationLimits;
-}
-
-const WINDOW_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-function parseWindow(variable: string, raw: string): number {
-  const match = /^(\d+)(ms|s|m|h)$/.exec(raw.trim());
-  if (!match || Number(match[1]) === 0) throw new ConfigError(variable, `must be a duration like 500ms, 10s, 1m or 1h, got ${JSON.stringify(raw)}`);
-  return Number(match[1]) * WINDOW_UNITS[match[2]!]!;
-}
-
-function parseLimit(variable: string, raw: string): RateLimit {
-  const [max, window] = raw.split('/');
-  if (!max || !/^\d+$/.test(max) || Number(max) < 1 || window === undefined) throw new ConfigError(variable, `must look like 100/1m, got ${JSON.stringify(raw)}`);
-  return { max: Number(max), windowMs: parseWindow(variable, window) };
-}
-
-/**
- * `ROUTER_RATE_LIMIT` (default `300/1m`) applies to every root field per client;
- * `ROUTER_RATE_LIMIT_FIELDS` overrides some (default `Mutation.logIn=30/1m,Mutation.signUp=10/1m`;
- * setting it replaces that list).
- */
-function readRateLimits(env: Env): Pick<RateLimitConfig, 'default' | 'fields'> {
-  const fields: Record<string, RateLimit> = {};
-  // Sign-in and sign-up are the brute-force targets: tighter than the rest unless configured.
-  for (const entry of (readOptional(env, 'ROUTER_RATE_LIMIT_FIELDS') ?? 'Mutation.logIn=30/1m,Mutation.signUp=10/1m').split(',').filter((item) => item.trim() !== '')) {
-    const [field, limit] = entry.split('=');
-    if (!field || !/^(Query|Mutation)\.[_A-Za-z][_0-9A-Za-z]*$/.test(field.trim()) || !limit) {
-      throw new ConfigError('ROUTER_RATE_LIMIT_FIELDS', `entries must look like Mutation.logIn=10/1m, got ${JSON.stringify(entry)}`);
-    }
-    fields[field.trim()] = parseLimit('ROUTER_RATE_LIMIT_FIELDS', limit);
-  }
-  return { default: parseLimit('ROUTER_RATE_LIMIT', readString(env, 'ROUTER_RATE_LIMIT', '300/1m')), fields };
+  /** Where the client's address comes from (rate limits, logs): router/client-address.ts. */
+  readonly clientAddress: ClientAddressSettings;
 }
 
 export function loadRouterSecurityConfig(env: Env, { internalTokenSecret, usersUrl }: { internalTokenSecret: string; usersUrl: string | undefined }): RouterSecurityConfig {
+  const read = <T>(declared: Setting<T>) => readSetting(env, declared);
   const derivedJwks = new URL('/.well-known/jwks.json', usersUrl ?? 'http://localhost:4001').toString();
   return Object.freeze({
-    jwksUrl: readUrl(env, 'JWKS_URL', derivedJwks)!,
-    jwtIssuer: readString(env, 'JWT_ISSUER', 'switchyard-users'),
-    jwtAudience: readString(env, 'JWT_AUDIENCE', 'switchyard'),
-    jwksCooldownMs: readInt(env, 'JWKS_COOLDOWN_MS', 30_000, { min: 0, max: 3_600_000 }),
+    jwksUrl: read(ROUTER_SETTINGS.jwksUrl) ?? derivedJwks,
+    jwtIssuer: read(ROUTER_SETTINGS.jwtIssuer),
+    jwtAudience: read(ROUTER_SETTINGS.jwtAudience),
+    jwksCooldownMs: read(ROUTER_SETTINGS.jwksCooldownMs),
     internalTokenSecret,
     rateLimit: Object.freeze({
-      ...readRateLimits(env),
-      redisUrl: readUrl(env, 'REDIS_URL'),
-      redisKeyPrefix: readString(env, 'ROUTER_RATE_LIMIT_PREFIX', 'switchyard:rate-limit:'),
+      default: read(ROUTER_SETTINGS.rateLimit),
+      fields: { ...read(ROUTER_SETTINGS.rateLimitFields) },
+      redisUrl: read(ROUTER_SETTINGS.redisUrl),
+      redisKeyPrefix: read(ROUTER_SETTINGS.rateLimitPrefix),
     }),
     operationLimits: Object.freeze({
-      maxDepth: readInt(env, 'ROUTER_MAX_DEPTH', 12, { min: 1, max: 100 }),
-      maxAliases: readInt(env, 'ROUTER_MAX_ALIASES', 30, { min: 0, max: 10_000 }),
-      maxRootFields: readInt(env, 'ROUTER_MAX_ROOT_FIELDS', 20, { min: 1, max: 1000 }),
-      maxCost: readInt(env, 'ROUTER_MAX_COST', 20_000, { min: 1, max: 100_000_000 }),
+      maxDepth: read(ROUTER_SETTINGS.maxDepth),
+      maxAliases: read(ROUTER_SETTINGS.maxAliases),
+      maxRootFields: read(ROUTER_SETTINGS.maxRootFields),
+      maxCost: read(ROUTER_SETTINGS.maxCost),
     }),
+    clientAddress: Object.freeze({ trustedProxies: read(ROUTER_SETTINGS.trustedProxies), header: read(ROUTER_SETTINGS.trustedProxyHeader) }),
   });
 }
 

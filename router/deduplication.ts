@@ -1,6 +1,6 @@
 import type { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import type { GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-interface';
-import type { OperationTypeNode } from 'graphql';
+import { GraphQLError, type OperationTypeNode } from 'graphql';
 import type { IncomingMessage } from 'node:http';
 import { executeGraphQL, readGraphQLRequest, sendGraphQLResponse, type GraphQLHttpRequest, type GraphQLHttpResponse, type Handler } from '../platform/http-server.ts';
 import type { Principal } from '../platform/principal.ts';
@@ -60,6 +60,11 @@ export function callerKey(principal: Principal | null): string {
   return `user:${principal.id}:${principal.role}:${[...principal.scopes].sort().join(' ')}`;
 }
 
+/** graphql-js's words for an operation name the document does not resolve. */
+function unresolvedOperation(operationName: string | undefined): GraphQLError {
+  return new GraphQLError(operationName ? `Unknown operation named "${operationName}".` : 'Must provide operation name if query contains multiple operations.');
+}
+
 /**
  * Wraps a gateway so identical in-flight **query** operations of the same caller execute once.
  * Keyed by document text, operation name, variables and caller; mutations and subscriptions always
@@ -69,6 +74,10 @@ export function callerKey(principal: Principal | null): string {
 export function deduplicateInbound(gateway: GatewayInterface, { onJoin }: { onJoin: () => void }): GatewayInterface {
   const inFlight = new InFlight<Awaited<ReturnType<GatewayExecutor>>>();
   const wrap = (executor: GatewayExecutor): GatewayExecutor => (requestContext) => {
+    // No operation: the document has none by the requested name (GraphiQL sends a stale name when
+    // run right after an edit). Apollo Server expects an error result here, which it answers as
+    // 400 OPERATION_RESOLUTION_FAILURE; the gateway's executor would throw instead (a 500).
+    if (!requestContext.operation) return Promise.resolve({ errors: [unresolvedOperation(requestContext.request.operationName)] });
     if (requestContext.operation.operation !== 'query') return executor(requestContext);
     const context = requestContext.context as Partial<RouterContext>;
     const key = `${callerKey(context.principal ?? null)}\u0000${requestContext.operationName ?? ''}\u0000${JSON.stringify(requestContext.request.variables ?? {})}\u0000${requestContext.source}`;

@@ -1,6 +1,20 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { Kind, type DocumentNode, type FragmentDefinitionNode, type GraphQLField, type GraphQLNamedType, type GraphQLSchema, type GraphQLType, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import {
+  getArgumentValues,
+  getVariableValues,
+  Kind,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLField,
+  type GraphQLNamedType,
+  type GraphQLSchema,
+  type GraphQLType,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
 import { codedError } from '../platform/errors.ts';
+import { MAX_PAGE_SIZE } from '../platform/pagination.ts';
 
 export interface OperationLimits {
   /** Deepest field nesting (a root field is depth 1). @default 12 */
@@ -9,8 +23,14 @@ export interface OperationLimits {
   readonly maxAliases: number;
   /** Root fields per operation. @default 20 */
   readonly maxRootFields: number;
-  /** Estimated cost (see estimate()). @default 20000 */
+  /** Estimated cost (see measure()). @default 20000 */
   readonly maxCost: number;
+  /**
+   * The page size assumed for a `first` the router cannot know (an explicit null, or variables that
+   * do not coerce): the largest page a subgraph serves, so an unknown size is never cheaper than any
+   * size a client could have asked for. @default 1000 (platform/pagination.ts MAX_PAGE_SIZE)
+   */
+  readonly maxPageSize?: number;
 }
 
 interface Measure {
@@ -19,30 +39,37 @@ interface Measure {
   cost: number;
 }
 
+/** What measure() reads besides the selection set; `variables` are the operation's coerced values. */
+interface MeasureContext {
+  readonly schema: GraphQLSchema;
+  readonly fragments: Record<string, FragmentDefinitionNode>;
+  /** Coerced variable values (defaults applied), or undefined when they did not coerce. */
+  readonly variables: Record<string, unknown> | undefined;
+  readonly maxPageSize: number;
+}
+
 /**
  * Walks the operation once, fragments expanded. Cost: every field costs 1 per time it may be
- * resolved, and a field with a `first` argument multiplies everything below it by that value
- * (its default when absent), so `products(first: 100) { edges { node { name } } }` costs
- * 1 + 100 × 3. Introspection fields (`__schema`, `__type`) are not counted: Sandbox's own
- * introspection query is deep, and it is off in production anyway.
+ * resolved, and a field with a `first` argument multiplies everything below it by that value, so
+ * `products(first: 100) { edges { node { name } } }` costs 1 + 100 × 3 and nested lists multiply.
+ * `first` is read as execution will see it: the literal, else the variable's coerced value (the
+ * request's value, else the variable definition's default), else the field's default. Where none
+ * of those gives a size (null, or variables that do not coerce) the maximum page size is assumed:
+ * reading only `variables[name]` let `query($f: Int = 1000) { products(first: $f) … }` pass as size 1.
+ * Introspection fields (`__schema`, `__type`) are not counted: Sandbox's own introspection query is
+ * deep, and it is off in production anyway.
  */
-function measure(
-  selectionSet: SelectionSetNode,
-  parent: GraphQLNamedType | undefined,
-  { schema, fragments, variables }: { schema: GraphQLSchema; fragments: Record<string, FragmentDefinitionNode>; variables: Record<string, unknown> },
-  depth: number,
-  multiplier: number,
-  into: Measure,
-): void {
+function measure(selectionSet: SelectionSetNode, parent: GraphQLNamedType | undefined, context: MeasureContext, depth: number, multiplier: number, into: Measure): void {
+  const { schema, fragments } = context;
   for (const selection of selectionSet.selections) {
     if (selection.kind === Kind.INLINE_FRAGMENT) {
       const typed = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
-      measure(selection.selectionSet, typed ?? parent, { schema, fragments, variables }, depth, multiplier, into);
+      measure(selection.selectionSet, typed ?? parent, context, depth, multiplier, into);
       continue;
     }
     if (selection.kind === Kind.FRAGMENT_SPREAD) {
       const fragment = fragments[selection.name.value];
-      if (fragment) measure(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value) ?? parent, { schema, fragments, variables }, depth, multiplier, into);
+      if (fragment) measure(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value) ?? parent, context, depth, multiplier, into);
       continue;
     }
     if (selection.name.value.startsWith('__')) continue;
@@ -52,14 +79,33 @@ function measure(
     if (!selection.selectionSet) continue;
     const definition = fieldsOf(parent)?.[selection.name.value];
     let size = 1;
-    const firstArg = definition?.args.find((arg) => arg.name === 'first');
-    if (firstArg) {
-      const given = selection.arguments?.find((arg) => arg.name.value === 'first')?.value;
-      const value = !given ? firstArg.defaultValue : given.kind === Kind.INT ? Number(given.value) : given.kind === Kind.VARIABLE ? variables[given.name.value] : undefined;
-      if (typeof value === 'number' && value > 0) size = value;
-    }
-    measure(selection.selectionSet, definition ? namedType(definition.type) : undefined, { schema, fragments, variables }, depth + 1, multiplier * size, into);
+    if (definition?.args.some((arg) => arg.name === 'first')) size = pageSize(definition, selection, context);
+    measure(selection.selectionSet, definition ? namedType(definition.type) : undefined, context, depth + 1, multiplier * size, into);
   }
+}
+
+/** The operation's variables as execution will coerce them, or undefined when they do not coerce. */
+export function coercedVariables(schema: GraphQLSchema, operation: OperationDefinitionNode, inputs: Record<string, unknown>): Record<string, unknown> | undefined {
+  try {
+    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], inputs, { maxErrors: 1 });
+    return 'coerced' in coerced ? coerced.coerced : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The `first` the field will execute with, or the maximum page size when it cannot be known. */
+function pageSize(definition: GraphQLField<unknown, unknown>, node: Parameters<typeof getArgumentValues>[1], { variables, maxPageSize }: MeasureContext): number {
+  if (!variables) return maxPageSize;
+  let first: unknown;
+  try {
+    first = getArgumentValues(definition, node, variables).first;
+  } catch {
+    // An argument that does not coerce fails execution anyway; until then it is of unknown size.
+    return maxPageSize;
+  }
+  if (typeof first !== 'number' || !Number.isFinite(first)) return maxPageSize;
+  return first > 0 ? first : 1;
 }
 
 function fragmentsOf(document: DocumentNode): Record<string, FragmentDefinitionNode> {
@@ -68,18 +114,20 @@ function fragmentsOf(document: DocumentNode): Record<string, FragmentDefinitionN
   );
 }
 
-/** Root fields of an operation, fragments expanded, one entry per use (introspection excluded). */
-function rootFieldNames(selectionSet: SelectionSetNode, fragments: Record<string, FragmentDefinitionNode>): string[] {
+/** Root field selections of an operation, fragments expanded, one entry per use (introspection excluded). */
+function rootFieldNodes(selectionSet: SelectionSetNode, fragments: Record<string, FragmentDefinitionNode>): FieldNode[] {
   return selectionSet.selections.flatMap((selection) => {
-    if (selection.kind === Kind.FIELD) return selection.name.value.startsWith('__') ? [] : [selection.name.value];
-    if (selection.kind === Kind.INLINE_FRAGMENT) return rootFieldNames(selection.selectionSet, fragments);
+    if (selection.kind === Kind.FIELD) return selection.name.value.startsWith('__') ? [] : [selection];
+    if (selection.kind === Kind.INLINE_FRAGMENT) return rootFieldNodes(selection.selectionSet, fragments);
     const fragment = fragments[selection.name.value];
-    return fragment ? rootFieldNames(fragment.selectionSet, fragments) : [];
+    return fragment ? rootFieldNodes(fragment.selectionSet, fragments) : [];
   });
 }
 
-// The gateway's schema comes from graphql's CommonJS build, ours may be the ESM one, so graphql's
-// instanceof-based helpers (isObjectType, getNamedType, valueFromAST) cannot be used on it.
+// Kept structural (no instanceof-based helpers such as isObjectType): they work whichever graphql
+// build created the schema. graphql resolves to its CommonJS build both under Node and in tests (the
+// vitest alias), so the coercion helpers above can run on the gateway's schema; should that ever
+// change, they throw and the size counts as unknown (the maximum), never as small.
 function fieldsOf(type: GraphQLNamedType | undefined): Record<string, GraphQLField<unknown, unknown>> | undefined {
   return type && 'getFields' in type && !('getValues' in type) ? (type.getFields() as Record<string, GraphQLField<unknown, unknown>>) : undefined;
 }
@@ -95,6 +143,8 @@ export interface OperationShape {
   readonly fragments: Record<string, FragmentDefinitionNode>;
   /** Root field names, fragments expanded, one entry per use. */
   readonly rootFields: readonly string[];
+  /** The same uses as selections (their arguments, for the rate limits that key on one). */
+  readonly rootFieldNodes: readonly FieldNode[];
   /** The whole measurement, when it cannot depend on variables; kept with the schema it was taken on. */
   measured?: { schema: GraphQLSchema; measure: Measure };
 }
@@ -117,7 +167,8 @@ export function operationShape(document: DocumentNode, operation: OperationDefin
   let shape = perDocument.get(key);
   if (!shape) {
     const fragments = fragmentsOf(document);
-    shape = { fragments, rootFields: rootFieldNames(operation.selectionSet, fragments) };
+    const nodes = rootFieldNodes(operation.selectionSet, fragments);
+    shape = { fragments, rootFields: nodes.map((node) => node.name.value), rootFieldNodes: nodes };
     perDocument.set(key, shape);
   }
   return shape;
@@ -143,8 +194,10 @@ export function createOperationLimitsPlugin(limits: OperationLimits): ApolloServ
           if (!found) {
             const root = operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
             found = { depth: 0, aliases: 0, cost: 0 };
-            measure(operation.selectionSet, root ?? undefined, { schema, fragments: shape.fragments, variables: request.variables ?? {} }, 1, 1, found);
-            // Only `first` given as a variable makes the cost depend on the request.
+            // Coerced as execution will coerce them (defaults applied); errors mean execution will refuse them.
+            const variables = coercedVariables(schema, operation, request.variables ?? {});
+            measure(operation.selectionSet, root ?? undefined, { schema, fragments: shape.fragments, variables, maxPageSize: limits.maxPageSize ?? MAX_PAGE_SIZE }, 1, 1, found);
+            // Only variables (their values or defaults) make the cost depend on the request.
             if ((operation.variableDefinitions?.length ?? 0) === 0) shape.measured = { schema, measure: found };
           }
           if (found.depth > limits.maxDepth) throw tooComplex('depth', limits.maxDepth, found.depth);

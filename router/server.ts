@@ -3,6 +3,7 @@ import { ApolloServer } from '@apollo/server';
 import { createHttpHandler, graphqlHandler, type Handler } from '../platform/http-server.ts';
 import type { Logger } from '../platform/logger.ts';
 import { createServiceMetrics, type ServiceMetrics } from '../platform/metrics.ts';
+import { createInputGuardPlugin } from '../platform/input-guard.ts';
 import { createOperationObserver } from '../platform/operation-observer.ts';
 import { createInternalTokenSigner, INTERNAL_TOKEN_HEADER } from '../platform/internal-token.ts';
 import { formatErrorFor } from '../platform/subgraph-server.ts';
@@ -11,6 +12,7 @@ import { createJwtVerifier } from './auth/verify-jwt.ts';
 import { createBulkhead, type Bulkhead } from './bulkhead.ts';
 import { subgraphSettings, type RouterConfig } from './config.ts';
 import { createResilienceMetrics } from './resilience-metrics.ts';
+import { createClientAddressResolver } from './client-address.ts';
 import { createContextFactory, type RouterContext } from './context.ts';
 import { createOperationCatalog, deduplicateInbound, sharingGraphqlHandler } from './deduplication.ts';
 import { createLandingPage } from './landing-page.ts';
@@ -32,7 +34,10 @@ export interface SubgraphRuntime {
 }
 
 export interface Router {
+  /** The public port: `/graphql`, `/health`, `/ready` (status only in production), `/metrics` outside production. */
   readonly handler: Handler;
+  /** The admin port (config `adminPort`): `/health`, `/ready` with details, `/metrics`. */
+  readonly adminHandler: Handler;
   readonly metrics: ServiceMetrics;
   readonly gateway: ApolloGateway;
   /** Per-subgraph runtime state, by subgraph name (tests and `/ready`). */
@@ -113,11 +118,15 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
     stopOnTerminationSignals: false,
     csrfPrevention: true,
     introspection: !config.production,
+    // With introspection off, no "Did you mean …" hints either (formatErrorFor strips the rest).
+    hideSchemaDetailsFromClientErrors: config.production,
     includeStacktraceInErrorResponses: !config.production,
     formatError: formatErrorFor({ production: config.production, logger }),
     plugins: [
       // Per-operation rate, latency and errors, and the operation's name on the request's span.
       createOperationObserver<RouterContext>(metrics),
+      // A NUL in any string input is refused here, before limits, rate limits and any subgraph.
+      createInputGuardPlugin<RouterContext>(),
       // Limits before rate limiting: an operation refused for its shape does not spend budget.
       createOperationLimitsPlugin(security.operationLimits),
       rateLimit,
@@ -126,7 +135,8 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
     ],
   });
 
-  const context = createContextFactory({ verifier, signer, requestDeadlineMs: config.requestDeadlineMs });
+  const clientAddressOf = createClientAddressResolver(security.clientAddress);
+  const context = createContextFactory({ verifier, signer, requestDeadlineMs: config.requestDeadlineMs, clientAddressOf });
   const handler = createHttpHandler({
     routes: {
       '/graphql': config.deduplication.inbound
@@ -134,24 +144,32 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
         : graphqlHandler(server, { context, maxBodyBytes: config.maxBodyBytes }),
       ...landingPage.routes,
     },
-    async ready() {
-      if (subgraphs.size === 0) return { ready: false, details: { supergraph: 'not loaded' } };
-      const report = await Promise.all(
-        [...subgraphs].map(async ([name, { pool, bulkhead, budget }]) => {
-          const instances = await pool.probe(config.readinessTimeoutMs, await identityHeaders(undefined));
-          // Serving needs one instance that answers and whose breaker lets traffic through.
-          const reachable = instances.some((instance) => instance.reachable && instance.breaker !== 'open');
-          return { name, reachable, instances, inFlight: bulkhead.inFlight, queued: bulkhead.queued, retryBudget: budget.available() };
-        }),
-      );
-      return { ready: report.every((subgraph) => subgraph.reachable), details: { supergraph: 'loaded', subgraphs: report } };
-    },
+    ready,
     metrics,
     logger,
+    clientAddress: clientAddressOf,
+    // Instance addresses and breaker states are for operators: the admin port in production.
+    diagnostics: !config.production,
   });
+  const adminHandler = createHttpHandler({ routes: {}, ready, metrics, logger });
+
+  /** Ready when every subgraph has an instance that answers and whose breaker lets traffic through (details: per instance). */
+  async function ready(): Promise<{ ready: boolean; details: unknown }> {
+    if (subgraphs.size === 0) return { ready: false, details: { supergraph: 'not loaded' } };
+    const report = await Promise.all(
+      [...subgraphs].map(async ([name, { pool, bulkhead, budget }]) => {
+        const instances = await pool.probe(config.readinessTimeoutMs, await identityHeaders(undefined));
+        // Serving needs one instance that answers and whose breaker lets traffic through.
+        const reachable = instances.some((instance) => instance.reachable && instance.breaker !== 'open');
+        return { name, reachable, instances, inFlight: bulkhead.inFlight, queued: bulkhead.queued, retryBudget: budget.available() };
+      }),
+    );
+    return { ready: report.every((subgraph) => subgraph.reachable), details: { supergraph: 'loaded', subgraphs: report } };
+  }
 
   return {
     handler,
+    adminHandler,
     metrics,
     gateway,
     subgraphs,

@@ -1,9 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { preset } from '@graphql-codegen/client-preset';
 import { codegen } from '@graphql-codegen/core';
 import type { Types } from '@graphql-codegen/plugin-helpers';
 import { buildSchema, concatAST, getLocation, parse, Source, validate, type GraphQLSchema } from 'graphql';
+import CODEGEN_CONFIG from '../codegen.ts';
 
 /** Where the typed client's inputs and outputs live; tests point these at fixtures. */
 export interface CodegenPaths {
@@ -13,32 +14,42 @@ export interface CodegenPaths {
   operationsDir: string;
   /** The client preset's `graphql.ts` (types and typed documents) is written here. */
   outputDir: string;
+  /** The preset's plugin config and preset config (codegen.ts). */
+  clientConfig?: Record<string, unknown>;
+  presetConfig?: Record<string, unknown>;
 }
 
-export const DEFAULT_CODEGEN_PATHS: CodegenPaths = Object.freeze({
-  schemaFile: resolve('schema/api.graphql'),
-  operationsDir: resolve('clients/operations'),
-  outputDir: resolve('clients/generated'),
-});
+/**
+ * What a GraphQL Code Generator config (codegen.ts) asks for, in the subset this runner implements:
+ * one local schema file, operations as `<folder>/*.graphql`, one output folder with the `client`
+ * preset. Anything else is refused naming the key, rather than generated differently than the
+ * official CLI would.
+ */
+export function codegenSettings(config: Types.Config, root = process.cwd()): Required<CodegenPaths> {
+  const refuse = (key: string, problem: string): never => {
+    throw new Error(`codegen.ts: ${key} ${problem} (this runner implements one client-preset output from a schema file and <folder>/*.graphql operations)`);
+  };
+  if (typeof config.schema !== 'string' || /^https?:/.test(config.schema)) refuse('schema', 'must be one local schema file path');
+  const documents = typeof config.documents === 'string' ? config.documents : refuse('documents', 'must be one "<folder>/*.graphql" glob');
+  if (!/^[^*?{}[\]]+\/\*\.graphql$/.test(documents)) refuse('documents', `must be "<folder>/*.graphql", got ${JSON.stringify(documents)}`);
+  const outputs = Object.entries(config.generates);
+  if (outputs.length !== 1) refuse('generates', `must have exactly one output, got ${outputs.length}`);
+  const [outputDir, output] = outputs[0]!;
+  const target = Array.isArray(output) ? refuse(`generates["${outputDir}"]`, 'must be an object') : (output as Types.ConfiguredOutput);
+  if (target.preset !== 'client' || !outputDir.endsWith('/')) refuse(`generates["${outputDir}"]`, 'must be a folder ending in "/" with preset: "client"');
+  if (target.plugins && target.plugins.length > 0) refuse(`generates["${outputDir}"].plugins`, 'must be empty (the client preset brings its own)');
+  return {
+    schemaFile: resolve(root, config.schema as string),
+    operationsDir: resolve(root, dirname(documents)),
+    outputDir: resolve(root, outputDir),
+    clientConfig: (target.config ?? {}) as Record<string, unknown>,
+    presetConfig: (target.presetConfig ?? {}) as Record<string, unknown>,
+  };
+}
+
+export const DEFAULT_CODEGEN_PATHS: Required<CodegenPaths> = Object.freeze(codegenSettings(CODEGEN_CONFIG));
 
 export type CodegenOutcome = { ok: true; files: Record<string, string> } | { ok: false; errors: string[] };
-
-/**
- * The client preset's settings. `documentMode: 'string'` emits each operation as a typed string (no
- * graphql-js AST shipped to clients, and `fetch` sends it as is); `importExtension: '.ts'` keeps the
- * generated imports loadable by Node's ESM resolution through tsx, like the rest of the repo.
- * Scalars are strings on the wire (Decimal "19.99", DateTime ISO 8601); strictScalars makes a new
- * custom scalar fail generation until it is mapped here.
- */
-const CLIENT_CONFIG = {
-  documentMode: 'string',
-  useTypeImports: true,
-  importExtension: '.ts',
-  strictScalars: true,
-  scalars: { Decimal: 'string', DateTime: 'string' },
-  enumType: 'string-literal',
-  avoidOptionals: { field: true, inputValue: false, object: false, defaultValue: false },
-} as const;
 
 function where(source: Source, positions: readonly number[] | undefined): string {
   const at = (positions ?? []).map((position) => {
@@ -90,8 +101,8 @@ export async function generateClient(paths: CodegenPaths = DEFAULT_CODEGEN_PATHS
     schema: parse(schemaText),
     schemaAst,
     documents: relativeDocuments,
-    config: CLIENT_CONFIG,
-    presetConfig: { fragmentMasking: false },
+    config: paths.clientConfig ?? DEFAULT_CODEGEN_PATHS.clientConfig,
+    presetConfig: paths.presetConfig ?? DEFAULT_CODEGEN_PATHS.presetConfig,
     plugins: [],
     pluginMap: {},
   });

@@ -6,7 +6,7 @@
  * input field, enum value) carrying one of its excluded tags, minus any field, argument or input
  * field whose type was removed, minus every type no longer reachable from the root types. Exclusion
  * (rather than "include only `public`") keeps the common case free: a new storefront field needs no
- * tag; an admin field needs `@tag(name: "admin")`, and tests/contracts.test.ts fails for any
+ * tag; an admin field needs `@tag(name: "admin")`, and tests/unit/scripts/contracts.test.ts fails for any
  * `@requiresScopes(["admin"])` element that is not excluded from the public variant.
  */
 import {

@@ -4,10 +4,11 @@
  * stay valid until they expire; the router picks the new key up on the first token that names it.
  */
 import { openStorage } from '../platform/database.ts';
-import { loadUsersConfig } from '../subgraphs/users/config.ts';
+import { loadConfigurationOrExit } from '../deploy/configuration.ts';
+import { loadUsersConfig, USERS_SETTINGS_READ } from '../subgraphs/users/config.ts';
 import { rotateSigningKey } from '../subgraphs/users/tokens.ts';
 
-const config = loadUsersConfig(process.env);
+const config = await loadConfigurationOrExit(loadUsersConfig, USERS_SETTINGS_READ);
 const storage = await openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
 try {
   const kid = await rotateSigningKey(storage.forService('users'));

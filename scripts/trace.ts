@@ -4,16 +4,15 @@
  * piped, else the log `npm start` writes (.data/switchyard.log). Lines that are not JSON, or carry
  * a prefix before the JSON (`docker compose logs`), are read from their first `{`.
  */
-import { createReadStream, readdirSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { isValidCorrelationId } from '../platform/correlation.ts';
+import { LEVEL_NAMES, type LogEntry } from '../platform/log-lines.ts';
 import { DEV_LOG_FILE } from '../platform/logger.ts';
 
-export type LogEntry = Record<string, unknown> & { time?: number; level?: number; msg?: string; service?: string };
-
-const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+export type { LogEntry };
 /** Fields every line has or the header already shows; the rest is the line's story. */
 const HIDDEN = new Set(['time', 'level', 'msg', 'service', 'correlationId', 'traceId', 'pid', 'hostname', 'component']);
 
@@ -54,7 +53,7 @@ export function formatTimeline(correlationId: string, entries: LogEntry[]): stri
   for (const entry of sorted) {
     const at = new Date(entry.time ?? 0).toISOString().slice(11, 23);
     const offset = `+${(entry.time ?? first) - first}ms`.padStart(8);
-    const level = (LEVELS[entry.level ?? 30] ?? String(entry.level)).padEnd(5);
+    const level = (LEVEL_NAMES[entry.level ?? 30] ?? String(entry.level)).padEnd(5);
     const fields = Object.entries(entry)
       .filter(([key, value]) => !HIDDEN.has(key) && value !== undefined)
       .map(([key, value]) => `${key}=${short(value)}`)
@@ -87,11 +86,21 @@ async function main(args: string[]): Promise<number> {
     return 2;
   }
   let streams: Readable[];
+  // Searching the default log: say which file, so "no log lines" is never a mystery.
+  let searched: string | undefined;
   if (paths.length > 0) streams = paths.flatMap(filesOf).map((file) => createReadStream(file));
   else if (!process.stdin.isTTY) streams = [process.stdin];
-  else streams = [createReadStream(DEV_LOG_FILE)];
+  else {
+    searched = DEV_LOG_FILE;
+    if (!existsSync(DEV_LOG_FILE)) {
+      process.stderr.write(`trace: no log file at ${DEV_LOG_FILE} (npm start writes it outside production; LOG_FILE moves it). Pass log files, or pipe a log in.\n`);
+      return 2;
+    }
+    streams = [createReadStream(DEV_LOG_FILE)];
+  }
   const entries = await collect(streams, correlationId);
-  process.stdout.write(formatTimeline(correlationId, entries));
+  const timeline = formatTimeline(correlationId, entries);
+  process.stdout.write(entries.length === 0 && searched ? `${timeline.trimEnd()} in ${searched} (pass log files, or pipe a log in, to search elsewhere)\n` : timeline);
   return entries.length > 0 ? 0 : 1;
 }
 

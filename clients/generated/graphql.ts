@@ -67,7 +67,7 @@ export type CreateProductInput = {
   name: string;
   /** Longer text, at most 5000 characters. */
   description?: string | null | undefined;
-  /** Unit price, at least 0. */
+  /** Unit price, 0.01 to 100000000.00 (what one payment may be: a price payments could not charge is refused). */
   price: string;
   /** ISO 4217 currency code; only "USD" is sold today. */
   currency?: string | null | undefined;

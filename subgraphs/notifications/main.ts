@@ -1,6 +1,7 @@
+import { loadConfigurationOrExit } from '../../deploy/configuration.ts';
 import { runSubgraph } from '../../platform/run-subgraph.ts';
-import { loadNotificationsConfig } from './config.ts';
+import { loadNotificationsConfig, NOTIFICATIONS_SETTINGS_READ } from './config.ts';
 import { notificationsModule } from './server.ts';
 
-const config = loadNotificationsConfig(process.env);
+const config = await loadConfigurationOrExit(loadNotificationsConfig, NOTIFICATIONS_SETTINGS_READ);
 await runSubgraph(notificationsModule(), config);

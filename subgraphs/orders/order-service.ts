@@ -5,9 +5,10 @@ import { isId } from '../../platform/ids.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { appendEvent } from '../../events/outbox-writer.ts';
 import { currentCorrelationId } from '../../platform/correlation.ts';
-import { ServiceUnavailableError } from '../../platform/service-client.ts';
+import { formatMinorUnits, isPayableAmount, MAX_PAYMENT_MINOR, MIN_PAYMENT_MINOR } from '../../platform/scalars.ts';
+import { ServiceRefusedError, ServiceUnavailableError } from '../../platform/service-client.ts';
 import type { ProductsClient } from './clients/products-client.ts';
-import type { OrderRow } from './repository.ts';
+import { orderSql, type OrderRecord } from './repository.ts';
 import type { Saga } from './saga.ts';
 
 export interface PlaceOrderInput {
@@ -20,8 +21,6 @@ export const MAX_ITEMS = 50;
 export const MAX_QUANTITY = 100;
 const KEY = /^[\w:.-]{1,100}$/;
 
-type OrderRecord = OrderRow & { request_hash: string | null; failure_code: string | null; saga_step: string };
-const COLUMNS = 'id, user_id, status, total_minor, currency, created_at, request_hash, failure_code, saga_step';
 
 /**
  * placeOrder and cancelOrder: validation, end-to-end idempotency, and waiting for the saga.
@@ -30,10 +29,7 @@ const COLUMNS = 'id, user_id, status, total_minor, currency, created_at, request
  * (same payload) from a reuse of the key for something else (BAD_USER_INPUT).
  */
 export function createOrderService({ db, products, saga, logger, waitMs = 10_000, pollMs = 25 }: { db: Database; products: ProductsClient; saga: Saga; logger: Logger; waitMs?: number; pollMs?: number }) {
-  async function load(id: string): Promise<OrderRecord | undefined> {
-    const [row] = await db.query<OrderRecord>(`SELECT ${COLUMNS} FROM orders.orders WHERE id = $1`, [id]);
-    return row;
-  }
+  const load = (id: string): Promise<OrderRecord | undefined> => orderSql.record(db, id);
 
   /** Runs (or waits for) the saga until the order is final or `waitMs` passes; returns the order then. */
   async function settle(id: string): Promise<OrderRecord> {
@@ -64,7 +60,7 @@ export function createOrderService({ db, products, saga, logger, waitMs = 10_000
   }
 
   async function existing(userId: string, key: string, hash: string): Promise<OrderRecord | undefined> {
-    const [row] = await db.query<OrderRecord>(`SELECT ${COLUMNS} FROM orders.orders WHERE user_id = $1 AND idempotency_key = $2`, [userId, key]);
+    const row = await orderSql.recordByKey(db, userId, key);
     if (row && row.request_hash !== hash) throw badInput('input.idempotencyKey', 'this idempotency key was already used for a different order');
     return row;
   }
@@ -82,6 +78,7 @@ export function createOrderService({ db, products, saga, logger, waitMs = 10_000
         prices = new Map((await products.quote(items.map((item) => item.productId))).map((price) => [price.productId, price]));
       } catch (error) {
         if (error instanceof ServiceUnavailableError) throw codedError('SUBGRAPH_UNAVAILABLE', 'the products service is unavailable; no order was placed', { service: 'products' });
+        if (error instanceof ServiceRefusedError) throw codedError('ORDER_REJECTED', 'the products service refused to price this order; no order was placed', { service: 'products' });
         throw error;
       }
       items.forEach((item, index) => {
@@ -91,24 +88,24 @@ export function createOrderService({ db, products, saga, logger, waitMs = 10_000
       if (currencies.size !== 1) throw badInput('input.items', 'all items of an order must be sold in one currency');
       const currency = [...currencies][0]!;
       const total = items.reduce((sum, item) => sum + item.quantity * prices.get(item.productId)!.unitPriceMinor, 0);
+      // Refused here, before any stock is reserved: payments would refuse to charge it.
+      if (!isPayableAmount(total)) throw badInput('input.items', `an order total must be ${formatMinorUnits(MIN_PAYMENT_MINOR)} to ${formatMinorUnits(MAX_PAYMENT_MINOR)}`);
 
       const orderId = randomUUID();
       const created = await db.transaction(async (tx) => {
-        const [row] = await tx.query<{ id: string }>(
-          `INSERT INTO orders.orders (id, user_id, status, total_minor, currency, idempotency_key, request_hash, payment_token, saga_step, correlation_id)
-           VALUES ($1, $2, 'PENDING', $3, $4, $5, $6, $7, 'RESERVE', $8)
-           ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id`,
-          [orderId, userId, total, currency, input.idempotencyKey, hash, paymentToken, currentCorrelationId() ?? null],
-        );
-        if (!row) return false;
+        const inserted = await orderSql.insert(tx, {
+          id: orderId,
+          userId,
+          totalMinor: total,
+          currency,
+          idempotencyKey: input.idempotencyKey,
+          requestHash: hash,
+          paymentToken,
+          correlationId: currentCorrelationId() ?? null,
+        });
+        if (!inserted) return false;
         for (const [position, item] of items.entries()) {
-          await tx.query('INSERT INTO orders.order_items (order_id, position, product_id, quantity, unit_price_minor) VALUES ($1, $2, $3, $4, $5)', [
-            orderId,
-            position,
-            item.productId,
-            item.quantity,
-            prices.get(item.productId)!.unitPriceMinor,
-          ]);
+          await orderSql.insertItem(tx, orderId, { position, productId: item.productId, quantity: item.quantity, unitPriceMinor: prices.get(item.productId)!.unitPriceMinor });
         }
         await appendEvent(tx, 'orders', {
           type: 'orders.order.placed',
@@ -130,8 +127,7 @@ export function createOrderService({ db, products, saga, logger, waitMs = 10_000
       const order = await load(orderId);
       if (!order || (order.user_id !== caller.id && caller.role !== 'ADMIN')) throw notFound('Order', orderId);
       if (order.status === 'CANCELLED') return order;
-      const [started] = await db.query(`UPDATE orders.orders SET saga_step = 'CANCEL' WHERE id = $1 AND status = 'CONFIRMED' AND saga_step = 'DONE' RETURNING id`, [orderId]);
-      if (!started) {
+      if (!(await orderSql.startCancel(db, orderId))) {
         const current = (await load(orderId))!;
         if (current.saga_step !== 'CANCEL') throw badInput('id', `an order that is ${current.status.toLowerCase()} cannot be cancelled`);
       }

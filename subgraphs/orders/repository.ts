@@ -1,10 +1,18 @@
-import type { Database } from '../../platform/database.ts';
+import type { Database, Sql } from '../../platform/database.ts';
 import { pagesByParent } from '../../platform/pagination.ts';
+
+export const ORDER_STATUSES = ['PENDING', 'CONFIRMED', 'FAILED', 'CANCELLED'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+/** How an order ends. */
+export type FinalStatus = Exclude<OrderStatus, 'PENDING'>;
+
+/** The next thing a saga must do. Every step is idempotent, so a resumed step may run twice safely. */
+export type SagaStep = 'RESERVE' | 'PAY' | 'COMMIT' | 'COMPENSATE' | 'CANCEL' | 'DONE';
 
 export interface OrderRow {
   id: string;
   user_id: string;
-  status: 'PENDING' | 'CONFIRMED' | 'FAILED' | 'CANCELLED';
+  status: OrderStatus;
   total_minor: number;
   currency: string;
   created_at: Date;
@@ -23,6 +31,126 @@ export interface OrderItemRow {
 export type OrderCursor = readonly [createdAt: string, id: string];
 
 const COLUMNS = 'id, user_id, status, total_minor, currency, created_at, failure_code';
+
+/** An order as placeOrder and cancelOrder see it. */
+export type OrderRecord = OrderRow & { request_hash: string | null; failure_code: string | null; saga_step: SagaStep };
+const RECORD_COLUMNS = `${COLUMNS}, request_hash, saga_step`;
+
+/** An order as its saga sees it. */
+export interface SagaRow {
+  id: string;
+  user_id: string;
+  status: OrderStatus;
+  total_minor: number;
+  currency: string;
+  payment_token: string | null;
+  failure_code: string | null;
+  saga_step: SagaStep;
+  reserve_attempted: boolean;
+  payment_attempted: boolean;
+}
+const SAGA_COLUMNS = 'id, user_id, status, total_minor, currency, payment_token, failure_code, saga_step, reserve_attempted, payment_attempted';
+
+/**
+ * The SQL of placing, cancelling and driving orders. Every function takes the handle to run on
+ * (`Database` or a transaction), so the domain decides what one transaction holds.
+ */
+export const orderSql = {
+  async record(tx: Sql, id: string): Promise<OrderRecord | undefined> {
+    const [row] = await tx.query<OrderRecord>(`SELECT ${RECORD_COLUMNS} FROM orders.orders WHERE id = $1`, [id]);
+    return row;
+  },
+
+  async recordByKey(tx: Sql, userId: string, idempotencyKey: string): Promise<OrderRecord | undefined> {
+    const [row] = await tx.query<OrderRecord>(`SELECT ${RECORD_COLUMNS} FROM orders.orders WHERE user_id = $1 AND idempotency_key = $2`, [userId, idempotencyKey]);
+    return row;
+  },
+
+  /** Inserts a PENDING order at step RESERVE; false when the user's key is taken (a concurrent duplicate). */
+  async insert(
+    tx: Sql,
+    order: { id: string; userId: string; totalMinor: number; currency: string; idempotencyKey: string; requestHash: string; paymentToken: string; correlationId: string | null },
+  ): Promise<boolean> {
+    const rows = await tx.query(
+      `INSERT INTO orders.orders (id, user_id, status, total_minor, currency, idempotency_key, request_hash, payment_token, saga_step, correlation_id)
+       VALUES ($1, $2, 'PENDING', $3, $4, $5, $6, $7, 'RESERVE', $8)
+       ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id`,
+      [order.id, order.userId, order.totalMinor, order.currency, order.idempotencyKey, order.requestHash, order.paymentToken, order.correlationId],
+    );
+    return rows.length > 0;
+  },
+
+  async insertItem(tx: Sql, orderId: string, item: { position: number; productId: string; quantity: number; unitPriceMinor: number }): Promise<void> {
+    await tx.query('INSERT INTO orders.order_items (order_id, position, product_id, quantity, unit_price_minor) VALUES ($1, $2, $3, $4, $5)', [
+      orderId,
+      item.position,
+      item.productId,
+      item.quantity,
+      item.unitPriceMinor,
+    ]);
+  },
+
+  /** Puts a CONFIRMED, finished order on step CANCEL; false when it is not (or no longer) one. */
+  async startCancel(tx: Sql, id: string): Promise<boolean> {
+    const rows = await tx.query(`UPDATE orders.orders SET saga_step = 'CANCEL' WHERE id = $1 AND status = 'CONFIRMED' AND saga_step = 'DONE' RETURNING id`, [id]);
+    return rows.length > 0;
+  },
+
+  /** The items of an order, in the order placed. */
+  async items(tx: Sql, orderId: string): Promise<Array<{ productId: string; quantity: number }>> {
+    return tx.query<{ productId: string; quantity: number }>('SELECT product_id AS "productId", quantity FROM orders.order_items WHERE order_id = $1 ORDER BY position', [orderId]);
+  },
+
+  /** Takes the saga's lease if it is unfinished and nobody holds it; undefined otherwise. */
+  async claim(tx: Sql, id: string, leaseSeconds: number): Promise<(SagaRow & { correlation_id: string | null }) | undefined> {
+    const [row] = await tx.query<SagaRow & { correlation_id: string | null }>(
+      `UPDATE orders.orders SET lease_until = now() + make_interval(secs => $2), saga_attempts = saga_attempts + 1
+        WHERE id = $1 AND saga_step <> 'DONE' AND (lease_until IS NULL OR lease_until < now())
+        RETURNING ${SAGA_COLUMNS}, correlation_id`,
+      [id, leaseSeconds],
+    );
+    return row;
+  },
+
+  /** Moves the saga from step `from` to `to`; undefined when it is no longer at `from`. */
+  async advance(tx: Sql, id: string, from: SagaStep, to: SagaStep, failureCode: string | null): Promise<SagaRow | undefined> {
+    const [row] = await tx.query<SagaRow>(
+      `UPDATE orders.orders SET saga_step = $3, failure_code = coalesce($4, failure_code), updated_at = date_trunc('milliseconds', now())
+        WHERE id = $1 AND saga_step = $2 RETURNING ${SAGA_COLUMNS}`,
+      [id, from, to, failureCode],
+    );
+    return row;
+  },
+
+  /** Ends the saga at `status`, dropping its lease; undefined when it is no longer at `from`. */
+  async finish(tx: Sql, id: string, from: SagaStep, status: FinalStatus): Promise<SagaRow | undefined> {
+    const [row] = await tx.query<SagaRow>(
+      `UPDATE orders.orders SET status = $3, saga_step = 'DONE', lease_until = NULL, updated_at = date_trunc('milliseconds', now())
+        WHERE id = $1 AND saga_step = $2 RETURNING ${SAGA_COLUMNS}`,
+      [id, from, status],
+    );
+    return row;
+  },
+
+  async setAttempted(tx: Sql, id: string, column: 'reserve_attempted' | 'payment_attempted', value: boolean): Promise<void> {
+    // The column name comes from the union above, never from input.
+    await tx.query(`UPDATE orders.orders SET ${column} = $2 WHERE id = $1`, [id, value]);
+  },
+
+  /** Holds the saga's lease for `seconds` more, so the resumer retries it then. */
+  async extendLease(tx: Sql, id: string, seconds: number): Promise<void> {
+    await tx.query(`UPDATE orders.orders SET lease_until = now() + make_interval(secs => $2) WHERE id = $1`, [id, seconds]);
+  },
+
+  /** Unfinished sagas nobody holds: never claimed first, then longest expired. */
+  async due(tx: Sql, limit: number): Promise<string[]> {
+    const rows = await tx.query<{ id: string }>(
+      `SELECT id FROM orders.orders WHERE saga_step <> 'DONE' AND (lease_until IS NULL OR lease_until < now()) ORDER BY lease_until NULLS FIRST LIMIT $1`,
+      [limit],
+    );
+    return rows.map((row) => row.id);
+  },
+};
 
 export function createOrderRepository(db: Database) {
   return {

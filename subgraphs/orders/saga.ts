@@ -3,25 +3,14 @@ import type { ErrorCode } from '../../platform/errors.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { appendEvent } from '../../events/outbox-writer.ts';
 import { currentCorrelationId, withCorrelation } from '../../platform/correlation.ts';
-import { ServiceUnavailableError } from '../../platform/service-client.ts';
+import { ServiceRefusedError, ServiceUnavailableError } from '../../platform/service-client.ts';
+import { CHARGE_CODES } from '../payments/contract.ts';
+import { RESERVATION_CODES } from '../products/contract.ts';
 import type { PaymentsClient } from './clients/payments-client.ts';
 import type { ProductsClient } from './clients/products-client.ts';
+import { orderSql, type FinalStatus, type SagaRow, type SagaStep } from './repository.ts';
 
-/** The next thing a saga must do. Every step is idempotent, so a resumed step may run twice safely. */
-export type SagaStep = 'RESERVE' | 'PAY' | 'COMMIT' | 'COMPENSATE' | 'CANCEL' | 'DONE';
-
-interface SagaRow {
-  id: string;
-  user_id: string;
-  status: 'PENDING' | 'CONFIRMED' | 'FAILED' | 'CANCELLED';
-  total_minor: number;
-  currency: string;
-  payment_token: string | null;
-  failure_code: string | null;
-  saga_step: SagaStep;
-  reserve_attempted: boolean;
-  payment_attempted: boolean;
-}
+export type { SagaStep } from './repository.ts';
 
 export interface SagaOptions {
   db: Database;
@@ -41,37 +30,33 @@ export interface SagaOptions {
 
 export type SagaRunResult = 'done' | 'deferred' | 'busy';
 
-const SAGA_COLUMNS = 'id, user_id, status, total_minor, currency, payment_token, failure_code, saga_step, reserve_attempted, payment_attempted';
-
 /**
  * The place-order (and cancel-order) saga, orchestrated by the orders service with its state in
  * the orders database:
  *   RESERVE stock -> PAY (authorize + capture) -> COMMIT the reservation -> CONFIRMED
  * and on any failure COMPENSATE in reverse (refund/void the payment, release the stock) -> FAILED
  * with a coded reason. CANCEL refunds and releases a confirmed order -> CANCELLED.
- * A step that cannot reach its service moves to compensation while the order is still unpaid
- * (fail fast, give back); once paid, COMMIT and compensations are deferred and retried instead,
- * since giving up there would leave money or stock stranded.
+ * Each downstream answer falls in one of three classes:
+ * - an outcome the step knows (reserved, out of stock, captured, declined...): followed;
+ * - a definitive refusal (ServiceRefusedError: any other 4xx, e.g. an amount payments cannot
+ *   charge): a forward step (RESERVE, PAY, COMMIT) compensates and fails with ORDER_REJECTED;
+ *   a compensation is deferred and retried, since refund and release never refuse a valid request;
+ * - unavailability (ServiceUnavailableError: 5xx, timeout, reset, breaker open): before money moved
+ *   (RESERVE, PAY) the order compensates (fail fast, give back); once paid, COMMIT and
+ *   compensations are deferred and retried, since giving up there would strand money or stock.
+ * Any other error is a bug: it propagates, and the lease makes the resumer try again later.
  */
 export function createSaga({ db, products, payments, logger, leaseMs = 30_000, retryDelayMs = 2000, checkpoint }: SagaOptions) {
   async function advance(row: SagaRow, from: SagaStep, to: SagaStep, extra: { failureCode?: ErrorCode } = {}): Promise<SagaRow> {
-    const [next] = await db.query<SagaRow>(
-      `UPDATE orders.orders SET saga_step = $3, failure_code = coalesce($4, failure_code), updated_at = date_trunc('milliseconds', now())
-        WHERE id = $1 AND saga_step = $2 RETURNING ${SAGA_COLUMNS}`,
-      [row.id, from, to, extra.failureCode ?? null],
-    );
+    const next = await orderSql.advance(db, row.id, from, to, extra.failureCode ?? null);
     if (!next) throw new Error(`saga ${row.id} left step ${from} under another runner`);
     return next;
   }
 
-  async function finish(row: SagaRow, from: SagaStep, status: 'CONFIRMED' | 'FAILED' | 'CANCELLED'): Promise<void> {
+  async function finish(row: SagaRow, from: SagaStep, status: FinalStatus): Promise<void> {
     const type = { CONFIRMED: 'orders.order.confirmed', FAILED: 'orders.order.failed', CANCELLED: 'orders.order.cancelled' }[status];
     await db.transaction(async (tx) => {
-      const [done] = await tx.query<SagaRow>(
-        `UPDATE orders.orders SET status = $3, saga_step = 'DONE', lease_until = NULL, updated_at = date_trunc('milliseconds', now())
-          WHERE id = $1 AND saga_step = $2 RETURNING ${SAGA_COLUMNS}`,
-        [row.id, from, status],
-      );
+      const done = await orderSql.finish(tx, row.id, from, status);
       if (!done) throw new Error(`saga ${row.id} left step ${from} under another runner`);
       await appendEvent(tx, 'orders', {
         type,
@@ -85,27 +70,18 @@ export function createSaga({ db, products, payments, logger, leaseMs = 30_000, r
 
   async function markAttempted(row: SagaRow, column: 'reserve_attempted' | 'payment_attempted'): Promise<void> {
     // Recorded before the call: if the process dies mid-call, compensation knows it may be owed.
-    if (!row[column]) await db.query(`UPDATE orders.orders SET ${column} = true WHERE id = $1`, [row.id]);
-  }
-
-  async function items(orderId: string) {
-    return db.query<{ productId: string; quantity: number }>('SELECT product_id AS "productId", quantity FROM orders.order_items WHERE order_id = $1 ORDER BY position', [orderId]);
+    if (!row[column]) await orderSql.setAttempted(db, row.id, column, true);
   }
 
   async function defer(row: SagaRow, error: unknown): Promise<SagaRunResult> {
-    logger.warn({ orderId: row.id, step: row.saga_step, err: error }, 'saga step deferred; a service is unavailable');
-    await db.query(`UPDATE orders.orders SET lease_until = now() + make_interval(secs => $2) WHERE id = $1`, [row.id, retryDelayMs / 1000]);
+    logger.warn({ orderId: row.id, step: row.saga_step, err: error }, 'saga step deferred');
+    await orderSql.extendLease(db, row.id, retryDelayMs / 1000);
     return 'deferred';
   }
 
   /** Runs the order's saga as far as it can go now. Safe to call from several processes at once. */
   async function run(orderId: string): Promise<SagaRunResult> {
-    const [claimed] = await db.query<SagaRow & { correlation_id: string | null }>(
-      `UPDATE orders.orders SET lease_until = now() + make_interval(secs => $2), saga_attempts = saga_attempts + 1
-        WHERE id = $1 AND saga_step <> 'DONE' AND (lease_until IS NULL OR lease_until < now())
-        RETURNING ${SAGA_COLUMNS}, correlation_id`,
-      [orderId, leaseMs / 1000],
-    );
+    const claimed = await orderSql.claim(db, orderId, leaseMs / 1000);
     if (!claimed) return 'busy';
     // A saga resumed outside its request (by the resumer, after a crash or a deferral) continues
     // under the correlation id of the request that placed the order, so its logs and events join that story.
@@ -123,11 +99,11 @@ export function createSaga({ db, products, payments, logger, leaseMs = 30_000, r
           case 'RESERVE': {
             await markAttempted(row, 'reserve_attempted');
             row.reserve_attempted = true;
-            const outcome = await products.reserve(row.id, row.user_id, await items(row.id));
+            const outcome = await products.reserve(row.id, row.user_id, await orderSql.items(db, row.id));
             if (outcome.ok) row = await advance(row, 'RESERVE', 'PAY');
             else
               row = await advance(row, 'RESERVE', 'COMPENSATE', {
-                failureCode: outcome.code === 'INSUFFICIENT_STOCK' ? 'INSUFFICIENT_STOCK' : outcome.code === 'NOT_FOUND' ? 'NOT_FOUND' : 'SUBGRAPH_UNAVAILABLE',
+                failureCode: outcome.code === RESERVATION_CODES.insufficientStock ? 'INSUFFICIENT_STOCK' : outcome.code === RESERVATION_CODES.notFound ? 'NOT_FOUND' : 'SUBGRAPH_UNAVAILABLE',
               });
             break;
           }
@@ -136,8 +112,8 @@ export function createSaga({ db, products, payments, logger, leaseMs = 30_000, r
             row.payment_attempted = true;
             const outcome = await payments.charge({ orderId: row.id, userId: row.user_id, amountMinor: row.total_minor, currency: row.currency, paymentToken: row.payment_token ?? 'tok_visa' });
             if (outcome.ok) row = await advance(row, 'PAY', 'COMMIT');
-            else if (outcome.code === 'IN_PROGRESS') return await defer(row, new Error('charge still in progress'));
-            else row = await advance(row, 'PAY', 'COMPENSATE', { failureCode: outcome.code === 'VOIDED' ? 'SUBGRAPH_UNAVAILABLE' : outcome.code });
+            else if (outcome.code === CHARGE_CODES.inProgress) return await defer(row, new Error('charge still in progress'));
+            else row = await advance(row, 'PAY', 'COMPENSATE', { failureCode: outcome.code === CHARGE_CODES.voided ? 'SUBGRAPH_UNAVAILABLE' : outcome.code });
             break;
           }
           case 'COMMIT': {
@@ -164,6 +140,20 @@ export function createSaga({ db, products, payments, logger, leaseMs = 30_000, r
           }
         }
       } catch (error) {
+        if (error instanceof ServiceRefusedError) {
+          if (step === 'RESERVE' || step === 'PAY' || step === 'COMMIT') {
+            // A definitive no: the same request would be refused again, so undo what was started.
+            // The attempted flags stay set: compensating something that never happened is a no-op.
+            logger.warn({ orderId: row.id, step, service: error.service, status: error.status, code: error.code }, 'saga step refused; compensating');
+            row = await advance(row, step, 'COMPENSATE', { failureCode: 'ORDER_REJECTED' });
+            continue;
+          }
+          // Refund and release accept every well-formed signed request (an unknown id leaves a
+          // tombstone), so a refusal here is a misconfiguration (secret, version skew) an operator
+          // must fix. Giving up would strand money or stock: keep retrying, loudly.
+          logger.error({ orderId: row.id, step, service: error.service, status: error.status, code: error.code }, 'saga compensation refused; retrying later');
+          return defer(row, error);
+        }
         if (!(error instanceof ServiceUnavailableError)) throw error;
         // Before money moved, an unreachable dependency fails the order (and compensates);
         // after, the step is retried later so nothing is stranded.
@@ -171,7 +161,7 @@ export function createSaga({ db, products, payments, logger, leaseMs = 30_000, r
           if (!error.mayHaveReached) {
             // No request left this process, so there is nothing to give back on that side.
             const column = step === 'RESERVE' ? 'reserve_attempted' : 'payment_attempted';
-            await db.query(`UPDATE orders.orders SET ${column} = false WHERE id = $1`, [row.id]);
+            await orderSql.setAttempted(db, row.id, column, false);
             row[column] = false;
           }
           row = await advance(row, step, 'COMPENSATE', { failureCode: 'SUBGRAPH_UNAVAILABLE' });
@@ -184,11 +174,7 @@ export function createSaga({ db, products, payments, logger, leaseMs = 30_000, r
     run,
     /** Sagas whose runner is gone (crashed, or deferred and due): what the resumer picks up. */
     async due(limit = 20): Promise<string[]> {
-      const rows = await db.query<{ id: string }>(
-        `SELECT id FROM orders.orders WHERE saga_step <> 'DONE' AND (lease_until IS NULL OR lease_until < now()) ORDER BY lease_until NULLS FIRST LIMIT $1`,
-        [limit],
-      );
-      return rows.map((row) => row.id);
+      return orderSql.due(db, limit);
     },
   };
 }

@@ -1,12 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { Database } from '../../platform/database.ts';
-import type { InternalReply } from '../../platform/internal-api.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { appendEvent } from '../../events/outbox-writer.ts';
+import type { ChargeBody, PaymentStatus, RefundBody } from './contract.ts';
 import { ProviderError, type PaymentProvider } from './provider.ts';
-import type { PaymentRow } from './repository.ts';
-
-type ChargeRow = PaymentRow & { idempotency_key: string | null; provider_authorization: string | null; provider_capture: string | null; failure_code: string | null };
+import { chargeSql, type ChargeRow } from './repository.ts';
 
 export interface ChargeRequest {
   idempotencyKey: string;
@@ -17,22 +14,34 @@ export interface ChargeRequest {
   paymentToken: string;
 }
 
-/** The answer a charge gets, now or when it is asked again with the same key. */
-function chargeReply(row: ChargeRow): InternalReply {
-  const body = { paymentId: row.id, orderId: row.order_id, status: row.status, amountMinor: row.amount_minor, currency: row.currency };
+/** What a charge came to, now or when it is asked again with the same key. */
+export type ChargeOutcome =
+  | { kind: 'charged'; payment: ChargeBody }
+  | { kind: 'declined'; payment: ChargeBody }
+  | { kind: 'failed'; payment: ChargeBody }
+  | { kind: 'in-progress'; payment: ChargeBody }
+  | { kind: 'voided'; payment: ChargeBody }
+  | { kind: 'key-reused' }
+  | { kind: 'unknown-charge' };
+
+export type RefundOutcome = { kind: 'given-back'; payment: RefundBody };
+
+/** The outcome a payment's state stands for: captured money stays charged even once refunded. */
+function chargeOutcome(row: ChargeRow): ChargeOutcome {
+  const payment: ChargeBody = { paymentId: row.id, orderId: row.order_id, status: row.status, amountMinor: row.amount_minor, currency: row.currency };
   switch (row.status) {
     case 'CAPTURED':
     case 'REFUNDED':
-      return { status: 200, body };
+      return { kind: 'charged', payment };
     case 'DECLINED':
-      return { status: 402, body: { ...body, code: 'PAYMENT_DECLINED' } };
+      return { kind: 'declined', payment };
     case 'FAILED':
-      return { status: 422, body: { ...body, code: 'PAYMENT_FAILED' } };
+      return { kind: 'failed', payment };
     case 'PENDING':
     case 'AUTHORIZED':
-      return { status: 409, body: { ...body, code: 'IN_PROGRESS' } };
+      return { kind: 'in-progress', payment };
     case 'VOIDED':
-      return { status: 409, body: { ...body, code: 'VOIDED' } };
+      return { kind: 'voided', payment };
     default: {
       const unreachable: never = row.status;
       throw new Error(`unknown payment status ${String(unreachable)}`);
@@ -40,23 +49,15 @@ function chargeReply(row: ChargeRow): InternalReply {
   }
 }
 
-const COLUMNS = 'id, order_id, user_id, amount_minor, currency, status, created_at, idempotency_key, provider_authorization, provider_capture, failure_code';
-
 /**
  * Charges (authorize + capture) and refunds, idempotent by key. A refund can overtake a charge
  * still talking to the provider: it marks the payment VOIDED, and the charge, finding its row no
  * longer PENDING when the provider answers, voids the authorization instead of keeping the money.
  */
 export function createCharges({ db, provider, logger }: { db: Database; provider: PaymentProvider; logger: Logger }) {
-  async function settle(id: string, fields: { status: ChargeRow['status']; failureCode?: string; authorization?: string; capture?: string }, event?: string): Promise<ChargeRow | undefined> {
+  async function settle(id: string, fields: { status: PaymentStatus; failureCode?: string; authorization?: string; capture?: string }, event?: string): Promise<ChargeRow | undefined> {
     return db.transaction(async (tx) => {
-      const [row] = await tx.query<ChargeRow>(
-        `UPDATE payments.payments
-            SET status = $2, failure_code = $3, provider_authorization = coalesce($4, provider_authorization),
-                provider_capture = coalesce($5, provider_capture), updated_at = now()
-          WHERE id = $1 AND status = 'PENDING' RETURNING ${COLUMNS}`,
-        [id, fields.status, fields.failureCode ?? null, fields.authorization ?? null, fields.capture ?? null],
-      );
+      const row = await chargeSql.settle(tx, id, fields);
       if (row && event) {
         await appendEvent(tx, 'payments', {
           type: event,
@@ -69,19 +70,13 @@ export function createCharges({ db, provider, logger }: { db: Database; provider
   }
 
   return {
-    async charge(request: ChargeRequest): Promise<InternalReply> {
-      const [inserted] = await db.query<ChargeRow>(
-        `INSERT INTO payments.payments (id, order_id, user_id, amount_minor, currency, status, idempotency_key)
-         VALUES ($1, $2, $3, $4, $5, 'PENDING', $6) ON CONFLICT (idempotency_key) DO NOTHING RETURNING ${COLUMNS}`,
-        [randomUUID(), request.orderId, request.userId, request.amountMinor, request.currency, request.idempotencyKey],
-      );
+    async charge(request: ChargeRequest): Promise<ChargeOutcome> {
+      const inserted = await chargeSql.insertPending(db, request);
       if (!inserted) {
-        const [existing] = await db.query<ChargeRow>(`SELECT ${COLUMNS} FROM payments.payments WHERE idempotency_key = $1`, [request.idempotencyKey]);
+        const existing = await chargeSql.byKey(db, request.idempotencyKey);
         if (!existing) throw new Error(`payment for ${request.idempotencyKey} vanished`);
-        if (existing.order_id !== request.orderId || existing.amount_minor !== request.amountMinor) {
-          return { status: 422, body: { code: 'IDEMPOTENCY_KEY_REUSED', message: 'this idempotency key was used for another charge' } };
-        }
-        return chargeReply(existing);
+        if (existing.order_id !== request.orderId || existing.amount_minor !== request.amountMinor) return { kind: 'key-reused' };
+        return chargeOutcome(existing);
       }
       let authorization;
       try {
@@ -89,11 +84,11 @@ export function createCharges({ db, provider, logger }: { db: Database; provider
       } catch (error) {
         logger.warn({ err: error, paymentId: inserted.id, orderId: request.orderId }, 'provider authorization failed');
         const failed = await settle(inserted.id, { status: 'FAILED', failureCode: error instanceof ProviderError ? `provider_${error.kind}` : 'provider_error' }, 'payments.payment.failed');
-        return failed ? chargeReply(failed) : this.current(request.idempotencyKey);
+        return failed ? chargeOutcome(failed) : this.current(request.idempotencyKey);
       }
       if (!authorization.approved) {
         const declined = await settle(inserted.id, { status: 'DECLINED', failureCode: authorization.reason }, 'payments.payment.declined');
-        return declined ? chargeReply(declined) : this.current(request.idempotencyKey);
+        return declined ? chargeOutcome(declined) : this.current(request.idempotencyKey);
       }
       let capture;
       try {
@@ -102,30 +97,30 @@ export function createCharges({ db, provider, logger }: { db: Database; provider
         logger.warn({ err: error, paymentId: inserted.id }, 'provider capture failed; voiding');
         await provider.void(authorization.authorizationId);
         const failed = await settle(inserted.id, { status: 'FAILED', failureCode: 'capture_failed', authorization: authorization.authorizationId }, 'payments.payment.failed');
-        return failed ? chargeReply(failed) : this.current(request.idempotencyKey);
+        return failed ? chargeOutcome(failed) : this.current(request.idempotencyKey);
       }
       const captured = await settle(inserted.id, { status: 'CAPTURED', authorization: authorization.authorizationId, capture: capture.captureId }, 'payments.payment.captured');
       if (!captured) {
         // Voided while the provider was answering: give the money back rather than keep it.
         await provider.refund(capture.captureId);
-        await db.query('UPDATE payments.payments SET provider_authorization = $2, provider_capture = $3 WHERE id = $1', [inserted.id, authorization.authorizationId, capture.captureId]);
+        await chargeSql.recordProviderRefs(db, inserted.id, { authorization: authorization.authorizationId, capture: capture.captureId });
         logger.warn({ paymentId: inserted.id, orderId: request.orderId }, 'charge completed after it was voided; refunded');
       }
       return this.current(request.idempotencyKey);
     },
 
-    async current(idempotencyKey: string): Promise<InternalReply> {
-      const [row] = await db.query<ChargeRow>(`SELECT ${COLUMNS} FROM payments.payments WHERE idempotency_key = $1`, [idempotencyKey]);
-      return row ? chargeReply(row) : { status: 404, body: { code: 'NOT_FOUND' } };
+    async current(idempotencyKey: string): Promise<ChargeOutcome> {
+      const row = await chargeSql.byKey(db, idempotencyKey);
+      return row ? chargeOutcome(row) : { kind: 'unknown-charge' };
     },
 
     /** Admin refund of one payment by id: REFUNDED if it was captured, unchanged otherwise. */
     async refundById(paymentId: string): Promise<ChargeRow | undefined> {
       return db.transaction(async (tx) => {
-        const [row] = await tx.query<ChargeRow>(`SELECT ${COLUMNS} FROM payments.payments WHERE id = $1 FOR UPDATE`, [paymentId]);
+        const row = await chargeSql.byId(tx, paymentId, { forUpdate: true });
         if (!row || row.status !== 'CAPTURED') return row;
         if (row.provider_capture) await provider.refund(row.provider_capture);
-        const [refunded] = await tx.query<ChargeRow>(`UPDATE payments.payments SET status = 'REFUNDED', updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`, [row.id]);
+        const refunded = await chargeSql.markRefunded(tx, row.id);
         await appendEvent(tx, 'payments', {
           type: 'payments.payment.refunded',
           key: row.user_id,
@@ -139,28 +134,24 @@ export function createCharges({ db, provider, logger }: { db: Database; provider
      * Gives back whatever a charge took: refunds a capture, voids a charge still in flight, and for
      * a charge never seen leaves a VOIDED tombstone under its key so a late request cannot charge.
      */
-    async refund({ idempotencyKey, orderId, userId }: { idempotencyKey: string; orderId: string; userId: string }): Promise<InternalReply> {
+    async refund({ idempotencyKey, orderId, userId }: { idempotencyKey: string; orderId: string; userId: string }): Promise<RefundOutcome> {
       return db.transaction(async (tx) => {
-        await tx.query(
-          `INSERT INTO payments.payments (id, order_id, user_id, amount_minor, currency, status, idempotency_key, failure_code)
-           VALUES ($1, $2, $3, 0, 'USD', 'VOIDED', $4, 'voided_before_charge') ON CONFLICT (idempotency_key) DO NOTHING`,
-          [randomUUID(), orderId, userId, idempotencyKey],
-        );
-        const [row] = await tx.query<ChargeRow>(`SELECT ${COLUMNS} FROM payments.payments WHERE idempotency_key = $1 FOR UPDATE`, [idempotencyKey]);
+        await chargeSql.voidedTombstone(tx, { idempotencyKey, orderId, userId });
+        const row = await chargeSql.byKey(tx, idempotencyKey, { forUpdate: true });
         if (!row) throw new Error(`payment for ${idempotencyKey} vanished`);
         if (row.status === 'PENDING' || row.status === 'AUTHORIZED') {
-          await tx.query(`UPDATE payments.payments SET status = 'VOIDED', failure_code = 'voided_in_flight', updated_at = now() WHERE id = $1`, [row.id]);
+          await chargeSql.voidInFlight(tx, row.id);
         } else if (row.status === 'CAPTURED') {
           await provider.refund(row.provider_capture!);
-          await tx.query(`UPDATE payments.payments SET status = 'REFUNDED', updated_at = now() WHERE id = $1`, [row.id]);
+          await chargeSql.markRefunded(tx, row.id);
           await appendEvent(tx, 'payments', {
             type: 'payments.payment.refunded',
             key: row.user_id,
             data: { paymentId: row.id, orderId: row.order_id, userId: row.user_id, amount: row.amount_minor, currency: row.currency },
           });
         }
-        const [after] = await tx.query<ChargeRow>(`SELECT ${COLUMNS} FROM payments.payments WHERE id = $1`, [row.id]);
-        return { status: 200, body: { paymentId: after!.id, orderId: after!.order_id, status: after!.status } };
+        const after = (await chargeSql.byId(tx, row.id))!;
+        return { kind: 'given-back', payment: { paymentId: after.id, orderId: after.order_id, status: after.status } };
       });
     },
   };

@@ -1,22 +1,31 @@
-import { readCommonConfig, readInternalServiceSecret, readInt, readPort, readString, type CommonConfig, type Env } from '../../platform/config.ts';
+import { COMMON_SETTINGS, COMMON_SETTINGS_READ, readCommonConfig, readInternalServiceSecret, SUBGRAPH_PORT_SETTINGS, type CommonConfig, type Env } from '../../platform/config.ts';
+import { integer, readSetting, setting, type Setting } from '../../platform/settings.ts';
+
+export const PAYMENTS_SETTINGS = Object.freeze({
+  port: SUBGRAPH_PORT_SETTINGS.payments,
+  internalServiceSecret: COMMON_SETTINGS.internalServiceSecret,
+  providerTimeoutMs: setting<number>({ env: 'PAYMENT_PROVIDER_TIMEOUT_MS', key: 'payments.provider_timeout_ms', type: integer({ min: 10, max: 60_000 }), default: 1000, description: 'how long the (simulated) provider may take before a charge fails with PAYMENT_FAILED' }),
+});
+
+export const PAYMENTS_SETTINGS_READ: readonly Setting<unknown>[] = [...COMMON_SETTINGS_READ, ...Object.values(PAYMENTS_SETTINGS)];
 
 export interface PaymentsConfig extends CommonConfig {
-  /** @default 4004 */
+  /** PAYMENTS_SETTINGS.port */
   readonly port: number;
-  /** @default "127.0.0.1" */
+  /** COMMON_SETTINGS.host */
   readonly host: string;
   /** Signs/verifies internal REST calls: INTERNAL_SERVICE_SECRET, required in production. */
   readonly internalServiceSecret: string;
-  /** How long the (simulated) provider may take before a charge fails with PAYMENT_FAILED. @default 1000 */
+  /** PAYMENTS_SETTINGS.providerTimeoutMs */
   readonly providerTimeoutMs: number;
 }
 
 export function loadPaymentsConfig(env: Env): PaymentsConfig {
   return Object.freeze({
     ...readCommonConfig(env),
-    port: readPort(env, 'PAYMENTS_PORT', 4004),
-    host: readString(env, 'HOST', '127.0.0.1'),
+    port: readSetting(env, PAYMENTS_SETTINGS.port),
+    host: readSetting(env, COMMON_SETTINGS.host),
     internalServiceSecret: readInternalServiceSecret(env),
-    providerTimeoutMs: readInt(env, 'PAYMENT_PROVIDER_TIMEOUT_MS', 1000, { min: 10, max: 60_000 }),
+    providerTimeoutMs: readSetting(env, PAYMENTS_SETTINGS.providerTimeoutMs),
   });
 }

@@ -1,9 +1,39 @@
 import type { Handler } from '../../platform/http-server.ts';
-import { field, internalEndpoint, InvalidRequestError } from '../../platform/internal-api.ts';
+import { field, internalEndpoint, InvalidRequestError, type InternalReply } from '../../platform/internal-api.ts';
 import type { Logger } from '../../platform/logger.ts';
-import type { Charges } from './charges.ts';
+import { MAX_PAYMENT_MINOR, MIN_PAYMENT_MINOR } from '../../platform/scalars.ts';
+import type { ChargeOutcome, Charges, RefundOutcome } from './charges.ts';
+import { CHARGE_CODES, PAYMENTS_PATHS } from './contract.ts';
 
 const CALLERS = ['orders'] as const;
+
+/** The one place a charge outcome becomes HTTP: money taken 200, declined 402, failed 422, not settled 409. */
+export function chargeReply(outcome: ChargeOutcome): InternalReply {
+  switch (outcome.kind) {
+    case 'charged':
+      return { status: 200, body: outcome.payment };
+    case 'declined':
+      return { status: 402, body: { ...outcome.payment, code: CHARGE_CODES.declined } };
+    case 'failed':
+      return { status: 422, body: { ...outcome.payment, code: CHARGE_CODES.failed } };
+    case 'in-progress':
+      return { status: 409, body: { ...outcome.payment, code: CHARGE_CODES.inProgress } };
+    case 'voided':
+      return { status: 409, body: { ...outcome.payment, code: CHARGE_CODES.voided } };
+    case 'key-reused':
+      return { status: 422, body: { code: CHARGE_CODES.keyReused, message: 'this idempotency key was used for another charge' } };
+    case 'unknown-charge':
+      return { status: 404, body: { code: CHARGE_CODES.notFound } };
+    default: {
+      const unreachable: never = outcome;
+      throw new Error(`unhandled charge outcome ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+export function refundReply(outcome: RefundOutcome): InternalReply {
+  return { status: 200, body: outcome.payment };
+}
 
 /** Internal REST endpoints the orders saga calls; each is idempotent by `idempotencyKey`. */
 export function createInternalRoutes({ charges, secret, logger }: { charges: Charges; secret: string; logger: Logger }): Record<string, Handler> {
@@ -14,7 +44,7 @@ export function createInternalRoutes({ charges, secret, logger }: { charges: Cha
     return text;
   };
   return {
-    '/internal/payments/charge': internalEndpoint({
+    [PAYMENTS_PATHS.charge]: internalEndpoint({
       ...common,
       parse(body) {
         const object = field.object(body);
@@ -24,20 +54,20 @@ export function createInternalRoutes({ charges, secret, logger }: { charges: Cha
           idempotencyKey: key(object.idempotencyKey),
           orderId: field.uuid(object.orderId, 'orderId'),
           userId: field.uuid(object.userId, 'userId'),
-          amountMinor: field.int(object.amountMinor, 'amountMinor', 1, 100_000_000_00),
+          amountMinor: field.int(object.amountMinor, 'amountMinor', MIN_PAYMENT_MINOR, MAX_PAYMENT_MINOR),
           currency,
           paymentToken: field.string(object.paymentToken, 'paymentToken', 64),
         };
       },
-      handle: (request) => charges.charge(request),
+      handle: async (request) => chargeReply(await charges.charge(request)),
     }),
-    '/internal/payments/refund': internalEndpoint({
+    [PAYMENTS_PATHS.refund]: internalEndpoint({
       ...common,
       parse(body) {
         const object = field.object(body);
         return { idempotencyKey: key(object.idempotencyKey), orderId: field.uuid(object.orderId, 'orderId'), userId: field.uuid(object.userId, 'userId') };
       },
-      handle: (request) => charges.refund(request),
+      handle: async (request) => refundReply(await charges.refund(request)),
     }),
   };
 }

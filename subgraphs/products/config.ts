@@ -1,25 +1,35 @@
-import { readCommonConfig, readInternalServiceSecret, readInt, readPort, readString, type CommonConfig, type Env } from '../../platform/config.ts';
+import { COMMON_SETTINGS, COMMON_SETTINGS_READ, readCommonConfig, readInternalServiceSecret, SUBGRAPH_PORT_SETTINGS, type CommonConfig, type Env } from '../../platform/config.ts';
+import { integer, readSetting, setting, type Setting } from '../../platform/settings.ts';
+
+export const PRODUCTS_SETTINGS = Object.freeze({
+  port: SUBGRAPH_PORT_SETTINGS.products,
+  internalServiceSecret: COMMON_SETTINGS.internalServiceSecret,
+  reservationTtlSeconds: setting<number>({ env: 'RESERVATION_TTL_SECONDS', key: 'products.reservation_ttl_seconds', type: integer({ min: 1, max: 7 * 86_400 }), default: 900, description: 'how long reserved stock waits for its order to commit it before the sweeper returns it' }),
+  reservationSweepIntervalMs: setting<number>({ env: 'RESERVATION_SWEEP_INTERVAL_MS', key: 'products.reservation_sweep_interval_ms', type: integer({ min: 100, max: 3_600_000 }), default: 30_000, description: 'how often expired reservations are returned' }),
+});
+
+export const PRODUCTS_SETTINGS_READ: readonly Setting<unknown>[] = [...COMMON_SETTINGS_READ, ...Object.values(PRODUCTS_SETTINGS)];
 
 export interface ProductsConfig extends CommonConfig {
-  /** @default 4002 */
+  /** PRODUCTS_SETTINGS.port */
   readonly port: number;
-  /** @default "127.0.0.1" */
+  /** COMMON_SETTINGS.host */
   readonly host: string;
   /** Signs/verifies internal REST calls: INTERNAL_SERVICE_SECRET, required in production. */
   readonly internalServiceSecret: string;
-  /** How long reserved stock waits for its order to commit it before the sweeper returns it. @default 900 */
+  /** PRODUCTS_SETTINGS.reservationTtlSeconds */
   readonly reservationTtlSeconds: number;
-  /** How often the sweeper looks for expired reservations. @default 30000 */
+  /** PRODUCTS_SETTINGS.reservationSweepIntervalMs */
   readonly reservationSweepIntervalMs: number;
 }
 
 export function loadProductsConfig(env: Env): ProductsConfig {
   return Object.freeze({
     ...readCommonConfig(env),
-    port: readPort(env, 'PRODUCTS_PORT', 4002),
-    host: readString(env, 'HOST', '127.0.0.1'),
+    port: readSetting(env, PRODUCTS_SETTINGS.port),
+    host: readSetting(env, COMMON_SETTINGS.host),
     internalServiceSecret: readInternalServiceSecret(env),
-    reservationTtlSeconds: readInt(env, 'RESERVATION_TTL_SECONDS', 900, { min: 1, max: 7 * 86_400 }),
-    reservationSweepIntervalMs: readInt(env, 'RESERVATION_SWEEP_INTERVAL_MS', 30_000, { min: 100, max: 3_600_000 }),
+    reservationTtlSeconds: readSetting(env, PRODUCTS_SETTINGS.reservationTtlSeconds),
+    reservationSweepIntervalMs: readSetting(env, PRODUCTS_SETTINGS.reservationSweepIntervalMs),
   });
 }

@@ -1,31 +1,31 @@
 import type { Database, Sql } from '../../platform/database.ts';
-import type { InternalReply } from '../../platform/internal-api.ts';
 import { appendEvent } from '../../events/outbox-writer.ts';
+import type { Price, ReservationBody, ReservationItem } from './contract.ts';
+import { reservationSql, type ReservationRow } from './repository.ts';
 
-export interface ReservationItem {
-  productId: string;
-  quantity: number;
-  unitPriceMinor: number;
-  currency: string;
-}
+/** What a reserve came to; `created` is false when the id had already reserved (a retry). */
+export type ReserveOutcome =
+  | { kind: 'reserved'; reservation: ReservationBody; created: boolean }
+  | { kind: 'insufficient-stock'; productId: string }
+  | { kind: 'unknown-product'; productId: string }
+  | { kind: 'released'; reservationId: string };
 
-interface ReservationRow {
-  id: string;
-  user_id: string | null;
-  status: 'RESERVED' | 'COMMITTED' | 'RELEASED';
-  items: ReservationItem[];
-}
+export type CommitOutcome =
+  | { kind: 'committed'; reservation: ReservationBody }
+  | { kind: 'released'; reservationId: string }
+  | { kind: 'unknown-reservation'; reservationId: string };
 
-/** Thrown inside a reservation transaction to roll it back and answer with `reply`. */
+export type ReleaseOutcome = { kind: 'released'; reservationId: string };
+
+/** Thrown inside a reservation transaction to roll it back and answer with `outcome`. */
 class Refusal extends Error {
-  constructor(readonly reply: InternalReply) {
-    super(String((reply.body as { code?: string }).code));
+  constructor(readonly outcome: ReserveOutcome) {
+    super(outcome.kind);
   }
 }
 
-function reservationReply(row: ReservationRow, status = 200): InternalReply {
-  return { status, body: { reservationId: row.id, status: row.status, items: row.items } };
-}
+const toBody = (row: ReservationRow): ReservationBody => ({ reservationId: row.id, status: row.status, items: row.items });
+const byProductId = <T extends { productId: string }>(items: readonly T[]) => [...items].sort((a, b) => a.productId.localeCompare(b.productId));
 
 /**
  * Stock reservations for the place-order saga. Stock never goes negative: every decrement is a
@@ -34,10 +34,8 @@ function reservationReply(row: ReservationRow, status = 200): InternalReply {
  */
 export function createInventory({ db, reservationTtlSeconds }: { db: Database; reservationTtlSeconds: number }) {
   async function returnStock(tx: Sql, row: ReservationRow): Promise<void> {
-    for (const item of [...row.items].sort((a, b) => a.productId.localeCompare(b.productId))) {
-      await tx.query('UPDATE products.products SET inventory = inventory + $2, updated_at = now() WHERE id = $1', [item.productId, item.quantity]);
-    }
-    await tx.query(`UPDATE products.reservations SET status = 'RELEASED', updated_at = now() WHERE id = $1`, [row.id]);
+    for (const item of byProductId(row.items)) await reservationSql.returnStock(tx, item.productId, item.quantity);
+    await reservationSql.markReleased(tx, row.id);
     await appendEvent(tx, 'products', {
       type: 'products.stock.released',
       key: row.user_id ?? row.id,
@@ -47,89 +45,62 @@ export function createInventory({ db, reservationTtlSeconds }: { db: Database; r
 
   return {
     /** Current prices of the given products; unknown ids are simply absent. */
-    async quote(productIds: readonly string[]): Promise<Array<{ productId: string; unitPriceMinor: number; currency: string }>> {
-      const rows = await db.query<{ id: string; price_minor: number; currency: string }>('SELECT id, price_minor, currency FROM products.products WHERE id = ANY($1::uuid[])', [productIds]);
-      return rows.map((row) => ({ productId: row.id, unitPriceMinor: row.price_minor, currency: row.currency }));
-    },
+    quote: (productIds: readonly string[]): Promise<Price[]> => reservationSql.prices(db, productIds),
 
-    async reserve({ reservationId, userId, items }: { reservationId: string; userId: string; items: Array<{ productId: string; quantity: number }> }): Promise<InternalReply> {
+    async reserve({ reservationId, userId, items }: { reservationId: string; userId: string; items: Array<{ productId: string; quantity: number }> }): Promise<ReserveOutcome> {
       try {
-        return await db.transaction(async (tx) => {
+        return await db.transaction(async (tx): Promise<ReserveOutcome> => {
           // Claim the id first: a concurrent duplicate blocks here until this transaction ends.
-          const [claimed] = await tx.query<ReservationRow>(
-            `INSERT INTO products.reservations (id, user_id, status, expires_at) VALUES ($1, $2, 'RESERVED', now() + make_interval(secs => $3))
-             ON CONFLICT (id) DO NOTHING RETURNING id`,
-            [reservationId, userId, reservationTtlSeconds],
-          );
-          if (!claimed) {
-            const [existing] = await tx.query<ReservationRow>('SELECT id, user_id, status, items FROM products.reservations WHERE id = $1', [reservationId]);
-            if (!existing || existing.status === 'RELEASED') throw new Refusal({ status: 409, body: { code: 'RESERVATION_RELEASED', reservationId } });
-            return reservationReply(existing);
+          if (!(await reservationSql.claim(tx, { reservationId, userId, ttlSeconds: reservationTtlSeconds }))) {
+            const existing = await reservationSql.find(tx, reservationId);
+            if (!existing || existing.status === 'RELEASED') throw new Refusal({ kind: 'released', reservationId });
+            return { kind: 'reserved', reservation: toBody(existing), created: false };
           }
           const reserved: ReservationItem[] = [];
-          for (const item of [...items].sort((a, b) => a.productId.localeCompare(b.productId))) {
-            const [row] = await tx.query<{ price_minor: number; currency: string }>(
-              'UPDATE products.products SET inventory = inventory - $2, updated_at = now() WHERE id = $1 AND inventory >= $2 RETURNING price_minor, currency',
-              [item.productId, item.quantity],
-            );
-            if (!row) {
-              const [exists] = await tx.query('SELECT 1 FROM products.products WHERE id = $1', [item.productId]);
-              throw new Refusal(
-                exists
-                  ? { status: 409, body: { code: 'INSUFFICIENT_STOCK', productId: item.productId } }
-                  : { status: 404, body: { code: 'NOT_FOUND', productId: item.productId } },
-              );
+          for (const item of byProductId(items)) {
+            const taken = await reservationSql.takeStock(tx, item.productId, item.quantity);
+            if (!taken) {
+              const exists = await reservationSql.productExists(tx, item.productId);
+              throw new Refusal({ kind: exists ? 'insufficient-stock' : 'unknown-product', productId: item.productId });
             }
-            reserved.push({ productId: item.productId, quantity: item.quantity, unitPriceMinor: row.price_minor, currency: row.currency });
+            reserved.push({ productId: item.productId, quantity: item.quantity, ...taken });
           }
           const ordered = items.map((item) => reserved.find((entry) => entry.productId === item.productId)!);
-          await tx.query('UPDATE products.reservations SET items = $2 WHERE id = $1', [reservationId, JSON.stringify(ordered)]);
+          await reservationSql.saveItems(tx, reservationId, ordered);
           await appendEvent(tx, 'products', {
             type: 'products.stock.reserved',
             key: userId,
             data: { reservationId, userId, items: ordered.map(({ productId, quantity }) => ({ productId, quantity })) },
           });
-          return reservationReply({ id: reservationId, user_id: userId, status: 'RESERVED', items: ordered }, 201);
+          return { kind: 'reserved', reservation: { reservationId, status: 'RESERVED', items: ordered }, created: true };
         });
       } catch (error) {
-        if (error instanceof Refusal) return error.reply;
+        if (error instanceof Refusal) return error.outcome;
         throw error;
       }
     },
 
     /** Makes reserved stock sold: the sweeper no longer returns it. */
-    async commit(reservationId: string): Promise<InternalReply> {
-      const [row] = await db.query<ReservationRow>(
-        `UPDATE products.reservations SET status = 'COMMITTED', updated_at = now() WHERE id = $1 AND status IN ('RESERVED', 'COMMITTED') RETURNING id, user_id, status, items`,
-        [reservationId],
-      );
-      if (row) return reservationReply(row);
-      const [existing] = await db.query('SELECT status FROM products.reservations WHERE id = $1', [reservationId]);
-      return existing ? { status: 409, body: { code: 'RESERVATION_RELEASED', reservationId } } : { status: 404, body: { code: 'NOT_FOUND', reservationId } };
+    async commit(reservationId: string): Promise<CommitOutcome> {
+      const row = await reservationSql.commit(db, reservationId);
+      if (row) return { kind: 'committed', reservation: toBody(row) };
+      return (await reservationSql.find(db, reservationId)) ? { kind: 'released', reservationId } : { kind: 'unknown-reservation', reservationId };
     },
 
     /** Returns the stock of a reserved or sold reservation; for an unknown id, leaves a tombstone. */
-    async release(reservationId: string): Promise<InternalReply> {
+    async release(reservationId: string): Promise<ReleaseOutcome> {
       return db.transaction(async (tx) => {
-        await tx.query(
-          `INSERT INTO products.reservations (id, status, expires_at) VALUES ($1, 'RELEASED', now()) ON CONFLICT (id) DO NOTHING`,
-          [reservationId],
-        );
-        const [row] = await tx.query<ReservationRow>('SELECT id, user_id, status, items FROM products.reservations WHERE id = $1 FOR UPDATE', [reservationId]);
+        await reservationSql.tombstone(tx, reservationId);
+        const row = await reservationSql.find(tx, reservationId, { forUpdate: true });
         if (row && row.status !== 'RELEASED') await returnStock(tx, row);
-        return { status: 200, body: { reservationId, status: 'RELEASED' } };
+        return { kind: 'released', reservationId };
       });
     },
 
     /** Releases reservations whose order never committed them in time. Safe on several replicas. */
     async sweepExpired(limit = 100): Promise<number> {
       return db.transaction(async (tx) => {
-        const expired = await tx.query<ReservationRow>(
-          `SELECT id, user_id, status, items FROM products.reservations
-            WHERE status = 'RESERVED' AND expires_at < now()
-            ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
-          [limit],
-        );
+        const expired = await reservationSql.lockExpired(tx, limit);
         for (const row of expired) await returnStock(tx, row);
         return expired.length;
       });

@@ -1,6 +1,7 @@
+import { loadConfigurationOrExit } from '../../deploy/configuration.ts';
 import { runSubgraph } from '../../platform/run-subgraph.ts';
-import { loadProductsConfig } from './config.ts';
+import { loadProductsConfig, PRODUCTS_SETTINGS_READ } from './config.ts';
 import { productsModule } from './server.ts';
 
-const config = loadProductsConfig(process.env);
+const config = await loadConfigurationOrExit(loadProductsConfig, PRODUCTS_SETTINGS_READ);
 await runSubgraph(productsModule(config), config);

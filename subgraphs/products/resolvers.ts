@@ -4,7 +4,7 @@ import type { AuthContext } from '../../platform/authorization.ts';
 import { badInput, notFound } from '../../platform/errors.ts';
 import { isId, parseId } from '../../platform/ids.ts';
 import { parsePage, toConnection, type PageArgs } from '../../platform/pagination.ts';
-import { DecimalScalar, formatMinorUnits, parseDecimalToMinorUnits } from '../../platform/scalars.ts';
+import { DecimalScalar, formatMinorUnits, isPayableAmount, MAX_PAYMENT_MINOR, MIN_PAYMENT_MINOR, parseDecimalToMinorUnits } from '../../platform/scalars.ts';
 import type { ProductLoaders } from './loaders.ts';
 import type { ProductRepository, ProductRow } from './repository.ts';
 
@@ -37,7 +37,8 @@ function validateNewProduct(input: CreateProductInput) {
   if (!SKU.test(sku)) throw badInput('input.sku', 'sku must be 1 to 64 letters, digits, "-" or "_"');
   if (name.length < 1 || name.length > 200) throw badInput('input.name', 'name must be 1 to 200 characters');
   if (description.length > 5000) throw badInput('input.description', 'description must be at most 5000 characters');
-  if (priceMinor < 0) throw badInput('input.price', 'price must not be negative');
+  // A price payments could not charge would let an order reserve stock and then fail at payment.
+  if (!isPayableAmount(priceMinor)) throw badInput('input.price', `price must be ${formatMinorUnits(MIN_PAYMENT_MINOR)} to ${formatMinorUnits(MAX_PAYMENT_MINOR)}`);
   if (!CURRENCIES.has(currency)) throw badInput('input.currency', `currency must be one of ${[...CURRENCIES].join(', ')}`);
   if (!Number.isInteger(inventory) || inventory < 0 || inventory > MAX_UNITS) throw badInput('input.inventory', `inventory must be 0 to ${MAX_UNITS}`);
   return { sku, name, description, price_minor: priceMinor, currency, inventory };

@@ -4,7 +4,7 @@ import { every } from '../../platform/background.ts';
 import { createInternalRoutes } from './internal-api.ts';
 import { createInventory } from './inventory.ts';
 import { createLoaders } from './loaders.ts';
-import { createProductRepository } from './repository.ts';
+import { createProductRepository, insertProduct } from './repository.ts';
 import { resolvers, type ProductsContext } from './resolvers.ts';
 
 export const typeDefs = loadSchemaFile(new URL('./schema.graphql', import.meta.url));
@@ -41,11 +41,8 @@ export function productsModule(options: ProductsOptions): SubgraphModule {
     migrationsDir: new URL('./migrations', import.meta.url).pathname,
     async seed(tx) {
       for (const product of demoProducts) {
-        await tx.query(
-          `INSERT INTO products.products (id, sku, name, description, price_minor, currency, inventory)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-          [product.id, product.sku, product.name, product.description, product.priceMinor, product.currency, product.inventory],
-        );
+        const { priceMinor, ...rest } = product;
+        await insertProduct(tx, { ...rest, price_minor: priceMinor }, { ignoreExisting: true });
       }
     },
     create: (deps) => createProductsSubgraph(deps, options),

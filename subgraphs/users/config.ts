@@ -1,25 +1,41 @@
-import { readCommonConfig, readInt, readPort, readString, type CommonConfig, type Env } from '../../platform/config.ts';
+import { COMMON_SETTINGS, COMMON_SETTINGS_READ, readCommonConfig, readDemoPassword, SUBGRAPH_PORT_SETTINGS, TOKEN_SETTINGS, type CommonConfig, type Env } from '../../platform/config.ts';
+import { integer, readSetting, setting, type Setting } from '../../platform/settings.ts';
+
+/** The users service's settings; the token ones are shared with the router, which checks what users issues. */
+export const USERS_SETTINGS = Object.freeze({
+  port: SUBGRAPH_PORT_SETTINGS.users,
+  jwtIssuer: TOKEN_SETTINGS.jwtIssuer,
+  jwtAudience: TOKEN_SETTINGS.jwtAudience,
+  jwtTtlSeconds: setting<number>({ env: 'JWT_TTL_SECONDS', key: 'users.jwt_ttl_seconds', type: integer({ min: 60, max: 86_400 }), default: 3600, description: 'access-token lifetime in seconds' }),
+  demoPassword: COMMON_SETTINGS.demoPassword,
+});
+
+export const USERS_SETTINGS_READ: readonly Setting<unknown>[] = [...COMMON_SETTINGS_READ, ...Object.values(USERS_SETTINGS)];
 
 export interface UsersConfig extends CommonConfig {
-  /** @default 4001 */
+  /** USERS_SETTINGS.port */
   readonly port: number;
-  /** @default "127.0.0.1" */
+  /** COMMON_SETTINGS.host */
   readonly host: string;
-  /** `iss` of issued tokens. @default "switchyard-users" */
+  /** `iss` of issued tokens (USERS_SETTINGS.jwtIssuer). */
   readonly jwtIssuer: string;
-  /** `aud` of issued tokens. @default "switchyard" */
+  /** `aud` of issued tokens (USERS_SETTINGS.jwtAudience). */
   readonly jwtAudience: string;
-  /** Access-token lifetime in seconds. @default 3600 */
+  /** Access-token lifetime in seconds (USERS_SETTINGS.jwtTtlSeconds). */
   readonly jwtTtlSeconds: number;
+  /** Password of the seeded demo accounts (see readDemoPassword). */
+  readonly demoPassword: string;
 }
 
 export function loadUsersConfig(env: Env): UsersConfig {
+  const common = readCommonConfig(env);
   return Object.freeze({
-    ...readCommonConfig(env),
-    port: readPort(env, 'USERS_PORT', 4001),
-    host: readString(env, 'HOST', '127.0.0.1'),
-    jwtIssuer: readString(env, 'JWT_ISSUER', 'switchyard-users'),
-    jwtAudience: readString(env, 'JWT_AUDIENCE', 'switchyard'),
-    jwtTtlSeconds: readInt(env, 'JWT_TTL_SECONDS', 3600, { min: 60, max: 86_400 }),
+    ...common,
+    port: readSetting(env, USERS_SETTINGS.port),
+    host: readSetting(env, COMMON_SETTINGS.host),
+    jwtIssuer: readSetting(env, USERS_SETTINGS.jwtIssuer),
+    jwtAudience: readSetting(env, USERS_SETTINGS.jwtAudience),
+    jwtTtlSeconds: readSetting(env, USERS_SETTINGS.jwtTtlSeconds),
+    demoPassword: readDemoPassword(env, { production: common.production, seed: common.seedDemoData }),
   });
 }

@@ -1,5 +1,4 @@
 import type { Database } from '../../platform/database.ts';
-import { badInput } from '../../platform/errors.ts';
 
 export interface UserRow {
   id: string;
@@ -25,17 +24,13 @@ export function createUserRepository(db: Database) {
       return row;
     },
 
-    async insert(user: { id: string; email: string; name: string; role: UserRow['role']; passwordHash: string }): Promise<UserRow> {
-      try {
-        const [row] = await db.query<UserRow>(
-          `INSERT INTO users.users (id, email, name, role, password_hash) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
-          [user.id, user.email, user.name, user.role, user.passwordHash],
-        );
-        return row!;
-      } catch (error) {
-        if ((error as { code?: string }).code === '23505') throw badInput('email', 'an account with this email already exists');
-        throw error;
-      }
+    /** Creates the account; undefined when the email already has one (signUp must not say so: see resolvers.ts). */
+    async insertIfNew(user: { id: string; email: string; name: string; role: UserRow['role']; passwordHash: string }): Promise<UserRow | undefined> {
+      const [row] = await db.query<UserRow>(
+        `INSERT INTO users.users (id, email, name, role, password_hash) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (email) DO NOTHING RETURNING ${COLUMNS}`,
+        [user.id, user.email, user.name, user.role, user.passwordHash],
+      );
+      return row;
     },
   };
 }

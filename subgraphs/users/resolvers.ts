@@ -39,6 +39,15 @@ async function authPayload(tokens: TokenIssuer, row: UserRow) {
   return { token: await tokens.issue({ id: row.id, role: row.role }), user: { ...toUser(row), ownedByCaller: true } };
 }
 
+/** The one answer to credentials that do not match, whatever the reason: logIn and signUp alike. */
+const wrongCredentials = () => codedError('UNAUTHENTICATED', 'invalid email or password');
+
+/** An existing account for these credentials: signed in when the password is its own, refused otherwise. */
+async function signInOrRefuse(tokens: TokenIssuer, row: (UserRow & { password_hash: string }) | undefined, passwordMatches: boolean) {
+  if (!row || !passwordMatches) throw wrongCredentials();
+  return authPayload(tokens, row);
+}
+
 export const resolvers: GraphQLResolverMap<UsersContext> = {
   DateTime: DateTimeScalar,
   Query: {
@@ -60,15 +69,24 @@ export const resolvers: GraphQLResolverMap<UsersContext> = {
       if (!EMAIL.test(email) || email.length > 320) throw badInput('input.email', 'email is not a valid address');
       if (name.length < 1 || name.length > 100) throw badInput('input.name', 'name must be 1 to 100 characters');
       if (input.password.length < 8 || input.password.length > 200) throw badInput('input.password', 'password must be 8 to 200 characters');
-      const row = await repo.insert({ id: randomUUID(), email, name, role: 'CUSTOMER', passwordHash: await hashPassword(input.password) });
-      return authPayload(tokens, row);
+      // Never says whether the email is taken (docs/security.md, "Account enumeration"): a taken
+      // email signs its owner in (a repeated signUp) and otherwise fails exactly like logIn with a
+      // wrong password. Both paths do the same work, one verification and one hash, so the
+      // response time does not tell a taken email from a free one either.
+      const existing = await repo.credentialsByEmail(email);
+      const [matches, passwordHash] = await Promise.all([verifyPassword(input.password, existing?.password_hash ?? (await DUMMY_HASH_PROMISE)), hashPassword(input.password)]);
+      if (existing) return signInOrRefuse(tokens, existing, matches);
+      const created = await repo.insertIfNew({ id: randomUUID(), email, name, role: 'CUSTOMER', passwordHash });
+      if (created) return authPayload(tokens, created);
+      // A concurrent signUp took the email between the read and the insert: answer as for a taken one.
+      const winner = await repo.credentialsByEmail(email);
+      return signInOrRefuse(tokens, winner, winner !== undefined && (await verifyPassword(input.password, winner.password_hash)));
     },
     async logIn(_root, { email, password }: { email: string; password: string }, { repo, tokens }) {
       const row = await repo.credentialsByEmail(email.trim().toLowerCase());
       // Verify against a dummy hash for unknown emails so response time does not reveal accounts.
       const valid = await verifyPassword(password, row?.password_hash ?? (await DUMMY_HASH_PROMISE));
-      if (!row || !valid) throw codedError('UNAUTHENTICATED', 'invalid email or password');
-      return authPayload(tokens, row);
+      return signInOrRefuse(tokens, row, valid);
     },
   },
   User: {

@@ -1,6 +1,8 @@
 import { sendJson } from '../../platform/http-server.ts';
 import { createSubgraphServer, loadSchemaFile, type SubgraphDeps, type SubgraphModule } from '../../platform/subgraph-server.ts';
 import { demoUsers, DEMO_PASSWORD } from '../../platform/demo-data.ts';
+import { requiredDefault } from '../../platform/settings.ts';
+import { USERS_SETTINGS } from './config.ts';
 import { createLoaders } from './loaders.ts';
 import { hashPassword } from './passwords.ts';
 import { createUserRepository } from './repository.ts';
@@ -13,9 +15,16 @@ export interface UsersOptions {
   jwtIssuer: string;
   jwtAudience: string;
   jwtTtlSeconds: number;
+  /** Password of the seeded demo accounts. @default DEMO_PASSWORD, the published one (development only; see readDemoPassword) */
+  demoPassword?: string;
 }
 
-export const DEFAULT_USERS_OPTIONS: UsersOptions = { jwtIssuer: 'switchyard-users', jwtAudience: 'switchyard', jwtTtlSeconds: 3600 };
+/** The declared defaults (subgraphs/users/config.ts), for in-process stacks and tests. */
+export const DEFAULT_USERS_OPTIONS: UsersOptions = {
+  jwtIssuer: requiredDefault(USERS_SETTINGS.jwtIssuer),
+  jwtAudience: requiredDefault(USERS_SETTINGS.jwtAudience),
+  jwtTtlSeconds: requiredDefault(USERS_SETTINGS.jwtTtlSeconds),
+};
 
 export function createUsersSubgraph(deps: SubgraphDeps, options: UsersOptions = DEFAULT_USERS_OPTIONS) {
   const repo = createUserRepository(deps.db);
@@ -37,7 +46,7 @@ export function usersModule(options: UsersOptions = DEFAULT_USERS_OPTIONS): Subg
   name: 'users',
   migrationsDir: new URL('./migrations', import.meta.url).pathname,
   async seed(tx) {
-    const passwordHash = await hashPassword(DEMO_PASSWORD);
+    const passwordHash = await hashPassword(options.demoPassword ?? DEMO_PASSWORD);
     for (const user of demoUsers) {
       await tx.query('INSERT INTO users.users (id, email, name, role, password_hash) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [
         user.id,

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deadLetterQueueOf } from '../../events/job-queue.ts';
 import { CHANNELS, queueFor } from '../../events/notification-job.ts';
-import { AMQP_URL, deleteQueues, rabbitReason, unique, waitFor } from '../support/brokers.ts';
+import { AMQP_URL, deleteQueues, probeRabbit, unique, waitFor } from '../support/brokers.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { freePort, startProcess, type Service } from '../support/process.ts';
-import { backends } from '../support/storage.ts';
+import { postgresBackend } from '../support/storage.ts';
 
-const postgres = backends.find((backend) => backend.name === 'postgres')!;
-const unavailable = rabbitReason ?? postgres.unavailable;
+const postgres = await postgresBackend();
+const unavailable = (await probeRabbit()) ?? postgres.unavailable;
 
 /** `npm run start:dispatcher` as its own process, its broker and database each behind a proxy a test can cut. */
 describe.skipIf(unavailable)('the dispatcher deployable', () => {
@@ -70,7 +70,7 @@ describe.skipIf(unavailable)('the dispatcher deployable', () => {
     rabbit.setMode('pass');
     await waitFor(async () => ((await ready()).status === 200 ? true : undefined), { timeoutMs: 60_000, what: '/ready 200 again' });
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toMatch(/job_queue_reconnects\{service="dispatcher"\} [1-9]/);
+    expect(metrics).toMatch(/job_queue_reconnects_total\{service="dispatcher"\} [1-9]/);
   });
 
   it('answers /ready 503 with the reason while its database is unreachable', async () => {

@@ -1,11 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import amqp from 'amqplib';
 import { Kafka, logLevel } from 'kafkajs';
+import { skipReason } from './ci.ts';
+
+export { unique, waitFor } from './wait.ts';
 
 /**
- * Real brokers for `*.int.test.ts`: Kafka from `npm run kafka:start` (or KAFKA_BROKERS), RabbitMQ
- * at AMQP_URL (or the local guest account). Outside CI an unreachable broker skips its tests with
- * the reason printed; with CI=true it fails the run.
+ * Real brokers for the int and e2e tests: Kafka from `npm run kafka:start` (or KAFKA_BROKERS),
+ * RabbitMQ at AMQP_URL (or the local guest account). Importing this module touches no broker: a test
+ * file that needs one asks in a top-level `await probeKafka()` / `await probeRabbit()`, which
+ * returns the skip reason (printed) outside CI and fails the run in CI (see ./ci.ts).
  */
 export const KAFKA_BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',').map((broker) => broker.trim());
 export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -33,26 +36,14 @@ async function rabbitUnavailable(): Promise<string | undefined> {
   }
 }
 
-export const kafkaReason = await kafkaUnavailable();
-export const rabbitReason = await rabbitUnavailable();
-for (const reason of [kafkaReason, rabbitReason]) {
-  if (!reason) continue;
-  if (process.env.CI === 'true') throw new Error(`CI requires the real brokers: ${reason}`);
-  console.error(`[tests] skipping real-broker runs: ${reason}`);
+/** Why Kafka cannot be used here (printed), or undefined; in CI an unreachable Kafka throws. */
+export async function probeKafka(): Promise<string | undefined> {
+  return skipReason('the real Kafka', await kafkaUnavailable());
 }
 
-/** A name no other test (or earlier run) uses: topics, groups and queues are never shared. */
-export const unique = (prefix: string) => `${prefix}.${Date.now().toString(36)}.${randomBytes(4).toString('hex')}`;
-
-/** Polls `probe` until it returns a value other than undefined; always gives up after `timeoutMs`. */
-export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, { timeoutMs = 20_000, intervalMs = 50, what = 'condition' } = {}): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((done) => setTimeout(done, intervalMs));
-  }
+/** Why RabbitMQ cannot be used here (printed), or undefined; in CI an unreachable RabbitMQ throws. */
+export async function probeRabbit(): Promise<string | undefined> {
+  return skipReason('the real RabbitMQ', await rabbitUnavailable());
 }
 
 /** Deletes RabbitMQ queues a test declared (quorum queues are Raft groups: not free to leave behind). */

@@ -3,7 +3,7 @@
  * commit) at a chosen point while handling one chosen event:
  * - `after-confirm`: RabbitMQ confirmed its jobs; neither the inbox record nor the Kafka offset exist;
  * - `after-inbox`:   the jobs are confirmed and the inbox records the event; the offset is not committed.
- * Configured by CRASH_* variables; used by tests/worker-crash.int.test.ts.
+ * Configured by CRASH_* variables; used by tests/int/events/worker-crash.test.ts.
  */
 import { pino } from 'pino';
 import type { JobQueue } from '../../events/job-queue.ts';

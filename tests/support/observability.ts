@@ -1,6 +1,7 @@
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { createLogger, type Logger } from '../../platform/logger.ts';
 import { startTracing, type Tracing } from '../../platform/tracing.ts';
+import { waitFor } from './wait.ts';
 
 export type LogLine = Record<string, unknown>;
 
@@ -14,7 +15,7 @@ export function collectingLogger(level: 'info' | 'debug' = 'info'): { logger: Lo
 /** Tracing on, every span recorded in memory (sampling 1). */
 export function recordSpans(): { tracing: Tracing; exporter: InMemorySpanExporter } {
   const exporter = new InMemorySpanExporter();
-  const tracing = startTracing({ tracesUrl: undefined, serviceName: 'switchyard-test', sampleRatio: 1 }, { exporter });
+  const tracing = startTracing({ tracesUrl: undefined, serviceName: 'switchyard-test', sampler: 'parentbased_always_on', sampleRatio: 1, resourceAttributes: {} }, { exporter });
   return { tracing, exporter };
 }
 
@@ -70,6 +71,11 @@ export function parsePrometheusText(text: string): Sample[] {
   return samples;
 }
 
+/** Each metric family's declared type (`# TYPE name type`), by family name; parse with parsePrometheusText first to validate. */
+export function metricTypes(text: string): Map<string, string> {
+  return new Map([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((match) => [match[1]!, match[2]!]));
+}
+
 /** Scrapes `url` (a service's /metrics) and returns its parsed samples. */
 export async function scrape(url: string): Promise<Sample[]> {
   const response = await fetch(url);
@@ -110,13 +116,13 @@ export async function placeOrderStory(
   const body = (await response.json()) as { data?: { placeOrder: { id: string; status: string } }; errors?: unknown };
   if (body.data?.placeOrder.status !== 'CONFIRMED') throw new Error(`placeOrder did not confirm: ${JSON.stringify(body)}`);
   const deadline = Date.now() + timeoutMs;
-  while (!lines.some((line) => line.service === 'dispatcher' && line.correlationId === correlationId && line.msg === 'notification delivered')) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for the dispatcher to deliver ${correlationId}`);
-    await new Promise((done) => setTimeout(done, 50));
-  }
+  await waitFor(() => (lines.some((line) => line.service === 'dispatcher' && line.correlationId === correlationId && line.msg === 'notification delivered') ? true : undefined), {
+    timeoutMs,
+    what: `the dispatcher to deliver ${correlationId}`,
+  });
   // The worker logs its hop once the job is confirmed, which may be after the dispatcher has
   // already delivered it: give every hop until the deadline (the caller asserts which are missing).
-  while (!HOPS.every((hop) => servicesThatLogged(lines, correlationId).has(hop)) && Date.now() < deadline) await new Promise((done) => setTimeout(done, 50));
+  await waitFor(() => (HOPS.every((hop) => servicesThatLogged(lines, correlationId).has(hop)) ? true : undefined), { timeoutMs: Math.max(0, deadline - Date.now()), what: 'every hop' }).catch(() => undefined);
   return { orderId: body.data.placeOrder.id, echoed: response.headers.get('x-request-id'), authorization };
 }
 

@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
+import { afterAll, beforeAll } from 'vitest';
 import { loadRouterConfig, type RouterConfig } from '../../router/config.ts';
 import type { Storage } from '../../platform/database.ts';
+import { listen } from '../../platform/http-server.ts';
+import { createRouter, type Router } from '../../router/server.ts';
 import { startStack, type Stack, type StackOptions } from '../../stack.ts';
+import type { Backend } from './storage.ts';
 
 export const silentLogger = pino({ level: 'silent' });
 
@@ -70,6 +74,29 @@ export async function gql<Data = Json>(url: string, query: string, variables: Re
   return { status: response.status, ...body };
 }
 
+/**
+ * A router of a test's own, started and listening on a free port; `stop` closes the listener, then
+ * the router. Pass `stop` to the test's cleanups.
+ */
+export async function serveRouter(config: RouterConfig, logger: import('pino').Logger = silentLogger): Promise<{ url: string; router: Router; stop(): Promise<void> }> {
+  const router = createRouter({ config, logger });
+  await router.start();
+  const running = await listen(router.handler, { port: 0 });
+  return {
+    url: `${running.url}/graphql`,
+    router,
+    async stop() {
+      await running.close();
+      await router.stop();
+    },
+  };
+}
+
+/** The sum of a counter over all its label sets. */
+export async function counterTotal(registry: import('prom-client').Registry, name: string): Promise<number> {
+  return Object.values(await counterValues(registry, name)).reduce((sum, value) => sum + value, 0);
+}
+
 /** Reads a counter's current value per label set from a prom-client registry. */
 export async function counterValues(registry: import('prom-client').Registry, name: string): Promise<Record<string, number>> {
   const metric = registry.getSingleMetric(name);
@@ -92,4 +119,28 @@ export async function waitUntil(what: string, check: () => boolean | Promise<boo
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
   throw new Error(`timed out waiting until ${what}`);
+}
+
+/**
+ * One stack for the test file on `backend`, booted before its tests and stopped (its database
+ * dropped) after them; call inside a `describe`. Nothing boots when the backend is unavailable:
+ * the tests skip with the backend's reason.
+ */
+export function stackForFile(backend: Backend, options: Parameters<typeof bootStack>[1] = {}): () => Stack {
+  let stack: Stack | undefined;
+  let drop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    if (backend.unavailable) return;
+    const opened = await backend.open();
+    drop = opened.drop;
+    stack = await bootStack(opened.storage, options);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await drop?.();
+  });
+  return () => {
+    if (!stack) throw new Error(`the stack on ${backend.name} is not running`);
+    return stack;
+  };
 }

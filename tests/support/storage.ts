@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openStorage, type Storage } from '../../platform/database.ts';
+import { skipReason } from './ci.ts';
+import { scratchPglite } from './pglite.ts';
 
 /** Server used for the PostgreSQL runs; each test file gets its own throw-away database on it. */
 const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -25,22 +27,25 @@ async function postgresUnavailable(): Promise<string | undefined> {
   }
 }
 
-const pgReason = await postgresUnavailable();
-if (pgReason && process.env.CI === 'true') throw new Error(`CI requires PostgreSQL for the repository tests: ${pgReason}`);
-if (pgReason) console.error(`[tests] skipping PostgreSQL runs: ${pgReason}. Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`);
-
-export const backends: Backend[] = [
-  {
-    name: 'pglite',
-    unavailable: undefined,
-    async open() {
-      const storage = await openStorage({ dataDir: 'memory://' });
-      return { storage, databaseUrl: undefined, drop: () => storage.close() };
-    },
+/** PGlite (a fresh database per call, see ./pglite.ts): always available, no server; the only backend unit tests use. */
+export const pgliteBackend: Backend = {
+  name: 'pglite',
+  unavailable: undefined,
+  async open() {
+    const storage = await scratchPglite();
+    return { storage, databaseUrl: undefined, drop: () => storage.close() };
   },
-  {
+};
+
+/**
+ * The PostgreSQL server at TEST_DATABASE_URL, probed when called (never on import). Outside CI an
+ * unreachable server gives a backend whose `unavailable` says why (printed); in CI it throws.
+ */
+export async function postgresBackend(): Promise<Backend> {
+  const reason = skipReason('PostgreSQL', await postgresUnavailable().then((why) => why && `${why}. Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`));
+  return {
     name: 'postgres',
-    unavailable: pgReason,
+    unavailable: reason,
     async open() {
       const name = `switchyard_test_${randomBytes(6).toString('hex')}`;
       const admin = new pg.Client({ connectionString: ADMIN_URL });
@@ -62,5 +67,10 @@ export const backends: Backend[] = [
         },
       };
     },
-  },
-];
+  };
+}
+
+/** Both engines, for tests that must hold on each: PGlite always, PostgreSQL when reachable. */
+export async function allBackends(): Promise<Backend[]> {
+  return [pgliteBackend, await postgresBackend()];
+}

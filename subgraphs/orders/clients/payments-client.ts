@@ -1,29 +1,46 @@
-import type { ServiceClient } from '../../../platform/service-client.ts';
+import { unexpectedAnswer, type ServiceClient, type ServiceResponse } from '../../../platform/service-client.ts';
+import { CHARGE_CODES, PAYMENTS_PATHS } from '../../payments/contract.ts';
 
-export type ChargeOutcome = { ok: true; paymentId: string } | { ok: false; code: 'PAYMENT_DECLINED' | 'PAYMENT_FAILED' | 'IN_PROGRESS' | 'VOIDED' };
+type Refusal = (typeof CHARGE_CODES)['declined' | 'failed' | 'inProgress' | 'voided'];
+export type ChargeOutcome = { ok: true; paymentId: string } | { ok: false; code: Refusal };
 
 /** The one idempotency key per order's charge: a retried or resumed charge can never charge twice. */
 export const chargeKey = (orderId: string) => `charge:${orderId}`;
 
-/** The payments service's internal API as the saga sees it. Unavailability throws ServiceUnavailableError. */
-export function createPaymentsClient(client: ServiceClient) {
+const fieldOf = (body: unknown, name: string): unknown => (typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined);
+
+/**
+ * The one place the payments service's answers are decoded (the server maps its outcomes onto
+ * them in `subgraphs/payments/internal-api.ts`). Anything else is unexpected.
+ */
+export const decodePayments = {
+  charge(answer: ServiceResponse): ChargeOutcome {
+    const { status, body } = answer;
+    const code = fieldOf(body, 'code');
+    const paymentId = fieldOf(body, 'paymentId');
+    if (status === 200 && typeof paymentId === 'string') return { ok: true, paymentId };
+    if (status === 402) return { ok: false, code: CHARGE_CODES.declined };
+    if (status === 422 && code === CHARGE_CODES.failed) return { ok: false, code };
+    if (status === 409 && (code === CHARGE_CODES.inProgress || code === CHARGE_CODES.voided)) return { ok: false, code };
+    throw unexpectedAnswer('payments', PAYMENTS_PATHS.charge, answer);
+  },
+  refund(answer: ServiceResponse): void {
+    if (answer.status !== 200) throw unexpectedAnswer('payments', PAYMENTS_PATHS.refund, answer);
+  },
+};
+
+/**
+ * The payments service's internal API as the saga sees it. Unavailability throws
+ * ServiceUnavailableError; any other answer than the ones below (a 400 for an amount payments cannot
+ * charge, a reused key, a bad signature) throws ServiceRefusedError.
+ */
+export function createPaymentsClient(client: Pick<ServiceClient, 'call'>) {
   return {
     async charge(request: { orderId: string; userId: string; amountMinor: number; currency: string; paymentToken: string }): Promise<ChargeOutcome> {
-      const { status, body } = await client.call<{ paymentId: string; code?: string }>({
-        method: 'POST',
-        path: '/internal/payments/charge',
-        body: { ...request, idempotencyKey: chargeKey(request.orderId) },
-        retry: true,
-      });
-      if (status === 200) return { ok: true, paymentId: body.paymentId };
-      if (status === 402) return { ok: false, code: 'PAYMENT_DECLINED' };
-      if (status === 422 && body.code === 'PAYMENT_FAILED') return { ok: false, code: 'PAYMENT_FAILED' };
-      if (status === 409 && (body.code === 'IN_PROGRESS' || body.code === 'VOIDED')) return { ok: false, code: body.code };
-      throw new Error(`payments /internal/payments/charge answered ${status} ${body.code ?? ''}`);
+      return decodePayments.charge(await client.call({ method: 'POST', path: PAYMENTS_PATHS.charge, body: { ...request, idempotencyKey: chargeKey(request.orderId) }, retry: true }));
     },
     async refund(request: { orderId: string; userId: string }): Promise<void> {
-      const { status } = await client.call({ method: 'POST', path: '/internal/payments/refund', body: { ...request, idempotencyKey: chargeKey(request.orderId) }, retry: true });
-      if (status !== 200) throw new Error(`payments /internal/payments/refund answered ${status}`);
+      decodePayments.refund(await client.call({ method: 'POST', path: PAYMENTS_PATHS.refund, body: { ...request, idempotencyKey: chargeKey(request.orderId) }, retry: true }));
     },
   };
 }

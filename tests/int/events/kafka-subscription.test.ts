@@ -2,10 +2,10 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LogSubscription } from '../../../events/event-log.ts';
 import { createKafkaEventLog } from '../../../events/kafka-event-log.ts';
-import { KAFKA_BROKERS, kafkaReason, unique, waitFor } from '../../support/brokers.ts';
+import { KAFKA_BROKERS, probeKafka, unique, waitFor } from '../../support/brokers.ts';
 import { memoryLogger } from '../../support/stack.ts';
 
-if (kafkaReason) console.error(`[tests] skipping the Kafka subscription eviction test: ${kafkaReason}`);
+const kafkaReason = await probeKafka();
 
 /** The broker's default group.min.session.timeout.ms: the shortest session a member may ask for. */
 const SESSION_TIMEOUT_MS = 6000;

@@ -7,9 +7,11 @@ import type { Database, Storage } from '../../../platform/database.ts';
 import { InfrastructureError } from '../../../platform/errors.ts';
 import { migrate } from '../../../platform/migrate.ts';
 import { appendToOutbox } from '../../../platform/outbox.ts';
-import { unique, waitFor } from '../../support/brokers.ts';
+import { unique, waitFor } from '../../support/wait.ts';
 import { silentLogger } from '../../support/stack.ts';
-import { backends } from '../../support/storage.ts';
+import { allBackends } from '../../support/storage.ts';
+
+const backends = await allBackends();
 
 describe.each(backends)('the outbox relay woken by NOTIFY on $name', (backend) => {
   let storage: Storage;

@@ -8,7 +8,7 @@ import { createStaticDirectory } from '../../../events/recipients.ts';
 import type { RetryPolicy } from '../../../events/retry-policy.ts';
 import { openStorage, type Database, type Storage } from '../../../platform/database.ts';
 import { InfrastructureError } from '../../../platform/errors.ts';
-import { waitFor } from '../../support/brokers.ts';
+import { waitFor } from '../../support/wait.ts';
 import { silentLogger } from '../../support/stack.ts';
 
 // Two attempts with short tiers: a job failed through the tiers reaches the DLQ within ~20 ms.

@@ -6,11 +6,9 @@ import { prepareNotificationsDatabase } from '../../../events/pipeline.ts';
 import type { Database, Storage } from '../../../platform/database.ts';
 import { InfrastructureError } from '../../../platform/errors.ts';
 import { buildEnvelope } from '../../../platform/outbox.ts';
-import { waitFor } from '../../support/brokers.ts';
+import { waitFor } from '../../support/wait.ts';
 import { silentLogger } from '../../support/stack.ts';
-import { backends } from '../../support/storage.ts';
-
-const pglite = backends.find((backend) => backend.name === 'pglite')!;
+import { pgliteBackend } from '../../support/storage.ts';
 
 /**
  * A JobQueue whose publishes the test settles by hand: it records each call (in call order) and
@@ -60,7 +58,7 @@ describe('the notification worker, a batch at a time', () => {
   let eventLog: EventLog;
 
   beforeEach(async () => {
-    ({ storage, drop } = await pglite.open());
+    ({ storage, drop } = await pgliteBackend.open());
     const notifications = storage.forService('notifications');
     await prepareNotificationsDatabase(notifications);
     inboxQueries = 0;

@@ -39,17 +39,17 @@ describe('event-log consumer readiness and metrics', () => {
     expect(consumerReadiness(consumersOnly([])).ready).toBe(true);
   });
 
-  it('exports each group’s state, restarts and paused partitions at scrape time', async () => {
+  it('exports each group’s state, restarts and paused partitions at scrape time, labelled with the role that consumes', async () => {
     const registry = new Registry();
     let state: SubscriptionState = running;
     registerPipelineMetrics(registry, consumersOnly([{ role: 'worker', group: 'notifications', get state() { return state; } }]), { jobQueue: createMemoryJobQueue({ logger: silentLogger }) });
-    expect(await sample(registry, 'event_consumer_state')).toEqual({ 'notifications,starting': 0, 'notifications,running': 1, 'notifications,paused': 0, 'notifications,restarting': 0, 'notifications,stopped': 0 });
-    expect(await sample(registry, 'event_consumer_restarts_total')).toEqual({ notifications: 0 });
+    expect(await sample(registry, 'event_consumer_state')).toEqual({ 'notifications,starting,worker': 0, 'notifications,running,worker': 1, 'notifications,paused,worker': 0, 'notifications,restarting,worker': 0, 'notifications,stopped,worker': 0 });
+    expect(await sample(registry, 'event_consumer_restarts_total')).toEqual({ 'notifications,worker': 0 });
     state = { status: 'paused', pausedPartitions: [{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }], reason: 'database unavailable', restarts: 2 };
-    expect(await sample(registry, 'event_consumer_state')).toMatchObject({ 'notifications,running': 0, 'notifications,paused': 1 });
-    expect(await sample(registry, 'event_consumer_paused_partitions')).toEqual({ notifications: 2 });
-    expect(await sample(registry, 'event_consumer_restarts_total')).toEqual({ notifications: 2 });
+    expect(await sample(registry, 'event_consumer_state')).toMatchObject({ 'notifications,running,worker': 0, 'notifications,paused,worker': 1 });
+    expect(await sample(registry, 'event_consumer_paused_partitions')).toEqual({ 'notifications,worker': 2 });
+    expect(await sample(registry, 'event_consumer_restarts_total')).toEqual({ 'notifications,worker': 2 });
     // Scraped again with no new restart: the counter does not move.
-    expect(await sample(registry, 'event_consumer_restarts_total')).toEqual({ notifications: 2 });
+    expect(await sample(registry, 'event_consumer_restarts_total')).toEqual({ 'notifications,worker': 2 });
   });
 });

@@ -6,11 +6,9 @@ import { consumerReadiness, startPipeline, type Pipeline } from '../../../events
 import { createStaticDirectory } from '../../../events/recipients.ts';
 import { InfrastructureError } from '../../../platform/errors.ts';
 import { buildEnvelope } from '../../../platform/outbox.ts';
-import { waitFor } from '../../support/brokers.ts';
+import { waitFor } from '../../support/wait.ts';
 import { silentLogger } from '../../support/stack.ts';
-import { backends } from '../../support/storage.ts';
-
-const pglite = backends.find((backend) => backend.name === 'pglite')!;
+import { pgliteBackend } from '../../support/storage.ts';
 
 describe('the pipeline’s consumers on /ready', () => {
   let pipeline: Pipeline | undefined;
@@ -21,7 +19,7 @@ describe('the pipeline’s consumers on /ready', () => {
   });
 
   it('reports the worker paused (503 with the reason) while job publishes fail, and ready again once they succeed', async () => {
-    const opened = await pglite.open();
+    const opened = await pgliteBackend.open();
     drop = opened.drop;
     const memoryQueue = createMemoryJobQueue({ logger: silentLogger });
     let rabbitDown = false;

@@ -1,0 +1,38 @@
+/**
+ * The typed client's code generation, in GraphQL Code Generator's own format (`CodegenConfig`), so
+ * editors and the GraphQL Config tooling see it. `npm run codegen` (scripts/codegen.ts) reads this
+ * file: the `graphql-codegen` CLI itself does not run on Node 20 (@graphql-codegen/cli 7.4.3 needs
+ * listr2 10, which requires Node >= 22), so our runner implements the subset used here — one client
+ * preset output, operations from `.graphql` files — with `--check` and `--watch`.
+ */
+import type { Types } from '@graphql-codegen/plugin-helpers';
+
+const config: Types.Config = {
+  /** The composed API schema (`npm run compose`). */
+  schema: 'schema/api.graphql',
+  documents: 'clients/operations/*.graphql',
+  generates: {
+    'clients/generated/': {
+      preset: 'client',
+      presetConfig: { fragmentMasking: false },
+      /**
+       * `documentMode: 'string'` emits each operation as a typed string (no graphql-js AST shipped
+       * to clients, and `fetch` sends it as is); `importExtension: '.ts'` keeps the generated imports
+       * loadable by Node's ESM resolution through tsx, like the rest of the repo. Scalars are strings
+       * on the wire (Decimal "19.99", DateTime ISO 8601); strictScalars makes a new custom scalar fail
+       * generation until it is mapped here.
+       */
+      config: {
+        documentMode: 'string',
+        useTypeImports: true,
+        importExtension: '.ts',
+        strictScalars: true,
+        scalars: { Decimal: 'string', DateTime: 'string' },
+        enumType: 'string-literal',
+        avoidOptionals: { field: true, inputValue: false, object: false, defaultValue: false },
+      },
+    },
+  },
+};
+
+export default config;
