@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { AMQP_URL, deleteQueues, kafkaReason, rabbitReason } from '../../support/brokers.ts';
+import { AMQP_URL, deleteQueues, probeKafka, probeRabbit } from '../../support/brokers.ts';
 import { expectSurvived, runOutage, startRig, type Rig } from '../../support/pipeline-rig.ts';
 import { privateKafka } from '../../support/private-kafka.ts';
-import { backends } from '../../support/storage.ts';
+import { postgresBackend } from '../../support/storage.ts';
+
+const kafkaReason = await probeKafka();
+const rabbitReason = await probeRabbit();
 
 /**
  * The Kafka broker goes away under a running pipeline (a private broker of this file, stopped and
@@ -12,7 +15,7 @@ import { backends } from '../../support/storage.ts';
  * order, the outbox drained, the worker back in its group and consuming.
  */
 const kafka = privateKafka({ port: 19521 });
-const postgres = backends.find((backend) => backend.name === 'postgres')!;
+const postgres = await postgresBackend();
 // kafkaReason: the machinery to run a broker (the shared one answering shows the jars and Java are here).
 const unavailable = postgres.unavailable ?? kafkaReason ?? rabbitReason;
 if (unavailable) console.error(`[tests] skipping the Kafka outage tests: ${unavailable}`);

@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { AMQP_URL, deleteQueues, KAFKA_BROKERS, kafkaReason, rabbitReason } from '../../support/brokers.ts';
+import { AMQP_URL, deleteQueues, KAFKA_BROKERS, probeKafka, probeRabbit } from '../../support/brokers.ts';
 import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.ts';
 import { expectSurvived, runOutage, startRig, type Rig } from '../../support/pipeline-rig.ts';
-import { backends } from '../../support/storage.ts';
+import { postgresBackend } from '../../support/storage.ts';
+
+const kafkaReason = await probeKafka();
+const rabbitReason = await probeRabbit();
 
 /**
  * PostgreSQL becomes unreachable for one piece of a running pipeline: a loopback proxy in front of
@@ -12,7 +15,7 @@ import { backends } from '../../support/storage.ts';
  * burn their retries into the DLQ) and then be delivered once each, in per-user order.
  */
 const HOLD_MS = 12_000;
-const postgres = backends.find((backend) => backend.name === 'postgres')!;
+const postgres = await postgresBackend();
 const unavailable = postgres.unavailable ?? kafkaReason ?? rabbitReason;
 if (unavailable) console.error(`[tests] skipping the PostgreSQL outage tests: ${unavailable}`);
 

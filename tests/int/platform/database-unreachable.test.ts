@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStorage, type Storage } from '../../../platform/database.ts';
 import { InfrastructureError } from '../../../platform/errors.ts';
 import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.ts';
-import { backends } from '../../support/storage.ts';
+import { postgresBackend } from '../../support/storage.ts';
 
 /**
  * A PostgreSQL that goes away surfaces as a retriable InfrastructureError, whichever way it goes:
@@ -10,7 +10,7 @@ import { backends } from '../../support/storage.ts';
  * unexpectedly", no code) and a server that refuses connections (ECONNREFUSED). The dispatcher
  * holds its jobs on exactly that signal instead of walking them through the retry tiers.
  */
-const postgres = backends.find((backend) => backend.name === 'postgres')!;
+const postgres = await postgresBackend();
 if (postgres.unavailable) console.error(`[tests] skipping the unreachable-database tests: ${postgres.unavailable}`);
 
 describe.skipIf(postgres.unavailable)('a PostgreSQL that becomes unreachable', () => {
