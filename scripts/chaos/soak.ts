@@ -122,11 +122,14 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
     cleanups.push(() => db.end());
 
     log('[chaos] starting the distributed topology (2 relays, 2 workers, 2 dispatchers)');
+    // The demo admin (who creates the product) exists only when seeded, with a password of this run's own.
+    const demoPassword = `demo-${randomBytes(12).toString('hex')}`;
+    const routerAdminPort = await freePort();
     const distributed: Distributed = await startDistributed({
       infrastructure: { databaseUrl, kafkaBrokers: kafka.brokers.join(','), amqpUrl: rabbit.url, smtpUrl: sink.url },
       port: () => freePort(),
       scale: { relay: 2, worker: 2, dispatcher: 2 },
-      extraEnv: { KAFKA_TOPIC_PREFIX: `${prefix}.`, KAFKA_GROUP_ID: prefix, AMQP_QUEUE_PREFIX: prefix, RELAY_POLL_INTERVAL_MS: '100', ROUTER_RATE_LIMIT: '1000000/1m', LOG_LEVEL: 'warn' },
+      extraEnv: { KAFKA_TOPIC_PREFIX: `${prefix}.`, KAFKA_GROUP_ID: prefix, AMQP_QUEUE_PREFIX: prefix, RELAY_POLL_INTERVAL_MS: '100', ROUTER_RATE_LIMIT: '1000000/1m', ROUTER_ADMIN_PORT: String(routerAdminPort), LOG_LEVEL: 'warn', SEED_DEMO_DATA: 'true', DEMO_PASSWORD: demoPassword },
       log: (line) => {
         serviceLines.push(line);
         if (serviceLines.length > 5000) serviceLines.splice(0, 1000);
@@ -136,8 +139,9 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
     cleanups.push(() => distributed.stop());
     const routerUrl = `${distributed.instance('router').url}/graphql`;
 
-    const admin = await gql<{ logIn: { token: string } }>(routerUrl, 'mutation { logIn(email: "admin@switchyard.dev", password: "switchyard-demo") { token } }');
-    const adminToken = admin.data!.logIn.token;
+    const admin = await gql<{ logIn: { token: string } }>(routerUrl, 'mutation($password: String!) { logIn(email: "admin@switchyard.dev", password: $password) { token } }', { password: demoPassword });
+    if (!admin.data) throw new Error(`cannot sign in as the demo admin: ${JSON.stringify(admin.errors)}`);
+    const adminToken = admin.data.logIn.token;
     const product = await gql<{ createProduct: { id: string } }>(
       routerUrl,
       'mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }',
