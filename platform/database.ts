@@ -124,7 +124,20 @@ function listenOnPostgres(url: string, service: string, channel: string, onNotif
   };
 }
 
+/** Socket errors of a server that is gone or unreachable: they pass with time, like SQLSTATE class 08. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
+/**
+ * node-postgres reports a connection that ends under it (the server or the network went away
+ * mid-query or mid-handshake) with a plain Error and no code, so its message is the only sign;
+ * it is read here, once, and callers decide on `retriable` as everywhere else.
+ */
+const CONNECTION_ENDED = /^(Connection terminated|timeout exceeded when trying to connect)/;
+
 function asInfrastructureError(error: unknown): never {
+  if (error instanceof Error && (('code' in error && typeof error.code === 'string' && NETWORK_CODES.has(error.code)) || (!('code' in error) && CONNECTION_ENDED.test(error.message)))) {
+    throw new InfrastructureError(`database unreachable: ${error.message}`, { retriable: true, cause: error });
+  }
   if (error instanceof Error && 'code' in error && typeof error.code === 'string' && /^(08|57P|53)/.test(error.code)) {
     // Connection exceptions (08xxx), admin shutdown (57Pxx) and resource exhaustion (53xxx) pass with time.
     throw new InfrastructureError(`database unavailable: ${error.message}`, { retriable: true, cause: error });
