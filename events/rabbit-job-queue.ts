@@ -20,6 +20,16 @@ export interface RabbitJobQueueOptions {
 /** Every queue is a durable quorum queue: replicated, and it survives a broker restart. */
 const QUORUM = { 'x-queue-type': 'quorum' } as const;
 
+/**
+ * A work queue delivers to one consumer at a time; the others wait as hot standbys and take over
+ * when it goes away (its unacked jobs come back first). Per-recipient order is kept by the
+ * dispatcher's lanes inside one process; with two dispatchers consuming one queue side by side,
+ * RabbitMQ would hand one customer's consecutive jobs to both and they could be delivered out of
+ * order (the chaos soak saw it with no fault at all). Changing queue arguments is refused by the
+ * broker (PRECONDITION_FAILED): queues declared before this must be deleted or moved by a policy.
+ */
+const SINGLE_ACTIVE_CONSUMER = { 'x-single-active-consumer': true } as const;
+
 const retryQueueOf = (queue: string, delayMs: number) => `${queue}.retry.${delayMs}ms`;
 const isDeadLetterQueue = (queue: string) => queue.endsWith('.dlq');
 
@@ -195,7 +205,7 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
   };
 
   const declareOn = async (channel: amqp.Channel, queue: string) => {
-    await channel.assertQueue(queue, { durable: true, arguments: QUORUM });
+    await channel.assertQueue(queue, { durable: true, arguments: { ...QUORUM, ...SINGLE_ACTIVE_CONSUMER } });
     await channel.assertQueue(deadLetterQueueOf(queue), { durable: true, arguments: QUORUM });
     for (const delay of new Set(retry.delaysMs)) {
       await channel.assertQueue(retryQueueOf(queue, delay), {

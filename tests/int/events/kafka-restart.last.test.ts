@@ -58,11 +58,11 @@ describe.skipIf(kafkaReason)('the pipeline across a Kafka broker restart', () =>
 
       const stopped = await kafkaScript('stop');
       expect(stopped.stdout, 'the private broker stopped').toMatch(/stopped broker pid/);
-      const failuresBefore = relayLines.filter((line) => line.msg === 'background task failed').length;
+      const failuresBefore = relayLines.filter((line) => line.msg === 'outbox relay pass failed; retrying at the next poll').length;
       await confirm(2);
       await confirm(3);
       // Nothing can be published while the broker is gone: once the relay has tried and failed, the rows still wait in the outbox.
-      await waitFor(() => (relayLines.filter((line) => line.msg === 'background task failed').length > failuresBefore ? true : undefined), { timeoutMs: 60_000, intervalMs: 100, what: 'the relay to fail a publish while Kafka is down' });
+      await waitFor(() => (relayLines.filter((line) => line.msg === 'outbox relay pass failed; retrying at the next poll').length > failuresBefore ? true : undefined), { timeoutMs: 60_000, intervalMs: 100, what: 'the relay to fail a publish while Kafka is down' });
       expect((await relay.lag()).unpublished, `outbox rows waiting while Kafka is down; jobs so far ${JSON.stringify(jobs.map((job) => job.correlationId))}`).toBe(2);
 
       await kafkaScript('start');
