@@ -119,6 +119,39 @@ describe('the self-healing Kafka subscription', () => {
     vi.useRealTimers();
   });
 
+  it('on a first start refused by a broker still loading (retriable), tries again within the join timeout; a non-retriable refusal fails at once', async () => {
+    const loading = () => new KafkaJSProtocolError({ message: 'The coordinator is loading', type: 'COORDINATOR_LOAD_IN_PROGRESS', code: 14, retriable: true } as unknown as Error);
+    const startWith = (refusal: () => Error, refusals: number) => {
+      let built = 0;
+      return startKafkaSubscription({
+        groupId: 'notifications',
+        topics: [TOPIC],
+        fromBeginning: true,
+        logger: silentLogger,
+        joinTimeoutMs: 10_000,
+        handleBatch: (batch) => handler(batch),
+        createConsumer: () => {
+          built += 1;
+          const consumer = createFakeConsumer();
+          if (built <= refusals) consumer.connect = async () => Promise.reject(refusal());
+          consumers.push(consumer);
+          return consumer;
+        },
+      });
+    };
+    const started = startWith(loading, 2);
+    await vi.advanceTimersByTimeAsync(2000);
+    const subscription = await started;
+    expect(consumers).toHaveLength(3);
+    expect(subscription.state().status).toBe('running');
+    await subscription.stop();
+
+    consumers = [];
+    const refused = startWith(() => new Error('not authorised'), 1);
+    await expect(refused).rejects.toThrow('not authorised');
+    expect(consumers).toHaveLength(1);
+  });
+
   it('runs kafkajs with batches, autoCommit off and nothing auto-resolved', async () => {
     const subscription = await startJoined();
     expect(consumers[0]!.runConfig).toMatchObject({ autoCommit: false, eachBatchAutoResolve: false });
