@@ -30,6 +30,14 @@ const QUORUM = { 'x-queue-type': 'quorum' } as const;
  */
 const SINGLE_ACTIVE_CONSUMER = { 'x-single-active-consumer': true } as const;
 
+/**
+ * A retry tier hands an expired job back to its work queue by dead-lettering it. A quorum queue
+ * dead-letters at most once by default: a job expiring while the target is unavailable (a broker
+ * restart, a leader election) is dropped — the chaos soak lost one notification that way. The
+ * at-least-once strategy keeps it until the target confirms; it requires `reject-publish` overflow.
+ */
+const AT_LEAST_ONCE_DEAD_LETTERING = { 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' } as const;
+
 const retryQueueOf = (queue: string, delayMs: number) => `${queue}.retry.${delayMs}ms`;
 const isDeadLetterQueue = (queue: string) => queue.endsWith('.dlq');
 
@@ -210,7 +218,7 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
     for (const delay of new Set(retry.delaysMs)) {
       await channel.assertQueue(retryQueueOf(queue, delay), {
         durable: true,
-        arguments: { ...QUORUM, 'x-message-ttl': delay, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': queue },
+        arguments: { ...QUORUM, ...AT_LEAST_ONCE_DEAD_LETTERING, 'x-message-ttl': delay, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': queue },
       });
     }
   };

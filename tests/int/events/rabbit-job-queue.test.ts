@@ -1,3 +1,4 @@
+import amqp from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import { deadLetterQueueOf, type RetryPolicy } from '../../../events/job-queue.ts';
 import { createRabbitJobQueue } from '../../../events/rabbit-job-queue.ts';
@@ -43,6 +44,39 @@ describe.skipIf(rabbitReason)('the RabbitMQ job queue across a dropped connectio
     } finally {
       await jobs.close();
       await proxy.close();
+      await deleteQueues([queueName, deadLetterQueueOf(queueName), ...retry.delaysMs.map((delay) => `${queueName}.retry.${delay}ms`)]);
+    }
+  });
+});
+
+describe.skipIf(rabbitReason)('the RabbitMQ queues a job queue declares', () => {
+  // The broker refuses (PRECONDITION_FAILED) a declaration whose arguments differ from the queue's,
+  // so declaring again with the arguments we rely on proves the adapter declared exactly those.
+  it('work queues have a single active consumer; retry tiers dead-letter back at least once', async () => {
+    const jobs = await createRabbitJobQueue({ url: AMQP_URL, logger: silentLogger, retry, confirmTimeoutMs: 5000 });
+    const queueName = unique('declared');
+    const connection = await amqp.connect(AMQP_URL);
+    try {
+      await jobs.declare(queueName);
+      const expectSame = async (name: string, args: Record<string, unknown>) => {
+        const channel = await connection.createChannel();
+        await expect(channel.assertQueue(name, { durable: true, arguments: args }), name).resolves.toMatchObject({ queue: name });
+        await channel.close();
+      };
+      await expectSame(queueName, { 'x-queue-type': 'quorum', 'x-single-active-consumer': true });
+      for (const delay of retry.delaysMs) {
+        await expectSame(`${queueName}.retry.${delay}ms`, {
+          'x-queue-type': 'quorum',
+          'x-dead-letter-strategy': 'at-least-once',
+          'x-overflow': 'reject-publish',
+          'x-message-ttl': delay,
+          'x-dead-letter-exchange': '',
+          'x-dead-letter-routing-key': queueName,
+        });
+      }
+    } finally {
+      await connection.close();
+      await jobs.close();
       await deleteQueues([queueName, deadLetterQueueOf(queueName), ...retry.delaysMs.map((delay) => `${queueName}.retry.${delay}ms`)]);
     }
   });
