@@ -58,6 +58,18 @@ function stringHeaders(headers: Record<string, unknown> | undefined): Record<str
 
 const wait = (ms: number) => new Promise<void>((done) => setTimeout(done, ms).unref());
 
+/** A channel open that gets no answer (a broker half-way through a restart) must not hold a reopen for ever. */
+const CHANNEL_OPEN_TIMEOUT_MS = 10_000;
+
+function withinTime<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new InfrastructureError(`rabbitmq: no answer ${what} within ${ms} ms`, { retriable: true })), ms);
+    timer.unref();
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
 /**
  * Closing waits for the broker's answer (cancel-ok, close-ok), which a broker that stopped
  * answering never sends, and amqplib leaves a channel close pending forever when the connection
@@ -113,7 +125,7 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
         await wait(delay);
         if (closing || live !== on) return;
         try {
-          await open(on);
+          await withinTime(open(on), CHANNEL_OPEN_TIMEOUT_MS, `opening the ${what} channel`);
           reconnects += 1;
           log.info({ channel: what }, 'rabbitmq channel reopened');
           return;
@@ -207,9 +219,22 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
       }
     });
 
+  // A publish that finds the connection up but no publish channel starts an open of its own (one at
+  // a time, time-boxed): the reopen loop is the normal path, this one makes sure no interleaving of
+  // a channel close with a reconnect can leave a live connection without a publisher for good
+  // (seen once in the CI-sized chaos soak after a RabbitMQ restart: a worker paused for minutes on
+  // "publish channel is closed").
+  let openingPublisher: Promise<void> | undefined;
   const currentPublisher = () => {
-    if (!publisher) throw new InfrastructureError(live ? 'rabbitmq publish channel is closed' : 'rabbitmq is disconnected', { retriable: true });
-    return publisher;
+    if (publisher) return publisher;
+    const on = live;
+    if (on && !closing && !openingPublisher) {
+      openingPublisher = withinTime(openPublisher(on), CHANNEL_OPEN_TIMEOUT_MS, 'opening the publish channel')
+        .then(() => log.info({ channel: 'publish' }, 'rabbitmq publish channel opened on demand'))
+        .catch((error: unknown) => log.warn({ err: error }, 'cannot open a rabbitmq publish channel yet'))
+        .finally(() => (openingPublisher = undefined));
+    }
+    throw new InfrastructureError(on ? 'rabbitmq publish channel is closed' : 'rabbitmq is disconnected', { retriable: true });
   };
 
   const declareOn = async (channel: amqp.Channel, queue: string) => {
