@@ -61,6 +61,9 @@ const wait = (ms: number) => new Promise<void>((done) => setTimeout(done, ms).un
 /** A channel open that gets no answer (a broker half-way through a restart) must not hold a reopen for ever. */
 const CHANNEL_OPEN_TIMEOUT_MS = 10_000;
 
+/** Connect plus AMQP handshake, per attempt. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
 function withinTime<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
@@ -165,6 +168,10 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
       // noDelay: without it Nagle's algorithm and delayed ACKs stall small confirms ~40 ms each once
       // consumers share the connection (measured: 34 ms per confirmed publish, 1.5 ms with it on).
       noDelay: true,
+      // Bounds the TCP connect *and* the AMQP handshake: a broker half-way through a restart can
+      // accept the socket and never answer, and without a bound amqplib's recovery waits on that
+      // attempt for ever (it schedules no other while one is in progress).
+      timeout: CONNECT_TIMEOUT_MS,
       recovery: {
         initialDelay: 200,
         maxDelay: 5000,
@@ -174,8 +181,18 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
           live = model;
           // Queues may have been declared on a broker that lost them; declare again on first use.
           declared.clear();
-          await openPublisher(model);
-          for (const consumer of consumers) await consumer.attach(model);
+          try {
+            await openPublisher(model);
+            for (const consumer of consumers) await consumer.attach(model);
+          } catch (error) {
+            // amqplib closes this model and tries a new one: until then nothing is live. Left set,
+            // a publish would take the dead model for a live connection missing its channel.
+            if (live === model) {
+              live = undefined;
+              publisher = undefined;
+            }
+            throw error;
+          }
           // Counted here: the first connection's 'connect' event fires before anyone can listen.
           if (connectedOnce) reconnects += 1;
           connectedOnce = true;

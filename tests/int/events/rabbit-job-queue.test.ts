@@ -1,4 +1,5 @@
 import amqp from 'amqplib';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { deadLetterQueueOf, type RetryPolicy } from '../../../events/job-queue.ts';
 import { createRabbitJobQueue } from '../../../events/rabbit-job-queue.ts';
@@ -77,6 +78,73 @@ describe.skipIf(rabbitReason)('the RabbitMQ queues a job queue declares', () => 
     } finally {
       await connection.close();
       await jobs.close();
+      await deleteQueues([queueName, deadLetterQueueOf(queueName), ...retry.delaysMs.map((delay) => `${queueName}.retry.${delay}ms`)]);
+    }
+  });
+});
+
+/**
+ * A proxy to RabbitMQ that can turn silent: connections made while silent are accepted and held,
+ * never answered and never closed, even after it passes traffic again (switching back must not
+ * rescue an attempt already waiting, or the test would prove nothing). `cut()` drops the live ones.
+ */
+async function startSilenceableProxy(target: URL) {
+  let silent = false;
+  let accepted = 0;
+  const live = new Set<Socket>();
+  const held: Socket[] = [];
+  const server = createServer((client) => {
+    accepted += 1;
+    client.on('error', () => undefined);
+    if (silent) {
+      held.push(client);
+      return;
+    }
+    const upstream = connect(Number(target.port || 5672), target.hostname);
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    client.pipe(upstream).pipe(client);
+    live.add(client);
+    client.on('close', () => live.delete(client));
+  });
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  return {
+    port: (server.address() as AddressInfo).port,
+    accepted: () => accepted,
+    silence: () => (silent = true),
+    answer: () => (silent = false),
+    cut: () => live.forEach((socket) => socket.destroy()),
+    async close() {
+      for (const socket of [...live, ...held]) socket.destroy();
+      await new Promise<void>((closed) => server.close(() => closed()));
+    },
+  };
+}
+
+describe.skipIf(rabbitReason)('the RabbitMQ job queue across a broker that accepts connections and never answers', () => {
+  // A broker half-way through a restart can accept the socket and stay silent. amqplib's recovery
+  // schedules no new attempt while one is in progress, so an attempt without a handshake bound would
+  // hold the job queue disconnected for good.
+  it('gives up on a silent handshake and reconnects once the broker answers again', { timeout: 60_000 }, async () => {
+    const proxy = await startSilenceableProxy(new URL(AMQP_URL));
+    const viaProxy = new URL(AMQP_URL);
+    viaProxy.port = String(proxy.port);
+    const jobs = await createRabbitJobQueue({ url: viaProxy.toString(), logger: silentLogger, retry, confirmTimeoutMs: 2000 });
+    const queueName = unique('silent');
+    try {
+      await jobs.declare(queueName);
+      await jobs.publish(queueName, { id: 'before', payload: {} });
+      const accepted = proxy.accepted();
+      proxy.silence();
+      proxy.cut();
+      // A reconnect attempt has reached the silent broker and waits for a handshake that never comes.
+      await waitFor(() => (proxy.accepted() > accepted ? true : undefined), { timeoutMs: 20_000, what: 'a reconnect attempt to the silent broker' });
+      proxy.answer();
+      await waitFor(async () => (await jobs.publish(queueName, { id: 'after', payload: {} }).then(() => true, () => undefined)), { timeoutMs: 40_000, intervalMs: 250, what: 'a publish after the broker answers again' });
+    } finally {
+      await jobs.close();
+      await proxy.close();
       await deleteQueues([queueName, deadLetterQueueOf(queueName), ...retry.delaysMs.map((delay) => `${queueName}.retry.${delay}ms`)]);
     }
   });
