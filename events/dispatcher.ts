@@ -220,8 +220,17 @@ export function createDispatcher({
           stats.skipped += 1;
           return;
         }
-        // Another copy is being sent right now: retry later, by when it is DELIVERED (skip) or its claim lapsed.
-        throw new InfrastructureError(`notification ${job.notificationId} is being sent by another delivery`, { retriable: true });
+        // Another copy holds a live claim: most often a dispatcher killed mid-send (its unacked copy
+        // came back here), whose claim lapses after `claimSeconds`. Wait for it in place, like an
+        // outage hold: sent through the retry tiers, this job would come back after the recipient's
+        // later jobs and break their order (the chaos soak saw #34 delivered after #75). The lane
+        // holds the recipient's later jobs behind it meanwhile; other recipients flow.
+        if (stopping) throw new StoppingError();
+        stats.held += 1;
+        log.info({ notificationId: job.notificationId, waitMs: wait }, 'another delivery holds the claim; waiting for it to finish or lapse');
+        await pause(wait);
+        if (stopping) throw new StoppingError();
+        continue;
       }
       const claimedAt = Date.now();
       await turn;

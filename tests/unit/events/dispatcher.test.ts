@@ -159,7 +159,7 @@ describe('the dispatcher', () => {
     expect(await jobs.depth(deadLetterQueueOf('test.email'))).toBe(0);
   });
 
-  it('never sends a job whose claim lapsed while it waited for the recipient’s held job and another copy claimed it', async () => {
+  it('never sends a job while another copy holds its claim: waits in place, keeping the recipient’s order, and sends once the claim lapsed', async () => {
     let smtpDown = true;
     const sent: string[] = [];
     await start(
@@ -175,9 +175,18 @@ describe('the dispatcher', () => {
     await waitFor(async () => ((await db.query("SELECT 1 FROM notifications.deliveries WHERE notification_id = 'u-a-1:email' AND status = 'SENDING' AND claimed_until < now()")).length > 0 ? true : undefined), { what: 'the lapsed claim' });
     // A copy redelivered to another dispatcher claims it now.
     await db.query("UPDATE notifications.deliveries SET claimed_until = now() + interval '60 seconds' WHERE notification_id = 'u-a-1:email'");
+    await publish(jobFor('u-a', 2));
     smtpDown = false;
-    await waitFor(async () => ((await jobs.depth(deadLetterQueueOf('test.email'))) === 1 ? true : undefined), { what: 'u-a-1 refused until its attempts ran out' });
+    // u-a-1 waits in place while the other copy's claim is live: never sent meanwhile, and u-a-2
+    // waits behind it (through the retry tiers it would come back after u-a-2).
+    await waitFor(() => (sent.includes('u-a-0:email') ? true : undefined), { what: 'u-a-0 after the outage' });
+    await waitFor(async () => ((await db.query("SELECT 1 FROM notifications.deliveries WHERE notification_id = 'u-a-1:email' AND status = 'SENDING'")).length > 0 ? true : undefined), { what: 'the other copy still holding u-a-1' });
     expect(sent).toEqual(['u-a-0:email']);
+    // The other copy's claim lapses (its dispatcher died): u-a-1 is sent, then u-a-2, each once.
+    await db.query("UPDATE notifications.deliveries SET claimed_until = now() - interval '1 second' WHERE notification_id = 'u-a-1:email'");
+    await waitFor(() => (sent.length === 3 ? true : undefined), { what: 'u-a-1 and u-a-2 after the lapse' });
+    expect(sent).toEqual(['u-a-0:email', 'u-a-1:email', 'u-a-2:email']);
+    expect(await jobs.depth(deadLetterQueueOf('test.email'))).toBe(0);
   });
 
   it('puts a held job back on its queue unchanged when it stops', async () => {
