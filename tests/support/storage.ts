@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 import pg from 'pg';
-import { openStorage, type Storage } from '../../platform/database.ts';
+import { openStorage, type Database, type Storage } from '../../platform/database.ts';
+import { migrate } from '../../platform/migrate.ts';
 import { skipReason } from './ci.ts';
 import { scratchPglite } from './pglite.ts';
 
@@ -73,4 +76,24 @@ export async function postgresBackend(): Promise<Backend> {
 /** Both engines, for tests that must hold on each: PGlite always, PostgreSQL when reachable. */
 export async function allBackends(): Promise<Backend[]> {
   return [pgliteBackend, await postgresBackend()];
+}
+
+/**
+ * Hooks the enclosing describe block to a throw-away database on `backend` with the orders schema
+ * (and its outbox) migrated; `use` receives the orders handle before the tests run. Nothing is
+ * opened when the backend is unavailable (the block's tests skip on `backend.unavailable`).
+ */
+export function withOrdersDatabase(backend: Backend, use: (orders: Database) => void): void {
+  let drop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    if (backend.unavailable) return;
+    const opened = await backend.open();
+    drop = opened.drop;
+    const orders = opened.storage.forService('orders');
+    await migrate(orders, { schema: 'orders', dir: fileURLToPath(new URL('../../subgraphs/orders/migrations', import.meta.url)) });
+    use(orders);
+  });
+  afterAll(async () => {
+    await drop?.();
+  });
 }

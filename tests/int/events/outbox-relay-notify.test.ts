@@ -1,32 +1,19 @@
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createMemoryEventLog, type EventLog, type LogMessage } from '../../../events/event-log.ts';
 import { createOutboxRelay } from '../../../events/outbox-relay.ts';
 import { relayReadiness } from '../../../events/role-readiness.ts';
-import type { Database, Storage } from '../../../platform/database.ts';
+import type { Database } from '../../../platform/database.ts';
 import { InfrastructureError } from '../../../platform/errors.ts';
-import { migrate } from '../../../platform/migrate.ts';
 import { appendToOutbox } from '../../../platform/outbox.ts';
 import { unique, waitFor } from '../../support/wait.ts';
 import { silentLogger } from '../../support/stack.ts';
-import { allBackends } from '../../support/storage.ts';
+import { allBackends, withOrdersDatabase } from '../../support/storage.ts';
 
 const backends = await allBackends();
 
 describe.each(backends)('the outbox relay woken by NOTIFY on $name', (backend) => {
-  let storage: Storage;
-  let drop: () => Promise<void>;
   let db: Database;
-
-  beforeAll(async () => {
-    if (backend.unavailable) return;
-    ({ storage, drop } = await backend.open());
-    db = storage.forService('orders');
-    await migrate(db, { schema: 'orders', dir: fileURLToPath(new URL('../../../subgraphs/orders/migrations', import.meta.url)) });
-  });
-  afterAll(async () => {
-    await drop?.();
-  });
+  withOrdersDatabase(backend, (orders) => (db = orders));
 
   const write = (user: string, n: number) => db.transaction((tx) => appendToOutbox(tx, 'orders', { type: 'orders.order.placed', key: user, data: { n } }));
   const collect = async (log: EventLog) => {

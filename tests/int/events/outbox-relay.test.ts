@@ -1,34 +1,21 @@
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import { createMemoryEventLog, type EventLog, type LogMessage } from '../../../events/event-log.ts';
 import { createOutboxRelay, registerRelayMetrics } from '../../../events/outbox-relay.ts';
-import type { Database, Storage } from '../../../platform/database.ts';
+import type { Database } from '../../../platform/database.ts';
 import { scratchPglite } from '../../support/pglite.ts';
-import { migrate } from '../../../platform/migrate.ts';
 import { appendToOutbox } from '../../../platform/outbox.ts';
 import { unique, waitFor } from '../../support/wait.ts';
 import { silentLogger } from '../../support/stack.ts';
-import { allBackends } from '../../support/storage.ts';
+import { allBackends, withOrdersDatabase } from '../../support/storage.ts';
 
 const backends = await allBackends();
 
 const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
 describe.each(backends)('the outbox relay on $name', (backend) => {
-  let storage: Storage;
-  let drop: () => Promise<void>;
   let db: Database;
-
-  beforeAll(async () => {
-    if (backend.unavailable) return;
-    ({ storage, drop } = await backend.open());
-    db = storage.forService('orders');
-    await migrate(db, { schema: 'orders', dir: fileURLToPath(new URL('../../../subgraphs/orders/migrations', import.meta.url)) });
-  });
-  afterAll(async () => {
-    await drop?.();
-  });
+  withOrdersDatabase(backend, (orders) => (db = orders));
 
   const writeEvents = async (users: string[], perUser: number, tag: string) => {
     for (let n = 0; n < perUser; n += 1) {
