@@ -116,7 +116,7 @@ describe('docker-compose.yml against the code', () => {
   it('creates, in its PostgreSQL init script, every schema the services use', () => {
     const initSql = read('deploy/postgres/init.sql');
     const created = [...initSql.matchAll(/CREATE SCHEMA IF NOT EXISTS (\w+)/g)].map((match) => match[1]);
-    const pipelineSchemas = [...read('events/pipeline.ts').matchAll(/forService\('(\w+)'\)/g)].map((match) => match[1]);
+    const pipelineSchemas = [...read('events/pipeline.ts').matchAll(/forService\(["'](\w+)["']\)/g)].map((match) => match[1]);
     const subgraphs = DEPLOYABLES.filter((deployable) => deployable.entry.startsWith('subgraphs/')).map((deployable) => deployable.name);
     expect(created.sort()).toEqual([...new Set([...subgraphs, ...pipelineSchemas])].sort());
     expect(compose.get('postgres')!.environment.POSTGRES_DB).toBe(new URL(compose.get('users')!.environment.DATABASE_URL!).pathname.slice(1));
