@@ -5,15 +5,15 @@
  * listr2 10, which requires Node >= 22), so our runner implements the subset used here — one client
  * preset output, operations from `.graphql` files — with `--check` and `--watch`.
  */
-import type { Types } from '@graphql-codegen/plugin-helpers';
+import type { Types } from "@graphql-codegen/plugin-helpers";
 
 const config: Types.Config = {
   /** The composed API schema (`npm run compose`). */
-  schema: 'schema/api.graphql',
-  documents: 'clients/operations/*.graphql',
+  schema: "schema/api.graphql",
+  documents: "clients/operations/*.graphql",
   generates: {
-    'clients/generated/': {
-      preset: 'client',
+    "clients/generated/": {
+      preset: "client",
       presetConfig: { fragmentMasking: false },
       /**
        * `documentMode: 'string'` emits each operation as a typed string (no graphql-js AST shipped
@@ -23,13 +23,18 @@ const config: Types.Config = {
        * generation until it is mapped here.
        */
       config: {
-        documentMode: 'string',
+        documentMode: "string",
         useTypeImports: true,
-        importExtension: '.ts',
+        importExtension: ".ts",
         strictScalars: true,
-        scalars: { Decimal: 'string', DateTime: 'string' },
-        enumType: 'string-literal',
-        avoidOptionals: { field: true, inputValue: false, object: false, defaultValue: false },
+        scalars: { Decimal: "string", DateTime: "string" },
+        enumType: "string-literal",
+        avoidOptionals: {
+          field: true,
+          inputValue: false,
+          object: false,
+          defaultValue: false,
+        },
       },
     },
   },

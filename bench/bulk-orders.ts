@@ -4,9 +4,9 @@
  * it. Every order has two items; every other order has a captured payment (so `payment` resolves to
  * null half the time, as it does for unpaid orders).
  */
-import { demoProducts } from '../platform/demo-data.ts';
-import type { Database } from '../platform/database.ts';
-import { stableId } from '../platform/ids.ts';
+import { demoProducts } from "../platform/demo-data.ts";
+import type { Database } from "../platform/database.ts";
+import { stableId } from "../platform/ids.ts";
 
 export interface BulkBuyer {
   readonly id: string;
@@ -16,11 +16,19 @@ export interface BulkBuyer {
 const ROWS_PER_INSERT = 200;
 
 /** Inserts `rows` with one multi-row INSERT per ROWS_PER_INSERT rows. */
-async function insertRows(db: Database, head: string, rows: ReadonlyArray<readonly unknown[]>, tuple: (offset: number) => string): Promise<void> {
+async function insertRows(
+  db: Database,
+  head: string,
+  rows: ReadonlyArray<readonly unknown[]>,
+  tuple: (offset: number) => string,
+): Promise<void> {
   for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
     const chunk = rows.slice(start, start + ROWS_PER_INSERT);
     const width = chunk[0]!.length;
-    await db.query(`${head} VALUES ${chunk.map((_, index) => tuple(index * width)).join(', ')}`, chunk.flat());
+    await db.query(
+      `${head} VALUES ${chunk.map((_, index) => tuple(index * width)).join(", ")}`,
+      chunk.flat(),
+    );
   }
 }
 
@@ -28,8 +36,14 @@ export async function seedBulkOrders(
   dbs: { users: Database; orders: Database; payments: Database },
   { tag, count }: { tag: string; count: number },
 ): Promise<BulkBuyer> {
-  const buyer = { id: stableId(`user:bulk-buyer:${tag}`), email: `bulk-${tag}@switchyard.dev` };
-  await dbs.users.query(`INSERT INTO users.users (id, email, name, role, password_hash) VALUES ($1, $2, 'Bulk Buyer', 'CUSTOMER', 'x')`, [buyer.id, buyer.email]);
+  const buyer = {
+    id: stableId(`user:bulk-buyer:${tag}`),
+    email: `bulk-${tag}@switchyard.dev`,
+  };
+  await dbs.users.query(
+    `INSERT INTO users.users (id, email, name, role, password_hash) VALUES ($1, $2, 'Bulk Buyer', 'CUSTOMER', 'x')`,
+    [buyer.id, buyer.email],
+  );
   const orders: unknown[][] = [];
   const items: unknown[][] = [];
   const payments: unknown[][] = [];
@@ -39,12 +53,37 @@ export async function seedBulkOrders(
     const second = demoProducts[0]!;
     const total = product.priceMinor * 2 + second.priceMinor;
     orders.push([orderId, buyer.id, total, index]);
-    items.push([orderId, 0, product.id, 2, product.priceMinor], [orderId, 1, second.id, 1, second.priceMinor]);
-    if (index % 2 === 0) payments.push([stableId(`payment:bulk:${tag}:${index}`), orderId, buyer.id, total]);
+    items.push(
+      [orderId, 0, product.id, 2, product.priceMinor],
+      [orderId, 1, second.id, 1, second.priceMinor],
+    );
+    if (index % 2 === 0)
+      payments.push([
+        stableId(`payment:bulk:${tag}:${index}`),
+        orderId,
+        buyer.id,
+        total,
+      ]);
   }
-  await insertRows(dbs.orders, `INSERT INTO orders.orders (id, user_id, status, total_minor, currency, created_at)`, orders, (o) => `($${o + 1}, $${o + 2}, 'CONFIRMED', $${o + 3}, 'USD', now() - make_interval(mins => $${o + 4}::int))`);
-  await insertRows(dbs.orders, `INSERT INTO orders.order_items (order_id, position, product_id, quantity, unit_price_minor)`, items, (o) => `($${o + 1}, $${o + 2}, $${o + 3}, $${o + 4}, $${o + 5})`);
-  await insertRows(dbs.payments, `INSERT INTO payments.payments (id, order_id, user_id, amount_minor, currency, status)`, payments, (o) => `($${o + 1}, $${o + 2}, $${o + 3}, $${o + 4}, 'USD', 'CAPTURED')`);
+  await insertRows(
+    dbs.orders,
+    `INSERT INTO orders.orders (id, user_id, status, total_minor, currency, created_at)`,
+    orders,
+    (o) =>
+      `($${o + 1}, $${o + 2}, 'CONFIRMED', $${o + 3}, 'USD', now() - make_interval(mins => $${o + 4}::int))`,
+  );
+  await insertRows(
+    dbs.orders,
+    `INSERT INTO orders.order_items (order_id, position, product_id, quantity, unit_price_minor)`,
+    items,
+    (o) => `($${o + 1}, $${o + 2}, $${o + 3}, $${o + 4}, $${o + 5})`,
+  );
+  await insertRows(
+    dbs.payments,
+    `INSERT INTO payments.payments (id, order_id, user_id, amount_minor, currency, status)`,
+    payments,
+    (o) => `($${o + 1}, $${o + 2}, $${o + 3}, $${o + 4}, 'USD', 'CAPTURED')`,
+  );
   return buyer;
 }
 

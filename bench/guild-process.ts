@@ -4,17 +4,26 @@
  * `{ supergraphPath }` over IPC; answers `requests` with the requests served so far (all four
  * subgraphs); exits on `stop`.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startGuildSubgraphs } from './guild/subgraphs.ts';
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startGuildSubgraphs } from "./guild/subgraphs.ts";
 
 const subgraphs = await startGuildSubgraphs();
-const supergraphPath = join(mkdtempSync(join(tmpdir(), 'guild-bench-')), 'supergraph.graphql');
+const supergraphPath = join(
+  mkdtempSync(join(tmpdir(), "guild-bench-")),
+  "supergraph.graphql",
+);
 writeFileSync(supergraphPath, subgraphs.supergraphSdl);
-process.on('message', async (message) => {
-  if (message === 'requests') process.send?.({ requests: Object.values(subgraphs.requests).reduce((sum, count) => sum + count, 0) });
-  if (message !== 'stop') return;
+process.on("message", async (message) => {
+  if (message === "requests")
+    process.send?.({
+      requests: Object.values(subgraphs.requests).reduce(
+        (sum, count) => sum + count,
+        0,
+      ),
+    });
+  if (message !== "stop") return;
   await subgraphs.close();
   process.exit(0);
 });

@@ -2,8 +2,8 @@
  * Constant-concurrency load with autocannon, loopback only, and the figures a report keeps from it.
  * Latency percentiles come from every response's own time (not autocannon's histogram buckets).
  */
-import autocannon from 'autocannon';
-import type { Runner } from './runners.ts';
+import autocannon from "autocannon";
+import type { Runner } from "./runners.ts";
 
 export interface Measured {
   readonly requests: number;
@@ -20,7 +20,12 @@ export interface Measured {
 
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+  return sorted[
+    Math.min(
+      sorted.length - 1,
+      Math.max(0, Math.ceil((p / 100) * sorted.length) - 1),
+    )
+  ]!;
 }
 
 export interface LoadOptions {
@@ -32,27 +37,47 @@ export interface LoadOptions {
   readonly durationS: number;
   readonly connections: number;
   /** Whose CPU to charge per request. */
-  readonly runner?: Pick<Runner, 'cpuMicros'>;
+  readonly runner?: Pick<Runner, "cpuMicros">;
 }
 
-export async function load({ url, body, bodyFor, headers = {}, durationS, connections, runner }: LoadOptions): Promise<Measured> {
+export async function load({
+  url,
+  body,
+  bodyFor,
+  headers = {},
+  durationS,
+  connections,
+  runner,
+}: LoadOptions): Promise<Measured> {
   const latencies: number[] = [];
   const cpuBefore = runner ? await runner.cpuMicros() : 0;
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
         url,
-        method: 'POST',
+        method: "POST",
         connections,
         duration: durationS,
-        headers: { 'content-type': 'application/json', ...headers },
+        headers: { "content-type": "application/json", ...headers },
         ...(bodyFor
-          ? { requests: [{ method: 'POST' as const, setupRequest: (request: autocannon.Request) => ({ ...request, body: JSON.stringify(bodyFor()) }) }] }
+          ? {
+              requests: [
+                {
+                  method: "POST" as const,
+                  setupRequest: (request: autocannon.Request) => ({
+                    ...request,
+                    body: JSON.stringify(bodyFor()),
+                  }),
+                },
+              ],
+            }
           : { body: JSON.stringify(body) }),
       },
       (error, finished) => (error ? reject(error) : resolve(finished)),
     );
-    instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
+    instance.on("response", (_client, _status, _bytes, responseTime) =>
+      latencies.push(responseTime),
+    );
   });
   const cpuAfter = runner ? await runner.cpuMicros() : 0;
   latencies.sort((a, b) => a - b);
@@ -63,24 +88,41 @@ export async function load({ url, body, bodyFor, headers = {}, durationS, connec
     p90: percentile(latencies, 90),
     p99: percentile(latencies, 99),
     max: latencies.at(-1) ?? Number.NaN,
-    cpuMicrosPerRequest: runner ? (cpuAfter - cpuBefore) / Math.max(1, result.requests.total) : null,
+    cpuMicrosPerRequest: runner
+      ? (cpuAfter - cpuBefore) / Math.max(1, result.requests.total)
+      : null,
     errors: result.errors + result.non2xx + result.timeouts,
   };
 }
 
-export async function post(url: string, body: object, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown> }> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+export async function post(
+  url: string,
+  body: object,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+  return {
+    status: response.status,
+    json: (await response.json()) as Record<string, unknown>,
+  };
 }
 
 const median = (values: readonly number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length === 0 ? Number.NaN : sorted[Math.floor(sorted.length / 2)]!;
+  return sorted.length === 0
+    ? Number.NaN
+    : sorted[Math.floor(sorted.length / 2)]!;
 };
 
 /** The median of each figure over rounds (rounds alternate runners, so one noisy moment moves one round). */
 export function medianOf(rounds: readonly Measured[]): Measured {
-  const cpu = rounds.map((round) => round.cpuMicrosPerRequest).filter((value): value is number => value !== null);
+  const cpu = rounds
+    .map((round) => round.cpuMicrosPerRequest)
+    .filter((value): value is number => value !== null);
   return {
     requests: rounds.reduce((sum, round) => sum + round.requests, 0),
     rps: median(rounds.map((round) => round.rps)),

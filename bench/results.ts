@@ -3,8 +3,8 @@
  * ran on. Figures are per run; ratios between runners of the same run are what carries across
  * machines. `checkResults` is what the smoke test holds a run to (form, never speed).
  */
-import type { Measured } from './load.ts';
-import type { RunnerInfo, RunnerName } from './runners.ts';
+import type { Measured } from "./load.ts";
+import type { RunnerInfo, RunnerName } from "./runners.ts";
 
 export const RESULTS_VERSION = 1;
 
@@ -25,7 +25,10 @@ export interface WorkloadResult {
 export interface ConcurrencyCurve {
   readonly workload: string;
   readonly levels: readonly number[];
-  readonly series: ReadonlyArray<{ readonly runner: RunnerName; readonly points: ReadonlyArray<{ readonly connections: number } & Measured> }>;
+  readonly series: ReadonlyArray<{
+    readonly runner: RunnerName;
+    readonly points: ReadonlyArray<{ readonly connections: number } & Measured>;
+  }>;
 }
 
 export interface ListSizeRow {
@@ -38,7 +41,13 @@ export interface ListSizeRow {
 
 export interface FailFastResult {
   readonly description: string;
-  readonly rows: ReadonlyArray<{ readonly scenario: string; readonly connections: number; readonly errorCodes: readonly string[] } & Measured>;
+  readonly rows: ReadonlyArray<
+    {
+      readonly scenario: string;
+      readonly connections: number;
+      readonly errorCodes: readonly string[];
+    } & Measured
+  >;
 }
 
 export interface PlaceOrderRow {
@@ -63,46 +72,93 @@ export interface Target {
 export interface BenchResults {
   readonly version: typeof RESULTS_VERSION;
   readonly date: string;
-  readonly mode: 'quick' | 'full';
-  readonly machine: { readonly cpus: number; readonly cpuModel: string; readonly memoryGiB: number; readonly node: string; readonly platform: string };
-  readonly settings: { readonly durationS: number; readonly warmupS: number; readonly rounds: number };
+  readonly mode: "quick" | "full";
+  readonly machine: {
+    readonly cpus: number;
+    readonly cpuModel: string;
+    readonly memoryGiB: number;
+    readonly node: string;
+    readonly platform: string;
+  };
+  readonly settings: {
+    readonly durationS: number;
+    readonly warmupS: number;
+    readonly rounds: number;
+  };
   readonly runners: Readonly<Partial<Record<RunnerName, RunnerInfo>>>;
   readonly workloads: readonly WorkloadResult[];
   readonly concurrency: ConcurrencyCurve | null;
   readonly failFast: FailFastResult | null;
-  readonly listSize: { readonly query: string; readonly rows: readonly ListSizeRow[] } | null;
+  readonly listSize: {
+    readonly query: string;
+    readonly rows: readonly ListSizeRow[];
+  } | null;
   readonly placeOrder: readonly PlaceOrderRow[];
   readonly targets: readonly Target[];
 }
 
 const isMeasured = (value: Measured) =>
-  Number.isFinite(value.rps) && value.rps >= 0 && Number.isFinite(value.requests) && [value.p50, value.p90, value.p99].every((p) => Number.isFinite(p) && p >= 0) && value.p50 <= value.p90 && value.p90 <= value.p99;
+  Number.isFinite(value.rps) &&
+  value.rps >= 0 &&
+  Number.isFinite(value.requests) &&
+  [value.p50, value.p90, value.p99].every(
+    (p) => Number.isFinite(p) && p >= 0,
+  ) &&
+  value.p50 <= value.p90 &&
+  value.p90 <= value.p99;
 
 /** Every problem with a results object's form, empty when it is well formed. */
 export function checkResults(results: BenchResults): string[] {
   const problems: string[] = [];
-  if (results.version !== RESULTS_VERSION) problems.push(`version ${String(results.version)} is not ${RESULTS_VERSION}`);
-  if (Number.isNaN(Date.parse(results.date))) problems.push('date is not a date');
-  if (!(results.machine.cpus > 0)) problems.push('machine.cpus is missing');
-  if (results.workloads.length === 0) problems.push('no workload was measured');
+  if (results.version !== RESULTS_VERSION)
+    problems.push(
+      `version ${String(results.version)} is not ${RESULTS_VERSION}`,
+    );
+  if (Number.isNaN(Date.parse(results.date)))
+    problems.push("date is not a date");
+  if (!(results.machine.cpus > 0)) problems.push("machine.cpus is missing");
+  if (results.workloads.length === 0) problems.push("no workload was measured");
   for (const workload of results.workloads) {
-    if (workload.results.length === 0) problems.push(`${workload.id}: no runner measured`);
+    if (workload.results.length === 0)
+      problems.push(`${workload.id}: no runner measured`);
     for (const entry of workload.results) {
-      if (!results.runners[entry.runner]) problems.push(`${workload.id}: runner ${entry.runner} is not described`);
-      if (entry.rounds.length === 0) problems.push(`${workload.id}/${entry.runner}: no rounds`);
-      for (const round of [...entry.rounds, entry.median]) if (!isMeasured(round)) problems.push(`${workload.id}/${entry.runner}: malformed figures ${JSON.stringify(round)}`);
-      if (entry.median.requests === 0) problems.push(`${workload.id}/${entry.runner}: no request completed`);
+      if (!results.runners[entry.runner])
+        problems.push(
+          `${workload.id}: runner ${entry.runner} is not described`,
+        );
+      if (entry.rounds.length === 0)
+        problems.push(`${workload.id}/${entry.runner}: no rounds`);
+      for (const round of [...entry.rounds, entry.median])
+        if (!isMeasured(round))
+          problems.push(
+            `${workload.id}/${entry.runner}: malformed figures ${JSON.stringify(round)}`,
+          );
+      if (entry.median.requests === 0)
+        problems.push(`${workload.id}/${entry.runner}: no request completed`);
     }
   }
   for (const series of results.concurrency?.series ?? []) {
-    if (series.points.length !== results.concurrency!.levels.length) problems.push(`concurrency/${series.runner}: ${series.points.length} points for ${results.concurrency!.levels.length} levels`);
-    for (const point of series.points) if (!isMeasured(point)) problems.push(`concurrency/${series.runner}@${point.connections}: malformed figures`);
+    if (series.points.length !== results.concurrency!.levels.length)
+      problems.push(
+        `concurrency/${series.runner}: ${series.points.length} points for ${results.concurrency!.levels.length} levels`,
+      );
+    for (const point of series.points)
+      if (!isMeasured(point))
+        problems.push(
+          `concurrency/${series.runner}@${point.connections}: malformed figures`,
+        );
   }
   for (const row of results.listSize?.rows ?? []) {
-    for (const [name, count] of [...Object.entries(row.subgraphRequests), ...Object.entries(row.sqlQueries)]) {
-      if (!Number.isInteger(count) || count < 0) problems.push(`listSize ${row.size}/${name}: ${count} is not a count`);
+    for (const [name, count] of [
+      ...Object.entries(row.subgraphRequests),
+      ...Object.entries(row.sqlQueries),
+    ]) {
+      if (!Number.isInteger(count) || count < 0)
+        problems.push(`listSize ${row.size}/${name}: ${count} is not a count`);
     }
   }
-  for (const target of results.targets) if (!Number.isFinite(target.value)) problems.push(`target ${target.name}: value ${target.value}`);
+  for (const target of results.targets)
+    if (!Number.isFinite(target.value))
+      problems.push(`target ${target.name}: value ${target.value}`);
   return problems;
 }

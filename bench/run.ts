@@ -15,32 +15,50 @@
  * 6. placeOrder on PGlite and PostgreSQL.
  * Writes `bench/results/<date>.json` + `.md` + SVG charts (quick runs: `.cache/bench/` unless --out).
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { cpus, totalmem } from 'node:os';
-import { join } from 'node:path';
-import { demoOrders, demoPayments, demoUsers, DEMO_PASSWORD } from '../platform/demo-data.ts';
-import { listen } from '../platform/http-server.ts';
-import { BULK_ORDERS_QUERY, type BulkBuyer } from './bulk-orders.ts';
-import { load, medianOf, post, type Measured } from './load.ts';
-import { measureListSizes } from './list-size.ts';
-import { benchPlaceOrder } from './place-order.ts';
-import { redraw, writeReport } from './report.ts';
-import { checkResults, RESULTS_VERSION, type BenchResults, type ConcurrencyCurve, type FailFastResult, type Target, type WorkloadResult } from './results.ts';
-import { RUNNERS, startRunner, type Runner, type RunnerName } from './runners.ts';
+import { fork, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import {
+  demoOrders,
+  demoPayments,
+  demoUsers,
+  DEMO_PASSWORD,
+} from "../platform/demo-data.ts";
+import { listen } from "../platform/http-server.ts";
+import { BULK_ORDERS_QUERY, type BulkBuyer } from "./bulk-orders.ts";
+import { load, medianOf, post, type Measured } from "./load.ts";
+import { measureListSizes } from "./list-size.ts";
+import { benchPlaceOrder } from "./place-order.ts";
+import { redraw, writeReport } from "./report.ts";
+import {
+  checkResults,
+  RESULTS_VERSION,
+  type BenchResults,
+  type ConcurrencyCurve,
+  type FailFastResult,
+  type Target,
+  type WorkloadResult,
+} from "./results.ts";
+import {
+  RUNNERS,
+  startRunner,
+  type Runner,
+  type RunnerName,
+} from "./runners.ts";
 
 const args = process.argv.slice(2);
 const option = (name: string) => {
   const index = args.indexOf(name);
   return index >= 0 ? args[index + 1] : undefined;
 };
-const reportOnly = option('--report');
+const reportOnly = option("--report");
 if (reportOnly) {
   console.log(`report: ${redraw(reportOnly)}`);
   process.exit(0);
 }
-const quick = args.includes('--quick');
-const withHive = !args.includes('--without-hive');
+const quick = args.includes("--quick");
+const withHive = !args.includes("--without-hive");
 const DURATION_S = quick ? 3 : 10;
 const WARMUP_S = quick ? 1 : 3;
 const ROUNDS = quick ? 1 : 3;
@@ -52,12 +70,21 @@ const CONCURRENCY_LEVELS = quick ? [1, 10] : [1, 10, 50, 100, 200];
 const LIST_SIZES = quick ? [1, 100, 1000] : [1, 10, 100, 1000];
 const startedAt = Date.now();
 const log = (line: string) => console.log(line);
-const fmt = (value: number | null, digits = 1) => (value === null || !Number.isFinite(value) ? '–' : value.toFixed(digits)).padStart(9);
-const row = (name: string, m: Measured, extra = '') =>
-  log(`${name.padEnd(30)} ${fmt(m.rps)} req/s  p50 ${fmt(m.p50, 2)}  p90 ${fmt(m.p90, 2)}  p99 ${fmt(m.p99, 2)} ms  cpu ${fmt(m.cpuMicrosPerRequest, 0)} µs/req  errors ${m.errors}${extra}`);
+const fmt = (value: number | null, digits = 1) =>
+  (value === null || !Number.isFinite(value)
+    ? "–"
+    : value.toFixed(digits)
+  ).padStart(9);
+const row = (name: string, m: Measured, extra = "") =>
+  log(
+    `${name.padEnd(30)} ${fmt(m.rps)} req/s  p50 ${fmt(m.p50, 2)}  p90 ${fmt(m.p90, 2)}  p99 ${fmt(m.p99, 2)} ms  cpu ${fmt(m.cpuMicrosPerRequest, 0)} µs/req  errors ${m.errors}${extra}`,
+  );
 
 /** Every service of the bench shares these, as a deployment would through its environment. */
-const SECRETS = { INTERNAL_TOKEN_SECRET: randomBytes(32).toString('base64url'), INTERNAL_SERVICE_SECRET: randomBytes(32).toString('base64url') };
+const SECRETS = {
+  INTERNAL_TOKEN_SECRET: randomBytes(32).toString("base64url"),
+  INTERNAL_SERVICE_SECRET: randomBytes(32).toString("base64url"),
+};
 
 interface Helper {
   readonly child: ChildProcess;
@@ -66,24 +93,35 @@ interface Helper {
 }
 
 /** A subgraphs process (bench/*-process.ts): its first IPC message, request counting, stop. */
-async function startHelper<T>(script: string, env: Record<string, string> = {}): Promise<Helper & { ready: T }> {
-  const child = fork(new URL(script, import.meta.url).pathname, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...SECRETS, ...env, NODE_ENV: 'production' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+async function startHelper<T>(
+  script: string,
+  env: Record<string, string> = {},
+): Promise<Helper & { ready: T }> {
+  const child = fork(new URL(script, import.meta.url).pathname, [], {
+    execArgv: ["--import", "tsx"],
+    env: { ...process.env, ...SECRETS, ...env, NODE_ENV: "production" },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
   const ready = await new Promise<T>((resolve, reject) => {
-    child.once('message', (message) => resolve(message as T));
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+    child.once("message", (message) => resolve(message as T));
+    child.once("exit", (code) =>
+      reject(new Error(`${script} exited with ${code}`)),
+    );
   });
   return {
     child,
     ready,
     requests: () =>
       new Promise((resolve) => {
-        child.once('message', (message) => resolve((message as { requests: number }).requests));
-        child.send('requests');
+        child.once("message", (message) =>
+          resolve((message as { requests: number }).requests),
+        );
+        child.send("requests");
       }),
     stop: () =>
       new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.send('stop');
+        child.once("exit", () => resolve());
+        child.send("stop");
       }),
   };
 }
@@ -111,22 +149,44 @@ async function compare({
   headers?: Record<string, string>;
   connections: number;
   verify: (json: Record<string, unknown>, status: number) => string | null;
-  subgraphs: Pick<Helper, 'requests'>;
+  subgraphs: Pick<Helper, "requests">;
 }): Promise<WorkloadResult> {
-  log(`\n${title} — ${connections} connections, ${ROUNDS} round(s) × ${DURATION_S}s`);
+  log(
+    `\n${title} — ${connections} connections, ${ROUNDS} round(s) × ${DURATION_S}s`,
+  );
   for (const runner of runners) {
     const { status, json } = await post(runner.url, body, headers);
     const problem = verify(json, status);
-    if (problem) throw new Error(`${RUNNERS[runner.name].label} answered ${title} wrongly: ${problem}`);
-    await load({ url: runner.url, body, headers, durationS: WARMUP_S, connections });
+    if (problem)
+      throw new Error(
+        `${RUNNERS[runner.name].label} answered ${title} wrongly: ${problem}`,
+      );
+    await load({
+      url: runner.url,
+      body,
+      headers,
+      durationS: WARMUP_S,
+      connections,
+    });
   }
-  const rounds = new Map<RunnerName, Measured[]>(runners.map((runner) => [runner.name, []]));
-  const served = new Map<RunnerName, { subgraph: number; client: number }>(runners.map((runner) => [runner.name, { subgraph: 0, client: 0 }]));
+  const rounds = new Map<RunnerName, Measured[]>(
+    runners.map((runner) => [runner.name, []]),
+  );
+  const served = new Map<RunnerName, { subgraph: number; client: number }>(
+    runners.map((runner) => [runner.name, { subgraph: 0, client: 0 }]),
+  );
   for (let round = 0; round < ROUNDS; round++) {
     for (let offset = 0; offset < runners.length; offset++) {
       const runner = runners[(round + offset) % runners.length]!;
       const before = await subgraphs.requests();
-      const measured = await load({ url: runner.url, body, headers, durationS: DURATION_S, connections, runner });
+      const measured = await load({
+        url: runner.url,
+        body,
+        headers,
+        durationS: DURATION_S,
+        connections,
+        runner,
+      });
       const count = served.get(runner.name)!;
       count.subgraph += (await subgraphs.requests()) - before;
       count.client += measured.requests;
@@ -136,59 +196,105 @@ async function compare({
   }
   const results = runners.map((runner) => {
     const count = served.get(runner.name)!;
-    return { runner: runner.name, rounds: rounds.get(runner.name)!, median: medianOf(rounds.get(runner.name)!), subgraphRequestsPerOperation: count.client > 0 ? count.subgraph / count.client : null };
+    return {
+      runner: runner.name,
+      rounds: rounds.get(runner.name)!,
+      median: medianOf(rounds.get(runner.name)!),
+      subgraphRequestsPerOperation:
+        count.client > 0 ? count.subgraph / count.client : null,
+    };
   });
-  log('median:');
-  for (const entry of results) row(RUNNERS[entry.runner].label, entry.median, `  subgraph req/op ${fmt(entry.subgraphRequestsPerOperation, 2)}`);
+  log("median:");
+  for (const entry of results)
+    row(
+      RUNNERS[entry.runner].label,
+      entry.median,
+      `  subgraph req/op ${fmt(entry.subgraphRequestsPerOperation, 2)}`,
+    );
   return { id, title, description, connections, results };
 }
 
-async function startAll(names: RunnerName[], options: Parameters<typeof startRunner>[1]): Promise<Runner[]> {
+async function startAll(
+  names: RunnerName[],
+  options: Parameters<typeof startRunner>[1],
+): Promise<Runner[]> {
   const started: Runner[] = [];
   for (const name of names) started.push(await startRunner(name, options));
   return started;
 }
-const stopAll = (runners: Runner[]) => Promise.all(runners.map((runner) => runner.stop()));
+const stopAll = (runners: Runner[]) =>
+  Promise.all(runners.map((runner) => runner.stop()));
 
 const workloads: WorkloadResult[] = [];
 const usedRunners = new Set<RunnerName>();
 
-log(`bench: ${quick ? 'quick' : 'full'} run on ${cpus().length} cores — ${ROUNDS} alternating round(s) of ${DURATION_S}s per runner after ${WARMUP_S}s warm-up${withHive ? '' : ' (without Hive Gateway)'}`);
+log(
+  `bench: ${quick ? "quick" : "full"} run on ${cpus().length} cores — ${ROUNDS} alternating round(s) of ${DURATION_S}s per runner after ${WARMUP_S}s warm-up${withHive ? "" : " (without Hive Gateway)"}`,
+);
 
 // 1 + 2. The Guild workload: 16 subgraph fetches per request on cheap subgraphs, so the gateways
 // are what saturates first.
 async function guildSection(): Promise<ConcurrencyCurve> {
-  const { expectedResponse, testQuery } = await import('./guild/subgraphs.ts');
+  const { expectedResponse, testQuery } = await import("./guild/subgraphs.ts");
   const expected = JSON.stringify(expectedResponse);
-  const guild = await startHelper<{ supergraphPath: string }>('./guild-process.ts');
-  const names: RunnerName[] = ['switchyard', 'switchyard-outbound', 'switchyard-dedup', 'apollo-gateway', ...(withHive ? (['hive', 'hive-dedup'] as const) : [])];
-  const runners = await startAll(names, { supergraphPath: guild.ready.supergraphPath, env: SECRETS });
+  const guild = await startHelper<{ supergraphPath: string }>(
+    "./guild-process.ts",
+  );
+  const names: RunnerName[] = [
+    "switchyard",
+    "switchyard-outbound",
+    "switchyard-dedup",
+    "apollo-gateway",
+    ...(withHive ? (["hive", "hive-dedup"] as const) : []),
+  ];
+  const runners = await startAll(names, {
+    supergraphPath: guild.ready.supergraphPath,
+    env: SECRETS,
+  });
   names.forEach((name) => usedRunners.add(name));
   try {
     workloads.push(
       await compare({
-        id: 'guild',
-        title: 'Guild federation benchmark: TestQuery',
+        id: "guild",
+        title: "Guild federation benchmark: TestQuery",
         description:
           "The Guild's graphql-gateways-benchmark workload ported to Node (accounts, inventory, products, reviews; bench/guild): one deep anonymous query, 16 subgraph fetches when nothing is shared, an 87,599-byte response checked byte for byte before timing.",
         runners,
         body: { query: testQuery },
         connections: GUILD_CONNECTIONS,
-        verify: (json, status) => (status !== 200 ? `HTTP ${status}` : JSON.stringify({ data: json.data }) !== expected || json.errors ? JSON.stringify(json).slice(0, 200) : null),
+        verify: (json, status) =>
+          status !== 200
+            ? `HTTP ${status}`
+            : JSON.stringify({ data: json.data }) !== expected || json.errors
+              ? JSON.stringify(json).slice(0, 200)
+              : null,
         subgraphs: guild,
       }),
     );
-    const curveRunners = runners.filter((runner) => ['switchyard', 'apollo-gateway', 'hive'].includes(runner.name));
-    log(`\nlatency against concurrency (Guild TestQuery): ${CONCURRENCY_LEVELS.join(', ')} connections, ${DURATION_S}s each`);
-    const series = curveRunners.map((runner) => ({ runner: runner.name, points: [] as Array<{ connections: number } & Measured> }));
+    const curveRunners = runners.filter((runner) =>
+      ["switchyard", "apollo-gateway", "hive"].includes(runner.name),
+    );
+    log(
+      `\nlatency against concurrency (Guild TestQuery): ${CONCURRENCY_LEVELS.join(", ")} connections, ${DURATION_S}s each`,
+    );
+    const series = curveRunners.map((runner) => ({
+      runner: runner.name,
+      points: [] as Array<{ connections: number } & Measured>,
+    }));
     for (const connections of CONCURRENCY_LEVELS) {
       for (const [index, runner] of curveRunners.entries()) {
-        const measured = await load({ url: runner.url, body: { query: testQuery }, durationS: DURATION_S, connections, runner });
+        const measured = await load({
+          url: runner.url,
+          body: { query: testQuery },
+          durationS: DURATION_S,
+          connections,
+          runner,
+        });
         series[index]!.points.push({ connections, ...measured });
         row(`${connections} conn ${RUNNERS[runner.name].label}`, measured);
       }
     }
-    return { workload: 'Guild TestQuery', levels: CONCURRENCY_LEVELS, series };
+    return { workload: "Guild TestQuery", levels: CONCURRENCY_LEVELS, series };
   } finally {
     await stopAll(runners);
     await guild.stop();
@@ -198,40 +304,80 @@ const concurrency = await guildSection();
 
 // 3 + 5. This supergraph (PGlite in memory in a process of its own), signed in as the demo admin.
 async function supergraphSection(): Promise<FailFastResult> {
-  const subgraphs = await startHelper<{ urls: Record<string, string>; bulkBuyer: BulkBuyer }>('./subgraphs-process.ts', { BENCH_BULK_ORDERS: '100' });
+  const subgraphs = await startHelper<{
+    urls: Record<string, string>;
+    bulkBuyer: BulkBuyer;
+  }>("./subgraphs-process.ts", { BENCH_BULK_ORDERS: "100" });
   const { urls, bulkBuyer } = subgraphs.ready;
-  const admin = demoUsers.find((user) => user.role === 'ADMIN')!;
-  const principal = JSON.stringify({ id: admin.id, role: 'ADMIN', scopes: ['admin'] });
-  const names: RunnerName[] = ['switchyard', 'switchyard-dedup', 'apollo-gateway'];
-  const runners = await startAll(names, { urls, env: { ...SECRETS, BENCH_PRINCIPAL: principal } });
+  const admin = demoUsers.find((user) => user.role === "ADMIN")!;
+  const principal = JSON.stringify({
+    id: admin.id,
+    role: "ADMIN",
+    scopes: ["admin"],
+  });
+  const names: RunnerName[] = [
+    "switchyard",
+    "switchyard-dedup",
+    "apollo-gateway",
+  ];
+  const runners = await startAll(names, {
+    urls,
+    env: { ...SECRETS, BENCH_PRINCIPAL: principal },
+  });
   try {
-    const login = await post(runners[0]!.url, { query: 'mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token } }', variables: { e: admin.email, p: DEMO_PASSWORD } });
-    const headers = { authorization: `Bearer ${(login.json.data as { logIn: { token: string } }).logIn.token}` };
-    const noErrors = (json: Record<string, unknown>, status: number) => (status !== 200 || json.errors || !json.data ? `HTTP ${status} ${JSON.stringify(json).slice(0, 200)}` : null);
+    const login = await post(runners[0]!.url, {
+      query:
+        "mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token } }",
+      variables: { e: admin.email, p: DEMO_PASSWORD },
+    });
+    const headers = {
+      authorization: `Bearer ${(login.json.data as { logIn: { token: string } }).logIn.token}`,
+    };
+    const noErrors = (json: Record<string, unknown>, status: number) =>
+      status !== 200 || json.errors || !json.data
+        ? `HTTP ${status} ${JSON.stringify(json).slice(0, 200)}`
+        : null;
     const order = demoOrders[0]!;
     workloads.push(
       await compare({
-        id: 'order',
-        title: 'Order query (this supergraph)',
-        description: 'The README\'s order query: one order with its user, items → products and payment (users, orders, products, payments; PGlite in memory). Hive Gateway is not run here: these subgraphs accept only a per-caller identity token signed by the router, which it does not sign. The plain gateway signs one per fetch, as Switchyard does, but skips verifying the client JWT.',
+        id: "order",
+        title: "Order query (this supergraph)",
+        description:
+          "The README's order query: one order with its user, items → products and payment (users, orders, products, payments; PGlite in memory). Hive Gateway is not run here: these subgraphs accept only a per-caller identity token signed by the router, which it does not sign. The plain gateway signs one per fetch, as Switchyard does, but skips verifying the client JWT.",
         runners,
-        body: { query: `query Order($id: ID!) { order(id: $id) { id user { name email } items { product { name price } quantity } payment { status } } }`, variables: { id: order.id } },
+        body: {
+          query: `query Order($id: ID!) { order(id: $id) { id user { name email } items { product { name price } quantity } payment { status } } }`,
+          variables: { id: order.id },
+        },
         headers,
         connections: OWN_CONNECTIONS,
-        verify: (json, status) => noErrors(json, status) ?? ((json.data as { order?: { id?: string } }).order?.id === order.id ? null : 'wrong order'),
+        verify: (json, status) =>
+          noErrors(json, status) ??
+          ((json.data as { order?: { id?: string } }).order?.id === order.id
+            ? null
+            : "wrong order"),
         subgraphs,
       }),
     );
     workloads.push(
       await compare({
-        id: 'orders-100',
-        title: '100-order list (this supergraph)',
-        description: 'A customer\'s 100 orders, each with two items → products, and payments: one users fetch, one orders, one products, one payments per request whatever the list size.',
+        id: "orders-100",
+        title: "100-order list (this supergraph)",
+        description:
+          "A customer's 100 orders, each with two items → products, and payments: one users fetch, one orders, one products, one payments per request whatever the list size.",
         runners,
-        body: { query: BULK_ORDERS_QUERY, variables: { id: bulkBuyer.id, first: 100 } },
+        body: {
+          query: BULK_ORDERS_QUERY,
+          variables: { id: bulkBuyer.id, first: 100 },
+        },
         headers,
         connections: OWN_CONNECTIONS,
-        verify: (json, status) => noErrors(json, status) ?? ((json.data as { user: { orders: { edges: unknown[] } } }).user.orders.edges.length === 100 ? null : 'not 100 orders'),
+        verify: (json, status) =>
+          noErrors(json, status) ??
+          ((json.data as { user: { orders: { edges: unknown[] } } }).user.orders
+            .edges.length === 100
+            ? null
+            : "not 100 orders"),
         subgraphs,
       }),
     );
@@ -242,36 +388,79 @@ async function supergraphSection(): Promise<FailFastResult> {
 
   // Fail fast: payments routed to a port nothing listens on; once its breaker is open, the order
   // query answers with payment null and one SUBGRAPH_UNAVAILABLE error without touching a socket.
-  log('\nfailing fast: payments unreachable, its breaker open');
+  log("\nfailing fast: payments unreachable, its breaker open");
   const deadPort = await (async () => {
     const probe = await listen(() => undefined, { port: 0 });
     await probe.close();
     return probe.port;
   })();
-  const failing = await startRunner('switchyard', {
+  const failing = await startRunner("switchyard", {
     urls: { ...urls, payments: `http://127.0.0.1:${deadPort}/graphql` },
-    env: { ...SECRETS, BENCH_PRINCIPAL: principal, BENCH_BREAKER: JSON.stringify({ volumeThreshold: 5, resetTimeoutMs: 600_000 }) },
+    env: {
+      ...SECRETS,
+      BENCH_PRINCIPAL: principal,
+      BENCH_BREAKER: JSON.stringify({
+        volumeThreshold: 5,
+        resetTimeoutMs: 600_000,
+      }),
+    },
   });
   try {
-    const login = await post(failing.url, { query: 'mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token } }', variables: { e: admin.email, p: DEMO_PASSWORD } });
-    const headers = { authorization: `Bearer ${(login.json.data as { logIn: { token: string } }).logIn.token}` };
-    const orderBody = { query: `query Order($id: ID!) { order(id: $id) { id items { quantity } payment { status } } }`, variables: { id: demoOrders[0]!.id } };
-    const paymentBody = { query: `query Payment($id: ID!) { payment(id: $id) { id status } }`, variables: { id: demoPayments[0]!.id } };
-    for (let request = 0; request < 20; request++) await post(failing.url, orderBody, headers);
-    const codesOf = async (body: object) => (((await post(failing.url, body, headers)).json.errors as Array<{ extensions?: { code?: string } }> | undefined) ?? []).map((error) => error.extensions?.code ?? '?');
-    const rows: FailFastResult['rows'][number][] = [];
+    const login = await post(failing.url, {
+      query:
+        "mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token } }",
+      variables: { e: admin.email, p: DEMO_PASSWORD },
+    });
+    const headers = {
+      authorization: `Bearer ${(login.json.data as { logIn: { token: string } }).logIn.token}`,
+    };
+    const orderBody = {
+      query: `query Order($id: ID!) { order(id: $id) { id items { quantity } payment { status } } }`,
+      variables: { id: demoOrders[0]!.id },
+    };
+    const paymentBody = {
+      query: `query Payment($id: ID!) { payment(id: $id) { id status } }`,
+      variables: { id: demoPayments[0]!.id },
+    };
+    for (let request = 0; request < 20; request++)
+      await post(failing.url, orderBody, headers);
+    const codesOf = async (body: object) =>
+      (
+        ((await post(failing.url, body, headers)).json.errors as
+          Array<{ extensions?: { code?: string } }> | undefined) ?? []
+      ).map((error) => error.extensions?.code ?? "?");
+    const rows: FailFastResult["rows"][number][] = [];
     for (const [scenario, body, connections] of [
-      ['order query, payments breaker open', orderBody, OWN_CONNECTIONS],
-      ['payments-only query, breaker open', paymentBody, OWN_CONNECTIONS],
-      ['payments-only query, breaker open', paymentBody, 1],
+      ["order query, payments breaker open", orderBody, OWN_CONNECTIONS],
+      ["payments-only query, breaker open", paymentBody, OWN_CONNECTIONS],
+      ["payments-only query, breaker open", paymentBody, 1],
     ] as const) {
-      await load({ url: failing.url, body, headers, durationS: WARMUP_S, connections });
-      const measured = await load({ url: failing.url, body, headers, durationS: DURATION_S, connections, runner: failing });
-      rows.push({ scenario, connections, errorCodes: [...new Set(await codesOf(body))], ...measured });
+      await load({
+        url: failing.url,
+        body,
+        headers,
+        durationS: WARMUP_S,
+        connections,
+      });
+      const measured = await load({
+        url: failing.url,
+        body,
+        headers,
+        durationS: DURATION_S,
+        connections,
+        runner: failing,
+      });
+      rows.push({
+        scenario,
+        connections,
+        errorCodes: [...new Set(await codesOf(body))],
+        ...measured,
+      });
       row(`${scenario} (${connections} conn)`, measured);
     }
     return {
-      description: 'Switchyard with payments routed to a closed port: after 20 requests its breaker is open, so the order query returns everything but the payment with one SUBGRAPH_UNAVAILABLE error, and a payments-only query fails without touching a socket (the fail-fast path alone).',
+      description:
+        "Switchyard with payments routed to a closed port: after 20 requests its breaker is open, so the order query returns everything but the payment with one SUBGRAPH_UNAVAILABLE error, and a payments-only query fails without touching a socket (the fail-fast path alone).",
       rows,
     };
   } finally {
@@ -282,44 +471,111 @@ async function supergraphSection(): Promise<FailFastResult> {
 const failFast = await supergraphSection();
 
 // 4. Cost against list size.
-log(`\ncost against list size: ${LIST_SIZES.join(', ')} orders`);
+log(`\ncost against list size: ${LIST_SIZES.join(", ")} orders`);
 const listSize = await measureListSizes(LIST_SIZES);
-for (const entry of listSize.rows) log(`${String(entry.size).padStart(5)} orders  subgraph requests ${JSON.stringify(entry.subgraphRequests)}  SQL ${JSON.stringify(entry.sqlQueries)}`);
+for (const entry of listSize.rows)
+  log(
+    `${String(entry.size).padStart(5)} orders  subgraph requests ${JSON.stringify(entry.subgraphRequests)}  SQL ${JSON.stringify(entry.sqlQueries)}`,
+  );
 
 // 6. placeOrder.
 const placeOrder = await benchPlaceOrder({ durationS: quick ? 2 : 10, log });
 
 // Targets from the issue, evaluated on this run's figures.
 const targets: Target[] = [];
-const guild = workloads.find((workload) => workload.id === 'guild')!;
-const medianOfRunner = (workload: WorkloadResult, name: RunnerName) => workload.results.find((entry) => entry.runner === name)?.median;
-const plain = medianOfRunner(guild, 'apollo-gateway')!;
-const sy = medianOfRunner(guild, 'switchyard')!;
-targets.push({ name: 'Guild: Switchyard (no dedup) throughput / plain gateway', value: sy.rps / plain.rps, target: '≥ 2x', met: sy.rps / plain.rps >= 2 });
-targets.push({ name: 'Guild: Switchyard (no dedup) router CPU per request, ms', value: (sy.cpuMicrosPerRequest ?? Number.NaN) / 1000, target: '≤ 8 ms', met: (sy.cpuMicrosPerRequest ?? Infinity) <= 8000 });
-const hiveDedup = medianOfRunner(guild, 'hive-dedup');
-const syDedup = medianOfRunner(guild, 'switchyard-dedup')!;
-if (hiveDedup) targets.push({ name: 'Guild: Switchyard + full dedup / Hive Gateway + inbound dedup', value: syDedup.rps / hiveDedup.rps, target: '≥ 1x', met: syDedup.rps >= hiveDedup.rps });
-targets.push({ name: 'Guild: Switchyard + full dedup throughput / plain gateway', value: syDedup.rps / plain.rps, target: '≈ 20x (Hive + dedup on the reference machine)', met: syDedup.rps / plain.rps >= 20 });
+const guild = workloads.find((workload) => workload.id === "guild")!;
+const medianOfRunner = (workload: WorkloadResult, name: RunnerName) =>
+  workload.results.find((entry) => entry.runner === name)?.median;
+const plain = medianOfRunner(guild, "apollo-gateway")!;
+const sy = medianOfRunner(guild, "switchyard")!;
+targets.push({
+  name: "Guild: Switchyard (no dedup) throughput / plain gateway",
+  value: sy.rps / plain.rps,
+  target: "≥ 2x",
+  met: sy.rps / plain.rps >= 2,
+});
+targets.push({
+  name: "Guild: Switchyard (no dedup) router CPU per request, ms",
+  value: (sy.cpuMicrosPerRequest ?? Number.NaN) / 1000,
+  target: "≤ 8 ms",
+  met: (sy.cpuMicrosPerRequest ?? Infinity) <= 8000,
+});
+const hiveDedup = medianOfRunner(guild, "hive-dedup");
+const syDedup = medianOfRunner(guild, "switchyard-dedup")!;
+if (hiveDedup)
+  targets.push({
+    name: "Guild: Switchyard + full dedup / Hive Gateway + inbound dedup",
+    value: syDedup.rps / hiveDedup.rps,
+    target: "≥ 1x",
+    met: syDedup.rps >= hiveDedup.rps,
+  });
+targets.push({
+  name: "Guild: Switchyard + full dedup throughput / plain gateway",
+  value: syDedup.rps / plain.rps,
+  target: "≈ 20x (Hive + dedup on the reference machine)",
+  met: syDedup.rps / plain.rps >= 20,
+});
 for (const workload of workloads) {
-  const base = medianOfRunner(workload, 'apollo-gateway');
+  const base = medianOfRunner(workload, "apollo-gateway");
   if (!base) continue;
-  const worst = Math.max(...workload.results.filter((entry) => entry.runner.startsWith('switchyard')).map((entry) => entry.median.p99 / base.p99));
-  targets.push({ name: `${workload.title}: worst Switchyard p99 / plain gateway p99`, value: worst, target: '≤ 1x', met: worst <= 1 });
+  const worst = Math.max(
+    ...workload.results
+      .filter((entry) => entry.runner.startsWith("switchyard"))
+      .map((entry) => entry.median.p99 / base.p99),
+  );
+  targets.push({
+    name: `${workload.title}: worst Switchyard p99 / plain gateway p99`,
+    value: worst,
+    target: "≤ 1x",
+    met: worst <= 1,
+  });
 }
-const distinct = (pick: (entry: (typeof listSize.rows)[number]) => Record<string, number>) => new Set(listSize.rows.map((entry) => JSON.stringify(pick(entry)))).size;
-targets.push({ name: 'List size 1 → 1,000: distinct subgraph-request and SQL counts', value: Math.max(distinct((entry) => entry.subgraphRequests), distinct((entry) => entry.sqlQueries)), target: '1 (constant)', met: distinct((entry) => entry.subgraphRequests) === 1 && distinct((entry) => entry.sqlQueries) === 1 });
+const distinct = (
+  pick: (entry: (typeof listSize.rows)[number]) => Record<string, number>,
+) => new Set(listSize.rows.map((entry) => JSON.stringify(pick(entry)))).size;
+targets.push({
+  name: "List size 1 → 1,000: distinct subgraph-request and SQL counts",
+  value: Math.max(
+    distinct((entry) => entry.subgraphRequests),
+    distinct((entry) => entry.sqlQueries),
+  ),
+  target: "1 (constant)",
+  met:
+    distinct((entry) => entry.subgraphRequests) === 1 &&
+    distinct((entry) => entry.sqlQueries) === 1,
+});
 const alone = failFast.rows.find((entry) => entry.connections === 1);
-if (alone) targets.push({ name: 'Fail fast, breaker open, 1 connection: p99 ms', value: alone.p99, target: '< 5 ms', met: alone.p99 < 5 });
+if (alone)
+  targets.push({
+    name: "Fail fast, breaker open, 1 connection: p99 ms",
+    value: alone.p99,
+    target: "< 5 ms",
+    met: alone.p99 < 5,
+  });
 
 const cpu = cpus();
 const results: BenchResults = {
   version: RESULTS_VERSION,
   date: new Date().toISOString(),
-  mode: quick ? 'quick' : 'full',
-  machine: { cpus: cpu.length, cpuModel: cpu[0]?.model.trim() ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` },
+  mode: quick ? "quick" : "full",
+  machine: {
+    cpus: cpu.length,
+    cpuModel: cpu[0]?.model.trim() ?? "unknown",
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+  },
   settings: { durationS: DURATION_S, warmupS: WARMUP_S, rounds: ROUNDS },
-  runners: Object.fromEntries([...usedRunners].map((name) => [name, { name, label: RUNNERS[name].label, description: RUNNERS[name].description }])),
+  runners: Object.fromEntries(
+    [...usedRunners].map((name) => [
+      name,
+      {
+        name,
+        label: RUNNERS[name].label,
+        description: RUNNERS[name].description,
+      },
+    ]),
+  ),
   workloads,
   concurrency,
   failFast,
@@ -328,13 +584,20 @@ const results: BenchResults = {
   targets,
 };
 const problems = checkResults(results);
-const outDir = option('--out') ?? (quick ? join('.cache', 'bench') : join('bench', 'results'));
-const name = results.date.slice(0, 10) + (quick ? '-quick' : '');
+const outDir =
+  option("--out") ??
+  (quick ? join(".cache", "bench") : join("bench", "results"));
+const name = results.date.slice(0, 10) + (quick ? "-quick" : "");
 const report = writeReport(results, outDir, name);
-log('\ntargets:');
-for (const target of targets) log(`${target.met ? 'met    ' : 'NOT MET'} ${target.name}: ${target.value.toFixed(2)} (goal ${target.target})`);
-log(`\nresults: ${join(outDir, `${name}.json`)}\nreport:  ${report}\n(${((Date.now() - startedAt) / 1000).toFixed(0)} s)`);
+log("\ntargets:");
+for (const target of targets)
+  log(
+    `${target.met ? "met    " : "NOT MET"} ${target.name}: ${target.value.toFixed(2)} (goal ${target.target})`,
+  );
+log(
+  `\nresults: ${join(outDir, `${name}.json`)}\nreport:  ${report}\n(${((Date.now() - startedAt) / 1000).toFixed(0)} s)`,
+);
 if (problems.length > 0) {
-  console.error(`malformed results:\n${problems.join('\n')}`);
+  console.error(`malformed results:\n${problems.join("\n")}`);
   process.exit(1);
 }

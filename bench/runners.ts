@@ -3,10 +3,16 @@
  * Every runner speaks the same IPC protocol: `{ port }` once listening, `cpu` → process.cpuUsage(),
  * `stop` → exit.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { ensureHiveGateway } from './peers.ts';
+import { fork, type ChildProcess } from "node:child_process";
+import { ensureHiveGateway } from "./peers.ts";
 
-export type RunnerName = 'switchyard' | 'switchyard-outbound' | 'switchyard-dedup' | 'apollo-gateway' | 'hive' | 'hive-dedup';
+export type RunnerName =
+  | "switchyard"
+  | "switchyard-outbound"
+  | "switchyard-dedup"
+  | "apollo-gateway"
+  | "hive"
+  | "hive-dedup";
 
 export interface RunnerInfo {
   readonly name: RunnerName;
@@ -15,51 +21,69 @@ export interface RunnerInfo {
   readonly description: string;
 }
 
-const NO_DEDUP = { ROUTER_DEDUP_INBOUND: 'false', ROUTER_DEDUP_SUBGRAPH_FETCHES: 'false' };
+const NO_DEDUP = {
+  ROUTER_DEDUP_INBOUND: "false",
+  ROUTER_DEDUP_SUBGRAPH_FETCHES: "false",
+};
 
-export const RUNNERS: Readonly<Record<RunnerName, RunnerInfo & { readonly kind: 'resilient' | 'plain' | 'hive'; readonly env: Record<string, string>; readonly arg?: string }>> = {
+export const RUNNERS: Readonly<
+  Record<
+    RunnerName,
+    RunnerInfo & {
+      readonly kind: "resilient" | "plain" | "hive";
+      readonly env: Record<string, string>;
+      readonly arg?: string;
+    }
+  >
+> = {
   switchyard: {
-    name: 'switchyard',
-    label: 'Switchyard',
-    description: 'every resilience feature on (breakers, timeouts, retries, bulkheads, JWT, rate limits, operation limits); deduplication off',
-    kind: 'resilient',
+    name: "switchyard",
+    label: "Switchyard",
+    description:
+      "every resilience feature on (breakers, timeouts, retries, bulkheads, JWT, rate limits, operation limits); deduplication off",
+    kind: "resilient",
     env: NO_DEDUP,
   },
-  'switchyard-outbound': {
-    name: 'switchyard-outbound',
-    label: 'Switchyard + fetch dedup',
-    description: 'as Switchyard, plus in-flight deduplication of identical subgraph fetches (what Hive Gateway does by default)',
-    kind: 'resilient',
-    env: { ROUTER_DEDUP_INBOUND: 'false' },
+  "switchyard-outbound": {
+    name: "switchyard-outbound",
+    label: "Switchyard + fetch dedup",
+    description:
+      "as Switchyard, plus in-flight deduplication of identical subgraph fetches (what Hive Gateway does by default)",
+    kind: "resilient",
+    env: { ROUTER_DEDUP_INBOUND: "false" },
   },
-  'switchyard-dedup': {
-    name: 'switchyard-dedup',
-    label: 'Switchyard + full dedup',
-    description: 'as Switchyard with its defaults: inbound (identical operations of one caller) and outbound deduplication',
-    kind: 'resilient',
+  "switchyard-dedup": {
+    name: "switchyard-dedup",
+    label: "Switchyard + full dedup",
+    description:
+      "as Switchyard with its defaults: inbound (identical operations of one caller) and outbound deduplication",
+    kind: "resilient",
     env: {},
   },
-  'apollo-gateway': {
-    name: 'apollo-gateway',
-    label: 'plain @apollo/gateway',
-    description: '@apollo/gateway 2.14 + @apollo/server 5 with the default RemoteGraphQLDataSource and fetcher',
-    kind: 'plain',
+  "apollo-gateway": {
+    name: "apollo-gateway",
+    label: "plain @apollo/gateway",
+    description:
+      "@apollo/gateway 2.14 + @apollo/server 5 with the default RemoteGraphQLDataSource and fetcher",
+    kind: "plain",
     env: {},
   },
   hive: {
-    name: 'hive',
-    label: 'Hive Gateway',
-    description: '@graphql-hive/gateway-runtime defaults (outbound fetch deduplication on, inbound off), Node 22',
-    kind: 'hive',
-    arg: 'defaults',
+    name: "hive",
+    label: "Hive Gateway",
+    description:
+      "@graphql-hive/gateway-runtime defaults (outbound fetch deduplication on, inbound off), Node 22",
+    kind: "hive",
+    arg: "defaults",
     env: {},
   },
-  'hive-dedup': {
-    name: 'hive-dedup',
-    label: 'Hive Gateway + inbound dedup',
-    description: "Hive Gateway with inboundInflightRequestDeduplication (the Guild benchmark's configuration), Node 22",
-    kind: 'hive',
-    arg: 'dedup',
+  "hive-dedup": {
+    name: "hive-dedup",
+    label: "Hive Gateway + inbound dedup",
+    description:
+      "Hive Gateway with inboundInflightRequestDeduplication (the Guild benchmark's configuration), Node 22",
+    kind: "hive",
+    arg: "dedup",
     env: {},
   },
 };
@@ -79,58 +103,87 @@ export interface RunnerOptions {
   readonly env?: Record<string, string>;
 }
 
-export async function startRunner(name: RunnerName, { urls = {}, supergraphPath, env = {} }: RunnerOptions): Promise<Runner> {
+export async function startRunner(
+  name: RunnerName,
+  { urls = {}, supergraphPath, env = {} }: RunnerOptions,
+): Promise<Runner> {
   const runner = RUNNERS[name];
   const common = {
     ...process.env,
     ...env,
     ...runner.env,
-    NODE_ENV: 'production',
-    APOLLO_TELEMETRY_DISABLED: 'true',
+    NODE_ENV: "production",
+    APOLLO_TELEMETRY_DISABLED: "true",
     ...(supergraphPath ? { SUPERGRAPH_PATH: supergraphPath } : {}),
   };
   let child: ChildProcess;
-  if (runner.kind === 'hive') {
+  if (runner.kind === "hive") {
     const hive = ensureHiveGateway();
-    child = fork(hive.serve, [runner.arg!], { execPath: hive.node, execArgv: [], env: common, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  } else {
-    child = fork(new URL('./router-process.ts', import.meta.url).pathname, [runner.kind], {
-      // BENCH_CPU_PROF=1 writes a V8 CPU profile per router process (for `--cpu-prof` analysis).
-      execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=.cache/profiles'] : [])],
-      env: {
-        ...common,
-        BENCH_SUBGRAPH_URLS: JSON.stringify(urls),
-        ...(urls.users ? { JWKS_URL: urls.users.replace(/\/graphql$/, '/.well-known/jwks.json') } : {}),
-        // Rate limiting stays on, with a budget the load generator cannot exhaust. graphql-rate-limit
-        // keeps a sliding log of a client's calls in the window and walks it on every check; the
-        // bench is one client making thousands of calls a second, so a long window would make each
-        // check walk ~100k entries, a cost no real client mix produces. A 100 ms window keeps the
-        // log near 100 entries, as a real client under the default 300/1m keeps at most 300.
-        ROUTER_RATE_LIMIT: '1000000/100ms',
-      },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    child = fork(hive.serve, [runner.arg!], {
+      execPath: hive.node,
+      execArgv: [],
+      env: common,
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
+  } else {
+    child = fork(
+      new URL("./router-process.ts", import.meta.url).pathname,
+      [runner.kind],
+      {
+        // BENCH_CPU_PROF=1 writes a V8 CPU profile per router process (for `--cpu-prof` analysis).
+        execArgv: [
+          "--import",
+          "tsx",
+          ...(process.env.BENCH_CPU_PROF
+            ? ["--cpu-prof", "--cpu-prof-dir=.cache/profiles"]
+            : []),
+        ],
+        env: {
+          ...common,
+          BENCH_SUBGRAPH_URLS: JSON.stringify(urls),
+          ...(urls.users
+            ? {
+                JWKS_URL: urls.users.replace(
+                  /\/graphql$/,
+                  "/.well-known/jwks.json",
+                ),
+              }
+            : {}),
+          // Rate limiting stays on, with a budget the load generator cannot exhaust. graphql-rate-limit
+          // keeps a sliding log of a client's calls in the window and walks it on every check; the
+          // bench is one client making thousands of calls a second, so a long window would make each
+          // check walk ~100k entries, a cost no real client mix produces. A 100 ms window keeps the
+          // log near 100 entries, as a real client under the default 300/1m keeps at most 300.
+          ROUTER_RATE_LIMIT: "1000000/100ms",
+        },
+        stdio: ["ignore", "inherit", "inherit", "ipc"],
+      },
+    );
   }
   const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (message) => resolve((message as { port: number }).port));
-    child.once('exit', (code) => reject(new Error(`${name} exited with ${code} before listening`)));
+    child.once("message", (message) =>
+      resolve((message as { port: number }).port),
+    );
+    child.once("exit", (code) =>
+      reject(new Error(`${name} exited with ${code} before listening`)),
+    );
   });
   return {
     name,
     url: `http://127.0.0.1:${port}/graphql`,
     cpuMicros: () =>
       new Promise((resolve) => {
-        child.once('message', (message) => {
+        child.once("message", (message) => {
           const { cpu } = message as { cpu: NodeJS.CpuUsage };
           resolve(cpu.user + cpu.system);
         });
-        child.send('cpu');
+        child.send("cpu");
       }),
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.send('stop');
+        child.once("exit", () => resolve());
+        child.send("stop");
       }),
   };
 }

@@ -10,7 +10,7 @@
  * const { placeOrder } = await client.request(PlaceOrderDocument, { input });
  * ```
  */
-import type { TypedDocumentString } from './generated/graphql.ts';
+import type { TypedDocumentString } from "./generated/graphql.ts";
 
 /** One entry of a GraphQL response's `errors`; `extensions.code` is one of docs/errors.md. */
 export interface GraphQLErrorEntry {
@@ -30,7 +30,7 @@ export interface ExecutionResult<TResult> {
  * Codes the client itself raises, besides the server's: NETWORK_ERROR (no HTTP response: refused,
  * reset, aborted by `timeoutMs`) and BAD_RESPONSE (an HTTP answer that is not a GraphQL response).
  */
-export type ClientErrorCode = 'NETWORK_ERROR' | 'BAD_RESPONSE';
+export type ClientErrorCode = "NETWORK_ERROR" | "BAD_RESPONSE";
 
 /** Thrown by `request` when the response has errors, or when no usable response came back. */
 export class ClientError extends Error {
@@ -40,9 +40,24 @@ export class ClientError extends Error {
   readonly errors: readonly GraphQLErrorEntry[];
   /** Whatever data arrived alongside the errors. */
   readonly data: unknown;
-  constructor(message: string, { code, status, errors = [], data = null, cause }: { code: string; status?: number; errors?: GraphQLErrorEntry[]; data?: unknown; cause?: unknown }) {
+  constructor(
+    message: string,
+    {
+      code,
+      status,
+      errors = [],
+      data = null,
+      cause,
+    }: {
+      code: string;
+      status?: number;
+      errors?: GraphQLErrorEntry[];
+      data?: unknown;
+      cause?: unknown;
+    },
+  ) {
     super(message, { cause });
-    this.name = 'ClientError';
+    this.name = "ClientError";
     this.code = code;
     this.status = status;
     this.errors = errors;
@@ -67,45 +82,90 @@ export interface ClientOptions {
 }
 
 /** Operations without variables take none; the others take exactly their generated variables type. */
-type VariablesArgument<TVariables> = TVariables extends Record<string, never> ? [variables?: TVariables] : [variables: TVariables];
+type VariablesArgument<TVariables> =
+  TVariables extends Record<string, never>
+    ? [variables?: TVariables]
+    : [variables: TVariables];
 
-export function createClient({ url, token: initialToken, headers = {}, timeoutMs = 15_000, fetch: fetchImpl = globalThis.fetch }: ClientOptions) {
+export function createClient({
+  url,
+  token: initialToken,
+  headers = {},
+  timeoutMs = 15_000,
+  fetch: fetchImpl = globalThis.fetch,
+}: ClientOptions) {
   let token = initialToken;
 
-  async function execute<TResult, TVariables>(document: TypedDocumentString<TResult, TVariables>, ...[variables]: VariablesArgument<TVariables>): Promise<ExecutionResult<TResult>> {
+  async function execute<TResult, TVariables>(
+    document: TypedDocumentString<TResult, TVariables>,
+    ...[variables]: VariablesArgument<TVariables>
+  ): Promise<ExecutionResult<TResult>> {
     let response: Response;
     try {
       response = await fetchImpl(url, {
-        method: 'POST',
+        method: "POST",
         // A JSON content type also satisfies the router's CSRF prevention.
-        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        body: JSON.stringify({ query: document.toString(), variables: variables ?? {} }),
+        headers: {
+          "content-type": "application/json",
+          accept: "application/graphql-response+json, application/json",
+          ...headers,
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: JSON.stringify({
+          query: document.toString(),
+          variables: variables ?? {},
+        }),
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
-      throw new ClientError(`request to ${url} failed: ${(error as Error).message}`, { code: 'NETWORK_ERROR', cause: error });
+      throw new ClientError(
+        `request to ${url} failed: ${(error as Error).message}`,
+        { code: "NETWORK_ERROR", cause: error },
+      );
     }
     const text = await response.text();
     let body: { data?: TResult | null; errors?: GraphQLErrorEntry[] };
     try {
       body = JSON.parse(text) as typeof body;
     } catch (error) {
-      throw new ClientError(`HTTP ${response.status} from ${url} is not a GraphQL response: ${text.slice(0, 200)}`, { code: 'BAD_RESPONSE', status: response.status, cause: error });
+      throw new ClientError(
+        `HTTP ${response.status} from ${url} is not a GraphQL response: ${text.slice(0, 200)}`,
+        { code: "BAD_RESPONSE", status: response.status, cause: error },
+      );
     }
-    if (typeof body !== 'object' || body === null || (!('data' in body) && !Array.isArray(body.errors))) {
-      throw new ClientError(`HTTP ${response.status} from ${url} has neither data nor errors`, { code: 'BAD_RESPONSE', status: response.status });
+    if (
+      typeof body !== "object" ||
+      body === null ||
+      (!("data" in body) && !Array.isArray(body.errors))
+    ) {
+      throw new ClientError(
+        `HTTP ${response.status} from ${url} has neither data nor errors`,
+        { code: "BAD_RESPONSE", status: response.status },
+      );
     }
-    return { data: body.data ?? null, errors: body.errors ?? [], status: response.status };
+    return {
+      data: body.data ?? null,
+      errors: body.errors ?? [],
+      status: response.status,
+    };
   }
 
   return {
     /** Runs an operation and returns its data; throws ClientError when the response carries errors. */
-    async request<TResult, TVariables>(document: TypedDocumentString<TResult, TVariables>, ...variables: VariablesArgument<TVariables>): Promise<TResult> {
+    async request<TResult, TVariables>(
+      document: TypedDocumentString<TResult, TVariables>,
+      ...variables: VariablesArgument<TVariables>
+    ): Promise<TResult> {
       const result = await execute(document, ...variables);
       const [first] = result.errors;
       if (first || result.data === null) {
-        const code = first?.extensions?.code ?? 'BAD_RESPONSE';
-        throw new ClientError(first?.message ?? 'response has no data', { code, status: result.status, errors: result.errors, data: result.data });
+        const code = first?.extensions?.code ?? "BAD_RESPONSE";
+        throw new ClientError(first?.message ?? "response has no data", {
+          code,
+          status: result.status,
+          errors: result.errors,
+          data: result.data,
+        });
       }
       return result.data;
     },

@@ -1,11 +1,11 @@
-import { loadPipelineConfig } from '../events/config.ts';
-import type { Env } from '../platform/config.ts';
-import { loadRouterConfig } from '../router/config.ts';
-import { loadNotificationsConfig } from '../subgraphs/notifications/config.ts';
-import { loadOrdersConfig } from '../subgraphs/orders/config.ts';
-import { loadPaymentsConfig } from '../subgraphs/payments/config.ts';
-import { loadProductsConfig } from '../subgraphs/products/config.ts';
-import { loadUsersConfig } from '../subgraphs/users/config.ts';
+import { loadPipelineConfig } from "../events/config.ts";
+import type { Env } from "../platform/config.ts";
+import { loadRouterConfig } from "../router/config.ts";
+import { loadNotificationsConfig } from "../subgraphs/notifications/config.ts";
+import { loadOrdersConfig } from "../subgraphs/orders/config.ts";
+import { loadPaymentsConfig } from "../subgraphs/payments/config.ts";
+import { loadProductsConfig } from "../subgraphs/products/config.ts";
+import { loadUsersConfig } from "../subgraphs/users/config.ts";
 
 /**
  * Every deployable, once: its entry point, npm script, config module and HTTP port. The Dockerfile
@@ -25,10 +25,24 @@ export interface Deployable {
   readonly port: (env: Env) => number;
 }
 
-export const DEPLOYABLE_NAMES = ['users', 'products', 'orders', 'payments', 'notifications', 'router', 'relay', 'worker', 'dispatcher', 'analytics'] as const;
+export const DEPLOYABLE_NAMES = [
+  "users",
+  "products",
+  "orders",
+  "payments",
+  "notifications",
+  "router",
+  "relay",
+  "worker",
+  "dispatcher",
+  "analytics",
+] as const;
 export type DeployableName = (typeof DEPLOYABLE_NAMES)[number];
 
-const subgraph = (name: DeployableName, load: (env: Env) => { port: number }): Deployable => ({
+const subgraph = (
+  name: DeployableName,
+  load: (env: Env) => { port: number },
+): Deployable => ({
   name,
   entry: `subgraphs/${name}/main.ts`,
   load,
@@ -36,7 +50,9 @@ const subgraph = (name: DeployableName, load: (env: Env) => { port: number }): D
   port: (env) => load(env).port,
 });
 
-const pipelineRole = (name: 'relay' | 'worker' | 'dispatcher' | 'analytics'): Deployable => ({
+const pipelineRole = (
+  name: "relay" | "worker" | "dispatcher" | "analytics",
+): Deployable => ({
   name,
   entry: `events/${name}-main.ts`,
   load: loadPipelineConfig,
@@ -45,21 +61,30 @@ const pipelineRole = (name: 'relay' | 'worker' | 'dispatcher' | 'analytics'): De
 });
 
 export const DEPLOYABLES: readonly Deployable[] = Object.freeze([
-  subgraph('users', loadUsersConfig),
-  subgraph('products', loadProductsConfig),
-  subgraph('orders', loadOrdersConfig),
-  subgraph('payments', loadPaymentsConfig),
-  subgraph('notifications', loadNotificationsConfig),
-  { name: 'router', entry: 'router/main.ts', load: loadRouterConfig, portVariable: 'ROUTER_PORT', port: (env) => loadRouterConfig(env).port },
-  pipelineRole('relay'),
-  pipelineRole('worker'),
-  pipelineRole('dispatcher'),
-  pipelineRole('analytics'),
+  subgraph("users", loadUsersConfig),
+  subgraph("products", loadProductsConfig),
+  subgraph("orders", loadOrdersConfig),
+  subgraph("payments", loadPaymentsConfig),
+  subgraph("notifications", loadNotificationsConfig),
+  {
+    name: "router",
+    entry: "router/main.ts",
+    load: loadRouterConfig,
+    portVariable: "ROUTER_PORT",
+    port: (env) => loadRouterConfig(env).port,
+  },
+  pipelineRole("relay"),
+  pipelineRole("worker"),
+  pipelineRole("dispatcher"),
+  pipelineRole("analytics"),
 ]);
 
 export function deployable(name: string | undefined): Deployable {
   const found = DEPLOYABLES.find((candidate) => candidate.name === name);
-  if (!found) throw new Error(`SERVICE must be one of ${DEPLOYABLE_NAMES.join(', ')}, got ${JSON.stringify(name)}`);
+  if (!found)
+    throw new Error(
+      `SERVICE must be one of ${DEPLOYABLE_NAMES.join(", ")}, got ${JSON.stringify(name)}`,
+    );
   return found;
 }
 
@@ -69,22 +94,52 @@ export function deployable(name: string | undefined): Deployable {
  * test holds docker-compose.yml to that. The OTEL_* names are the OpenTelemetry SDK's standard
  * ones, allowed here for the tracing setup that reads them.
  */
-export const LIBRARY_VARIABLES: Readonly<Record<string, { readonly readBy: string; readonly description: string }>> = Object.freeze({
-  SERVICE: { readBy: 'the image health check (deploy/healthcheck.ts)', description: 'Which deployable a container runs (each Dockerfile target sets it): the health check asks that deployable’s port.' },
-  APOLLO_TELEMETRY_DISABLED: { readBy: '@apollo/gateway, @apollo/server', description: 'Stops Apollo usage reporting; set `true` everywhere (the router also forces it).' },
-  OTEL_EXPORTER_OTLP_ENDPOINT: { readBy: 'the tracing setup (platform/tracing.ts)', description: 'OTLP/HTTP collector; spans go to `<endpoint>/v1/traces` (Jaeger in compose: `http://jaeger:4318`). Unset = tracing off.' },
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: { readBy: 'the tracing setup (platform/tracing.ts)', description: 'Full traces URL, used as is; wins over OTEL_EXPORTER_OTLP_ENDPOINT.' },
-  OTEL_SERVICE_NAME: { readBy: 'the tracing setup (platform/tracing.ts)', description: 'Service name on spans (one per deployable in compose).' },
+export const LIBRARY_VARIABLES: Readonly<
+  Record<string, { readonly readBy: string; readonly description: string }>
+> = Object.freeze({
+  SERVICE: {
+    readBy: "the image health check (deploy/healthcheck.ts)",
+    description:
+      "Which deployable a container runs (each Dockerfile target sets it): the health check asks that deployable’s port.",
+  },
+  APOLLO_TELEMETRY_DISABLED: {
+    readBy: "@apollo/gateway, @apollo/server",
+    description:
+      "Stops Apollo usage reporting; set `true` everywhere (the router also forces it).",
+  },
+  OTEL_EXPORTER_OTLP_ENDPOINT: {
+    readBy: "the tracing setup (platform/tracing.ts)",
+    description:
+      "OTLP/HTTP collector; spans go to `<endpoint>/v1/traces` (Jaeger in compose: `http://jaeger:4318`). Unset = tracing off.",
+  },
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: {
+    readBy: "the tracing setup (platform/tracing.ts)",
+    description:
+      "Full traces URL, used as is; wins over OTEL_EXPORTER_OTLP_ENDPOINT.",
+  },
+  OTEL_SERVICE_NAME: {
+    readBy: "the tracing setup (platform/tracing.ts)",
+    description: "Service name on spans (one per deployable in compose).",
+  },
   OTEL_TRACES_SAMPLER: {
-    readBy: 'the tracing setup (platform/tracing.ts)',
-    description: 'Sampler: `always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off` or `parentbased_traceidratio` (default; `parentbased_*` follow a caller’s sampling decision).',
+    readBy: "the tracing setup (platform/tracing.ts)",
+    description:
+      "Sampler: `always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off` or `parentbased_traceidratio` (default; `parentbased_*` follow a caller’s sampling decision).",
   },
-  OTEL_TRACES_SAMPLER_ARG: { readBy: 'the tracing setup (platform/tracing.ts)', description: 'Share of traces the `*traceidratio` samplers record, 0 to 1 (default 1).' },
+  OTEL_TRACES_SAMPLER_ARG: {
+    readBy: "the tracing setup (platform/tracing.ts)",
+    description:
+      "Share of traces the `*traceidratio` samplers record, 0 to 1 (default 1).",
+  },
   OTEL_RESOURCE_ATTRIBUTES: {
-    readBy: 'the tracing setup (platform/tracing.ts)',
-    description: 'Resource attributes on every span, `key=value` pairs separated by commas, values percent-encoded (e.g. `deployment.environment=staging,service.version=1.4.0`); OTEL_SERVICE_NAME wins over `service.name` here.',
+    readBy: "the tracing setup (platform/tracing.ts)",
+    description:
+      "Resource attributes on every span, `key=value` pairs separated by commas, values percent-encoded (e.g. `deployment.environment=staging,service.version=1.4.0`); OTEL_SERVICE_NAME wins over `service.name` here.",
   },
-  OTEL_SDK_DISABLED: { readBy: 'the tracing setup (platform/tracing.ts)', description: '`true` turns tracing off whatever else is set.' },
+  OTEL_SDK_DISABLED: {
+    readBy: "the tracing setup (platform/tracing.ts)",
+    description: "`true` turns tracing off whatever else is set.",
+  },
 });
 
 /**
@@ -92,14 +147,20 @@ export const LIBRARY_VARIABLES: Readonly<Record<string, { readonly readBy: strin
  * Run against the environment a deployment gives a service, this is exactly what its config
  * module looks at; no hand-kept list to drift.
  */
-export function variablesRead(load: (env: Env) => unknown, env: Env = {}): Set<string> {
+export function variablesRead(
+  load: (env: Env) => unknown,
+  env: Env = {},
+): Set<string> {
   const read = new Set<string>();
-  const recording = new Proxy({ ...env }, {
-    get(target, key) {
-      if (typeof key === 'string') read.add(key);
-      return target[key as string];
+  const recording = new Proxy(
+    { ...env },
+    {
+      get(target, key) {
+        if (typeof key === "string") read.add(key);
+        return target[key as string];
+      },
     },
-  });
+  );
   load(recording);
   return read;
 }

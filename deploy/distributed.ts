@@ -1,9 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import pg from 'pg';
-import { COMPOSE_FILE, readComposeFile, startOrder, type ComposeService } from './compose-file.ts';
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import pg from "pg";
+import {
+  COMPOSE_FILE,
+  readComposeFile,
+  startOrder,
+  type ComposeService,
+} from "./compose-file.ts";
 
 /**
  * docker-compose.yml as local processes: every Switchyard service of the compose file runs as its
@@ -71,7 +76,13 @@ export interface Distributed {
   stop(): Promise<void>;
 }
 
-const INFRASTRUCTURE = ['postgres', 'kafka', 'rabbitmq', 'mailpit', 'jaeger'] as const;
+const INFRASTRUCTURE = [
+  "postgres",
+  "kafka",
+  "rabbitmq",
+  "mailpit",
+  "jaeger",
+] as const;
 
 /** The port a compose service's own process listens on inside its container. */
 function containerPort(service: ComposeService): number {
@@ -86,55 +97,91 @@ function containerPort(service: ComposeService): number {
  */
 export function localEnvironment(
   service: ComposeService,
-  { services, infrastructure, instancePorts }: { services: ReadonlyMap<string, ComposeService>; infrastructure: LocalInfrastructure; instancePorts: ReadonlyMap<string, readonly number[]> },
+  {
+    services,
+    infrastructure,
+    instancePorts,
+  }: {
+    services: ReadonlyMap<string, ComposeService>;
+    infrastructure: LocalInfrastructure;
+    instancePorts: ReadonlyMap<string, readonly number[]>;
+  },
 ): Record<string, string> {
   const env: Record<string, string> = {};
   const replaceUrl = (key: string, value: string): string | undefined => {
-    const match = /^([a-z][a-z0-9+.-]*):\/\/(?:[^@/]*@)?([^:/?#]+)(?::(\d+))?/i.exec(value);
+    const match =
+      /^([a-z][a-z0-9+.-]*):\/\/(?:[^@/]*@)?([^:/?#]+)(?::(\d+))?/i.exec(value);
     const host = match?.[2];
     if (!match || !host || !services.has(host)) return value;
     switch (host) {
-      case 'postgres':
+      case "postgres":
         return infrastructure.databaseUrl;
-      case 'rabbitmq':
+      case "rabbitmq":
         return infrastructure.amqpUrl;
-      case 'mailpit':
+      case "mailpit":
         return infrastructure.smtpUrl;
-      case 'jaeger':
+      case "jaeger":
         return infrastructure.otlpEndpoint;
       default: {
         const target = services.get(host)!;
-        if (!target.deployable) throw new Error(`docker-compose.yml: ${service.name}.${key} points at ${host}, which this runner cannot run locally`);
-        const declared = Number(match[3] ?? (match[1] === 'https' ? 443 : 80));
-        if (declared !== containerPort(target)) throw new Error(`docker-compose.yml: ${service.name}.${key} uses port ${declared}, but ${host} listens on ${containerPort(target)}`);
+        if (!target.deployable)
+          throw new Error(
+            `docker-compose.yml: ${service.name}.${key} points at ${host}, which this runner cannot run locally`,
+          );
+        const declared = Number(match[3] ?? (match[1] === "https" ? 443 : 80));
+        if (declared !== containerPort(target))
+          throw new Error(
+            `docker-compose.yml: ${service.name}.${key} uses port ${declared}, but ${host} listens on ${containerPort(target)}`,
+          );
         const ports = instancePorts.get(host)!;
         const rest = value.slice(match[0].length);
-        const dns = service.environment[key.replace(/_URL$/, '_DISCOVERY')] === 'dns';
+        const dns =
+          service.environment[key.replace(/_URL$/, "_DISCOVERY")] === "dns";
         const chosen = dns ? ports : ports.slice(0, 1);
-        return chosen.map((port) => `${match[1]}://127.0.0.1:${port}${rest}`).join(',');
+        return chosen
+          .map((port) => `${match[1]}://127.0.0.1:${port}${rest}`)
+          .join(",");
       }
     }
   };
   for (const [key, value] of Object.entries(service.environment)) {
     let local: string | undefined;
-    if (/^[\w.-]+:\d+(,[\w.-]+:\d+)*$/.test(value) && value.split(',').some((entry) => entry.split(':')[0] === 'kafka')) local = infrastructure.kafkaBrokers;
+    if (
+      /^[\w.-]+:\d+(,[\w.-]+:\d+)*$/.test(value) &&
+      value.split(",").some((entry) => entry.split(":")[0] === "kafka")
+    )
+      local = infrastructure.kafkaBrokers;
     else local = replaceUrl(key, value);
     if (local !== undefined) env[key] = local;
   }
   for (const key of Object.keys(env)) {
     // DNS over a loopback address finds one instance; the static list above names them all.
-    if (key.endsWith('_DISCOVERY') && env[key] === 'dns' && (env[key.replace(/_DISCOVERY$/, '_URL')] ?? '').includes(',')) env[key] = 'static';
+    if (
+      key.endsWith("_DISCOVERY") &&
+      env[key] === "dns" &&
+      (env[key.replace(/_DISCOVERY$/, "_URL")] ?? "").includes(",")
+    )
+      env[key] = "static";
   }
   return env;
 }
 
 /** Creates `database` on the server at `adminUrl` and runs the compose PostgreSQL init script in it. */
-export async function createDatabase(adminUrl: string, database: string): Promise<string> {
-  if (!/^[a-z_][a-z0-9_]*$/.test(database)) throw new Error(`database name must be a lower-case identifier, got ${JSON.stringify(database)}`);
+export async function createDatabase(
+  adminUrl: string,
+  database: string,
+): Promise<string> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(database))
+    throw new Error(
+      `database name must be a lower-case identifier, got ${JSON.stringify(database)}`,
+    );
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
-    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    const exists = await admin.query(
+      "SELECT 1 FROM pg_database WHERE datname = $1",
+      [database],
+    );
     if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${database}`);
   } finally {
     await admin.end();
@@ -144,14 +191,19 @@ export async function createDatabase(adminUrl: string, database: string): Promis
   const client = new pg.Client({ connectionString: url.toString() });
   await client.connect();
   try {
-    await client.query(readFileSync(new URL('./postgres/init.sql', import.meta.url), 'utf8'));
+    await client.query(
+      readFileSync(new URL("./postgres/init.sql", import.meta.url), "utf8"),
+    );
   } finally {
     await client.end();
   }
   return url.toString();
 }
 
-export async function dropDatabase(adminUrl: string, database: string): Promise<void> {
+export async function dropDatabase(
+  adminUrl: string,
+  database: string,
+): Promise<void> {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
@@ -167,30 +219,50 @@ async function waitReady(instance: Instance, timeoutMs: number): Promise<void> {
   void instance.exited.then(() => (exited = true));
   for (;;) {
     if (exited) throw new Error(`${instance.name} exited before it was ready`);
-    const ok = await fetch(`${instance.url}/ready`, { signal: AbortSignal.timeout(2000) }).then((response) => response.ok, () => false);
+    const ok = await fetch(`${instance.url}/ready`, {
+      signal: AbortSignal.timeout(2000),
+    }).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (ok) return;
-    if (Date.now() > deadline) throw new Error(`${instance.name} not ready at ${instance.url}/ready after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${instance.name} not ready at ${instance.url}/ready after ${timeoutMs} ms`,
+      );
     await new Promise((done) => setTimeout(done, 200));
   }
 }
 
-function spawnInstance(service: ComposeService, index: number, port: number, env: Record<string, string>, log: (line: string) => void): Instance {
+function spawnInstance(
+  service: ComposeService,
+  index: number,
+  port: number,
+  env: Record<string, string>,
+  log: (line: string) => void,
+): Instance {
   const deployable = service.deployable!;
   const name = `${service.name}.${index + 1}`;
   // Only the compose environment, plus what Node needs to find itself: the process sees what the
   // container would, not the caller's shell (no stray APOLLO_KEY, NODE_ENV=test, ...).
   const base: Record<string, string> = {};
-  for (const key of ['PATH', 'HOME', 'TMPDIR']) if (process.env[key] !== undefined) base[key] = process.env[key]!;
-  const child = spawn(process.execPath, ['--import', 'tsx', deployable.entry], {
-    cwd: new URL('..', import.meta.url).pathname,
+  for (const key of ["PATH", "HOME", "TMPDIR"])
+    if (process.env[key] !== undefined) base[key] = process.env[key]!;
+  const child = spawn(process.execPath, ["--import", "tsx", deployable.entry], {
+    cwd: new URL("..", import.meta.url).pathname,
     env: { ...base, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ["ignore", "pipe", "pipe"],
     // Its own process group: a terminal's Ctrl-C reaches only the runner, which then stops the
     // services one by one in reverse start order instead of all at once.
     detached: true,
   });
-  for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream }).on('line', (line) => log(`[${name}] ${line}`));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  for (const stream of [child.stdout, child.stderr])
+    createInterface({ input: stream }).on("line", (line) =>
+      log(`[${name}] ${line}`),
+    );
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => resolve(code)),
+  );
   return {
     name,
     service: service.name,
@@ -200,10 +272,11 @@ function spawnInstance(service: ComposeService, index: number, port: number, env
     env,
     child,
     exited,
-    async stop(signal = 'SIGTERM', timeoutMs = 20_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+    async stop(signal = "SIGTERM", timeoutMs = 20_000) {
+      if (child.exitCode !== null || child.signalCode !== null)
+        return child.exitCode;
       child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
       const code = await exited;
       clearTimeout(timer);
       return code;
@@ -212,53 +285,112 @@ function spawnInstance(service: ComposeService, index: number, port: number, env
 }
 
 /** The secrets docker-compose.yml requires (`${NAME:?…}`): it has no defaults for them. */
-export const COMPOSE_SECRETS = ['INTERNAL_TOKEN_SECRET', 'INTERNAL_SERVICE_SECRET', 'POSTGRES_PASSWORD', 'RABBITMQ_PASSWORD'] as const;
+export const COMPOSE_SECRETS = [
+  "INTERNAL_TOKEN_SECRET",
+  "INTERNAL_SERVICE_SECRET",
+  "POSTGRES_PASSWORD",
+  "RABBITMQ_PASSWORD",
+] as const;
 
 /**
  * `env` with a random value for each compose secret it lacks. Every process of one local run gets
  * the same values, so they agree with each other; nothing outside the run knows them (the same idea
  * as `npm start`'s per-process secrets).
  */
-export function withRunSecrets(env: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> {
+export function withRunSecrets(
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, string | undefined> {
   const filled: Record<string, string | undefined> = { ...env };
   // Hex: URL-safe, since two of them sit inside DATABASE_URL and AMQP_URL.
-  for (const name of COMPOSE_SECRETS) if (!filled[name]) filled[name] = randomBytes(24).toString('hex');
+  for (const name of COMPOSE_SECRETS)
+    if (!filled[name]) filled[name] = randomBytes(24).toString("hex");
   return filled;
 }
 
-export async function startDistributed(options: DistributedOptions): Promise<Distributed> {
-  const { infrastructure, scale = {}, extraEnv = {}, hostEnv = process.env, log = (line: string) => void process.stdout.write(`${line}\n`), readyTimeoutMs = 90_000 } = options;
-  const services = readComposeFile(options.composeFile ?? COMPOSE_FILE, withRunSecrets(hostEnv));
+export async function startDistributed(
+  options: DistributedOptions,
+): Promise<Distributed> {
+  const {
+    infrastructure,
+    scale = {},
+    extraEnv = {},
+    hostEnv = process.env,
+    log = (line: string) => void process.stdout.write(`${line}\n`),
+    readyTimeoutMs = 90_000,
+  } = options;
+  const services = readComposeFile(
+    options.composeFile ?? COMPOSE_FILE,
+    withRunSecrets(hostEnv),
+  );
   const ordered = startOrder(services);
   for (const service of ordered) {
-    if (!service.deployable && !(INFRASTRUCTURE as readonly string[]).includes(service.name)) throw new Error(`docker-compose.yml: ${service.name} is neither a Switchyard service nor known infrastructure`);
+    if (
+      !service.deployable &&
+      !(INFRASTRUCTURE as readonly string[]).includes(service.name)
+    )
+      throw new Error(
+        `docker-compose.yml: ${service.name} is neither a Switchyard service nor known infrastructure`,
+      );
   }
   const ours = ordered.filter((service) => service.deployable);
   const instancePorts = new Map<string, number[]>();
   for (const service of ours) {
     const count = scale[service.name] ?? 1;
     const ports: number[] = [];
-    for (let index = 0; index < count; index += 1) ports.push(await options.port(service.name, index));
+    for (let index = 0; index < count; index += 1)
+      ports.push(await options.port(service.name, index));
     instancePorts.set(service.name, ports);
   }
   // Start in waves: a service starts once everything it depends on is ready (service_healthy).
   const level = new Map<string, number>();
-  for (const service of ordered) level.set(service.name, Math.max(-1, ...Object.keys(service.dependsOn).map((dep) => level.get(dep)!)) + 1);
+  for (const service of ordered)
+    level.set(
+      service.name,
+      Math.max(
+        -1,
+        ...Object.keys(service.dependsOn).map((dep) => level.get(dep)!),
+      ) + 1,
+    );
   const instances: Instance[] = [];
   const stop = async () => {
     for (const instance of [...instances].reverse()) await instance.stop();
   };
   try {
-    for (const wave of [...new Set(ours.map((service) => level.get(service.name)!))].sort((a, b) => a - b)) {
+    for (const wave of [
+      ...new Set(ours.map((service) => level.get(service.name)!)),
+    ].sort((a, b) => a - b)) {
       const started: Instance[] = [];
-      for (const service of ours.filter((candidate) => level.get(candidate.name) === wave)) {
-        const env = { ...localEnvironment(service, { services, infrastructure, instancePorts }), ...extraEnv };
+      for (const service of ours.filter(
+        (candidate) => level.get(candidate.name) === wave,
+      )) {
+        const env = {
+          ...localEnvironment(service, {
+            services,
+            infrastructure,
+            instancePorts,
+          }),
+          ...extraEnv,
+        };
         instancePorts.get(service.name)!.forEach((port, index) => {
-          started.push(spawnInstance(service, index, port, { ...env, HOST: '127.0.0.1', [service.deployable!.portVariable]: String(port) }, log));
+          started.push(
+            spawnInstance(
+              service,
+              index,
+              port,
+              {
+                ...env,
+                HOST: "127.0.0.1",
+                [service.deployable!.portVariable]: String(port),
+              },
+              log,
+            ),
+          );
         });
       }
       instances.push(...started);
-      await Promise.all(started.map((instance) => waitReady(instance, readyTimeoutMs)));
+      await Promise.all(
+        started.map((instance) => waitReady(instance, readyTimeoutMs)),
+      );
     }
   } catch (error) {
     await stop();
@@ -267,16 +399,28 @@ export async function startDistributed(options: DistributedOptions): Promise<Dis
   return {
     instances,
     instance(service, index = 0) {
-      const found = instances.find((candidate) => candidate.service === service && candidate.index === index);
+      const found = instances.find(
+        (candidate) =>
+          candidate.service === service && candidate.index === index,
+      );
       if (!found) throw new Error(`no instance ${index} of ${service}`);
       return found;
     },
     async restart(service, index = 0) {
-      const position = instances.findIndex((candidate) => candidate.service === service && candidate.index === index);
+      const position = instances.findIndex(
+        (candidate) =>
+          candidate.service === service && candidate.index === index,
+      );
       if (position < 0) throw new Error(`no instance ${index} of ${service}`);
       const old = instances[position]!;
       await old.stop();
-      const fresh = spawnInstance(services.get(service)!, index, old.port, { ...old.env }, log);
+      const fresh = spawnInstance(
+        services.get(service)!,
+        index,
+        old.port,
+        { ...old.env },
+        log,
+      );
       instances[position] = fresh;
       await waitReady(fresh, readyTimeoutMs);
       return fresh;

@@ -1,29 +1,61 @@
-import { fileURLToPath } from 'node:url';
-import type { Database } from '../platform/database.ts';
-import type { Logger } from '../platform/logger.ts';
-import { migrate } from '../platform/migrate.ts';
-import { isUnreadable, readEvent } from './contracts.ts';
-import type { EventEnvelope } from './envelope.ts';
-import type { EventLog, LogMessage, LogSubscription, SubscriptionState } from './event-log.ts';
-import { consumeMessage } from '../platform/tracing.ts';
+import { fileURLToPath } from "node:url";
+import type { Database } from "../platform/database.ts";
+import type { Logger } from "../platform/logger.ts";
+import { migrate } from "../platform/migrate.ts";
+import { isUnreadable, readEvent } from "./contracts.ts";
+import type { EventEnvelope } from "./envelope.ts";
+import type {
+  EventLog,
+  LogMessage,
+  LogSubscription,
+  SubscriptionState,
+} from "./event-log.ts";
+import { consumeMessage } from "../platform/tracing.ts";
 
-export const ANALYTICS_MIGRATIONS = fileURLToPath(new URL('./analytics-migrations', import.meta.url));
+export const ANALYTICS_MIGRATIONS = fileURLToPath(
+  new URL("./analytics-migrations", import.meta.url),
+);
 
 export async function prepareAnalyticsDatabase(db: Database): Promise<void> {
-  await migrate(db, { schema: 'analytics', dir: ANALYTICS_MIGRATIONS });
+  await migrate(db, { schema: "analytics", dir: ANALYTICS_MIGRATIONS });
 }
 
 /** What one event adds to its hour's row; undefined for events analytics does not count. Pure. */
-export function contributionOf(event: EventEnvelope): { hour: string; currency: string; orders: number; revenueMinor: number; refunds: number; refundedMinor: number } | undefined {
+export function contributionOf(event: EventEnvelope):
+  | {
+      hour: string;
+      currency: string;
+      orders: number;
+      revenueMinor: number;
+      refunds: number;
+      refundedMinor: number;
+    }
+  | undefined {
   const hour = new Date(event.occurredAt);
   hour.setUTCMinutes(0, 0, 0);
-  const currency = typeof event.data.currency === 'string' ? event.data.currency : 'XXX';
-  const minor = (value: unknown) => (typeof value === 'number' && Number.isInteger(value) ? value : 0);
+  const currency =
+    typeof event.data.currency === "string" ? event.data.currency : "XXX";
+  const minor = (value: unknown) =>
+    typeof value === "number" && Number.isInteger(value) ? value : 0;
   switch (event.type) {
-    case 'orders.order.confirmed':
-      return { hour: hour.toISOString(), currency, orders: 1, revenueMinor: minor(event.data.total), refunds: 0, refundedMinor: 0 };
-    case 'payments.payment.refunded':
-      return { hour: hour.toISOString(), currency, orders: 0, revenueMinor: 0, refunds: 1, refundedMinor: minor(event.data.amount) };
+    case "orders.order.confirmed":
+      return {
+        hour: hour.toISOString(),
+        currency,
+        orders: 1,
+        revenueMinor: minor(event.data.total),
+        refunds: 0,
+        refundedMinor: 0,
+      };
+    case "payments.payment.refunded":
+      return {
+        hour: hour.toISOString(),
+        currency,
+        orders: 0,
+        revenueMinor: 0,
+        refunds: 1,
+        refundedMinor: minor(event.data.amount),
+      };
     default:
       return undefined;
   }
@@ -32,7 +64,12 @@ export function contributionOf(event: EventEnvelope): { hour: string; currency: 
 export interface AnalyticsConsumer {
   start(): Promise<void>;
   stop(): Promise<void>;
-  readonly stats: { counted: number; ignored: number; duplicates: number; rejected: number };
+  readonly stats: {
+    counted: number;
+    ignored: number;
+    duplicates: number;
+    rejected: number;
+  };
   readonly groupId: string;
   /** The consumer's state (`stopped` before start and after stop): `/ready` and metrics read it. */
   state(): SubscriptionState;
@@ -44,8 +81,20 @@ export interface AnalyticsConsumer {
  * Each event is counted in its own transaction with its inbox row, so a batch redelivered after a
  * failure (the subscription pauses the partition and retries it) counts nothing twice.
  */
-export function createAnalyticsConsumer({ eventLog, db, logger, groupId = 'analytics', topics }: { eventLog: EventLog; db: Database; logger: Logger; groupId?: string; topics: readonly string[] }): AnalyticsConsumer {
-  const log = logger.child({ component: 'analytics', groupId });
+export function createAnalyticsConsumer({
+  eventLog,
+  db,
+  logger,
+  groupId = "analytics",
+  topics,
+}: {
+  eventLog: EventLog;
+  db: Database;
+  logger: Logger;
+  groupId?: string;
+  topics: readonly string[];
+}): AnalyticsConsumer {
+  const log = logger.child({ component: "analytics", groupId });
   const stats = { counted: 0, ignored: 0, duplicates: 0, rejected: 0 };
   let subscription: LogSubscription | undefined;
   const count = async (message: LogMessage) => {
@@ -55,7 +104,15 @@ export function createAnalyticsConsumer({ eventLog, db, logger, groupId = 'analy
     } catch (error) {
       if (!isUnreadable(error)) throw error;
       stats.rejected += 1;
-      log.warn({ topic: message.topic, partition: message.partition, offset: message.offset, reason: error.message }, 'event rejected');
+      log.warn(
+        {
+          topic: message.topic,
+          partition: message.partition,
+          offset: message.offset,
+          reason: error.message,
+        },
+        "event rejected",
+      );
       return;
     }
     const contribution = contributionOf(event);
@@ -64,13 +121,23 @@ export function createAnalyticsConsumer({ eventLog, db, logger, groupId = 'analy
       return;
     }
     const counted = await db.transaction(async (tx) => {
-      const inserted = await tx.query('INSERT INTO analytics.inbox (event_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING event_id', [event.eventId]);
+      const inserted = await tx.query(
+        "INSERT INTO analytics.inbox (event_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING event_id",
+        [event.eventId],
+      );
       if (inserted.length === 0) return false;
       await tx.query(
         `INSERT INTO analytics.hourly (hour, currency, orders, revenue_minor, refunds, refunded_minor) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (hour, currency) DO UPDATE SET orders = analytics.hourly.orders + EXCLUDED.orders, revenue_minor = analytics.hourly.revenue_minor + EXCLUDED.revenue_minor,
            refunds = analytics.hourly.refunds + EXCLUDED.refunds, refunded_minor = analytics.hourly.refunded_minor + EXCLUDED.refunded_minor`,
-        [contribution.hour, contribution.currency, contribution.orders, contribution.revenueMinor, contribution.refunds, contribution.refundedMinor],
+        [
+          contribution.hour,
+          contribution.currency,
+          contribution.orders,
+          contribution.revenueMinor,
+          contribution.refunds,
+          contribution.refundedMinor,
+        ],
       );
       return true;
     });
@@ -78,18 +145,37 @@ export function createAnalyticsConsumer({ eventLog, db, logger, groupId = 'analy
     else stats.duplicates += 1;
   };
   const handle = (message: LogMessage) =>
-    consumeMessage(message.headers, `consume ${message.topic}`, { service: 'analytics', 'messaging.system': eventLog.kind, 'messaging.destination.name': message.topic, 'messaging.kafka.offset': message.offset, 'messaging.consumer.group.name': groupId }, () =>
-      count(message),
+    consumeMessage(
+      message.headers,
+      `consume ${message.topic}`,
+      {
+        service: "analytics",
+        "messaging.system": eventLog.kind,
+        "messaging.destination.name": message.topic,
+        "messaging.kafka.offset": message.offset,
+        "messaging.consumer.group.name": groupId,
+      },
+      () => count(message),
     );
   return {
     stats,
     groupId,
-    state: () => subscription?.state() ?? { status: 'stopped', pausedPartitions: [], restarts: 0 },
+    state: () =>
+      subscription?.state() ?? {
+        status: "stopped",
+        pausedPartitions: [],
+        restarts: 0,
+      },
     async start() {
       if (subscription) return;
       for (const topic of topics) await eventLog.ensureTopic(topic);
-      subscription = await eventLog.subscribe({ groupId, topics: [...topics], fromBeginning: true, handle });
-      log.info({ topics }, 'analytics consuming');
+      subscription = await eventLog.subscribe({
+        groupId,
+        topics: [...topics],
+        fromBeginning: true,
+        handle,
+      });
+      log.info({ topics }, "analytics consuming");
     },
     async stop() {
       await subscription?.stop();

@@ -1,5 +1,8 @@
-import { loadConfigurationOrExit } from '../deploy/configuration.ts';
-import { loadPipelineConfig, PIPELINE_SETTINGS_READ } from './config.ts';
-import { runPipelineRole } from './run-role.ts';
+import { loadConfigurationOrExit } from "../deploy/configuration.ts";
+import { loadPipelineConfig, PIPELINE_SETTINGS_READ } from "./config.ts";
+import { runPipelineRole } from "./run-role.ts";
 
-await runPipelineRole('dispatcher', await loadConfigurationOrExit(loadPipelineConfig, PIPELINE_SETTINGS_READ));
+await runPipelineRole(
+  "dispatcher",
+  await loadConfigurationOrExit(loadPipelineConfig, PIPELINE_SETTINGS_READ),
+);

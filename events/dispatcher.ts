@@ -1,15 +1,21 @@
-import DataLoader from 'dataloader';
-import type { Database } from '../platform/database.ts';
-import { InfrastructureError } from '../platform/errors.ts';
-import type { Logger } from '../platform/logger.ts';
-import { consumeMessage } from '../platform/tracing.ts';
-import type { ChannelSender } from './channels.ts';
-import { DownstreamUnavailableError, UndeliverableError } from './channels.ts';
-import type { Subscription } from './event-log.ts';
-import type { JobQueue, ReceivedJob } from './job-queue.ts';
-import { CHANNELS, parseNotificationJob, queueFor, type Channel, type NotificationJob } from './notification-job.ts';
-import type { RecipientDirectory } from './recipients.ts';
-import { decideRetry, type RetryPolicy } from './retry-policy.ts';
+import DataLoader from "dataloader";
+import type { Database } from "../platform/database.ts";
+import { InfrastructureError } from "../platform/errors.ts";
+import type { Logger } from "../platform/logger.ts";
+import { consumeMessage } from "../platform/tracing.ts";
+import type { ChannelSender } from "./channels.ts";
+import { DownstreamUnavailableError, UndeliverableError } from "./channels.ts";
+import type { Subscription } from "./event-log.ts";
+import type { JobQueue, ReceivedJob } from "./job-queue.ts";
+import {
+  CHANNELS,
+  parseNotificationJob,
+  queueFor,
+  type Channel,
+  type NotificationJob,
+} from "./notification-job.ts";
+import type { RecipientDirectory } from "./recipients.ts";
+import { decideRetry, type RetryPolicy } from "./retry-policy.ts";
 
 export interface DispatcherOptions {
   jobQueue: JobQueue;
@@ -42,7 +48,12 @@ export interface Dispatcher {
   start(): Promise<void>;
   stop(): Promise<void>;
   handle(job: ReceivedJob): Promise<void>;
-  readonly stats: { delivered: number; skipped: number; failed: number; held: number };
+  readonly stats: {
+    delivered: number;
+    skipped: number;
+    failed: number;
+    held: number;
+  };
   /** Downstreams (`database`, `smtp`, `users`, …) the dispatcher is waiting for right now. */
   readonly unavailable: readonly string[];
 }
@@ -50,8 +61,8 @@ export interface Dispatcher {
 /** Thrown out of a hold when the dispatcher stops: the queue puts the job back unchanged. */
 class StoppingError extends Error {
   constructor() {
-    super('dispatcher stopping');
-    this.name = 'StoppingError';
+    super("dispatcher stopping");
+    this.name = "StoppingError";
   }
 }
 
@@ -90,28 +101,48 @@ export function createDispatcher({
   senders,
   recipients,
   retry,
-  queuePrefix = 'notifications',
+  queuePrefix = "notifications",
   prefetch = 100,
   claimSeconds = 60,
   batchSize = 100,
   holdMs = 250,
   maxHoldMs = 10_000,
 }: DispatcherOptions): Dispatcher {
-  const log = logger.child({ component: 'dispatcher' });
+  const log = logger.child({ component: "dispatcher" });
   const subscriptions: Subscription[] = [];
   const stats = { delivered: 0, skipped: 0, failed: 0, held: 0 };
   const down = new Map<string, number>();
   let stopping = false;
   const wakers = new Set<() => void>();
 
-  const record = (job: NotificationJob, fields: { status: 'FAILED' | 'DEAD'; attempts: number; transport: string | null; error: string | null }) =>
+  const record = (
+    job: NotificationJob,
+    fields: {
+      status: "FAILED" | "DEAD";
+      attempts: number;
+      transport: string | null;
+      error: string | null;
+    },
+  ) =>
     db.query(
       `INSERT INTO notifications.deliveries (notification_id, user_id, channel, subject, event_id, event_type, correlation_id, status, attempts, transport, last_error)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
        ON CONFLICT (notification_id) DO UPDATE SET status = EXCLUDED.status, attempts = EXCLUDED.attempts, transport = EXCLUDED.transport,
          last_error = EXCLUDED.last_error, claimed_until = NULL, updated_at = now()
        WHERE notifications.deliveries.status <> 'DELIVERED'`,
-      [job.notificationId, job.userId, job.channel, job.subject, job.eventId, job.eventType, job.correlationId, fields.status, fields.attempts, fields.transport, fields.error],
+      [
+        job.notificationId,
+        job.userId,
+        job.channel,
+        job.subject,
+        job.eventId,
+        job.eventType,
+        job.correlationId,
+        fields.status,
+        fields.attempts,
+        fields.transport,
+        fields.error,
+      ],
     );
 
   /**
@@ -123,7 +154,9 @@ export function createDispatcher({
   const claims = new DataLoader<Claim, boolean>(
     async (batch) => {
       const first = new Map<string, Claim>();
-      for (const claim of batch) if (!first.has(claim.job.notificationId)) first.set(claim.job.notificationId, claim);
+      for (const claim of batch)
+        if (!first.has(claim.job.notificationId))
+          first.set(claim.job.notificationId, claim);
       const rows = [...first.values()];
       const granted = await db.query<{ notification_id: string }>(
         `INSERT INTO notifications.deliveries (notification_id, user_id, channel, subject, event_id, event_type, correlation_id, status, attempts, claimed_until)
@@ -145,19 +178,30 @@ export function createDispatcher({
         ],
       );
       const ids = new Set(granted.map((row) => row.notification_id));
-      return batch.map((claim) => first.get(claim.job.notificationId) === claim && ids.has(claim.job.notificationId));
+      return batch.map(
+        (claim) =>
+          first.get(claim.job.notificationId) === claim &&
+          ids.has(claim.job.notificationId),
+      );
     },
     { cache: false, maxBatchSize: batchSize },
   );
 
   /** DELIVERED records, one statement per batch; the row exists since its claim. */
-  const deliveredRecords = new DataLoader<{ job: NotificationJob; attempt: number; transport: string }, true>(
+  const deliveredRecords = new DataLoader<
+    { job: NotificationJob; attempt: number; transport: string },
+    true
+  >(
     async (batch) => {
       await db.query(
         `UPDATE notifications.deliveries AS d SET status = 'DELIVERED', attempts = x.a, transport = x.t, last_error = NULL, delivered_at = now(), claimed_until = NULL, updated_at = now()
          FROM unnest($1::text[], $2::int[], $3::text[]) AS x(n, a, t)
          WHERE d.notification_id = x.n AND d.status <> 'DELIVERED'`,
-        [batch.map(({ job }) => job.notificationId), batch.map(({ attempt }) => attempt), batch.map(({ transport }) => transport)],
+        [
+          batch.map(({ job }) => job.notificationId),
+          batch.map(({ attempt }) => attempt),
+          batch.map(({ transport }) => transport),
+        ],
       );
       return batch.map(() => true as const);
     },
@@ -177,27 +221,33 @@ export function createDispatcher({
     });
 
   const markDown = (downstream: string, error: unknown) => {
-    if (!down.has(downstream)) log.warn({ err: error, downstream }, 'downstream unavailable; holding jobs until it is back');
+    if (!down.has(downstream))
+      log.warn(
+        { err: error, downstream },
+        "downstream unavailable; holding jobs until it is back",
+      );
     down.set(downstream, (down.get(downstream) ?? 0) + 1);
   };
   const markUp = (downstream: string) => {
-    if (down.delete(downstream)) log.info({ downstream }, 'downstream available again; delivering');
+    if (down.delete(downstream))
+      log.info({ downstream }, "downstream available again; delivering");
   };
 
   /** The database is unavailable when its driver says so (connection-class errors, see platform/database.ts). */
-  const databaseOutage = (error: unknown) => error instanceof InfrastructureError && error.retriable;
+  const databaseOutage = (error: unknown) =>
+    error instanceof InfrastructureError && error.retriable;
 
   /** Runs a database step, holding (retrying with backoff) while PostgreSQL is unavailable. */
-  const withDatabase = async <T,>(step: () => Promise<T>): Promise<T> => {
+  const withDatabase = async <T>(step: () => Promise<T>): Promise<T> => {
     for (let wait = holdMs; ; wait = Math.min(wait * 2, maxHoldMs)) {
       try {
         const result = await step();
-        markUp('database');
+        markUp("database");
         return result;
       } catch (error) {
         if (!databaseOutage(error)) throw error;
         if (stopping) throw new StoppingError();
-        markDown('database', error);
+        markDown("database", error);
         stats.held += 1;
         await pause(wait);
         if (stopping) throw new StoppingError();
@@ -212,11 +262,21 @@ export function createDispatcher({
     const sender = senders[job.channel];
     let heldFor: string | undefined;
     for (let wait = holdMs; ; wait = Math.min(wait * 2, maxHoldMs)) {
-      const claimed = await withDatabase(() => claims.load({ job, attempt: received.attempt }));
+      const claimed = await withDatabase(() =>
+        claims.load({ job, attempt: received.attempt }),
+      );
       if (!claimed) {
-        const [row] = await withDatabase(() => db.query<{ status: string }>('SELECT status FROM notifications.deliveries WHERE notification_id = $1', [job.notificationId]));
-        if (row?.status === 'DELIVERED') {
-          log.debug({ notificationId: job.notificationId }, 'already delivered; skipping');
+        const [row] = await withDatabase(() =>
+          db.query<{ status: string }>(
+            "SELECT status FROM notifications.deliveries WHERE notification_id = $1",
+            [job.notificationId],
+          ),
+        );
+        if (row?.status === "DELIVERED") {
+          log.debug(
+            { notificationId: job.notificationId },
+            "already delivered; skipping",
+          );
           stats.skipped += 1;
           return;
         }
@@ -227,7 +287,10 @@ export function createDispatcher({
         // holds the recipient's later jobs behind it meanwhile; other recipients flow.
         if (stopping) throw new StoppingError();
         stats.held += 1;
-        log.info({ notificationId: job.notificationId, waitMs: wait }, 'another delivery holds the claim; waiting for it to finish or lapse');
+        log.info(
+          { notificationId: job.notificationId, waitMs: wait },
+          "another delivery holds the claim; waiting for it to finish or lapse",
+        );
         await pause(wait);
         if (stopping) throw new StoppingError();
         continue;
@@ -241,7 +304,10 @@ export function createDispatcher({
       if (Date.now() - claimedAt >= claimSeconds * 900) continue;
       try {
         const recipient = await recipients.lookup(job.userId);
-        if (!recipient) throw new UndeliverableError(`no recipient known for user ${job.userId}`);
+        if (!recipient)
+          throw new UndeliverableError(
+            `no recipient known for user ${job.userId}`,
+          );
         await sender.send(job, recipient);
         if (heldFor) markUp(heldFor);
       } catch (error) {
@@ -251,29 +317,75 @@ export function createDispatcher({
           heldFor = error.downstream;
           markDown(error.downstream, error);
           stats.held += 1;
-          await record(job, { status: 'FAILED', attempts: received.attempt, transport: sender.transport, error: error.message }).catch(() => undefined);
+          await record(job, {
+            status: "FAILED",
+            attempts: received.attempt,
+            transport: sender.transport,
+            error: error.message,
+          }).catch(() => undefined);
           await pause(wait);
           if (stopping) throw new StoppingError();
           continue;
         }
         stats.failed += 1;
-        const dead = decideRetry(retry, received.attempt, error).action === 'dead-letter';
-        await withDatabase(() => record(job, { status: dead ? 'DEAD' : 'FAILED', attempts: received.attempt, transport: sender.transport, error: (error as Error).message }));
-        log.warn({ err: error, notificationId: job.notificationId, channel: job.channel, attempt: received.attempt, correlationId: job.correlationId }, 'notification delivery failed');
+        const dead =
+          decideRetry(retry, received.attempt, error).action === "dead-letter";
+        await withDatabase(() =>
+          record(job, {
+            status: dead ? "DEAD" : "FAILED",
+            attempts: received.attempt,
+            transport: sender.transport,
+            error: (error as Error).message,
+          }),
+        );
+        log.warn(
+          {
+            err: error,
+            notificationId: job.notificationId,
+            channel: job.channel,
+            attempt: received.attempt,
+            correlationId: job.correlationId,
+          },
+          "notification delivery failed",
+        );
         throw error;
       }
       // Sent: only the record is retried from here on, never the send.
-      await withDatabase(() => deliveredRecords.load({ job, attempt: received.attempt, transport: sender.transport }));
+      await withDatabase(() =>
+        deliveredRecords.load({
+          job,
+          attempt: received.attempt,
+          transport: sender.transport,
+        }),
+      );
       stats.delivered += 1;
-      log.info({ notificationId: job.notificationId, channel: job.channel, userId: job.userId, correlationId: job.correlationId, transport: sender.transport }, 'notification delivered');
+      log.info(
+        {
+          notificationId: job.notificationId,
+          channel: job.channel,
+          userId: job.userId,
+          correlationId: job.correlationId,
+          transport: sender.transport,
+        },
+        "notification delivered",
+      );
       return;
     }
   };
 
   /** Each job is delivered under its correlation id and in a consumer span continuing its trace. */
   const traced = (received: ReceivedJob, turn: Promise<void>) =>
-    consumeMessage(received.headers, `deliver ${received.queue}`, { service: 'dispatcher', 'messaging.system': jobQueue.kind, 'messaging.destination.name': received.queue, 'messaging.message.id': received.id, 'delivery.attempt': received.attempt }, () =>
-      deliver(received, turn),
+    consumeMessage(
+      received.headers,
+      `deliver ${received.queue}`,
+      {
+        service: "dispatcher",
+        "messaging.system": jobQueue.kind,
+        "messaging.destination.name": received.queue,
+        "messaging.message.id": received.id,
+        "delivery.attempt": received.attempt,
+      },
+      () => deliver(received, turn),
     );
 
   // One lane per (queue, user): a job sends only once that user's previous job on the queue
@@ -284,8 +396,11 @@ export function createDispatcher({
   // once) need no lane.
   const lanes = new Map<string, Promise<void>>();
   const handle = (received: ReceivedJob): Promise<void> => {
-    const userId = typeof received.payload === 'object' && received.payload !== null ? (received.payload as { userId?: unknown }).userId : undefined;
-    if (typeof userId !== 'string') return traced(received, Promise.resolve());
+    const userId =
+      typeof received.payload === "object" && received.payload !== null
+        ? (received.payload as { userId?: unknown }).userId
+        : undefined;
+    if (typeof userId !== "string") return traced(received, Promise.resolve());
     const key = `${received.queue}\u0000${userId}`;
     const previous = lanes.get(key) ?? Promise.resolve();
     const run = traced(received, previous);
@@ -308,17 +423,26 @@ export function createDispatcher({
     async start() {
       if (subscriptions.length > 0) return;
       stopping = false;
-      for (const channel of CHANNELS) subscriptions.push(await jobQueue.consume(queueFor(queuePrefix, channel), handle, { prefetch }));
-      log.info({ queuePrefix, prefetch }, 'dispatchers consuming');
+      for (const channel of CHANNELS)
+        subscriptions.push(
+          await jobQueue.consume(queueFor(queuePrefix, channel), handle, {
+            prefetch,
+          }),
+        );
+      log.info({ queuePrefix, prefetch }, "dispatchers consuming");
     },
     async stop() {
       // Held jobs give up first, so the subscriptions' wait for jobs in flight ends; the queue
       // puts them back unchanged because their subscription is stopping.
       stopping = true;
-      const stops = subscriptions.splice(0).map((subscription) => subscription.stop());
+      const stops = subscriptions
+        .splice(0)
+        .map((subscription) => subscription.stop());
       for (const wake of [...wakers]) wake();
       await Promise.all(stops);
-      await Promise.all(Object.values(senders).map((sender) => sender.close?.()));
+      await Promise.all(
+        Object.values(senders).map((sender) => sender.close?.()),
+      );
     },
   };
 }

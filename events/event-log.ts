@@ -1,4 +1,4 @@
-import type { Logger } from '../platform/logger.ts';
+import type { Logger } from "../platform/logger.ts";
 
 /** A message to append to a topic. `key` picks the partition: equal keys keep their order. */
 export interface OutgoingMessage {
@@ -45,7 +45,8 @@ export interface MessageBatch {
  * with backoff. `starting`/`restarting`: joining the group (again, after a crash: `restarts`
  * counts those). `stopped`: `stop()` was called.
  */
-export type ConsumerStatus = 'starting' | 'running' | 'paused' | 'restarting' | 'stopped';
+export type ConsumerStatus =
+  "starting" | "running" | "paused" | "restarting" | "stopped";
 
 export interface SubscriptionState {
   status: ConsumerStatus;
@@ -69,7 +70,10 @@ export interface BackoffOptions {
 }
 
 /** Exponential backoff for the `failures`-th consecutive failure (1-based), capped at `maxMs`. */
-export function backoffDelay(failures: number, { initialMs = 200, maxMs = 5000 }: BackoffOptions = {}): number {
+export function backoffDelay(
+  failures: number,
+  { initialMs = 200, maxMs = 5000 }: BackoffOptions = {},
+): number {
   return Math.min(initialMs * 2 ** Math.max(0, failures - 1), maxMs);
 }
 
@@ -93,10 +97,16 @@ interface SubscribeBase {
  *
  * `handle` is the same path one message at a time (see `eachMessage`).
  */
-export type SubscribeOptions = SubscribeBase & ({ handleBatch: (batch: MessageBatch) => Promise<void>; handle?: never } | { handle: (message: LogMessage) => Promise<void>; handleBatch?: never });
+export type SubscribeOptions = SubscribeBase &
+  (
+    | { handleBatch: (batch: MessageBatch) => Promise<void>; handle?: never }
+    | { handle: (message: LogMessage) => Promise<void>; handleBatch?: never }
+  );
 
 /** A batch handler that hands the messages to `handle` one after the other, heartbeating between. */
-export function eachMessage(handle: (message: LogMessage) => Promise<void>): (batch: MessageBatch) => Promise<void> {
+export function eachMessage(
+  handle: (message: LogMessage) => Promise<void>,
+): (batch: MessageBatch) => Promise<void> {
   return async ({ messages, heartbeat }) => {
     for (const message of messages) {
       await handle(message);
@@ -106,7 +116,9 @@ export function eachMessage(handle: (message: LogMessage) => Promise<void>): (ba
 }
 
 /** The batch handler a subscription runs, whichever form the caller gave. */
-export function batchHandlerOf(options: SubscribeOptions): (batch: MessageBatch) => Promise<void> {
+export function batchHandlerOf(
+  options: SubscribeOptions,
+): (batch: MessageBatch) => Promise<void> {
   return options.handleBatch ?? eachMessage(options.handle);
 }
 
@@ -115,45 +127,65 @@ export function batchHandlerOf(options: SubscribeOptions): (batch: MessageBatch)
  * partitions paused with their reasons, and the restart count.
  */
 export function createConsumerStateTracker() {
-  let phase: 'starting' | 'running' | 'restarting' | 'stopped' = 'starting';
+  let phase: "starting" | "running" | "restarting" | "stopped" = "starting";
   let phaseReason: string | undefined;
   let restarts = 0;
   const paused = new Map<string, PartitionRef & { reason: string }>();
   const slot = ({ topic, partition }: PartitionRef) => `${topic}:${partition}`;
   return {
     running() {
-      phase = 'running';
+      phase = "running";
       phaseReason = undefined;
     },
     restarting(reason: string) {
-      phase = 'restarting';
+      phase = "restarting";
       phaseReason = reason;
       restarts += 1;
       // A rebuilt consumer starts with no partition paused (kafkajs forgets them with the client).
       paused.clear();
     },
     stopped() {
-      phase = 'stopped';
+      phase = "stopped";
       phaseReason = undefined;
       paused.clear();
     },
     pause(ref: PartitionRef, reason: string) {
-      paused.set(slot(ref), { topic: ref.topic, partition: ref.partition, reason });
+      paused.set(slot(ref), {
+        topic: ref.topic,
+        partition: ref.partition,
+        reason,
+      });
     },
     resume(ref: PartitionRef) {
       paused.delete(slot(ref));
     },
-    isStopped: () => phase === 'stopped',
+    isStopped: () => phase === "stopped",
     snapshot(): SubscriptionState {
-      const pausedPartitions = [...paused.values()].map(({ topic, partition }) => ({ topic, partition }));
-      if (phase !== 'running') return { status: phase, pausedPartitions, ...(phaseReason ? { reason: phaseReason } : {}), restarts };
-      if (paused.size === 0) return { status: 'running', pausedPartitions, restarts };
-      return { status: 'paused', pausedPartitions, reason: [...paused.values()][0]!.reason, restarts };
+      const pausedPartitions = [...paused.values()].map(
+        ({ topic, partition }) => ({ topic, partition }),
+      );
+      if (phase !== "running")
+        return {
+          status: phase,
+          pausedPartitions,
+          ...(phaseReason ? { reason: phaseReason } : {}),
+          restarts,
+        };
+      if (paused.size === 0)
+        return { status: "running", pausedPartitions, restarts };
+      return {
+        status: "paused",
+        pausedPartitions,
+        reason: [...paused.values()][0]!.reason,
+        restarts,
+      };
     },
   };
 }
 
-export type ConsumerStateTracker = ReturnType<typeof createConsumerStateTracker>;
+export type ConsumerStateTracker = ReturnType<
+  typeof createConsumerStateTracker
+>;
 
 /** A handler error as a short reason for state and logs. */
 export function reasonOf(error: unknown): string {
@@ -165,7 +197,7 @@ export function reasonOf(error: unknown): string {
  * resolves only once the log has durably accepted the messages (acks=all on Kafka).
  */
 export interface EventLog {
-  readonly kind: 'kafka' | 'memory';
+  readonly kind: "kafka" | "memory";
   /** Creates the topic when missing (no-op when it exists). */
   ensureTopic(topic: string, options?: { partitions?: number }): Promise<void>;
   publish(topic: string, messages: OutgoingMessage[]): Promise<void>;
@@ -210,7 +242,12 @@ export interface MemoryEventLogOptions {
  * partitions side by side, the offset advanced once per handled batch, and a failed batch pauses
  * its partition (backoff, then the same batch again) without holding back the other partitions.
  */
-export function createMemoryEventLog({ logger, defaultPartitions = 3, backoff = {}, maxBatchSize = 100 }: MemoryEventLogOptions): EventLog {
+export function createMemoryEventLog({
+  logger,
+  defaultPartitions = 3,
+  backoff = {},
+  maxBatchSize = 100,
+}: MemoryEventLogOptions): EventLog {
   const topics = new Map<string, StoredMessage[][]>();
   const committed = new Map<string, Map<string, number>>();
   const activeGroups = new Set<string>();
@@ -231,7 +268,8 @@ export function createMemoryEventLog({ logger, defaultPartitions = 3, backoff = 
   /** Resolves on the next publish (or stop), or after `ms` when given. */
   const sleep = (ms?: number) =>
     new Promise<void>((wake) => {
-      const timer = ms === undefined ? undefined : setTimeout(() => waker(), ms);
+      const timer =
+        ms === undefined ? undefined : setTimeout(() => waker(), ms);
       const waker = () => {
         if (timer) clearTimeout(timer);
         wakers.delete(waker);
@@ -241,20 +279,28 @@ export function createMemoryEventLog({ logger, defaultPartitions = 3, backoff = 
     });
 
   return {
-    kind: 'memory',
+    kind: "memory",
     async ensureTopic(topic, { partitions } = {}) {
       topicOf(topic, partitions);
     },
     async publish(topic, messages) {
       const partitions = topicOf(topic);
-      for (const message of messages) partitions[hashKey(message.key) % partitions.length]!.push({ key: message.key, value: message.value, headers: { ...message.headers } });
+      for (const message of messages)
+        partitions[hashKey(message.key) % partitions.length]!.push({
+          key: message.key,
+          value: message.value,
+          headers: { ...message.headers },
+        });
       wakeAll();
     },
     async subscribe(options) {
       const { groupId, topics: names, fromBeginning = true } = options;
       const handleBatch = batchHandlerOf(options);
       const pauseBackoff = options.backoff ?? backoff;
-      if (activeGroups.has(groupId)) throw new Error(`group ${groupId} already has an active member in the in-process event log`);
+      if (activeGroups.has(groupId))
+        throw new Error(
+          `group ${groupId} already has an active member in the in-process event log`,
+        );
       activeGroups.add(groupId);
       const offsets = committed.get(groupId) ?? new Map<string, number>();
       committed.set(groupId, offsets);
@@ -264,7 +310,8 @@ export function createMemoryEventLog({ logger, defaultPartitions = 3, backoff = 
         const partitions = topicOf(topic);
         partitions.forEach((entries, partition) => {
           const slot = `${topic}:${partition}`;
-          if (!offsets.has(slot)) offsets.set(slot, fromBeginning ? 0 : entries.length);
+          if (!offsets.has(slot))
+            offsets.set(slot, fromBeginning ? 0 : entries.length);
           loops.push(
             (async () => {
               let failures = 0;
@@ -274,21 +321,51 @@ export function createMemoryEventLog({ logger, defaultPartitions = 3, backoff = 
                   await sleep();
                   continue;
                 }
-                const messages = entries.slice(offset, offset + maxBatchSize).map((entry, index) => ({ topic, partition, offset: String(offset + index), key: entry.key, value: entry.value, headers: { ...entry.headers } }));
+                const messages = entries
+                  .slice(offset, offset + maxBatchSize)
+                  .map((entry, index) => ({
+                    topic,
+                    partition,
+                    offset: String(offset + index),
+                    key: entry.key,
+                    value: entry.value,
+                    headers: { ...entry.headers },
+                  }));
                 try {
-                  await handleBatch({ topic, partition, messages, heartbeat: async () => undefined });
+                  await handleBatch({
+                    topic,
+                    partition,
+                    messages,
+                    heartbeat: async () => undefined,
+                  });
                   offsets.set(slot, offset + messages.length);
-                  if (failures > 0) logger.info({ groupId, topic, partition, offset }, 'partition resumed');
+                  if (failures > 0)
+                    logger.info(
+                      { groupId, topic, partition, offset },
+                      "partition resumed",
+                    );
                   failures = 0;
                   tracker.resume({ topic, partition });
                 } catch (error) {
                   failures += 1;
                   const delayMs = backoffDelay(failures, pauseBackoff);
                   tracker.pause({ topic, partition }, reasonOf(error));
-                  logger.warn({ err: error, groupId, topic, partition, offset, failures, delayMs }, 'event handler failed; partition paused, batch redelivered after backoff');
+                  logger.warn(
+                    {
+                      err: error,
+                      groupId,
+                      topic,
+                      partition,
+                      offset,
+                      failures,
+                      delayMs,
+                    },
+                    "event handler failed; partition paused, batch redelivered after backoff",
+                  );
                   // A publish wakes every sleeper; sleeping again for the rest keeps the backoff, and stop ends it.
                   const until = Date.now() + delayMs;
-                  while (!tracker.isStopped() && Date.now() < until) await sleep(until - Date.now());
+                  while (!tracker.isStopped() && Date.now() < until)
+                    await sleep(until - Date.now());
                 }
               }
             })(),
@@ -314,12 +391,20 @@ export function createMemoryEventLog({ logger, defaultPartitions = 3, backoff = 
       const offsets = committed.get(groupId);
       let total = 0;
       for (const topic of names) {
-        topics.get(topic)?.forEach((entries, partition) => (total += entries.length - (offsets?.get(`${topic}:${partition}`) ?? 0)));
+        topics
+          .get(topic)
+          ?.forEach(
+            (entries, partition) =>
+              (total +=
+                entries.length - (offsets?.get(`${topic}:${partition}`) ?? 0)),
+          );
       }
       return total;
     },
     async close() {
-      await Promise.all([...subscriptions].map((subscription) => subscription.stop()));
+      await Promise.all(
+        [...subscriptions].map((subscription) => subscription.stop()),
+      );
     },
   };
 }

@@ -1,6 +1,11 @@
-import type { Logger } from '../platform/logger.ts';
-import type { Subscription } from './event-log.ts';
-import { decideRetry, DEFAULT_RETRY_POLICY, reasonOf, type RetryPolicy } from './retry-policy.ts';
+import type { Logger } from "../platform/logger.ts";
+import type { Subscription } from "./event-log.ts";
+import {
+  decideRetry,
+  DEFAULT_RETRY_POLICY,
+  reasonOf,
+  type RetryPolicy,
+} from "./retry-policy.ts";
 
 export interface NewJob {
   /** Stable id (the notification id): dispatchers deliver each id at most once. */
@@ -19,7 +24,7 @@ export interface ReceivedJob {
   headers: Record<string, string>;
 }
 
-export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.ts';
+export { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry-policy.ts";
 
 export const deadLetterQueueOf = (queue: string) => `${queue}.dlq`;
 
@@ -38,11 +43,18 @@ export interface JobQueueHealth {
 }
 
 /** Why a job queue cannot serve its role right now, or undefined when it can. */
-export function jobQueueProblem(health: JobQueueHealth, { publishes = true }: { publishes?: boolean } = {}): string | undefined {
-  if (!health.connected) return 'job queue disconnected';
-  if (publishes && !health.publishChannelOpen) return 'job queue publish channel closed';
-  const detached = health.consumers.filter((consumer) => !consumer.attached).map((consumer) => consumer.queue);
-  if (detached.length > 0) return `job queue consumers not attached: ${detached.join(', ')}`;
+export function jobQueueProblem(
+  health: JobQueueHealth,
+  { publishes = true }: { publishes?: boolean } = {},
+): string | undefined {
+  if (!health.connected) return "job queue disconnected";
+  if (publishes && !health.publishChannelOpen)
+    return "job queue publish channel closed";
+  const detached = health.consumers
+    .filter((consumer) => !consumer.attached)
+    .map((consumer) => consumer.queue);
+  if (detached.length > 0)
+    return `job queue consumers not attached: ${detached.join(", ")}`;
   return undefined;
 }
 
@@ -58,7 +70,7 @@ export function jobQueueProblem(health: JobQueueHealth, { publishes = true }: { 
  * the whole batch and dispatchers deliver each job id once.
  */
 export interface JobQueue {
-  readonly kind: 'rabbitmq' | 'memory';
+  readonly kind: "rabbitmq" | "memory";
   /** Declares the queue, its retry delay queues and its dead-letter queue (idempotent). */
   declare(queue: string): Promise<void>;
   publish(queue: string, job: NewJob): Promise<void>;
@@ -69,7 +81,11 @@ export interface JobQueue {
    * back to its queue unchanged (the failure is most likely the shutdown). Failures on a DLQ
    * requeue the job.
    */
-  consume(queue: string, handle: (job: ReceivedJob) => Promise<void>, options?: { prefetch?: number }): Promise<Subscription>;
+  consume(
+    queue: string,
+    handle: (job: ReceivedJob) => Promise<void>,
+    options?: { prefetch?: number },
+  ): Promise<Subscription>;
   /** Jobs waiting in a queue (ready, not in flight): the DLQ depth gauge reads it. */
   depth(queue: string): Promise<number>;
   /**
@@ -85,7 +101,15 @@ export type MonitoredJobQueue = JobQueue & { health(): JobQueueHealth };
 
 /** The queue's health, or a healthy report for a double without `health`. */
 export function healthOf(jobQueue: JobQueue): JobQueueHealth {
-  return jobQueue.health?.() ?? { connected: true, publishChannelOpen: true, channelsOpen: 0, consumers: [], reconnects: 0 };
+  return (
+    jobQueue.health?.() ?? {
+      connected: true,
+      publishChannelOpen: true,
+      channelsOpen: 0,
+      consumers: [],
+      reconnects: 0,
+    }
+  );
 }
 
 interface Envelope {
@@ -104,8 +128,17 @@ function parseBody(body: string): unknown {
 }
 
 /** The embedded default: same retry and DLQ behaviour (`decideRetry`), timers instead of TTL queues. */
-export function createMemoryJobQueue({ logger, retry = DEFAULT_RETRY_POLICY }: { logger: Logger; retry?: RetryPolicy }): MonitoredJobQueue {
-  const queues = new Map<string, { ready: Envelope[]; consumers: Array<() => void> }>();
+export function createMemoryJobQueue({
+  logger,
+  retry = DEFAULT_RETRY_POLICY,
+}: {
+  logger: Logger;
+  retry?: RetryPolicy;
+}): MonitoredJobQueue {
+  const queues = new Map<
+    string,
+    { ready: Envelope[]; consumers: Array<() => void> }
+  >();
   const mainQueues = new Set<string>();
   const timers = new Set<NodeJS.Timeout>();
   const subscriptions = new Map<Subscription, string>();
@@ -130,11 +163,16 @@ export function createMemoryJobQueue({ logger, retry = DEFAULT_RETRY_POLICY }: {
     queueOf(deadLetterQueueOf(name));
   };
   return {
-    kind: 'memory',
+    kind: "memory",
     declare: async (name) => declareNow(name),
     async publish(name, job) {
-      if (!mainQueues.has(name) && !name.endsWith('.dlq')) declareNow(name);
-      enqueue(name, { id: job.id, body: JSON.stringify(job.payload), headers: { ...job.headers }, attempt: 1 });
+      if (!mainQueues.has(name) && !name.endsWith(".dlq")) declareNow(name);
+      enqueue(name, {
+        id: job.id,
+        body: JSON.stringify(job.payload),
+        headers: { ...job.headers },
+        attempt: 1,
+      });
     },
     async consume(name, handle, { prefetch = 10 } = {}) {
       const queue = queueOf(name);
@@ -149,12 +187,36 @@ export function createMemoryJobQueue({ logger, retry = DEFAULT_RETRY_POLICY }: {
         }
         const decision = decideRetry(retry, envelope.attempt, error);
         switch (decision.action) {
-          case 'dead-letter':
-            logger.warn({ err: error, queue: name, jobId: envelope.id, attempt: envelope.attempt, reason: decision.reason }, 'job dead-lettered');
-            enqueue(deadLetterQueueOf(name), { ...envelope, headers: { ...envelope.headers, 'x-last-error': reasonOf(error), 'x-dead-letter-reason': decision.reason } });
+          case "dead-letter":
+            logger.warn(
+              {
+                err: error,
+                queue: name,
+                jobId: envelope.id,
+                attempt: envelope.attempt,
+                reason: decision.reason,
+              },
+              "job dead-lettered",
+            );
+            enqueue(deadLetterQueueOf(name), {
+              ...envelope,
+              headers: {
+                ...envelope.headers,
+                "x-last-error": reasonOf(error),
+                "x-dead-letter-reason": decision.reason,
+              },
+            });
             return;
-          case 'retry': {
-            logger.info({ queue: name, jobId: envelope.id, attempt: envelope.attempt, delay: decision.afterMs }, 'job failed; retrying later');
+          case "retry": {
+            logger.info(
+              {
+                queue: name,
+                jobId: envelope.id,
+                attempt: envelope.attempt,
+                delay: decision.afterMs,
+              },
+              "job failed; retrying later",
+            );
             const timer = setTimeout(() => {
               timers.delete(timer);
               enqueue(name, { ...envelope, attempt: envelope.attempt + 1 });
@@ -171,7 +233,13 @@ export function createMemoryJobQueue({ logger, retry = DEFAULT_RETRY_POLICY }: {
         while (running && inFlight < prefetch && queue.ready.length > 0) {
           const envelope = queue.ready.shift()!;
           inFlight += 1;
-          void handle({ id: envelope.id, queue: name, attempt: envelope.attempt, payload: parseBody(envelope.body), headers: { ...envelope.headers } })
+          void handle({
+            id: envelope.id,
+            queue: name,
+            attempt: envelope.attempt,
+            payload: parseBody(envelope.body),
+            headers: { ...envelope.headers },
+          })
             .catch((error: unknown) => fail(envelope, error))
             .finally(() => {
               inFlight -= 1;
@@ -198,10 +266,21 @@ export function createMemoryJobQueue({ logger, retry = DEFAULT_RETRY_POLICY }: {
       return queues.get(name)?.ready.length ?? 0;
     },
     health() {
-      return { connected: true, publishChannelOpen: true, channelsOpen: 0, consumers: [...subscriptions.values()].map((queue) => ({ queue, attached: true })), reconnects: 0 };
+      return {
+        connected: true,
+        publishChannelOpen: true,
+        channelsOpen: 0,
+        consumers: [...subscriptions.values()].map((queue) => ({
+          queue,
+          attached: true,
+        })),
+        reconnects: 0,
+      };
     },
     async close() {
-      await Promise.all([...subscriptions.keys()].map((subscription) => subscription.stop()));
+      await Promise.all(
+        [...subscriptions.keys()].map((subscription) => subscription.stop()),
+      );
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
     },

@@ -1,17 +1,39 @@
-import type { Logger } from '../platform/logger.ts';
-import { backoffDelay, createConsumerStateTracker, reasonOf, type BackoffOptions, type LogMessage, type LogSubscription, type MessageBatch, type PartitionRef } from './event-log.ts';
-import { InfrastructureError } from '../platform/errors.ts';
+import type { Logger } from "../platform/logger.ts";
+import {
+  backoffDelay,
+  createConsumerStateTracker,
+  reasonOf,
+  type BackoffOptions,
+  type LogMessage,
+  type LogSubscription,
+  type MessageBatch,
+  type PartitionRef,
+} from "./event-log.ts";
+import { InfrastructureError } from "../platform/errors.ts";
 
 /** The parts of a kafkajs `EachBatchPayload` the subscription uses. */
 export interface KafkaBatchPayload {
   batch: {
     topic: string;
     partition: number;
-    messages: Array<{ offset: string; key: Buffer | null; value: Buffer | null; headers?: Record<string, Buffer | string | Array<Buffer | string> | undefined> }>;
+    messages: Array<{
+      offset: string;
+      key: Buffer | null;
+      value: Buffer | null;
+      headers?: Record<
+        string,
+        Buffer | string | Array<Buffer | string> | undefined
+      >;
+    }>;
   };
   resolveOffset(offset: string): void;
   heartbeat(): Promise<void>;
-  commitOffsetsIfNecessary(offsets?: { topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }> }): Promise<void>;
+  commitOffsetsIfNecessary(offsets?: {
+    topics: Array<{
+      topic: string;
+      partitions: Array<{ partition: number; offset: string }>;
+    }>;
+  }): Promise<void>;
   isRunning(): boolean;
   isStale(): boolean;
 }
@@ -23,8 +45,16 @@ export interface KafkaBatchPayload {
 export interface KafkaConsumerLike {
   readonly events: { readonly GROUP_JOIN: string; readonly CRASH: string };
   connect(): Promise<void>;
-  subscribe(subscription: { topics: string[]; fromBeginning: boolean }): Promise<void>;
-  run(config: { autoCommit: boolean; eachBatchAutoResolve: boolean; partitionsConsumedConcurrently: number; eachBatch: (payload: KafkaBatchPayload) => Promise<void> }): Promise<void>;
+  subscribe(subscription: {
+    topics: string[];
+    fromBeginning: boolean;
+  }): Promise<void>;
+  run(config: {
+    autoCommit: boolean;
+    eachBatchAutoResolve: boolean;
+    partitionsConsumedConcurrently: number;
+    eachBatch: (payload: KafkaBatchPayload) => Promise<void>;
+  }): Promise<void>;
   // Method syntax on purpose: kafkajs's overloaded `on` is assignable to it.
   on(event: string, listener: (event: { payload: unknown }) => void): unknown;
   pause(topics: Array<{ topic: string; partitions: number[] }>): void;
@@ -59,30 +89,58 @@ export interface KafkaSubscriptionOptions {
  * `scheduleFetchManager`) when they reach it unwrapped; wrapped in a KafkaJSNonRetriableError (what
  * `consumer.commitOffsets` makes of them) they crash the consumer instead.
  */
-const REBALANCE_ERROR_TYPES = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP']);
+const REBALANCE_ERROR_TYPES = new Set([
+  "UNKNOWN_MEMBER_ID",
+  "ILLEGAL_GENERATION",
+  "REBALANCE_IN_PROGRESS",
+  "NOT_COORDINATOR_FOR_GROUP",
+]);
 
 /** Between attempts of a first start that failed on a retriable error (a broker still loading). */
 const START_BACKOFF = { initialMs: 250, maxMs: 2000 } as const;
 
 /** kafkajs errors and ours carry `retriable`; a first start retries only those that say so. */
 function isRetriable(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'retriable' in error && (error as { retriable: unknown }).retriable === true;
+  return (
+    typeof error === "object" &&
+    error !== null &&
+    "retriable" in error &&
+    (error as { retriable: unknown }).retriable === true
+  );
 }
 
 /** The kafkajs protocol error behind `error` (itself or a cause) when it is a rebalance, else undefined. */
 export function rebalanceCause(error: unknown): Error | undefined {
   let current: unknown = error;
-  for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth += 1) {
-    if (REBALANCE_ERROR_TYPES.has(String((current as { type?: unknown }).type))) return current as Error;
+  for (
+    let depth = 0;
+    depth < 8 && typeof current === "object" && current !== null;
+    depth += 1
+  ) {
+    if (REBALANCE_ERROR_TYPES.has(String((current as { type?: unknown }).type)))
+      return current as Error;
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
 }
 
-function toLogMessage(topic: string, partition: number, message: KafkaBatchPayload['batch']['messages'][number]): LogMessage {
+function toLogMessage(
+  topic: string,
+  partition: number,
+  message: KafkaBatchPayload["batch"]["messages"][number],
+): LogMessage {
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(message.headers ?? {})) if (value !== undefined) headers[name] = Array.isArray(value) ? String(value[0]) : String(value);
-  return { topic, partition, offset: message.offset, key: message.key?.toString() ?? '', value: message.value?.toString() ?? '', headers };
+  for (const [name, value] of Object.entries(message.headers ?? {}))
+    if (value !== undefined)
+      headers[name] = Array.isArray(value) ? String(value[0]) : String(value);
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key?.toString() ?? "",
+    value: message.value?.toString() ?? "",
+    headers,
+  };
 }
 
 /**
@@ -102,9 +160,21 @@ function toLogMessage(topic: string, partition: number, message: KafkaBatchPaylo
  *   `createConsumer` and subscribes again, with backoff, for as long as the subscription is not
  *   stopped: the process never stays alive consuming nothing.
  */
-export async function startKafkaSubscription(options: KafkaSubscriptionOptions): Promise<LogSubscription> {
-  const { groupId, topics, fromBeginning, handleBatch, createConsumer, joinTimeoutMs, backoff = {}, restartBackoff = { initialMs: 1000, maxMs: 30_000 }, partitionsConsumedConcurrently = 8 } = options;
-  const log = options.logger.child({ component: 'kafka-consumer', groupId });
+export async function startKafkaSubscription(
+  options: KafkaSubscriptionOptions,
+): Promise<LogSubscription> {
+  const {
+    groupId,
+    topics,
+    fromBeginning,
+    handleBatch,
+    createConsumer,
+    joinTimeoutMs,
+    backoff = {},
+    restartBackoff = { initialMs: 1000, maxMs: 30_000 },
+    partitionsConsumedConcurrently = 8,
+  } = options;
+  const log = options.logger.child({ component: "kafka-consumer", groupId });
   const tracker = createConsumerStateTracker();
   const failures = new Map<string, number>();
   const resumeTimers = new Map<string, NodeJS.Timeout>();
@@ -120,34 +190,64 @@ export async function startKafkaSubscription(options: KafkaSubscriptionOptions):
   };
 
   /** Pauses the partition, rewinds it to the failed batch and schedules its resume. */
-  const holdBack = (current: KafkaConsumerLike, ref: PartitionRef, firstOffset: string, error: unknown) => {
+  const holdBack = (
+    current: KafkaConsumerLike,
+    ref: PartitionRef,
+    firstOffset: string,
+    error: unknown,
+  ) => {
     const key = slot(ref);
     const failed = (failures.get(key) ?? 0) + 1;
     failures.set(key, failed);
     const delayMs = backoffDelay(failed, backoff);
-    const retriable = error instanceof InfrastructureError ? error.retriable : undefined;
+    const retriable =
+      error instanceof InfrastructureError ? error.retriable : undefined;
     current.pause([{ topic: ref.topic, partitions: [ref.partition] }]);
-    current.seek({ topic: ref.topic, partition: ref.partition, offset: firstOffset });
+    current.seek({
+      topic: ref.topic,
+      partition: ref.partition,
+      offset: firstOffset,
+    });
     tracker.pause(ref, reasonOf(error));
-    log[retriable === false ? 'error' : 'warn']({ err: error, ...ref, offset: firstOffset, failures: failed, delayMs, retriable }, 'batch failed; partition paused, redelivered after backoff');
+    log[retriable === false ? "error" : "warn"](
+      {
+        err: error,
+        ...ref,
+        offset: firstOffset,
+        failures: failed,
+        delayMs,
+        retriable,
+      },
+      "batch failed; partition paused, redelivered after backoff",
+    );
     clearTimeout(resumeTimers.get(key));
     resumeTimers.set(
       key,
       setTimeout(() => {
         resumeTimers.delete(key);
         // A consumer rebuilt meanwhile starts with nothing paused; resuming the old one is pointless.
-        if (consumer === current && !tracker.isStopped()) current.resume([{ topic: ref.topic, partitions: [ref.partition] }]);
+        if (consumer === current && !tracker.isStopped())
+          current.resume([{ topic: ref.topic, partitions: [ref.partition] }]);
       }, delayMs),
     );
   };
 
   const eachBatchOf =
     (current: KafkaConsumerLike) =>
-    async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: KafkaBatchPayload) => {
+    async ({
+      batch,
+      resolveOffset,
+      heartbeat,
+      commitOffsetsIfNecessary,
+      isRunning,
+      isStale,
+    }: KafkaBatchPayload) => {
       // Stale: a seek (our own rewind) superseded this batch; it is fetched again from there.
       if (!isRunning() || isStale() || batch.messages.length === 0) return;
       const { topic, partition } = batch;
-      const messages = batch.messages.map((message) => toLogMessage(topic, partition, message));
+      const messages = batch.messages.map((message) =>
+        toLogMessage(topic, partition, message),
+      );
       const first = messages[0]!.offset;
       const last = messages[messages.length - 1]!.offset;
       try {
@@ -155,11 +255,29 @@ export async function startKafkaSubscription(options: KafkaSubscriptionOptions):
         // Committing the next offset: the handled batch is never delivered to this group again.
         // `commitOffsetsIfNecessary(offsets)` commits those offsets right away, without the retry
         // wrapper of `consumer.commitOffsets` (which would retry a dead generation, then wrap the error).
-        await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: (BigInt(last) + 1n).toString() }] }] });
+        await commitOffsetsIfNecessary({
+          topics: [
+            {
+              topic,
+              partitions: [
+                { partition, offset: (BigInt(last) + 1n).toString() },
+              ],
+            },
+          ],
+        });
       } catch (error) {
         const rebalance = rebalanceCause(error);
         if (rebalance) {
-          log.warn({ topic, partition, firstOffset: first, lastOffset: last, type: (rebalance as { type?: string }).type }, 'group rebalanced under the batch; rejoining, the batch will be redelivered');
+          log.warn(
+            {
+              topic,
+              partition,
+              firstOffset: first,
+              lastOffset: last,
+              type: (rebalance as { type?: string }).type,
+            },
+            "group rebalanced under the batch; rejoining, the batch will be redelivered",
+          );
           throw rebalance;
         }
         holdBack(current, { topic, partition }, first, error);
@@ -167,7 +285,8 @@ export async function startKafkaSubscription(options: KafkaSubscriptionOptions):
       }
       resolveOffset(last);
       const key = slot({ topic, partition });
-      if (failures.delete(key)) log.info({ topic, partition, offset: first }, 'partition resumed');
+      if (failures.delete(key))
+        log.info({ topic, partition, offset: first }, "partition resumed");
       tracker.resume({ topic, partition });
     };
 
@@ -175,21 +294,40 @@ export async function startKafkaSubscription(options: KafkaSubscriptionOptions):
   const startConsumer = async () => {
     const current = createConsumer();
     consumer = current;
-    let settle: { resolve: () => void; reject: (error: unknown) => void } | undefined;
-    const joined = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
-    const timer = setTimeout(() => settle?.reject(new InfrastructureError(`kafka consumer ${groupId} did not join within ${joinTimeoutMs} ms`, { retriable: true })), joinTimeoutMs);
+    let settle:
+      { resolve: () => void; reject: (error: unknown) => void } | undefined;
+    const joined = new Promise<void>(
+      (resolve, reject) => (settle = { resolve, reject }),
+    );
+    const timer = setTimeout(
+      () =>
+        settle?.reject(
+          new InfrastructureError(
+            `kafka consumer ${groupId} did not join within ${joinTimeoutMs} ms`,
+            { retriable: true },
+          ),
+        ),
+      joinTimeoutMs,
+    );
     current.on(current.events.GROUP_JOIN, ({ payload }) => {
       clearTimeout(timer);
       settle?.resolve();
       settle = undefined;
       if (consumer !== current || tracker.isStopped()) return;
       // Partitions that moved to another member no longer count as paused here.
-      const assignment = (payload as { memberAssignment?: Record<string, number[]> }).memberAssignment ?? {};
-      for (const ref of tracker.snapshot().pausedPartitions) if (!assignment[ref.topic]?.includes(ref.partition)) tracker.resume(ref);
+      const assignment =
+        (payload as { memberAssignment?: Record<string, number[]> })
+          .memberAssignment ?? {};
+      for (const ref of tracker.snapshot().pausedPartitions)
+        if (!assignment[ref.topic]?.includes(ref.partition))
+          tracker.resume(ref);
       tracker.running();
     });
     current.on(current.events.CRASH, ({ payload }) => {
-      const { error, restart } = payload as { error: unknown; restart: boolean };
+      const { error, restart } = payload as {
+        error: unknown;
+        restart: boolean;
+      };
       clearTimeout(timer);
       if (settle) {
         // Crashed while starting: the start fails, and whoever started it retries.
@@ -200,9 +338,13 @@ export async function startKafkaSubscription(options: KafkaSubscriptionOptions):
       if (consumer !== current || tracker.isStopped()) return;
       tracker.restarting(reasonOf(error));
       clearResumeTimers();
-      log.error({ err: error, restart, restarts: tracker.snapshot().restarts }, 'kafka consumer crashed; restarting it');
+      log.error(
+        { err: error, restart, restarts: tracker.snapshot().restarts },
+        "kafka consumer crashed; restarting it",
+      );
       // kafkajs restarts the same consumer itself when its `restartOnFailure` said so; otherwise we rebuild.
-      if (!restart) rebuilding ??= rebuild(current).finally(() => (rebuilding = undefined));
+      if (!restart)
+        rebuilding ??= rebuild(current).finally(() => (rebuilding = undefined));
     });
     try {
       await current.connect();
@@ -240,10 +382,20 @@ export async function startKafkaSubscription(options: KafkaSubscriptionOptions):
       if (tracker.isStopped()) return;
       try {
         await startConsumer();
-        log.info({ attempt, restarts: tracker.snapshot().restarts }, 'kafka consumer restarted');
+        log.info(
+          { attempt, restarts: tracker.snapshot().restarts },
+          "kafka consumer restarted",
+        );
         return;
       } catch (error) {
-        log.error({ err: error, attempt, nextInMs: backoffDelay(attempt + 1, restartBackoff) }, 'kafka consumer restart failed; trying again');
+        log.error(
+          {
+            err: error,
+            attempt,
+            nextInMs: backoffDelay(attempt + 1, restartBackoff),
+          },
+          "kafka consumer restart failed; trying again",
+        );
       }
     }
   };
@@ -259,12 +411,15 @@ export async function startKafkaSubscription(options: KafkaSubscriptionOptions):
     } catch (error) {
       const delayMs = backoffDelay(attempt, START_BACKOFF);
       if (!isRetriable(error) || Date.now() + delayMs > startedBy) throw error;
-      log.warn({ err: error, attempt, delayMs }, 'kafka consumer did not start; trying again');
+      log.warn(
+        { err: error, attempt, delayMs },
+        "kafka consumer did not start; trying again",
+      );
       await new Promise((wake) => setTimeout(wake, delayMs));
     }
   }
   tracker.running();
-  log.info({ topics }, 'kafka consumer joined');
+  log.info({ topics }, "kafka consumer joined");
   return {
     state: () => tracker.snapshot(),
     async stop() {

@@ -1,14 +1,29 @@
-import type { Database } from '../platform/database.ts';
-import { CORRELATION_HEADER } from '../platform/correlation.ts';
-import type { Logger } from '../platform/logger.ts';
-import { consumeMessage, inSpan, SpanKind, traceHeaders } from '../platform/tracing.ts';
-import { EVENT_TOPICS } from './envelope.ts';
-import type { EventEnvelope } from './envelope.ts';
-import type { EventLog, LogMessage, LogSubscription, MessageBatch, SubscriptionState } from './event-log.ts';
-import type { JobQueue } from './job-queue.ts';
-import { mapEventToJobs } from './job-mapper.ts';
-import { CHANNELS, queueFor, type NotificationJob } from './notification-job.ts';
-import { isUnreadable, readEvent } from './contracts.ts';
+import type { Database } from "../platform/database.ts";
+import { CORRELATION_HEADER } from "../platform/correlation.ts";
+import type { Logger } from "../platform/logger.ts";
+import {
+  consumeMessage,
+  inSpan,
+  SpanKind,
+  traceHeaders,
+} from "../platform/tracing.ts";
+import { EVENT_TOPICS } from "./envelope.ts";
+import type { EventEnvelope } from "./envelope.ts";
+import type {
+  EventLog,
+  LogMessage,
+  LogSubscription,
+  MessageBatch,
+  SubscriptionState,
+} from "./event-log.ts";
+import type { JobQueue } from "./job-queue.ts";
+import { mapEventToJobs } from "./job-mapper.ts";
+import {
+  CHANNELS,
+  queueFor,
+  type NotificationJob,
+} from "./notification-job.ts";
+import { isUnreadable, readEvent } from "./contracts.ts";
 
 export interface NotificationWorkerOptions {
   eventLog: EventLog;
@@ -31,7 +46,12 @@ export interface NotificationWorker {
   stop(): Promise<void>;
   /** Handles one partition batch as the subscription would (exported for tests of the steps). */
   handleBatch(batch: MessageBatch): Promise<void>;
-  readonly stats: { handled: number; duplicates: number; rejected: number; jobs: number };
+  readonly stats: {
+    handled: number;
+    duplicates: number;
+    rejected: number;
+    jobs: number;
+  };
   readonly groupId: string;
   /** The consumer's state (`stopped` before start and after stop): `/ready` and metrics read it. */
   state(): SubscriptionState;
@@ -58,27 +78,63 @@ interface Rejected {
  * inbox skips what was recorded, and otherwise the jobs are published again with the same
  * notification ids, which dispatchers deliver once.
  */
-export function createNotificationWorker({ eventLog, jobQueue, db, logger, groupId = 'notifications', topics = EVENT_TOPICS, queuePrefix = 'notifications', onJobsPublished }: NotificationWorkerOptions): NotificationWorker {
-  const log = logger.child({ component: 'notification-worker', groupId });
+export function createNotificationWorker({
+  eventLog,
+  jobQueue,
+  db,
+  logger,
+  groupId = "notifications",
+  topics = EVENT_TOPICS,
+  queuePrefix = "notifications",
+  onJobsPublished,
+}: NotificationWorkerOptions): NotificationWorker {
+  const log = logger.child({ component: "notification-worker", groupId });
   const stats = { handled: 0, duplicates: 0, rejected: 0, jobs: 0 };
   let subscription: LogSubscription | undefined;
 
   /** Publishes one event's jobs in its consumer span (continuing the event's trace, under its correlation id). */
   const publishJobs = (message: LogMessage, jobs: NotificationJob[]) =>
-    consumeMessage(message.headers, `consume ${message.topic}`, { service: 'worker', 'messaging.system': eventLog.kind, 'messaging.destination.name': message.topic, 'messaging.kafka.offset': message.offset, 'messaging.consumer.group.name': groupId }, () =>
-      Promise.all(
-        jobs.map((job) => {
-          const queue = queueFor(queuePrefix, job.channel);
-          // The job's own span; its traceparent header makes the dispatcher's span a child of it.
-          return inSpan(`publish ${queue}`, { kind: SpanKind.PRODUCER, attributes: { service: 'worker', 'messaging.system': jobQueue.kind, 'messaging.destination.name': queue, 'messaging.message.id': job.notificationId } }, () =>
-            jobQueue.publish(queue, {
-              id: job.notificationId,
-              payload: job,
-              headers: { [CORRELATION_HEADER]: job.correlationId, ...(job.traceparent ? { traceparent: job.traceparent } : {}), ...traceHeaders() },
-            }),
-          );
-        }),
-      ),
+    consumeMessage(
+      message.headers,
+      `consume ${message.topic}`,
+      {
+        service: "worker",
+        "messaging.system": eventLog.kind,
+        "messaging.destination.name": message.topic,
+        "messaging.kafka.offset": message.offset,
+        "messaging.consumer.group.name": groupId,
+      },
+      () =>
+        Promise.all(
+          jobs.map((job) => {
+            const queue = queueFor(queuePrefix, job.channel);
+            // The job's own span; its traceparent header makes the dispatcher's span a child of it.
+            return inSpan(
+              `publish ${queue}`,
+              {
+                kind: SpanKind.PRODUCER,
+                attributes: {
+                  service: "worker",
+                  "messaging.system": jobQueue.kind,
+                  "messaging.destination.name": queue,
+                  "messaging.message.id": job.notificationId,
+                },
+              },
+              () =>
+                jobQueue.publish(queue, {
+                  id: job.notificationId,
+                  payload: job,
+                  headers: {
+                    [CORRELATION_HEADER]: job.correlationId,
+                    ...(job.traceparent
+                      ? { traceparent: job.traceparent }
+                      : {}),
+                    ...traceHeaders(),
+                  },
+                }),
+            );
+          }),
+        ),
     );
 
   const handleBatch = async ({ messages, heartbeat }: MessageBatch) => {
@@ -95,14 +151,30 @@ export function createNotificationWorker({ eventLog, jobQueue, db, logger, group
       }
     }
     const ids = [...new Set(readable.map(({ event }) => event.eventId))];
-    const seen = new Set(ids.length === 0 ? [] : (await db.query<{ event_id: string }>('SELECT event_id FROM notifications.inbox WHERE event_id = ANY($1)', [ids])).map((row) => row.event_id));
+    const seen = new Set(
+      ids.length === 0
+        ? []
+        : (
+            await db.query<{ event_id: string }>(
+              "SELECT event_id FROM notifications.inbox WHERE event_id = ANY($1)",
+              [ids],
+            )
+          ).map((row) => row.event_id),
+    );
     let duplicates = 0;
-    const fresh: Array<{ message: LogMessage; event: EventEnvelope; jobs: NotificationJob[] }> = [];
+    const fresh: Array<{
+      message: LogMessage;
+      event: EventEnvelope;
+      jobs: NotificationJob[];
+    }> = [];
     for (const { message, event } of readable) {
       // `seen` grows with the batch: an event repeated inside the batch is a duplicate too.
       if (seen.has(event.eventId)) {
         duplicates += 1;
-        log.debug({ eventId: event.eventId, type: event.type }, 'duplicate event skipped');
+        log.debug(
+          { eventId: event.eventId, type: event.type },
+          "duplicate event skipped",
+        );
         continue;
       }
       seen.add(event.eventId);
@@ -112,37 +184,66 @@ export function createNotificationWorker({ eventLog, jobQueue, db, logger, group
     // Every publish is issued before any is awaited (in event order), then all are awaited together:
     // one broker round trip for the batch instead of one per job. allSettled, not all: a retry of the
     // batch must not start while some of its publishes are still in flight.
-    const outcomes = await Promise.allSettled(fresh.map(({ message, jobs }) => publishJobs(message, jobs)));
-    const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    const outcomes = await Promise.allSettled(
+      fresh.map(({ message, jobs }) => publishJobs(message, jobs)),
+    );
+    const failed = outcomes.find(
+      (outcome): outcome is PromiseRejectedResult =>
+        outcome.status === "rejected",
+    );
     if (failed) throw failed.reason;
     await heartbeat();
     if (fresh.length > 0 || rejected.length > 0) {
       await db.transaction(async (tx) => {
         if (fresh.length > 0) {
-          await tx.query('INSERT INTO notifications.inbox (event_id, event_type, jobs) SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[]) ON CONFLICT (event_id) DO NOTHING', [
-            fresh.map(({ event }) => event.eventId),
-            fresh.map(({ event }) => event.type),
-            fresh.map(({ jobs }) => jobs.length),
-          ]);
+          await tx.query(
+            "INSERT INTO notifications.inbox (event_id, event_type, jobs) SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[]) ON CONFLICT (event_id) DO NOTHING",
+            [
+              fresh.map(({ event }) => event.eventId),
+              fresh.map(({ event }) => event.type),
+              fresh.map(({ jobs }) => jobs.length),
+            ],
+          );
         }
         if (rejected.length > 0) {
-          await tx.query('INSERT INTO notifications.rejected_events (topic, kafka_partition, kafka_offset, reason, raw) SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[])', [
-            rejected.map(({ message }) => message.topic),
-            rejected.map(({ message }) => message.partition),
-            rejected.map(({ message }) => message.offset),
-            rejected.map(({ reason }) => reason),
-            rejected.map(({ message }) => message.value.slice(0, 10_000)),
-          ]);
+          await tx.query(
+            "INSERT INTO notifications.rejected_events (topic, kafka_partition, kafka_offset, reason, raw) SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[])",
+            [
+              rejected.map(({ message }) => message.topic),
+              rejected.map(({ message }) => message.partition),
+              rejected.map(({ message }) => message.offset),
+              rejected.map(({ reason }) => reason),
+              rejected.map(({ message }) => message.value.slice(0, 10_000)),
+            ],
+          );
         }
       });
     }
-    for (const { message, reason } of rejected) log.error({ topic: message.topic, partition: message.partition, offset: message.offset, reason }, 'event rejected');
+    for (const { message, reason } of rejected)
+      log.error(
+        {
+          topic: message.topic,
+          partition: message.partition,
+          offset: message.offset,
+          reason,
+        },
+        "event rejected",
+      );
     stats.rejected += rejected.length;
     stats.duplicates += duplicates;
     for (const { message, event, jobs } of fresh) {
       stats.handled += 1;
       stats.jobs += jobs.length;
-      if (jobs.length > 0) log.info({ eventId: event.eventId, type: event.type, correlationId: event.correlationId, jobs: jobs.length }, 'notification jobs published');
+      if (jobs.length > 0)
+        log.info(
+          {
+            eventId: event.eventId,
+            type: event.type,
+            correlationId: event.correlationId,
+            jobs: jobs.length,
+          },
+          "notification jobs published",
+        );
       onJobsPublished?.(jobs, message);
     }
   };
@@ -151,14 +252,25 @@ export function createNotificationWorker({ eventLog, jobQueue, db, logger, group
     stats,
     groupId,
     handleBatch,
-    state: () => subscription?.state() ?? { status: 'stopped', pausedPartitions: [], restarts: 0 },
+    state: () =>
+      subscription?.state() ?? {
+        status: "stopped",
+        pausedPartitions: [],
+        restarts: 0,
+      },
     lag: () => eventLog.lag(groupId, topics),
     async start() {
       if (subscription) return;
-      for (const channel of CHANNELS) await jobQueue.declare(queueFor(queuePrefix, channel));
+      for (const channel of CHANNELS)
+        await jobQueue.declare(queueFor(queuePrefix, channel));
       for (const topic of topics) await eventLog.ensureTopic(topic);
-      subscription = await eventLog.subscribe({ groupId, topics: [...topics], fromBeginning: true, handleBatch });
-      log.info({ topics }, 'notification worker consuming');
+      subscription = await eventLog.subscribe({
+        groupId,
+        topics: [...topics],
+        fromBeginning: true,
+        handleBatch,
+      });
+      log.info({ topics }, "notification worker consuming");
     },
     async stop() {
       await subscription?.stop();

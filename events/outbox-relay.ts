@@ -1,12 +1,19 @@
-import { Gauge, type Registry } from 'prom-client';
-import type { Database } from '../platform/database.ts';
-import type { Logger } from '../platform/logger.ts';
-import { counterOfTotals } from '../platform/metrics.ts';
-import { failSpan, messageContext, SpanKind, spanHeaders, startSpan, traceIdOf } from '../platform/tracing.ts';
-import { headersFor, type EventEnvelope } from './envelope.ts';
-import type { EventLog, OutgoingMessage } from './event-log.ts';
+import { Gauge, type Registry } from "prom-client";
+import type { Database } from "../platform/database.ts";
+import type { Logger } from "../platform/logger.ts";
+import { counterOfTotals } from "../platform/metrics.ts";
+import {
+  failSpan,
+  messageContext,
+  SpanKind,
+  spanHeaders,
+  startSpan,
+  traceIdOf,
+} from "../platform/tracing.ts";
+import { headersFor, type EventEnvelope } from "./envelope.ts";
+import type { EventLog, OutgoingMessage } from "./event-log.ts";
 
-export type OutboxSchema = 'orders' | 'payments' | 'products';
+export type OutboxSchema = "orders" | "payments" | "products";
 
 export interface OutboxRelayOptions {
   db: Database;
@@ -52,19 +59,36 @@ interface OutboxRow {
  * writer off the batch. A crash between publish and commit republishes the batch: delivery is at
  * least once, and consumers dedupe by `eventId`.
  */
-export function createOutboxRelay({ db, schema, eventLog, logger, batchSize = 100, pollIntervalMs = 200, topicPrefix = '' }: OutboxRelayOptions): OutboxRelay {
-  const log = logger.child({ component: 'outbox-relay', schema });
+export function createOutboxRelay({
+  db,
+  schema,
+  eventLog,
+  logger,
+  batchSize = 100,
+  pollIntervalMs = 200,
+  topicPrefix = "",
+}: OutboxRelayOptions): OutboxRelay {
+  const log = logger.child({ component: "outbox-relay", schema });
   let publishedTotal = 0;
   const lag = async () => {
-    const [row] = await db.query<{ unpublished: number | string; oldest: number | string | null }>(
+    const [row] = await db.query<{
+      unpublished: number | string;
+      oldest: number | string | null;
+    }>(
       `SELECT count(*) AS unpublished, EXTRACT(EPOCH FROM (now() - min(created_at))) AS oldest FROM ${schema}.outbox WHERE published_at IS NULL`,
     );
-    return { unpublished: Number(row?.unpublished ?? 0), oldestAgeSeconds: Number(row?.oldest ?? 0) };
+    return {
+      unpublished: Number(row?.unpublished ?? 0),
+      oldestAgeSeconds: Number(row?.oldest ?? 0),
+    };
   };
 
   const relayOnce = () =>
     db.transaction(async (tx) => {
-      const [lock] = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [`outbox-relay:${schema}`]);
+      const [lock] = await tx.query<{ locked: boolean }>(
+        "SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked",
+        [`outbox-relay:${schema}`],
+      );
       if (!lock?.locked) return 0;
       const rows = await tx.query<OutboxRow>(
         `SELECT seq, topic, event_key, envelope FROM ${schema}.outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
@@ -74,29 +98,53 @@ export function createOutboxRelay({ db, schema, eventLog, logger, batchSize = 10
       // Consecutive rows of the same topic go in one send; topics are published in seq order.
       let run: { topic: string; messages: OutgoingMessage[] } | undefined;
       const flush = async () => {
-        if (run) await eventLog.publish(`${topicPrefix}${run.topic}`, run.messages);
+        if (run)
+          await eventLog.publish(`${topicPrefix}${run.topic}`, run.messages);
         run = undefined;
       };
       // One producer span per event, child of the request that wrote it (the envelope's
       // traceparent); the message carries the span's own traceparent, so the consumer's span is
       // its child and one trace runs from the mutation to the delivery.
-      const published: Array<{ envelope: EventEnvelope; topic: string; span: ReturnType<typeof startSpan> }> = [];
+      const published: Array<{
+        envelope: EventEnvelope;
+        topic: string;
+        span: ReturnType<typeof startSpan>;
+      }> = [];
       try {
         for (const row of rows) {
-          const envelope = typeof row.envelope === 'string' ? (JSON.parse(row.envelope) as EventEnvelope) : row.envelope;
+          const envelope =
+            typeof row.envelope === "string"
+              ? (JSON.parse(row.envelope) as EventEnvelope)
+              : row.envelope;
           const topic = `${topicPrefix}${row.topic}`;
           const span = startSpan(`publish ${topic}`, {
             kind: SpanKind.PRODUCER,
-            parent: messageContext(envelope.traceparent ? { traceparent: envelope.traceparent } : {}),
-            attributes: { service: 'relay', 'messaging.system': eventLog.kind, 'messaging.destination.name': topic, 'messaging.message.id': envelope.eventId, 'event.type': envelope.type, 'correlation.id': envelope.correlationId },
+            parent: messageContext(
+              envelope.traceparent ? { traceparent: envelope.traceparent } : {},
+            ),
+            attributes: {
+              service: "relay",
+              "messaging.system": eventLog.kind,
+              "messaging.destination.name": topic,
+              "messaging.message.id": envelope.eventId,
+              "event.type": envelope.type,
+              "correlation.id": envelope.correlationId,
+            },
           });
           published.push({ envelope, topic, span });
           if (run && run.topic !== row.topic) await flush();
           run ??= { topic: row.topic, messages: [] };
-          run.messages.push({ key: row.event_key, value: JSON.stringify(envelope), headers: { ...headersFor(envelope), ...spanHeaders(span) } });
+          run.messages.push({
+            key: row.event_key,
+            value: JSON.stringify(envelope),
+            headers: { ...headersFor(envelope), ...spanHeaders(span) },
+          });
         }
         await flush();
-        await tx.query(`UPDATE ${schema}.outbox SET published_at = now() WHERE seq = ANY($1::bigint[])`, [rows.map((row) => row.seq)]);
+        await tx.query(
+          `UPDATE ${schema}.outbox SET published_at = now() WHERE seq = ANY($1::bigint[])`,
+          [rows.map((row) => row.seq)],
+        );
       } catch (error) {
         for (const { span } of published) failSpan(span, error);
         throw error;
@@ -104,10 +152,22 @@ export function createOutboxRelay({ db, schema, eventLog, logger, batchSize = 10
         for (const { span } of published) span.end();
       }
       for (const { envelope, topic, span } of published) {
-        log.info({ eventId: envelope.eventId, type: envelope.type, topic, correlationId: envelope.correlationId, traceId: traceIdOf(span) }, 'event published');
+        log.info(
+          {
+            eventId: envelope.eventId,
+            type: envelope.type,
+            topic,
+            correlationId: envelope.correlationId,
+            traceId: traceIdOf(span),
+          },
+          "event published",
+        );
       }
       publishedTotal += rows.length;
-      log.debug({ count: rows.length, lastSeq: rows.at(-1)?.seq }, 'outbox rows published');
+      log.debug(
+        { count: rows.length, lastSeq: rows.at(-1)?.seq },
+        "outbox rows published",
+      );
       return rows.length;
     });
 
@@ -143,7 +203,10 @@ export function createOutboxRelay({ db, schema, eventLog, logger, batchSize = 10
       } catch (error) {
         problem = (error as Error).message;
         again = false;
-        log.error({ err: error }, 'outbox relay pass failed; retrying at the next poll');
+        log.error(
+          { err: error },
+          "outbox relay pass failed; retrying at the next poll",
+        );
       }
     })().finally(() => {
       pass = undefined;
@@ -173,13 +236,22 @@ export function createOutboxRelay({ db, schema, eventLog, logger, batchSize = 10
           // Rows committed before the LISTEN took effect sent their NOTIFY to nobody.
           kick();
         },
-        (error: unknown) => log.warn({ err: error }, 'cannot LISTEN for outbox notifications; polling only'),
+        (error: unknown) =>
+          log.warn(
+            { err: error },
+            "cannot LISTEN for outbox notifications; polling only",
+          ),
       );
     },
     async stop() {
       stopped = true;
       clearTimeout(timer);
-      await unlisten?.().catch((error: unknown) => log.warn({ err: error }, 'cannot stop listening for outbox notifications'));
+      await unlisten?.().catch((error: unknown) =>
+        log.warn(
+          { err: error },
+          "cannot stop listening for outbox notifications",
+        ),
+      );
       unlisten = undefined;
       await pass;
     },
@@ -187,13 +259,42 @@ export function createOutboxRelay({ db, schema, eventLog, logger, batchSize = 10
 }
 
 /** Lag gauges and a publish counter for the relays of one process, labelled by the emitting service and the schema. */
-export function registerRelayMetrics(registry: Registry, relays: OutboxRelay[], { service }: { service: string }): void {
-  const collectEach = (pick: (relay: OutboxRelay) => Promise<number> | number) =>
-    async function collect(this: Gauge<'schema' | 'service'>) {
-      for (const relay of relays) this.set({ schema: relay.schema, service }, await pick(relay));
+export function registerRelayMetrics(
+  registry: Registry,
+  relays: OutboxRelay[],
+  { service }: { service: string },
+): void {
+  const collectEach = (
+    pick: (relay: OutboxRelay) => Promise<number> | number,
+  ) =>
+    async function collect(this: Gauge<"schema" | "service">) {
+      for (const relay of relays)
+        this.set({ schema: relay.schema, service }, await pick(relay));
     };
-  const labelNames = ['schema', 'service'] as const;
-  new Gauge({ name: 'outbox_unpublished_events', help: 'Outbox rows not yet published (relay lag in events)', labelNames, registers: [registry], collect: collectEach(async (relay) => (await relay.lag()).unpublished) });
-  new Gauge({ name: 'outbox_oldest_unpublished_age_seconds', help: 'Age of the oldest unpublished outbox row (relay lag in time)', labelNames, registers: [registry], collect: collectEach(async (relay) => (await relay.lag()).oldestAgeSeconds) });
-  counterOfTotals({ name: 'outbox_events_published_total', help: 'Outbox rows published to the event log', labelNames, registry, totals: () => relays.map((relay) => [{ schema: relay.schema, service }, relay.published] as const) });
+  const labelNames = ["schema", "service"] as const;
+  new Gauge({
+    name: "outbox_unpublished_events",
+    help: "Outbox rows not yet published (relay lag in events)",
+    labelNames,
+    registers: [registry],
+    collect: collectEach(async (relay) => (await relay.lag()).unpublished),
+  });
+  new Gauge({
+    name: "outbox_oldest_unpublished_age_seconds",
+    help: "Age of the oldest unpublished outbox row (relay lag in time)",
+    labelNames,
+    registers: [registry],
+    collect: collectEach(async (relay) => (await relay.lag()).oldestAgeSeconds),
+  });
+  counterOfTotals({
+    name: "outbox_events_published_total",
+    help: "Outbox rows published to the event log",
+    labelNames,
+    registry,
+    totals: () =>
+      relays.map(
+        (relay) =>
+          [{ schema: relay.schema, service }, relay.published] as const,
+      ),
+  });
 }

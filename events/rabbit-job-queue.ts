@@ -1,9 +1,24 @@
-import amqp, { type ChannelModel, type ConfirmChannel, type ConsumeMessage, type RecoveringChannelModel } from 'amqplib';
-import { InfrastructureError } from '../platform/errors.ts';
-import type { Logger } from '../platform/logger.ts';
-import type { Subscription } from './event-log.ts';
-import { deadLetterQueueOf, type JobQueueHealth, type MonitoredJobQueue, type ReceivedJob } from './job-queue.ts';
-import { decideRetry, DEFAULT_RETRY_POLICY, reasonOf, type RetryPolicy } from './retry-policy.ts';
+import amqp, {
+  type ChannelModel,
+  type ConfirmChannel,
+  type ConsumeMessage,
+  type RecoveringChannelModel,
+} from "amqplib";
+import { InfrastructureError } from "../platform/errors.ts";
+import type { Logger } from "../platform/logger.ts";
+import type { Subscription } from "./event-log.ts";
+import {
+  deadLetterQueueOf,
+  type JobQueueHealth,
+  type MonitoredJobQueue,
+  type ReceivedJob,
+} from "./job-queue.ts";
+import {
+  decideRetry,
+  DEFAULT_RETRY_POLICY,
+  reasonOf,
+  type RetryPolicy,
+} from "./retry-policy.ts";
 
 export interface RabbitJobQueueOptions {
   url: string;
@@ -18,7 +33,7 @@ export interface RabbitJobQueueOptions {
 }
 
 /** Every queue is a durable quorum queue: replicated, and it survives a broker restart. */
-const QUORUM = { 'x-queue-type': 'quorum' } as const;
+const QUORUM = { "x-queue-type": "quorum" } as const;
 
 /**
  * A work queue delivers to one consumer at a time; the others wait as hot standbys and take over
@@ -28,7 +43,7 @@ const QUORUM = { 'x-queue-type': 'quorum' } as const;
  * order (the chaos soak saw it with no fault at all). Changing queue arguments is refused by the
  * broker (PRECONDITION_FAILED): queues declared before this must be deleted or moved by a policy.
  */
-const SINGLE_ACTIVE_CONSUMER = { 'x-single-active-consumer': true } as const;
+const SINGLE_ACTIVE_CONSUMER = { "x-single-active-consumer": true } as const;
 
 /**
  * A retry tier hands an expired job back to its work queue by dead-lettering it. A quorum queue
@@ -36,13 +51,17 @@ const SINGLE_ACTIVE_CONSUMER = { 'x-single-active-consumer': true } as const;
  * restart, a leader election) is dropped — the chaos soak lost one notification that way. The
  * at-least-once strategy keeps it until the target confirms; it requires `reject-publish` overflow.
  */
-const AT_LEAST_ONCE_DEAD_LETTERING = { 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' } as const;
+const AT_LEAST_ONCE_DEAD_LETTERING = {
+  "x-dead-letter-strategy": "at-least-once",
+  "x-overflow": "reject-publish",
+} as const;
 
-const retryQueueOf = (queue: string, delayMs: number) => `${queue}.retry.${delayMs}ms`;
-const isDeadLetterQueue = (queue: string) => queue.endsWith('.dlq');
+const retryQueueOf = (queue: string, delayMs: number) =>
+  `${queue}.retry.${delayMs}ms`;
+const isDeadLetterQueue = (queue: string) => queue.endsWith(".dlq");
 
 function parseBody(content: Buffer): unknown {
-  const text = content.toString('utf8');
+  const text = content.toString("utf8");
   try {
     return JSON.parse(text);
   } catch {
@@ -50,13 +69,18 @@ function parseBody(content: Buffer): unknown {
   }
 }
 
-function stringHeaders(headers: Record<string, unknown> | undefined): Record<string, string> {
+function stringHeaders(
+  headers: Record<string, unknown> | undefined,
+): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) if (value !== undefined && value !== null && !name.startsWith('x-death')) out[name] = String(value);
+  for (const [name, value] of Object.entries(headers ?? {}))
+    if (value !== undefined && value !== null && !name.startsWith("x-death"))
+      out[name] = String(value);
   return out;
 }
 
-const wait = (ms: number) => new Promise<void>((done) => setTimeout(done, ms).unref());
+const wait = (ms: number) =>
+  new Promise<void>((done) => setTimeout(done, ms).unref());
 
 /** A channel open that gets no answer (a broker half-way through a restart) must not hold a reopen for ever. */
 const CHANNEL_OPEN_TIMEOUT_MS = 10_000;
@@ -67,7 +91,16 @@ const CONNECT_TIMEOUT_MS = 10_000;
 function withinTime<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new InfrastructureError(`rabbitmq: no answer ${what} within ${ms} ms`, { retriable: true })), ms);
+    timer = setTimeout(
+      () =>
+        reject(
+          new InfrastructureError(
+            `rabbitmq: no answer ${what} within ${ms} ms`,
+            { retriable: true },
+          ),
+        ),
+      ms,
+    );
     timer.unref();
   });
   return Promise.race([work, late]).finally(() => clearTimeout(timer));
@@ -79,7 +112,8 @@ function withinTime<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
  * drops under it: shutdown steps give up after this long instead of hanging the process.
  */
 const CLOSE_STEP_MS = 3000;
-const bounded = (step: Promise<unknown>) => Promise.race([step.catch(() => undefined), wait(CLOSE_STEP_MS)]);
+const bounded = (step: Promise<unknown>) =>
+  Promise.race([step.catch(() => undefined), wait(CLOSE_STEP_MS)]);
 
 interface Consumer {
   queue: string;
@@ -108,8 +142,15 @@ interface Consumer {
  * closes before the confirm, or that is not confirmed within `confirmTimeoutMs`, rejects likewise.
  * Jobs that were in flight on a lost channel are redelivered by the broker.
  */
-export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_POLICY, confirmTimeoutMs = 5000, initialConnectRetries = 5, channelReopenDelayMs = 200 }: RabbitJobQueueOptions): Promise<MonitoredJobQueue> {
-  const log = logger.child({ component: 'rabbitmq' });
+export async function createRabbitJobQueue({
+  url,
+  logger,
+  retry = DEFAULT_RETRY_POLICY,
+  confirmTimeoutMs = 5000,
+  initialConnectRetries = 5,
+  channelReopenDelayMs = 200,
+}: RabbitJobQueueOptions): Promise<MonitoredJobQueue> {
+  const log = logger.child({ component: "rabbitmq" });
   /** The live connection: set by `setup`, cleared on disconnect. Channel reopen loops stop when it changes. */
   let live: ChannelModel | undefined;
   let publisher: ConfirmChannel | undefined;
@@ -122,18 +163,33 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
   const subscriptions = new Set<Subscription>();
 
   /** Reopens a channel of `on` with backoff while `on` is still the live connection. */
-  const reopen = (what: string, on: ChannelModel, open: (on: ChannelModel) => Promise<void>) => {
+  const reopen = (
+    what: string,
+    on: ChannelModel,
+    open: (on: ChannelModel) => Promise<void>,
+  ) => {
     void (async () => {
-      for (let delay = channelReopenDelayMs; !closing && live === on; delay = Math.min(delay * 2, 5000)) {
+      for (
+        let delay = channelReopenDelayMs;
+        !closing && live === on;
+        delay = Math.min(delay * 2, 5000)
+      ) {
         await wait(delay);
         if (closing || live !== on) return;
         try {
-          await withinTime(open(on), CHANNEL_OPEN_TIMEOUT_MS, `opening the ${what} channel`);
+          await withinTime(
+            open(on),
+            CHANNEL_OPEN_TIMEOUT_MS,
+            `opening the ${what} channel`,
+          );
           reconnects += 1;
-          log.info({ channel: what }, 'rabbitmq channel reopened');
+          log.info({ channel: what }, "rabbitmq channel reopened");
           return;
         } catch (error) {
-          log.warn({ err: error, channel: what, retryInMs: delay }, 'cannot reopen rabbitmq channel yet');
+          log.warn(
+            { err: error, channel: what, retryInMs: delay },
+            "cannot reopen rabbitmq channel yet",
+          );
         }
       }
     })();
@@ -145,19 +201,23 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
   const watchReturns = (channel: ConfirmChannel) => {
     const ids = new Set<string>();
     returned.set(channel, ids);
-    channel.on('return', (message: ConsumeMessage) => ids.add(String(message.properties.messageId)));
+    channel.on("return", (message: ConsumeMessage) =>
+      ids.add(String(message.properties.messageId)),
+    );
   };
 
   const openPublisher = async (on: ChannelModel) => {
     const channel = await on.createConfirmChannel();
     watchReturns(channel);
-    channel.on('error', (error: Error) => log.error({ err: error }, 'rabbitmq publish channel error'));
-    channel.on('close', () => {
+    channel.on("error", (error: Error) =>
+      log.error({ err: error }, "rabbitmq publish channel error"),
+    );
+    channel.on("close", () => {
       if (publisher !== channel) return;
       publisher = undefined;
       // Declarations made through this channel still stand on the broker; only a new connection
       // (a possibly restarted broker) clears the cache.
-      if (!closing) reopen('publish', on, openPublisher);
+      if (!closing) reopen("publish", on, openPublisher);
     });
     publisher = channel;
   };
@@ -200,39 +260,87 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
       },
     });
   } catch (error) {
-    throw new InfrastructureError(`cannot connect to RabbitMQ at AMQP_URL: ${(error as Error).message}`, { retriable: true, cause: error });
+    throw new InfrastructureError(
+      `cannot connect to RabbitMQ at AMQP_URL: ${(error as Error).message}`,
+      { retriable: true, cause: error },
+    );
   }
-  connection.on('error', (error: Error) => log.error({ err: error }, 'rabbitmq connection error'));
+  connection.on("error", (error: Error) =>
+    log.error({ err: error }, "rabbitmq connection error"),
+  );
   const lost = (error: Error) => {
     live = undefined;
     publisher = undefined;
-    if (!closing) log.warn({ err: error }, 'rabbitmq disconnected; reconnecting');
+    if (!closing)
+      log.warn({ err: error }, "rabbitmq disconnected; reconnecting");
   };
-  connection.on('disconnect', lost);
+  connection.on("disconnect", lost);
   // A setup that failed half way leaves channels on a connection amqplib has closed again.
-  connection.on('connect-failed', lost);
-  connection.on('connect', () => log.info({ reconnects }, 'rabbitmq connected'));
+  connection.on("connect-failed", lost);
+  connection.on("connect", () =>
+    log.info({ reconnects }, "rabbitmq connected"),
+  );
 
-  const sendConfirmed = (channel: ConfirmChannel, queue: string, content: Buffer, options: amqp.Options.Publish) =>
+  const sendConfirmed = (
+    channel: ConfirmChannel,
+    queue: string,
+    content: Buffer,
+    options: amqp.Options.Publish,
+  ) =>
     new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new InfrastructureError(`no publisher confirm for ${queue} within ${confirmTimeoutMs} ms`, { retriable: true })), confirmTimeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new InfrastructureError(
+              `no publisher confirm for ${queue} within ${confirmTimeoutMs} ms`,
+              { retriable: true },
+            ),
+          ),
+        confirmTimeoutMs,
+      );
       const id = String(options.messageId);
       try {
         // amqplib calls back with an error when the broker nacks or when the channel closes before
         // the confirm arrived: both reject, so an unconfirmed job is never reported as stored.
-        channel.sendToQueue(queue, content, { persistent: true, mandatory: true, contentType: 'application/json', ...options }, (error) => {
-          clearTimeout(timer);
-          if (error) return reject(new InfrastructureError(`job for ${queue} not confirmed: ${(error as Error).message}`, { retriable: true, cause: error }));
-          if (returned.get(channel)?.delete(id)) {
-            // Confirmed but routed nowhere (the queue was deleted): declare it again on the next publish.
-            declared.delete(queue);
-            return reject(new InfrastructureError(`job for ${queue} was returned unroutable (queue missing)`, { retriable: true }));
-          }
-          resolve();
-        });
+        channel.sendToQueue(
+          queue,
+          content,
+          {
+            persistent: true,
+            mandatory: true,
+            contentType: "application/json",
+            ...options,
+          },
+          (error) => {
+            clearTimeout(timer);
+            if (error)
+              return reject(
+                new InfrastructureError(
+                  `job for ${queue} not confirmed: ${(error as Error).message}`,
+                  { retriable: true, cause: error },
+                ),
+              );
+            if (returned.get(channel)?.delete(id)) {
+              // Confirmed but routed nowhere (the queue was deleted): declare it again on the next publish.
+              declared.delete(queue);
+              return reject(
+                new InfrastructureError(
+                  `job for ${queue} was returned unroutable (queue missing)`,
+                  { retriable: true },
+                ),
+              );
+            }
+            resolve();
+          },
+        );
       } catch (error) {
         clearTimeout(timer);
-        reject(new InfrastructureError(`cannot publish to ${queue}: ${(error as Error).message}`, { retriable: true, cause: error }));
+        reject(
+          new InfrastructureError(
+            `cannot publish to ${queue}: ${(error as Error).message}`,
+            { retriable: true, cause: error },
+          ),
+        );
       }
     });
 
@@ -246,21 +354,50 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
     if (publisher) return publisher;
     const on = live;
     if (on && !closing && !openingPublisher) {
-      openingPublisher = withinTime(openPublisher(on), CHANNEL_OPEN_TIMEOUT_MS, 'opening the publish channel')
-        .then(() => log.info({ channel: 'publish' }, 'rabbitmq publish channel opened on demand'))
-        .catch((error: unknown) => log.warn({ err: error }, 'cannot open a rabbitmq publish channel yet'))
+      openingPublisher = withinTime(
+        openPublisher(on),
+        CHANNEL_OPEN_TIMEOUT_MS,
+        "opening the publish channel",
+      )
+        .then(() =>
+          log.info(
+            { channel: "publish" },
+            "rabbitmq publish channel opened on demand",
+          ),
+        )
+        .catch((error: unknown) =>
+          log.warn(
+            { err: error },
+            "cannot open a rabbitmq publish channel yet",
+          ),
+        )
         .finally(() => (openingPublisher = undefined));
     }
-    throw new InfrastructureError(on ? 'rabbitmq publish channel is closed' : 'rabbitmq is disconnected', { retriable: true });
+    throw new InfrastructureError(
+      on ? "rabbitmq publish channel is closed" : "rabbitmq is disconnected",
+      { retriable: true },
+    );
   };
 
   const declareOn = async (channel: amqp.Channel, queue: string) => {
-    await channel.assertQueue(queue, { durable: true, arguments: { ...QUORUM, ...SINGLE_ACTIVE_CONSUMER } });
-    await channel.assertQueue(deadLetterQueueOf(queue), { durable: true, arguments: QUORUM });
+    await channel.assertQueue(queue, {
+      durable: true,
+      arguments: { ...QUORUM, ...SINGLE_ACTIVE_CONSUMER },
+    });
+    await channel.assertQueue(deadLetterQueueOf(queue), {
+      durable: true,
+      arguments: QUORUM,
+    });
     for (const delay of new Set(retry.delaysMs)) {
       await channel.assertQueue(retryQueueOf(queue, delay), {
         durable: true,
-        arguments: { ...QUORUM, ...AT_LEAST_ONCE_DEAD_LETTERING, 'x-message-ttl': delay, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': queue },
+        arguments: {
+          ...QUORUM,
+          ...AT_LEAST_ONCE_DEAD_LETTERING,
+          "x-message-ttl": delay,
+          "x-dead-letter-exchange": "",
+          "x-dead-letter-routing-key": queue,
+        },
       });
     }
   };
@@ -274,7 +411,12 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
           await declareOn(currentPublisher(), queue);
           declared.add(queue);
         } catch (error) {
-          throw error instanceof InfrastructureError ? error : new InfrastructureError(`cannot declare ${queue}: ${(error as Error).message}`, { retriable: true, cause: error });
+          throw error instanceof InfrastructureError
+            ? error
+            : new InfrastructureError(
+                `cannot declare ${queue}: ${(error as Error).message}`,
+                { retriable: true, cause: error },
+              );
         } finally {
           declaring.delete(queue);
         }
@@ -290,7 +432,11 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
   // is awaited per message: a pipelined batch costs one confirm round trip, not one per job.
   let waiting = 0;
   let gate: Promise<void> = Promise.resolve();
-  const publish = (queue: string, content: Buffer, options: amqp.Options.Publish): Promise<void> => {
+  const publish = (
+    queue: string,
+    content: Buffer,
+    options: amqp.Options.Publish,
+  ): Promise<void> => {
     if (waiting === 0 && (isDeadLetterQueue(queue) || declared.has(queue))) {
       try {
         return sendConfirmed(currentPublisher(), queue, content, options);
@@ -304,7 +450,9 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
         await gate;
         if (!isDeadLetterQueue(queue)) await declare(queue);
         // Wrapped so the confirm is not awaited here: the next queued publish goes out right after.
-        return { confirmed: sendConfirmed(currentPublisher(), queue, content, options) };
+        return {
+          confirmed: sendConfirmed(currentPublisher(), queue, content, options),
+        };
       } finally {
         waiting -= 1;
       }
@@ -317,10 +465,18 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
   };
 
   return {
-    kind: 'rabbitmq',
+    kind: "rabbitmq",
     declare,
-    publish: (queue, job) => publish(queue, Buffer.from(JSON.stringify(job.payload)), { messageId: job.id, headers: { ...job.headers, 'x-attempt': 1 } }),
-    async consume(queue, handle: (job: ReceivedJob) => Promise<void>, { prefetch = 10 } = {}) {
+    publish: (queue, job) =>
+      publish(queue, Buffer.from(JSON.stringify(job.payload)), {
+        messageId: job.id,
+        headers: { ...job.headers, "x-attempt": 1 },
+      }),
+    async consume(
+      queue,
+      handle: (job: ReceivedJob) => Promise<void>,
+      { prefetch = 10 } = {},
+    ) {
       const isMain = !isDeadLetterQueue(queue);
       if (isMain) await declare(queue);
       let inFlight = 0;
@@ -335,16 +491,28 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
         try {
           action();
         } catch (error) {
-          log.warn({ err: error, queue }, 'cannot settle a job on a closed channel; the broker redelivers it');
+          log.warn(
+            { err: error, queue },
+            "cannot settle a job on a closed channel; the broker redelivers it",
+          );
         }
       };
 
-      const onMessage = async (channel: ConfirmChannel, message: ConsumeMessage) => {
+      const onMessage = async (
+        channel: ConfirmChannel,
+        message: ConsumeMessage,
+      ) => {
         const headers = stringHeaders(message.properties.headers);
-        const attempt = Number(headers['x-attempt'] ?? 1) || 1;
-        const id = String(message.properties.messageId ?? '');
+        const attempt = Number(headers["x-attempt"] ?? 1) || 1;
+        const id = String(message.properties.messageId ?? "");
         try {
-          await handle({ id, queue, attempt, payload: parseBody(message.content), headers });
+          await handle({
+            id,
+            queue,
+            attempt,
+            payload: parseBody(message.content),
+            headers,
+          });
           settle(() => channel.ack(message));
         } catch (error) {
           if (!isMain || stopping) {
@@ -356,25 +524,49 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
           let target: string;
           let nextHeaders: Record<string, string | number>;
           switch (decision.action) {
-            case 'dead-letter':
+            case "dead-letter":
               target = deadLetterQueueOf(queue);
-              nextHeaders = { ...headers, 'x-attempt': attempt, 'x-last-error': reasonOf(error), 'x-dead-letter-reason': decision.reason };
-              log.warn({ err: error, queue, jobId: id, attempt, reason: decision.reason }, 'job dead-lettered');
+              nextHeaders = {
+                ...headers,
+                "x-attempt": attempt,
+                "x-last-error": reasonOf(error),
+                "x-dead-letter-reason": decision.reason,
+              };
+              log.warn(
+                {
+                  err: error,
+                  queue,
+                  jobId: id,
+                  attempt,
+                  reason: decision.reason,
+                },
+                "job dead-lettered",
+              );
               break;
-            case 'retry':
+            case "retry":
               target = retryQueueOf(queue, decision.afterMs);
-              nextHeaders = { ...headers, 'x-attempt': attempt + 1 };
-              log.info({ queue, jobId: id, attempt, delay: decision.afterMs }, 'job failed; retrying later');
+              nextHeaders = { ...headers, "x-attempt": attempt + 1 };
+              log.info(
+                { queue, jobId: id, attempt, delay: decision.afterMs },
+                "job failed; retrying later",
+              );
               break;
             default:
               return decision satisfies never;
           }
           try {
             // The copy must be confirmed before the original is acked, or a crash in between loses the job.
-            await sendConfirmed(channel, target, message.content, { messageId: id, headers: nextHeaders, contentType: message.properties.contentType as string | undefined });
+            await sendConfirmed(channel, target, message.content, {
+              messageId: id,
+              headers: nextHeaders,
+              contentType: message.properties.contentType as string | undefined,
+            });
             settle(() => channel.ack(message));
           } catch (publishError) {
-            log.error({ err: publishError, queue, jobId: id }, 'cannot move failed job; requeueing it');
+            log.error(
+              { err: publishError, queue, jobId: id },
+              "cannot move failed job; requeueing it",
+            );
             settle(() => channel.nack(message, false, true));
           }
         }
@@ -390,12 +582,15 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
           const channel = await on.createConfirmChannel();
           watchReturns(channel);
           channelNow = channel;
-          channel.on('error', (error: Error) => log.error({ err: error, queue }, 'rabbitmq consumer channel error'));
-          channel.on('close', () => {
+          channel.on("error", (error: Error) =>
+            log.error({ err: error, queue }, "rabbitmq consumer channel error"),
+          );
+          channel.on("close", () => {
             if (channelNow !== channel) return;
             channelNow = undefined;
             current = undefined;
-            if (!stopping && !closing) reopen(`consume ${queue}`, on, consumer.attach);
+            if (!stopping && !closing)
+              reopen(`consume ${queue}`, on, consumer.attach);
           });
           try {
             if (isMain) await declareOn(channel, queue);
@@ -404,13 +599,18 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
               if (!message) {
                 // The broker cancelled this consumer (queue deleted or moved): closing the channel
                 // brings it back through the reopen path, which declares the queue again.
-                log.warn({ queue }, 'rabbitmq cancelled the consumer; re-attaching');
+                log.warn(
+                  { queue },
+                  "rabbitmq cancelled the consumer; re-attaching",
+                );
                 void channel.close().catch(() => undefined);
                 return;
               }
               inFlight += 1;
               void onMessage(channel, message)
-                .catch((error: unknown) => log.error({ err: error, queue }, 'job settlement failed'))
+                .catch((error: unknown) =>
+                  log.error({ err: error, queue }, "job settlement failed"),
+                )
                 .finally(() => {
                   inFlight -= 1;
                   if (inFlight === 0) for (const done of [...idle]) done();
@@ -432,7 +632,10 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
           await consumer.attach(live);
         } catch (error) {
           consumers.delete(consumer);
-          throw new InfrastructureError(`cannot consume ${queue}: ${(error as Error).message}`, { retriable: true, cause: error });
+          throw new InfrastructureError(
+            `cannot consume ${queue}: ${(error as Error).message}`,
+            { retriable: true, cause: error },
+          );
         }
       }
       // Not live right now: the next successful reconnect attaches it (health() says detached meanwhile).
@@ -453,27 +656,38 @@ export async function createRabbitJobQueue({ url, logger, retry = DEFAULT_RETRY_
     },
     async depth(queue) {
       // checkQueue on a queue that does not exist closes the channel: only ask about declared ones.
-      if (!declared.has(queue) && !declared.has(queue.replace(/\.dlq$/, ''))) return 0;
+      if (!declared.has(queue) && !declared.has(queue.replace(/\.dlq$/, "")))
+        return 0;
       return (await currentPublisher().checkQueue(queue)).messageCount;
     },
     health(): JobQueueHealth {
-      const list = [...consumers].map((consumer) => ({ queue: consumer.queue, attached: consumer.attached }));
+      const list = [...consumers].map((consumer) => ({
+        queue: consumer.queue,
+        attached: consumer.attached,
+      }));
       return {
         connected: live !== undefined,
         publishChannelOpen: publisher !== undefined,
-        channelsOpen: (publisher ? 1 : 0) + list.filter((consumer) => consumer.attached).length,
+        channelsOpen:
+          (publisher ? 1 : 0) +
+          list.filter((consumer) => consumer.attached).length,
         consumers: list,
         reconnects,
       };
     },
     async close() {
-      await Promise.all([...subscriptions].map((subscription) => subscription.stop()));
+      await Promise.all(
+        [...subscriptions].map((subscription) => subscription.stop()),
+      );
       closing = true;
       // Closing the connection closes its channels; a connection that does not answer in time is
       // dropped at the socket.
       const model = live;
       await bounded(connection.close());
-      (model as unknown as { connection?: { stream?: { destroy(): void } } } | undefined)?.connection?.stream?.destroy();
+      (
+        model as unknown as
+          { connection?: { stream?: { destroy(): void } } } | undefined
+      )?.connection?.stream?.destroy();
     },
   };
 }

@@ -13,9 +13,14 @@ export interface RetryPolicy {
   maxAttempts: number;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({ delaysMs: [1000, 10_000, 60_000], maxAttempts: 4 });
+export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
+  delaysMs: [1000, 10_000, 60_000],
+  maxAttempts: 4,
+});
 
-export type RetryDecision = { action: 'retry'; afterMs: number } | { action: 'dead-letter'; reason: string };
+export type RetryDecision =
+  | { action: "retry"; afterMs: number }
+  | { action: "dead-letter"; reason: string };
 
 /**
  * An error that says no retry can succeed: `retriable === false` (InvalidJobError,
@@ -24,13 +29,18 @@ export type RetryDecision = { action: 'retry'; afterMs: number } | { action: 'de
  * loses a notification, while retrying a hopeless one only costs the delay tiers.
  */
 export function isNonRetriable(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'retriable' in error && (error as { retriable: unknown }).retriable === false;
+  return (
+    typeof error === "object" &&
+    error !== null &&
+    "retriable" in error &&
+    (error as { retriable: unknown }).retriable === false
+  );
 }
 
 /** What an operator reads in the DLQ's `x-last-error` / `x-dead-letter-reason` headers. */
 export function reasonOf(error: unknown): string {
   if (error instanceof Error) return error.message;
-  return typeof error === 'string' ? error : String(error);
+  return typeof error === "string" ? error : String(error);
 }
 
 /**
@@ -38,9 +48,24 @@ export function reasonOf(error: unknown): string {
  * DLQ at once, whatever the attempt; a retriable one waits in the next tier until `maxAttempts`
  * deliveries have failed.
  */
-export function decideRetry(policy: RetryPolicy, attempt: number, error: unknown): RetryDecision {
-  if (isNonRetriable(error)) return { action: 'dead-letter', reason: `non-retriable: ${reasonOf(error)}` };
-  if (attempt >= policy.maxAttempts) return { action: 'dead-letter', reason: `gave up after ${attempt} attempts: ${reasonOf(error)}` };
-  const afterMs = policy.delaysMs[Math.min(Math.max(attempt, 1) - 1, policy.delaysMs.length - 1)] ?? 0;
-  return { action: 'retry', afterMs };
+export function decideRetry(
+  policy: RetryPolicy,
+  attempt: number,
+  error: unknown,
+): RetryDecision {
+  if (isNonRetriable(error))
+    return {
+      action: "dead-letter",
+      reason: `non-retriable: ${reasonOf(error)}`,
+    };
+  if (attempt >= policy.maxAttempts)
+    return {
+      action: "dead-letter",
+      reason: `gave up after ${attempt} attempts: ${reasonOf(error)}`,
+    };
+  const afterMs =
+    policy.delaysMs[
+      Math.min(Math.max(attempt, 1) - 1, policy.delaysMs.length - 1)
+    ] ?? 0;
+  return { action: "retry", afterMs };
 }

@@ -1,6 +1,13 @@
-import { defaultFieldResolver, valueFromASTUntyped, type ConstDirectiveNode, type GraphQLFieldResolver, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
-import { codedError } from './errors.ts';
-import type { Principal } from './principal.ts';
+import {
+  defaultFieldResolver,
+  valueFromASTUntyped,
+  type ConstDirectiveNode,
+  type GraphQLFieldResolver,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+} from "graphql";
+import { codedError } from "./errors.ts";
+import type { Principal } from "./principal.ts";
 
 /** What every subgraph context carries: the caller the router vouched for, null when anonymous. */
 export interface AuthContext {
@@ -20,26 +27,49 @@ function requirementOf(directives: readonly ConstDirectiveNode[]): Requirement {
   const requirement: Requirement = { authenticated: false, scopeSets: [] };
   for (const directive of directives) {
     const name = directive.name.value;
-    if (name === 'authenticated' || name === 'federation__authenticated') requirement.authenticated = true;
-    if (name === 'requiresScopes' || name === 'federation__requiresScopes') {
-      const argument = directive.arguments?.find((arg) => arg.name.value === 'scopes');
+    if (name === "authenticated" || name === "federation__authenticated")
+      requirement.authenticated = true;
+    if (name === "requiresScopes" || name === "federation__requiresScopes") {
+      const argument = directive.arguments?.find(
+        (arg) => arg.name.value === "scopes",
+      );
       const value = argument ? valueFromASTUntyped(argument.value) : [];
       if (!Array.isArray(value)) continue;
-      requirement.scopeSets.push(value.map((set: unknown) => (Array.isArray(set) ? set.map(String) : [String(set)])));
+      requirement.scopeSets.push(
+        value.map((set: unknown) =>
+          Array.isArray(set) ? set.map(String) : [String(set)],
+        ),
+      );
     }
   }
   return requirement;
 }
 
 /** Throws UNAUTHENTICATED / FORBIDDEN when `principal` does not meet what the schema declares. */
-function check(requirements: Requirement[], principal: Principal | null, coordinate: string): void {
-  const needsIdentity = requirements.some((req) => req.authenticated || req.scopeSets.length > 0);
+function check(
+  requirements: Requirement[],
+  principal: Principal | null,
+  coordinate: string,
+): void {
+  const needsIdentity = requirements.some(
+    (req) => req.authenticated || req.scopeSets.length > 0,
+  );
   if (!needsIdentity) return;
-  if (!principal) throw codedError('UNAUTHENTICATED', `${coordinate} requires a signed-in user`);
+  if (!principal)
+    throw codedError(
+      "UNAUTHENTICATED",
+      `${coordinate} requires a signed-in user`,
+    );
   for (const requirement of requirements) {
     for (const sets of requirement.scopeSets) {
-      const granted = sets.some((set) => set.every((scope) => principal.scopes.includes(scope)));
-      if (!granted) throw codedError('FORBIDDEN', `${coordinate} requires scope ${sets.map((set) => set.join('+')).join(' or ')}`);
+      const granted = sets.some((set) =>
+        set.every((scope) => principal.scopes.includes(scope)),
+      );
+      if (!granted)
+        throw codedError(
+          "FORBIDDEN",
+          `${coordinate} requires scope ${sets.map((set) => set.join("+")).join(" or ")}`,
+        );
     }
   }
 }
@@ -58,19 +88,24 @@ function check(requirements: Requirement[], principal: Principal | null, coordin
  * toStringTag is the same in both builds.
  */
 export function isObjectTypeAnyRealm(type: unknown): type is GraphQLObjectType {
-  return Object.prototype.toString.call(type) === '[object GraphQLObjectType]';
+  return Object.prototype.toString.call(type) === "[object GraphQLObjectType]";
 }
 
 export function enforceAuthDirectives(schema: GraphQLSchema): GraphQLSchema {
   for (const type of Object.values(schema.getTypeMap())) {
-    if (!isObjectTypeAnyRealm(type) || type.name.startsWith('__')) continue;
-    const typeDirectives = [type.astNode, ...type.extensionASTNodes].flatMap((node) => node?.directives ?? []);
+    if (!isObjectTypeAnyRealm(type) || type.name.startsWith("__")) continue;
+    const typeDirectives = [type.astNode, ...type.extensionASTNodes].flatMap(
+      (node) => node?.directives ?? [],
+    );
     const typeRequirement = requirementOf(typeDirectives);
     for (const field of Object.values(type.getFields())) {
       const fieldRequirement = requirementOf(field.astNode?.directives ?? []);
-      const requirements = [typeRequirement, fieldRequirement].filter((req) => req.authenticated || req.scopeSets.length > 0);
+      const requirements = [typeRequirement, fieldRequirement].filter(
+        (req) => req.authenticated || req.scopeSets.length > 0,
+      );
       if (requirements.length === 0) continue;
-      const resolve: GraphQLFieldResolver<unknown, AuthContext> = field.resolve ?? defaultFieldResolver;
+      const resolve: GraphQLFieldResolver<unknown, AuthContext> =
+        field.resolve ?? defaultFieldResolver;
       const coordinate = `${type.name}.${field.name}`;
       field.resolve = (source, args, context, info) => {
         check(requirements, context.principal, coordinate);
@@ -81,13 +116,20 @@ export function enforceAuthDirectives(schema: GraphQLSchema): GraphQLSchema {
   return schema;
 }
 
-export const isAdmin = (principal: Principal | null): boolean => principal?.role === 'ADMIN';
+export const isAdmin = (principal: Principal | null): boolean =>
+  principal?.role === "ADMIN";
 
 /**
  * Ownership rule shared by orders and payments: a customer sees only what belongs to them, an admin
  * sees everything. Anonymous callers are UNAUTHENTICATED, other customers FORBIDDEN.
  */
-export function assertOwnerOrAdmin(principal: Principal | null, ownerId: string, what: string): void {
-  if (!principal) throw codedError('UNAUTHENTICATED', `${what} requires a signed-in user`);
-  if (principal.role !== 'ADMIN' && principal.id !== ownerId) throw codedError('FORBIDDEN', `${what} belongs to another customer`);
+export function assertOwnerOrAdmin(
+  principal: Principal | null,
+  ownerId: string,
+  what: string,
+): void {
+  if (!principal)
+    throw codedError("UNAUTHENTICATED", `${what} requires a signed-in user`);
+  if (principal.role !== "ADMIN" && principal.id !== ownerId)
+    throw codedError("FORBIDDEN", `${what} belongs to another customer`);
 }

@@ -1,4 +1,4 @@
-import type { Logger } from './logger.ts';
+import type { Logger } from "./logger.ts";
 
 export interface BackgroundTask {
   start(): void;
@@ -10,7 +10,12 @@ export interface BackgroundTask {
  * Runs `run` every `intervalMs`, never two runs at once (a slow run delays the next instead of
  * piling up). A failing run is logged and retried at the next tick; it never crashes the process.
  */
-export function every(name: string, intervalMs: number, run: () => Promise<unknown>, logger: Logger): BackgroundTask {
+export function every(
+  name: string,
+  intervalMs: number,
+  run: () => Promise<unknown>,
+  logger: Logger,
+): BackgroundTask {
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<void> | undefined;
   let stopped = true;
@@ -18,7 +23,8 @@ export function every(name: string, intervalMs: number, run: () => Promise<unkno
     current = run()
       .then(
         () => undefined,
-        (error: unknown) => logger.error({ err: error, task: name }, 'background task failed'),
+        (error: unknown) =>
+          logger.error({ err: error, task: name }, "background task failed"),
       )
       .finally(() => {
         current = undefined;

@@ -1,5 +1,19 @@
-import { DEMO_PASSWORD } from './demo-data.ts';
-import { boolean, ConfigError, custom, oneOf, port as portType, readSetting, setting, text, url, type Env, type ParseContext, type Setting, type SettingType } from './settings.ts';
+import { DEMO_PASSWORD } from "./demo-data.ts";
+import {
+  boolean,
+  ConfigError,
+  custom,
+  oneOf,
+  port as portType,
+  readSetting,
+  setting,
+  text,
+  url,
+  type Env,
+  type ParseContext,
+  type Setting,
+  type SettingType,
+} from "./settings.ts";
 
 export { ConfigError, type Env };
 
@@ -12,20 +26,33 @@ export { ConfigError, type Env };
 /** Reads `name` as text; kept for readers whose variable name is computed. */
 export function readString(env: Env, name: string, fallback: string): string {
   const raw = env[name];
-  return raw === undefined || raw === '' ? fallback : raw;
+  return raw === undefined || raw === "" ? fallback : raw;
 }
 
 export function readOptional(env: Env, name: string): string | undefined {
   const raw = env[name];
-  return raw === undefined || raw === '' ? undefined : raw;
+  return raw === undefined || raw === "" ? undefined : raw;
 }
 
-export function readInt(env: Env, name: string, fallback: number, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}): number {
+export function readInt(
+  env: Env,
+  name: string,
+  fallback: number,
+  { min = 0, max = Number.MAX_SAFE_INTEGER } = {},
+): number {
   const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(name, `must be an integer, got ${JSON.stringify(raw)}`);
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^-?\d+$/.test(raw.trim()))
+    throw new ConfigError(
+      name,
+      `must be an integer, got ${JSON.stringify(raw)}`,
+    );
   const value = Number(raw);
-  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  if (value < min || value > max)
+    throw new ConfigError(
+      name,
+      `must be between ${min} and ${max}, got ${value}`,
+    );
   return value;
 }
 
@@ -33,24 +60,30 @@ export function readPort(env: Env, name: string, fallback: number): number {
   return readInt(env, name, fallback, { min: 0, max: 65535 });
 }
 
-export function readBoolean(env: Env, name: string, fallback: boolean): boolean {
+export function readBoolean(
+  env: Env,
+  name: string,
+  fallback: boolean,
+): boolean {
   const raw = readOptional(env, name);
   if (raw === undefined) return fallback;
   try {
-    return boolean.parse(raw, { production: env.NODE_ENV === 'production' });
+    return boolean.parse(raw, { production: env.NODE_ENV === "production" });
   } catch (error) {
     throw new ConfigError(name, (error as Error).message);
   }
 }
 
 /** Only for development: production refuses to start without INTERNAL_SERVICE_SECRET. */
-export const DEV_INTERNAL_SERVICE_SECRET = 'switchyard-dev-internal-secret-not-for-production';
+export const DEV_INTERNAL_SERVICE_SECRET =
+  "switchyard-dev-internal-secret-not-for-production";
 
 /**
  * Used only outside production when INTERNAL_TOKEN_SECRET is unset, so `npm run start:<name>`
  * processes started separately on a laptop still agree. Production refuses it.
  */
-export const DEV_INTERNAL_TOKEN_SECRET = 'switchyard-dev-internal-token-secret-not-for-production';
+export const DEV_INTERNAL_TOKEN_SECRET =
+  "switchyard-dev-internal-token-secret-not-for-production";
 
 /**
  * Every secret value this repository publishes (development defaults, the compose file's former
@@ -63,31 +96,46 @@ export const WELL_KNOWN_SECRETS: readonly string[] = Object.freeze([
   DEV_INTERNAL_TOKEN_SECRET,
   DEMO_PASSWORD,
   // docker-compose.yml's fallbacks and passwords until it required real ones; deployments may still carry them.
-  'compose-demo-internal-token-secret-change-me',
-  'compose-demo-internal-service-secret-change-me',
-  'switchyard',
+  "compose-demo-internal-token-secret-change-me",
+  "compose-demo-internal-service-secret-change-me",
+  "switchyard",
   // Credentials in the docs' example URLs (RabbitMQ's loopback-only default among them).
-  'guest',
-  'pass',
+  "guest",
+  "pass",
 ]);
 
 /** Refuses, in production, a secret anyone could read in this repository. */
-export function refuseWellKnownSecret(name: string, value: string, { production }: { production: boolean }): string {
-  if (production && WELL_KNOWN_SECRETS.includes(value)) throw new ConfigError(name, PUBLISHED_VALUE_REFUSED);
+export function refuseWellKnownSecret(
+  name: string,
+  value: string,
+  { production }: { production: boolean },
+): string {
+  if (production && WELL_KNOWN_SECRETS.includes(value))
+    throw new ConfigError(name, PUBLISHED_VALUE_REFUSED);
   return value;
 }
 
-const PUBLISHED_VALUE_REFUSED = 'must not be a value published in the Switchyard repository (a development default, demo value or example) in production';
+const PUBLISHED_VALUE_REFUSED =
+  "must not be a value published in the Switchyard repository (a development default, demo value or example) in production";
 const MIN_SECRET_LENGTH = 32;
 
 /** A secret of at least 32 characters, none of the published ones in production. */
-export const secretText: SettingType<string> = custom({ type: 'string', minLength: MIN_SECRET_LENGTH }, (raw, { production }: ParseContext) => {
-  if (raw.length < MIN_SECRET_LENGTH) throw new Error(`must be at least ${MIN_SECRET_LENGTH} characters`);
-  if (production && WELL_KNOWN_SECRETS.includes(raw)) throw new Error(PUBLISHED_VALUE_REFUSED);
-  return raw;
-});
+export const secretText: SettingType<string> = custom(
+  { type: "string", minLength: MIN_SECRET_LENGTH },
+  (raw, { production }: ParseContext) => {
+    if (raw.length < MIN_SECRET_LENGTH)
+      throw new Error(`must be at least ${MIN_SECRET_LENGTH} characters`);
+    if (production && WELL_KNOWN_SECRETS.includes(raw))
+      throw new Error(PUBLISHED_VALUE_REFUSED);
+    return raw;
+  },
+);
 
-export function readUrl(env: Env, name: string, fallback?: string): string | undefined {
+export function readUrl(
+  env: Env,
+  name: string,
+  fallback?: string,
+): string | undefined {
   const raw = readOptional(env, name) ?? fallback;
   if (raw === undefined) return undefined;
   try {
@@ -97,15 +145,29 @@ export function readUrl(env: Env, name: string, fallback?: string): string | und
   }
 }
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LOG_LEVELS = [
+  "fatal",
+  "error",
+  "warn",
+  "info",
+  "debug",
+  "trace",
+  "silent",
+] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-export type LogFormat = 'json' | 'pretty';
+export type LogFormat = "json" | "pretty";
 
 /** Shortest DEMO_PASSWORD production accepts. */
 export const MIN_DEMO_PASSWORD_LENGTH = 12;
 
 /** A secret the services share: a fixed development value, required in production. */
-function sharedSecret(env: string, key: string, development: string, required: string, description: string): Setting<string> {
+function sharedSecret(
+  env: string,
+  key: string,
+  development: string,
+  required: string,
+  description: string,
+): Setting<string> {
   return setting<string>({
     env,
     key,
@@ -121,67 +183,132 @@ function sharedSecret(env: string, key: string, development: string, required: s
 /** The settings every service reads, plus the ports of the subgraphs (the pipeline derives a URL from one). */
 export const COMMON_SETTINGS = Object.freeze({
   nodeEnv: setting<string | undefined>({
-    env: 'NODE_ENV',
+    env: "NODE_ENV",
     key: undefined,
     type: text,
     default: undefined,
-    description: '`production` turns off Sandbox and introspection, masks unexpected errors and makes the secrets below required (environment only: it also steers Node and libraries)',
+    description:
+      "`production` turns off Sandbox and introspection, masks unexpected errors and makes the secrets below required (environment only: it also steers Node and libraries)",
   }),
-  logLevel: setting<LogLevel>({ env: 'LOG_LEVEL', key: 'log.level', type: oneOf(LOG_LEVELS), default: 'info', description: 'pino level: fatal, error, warn, info, debug, trace, silent' }),
+  logLevel: setting<LogLevel>({
+    env: "LOG_LEVEL",
+    key: "log.level",
+    type: oneOf(LOG_LEVELS),
+    default: "info",
+    description: "pino level: fatal, error, warn, info, debug, trace, silent",
+  }),
   logFormat: setting<LogFormat>({
-    env: 'LOG_FORMAT',
-    key: 'log.format',
-    type: oneOf(['json', 'pretty'] as const),
-    default: { development: 'pretty', production: 'json' },
-    description: '`pretty`: one line per event, only when stdout is a terminal (a pipe or a file always gets JSON); `json`: JSON everywhere',
+    env: "LOG_FORMAT",
+    key: "log.format",
+    type: oneOf(["json", "pretty"] as const),
+    default: { development: "pretty", production: "json" },
+    description:
+      "`pretty`: one line per event, only when stdout is a terminal (a pipe or a file always gets JSON); `json`: JSON everywhere",
   }),
   logFile: setting<string | undefined>({
-    env: 'LOG_FILE',
-    key: 'log.file',
+    env: "LOG_FILE",
+    key: "log.file",
     type: text,
     default: undefined,
-    defaultText: '`.data/switchyard.log` for `npm start` (not in production); unset for one service',
-    description: 'the log is also appended there (`off` = none); `npm run trace` reads it',
+    defaultText:
+      "`.data/switchyard.log` for `npm start` (not in production); unset for one service",
+    description:
+      "the log is also appended there (`off` = none); `npm run trace` reads it",
   }),
-  host: setting<string>({ env: 'HOST', key: 'host', type: text, default: '127.0.0.1', description: 'bind address of every listener (`0.0.0.0` in the image)' }),
-  databaseUrl: setting<string | undefined>({ env: 'DATABASE_URL', key: 'database.url', type: url, default: undefined, defaultText: 'unset = embedded PGlite', description: 'PostgreSQL; each service uses its own schema in it', secret: true }),
-  dataDir: setting<string>({ env: 'DATA_DIR', key: 'database.data_dir', type: text, default: '.data/pglite', description: 'PGlite files when DATABASE_URL is unset' }),
+  host: setting<string>({
+    env: "HOST",
+    key: "host",
+    type: text,
+    default: "127.0.0.1",
+    description: "bind address of every listener (`0.0.0.0` in the image)",
+  }),
+  databaseUrl: setting<string | undefined>({
+    env: "DATABASE_URL",
+    key: "database.url",
+    type: url,
+    default: undefined,
+    defaultText: "unset = embedded PGlite",
+    description: "PostgreSQL; each service uses its own schema in it",
+    secret: true,
+  }),
+  dataDir: setting<string>({
+    env: "DATA_DIR",
+    key: "database.data_dir",
+    type: text,
+    default: ".data/pglite",
+    description: "PGlite files when DATABASE_URL is unset",
+  }),
   seedDemoData: setting<boolean>({
-    env: 'SEED_DEMO_DATA',
-    key: 'demo.seed',
+    env: "SEED_DEMO_DATA",
+    key: "demo.seed",
     type: boolean,
     default: { development: true, production: false },
-    description: 'seed the demo data set once into an empty database; production seeds only when set to `true`',
+    description:
+      "seed the demo data set once into an empty database; production seeds only when set to `true`",
   }),
   demoPassword: setting<string>({
-    env: 'DEMO_PASSWORD',
-    key: 'demo.password',
+    env: "DEMO_PASSWORD",
+    key: "demo.password",
     type: text,
     default: DEMO_PASSWORD,
     defaultText: `\`${DEMO_PASSWORD}\` (published); **required in production when seeding** (≥ ${MIN_DEMO_PASSWORD_LENGTH} chars, none of the values the repository publishes)`,
-    description: 'password of every seeded demo account',
+    description: "password of every seeded demo account",
     secret: true,
   }),
-  internalTokenSecret: sharedSecret('INTERNAL_TOKEN_SECRET', 'secrets.internal_token', DEV_INTERNAL_TOKEN_SECRET, 'must be set when NODE_ENV=production', 'HMAC secret of the router → subgraph identity token'),
-  internalServiceSecret: sharedSecret('INTERNAL_SERVICE_SECRET', 'secrets.internal_service', DEV_INTERNAL_SERVICE_SECRET, 'is required in production', 'signs internal REST calls (orders → products, payments)'),
+  internalTokenSecret: sharedSecret(
+    "INTERNAL_TOKEN_SECRET",
+    "secrets.internal_token",
+    DEV_INTERNAL_TOKEN_SECRET,
+    "must be set when NODE_ENV=production",
+    "HMAC secret of the router → subgraph identity token",
+  ),
+  internalServiceSecret: sharedSecret(
+    "INTERNAL_SERVICE_SECRET",
+    "secrets.internal_service",
+    DEV_INTERNAL_SERVICE_SECRET,
+    "is required in production",
+    "signs internal REST calls (orders → products, payments)",
+  ),
 });
 
-const subgraphPort = (name: string, fallback: number, extra = '') =>
-  setting<number>({ env: `${name.toUpperCase()}_PORT`, key: `${name}.port`, type: portType, default: fallback, description: `${name} HTTP port${extra}` });
+const subgraphPort = (name: string, fallback: number, extra = "") =>
+  setting<number>({
+    env: `${name.toUpperCase()}_PORT`,
+    key: `${name}.port`,
+    type: portType,
+    default: fallback,
+    description: `${name} HTTP port${extra}`,
+  });
 
 /** Each subgraph's HTTP port: its own config reads it, and the pipeline derives USERS_GRAPHQL_URL from the users one. */
 export const SUBGRAPH_PORT_SETTINGS = Object.freeze({
-  users: subgraphPort('users', 4001, '; the pipeline roles also derive USERS_GRAPHQL_URL from it'),
-  products: subgraphPort('products', 4002),
-  orders: subgraphPort('orders', 4003),
-  payments: subgraphPort('payments', 4004),
-  notifications: subgraphPort('notifications', 4005),
+  users: subgraphPort(
+    "users",
+    4001,
+    "; the pipeline roles also derive USERS_GRAPHQL_URL from it",
+  ),
+  products: subgraphPort("products", 4002),
+  orders: subgraphPort("orders", 4003),
+  payments: subgraphPort("payments", 4004),
+  notifications: subgraphPort("notifications", 4005),
 });
 
 /** What the users service writes into access tokens and the router requires of them. */
 export const TOKEN_SETTINGS = Object.freeze({
-  jwtIssuer: setting<string>({ env: 'JWT_ISSUER', key: 'jwt.issuer', type: text, default: 'switchyard-users', description: '`iss` of issued (users) and accepted (router) tokens' }),
-  jwtAudience: setting<string>({ env: 'JWT_AUDIENCE', key: 'jwt.audience', type: text, default: 'switchyard', description: '`aud` of issued and accepted tokens' }),
+  jwtIssuer: setting<string>({
+    env: "JWT_ISSUER",
+    key: "jwt.issuer",
+    type: text,
+    default: "switchyard-users",
+    description: "`iss` of issued (users) and accepted (router) tokens",
+  }),
+  jwtAudience: setting<string>({
+    env: "JWT_AUDIENCE",
+    key: "jwt.audience",
+    type: text,
+    default: "switchyard",
+    description: "`aud` of issued and accepted tokens",
+  }),
 });
 
 /** Settings every service reads the same way. */
@@ -220,7 +347,10 @@ export function readLogFormat(env: Env): LogFormat {
 }
 
 /** INTERNAL_TOKEN_SECRET; `production` decides whether the development default may stand in. */
-export function readInternalTokenSecret(env: Env, { production }: { production: boolean }): string {
+export function readInternalTokenSecret(
+  env: Env,
+  { production }: { production: boolean },
+): string {
   return readSetting(env, COMMON_SETTINGS.internalTokenSecret, { production });
 }
 
@@ -234,7 +364,7 @@ export function readInternalServiceSecret(env: Env): string {
 }
 
 export function readCommonConfig(env: Env): CommonConfig {
-  const production = env.NODE_ENV === 'production';
+  const production = env.NODE_ENV === "production";
   return {
     production,
     logLevel: readLogLevel(env),
@@ -264,10 +394,22 @@ export const COMMON_SETTINGS_READ: readonly Setting<unknown>[] = [
  * publishes, for convenience. Production seeds only when SEED_DEMO_DATA=true and then requires
  * DEMO_PASSWORD, since a demo admin with a published password would be anyone's admin.
  */
-export function readDemoPassword(env: Env, { production, seed }: { production: boolean; seed: boolean }): string {
-  const value = readOptional(env, 'DEMO_PASSWORD');
-  if (!production || !seed) return value ?? readSetting(env, COMMON_SETTINGS.demoPassword);
-  if (value === undefined) throw new ConfigError('DEMO_PASSWORD', 'is required when SEED_DEMO_DATA=true and NODE_ENV=production (the demo accounts would otherwise get the published password)');
-  if (value.length < MIN_DEMO_PASSWORD_LENGTH) throw new ConfigError('DEMO_PASSWORD', `must be at least ${MIN_DEMO_PASSWORD_LENGTH} characters in production`);
-  return refuseWellKnownSecret('DEMO_PASSWORD', value, { production });
+export function readDemoPassword(
+  env: Env,
+  { production, seed }: { production: boolean; seed: boolean },
+): string {
+  const value = readOptional(env, "DEMO_PASSWORD");
+  if (!production || !seed)
+    return value ?? readSetting(env, COMMON_SETTINGS.demoPassword);
+  if (value === undefined)
+    throw new ConfigError(
+      "DEMO_PASSWORD",
+      "is required when SEED_DEMO_DATA=true and NODE_ENV=production (the demo accounts would otherwise get the published password)",
+    );
+  if (value.length < MIN_DEMO_PASSWORD_LENGTH)
+    throw new ConfigError(
+      "DEMO_PASSWORD",
+      `must be at least ${MIN_DEMO_PASSWORD_LENGTH} characters in production`,
+    );
+  return refuseWellKnownSecret("DEMO_PASSWORD", value, { production });
 }

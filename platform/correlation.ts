@@ -1,11 +1,11 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomUUID } from 'node:crypto';
+import { AsyncLocalStorage } from "node:async_hooks";
+import { randomUUID } from "node:crypto";
 
 /** The header a correlation id travels in over HTTP (router, subgraphs, REST calls) and is echoed in. */
-export const REQUEST_ID_HEADER = 'x-request-id';
+export const REQUEST_ID_HEADER = "x-request-id";
 
 /** The Kafka and AMQP header name (the envelope field has the same name). */
-export const CORRELATION_HEADER = 'correlationId';
+export const CORRELATION_HEADER = "correlationId";
 
 /**
  * What a client may send as `x-request-id`. Anything else (too long, control characters, quotes,
@@ -15,11 +15,13 @@ export const CORRELATION_HEADER = 'correlationId';
 const VALID_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function isValidCorrelationId(value: unknown): value is string {
-  return typeof value === 'string' && VALID_ID.test(value);
+  return typeof value === "string" && VALID_ID.test(value);
 }
 
 /** The caller's id when it is acceptable, a fresh UUID otherwise (absent, repeated or hostile). */
-export function correlationIdFrom(header: string | string[] | undefined): string {
+export function correlationIdFrom(
+  header: string | string[] | undefined,
+): string {
   return isValidCorrelationId(header) ? header : randomUUID();
 }
 

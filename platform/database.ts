@@ -1,15 +1,18 @@
-import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
-import pg from 'pg';
-import { InfrastructureError } from './errors.ts';
+import { mkdirSync } from "node:fs";
+import { PGlite } from "@electric-sql/pglite";
+import pg from "pg";
+import { InfrastructureError } from "./errors.ts";
 
 /** What repositories need: parameterised queries and transactions. Both drivers speak it. */
 export interface Sql {
-  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<Row[]>;
+  query<Row = Record<string, unknown>>(
+    text: string,
+    params?: readonly unknown[],
+  ): Promise<Row[]>;
 }
 
 export interface Database extends Sql {
-  readonly kind: 'postgres' | 'pglite';
+  readonly kind: "postgres" | "pglite";
   /** Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
   /** Runs a script of several statements without parameters (migrations). */
@@ -33,17 +36,28 @@ export interface Database extends Sql {
  * allows a single connection, so one instance per process is the only sane shape).
  */
 export interface Storage {
-  readonly kind: 'postgres' | 'pglite';
+  readonly kind: "postgres" | "pglite";
   /** A handle for one service. Each service's SQL names its own schema (`orders.orders`). */
   forService(service: string): Database;
   close(): Promise<void>;
 }
 
-export async function openStorage({ databaseUrl, dataDir }: { databaseUrl?: string | undefined; dataDir: string }): Promise<Storage> {
+export async function openStorage({
+  databaseUrl,
+  dataDir,
+}: {
+  databaseUrl?: string | undefined;
+  dataDir: string;
+}): Promise<Storage> {
   return databaseUrl ? openPostgres(databaseUrl) : openPglite(dataDir);
 }
 
-function counted(kind: Database['kind'], base: Omit<Database, 'queryCount' | 'onQuery' | 'kind' | 'close' | 'listen'>, listen: Database['listen'], close: () => Promise<void>): Database {
+function counted(
+  kind: Database["kind"],
+  base: Omit<Database, "queryCount" | "onQuery" | "kind" | "close" | "listen">,
+  listen: Database["listen"],
+  close: () => Promise<void>,
+): Database {
   const listeners: Array<(text: string) => void> = [];
   let count = 0;
   const note = (text: string) => {
@@ -73,11 +87,17 @@ function counted(kind: Database['kind'], base: Omit<Database, 'queryCount' | 'on
 const LISTEN_RETRY_MS = 1000;
 
 function assertChannelName(channel: string): void {
-  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`not a safe LISTEN channel name: ${channel}`);
+  if (!/^[a-z_][a-z0-9_]*$/.test(channel))
+    throw new Error(`not a safe LISTEN channel name: ${channel}`);
 }
 
 /** LISTEN on a connection of its own (a pooled one would lose the subscription when released). */
-function listenOnPostgres(url: string, service: string, channel: string, onNotify: () => void): () => Promise<void> {
+function listenOnPostgres(
+  url: string,
+  service: string,
+  channel: string,
+  onNotify: () => void,
+): () => Promise<void> {
   assertChannelName(channel);
   let client: pg.Client | undefined;
   let stopped = false;
@@ -88,12 +108,15 @@ function listenOnPostgres(url: string, service: string, channel: string, onNotif
     timer.unref();
   };
   const connect = async () => {
-    const candidate = new pg.Client({ connectionString: url, application_name: `switchyard-${service}-listen` });
-    candidate.on('error', () => undefined);
-    candidate.on('notification', (message) => {
+    const candidate = new pg.Client({
+      connectionString: url,
+      application_name: `switchyard-${service}-listen`,
+    });
+    candidate.on("error", () => undefined);
+    candidate.on("notification", (message) => {
       if (message.channel === channel) onNotify();
     });
-    candidate.on('end', () => {
+    candidate.on("end", () => {
       if (client !== candidate) return;
       client = undefined;
       retryLater();
@@ -125,22 +148,48 @@ function listenOnPostgres(url: string, service: string, channel: string, onNotif
 }
 
 /** Socket errors of a server that is gone or unreachable: they pass with time, like SQLSTATE class 08. */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+]);
 
 /**
  * node-postgres reports a connection that ends under it (the server or the network went away
  * mid-query or mid-handshake) with a plain Error and no code, so its message is the only sign;
  * it is read here, once, and callers decide on `retriable` as everywhere else.
  */
-const CONNECTION_ENDED = /^(Connection terminated|timeout exceeded when trying to connect)/;
+const CONNECTION_ENDED =
+  /^(Connection terminated|timeout exceeded when trying to connect)/;
 
 function asInfrastructureError(error: unknown): never {
-  if (error instanceof Error && (('code' in error && typeof error.code === 'string' && NETWORK_CODES.has(error.code)) || (!('code' in error) && CONNECTION_ENDED.test(error.message)))) {
-    throw new InfrastructureError(`database unreachable: ${error.message}`, { retriable: true, cause: error });
+  if (
+    error instanceof Error &&
+    (("code" in error &&
+      typeof error.code === "string" &&
+      NETWORK_CODES.has(error.code)) ||
+      (!("code" in error) && CONNECTION_ENDED.test(error.message)))
+  ) {
+    throw new InfrastructureError(`database unreachable: ${error.message}`, {
+      retriable: true,
+      cause: error,
+    });
   }
-  if (error instanceof Error && 'code' in error && typeof error.code === 'string' && /^(08|57P|53)/.test(error.code)) {
+  if (
+    error instanceof Error &&
+    "code" in error &&
+    typeof error.code === "string" &&
+    /^(08|57P|53)/.test(error.code)
+  ) {
     // Connection exceptions (08xxx), admin shutdown (57Pxx) and resource exhaustion (53xxx) pass with time.
-    throw new InfrastructureError(`database unavailable: ${error.message}`, { retriable: true, cause: error });
+    throw new InfrastructureError(`database unavailable: ${error.message}`, {
+      retriable: true,
+      cause: error,
+    });
   }
   throw error;
 }
@@ -153,36 +202,51 @@ async function openPostgres(url: string): Promise<Storage> {
   pg.types.setTypeParser(20, (value: string) => Number(value));
   const probe = new pg.Pool({ connectionString: url, max: 1 });
   try {
-    await probe.query('SELECT 1');
+    await probe.query("SELECT 1");
   } catch (error) {
     await probe.end();
-    throw new InfrastructureError(`cannot connect to PostgreSQL at DATABASE_URL: ${(error as Error).message}`, { retriable: true, cause: error });
+    throw new InfrastructureError(
+      `cannot connect to PostgreSQL at DATABASE_URL: ${(error as Error).message}`,
+      { retriable: true, cause: error },
+    );
   } finally {
     if (!probe.ended) await probe.end();
   }
   return {
-    kind: 'postgres',
+    kind: "postgres",
     forService(service) {
-      const pool = new pg.Pool({ connectionString: url, max: 10, application_name: `switchyard-${service}` });
-      pool.on('error', () => {
+      const pool = new pg.Pool({
+        connectionString: url,
+        max: 10,
+        application_name: `switchyard-${service}`,
+      });
+      pool.on("error", () => {
         /* idle client errors surface on the next query; without a listener they crash the process */
       });
       pools.add(pool);
-      const query = async <Row,>(text: string, params?: readonly unknown[]) =>
-        (await pool.query(text, params as unknown[] | undefined).catch(asInfrastructureError)).rows as Row[];
+      const query = async <Row>(text: string, params?: readonly unknown[]) =>
+        (
+          await pool
+            .query(text, params as unknown[] | undefined)
+            .catch(asInfrastructureError)
+        ).rows as Row[];
       return counted(
-        'postgres',
+        "postgres",
         {
           query,
           async transaction(fn) {
             const client = await pool.connect().catch(asInfrastructureError);
             try {
-              await client.query('BEGIN');
-              const result = await fn({ query: async (text, params) => (await client.query(text, params as unknown[] | undefined)).rows });
-              await client.query('COMMIT');
+              await client.query("BEGIN");
+              const result = await fn({
+                query: async (text, params) =>
+                  (await client.query(text, params as unknown[] | undefined))
+                    .rows,
+              });
+              await client.query("COMMIT");
               return result;
             } catch (error) {
-              await client.query('ROLLBACK').catch(() => undefined);
+              await client.query("ROLLBACK").catch(() => undefined);
               throw error;
             } finally {
               client.release();
@@ -216,19 +280,28 @@ async function openPostgres(url: string): Promise<Storage> {
 }
 
 async function openPglite(dataDir: string): Promise<Storage> {
-  if (dataDir !== 'memory://') mkdirSync(dataDir, { recursive: true });
-  const db = await PGlite.create(dataDir === 'memory://' ? undefined : dataDir);
+  if (dataDir !== "memory://") mkdirSync(dataDir, { recursive: true });
+  const db = await PGlite.create(dataDir === "memory://" ? undefined : dataDir);
   // PGlite is one connection: a transaction holds it, so a query issued outside the transaction
   // while it runs waits (PGlite queues it). Serialising here keeps that ordering explicit.
   let closed = false;
   return {
-    kind: 'pglite',
+    kind: "pglite",
     forService() {
       return counted(
-        'pglite',
+        "pglite",
         {
-          query: async (text, params) => (await db.query(text, params as unknown[] | undefined)).rows as never[],
-          transaction: (fn) => db.transaction((tx) => fn({ query: async (text, params) => (await tx.query(text, params as unknown[] | undefined)).rows as never[] })),
+          query: async (text, params) =>
+            (await db.query(text, params as unknown[] | undefined))
+              .rows as never[],
+          transaction: (fn) =>
+            db.transaction((tx) =>
+              fn({
+                query: async (text, params) =>
+                  (await tx.query(text, params as unknown[] | undefined))
+                    .rows as never[],
+              }),
+            ),
           async exec(script) {
             await db.exec(script);
           },

@@ -1,42 +1,59 @@
-import { GraphQLError } from 'graphql';
+import { GraphQLError } from "graphql";
 
 /**
  * Every error a client can see carries one of these codes in `extensions.code`.
  * docs/errors.md documents the same list; tests/unit/platform/errors.test.ts keeps the two equal.
  */
 export const ERROR_CODES = {
-  UNAUTHENTICATED: 'The request needs a valid identity (missing, invalid or expired token, or wrong credentials).',
-  FORBIDDEN: 'The caller is known but may not do this.',
-  BAD_USER_INPUT: 'An argument is malformed or out of range; `extensions.field` names it when there is one.',
-  NOT_FOUND: 'The requested object does not exist (or is not visible to the caller).',
-  BAD_REQUEST: 'The HTTP request itself is unusable (body too large, not JSON, JSON nested deeper than 32 levels, missing query, CSRF check).',
-  GRAPHQL_PARSE_FAILED: 'The document is not valid GraphQL syntax.',
-  GRAPHQL_VALIDATION_FAILED: 'The document does not validate against the schema (unknown field, missing argument...).',
-  OPERATION_RESOLUTION_FAILURE: 'The document has no operation by the requested `operationName` (or several and no name).',
-  INSUFFICIENT_STOCK: 'Not enough inventory to reserve the requested quantity.',
-  PAYMENT_DECLINED: 'The payment provider declined the payment.',
-  PAYMENT_FAILED: 'The payment provider failed or did not answer in time; nothing was charged.',
-  ORDER_REJECTED: 'A service refused part of the order for good (e.g. an amount the payments service cannot charge); the order failed, its stock was released and anything charged was refunded.',
-  QUERY_TOO_COMPLEX: 'The operation exceeds a router limit (depth, aliases, root fields or estimated cost); `extensions.limit`, `max` and `actual` say which.',
-  RATE_LIMITED: 'Too many requests from this client; `extensions.retryAfter` gives seconds to wait.',
-  SUBGRAPH_UNAVAILABLE: 'A subgraph could not be reached; `extensions.service` names it.',
-  SUBGRAPH_TIMEOUT: 'A subgraph did not answer in time; `extensions.service` names it.',
-  INTERNAL_SERVER_ERROR: 'Something unexpected failed; details are in the server log, never in the response.',
+  UNAUTHENTICATED:
+    "The request needs a valid identity (missing, invalid or expired token, or wrong credentials).",
+  FORBIDDEN: "The caller is known but may not do this.",
+  BAD_USER_INPUT:
+    "An argument is malformed or out of range; `extensions.field` names it when there is one.",
+  NOT_FOUND:
+    "The requested object does not exist (or is not visible to the caller).",
+  BAD_REQUEST:
+    "The HTTP request itself is unusable (body too large, not JSON, JSON nested deeper than 32 levels, missing query, CSRF check).",
+  GRAPHQL_PARSE_FAILED: "The document is not valid GraphQL syntax.",
+  GRAPHQL_VALIDATION_FAILED:
+    "The document does not validate against the schema (unknown field, missing argument...).",
+  OPERATION_RESOLUTION_FAILURE:
+    "The document has no operation by the requested `operationName` (or several and no name).",
+  INSUFFICIENT_STOCK: "Not enough inventory to reserve the requested quantity.",
+  PAYMENT_DECLINED: "The payment provider declined the payment.",
+  PAYMENT_FAILED:
+    "The payment provider failed or did not answer in time; nothing was charged.",
+  ORDER_REJECTED:
+    "A service refused part of the order for good (e.g. an amount the payments service cannot charge); the order failed, its stock was released and anything charged was refunded.",
+  QUERY_TOO_COMPLEX:
+    "The operation exceeds a router limit (depth, aliases, root fields or estimated cost); `extensions.limit`, `max` and `actual` say which.",
+  RATE_LIMITED:
+    "Too many requests from this client; `extensions.retryAfter` gives seconds to wait.",
+  SUBGRAPH_UNAVAILABLE:
+    "A subgraph could not be reached; `extensions.service` names it.",
+  SUBGRAPH_TIMEOUT:
+    "A subgraph did not answer in time; `extensions.service` names it.",
+  INTERNAL_SERVER_ERROR:
+    "Something unexpected failed; details are in the server log, never in the response.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
 /** A GraphQL error with a documented code; extra fields land in `extensions`. */
-export function codedError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
+export function codedError(
+  code: ErrorCode,
+  message: string,
+  extensions: Record<string, unknown> = {},
+): GraphQLError {
   return new GraphQLError(message, { extensions: { ...extensions, code } });
 }
 
 export function badInput(field: string, message: string): GraphQLError {
-  return codedError('BAD_USER_INPUT', message, { field });
+  return codedError("BAD_USER_INPUT", message, { field });
 }
 
 export function notFound(kind: string, id: string): GraphQLError {
-  return codedError('NOT_FOUND', `${kind} ${id} not found`, { kind, id });
+  return codedError("NOT_FOUND", `${kind} ${id} not found`, { kind, id });
 }
 
 /**
@@ -45,9 +62,12 @@ export function notFound(kind: string, id: string): GraphQLError {
  */
 export class InfrastructureError extends Error {
   readonly retriable: boolean;
-  constructor(message: string, { retriable, cause }: { retriable: boolean; cause?: unknown }) {
+  constructor(
+    message: string,
+    { retriable, cause }: { retriable: boolean; cause?: unknown },
+  ) {
     super(message, { cause });
-    this.name = 'InfrastructureError';
+    this.name = "InfrastructureError";
     this.retriable = retriable;
   }
 }

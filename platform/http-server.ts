@@ -1,13 +1,25 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
-import { correlationIdFrom, REQUEST_ID_HEADER, withCorrelation } from './correlation.ts';
-import { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth.ts';
-import type { Logger } from './logger.ts';
-import type { ServiceMetrics } from './metrics.ts';
-import { contextFrom, inSpan, SpanKind } from './tracing.ts';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
+import type { AddressInfo } from "node:net";
+import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
+import {
+  correlationIdFrom,
+  REQUEST_ID_HEADER,
+  withCorrelation,
+} from "./correlation.ts";
+import { exceedsJsonDepth, MAX_JSON_DEPTH } from "./json-depth.ts";
+import type { Logger } from "./logger.ts";
+import type { ServiceMetrics } from "./metrics.ts";
+import { contextFrom, inSpan, SpanKind } from "./tracing.ts";
 
-export type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
+export type Handler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+) => Promise<void> | void;
 
 export interface RunningServer {
   readonly url: string;
@@ -16,9 +28,18 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const payload = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), ...headers });
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(payload),
+    ...headers,
+  });
   res.end(payload);
 }
 
@@ -46,16 +67,24 @@ export function createHttpHandler({
   diagnostics?: boolean;
 }): Handler {
   const table: Record<string, Handler> = {
-    '/health': (_req, res) => sendJson(res, 200, { status: 'ok' }),
-    '/ready': async (_req, res) => {
-      const state = await ready().catch((error: unknown) => ({ ready: false, details: { error: (error as Error).message } }));
-      sendJson(res, state.ready ? 200 : 503, { status: state.ready ? 'ready' : 'not ready', ...(state.details && diagnostics ? { details: state.details } : {}) });
+    "/health": (_req, res) => sendJson(res, 200, { status: "ok" }),
+    "/ready": async (_req, res) => {
+      const state = await ready().catch((error: unknown) => ({
+        ready: false,
+        details: { error: (error as Error).message },
+      }));
+      sendJson(res, state.ready ? 200 : 503, {
+        status: state.ready ? "ready" : "not ready",
+        ...(state.details && diagnostics ? { details: state.details } : {}),
+      });
     },
     ...(diagnostics
       ? {
-          '/metrics': async (_req: IncomingMessage, res: ServerResponse) => {
+          "/metrics": async (_req: IncomingMessage, res: ServerResponse) => {
             const text = await metrics.registry.metrics();
-            res.writeHead(200, { 'content-type': metrics.registry.contentType });
+            res.writeHead(200, {
+              "content-type": metrics.registry.contentType,
+            });
             res.end(text);
           },
         }
@@ -63,20 +92,25 @@ export function createHttpHandler({
     ...routes,
   };
   /** Probes and scrapes are neither traced nor worth a span each. */
-  const untraced = new Set(['/health', '/ready', '/metrics']);
-  const serve = async (req: IncomingMessage, res: ServerResponse, path: string, route: Handler | undefined) => {
+  const untraced = new Set(["/health", "/ready", "/metrics"]);
+  const serve = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    route: Handler | undefined,
+  ) => {
     try {
       if (route) await route(req, res);
-      else sendJson(res, 404, { error: 'not found' });
+      else sendJson(res, 404, { error: "not found" });
     } catch (error) {
-      logger.error({ err: error, path }, 'request failed');
-      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+      logger.error({ err: error, path }, "request failed");
+      if (!res.headersSent) sendJson(res, 500, { error: "internal error" });
       else res.destroy();
     }
   };
   return async (req, res) => {
     const started = process.hrtime.bigint();
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
     const route = table[path];
     // Every request gets a correlation id: the caller's when it is valid, a fresh one otherwise.
     // It is echoed so a client can quote it, and bound to everything done for the request.
@@ -86,17 +120,48 @@ export function createHttpHandler({
       await withCorrelation(correlationId, () =>
         untraced.has(path) || !route
           ? serve(req, res, path, route)
-          : inSpan(`${req.method ?? 'GET'} ${path}`, { kind: SpanKind.SERVER, parent: contextFrom(req.headers), attributes: { service: metrics.service, 'http.request.method': req.method ?? 'GET', 'url.path': path, 'correlation.id': correlationId } }, async (span) => {
-              await serve(req, res, path, route);
-              span.setAttribute('http.response.status_code', res.statusCode);
-            }),
+          : inSpan(
+              `${req.method ?? "GET"} ${path}`,
+              {
+                kind: SpanKind.SERVER,
+                parent: contextFrom(req.headers),
+                attributes: {
+                  service: metrics.service,
+                  "http.request.method": req.method ?? "GET",
+                  "url.path": path,
+                  "correlation.id": correlationId,
+                },
+              },
+              async (span) => {
+                await serve(req, res, path, route);
+                span.setAttribute("http.response.status_code", res.statusCode);
+              },
+            ),
       );
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      metrics.httpDuration.observe({ route: route ? path : 'unknown', method: req.method ?? 'GET', status: String(res.statusCode) }, seconds);
+      metrics.httpDuration.observe(
+        {
+          route: route ? path : "unknown",
+          method: req.method ?? "GET",
+          status: String(res.statusCode),
+        },
+        seconds,
+      );
       // The access line: one per served request (probes and scrapes excepted), tied to its id.
-      if (route && !untraced.has(path) && logger.isLevelEnabled('info')) {
-        withCorrelation(correlationId, () => logger.info({ method: req.method, path, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10, ...(clientAddress ? { client: clientAddress(req) } : {}) }, 'request served'));
+      if (route && !untraced.has(path) && logger.isLevelEnabled("info")) {
+        withCorrelation(correlationId, () =>
+          logger.info(
+            {
+              method: req.method,
+              path,
+              status: res.statusCode,
+              ms: Math.round(seconds * 1e4) / 10,
+              ...(clientAddress ? { client: clientAddress(req) } : {}),
+            },
+            "request served",
+          ),
+        );
       }
     }
   };
@@ -110,36 +175,54 @@ export function createHttpHandler({
  * the server is closing is the one a client sees reset). Connections still open after `graceMs`
  * are cut.
  */
-export async function listen(handler: Handler, { port, host = '127.0.0.1', setting }: { port: number; host?: string; setting?: string }): Promise<RunningServer> {
+export async function listen(
+  handler: Handler,
+  {
+    port,
+    host = "127.0.0.1",
+    setting,
+  }: { port: number; host?: string; setting?: string },
+): Promise<RunningServer> {
   let draining = false;
   const inFlight = new Set<ServerResponse>();
-  const server: Server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 60_000 }, (req, res) => {
-    if (draining) res.setHeader('connection', 'close');
-    inFlight.add(res);
-    res.once('close', () => {
-      inFlight.delete(res);
-      // A response that started before the drain may have kept its connection alive.
-      if (draining) setImmediate(() => server.closeIdleConnections());
-    });
-    void handler(req, res);
-  });
+  const server: Server = createServer(
+    { keepAliveTimeout: 65_000, requestTimeout: 60_000 },
+    (req, res) => {
+      if (draining) res.setHeader("connection", "close");
+      inFlight.add(res);
+      res.once("close", () => {
+        inFlight.delete(res);
+        // A response that started before the drain may have kept its connection alive.
+        if (draining) setImmediate(() => server.closeIdleConnections());
+      });
+      void handler(req, res);
+    },
+  );
   await new Promise<void>((resolve, reject) => {
-    const refuse = (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? new PortInUseError({ port, host, setting, cause: error }) : error);
-    server.once('error', refuse);
+    const refuse = (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === "EADDRINUSE"
+          ? new PortInUseError({ port, host, setting, cause: error })
+          : error,
+      );
+    server.once("error", refuse);
     server.listen(port, host, () => {
-      server.off('error', refuse);
+      server.off("error", refuse);
       resolve();
     });
   });
   const address = server.address() as AddressInfo;
-  const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
   return {
     url: `http://${shownHost}:${address.port}`,
     port: address.port,
     async close(graceMs = 10_000) {
       draining = true;
-      for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const res of inFlight)
+        if (!res.headersSent) res.setHeader("connection", "close");
+      const closed = new Promise<void>((resolve) =>
+        server.close(() => resolve()),
+      );
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       timer.unref();
@@ -155,29 +238,47 @@ export async function listen(handler: Handler, { port, host = '127.0.0.1', setti
  * not leave because we wait.
  */
 export class PortInUseError extends Error {
-  readonly code = 'EADDRINUSE';
+  readonly code = "EADDRINUSE";
   readonly retriable = false;
   readonly port: number;
-  constructor({ port, host, setting, cause }: { port: number; host: string; setting: string | undefined; cause: unknown }) {
-    super(`port ${port} is in use${host === '127.0.0.1' || host === 'localhost' ? '' : ` on ${host}`}${setting ? ` (${setting})` : ''}`, { cause });
-    this.name = 'PortInUseError';
+  constructor({
+    port,
+    host,
+    setting,
+    cause,
+  }: {
+    port: number;
+    host: string;
+    setting: string | undefined;
+    cause: unknown;
+  }) {
+    super(
+      `port ${port} is in use${host === "127.0.0.1" || host === "localhost" ? "" : ` on ${host}`}${setting ? ` (${setting})` : ""}`,
+      { cause },
+    );
+    this.name = "PortInUseError";
     this.port = port;
   }
 }
 
 export class BodyTooLargeError extends Error {}
 
-export async function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > maxBytes) throw new BodyTooLargeError(`body exceeds ${maxBytes} bytes`);
+export async function readBody(
+  req: IncomingMessage,
+  maxBytes: number,
+): Promise<string> {
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > maxBytes)
+    throw new BodyTooLargeError(`body exceeds ${maxBytes} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > maxBytes) throw new BodyTooLargeError(`body exceeds ${maxBytes} bytes`);
+    if (size > maxBytes)
+      throw new BodyTooLargeError(`body exceeds ${maxBytes} bytes`);
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** A GraphQL-over-HTTP request as read off the socket, ready for Apollo Server. */
@@ -196,7 +297,13 @@ export interface CompleteGraphQLResponse {
   readonly payload: Buffer;
 }
 
-export type GraphQLHttpResponse = CompleteGraphQLResponse | { readonly status: number; readonly headers: Record<string, string>; readonly chunks: AsyncIterable<string> };
+export type GraphQLHttpResponse =
+  | CompleteGraphQLResponse
+  | {
+      readonly status: number;
+      readonly headers: Record<string, string>;
+      readonly chunks: AsyncIterable<string>;
+    };
 
 /** Parses a GET request's JSON parameter for the depth check only; a malformed one is Apollo Server's to refuse. */
 function parsedParameter(url: URL, name: string): unknown {
@@ -214,48 +321,93 @@ function parsedParameter(url: URL, name: string): unknown {
  * (platform/json-depth.ts: the body, or a GET's `variables` / `extensions`), answers the client
  * itself and returns undefined.
  */
-export async function readGraphQLRequest(req: IncomingMessage, res: ServerResponse, maxBodyBytes: number): Promise<GraphQLHttpRequest | undefined> {
+export async function readGraphQLRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  maxBodyBytes: number,
+): Promise<GraphQLHttpRequest | undefined> {
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    if (value !== undefined)
+      headers.set(key, Array.isArray(value) ? value.join(", ") : value);
   }
   let body: unknown;
   try {
     const raw = await readBody(req, maxBodyBytes);
-    body = raw.length > 0 && (headers.get('content-type') ?? '').includes('json') ? JSON.parse(raw) : raw;
+    body =
+      raw.length > 0 && (headers.get("content-type") ?? "").includes("json")
+        ? JSON.parse(raw)
+        : raw;
   } catch (error) {
     const tooLarge = error instanceof BodyTooLargeError;
     sendJson(res, tooLarge ? 413 : 400, {
-      errors: [{ message: tooLarge ? error.message : 'request body is not valid JSON', extensions: { code: tooLarge ? 'BAD_REQUEST' : 'BAD_USER_INPUT' } }],
+      errors: [
+        {
+          message: tooLarge ? error.message : "request body is not valid JSON",
+          extensions: { code: tooLarge ? "BAD_REQUEST" : "BAD_USER_INPUT" },
+        },
+      ],
     });
     if (tooLarge) req.resume();
     return undefined;
   }
-  const url = new URL(req.url ?? '/', 'http://localhost');
+  const url = new URL(req.url ?? "/", "http://localhost");
   // `variables` and `extensions` sit one level below the body; in a GET they are parameters.
-  if (exceedsJsonDepth(body, MAX_JSON_DEPTH + 1) || exceedsJsonDepth(parsedParameter(url, 'variables')) || exceedsJsonDepth(parsedParameter(url, 'extensions'))) {
-    sendJson(res, 400, { errors: [{ message: `request JSON nests deeper than ${MAX_JSON_DEPTH} levels`, extensions: { code: 'BAD_REQUEST', maxDepth: MAX_JSON_DEPTH } }] });
+  if (
+    exceedsJsonDepth(body, MAX_JSON_DEPTH + 1) ||
+    exceedsJsonDepth(parsedParameter(url, "variables")) ||
+    exceedsJsonDepth(parsedParameter(url, "extensions"))
+  ) {
+    sendJson(res, 400, {
+      errors: [
+        {
+          message: `request JSON nests deeper than ${MAX_JSON_DEPTH} levels`,
+          extensions: { code: "BAD_REQUEST", maxDepth: MAX_JSON_DEPTH },
+        },
+      ],
+    });
     return undefined;
   }
-  return { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body };
+  return {
+    method: (req.method ?? "GET").toUpperCase(),
+    headers,
+    search: url.search,
+    body,
+  };
 }
 
 /** Runs one request through Apollo Server's own HTTP semantics (CSRF prevention, GET handling, landing page). */
-export async function executeGraphQL<Ctx extends BaseContext>(server: ApolloServer<Ctx>, request: GraphQLHttpRequest, context: () => Promise<Ctx>): Promise<GraphQLHttpResponse> {
-  const response = await server.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context });
+export async function executeGraphQL<Ctx extends BaseContext>(
+  server: ApolloServer<Ctx>,
+  request: GraphQLHttpRequest,
+  context: () => Promise<Ctx>,
+): Promise<GraphQLHttpResponse> {
+  const response = await server.executeHTTPGraphQLRequest({
+    httpGraphQLRequest: request,
+    context,
+  });
   const headers: Record<string, string> = {};
   for (const [key, value] of response.headers) headers[key] = value;
   const status = response.status ?? 200;
-  if (response.body.kind === 'chunked') return { status, headers, chunks: response.body.asyncIterator };
+  if (response.body.kind === "chunked")
+    return { status, headers, chunks: response.body.asyncIterator };
   // Encoded once here: given the string, Node measures its UTF-8 length for the header and then
   // encodes it again to write it, which for a large response was a fifth of the router's CPU.
-  const payload = Buffer.from(response.body.string, 'utf8');
-  return { status, headers: { ...headers, 'content-length': String(payload.length) }, payload };
+  const payload = Buffer.from(response.body.string, "utf8");
+  return {
+    status,
+    headers: { ...headers, "content-length": String(payload.length) },
+    payload,
+  };
 }
 
-export async function sendGraphQLResponse(res: ServerResponse, response: GraphQLHttpResponse, extraHeaders: Record<string, string> = {}): Promise<void> {
+export async function sendGraphQLResponse(
+  res: ServerResponse,
+  response: GraphQLHttpResponse,
+  extraHeaders: Record<string, string> = {},
+): Promise<void> {
   res.writeHead(response.status, { ...response.headers, ...extraHeaders });
-  if ('payload' in response) {
+  if ("payload" in response) {
     res.end(response.payload);
     return;
   }
@@ -269,11 +421,17 @@ export async function sendGraphQLResponse(res: ServerResponse, response: GraphQL
  */
 export function graphqlHandler<Ctx extends BaseContext>(
   server: ApolloServer<Ctx>,
-  { context, maxBodyBytes = 1_000_000 }: { context: (req: IncomingMessage) => Promise<Ctx>; maxBodyBytes?: number },
+  {
+    context,
+    maxBodyBytes = 1_000_000,
+  }: { context: (req: IncomingMessage) => Promise<Ctx>; maxBodyBytes?: number },
 ): Handler {
   return async (req, res) => {
     const request = await readGraphQLRequest(req, res, maxBodyBytes);
     if (!request) return;
-    await sendGraphQLResponse(res, await executeGraphQL(server, request, () => context(req)));
+    await sendGraphQLResponse(
+      res,
+      await executeGraphQL(server, request, () => context(req)),
+    );
   };
 }

@@ -1,8 +1,11 @@
-import { createSecretKey, type KeyObject } from 'node:crypto';
-import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
-import { DEV_INTERNAL_TOKEN_SECRET, readInternalTokenSecret } from './config.ts';
-import type { Principal } from './principal.ts';
-import { createTokenCache } from './token-cache.ts';
+import { createSecretKey, type KeyObject } from "node:crypto";
+import { SignJWT, errors as joseErrors, jwtVerify } from "jose";
+import {
+  DEV_INTERNAL_TOKEN_SECRET,
+  readInternalTokenSecret,
+} from "./config.ts";
+import type { Principal } from "./principal.ts";
+import { createTokenCache } from "./token-cache.ts";
 
 /**
  * The router → subgraph identity token. The router verifies the client's ES256 token and forwards
@@ -13,28 +16,32 @@ import { createTokenCache } from './token-cache.ts';
  * router tokens, which is acceptable while every subgraph is ours (an asymmetric router key would
  * remove that, at ~30x the verification cost).
  */
-export const INTERNAL_TOKEN_HEADER = 'x-switchyard-internal-token';
-const ISSUER = 'switchyard-router';
-const AUDIENCE = 'switchyard-subgraphs';
-const ALGORITHM = 'HS256';
+export const INTERNAL_TOKEN_HEADER = "x-switchyard-internal-token";
+const ISSUER = "switchyard-router";
+const AUDIENCE = "switchyard-subgraphs";
+const ALGORITHM = "HS256";
 /** Long enough for one plan's fetches (retries included), short enough to be useless if logged. */
 const TTL_SECONDS = 60;
 
 export { DEV_INTERNAL_TOKEN_SECRET, readInternalTokenSecret };
 
 function keyFor(secret: string): KeyObject {
-  return createSecretKey(Buffer.from(secret, 'utf8'));
+  return createSecretKey(Buffer.from(secret, "utf8"));
 }
 
 export function createInternalTokenSigner({ secret }: { secret: string }) {
   const key = keyFor(secret);
   // A caller's token is reused for the first half of its lifetime: a subgraph always receives one
   // with at least TTL/2 left, and the router signs once per caller per 30 s instead of per request.
-  const issued = createTokenCache<Promise<string>>({ maxAgeMs: (TTL_SECONDS * 1000) / 2 });
+  const issued = createTokenCache<Promise<string>>({
+    maxAgeMs: (TTL_SECONDS * 1000) / 2,
+  });
   return {
     /** A token for `principal`; `null` is an anonymous caller (the token still proves the router sent it). */
     sign(principal: Principal | null): Promise<string> {
-      const cacheKey = principal ? `${principal.id}|${principal.role}|${principal.scopes.join(' ')}` : '';
+      const cacheKey = principal
+        ? `${principal.id}|${principal.role}|${principal.scopes.join(" ")}`
+        : "";
       const cached = issued.get(cacheKey);
       if (cached) return cached.value;
       const token = signFresh(principal);
@@ -44,8 +51,12 @@ export function createInternalTokenSigner({ secret }: { secret: string }) {
   };
 
   function signFresh(principal: Principal | null): Promise<string> {
-    const jwt = new SignJWT(principal ? { role: principal.role, scope: principal.scopes.join(' ') } : {})
-      .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+    const jwt = new SignJWT(
+      principal
+        ? { role: principal.role, scope: principal.scopes.join(" ") }
+        : {},
+    )
+      .setProtectedHeader({ alg: ALGORITHM, typ: "JWT" })
       .setIssuer(ISSUER)
       .setAudience(AUDIENCE)
       .setIssuedAt()
@@ -60,7 +71,7 @@ export type InternalTokenSigner = ReturnType<typeof createInternalTokenSigner>;
 export class InternalTokenError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'InternalTokenError';
+    this.name = "InternalTokenError";
   }
 }
 
@@ -70,22 +81,36 @@ export function createInternalTokenVerifier({ secret }: { secret: string }) {
   return {
     /** The principal the router vouches for (null = anonymous); throws InternalTokenError otherwise. */
     async verify(token: string | undefined): Promise<Principal | null> {
-      if (!token) throw new InternalTokenError('missing router token');
+      if (!token) throw new InternalTokenError("missing router token");
       const cached = verified.get(token);
       if (cached) return cached.value;
       try {
-        const { payload } = await jwtVerify(token, key, { issuer: ISSUER, audience: AUDIENCE, algorithms: [ALGORITHM], requiredClaims: ['exp', 'iat'] });
-        const role = payload.role === 'ADMIN' ? 'ADMIN' : 'CUSTOMER';
-        const scopes = typeof payload.scope === 'string' && payload.scope !== '' ? payload.scope.split(' ') : [];
-        const principal: Principal | null = payload.sub === undefined ? null : { id: payload.sub, role, scopes };
+        const { payload } = await jwtVerify(token, key, {
+          issuer: ISSUER,
+          audience: AUDIENCE,
+          algorithms: [ALGORITHM],
+          requiredClaims: ["exp", "iat"],
+        });
+        const role = payload.role === "ADMIN" ? "ADMIN" : "CUSTOMER";
+        const scopes =
+          typeof payload.scope === "string" && payload.scope !== ""
+            ? payload.scope.split(" ")
+            : [];
+        const principal: Principal | null =
+          payload.sub === undefined ? null : { id: payload.sub, role, scopes };
         verified.set(token, principal, payload.exp! * 1000);
         return principal;
       } catch (error) {
-        if (error instanceof joseErrors.JOSEError) throw new InternalTokenError(`invalid router token: ${error.code}`, { cause: error });
+        if (error instanceof joseErrors.JOSEError)
+          throw new InternalTokenError(`invalid router token: ${error.code}`, {
+            cause: error,
+          });
         throw error;
       }
     },
   };
 }
 
-export type InternalTokenVerifier = ReturnType<typeof createInternalTokenVerifier>;
+export type InternalTokenVerifier = ReturnType<
+  typeof createInternalTokenVerifier
+>;

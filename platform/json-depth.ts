@@ -13,14 +13,20 @@ export const MAX_JSON_DEPTH = 32;
  * scalars 0). Iterative, so it is safe on exactly the values it exists to refuse, and it stops at the
  * first container past the limit.
  */
-export function exceedsJsonDepth(value: unknown, max: number = MAX_JSON_DEPTH): boolean {
+export function exceedsJsonDepth(
+  value: unknown,
+  max: number = MAX_JSON_DEPTH,
+): boolean {
   const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
   while (stack.length > 0) {
     const { value: current, depth } = stack.pop()!;
-    if (typeof current !== 'object' || current === null) continue;
+    if (typeof current !== "object" || current === null) continue;
     if (depth + 1 > max) return true;
-    for (const child of Array.isArray(current) ? current : Object.values(current)) {
-      if (typeof child === 'object' && child !== null) stack.push({ value: child, depth: depth + 1 });
+    for (const child of Array.isArray(current)
+      ? current
+      : Object.values(current)) {
+      if (typeof child === "object" && child !== null)
+        stack.push({ value: child, depth: depth + 1 });
     }
   }
   return false;

@@ -1,8 +1,8 @@
-import { pino, type DestinationStream, type Logger } from 'pino';
-import type { LogFormat, LogLevel } from './config.ts';
-import { currentCorrelationId } from './correlation.ts';
-import { createTerminalStream } from './log-lines.ts';
-import { currentTraceId } from './tracing.ts';
+import { pino, type DestinationStream, type Logger } from "pino";
+import type { LogFormat, LogLevel } from "./config.ts";
+import { currentCorrelationId } from "./correlation.ts";
+import { createTerminalStream } from "./log-lines.ts";
+import { currentTraceId } from "./tracing.ts";
 
 export type { Logger };
 
@@ -25,7 +25,7 @@ export function requestFields(): { correlationId?: string; traceId?: string } {
  * process that runs one role (`npm run start:worker`) is named by that role.
  */
 export function forService(logger: Logger, service: string): Logger {
-  return 'service' in logger.bindings() ? logger : logger.child({ service });
+  return "service" in logger.bindings() ? logger : logger.child({ service });
 }
 
 /**
@@ -34,13 +34,13 @@ export function forService(logger: Logger, service: string): Logger {
  * Authorization headers, passwords and tokens are redacted wherever they appear.
  */
 /** Where `npm start` also writes its log in development, and where `npm run trace` looks by default. */
-export const DEV_LOG_FILE = '.data/switchyard.log';
+export const DEV_LOG_FILE = ".data/switchyard.log";
 
 export function createLogger({
-  level = 'info',
+  level = "info",
   destination,
   file,
-  format = 'json',
+  format = "json",
 }: {
   level?: LogLevel;
   destination?: DestinationStream;
@@ -53,9 +53,25 @@ export function createLogger({
   format?: LogFormat;
 } = {}): Logger {
   // A terminal's writes are synchronous in Node, so lines (and the start-up banner) keep their order.
-  const terminal = format === 'pretty' && process.stdout.isTTY ? createTerminalStream({ write: (text) => process.stdout.write(text), color: process.stdout.hasColors() }) : undefined;
-  const stdout = destination ?? terminal ?? pino.destination({ fd: 1, sync: false });
-  const streams = file && file !== 'off' ? pino.multistream([{ stream: stdout, level }, { stream: pino.destination({ dest: file, mkdir: true, sync: false }), level }]) : stdout;
+  const terminal =
+    format === "pretty" && process.stdout.isTTY
+      ? createTerminalStream({
+          write: (text) => process.stdout.write(text),
+          color: process.stdout.hasColors(),
+        })
+      : undefined;
+  const stdout =
+    destination ?? terminal ?? pino.destination({ fd: 1, sync: false });
+  const streams =
+    file && file !== "off"
+      ? pino.multistream([
+          { stream: stdout, level },
+          {
+            stream: pino.destination({ dest: file, mkdir: true, sync: false }),
+            level,
+          },
+        ])
+      : stdout;
   return pino(
     {
       level,
@@ -63,16 +79,16 @@ export function createLogger({
       mixin: requestFields,
       redact: {
         paths: [
-          'req.headers.authorization',
-          'headers.authorization',
-          'password',
-          '*.password',
-          'token',
-          '*.token',
-          'variables.password',
-          'variables.input.password',
+          "req.headers.authorization",
+          "headers.authorization",
+          "password",
+          "*.password",
+          "token",
+          "*.token",
+          "variables.password",
+          "variables.input.password",
         ],
-        censor: '[redacted]',
+        censor: "[redacted]",
       },
     },
     streams,

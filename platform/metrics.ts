@@ -1,13 +1,19 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics, type LabelValues } from 'prom-client';
+import {
+  Counter,
+  Histogram,
+  Registry,
+  collectDefaultMetrics,
+  type LabelValues,
+} from "prom-client";
 
 export interface ServiceMetrics {
   /** The service these series are labelled with. */
   readonly service: string;
   readonly registry: Registry;
-  readonly httpDuration: Histogram<'route' | 'method' | 'status'>;
-  readonly graphqlOperations: Counter<'operation' | 'outcome'>;
-  readonly graphqlDuration: Histogram<'operation' | 'outcome'>;
-  readonly loaderBatchSize: Histogram<'loader'>;
+  readonly httpDuration: Histogram<"route" | "method" | "status">;
+  readonly graphqlOperations: Counter<"operation" | "outcome">;
+  readonly graphqlDuration: Histogram<"operation" | "outcome">;
+  readonly loaderBatchSize: Histogram<"loader">;
 }
 
 /** Told the size of every batch a DataLoader sends (metrics; tests count batches through it). */
@@ -16,7 +22,11 @@ export type BatchObserver = (loader: string, size: number) => void;
 export const ignoreBatches: BatchObserver = () => undefined;
 
 /** A DataLoader batch function that reports each batch's size under `loader` before loading it. */
-export function observedBatch<K, V>(loader: string, observe: BatchObserver, load: (keys: readonly K[]) => Promise<V[]>): (keys: readonly K[]) => Promise<V[]> {
+export function observedBatch<K, V>(
+  loader: string,
+  observe: BatchObserver,
+  load: (keys: readonly K[]) => Promise<V[]>,
+): (keys: readonly K[]) => Promise<V[]> {
   return (keys) => {
     observe(loader, keys.length);
     return load(keys);
@@ -32,29 +42,33 @@ export function createServiceMetrics(service: string): ServiceMetrics {
     service,
     registry,
     httpDuration: new Histogram({
-      name: 'http_request_duration_seconds',
-      help: 'HTTP requests served, by route, method and status',
-      labelNames: ['route', 'method', 'status'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      name: "http_request_duration_seconds",
+      help: "HTTP requests served, by route, method and status",
+      labelNames: ["route", "method", "status"],
+      buckets: [
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+      ],
       registers: [registry],
     }),
     graphqlOperations: new Counter({
-      name: 'graphql_operations_total',
+      name: "graphql_operations_total",
       help: 'GraphQL operations executed, by operation name (or "anonymous") and outcome',
-      labelNames: ['operation', 'outcome'],
+      labelNames: ["operation", "outcome"],
       registers: [registry],
     }),
     graphqlDuration: new Histogram({
-      name: 'graphql_operation_duration_seconds',
+      name: "graphql_operation_duration_seconds",
       help: 'GraphQL operation latency, by operation name (bounded set; "other" beyond it) and outcome',
-      labelNames: ['operation', 'outcome'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      labelNames: ["operation", "outcome"],
+      buckets: [
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+      ],
       registers: [registry],
     }),
     loaderBatchSize: new Histogram({
-      name: 'dataloader_batch_size',
-      help: 'Keys per DataLoader batch (one SQL query each), by loader',
-      labelNames: ['loader'],
+      name: "dataloader_batch_size",
+      help: "Keys per DataLoader batch (one SQL query each), by loader",
+      labelNames: ["loader"],
       buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
       registers: [registry],
     }),
@@ -66,7 +80,11 @@ export function createServiceMetrics(service: string): ServiceMetrics {
  * series that never moves (the router has no database) would read as "no queries", not "not counted".
  */
 export function createSqlQueryCounter(metrics: ServiceMetrics): Counter {
-  return new Counter({ name: 'sql_queries_total', help: 'SQL statements sent to the database', registers: [metrics.registry] });
+  return new Counter({
+    name: "sql_queries_total",
+    help: "SQL statements sent to the database",
+    registers: [metrics.registry],
+  });
 }
 
 /**
@@ -75,7 +93,19 @@ export function createSqlQueryCounter(metrics: ServiceMetrics): Counter {
  * `counter` and `rate()`/`increase()` apply — not a gauge holding "since start". A label set is
  * exposed (at 0) from the first scrape that sees it.
  */
-export function counterOfTotals<L extends string>({ name, help, labelNames, registry, totals }: { name: string; help: string; labelNames: readonly L[]; registry: Registry; totals: () => Iterable<readonly [LabelValues<L>, number]> }): Counter<L> {
+export function counterOfTotals<L extends string>({
+  name,
+  help,
+  labelNames,
+  registry,
+  totals,
+}: {
+  name: string;
+  help: string;
+  labelNames: readonly L[];
+  registry: Registry;
+  totals: () => Iterable<readonly [LabelValues<L>, number]>;
+}): Counter<L> {
   const counted = new Map<string, number>();
   return new Counter<L>({
     name,

@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { currentCorrelationId } from './correlation.ts';
-import type { Sql } from './database.ts';
-import { currentTraceparent } from './tracing.ts';
+import { randomUUID } from "node:crypto";
+import { currentCorrelationId } from "./correlation.ts";
+import type { Sql } from "./database.ts";
+import { currentTraceparent } from "./tracing.ts";
 
 /**
  * The envelope every event travels in (ARCHITECTURE.md): validated here when produced and again by
@@ -39,12 +39,24 @@ const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 export class InvalidEventError extends Error {}
 
-export function buildEnvelope<Data>(event: NewEvent<Data>, now = new Date()): EventEnvelope<Data> {
-  if (!EVENT_TYPE.test(event.type)) throw new InvalidEventError(`event type must look like domain.entity.pastTenseVerb, got ${event.type}`);
+export function buildEnvelope<Data>(
+  event: NewEvent<Data>,
+  now = new Date(),
+): EventEnvelope<Data> {
+  if (!EVENT_TYPE.test(event.type))
+    throw new InvalidEventError(
+      `event type must look like domain.entity.pastTenseVerb, got ${event.type}`,
+    );
   if (!event.key) throw new InvalidEventError(`event ${event.type} has no key`);
   const version = event.version ?? 1;
-  if (!Number.isInteger(version) || version < 1) throw new InvalidEventError(`event ${event.type} has an invalid version ${version}`);
-  if (event.traceparent && !TRACEPARENT.test(event.traceparent)) throw new InvalidEventError(`event ${event.type} has a malformed traceparent`);
+  if (!Number.isInteger(version) || version < 1)
+    throw new InvalidEventError(
+      `event ${event.type} has an invalid version ${version}`,
+    );
+  if (event.traceparent && !TRACEPARENT.test(event.traceparent))
+    throw new InvalidEventError(
+      `event ${event.type} has a malformed traceparent`,
+    );
   const eventId = randomUUID();
   return {
     eventId,
@@ -62,15 +74,22 @@ export function buildEnvelope<Data>(event: NewEvent<Data>, now = new Date()): Ev
  * Writes an event into `<schema>.outbox` inside the caller's transaction: the event exists if and
  * only if the state change that caused it committed. The relay publishes rows in `seq` order.
  */
-export async function appendToOutbox<Data>(tx: Sql, schema: 'users' | 'products' | 'orders' | 'payments', event: NewEvent<Data>): Promise<EventEnvelope<Data>> {
+export async function appendToOutbox<Data>(
+  tx: Sql,
+  schema: "users" | "products" | "orders" | "payments",
+  event: NewEvent<Data>,
+): Promise<EventEnvelope<Data>> {
   const envelope = buildEnvelope(event);
-  const topic = `switchyard.${envelope.type.split('.')[0]}`;
-  await tx.query(`INSERT INTO ${schema}.outbox (event_id, topic, event_key, type, envelope) VALUES ($1, $2, $3, $4, $5)`, [
-    envelope.eventId,
-    topic,
-    envelope.key,
-    envelope.type,
-    JSON.stringify(envelope),
-  ]);
+  const topic = `switchyard.${envelope.type.split(".")[0]}`;
+  await tx.query(
+    `INSERT INTO ${schema}.outbox (event_id, topic, event_key, type, envelope) VALUES ($1, $2, $3, $4, $5)`,
+    [
+      envelope.eventId,
+      topic,
+      envelope.key,
+      envelope.type,
+      JSON.stringify(envelope),
+    ],
+  );
   return envelope;
 }

@@ -6,14 +6,25 @@
  * in [0, min(maxDelay, base·2^(n-1))]. Jitter spreads retries from many requests that failed
  * together, so they do not hit a recovering service in one wave.
  */
-export function backoffDelayMs(retry: number, { baseDelayMs, maxDelayMs }: { baseDelayMs: number; maxDelayMs: number }, random: () => number = Math.random): number {
-  const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.max(0, retry - 1));
+export function backoffDelayMs(
+  retry: number,
+  { baseDelayMs, maxDelayMs }: { baseDelayMs: number; maxDelayMs: number },
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(
+    maxDelayMs,
+    baseDelayMs * 2 ** Math.max(0, retry - 1),
+  );
   return Math.floor(random() * ceiling);
 }
 
 /** `Retry-After` as milliseconds (delta-seconds or an HTTP date); undefined when absent or unusable. */
-export function parseRetryAfterMs(header: string | null | undefined, now: number = Date.now()): number | undefined {
-  if (header === null || header === undefined || header.trim() === '') return undefined;
+export function parseRetryAfterMs(
+  header: string | null | undefined,
+  now: number = Date.now(),
+): number | undefined {
+  if (header === null || header === undefined || header.trim() === "")
+    return undefined;
   const value = header.trim();
   if (/^\d+$/.test(value)) return Number(value) * 1000;
   const date = Date.parse(value);

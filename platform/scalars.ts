@@ -1,4 +1,4 @@
-import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+import { GraphQLError, GraphQLScalarType, Kind } from "graphql";
 
 /**
  * Money crosses the API as a decimal string ("19.99") and is stored as integer minor units.
@@ -17,58 +17,88 @@ export const MIN_PAYMENT_MINOR = 1;
 export const MAX_PAYMENT_MINOR = 100_000_000_00;
 
 /** Whether payments can charge this amount (see MIN_PAYMENT_MINOR / MAX_PAYMENT_MINOR). */
-export const isPayableAmount = (minor: number): boolean => Number.isSafeInteger(minor) && minor >= MIN_PAYMENT_MINOR && minor <= MAX_PAYMENT_MINOR;
+export const isPayableAmount = (minor: number): boolean =>
+  Number.isSafeInteger(minor) &&
+  minor >= MIN_PAYMENT_MINOR &&
+  minor <= MAX_PAYMENT_MINOR;
 
 export function formatMinorUnits(minor: number): string {
-  if (!Number.isSafeInteger(minor)) throw new Error(`amount is not an integer of minor units: ${minor}`);
-  const sign = minor < 0 ? '-' : '';
+  if (!Number.isSafeInteger(minor))
+    throw new Error(`amount is not an integer of minor units: ${minor}`);
+  const sign = minor < 0 ? "-" : "";
   const abs = Math.abs(minor);
-  return `${sign}${Math.trunc(abs / MINOR_UNITS_PER_MAJOR)}.${String(abs % MINOR_UNITS_PER_MAJOR).padStart(2, '0')}`;
+  return `${sign}${Math.trunc(abs / MINOR_UNITS_PER_MAJOR)}.${String(abs % MINOR_UNITS_PER_MAJOR).padStart(2, "0")}`;
 }
 
 const DECIMAL_PATTERN = /^-?\d{1,13}(\.\d{1,2})?$/;
 
 export function parseDecimalToMinorUnits(value: string): number {
-  if (!DECIMAL_PATTERN.test(value)) throw new GraphQLError(`not a decimal amount with at most two places: ${JSON.stringify(value)}`, { extensions: { code: 'BAD_USER_INPUT' } });
-  const negative = value.startsWith('-');
-  const [whole = '0', fraction = ''] = value.replace('-', '').split('.');
-  const minor = Number(whole) * MINOR_UNITS_PER_MAJOR + Number(fraction.padEnd(2, '0'));
+  if (!DECIMAL_PATTERN.test(value))
+    throw new GraphQLError(
+      `not a decimal amount with at most two places: ${JSON.stringify(value)}`,
+      { extensions: { code: "BAD_USER_INPUT" } },
+    );
+  const negative = value.startsWith("-");
+  const [whole = "0", fraction = ""] = value.replace("-", "").split(".");
+  const minor =
+    Number(whole) * MINOR_UNITS_PER_MAJOR + Number(fraction.padEnd(2, "0"));
   return negative ? -minor : minor;
 }
 
 export const DecimalScalar = new GraphQLScalarType({
-  name: 'Decimal',
+  name: "Decimal",
   description: 'An exact decimal amount serialised as a string, e.g. "19.99".',
   serialize(value) {
-    if (typeof value === 'string' && DECIMAL_PATTERN.test(value)) return value;
+    if (typeof value === "string" && DECIMAL_PATTERN.test(value)) return value;
     throw new GraphQLError(`Decimal cannot represent ${JSON.stringify(value)}`);
   },
   parseValue(value) {
-    if (typeof value !== 'string') throw new GraphQLError('Decimal must be a string such as "19.99"', { extensions: { code: 'BAD_USER_INPUT' } });
+    if (typeof value !== "string")
+      throw new GraphQLError('Decimal must be a string such as "19.99"', {
+        extensions: { code: "BAD_USER_INPUT" },
+      });
     return formatMinorUnits(parseDecimalToMinorUnits(value));
   },
   parseLiteral(ast) {
-    if (ast.kind !== Kind.STRING) throw new GraphQLError('Decimal must be a string such as "19.99"', { extensions: { code: 'BAD_USER_INPUT' } });
+    if (ast.kind !== Kind.STRING)
+      throw new GraphQLError('Decimal must be a string such as "19.99"', {
+        extensions: { code: "BAD_USER_INPUT" },
+      });
     return formatMinorUnits(parseDecimalToMinorUnits(ast.value));
   },
 });
 
 export const DateTimeScalar = new GraphQLScalarType({
-  name: 'DateTime',
-  description: 'An instant in ISO 8601 / RFC 3339 form, always UTC, e.g. "2026-11-24T13:55:50.000Z".',
+  name: "DateTime",
+  description:
+    'An instant in ISO 8601 / RFC 3339 form, always UTC, e.g. "2026-11-24T13:55:50.000Z".',
   serialize(value) {
-    const date = value instanceof Date ? value : typeof value === 'string' ? new Date(value) : undefined;
-    if (!date || Number.isNaN(date.getTime())) throw new GraphQLError(`DateTime cannot represent ${JSON.stringify(value)}`);
+    const date =
+      value instanceof Date
+        ? value
+        : typeof value === "string"
+          ? new Date(value)
+          : undefined;
+    if (!date || Number.isNaN(date.getTime()))
+      throw new GraphQLError(
+        `DateTime cannot represent ${JSON.stringify(value)}`,
+      );
     return date.toISOString();
   },
   parseValue(value) {
-    const date = typeof value === 'string' ? new Date(value) : undefined;
-    if (!date || Number.isNaN(date.getTime())) throw new GraphQLError('DateTime must be an ISO 8601 string', { extensions: { code: 'BAD_USER_INPUT' } });
+    const date = typeof value === "string" ? new Date(value) : undefined;
+    if (!date || Number.isNaN(date.getTime()))
+      throw new GraphQLError("DateTime must be an ISO 8601 string", {
+        extensions: { code: "BAD_USER_INPUT" },
+      });
     return date;
   },
   parseLiteral(ast) {
     const date = ast.kind === Kind.STRING ? new Date(ast.value) : undefined;
-    if (!date || Number.isNaN(date.getTime())) throw new GraphQLError('DateTime must be an ISO 8601 string', { extensions: { code: 'BAD_USER_INPUT' } });
+    if (!date || Number.isNaN(date.getTime()))
+      throw new GraphQLError("DateTime must be an ISO 8601 string", {
+        extensions: { code: "BAD_USER_INPUT" },
+      });
     return date;
   },
 });

@@ -1,13 +1,14 @@
-import CircuitBreaker from 'opossum';
-import { Agent, fetch } from 'undici';
-import { currentCorrelationId, REQUEST_ID_HEADER } from './correlation.ts';
-import { InfrastructureError } from './errors.ts';
-import { inSpan, SpanKind, traceHeaders } from './tracing.ts';
-import { backoffDelayMs, parseRetryAfterMs } from './retry.ts';
-import type { Logger } from './logger.ts';
-import { signServiceRequest } from './service-auth.ts';
+import CircuitBreaker from "opossum";
+import { Agent, fetch } from "undici";
+import { currentCorrelationId, REQUEST_ID_HEADER } from "./correlation.ts";
+import { InfrastructureError } from "./errors.ts";
+import { inSpan, SpanKind, traceHeaders } from "./tracing.ts";
+import { backoffDelayMs, parseRetryAfterMs } from "./retry.ts";
+import type { Logger } from "./logger.ts";
+import { signServiceRequest } from "./service-auth.ts";
 
-export type UnavailableReason = 'timeout' | 'network' | 'status' | 'breaker-open';
+export type UnavailableReason =
+  "timeout" | "network" | "status" | "breaker-open";
 
 /** A dependency could not answer: `retriable` says whether trying again later may help. */
 export class ServiceUnavailableError extends InfrastructureError {
@@ -20,9 +21,26 @@ export class ServiceUnavailableError extends InfrastructureError {
    * when every attempt was refused before sending: breaker open, or connection refused.
    */
   mayHaveReached: boolean;
-  constructor(service: string, reason: UnavailableReason, { status, retryAfterMs, cause, mayHaveReached = true }: { status?: number; retryAfterMs?: number; cause?: unknown; mayHaveReached?: boolean } = {}) {
-    super(`${service} unavailable (${reason}${status ? ` ${status}` : ''})`, { retriable: reason !== 'breaker-open', cause });
-    this.name = 'ServiceUnavailableError';
+  constructor(
+    service: string,
+    reason: UnavailableReason,
+    {
+      status,
+      retryAfterMs,
+      cause,
+      mayHaveReached = true,
+    }: {
+      status?: number;
+      retryAfterMs?: number;
+      cause?: unknown;
+      mayHaveReached?: boolean;
+    } = {},
+  ) {
+    super(`${service} unavailable (${reason}${status ? ` ${status}` : ""})`, {
+      retriable: reason !== "breaker-open",
+      cause,
+    });
+    this.name = "ServiceUnavailableError";
     this.service = service;
     this.reason = reason;
     this.status = status;
@@ -43,9 +61,17 @@ export class ServiceRefusedError extends InfrastructureError {
   /** The `code` of the answer's body, when it had one (e.g. `BAD_REQUEST`). */
   readonly code: string | undefined;
   constructor(service: string, path: string, status: number, body: unknown) {
-    const code = typeof body === 'object' && body !== null && typeof (body as { code?: unknown }).code === 'string' ? (body as { code: string }).code : undefined;
-    super(`${service} ${path} refused the request (${status}${code ? ` ${code}` : ''})`, { retriable: false });
-    this.name = 'ServiceRefusedError';
+    const code =
+      typeof body === "object" &&
+      body !== null &&
+      typeof (body as { code?: unknown }).code === "string"
+        ? (body as { code: string }).code
+        : undefined;
+    super(
+      `${service} ${path} refused the request (${status}${code ? ` ${code}` : ""})`,
+      { retriable: false },
+    );
+    this.name = "ServiceRefusedError";
     this.service = service;
     this.path = path;
     this.status = status;
@@ -58,9 +84,14 @@ export class ServiceRefusedError extends InfrastructureError {
  * (ServiceRefusedError); anything else (a 3xx, an odd 2xx) is treated as the service misbehaving
  * for now, retriable like a 5xx.
  */
-export function unexpectedAnswer(service: string, path: string, { status, body }: ServiceResponse): ServiceRefusedError | ServiceUnavailableError {
-  if (status >= 400 && status < 500) return new ServiceRefusedError(service, path, status, body);
-  return new ServiceUnavailableError(service, 'status', { status });
+export function unexpectedAnswer(
+  service: string,
+  path: string,
+  { status, body }: ServiceResponse,
+): ServiceRefusedError | ServiceUnavailableError {
+  if (status >= 400 && status < 500)
+    return new ServiceRefusedError(service, path, status, body);
+  return new ServiceUnavailableError(service, "status", { status });
 }
 
 export interface ServiceResponse<Body = unknown> {
@@ -85,7 +116,12 @@ export interface ServiceClientOptions {
   /** Longest backoff between two attempts (a `Retry-After` may ask for more, up to 5 s). @default 1000 */
   maxDelayMs?: number;
   /** Breaker: failure percentage that opens it, over `windowMs`, once `volumeThreshold` calls were seen. */
-  breaker?: { errorThresholdPercentage?: number; resetTimeoutMs?: number; windowMs?: number; volumeThreshold?: number };
+  breaker?: {
+    errorThresholdPercentage?: number;
+    resetTimeoutMs?: number;
+    windowMs?: number;
+    volumeThreshold?: number;
+  };
   /** For tests: replaces the timer used between retries. */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -93,8 +129,8 @@ export interface ServiceClientOptions {
 const FAILURE_STATUSES = new Set([408, 429]);
 const MAX_RETRY_AFTER_MS = 5000;
 /** Statuses that count against the breaker and may be retried; other 4xx are answers, not failures. */
-export const isFailureStatus = (status: number) => status >= 500 || FAILURE_STATUSES.has(status);
-
+export const isFailureStatus = (status: number) =>
+  status >= 500 || FAILURE_STATUSES.has(status);
 
 /**
  * The one resilient HTTP client for service-to-service REST calls: a circuit breaker per target,
@@ -102,35 +138,75 @@ export const isFailureStatus = (status: number) => status >= 500 || FAILURE_STAT
  * caller marks safe to repeat (idempotent, or carrying an idempotency key the server honours).
  */
 export function createServiceClient(options: ServiceClientOptions) {
-  const { service, caller, baseUrl, secret, logger, timeoutMs = 2000, retries = 2, baseDelayMs = 50, maxDelayMs = 1000 } = options;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const {
+    service,
+    caller,
+    baseUrl,
+    secret,
+    logger,
+    timeoutMs = 2000,
+    retries = 2,
+    baseDelayMs = 50,
+    maxDelayMs = 1000,
+  } = options;
+  const sleep =
+    options.sleep ??
+    ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const agent = new Agent({ connections: 32, keepAliveTimeout: 30_000 });
 
-  async function attempt(method: string, path: string, body: string, headers: Record<string, string>): Promise<ServiceResponse> {
+  async function attempt(
+    method: string,
+    path: string,
+    body: string,
+    headers: Record<string, string>,
+  ): Promise<ServiceResponse> {
     let response;
     try {
       response = await fetch(new URL(path, baseUrl), {
         method,
-        body: method === 'GET' ? undefined : body,
-        headers: { 'content-type': 'application/json', ...headers, ...signServiceRequest({ secret, service: caller, method, path, body }) },
+        body: method === "GET" ? undefined : body,
+        headers: {
+          "content-type": "application/json",
+          ...headers,
+          ...signServiceRequest({
+            secret,
+            service: caller,
+            method,
+            path,
+            body,
+          }),
+        },
         signal: AbortSignal.timeout(timeoutMs),
         dispatcher: agent,
       });
     } catch (error) {
-      const timedOut = (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError';
-      const refused = (error as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
-      throw new ServiceUnavailableError(service, timedOut ? 'timeout' : 'network', { cause: error, mayHaveReached: !refused });
+      const timedOut =
+        (error as Error).name === "TimeoutError" ||
+        (error as Error).name === "AbortError";
+      const refused =
+        (error as { cause?: { code?: string } }).cause?.code === "ECONNREFUSED";
+      throw new ServiceUnavailableError(
+        service,
+        timedOut ? "timeout" : "network",
+        { cause: error, mayHaveReached: !refused },
+      );
     }
     const text = await response.text();
     if (isFailureStatus(response.status)) {
-      throw new ServiceUnavailableError(service, 'status', { status: response.status, retryAfterMs: parseRetryAfterMs(response.headers.get('retry-after')) });
+      throw new ServiceUnavailableError(service, "status", {
+        status: response.status,
+        retryAfterMs: parseRetryAfterMs(response.headers.get("retry-after")),
+      });
     }
     let parsed: unknown = null;
     if (text.length > 0) {
       try {
         parsed = JSON.parse(text);
       } catch (error) {
-        throw new ServiceUnavailableError(service, 'status', { status: response.status, cause: error });
+        throw new ServiceUnavailableError(service, "status", {
+          status: response.status,
+          cause: error,
+        });
       }
     }
     return { status: response.status, body: parsed };
@@ -146,43 +222,99 @@ export function createServiceClient(options: ServiceClientOptions) {
     rollingCountBuckets: 10,
     volumeThreshold: options.breaker?.volumeThreshold ?? 5,
   });
-  breaker.on('open', () => logger.warn({ target: service, breaker: 'open' }, 'breaker transition'));
-  breaker.on('halfOpen', () => logger.info({ target: service, breaker: 'half-open' }, 'breaker transition'));
-  breaker.on('close', () => logger.info({ target: service, breaker: 'closed' }, 'breaker transition'));
+  breaker.on("open", () =>
+    logger.warn({ target: service, breaker: "open" }, "breaker transition"),
+  );
+  breaker.on("halfOpen", () =>
+    logger.info(
+      { target: service, breaker: "half-open" },
+      "breaker transition",
+    ),
+  );
+  breaker.on("close", () =>
+    logger.info({ target: service, breaker: "closed" }, "breaker transition"),
+  );
 
   return {
-    get breakerState(): 'open' | 'half-open' | 'closed' {
-      return breaker.opened ? 'open' : breaker.halfOpen ? 'half-open' : 'closed';
+    get breakerState(): "open" | "half-open" | "closed" {
+      return breaker.opened
+        ? "open"
+        : breaker.halfOpen
+          ? "half-open"
+          : "closed";
     },
     /**
      * Sends one request. Resolves with any 2xx/4xx answer (4xx other than 408/429 are answers the
      * caller interprets); rejects with ServiceUnavailableError once retries, if allowed, are spent.
      */
-    async call<Body = unknown>({ method, path, body, headers = {}, retry }: { method: 'GET' | 'POST'; path: string; body?: unknown; headers?: Record<string, string>; retry: boolean }): Promise<ServiceResponse<Body>> {
-      const payload = body === undefined ? '' : JSON.stringify(body);
+    async call<Body = unknown>({
+      method,
+      path,
+      body,
+      headers = {},
+      retry,
+    }: {
+      method: "GET" | "POST";
+      path: string;
+      body?: unknown;
+      headers?: Record<string, string>;
+      retry: boolean;
+    }): Promise<ServiceResponse<Body>> {
+      const payload = body === undefined ? "" : JSON.stringify(body);
       // One client span per call (its retries included); the callee continues the trace and the
       // correlation id from these headers.
-      return inSpan(`${service} ${method} ${path}`, { kind: SpanKind.CLIENT, attributes: { service: caller, 'peer.service': service, 'http.request.method': method, 'url.path': path } }, async () => {
-        const correlationId = currentCorrelationId();
-        const outgoing = { ...headers, ...traceHeaders(), ...(correlationId ? { [REQUEST_ID_HEADER]: correlationId } : {}) };
-        let reached = false;
-        for (let attemptNumber = 0; ; attemptNumber += 1) {
-          try {
-            return (await breaker.fire(method, path, payload, outgoing)) as ServiceResponse<Body>;
-          } catch (error) {
-            const failure =
-              (error as { code?: string }).code === 'EOPENBREAKER' ? new ServiceUnavailableError(service, 'breaker-open', { cause: error, mayHaveReached: false }) : error;
-            if (!(failure instanceof ServiceUnavailableError)) throw failure;
-            reached ||= failure.mayHaveReached;
-            failure.mayHaveReached = reached;
-            if (!retry || !failure.retriable || attemptNumber >= retries) throw failure;
-            // A server asking for more patience than a request can afford gets the failure instead.
-            if ((failure.retryAfterMs ?? 0) > MAX_RETRY_AFTER_MS) throw failure;
-            const backoff = backoffDelayMs(attemptNumber + 1, { baseDelayMs, maxDelayMs });
-            await sleep(Math.max(backoff, failure.retryAfterMs ?? 0));
+      return inSpan(
+        `${service} ${method} ${path}`,
+        {
+          kind: SpanKind.CLIENT,
+          attributes: {
+            service: caller,
+            "peer.service": service,
+            "http.request.method": method,
+            "url.path": path,
+          },
+        },
+        async () => {
+          const correlationId = currentCorrelationId();
+          const outgoing = {
+            ...headers,
+            ...traceHeaders(),
+            ...(correlationId ? { [REQUEST_ID_HEADER]: correlationId } : {}),
+          };
+          let reached = false;
+          for (let attemptNumber = 0; ; attemptNumber += 1) {
+            try {
+              return (await breaker.fire(
+                method,
+                path,
+                payload,
+                outgoing,
+              )) as ServiceResponse<Body>;
+            } catch (error) {
+              const failure =
+                (error as { code?: string }).code === "EOPENBREAKER"
+                  ? new ServiceUnavailableError(service, "breaker-open", {
+                      cause: error,
+                      mayHaveReached: false,
+                    })
+                  : error;
+              if (!(failure instanceof ServiceUnavailableError)) throw failure;
+              reached ||= failure.mayHaveReached;
+              failure.mayHaveReached = reached;
+              if (!retry || !failure.retriable || attemptNumber >= retries)
+                throw failure;
+              // A server asking for more patience than a request can afford gets the failure instead.
+              if ((failure.retryAfterMs ?? 0) > MAX_RETRY_AFTER_MS)
+                throw failure;
+              const backoff = backoffDelayMs(attemptNumber + 1, {
+                baseDelayMs,
+                maxDelayMs,
+              });
+              await sleep(Math.max(backoff, failure.retryAfterMs ?? 0));
+            }
           }
-        }
-      });
+        },
+      );
     },
     async close() {
       breaker.shutdown();

@@ -16,7 +16,7 @@ export class ConfigError extends Error {
   readonly problem: string;
   constructor(variable: string, problem: string) {
     super(`invalid configuration: ${variable} ${problem}`);
-    this.name = 'ConfigError';
+    this.name = "ConfigError";
     this.variable = variable;
     this.problem = problem;
   }
@@ -38,7 +38,10 @@ export interface SettingType<T> {
 }
 
 /** A value, or one per NODE_ENV where development and production differ. */
-export type SettingDefault<T> = T | undefined | { readonly development: T | undefined; readonly production: T | undefined };
+export type SettingDefault<T> =
+  | T
+  | undefined
+  | { readonly development: T | undefined; readonly production: T | undefined };
 
 export interface Setting<T = unknown> {
   readonly env: string;
@@ -60,42 +63,69 @@ export function setting<T>(declaration: Setting<T>): Setting<T> {
   return Object.freeze(declaration);
 }
 
-function isPerEnvironment<T>(value: SettingDefault<T>): value is { development: T | undefined; production: T | undefined } {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && 'development' in value && 'production' in value;
+function isPerEnvironment<T>(
+  value: SettingDefault<T>,
+): value is { development: T | undefined; production: T | undefined } {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    !Array.isArray(value) &&
+    "development" in value &&
+    "production" in value
+  );
 }
 
 /** The default `declared` takes in development or production. */
-export function defaultOf<T>(declared: Setting<T>, { production = false }: { production?: boolean } = {}): T | undefined {
+export function defaultOf<T>(
+  declared: Setting<T>,
+  { production = false }: { production?: boolean } = {},
+): T | undefined {
   const value = declared.default;
-  return isPerEnvironment(value) ? (production ? value.production : value.development) : (value as T | undefined);
+  return isPerEnvironment(value)
+    ? production
+      ? value.production
+      : value.development
+    : (value as T | undefined);
 }
 
 /** Like `defaultOf`, for settings that always have one (a missing one is a declaration bug). */
-export function requiredDefault<T>(declared: Setting<T>, options: { production?: boolean } = {}): T {
+export function requiredDefault<T>(
+  declared: Setting<T>,
+  options: { production?: boolean } = {},
+): T {
   const value = defaultOf(declared, options);
-  if (value === undefined) throw new Error(`${declared.env} declares no default`);
+  if (value === undefined)
+    throw new Error(`${declared.env} declares no default`);
   return value;
 }
 
 export function isProduction(env: Env): boolean {
-  return env.NODE_ENV === 'production';
+  return env.NODE_ENV === "production";
 }
 
 /** The raw text of a setting, or undefined when unset or empty. */
-export function rawOf(env: Env, declared: Setting<unknown>): string | undefined {
+export function rawOf(
+  env: Env,
+  declared: Setting<unknown>,
+): string | undefined {
   const raw = env[declared.env];
-  return raw === undefined || raw === '' ? undefined : raw;
+  return raw === undefined || raw === "" ? undefined : raw;
 }
 
 /**
  * Parses the setting's variable, or returns its default for this NODE_ENV when unset.
  * `production` defaults to NODE_ENV=production; a caller that already decided passes it.
  */
-export function readSetting<T>(env: Env, declared: Setting<T>, { production = isProduction(env) }: { production?: boolean } = {}): T {
+export function readSetting<T>(
+  env: Env,
+  declared: Setting<T>,
+  { production = isProduction(env) }: { production?: boolean } = {},
+): T {
   const raw = rawOf(env, declared);
   if (raw === undefined) {
     const fallback = defaultOf(declared, { production });
-    if (fallback === undefined && declared.required !== undefined) throw new ConfigError(declared.env, declared.required);
+    if (fallback === undefined && declared.required !== undefined)
+      throw new ConfigError(declared.env, declared.required);
     return fallback as T;
   }
   try {
@@ -107,13 +137,23 @@ export function readSetting<T>(env: Env, declared: Setting<T>, { production = is
 
 // ---- types ----------------------------------------------------------------------------------
 
-export function integer({ min = 0, max = Number.MAX_SAFE_INTEGER }: { min?: number; max?: number } = {}): SettingType<number> {
+export function integer({
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+}: { min?: number; max?: number } = {}): SettingType<number> {
   return {
-    schema: { anyOf: [{ type: 'integer', minimum: min, maximum: max }, { type: 'string', pattern: '^-?\\d+$' }] },
+    schema: {
+      anyOf: [
+        { type: "integer", minimum: min, maximum: max },
+        { type: "string", pattern: "^-?\\d+$" },
+      ],
+    },
     parse(raw) {
-      if (!/^-?\d+$/.test(raw.trim())) throw new Error(`must be an integer, got ${JSON.stringify(raw)}`);
+      if (!/^-?\d+$/.test(raw.trim()))
+        throw new Error(`must be an integer, got ${JSON.stringify(raw)}`);
       const value = Number(raw);
-      if (value < min || value > max) throw new Error(`must be between ${min} and ${max}, got ${value}`);
+      if (value < min || value > max)
+        throw new Error(`must be between ${min} and ${max}, got ${value}`);
       return value;
     },
   };
@@ -122,19 +162,30 @@ export function integer({ min = 0, max = Number.MAX_SAFE_INTEGER }: { min?: numb
 export const port: SettingType<number> = integer({ min: 0, max: 65535 });
 
 export const boolean: SettingType<boolean> = {
-  schema: { anyOf: [{ type: 'boolean' }, { type: 'string', enum: ['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'] }] },
+  schema: {
+    anyOf: [
+      { type: "boolean" },
+      {
+        type: "string",
+        enum: ["1", "0", "true", "false", "yes", "no", "on", "off"],
+      },
+    ],
+  },
   parse(raw) {
     const normalized = raw.trim().toLowerCase();
-    if (['1', 'true', 'yes', 'on'].includes(normalized)) return true;
-    if (['0', 'false', 'no', 'off'].includes(normalized)) return false;
+    if (["1", "true", "yes", "on"].includes(normalized)) return true;
+    if (["0", "false", "no", "off"].includes(normalized)) return false;
     throw new Error(`must be true or false, got ${JSON.stringify(raw)}`);
   },
 };
 
-export const text: SettingType<string> = { schema: { type: 'string' }, parse: (raw) => raw };
+export const text: SettingType<string> = {
+  schema: { type: "string" },
+  parse: (raw) => raw,
+};
 
 export const url: SettingType<string> = {
-  schema: { type: 'string', format: 'uri' },
+  schema: { type: "string", format: "uri" },
   parse(raw) {
     try {
       new URL(raw);
@@ -145,31 +196,44 @@ export const url: SettingType<string> = {
   },
 };
 
-export function oneOf<const V extends string>(values: readonly V[]): SettingType<V> {
+export function oneOf<const V extends string>(
+  values: readonly V[],
+): SettingType<V> {
   return {
-    schema: { type: 'string', enum: [...values] },
+    schema: { type: "string", enum: [...values] },
     parse(raw) {
-      if (!(values as readonly string[]).includes(raw)) throw new Error(`must be one of ${values.join(', ')}, got ${JSON.stringify(raw)}`);
+      if (!(values as readonly string[]).includes(raw))
+        throw new Error(
+          `must be one of ${values.join(", ")}, got ${JSON.stringify(raw)}`,
+        );
       return raw as V;
     },
   };
 }
 
 /** A comma-separated list in the environment; a YAML list (or the same string) in the file. */
-export function list<T>(item: SettingType<T>, { itemSchema = item.schema }: { itemSchema?: JsonSchema } = {}): SettingType<readonly T[]> {
+export function list<T>(
+  item: SettingType<T>,
+  { itemSchema = item.schema }: { itemSchema?: JsonSchema } = {},
+): SettingType<readonly T[]> {
   return {
-    schema: { anyOf: [{ type: 'array', items: itemSchema }, { type: 'string' }] },
+    schema: {
+      anyOf: [{ type: "array", items: itemSchema }, { type: "string" }],
+    },
     parse: (raw, context) =>
       raw
-        .split(',')
+        .split(",")
         .map((part) => part.trim())
-        .filter((part) => part !== '')
+        .filter((part) => part !== "")
         .map((part) => item.parse(part, context)),
   };
 }
 
 /** A type whose parsing is the module's own (rate limits, secrets with production rules…). */
-export function custom<T>(schema: JsonSchema, parse: (raw: string, context: ParseContext) => T): SettingType<T> {
+export function custom<T>(
+  schema: JsonSchema,
+  parse: (raw: string, context: ParseContext) => T,
+): SettingType<T> {
   return { schema, parse };
 }
 
@@ -178,7 +242,13 @@ export function custom<T>(schema: JsonSchema, parse: (raw: string, context: Pars
 export type Settings = Readonly<Record<string, Setting<unknown>>>;
 
 export function isSetting(value: unknown): value is Setting<unknown> {
-  return typeof value === 'object' && value !== null && 'env' in value && 'type' in value && 'description' in value;
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    "env" in value &&
+    "type" in value &&
+    "description" in value
+  );
 }
 
 /**
@@ -189,7 +259,8 @@ export function flattenSettings(group: object): Setting<unknown>[] {
   const found = new Set<Setting<unknown>>();
   const visit = (value: unknown) => {
     if (isSetting(value)) found.add(value);
-    else if (typeof value === 'object' && value !== null) for (const inner of Object.values(value)) visit(inner);
+    else if (typeof value === "object" && value !== null)
+      for (const inner of Object.values(value)) visit(inner);
   };
   visit(group);
   return [...found];
@@ -199,7 +270,10 @@ export function flattenSettings(group: object): Setting<unknown>[] {
  * Every problem the declarations alone can find in `env` (unparseable values), all at once;
  * rules across settings stay in the loaders and are found when these pass.
  */
-export function invalidSettings(env: Env, declarations: readonly Setting<unknown>[]): ConfigError[] {
+export function invalidSettings(
+  env: Env,
+  declarations: readonly Setting<unknown>[],
+): ConfigError[] {
   const errors: ConfigError[] = [];
   for (const declared of declarations) {
     try {
@@ -220,8 +294,16 @@ export function settingName(declared: Setting<unknown>): string {
 /** Text for a default in docs: `defaultText`, else the value(s) in backticks. */
 export function describeDefault(declared: Setting<unknown>): string {
   if (declared.defaultText !== undefined) return declared.defaultText;
-  const show = (value: unknown) => (value === undefined ? 'unset' : value === '' ? 'empty' : `\`${Array.isArray(value) ? value.join(',') : String(value)}\``);
+  const show = (value: unknown) =>
+    value === undefined
+      ? "unset"
+      : value === ""
+        ? "empty"
+        : `\`${Array.isArray(value) ? value.join(",") : String(value)}\``;
   const value = declared.default;
-  if (isPerEnvironment(value)) return value.development === value.production ? show(value.development) : `${show(value.development)}; ${show(value.production)} with \`NODE_ENV=production\``;
+  if (isPerEnvironment(value))
+    return value.development === value.production
+      ? show(value.development)
+      : `${show(value.development)}; ${show(value.production)} with \`NODE_ENV=production\``;
   return show(value);
 }

@@ -4,17 +4,21 @@
  * error; a port someone else holds exits 1 with one line naming the port and the setting behind it.
  * Anything else is a bug or an outage and keeps its stack.
  */
-import { ConfigurationRefused } from './config-file.ts';
-import { PortInUseError } from './http-server.ts';
-import { ConfigError } from './settings.ts';
+import { ConfigurationRefused } from "./config-file.ts";
+import { PortInUseError } from "./http-server.ts";
+import { ConfigError } from "./settings.ts";
 
 export const EXIT_CONFIGURATION = 2;
 export const EXIT_PORT_IN_USE = 1;
 
 /** The exit code and message for a refusal, or undefined for an error that keeps its stack. */
-export function startupFailure(error: unknown): { code: number; message: string } | undefined {
-  if (error instanceof ConfigurationRefused || error instanceof ConfigError) return { code: EXIT_CONFIGURATION, message: error.message };
-  if (error instanceof PortInUseError) return { code: EXIT_PORT_IN_USE, message: error.message };
+export function startupFailure(
+  error: unknown,
+): { code: number; message: string } | undefined {
+  if (error instanceof ConfigurationRefused || error instanceof ConfigError)
+    return { code: EXIT_CONFIGURATION, message: error.message };
+  if (error instanceof PortInUseError)
+    return { code: EXIT_PORT_IN_USE, message: error.message };
   return undefined;
 }
 

@@ -1,22 +1,39 @@
-import { readFileSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
-import { ApolloServer, type BaseContext } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
-import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
-import type { Database, Sql } from './database.ts';
-import { ERROR_CODES } from './errors.ts';
-import { enforceAuthDirectives } from './authorization.ts';
-import { createHttpHandler, graphqlHandler, sendJson, type Handler } from './http-server.ts';
-import { createInternalTokenVerifier, INTERNAL_TOKEN_HEADER, InternalTokenError } from './internal-token.ts';
-import type { Principal } from './principal.ts';
-import type { Logger } from './logger.ts';
-import type { BackgroundTask } from './background.ts';
-import { migrate, seedOnce } from './migrate.ts';
-import { createServiceMetrics, createSqlQueryCounter, type BatchObserver, type ServiceMetrics } from './metrics.ts';
-import { createInputGuardPlugin } from './input-guard.ts';
-import { createOperationObserver } from './operation-observer.ts';
+import { readFileSync } from "node:fs";
+import type { IncomingMessage } from "node:http";
+import { ApolloServer, type BaseContext } from "@apollo/server";
+import {
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from "@apollo/server/plugin/disabled";
+import { buildSubgraphSchema } from "@apollo/subgraph";
+import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
+import { GraphQLError, parse, type GraphQLFormattedError } from "graphql";
+import type { Database, Sql } from "./database.ts";
+import { ERROR_CODES } from "./errors.ts";
+import { enforceAuthDirectives } from "./authorization.ts";
+import {
+  createHttpHandler,
+  graphqlHandler,
+  sendJson,
+  type Handler,
+} from "./http-server.ts";
+import {
+  createInternalTokenVerifier,
+  INTERNAL_TOKEN_HEADER,
+  InternalTokenError,
+} from "./internal-token.ts";
+import type { Principal } from "./principal.ts";
+import type { Logger } from "./logger.ts";
+import type { BackgroundTask } from "./background.ts";
+import { migrate, seedOnce } from "./migrate.ts";
+import {
+  createServiceMetrics,
+  createSqlQueryCounter,
+  type BatchObserver,
+  type ServiceMetrics,
+} from "./metrics.ts";
+import { createInputGuardPlugin } from "./input-guard.ts";
+import { createOperationObserver } from "./operation-observer.ts";
 
 export interface SubgraphDeps {
   readonly db: Database;
@@ -38,7 +55,7 @@ export interface SubgraphServer {
 /** What one subgraph folder provides; the runner and `npm start` need nothing else. */
 export interface SubgraphModule {
   /** Service name: also its SQL schema and its name in supergraph.yaml. */
-  readonly name: 'users' | 'products' | 'orders' | 'payments' | 'notifications';
+  readonly name: "users" | "products" | "orders" | "payments" | "notifications";
   readonly migrationsDir: string;
   /** Inserts the demo data set; runs once per database. */
   readonly seed: (tx: Sql) => Promise<void>;
@@ -46,13 +63,28 @@ export interface SubgraphModule {
 }
 
 export function loadSchemaFile(url: URL) {
-  return parse(readFileSync(url, 'utf8'));
+  return parse(readFileSync(url, "utf8"));
 }
 
-export async function prepareDatabase(module: SubgraphModule, db: Database, { seed, logger }: { seed: boolean; logger: Logger }): Promise<void> {
-  const applied = await migrate(db, { schema: module.name, dir: module.migrationsDir });
-  if (applied.length > 0) logger.info({ applied }, 'migrations applied');
-  if (seed && (await seedOnce(db, { schema: module.name, name: 'demo', seed: module.seed }))) logger.info({ schema: module.name }, 'demo data seeded');
+export async function prepareDatabase(
+  module: SubgraphModule,
+  db: Database,
+  { seed, logger }: { seed: boolean; logger: Logger },
+): Promise<void> {
+  const applied = await migrate(db, {
+    schema: module.name,
+    dir: module.migrationsDir,
+  });
+  if (applied.length > 0) logger.info({ applied }, "migrations applied");
+  if (
+    seed &&
+    (await seedOnce(db, {
+      schema: module.name,
+      name: "demo",
+      seed: module.seed,
+    }))
+  )
+    logger.info({ schema: module.name }, "demo data seeded");
 }
 
 const KNOWN_CODES = new Set<string>(Object.keys(ERROR_CODES));
@@ -66,8 +98,10 @@ const SUGGESTION = /\s*Did you mean [^?]*\?/g;
  * real one. Apollo Server's `hideSchemaDetailsFromClientErrors` strips them from validation errors
  * only, and only at the end of a message; this covers variable coercion errors too.
  */
-function withoutSuggestions(formatted: GraphQLFormattedError): GraphQLFormattedError {
-  const message = formatted.message.replace(SUGGESTION, '');
+function withoutSuggestions(
+  formatted: GraphQLFormattedError,
+): GraphQLFormattedError {
+  const message = formatted.message.replace(SUGGESTION, "");
   return message === formatted.message ? formatted : { ...formatted, message };
 }
 
@@ -75,14 +109,38 @@ function withoutSuggestions(formatted: GraphQLFormattedError): GraphQLFormattedE
  * Keeps coded errors as they are and masks the rest in production: an error without one of our
  * codes is a bug or an infrastructure failure, whose message may name tables, hosts or SQL.
  */
-export function formatErrorFor({ production, logger }: { production: boolean; logger: Logger }) {
-  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+export function formatErrorFor({
+  production,
+  logger,
+}: {
+  production: boolean;
+  logger: Logger;
+}) {
+  return (
+    formatted: GraphQLFormattedError,
+    error: unknown,
+  ): GraphQLFormattedError => {
     const code = formatted.extensions?.code;
-    if (typeof code === 'string' && KNOWN_CODES.has(code) && code !== 'INTERNAL_SERVER_ERROR') return production ? withoutSuggestions(formatted) : formatted;
-    const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
-    logger.error({ err: original, path: formatted.path }, 'unexpected error');
-    if (!production) return { ...formatted, extensions: { ...formatted.extensions, code: 'INTERNAL_SERVER_ERROR' } };
-    return { message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+    if (
+      typeof code === "string" &&
+      KNOWN_CODES.has(code) &&
+      code !== "INTERNAL_SERVER_ERROR"
+    )
+      return production ? withoutSuggestions(formatted) : formatted;
+    const original =
+      error instanceof GraphQLError ? (error.originalError ?? error) : error;
+    logger.error({ err: original, path: formatted.path }, "unexpected error");
+    if (!production)
+      return {
+        ...formatted,
+        extensions: { ...formatted.extensions, code: "INTERNAL_SERVER_ERROR" },
+      };
+    return {
+      message: "Internal server error",
+      path: formatted.path,
+      locations: formatted.locations,
+      extensions: { code: "INTERNAL_SERVER_ERROR" },
+    };
   };
 }
 
@@ -103,18 +161,26 @@ export function createSubgraphServer<Ctx extends BaseContext>({
    * Builds the per-request context from the principal the router vouched for (null = anonymous);
    * `observeBatch` goes to the request's DataLoaders (the `dataloader_batch_size` series).
    */
-  context: (req: IncomingMessage, principal: Principal | null, observeBatch: BatchObserver) => Ctx;
+  context: (
+    req: IncomingMessage,
+    principal: Principal | null,
+    observeBatch: BatchObserver,
+  ) => Ctx;
   routes?: Record<string, Handler>;
   /** Periodic jobs (sweepers, saga resumers) started with the server and stopped before it. */
   tasks?: BackgroundTask[];
 }): SubgraphServer {
   const { db, logger, production } = deps;
-  const internalTokens = createInternalTokenVerifier({ secret: deps.internalTokenSecret });
+  const internalTokens = createInternalTokenVerifier({
+    secret: deps.internalTokenSecret,
+  });
   const metrics = createServiceMetrics(name);
   const sqlQueries = createSqlQueryCounter(metrics);
   db.onQuery(() => sqlQueries.inc());
   const server = new ApolloServer<Ctx>({
-    schema: enforceAuthDirectives(buildSubgraphSchema([{ typeDefs, resolvers }])),
+    schema: enforceAuthDirectives(
+      buildSubgraphSchema([{ typeDefs, resolvers }]),
+    ),
     introspection: !production,
     // With introspection off, no "Did you mean …" hints either (formatErrorFor strips the rest).
     hideSchemaDetailsFromClientErrors: production,
@@ -125,25 +191,49 @@ export function createSubgraphServer<Ctx extends BaseContext>({
     // Inline traces (ftv1) are for Apollo's usage reporting, which is off: computing them is pure cost.
     // The input guard again here: the router refuses NUL bytes at the edge, but a subgraph is reachable
     // on the internal network by anything holding a router token, and its SQL must never see one.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), createOperationObserver<Ctx>(metrics), createInputGuardPlugin<Ctx>()],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
+      createOperationObserver<Ctx>(metrics),
+      createInputGuardPlugin<Ctx>(),
+    ],
   });
-  const observeBatch: BatchObserver = (loader, size) => metrics.loaderBatchSize.observe({ loader }, size);
-  const graphql = graphqlHandler(server, { context: async (req) => context(req, principals.get(req) ?? null, observeBatch) });
+  const observeBatch: BatchObserver = (loader, size) =>
+    metrics.loaderBatchSize.observe({ loader }, size);
+  const graphql = graphqlHandler(server, {
+    context: async (req) =>
+      context(req, principals.get(req) ?? null, observeBatch),
+  });
   // Principals verified for in-flight requests; weak, so a finished request leaves nothing behind.
   const principals = new WeakMap<IncomingMessage, Principal | null>();
   const handler = createHttpHandler({
     routes: {
       // Only the router may call a subgraph: anything without a valid router token is refused
       // before its body is read, whatever identity headers it carries.
-      '/graphql': async (req, res) => {
+      "/graphql": async (req, res) => {
         const header = req.headers[INTERNAL_TOKEN_HEADER];
         try {
-          principals.set(req, await internalTokens.verify(Array.isArray(header) ? header[0] : header));
+          principals.set(
+            req,
+            await internalTokens.verify(
+              Array.isArray(header) ? header[0] : header,
+            ),
+          );
         } catch (error) {
           if (!(error instanceof InternalTokenError)) throw error;
-          logger.warn({ reason: error.message, remoteAddress: req.socket.remoteAddress }, 'subgraph request without a valid router token');
+          logger.warn(
+            { reason: error.message, remoteAddress: req.socket.remoteAddress },
+            "subgraph request without a valid router token",
+          );
           req.resume();
-          sendJson(res, 401, { errors: [{ message: 'subgraphs accept requests from the router only', extensions: { code: 'UNAUTHENTICATED' } }] });
+          sendJson(res, 401, {
+            errors: [
+              {
+                message: "subgraphs accept requests from the router only",
+                extensions: { code: "UNAUTHENTICATED" },
+              },
+            ],
+          });
           return;
         }
         await graphql(req, res);
@@ -151,7 +241,7 @@ export function createSubgraphServer<Ctx extends BaseContext>({
       ...routes,
     },
     ready: async () => {
-      await db.query('SELECT 1');
+      await db.query("SELECT 1");
       return { ready: true };
     },
     metrics,

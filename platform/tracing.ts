@@ -1,16 +1,53 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AlwaysOffSampler, AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, SimpleSpanProcessor, TraceIdRatioBasedSampler, type Sampler, type SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { ConfigError, readOptional, readString, readUrl, type Env } from './config.ts';
-import { CORRELATION_HEADER, isValidCorrelationId, withCorrelation } from './correlation.ts';
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+} from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  SimpleSpanProcessor,
+  TraceIdRatioBasedSampler,
+  type Sampler,
+  type SpanExporter,
+} from "@opentelemetry/sdk-trace-base";
+import {
+  ConfigError,
+  readOptional,
+  readString,
+  readUrl,
+  type Env,
+} from "./config.ts";
+import {
+  CORRELATION_HEADER,
+  isValidCorrelationId,
+  withCorrelation,
+} from "./correlation.ts";
 
 export { SpanKind };
 
 /** The OTEL_TRACES_SAMPLER values of the OpenTelemetry specification (the SDK's built-in samplers). */
-export const SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+export const SAMPLERS = [
+  "always_on",
+  "always_off",
+  "traceidratio",
+  "parentbased_always_on",
+  "parentbased_always_off",
+  "parentbased_traceidratio",
+] as const;
 export type SamplerName = (typeof SAMPLERS)[number];
 
 export interface TracingConfig {
@@ -36,17 +73,24 @@ export interface TracingConfig {
  * drop the whole variable silently).
  */
 function readResourceAttributes(env: Env): Record<string, string> {
-  const raw = readOptional(env, 'OTEL_RESOURCE_ATTRIBUTES');
+  const raw = readOptional(env, "OTEL_RESOURCE_ATTRIBUTES");
   const attributes: Record<string, string> = {};
-  if (raw === undefined || raw.trim() === '') return attributes;
-  for (const entry of raw.split(',')) {
-    const separator = entry.indexOf('=');
+  if (raw === undefined || raw.trim() === "") return attributes;
+  for (const entry of raw.split(",")) {
+    const separator = entry.indexOf("=");
     const key = entry.slice(0, separator).trim();
-    if (separator < 0 || key === '') throw new ConfigError('OTEL_RESOURCE_ATTRIBUTES', `must be key=value pairs separated by commas, got ${JSON.stringify(entry.trim())}`);
+    if (separator < 0 || key === "")
+      throw new ConfigError(
+        "OTEL_RESOURCE_ATTRIBUTES",
+        `must be key=value pairs separated by commas, got ${JSON.stringify(entry.trim())}`,
+      );
     try {
       attributes[key] = decodeURIComponent(entry.slice(separator + 1).trim());
     } catch {
-      throw new ConfigError('OTEL_RESOURCE_ATTRIBUTES', `has a value that is not percent-encoded: ${JSON.stringify(entry.trim())}`);
+      throw new ConfigError(
+        "OTEL_RESOURCE_ATTRIBUTES",
+        `has a value that is not percent-encoded: ${JSON.stringify(entry.trim())}`,
+      );
     }
   }
   return attributes;
@@ -63,36 +107,74 @@ function readResourceAttributes(env: Env): Record<string, string> {
  * `parentbased_always_on`: with the default ratio 1 the two are the same, and a deployment that sets
  * only OTEL_TRACES_SAMPLER_ARG (as ours did before the sampler was configurable) keeps its ratio.
  */
-export function loadTracingConfig(env: Env, defaultServiceName: string): TracingConfig {
-  const { 'service.name': attributeServiceName, ...resourceAttributes } = readResourceAttributes(env);
-  const serviceName = readString(env, 'OTEL_SERVICE_NAME', attributeServiceName ?? defaultServiceName);
-  const sampler = readString(env, 'OTEL_TRACES_SAMPLER', 'parentbased_traceidratio').trim().toLowerCase();
-  if (!(SAMPLERS as readonly string[]).includes(sampler)) throw new ConfigError('OTEL_TRACES_SAMPLER', `must be one of ${SAMPLERS.join(', ')}`);
-  const rawRatio = readOptional(env, 'OTEL_TRACES_SAMPLER_ARG');
+export function loadTracingConfig(
+  env: Env,
+  defaultServiceName: string,
+): TracingConfig {
+  const { "service.name": attributeServiceName, ...resourceAttributes } =
+    readResourceAttributes(env);
+  const serviceName = readString(
+    env,
+    "OTEL_SERVICE_NAME",
+    attributeServiceName ?? defaultServiceName,
+  );
+  const sampler = readString(
+    env,
+    "OTEL_TRACES_SAMPLER",
+    "parentbased_traceidratio",
+  )
+    .trim()
+    .toLowerCase();
+  if (!(SAMPLERS as readonly string[]).includes(sampler))
+    throw new ConfigError(
+      "OTEL_TRACES_SAMPLER",
+      `must be one of ${SAMPLERS.join(", ")}`,
+    );
+  const rawRatio = readOptional(env, "OTEL_TRACES_SAMPLER_ARG");
   const sampleRatio = rawRatio === undefined ? 1 : Number(rawRatio);
-  if (!Number.isFinite(sampleRatio) || sampleRatio < 0 || sampleRatio > 1) throw new ConfigError('OTEL_TRACES_SAMPLER_ARG', 'must be a number from 0 to 1');
-  const disabled = readOptional(env, 'OTEL_SDK_DISABLED') === 'true';
-  const tracesEndpoint = readUrl(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
-  const baseEndpoint = readUrl(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
-  const tracesUrl = disabled ? undefined : (tracesEndpoint ?? (baseEndpoint ? `${baseEndpoint.replace(/\/+$/, '')}/v1/traces` : undefined));
-  return Object.freeze({ tracesUrl, serviceName, sampler: sampler as SamplerName, sampleRatio, resourceAttributes: Object.freeze(resourceAttributes) });
+  if (!Number.isFinite(sampleRatio) || sampleRatio < 0 || sampleRatio > 1)
+    throw new ConfigError(
+      "OTEL_TRACES_SAMPLER_ARG",
+      "must be a number from 0 to 1",
+    );
+  const disabled = readOptional(env, "OTEL_SDK_DISABLED") === "true";
+  const tracesEndpoint = readUrl(env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+  const baseEndpoint = readUrl(env, "OTEL_EXPORTER_OTLP_ENDPOINT");
+  const tracesUrl = disabled
+    ? undefined
+    : (tracesEndpoint ??
+      (baseEndpoint
+        ? `${baseEndpoint.replace(/\/+$/, "")}/v1/traces`
+        : undefined));
+  return Object.freeze({
+    tracesUrl,
+    serviceName,
+    sampler: sampler as SamplerName,
+    sampleRatio,
+    resourceAttributes: Object.freeze(resourceAttributes),
+  });
 }
 
 /** The SDK sampler `config` names. */
-export function samplerOf({ sampler, sampleRatio }: Pick<TracingConfig, 'sampler' | 'sampleRatio'>): Sampler {
+export function samplerOf({
+  sampler,
+  sampleRatio,
+}: Pick<TracingConfig, "sampler" | "sampleRatio">): Sampler {
   switch (sampler) {
-    case 'always_on':
+    case "always_on":
       return new AlwaysOnSampler();
-    case 'always_off':
+    case "always_off":
       return new AlwaysOffSampler();
-    case 'traceidratio':
+    case "traceidratio":
       return new TraceIdRatioBasedSampler(sampleRatio);
-    case 'parentbased_always_on':
+    case "parentbased_always_on":
       return new ParentBasedSampler({ root: new AlwaysOnSampler() });
-    case 'parentbased_always_off':
+    case "parentbased_always_off":
       return new ParentBasedSampler({ root: new AlwaysOffSampler() });
-    case 'parentbased_traceidratio':
-      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(sampleRatio) });
+    case "parentbased_traceidratio":
+      return new ParentBasedSampler({
+        root: new TraceIdRatioBasedSampler(sampleRatio),
+      });
     default: {
       const unknown: never = sampler;
       throw new Error(`unknown sampler ${String(unknown)}`);
@@ -108,7 +190,11 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
-const OFF: Tracing = { enabled: false, flush: async () => undefined, shutdown: async () => undefined };
+const OFF: Tracing = {
+  enabled: false,
+  flush: async () => undefined,
+  shutdown: async () => undefined,
+};
 
 /**
  * Registers this process's tracer provider, context manager (AsyncLocalStorage) and W3C
@@ -117,13 +203,22 @@ const OFF: Tracing = { enabled: false, flush: async () => undefined, shutdown: a
  * span call in the code hits @opentelemetry/api's no-op tracer, which allocates nothing per request.
  * `exporter` (tests: an InMemorySpanExporter) is exported to synchronously, span by span.
  */
-export function startTracing(config: TracingConfig, { exporter }: { exporter?: SpanExporter } = {}): Tracing {
+export function startTracing(
+  config: TracingConfig,
+  { exporter }: { exporter?: SpanExporter } = {},
+): Tracing {
   if (!config.tracesUrl && !exporter) return OFF;
   const spanProcessors = [];
   if (exporter) spanProcessors.push(new SimpleSpanProcessor(exporter));
-  if (config.tracesUrl) spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: config.tracesUrl })));
+  if (config.tracesUrl)
+    spanProcessors.push(
+      new BatchSpanProcessor(new OTLPTraceExporter({ url: config.tracesUrl })),
+    );
   const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ ...config.resourceAttributes, 'service.name': config.serviceName }),
+    resource: resourceFromAttributes({
+      ...config.resourceAttributes,
+      "service.name": config.serviceName,
+    }),
     sampler: samplerOf(config),
     spanProcessors,
   });
@@ -144,22 +239,28 @@ export function startTracing(config: TracingConfig, { exporter }: { exporter?: S
 }
 
 /** Our spans' instrumentation scope; the span's `service` attribute names the service. */
-const tracer = () => trace.getTracer('switchyard');
+const tracer = () => trace.getTracer("switchyard");
 
 type Carrier = Record<string, string | string[] | undefined>;
 
 const getter = {
   keys: (carrier: Carrier) => Object.keys(carrier),
-  get: (carrier: Carrier, key: string) => carrier[key] ?? carrier[key.toLowerCase()],
+  get: (carrier: Carrier, key: string) =>
+    carrier[key] ?? carrier[key.toLowerCase()],
 };
 
 /** The context a W3C `traceparent` (HTTP, Kafka or AMQP headers) names, child of the active one otherwise. */
-export function contextFrom(headers: Carrier, parent: Context = context.active()): Context {
+export function contextFrom(
+  headers: Carrier,
+  parent: Context = context.active(),
+): Context {
   return propagation.extract(parent, headers, getter);
 }
 
 /** `traceparent` (and `tracestate`) for the active span, to put on an outgoing message or request. */
-export function traceHeaders(active: Context = context.active()): Record<string, string> {
+export function traceHeaders(
+  active: Context = context.active(),
+): Record<string, string> {
   const headers: Record<string, string> = {};
   propagation.inject(active, headers);
   return headers;
@@ -184,12 +285,23 @@ export function currentTraceId(): string | undefined {
  */
 export async function inSpan<T>(
   name: string,
-  { kind = SpanKind.INTERNAL, attributes, parent }: { kind?: SpanKind; attributes?: Attributes; parent?: Context },
+  {
+    kind = SpanKind.INTERNAL,
+    attributes,
+    parent,
+  }: { kind?: SpanKind; attributes?: Attributes; parent?: Context },
   fn: (span: Span) => Promise<T>,
 ): Promise<T> {
-  const span = tracer().startSpan(name, { kind, ...(attributes ? { attributes } : {}) }, parent ?? context.active());
+  const span = tracer().startSpan(
+    name,
+    { kind, ...(attributes ? { attributes } : {}) },
+    parent ?? context.active(),
+  );
   try {
-    return await context.with(trace.setSpan(parent ?? context.active(), span), () => fn(span));
+    return await context.with(
+      trace.setSpan(parent ?? context.active(), span),
+      () => fn(span),
+    );
   } catch (error) {
     failSpan(span, error);
     throw error;
@@ -200,15 +312,29 @@ export async function inSpan<T>(
 
 /** Marks a span failed with the error's message (no stack: spans leave the process). */
 export function failSpan(span: Span, error: unknown): void {
-  span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error)?.message ?? String(error) });
+  span.setStatus({
+    code: SpanStatusCode.ERROR,
+    message: (error as Error)?.message ?? String(error),
+  });
 }
 
 /**
  * Starts a span that the caller ends (a batch publish holds one per message until the batch is
  * sent). `parent` defaults to the active context.
  */
-export function startSpan(name: string, { kind = SpanKind.INTERNAL, attributes, parent }: { kind?: SpanKind; attributes?: Attributes; parent?: Context }): Span {
-  return tracer().startSpan(name, { kind, ...(attributes ? { attributes } : {}) }, parent ?? context.active());
+export function startSpan(
+  name: string,
+  {
+    kind = SpanKind.INTERNAL,
+    attributes,
+    parent,
+  }: { kind?: SpanKind; attributes?: Attributes; parent?: Context },
+): Span {
+  return tracer().startSpan(
+    name,
+    { kind, ...(attributes ? { attributes } : {}) },
+    parent ?? context.active(),
+  );
 }
 
 /** `traceparent` headers naming `span`, for the message it publishes. */
@@ -219,7 +345,9 @@ export function spanHeaders(span: Span): Record<string, string> {
 /** The span's trace id for a log line, undefined for a no-op span. */
 export function traceIdOf(span: Span): string | undefined {
   const spanContext = span.spanContext();
-  return trace.isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
+  return trace.isSpanContextValid(spanContext)
+    ? spanContext.traceId
+    : undefined;
 }
 
 /**
@@ -234,8 +362,20 @@ export function messageContext(headers: Carrier): Context {
  * Handles one consumed message (Kafka event, RabbitMQ job) under its correlation id (the
  * `correlationId` header, when valid) and in a CONSUMER span continuing the trace its headers name.
  */
-export function consumeMessage<T>(headers: Record<string, string>, name: string, attributes: Attributes, handle: () => Promise<T>): Promise<T> {
+export function consumeMessage<T>(
+  headers: Record<string, string>,
+  name: string,
+  attributes: Attributes,
+  handle: () => Promise<T>,
+): Promise<T> {
   const correlationId = headers[CORRELATION_HEADER];
-  const consume = () => inSpan(name, { kind: SpanKind.CONSUMER, parent: messageContext(headers), attributes }, handle);
-  return isValidCorrelationId(correlationId) ? withCorrelation(correlationId, consume) : consume();
+  const consume = () =>
+    inSpan(
+      name,
+      { kind: SpanKind.CONSUMER, parent: messageContext(headers), attributes },
+      handle,
+    );
+  return isValidCorrelationId(correlationId)
+    ? withCorrelation(correlationId, consume)
+    : consume();
 }

@@ -1,4 +1,4 @@
-import { InfrastructureError } from '../platform/errors.ts';
+import { InfrastructureError } from "../platform/errors.ts";
 
 export interface Bulkhead {
   /**
@@ -11,9 +11,9 @@ export interface Bulkhead {
 }
 
 export class BulkheadFullError extends InfrastructureError {
-  constructor(readonly reason: 'queue full' | 'wait timed out') {
+  constructor(readonly reason: "queue full" | "wait timed out") {
     super(`bulkhead rejected the fetch: ${reason}`, { retriable: false });
-    this.name = 'BulkheadFullError';
+    this.name = "BulkheadFullError";
   }
 }
 
@@ -27,7 +27,13 @@ interface Waiter {
  * pending request of the router: only its own fetches queue, and past the queue they fail fast.
  * Slots are handed to waiters first-in first-out.
  */
-export function createBulkhead({ maxConcurrent, maxQueue }: { maxConcurrent: number; maxQueue: number }): Bulkhead {
+export function createBulkhead({
+  maxConcurrent,
+  maxQueue,
+}: {
+  maxConcurrent: number;
+  maxQueue: number;
+}): Bulkhead {
   let inFlight = 0;
   const queue: Waiter[] = [];
   // Release is idempotent per slot: a double release would silently raise the cap.
@@ -51,14 +57,18 @@ export function createBulkhead({ maxConcurrent, maxQueue }: { maxConcurrent: num
         inFlight += 1;
         return Promise.resolve(releaser());
       }
-      if (queue.length >= maxQueue) return Promise.reject(new BulkheadFullError('queue full'));
+      if (queue.length >= maxQueue)
+        return Promise.reject(new BulkheadFullError("queue full"));
       return new Promise((resolve, reject) => {
         const waiter: Waiter = {
           resolve,
-          timer: setTimeout(() => {
-            queue.splice(queue.indexOf(waiter), 1);
-            reject(new BulkheadFullError('wait timed out'));
-          }, Math.max(0, deadlineAt - Date.now())),
+          timer: setTimeout(
+            () => {
+              queue.splice(queue.indexOf(waiter), 1);
+              reject(new BulkheadFullError("wait timed out"));
+            },
+            Math.max(0, deadlineAt - Date.now()),
+          ),
         };
         queue.push(waiter);
       });

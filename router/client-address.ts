@@ -1,8 +1,8 @@
-import type { IncomingMessage } from 'node:http';
-import { BlockList, isIP } from 'node:net';
+import type { IncomingMessage } from "node:http";
+import { BlockList, isIP } from "node:net";
 
 /** Which header a trusted proxy appends the address of its own peer to. */
-export type ForwardedHeader = 'x-forwarded-for' | 'forwarded';
+export type ForwardedHeader = "x-forwarded-for" | "forwarded";
 
 export interface ClientAddressSettings {
   /**
@@ -30,13 +30,21 @@ function normalize(address: string): string {
 export function parseTrustedProxies(entries: readonly string[]): BlockList {
   const list = new BlockList();
   for (const entry of entries) {
-    const [rawAddress, rawPrefix, extra] = entry.trim().split('/');
-    const address = normalize(rawAddress ?? '');
+    const [rawAddress, rawPrefix, extra] = entry.trim().split("/");
+    const address = normalize(rawAddress ?? "");
     const family = isIP(address);
     const bits = family === 4 ? 32 : 128;
-    const prefix = rawPrefix === undefined ? bits : /^\d{1,3}$/.test(rawPrefix) ? Number(rawPrefix) : Number.NaN;
-    if (family === 0 || extra !== undefined || !(prefix >= 0 && prefix <= bits)) throw new InvalidProxyError(`${JSON.stringify(entry)} is not an IP address or CIDR`);
-    list.addSubnet(address, prefix, family === 4 ? 'ipv4' : 'ipv6');
+    const prefix =
+      rawPrefix === undefined
+        ? bits
+        : /^\d{1,3}$/.test(rawPrefix)
+          ? Number(rawPrefix)
+          : Number.NaN;
+    if (family === 0 || extra !== undefined || !(prefix >= 0 && prefix <= bits))
+      throw new InvalidProxyError(
+        `${JSON.stringify(entry)} is not an IP address or CIDR`,
+      );
+    list.addSubnet(address, prefix, family === 4 ? "ipv4" : "ipv6");
   }
   return list;
 }
@@ -48,28 +56,32 @@ export function parseTrustedProxies(entries: readonly string[]): BlockList {
  */
 function hopAddress(raw: string): string {
   let value = raw.trim();
-  if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
-  if (value.startsWith('[')) {
-    const end = value.indexOf(']');
+  if (value.startsWith('"') && value.endsWith('"') && value.length >= 2)
+    value = value.slice(1, -1);
+  if (value.startsWith("[")) {
+    const end = value.indexOf("]");
     return end > 0 ? value.slice(1, end) : value;
   }
   // One colon: IPv4 with a port. IPv6 has several and is left alone.
-  const colons = value.split(':').length - 1;
-  if (colons === 1) value = value.slice(0, value.indexOf(':'));
+  const colons = value.split(":").length - 1;
+  if (colons === 1) value = value.slice(0, value.indexOf(":"));
   return normalize(value);
 }
 
 /** The hops a header lists, oldest (client side) first. */
-export function forwardedHops(header: ForwardedHeader, value: string | undefined): string[] {
+export function forwardedHops(
+  header: ForwardedHeader,
+  value: string | undefined,
+): string[] {
   if (!value) return [];
-  if (header === 'x-forwarded-for') return value.split(',').map(hopAddress);
+  if (header === "x-forwarded-for") return value.split(",").map(hopAddress);
   // RFC 7239: elements separated by commas, pairs by semicolons; `for` names the hop's client side.
-  return value.split(',').map((element) => {
+  return value.split(",").map((element) => {
     const pair = element
-      .split(';')
+      .split(";")
       .map((part) => part.trim())
-      .find((part) => part.toLowerCase().startsWith('for='));
-    return pair ? hopAddress(pair.slice(4)) : '';
+      .find((part) => part.toLowerCase().startsWith("for="));
+    return pair ? hopAddress(pair.slice(4)) : "";
   });
 }
 
@@ -80,17 +92,25 @@ export function forwardedHops(header: ForwardedHeader, value: string | undefined
  * or by proxies nobody vouches for. A hop that is not an address ends the walk at the trusted proxy
  * that wrote it. A peer outside the list is never overridden, whatever headers it sends.
  */
-export function createClientAddressResolver({ trustedProxies, header }: ClientAddressSettings): (req: IncomingMessage) => string {
+export function createClientAddressResolver({
+  trustedProxies,
+  header,
+}: ClientAddressSettings): (req: IncomingMessage) => string {
   const trusted = parseTrustedProxies(trustedProxies);
   const isTrusted = (address: string) => {
     const family = isIP(address);
-    return family !== 0 && trusted.check(address, family === 4 ? 'ipv4' : 'ipv6');
+    return (
+      family !== 0 && trusted.check(address, family === 4 ? "ipv4" : "ipv6")
+    );
   };
   return (req) => {
-    const peer = normalize(req.socket.remoteAddress ?? 'unknown');
+    const peer = normalize(req.socket.remoteAddress ?? "unknown");
     if (trustedProxies.length === 0 || !isTrusted(peer)) return peer;
     const raw = req.headers[header];
-    const hops = forwardedHops(header, Array.isArray(raw) ? raw.join(',') : raw);
+    const hops = forwardedHops(
+      header,
+      Array.isArray(raw) ? raw.join(",") : raw,
+    );
     let nearest = peer;
     for (let index = hops.length - 1; index >= 0; index -= 1) {
       const hop = hops[index]!;

@@ -1,8 +1,37 @@
-import { COMMON_SETTINGS, COMMON_SETTINGS_READ, ConfigError, readCommonConfig, TOKEN_SETTINGS, type Env, type LogFormat, type LogLevel } from '../platform/config.ts';
-import { boolean, custom, integer, list, oneOf, port, flattenSettings, readSetting, requiredDefault, setting, text, url, type Setting, type SettingType } from '../platform/settings.ts';
-import { InvalidProxyError, parseTrustedProxies, type ClientAddressSettings, type ForwardedHeader } from './client-address.ts';
-import type { OperationLimits } from './operation-limits-plugin.ts';
-import type { RateLimit, RateLimitConfig } from './rate-limit-plugin.ts';
+import {
+  COMMON_SETTINGS,
+  COMMON_SETTINGS_READ,
+  ConfigError,
+  readCommonConfig,
+  TOKEN_SETTINGS,
+  type Env,
+  type LogFormat,
+  type LogLevel,
+} from "../platform/config.ts";
+import {
+  boolean,
+  custom,
+  integer,
+  list,
+  oneOf,
+  port,
+  flattenSettings,
+  readSetting,
+  requiredDefault,
+  setting,
+  text,
+  url,
+  type Setting,
+  type SettingType,
+} from "../platform/settings.ts";
+import {
+  InvalidProxyError,
+  parseTrustedProxies,
+  type ClientAddressSettings,
+  type ForwardedHeader,
+} from "./client-address.ts";
+import type { OperationLimits } from "./operation-limits-plugin.ts";
+import type { RateLimit, RateLimitConfig } from "./rate-limit-plugin.ts";
 
 /** Circuit-breaker settings, applied to every instance of a subgraph separately. */
 export interface BreakerSettings {
@@ -19,9 +48,9 @@ export interface BreakerSettings {
 /** How the router finds the instances behind a subgraph's routing URL. */
 export type DiscoverySettings =
   /** A fixed list of instance URLs (`PRODUCTS_URL=http://a:4002/graphql,http://b:4002/graphql`). */
-  | { readonly kind: 'static'; readonly urls: readonly string[] }
+  | { readonly kind: "static"; readonly urls: readonly string[] }
   /** Every address the URL's host name resolves to, re-resolved every `refreshMs`. */
-  | { readonly kind: 'dns'; readonly url: string; readonly refreshMs: number };
+  | { readonly kind: "dns"; readonly url: string; readonly refreshMs: number };
 
 export interface SubgraphSettings {
   /** Per-attempt timeout; the request deadline shortens it when less time is left. */
@@ -50,7 +79,7 @@ export interface RetrySettings {
   readonly budgetReserve: number;
 }
 
-export type LoadBalancer = 'least-outstanding' | 'round-robin';
+export type LoadBalancer = "least-outstanding" | "round-robin";
 
 /** The router's settings; each field's variable, file key and default are declared once in ROUTER_SETTINGS. */
 export interface RouterConfig {
@@ -100,57 +129,119 @@ export interface DeduplicationSettings {
 }
 
 /** Subgraphs whose settings may be overridden; a supergraph may name others, which get the defaults. */
-export const KNOWN_SUBGRAPHS = ['users', 'products', 'orders', 'payments', 'notifications'] as const;
+export const KNOWN_SUBGRAPHS = [
+  "users",
+  "products",
+  "orders",
+  "payments",
+  "notifications",
+] as const;
 
-const WINDOW_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const WINDOW_UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
 
 function parseWindow(raw: string): number {
   const match = /^(\d+)(ms|s|m|h)$/.exec(raw.trim());
-  if (!match || Number(match[1]) === 0) throw new Error(`must be a duration like 500ms, 10s, 1m or 1h, got ${JSON.stringify(raw)}`);
+  if (!match || Number(match[1]) === 0)
+    throw new Error(
+      `must be a duration like 500ms, 10s, 1m or 1h, got ${JSON.stringify(raw)}`,
+    );
   return Number(match[1]) * WINDOW_UNITS[match[2]!]!;
 }
 
 function parseLimit(raw: string): RateLimit {
-  const [max, window] = raw.split('/');
-  if (!max || !/^\d+$/.test(max) || Number(max) < 1 || window === undefined) throw new Error(`must look like 100/1m, got ${JSON.stringify(raw)}`);
+  const [max, window] = raw.split("/");
+  if (!max || !/^\d+$/.test(max) || Number(max) < 1 || window === undefined)
+    throw new Error(`must look like 100/1m, got ${JSON.stringify(raw)}`);
   return { max: Number(max), windowMs: parseWindow(window) };
 }
 
-const rateLimit: SettingType<RateLimit> = custom({ type: 'string', pattern: '^\\d+/\\d+(ms|s|m|h)$' }, parseLimit);
+const rateLimit: SettingType<RateLimit> = custom(
+  { type: "string", pattern: "^\\d+/\\d+(ms|s|m|h)$" },
+  parseLimit,
+);
 
-const rateLimitFields: SettingType<Readonly<Record<string, RateLimit>>> = custom({ anyOf: [{ type: 'array', items: { type: 'string', pattern: '^(Query|Mutation)\\.[_A-Za-z][_0-9A-Za-z]*=\\d+/\\d+(ms|s|m|h)$' } }, { type: 'string' }] }, (raw) => {
-  const fields: Record<string, RateLimit> = {};
-  for (const entry of raw.split(',').filter((item) => item.trim() !== '')) {
-    const [field, limit] = entry.split('=');
-    if (!field || !/^(Query|Mutation)\.[_A-Za-z][_0-9A-Za-z]*$/.test(field.trim()) || !limit) throw new Error(`entries must look like Mutation.logIn=10/1m, got ${JSON.stringify(entry)}`);
-    fields[field.trim()] = parseLimit(limit);
-  }
-  return fields;
-});
+const rateLimitFields: SettingType<Readonly<Record<string, RateLimit>>> =
+  custom(
+    {
+      anyOf: [
+        {
+          type: "array",
+          items: {
+            type: "string",
+            pattern:
+              "^(Query|Mutation)\\.[_A-Za-z][_0-9A-Za-z]*=\\d+/\\d+(ms|s|m|h)$",
+          },
+        },
+        { type: "string" },
+      ],
+    },
+    (raw) => {
+      const fields: Record<string, RateLimit> = {};
+      for (const entry of raw.split(",").filter((item) => item.trim() !== "")) {
+        const [field, limit] = entry.split("=");
+        if (
+          !field ||
+          !/^(Query|Mutation)\.[_A-Za-z][_0-9A-Za-z]*$/.test(field.trim()) ||
+          !limit
+        )
+          throw new Error(
+            `entries must look like Mutation.logIn=10/1m, got ${JSON.stringify(entry)}`,
+          );
+        fields[field.trim()] = parseLimit(limit);
+      }
+      return fields;
+    },
+  );
 
-const urlList: SettingType<readonly string[]> = custom({ anyOf: [{ type: 'array', items: { type: 'string', format: 'uri' }, minItems: 1 }, { type: 'string', format: 'uri' }] }, (raw, context) => {
-  const urls = list(url).parse(raw, context);
-  if (urls.length === 0) throw new Error('must list at least one URL');
-  return urls;
-});
+const urlList: SettingType<readonly string[]> = custom(
+  {
+    anyOf: [
+      { type: "array", items: { type: "string", format: "uri" }, minItems: 1 },
+      { type: "string", format: "uri" },
+    ],
+  },
+  (raw, context) => {
+    const urls = list(url).parse(raw, context);
+    if (urls.length === 0) throw new Error("must list at least one URL");
+    return urls;
+  },
+);
 
 /** `TRUSTED_PROXIES`: validated here, so a typo fails the start, not every request. */
-const trustedProxies: SettingType<readonly string[]> = custom({ anyOf: [{ type: 'array', items: { type: 'string' } }, { type: 'string' }] }, (raw, context) => {
-  const entries = list(text).parse(raw, context);
-  try {
-    parseTrustedProxies(entries);
-  } catch (error) {
-    if (error instanceof InvalidProxyError) throw new Error(`entries must be IP addresses or CIDRs (10.0.0.0/8, fd00::/8): ${error.message}`, { cause: error });
-    throw error;
-  }
-  return Object.freeze(entries);
-});
+const trustedProxies: SettingType<readonly string[]> = custom(
+  { anyOf: [{ type: "array", items: { type: "string" } }, { type: "string" }] },
+  (raw, context) => {
+    const entries = list(text).parse(raw, context);
+    try {
+      parseTrustedProxies(entries);
+    } catch (error) {
+      if (error instanceof InvalidProxyError)
+        throw new Error(
+          `entries must be IP addresses or CIDRs (10.0.0.0/8, fd00::/8): ${error.message}`,
+          { cause: error },
+        );
+      throw error;
+    }
+    return Object.freeze(entries);
+  },
+);
 
-const forwardedHeader: SettingType<ForwardedHeader> = custom({ type: 'string', enum: ['x-forwarded-for', 'forwarded'] }, (raw) => {
-  const header = raw.toLowerCase();
-  if (header !== 'x-forwarded-for' && header !== 'forwarded') throw new Error(`must be x-forwarded-for or forwarded, got ${JSON.stringify(header)}`);
-  return header;
-});
+const forwardedHeader: SettingType<ForwardedHeader> = custom(
+  { type: "string", enum: ["x-forwarded-for", "forwarded"] },
+  (raw) => {
+    const header = raw.toLowerCase();
+    if (header !== "x-forwarded-for" && header !== "forwarded")
+      throw new Error(
+        `must be x-forwarded-for or forwarded, got ${JSON.stringify(header)}`,
+      );
+    return header;
+  },
+);
 
 /**
  * The settings a subgraph's traffic runs with: `ROUTER_<SUFFIX>` for every subgraph
@@ -158,34 +249,123 @@ const forwardedHeader: SettingType<ForwardedHeader> = custom({ type: 'string', e
  * (`router.subgraphs.<name>.<key>`).
  */
 const TRAFFIC = {
-  timeoutMs: { suffix: 'SUBGRAPH_TIMEOUT_MS', subgraphSuffix: 'TIMEOUT_MS', key: 'timeout_ms', min: 10, max: 600_000, default: 3000, description: 'per-attempt subgraph timeout; the request deadline shortens it when less time is left' },
-  errorThresholdPercentage: { suffix: 'BREAKER_ERROR_PERCENT', key: 'breaker.error_percent', min: 1, max: 100, default: 50, description: 'breaker opens above this error percentage over the rolling window' },
-  volumeThreshold: { suffix: 'BREAKER_VOLUME_THRESHOLD', key: 'breaker.volume_threshold', min: 1, max: 1_000_000, default: 5, description: 'calls in the window before the percentage counts (a breaker never opens on 1 failure of 1)' },
-  resetTimeoutMs: { suffix: 'BREAKER_RESET_MS', key: 'breaker.reset_ms', min: 10, max: 3_600_000, default: 5000, description: 'how long an open breaker fails fast before letting one probe through (half-open)' },
-  rollingWindowMs: { suffix: 'BREAKER_WINDOW_MS', key: 'breaker.window_ms', min: 100, max: 3_600_000, default: 10_000, description: 'rolling window the error percentage is computed over (10 buckets)' },
-  maxConcurrent: { suffix: 'BULKHEAD_MAX_CONCURRENT', key: 'bulkhead.max_concurrent', min: 1, max: 100_000, default: 64, description: 'requests in flight per subgraph (all instances) before new ones queue' },
-  maxQueue: { suffix: 'BULKHEAD_MAX_QUEUE', key: 'bulkhead.max_queue', min: 0, max: 1_000_000, default: 128, description: 'requests waiting per subgraph; beyond that a fetch fails fast with SUBGRAPH_UNAVAILABLE' },
-  outlierConsecutiveFailures: { suffix: 'OUTLIER_CONSECUTIVE_FAILURES', key: 'outlier_consecutive_failures', min: 1, max: 1_000_000, default: 5, description: 'consecutive failures that eject an instance (its breaker forced open)' },
-} as const satisfies Record<string, { suffix: string; subgraphSuffix?: string; key: string; min: number; max: number; default: number; description: string }>;
+  timeoutMs: {
+    suffix: "SUBGRAPH_TIMEOUT_MS",
+    subgraphSuffix: "TIMEOUT_MS",
+    key: "timeout_ms",
+    min: 10,
+    max: 600_000,
+    default: 3000,
+    description:
+      "per-attempt subgraph timeout; the request deadline shortens it when less time is left",
+  },
+  errorThresholdPercentage: {
+    suffix: "BREAKER_ERROR_PERCENT",
+    key: "breaker.error_percent",
+    min: 1,
+    max: 100,
+    default: 50,
+    description:
+      "breaker opens above this error percentage over the rolling window",
+  },
+  volumeThreshold: {
+    suffix: "BREAKER_VOLUME_THRESHOLD",
+    key: "breaker.volume_threshold",
+    min: 1,
+    max: 1_000_000,
+    default: 5,
+    description:
+      "calls in the window before the percentage counts (a breaker never opens on 1 failure of 1)",
+  },
+  resetTimeoutMs: {
+    suffix: "BREAKER_RESET_MS",
+    key: "breaker.reset_ms",
+    min: 10,
+    max: 3_600_000,
+    default: 5000,
+    description:
+      "how long an open breaker fails fast before letting one probe through (half-open)",
+  },
+  rollingWindowMs: {
+    suffix: "BREAKER_WINDOW_MS",
+    key: "breaker.window_ms",
+    min: 100,
+    max: 3_600_000,
+    default: 10_000,
+    description:
+      "rolling window the error percentage is computed over (10 buckets)",
+  },
+  maxConcurrent: {
+    suffix: "BULKHEAD_MAX_CONCURRENT",
+    key: "bulkhead.max_concurrent",
+    min: 1,
+    max: 100_000,
+    default: 64,
+    description:
+      "requests in flight per subgraph (all instances) before new ones queue",
+  },
+  maxQueue: {
+    suffix: "BULKHEAD_MAX_QUEUE",
+    key: "bulkhead.max_queue",
+    min: 0,
+    max: 1_000_000,
+    default: 128,
+    description:
+      "requests waiting per subgraph; beyond that a fetch fails fast with SUBGRAPH_UNAVAILABLE",
+  },
+  outlierConsecutiveFailures: {
+    suffix: "OUTLIER_CONSECUTIVE_FAILURES",
+    key: "outlier_consecutive_failures",
+    min: 1,
+    max: 1_000_000,
+    default: 5,
+    description:
+      "consecutive failures that eject an instance (its breaker forced open)",
+  },
+} as const satisfies Record<
+  string,
+  {
+    suffix: string;
+    subgraphSuffix?: string;
+    key: string;
+    min: number;
+    max: number;
+    default: number;
+    description: string;
+  }
+>;
 
 type TrafficField = keyof typeof TRAFFIC;
 
-function trafficSettings(name: string | undefined): Readonly<Record<TrafficField, Setting<number | undefined>>> {
+function trafficSettings(
+  name: string | undefined,
+): Readonly<Record<TrafficField, Setting<number | undefined>>> {
   const entries = Object.entries(TRAFFIC).map(([field, spec]) => {
     const type = integer({ min: spec.min, max: spec.max });
     const declared = name
       ? setting<number | undefined>({
-          env: `${name.toUpperCase()}_${'subgraphSuffix' in spec ? spec.subgraphSuffix : spec.suffix}`,
+          env: `${name.toUpperCase()}_${"subgraphSuffix" in spec ? spec.subgraphSuffix : spec.suffix}`,
           key: `router.subgraphs.${name}.${spec.key}`,
           type,
           default: undefined,
           defaultText: `the \`ROUTER_${spec.suffix}\` value`,
           description: `per-subgraph override: ${spec.description}`,
         })
-      : setting<number | undefined>({ env: `ROUTER_${spec.suffix}`, key: `router.subgraph_defaults.${spec.key}`, type, default: spec.default, description: spec.description });
+      : setting<number | undefined>({
+          env: `ROUTER_${spec.suffix}`,
+          key: `router.subgraph_defaults.${spec.key}`,
+          type,
+          default: spec.default,
+          description: spec.description,
+        });
     return [field, declared];
   });
-  return Object.freeze(Object.fromEntries(entries) as Record<TrafficField, Setting<number | undefined>>);
+  return Object.freeze(
+    Object.fromEntries(entries) as Record<
+      TrafficField,
+      Setting<number | undefined>
+    >,
+  );
 }
 
 function discoverySettings(name: string) {
@@ -196,15 +376,17 @@ function discoverySettings(name: string) {
       key: `router.subgraphs.${name}.url`,
       type: urlList,
       default: undefined,
-      defaultText: 'the supergraph routing URL',
-      description: 'instance URL; a list (comma-separated in the environment) = several instances',
+      defaultText: "the supergraph routing URL",
+      description:
+        "instance URL; a list (comma-separated in the environment) = several instances",
     }),
-    discovery: setting<'static' | 'dns'>({
+    discovery: setting<"static" | "dns">({
       env: `${NAME}_DISCOVERY`,
       key: `router.subgraphs.${name}.discovery`,
-      type: oneOf(['static', 'dns'] as const),
-      default: 'static',
-      description: '`dns` re-resolves the one URL’s host and uses every address',
+      type: oneOf(["static", "dns"] as const),
+      default: "static",
+      description:
+        "`dns` re-resolves the one URL’s host and uses every address",
     }),
     ...trafficSettings(name),
   });
@@ -212,65 +394,246 @@ function discoverySettings(name: string) {
 
 /** Every router setting, declared once: readers, docs, the file's schema and the all-in-one wiring use these. */
 export const ROUTER_SETTINGS = Object.freeze({
-  port: setting<number>({ env: 'ROUTER_PORT', key: 'router.port', type: port, default: 4000, description: 'router HTTP port' }),
+  port: setting<number>({
+    env: "ROUTER_PORT",
+    key: "router.port",
+    type: port,
+    default: 4000,
+    description: "router HTTP port",
+  }),
   // Production keeps diagnostics off the public port, so they get a port of their own by default.
   adminPort: setting<number | undefined>({
-    env: 'ROUTER_ADMIN_PORT',
-    key: 'router.admin.port',
+    env: "ROUTER_ADMIN_PORT",
+    key: "router.admin.port",
     type: port,
     default: { development: undefined, production: 4090 },
-    defaultText: '`4090` in production; none in development',
-    description: 'router admin listener: `/health`, `/ready` with instance details, `/metrics` (`0` = any free port). In production the public port serves `/ready` as a bare status and no `/metrics`',
+    defaultText: "`4090` in production; none in development",
+    description:
+      "router admin listener: `/health`, `/ready` with instance details, `/metrics` (`0` = any free port). In production the public port serves `/ready` as a bare status and no `/metrics`",
   }),
-  adminHost: setting<string>({ env: 'ROUTER_ADMIN_HOST', key: 'router.admin.host', type: text, default: '127.0.0.1', description: 'address the admin listener binds (loopback: scrapers run beside the router)' }),
-  supergraphPath: setting<string>({ env: 'SUPERGRAPH_PATH', key: 'router.supergraph_path', type: text, default: './supergraph.graphql', description: 'composed supergraph (watched, hot-reloaded)' }),
-  maxBodyBytes: setting<number>({ env: 'ROUTER_MAX_BODY_BYTES', key: 'router.limits.max_body_bytes', type: integer({ min: 1024, max: 100_000_000 }), default: 1_000_000, description: 'largest request body (413 beyond)' }),
-  readinessTimeoutMs: setting<number>({ env: 'ROUTER_READINESS_TIMEOUT_MS', key: 'router.readiness_timeout_ms', type: integer({ min: 100, max: 60_000 }), default: 2000, description: '`/ready` probe per subgraph instance' }),
-  requestDeadlineMs: setting<number>({ env: 'ROUTER_REQUEST_DEADLINE_MS', key: 'router.request_deadline_ms', type: integer({ min: 10, max: 600_000 }), default: 10_000, description: 'whole-request budget: every subgraph fetch, retry and bulkhead wait ends by then' }),
-  loadBalancer: setting<LoadBalancer>({ env: 'ROUTER_LOAD_BALANCER', key: 'router.load_balancer', type: oneOf(['least-outstanding', 'round-robin'] as const), default: 'least-outstanding', description: 'how an instance is picked: `least-outstanding` or `round-robin`' }),
-  dnsRefreshMs: setting<number>({ env: 'ROUTER_DNS_REFRESH_MS', key: 'router.dns_refresh_ms', type: integer({ min: 100, max: 3_600_000 }), default: 10_000, description: 'how often `<NAME>_DISCOVERY=dns` re-resolves' }),
-  retryMaxAttempts: setting<number>({ env: 'ROUTER_RETRY_MAX_ATTEMPTS', key: 'router.retry.max_attempts', type: integer({ min: 1, max: 10 }), default: 3, description: 'attempts per query fetch, the first included (1 disables retries); mutations always get 1' }),
-  retryBaseDelayMs: setting<number>({ env: 'ROUTER_RETRY_BASE_DELAY_MS', key: 'router.retry.base_delay_ms', type: integer({ min: 0, max: 60_000 }), default: 25, description: 'full-jitter backoff base: attempt n waits a random time in [0, min(max, base·2^(n-1))]' }),
-  retryMaxDelayMs: setting<number>({ env: 'ROUTER_RETRY_MAX_DELAY_MS', key: 'router.retry.max_delay_ms', type: integer({ min: 0, max: 600_000 }), default: 1000, description: 'backoff cap (a subgraph’s `Retry-After` may ask for longer; the deadline still bounds it)' }),
-  retryBudgetPercent: setting<number>({ env: 'ROUTER_RETRY_BUDGET_PERCENT', key: 'router.retry.budget_percent', type: integer({ min: 0, max: 100 }), default: 20, description: 'retries allowed per 100 fetches to a subgraph, earned as traffic flows' }),
-  retryBudgetReserve: setting<number>({ env: 'ROUTER_RETRY_BUDGET_RESERVE', key: 'router.retry.budget_reserve', type: integer({ min: 0, max: 1_000_000 }), default: 10, description: 'retries allowed before traffic earned any; also the most the budget can bank' }),
-  dedupInbound: setting<boolean>({ env: 'ROUTER_DEDUP_INBOUND', key: 'router.deduplication.inbound', type: boolean, default: true, description: 'identical in-flight queries of one caller share one execution / response' }),
-  dedupSubgraphFetches: setting<boolean>({ env: 'ROUTER_DEDUP_SUBGRAPH_FETCHES', key: 'router.deduplication.subgraph_fetches', type: boolean, default: true, description: 'identical in-flight subgraph query fetches (same router token) are sent once' }),
+  adminHost: setting<string>({
+    env: "ROUTER_ADMIN_HOST",
+    key: "router.admin.host",
+    type: text,
+    default: "127.0.0.1",
+    description:
+      "address the admin listener binds (loopback: scrapers run beside the router)",
+  }),
+  supergraphPath: setting<string>({
+    env: "SUPERGRAPH_PATH",
+    key: "router.supergraph_path",
+    type: text,
+    default: "./supergraph.graphql",
+    description: "composed supergraph (watched, hot-reloaded)",
+  }),
+  maxBodyBytes: setting<number>({
+    env: "ROUTER_MAX_BODY_BYTES",
+    key: "router.limits.max_body_bytes",
+    type: integer({ min: 1024, max: 100_000_000 }),
+    default: 1_000_000,
+    description: "largest request body (413 beyond)",
+  }),
+  readinessTimeoutMs: setting<number>({
+    env: "ROUTER_READINESS_TIMEOUT_MS",
+    key: "router.readiness_timeout_ms",
+    type: integer({ min: 100, max: 60_000 }),
+    default: 2000,
+    description: "`/ready` probe per subgraph instance",
+  }),
+  requestDeadlineMs: setting<number>({
+    env: "ROUTER_REQUEST_DEADLINE_MS",
+    key: "router.request_deadline_ms",
+    type: integer({ min: 10, max: 600_000 }),
+    default: 10_000,
+    description:
+      "whole-request budget: every subgraph fetch, retry and bulkhead wait ends by then",
+  }),
+  loadBalancer: setting<LoadBalancer>({
+    env: "ROUTER_LOAD_BALANCER",
+    key: "router.load_balancer",
+    type: oneOf(["least-outstanding", "round-robin"] as const),
+    default: "least-outstanding",
+    description:
+      "how an instance is picked: `least-outstanding` or `round-robin`",
+  }),
+  dnsRefreshMs: setting<number>({
+    env: "ROUTER_DNS_REFRESH_MS",
+    key: "router.dns_refresh_ms",
+    type: integer({ min: 100, max: 3_600_000 }),
+    default: 10_000,
+    description: "how often `<NAME>_DISCOVERY=dns` re-resolves",
+  }),
+  retryMaxAttempts: setting<number>({
+    env: "ROUTER_RETRY_MAX_ATTEMPTS",
+    key: "router.retry.max_attempts",
+    type: integer({ min: 1, max: 10 }),
+    default: 3,
+    description:
+      "attempts per query fetch, the first included (1 disables retries); mutations always get 1",
+  }),
+  retryBaseDelayMs: setting<number>({
+    env: "ROUTER_RETRY_BASE_DELAY_MS",
+    key: "router.retry.base_delay_ms",
+    type: integer({ min: 0, max: 60_000 }),
+    default: 25,
+    description:
+      "full-jitter backoff base: attempt n waits a random time in [0, min(max, base·2^(n-1))]",
+  }),
+  retryMaxDelayMs: setting<number>({
+    env: "ROUTER_RETRY_MAX_DELAY_MS",
+    key: "router.retry.max_delay_ms",
+    type: integer({ min: 0, max: 600_000 }),
+    default: 1000,
+    description:
+      "backoff cap (a subgraph’s `Retry-After` may ask for longer; the deadline still bounds it)",
+  }),
+  retryBudgetPercent: setting<number>({
+    env: "ROUTER_RETRY_BUDGET_PERCENT",
+    key: "router.retry.budget_percent",
+    type: integer({ min: 0, max: 100 }),
+    default: 20,
+    description:
+      "retries allowed per 100 fetches to a subgraph, earned as traffic flows",
+  }),
+  retryBudgetReserve: setting<number>({
+    env: "ROUTER_RETRY_BUDGET_RESERVE",
+    key: "router.retry.budget_reserve",
+    type: integer({ min: 0, max: 1_000_000 }),
+    default: 10,
+    description:
+      "retries allowed before traffic earned any; also the most the budget can bank",
+  }),
+  dedupInbound: setting<boolean>({
+    env: "ROUTER_DEDUP_INBOUND",
+    key: "router.deduplication.inbound",
+    type: boolean,
+    default: true,
+    description:
+      "identical in-flight queries of one caller share one execution / response",
+  }),
+  dedupSubgraphFetches: setting<boolean>({
+    env: "ROUTER_DEDUP_SUBGRAPH_FETCHES",
+    key: "router.deduplication.subgraph_fetches",
+    type: boolean,
+    default: true,
+    description:
+      "identical in-flight subgraph query fetches (same router token) are sent once",
+  }),
   subgraphDefaults: trafficSettings(undefined),
-  subgraphs: Object.freeze(Object.fromEntries(KNOWN_SUBGRAPHS.map((name) => [name, discoverySettings(name)])) as Record<(typeof KNOWN_SUBGRAPHS)[number], ReturnType<typeof discoverySettings>>),
-  jwksUrl: setting<string | undefined>({ env: 'JWKS_URL', key: 'router.jwt.jwks_url', type: url, default: undefined, defaultText: 'from USERS_URL, else `http://localhost:4001/.well-known/jwks.json`', description: 'users’ public keys' }),
+  subgraphs: Object.freeze(
+    Object.fromEntries(
+      KNOWN_SUBGRAPHS.map((name) => [name, discoverySettings(name)]),
+    ) as Record<
+      (typeof KNOWN_SUBGRAPHS)[number],
+      ReturnType<typeof discoverySettings>
+    >,
+  ),
+  jwksUrl: setting<string | undefined>({
+    env: "JWKS_URL",
+    key: "router.jwt.jwks_url",
+    type: url,
+    default: undefined,
+    defaultText:
+      "from USERS_URL, else `http://localhost:4001/.well-known/jwks.json`",
+    description: "users’ public keys",
+  }),
   jwtIssuer: TOKEN_SETTINGS.jwtIssuer,
   jwtAudience: TOKEN_SETTINGS.jwtAudience,
-  jwksCooldownMs: setting<number>({ env: 'JWKS_COOLDOWN_MS', key: 'router.jwt.jwks_cooldown_ms', type: integer({ min: 0, max: 3_600_000 }), default: 30_000, description: 'least time between JWKS refetches on an unknown `kid`' }),
-  rateLimit: setting<RateLimit>({ env: 'ROUTER_RATE_LIMIT', key: 'router.rate_limit.default', type: rateLimit, default: { max: 300, windowMs: 60_000 }, defaultText: '`300/1m`', description: 'per client, per root field' }),
+  jwksCooldownMs: setting<number>({
+    env: "JWKS_COOLDOWN_MS",
+    key: "router.jwt.jwks_cooldown_ms",
+    type: integer({ min: 0, max: 3_600_000 }),
+    default: 30_000,
+    description: "least time between JWKS refetches on an unknown `kid`",
+  }),
+  rateLimit: setting<RateLimit>({
+    env: "ROUTER_RATE_LIMIT",
+    key: "router.rate_limit.default",
+    type: rateLimit,
+    default: { max: 300, windowMs: 60_000 },
+    defaultText: "`300/1m`",
+    description: "per client, per root field",
+  }),
   // Sign-in and sign-up are the brute-force targets: tighter than the rest unless configured.
   rateLimitFields: setting<Readonly<Record<string, RateLimit>>>({
-    env: 'ROUTER_RATE_LIMIT_FIELDS',
-    key: 'router.rate_limit.fields',
+    env: "ROUTER_RATE_LIMIT_FIELDS",
+    key: "router.rate_limit.fields",
     type: rateLimitFields,
-    default: { 'Mutation.logIn': { max: 30, windowMs: 60_000 }, 'Mutation.signUp': { max: 10, windowMs: 60_000 } },
-    defaultText: '`Mutation.logIn=30/1m,Mutation.signUp=10/1m`',
-    description: 'per-field overrides (replaces the list); credential mutations (logIn, signUp) count per client address and per target email, never per token',
+    default: {
+      "Mutation.logIn": { max: 30, windowMs: 60_000 },
+      "Mutation.signUp": { max: 10, windowMs: 60_000 },
+    },
+    defaultText: "`Mutation.logIn=30/1m,Mutation.signUp=10/1m`",
+    description:
+      "per-field overrides (replaces the list); credential mutations (logIn, signUp) count per client address and per target email, never per token",
   }),
-  redisUrl: setting<string | undefined>({ env: 'REDIS_URL', key: 'router.rate_limit.redis_url', type: url, default: undefined, defaultText: 'unset = in-memory', description: 'shared rate-limit store', secret: true }),
-  rateLimitPrefix: setting<string>({ env: 'ROUTER_RATE_LIMIT_PREFIX', key: 'router.rate_limit.redis_key_prefix', type: text, default: 'switchyard:rate-limit:', description: 'Redis key prefix' }),
-  maxDepth: setting<number>({ env: 'ROUTER_MAX_DEPTH', key: 'router.limits.max_depth', type: integer({ min: 1, max: 100 }), default: 12, description: 'operation depth limit' }),
-  maxAliases: setting<number>({ env: 'ROUTER_MAX_ALIASES', key: 'router.limits.max_aliases', type: integer({ min: 0, max: 10_000 }), default: 30, description: 'alias limit' }),
-  maxRootFields: setting<number>({ env: 'ROUTER_MAX_ROOT_FIELDS', key: 'router.limits.max_root_fields', type: integer({ min: 1, max: 1000 }), default: 20, description: 'root-field limit' }),
-  maxCost: setting<number>({ env: 'ROUTER_MAX_COST', key: 'router.limits.max_cost', type: integer({ min: 1, max: 100_000_000 }), default: 20_000, description: 'estimated-cost limit' }),
+  redisUrl: setting<string | undefined>({
+    env: "REDIS_URL",
+    key: "router.rate_limit.redis_url",
+    type: url,
+    default: undefined,
+    defaultText: "unset = in-memory",
+    description: "shared rate-limit store",
+    secret: true,
+  }),
+  rateLimitPrefix: setting<string>({
+    env: "ROUTER_RATE_LIMIT_PREFIX",
+    key: "router.rate_limit.redis_key_prefix",
+    type: text,
+    default: "switchyard:rate-limit:",
+    description: "Redis key prefix",
+  }),
+  maxDepth: setting<number>({
+    env: "ROUTER_MAX_DEPTH",
+    key: "router.limits.max_depth",
+    type: integer({ min: 1, max: 100 }),
+    default: 12,
+    description: "operation depth limit",
+  }),
+  maxAliases: setting<number>({
+    env: "ROUTER_MAX_ALIASES",
+    key: "router.limits.max_aliases",
+    type: integer({ min: 0, max: 10_000 }),
+    default: 30,
+    description: "alias limit",
+  }),
+  maxRootFields: setting<number>({
+    env: "ROUTER_MAX_ROOT_FIELDS",
+    key: "router.limits.max_root_fields",
+    type: integer({ min: 1, max: 1000 }),
+    default: 20,
+    description: "root-field limit",
+  }),
+  maxCost: setting<number>({
+    env: "ROUTER_MAX_COST",
+    key: "router.limits.max_cost",
+    type: integer({ min: 1, max: 100_000_000 }),
+    default: 20_000,
+    description: "estimated-cost limit",
+  }),
   trustedProxies: setting<readonly string[]>({
-    env: 'TRUSTED_PROXIES',
-    key: 'router.trusted_proxies',
+    env: "TRUSTED_PROXIES",
+    key: "router.trusted_proxies",
     type: trustedProxies,
     default: [],
-    defaultText: 'none',
-    description: 'CIDRs or addresses (IPv4/IPv6, comma-separated) of proxies whose forwarding header gives the client address (rate limits, logs); other peers’ headers are ignored',
+    defaultText: "none",
+    description:
+      "CIDRs or addresses (IPv4/IPv6, comma-separated) of proxies whose forwarding header gives the client address (rate limits, logs); other peers’ headers are ignored",
   }),
-  trustedProxyHeader: setting<ForwardedHeader>({ env: 'TRUSTED_PROXY_HEADER', key: 'router.trusted_proxy_header', type: forwardedHeader, default: 'x-forwarded-for', description: 'or `forwarded` (RFC 7239): the one header those proxies write' }),
+  trustedProxyHeader: setting<ForwardedHeader>({
+    env: "TRUSTED_PROXY_HEADER",
+    key: "router.trusted_proxy_header",
+    type: forwardedHeader,
+    default: "x-forwarded-for",
+    description:
+      "or `forwarded` (RFC 7239): the one header those proxies write",
+  }),
 });
 
 /** The router's admin port in production when ROUTER_ADMIN_PORT is unset. */
-export const DEFAULT_ADMIN_PORT = requiredDefault(ROUTER_SETTINGS.adminPort, { production: true });
+export const DEFAULT_ADMIN_PORT = requiredDefault(ROUTER_SETTINGS.adminPort, {
+  production: true,
+});
 
 /** Every declaration the router reads (flattened), for start-up checks and docs. */
 export const ROUTER_SETTINGS_READ: readonly Setting<unknown>[] = [
@@ -278,52 +641,66 @@ export const ROUTER_SETTINGS_READ: readonly Setting<unknown>[] = [
   ...flattenSettings(ROUTER_SETTINGS),
 ];
 
-function readSubgraphSettings(env: Env, name: (typeof KNOWN_SUBGRAPHS)[number] | undefined, fallback: SubgraphSettings | undefined, dnsRefreshMs: number): SubgraphSettings {
-  const own = name ? ROUTER_SETTINGS.subgraphs[name] : ROUTER_SETTINGS.subgraphDefaults;
+function readSubgraphSettings(
+  env: Env,
+  name: (typeof KNOWN_SUBGRAPHS)[number] | undefined,
+  fallback: SubgraphSettings | undefined,
+  dnsRefreshMs: number,
+): SubgraphSettings {
+  const own = name
+    ? ROUTER_SETTINGS.subgraphs[name]
+    : ROUTER_SETTINGS.subgraphDefaults;
   // `<NAME>_X` overrides the router-wide value; without a name only the router-wide value is read.
   const value = (field: TrafficField): number => {
     // The router-wide declarations all have defaults, so only a subgraph's own value is ever missing.
-    const found = readSetting(env, own[field]) ?? (fallback ? trafficValue(fallback, field) : undefined);
-    if (found === undefined) throw new Error(`${own[field].env} declares no default`);
+    const found =
+      readSetting(env, own[field]) ??
+      (fallback ? trafficValue(fallback, field) : undefined);
+    if (found === undefined)
+      throw new Error(`${own[field].env} declares no default`);
     return found;
   };
   let discovery: DiscoverySettings | undefined;
   if (name) {
     const settings = ROUTER_SETTINGS.subgraphs[name];
     const urls = readSetting(env, settings.url);
-    if (readSetting(env, settings.discovery) === 'dns') {
-      if (urls?.length !== 1) throw new ConfigError(settings.url.env, `must be exactly one URL when ${settings.discovery.env}=dns`);
-      discovery = { kind: 'dns', url: urls[0]!, refreshMs: dnsRefreshMs };
+    if (readSetting(env, settings.discovery) === "dns") {
+      if (urls?.length !== 1)
+        throw new ConfigError(
+          settings.url.env,
+          `must be exactly one URL when ${settings.discovery.env}=dns`,
+        );
+      discovery = { kind: "dns", url: urls[0]!, refreshMs: dnsRefreshMs };
     } else if (urls) {
-      discovery = { kind: 'static', urls };
+      discovery = { kind: "static", urls };
     }
   }
   return Object.freeze({
-    timeoutMs: value('timeoutMs'),
+    timeoutMs: value("timeoutMs"),
     breaker: Object.freeze({
-      errorThresholdPercentage: value('errorThresholdPercentage'),
-      volumeThreshold: value('volumeThreshold'),
-      resetTimeoutMs: value('resetTimeoutMs'),
-      rollingWindowMs: value('rollingWindowMs'),
+      errorThresholdPercentage: value("errorThresholdPercentage"),
+      volumeThreshold: value("volumeThreshold"),
+      resetTimeoutMs: value("resetTimeoutMs"),
+      rollingWindowMs: value("rollingWindowMs"),
     }),
-    maxConcurrent: value('maxConcurrent'),
-    maxQueue: value('maxQueue'),
-    outlierConsecutiveFailures: value('outlierConsecutiveFailures'),
+    maxConcurrent: value("maxConcurrent"),
+    maxQueue: value("maxQueue"),
+    outlierConsecutiveFailures: value("outlierConsecutiveFailures"),
     discovery,
   });
 }
 
 function trafficValue(settings: SubgraphSettings, field: TrafficField): number {
   switch (field) {
-    case 'errorThresholdPercentage':
-    case 'volumeThreshold':
-    case 'resetTimeoutMs':
-    case 'rollingWindowMs':
+    case "errorThresholdPercentage":
+    case "volumeThreshold":
+    case "resetTimeoutMs":
+    case "rollingWindowMs":
       return settings.breaker[field];
-    case 'timeoutMs':
-    case 'maxConcurrent':
-    case 'maxQueue':
-    case 'outlierConsecutiveFailures':
+    case "timeoutMs":
+    case "maxConcurrent":
+    case "maxQueue":
+    case "outlierConsecutiveFailures":
       return settings[field];
     default: {
       const unknown: never = field;
@@ -332,18 +709,31 @@ function trafficValue(settings: SubgraphSettings, field: TrafficField): number {
   }
 }
 
-function firstUrl(discovery: DiscoverySettings | undefined): string | undefined {
+function firstUrl(
+  discovery: DiscoverySettings | undefined,
+): string | undefined {
   if (!discovery) return undefined;
-  return discovery.kind === 'static' ? discovery.urls[0] : discovery.url;
+  return discovery.kind === "static" ? discovery.urls[0] : discovery.url;
 }
 
 export function loadRouterConfig(env: Env): RouterConfig {
   const common = readCommonConfig(env);
   const read = <T>(declared: Setting<T>) => readSetting(env, declared);
   const dnsRefreshMs = read(ROUTER_SETTINGS.dnsRefreshMs);
-  const subgraphDefaults = readSubgraphSettings(env, undefined, undefined, dnsRefreshMs);
+  const subgraphDefaults = readSubgraphSettings(
+    env,
+    undefined,
+    undefined,
+    dnsRefreshMs,
+  );
   const subgraphs: Record<string, SubgraphSettings> = {};
-  for (const name of KNOWN_SUBGRAPHS) subgraphs[name] = readSubgraphSettings(env, name, subgraphDefaults, dnsRefreshMs);
+  for (const name of KNOWN_SUBGRAPHS)
+    subgraphs[name] = readSubgraphSettings(
+      env,
+      name,
+      subgraphDefaults,
+      dnsRefreshMs,
+    );
   const retry: RetrySettings = Object.freeze({
     maxAttempts: read(ROUTER_SETTINGS.retryMaxAttempts),
     baseDelayMs: read(ROUTER_SETTINGS.retryBaseDelayMs),
@@ -351,7 +741,11 @@ export function loadRouterConfig(env: Env): RouterConfig {
     budgetPercent: read(ROUTER_SETTINGS.retryBudgetPercent),
     budgetReserve: read(ROUTER_SETTINGS.retryBudgetReserve),
   });
-  if (retry.maxDelayMs < retry.baseDelayMs) throw new ConfigError('ROUTER_RETRY_MAX_DELAY_MS', `must be at least ROUTER_RETRY_BASE_DELAY_MS (${retry.baseDelayMs})`);
+  if (retry.maxDelayMs < retry.baseDelayMs)
+    throw new ConfigError(
+      "ROUTER_RETRY_MAX_DELAY_MS",
+      `must be at least ROUTER_RETRY_BASE_DELAY_MS (${retry.baseDelayMs})`,
+    );
   return Object.freeze({
     production: common.production,
     logLevel: common.logLevel,
@@ -373,7 +767,10 @@ export function loadRouterConfig(env: Env): RouterConfig {
       inbound: read(ROUTER_SETTINGS.dedupInbound),
       subgraphFetches: read(ROUTER_SETTINGS.dedupSubgraphFetches),
     }),
-    security: loadRouterSecurityConfig(env, { internalTokenSecret: common.internalTokenSecret, usersUrl: firstUrl(subgraphs.users?.discovery) }),
+    security: loadRouterSecurityConfig(env, {
+      internalTokenSecret: common.internalTokenSecret,
+      usersUrl: firstUrl(subgraphs.users?.discovery),
+    }),
   });
 }
 
@@ -394,9 +791,18 @@ export interface RouterSecurityConfig {
   readonly clientAddress: ClientAddressSettings;
 }
 
-export function loadRouterSecurityConfig(env: Env, { internalTokenSecret, usersUrl }: { internalTokenSecret: string; usersUrl: string | undefined }): RouterSecurityConfig {
+export function loadRouterSecurityConfig(
+  env: Env,
+  {
+    internalTokenSecret,
+    usersUrl,
+  }: { internalTokenSecret: string; usersUrl: string | undefined },
+): RouterSecurityConfig {
   const read = <T>(declared: Setting<T>) => readSetting(env, declared);
-  const derivedJwks = new URL('/.well-known/jwks.json', usersUrl ?? 'http://localhost:4001').toString();
+  const derivedJwks = new URL(
+    "/.well-known/jwks.json",
+    usersUrl ?? "http://localhost:4001",
+  ).toString();
   return Object.freeze({
     jwksUrl: read(ROUTER_SETTINGS.jwksUrl) ?? derivedJwks,
     jwtIssuer: read(ROUTER_SETTINGS.jwtIssuer),
@@ -415,18 +821,31 @@ export function loadRouterSecurityConfig(env: Env, { internalTokenSecret, usersU
       maxRootFields: read(ROUTER_SETTINGS.maxRootFields),
       maxCost: read(ROUTER_SETTINGS.maxCost),
     }),
-    clientAddress: Object.freeze({ trustedProxies: read(ROUTER_SETTINGS.trustedProxies), header: read(ROUTER_SETTINGS.trustedProxyHeader) }),
+    clientAddress: Object.freeze({
+      trustedProxies: read(ROUTER_SETTINGS.trustedProxies),
+      header: read(ROUTER_SETTINGS.trustedProxyHeader),
+    }),
   });
 }
 
 /** The settings a subgraph runs with: its own when known, the defaults otherwise. */
-export function subgraphSettings(config: RouterConfig, name: string): SubgraphSettings {
+export function subgraphSettings(
+  config: RouterConfig,
+  name: string,
+): SubgraphSettings {
   return config.subgraphs[name] ?? config.subgraphDefaults;
 }
 
 /** A copy of `config` with some subgraphs' settings changed (tests and the embedded stack). */
-export function withSubgraphSettings(config: RouterConfig, changes: Readonly<Record<string, Partial<SubgraphSettings>>>): RouterConfig {
+export function withSubgraphSettings(
+  config: RouterConfig,
+  changes: Readonly<Record<string, Partial<SubgraphSettings>>>,
+): RouterConfig {
   const subgraphs: Record<string, SubgraphSettings> = { ...config.subgraphs };
-  for (const [name, change] of Object.entries(changes)) subgraphs[name] = Object.freeze({ ...subgraphSettings(config, name), ...change });
+  for (const [name, change] of Object.entries(changes))
+    subgraphs[name] = Object.freeze({
+      ...subgraphSettings(config, name),
+      ...change,
+    });
   return Object.freeze({ ...config, subgraphs: Object.freeze(subgraphs) });
 }

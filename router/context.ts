@@ -1,7 +1,7 @@
-import type { IncomingMessage } from 'node:http';
-import type { InternalTokenSigner } from '../platform/internal-token.ts';
-import type { Principal } from '../platform/principal.ts';
-import type { JwtVerifier } from './auth/verify-jwt.ts';
+import type { IncomingMessage } from "node:http";
+import type { InternalTokenSigner } from "../platform/internal-token.ts";
+import type { Principal } from "../platform/principal.ts";
+import type { JwtVerifier } from "./auth/verify-jwt.ts";
 
 /** What every router request carries from the HTTP layer into plugins and data sources. */
 export interface RouterContext {

@@ -1,4 +1,9 @@
-import { getArgumentValues, type FieldNode, type GraphQLField, type GraphQLType } from 'graphql';
+import {
+  getArgumentValues,
+  type FieldNode,
+  type GraphQLField,
+  type GraphQLType,
+} from "graphql";
 
 /**
  * Credential mutations: the ones a password guesser or an account factory calls. They are found in
@@ -12,17 +17,29 @@ const verdicts = new WeakMap<GraphQLField<unknown, unknown>, boolean>();
 // Structural on purpose (no instanceof helpers): see the note in operation-limits-plugin.ts.
 function unwrap(type: GraphQLType): GraphQLType {
   let current = type;
-  while ('ofType' in current && current.ofType) current = current.ofType;
+  while ("ofType" in current && current.ofType) current = current.ofType;
   return current;
 }
 
-function inputFieldsOf(type: GraphQLType): ReadonlyArray<{ name: string; type: GraphQLType }> {
+function inputFieldsOf(
+  type: GraphQLType,
+): ReadonlyArray<{ name: string; type: GraphQLType }> {
   const named = unwrap(type);
   // An input object type has fields but no interfaces (output object types have both).
-  return 'getFields' in named && !('getInterfaces' in named) ? Object.values(named.getFields() as Record<string, { name: string; type: GraphQLType }>) : [];
+  return "getFields" in named && !("getInterfaces" in named)
+    ? Object.values(
+        named.getFields() as Record<
+          string,
+          { name: string; type: GraphQLType }
+        >,
+      )
+    : [];
 }
 
-function takesPassword(args: ReadonlyArray<{ name: string; type: GraphQLType }>, seen: Set<GraphQLType>): boolean {
+function takesPassword(
+  args: ReadonlyArray<{ name: string; type: GraphQLType }>,
+  seen: Set<GraphQLType>,
+): boolean {
   for (const arg of args) {
     if (/password/i.test(arg.name)) return true;
     const named = unwrap(arg.type);
@@ -35,10 +52,16 @@ function takesPassword(args: ReadonlyArray<{ name: string; type: GraphQLType }>,
 
 function returnsToken(field: GraphQLField<unknown, unknown>): boolean {
   const named = unwrap(field.type);
-  return 'getFields' in named && 'getInterfaces' in named && 'token' in (named.getFields() as Record<string, unknown>);
+  return (
+    "getFields" in named &&
+    "getInterfaces" in named &&
+    "token" in (named.getFields() as Record<string, unknown>)
+  );
 }
 
-export function isCredentialMutation(field: GraphQLField<unknown, unknown>): boolean {
+export function isCredentialMutation(
+  field: GraphQLField<unknown, unknown>,
+): boolean {
   let verdict = verdicts.get(field);
   if (verdict === undefined) {
     verdict = takesPassword(field.args, new Set()) || returnsToken(field);
@@ -52,11 +75,16 @@ export function isCredentialMutation(field: GraphQLField<unknown, unknown>): boo
  * users service compares emails, or undefined when there is none or it cannot be read (arguments
  * that do not coerce fail execution anyway).
  */
-export function credentialTarget(field: GraphQLField<unknown, unknown>, node: FieldNode, variables: Record<string, unknown> | undefined): string | undefined {
-  if (!variables || !field.args.some((arg) => arg.name === 'email')) return undefined;
+export function credentialTarget(
+  field: GraphQLField<unknown, unknown>,
+  node: FieldNode,
+  variables: Record<string, unknown> | undefined,
+): string | undefined {
+  if (!variables || !field.args.some((arg) => arg.name === "email"))
+    return undefined;
   try {
     const email = getArgumentValues(field, node, variables).email;
-    return typeof email === 'string' ? email.trim().toLowerCase() : undefined;
+    return typeof email === "string" ? email.trim().toLowerCase() : undefined;
   } catch {
     return undefined;
   }

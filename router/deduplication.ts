@@ -1,11 +1,21 @@
-import type { ApolloServer, ApolloServerPlugin } from '@apollo/server';
-import type { GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-interface';
-import { GraphQLError, type OperationTypeNode } from 'graphql';
-import type { IncomingMessage } from 'node:http';
-import { executeGraphQL, readGraphQLRequest, sendGraphQLResponse, type GraphQLHttpRequest, type GraphQLHttpResponse, type Handler } from '../platform/http-server.ts';
-import type { Principal } from '../platform/principal.ts';
-import type { RouterContext } from './context.ts';
-import { operationShape } from './operation-limits-plugin.ts';
+import type { ApolloServer, ApolloServerPlugin } from "@apollo/server";
+import type {
+  GatewayExecutor,
+  GatewayInterface,
+} from "@apollo/server-gateway-interface";
+import { GraphQLError, type OperationTypeNode } from "graphql";
+import type { IncomingMessage } from "node:http";
+import {
+  executeGraphQL,
+  readGraphQLRequest,
+  sendGraphQLResponse,
+  type GraphQLHttpRequest,
+  type GraphQLHttpResponse,
+  type Handler,
+} from "../platform/http-server.ts";
+import type { Principal } from "../platform/principal.ts";
+import type { RouterContext } from "./context.ts";
+import { operationShape } from "./operation-limits-plugin.ts";
 
 /**
  * In-flight deduplication: identical work that is already running is joined instead of started
@@ -56,13 +66,17 @@ export class InFlight<T> {
  * in the token doesn't split otherwise identical callers.
  */
 export function callerKey(principal: Principal | null): string {
-  if (!principal) return 'anonymous';
-  return `user:${principal.id}:${principal.role}:${[...principal.scopes].sort().join(' ')}`;
+  if (!principal) return "anonymous";
+  return `user:${principal.id}:${principal.role}:${[...principal.scopes].sort().join(" ")}`;
 }
 
 /** graphql-js's words for an operation name the document does not resolve. */
 function unresolvedOperation(operationName: string | undefined): GraphQLError {
-  return new GraphQLError(operationName ? `Unknown operation named "${operationName}".` : 'Must provide operation name if query contains multiple operations.');
+  return new GraphQLError(
+    operationName
+      ? `Unknown operation named "${operationName}".`
+      : "Must provide operation name if query contains multiple operations.",
+  );
 }
 
 /**
@@ -71,18 +85,27 @@ function unresolvedOperation(operationName: string | undefined): GraphQLError {
  * execute. The shared result is never mutated by Apollo Server (it formats errors and serialises
  * per response), so joiners get the leader's result object as is.
  */
-export function deduplicateInbound(gateway: GatewayInterface, { onJoin }: { onJoin: () => void }): GatewayInterface {
+export function deduplicateInbound(
+  gateway: GatewayInterface,
+  { onJoin }: { onJoin: () => void },
+): GatewayInterface {
   const inFlight = new InFlight<Awaited<ReturnType<GatewayExecutor>>>();
-  const wrap = (executor: GatewayExecutor): GatewayExecutor => (requestContext) => {
-    // No operation: the document has none by the requested name (GraphiQL sends a stale name when
-    // run right after an edit). Apollo Server expects an error result here, which it answers as
-    // 400 OPERATION_RESOLUTION_FAILURE; the gateway's executor would throw instead (a 500).
-    if (!requestContext.operation) return Promise.resolve({ errors: [unresolvedOperation(requestContext.request.operationName)] });
-    if (requestContext.operation.operation !== 'query') return executor(requestContext);
-    const context = requestContext.context as Partial<RouterContext>;
-    const key = `${callerKey(context.principal ?? null)}\u0000${requestContext.operationName ?? ''}\u0000${JSON.stringify(requestContext.request.variables ?? {})}\u0000${requestContext.source}`;
-    return inFlight.run(key, () => executor(requestContext), onJoin);
-  };
+  const wrap =
+    (executor: GatewayExecutor): GatewayExecutor =>
+    (requestContext) => {
+      // No operation: the document has none by the requested name (GraphiQL sends a stale name when
+      // run right after an edit). Apollo Server expects an error result here, which it answers as
+      // 400 OPERATION_RESOLUTION_FAILURE; the gateway's executor would throw instead (a 500).
+      if (!requestContext.operation)
+        return Promise.resolve({
+          errors: [unresolvedOperation(requestContext.request.operationName)],
+        });
+      if (requestContext.operation.operation !== "query")
+        return executor(requestContext);
+      const context = requestContext.context as Partial<RouterContext>;
+      const key = `${callerKey(context.principal ?? null)}\u0000${requestContext.operationName ?? ""}\u0000${JSON.stringify(requestContext.request.variables ?? {})}\u0000${requestContext.source}`;
+      return inFlight.run(key, () => executor(requestContext), onJoin);
+    };
   return {
     onSchemaLoadOrUpdate: (callback) => gateway.onSchemaLoadOrUpdate(callback),
     async load(options) {
@@ -103,7 +126,9 @@ interface KnownOperation {
  * operation name, the operation's kind and root fields. Bounded (cleared when full), so documents
  * an attacker makes up cannot grow it without limit.
  */
-export function createOperationCatalog({ maxDocuments = 1000 }: { maxDocuments?: number } = {}) {
+export function createOperationCatalog({
+  maxDocuments = 1000,
+}: { maxDocuments?: number } = {}) {
   const documents = new Map<string, Map<string, KnownOperation>>();
   const plugin: ApolloServerPlugin<RouterContext> = {
     async requestDidStart() {
@@ -116,14 +141,21 @@ export function createOperationCatalog({ maxDocuments = 1000 }: { maxDocuments?:
             operations = new Map();
             documents.set(source, operations);
           }
-          operations.set(request.operationName ?? '', { kind: operation.operation, rootFields: operationShape(document, operation).rootFields });
+          operations.set(request.operationName ?? "", {
+            kind: operation.operation,
+            rootFields: operationShape(document, operation).rootFields,
+          });
         },
       };
     },
   };
   return {
     plugin,
-    lookup: (query: string, operationName: string | undefined): KnownOperation | undefined => documents.get(query)?.get(operationName ?? ''),
+    lookup: (
+      query: string,
+      operationName: string | undefined,
+    ): KnownOperation | undefined =>
+      documents.get(query)?.get(operationName ?? ""),
     /** Forgets everything (a new schema may make a known document invalid or change its root fields). */
     clear: () => documents.clear(),
   };
@@ -141,16 +173,48 @@ interface ShareableRequest {
  * else (GET, other content types that CSRF prevention must see, persisted-query hashes, mutations,
  * documents never seen) goes through Apollo Server as usual.
  */
-function shareable(request: GraphQLHttpRequest, catalog: OperationCatalog): ShareableRequest | undefined {
-  if (request.method !== 'POST') return undefined;
-  if ((request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase() !== 'application/json') return undefined;
-  const body = request.body as { query?: unknown; operationName?: unknown; variables?: unknown; extensions?: unknown } | null;
-  if (typeof body !== 'object' || body === null || Array.isArray(body) || typeof body.query !== 'string') return undefined;
-  if (body.operationName !== undefined && body.operationName !== null && typeof body.operationName !== 'string') return undefined;
-  const operationName = (body.operationName as string | null | undefined) ?? undefined;
+function shareable(
+  request: GraphQLHttpRequest,
+  catalog: OperationCatalog,
+): ShareableRequest | undefined {
+  if (request.method !== "POST") return undefined;
+  if (
+    (request.headers.get("content-type") ?? "")
+      .split(";")[0]!
+      .trim()
+      .toLowerCase() !== "application/json"
+  )
+    return undefined;
+  const body = request.body as {
+    query?: unknown;
+    operationName?: unknown;
+    variables?: unknown;
+    extensions?: unknown;
+  } | null;
+  if (
+    typeof body !== "object" ||
+    body === null ||
+    Array.isArray(body) ||
+    typeof body.query !== "string"
+  )
+    return undefined;
+  if (
+    body.operationName !== undefined &&
+    body.operationName !== null &&
+    typeof body.operationName !== "string"
+  )
+    return undefined;
+  const operationName =
+    (body.operationName as string | null | undefined) ?? undefined;
   const operation = catalog.lookup(body.query, operationName);
-  if (operation?.kind !== 'query') return undefined;
-  const keyWithoutCaller = [request.headers.get('accept') ?? '', operationName ?? '', JSON.stringify(body.variables ?? {}), JSON.stringify(body.extensions ?? {}), body.query].join('\u0000');
+  if (operation?.kind !== "query") return undefined;
+  const keyWithoutCaller = [
+    request.headers.get("accept") ?? "",
+    operationName ?? "",
+    JSON.stringify(body.variables ?? {}),
+    JSON.stringify(body.extensions ?? {}),
+    body.query,
+  ].join("\u0000");
   return { operation, keyWithoutCaller };
 }
 
@@ -172,7 +236,12 @@ export function sharingGraphqlHandler({
   context: (req: IncomingMessage) => Promise<RouterContext>;
   maxBodyBytes: number;
   catalog: OperationCatalog;
-  admit: (context: RouterContext, kind: OperationTypeNode, rootFields: readonly string[], options: { countRejection: boolean }) => Promise<void>;
+  admit: (
+    context: RouterContext,
+    kind: OperationTypeNode,
+    rootFields: readonly string[],
+    options: { countRejection: boolean },
+  ) => Promise<void>;
   onJoin: () => void;
 }): Handler {
   const inFlight = new InFlight<GraphQLHttpResponse>();
@@ -183,20 +252,45 @@ export function sharingGraphqlHandler({
     let contextValue: RouterContext | undefined;
     if (candidate) contextValue = await context(req).catch(() => undefined);
     // Not shareable, or a context that fails (a bad token): Apollo Server answers, as it always does.
-    if (!candidate || !contextValue) return sendGraphQLResponse(res, await executeGraphQL(server, request, () => context(req)));
+    if (!candidate || !contextValue)
+      return sendGraphQLResponse(
+        res,
+        await executeGraphQL(server, request, () => context(req)),
+      );
     const ready = contextValue;
     const key = `${callerKey(ready.principal)}\u0000${candidate.keyWithoutCaller}`;
     const leading = inFlight.current(key);
-    if (!leading) return sendGraphQLResponse(res, await inFlight.run(key, () => executeGraphQL(server, request, async () => ready)));
+    if (!leading)
+      return sendGraphQLResponse(
+        res,
+        await inFlight.run(key, () =>
+          executeGraphQL(server, request, async () => ready),
+        ),
+      );
     try {
-      await admit(ready, candidate.operation.kind, candidate.operation.rootFields, { countRejection: false });
+      await admit(
+        ready,
+        candidate.operation.kind,
+        candidate.operation.rootFields,
+        { countRejection: false },
+      );
     } catch {
       // Over its limit: Apollo Server runs the same check (not counting the rejection) and answers 429.
-      return sendGraphQLResponse(res, await executeGraphQL(server, request, async () => ready));
+      return sendGraphQLResponse(
+        res,
+        await executeGraphQL(server, request, async () => ready),
+      );
     }
     onJoin();
     const shared = await leading.catch(() => undefined);
-    if (shared && 'payload' in shared && shared.status === 200) return sendGraphQLResponse(res, shared);
-    return sendGraphQLResponse(res, await executeGraphQL(server, request, async () => ({ ...ready, rateLimitAdmitted: true })));
+    if (shared && "payload" in shared && shared.status === 200)
+      return sendGraphQLResponse(res, shared);
+    return sendGraphQLResponse(
+      res,
+      await executeGraphQL(server, request, async () => ({
+        ...ready,
+        rateLimitAdmitted: true,
+      })),
+    );
   };
 }

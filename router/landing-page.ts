@@ -7,15 +7,15 @@
  * - `/graphiql`, a GraphiQL served from node_modules, for offline laptops and locked-down networks.
  * Production serves none of them (Sandbox off, `/` and `/graphiql` 404).
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { DEMO_PASSWORD, demoUsers } from '../platform/demo-data.ts';
-import type { Handler } from '../platform/http-server.ts';
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ApolloServerPlugin } from "@apollo/server";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
+import { DEMO_PASSWORD, demoUsers } from "../platform/demo-data.ts";
+import type { Handler } from "../platform/http-server.ts";
 
 /** The query Sandbox and GraphiQL open with; README.md's first query (a test keeps them equal). */
 export const FIRST_QUERY = `query FirstLook {
@@ -30,22 +30,24 @@ export const FIRST_QUERY = `query FirstLook {
  * Headers the editors start with. An empty Authorization is an anonymous request to the router
  * (so the first query runs in one click); paste `Bearer <token from logIn>` to act as a user.
  */
-export const INITIAL_HEADERS: Readonly<Record<string, string>> = Object.freeze({ Authorization: '' });
+export const INITIAL_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  Authorization: "",
+});
 
-export const GRAPHIQL_PATH = '/graphiql';
+export const GRAPHIQL_PATH = "/graphiql";
 /** Where Sandbox (the explorer) is served: the GraphQL endpoint itself, on a browser's GET. */
-export const EXPLORER_PATH = '/graphql';
+export const EXPLORER_PATH = "/graphql";
 /** The docs the landing page links (path → file relative to the repo root), served by the router itself so the links work offline. */
 export const DOCS: Readonly<Record<string, string>> = Object.freeze({
-  '/docs/README.md': 'README.md',
-  '/docs/clients.md': 'docs/clients.md',
-  '/docs/observability.md': 'docs/observability.md',
-  '/docs/errors.md': 'docs/errors.md',
-  '/docs/configuration.md': 'docs/configuration.md',
+  "/docs/README.md": "README.md",
+  "/docs/clients.md": "docs/clients.md",
+  "/docs/observability.md": "docs/observability.md",
+  "/docs/errors.md": "docs/errors.md",
+  "/docs/configuration.md": "docs/configuration.md",
 });
 
 /** Where Apollo's page loads Sandbox's script from; a failure to load anything under it means no Sandbox. */
-export const SANDBOX_CDN = 'https://embeddable-sandbox.cdn.apollographql.com/';
+export const SANDBOX_CDN = "https://embeddable-sandbox.cdn.apollographql.com/";
 /**
  * How long `/graphql` waits for Sandbox's script before opening GraphiQL. An offline machine
  * usually fails at once (no DNS); this bounds the networks that drop packets instead of refusing.
@@ -72,12 +74,25 @@ export interface LandingLinks {
 const require = createRequire(import.meta.url);
 /** Browser builds GraphiQL 3 documents for script-tag use: React 18 UMD globals, then GraphiQL. */
 // Package folders, found through package.json: the files below are not in the packages' exports.
-const inPackage = (name: string, file: string) => () => join(dirname(require.resolve(`${name}/package.json`)), file);
+const inPackage = (name: string, file: string) => () =>
+  join(dirname(require.resolve(`${name}/package.json`)), file);
 const ASSETS: Record<string, { file: () => string; type: string }> = {
-  [`${GRAPHIQL_PATH}/react.js`]: { file: inPackage('react', 'umd/react.production.min.js'), type: 'text/javascript' },
-  [`${GRAPHIQL_PATH}/react-dom.js`]: { file: inPackage('react-dom', 'umd/react-dom.production.min.js'), type: 'text/javascript' },
-  [`${GRAPHIQL_PATH}/graphiql.js`]: { file: inPackage('graphiql', 'graphiql.min.js'), type: 'text/javascript' },
-  [`${GRAPHIQL_PATH}/graphiql.css`]: { file: inPackage('graphiql', 'graphiql.min.css'), type: 'text/css' },
+  [`${GRAPHIQL_PATH}/react.js`]: {
+    file: inPackage("react", "umd/react.production.min.js"),
+    type: "text/javascript",
+  },
+  [`${GRAPHIQL_PATH}/react-dom.js`]: {
+    file: inPackage("react-dom", "umd/react-dom.production.min.js"),
+    type: "text/javascript",
+  },
+  [`${GRAPHIQL_PATH}/graphiql.js`]: {
+    file: inPackage("graphiql", "graphiql.min.js"),
+    type: "text/javascript",
+  },
+  [`${GRAPHIQL_PATH}/graphiql.css`]: {
+    file: inPackage("graphiql", "graphiql.min.css"),
+    type: "text/css",
+  },
 };
 
 function escapeHtml(text: string): string {
@@ -86,7 +101,7 @@ function escapeHtml(text: string): string {
 
 /** A value for an inline `<script>`: JSON that cannot close the script element. */
 function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c');
+  return JSON.stringify(value).replace(/</g, "\\u003c");
 }
 
 const LOG_IN_MUTATION = `mutation { logIn(email: "ada@switchyard.dev", password: "${DEMO_PASSWORD}") { token } }`;
@@ -104,9 +119,9 @@ const BASE_STYLE = `
  * Keys are what the page's detector sets; the test drives every one.
  */
 const SANDBOX_FAILURES: Readonly<Record<string, string>> = Object.freeze({
-  unreachable: 'its script, served by Apollo’s CDN, could not be fetched',
+  unreachable: "its script, served by Apollo’s CDN, could not be fetched",
   timeout: `its script, served by Apollo’s CDN, did not arrive within ${SANDBOX_LOAD_TIMEOUT_MS / 1000} s`,
-  broken: 'its script from Apollo’s CDN loaded but did not start Sandbox',
+  broken: "its script from Apollo’s CDN loaded but did not start Sandbox",
 });
 
 /**
@@ -205,18 +220,33 @@ export function adaptSandboxPage(page: string): string {
   // Apollo's CSP only lets scripts and styles with its nonce run: without one, add nothing.
   if (!nonce) return page;
   return page
-    .replace(/(<meta http-equiv="Content-Security-Policy"[^>]*>)/, `$1\n${sandboxWatchdog(nonce)}\n${sandboxStyle(nonce)}`)
-    .replace(/\s*<link rel="preconnect" href="https:\/\/fonts\.gstatic\.com" \/>/, '')
-    .replace(/\s*<link\s+href="https:\/\/fonts\.googleapis\.com\/[^"]*"\s+rel="stylesheet"\s*\/>/, '')
-    .replace(/<title>[^<]*<\/title>/, '<title>Switchyard · Apollo Sandbox</title>')
+    .replace(
+      /(<meta http-equiv="Content-Security-Policy"[^>]*>)/,
+      `$1\n${sandboxWatchdog(nonce)}\n${sandboxStyle(nonce)}`,
+    )
+    .replace(
+      /\s*<link rel="preconnect" href="https:\/\/fonts\.gstatic\.com" \/>/,
+      "",
+    )
+    .replace(
+      /\s*<link\s+href="https:\/\/fonts\.googleapis\.com\/[^"]*"\s+rel="stylesheet"\s*\/>/,
+      "",
+    )
+    .replace(
+      /<title>[^<]*<\/title>/,
+      "<title>Switchyard · Apollo Sandbox</title>",
+    )
     .replace(/<div class="fallback">[\s\S]*?<\/div>/, sandboxStatus())
-    .replace('</body>', `${helpBar()}\n</body>`);
+    .replace("</body>", `${helpBar()}\n</body>`);
 }
 
 /** Apollo's local Sandbox page with our additions (adaptSandboxPage). */
 function sandboxPlugin(): ApolloServerPlugin {
   const sandbox = ApolloServerPluginLandingPageLocalDefault({
-    embed: { endpointIsEditable: false, initialState: { pollForSchemaUpdates: false } },
+    embed: {
+      endpointIsEditable: false,
+      initialState: { pollForSchemaUpdates: false },
+    },
     document: FIRST_QUERY,
     headers: { ...INITIAL_HEADERS },
     includeCookies: false,
@@ -231,7 +261,9 @@ function sandboxPlugin(): ApolloServerPlugin {
           const { html } = await listener.renderLandingPage!();
           return {
             async html() {
-              return adaptSandboxPage(typeof html === 'string' ? html : await html());
+              return adaptSandboxPage(
+                typeof html === "string" ? html : await html(),
+              );
             },
           };
         },
@@ -241,7 +273,10 @@ function sandboxPlugin(): ApolloServerPlugin {
 }
 
 function graphiqlPage(): string {
-  const props = scriptJson({ defaultQuery: FIRST_QUERY, defaultHeaders: JSON.stringify(INITIAL_HEADERS, null, 2) });
+  const props = scriptJson({
+    defaultQuery: FIRST_QUERY,
+    defaultHeaders: JSON.stringify(INITIAL_HEADERS, null, 2),
+  });
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -283,7 +318,7 @@ function graphiqlPage(): string {
       React.createElement(GraphiQL, { fetcher, defaultQuery: props.defaultQuery, defaultHeaders: props.defaultHeaders, defaultEditorToolsVisibility: 'headers', shouldPersistHeaders: false }),
     );
   </script>
-  <noscript>${escapeHtml('GraphiQL needs JavaScript.')}</noscript>
+  <noscript>${escapeHtml("GraphiQL needs JavaScript.")}</noscript>
 </body>
 </html>
 `;
@@ -297,10 +332,20 @@ function door(href: string, title: string, text: string): string {
 /** `/`: every door in one page, so a person who opens the router's address finds the rest. */
 function homePage(links: LandingLinks): string {
   const docs = Object.entries(DOCS)
-    .map(([path, file]) => `<li><a href="${escapeHtml(path)}">${escapeHtml(file)}</a></li>`)
-    .join('\n        ');
-  const accounts = demoUsers.map((user) => `<tr><td><code>${escapeHtml(user.email)}</code></td><td>${escapeHtml(user.role)}</td></tr>`).join('\n          ');
-  const firstQuery = JSON.stringify({ query: FIRST_QUERY.replace(/\s+/g, ' ').trim() });
+    .map(
+      ([path, file]) =>
+        `<li><a href="${escapeHtml(path)}">${escapeHtml(file)}</a></li>`,
+    )
+    .join("\n        ");
+  const accounts = demoUsers
+    .map(
+      (user) =>
+        `<tr><td><code>${escapeHtml(user.email)}</code></td><td>${escapeHtml(user.role)}</td></tr>`,
+    )
+    .join("\n          ");
+  const firstQuery = JSON.stringify({
+    query: FIRST_QUERY.replace(/\s+/g, " ").trim(),
+  });
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -337,9 +382,9 @@ function homePage(links: LandingLinks): string {
   <main>
     <h2>Query the graph</h2>
     <div class="doors">
-      ${door(EXPLORER_PATH, 'Explorer (Apollo Sandbox)', 'Apollo’s explorer, opened on the first query. Loaded from Apollo’s CDN: offline, it opens GraphiQL for you.')}
-      ${door(GRAPHIQL_PATH, 'GraphiQL', 'The same endpoint in GraphiQL, served by this router: works without internet.')}
-      ${door('/docs/README.md', 'README', 'What runs where, the first queries, placing an order.')}
+      ${door(EXPLORER_PATH, "Explorer (Apollo Sandbox)", "Apollo’s explorer, opened on the first query. Loaded from Apollo’s CDN: offline, it opens GraphiQL for you.")}
+      ${door(GRAPHIQL_PATH, "GraphiQL", "The same endpoint in GraphiQL, served by this router: works without internet.")}
+      ${door("/docs/README.md", "README", "What runs where, the first queries, placing an order.")}
     </div>
     <div class="columns">
       <section>
@@ -386,27 +431,53 @@ function serveFile(path: () => string, type: string): Handler {
   let body: Buffer | undefined;
   return (req, res) => {
     body ??= readFileSync(path());
-    res.writeHead(200, { 'content-type': `${type}; charset=utf-8`, 'content-length': body.length, 'cache-control': 'public, max-age=3600' });
-    res.end(req.method === 'HEAD' ? undefined : body);
+    res.writeHead(200, {
+      "content-type": `${type}; charset=utf-8`,
+      "content-length": body.length,
+      "cache-control": "public, max-age=3600",
+    });
+    res.end(req.method === "HEAD" ? undefined : body);
   };
 }
 
 function serveHtml(page: string): Handler {
   return (req, res) => {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(page) });
-    res.end(req.method === 'HEAD' ? undefined : page);
+    res.writeHead(200, {
+      "content-type": "text/html; charset=utf-8",
+      "content-length": Buffer.byteLength(page),
+    });
+    res.end(req.method === "HEAD" ? undefined : page);
   };
 }
 
 /** The landing-page plugin for Apollo Server and the extra routes the router serves with it. */
-export function createLandingPage({ production, links = {} }: { production: boolean; links?: Partial<LandingLinks> }): { plugin: ApolloServerPlugin; routes: Record<string, Handler> } {
-  if (production) return { plugin: ApolloServerPluginLandingPageDisabled(), routes: {} };
+export function createLandingPage({
+  production,
+  links = {},
+}: {
+  production: boolean;
+  links?: Partial<LandingLinks>;
+}): { plugin: ApolloServerPlugin; routes: Record<string, Handler> } {
+  if (production)
+    return { plugin: ApolloServerPluginLandingPageDisabled(), routes: {} };
   const routes: Record<string, Handler> = {
-    '/': serveHtml(homePage({ health: '/health', ready: '/ready', metrics: '/metrics', ...links })),
+    "/": serveHtml(
+      homePage({
+        health: "/health",
+        ready: "/ready",
+        metrics: "/metrics",
+        ...links,
+      }),
+    ),
     [GRAPHIQL_PATH]: serveHtml(graphiqlPage()),
   };
-  for (const [path, { file, type }] of Object.entries(ASSETS)) routes[path] = serveFile(file, type);
+  for (const [path, { file, type }] of Object.entries(ASSETS))
+    routes[path] = serveFile(file, type);
   // text/plain, not text/markdown: browsers show plain text, and offer markdown as a download.
-  for (const [path, file] of Object.entries(DOCS)) routes[path] = serveFile(() => fileURLToPath(new URL(`../${file}`, import.meta.url)), 'text/plain');
+  for (const [path, file] of Object.entries(DOCS))
+    routes[path] = serveFile(
+      () => fileURLToPath(new URL(`../${file}`, import.meta.url)),
+      "text/plain",
+    );
   return { plugin: sandboxPlugin(), routes };
 }

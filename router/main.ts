@@ -1,23 +1,48 @@
-import { loadConfigurationOrExit } from '../deploy/configuration.ts';
-import { listen } from '../platform/http-server.ts';
-import { createLogger } from '../platform/logger.ts';
-import { settingName } from '../platform/settings.ts';
-import { onShutdown } from '../platform/shutdown.ts';
-import { startOrExit } from '../platform/startup.ts';
-import { loadTracingConfig, startTracing } from '../platform/tracing.ts';
-import { loadRouterConfig, ROUTER_SETTINGS, ROUTER_SETTINGS_READ } from './config.ts';
-import { createRouter } from './server.ts';
+import { loadConfigurationOrExit } from "../deploy/configuration.ts";
+import { listen } from "../platform/http-server.ts";
+import { createLogger } from "../platform/logger.ts";
+import { settingName } from "../platform/settings.ts";
+import { onShutdown } from "../platform/shutdown.ts";
+import { startOrExit } from "../platform/startup.ts";
+import { loadTracingConfig, startTracing } from "../platform/tracing.ts";
+import {
+  loadRouterConfig,
+  ROUTER_SETTINGS,
+  ROUTER_SETTINGS_READ,
+} from "./config.ts";
+import { createRouter } from "./server.ts";
 
-const config = await loadConfigurationOrExit(loadRouterConfig, ROUTER_SETTINGS_READ);
+const config = await loadConfigurationOrExit(
+  loadRouterConfig,
+  ROUTER_SETTINGS_READ,
+);
 await startOrExit(async () => {
-  const tracing = startTracing(loadTracingConfig(process.env, 'router'));
-  const logger = createLogger({ format: config.logFormat, level: config.logLevel, file: config.logFile }).child({ service: 'router' });
+  const tracing = startTracing(loadTracingConfig(process.env, "router"));
+  const logger = createLogger({
+    format: config.logFormat,
+    level: config.logLevel,
+    file: config.logFile,
+  }).child({ service: "router" });
   const router = createRouter({ config, logger });
   await router.start();
-  const running = await listen(router.handler, { port: config.port, host: config.host, setting: settingName(ROUTER_SETTINGS.port) });
+  const running = await listen(router.handler, {
+    port: config.port,
+    host: config.host,
+    setting: settingName(ROUTER_SETTINGS.port),
+  });
   // Diagnostics (detailed /ready, /metrics) on their own port, loopback unless ROUTER_ADMIN_HOST says otherwise.
-  const admin = config.adminPort === undefined ? undefined : await listen(router.adminHandler, { port: config.adminPort, host: config.adminHost, setting: settingName(ROUTER_SETTINGS.adminPort) });
-  logger.info({ url: `${running.url}/graphql`, admin: admin?.url }, 'router listening');
+  const admin =
+    config.adminPort === undefined
+      ? undefined
+      : await listen(router.adminHandler, {
+          port: config.adminPort,
+          host: config.adminHost,
+          setting: settingName(ROUTER_SETTINGS.adminPort),
+        });
+  logger.info(
+    { url: `${running.url}/graphql`, admin: admin?.url },
+    "router listening",
+  );
   console.log(`Router ready at ${running.url}/graphql`);
   onShutdown(logger, async () => {
     await running.close();

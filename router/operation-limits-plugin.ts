@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin } from "@apollo/server";
 import {
   getArgumentValues,
   getVariableValues,
@@ -12,9 +12,9 @@ import {
   type GraphQLType,
   type OperationDefinitionNode,
   type SelectionSetNode,
-} from 'graphql';
-import { codedError } from '../platform/errors.ts';
-import { MAX_PAGE_SIZE } from '../platform/pagination.ts';
+} from "graphql";
+import { codedError } from "../platform/errors.ts";
+import { MAX_PAGE_SIZE } from "../platform/pagination.ts";
 
 export interface OperationLimits {
   /** Deepest field nesting (a root field is depth 1). @default 12 */
@@ -59,43 +59,88 @@ interface MeasureContext {
  * Introspection fields (`__schema`, `__type`) are not counted: Sandbox's own introspection query is
  * deep, and it is off in production anyway.
  */
-function measure(selectionSet: SelectionSetNode, parent: GraphQLNamedType | undefined, context: MeasureContext, depth: number, multiplier: number, into: Measure): void {
+function measure(
+  selectionSet: SelectionSetNode,
+  parent: GraphQLNamedType | undefined,
+  context: MeasureContext,
+  depth: number,
+  multiplier: number,
+  into: Measure,
+): void {
   const { schema, fragments } = context;
   for (const selection of selectionSet.selections) {
     if (selection.kind === Kind.INLINE_FRAGMENT) {
-      const typed = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
-      measure(selection.selectionSet, typed ?? parent, context, depth, multiplier, into);
+      const typed = selection.typeCondition
+        ? schema.getType(selection.typeCondition.name.value)
+        : parent;
+      measure(
+        selection.selectionSet,
+        typed ?? parent,
+        context,
+        depth,
+        multiplier,
+        into,
+      );
       continue;
     }
     if (selection.kind === Kind.FRAGMENT_SPREAD) {
       const fragment = fragments[selection.name.value];
-      if (fragment) measure(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value) ?? parent, context, depth, multiplier, into);
+      if (fragment)
+        measure(
+          fragment.selectionSet,
+          schema.getType(fragment.typeCondition.name.value) ?? parent,
+          context,
+          depth,
+          multiplier,
+          into,
+        );
       continue;
     }
-    if (selection.name.value.startsWith('__')) continue;
+    if (selection.name.value.startsWith("__")) continue;
     if (selection.alias) into.aliases += 1;
     into.depth = Math.max(into.depth, depth);
     into.cost += multiplier;
     if (!selection.selectionSet) continue;
     const definition = fieldsOf(parent)?.[selection.name.value];
     let size = 1;
-    if (definition?.args.some((arg) => arg.name === 'first')) size = pageSize(definition, selection, context);
-    measure(selection.selectionSet, definition ? namedType(definition.type) : undefined, context, depth + 1, multiplier * size, into);
+    if (definition?.args.some((arg) => arg.name === "first"))
+      size = pageSize(definition, selection, context);
+    measure(
+      selection.selectionSet,
+      definition ? namedType(definition.type) : undefined,
+      context,
+      depth + 1,
+      multiplier * size,
+      into,
+    );
   }
 }
 
 /** The operation's variables as execution will coerce them, or undefined when they do not coerce. */
-export function coercedVariables(schema: GraphQLSchema, operation: OperationDefinitionNode, inputs: Record<string, unknown>): Record<string, unknown> | undefined {
+export function coercedVariables(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  inputs: Record<string, unknown>,
+): Record<string, unknown> | undefined {
   try {
-    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], inputs, { maxErrors: 1 });
-    return 'coerced' in coerced ? coerced.coerced : undefined;
+    const coerced = getVariableValues(
+      schema,
+      operation.variableDefinitions ?? [],
+      inputs,
+      { maxErrors: 1 },
+    );
+    return "coerced" in coerced ? coerced.coerced : undefined;
   } catch {
     return undefined;
   }
 }
 
 /** The `first` the field will execute with, or the maximum page size when it cannot be known. */
-function pageSize(definition: GraphQLField<unknown, unknown>, node: Parameters<typeof getArgumentValues>[1], { variables, maxPageSize }: MeasureContext): number {
+function pageSize(
+  definition: GraphQLField<unknown, unknown>,
+  node: Parameters<typeof getArgumentValues>[1],
+  { variables, maxPageSize }: MeasureContext,
+): number {
   if (!variables) return maxPageSize;
   let first: unknown;
   try {
@@ -104,21 +149,33 @@ function pageSize(definition: GraphQLField<unknown, unknown>, node: Parameters<t
     // An argument that does not coerce fails execution anyway; until then it is of unknown size.
     return maxPageSize;
   }
-  if (typeof first !== 'number' || !Number.isFinite(first)) return maxPageSize;
+  if (typeof first !== "number" || !Number.isFinite(first)) return maxPageSize;
   return first > 0 ? first : 1;
 }
 
-function fragmentsOf(document: DocumentNode): Record<string, FragmentDefinitionNode> {
+function fragmentsOf(
+  document: DocumentNode,
+): Record<string, FragmentDefinitionNode> {
   return Object.fromEntries(
-    document.definitions.filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION).map((fragment) => [fragment.name.value, fragment]),
+    document.definitions
+      .filter(
+        (definition): definition is FragmentDefinitionNode =>
+          definition.kind === Kind.FRAGMENT_DEFINITION,
+      )
+      .map((fragment) => [fragment.name.value, fragment]),
   );
 }
 
 /** Root field selections of an operation, fragments expanded, one entry per use (introspection excluded). */
-function rootFieldNodes(selectionSet: SelectionSetNode, fragments: Record<string, FragmentDefinitionNode>): FieldNode[] {
+function rootFieldNodes(
+  selectionSet: SelectionSetNode,
+  fragments: Record<string, FragmentDefinitionNode>,
+): FieldNode[] {
   return selectionSet.selections.flatMap((selection) => {
-    if (selection.kind === Kind.FIELD) return selection.name.value.startsWith('__') ? [] : [selection];
-    if (selection.kind === Kind.INLINE_FRAGMENT) return rootFieldNodes(selection.selectionSet, fragments);
+    if (selection.kind === Kind.FIELD)
+      return selection.name.value.startsWith("__") ? [] : [selection];
+    if (selection.kind === Kind.INLINE_FRAGMENT)
+      return rootFieldNodes(selection.selectionSet, fragments);
     const fragment = fragments[selection.name.value];
     return fragment ? rootFieldNodes(fragment.selectionSet, fragments) : [];
   });
@@ -128,13 +185,17 @@ function rootFieldNodes(selectionSet: SelectionSetNode, fragments: Record<string
 // build created the schema. graphql resolves to its CommonJS build both under Node and in tests (the
 // vitest alias), so the coercion helpers above can run on the gateway's schema; should that ever
 // change, they throw and the size counts as unknown (the maximum), never as small.
-function fieldsOf(type: GraphQLNamedType | undefined): Record<string, GraphQLField<unknown, unknown>> | undefined {
-  return type && 'getFields' in type && !('getValues' in type) ? (type.getFields() as Record<string, GraphQLField<unknown, unknown>>) : undefined;
+function fieldsOf(
+  type: GraphQLNamedType | undefined,
+): Record<string, GraphQLField<unknown, unknown>> | undefined {
+  return type && "getFields" in type && !("getValues" in type)
+    ? (type.getFields() as Record<string, GraphQLField<unknown, unknown>>)
+    : undefined;
 }
 
 function namedType(type: GraphQLType): GraphQLNamedType {
   let current: GraphQLType = type;
-  while ('ofType' in current && current.ofType) current = current.ofType;
+  while ("ofType" in current && current.ofType) current = current.ofType;
   return current as GraphQLNamedType;
 }
 
@@ -157,32 +218,45 @@ export interface OperationShape {
  */
 const shapes = new WeakMap<DocumentNode, Map<string, OperationShape>>();
 
-export function operationShape(document: DocumentNode, operation: OperationDefinitionNode): OperationShape {
+export function operationShape(
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+): OperationShape {
   let perDocument = shapes.get(document);
   if (!perDocument) {
     perDocument = new Map();
     shapes.set(document, perDocument);
   }
-  const key = operation.name?.value ?? '';
+  const key = operation.name?.value ?? "";
   let shape = perDocument.get(key);
   if (!shape) {
     const fragments = fragmentsOf(document);
     const nodes = rootFieldNodes(operation.selectionSet, fragments);
-    shape = { fragments, rootFields: nodes.map((node) => node.name.value), rootFieldNodes: nodes };
+    shape = {
+      fragments,
+      rootFields: nodes.map((node) => node.name.value),
+      rootFieldNodes: nodes,
+    };
     perDocument.set(key, shape);
   }
   return shape;
 }
 
 function tooComplex(limit: string, max: number, actual: number) {
-  return codedError('QUERY_TOO_COMPLEX', `operation ${limit} ${actual} exceeds the limit of ${max}`, { limit, max, actual, http: { status: 400 } });
+  return codedError(
+    "QUERY_TOO_COMPLEX",
+    `operation ${limit} ${actual} exceeds the limit of ${max}`,
+    { limit, max, actual, http: { status: 400 } },
+  );
 }
 
 /**
  * Rejects operations that are too deep, too aliased, too wide or too expensive before the gateway
  * plans them, so no subgraph is called. Runs after validation (fragments are known to be acyclic).
  */
-export function createOperationLimitsPlugin(limits: OperationLimits): ApolloServerPlugin {
+export function createOperationLimitsPlugin(
+  limits: OperationLimits,
+): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
@@ -190,20 +264,49 @@ export function createOperationLimitsPlugin(limits: OperationLimits): ApolloServ
           if (!operation) return;
           const shape = operationShape(document, operation);
           const rootCount = shape.rootFields.length;
-          let found = shape.measured?.schema === schema ? shape.measured.measure : undefined;
+          let found =
+            shape.measured?.schema === schema
+              ? shape.measured.measure
+              : undefined;
           if (!found) {
-            const root = operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
+            const root =
+              operation.operation === "query"
+                ? schema.getQueryType()
+                : operation.operation === "mutation"
+                  ? schema.getMutationType()
+                  : schema.getSubscriptionType();
             found = { depth: 0, aliases: 0, cost: 0 };
             // Coerced as execution will coerce them (defaults applied); errors mean execution will refuse them.
-            const variables = coercedVariables(schema, operation, request.variables ?? {});
-            measure(operation.selectionSet, root ?? undefined, { schema, fragments: shape.fragments, variables, maxPageSize: limits.maxPageSize ?? MAX_PAGE_SIZE }, 1, 1, found);
+            const variables = coercedVariables(
+              schema,
+              operation,
+              request.variables ?? {},
+            );
+            measure(
+              operation.selectionSet,
+              root ?? undefined,
+              {
+                schema,
+                fragments: shape.fragments,
+                variables,
+                maxPageSize: limits.maxPageSize ?? MAX_PAGE_SIZE,
+              },
+              1,
+              1,
+              found,
+            );
             // Only variables (their values or defaults) make the cost depend on the request.
-            if ((operation.variableDefinitions?.length ?? 0) === 0) shape.measured = { schema, measure: found };
+            if ((operation.variableDefinitions?.length ?? 0) === 0)
+              shape.measured = { schema, measure: found };
           }
-          if (found.depth > limits.maxDepth) throw tooComplex('depth', limits.maxDepth, found.depth);
-          if (found.aliases > limits.maxAliases) throw tooComplex('aliases', limits.maxAliases, found.aliases);
-          if (rootCount > limits.maxRootFields) throw tooComplex('root fields', limits.maxRootFields, rootCount);
-          if (found.cost > limits.maxCost) throw tooComplex('cost', limits.maxCost, found.cost);
+          if (found.depth > limits.maxDepth)
+            throw tooComplex("depth", limits.maxDepth, found.depth);
+          if (found.aliases > limits.maxAliases)
+            throw tooComplex("aliases", limits.maxAliases, found.aliases);
+          if (rootCount > limits.maxRootFields)
+            throw tooComplex("root fields", limits.maxRootFields, rootCount);
+          if (found.cost > limits.maxCost)
+            throw tooComplex("cost", limits.maxCost, found.cost);
         },
       };
     },

@@ -1,14 +1,27 @@
-import type { ApolloServerPlugin } from '@apollo/server';
-import { HeaderMap } from '@apollo/server';
-import { getGraphQLRateLimiter, RedisStore, type Identity, type Store } from 'graphql-rate-limit';
-import type { GraphQLField, GraphQLResolveInfo, GraphQLSchema, OperationTypeNode } from 'graphql';
-import { Redis } from 'ioredis';
-import { codedError } from '../platform/errors.ts';
-import type { Counter } from 'prom-client';
-import type { Logger } from '../platform/logger.ts';
-import type { RouterContext } from './context.ts';
-import { credentialTarget, isCredentialMutation } from './credential-mutations.ts';
-import { coercedVariables, operationShape } from './operation-limits-plugin.ts';
+import type { ApolloServerPlugin } from "@apollo/server";
+import { HeaderMap } from "@apollo/server";
+import {
+  getGraphQLRateLimiter,
+  RedisStore,
+  type Identity,
+  type Store,
+} from "graphql-rate-limit";
+import type {
+  GraphQLField,
+  GraphQLResolveInfo,
+  GraphQLSchema,
+  OperationTypeNode,
+} from "graphql";
+import { Redis } from "ioredis";
+import { codedError } from "../platform/errors.ts";
+import type { Counter } from "prom-client";
+import type { Logger } from "../platform/logger.ts";
+import type { RouterContext } from "./context.ts";
+import {
+  credentialTarget,
+  isCredentialMutation,
+} from "./credential-mutations.ts";
+import { coercedVariables, operationShape } from "./operation-limits-plugin.ts";
 
 export interface RateLimit {
   readonly max: number;
@@ -33,10 +46,15 @@ export interface RateLimitConfig {
  * Map and drops an entry once its newest call has left the window, sweeping every `sweepEvery` writes.
  */
 export class SweepingMemoryStore implements Store {
-  private readonly entries = new Map<string, { timestamps: readonly number[]; expiresAt: number }>();
+  private readonly entries = new Map<
+    string,
+    { timestamps: readonly number[]; expiresAt: number }
+  >();
   private writes = 0;
 
-  constructor(private readonly options: { now?: () => number; sweepEvery?: number } = {}) {}
+  constructor(
+    private readonly options: { now?: () => number; sweepEvery?: number } = {},
+  ) {}
 
   private now(): number {
     return (this.options.now ?? Date.now)();
@@ -46,12 +64,20 @@ export class SweepingMemoryStore implements Store {
     return `${identity.contextIdentity}\u0000${identity.fieldIdentity}`;
   }
 
-  setForIdentity(identity: Identity, timestamps: readonly number[], windowMs = 60_000): void {
+  setForIdentity(
+    identity: Identity,
+    timestamps: readonly number[],
+    windowMs = 60_000,
+  ): void {
     // The limiter hands over a fresh array it never touches again, oldest first: kept as is (no copy,
     // no spread of a possibly long list into Math.max), it expires a window after its newest call.
     let newest = 0;
-    for (const timestamp of timestamps) if (timestamp > newest) newest = timestamp;
-    this.entries.set(SweepingMemoryStore.key(identity), { timestamps, expiresAt: newest + windowMs });
+    for (const timestamp of timestamps)
+      if (timestamp > newest) newest = timestamp;
+    this.entries.set(SweepingMemoryStore.key(identity), {
+      timestamps,
+      expiresAt: newest + windowMs,
+    });
     this.writes += 1;
     if (this.writes % (this.options.sweepEvery ?? 1000) === 0) this.sweep();
   }
@@ -69,7 +95,8 @@ export class SweepingMemoryStore implements Store {
 
   sweep(): void {
     const now = this.now();
-    for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(key);
+    for (const [key, entry] of this.entries)
+      if (entry.expiresAt <= now) this.entries.delete(key);
   }
 
   get size(): number {
@@ -94,45 +121,118 @@ export interface AdmitOptions {
 }
 
 export interface RateLimitPlugin extends ApolloServerPlugin<RouterContext> {
-  admit(context: RouterContext, operationKind: OperationTypeNode, rootFields: readonly string[], options?: AdmitOptions): Promise<void>;
+  admit(
+    context: RouterContext,
+    operationKind: OperationTypeNode,
+    rootFields: readonly string[],
+    options?: AdmitOptions,
+  ): Promise<void>;
   close(): Promise<void>;
 }
 
-export function createRateLimitPlugin({ config, logger, rejections }: { config: RateLimitConfig; logger: Logger; /** Counts refused calls by root field. */ rejections?: Counter<'field'> }): RateLimitPlugin {
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { keyPrefix: config.redisKeyPrefix, maxRetriesPerRequest: 1, enableOfflineQueue: true }) : undefined;
-  redis?.on('error', (error) => logger.warn({ err: error }, 'rate-limit store unavailable'));
-  const store: Store = redis ? new RedisStore(redis) : new SweepingMemoryStore();
+export function createRateLimitPlugin({
+  config,
+  logger,
+  rejections,
+}: {
+  config: RateLimitConfig;
+  logger: Logger;
+  /** Counts refused calls by root field. */ rejections?: Counter<"field">;
+}): RateLimitPlugin {
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, {
+        keyPrefix: config.redisKeyPrefix,
+        maxRetriesPerRequest: 1,
+        enableOfflineQueue: true,
+      })
+    : undefined;
+  redis?.on("error", (error) =>
+    logger.warn({ err: error }, "rate-limit store unavailable"),
+  );
+  const store: Store = redis
+    ? new RedisStore(redis)
+    : new SweepingMemoryStore();
   // The identity is chosen per call (admitUse), not read from the request: credential mutations
   // count against the client address and the target account, whoever the token says is calling.
-  const limiter = getGraphQLRateLimiter({ identifyContext: (identity: { id: string }) => identity.id, store });
+  const limiter = getGraphQLRateLimiter({
+    identifyContext: (identity: { id: string }) => identity.id,
+    store,
+  });
 
-  async function retryAfterSeconds(identity: string, field: string, limit: RateLimit): Promise<number> {
-    const timestamps = [...(await store.getForIdentity({ contextIdentity: identity, fieldIdentity: field }))].sort((a, b) => a - b);
+  async function retryAfterSeconds(
+    identity: string,
+    field: string,
+    limit: RateLimit,
+  ): Promise<number> {
+    const timestamps = [
+      ...(await store.getForIdentity({
+        contextIdentity: identity,
+        fieldIdentity: field,
+      })),
+    ].sort((a, b) => a - b);
     // The call that frees a slot is the one `max` places before the newest: when it expires, one fits.
-    const freeing = timestamps[timestamps.length - limit.max] ?? timestamps[0] ?? Date.now();
-    return Math.max(1, Math.ceil((freeing + limit.windowMs - Date.now()) / 1000));
+    const freeing =
+      timestamps[timestamps.length - limit.max] ?? timestamps[0] ?? Date.now();
+    return Math.max(
+      1,
+      Math.ceil((freeing + limit.windowMs - Date.now()) / 1000),
+    );
   }
 
   /** Counts one call of `field` against each identity; throws RATE_LIMITED (429) at the first one over its limit. */
-  async function admitUse(contextValue: RouterContext, field: string, identities: readonly string[], countRejection: boolean): Promise<void> {
+  async function admitUse(
+    contextValue: RouterContext,
+    field: string,
+    identities: readonly string[],
+    countRejection: boolean,
+  ): Promise<void> {
     const limit = config.fields[field] ?? config.default;
     for (const identity of identities) {
       let rejected: string | undefined;
       try {
         // The limiter reads only `fieldName` from info (and `args` for identityArgs, unused here).
         const info = { fieldName: field } as GraphQLResolveInfo;
-        rejected = await limiter({ parent: undefined, args: {}, context: { id: identity }, info }, { max: limit.max, window: `${limit.windowMs}ms`, uncountRejected: true });
+        rejected = await limiter(
+          { parent: undefined, args: {}, context: { id: identity }, info },
+          {
+            max: limit.max,
+            window: `${limit.windowMs}ms`,
+            uncountRejected: true,
+          },
+        );
       } catch (error) {
         // Fail open: a Redis outage must not take the whole API down. It is logged and alerted on.
-        logger.error({ err: error, field }, 'rate-limit check failed; request allowed');
+        logger.error(
+          { err: error, field },
+          "rate-limit check failed; request allowed",
+        );
         continue;
       }
       if (rejected === undefined) continue;
-      const retryAfter = await retryAfterSeconds(identity, field, limit).catch(() => Math.ceil(limit.windowMs / 1000));
+      const retryAfter = await retryAfterSeconds(identity, field, limit).catch(
+        () => Math.ceil(limit.windowMs / 1000),
+      );
       if (countRejection) rejections?.inc({ field });
-      logger.info({ clientId: contextValue.clientId, clientAddress: contextValue.clientAddress, identity, field, max: limit.max, windowMs: limit.windowMs }, 'rate limited');
-      const error = codedError('RATE_LIMITED', `too many ${field} calls; retry in ${retryAfter}s`, { field, retryAfter });
-      error.extensions.http = { status: 429, headers: new HeaderMap([['retry-after', String(retryAfter)]]) };
+      logger.info(
+        {
+          clientId: contextValue.clientId,
+          clientAddress: contextValue.clientAddress,
+          identity,
+          field,
+          max: limit.max,
+          windowMs: limit.windowMs,
+        },
+        "rate limited",
+      );
+      const error = codedError(
+        "RATE_LIMITED",
+        `too many ${field} calls; retry in ${retryAfter}s`,
+        { field, retryAfter },
+      );
+      error.extensions.http = {
+        status: 429,
+        headers: new HeaderMap([["retry-after", String(retryAfter)]]),
+      };
       throw error;
     }
   }
@@ -143,9 +243,25 @@ export function createRateLimitPlugin({ config, logger, rejections }: { config: 
    * sharing, which admits a request that joins an identical one in flight without running it
    * through Apollo Server (queries only: credential mutations never take that path).
    */
-  async function admit(contextValue: RouterContext, operationKind: OperationTypeNode, rootFields: readonly string[], { countRejection = true }: AdmitOptions = {}): Promise<void> {
-    const rootType = operationKind === 'query' ? 'Query' : operationKind === 'mutation' ? 'Mutation' : 'Subscription';
-    for (const name of rootFields) await admitUse(contextValue, `${rootType}.${name}`, [contextValue.clientId], countRejection);
+  async function admit(
+    contextValue: RouterContext,
+    operationKind: OperationTypeNode,
+    rootFields: readonly string[],
+    { countRejection = true }: AdmitOptions = {},
+  ): Promise<void> {
+    const rootType =
+      operationKind === "query"
+        ? "Query"
+        : operationKind === "mutation"
+          ? "Mutation"
+          : "Subscription";
+    for (const name of rootFields)
+      await admitUse(
+        contextValue,
+        `${rootType}.${name}`,
+        [contextValue.clientId],
+        countRejection,
+      );
   }
 
   /**
@@ -154,8 +270,14 @@ export function createRateLimitPlugin({ config, logger, rejections }: { config: 
    * creating more accounts) and, when they name an account (`logIn(email:)`), by that account too,
    * so guesses spread over many addresses still meet one budget per victim.
    */
-  async function admitMutation(contextValue: RouterContext, schema: GraphQLSchema, shape: ReturnType<typeof operationShape>, variables: () => Record<string, unknown> | undefined): Promise<void> {
-    const fields = schema.getMutationType()?.getFields() as Record<string, GraphQLField<unknown, unknown>> | undefined;
+  async function admitMutation(
+    contextValue: RouterContext,
+    schema: GraphQLSchema,
+    shape: ReturnType<typeof operationShape>,
+    variables: () => Record<string, unknown> | undefined,
+  ): Promise<void> {
+    const fields = schema.getMutationType()?.getFields() as
+      Record<string, GraphQLField<unknown, unknown>> | undefined;
     for (const node of shape.rootFieldNodes) {
       const field = `Mutation.${node.name.value}`;
       const definition = fields?.[node.name.value];
@@ -164,7 +286,15 @@ export function createRateLimitPlugin({ config, logger, rejections }: { config: 
         continue;
       }
       const target = credentialTarget(definition, node, variables());
-      await admitUse(contextValue, field, [`ip:${contextValue.clientAddress}`, ...(target === undefined ? [] : [`account:${target}`])], true);
+      await admitUse(
+        contextValue,
+        field,
+        [
+          `ip:${contextValue.clientAddress}`,
+          ...(target === undefined ? [] : [`account:${target}`]),
+        ],
+        true,
+      );
     }
   }
 
@@ -172,13 +302,28 @@ export function createRateLimitPlugin({ config, logger, rejections }: { config: 
     admit,
     async requestDidStart() {
       return {
-        async didResolveOperation({ operation, document, contextValue, schema, request }) {
+        async didResolveOperation({
+          operation,
+          document,
+          contextValue,
+          schema,
+          request,
+        }) {
           // Already counted by the router when it admitted this request to share a response.
           if (!operation || contextValue.rateLimitAdmitted) return;
           const shape = operationShape(document, operation);
-          if (operation.operation !== 'mutation') return admit(contextValue, operation.operation, shape.rootFields);
+          if (operation.operation !== "mutation")
+            return admit(contextValue, operation.operation, shape.rootFields);
           let variables: Record<string, unknown> | undefined | null = null;
-          await admitMutation(contextValue, schema, shape, () => (variables === null ? (variables = coercedVariables(schema, operation, request.variables ?? {})) : variables));
+          await admitMutation(contextValue, schema, shape, () =>
+            variables === null
+              ? (variables = coercedVariables(
+                  schema,
+                  operation,
+                  request.variables ?? {},
+                ))
+              : variables,
+          );
         },
       };
     },

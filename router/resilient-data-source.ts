@@ -1,30 +1,55 @@
-import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { currentCorrelationId, REQUEST_ID_HEADER } from '../platform/correlation.ts';
-import type { ErrorCode } from '../platform/errors.ts';
-import { INTERNAL_TOKEN_HEADER } from '../platform/internal-token.ts';
-import { failSpan, inSpan, SpanKind, traceHeaders } from '../platform/tracing.ts';
-import type { Logger } from '../platform/logger.ts';
-import { BulkheadFullError, type Bulkhead } from './bulkhead.ts';
-import type { RetrySettings, SubgraphSettings } from './config.ts';
-import type { ResilienceMetrics } from './resilience-metrics.ts';
-import { backoffDelayMs } from '../platform/retry.ts';
-import type { RetryBudget } from './retry-policy.ts';
-import { SubgraphFailure, type Instance, type SubgraphPool, type SubgraphReply } from './subgraph-pool.ts';
-import type { RouterContext } from './context.ts';
-import { InFlight } from './deduplication.ts';
+import type {
+  GraphQLDataSource,
+  GraphQLDataSourceProcessOptions,
+} from "@apollo/gateway";
+import {
+  currentCorrelationId,
+  REQUEST_ID_HEADER,
+} from "../platform/correlation.ts";
+import type { ErrorCode } from "../platform/errors.ts";
+import { INTERNAL_TOKEN_HEADER } from "../platform/internal-token.ts";
+import {
+  failSpan,
+  inSpan,
+  SpanKind,
+  traceHeaders,
+} from "../platform/tracing.ts";
+import type { Logger } from "../platform/logger.ts";
+import { BulkheadFullError, type Bulkhead } from "./bulkhead.ts";
+import type { RetrySettings, SubgraphSettings } from "./config.ts";
+import type { ResilienceMetrics } from "./resilience-metrics.ts";
+import { backoffDelayMs } from "../platform/retry.ts";
+import type { RetryBudget } from "./retry-policy.ts";
+import {
+  SubgraphFailure,
+  type Instance,
+  type SubgraphPool,
+  type SubgraphReply,
+} from "./subgraph-pool.ts";
+import type { RouterContext } from "./context.ts";
+import { InFlight } from "./deduplication.ts";
 
-type SubgraphResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
+type SubgraphResponse = Awaited<ReturnType<GraphQLDataSource["process"]>>;
 
 /**
  * How one exchange ended: a reply to interpret, or a coded failure. A reply stays text until each
  * caller parses it, so callers sharing one exchange never share the objects the gateway merges into.
  */
-type Outcome = { readonly reply: SubgraphReply; readonly instance: Instance } | { readonly failure: SubgraphResponse };
+type Outcome =
+  | { readonly reply: SubgraphReply; readonly instance: Instance }
+  | { readonly failure: SubgraphResponse };
 
 /** The code of a fetch the router failed itself (unavailable, timeout), undefined for a subgraph's answer. */
-function failureCodeOf(response: SubgraphResponse): 'SUBGRAPH_UNAVAILABLE' | 'SUBGRAPH_TIMEOUT' | undefined {
-  const code = response.errors?.length === 1 ? response.errors[0]?.extensions?.code : undefined;
-  return code === 'SUBGRAPH_UNAVAILABLE' || code === 'SUBGRAPH_TIMEOUT' ? code : undefined;
+function failureCodeOf(
+  response: SubgraphResponse,
+): "SUBGRAPH_UNAVAILABLE" | "SUBGRAPH_TIMEOUT" | undefined {
+  const code =
+    response.errors?.length === 1
+      ? response.errors[0]?.extensions?.code
+      : undefined;
+  return code === "SUBGRAPH_UNAVAILABLE" || code === "SUBGRAPH_TIMEOUT"
+    ? code
+    : undefined;
 }
 
 /**
@@ -37,7 +62,8 @@ export function isMutationDocument(query: string): boolean {
   return /^\s*mutation\b/.test(query);
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) =>
+  new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * The gateway's data source for one subgraph, in place of RemoteGraphQLDataSource: bulkhead →
@@ -65,7 +91,9 @@ export function createResilientDataSource({
   /** Identical query fetches in flight with the same router token share one exchange. @default false */
   deduplicate?: boolean;
   /** Headers that tell the subgraph who is calling (the router token); undefined context = the gateway's own fetches. */
-  identityHeaders: (context: Partial<RouterContext> | undefined) => Promise<Record<string, string>>;
+  identityHeaders: (
+    context: Partial<RouterContext> | undefined,
+  ) => Promise<Record<string, string>>;
   name: string;
   pool: SubgraphPool;
   settings: SubgraphSettings;
@@ -79,16 +107,36 @@ export function createResilientDataSource({
 }): GraphQLDataSource {
   // Built once: while every breaker is open this is the whole fetch path, and an Error per refusal
   // (stack capture included) would be most of its cost.
-  const noInstance = new SubgraphFailure('open', 'no instance available: every breaker is open');
+  const noInstance = new SubgraphFailure(
+    "open",
+    "no instance available: every breaker is open",
+  );
 
-  function failed(code: Extract<ErrorCode, 'SUBGRAPH_UNAVAILABLE' | 'SUBGRAPH_TIMEOUT'>, cause: unknown, instance?: Instance): SubgraphResponse {
+  function failed(
+    code: Extract<ErrorCode, "SUBGRAPH_UNAVAILABLE" | "SUBGRAPH_TIMEOUT">,
+    cause: unknown,
+    instance?: Instance,
+  ): SubgraphResponse {
     metrics.failures.inc({ subgraph: name, code });
     // Refusals (breaker open, bulkhead full) repeat for every request while they last and are
     // counted in metrics; logging each at warn would flood the log exactly when it matters.
-    const refused = (cause instanceof SubgraphFailure && cause.kind === 'open') || cause instanceof BulkheadFullError;
-    if (!refused) logger.warn({ subgraph: name, code, instance: instance?.label, err: cause }, 'subgraph fetch failed');
-    else if (logger.isLevelEnabled('debug')) logger.debug({ subgraph: name, code, instance: instance?.label, err: cause }, 'subgraph fetch refused');
-    const message = code === 'SUBGRAPH_TIMEOUT' ? `The ${name} service did not answer in time` : `The ${name} service is unavailable`;
+    const refused =
+      (cause instanceof SubgraphFailure && cause.kind === "open") ||
+      cause instanceof BulkheadFullError;
+    if (!refused)
+      logger.warn(
+        { subgraph: name, code, instance: instance?.label, err: cause },
+        "subgraph fetch failed",
+      );
+    else if (logger.isLevelEnabled("debug"))
+      logger.debug(
+        { subgraph: name, code, instance: instance?.label, err: cause },
+        "subgraph fetch refused",
+      );
+    const message =
+      code === "SUBGRAPH_TIMEOUT"
+        ? `The ${name} service did not answer in time`
+        : `The ${name} service is unavailable`;
     return { errors: [{ message, extensions: { code, service: name } }] };
   }
 
@@ -97,28 +145,75 @@ export function createResilientDataSource({
     try {
       body = JSON.parse(reply.text);
     } catch (error) {
-      return failed('SUBGRAPH_UNAVAILABLE', new Error(`unparseable body (HTTP ${reply.status}, ${reply.contentType ?? 'no content type'})`, { cause: error }), instance);
+      return failed(
+        "SUBGRAPH_UNAVAILABLE",
+        new Error(
+          `unparseable body (HTTP ${reply.status}, ${reply.contentType ?? "no content type"})`,
+          { cause: error },
+        ),
+        instance,
+      );
     }
-    if (typeof body === 'object' && body !== null && ('data' in body || 'errors' in body)) return body as SubgraphResponse;
-    return failed('SUBGRAPH_UNAVAILABLE', new Error(`HTTP ${reply.status} without a GraphQL body`), instance);
+    if (
+      typeof body === "object" &&
+      body !== null &&
+      ("data" in body || "errors" in body)
+    )
+      return body as SubgraphResponse;
+    return failed(
+      "SUBGRAPH_UNAVAILABLE",
+      new Error(`HTTP ${reply.status} without a GraphQL body`),
+      instance,
+    );
   }
 
-  async function attempts(body: string, headers: Record<string, string>, deadlineAt: number, mutation: boolean): Promise<Outcome> {
+  async function attempts(
+    body: string,
+    headers: Record<string, string>,
+    deadlineAt: number,
+    mutation: boolean,
+  ): Promise<Outcome> {
     let previous: Instance | undefined;
     for (let attempt = 1; ; attempt++) {
       const remaining = deadlineAt - Date.now();
-      if (remaining <= 0) return { failure: failed('SUBGRAPH_TIMEOUT', new Error('request deadline passed before the fetch'), previous) };
+      if (remaining <= 0)
+        return {
+          failure: failed(
+            "SUBGRAPH_TIMEOUT",
+            new Error("request deadline passed before the fetch"),
+            previous,
+          ),
+        };
       const instance = pool.pick(previous);
-      if (!instance) return { failure: failed('SUBGRAPH_UNAVAILABLE', noInstance) };
+      if (!instance)
+        return { failure: failed("SUBGRAPH_UNAVAILABLE", noInstance) };
       try {
-        return { reply: await pool.send(instance, { body, headers, timeoutMs: Math.min(settings.timeoutMs, remaining) }), instance };
+        return {
+          reply: await pool.send(instance, {
+            body,
+            headers,
+            timeoutMs: Math.min(settings.timeoutMs, remaining),
+          }),
+          instance,
+        };
       } catch (error) {
-        const failure = error instanceof SubgraphFailure ? error : new SubgraphFailure('network', 'fetch failed', { cause: error });
-        const code = failure.kind === 'timeout' ? 'SUBGRAPH_TIMEOUT' : 'SUBGRAPH_UNAVAILABLE';
+        const failure =
+          error instanceof SubgraphFailure
+            ? error
+            : new SubgraphFailure("network", "fetch failed", { cause: error });
+        const code =
+          failure.kind === "timeout"
+            ? "SUBGRAPH_TIMEOUT"
+            : "SUBGRAPH_UNAVAILABLE";
         // A mutation is never sent twice: the subgraph may have applied it before failing.
-        if (mutation || !failure.retriable || attempt >= retry.maxAttempts) return { failure: failed(code, failure, instance) };
-        const delay = Math.max(backoffDelayMs(attempt, retry, random), failure.retryAfterMs ?? 0);
-        if (Date.now() + delay >= deadlineAt) return { failure: failed(code, failure, instance) };
+        if (mutation || !failure.retriable || attempt >= retry.maxAttempts)
+          return { failure: failed(code, failure, instance) };
+        const delay = Math.max(
+          backoffDelayMs(attempt, retry, random),
+          failure.retryAfterMs ?? 0,
+        );
+        if (Date.now() + delay >= deadlineAt)
+          return { failure: failed(code, failure, instance) };
         if (!budget.tryRetry()) {
           metrics.retryBudgetRefusals.inc({ subgraph: name });
           return { failure: failed(code, failure, instance) };
@@ -131,7 +226,12 @@ export function createResilientDataSource({
   }
 
   /** One exchange from bulkhead slot to outcome: what joiners of a deduplicated fetch share. */
-  async function exchange(body: string, headers: Record<string, string>, deadlineAt: number, mutation: boolean): Promise<Outcome> {
+  async function exchange(
+    body: string,
+    headers: Record<string, string>,
+    deadlineAt: number,
+    mutation: boolean,
+  ): Promise<Outcome> {
     metrics.fetches.inc({ subgraph: name });
     budget.recordRequest();
     let release: () => void;
@@ -140,7 +240,7 @@ export function createResilientDataSource({
     } catch (error) {
       if (!(error instanceof BulkheadFullError)) throw error;
       metrics.bulkheadRejections.inc({ subgraph: name });
-      return { failure: failed('SUBGRAPH_UNAVAILABLE', error) };
+      return { failure: failed("SUBGRAPH_UNAVAILABLE", error) };
     }
     try {
       return await attempts(body, headers, deadlineAt, mutation);
@@ -153,38 +253,74 @@ export function createResilientDataSource({
   const joined = () => metrics.fetchesDeduplicated.inc({ subgraph: name });
 
   return {
-    async process(options: GraphQLDataSourceProcessOptions): Promise<SubgraphResponse> {
+    async process(
+      options: GraphQLDataSourceProcessOptions,
+    ): Promise<SubgraphResponse> {
       const { request } = options;
-      if (!request.query) throw new Error('Missing query');
+      if (!request.query) throw new Error("Missing query");
       // The request-kind enum is not exported by @apollo/gateway; only incoming operations carry this.
-      const incoming = 'incomingRequestContext' in options ? (options.incomingRequestContext.context as Partial<RouterContext>) : undefined;
+      const incoming =
+        "incomingRequestContext" in options
+          ? (options.incomingRequestContext.context as Partial<RouterContext>)
+          : undefined;
       const deadlineAt = incoming?.deadlineAt ?? Date.now() + requestDeadlineMs;
       const headers: Record<string, string> = {};
-      if (request.http?.headers) for (const [key, value] of request.http.headers) headers[key] = value;
-      headers['content-type'] = 'application/json';
+      if (request.http?.headers)
+        for (const [key, value] of request.http.headers) headers[key] = value;
+      headers["content-type"] = "application/json";
       Object.assign(headers, await identityHeaders(incoming));
       const correlationId = currentCorrelationId();
       if (correlationId) headers[REQUEST_ID_HEADER] = correlationId;
-      const body = JSON.stringify({ query: request.query, variables: request.variables, operationName: request.operationName, extensions: request.extensions });
+      const body = JSON.stringify({
+        query: request.query,
+        variables: request.variables,
+        operationName: request.operationName,
+        extensions: request.extensions,
+      });
       const mutation = isMutationDocument(request.query);
       const started = process.hrtime.bigint();
       // One span per fetch (retries included), child of the gateway's `gateway.fetch` span; the
       // subgraph continues the trace from the traceparent it carries.
-      const response = await inSpan(`subgraph ${name}`, { kind: SpanKind.CLIENT, attributes: { service: 'router', 'subgraph.name': name, 'graphql.operation.type': mutation ? 'mutation' : 'query' } }, async (span) => {
-        Object.assign(headers, traceHeaders());
-        // The key is what the subgraph's answer depends on: the document and variables (the body) and
-        // who asks (the router token). Per-request headers (trace context, request id) are not part of
-        // it: a joiner's fetch is the leader's, sent with the leader's.
-        const outcome =
-          deduplicate && !mutation
-            ? await inFlight.run(`${headers[INTERNAL_TOKEN_HEADER] ?? ''}\u0000${body}`, () => exchange(body, headers, deadlineAt, false), joined)
-            : await exchange(body, headers, deadlineAt, mutation);
-        const result = 'failure' in outcome ? { errors: outcome.failure.errors?.map((error) => ({ ...error })) } : answer(outcome.reply, outcome.instance);
-        const code = failureCodeOf(result);
-        if (code) failSpan(span, code);
-        return result;
-      });
-      metrics.fetchDuration.observe({ subgraph: name, outcome: failureCodeOf(response) ?? 'ok' }, Number(process.hrtime.bigint() - started) / 1e9);
+      const response = await inSpan(
+        `subgraph ${name}`,
+        {
+          kind: SpanKind.CLIENT,
+          attributes: {
+            service: "router",
+            "subgraph.name": name,
+            "graphql.operation.type": mutation ? "mutation" : "query",
+          },
+        },
+        async (span) => {
+          Object.assign(headers, traceHeaders());
+          // The key is what the subgraph's answer depends on: the document and variables (the body) and
+          // who asks (the router token). Per-request headers (trace context, request id) are not part of
+          // it: a joiner's fetch is the leader's, sent with the leader's.
+          const outcome =
+            deduplicate && !mutation
+              ? await inFlight.run(
+                  `${headers[INTERNAL_TOKEN_HEADER] ?? ""}\u0000${body}`,
+                  () => exchange(body, headers, deadlineAt, false),
+                  joined,
+                )
+              : await exchange(body, headers, deadlineAt, mutation);
+          const result =
+            "failure" in outcome
+              ? {
+                  errors: outcome.failure.errors?.map((error) => ({
+                    ...error,
+                  })),
+                }
+              : answer(outcome.reply, outcome.instance);
+          const code = failureCodeOf(result);
+          if (code) failSpan(span, code);
+          return result;
+        },
+      );
+      metrics.fetchDuration.observe(
+        { subgraph: name, outcome: failureCodeOf(response) ?? "ok" },
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
       return response;
     },
   };

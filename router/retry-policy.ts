@@ -1,4 +1,4 @@
-import type { RetrySettings } from './config.ts';
+import type { RetrySettings } from "./config.ts";
 
 export interface RetryBudget {
   /** Records one fetch; every fetch earns `budgetPercent / 100` of a retry. */
@@ -15,7 +15,10 @@ export interface RetryBudget {
  * retries ≤ reserve + percent·fetches: when a subgraph fails wholesale, retries stop adding load
  * once the banked share is spent, instead of multiplying it by `maxAttempts`.
  */
-export function createRetryBudget({ budgetPercent, budgetReserve }: Pick<RetrySettings, 'budgetPercent' | 'budgetReserve'>): RetryBudget {
+export function createRetryBudget({
+  budgetPercent,
+  budgetReserve,
+}: Pick<RetrySettings, "budgetPercent" | "budgetReserve">): RetryBudget {
   // Counted in hundredths of a retry: integer arithmetic, so 10% of 200 fetches is exactly 20.
   const capacity = Math.max(1, budgetReserve) * 100;
   let tokens = budgetReserve * 100;

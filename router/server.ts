@@ -1,28 +1,42 @@
-import { ApolloGateway } from '@apollo/gateway';
-import { ApolloServer } from '@apollo/server';
-import { createHttpHandler, graphqlHandler, type Handler } from '../platform/http-server.ts';
-import type { Logger } from '../platform/logger.ts';
-import { createServiceMetrics, type ServiceMetrics } from '../platform/metrics.ts';
-import { createInputGuardPlugin } from '../platform/input-guard.ts';
-import { createOperationObserver } from '../platform/operation-observer.ts';
-import { createInternalTokenSigner, INTERNAL_TOKEN_HEADER } from '../platform/internal-token.ts';
-import { formatErrorFor } from '../platform/subgraph-server.ts';
-import { withSubgraphEnforcedSecurity } from './auth/security-features.ts';
-import { createJwtVerifier } from './auth/verify-jwt.ts';
-import { createBulkhead, type Bulkhead } from './bulkhead.ts';
-import { subgraphSettings, type RouterConfig } from './config.ts';
-import { createResilienceMetrics } from './resilience-metrics.ts';
-import { createClientAddressResolver } from './client-address.ts';
-import { createContextFactory, type RouterContext } from './context.ts';
-import { createOperationCatalog, deduplicateInbound, sharingGraphqlHandler } from './deduplication.ts';
-import { createLandingPage } from './landing-page.ts';
-import { createOperationLimitsPlugin } from './operation-limits-plugin.ts';
-import { createRateLimitPlugin } from './rate-limit-plugin.ts';
-import { createResilientDataSource } from './resilient-data-source.ts';
-import { createRetryBudget, type RetryBudget } from './retry-policy.ts';
-import { createDiscovery, createStaticDiscovery } from './service-discovery.ts';
-import { createSubgraphPool, type SubgraphPool } from './subgraph-pool.ts';
-import { supergraphFromFile } from './supergraph-file.ts';
+import { ApolloGateway } from "@apollo/gateway";
+import { ApolloServer } from "@apollo/server";
+import {
+  createHttpHandler,
+  graphqlHandler,
+  type Handler,
+} from "../platform/http-server.ts";
+import type { Logger } from "../platform/logger.ts";
+import {
+  createServiceMetrics,
+  type ServiceMetrics,
+} from "../platform/metrics.ts";
+import { createInputGuardPlugin } from "../platform/input-guard.ts";
+import { createOperationObserver } from "../platform/operation-observer.ts";
+import {
+  createInternalTokenSigner,
+  INTERNAL_TOKEN_HEADER,
+} from "../platform/internal-token.ts";
+import { formatErrorFor } from "../platform/subgraph-server.ts";
+import { withSubgraphEnforcedSecurity } from "./auth/security-features.ts";
+import { createJwtVerifier } from "./auth/verify-jwt.ts";
+import { createBulkhead, type Bulkhead } from "./bulkhead.ts";
+import { subgraphSettings, type RouterConfig } from "./config.ts";
+import { createResilienceMetrics } from "./resilience-metrics.ts";
+import { createClientAddressResolver } from "./client-address.ts";
+import { createContextFactory, type RouterContext } from "./context.ts";
+import {
+  createOperationCatalog,
+  deduplicateInbound,
+  sharingGraphqlHandler,
+} from "./deduplication.ts";
+import { createLandingPage } from "./landing-page.ts";
+import { createOperationLimitsPlugin } from "./operation-limits-plugin.ts";
+import { createRateLimitPlugin } from "./rate-limit-plugin.ts";
+import { createResilientDataSource } from "./resilient-data-source.ts";
+import { createRetryBudget, type RetryBudget } from "./retry-policy.ts";
+import { createDiscovery, createStaticDiscovery } from "./service-discovery.ts";
+import { createSubgraphPool, type SubgraphPool } from "./subgraph-pool.ts";
+import { supergraphFromFile } from "./supergraph-file.ts";
 
 /** Everything the router keeps per subgraph, built once when the supergraph first names it. */
 export interface SubgraphRuntime {
@@ -46,16 +60,35 @@ export interface Router {
   stop(): Promise<void>;
 }
 
-export function createRouter({ config, logger }: { config: RouterConfig; logger: Logger }): Router {
+export function createRouter({
+  config,
+  logger,
+}: {
+  config: RouterConfig;
+  logger: Logger;
+}): Router {
   // The gateway otherwise reports usage to Apollo and probes cloud metadata addresses on start.
-  process.env.APOLLO_TELEMETRY_DISABLED = 'true';
-  const metrics = createServiceMetrics('router');
+  process.env.APOLLO_TELEMETRY_DISABLED = "true";
+  const metrics = createServiceMetrics("router");
   const resilience = createResilienceMetrics(metrics.registry);
   const subgraphs = new Map<string, SubgraphRuntime>();
   const { security } = config;
-  const signer = createInternalTokenSigner({ secret: security.internalTokenSecret });
-  const verifier = createJwtVerifier({ jwksUrl: security.jwksUrl, issuer: security.jwtIssuer, audience: security.jwtAudience, cooldownMs: security.jwksCooldownMs, cacheMaxAgeMs: 600_000, timeoutMs: 2000 });
-  const rateLimit = createRateLimitPlugin({ config: security.rateLimit, logger, rejections: resilience.rateLimitRejections });
+  const signer = createInternalTokenSigner({
+    secret: security.internalTokenSecret,
+  });
+  const verifier = createJwtVerifier({
+    jwksUrl: security.jwksUrl,
+    issuer: security.jwtIssuer,
+    audience: security.jwtAudience,
+    cooldownMs: security.jwksCooldownMs,
+    cacheMaxAgeMs: 600_000,
+    timeoutMs: 2000,
+  });
+  const rateLimit = createRateLimitPlugin({
+    config: security.rateLimit,
+    logger,
+    rejections: resilience.rateLimitRejections,
+  });
   const catalog = createOperationCatalog();
   // Sandbox (and an offline GraphiQL, docs) outside production: router/landing-page.ts.
   const landingPage = createLandingPage({ production: config.production });
@@ -63,30 +96,66 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
    * The only identity a subgraph accepts: the router's token for this request's caller. The data
    * source builds a fresh header set per fetch, so a client-sent internal header never gets through.
    */
-  const identityHeaders = async (context: Partial<RouterContext> | undefined) => ({
-    [INTERNAL_TOKEN_HEADER]: await (context?.internalToken?.() ?? signer.sign(null)),
+  const identityHeaders = async (
+    context: Partial<RouterContext> | undefined,
+  ) => ({
+    [INTERNAL_TOKEN_HEADER]: await (context?.internalToken?.() ??
+      signer.sign(null)),
   });
 
-  function runtimeFor(name: string, routingUrl: string | undefined): SubgraphRuntime {
+  function runtimeFor(
+    name: string,
+    routingUrl: string | undefined,
+  ): SubgraphRuntime {
     const settings = subgraphSettings(config, name);
     const existing = subgraphs.get(name);
-    if (existing && (settings.discovery || existing.routingUrl === routingUrl)) return existing;
+    if (existing && (settings.discovery || existing.routingUrl === routingUrl))
+      return existing;
     // A reloaded supergraph moved this subgraph: new instances. Requests planned on the previous
     // schema may still use the old pool, so it closes only once their deadline has passed.
-    if (existing) setTimeout(() => void existing.pool.close(), config.requestDeadlineMs).unref();
+    if (existing)
+      setTimeout(
+        () => void existing.pool.close(),
+        config.requestDeadlineMs,
+      ).unref();
     let discovery;
-    if (settings.discovery) discovery = createDiscovery(settings.discovery, { logger });
+    if (settings.discovery)
+      discovery = createDiscovery(settings.discovery, { logger });
     else if (routingUrl) discovery = createStaticDiscovery([routingUrl]);
-    else throw new Error(`subgraph ${name} has no routing URL; set ${name.toUpperCase()}_URL`);
-    const pool = createSubgraphPool({ name, settings, discovery, loadBalancer: config.loadBalancer, metrics: resilience, logger });
-    pool.start().catch((error: unknown) => logger.error({ err: error, subgraph: name }, 'service discovery failed to start'));
-    const runtime = { routingUrl, pool, bulkhead: createBulkhead(settings), budget: createRetryBudget(config.retry) };
+    else
+      throw new Error(
+        `subgraph ${name} has no routing URL; set ${name.toUpperCase()}_URL`,
+      );
+    const pool = createSubgraphPool({
+      name,
+      settings,
+      discovery,
+      loadBalancer: config.loadBalancer,
+      metrics: resilience,
+      logger,
+    });
+    pool
+      .start()
+      .catch((error: unknown) =>
+        logger.error(
+          { err: error, subgraph: name },
+          "service discovery failed to start",
+        ),
+      );
+    const runtime = {
+      routingUrl,
+      pool,
+      bulkhead: createBulkhead(settings),
+      budget: createRetryBudget(config.retry),
+    };
     subgraphs.set(name, runtime);
     return runtime;
   }
 
   const gateway = new ApolloGateway({
-    supergraphSdl: withSubgraphEnforcedSecurity(supergraphFromFile(config.supergraphPath, { logger })),
+    supergraphSdl: withSubgraphEnforcedSecurity(
+      supergraphFromFile(config.supergraphPath, { logger }),
+    ),
     logger,
     buildService({ name, url }) {
       const { pool, bulkhead, budget } = runtimeFor(name, url);
@@ -107,7 +176,12 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
   });
   gateway.onSchemaLoadOrUpdate(() => catalog.clear());
   const server = new ApolloServer<RouterContext>({
-    gateway: config.deduplication.inbound ? deduplicateInbound(gateway, { onJoin: () => resilience.operationsDeduplicated.inc({ stage: 'execution' }) }) : gateway,
+    gateway: config.deduplication.inbound
+      ? deduplicateInbound(gateway, {
+          onJoin: () =>
+            resilience.operationsDeduplicated.inc({ stage: "execution" }),
+        })
+      : gateway,
     // Both are Apollo Server's defaults, stated because the security tests rely on them: a JSON
     // array body is refused (one request, one operation, one rate-limit check), and a request that
     // a browser could send cross-site without a preflight (GET, or a simple content type) needs
@@ -136,12 +210,28 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
   });
 
   const clientAddressOf = createClientAddressResolver(security.clientAddress);
-  const context = createContextFactory({ verifier, signer, requestDeadlineMs: config.requestDeadlineMs, clientAddressOf });
+  const context = createContextFactory({
+    verifier,
+    signer,
+    requestDeadlineMs: config.requestDeadlineMs,
+    clientAddressOf,
+  });
   const handler = createHttpHandler({
     routes: {
-      '/graphql': config.deduplication.inbound
-        ? sharingGraphqlHandler({ server, context, maxBodyBytes: config.maxBodyBytes, catalog, admit: rateLimit.admit, onJoin: () => resilience.operationsDeduplicated.inc({ stage: 'edge' }) })
-        : graphqlHandler(server, { context, maxBodyBytes: config.maxBodyBytes }),
+      "/graphql": config.deduplication.inbound
+        ? sharingGraphqlHandler({
+            server,
+            context,
+            maxBodyBytes: config.maxBodyBytes,
+            catalog,
+            admit: rateLimit.admit,
+            onJoin: () =>
+              resilience.operationsDeduplicated.inc({ stage: "edge" }),
+          })
+        : graphqlHandler(server, {
+            context,
+            maxBodyBytes: config.maxBodyBytes,
+          }),
       ...landingPage.routes,
     },
     ready,
@@ -151,20 +241,41 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
     // Instance addresses and breaker states are for operators: the admin port in production.
     diagnostics: !config.production,
   });
-  const adminHandler = createHttpHandler({ routes: {}, ready, metrics, logger });
+  const adminHandler = createHttpHandler({
+    routes: {},
+    ready,
+    metrics,
+    logger,
+  });
 
   /** Ready when every subgraph has an instance that answers and whose breaker lets traffic through (details: per instance). */
   async function ready(): Promise<{ ready: boolean; details: unknown }> {
-    if (subgraphs.size === 0) return { ready: false, details: { supergraph: 'not loaded' } };
+    if (subgraphs.size === 0)
+      return { ready: false, details: { supergraph: "not loaded" } };
     const report = await Promise.all(
       [...subgraphs].map(async ([name, { pool, bulkhead, budget }]) => {
-        const instances = await pool.probe(config.readinessTimeoutMs, await identityHeaders(undefined));
+        const instances = await pool.probe(
+          config.readinessTimeoutMs,
+          await identityHeaders(undefined),
+        );
         // Serving needs one instance that answers and whose breaker lets traffic through.
-        const reachable = instances.some((instance) => instance.reachable && instance.breaker !== 'open');
-        return { name, reachable, instances, inFlight: bulkhead.inFlight, queued: bulkhead.queued, retryBudget: budget.available() };
+        const reachable = instances.some(
+          (instance) => instance.reachable && instance.breaker !== "open",
+        );
+        return {
+          name,
+          reachable,
+          instances,
+          inFlight: bulkhead.inFlight,
+          queued: bulkhead.queued,
+          retryBudget: budget.available(),
+        };
       }),
     );
-    return { ready: report.every((subgraph) => subgraph.reachable), details: { supergraph: 'loaded', subgraphs: report } };
+    return {
+      ready: report.every((subgraph) => subgraph.reachable),
+      details: { supergraph: "loaded", subgraphs: report },
+    };
   }
 
   return {
@@ -176,7 +287,9 @@ export function createRouter({ config, logger }: { config: RouterConfig; logger:
     start: () => server.start(),
     async stop() {
       await server.stop();
-      await Promise.all([...subgraphs.values()].map(({ pool }) => pool.close()));
+      await Promise.all(
+        [...subgraphs.values()].map(({ pool }) => pool.close()),
+      );
       await rateLimit.close();
     },
   };

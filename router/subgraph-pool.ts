@@ -1,11 +1,15 @@
-import CircuitBreaker from 'opossum';
-import { Agent } from 'undici';
-import { InfrastructureError } from '../platform/errors.ts';
-import type { Logger } from '../platform/logger.ts';
-import type { LoadBalancer, SubgraphSettings } from './config.ts';
-import { BREAKER_STATE_VALUE, type BreakerState, type ResilienceMetrics } from './resilience-metrics.ts';
-import { parseRetryAfterMs } from '../platform/retry.ts';
-import type { ServiceDiscovery } from './service-discovery.ts';
+import CircuitBreaker from "opossum";
+import { Agent } from "undici";
+import { InfrastructureError } from "../platform/errors.ts";
+import type { Logger } from "../platform/logger.ts";
+import type { LoadBalancer, SubgraphSettings } from "./config.ts";
+import {
+  BREAKER_STATE_VALUE,
+  type BreakerState,
+  type ResilienceMetrics,
+} from "./resilience-metrics.ts";
+import { parseRetryAfterMs } from "../platform/retry.ts";
+import type { ServiceDiscovery } from "./service-discovery.ts";
 
 /** One HTTP exchange with one instance. */
 export interface Attempt {
@@ -21,7 +25,7 @@ export interface SubgraphReply {
   readonly text: string;
 }
 
-export type FailureKind = 'network' | 'timeout' | 'http' | 'open';
+export type FailureKind = "network" | "timeout" | "http" | "open";
 
 /**
  * A fetch the breaker counts as failed (or refused because it is open). `retriable` says whether a
@@ -31,10 +35,17 @@ export class SubgraphFailure extends InfrastructureError {
   constructor(
     readonly kind: FailureKind,
     message: string,
-    { status, retryAfterMs, cause }: { status?: number; retryAfterMs?: number; cause?: unknown } = {},
+    {
+      status,
+      retryAfterMs,
+      cause,
+    }: { status?: number; retryAfterMs?: number; cause?: unknown } = {},
   ) {
-    super(message, { retriable: kind === 'network' || kind === 'http' || kind === 'open', cause });
-    this.name = 'SubgraphFailure';
+    super(message, {
+      retriable: kind === "network" || kind === "http" || kind === "open",
+      cause,
+    });
+    this.name = "SubgraphFailure";
     this.status = status;
     this.retryAfterMs = retryAfterMs;
   }
@@ -71,15 +82,20 @@ export interface SubgraphPool {
   /** Sends through the instance's breaker; rejects with a `SubgraphFailure`. */
   send(instance: Instance, attempt: Attempt): Promise<SubgraphReply>;
   /** Posts `{ __typename }` to every instance, bypassing the breakers (readiness). */
-  probe(timeoutMs: number, headers?: Record<string, string>): Promise<Array<InstanceSnapshot & { reachable: boolean }>>;
+  probe(
+    timeoutMs: number,
+    headers?: Record<string, string>,
+  ): Promise<Array<InstanceSnapshot & { reachable: boolean }>>;
   snapshot(): InstanceSnapshot[];
   start(): Promise<void>;
   close(): Promise<void>;
 }
 
-function breakerState(breaker: CircuitBreaker<[Attempt], SubgraphReply>): BreakerState {
-  if (breaker.opened) return 'open';
-  return breaker.halfOpen ? 'half-open' : 'closed';
+function breakerState(
+  breaker: CircuitBreaker<[Attempt], SubgraphReply>,
+): BreakerState {
+  if (breaker.opened) return "open";
+  return breaker.halfOpen ? "half-open" : "closed";
 }
 
 /**
@@ -113,7 +129,11 @@ export function createSubgraphPool({
     const parsed = new URL(url);
     const origin = parsed.origin;
     const path = parsed.pathname + parsed.search;
-    const agent = new Agent({ connections: connectionsPerInstance, keepAliveTimeout: keepAliveTimeoutMs, pipelining: 1 });
+    const agent = new Agent({
+      connections: connectionsPerInstance,
+      keepAliveTimeout: keepAliveTimeoutMs,
+      pipelining: 1,
+    });
     const label = parsed.host;
 
     async function exchange(attempt: Attempt): Promise<SubgraphReply> {
@@ -122,21 +142,47 @@ export function createSubgraphPool({
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(), attempt.timeoutMs);
       try {
-        const response = await agent.request({ origin, path, method: 'POST', headers: attempt.headers, body: attempt.body, signal: controller.signal });
+        const response = await agent.request({
+          origin,
+          path,
+          method: "POST",
+          headers: attempt.headers,
+          body: attempt.body,
+          signal: controller.signal,
+        });
         const text = await response.body.text();
         if (isFailureStatus(response.statusCode)) {
-          const retryAfter = response.headers['retry-after'];
-          throw new SubgraphFailure('http', `${name} answered HTTP ${response.statusCode}`, {
-            status: response.statusCode,
-            retryAfterMs: parseRetryAfterMs(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter),
-          });
+          const retryAfter = response.headers["retry-after"];
+          throw new SubgraphFailure(
+            "http",
+            `${name} answered HTTP ${response.statusCode}`,
+            {
+              status: response.statusCode,
+              retryAfterMs: parseRetryAfterMs(
+                Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+              ),
+            },
+          );
         }
-        const contentType = response.headers['content-type'];
-        return { status: response.statusCode, contentType: Array.isArray(contentType) ? contentType[0] : contentType, text };
+        const contentType = response.headers["content-type"];
+        return {
+          status: response.statusCode,
+          contentType: Array.isArray(contentType)
+            ? contentType[0]
+            : contentType,
+          text,
+        };
       } catch (error) {
         if (error instanceof SubgraphFailure) throw error;
-        if (controller.signal.aborted) throw new SubgraphFailure('timeout', `${name} did not answer within ${attempt.timeoutMs}ms`, { cause: error });
-        throw new SubgraphFailure('network', `${name} could not be reached`, { cause: error });
+        if (controller.signal.aborted)
+          throw new SubgraphFailure(
+            "timeout",
+            `${name} did not answer within ${attempt.timeoutMs}ms`,
+            { cause: error },
+          );
+        throw new SubgraphFailure("network", `${name} could not be reached`, {
+          cause: error,
+        });
       } finally {
         clearTimeout(timer);
       }
@@ -156,25 +202,51 @@ export function createSubgraphPool({
     const instance: Instance = { url, label, outstanding: 0, breaker };
     let consecutiveFailures = 0;
     const transition = (to: BreakerState, reason?: string) => {
-      metrics.breakerState.set({ subgraph: name, instance: label }, BREAKER_STATE_VALUE[to]);
+      metrics.breakerState.set(
+        { subgraph: name, instance: label },
+        BREAKER_STATE_VALUE[to],
+      );
       metrics.breakerTransitions.inc({ subgraph: name, instance: label, to });
-      const fields = { subgraph: name, instance: label, breaker: to, ...(reason ? { reason } : {}) };
-      if (to === 'closed') logger.info(fields, 'breaker closed');
-      else logger.warn(fields, to === 'open' ? 'breaker opened' : 'breaker half-open');
+      const fields = {
+        subgraph: name,
+        instance: label,
+        breaker: to,
+        ...(reason ? { reason } : {}),
+      };
+      if (to === "closed") logger.info(fields, "breaker closed");
+      else
+        logger.warn(
+          fields,
+          to === "open" ? "breaker opened" : "breaker half-open",
+        );
     };
-    breaker.on('open', () => transition('open', consecutiveFailures >= settings.outlierConsecutiveFailures ? 'outlier' : 'error rate'));
-    breaker.on('halfOpen', () => transition('half-open'));
-    breaker.on('close', () => transition('closed'));
-    breaker.on('success', () => {
+    breaker.on("open", () =>
+      transition(
+        "open",
+        consecutiveFailures >= settings.outlierConsecutiveFailures
+          ? "outlier"
+          : "error rate",
+      ),
+    );
+    breaker.on("halfOpen", () => transition("half-open"));
+    breaker.on("close", () => transition("closed"));
+    breaker.on("success", () => {
       consecutiveFailures = 0;
     });
-    breaker.on('failure', () => {
+    breaker.on("failure", () => {
       consecutiveFailures += 1;
       // Outlier ejection: an instance failing every call is taken out before the error rate over
       // the whole window says so; its breaker's half-open probe brings it back.
-      if (consecutiveFailures >= settings.outlierConsecutiveFailures && breaker.closed) breaker.open();
+      if (
+        consecutiveFailures >= settings.outlierConsecutiveFailures &&
+        breaker.closed
+      )
+        breaker.open();
     });
-    metrics.breakerState.set({ subgraph: name, instance: label }, BREAKER_STATE_VALUE.closed);
+    metrics.breakerState.set(
+      { subgraph: name, instance: label },
+      BREAKER_STATE_VALUE.closed,
+    );
     agents.set(instance, agent);
     return instance;
   }
@@ -189,14 +261,24 @@ export function createSubgraphPool({
   }
 
   function reconcile(urls: readonly string[]) {
-    const known = new Map(instances.map((instance) => [instance.url, instance]));
+    const known = new Map(
+      instances.map((instance) => [instance.url, instance]),
+    );
     const next = urls.map((url) => known.get(url) ?? createInstance(url));
-    for (const instance of instances) if (!urls.includes(instance.url)) removeInstance(instance);
+    for (const instance of instances)
+      if (!urls.includes(instance.url)) removeInstance(instance);
     instances = next;
-    logger.info({ subgraph: name, instances: instances.map((instance) => instance.label) }, 'subgraph instances');
+    logger.info(
+      {
+        subgraph: name,
+        instances: instances.map((instance) => instance.label),
+      },
+      "subgraph instances",
+    );
   }
 
-  const available = (instance: Instance) => instance.breaker.closed || instance.breaker.pendingClose;
+  const available = (instance: Instance) =>
+    instance.breaker.closed || instance.breaker.pendingClose;
 
   return {
     name,
@@ -208,13 +290,15 @@ export function createSubgraphPool({
         const candidate = instances[(cursor + step) % count]!;
         if (!available(candidate)) continue;
         if (candidate === avoid && count > 1) continue;
-        if (loadBalancer === 'round-robin') {
+        if (loadBalancer === "round-robin") {
           best = candidate;
           break;
         }
-        if (best === undefined || candidate.outstanding < best.outstanding) best = candidate;
+        if (best === undefined || candidate.outstanding < best.outstanding)
+          best = candidate;
       }
-      if (best === undefined && avoid !== undefined && available(avoid)) best = avoid;
+      if (best === undefined && avoid !== undefined && available(avoid))
+        best = avoid;
       cursor = (cursor + 1) % Math.max(1, count);
       return best;
     },
@@ -224,8 +308,13 @@ export function createSubgraphPool({
         return await instance.breaker.fire(attempt);
       } catch (error) {
         if (error instanceof SubgraphFailure) throw error;
-        if ((error as { code?: string }).code === 'EOPENBREAKER') throw new SubgraphFailure('open', `${name} breaker is open`, { cause: error });
-        throw new SubgraphFailure('network', `${name} fetch failed`, { cause: error });
+        if ((error as { code?: string }).code === "EOPENBREAKER")
+          throw new SubgraphFailure("open", `${name} breaker is open`, {
+            cause: error,
+          });
+        throw new SubgraphFailure("network", `${name} fetch failed`, {
+          cause: error,
+        });
       } finally {
         instance.outstanding -= 1;
       }
@@ -240,8 +329,12 @@ export function createSubgraphPool({
             const response = await agent.request({
               origin: url.origin,
               path: url.pathname + url.search,
-              method: 'POST',
-              headers: { 'content-type': 'application/json', 'apollo-require-preflight': 'true', ...headers },
+              method: "POST",
+              headers: {
+                "content-type": "application/json",
+                "apollo-require-preflight": "true",
+                ...headers,
+              },
               body: '{"query":"{ __typename }"}',
               signal: AbortSignal.timeout(timeoutMs),
             });
@@ -250,11 +343,21 @@ export function createSubgraphPool({
           } catch {
             reachable = false;
           }
-          return { instance: instance.label, breaker: breakerState(instance.breaker), outstanding: instance.outstanding, reachable };
+          return {
+            instance: instance.label,
+            breaker: breakerState(instance.breaker),
+            outstanding: instance.outstanding,
+            reachable,
+          };
         }),
       );
     },
-    snapshot: () => instances.map((instance) => ({ instance: instance.label, breaker: breakerState(instance.breaker), outstanding: instance.outstanding })),
+    snapshot: () =>
+      instances.map((instance) => ({
+        instance: instance.label,
+        breaker: breakerState(instance.breaker),
+        outstanding: instance.outstanding,
+      })),
     async start() {
       discovery.onChange(reconcile);
       // A static list is known at once; DNS fills the pool (through onChange) when it resolves.
@@ -264,7 +367,11 @@ export function createSubgraphPool({
     async close() {
       discovery.stop();
       for (const instance of instances) instance.breaker.shutdown();
-      await Promise.all([...agents.values()].map((agent) => agent.close().catch(() => undefined)));
+      await Promise.all(
+        [...agents.values()].map((agent) =>
+          agent.close().catch(() => undefined),
+        ),
+      );
       agents.clear();
       instances = [];
     },

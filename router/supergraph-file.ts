@@ -1,8 +1,8 @@
-import { watch, type FSWatcher } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
-import type { SupergraphSdlHook } from '@apollo/gateway';
-import type { Logger } from '../platform/logger.ts';
+import { watch, type FSWatcher } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { basename, dirname, resolve } from "node:path";
+import type { SupergraphSdlHook } from "@apollo/gateway";
+import type { Logger } from "../platform/logger.ts";
 
 /**
  * Serves the supergraph from a file and hot-reloads it. The directory is watched (editors and
@@ -11,28 +11,45 @@ import type { Logger } from '../platform/logger.ts';
  * the previous one kept. The gateway swaps schemas atomically: in-flight requests finish on the
  * schema they started with.
  */
-export function supergraphFromFile(path: string, { logger, debounceMs = 150, onReload }: { logger: Logger; debounceMs?: number; onReload?: (outcome: 'applied' | 'rejected') => void }): SupergraphSdlHook {
+export function supergraphFromFile(
+  path: string,
+  {
+    logger,
+    debounceMs = 150,
+    onReload,
+  }: {
+    logger: Logger;
+    debounceMs?: number;
+    onReload?: (outcome: "applied" | "rejected") => void;
+  },
+): SupergraphSdlHook {
   const fullPath = resolve(path);
   return async ({ update }) => {
-    let current = await readFile(fullPath, 'utf8');
+    let current = await readFile(fullPath, "utf8");
     let timer: NodeJS.Timeout | undefined;
     const reload = async () => {
       let next: string;
       try {
-        next = await readFile(fullPath, 'utf8');
+        next = await readFile(fullPath, "utf8");
       } catch (error) {
-        logger.warn({ err: error, path: fullPath }, 'supergraph file unreadable; keeping the current schema');
+        logger.warn(
+          { err: error, path: fullPath },
+          "supergraph file unreadable; keeping the current schema",
+        );
         return;
       }
-      if (next === current || next.trim() === '') return;
+      if (next === current || next.trim() === "") return;
       try {
         update(next);
         current = next;
-        logger.info({ path: fullPath }, 'supergraph reloaded');
-        onReload?.('applied');
+        logger.info({ path: fullPath }, "supergraph reloaded");
+        onReload?.("applied");
       } catch (error) {
-        logger.error({ err: error, path: fullPath }, 'new supergraph rejected; keeping the current schema');
-        onReload?.('rejected');
+        logger.error(
+          { err: error, path: fullPath },
+          "new supergraph rejected; keeping the current schema",
+        );
+        onReload?.("rejected");
       }
     };
     const watcher: FSWatcher = watch(dirname(fullPath), (_event, filename) => {

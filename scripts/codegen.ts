@@ -8,19 +8,28 @@
  * changes (e.g. under `npm run compose -- --watch`); errors are printed and the last good output
  * stays. Ctrl-C stops it.
  */
-import { mkdirSync, rmSync, watch, writeFileSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
-import { DEFAULT_CODEGEN_PATHS, generateClient, staleFiles } from './client-codegen.ts';
+import { mkdirSync, rmSync, watch, writeFileSync } from "node:fs";
+import { dirname, relative, resolve } from "node:path";
+import {
+  DEFAULT_CODEGEN_PATHS,
+  generateClient,
+  staleFiles,
+} from "./client-codegen.ts";
 
-const check = process.argv.includes('--check');
-const watching = process.argv.includes('--watch');
+const check = process.argv.includes("--check");
+const watching = process.argv.includes("--watch");
 const paths = DEFAULT_CODEGEN_PATHS;
 
 /** Generates (or, with --check, compares) once; true when the output is good and current. */
 async function generateOnce(): Promise<boolean> {
-  const outcome = await generateClient(paths).catch((error: unknown) => ({ ok: false as const, errors: [(error as Error).message] }));
+  const outcome = await generateClient(paths).catch((error: unknown) => ({
+    ok: false as const,
+    errors: [(error as Error).message],
+  }));
   if (!outcome.ok) {
-    console.error(`${outcome.errors.length} operation error(s) against ${relative(process.cwd(), paths.schemaFile)}:`);
+    console.error(
+      `${outcome.errors.length} operation error(s) against ${relative(process.cwd(), paths.schemaFile)}:`,
+    );
     for (const error of outcome.errors) console.error(`  - ${error}`);
     return false;
   }
@@ -28,21 +37,30 @@ async function generateOnce(): Promise<boolean> {
   if (check) {
     const problems = stale.map((path) => relative(process.cwd(), path));
     if (problems.length > 0) {
-      console.error(`Stale generated client: ${problems.join(', ')}. Run \`npm run codegen\` and commit the result.`);
+      console.error(
+        `Stale generated client: ${problems.join(", ")}. Run \`npm run codegen\` and commit the result.`,
+      );
       return false;
     }
-    console.log(`clients/generated is up to date (${Object.keys(outcome.files).length} files).`);
+    console.log(
+      `clients/generated is up to date (${Object.keys(outcome.files).length} files).`,
+    );
     return true;
   }
   mkdirSync(paths.outputDir, { recursive: true });
   for (const path of stale) if (!(path in outcome.files)) rmSync(path);
-  for (const path of stale) if (path in outcome.files) writeFileSync(path, outcome.files[path]!);
-  console.log(stale.length > 0 ? `Wrote ${stale.map((path) => relative(process.cwd(), path)).join(', ')}.` : 'clients/generated is up to date.');
+  for (const path of stale)
+    if (path in outcome.files) writeFileSync(path, outcome.files[path]!);
+  console.log(
+    stale.length > 0
+      ? `Wrote ${stale.map((path) => relative(process.cwd(), path)).join(", ")}.`
+      : "clients/generated is up to date.",
+  );
   return true;
 }
 
 if (watching && check) {
-  console.error('--watch and --check do not go together');
+  console.error("--watch and --check do not go together");
   process.exit(2);
 }
 const good = await generateOnce();
@@ -51,8 +69,14 @@ if (!watching) process.exit(good ? 0 : 1);
 // Folders, not files: editors replace a file on save, which a watch on the file itself loses.
 const DEBOUNCE_MS = 100;
 let timer: NodeJS.Timeout | undefined;
-const relevant = (folder: string, name: string) => (folder === paths.operationsDir ? name.endsWith('.graphql') : resolve(folder, name) === paths.schemaFile);
-for (const folder of new Set([dirname(paths.schemaFile), paths.operationsDir])) {
+const relevant = (folder: string, name: string) =>
+  folder === paths.operationsDir
+    ? name.endsWith(".graphql")
+    : resolve(folder, name) === paths.schemaFile;
+for (const folder of new Set([
+  dirname(paths.schemaFile),
+  paths.operationsDir,
+])) {
   watch(folder, (_event, name) => {
     if (!name || !relevant(folder, name.toString())) return;
     clearTimeout(timer);
@@ -62,4 +86,6 @@ for (const folder of new Set([dirname(paths.schemaFile), paths.operationsDir])) 
     }, DEBOUNCE_MS);
   });
 }
-console.log(`Watching ${relative(process.cwd(), paths.schemaFile)} and ${relative(process.cwd(), paths.operationsDir)}/*.graphql (Ctrl-C to stop).`);
+console.log(
+  `Watching ${relative(process.cwd(), paths.schemaFile)} and ${relative(process.cwd(), paths.operationsDir)}/*.graphql (Ctrl-C to stop).`,
+);

@@ -8,16 +8,30 @@
  * `--config <path>` composes another config (tests use fixtures). Honours `federation_version`
  * (scripts/composition.ts `parseFederationVersion`).
  */
-import { existsSync, mkdirSync, readFileSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
-import { basename, dirname, relative, resolve } from 'node:path';
-import { composeFromConfig, readCompositionConfig } from './composition.ts';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  watch,
+  writeFileSync,
+  type FSWatcher,
+} from "node:fs";
+import { basename, dirname, relative, resolve } from "node:path";
+import { composeFromConfig, readCompositionConfig } from "./composition.ts";
 
 const args = process.argv.slice(2);
-const check = args.includes('--check');
-const watching = args.includes('--watch');
-const configIndex = args.indexOf('--config');
-const configPath = resolve(configIndex >= 0 ? (args[configIndex + 1] ?? 'supergraph.yaml') : 'supergraph.yaml');
-const outputs = { supergraph: resolve('supergraph.graphql'), api: resolve('schema/api.graphql') };
+const check = args.includes("--check");
+const watching = args.includes("--watch");
+const configIndex = args.indexOf("--config");
+const configPath = resolve(
+  configIndex >= 0
+    ? (args[configIndex + 1] ?? "supergraph.yaml")
+    : "supergraph.yaml",
+);
+const outputs = {
+  supergraph: resolve("supergraph.graphql"),
+  api: resolve("schema/api.graphql"),
+};
 
 /** Composes once: writes (or, with --check, compares) the outputs. Returns the schema files it read, or undefined on failure. */
 function composeOnce(): string[] | undefined {
@@ -37,30 +51,47 @@ function composeOnce(): string[] | undefined {
   }
   for (const hint of outcome.hints) console.log(`hint: ${hint}`);
 
-  const wanted: Record<string, string> = { [outputs.supergraph]: outcome.supergraphSdl.trimEnd() + '\n', [outputs.api]: outcome.apiSdl.trimEnd() + '\n' };
-  for (const [name, sdl] of Object.entries(outcome.contracts)) wanted[resolve(`schema/contracts/${name}.graphql`)] = sdl.trimEnd() + '\n';
-  const names = Object.keys(wanted).map((path) => relative(process.cwd(), path)).join(', ');
+  const wanted: Record<string, string> = {
+    [outputs.supergraph]: outcome.supergraphSdl.trimEnd() + "\n",
+    [outputs.api]: outcome.apiSdl.trimEnd() + "\n",
+  };
+  for (const [name, sdl] of Object.entries(outcome.contracts))
+    wanted[resolve(`schema/contracts/${name}.graphql`)] = sdl.trimEnd() + "\n";
+  const names = Object.keys(wanted)
+    .map((path) => relative(process.cwd(), path))
+    .join(", ");
   if (check) {
-    const stale = Object.entries(wanted).filter(([path, text]) => !existsSync(path) || readFileSync(path, 'utf8') !== text);
+    const stale = Object.entries(wanted).filter(
+      ([path, text]) =>
+        !existsSync(path) || readFileSync(path, "utf8") !== text,
+    );
     if (stale.length > 0) {
-      console.error(`Stale composition output: ${stale.map(([path]) => relative(process.cwd(), path)).join(', ')}. Run \`npm run compose\` and commit the result.`);
+      console.error(
+        `Stale composition output: ${stale.map(([path]) => relative(process.cwd(), path)).join(", ")}. Run \`npm run compose\` and commit the result.`,
+      );
       return undefined;
     }
     console.log(`Up to date: ${names}.`);
     return files;
   }
   // Only changed files are written: an unchanged supergraph must not make the router reload.
-  const changed = Object.entries(wanted).filter(([path, text]) => !existsSync(path) || readFileSync(path, 'utf8') !== text);
+  const changed = Object.entries(wanted).filter(
+    ([path, text]) => !existsSync(path) || readFileSync(path, "utf8") !== text,
+  );
   for (const [path, text] of changed) {
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, text);
   }
-  console.log(changed.length > 0 ? `Wrote ${changed.map(([path]) => relative(process.cwd(), path)).join(', ')}.` : `Up to date: ${names}.`);
+  console.log(
+    changed.length > 0
+      ? `Wrote ${changed.map(([path]) => relative(process.cwd(), path)).join(", ")}.`
+      : `Up to date: ${names}.`,
+  );
   return files;
 }
 
 if (watching && check) {
-  console.error('--watch and --check do not go together');
+  console.error("--watch and --check do not go together");
   process.exit(2);
 }
 const files = composeOnce();
@@ -83,7 +114,9 @@ function watchAll(schemaFiles: readonly string[]): void {
       if (name && !wanted.has(resolve(folder, name.toString()))) return;
       clearTimeout(timer);
       timer = setTimeout(() => {
-        console.log(`Change in ${name ? basename(name.toString()) : folder}: recomposing.`);
+        console.log(
+          `Change in ${name ? basename(name.toString()) : folder}: recomposing.`,
+        );
         const next = composeOnce();
         if (next) watchAll(next);
       }, DEBOUNCE_MS);
@@ -91,4 +124,6 @@ function watchAll(schemaFiles: readonly string[]): void {
   );
 }
 watchAll(files ?? []);
-console.log(`Watching ${relative(process.cwd(), configPath)} and its subgraph schemas (Ctrl-C to stop).`);
+console.log(
+  `Watching ${relative(process.cwd(), configPath)} and its subgraph schemas (Ctrl-C to stop).`,
+);

@@ -5,47 +5,72 @@
  * progress and the CPU time the process used; the dispatcher also streams the wall-clock time of
  * each delivery, by event id, so the parent can compute insert → delivered latency.
  */
-import { pino } from 'pino';
-import { createDispatcher } from '../events/dispatcher.ts';
-import { CHANNELS } from '../events/notification-job.ts';
-import { createKafkaEventLog } from '../events/kafka-event-log.ts';
-import { createNotificationWorker } from '../events/notification-worker.ts';
-import { createOutboxRelay } from '../events/outbox-relay.ts';
-import { createRabbitJobQueue } from '../events/rabbit-job-queue.ts';
-import { createStaticDirectory } from '../events/recipients.ts';
-import { openStorage } from '../platform/database.ts';
+import { pino } from "pino";
+import { createDispatcher } from "../events/dispatcher.ts";
+import { CHANNELS } from "../events/notification-job.ts";
+import { createKafkaEventLog } from "../events/kafka-event-log.ts";
+import { createNotificationWorker } from "../events/notification-worker.ts";
+import { createOutboxRelay } from "../events/outbox-relay.ts";
+import { createRabbitJobQueue } from "../events/rabbit-job-queue.ts";
+import { createStaticDirectory } from "../events/recipients.ts";
+import { openStorage } from "../platform/database.ts";
 
 const env = process.env;
-const role = env.BENCH_ROLE as 'relay' | 'worker' | 'dispatcher';
+const role = env.BENCH_ROLE as "relay" | "worker" | "dispatcher";
 const tag = env.BENCH_TAG!;
 const users = Number(env.BENCH_USERS ?? 50);
-const logger = pino({ level: 'silent' });
+const logger = pino({ level: "silent" });
 const retry = { delaysMs: [1000], maxAttempts: 3 };
 const now = () => performance.timeOrigin + performance.now();
 const send = (message: unknown) => process.send?.(message);
 
-const storage = await openStorage({ databaseUrl: env.BENCH_DB_URL, dataDir: '' });
-const eventLog = createKafkaEventLog({ brokers: env.KAFKA_BROKERS!.split(','), clientId: `bench-${role}`, logger });
-const jobQueue = role === 'relay' ? undefined : await createRabbitJobQueue({ url: env.AMQP_URL!, logger, retry });
+const storage = await openStorage({
+  databaseUrl: env.BENCH_DB_URL,
+  dataDir: "",
+});
+const eventLog = createKafkaEventLog({
+  brokers: env.KAFKA_BROKERS!.split(","),
+  clientId: `bench-${role}`,
+  logger,
+});
+const jobQueue =
+  role === "relay"
+    ? undefined
+    : await createRabbitJobQueue({ url: env.AMQP_URL!, logger, retry });
 
 let progress = () => 0;
 let stop = async () => undefined as void;
 let go = () => undefined as void;
 const delivered: Array<[string, number]> = [];
 
-if (role === 'relay') {
-  const relay = createOutboxRelay({ db: storage.forService('orders'), schema: 'orders', eventLog, logger, topicPrefix: `${tag}.`, batchSize: Number(env.BENCH_RELAY_BATCH ?? 500) });
+if (role === "relay") {
+  const relay = createOutboxRelay({
+    db: storage.forService("orders"),
+    schema: "orders",
+    eventLog,
+    logger,
+    topicPrefix: `${tag}.`,
+    batchSize: Number(env.BENCH_RELAY_BATCH ?? 500),
+  });
   progress = () => relay.published;
   go = () => relay.start();
   stop = () => relay.stop();
-} else if (role === 'worker') {
-  const worker = createNotificationWorker({ eventLog, jobQueue: jobQueue!, db: storage.forService('notifications'), logger, groupId: tag, topics: [`${tag}.switchyard.orders`], queuePrefix: tag });
+} else if (role === "worker") {
+  const worker = createNotificationWorker({
+    eventLog,
+    jobQueue: jobQueue!,
+    db: storage.forService("notifications"),
+    logger,
+    groupId: tag,
+    topics: [`${tag}.switchyard.orders`],
+    queuePrefix: tag,
+  });
   await worker.start();
   progress = () => worker.stats.handled;
   stop = () => worker.stop();
 } else {
   const sender = {
-    transport: 'noop',
+    transport: "noop",
     send: async (job: { eventId: string }) => {
       delivered.push([job.eventId, now()]);
     },
@@ -53,10 +78,16 @@ if (role === 'relay') {
   const names = Array.from({ length: users }, (_, i) => `bench-user-${i}`);
   const dispatcher = createDispatcher({
     jobQueue: jobQueue!,
-    db: storage.forService('notifications'),
+    db: storage.forService("notifications"),
     logger,
-    senders: Object.fromEntries(CHANNELS.map((channel) => [channel, sender])) as never,
-    recipients: createStaticDirectory(Object.fromEntries(names.map((user) => [user, { email: `${user}@example.test` }]))),
+    senders: Object.fromEntries(
+      CHANNELS.map((channel) => [channel, sender]),
+    ) as never,
+    recipients: createStaticDirectory(
+      Object.fromEntries(
+        names.map((user) => [user, { email: `${user}@example.test` }]),
+      ),
+    ),
     retry,
     queuePrefix: tag,
     ...(env.BENCH_PREFETCH ? { prefetch: Number(env.BENCH_PREFETCH) } : {}),
@@ -66,21 +97,27 @@ if (role === 'relay') {
   stop = () => dispatcher.stop();
 }
 
-process.on('message', (message: { type: string }) => {
-  if (message.type === 'go') go();
-  if (message.type === 'stats') {
+process.on("message", (message: { type: string }) => {
+  if (message.type === "go") go();
+  if (message.type === "stats") {
     const cpu = process.cpuUsage();
-    send({ type: 'stats', role, progress: progress(), cpuMicros: cpu.user + cpu.system, delivered: delivered.splice(0) });
+    send({
+      type: "stats",
+      role,
+      progress: progress(),
+      cpuMicros: cpu.user + cpu.system,
+      delivered: delivered.splice(0),
+    });
   }
-  if (message.type === 'stop') {
+  if (message.type === "stop") {
     void (async () => {
       await stop();
       await eventLog.close();
       await jobQueue?.close();
       await storage.close();
-      send({ type: 'stopped', role });
+      send({ type: "stopped", role });
       process.exit(0);
     })();
   }
 });
-send({ type: 'ready', role });
+send({ type: "ready", role });

@@ -3,10 +3,10 @@
  * committed baseline) using graphql-inspector. A breaking change passes only when the schema
  * changelog records it with a reason; dangerous changes are reported; safe ones are counted.
  */
-import { readFileSync } from 'node:fs';
-import { CriticalityLevel, diff, type Change } from '@graphql-inspector/core';
-import { buildSchema } from 'graphql';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { readFileSync } from "node:fs";
+import { CriticalityLevel, diff, type Change } from "@graphql-inspector/core";
+import { buildSchema } from "graphql";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 
 /** One breaking change a team decided to ship anyway. */
 export interface ChangelogEntry {
@@ -26,34 +26,55 @@ export interface Changelog {
 export class ChangelogError extends Error {
   constructor(path: string, message: string) {
     super(`${path}: ${message}`);
-    this.name = 'ChangelogError';
+    this.name = "ChangelogError";
   }
 }
 
 export function readChangelog(path: string): Changelog {
   let raw: unknown;
   try {
-    raw = parseYaml(readFileSync(path, 'utf8')) ?? {};
+    raw = parseYaml(readFileSync(path, "utf8")) ?? {};
   } catch (error) {
-    throw new ChangelogError(path, `not readable YAML (${(error as Error).message})`);
+    throw new ChangelogError(
+      path,
+      `not readable YAML (${(error as Error).message})`,
+    );
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ChangelogError(path, 'expected a map with `unreleased` and `released`');
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+    throw new ChangelogError(
+      path,
+      "expected a map with `unreleased` and `released`",
+    );
   const { unreleased = [], released = [] } = raw as Record<string, unknown>;
   const entries = (value: unknown, where: string): ChangelogEntry[] => {
-    if (!Array.isArray(value)) throw new ChangelogError(path, `${where} must be a list`);
+    if (!Array.isArray(value))
+      throw new ChangelogError(path, `${where} must be a list`);
     return value.map((entry: unknown, index) => {
       const { change, reason } = (entry ?? {}) as Record<string, unknown>;
-      if (typeof change !== 'string' || !/^[A-Z_]+ \S+$/.test(change)) throw new ChangelogError(path, `${where}[${index}].change must be "<TYPE> <path>" as schema:check prints it`);
-      if (typeof reason !== 'string' || reason.trim() === '') throw new ChangelogError(path, `${where}[${index}] (${change}) needs a reason`);
+      if (typeof change !== "string" || !/^[A-Z_]+ \S+$/.test(change))
+        throw new ChangelogError(
+          path,
+          `${where}[${index}].change must be "<TYPE> <path>" as schema:check prints it`,
+        );
+      if (typeof reason !== "string" || reason.trim() === "")
+        throw new ChangelogError(
+          path,
+          `${where}[${index}] (${change}) needs a reason`,
+        );
       return { change, reason: reason.trim() };
     });
   };
-  if (!Array.isArray(released)) throw new ChangelogError(path, '`released` must be a list');
+  if (!Array.isArray(released))
+    throw new ChangelogError(path, "`released` must be a list");
   return {
-    unreleased: entries(unreleased, 'unreleased'),
+    unreleased: entries(unreleased, "unreleased"),
     released: released.map((release: unknown, index) => {
       const { date, changes } = (release ?? {}) as Record<string, unknown>;
-      if (typeof date !== 'string') throw new ChangelogError(path, `released[${index}].date must be a date`);
+      if (typeof date !== "string")
+        throw new ChangelogError(
+          path,
+          `released[${index}].date must be a date`,
+        );
       return { date, changes: entries(changes, `released[${index}].changes`) };
     }),
   };
@@ -71,7 +92,7 @@ const CHANGELOG_HEADER = `# Breaking changes to the API schema (schema/api.graph
 
 /** Stable id of a change, as the changelog records it. */
 export function changeId(change: Change): string {
-  return `${change.type} ${change.path ?? '(schema)'}`;
+  return `${change.type} ${change.path ?? "(schema)"}`;
 }
 
 export interface GateReport {
@@ -83,16 +104,32 @@ export interface GateReport {
   unmatched: ChangelogEntry[];
 }
 
-export async function checkSchema({ baselineSdl, currentSdl, changelog }: { baselineSdl: string; currentSdl: string; changelog: Changelog }): Promise<GateReport> {
+export async function checkSchema({
+  baselineSdl,
+  currentSdl,
+  changelog,
+}: {
+  baselineSdl: string;
+  currentSdl: string;
+  changelog: Changelog;
+}): Promise<GateReport> {
   const changes = await diff(buildSchema(baselineSdl), buildSchema(currentSdl));
-  const recorded = new Map(changelog.unreleased.map((entry) => [entry.change, entry]));
-  const breaking = changes.filter((change) => change.criticality.level === CriticalityLevel.Breaking).map((change) => ({ change, recorded: recorded.get(changeId(change)) }));
+  const recorded = new Map(
+    changelog.unreleased.map((entry) => [entry.change, entry]),
+  );
+  const breaking = changes
+    .filter((change) => change.criticality.level === CriticalityLevel.Breaking)
+    .map((change) => ({ change, recorded: recorded.get(changeId(change)) }));
   const ids = new Set(changes.map(changeId));
   return {
     ok: breaking.every((entry) => entry.recorded !== undefined),
     breaking,
-    dangerous: changes.filter((change) => change.criticality.level === CriticalityLevel.Dangerous),
-    safe: changes.filter((change) => change.criticality.level === CriticalityLevel.NonBreaking),
+    dangerous: changes.filter(
+      (change) => change.criticality.level === CriticalityLevel.Dangerous,
+    ),
+    safe: changes.filter(
+      (change) => change.criticality.level === CriticalityLevel.NonBreaking,
+    ),
     unmatched: changelog.unreleased.filter((entry) => !ids.has(entry.change)),
   };
 }
@@ -101,20 +138,36 @@ export async function checkSchema({ baselineSdl, currentSdl, changelog }: { base
  * Human-readable report lines for one schema pair; `changelogPath` is named in the fix-it hint.
  * Unmatched changelog entries are the caller's to report (an entry may match another pair).
  */
-export function formatReport(report: GateReport, { changelogPath, baselinePath }: { changelogPath: string; baselinePath: string }): string[] {
+export function formatReport(
+  report: GateReport,
+  {
+    changelogPath,
+    baselinePath,
+  }: { changelogPath: string; baselinePath: string },
+): string[] {
   const lines: string[] = [];
   const unrecorded = report.breaking.filter((entry) => !entry.recorded);
   for (const { change, recorded } of report.breaking) {
-    lines.push(`${recorded ? 'BREAKING (recorded)' : 'BREAKING'}  ${changeId(change)}  ${change.message}${recorded ? `\n    reason: ${recorded.reason}` : ''}`);
+    lines.push(
+      `${recorded ? "BREAKING (recorded)" : "BREAKING"}  ${changeId(change)}  ${change.message}${recorded ? `\n    reason: ${recorded.reason}` : ""}`,
+    );
   }
-  for (const change of report.dangerous) lines.push(`DANGEROUS  ${changeId(change)}  ${change.message}${change.criticality.reason ? `\n    ${change.criticality.reason}` : ''}`);
+  for (const change of report.dangerous)
+    lines.push(
+      `DANGEROUS  ${changeId(change)}  ${change.message}${change.criticality.reason ? `\n    ${change.criticality.reason}` : ""}`,
+    );
   lines.push(
     `${report.breaking.length} breaking (${unrecorded.length} unrecorded), ${report.dangerous.length} dangerous, ${report.safe.length} safe change(s) against ${baselinePath}.`,
   );
   if (unrecorded.length > 0) {
-    lines.push(`Schema check FAILED. Restore compatibility, or record each breaking change with a reason in ${changelogPath}:`);
-    lines.push('unreleased:');
-    for (const { change } of unrecorded) lines.push(`  - change: ${changeId(change)}\n    reason: <why clients can take this>`);
-  } else lines.push('Schema check passed.');
+    lines.push(
+      `Schema check FAILED. Restore compatibility, or record each breaking change with a reason in ${changelogPath}:`,
+    );
+    lines.push("unreleased:");
+    for (const { change } of unrecorded)
+      lines.push(
+        `  - change: ${changeId(change)}\n    reason: <why clients can take this>`,
+      );
+  } else lines.push("Schema check passed.");
   return lines;
 }

@@ -1,10 +1,13 @@
-import type { SupergraphSdlHook } from '@apollo/gateway';
+import type { SupergraphSdlHook } from "@apollo/gateway";
 
 /**
  * Security features the subgraphs enforce themselves (platform/authorization.ts wraps every
  * resolver that carries them), so the router may serve a supergraph that declares them.
  */
-const SUBGRAPH_ENFORCED = ['https://specs.apollo.dev/authenticated/v0.1', 'https://specs.apollo.dev/requiresScopes/v0.1'];
+const SUBGRAPH_ENFORCED = [
+  "https://specs.apollo.dev/authenticated/v0.1",
+  "https://specs.apollo.dev/requiresScopes/v0.1",
+];
 
 /**
  * The JS gateway refuses a supergraph that links a `for: SECURITY` feature it cannot enforce
@@ -17,15 +20,26 @@ const SUBGRAPH_ENFORCED = ['https://specs.apollo.dev/authenticated/v0.1', 'https
 export function acknowledgeSubgraphEnforcedSecurity(sdl: string): string {
   let result = sdl;
   for (const url of SUBGRAPH_ENFORCED) {
-    result = result.replace(`@link(url: "${url}", for: SECURITY)`, `@link(url: "${url}")`);
+    result = result.replace(
+      `@link(url: "${url}", for: SECURITY)`,
+      `@link(url: "${url}")`,
+    );
   }
   return result;
 }
 
 /** Applies acknowledgeSubgraphEnforcedSecurity to a supergraph source, initial load and hot reloads. */
-export function withSubgraphEnforcedSecurity(hook: SupergraphSdlHook): SupergraphSdlHook {
+export function withSubgraphEnforcedSecurity(
+  hook: SupergraphSdlHook,
+): SupergraphSdlHook {
   return async (options) => {
-    const loaded = await hook({ ...options, update: (sdl) => options.update(acknowledgeSubgraphEnforcedSecurity(sdl)) });
-    return { ...loaded, supergraphSdl: acknowledgeSubgraphEnforcedSecurity(loaded.supergraphSdl) };
+    const loaded = await hook({
+      ...options,
+      update: (sdl) => options.update(acknowledgeSubgraphEnforcedSecurity(sdl)),
+    });
+    return {
+      ...loaded,
+      supergraphSdl: acknowledgeSubgraphEnforcedSecurity(loaded.supergraphSdl),
+    };
   };
 }

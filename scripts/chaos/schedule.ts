@@ -3,9 +3,16 @@
  * printed by one run replays the same faults at the same points of another.
  */
 
-export const FAULT_KINDS = ['kill-relay', 'kill-worker', 'kill-dispatcher', 'restart-kafka', 'restart-rabbitmq'] as const;
-export const POISON_KINDS = ['poison-event', 'poison-job'] as const;
-export type StepKind = (typeof FAULT_KINDS)[number] | (typeof POISON_KINDS)[number];
+export const FAULT_KINDS = [
+  "kill-relay",
+  "kill-worker",
+  "kill-dispatcher",
+  "restart-kafka",
+  "restart-rabbitmq",
+] as const;
+export const POISON_KINDS = ["poison-event", "poison-job"] as const;
+export type StepKind =
+  (typeof FAULT_KINDS)[number] | (typeof POISON_KINDS)[number];
 
 export interface Step {
   /** The step runs once this many orders have been placed. */
@@ -40,18 +47,25 @@ export function seededRandom(seed: number): () => number {
 
 /** Down time per kind: a killed process comes back after 0.5–6 s; a broker stays down 3–15 s (past the 10 s Kafka session timeout at the top). */
 const DOWN_MS: Record<StepKind, [number, number]> = {
-  'kill-relay': [500, 6000],
-  'kill-worker': [500, 6000],
-  'kill-dispatcher': [500, 6000],
-  'restart-kafka': [3000, 15_000],
-  'restart-rabbitmq': [3000, 15_000],
-  'poison-event': [0, 0],
-  'poison-job': [0, 0],
+  "kill-relay": [500, 6000],
+  "kill-worker": [500, 6000],
+  "kill-dispatcher": [500, 6000],
+  "restart-kafka": [3000, 15_000],
+  "restart-rabbitmq": [3000, 15_000],
+  "poison-event": [0, 0],
+  "poison-job": [0, 0],
 };
 
-export function chaosSchedule({ seed, orders, faults, poisonEvents, poisonJobs }: ScheduleOptions): Step[] {
+export function chaosSchedule({
+  seed,
+  orders,
+  faults,
+  poisonEvents,
+  poisonJobs,
+}: ScheduleOptions): Step[] {
   const random = seededRandom(seed);
-  const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
+  const pick = <T>(items: readonly T[]) =>
+    items[Math.floor(random() * items.length)]!;
   const kinds: StepKind[] = [];
   // Every kind once first (in a seeded order), then seeded picks: a short run still hits each role.
   const each = [...FAULT_KINDS];
@@ -61,12 +75,17 @@ export function chaosSchedule({ seed, orders, faults, poisonEvents, poisonJobs }
   }
   kinds.push(...each.slice(0, Math.min(faults, each.length)));
   while (kinds.length < faults) kinds.push(pick(FAULT_KINDS));
-  for (let n = 0; n < poisonEvents; n += 1) kinds.push('poison-event');
-  for (let n = 0; n < poisonJobs; n += 1) kinds.push('poison-job');
+  for (let n = 0; n < poisonEvents; n += 1) kinds.push("poison-event");
+  for (let n = 0; n < poisonJobs; n += 1) kinds.push("poison-job");
   // Faults land between 5 % and 85 % of the orders: events flow before the first and after the last.
   const steps = kinds.map((kind) => {
     const [low, high] = DOWN_MS[kind];
-    return { atOrder: Math.floor(orders * (0.05 + 0.8 * random())), kind, instance: random() < 0.5 ? 0 : 1, downMs: Math.round(low + (high - low) * random()) };
+    return {
+      atOrder: Math.floor(orders * (0.05 + 0.8 * random())),
+      kind,
+      instance: random() < 0.5 ? 0 : 1,
+      downMs: Math.round(low + (high - low) * random()),
+    };
   });
   return steps.sort((a, b) => a.atOrder - b.atOrder);
 }

@@ -1,20 +1,36 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import amqp from 'amqplib';
-import { Kafka, logLevel } from 'kafkajs';
-import pg from 'pg';
-import pino from 'pino';
-import { createDatabase, dropDatabase, startDistributed, type Distributed } from '../../deploy/distributed.ts';
-import { createKafkaEventLog } from '../../events/kafka-event-log.ts';
-import { DEFAULT_RETRY_POLICY } from '../../events/job-queue.ts';
-import { CHANNELS } from '../../events/notification-job.ts';
-import { inspectQueues, peekQueue } from '../../tests/support/broker-inspect.ts';
-import { privateKafka } from '../../tests/support/private-kafka.ts';
-import { privateRabbitUnavailable, startPrivateRabbit } from '../../tests/support/private-rabbit.ts';
-import { freePort } from '../../tests/support/process.ts';
-import { startSmtpSink } from '../../tests/support/smtp-sink.ts';
-import { gql } from '../../tests/support/stack.ts';
-import { checkRun, formatTable, type Check, type ConfirmedOrder } from './check.ts';
-import { chaosSchedule, type Step } from './schedule.ts';
+import { randomBytes, randomUUID } from "node:crypto";
+import amqp from "amqplib";
+import { Kafka, logLevel } from "kafkajs";
+import pg from "pg";
+import pino from "pino";
+import {
+  createDatabase,
+  dropDatabase,
+  startDistributed,
+  type Distributed,
+} from "../../deploy/distributed.ts";
+import { createKafkaEventLog } from "../../events/kafka-event-log.ts";
+import { DEFAULT_RETRY_POLICY } from "../../events/job-queue.ts";
+import { CHANNELS } from "../../events/notification-job.ts";
+import {
+  inspectQueues,
+  peekQueue,
+} from "../../tests/support/broker-inspect.ts";
+import { privateKafka } from "../../tests/support/private-kafka.ts";
+import {
+  privateRabbitUnavailable,
+  startPrivateRabbit,
+} from "../../tests/support/private-rabbit.ts";
+import { freePort } from "../../tests/support/process.ts";
+import { startSmtpSink } from "../../tests/support/smtp-sink.ts";
+import { gql } from "../../tests/support/stack.ts";
+import {
+  checkRun,
+  formatTable,
+  type Check,
+  type ConfirmedOrder,
+} from "./check.ts";
+import { chaosSchedule, type Step } from "./schedule.ts";
 
 /**
  * The chaos soak: the compose topology as processes (deploy/distributed.ts) with two relays, two
@@ -80,35 +96,56 @@ function summarizeLog(lines: readonly string[]): string {
       continue;
     }
     if ((entry.level ?? 0) < 40) continue;
-    const key = `[${match[1]}] ${entry.msg ?? ''}${entry.err?.message ? `: ${entry.err.message.slice(0, 160)}` : ''}`;
+    const key = `[${match[1]}] ${entry.msg ?? ""}${entry.err?.message ? `: ${entry.err.message.slice(0, 160)}` : ""}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
-  return [...counts.entries()].map(([key, n]) => `${n}× ${key}`).join('\n');
+  return [...counts.entries()].map(([key, n]) => `${n}× ${key}`).join("\n");
 }
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
-export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult> {
+export async function runChaos(
+  options: ChaosOptions = {},
+): Promise<ChaosResult> {
   const orders = options.orders ?? 2000;
   const seed = options.seed ?? randomBytes(4).readUInt32LE(0);
   const customers = options.customers ?? 6;
   const rate = options.ratePerSecond ?? 10;
-  const log = options.log ?? ((line: string) => void process.stdout.write(`${line}\n`));
-  const scheduleOptions = { seed, orders, faults: options.faults ?? Math.max(5, Math.round(orders / 150)), poisonEvents: options.poisonEvents ?? 2, poisonJobs: options.poisonJobs ?? 2 };
+  const log =
+    options.log ?? ((line: string) => void process.stdout.write(`${line}\n`));
+  const scheduleOptions = {
+    seed,
+    orders,
+    faults: options.faults ?? Math.max(5, Math.round(orders / 150)),
+    poisonEvents: options.poisonEvents ?? 2,
+    poisonJobs: options.poisonJobs ?? 2,
+  };
   const schedule = chaosSchedule(scheduleOptions);
-  const adminUrl = options.adminUrl ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const prefix = `chaos-${seed}-${randomBytes(3).toString('hex')}`;
-  const database = `switchyard_chaos_${randomBytes(5).toString('hex')}`;
-  log(`[chaos] seed ${seed}: ${orders} orders by ${customers} customers at ${rate}/s; replay with: npm run chaos -- --seed ${seed} --orders ${orders} --faults ${scheduleOptions.faults} --poison-events ${scheduleOptions.poisonEvents} --poison-jobs ${scheduleOptions.poisonJobs}`);
-  for (const step of schedule) log(`[chaos]   after order ${step.atOrder}: ${step.kind}${step.kind.startsWith('kill') ? ` #${step.instance + 1}` : ''}${step.downMs ? `, down ${step.downMs} ms` : ''}`);
+  const adminUrl =
+    options.adminUrl ?? "postgres://postgres@127.0.0.1:5432/postgres";
+  const prefix = `chaos-${seed}-${randomBytes(3).toString("hex")}`;
+  const database = `switchyard_chaos_${randomBytes(5).toString("hex")}`;
+  log(
+    `[chaos] seed ${seed}: ${orders} orders by ${customers} customers at ${rate}/s; replay with: npm run chaos -- --seed ${seed} --orders ${orders} --faults ${scheduleOptions.faults} --poison-events ${scheduleOptions.poisonEvents} --poison-jobs ${scheduleOptions.poisonJobs}`,
+  );
+  for (const step of schedule)
+    log(
+      `[chaos]   after order ${step.atOrder}: ${step.kind}${step.kind.startsWith("kill") ? ` #${step.instance + 1}` : ""}${step.downMs ? `, down ${step.downMs} ms` : ""}`,
+    );
 
   const rabbitReason = await privateRabbitUnavailable();
-  if (rabbitReason) throw new Error(`the chaos soak needs a private RabbitMQ node: ${rabbitReason}`);
+  if (rabbitReason)
+    throw new Error(
+      `the chaos soak needs a private RabbitMQ node: ${rabbitReason}`,
+    );
   const serviceLines: string[] = [];
   const cleanups: Array<() => Promise<unknown>> = [];
   const began = Date.now();
   try {
-    const rabbit = await startPrivateRabbit({ port: options.rabbitPort ?? 5704, distPort: options.rabbitDistPort ?? 25704 });
+    const rabbit = await startPrivateRabbit({
+      port: options.rabbitPort ?? 5704,
+      distPort: options.rabbitDistPort ?? 25704,
+    });
     cleanups.push(() => rabbit.close());
     const kafka = privateKafka({ port: options.kafkaPort ?? 19523 });
     await kafka.start();
@@ -121,15 +158,32 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
     await db.connect();
     cleanups.push(() => db.end());
 
-    log('[chaos] starting the distributed topology (2 relays, 2 workers, 2 dispatchers)');
+    log(
+      "[chaos] starting the distributed topology (2 relays, 2 workers, 2 dispatchers)",
+    );
     // The demo admin (who creates the product) exists only when seeded, with a password of this run's own.
-    const demoPassword = `demo-${randomBytes(12).toString('hex')}`;
+    const demoPassword = `demo-${randomBytes(12).toString("hex")}`;
     const routerAdminPort = await freePort();
     const distributed: Distributed = await startDistributed({
-      infrastructure: { databaseUrl, kafkaBrokers: kafka.brokers.join(','), amqpUrl: rabbit.url, smtpUrl: sink.url },
+      infrastructure: {
+        databaseUrl,
+        kafkaBrokers: kafka.brokers.join(","),
+        amqpUrl: rabbit.url,
+        smtpUrl: sink.url,
+      },
       port: () => freePort(),
       scale: { relay: 2, worker: 2, dispatcher: 2 },
-      extraEnv: { KAFKA_TOPIC_PREFIX: `${prefix}.`, KAFKA_GROUP_ID: prefix, AMQP_QUEUE_PREFIX: prefix, RELAY_POLL_INTERVAL_MS: '100', ROUTER_RATE_LIMIT: '1000000/1m', ROUTER_ADMIN_PORT: String(routerAdminPort), LOG_LEVEL: 'warn', SEED_DEMO_DATA: 'true', DEMO_PASSWORD: demoPassword },
+      extraEnv: {
+        KAFKA_TOPIC_PREFIX: `${prefix}.`,
+        KAFKA_GROUP_ID: prefix,
+        AMQP_QUEUE_PREFIX: prefix,
+        RELAY_POLL_INTERVAL_MS: "100",
+        ROUTER_RATE_LIMIT: "1000000/1m",
+        ROUTER_ADMIN_PORT: String(routerAdminPort),
+        LOG_LEVEL: "warn",
+        SEED_DEMO_DATA: "true",
+        DEMO_PASSWORD: demoPassword,
+      },
       log: (line) => {
         serviceLines.push(line);
         if (serviceLines.length > 5000) serviceLines.splice(0, 1000);
@@ -137,26 +191,59 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
       readyTimeoutMs: 180_000,
     });
     cleanups.push(() => distributed.stop());
-    const routerUrl = `${distributed.instance('router').url}/graphql`;
+    const routerUrl = `${distributed.instance("router").url}/graphql`;
 
-    const admin = await gql<{ logIn: { token: string } }>(routerUrl, 'mutation($password: String!) { logIn(email: "admin@switchyard.dev", password: $password) { token } }', { password: demoPassword });
-    if (!admin.data) throw new Error(`cannot sign in as the demo admin: ${JSON.stringify(admin.errors)}`);
+    const admin = await gql<{ logIn: { token: string } }>(
+      routerUrl,
+      'mutation($password: String!) { logIn(email: "admin@switchyard.dev", password: $password) { token } }',
+      { password: demoPassword },
+    );
+    if (!admin.data)
+      throw new Error(
+        `cannot sign in as the demo admin: ${JSON.stringify(admin.errors)}`,
+      );
     const adminToken = admin.data.logIn.token;
     const product = await gql<{ createProduct: { id: string } }>(
       routerUrl,
-      'mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }',
-      { input: { sku: `CHAOS-${randomBytes(4).toString('hex')}`, name: 'Chaos widget', price: '2.50', inventory: 1_000_000 } },
+      "mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }",
+      {
+        input: {
+          sku: `CHAOS-${randomBytes(4).toString("hex")}`,
+          name: "Chaos widget",
+          price: "2.50",
+          inventory: 1_000_000,
+        },
+      },
       { authorization: `Bearer ${adminToken}` },
     );
-    if (!product.data) throw new Error(`cannot create the product: ${JSON.stringify(product.errors)}`);
+    if (!product.data)
+      throw new Error(
+        `cannot create the product: ${JSON.stringify(product.errors)}`,
+      );
     const productId = product.data.createProduct.id;
     const buyers: Array<{ id: string; token: string }> = [];
     for (let n = 0; n < customers; n += 1) {
-      const signUp = await gql<{ signUp: { token: string; user: { id: string } } }>(routerUrl, 'mutation($input: SignUpInput!) { signUp(input: $input) { token user { id } } }', {
-        input: { email: `chaos-${n}-${randomUUID().slice(0, 8)}@example.test`, name: `Chaos customer ${n}`, password: 'correct horse battery' },
+      const signUp = await gql<{
+        signUp: { token: string; user: { id: string } };
+      }>(
+        routerUrl,
+        "mutation($input: SignUpInput!) { signUp(input: $input) { token user { id } } }",
+        {
+          input: {
+            email: `chaos-${n}-${randomUUID().slice(0, 8)}@example.test`,
+            name: `Chaos customer ${n}`,
+            password: "correct horse battery",
+          },
+        },
+      );
+      if (!signUp.data)
+        throw new Error(
+          `cannot sign up a customer: ${JSON.stringify(signUp.errors)}`,
+        );
+      buyers.push({
+        id: signUp.data.signUp.user.id,
+        token: signUp.data.signUp.token,
       });
-      if (!signUp.data) throw new Error(`cannot sign up a customer: ${JSON.stringify(signUp.errors)}`);
-      buyers.push({ id: signUp.data.signUp.user.id, token: signUp.data.signUp.token });
     }
 
     // Orders: each customer one at a time (so its orders have a defined order), paced to `rate` in all.
@@ -176,12 +263,25 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
         const requestId = randomUUID();
         const body = await gql<{ placeOrder: { id: string; status: string } }>(
           routerUrl,
-          'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }',
-          { input: { items: [{ productId, quantity: 1 }], idempotencyKey: randomUUID() } },
-          { authorization: `Bearer ${buyer.token}`, 'x-request-id': requestId },
-        ).catch((error: unknown) => ({ data: undefined, errors: [{ message: String(error) }] }));
+          "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }",
+          {
+            input: {
+              items: [{ productId, quantity: 1 }],
+              idempotencyKey: randomUUID(),
+            },
+          },
+          { authorization: `Bearer ${buyer.token}`, "x-request-id": requestId },
+        ).catch((error: unknown) => ({
+          data: undefined,
+          errors: [{ message: String(error) }],
+        }));
         placed += 1;
-        if (body.data?.placeOrder.status === 'CONFIRMED') confirmed.push({ correlationId: requestId, userId: buyer.id, seq: seq++ });
+        if (body.data?.placeOrder.status === "CONFIRMED")
+          confirmed.push({
+            correlationId: requestId,
+            userId: buyer.id,
+            seq: seq++,
+          });
         else notConfirmed += 1;
       }
     };
@@ -198,11 +298,28 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
       const value =
         poisonEvents.length % 2 === 0
           ? `{"poison":"${id}"`
-          : JSON.stringify({ eventId: randomUUID(), type: 'orders.order.exploded', version: 1, occurredAt: new Date().toISOString(), key: id, correlationId: id, traceparent: null, data: { poison: id } });
-      const producer = new Kafka({ clientId: `${prefix}-poison`, brokers: kafka.brokers, logLevel: logLevel.NOTHING }).producer();
+          : JSON.stringify({
+              eventId: randomUUID(),
+              type: "orders.order.exploded",
+              version: 1,
+              occurredAt: new Date().toISOString(),
+              key: id,
+              correlationId: id,
+              traceparent: null,
+              data: { poison: id },
+            });
+      const producer = new Kafka({
+        clientId: `${prefix}-poison`,
+        brokers: kafka.brokers,
+        logLevel: logLevel.NOTHING,
+      }).producer();
       await producer.connect();
       try {
-        await producer.send({ topic, acks: -1, messages: [{ key: id, value }] });
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: [{ key: id, value }],
+        });
       } finally {
         await producer.disconnect();
       }
@@ -214,7 +331,16 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
       try {
         const channel = await connection.createConfirmChannel();
         // A job no dispatcher can parse: the right queue, the wrong shape.
-        channel.sendToQueue(`${prefix}.email`, Buffer.from(JSON.stringify({ poison: id })), { persistent: true, messageId: id, contentType: 'application/json', headers: { 'x-attempt': 1 } });
+        channel.sendToQueue(
+          `${prefix}.email`,
+          Buffer.from(JSON.stringify({ poison: id })),
+          {
+            persistent: true,
+            messageId: id,
+            contentType: "application/json",
+            headers: { "x-attempt": 1 },
+          },
+        );
         await channel.waitForConfirms();
       } finally {
         await connection.close();
@@ -224,29 +350,29 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
     const runStep = async (step: Step) => {
       const at = since();
       switch (step.kind) {
-        case 'kill-relay':
-        case 'kill-worker':
-        case 'kill-dispatcher': {
-          const service = step.kind.slice('kill-'.length);
-          await distributed.instance(service, step.instance).stop('SIGKILL');
+        case "kill-relay":
+        case "kill-worker":
+        case "kill-dispatcher": {
+          const service = step.kind.slice("kill-".length);
+          await distributed.instance(service, step.instance).stop("SIGKILL");
           await sleep(step.downMs);
           await distributed.restart(service, step.instance);
           break;
         }
-        case 'restart-kafka':
+        case "restart-kafka":
           await kafka.stop();
           await sleep(step.downMs);
           await kafka.start();
           break;
-        case 'restart-rabbitmq':
+        case "restart-rabbitmq":
           await rabbit.stopApp();
           await sleep(step.downMs);
           await rabbit.startApp();
           break;
-        case 'poison-event':
+        case "poison-event":
           await injectPoisonEvent();
           break;
-        case 'poison-job':
+        case "poison-job":
           await injectPoisonJob();
           break;
         default: {
@@ -254,7 +380,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
           throw new Error(`unknown step ${String(unknown)}`);
         }
       }
-      const line = `${at}s–${since()}s after order ${placed}: ${step.kind}${step.kind.startsWith('kill') ? ` #${step.instance + 1}` : ''}${step.downMs ? ` (down ${step.downMs} ms)` : ''}`;
+      const line = `${at}s–${since()}s after order ${placed}: ${step.kind}${step.kind.startsWith("kill") ? ` #${step.instance + 1}` : ""}${step.downMs ? ` (down ${step.downMs} ms)` : ""}`;
       timeline.push(line);
       log(`[chaos] ${line}`);
     };
@@ -266,40 +392,88 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
     };
     log(`[chaos] placing ${orders} orders`);
     await Promise.all([...buyers.map(customerLoop), faultLoop()]);
-    log(`[chaos] ${placed} orders placed (${confirmed.length} confirmed) and every step done at ${since()}s; waiting for quiescence`);
+    log(
+      `[chaos] ${placed} orders placed (${confirmed.length} confirmed) and every step done at ${since()}s; waiting for quiescence`,
+    );
 
     // Quiescence: everything confirmed has been emailed and nothing is left anywhere.
     const observe = async () => {
-      const [outbox] = (await db.query<{ n: number }>(`SELECT (SELECT count(*) FROM orders.outbox WHERE published_at IS NULL) + (SELECT count(*) FROM payments.outbox WHERE published_at IS NULL) + (SELECT count(*) FROM products.outbox WHERE published_at IS NULL) AS n`)).rows;
-      const lagLog = createKafkaEventLog({ brokers: kafka.brokers, clientId: `${prefix}-checker`, logger: pino({ level: 'silent' }) });
-      const consumerLag = await lagLog.lag(prefix, ['orders', 'payments', 'products'].map((domain) => `${prefix}.switchyard.${domain}`)).finally(() => lagLog.close());
+      const [outbox] = (
+        await db.query<{ n: number }>(
+          `SELECT (SELECT count(*) FROM orders.outbox WHERE published_at IS NULL) + (SELECT count(*) FROM payments.outbox WHERE published_at IS NULL) + (SELECT count(*) FROM products.outbox WHERE published_at IS NULL) AS n`,
+        )
+      ).rows;
+      const lagLog = createKafkaEventLog({
+        brokers: kafka.brokers,
+        clientId: `${prefix}-checker`,
+        logger: pino({ level: "silent" }),
+      });
+      const consumerLag = await lagLog
+        .lag(
+          prefix,
+          ["orders", "payments", "products"].map(
+            (domain) => `${prefix}.switchyard.${domain}`,
+          ),
+        )
+        .finally(() => lagLog.close());
       const main = CHANNELS.map((channel) => `${prefix}.${channel}`);
-      const tiers = main.flatMap((queue) => [...new Set(DEFAULT_RETRY_POLICY.delaysMs)].map((delay) => `${queue}.retry.${delay}ms`));
-      const queued = (await inspectQueues(rabbit.url, [...main, ...tiers])).reduce((sum, queue) => sum + queue.messages, 0);
-      const deadLettered = (await Promise.all(main.map((queue) => peekQueue(rabbit.url, `${queue}.dlq`)))).flat();
-      const { rows: deliveries } = await db.query<{ correlation_id: string; user_id: string }>(
+      const tiers = main.flatMap((queue) =>
+        [...new Set(DEFAULT_RETRY_POLICY.delaysMs)].map(
+          (delay) => `${queue}.retry.${delay}ms`,
+        ),
+      );
+      const queued = (
+        await inspectQueues(rabbit.url, [...main, ...tiers])
+      ).reduce((sum, queue) => sum + queue.messages, 0);
+      const deadLettered = (
+        await Promise.all(
+          main.map((queue) => peekQueue(rabbit.url, `${queue}.dlq`)),
+        )
+      ).flat();
+      const { rows: deliveries } = await db.query<{
+        correlation_id: string;
+        user_id: string;
+      }>(
         `SELECT correlation_id, user_id FROM notifications.deliveries WHERE event_type = 'orders.order.confirmed' AND status = 'DELIVERED' ORDER BY delivered_at, notification_id`,
       );
       const unready: string[] = [];
-      for (const instance of distributed.instances.filter((candidate) => ['relay', 'worker', 'dispatcher', 'analytics'].includes(candidate.service))) {
-        const answer = await fetch(`${instance.url}/ready`, { signal: AbortSignal.timeout(3000) }).then(
-          async (response) => (response.ok ? undefined : `${response.status} ${(await response.text()).slice(0, 120)}`),
+      for (const instance of distributed.instances.filter((candidate) =>
+        ["relay", "worker", "dispatcher", "analytics"].includes(
+          candidate.service,
+        ),
+      )) {
+        const answer = await fetch(`${instance.url}/ready`, {
+          signal: AbortSignal.timeout(3000),
+        }).then(
+          async (response) =>
+            response.ok
+              ? undefined
+              : `${response.status} ${(await response.text()).slice(0, 120)}`,
           (error: unknown) => String((error as Error).message),
         );
         if (answer) unready.push(`${instance.name}: ${answer}`);
       }
-      const { rows: rejected } = await db.query<{ raw: string }>('SELECT raw FROM notifications.rejected_events');
+      const { rows: rejected } = await db.query<{ raw: string }>(
+        "SELECT raw FROM notifications.rejected_events",
+      );
       return {
         confirmed,
         notConfirmed,
-        mails: sink.mails.map((mail) => mail.header('X-Correlation-Id') ?? '').filter(Boolean),
-        deliveries: deliveries.map((row) => ({ correlationId: row.correlation_id, userId: row.user_id })),
+        mails: sink.mails
+          .map((mail) => mail.header("X-Correlation-Id") ?? "")
+          .filter(Boolean),
+        deliveries: deliveries.map((row) => ({
+          correlationId: row.correlation_id,
+          userId: row.user_id,
+        })),
         outboxUnpublished: Number(outbox?.n ?? 0),
         consumerLag,
         queued,
         deadLettered,
         injectedPoisonJobs: poisonJobs,
-        rejectedPoison: poisonEvents.filter((id) => rejected.some((row) => row.raw.includes(id))),
+        rejectedPoison: poisonEvents.filter((id) =>
+          rejected.some((row) => row.raw.includes(id)),
+        ),
         injectedPoisonEvents: poisonEvents,
         unready,
       };
@@ -313,14 +487,21 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
         lastError = error;
         return observed;
       });
-      if (observed && !checkRun(observed).some((check) => check.draining)) break;
+      if (observed && !checkRun(observed).some((check) => check.draining))
+        break;
       await sleep(2000);
     }
-    if (!observed) throw new Error(`the checker could not read the run's state before the deadline: ${(lastError as Error)?.message}`, { cause: lastError });
+    if (!observed)
+      throw new Error(
+        `the checker could not read the run's state before the deadline: ${(lastError as Error)?.message}`,
+        { cause: lastError },
+      );
     const checks = checkRun(observed);
     const table = formatTable(checks);
     const ok = checks.every((check) => check.ok);
-    log(`[chaos] seed ${seed} ${ok ? 'passed' : 'FAILED'} after ${since()}s:\n${table}`);
+    log(
+      `[chaos] seed ${seed} ${ok ? "passed" : "FAILED"} after ${since()}s:\n${table}`,
+    );
     return {
       seed,
       schedule,
@@ -332,6 +513,9 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosResult>
       durationSeconds: Math.round((Date.now() - began) / 1000),
     };
   } finally {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => log(`[chaos] cleanup failed: ${(error as Error).message}`));
+    for (const cleanup of cleanups.reverse())
+      await cleanup().catch((error: unknown) =>
+        log(`[chaos] cleanup failed: ${(error as Error).message}`),
+      );
   }
 }

@@ -1,10 +1,16 @@
-import { createPageLoaders } from '../../platform/page-loaders.ts';
-import type { NotificationCursor, NotificationRepository } from './repository.ts';
+import { createPageLoaders } from "../../platform/page-loaders.ts";
+import type {
+  NotificationCursor,
+  NotificationRepository,
+} from "./repository.ts";
 
 /** Built fresh for every request, so nothing cached outlives the request that loaded it. */
 export function createLoaders(repo: NotificationRepository) {
   return {
-    notificationsPageByUser: createPageLoaders<NotificationCursor, Awaited<ReturnType<NotificationRepository['pagesByUsers']>>[number]>((userIds, page) => repo.pagesByUsers(userIds, page)),
+    notificationsPageByUser: createPageLoaders<
+      NotificationCursor,
+      Awaited<ReturnType<NotificationRepository["pagesByUsers"]>>[number]
+    >((userIds, page) => repo.pagesByUsers(userIds, page)),
   };
 }
 

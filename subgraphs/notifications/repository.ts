@@ -1,10 +1,10 @@
-import type { Database } from '../../platform/database.ts';
-import { pagesByParent } from '../../platform/pagination.ts';
+import type { Database } from "../../platform/database.ts";
+import { pagesByParent } from "../../platform/pagination.ts";
 
 export interface NotificationRow {
   notification_id: string;
   user_id: string;
-  channel: 'email' | 'sms' | 'push';
+  channel: "email" | "sms" | "push";
   subject: string;
   event_type: string;
   correlation_id: string;
@@ -14,15 +14,29 @@ export interface NotificationRow {
 /** `[deliveredAt ISO, notificationId]`: the position after which the next page starts. */
 export type NotificationCursor = [string, string];
 
-export function isNotificationCursor(value: unknown): value is NotificationCursor {
-  return Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && !Number.isNaN(Date.parse(value[0])) && typeof value[1] === 'string';
+export function isNotificationCursor(
+  value: unknown,
+): value is NotificationCursor {
+  return (
+    Array.isArray(value) &&
+    value.length === 2 &&
+    typeof value[0] === "string" &&
+    !Number.isNaN(Date.parse(value[0])) &&
+    typeof value[1] === "string"
+  );
 }
 
 /** All SQL of the read side: delivered notifications only, newest first. */
 export function createNotificationRepository(db: Database) {
   return {
     /** One page per user id, in the order of `userIds`, each with the user's total count. */
-    async pagesByUsers(userIds: readonly string[], { limit, after }: { limit: number; after: NotificationCursor | undefined }): Promise<Array<{ rows: NotificationRow[]; totalCount: number }>> {
+    async pagesByUsers(
+      userIds: readonly string[],
+      {
+        limit,
+        after,
+      }: { limit: number; after: NotificationCursor | undefined },
+    ): Promise<Array<{ rows: NotificationRow[]; totalCount: number }>> {
       const rows = await db.query<NotificationRow & { total_count: number }>(
         `SELECT notification_id, user_id, channel, subject, event_type, correlation_id, delivered_at, total_count FROM (
            SELECT counted.*, row_number() OVER (PARTITION BY counted.user_id ORDER BY counted.delivered_at DESC, counted.notification_id DESC) AS rn
@@ -40,10 +54,15 @@ export function createNotificationRepository(db: Database) {
       return pagesByParent(userIds, rows, {
         hasAfter: after !== undefined,
         countMissing: (missing) =>
-          db.query(`SELECT user_id, count(*)::int AS total_count FROM notifications.deliveries WHERE user_id = ANY($1::text[]) AND status = 'DELIVERED' GROUP BY user_id`, [missing]),
+          db.query(
+            `SELECT user_id, count(*)::int AS total_count FROM notifications.deliveries WHERE user_id = ANY($1::text[]) AND status = 'DELIVERED' GROUP BY user_id`,
+            [missing],
+          ),
       });
     },
   };
 }
 
-export type NotificationRepository = ReturnType<typeof createNotificationRepository>;
+export type NotificationRepository = ReturnType<
+  typeof createNotificationRepository
+>;

@@ -1,9 +1,16 @@
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
-import { assertOwnerOrAdmin, type AuthContext } from '../../platform/authorization.ts';
-import { parsePage, toConnection, type PageArgs } from '../../platform/pagination.ts';
-import { DateTimeScalar } from '../../platform/scalars.ts';
-import type { NotificationLoaders } from './loaders.ts';
-import { isNotificationCursor, type NotificationRow } from './repository.ts';
+import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
+import {
+  assertOwnerOrAdmin,
+  type AuthContext,
+} from "../../platform/authorization.ts";
+import {
+  parsePage,
+  toConnection,
+  type PageArgs,
+} from "../../platform/pagination.ts";
+import { DateTimeScalar } from "../../platform/scalars.ts";
+import type { NotificationLoaders } from "./loaders.ts";
+import { isNotificationCursor, type NotificationRow } from "./repository.ts";
 
 export interface NotificationsContext extends AuthContext {
   loaders: NotificationLoaders;
@@ -18,7 +25,10 @@ function toNotification(row: NotificationRow) {
     subject: row.subject,
     eventType: row.event_type,
     correlationId: row.correlation_id,
-    deliveredAt: row.delivered_at instanceof Date ? row.delivered_at : new Date(row.delivered_at),
+    deliveredAt:
+      row.delivered_at instanceof Date
+        ? row.delivered_at
+        : new Date(row.delivered_at),
   };
 }
 
@@ -26,17 +36,27 @@ export const resolvers: GraphQLResolverMap<NotificationsContext> = {
   DateTime: DateTimeScalar,
   User: {
     // Any well-formed id is a user as far as notifications knows: one with none has an empty list.
-    __resolveReference: (reference: { id: string }) => (ID.test(reference.id) ? { id: reference.id.toLowerCase() } : null),
-    async notifications(user: { id: string }, args: PageArgs, { loaders, principal }) {
+    __resolveReference: (reference: { id: string }) =>
+      ID.test(reference.id) ? { id: reference.id.toLowerCase() } : null,
+    async notifications(
+      user: { id: string },
+      args: PageArgs,
+      { loaders, principal },
+    ) {
       // What was sent to a user is theirs: customers see only their own, admins everyone's.
       assertOwnerOrAdmin(principal, user.id, "another user's notifications");
       const page = parsePage(args, isNotificationCursor);
-      const { rows, totalCount } = await loaders.notificationsPageByUser(page).load(user.id);
+      const { rows, totalCount } = await loaders
+        .notificationsPageByUser(page)
+        .load(user.id);
       return toConnection(rows.map(toNotification), {
         limit: page.limit,
         hasAfter: page.after !== undefined,
         totalCount,
-        cursorOf: (notification) => [notification.deliveredAt.toISOString(), notification.id],
+        cursorOf: (notification) => [
+          notification.deliveredAt.toISOString(),
+          notification.id,
+        ],
       });
     },
   },

@@ -1,10 +1,17 @@
-import { fileURLToPath } from 'node:url';
-import { createSubgraphServer, loadSchemaFile, type SubgraphDeps, type SubgraphModule } from '../../platform/subgraph-server.ts';
-import { createLoaders } from './loaders.ts';
-import { createNotificationRepository } from './repository.ts';
-import { resolvers, type NotificationsContext } from './resolvers.ts';
+import { fileURLToPath } from "node:url";
+import {
+  createSubgraphServer,
+  loadSchemaFile,
+  type SubgraphDeps,
+  type SubgraphModule,
+} from "../../platform/subgraph-server.ts";
+import { createLoaders } from "./loaders.ts";
+import { createNotificationRepository } from "./repository.ts";
+import { resolvers, type NotificationsContext } from "./resolvers.ts";
 
-export const typeDefs = loadSchemaFile(new URL('./schema.graphql', import.meta.url));
+export const typeDefs = loadSchemaFile(
+  new URL("./schema.graphql", import.meta.url),
+);
 
 /**
  * The read side of the event pipeline: `User.notifications`, from the deliveries the dispatchers
@@ -14,7 +21,7 @@ export const typeDefs = loadSchemaFile(new URL('./schema.graphql', import.meta.u
 export function createNotificationsSubgraph(deps: SubgraphDeps) {
   const repo = createNotificationRepository(deps.db);
   return createSubgraphServer<NotificationsContext>({
-    name: 'notifications',
+    name: "notifications",
     typeDefs,
     resolvers,
     deps,
@@ -24,8 +31,10 @@ export function createNotificationsSubgraph(deps: SubgraphDeps) {
 
 export function notificationsModule(): SubgraphModule {
   return {
-    name: 'notifications',
-    migrationsDir: fileURLToPath(new URL('../../events/migrations', import.meta.url)),
+    name: "notifications",
+    migrationsDir: fileURLToPath(
+      new URL("../../events/migrations", import.meta.url),
+    ),
     async seed() {},
     create: (deps) => createNotificationsSubgraph(deps),
   };

@@ -1,18 +1,74 @@
-import { COMMON_SETTINGS, COMMON_SETTINGS_READ, readCommonConfig, readInternalServiceSecret, SUBGRAPH_PORT_SETTINGS, type CommonConfig, type Env } from '../../platform/config.ts';
-import { integer, readSetting, setting, url, type Setting } from '../../platform/settings.ts';
+import {
+  COMMON_SETTINGS,
+  COMMON_SETTINGS_READ,
+  readCommonConfig,
+  readInternalServiceSecret,
+  SUBGRAPH_PORT_SETTINGS,
+  type CommonConfig,
+  type Env,
+} from "../../platform/config.ts";
+import {
+  integer,
+  readSetting,
+  setting,
+  url,
+  type Setting,
+} from "../../platform/settings.ts";
 
 export const ORDERS_SETTINGS = Object.freeze({
   port: SUBGRAPH_PORT_SETTINGS.orders,
   internalServiceSecret: COMMON_SETTINGS.internalServiceSecret,
-  productsInternalUrl: setting<string>({ env: 'PRODUCTS_INTERNAL_URL', key: 'orders.products_internal_url', type: url, default: 'http://127.0.0.1:4002', description: 'base URL of the products service’s internal API' }),
-  paymentsInternalUrl: setting<string>({ env: 'PAYMENTS_INTERNAL_URL', key: 'orders.payments_internal_url', type: url, default: 'http://127.0.0.1:4004', description: 'base URL of the payments service’s internal API' }),
-  serviceTimeoutMs: setting<number>({ env: 'SERVICE_TIMEOUT_MS', key: 'orders.service_timeout_ms', type: integer({ min: 50, max: 60_000 }), default: 2000, description: 'per-attempt timeout of internal REST calls' }),
-  placeOrderWaitMs: setting<number>({ env: 'PLACE_ORDER_WAIT_MS', key: 'orders.place_order_wait_ms', type: integer({ min: 0, max: 120_000 }), default: 10_000, description: 'how long placeOrder waits for its saga before answering with a PENDING order' }),
-  sagaResumeIntervalMs: setting<number>({ env: 'SAGA_RESUME_INTERVAL_MS', key: 'orders.saga_resume_interval_ms', type: integer({ min: 50, max: 3_600_000 }), default: 5000, description: 'how often sagas left by a crashed process, or deferred, are resumed' }),
-  sagaLeaseMs: setting<number>({ env: 'SAGA_LEASE_MS', key: 'orders.saga_lease_ms', type: integer({ min: 100, max: 3_600_000 }), default: 30_000, description: 'how long a process owns a running saga before another may take it over' }),
+  productsInternalUrl: setting<string>({
+    env: "PRODUCTS_INTERNAL_URL",
+    key: "orders.products_internal_url",
+    type: url,
+    default: "http://127.0.0.1:4002",
+    description: "base URL of the products service’s internal API",
+  }),
+  paymentsInternalUrl: setting<string>({
+    env: "PAYMENTS_INTERNAL_URL",
+    key: "orders.payments_internal_url",
+    type: url,
+    default: "http://127.0.0.1:4004",
+    description: "base URL of the payments service’s internal API",
+  }),
+  serviceTimeoutMs: setting<number>({
+    env: "SERVICE_TIMEOUT_MS",
+    key: "orders.service_timeout_ms",
+    type: integer({ min: 50, max: 60_000 }),
+    default: 2000,
+    description: "per-attempt timeout of internal REST calls",
+  }),
+  placeOrderWaitMs: setting<number>({
+    env: "PLACE_ORDER_WAIT_MS",
+    key: "orders.place_order_wait_ms",
+    type: integer({ min: 0, max: 120_000 }),
+    default: 10_000,
+    description:
+      "how long placeOrder waits for its saga before answering with a PENDING order",
+  }),
+  sagaResumeIntervalMs: setting<number>({
+    env: "SAGA_RESUME_INTERVAL_MS",
+    key: "orders.saga_resume_interval_ms",
+    type: integer({ min: 50, max: 3_600_000 }),
+    default: 5000,
+    description:
+      "how often sagas left by a crashed process, or deferred, are resumed",
+  }),
+  sagaLeaseMs: setting<number>({
+    env: "SAGA_LEASE_MS",
+    key: "orders.saga_lease_ms",
+    type: integer({ min: 100, max: 3_600_000 }),
+    default: 30_000,
+    description:
+      "how long a process owns a running saga before another may take it over",
+  }),
 });
 
-export const ORDERS_SETTINGS_READ: readonly Setting<unknown>[] = [...COMMON_SETTINGS_READ, ...Object.values(ORDERS_SETTINGS)];
+export const ORDERS_SETTINGS_READ: readonly Setting<unknown>[] = [
+  ...COMMON_SETTINGS_READ,
+  ...Object.values(ORDERS_SETTINGS),
+];
 
 export interface OrdersConfig extends CommonConfig {
   /** ORDERS_SETTINGS.port */
@@ -45,7 +101,10 @@ export function loadOrdersConfig(env: Env): OrdersConfig {
     paymentsInternalUrl: readSetting(env, ORDERS_SETTINGS.paymentsInternalUrl),
     serviceTimeoutMs: readSetting(env, ORDERS_SETTINGS.serviceTimeoutMs),
     placeOrderWaitMs: readSetting(env, ORDERS_SETTINGS.placeOrderWaitMs),
-    sagaResumeIntervalMs: readSetting(env, ORDERS_SETTINGS.sagaResumeIntervalMs),
+    sagaResumeIntervalMs: readSetting(
+      env,
+      ORDERS_SETTINGS.sagaResumeIntervalMs,
+    ),
     sagaLeaseMs: readSetting(env, ORDERS_SETTINGS.sagaLeaseMs),
   });
 }

@@ -1,15 +1,23 @@
-import { createHash, randomUUID } from 'node:crypto';
-import type { Database } from '../../platform/database.ts';
-import { badInput, codedError, notFound } from '../../platform/errors.ts';
-import { isId } from '../../platform/ids.ts';
-import type { Logger } from '../../platform/logger.ts';
-import { appendEvent } from '../../events/outbox-writer.ts';
-import { currentCorrelationId } from '../../platform/correlation.ts';
-import { formatMinorUnits, isPayableAmount, MAX_PAYMENT_MINOR, MIN_PAYMENT_MINOR } from '../../platform/scalars.ts';
-import { ServiceRefusedError, ServiceUnavailableError } from '../../platform/service-client.ts';
-import type { ProductsClient } from './clients/products-client.ts';
-import { orderSql, type OrderRecord } from './repository.ts';
-import type { Saga } from './saga.ts';
+import { createHash, randomUUID } from "node:crypto";
+import type { Database } from "../../platform/database.ts";
+import { badInput, codedError, notFound } from "../../platform/errors.ts";
+import { isId } from "../../platform/ids.ts";
+import type { Logger } from "../../platform/logger.ts";
+import { appendEvent } from "../../events/outbox-writer.ts";
+import { currentCorrelationId } from "../../platform/correlation.ts";
+import {
+  formatMinorUnits,
+  isPayableAmount,
+  MAX_PAYMENT_MINOR,
+  MIN_PAYMENT_MINOR,
+} from "../../platform/scalars.ts";
+import {
+  ServiceRefusedError,
+  ServiceUnavailableError,
+} from "../../platform/service-client.ts";
+import type { ProductsClient } from "./clients/products-client.ts";
+import { orderSql, type OrderRecord } from "./repository.ts";
+import type { Saga } from "./saga.ts";
 
 export interface PlaceOrderInput {
   items: Array<{ productId: string; quantity: number }>;
@@ -21,75 +29,169 @@ export const MAX_ITEMS = 50;
 export const MAX_QUANTITY = 100;
 const KEY = /^[\w:.-]{1,100}$/;
 
-
 /**
  * placeOrder and cancelOrder: validation, end-to-end idempotency, and waiting for the saga.
  * The idempotency key is scoped to the user; the (user_id, idempotency_key) unique index makes
  * concurrent duplicates collapse into one order, and the stored request hash tells a retry
  * (same payload) from a reuse of the key for something else (BAD_USER_INPUT).
  */
-export function createOrderService({ db, products, saga, logger, waitMs = 10_000, pollMs = 25 }: { db: Database; products: ProductsClient; saga: Saga; logger: Logger; waitMs?: number; pollMs?: number }) {
-  const load = (id: string): Promise<OrderRecord | undefined> => orderSql.record(db, id);
+export function createOrderService({
+  db,
+  products,
+  saga,
+  logger,
+  waitMs = 10_000,
+  pollMs = 25,
+}: {
+  db: Database;
+  products: ProductsClient;
+  saga: Saga;
+  logger: Logger;
+  waitMs?: number;
+  pollMs?: number;
+}) {
+  const load = (id: string): Promise<OrderRecord | undefined> =>
+    orderSql.record(db, id);
 
   /** Runs (or waits for) the saga until the order is final or `waitMs` passes; returns the order then. */
   async function settle(id: string): Promise<OrderRecord> {
     const deadline = Date.now() + waitMs;
     for (;;) {
-      if ((await saga.run(id)) === 'done') return (await load(id))!;
+      if ((await saga.run(id)) === "done") return (await load(id))!;
       const row = (await load(id))!;
-      if (row.saga_step === 'DONE' || Date.now() > deadline) return row;
+      if (row.saga_step === "DONE" || Date.now() > deadline) return row;
       await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
   }
 
   function validate(input: PlaceOrderInput) {
-    if (!KEY.test(input.idempotencyKey)) throw badInput('input.idempotencyKey', 'idempotencyKey must be 1 to 100 letters, digits or _ : . -');
-    if (input.items.length < 1 || input.items.length > MAX_ITEMS) throw badInput('input.items', `an order has 1 to ${MAX_ITEMS} items`);
+    if (!KEY.test(input.idempotencyKey))
+      throw badInput(
+        "input.idempotencyKey",
+        "idempotencyKey must be 1 to 100 letters, digits or _ : . -",
+      );
+    if (input.items.length < 1 || input.items.length > MAX_ITEMS)
+      throw badInput("input.items", `an order has 1 to ${MAX_ITEMS} items`);
     const seen = new Set<string>();
     input.items.forEach((item, index) => {
-      if (!isId(item.productId)) throw badInput(`input.items[${index}].productId`, 'productId must be a UUID');
-      if (!Number.isInteger(item.quantity) || item.quantity < 1 || item.quantity > MAX_QUANTITY) throw badInput(`input.items[${index}].quantity`, `quantity must be 1 to ${MAX_QUANTITY}`);
-      if (seen.has(item.productId.toLowerCase())) throw badInput(`input.items[${index}].productId`, 'each product may appear once; add up the quantities');
+      if (!isId(item.productId))
+        throw badInput(
+          `input.items[${index}].productId`,
+          "productId must be a UUID",
+        );
+      if (
+        !Number.isInteger(item.quantity) ||
+        item.quantity < 1 ||
+        item.quantity > MAX_QUANTITY
+      )
+        throw badInput(
+          `input.items[${index}].quantity`,
+          `quantity must be 1 to ${MAX_QUANTITY}`,
+        );
+      if (seen.has(item.productId.toLowerCase()))
+        throw badInput(
+          `input.items[${index}].productId`,
+          "each product may appear once; add up the quantities",
+        );
       seen.add(item.productId.toLowerCase());
     });
-    const paymentToken = input.paymentToken ?? 'tok_visa';
-    if (paymentToken.length < 1 || paymentToken.length > 64) throw badInput('input.paymentToken', 'paymentToken must be 1 to 64 characters');
-    const items = input.items.map((item) => ({ productId: item.productId.toLowerCase(), quantity: item.quantity }));
-    const hash = createHash('sha256').update(JSON.stringify({ items: [...items].sort((a, b) => a.productId.localeCompare(b.productId)), paymentToken })).digest('hex');
+    const paymentToken = input.paymentToken ?? "tok_visa";
+    if (paymentToken.length < 1 || paymentToken.length > 64)
+      throw badInput(
+        "input.paymentToken",
+        "paymentToken must be 1 to 64 characters",
+      );
+    const items = input.items.map((item) => ({
+      productId: item.productId.toLowerCase(),
+      quantity: item.quantity,
+    }));
+    const hash = createHash("sha256")
+      .update(
+        JSON.stringify({
+          items: [...items].sort((a, b) =>
+            a.productId.localeCompare(b.productId),
+          ),
+          paymentToken,
+        }),
+      )
+      .digest("hex");
     return { items, paymentToken, hash };
   }
 
-  async function existing(userId: string, key: string, hash: string): Promise<OrderRecord | undefined> {
+  async function existing(
+    userId: string,
+    key: string,
+    hash: string,
+  ): Promise<OrderRecord | undefined> {
     const row = await orderSql.recordByKey(db, userId, key);
-    if (row && row.request_hash !== hash) throw badInput('input.idempotencyKey', 'this idempotency key was already used for a different order');
+    if (row && row.request_hash !== hash)
+      throw badInput(
+        "input.idempotencyKey",
+        "this idempotency key was already used for a different order",
+      );
     return row;
   }
 
   return {
     settle,
 
-    async placeOrder(userId: string, input: PlaceOrderInput): Promise<OrderRecord> {
+    async placeOrder(
+      userId: string,
+      input: PlaceOrderInput,
+    ): Promise<OrderRecord> {
       const { items, paymentToken, hash } = validate(input);
       const previous = await existing(userId, input.idempotencyKey, hash);
       if (previous) return settle(previous.id);
 
       let prices;
       try {
-        prices = new Map((await products.quote(items.map((item) => item.productId))).map((price) => [price.productId, price]));
+        prices = new Map(
+          (await products.quote(items.map((item) => item.productId))).map(
+            (price) => [price.productId, price],
+          ),
+        );
       } catch (error) {
-        if (error instanceof ServiceUnavailableError) throw codedError('SUBGRAPH_UNAVAILABLE', 'the products service is unavailable; no order was placed', { service: 'products' });
-        if (error instanceof ServiceRefusedError) throw codedError('ORDER_REJECTED', 'the products service refused to price this order; no order was placed', { service: 'products' });
+        if (error instanceof ServiceUnavailableError)
+          throw codedError(
+            "SUBGRAPH_UNAVAILABLE",
+            "the products service is unavailable; no order was placed",
+            { service: "products" },
+          );
+        if (error instanceof ServiceRefusedError)
+          throw codedError(
+            "ORDER_REJECTED",
+            "the products service refused to price this order; no order was placed",
+            { service: "products" },
+          );
         throw error;
       }
       items.forEach((item, index) => {
-        if (!prices.has(item.productId)) throw badInput(`input.items[${index}].productId`, `product ${item.productId} does not exist`);
+        if (!prices.has(item.productId))
+          throw badInput(
+            `input.items[${index}].productId`,
+            `product ${item.productId} does not exist`,
+          );
       });
-      const currencies = new Set([...prices.values()].map((price) => price.currency));
-      if (currencies.size !== 1) throw badInput('input.items', 'all items of an order must be sold in one currency');
+      const currencies = new Set(
+        [...prices.values()].map((price) => price.currency),
+      );
+      if (currencies.size !== 1)
+        throw badInput(
+          "input.items",
+          "all items of an order must be sold in one currency",
+        );
       const currency = [...currencies][0]!;
-      const total = items.reduce((sum, item) => sum + item.quantity * prices.get(item.productId)!.unitPriceMinor, 0);
+      const total = items.reduce(
+        (sum, item) =>
+          sum + item.quantity * prices.get(item.productId)!.unitPriceMinor,
+        0,
+      );
       // Refused here, before any stock is reserved: payments would refuse to charge it.
-      if (!isPayableAmount(total)) throw badInput('input.items', `an order total must be ${formatMinorUnits(MIN_PAYMENT_MINOR)} to ${formatMinorUnits(MAX_PAYMENT_MINOR)}`);
+      if (!isPayableAmount(total))
+        throw badInput(
+          "input.items",
+          `an order total must be ${formatMinorUnits(MIN_PAYMENT_MINOR)} to ${formatMinorUnits(MAX_PAYMENT_MINOR)}`,
+        );
 
       const orderId = randomUUID();
       const created = await db.transaction(async (tx) => {
@@ -105,12 +207,26 @@ export function createOrderService({ db, products, saga, logger, waitMs = 10_000
         });
         if (!inserted) return false;
         for (const [position, item] of items.entries()) {
-          await orderSql.insertItem(tx, orderId, { position, productId: item.productId, quantity: item.quantity, unitPriceMinor: prices.get(item.productId)!.unitPriceMinor });
+          await orderSql.insertItem(tx, orderId, {
+            position,
+            productId: item.productId,
+            quantity: item.quantity,
+            unitPriceMinor: prices.get(item.productId)!.unitPriceMinor,
+          });
         }
-        await appendEvent(tx, 'orders', {
-          type: 'orders.order.placed',
+        await appendEvent(tx, "orders", {
+          type: "orders.order.placed",
           key: userId,
-          data: { orderId, userId, items: items.map((item) => ({ ...item, unitPrice: prices.get(item.productId)!.unitPriceMinor })), total, currency },
+          data: {
+            orderId,
+            userId,
+            items: items.map((item) => ({
+              ...item,
+              unitPrice: prices.get(item.productId)!.unitPriceMinor,
+            })),
+            total,
+            currency,
+          },
         });
         return true;
       });
@@ -119,17 +235,25 @@ export function createOrderService({ db, products, saga, logger, waitMs = 10_000
         const winner = await existing(userId, input.idempotencyKey, hash);
         return settle(winner!.id);
       }
-      logger.info({ orderId, userId, total, currency }, 'order placed');
+      logger.info({ orderId, userId, total, currency }, "order placed");
       return settle(orderId);
     },
 
-    async cancelOrder(caller: { id: string; role: string }, orderId: string): Promise<OrderRecord> {
+    async cancelOrder(
+      caller: { id: string; role: string },
+      orderId: string,
+    ): Promise<OrderRecord> {
       const order = await load(orderId);
-      if (!order || (order.user_id !== caller.id && caller.role !== 'ADMIN')) throw notFound('Order', orderId);
-      if (order.status === 'CANCELLED') return order;
+      if (!order || (order.user_id !== caller.id && caller.role !== "ADMIN"))
+        throw notFound("Order", orderId);
+      if (order.status === "CANCELLED") return order;
       if (!(await orderSql.startCancel(db, orderId))) {
         const current = (await load(orderId))!;
-        if (current.saga_step !== 'CANCEL') throw badInput('id', `an order that is ${current.status.toLowerCase()} cannot be cancelled`);
+        if (current.saga_step !== "CANCEL")
+          throw badInput(
+            "id",
+            `an order that is ${current.status.toLowerCase()} cannot be cancelled`,
+          );
       }
       return settle(orderId);
     },

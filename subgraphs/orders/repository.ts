@@ -1,13 +1,19 @@
-import type { Database, Sql } from '../../platform/database.ts';
-import { pagesByParent } from '../../platform/pagination.ts';
+import type { Database, Sql } from "../../platform/database.ts";
+import { pagesByParent } from "../../platform/pagination.ts";
 
-export const ORDER_STATUSES = ['PENDING', 'CONFIRMED', 'FAILED', 'CANCELLED'] as const;
+export const ORDER_STATUSES = [
+  "PENDING",
+  "CONFIRMED",
+  "FAILED",
+  "CANCELLED",
+] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 /** How an order ends. */
-export type FinalStatus = Exclude<OrderStatus, 'PENDING'>;
+export type FinalStatus = Exclude<OrderStatus, "PENDING">;
 
 /** The next thing a saga must do. Every step is idempotent, so a resumed step may run twice safely. */
-export type SagaStep = 'RESERVE' | 'PAY' | 'COMMIT' | 'COMPENSATE' | 'CANCEL' | 'DONE';
+export type SagaStep =
+  "RESERVE" | "PAY" | "COMMIT" | "COMPENSATE" | "CANCEL" | "DONE";
 
 export interface OrderRow {
   id: string;
@@ -30,10 +36,15 @@ export interface OrderItemRow {
 /** Position in a user's newest-first list: (createdAt, id), compared as a row value. */
 export type OrderCursor = readonly [createdAt: string, id: string];
 
-const COLUMNS = 'id, user_id, status, total_minor, currency, created_at, failure_code';
+const COLUMNS =
+  "id, user_id, status, total_minor, currency, created_at, failure_code";
 
 /** An order as placeOrder and cancelOrder see it. */
-export type OrderRecord = OrderRow & { request_hash: string | null; failure_code: string | null; saga_step: SagaStep };
+export type OrderRecord = OrderRow & {
+  request_hash: string | null;
+  failure_code: string | null;
+  saga_step: SagaStep;
+};
 const RECORD_COLUMNS = `${COLUMNS}, request_hash, saga_step`;
 
 /** An order as its saga sees it. */
@@ -49,7 +60,8 @@ export interface SagaRow {
   reserve_attempted: boolean;
   payment_attempted: boolean;
 }
-const SAGA_COLUMNS = 'id, user_id, status, total_minor, currency, payment_token, failure_code, saga_step, reserve_attempted, payment_attempted';
+const SAGA_COLUMNS =
+  "id, user_id, status, total_minor, currency, payment_token, failure_code, saga_step, reserve_attempted, payment_attempted";
 
 /**
  * The SQL of placing, cancelling and driving orders. Every function takes the handle to run on
@@ -57,52 +69,105 @@ const SAGA_COLUMNS = 'id, user_id, status, total_minor, currency, payment_token,
  */
 export const orderSql = {
   async record(tx: Sql, id: string): Promise<OrderRecord | undefined> {
-    const [row] = await tx.query<OrderRecord>(`SELECT ${RECORD_COLUMNS} FROM orders.orders WHERE id = $1`, [id]);
+    const [row] = await tx.query<OrderRecord>(
+      `SELECT ${RECORD_COLUMNS} FROM orders.orders WHERE id = $1`,
+      [id],
+    );
     return row;
   },
 
-  async recordByKey(tx: Sql, userId: string, idempotencyKey: string): Promise<OrderRecord | undefined> {
-    const [row] = await tx.query<OrderRecord>(`SELECT ${RECORD_COLUMNS} FROM orders.orders WHERE user_id = $1 AND idempotency_key = $2`, [userId, idempotencyKey]);
+  async recordByKey(
+    tx: Sql,
+    userId: string,
+    idempotencyKey: string,
+  ): Promise<OrderRecord | undefined> {
+    const [row] = await tx.query<OrderRecord>(
+      `SELECT ${RECORD_COLUMNS} FROM orders.orders WHERE user_id = $1 AND idempotency_key = $2`,
+      [userId, idempotencyKey],
+    );
     return row;
   },
 
   /** Inserts a PENDING order at step RESERVE; false when the user's key is taken (a concurrent duplicate). */
   async insert(
     tx: Sql,
-    order: { id: string; userId: string; totalMinor: number; currency: string; idempotencyKey: string; requestHash: string; paymentToken: string; correlationId: string | null },
+    order: {
+      id: string;
+      userId: string;
+      totalMinor: number;
+      currency: string;
+      idempotencyKey: string;
+      requestHash: string;
+      paymentToken: string;
+      correlationId: string | null;
+    },
   ): Promise<boolean> {
     const rows = await tx.query(
       `INSERT INTO orders.orders (id, user_id, status, total_minor, currency, idempotency_key, request_hash, payment_token, saga_step, correlation_id)
        VALUES ($1, $2, 'PENDING', $3, $4, $5, $6, $7, 'RESERVE', $8)
        ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id`,
-      [order.id, order.userId, order.totalMinor, order.currency, order.idempotencyKey, order.requestHash, order.paymentToken, order.correlationId],
+      [
+        order.id,
+        order.userId,
+        order.totalMinor,
+        order.currency,
+        order.idempotencyKey,
+        order.requestHash,
+        order.paymentToken,
+        order.correlationId,
+      ],
     );
     return rows.length > 0;
   },
 
-  async insertItem(tx: Sql, orderId: string, item: { position: number; productId: string; quantity: number; unitPriceMinor: number }): Promise<void> {
-    await tx.query('INSERT INTO orders.order_items (order_id, position, product_id, quantity, unit_price_minor) VALUES ($1, $2, $3, $4, $5)', [
-      orderId,
-      item.position,
-      item.productId,
-      item.quantity,
-      item.unitPriceMinor,
-    ]);
+  async insertItem(
+    tx: Sql,
+    orderId: string,
+    item: {
+      position: number;
+      productId: string;
+      quantity: number;
+      unitPriceMinor: number;
+    },
+  ): Promise<void> {
+    await tx.query(
+      "INSERT INTO orders.order_items (order_id, position, product_id, quantity, unit_price_minor) VALUES ($1, $2, $3, $4, $5)",
+      [
+        orderId,
+        item.position,
+        item.productId,
+        item.quantity,
+        item.unitPriceMinor,
+      ],
+    );
   },
 
   /** Puts a CONFIRMED, finished order on step CANCEL; false when it is not (or no longer) one. */
   async startCancel(tx: Sql, id: string): Promise<boolean> {
-    const rows = await tx.query(`UPDATE orders.orders SET saga_step = 'CANCEL' WHERE id = $1 AND status = 'CONFIRMED' AND saga_step = 'DONE' RETURNING id`, [id]);
+    const rows = await tx.query(
+      `UPDATE orders.orders SET saga_step = 'CANCEL' WHERE id = $1 AND status = 'CONFIRMED' AND saga_step = 'DONE' RETURNING id`,
+      [id],
+    );
     return rows.length > 0;
   },
 
   /** The items of an order, in the order placed. */
-  async items(tx: Sql, orderId: string): Promise<Array<{ productId: string; quantity: number }>> {
-    return tx.query<{ productId: string; quantity: number }>('SELECT product_id AS "productId", quantity FROM orders.order_items WHERE order_id = $1 ORDER BY position', [orderId]);
+  async items(
+    tx: Sql,
+    orderId: string,
+  ): Promise<Array<{ productId: string; quantity: number }>> {
+    return tx.query<{ productId: string; quantity: number }>(
+      'SELECT product_id AS "productId", quantity FROM orders.order_items WHERE order_id = $1 ORDER BY position',
+      [orderId],
+    );
   },
 
   /** Takes the saga's lease if it is unfinished and nobody holds it; undefined otherwise. */
-  async claim(tx: Sql, id: string, leaseSeconds: number): Promise<(SagaRow & { correlation_id: string | null }) | undefined> {
+  async claim(
+    tx: Sql,
+    id: string,
+    leaseSeconds: number,
+  ): Promise<(SagaRow & { correlation_id: string | null }) | undefined> {
     const [row] = await tx.query<SagaRow & { correlation_id: string | null }>(
       `UPDATE orders.orders SET lease_until = now() + make_interval(secs => $2), saga_attempts = saga_attempts + 1
         WHERE id = $1 AND saga_step <> 'DONE' AND (lease_until IS NULL OR lease_until < now())
@@ -113,7 +178,13 @@ export const orderSql = {
   },
 
   /** Moves the saga from step `from` to `to`; undefined when it is no longer at `from`. */
-  async advance(tx: Sql, id: string, from: SagaStep, to: SagaStep, failureCode: string | null): Promise<SagaRow | undefined> {
+  async advance(
+    tx: Sql,
+    id: string,
+    from: SagaStep,
+    to: SagaStep,
+    failureCode: string | null,
+  ): Promise<SagaRow | undefined> {
     const [row] = await tx.query<SagaRow>(
       `UPDATE orders.orders SET saga_step = $3, failure_code = coalesce($4, failure_code), updated_at = date_trunc('milliseconds', now())
         WHERE id = $1 AND saga_step = $2 RETURNING ${SAGA_COLUMNS}`,
@@ -123,7 +194,12 @@ export const orderSql = {
   },
 
   /** Ends the saga at `status`, dropping its lease; undefined when it is no longer at `from`. */
-  async finish(tx: Sql, id: string, from: SagaStep, status: FinalStatus): Promise<SagaRow | undefined> {
+  async finish(
+    tx: Sql,
+    id: string,
+    from: SagaStep,
+    status: FinalStatus,
+  ): Promise<SagaRow | undefined> {
     const [row] = await tx.query<SagaRow>(
       `UPDATE orders.orders SET status = $3, saga_step = 'DONE', lease_until = NULL, updated_at = date_trunc('milliseconds', now())
         WHERE id = $1 AND saga_step = $2 RETURNING ${SAGA_COLUMNS}`,
@@ -132,14 +208,25 @@ export const orderSql = {
     return row;
   },
 
-  async setAttempted(tx: Sql, id: string, column: 'reserve_attempted' | 'payment_attempted', value: boolean): Promise<void> {
+  async setAttempted(
+    tx: Sql,
+    id: string,
+    column: "reserve_attempted" | "payment_attempted",
+    value: boolean,
+  ): Promise<void> {
     // The column name comes from the union above, never from input.
-    await tx.query(`UPDATE orders.orders SET ${column} = $2 WHERE id = $1`, [id, value]);
+    await tx.query(`UPDATE orders.orders SET ${column} = $2 WHERE id = $1`, [
+      id,
+      value,
+    ]);
   },
 
   /** Holds the saga's lease for `seconds` more, so the resumer retries it then. */
   async extendLease(tx: Sql, id: string, seconds: number): Promise<void> {
-    await tx.query(`UPDATE orders.orders SET lease_until = now() + make_interval(secs => $2) WHERE id = $1`, [id, seconds]);
+    await tx.query(
+      `UPDATE orders.orders SET lease_until = now() + make_interval(secs => $2) WHERE id = $1`,
+      [id, seconds],
+    );
   },
 
   /** Unfinished sagas nobody holds: never claimed first, then longest expired. */
@@ -155,14 +242,19 @@ export const orderSql = {
 export function createOrderRepository(db: Database) {
   return {
     async ordersByIds(ids: readonly string[]): Promise<Array<OrderRow | null>> {
-      const rows = await db.query<OrderRow>(`SELECT ${COLUMNS} FROM orders.orders WHERE id = ANY($1::uuid[])`, [ids]);
+      const rows = await db.query<OrderRow>(
+        `SELECT ${COLUMNS} FROM orders.orders WHERE id = ANY($1::uuid[])`,
+        [ids],
+      );
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => byId.get(id) ?? null);
     },
 
-    async itemsByOrderIds(orderIds: readonly string[]): Promise<OrderItemRow[][]> {
+    async itemsByOrderIds(
+      orderIds: readonly string[],
+    ): Promise<OrderItemRow[][]> {
       const rows = await db.query<OrderItemRow>(
-        'SELECT order_id, position, product_id, quantity, unit_price_minor FROM orders.order_items WHERE order_id = ANY($1::uuid[]) ORDER BY order_id, position',
+        "SELECT order_id, position, product_id, quantity, unit_price_minor FROM orders.order_items WHERE order_id = ANY($1::uuid[]) ORDER BY order_id, position",
         [orderIds],
       );
       const byOrder = new Map<string, OrderItemRow[]>();
@@ -178,7 +270,10 @@ export function createOrderRepository(db: Database) {
      * One page of orders for each of several users in one statement: a window function numbers
      * each user's orders after the cursor and keeps the first `limit + 1`.
      */
-    async pagesByUsers(userIds: readonly string[], { limit, after }: { limit: number; after: OrderCursor | undefined }): Promise<Array<{ rows: OrderRow[]; totalCount: number }>> {
+    async pagesByUsers(
+      userIds: readonly string[],
+      { limit, after }: { limit: number; after: OrderCursor | undefined },
+    ): Promise<Array<{ rows: OrderRow[]; totalCount: number }>> {
       const rows = await db.query<OrderRow & { total_count: number }>(
         `SELECT ${COLUMNS}, total_count FROM (
            SELECT counted.*, row_number() OVER (PARTITION BY counted.user_id ORDER BY counted.created_at DESC, counted.id DESC) AS rn
@@ -196,7 +291,10 @@ export function createOrderRepository(db: Database) {
       return pagesByParent(userIds, rows, {
         hasAfter: after !== undefined,
         countMissing: (missing) =>
-          db.query('SELECT user_id, count(*)::int AS total_count FROM orders.orders WHERE user_id = ANY($1::uuid[]) GROUP BY user_id', [missing]),
+          db.query(
+            "SELECT user_id, count(*)::int AS total_count FROM orders.orders WHERE user_id = ANY($1::uuid[]) GROUP BY user_id",
+            [missing],
+          ),
       });
     },
   };

@@ -1,13 +1,34 @@
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
-import { assertOwnerOrAdmin, type AuthContext } from '../../platform/authorization.ts';
-import { codedError, ERROR_CODES, notFound, type ErrorCode } from '../../platform/errors.ts';
-import type { Principal } from '../../platform/principal.ts';
-import type { OrderService, PlaceOrderInput } from './order-service.ts';
-import { isId, parseId } from '../../platform/ids.ts';
-import { parsePage, toConnection, type PageArgs } from '../../platform/pagination.ts';
-import { DateTimeScalar, DecimalScalar, formatMinorUnits } from '../../platform/scalars.ts';
-import type { OrderLoaders } from './loaders.ts';
-import type { OrderCursor, OrderItemRow, OrderRepository, OrderRow } from './repository.ts';
+import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
+import {
+  assertOwnerOrAdmin,
+  type AuthContext,
+} from "../../platform/authorization.ts";
+import {
+  codedError,
+  ERROR_CODES,
+  notFound,
+  type ErrorCode,
+} from "../../platform/errors.ts";
+import type { Principal } from "../../platform/principal.ts";
+import type { OrderService, PlaceOrderInput } from "./order-service.ts";
+import { isId, parseId } from "../../platform/ids.ts";
+import {
+  parsePage,
+  toConnection,
+  type PageArgs,
+} from "../../platform/pagination.ts";
+import {
+  DateTimeScalar,
+  DecimalScalar,
+  formatMinorUnits,
+} from "../../platform/scalars.ts";
+import type { OrderLoaders } from "./loaders.ts";
+import type {
+  OrderCursor,
+  OrderItemRow,
+  OrderRepository,
+  OrderRow,
+} from "./repository.ts";
 
 export interface OrdersContext extends AuthContext {
   loaders: OrderLoaders;
@@ -16,15 +37,22 @@ export interface OrdersContext extends AuthContext {
 }
 
 function signedIn(principal: Principal | null): Principal {
-  if (!principal) throw codedError('UNAUTHENTICATED', 'sign in to place or cancel orders');
+  if (!principal)
+    throw codedError("UNAUTHENTICATED", "sign in to place or cancel orders");
   return principal;
 }
 
 /** A saga that ended FAILED answers the mutation with its coded reason (and the order id). */
 function settled(order: OrderRow & { failure_code: string | null }) {
-  if (order.status === 'FAILED') {
-    const code = (order.failure_code && order.failure_code in ERROR_CODES ? order.failure_code : 'INTERNAL_SERVER_ERROR') as ErrorCode;
-    throw codedError(code, `order ${order.id} failed: ${code}`, { orderId: order.id });
+  if (order.status === "FAILED") {
+    const code = (
+      order.failure_code && order.failure_code in ERROR_CODES
+        ? order.failure_code
+        : "INTERNAL_SERVER_ERROR"
+    ) as ErrorCode;
+    throw codedError(code, `order ${order.id} failed: ${code}`, {
+      orderId: order.id,
+    });
   }
   return toOrder(order);
 }
@@ -32,7 +60,7 @@ function settled(order: OrderRow & { failure_code: string | null }) {
 interface OrderView {
   id: string;
   userId: string;
-  status: OrderRow['status'];
+  status: OrderRow["status"];
   total: string;
   currency: string;
   createdAt: Date;
@@ -52,7 +80,11 @@ function toOrder(row: OrderRow): OrderView {
 }
 
 const isOrderCursor = (value: unknown): value is OrderCursor =>
-  Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && !Number.isNaN(Date.parse(value[0])) && isId(value[1]);
+  Array.isArray(value) &&
+  value.length === 2 &&
+  typeof value[0] === "string" &&
+  !Number.isNaN(Date.parse(value[0])) &&
+  isId(value[1]);
 
 export const resolvers: GraphQLResolverMap<OrdersContext> = {
   Decimal: DecimalScalar,
@@ -60,21 +92,30 @@ export const resolvers: GraphQLResolverMap<OrdersContext> = {
   Query: {
     async order(_root, { id }: { id: string }, { loaders, principal }) {
       const row = await loaders.orderById.load(parseId(id));
-      if (!row) throw notFound('Order', id);
+      if (!row) throw notFound("Order", id);
       assertOwnerOrAdmin(principal, row.user_id, `Order ${id}`);
       return toOrder(row);
     },
   },
   Mutation: {
-    async placeOrder(_root, { input }: { input: PlaceOrderInput }, { orders, principal }) {
+    async placeOrder(
+      _root,
+      { input }: { input: PlaceOrderInput },
+      { orders, principal },
+    ) {
       return settled(await orders.placeOrder(signedIn(principal).id, input));
     },
     async cancelOrder(_root, { id }: { id: string }, { orders, principal }) {
-      return toOrder(await orders.cancelOrder(signedIn(principal), parseId(id)));
+      return toOrder(
+        await orders.cancelOrder(signedIn(principal), parseId(id)),
+      );
     },
   },
   Order: {
-    async __resolveReference(reference: { id: string }, { loaders, principal }: OrdersContext) {
+    async __resolveReference(
+      reference: { id: string },
+      { loaders, principal }: OrdersContext,
+    ) {
       if (!isId(reference.id)) return null;
       const row = await loaders.orderById.load(reference.id.toLowerCase());
       if (!row) return null;
@@ -83,11 +124,11 @@ export const resolvers: GraphQLResolverMap<OrdersContext> = {
       assertOwnerOrAdmin(principal, row.user_id, `Order ${row.id}`);
       return toOrder(row);
     },
-    user: (order: OrderView) => ({ __typename: 'User', id: order.userId }),
+    user: (order: OrderView) => ({ __typename: "User", id: order.userId }),
     async items(order: OrderView, _args, { loaders }) {
       const items = await loaders.itemsByOrderId.load(order.id);
       return items.map((item: OrderItemRow) => ({
-        product: { __typename: 'Product', id: item.product_id },
+        product: { __typename: "Product", id: item.product_id },
         quantity: item.quantity,
         unitPrice: formatMinorUnits(item.unit_price_minor),
       }));
@@ -95,11 +136,14 @@ export const resolvers: GraphQLResolverMap<OrdersContext> = {
   },
   User: {
     // Any well-formed id is a user as far as orders knows: one with no orders has an empty list.
-    __resolveReference: (reference: { id: string }) => (isId(reference.id) ? { id: reference.id.toLowerCase() } : null),
+    __resolveReference: (reference: { id: string }) =>
+      isId(reference.id) ? { id: reference.id.toLowerCase() } : null,
     async orders(user: { id: string }, args: PageArgs, { loaders, principal }) {
       assertOwnerOrAdmin(principal, user.id, "another user's orders");
       const page = parsePage(args, isOrderCursor);
-      const { rows, totalCount } = await loaders.ordersPageByUser(page).load(user.id);
+      const { rows, totalCount } = await loaders
+        .ordersPageByUser(page)
+        .load(user.id);
       for (const row of rows) loaders.orderById.prime(row.id, row);
       return toConnection(rows.map(toOrder), {
         limit: page.limit,

@@ -1,16 +1,27 @@
-import type { Database } from '../../platform/database.ts';
-import type { ErrorCode } from '../../platform/errors.ts';
-import type { Logger } from '../../platform/logger.ts';
-import { appendEvent } from '../../events/outbox-writer.ts';
-import { currentCorrelationId, withCorrelation } from '../../platform/correlation.ts';
-import { ServiceRefusedError, ServiceUnavailableError } from '../../platform/service-client.ts';
-import { CHARGE_CODES } from '../payments/contract.ts';
-import { RESERVATION_CODES } from '../products/contract.ts';
-import type { PaymentsClient } from './clients/payments-client.ts';
-import type { ProductsClient } from './clients/products-client.ts';
-import { orderSql, type FinalStatus, type SagaRow, type SagaStep } from './repository.ts';
+import type { Database } from "../../platform/database.ts";
+import type { ErrorCode } from "../../platform/errors.ts";
+import type { Logger } from "../../platform/logger.ts";
+import { appendEvent } from "../../events/outbox-writer.ts";
+import {
+  currentCorrelationId,
+  withCorrelation,
+} from "../../platform/correlation.ts";
+import {
+  ServiceRefusedError,
+  ServiceUnavailableError,
+} from "../../platform/service-client.ts";
+import { CHARGE_CODES } from "../payments/contract.ts";
+import { RESERVATION_CODES } from "../products/contract.ts";
+import type { PaymentsClient } from "./clients/payments-client.ts";
+import type { ProductsClient } from "./clients/products-client.ts";
+import {
+  orderSql,
+  type FinalStatus,
+  type SagaRow,
+  type SagaStep,
+} from "./repository.ts";
 
-export type { SagaStep } from './repository.ts';
+export type { SagaStep } from "./repository.ts";
 
 export interface SagaOptions {
   db: Database;
@@ -28,7 +39,7 @@ export interface SagaOptions {
   checkpoint?: (orderId: string, step: SagaStep) => void | Promise<void>;
 }
 
-export type SagaRunResult = 'done' | 'deferred' | 'busy';
+export type SagaRunResult = "done" | "deferred" | "busy";
 
 /**
  * The place-order (and cancel-order) saga, orchestrated by the orders service with its state in
@@ -46,46 +57,100 @@ export type SagaRunResult = 'done' | 'deferred' | 'busy';
  *   compensations are deferred and retried, since giving up there would strand money or stock.
  * Any other error is a bug: it propagates, and the lease makes the resumer try again later.
  */
-export function createSaga({ db, products, payments, logger, leaseMs = 30_000, retryDelayMs = 2000, checkpoint }: SagaOptions) {
-  async function advance(row: SagaRow, from: SagaStep, to: SagaStep, extra: { failureCode?: ErrorCode } = {}): Promise<SagaRow> {
-    const next = await orderSql.advance(db, row.id, from, to, extra.failureCode ?? null);
-    if (!next) throw new Error(`saga ${row.id} left step ${from} under another runner`);
+export function createSaga({
+  db,
+  products,
+  payments,
+  logger,
+  leaseMs = 30_000,
+  retryDelayMs = 2000,
+  checkpoint,
+}: SagaOptions) {
+  async function advance(
+    row: SagaRow,
+    from: SagaStep,
+    to: SagaStep,
+    extra: { failureCode?: ErrorCode } = {},
+  ): Promise<SagaRow> {
+    const next = await orderSql.advance(
+      db,
+      row.id,
+      from,
+      to,
+      extra.failureCode ?? null,
+    );
+    if (!next)
+      throw new Error(`saga ${row.id} left step ${from} under another runner`);
     return next;
   }
 
-  async function finish(row: SagaRow, from: SagaStep, status: FinalStatus): Promise<void> {
-    const type = { CONFIRMED: 'orders.order.confirmed', FAILED: 'orders.order.failed', CANCELLED: 'orders.order.cancelled' }[status];
+  async function finish(
+    row: SagaRow,
+    from: SagaStep,
+    status: FinalStatus,
+  ): Promise<void> {
+    const type = {
+      CONFIRMED: "orders.order.confirmed",
+      FAILED: "orders.order.failed",
+      CANCELLED: "orders.order.cancelled",
+    }[status];
     await db.transaction(async (tx) => {
       const done = await orderSql.finish(tx, row.id, from, status);
-      if (!done) throw new Error(`saga ${row.id} left step ${from} under another runner`);
-      await appendEvent(tx, 'orders', {
+      if (!done)
+        throw new Error(
+          `saga ${row.id} left step ${from} under another runner`,
+        );
+      await appendEvent(tx, "orders", {
         type,
         key: row.user_id,
         correlationId: row.id,
-        data: { orderId: row.id, userId: row.user_id, status, total: row.total_minor, currency: row.currency, ...(status === 'FAILED' ? { reason: done.failure_code } : {}) },
+        data: {
+          orderId: row.id,
+          userId: row.user_id,
+          status,
+          total: row.total_minor,
+          currency: row.currency,
+          ...(status === "FAILED" ? { reason: done.failure_code } : {}),
+        },
       });
     });
-    logger.info({ orderId: row.id, status, reason: status === 'FAILED' ? row.failure_code : undefined }, 'order saga finished');
+    logger.info(
+      {
+        orderId: row.id,
+        status,
+        reason: status === "FAILED" ? row.failure_code : undefined,
+      },
+      "order saga finished",
+    );
   }
 
-  async function markAttempted(row: SagaRow, column: 'reserve_attempted' | 'payment_attempted'): Promise<void> {
+  async function markAttempted(
+    row: SagaRow,
+    column: "reserve_attempted" | "payment_attempted",
+  ): Promise<void> {
     // Recorded before the call: if the process dies mid-call, compensation knows it may be owed.
     if (!row[column]) await orderSql.setAttempted(db, row.id, column, true);
   }
 
   async function defer(row: SagaRow, error: unknown): Promise<SagaRunResult> {
-    logger.warn({ orderId: row.id, step: row.saga_step, err: error }, 'saga step deferred');
+    logger.warn(
+      { orderId: row.id, step: row.saga_step, err: error },
+      "saga step deferred",
+    );
     await orderSql.extendLease(db, row.id, retryDelayMs / 1000);
-    return 'deferred';
+    return "deferred";
   }
 
   /** Runs the order's saga as far as it can go now. Safe to call from several processes at once. */
   async function run(orderId: string): Promise<SagaRunResult> {
     const claimed = await orderSql.claim(db, orderId, leaseMs / 1000);
-    if (!claimed) return 'busy';
+    if (!claimed) return "busy";
     // A saga resumed outside its request (by the resumer, after a crash or a deferral) continues
     // under the correlation id of the request that placed the order, so its logs and events join that story.
-    if (currentCorrelationId() === undefined) return withCorrelation(claimed.correlation_id ?? claimed.id, () => drive(claimed));
+    if (currentCorrelationId() === undefined)
+      return withCorrelation(claimed.correlation_id ?? claimed.id, () =>
+        drive(claimed),
+      );
     return drive(claimed);
   }
 
@@ -96,44 +161,69 @@ export function createSaga({ db, products, payments, logger, leaseMs = 30_000, r
       const step = row.saga_step;
       try {
         switch (step) {
-          case 'RESERVE': {
-            await markAttempted(row, 'reserve_attempted');
+          case "RESERVE": {
+            await markAttempted(row, "reserve_attempted");
             row.reserve_attempted = true;
-            const outcome = await products.reserve(row.id, row.user_id, await orderSql.items(db, row.id));
-            if (outcome.ok) row = await advance(row, 'RESERVE', 'PAY');
+            const outcome = await products.reserve(
+              row.id,
+              row.user_id,
+              await orderSql.items(db, row.id),
+            );
+            if (outcome.ok) row = await advance(row, "RESERVE", "PAY");
             else
-              row = await advance(row, 'RESERVE', 'COMPENSATE', {
-                failureCode: outcome.code === RESERVATION_CODES.insufficientStock ? 'INSUFFICIENT_STOCK' : outcome.code === RESERVATION_CODES.notFound ? 'NOT_FOUND' : 'SUBGRAPH_UNAVAILABLE',
+              row = await advance(row, "RESERVE", "COMPENSATE", {
+                failureCode:
+                  outcome.code === RESERVATION_CODES.insufficientStock
+                    ? "INSUFFICIENT_STOCK"
+                    : outcome.code === RESERVATION_CODES.notFound
+                      ? "NOT_FOUND"
+                      : "SUBGRAPH_UNAVAILABLE",
               });
             break;
           }
-          case 'PAY': {
-            await markAttempted(row, 'payment_attempted');
+          case "PAY": {
+            await markAttempted(row, "payment_attempted");
             row.payment_attempted = true;
-            const outcome = await payments.charge({ orderId: row.id, userId: row.user_id, amountMinor: row.total_minor, currency: row.currency, paymentToken: row.payment_token ?? 'tok_visa' });
-            if (outcome.ok) row = await advance(row, 'PAY', 'COMMIT');
-            else if (outcome.code === CHARGE_CODES.inProgress) return await defer(row, new Error('charge still in progress'));
-            else row = await advance(row, 'PAY', 'COMPENSATE', { failureCode: outcome.code === CHARGE_CODES.voided ? 'SUBGRAPH_UNAVAILABLE' : outcome.code });
+            const outcome = await payments.charge({
+              orderId: row.id,
+              userId: row.user_id,
+              amountMinor: row.total_minor,
+              currency: row.currency,
+              paymentToken: row.payment_token ?? "tok_visa",
+            });
+            if (outcome.ok) row = await advance(row, "PAY", "COMMIT");
+            else if (outcome.code === CHARGE_CODES.inProgress)
+              return await defer(row, new Error("charge still in progress"));
+            else
+              row = await advance(row, "PAY", "COMPENSATE", {
+                failureCode:
+                  outcome.code === CHARGE_CODES.voided
+                    ? "SUBGRAPH_UNAVAILABLE"
+                    : outcome.code,
+              });
             break;
           }
-          case 'COMMIT': {
-            if ((await products.commit(row.id)) === 'committed') {
-              await finish(row, 'COMMIT', 'CONFIRMED');
-              return 'done';
+          case "COMMIT": {
+            if ((await products.commit(row.id)) === "committed") {
+              await finish(row, "COMMIT", "CONFIRMED");
+              return "done";
             }
             // The reservation expired while the order was stuck: stock is gone, so give the money back.
-            row = await advance(row, 'COMMIT', 'COMPENSATE', { failureCode: 'SUBGRAPH_UNAVAILABLE' });
+            row = await advance(row, "COMMIT", "COMPENSATE", {
+              failureCode: "SUBGRAPH_UNAVAILABLE",
+            });
             break;
           }
-          case 'COMPENSATE':
-          case 'CANCEL': {
-            if (row.payment_attempted) await payments.refund({ orderId: row.id, userId: row.user_id });
+          case "COMPENSATE":
+          case "CANCEL": {
+            if (row.payment_attempted)
+              await payments.refund({ orderId: row.id, userId: row.user_id });
             if (row.reserve_attempted) await products.release(row.id);
-            await finish(row, step, step === 'CANCEL' ? 'CANCELLED' : 'FAILED');
-            return 'done';
+            await finish(row, step, step === "CANCEL" ? "CANCELLED" : "FAILED");
+            return "done";
           }
-          case 'DONE':
-            return 'done';
+          case "DONE":
+            return "done";
           default: {
             const unreachable: never = step;
             throw new Error(`unknown saga step ${String(unreachable)}`);
@@ -141,30 +231,53 @@ export function createSaga({ db, products, payments, logger, leaseMs = 30_000, r
         }
       } catch (error) {
         if (error instanceof ServiceRefusedError) {
-          if (step === 'RESERVE' || step === 'PAY' || step === 'COMMIT') {
+          if (step === "RESERVE" || step === "PAY" || step === "COMMIT") {
             // A definitive no: the same request would be refused again, so undo what was started.
             // The attempted flags stay set: compensating something that never happened is a no-op.
-            logger.warn({ orderId: row.id, step, service: error.service, status: error.status, code: error.code }, 'saga step refused; compensating');
-            row = await advance(row, step, 'COMPENSATE', { failureCode: 'ORDER_REJECTED' });
+            logger.warn(
+              {
+                orderId: row.id,
+                step,
+                service: error.service,
+                status: error.status,
+                code: error.code,
+              },
+              "saga step refused; compensating",
+            );
+            row = await advance(row, step, "COMPENSATE", {
+              failureCode: "ORDER_REJECTED",
+            });
             continue;
           }
           // Refund and release accept every well-formed signed request (an unknown id leaves a
           // tombstone), so a refusal here is a misconfiguration (secret, version skew) an operator
           // must fix. Giving up would strand money or stock: keep retrying, loudly.
-          logger.error({ orderId: row.id, step, service: error.service, status: error.status, code: error.code }, 'saga compensation refused; retrying later');
+          logger.error(
+            {
+              orderId: row.id,
+              step,
+              service: error.service,
+              status: error.status,
+              code: error.code,
+            },
+            "saga compensation refused; retrying later",
+          );
           return defer(row, error);
         }
         if (!(error instanceof ServiceUnavailableError)) throw error;
         // Before money moved, an unreachable dependency fails the order (and compensates);
         // after, the step is retried later so nothing is stranded.
-        if (step === 'RESERVE' || step === 'PAY') {
+        if (step === "RESERVE" || step === "PAY") {
           if (!error.mayHaveReached) {
             // No request left this process, so there is nothing to give back on that side.
-            const column = step === 'RESERVE' ? 'reserve_attempted' : 'payment_attempted';
+            const column =
+              step === "RESERVE" ? "reserve_attempted" : "payment_attempted";
             await orderSql.setAttempted(db, row.id, column, false);
             row[column] = false;
           }
-          row = await advance(row, step, 'COMPENSATE', { failureCode: 'SUBGRAPH_UNAVAILABLE' });
+          row = await advance(row, step, "COMPENSATE", {
+            failureCode: "SUBGRAPH_UNAVAILABLE",
+          });
         } else return defer(row, error);
       }
     }

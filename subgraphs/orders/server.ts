@@ -1,16 +1,26 @@
-import { every } from '../../platform/background.ts';
-import { demoOrders } from '../../platform/demo-data.ts';
-import { createServiceClient, type ServiceClientOptions } from '../../platform/service-client.ts';
-import { createSubgraphServer, loadSchemaFile, type SubgraphDeps, type SubgraphModule } from '../../platform/subgraph-server.ts';
-import { createPaymentsClient } from './clients/payments-client.ts';
-import { createProductsClient } from './clients/products-client.ts';
-import { createLoaders } from './loaders.ts';
-import { createOrderService } from './order-service.ts';
-import { createOrderRepository } from './repository.ts';
-import { resolvers, type OrdersContext } from './resolvers.ts';
-import { createSaga, type SagaOptions } from './saga.ts';
+import { every } from "../../platform/background.ts";
+import { demoOrders } from "../../platform/demo-data.ts";
+import {
+  createServiceClient,
+  type ServiceClientOptions,
+} from "../../platform/service-client.ts";
+import {
+  createSubgraphServer,
+  loadSchemaFile,
+  type SubgraphDeps,
+  type SubgraphModule,
+} from "../../platform/subgraph-server.ts";
+import { createPaymentsClient } from "./clients/payments-client.ts";
+import { createProductsClient } from "./clients/products-client.ts";
+import { createLoaders } from "./loaders.ts";
+import { createOrderService } from "./order-service.ts";
+import { createOrderRepository } from "./repository.ts";
+import { resolvers, type OrdersContext } from "./resolvers.ts";
+import { createSaga, type SagaOptions } from "./saga.ts";
 
-export const typeDefs = loadSchemaFile(new URL('./schema.graphql', import.meta.url));
+export const typeDefs = loadSchemaFile(
+  new URL("./schema.graphql", import.meta.url),
+);
 
 export interface OrdersOptions {
   internalServiceSecret: string;
@@ -23,23 +33,48 @@ export interface OrdersOptions {
   /** Retries per internal call after the first attempt. @default 2 */
   serviceRetries?: number;
   /** Breaker settings for the products and payments clients (see ServiceClientOptions.breaker). */
-  breaker?: ServiceClientOptions['breaker'];
+  breaker?: ServiceClientOptions["breaker"];
   /** Fault injection for tests; see SagaOptions.checkpoint. */
-  checkpoint?: SagaOptions['checkpoint'];
+  checkpoint?: SagaOptions["checkpoint"];
 }
 
-export function createOrdersSubgraph(deps: SubgraphDeps, options: OrdersOptions) {
+export function createOrdersSubgraph(
+  deps: SubgraphDeps,
+  options: OrdersOptions,
+) {
   const { db, logger } = deps;
   const repo = createOrderRepository(db);
   const client = (service: string, baseUrl: string) =>
-    createServiceClient({ service, caller: 'orders', baseUrl, secret: options.internalServiceSecret, logger, timeoutMs: options.serviceTimeoutMs, retries: options.serviceRetries ?? 2, breaker: options.breaker });
-  const productsHttp = client('products', options.productsInternalUrl);
-  const paymentsHttp = client('payments', options.paymentsInternalUrl);
+    createServiceClient({
+      service,
+      caller: "orders",
+      baseUrl,
+      secret: options.internalServiceSecret,
+      logger,
+      timeoutMs: options.serviceTimeoutMs,
+      retries: options.serviceRetries ?? 2,
+      breaker: options.breaker,
+    });
+  const productsHttp = client("products", options.productsInternalUrl);
+  const paymentsHttp = client("payments", options.paymentsInternalUrl);
   const products = createProductsClient(productsHttp);
-  const saga = createSaga({ db, products, payments: createPaymentsClient(paymentsHttp), logger, leaseMs: options.sagaLeaseMs, checkpoint: options.checkpoint });
-  const orders = createOrderService({ db, products, saga, logger, waitMs: options.placeOrderWaitMs });
+  const saga = createSaga({
+    db,
+    products,
+    payments: createPaymentsClient(paymentsHttp),
+    logger,
+    leaseMs: options.sagaLeaseMs,
+    checkpoint: options.checkpoint,
+  });
+  const orders = createOrderService({
+    db,
+    products,
+    saga,
+    logger,
+    waitMs: options.placeOrderWaitMs,
+  });
   const resumer = every(
-    'saga-resumer',
+    "saga-resumer",
     options.sagaResumeIntervalMs,
     async () => {
       for (const orderId of await saga.due()) await saga.run(orderId);
@@ -47,32 +82,63 @@ export function createOrdersSubgraph(deps: SubgraphDeps, options: OrdersOptions)
     logger,
   );
   const server = createSubgraphServer<OrdersContext>({
-    name: 'orders',
+    name: "orders",
     typeDefs,
     resolvers,
     deps,
-    context: (_req, principal, observeBatch) => ({ repo, orders, loaders: createLoaders(repo, observeBatch), principal }),
-    tasks: [resumer, { start: () => undefined, stop: async () => Promise.all([productsHttp.close(), paymentsHttp.close()]).then(() => undefined) }],
+    context: (_req, principal, observeBatch) => ({
+      repo,
+      orders,
+      loaders: createLoaders(repo, observeBatch),
+      principal,
+    }),
+    tasks: [
+      resumer,
+      {
+        start: () => undefined,
+        stop: async () =>
+          Promise.all([productsHttp.close(), paymentsHttp.close()]).then(
+            () => undefined,
+          ),
+      },
+    ],
   });
-  return Object.assign(server, { orders, saga, breakers: { products: productsHttp, payments: paymentsHttp } });
+  return Object.assign(server, {
+    orders,
+    saga,
+    breakers: { products: productsHttp, payments: paymentsHttp },
+  });
 }
 
 export function ordersModule(options: OrdersOptions): SubgraphModule {
   return {
-    name: 'orders',
-    migrationsDir: new URL('./migrations', import.meta.url).pathname,
+    name: "orders",
+    migrationsDir: new URL("./migrations", import.meta.url).pathname,
     async seed(tx) {
       for (const order of demoOrders) {
         await tx.query(
           `INSERT INTO orders.orders (id, user_id, status, total_minor, currency, created_at, updated_at)
            VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT DO NOTHING`,
-          [order.id, order.userId, order.status, order.totalMinor, order.currency, order.createdAt],
+          [
+            order.id,
+            order.userId,
+            order.status,
+            order.totalMinor,
+            order.currency,
+            order.createdAt,
+          ],
         );
         for (const [position, item] of order.items.entries()) {
           await tx.query(
             `INSERT INTO orders.order_items (order_id, position, product_id, quantity, unit_price_minor)
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-            [order.id, position, item.productId, item.quantity, item.unitPriceMinor],
+            [
+              order.id,
+              position,
+              item.productId,
+              item.quantity,
+              item.unitPriceMinor,
+            ],
           );
         }
       }

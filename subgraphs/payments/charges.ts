@@ -1,9 +1,9 @@
-import type { Database } from '../../platform/database.ts';
-import type { Logger } from '../../platform/logger.ts';
-import { appendEvent } from '../../events/outbox-writer.ts';
-import type { ChargeBody, PaymentStatus, RefundBody } from './contract.ts';
-import { ProviderError, type PaymentProvider } from './provider.ts';
-import { chargeSql, type ChargeRow } from './repository.ts';
+import type { Database } from "../../platform/database.ts";
+import type { Logger } from "../../platform/logger.ts";
+import { appendEvent } from "../../events/outbox-writer.ts";
+import type { ChargeBody, PaymentStatus, RefundBody } from "./contract.ts";
+import { ProviderError, type PaymentProvider } from "./provider.ts";
+import { chargeSql, type ChargeRow } from "./repository.ts";
 
 export interface ChargeRequest {
   idempotencyKey: string;
@@ -16,32 +16,38 @@ export interface ChargeRequest {
 
 /** What a charge came to, now or when it is asked again with the same key. */
 export type ChargeOutcome =
-  | { kind: 'charged'; payment: ChargeBody }
-  | { kind: 'declined'; payment: ChargeBody }
-  | { kind: 'failed'; payment: ChargeBody }
-  | { kind: 'in-progress'; payment: ChargeBody }
-  | { kind: 'voided'; payment: ChargeBody }
-  | { kind: 'key-reused' }
-  | { kind: 'unknown-charge' };
+  | { kind: "charged"; payment: ChargeBody }
+  | { kind: "declined"; payment: ChargeBody }
+  | { kind: "failed"; payment: ChargeBody }
+  | { kind: "in-progress"; payment: ChargeBody }
+  | { kind: "voided"; payment: ChargeBody }
+  | { kind: "key-reused" }
+  | { kind: "unknown-charge" };
 
-export type RefundOutcome = { kind: 'given-back'; payment: RefundBody };
+export type RefundOutcome = { kind: "given-back"; payment: RefundBody };
 
 /** The outcome a payment's state stands for: captured money stays charged even once refunded. */
 function chargeOutcome(row: ChargeRow): ChargeOutcome {
-  const payment: ChargeBody = { paymentId: row.id, orderId: row.order_id, status: row.status, amountMinor: row.amount_minor, currency: row.currency };
+  const payment: ChargeBody = {
+    paymentId: row.id,
+    orderId: row.order_id,
+    status: row.status,
+    amountMinor: row.amount_minor,
+    currency: row.currency,
+  };
   switch (row.status) {
-    case 'CAPTURED':
-    case 'REFUNDED':
-      return { kind: 'charged', payment };
-    case 'DECLINED':
-      return { kind: 'declined', payment };
-    case 'FAILED':
-      return { kind: 'failed', payment };
-    case 'PENDING':
-    case 'AUTHORIZED':
-      return { kind: 'in-progress', payment };
-    case 'VOIDED':
-      return { kind: 'voided', payment };
+    case "CAPTURED":
+    case "REFUNDED":
+      return { kind: "charged", payment };
+    case "DECLINED":
+      return { kind: "declined", payment };
+    case "FAILED":
+      return { kind: "failed", payment };
+    case "PENDING":
+    case "AUTHORIZED":
+      return { kind: "in-progress", payment };
+    case "VOIDED":
+      return { kind: "voided", payment };
     default: {
       const unreachable: never = row.status;
       throw new Error(`unknown payment status ${String(unreachable)}`);
@@ -54,15 +60,40 @@ function chargeOutcome(row: ChargeRow): ChargeOutcome {
  * still talking to the provider: it marks the payment VOIDED, and the charge, finding its row no
  * longer PENDING when the provider answers, voids the authorization instead of keeping the money.
  */
-export function createCharges({ db, provider, logger }: { db: Database; provider: PaymentProvider; logger: Logger }) {
-  async function settle(id: string, fields: { status: PaymentStatus; failureCode?: string; authorization?: string; capture?: string }, event?: string): Promise<ChargeRow | undefined> {
+export function createCharges({
+  db,
+  provider,
+  logger,
+}: {
+  db: Database;
+  provider: PaymentProvider;
+  logger: Logger;
+}) {
+  async function settle(
+    id: string,
+    fields: {
+      status: PaymentStatus;
+      failureCode?: string;
+      authorization?: string;
+      capture?: string;
+    },
+    event?: string,
+  ): Promise<ChargeRow | undefined> {
     return db.transaction(async (tx) => {
       const row = await chargeSql.settle(tx, id, fields);
       if (row && event) {
-        await appendEvent(tx, 'payments', {
+        await appendEvent(tx, "payments", {
           type: event,
           key: row.user_id,
-          data: { paymentId: row.id, orderId: row.order_id, userId: row.user_id, amount: row.amount_minor, currency: row.currency, status: row.status, failureCode: row.failure_code },
+          data: {
+            paymentId: row.id,
+            orderId: row.order_id,
+            userId: row.user_id,
+            amount: row.amount_minor,
+            currency: row.currency,
+            status: row.status,
+            failureCode: row.failure_code,
+          },
         });
       }
       return row;
@@ -74,57 +105,117 @@ export function createCharges({ db, provider, logger }: { db: Database; provider
       const inserted = await chargeSql.insertPending(db, request);
       if (!inserted) {
         const existing = await chargeSql.byKey(db, request.idempotencyKey);
-        if (!existing) throw new Error(`payment for ${request.idempotencyKey} vanished`);
-        if (existing.order_id !== request.orderId || existing.amount_minor !== request.amountMinor) return { kind: 'key-reused' };
+        if (!existing)
+          throw new Error(`payment for ${request.idempotencyKey} vanished`);
+        if (
+          existing.order_id !== request.orderId ||
+          existing.amount_minor !== request.amountMinor
+        )
+          return { kind: "key-reused" };
         return chargeOutcome(existing);
       }
       let authorization;
       try {
         authorization = await provider.authorize(request);
       } catch (error) {
-        logger.warn({ err: error, paymentId: inserted.id, orderId: request.orderId }, 'provider authorization failed');
-        const failed = await settle(inserted.id, { status: 'FAILED', failureCode: error instanceof ProviderError ? `provider_${error.kind}` : 'provider_error' }, 'payments.payment.failed');
-        return failed ? chargeOutcome(failed) : this.current(request.idempotencyKey);
+        logger.warn(
+          { err: error, paymentId: inserted.id, orderId: request.orderId },
+          "provider authorization failed",
+        );
+        const failed = await settle(
+          inserted.id,
+          {
+            status: "FAILED",
+            failureCode:
+              error instanceof ProviderError
+                ? `provider_${error.kind}`
+                : "provider_error",
+          },
+          "payments.payment.failed",
+        );
+        return failed
+          ? chargeOutcome(failed)
+          : this.current(request.idempotencyKey);
       }
       if (!authorization.approved) {
-        const declined = await settle(inserted.id, { status: 'DECLINED', failureCode: authorization.reason }, 'payments.payment.declined');
-        return declined ? chargeOutcome(declined) : this.current(request.idempotencyKey);
+        const declined = await settle(
+          inserted.id,
+          { status: "DECLINED", failureCode: authorization.reason },
+          "payments.payment.declined",
+        );
+        return declined
+          ? chargeOutcome(declined)
+          : this.current(request.idempotencyKey);
       }
       let capture;
       try {
         capture = await provider.capture(authorization.authorizationId);
       } catch (error) {
-        logger.warn({ err: error, paymentId: inserted.id }, 'provider capture failed; voiding');
+        logger.warn(
+          { err: error, paymentId: inserted.id },
+          "provider capture failed; voiding",
+        );
         await provider.void(authorization.authorizationId);
-        const failed = await settle(inserted.id, { status: 'FAILED', failureCode: 'capture_failed', authorization: authorization.authorizationId }, 'payments.payment.failed');
-        return failed ? chargeOutcome(failed) : this.current(request.idempotencyKey);
+        const failed = await settle(
+          inserted.id,
+          {
+            status: "FAILED",
+            failureCode: "capture_failed",
+            authorization: authorization.authorizationId,
+          },
+          "payments.payment.failed",
+        );
+        return failed
+          ? chargeOutcome(failed)
+          : this.current(request.idempotencyKey);
       }
-      const captured = await settle(inserted.id, { status: 'CAPTURED', authorization: authorization.authorizationId, capture: capture.captureId }, 'payments.payment.captured');
+      const captured = await settle(
+        inserted.id,
+        {
+          status: "CAPTURED",
+          authorization: authorization.authorizationId,
+          capture: capture.captureId,
+        },
+        "payments.payment.captured",
+      );
       if (!captured) {
         // Voided while the provider was answering: give the money back rather than keep it.
         await provider.refund(capture.captureId);
-        await chargeSql.recordProviderRefs(db, inserted.id, { authorization: authorization.authorizationId, capture: capture.captureId });
-        logger.warn({ paymentId: inserted.id, orderId: request.orderId }, 'charge completed after it was voided; refunded');
+        await chargeSql.recordProviderRefs(db, inserted.id, {
+          authorization: authorization.authorizationId,
+          capture: capture.captureId,
+        });
+        logger.warn(
+          { paymentId: inserted.id, orderId: request.orderId },
+          "charge completed after it was voided; refunded",
+        );
       }
       return this.current(request.idempotencyKey);
     },
 
     async current(idempotencyKey: string): Promise<ChargeOutcome> {
       const row = await chargeSql.byKey(db, idempotencyKey);
-      return row ? chargeOutcome(row) : { kind: 'unknown-charge' };
+      return row ? chargeOutcome(row) : { kind: "unknown-charge" };
     },
 
     /** Admin refund of one payment by id: REFUNDED if it was captured, unchanged otherwise. */
     async refundById(paymentId: string): Promise<ChargeRow | undefined> {
       return db.transaction(async (tx) => {
         const row = await chargeSql.byId(tx, paymentId, { forUpdate: true });
-        if (!row || row.status !== 'CAPTURED') return row;
+        if (!row || row.status !== "CAPTURED") return row;
         if (row.provider_capture) await provider.refund(row.provider_capture);
         const refunded = await chargeSql.markRefunded(tx, row.id);
-        await appendEvent(tx, 'payments', {
-          type: 'payments.payment.refunded',
+        await appendEvent(tx, "payments", {
+          type: "payments.payment.refunded",
           key: row.user_id,
-          data: { paymentId: row.id, orderId: row.order_id, userId: row.user_id, amount: row.amount_minor, currency: row.currency, reason: 'admin' },
+          data: {
+            paymentId: row.id,
+            orderId: row.order_id,
+            userId: row.user_id,
+            amount: row.amount_minor,
+            currency: row.currency,
+            reason: "admin",
+          },
         });
         return refunded;
       });
@@ -134,24 +225,51 @@ export function createCharges({ db, provider, logger }: { db: Database; provider
      * Gives back whatever a charge took: refunds a capture, voids a charge still in flight, and for
      * a charge never seen leaves a VOIDED tombstone under its key so a late request cannot charge.
      */
-    async refund({ idempotencyKey, orderId, userId }: { idempotencyKey: string; orderId: string; userId: string }): Promise<RefundOutcome> {
+    async refund({
+      idempotencyKey,
+      orderId,
+      userId,
+    }: {
+      idempotencyKey: string;
+      orderId: string;
+      userId: string;
+    }): Promise<RefundOutcome> {
       return db.transaction(async (tx) => {
-        await chargeSql.voidedTombstone(tx, { idempotencyKey, orderId, userId });
-        const row = await chargeSql.byKey(tx, idempotencyKey, { forUpdate: true });
+        await chargeSql.voidedTombstone(tx, {
+          idempotencyKey,
+          orderId,
+          userId,
+        });
+        const row = await chargeSql.byKey(tx, idempotencyKey, {
+          forUpdate: true,
+        });
         if (!row) throw new Error(`payment for ${idempotencyKey} vanished`);
-        if (row.status === 'PENDING' || row.status === 'AUTHORIZED') {
+        if (row.status === "PENDING" || row.status === "AUTHORIZED") {
           await chargeSql.voidInFlight(tx, row.id);
-        } else if (row.status === 'CAPTURED') {
+        } else if (row.status === "CAPTURED") {
           await provider.refund(row.provider_capture!);
           await chargeSql.markRefunded(tx, row.id);
-          await appendEvent(tx, 'payments', {
-            type: 'payments.payment.refunded',
+          await appendEvent(tx, "payments", {
+            type: "payments.payment.refunded",
             key: row.user_id,
-            data: { paymentId: row.id, orderId: row.order_id, userId: row.user_id, amount: row.amount_minor, currency: row.currency },
+            data: {
+              paymentId: row.id,
+              orderId: row.order_id,
+              userId: row.user_id,
+              amount: row.amount_minor,
+              currency: row.currency,
+            },
           });
         }
         const after = (await chargeSql.byId(tx, row.id))!;
-        return { kind: 'given-back', payment: { paymentId: after.id, orderId: after.order_id, status: after.status } };
+        return {
+          kind: "given-back",
+          payment: {
+            paymentId: after.id,
+            orderId: after.order_id,
+            status: after.status,
+          },
+        };
       });
     },
   };

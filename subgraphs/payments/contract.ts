@@ -5,21 +5,29 @@
  */
 
 export const PAYMENTS_PATHS = {
-  charge: '/internal/payments/charge',
-  refund: '/internal/payments/refund',
+  charge: "/internal/payments/charge",
+  refund: "/internal/payments/refund",
 } as const;
 
-export const PAYMENT_STATUSES = ['PENDING', 'AUTHORIZED', 'CAPTURED', 'DECLINED', 'VOIDED', 'REFUNDED', 'FAILED'] as const;
+export const PAYMENT_STATUSES = [
+  "PENDING",
+  "AUTHORIZED",
+  "CAPTURED",
+  "DECLINED",
+  "VOIDED",
+  "REFUNDED",
+  "FAILED",
+] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
 /** The `code` of a charge that did not (or not yet) take money. */
 export const CHARGE_CODES = {
-  declined: 'PAYMENT_DECLINED',
-  failed: 'PAYMENT_FAILED',
-  inProgress: 'IN_PROGRESS',
-  voided: 'VOIDED',
-  keyReused: 'IDEMPOTENCY_KEY_REUSED',
-  notFound: 'NOT_FOUND',
+  declined: "PAYMENT_DECLINED",
+  failed: "PAYMENT_FAILED",
+  inProgress: "IN_PROGRESS",
+  voided: "VOIDED",
+  keyReused: "IDEMPOTENCY_KEY_REUSED",
+  notFound: "NOT_FOUND",
 } as const;
 export type ChargeCode = (typeof CHARGE_CODES)[keyof typeof CHARGE_CODES];
 

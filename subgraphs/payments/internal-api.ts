@@ -1,32 +1,60 @@
-import type { Handler } from '../../platform/http-server.ts';
-import { field, internalEndpoint, InvalidRequestError, type InternalReply } from '../../platform/internal-api.ts';
-import type { Logger } from '../../platform/logger.ts';
-import { MAX_PAYMENT_MINOR, MIN_PAYMENT_MINOR } from '../../platform/scalars.ts';
-import type { ChargeOutcome, Charges, RefundOutcome } from './charges.ts';
-import { CHARGE_CODES, PAYMENTS_PATHS } from './contract.ts';
+import type { Handler } from "../../platform/http-server.ts";
+import {
+  field,
+  internalEndpoint,
+  InvalidRequestError,
+  type InternalReply,
+} from "../../platform/internal-api.ts";
+import type { Logger } from "../../platform/logger.ts";
+import {
+  MAX_PAYMENT_MINOR,
+  MIN_PAYMENT_MINOR,
+} from "../../platform/scalars.ts";
+import type { ChargeOutcome, Charges, RefundOutcome } from "./charges.ts";
+import { CHARGE_CODES, PAYMENTS_PATHS } from "./contract.ts";
 
-const CALLERS = ['orders'] as const;
+const CALLERS = ["orders"] as const;
 
 /** The one place a charge outcome becomes HTTP: money taken 200, declined 402, failed 422, not settled 409. */
 export function chargeReply(outcome: ChargeOutcome): InternalReply {
   switch (outcome.kind) {
-    case 'charged':
+    case "charged":
       return { status: 200, body: outcome.payment };
-    case 'declined':
-      return { status: 402, body: { ...outcome.payment, code: CHARGE_CODES.declined } };
-    case 'failed':
-      return { status: 422, body: { ...outcome.payment, code: CHARGE_CODES.failed } };
-    case 'in-progress':
-      return { status: 409, body: { ...outcome.payment, code: CHARGE_CODES.inProgress } };
-    case 'voided':
-      return { status: 409, body: { ...outcome.payment, code: CHARGE_CODES.voided } };
-    case 'key-reused':
-      return { status: 422, body: { code: CHARGE_CODES.keyReused, message: 'this idempotency key was used for another charge' } };
-    case 'unknown-charge':
+    case "declined":
+      return {
+        status: 402,
+        body: { ...outcome.payment, code: CHARGE_CODES.declined },
+      };
+    case "failed":
+      return {
+        status: 422,
+        body: { ...outcome.payment, code: CHARGE_CODES.failed },
+      };
+    case "in-progress":
+      return {
+        status: 409,
+        body: { ...outcome.payment, code: CHARGE_CODES.inProgress },
+      };
+    case "voided":
+      return {
+        status: 409,
+        body: { ...outcome.payment, code: CHARGE_CODES.voided },
+      };
+    case "key-reused":
+      return {
+        status: 422,
+        body: {
+          code: CHARGE_CODES.keyReused,
+          message: "this idempotency key was used for another charge",
+        },
+      };
+    case "unknown-charge":
       return { status: 404, body: { code: CHARGE_CODES.notFound } };
     default: {
       const unreachable: never = outcome;
-      throw new Error(`unhandled charge outcome ${JSON.stringify(unreachable)}`);
+      throw new Error(
+        `unhandled charge outcome ${JSON.stringify(unreachable)}`,
+      );
     }
   }
 }
@@ -36,11 +64,22 @@ export function refundReply(outcome: RefundOutcome): InternalReply {
 }
 
 /** Internal REST endpoints the orders saga calls; each is idempotent by `idempotencyKey`. */
-export function createInternalRoutes({ charges, secret, logger }: { charges: Charges; secret: string; logger: Logger }): Record<string, Handler> {
+export function createInternalRoutes({
+  charges,
+  secret,
+  logger,
+}: {
+  charges: Charges;
+  secret: string;
+  logger: Logger;
+}): Record<string, Handler> {
   const common = { secret, allowed: CALLERS, logger };
   const key = (value: unknown) => {
-    const text = field.string(value, 'idempotencyKey', 120);
-    if (!/^[\w:.-]+$/.test(text)) throw new InvalidRequestError('idempotencyKey may hold letters, digits and _ : . - only');
+    const text = field.string(value, "idempotencyKey", 120);
+    if (!/^[\w:.-]+$/.test(text))
+      throw new InvalidRequestError(
+        "idempotencyKey may hold letters, digits and _ : . - only",
+      );
     return text;
   };
   return {
@@ -48,15 +87,21 @@ export function createInternalRoutes({ charges, secret, logger }: { charges: Cha
       ...common,
       parse(body) {
         const object = field.object(body);
-        const currency = field.string(object.currency, 'currency', 3);
-        if (!/^[A-Z]{3}$/.test(currency)) throw new InvalidRequestError('currency must be an ISO 4217 code');
+        const currency = field.string(object.currency, "currency", 3);
+        if (!/^[A-Z]{3}$/.test(currency))
+          throw new InvalidRequestError("currency must be an ISO 4217 code");
         return {
           idempotencyKey: key(object.idempotencyKey),
-          orderId: field.uuid(object.orderId, 'orderId'),
-          userId: field.uuid(object.userId, 'userId'),
-          amountMinor: field.int(object.amountMinor, 'amountMinor', MIN_PAYMENT_MINOR, MAX_PAYMENT_MINOR),
+          orderId: field.uuid(object.orderId, "orderId"),
+          userId: field.uuid(object.userId, "userId"),
+          amountMinor: field.int(
+            object.amountMinor,
+            "amountMinor",
+            MIN_PAYMENT_MINOR,
+            MAX_PAYMENT_MINOR,
+          ),
           currency,
-          paymentToken: field.string(object.paymentToken, 'paymentToken', 64),
+          paymentToken: field.string(object.paymentToken, "paymentToken", 64),
         };
       },
       handle: async (request) => chargeReply(await charges.charge(request)),
@@ -65,7 +110,11 @@ export function createInternalRoutes({ charges, secret, logger }: { charges: Cha
       ...common,
       parse(body) {
         const object = field.object(body);
-        return { idempotencyKey: key(object.idempotencyKey), orderId: field.uuid(object.orderId, 'orderId'), userId: field.uuid(object.userId, 'userId') };
+        return {
+          idempotencyKey: key(object.idempotencyKey),
+          orderId: field.uuid(object.orderId, "orderId"),
+          userId: field.uuid(object.userId, "userId"),
+        };
       },
       handle: async (request) => refundReply(await charges.refund(request)),
     }),

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import type { Database, Sql } from '../../platform/database.ts';
-import type { PaymentStatus } from './contract.ts';
+import { randomUUID } from "node:crypto";
+import type { Database, Sql } from "../../platform/database.ts";
+import type { PaymentStatus } from "./contract.ts";
 
 export interface PaymentRow {
   id: string;
@@ -13,9 +13,15 @@ export interface PaymentRow {
 }
 
 /** A payment with what the charge flow keeps about it. */
-export type ChargeRow = PaymentRow & { idempotency_key: string | null; provider_authorization: string | null; provider_capture: string | null; failure_code: string | null };
+export type ChargeRow = PaymentRow & {
+  idempotency_key: string | null;
+  provider_authorization: string | null;
+  provider_capture: string | null;
+  failure_code: string | null;
+};
 
-const COLUMNS = 'id, order_id, user_id, amount_minor, currency, status, created_at';
+const COLUMNS =
+  "id, order_id, user_id, amount_minor, currency, status, created_at";
 const CHARGE_COLUMNS = `${COLUMNS}, idempotency_key, provider_authorization, provider_capture, failure_code`;
 
 /**
@@ -24,17 +30,40 @@ const CHARGE_COLUMNS = `${COLUMNS}, idempotency_key, provider_authorization, pro
  */
 export const chargeSql = {
   /** Inserts a PENDING payment under its key; undefined when the key exists already. */
-  async insertPending(tx: Sql, request: { idempotencyKey: string; orderId: string; userId: string; amountMinor: number; currency: string }): Promise<ChargeRow | undefined> {
+  async insertPending(
+    tx: Sql,
+    request: {
+      idempotencyKey: string;
+      orderId: string;
+      userId: string;
+      amountMinor: number;
+      currency: string;
+    },
+  ): Promise<ChargeRow | undefined> {
     const [row] = await tx.query<ChargeRow>(
       `INSERT INTO payments.payments (id, order_id, user_id, amount_minor, currency, status, idempotency_key)
        VALUES ($1, $2, $3, $4, $5, 'PENDING', $6) ON CONFLICT (idempotency_key) DO NOTHING RETURNING ${CHARGE_COLUMNS}`,
-      [randomUUID(), request.orderId, request.userId, request.amountMinor, request.currency, request.idempotencyKey],
+      [
+        randomUUID(),
+        request.orderId,
+        request.userId,
+        request.amountMinor,
+        request.currency,
+        request.idempotencyKey,
+      ],
     );
     return row;
   },
 
   /** Inserts a VOIDED tombstone under the key unless it exists, so a late charge cannot take money. */
-  async voidedTombstone(tx: Sql, { idempotencyKey, orderId, userId }: { idempotencyKey: string; orderId: string; userId: string }): Promise<void> {
+  async voidedTombstone(
+    tx: Sql,
+    {
+      idempotencyKey,
+      orderId,
+      userId,
+    }: { idempotencyKey: string; orderId: string; userId: string },
+  ): Promise<void> {
     await tx.query(
       `INSERT INTO payments.payments (id, order_id, user_id, amount_minor, currency, status, idempotency_key, failure_code)
        VALUES ($1, $2, $3, 0, 'USD', 'VOIDED', $4, 'voided_before_charge') ON CONFLICT (idempotency_key) DO NOTHING`,
@@ -42,53 +71,102 @@ export const chargeSql = {
     );
   },
 
-  async byKey(tx: Sql, idempotencyKey: string, { forUpdate = false } = {}): Promise<ChargeRow | undefined> {
-    const [row] = await tx.query<ChargeRow>(`SELECT ${CHARGE_COLUMNS} FROM payments.payments WHERE idempotency_key = $1${forUpdate ? ' FOR UPDATE' : ''}`, [idempotencyKey]);
+  async byKey(
+    tx: Sql,
+    idempotencyKey: string,
+    { forUpdate = false } = {},
+  ): Promise<ChargeRow | undefined> {
+    const [row] = await tx.query<ChargeRow>(
+      `SELECT ${CHARGE_COLUMNS} FROM payments.payments WHERE idempotency_key = $1${forUpdate ? " FOR UPDATE" : ""}`,
+      [idempotencyKey],
+    );
     return row;
   },
 
-  async byId(tx: Sql, id: string, { forUpdate = false } = {}): Promise<ChargeRow | undefined> {
-    const [row] = await tx.query<ChargeRow>(`SELECT ${CHARGE_COLUMNS} FROM payments.payments WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+  async byId(
+    tx: Sql,
+    id: string,
+    { forUpdate = false } = {},
+  ): Promise<ChargeRow | undefined> {
+    const [row] = await tx.query<ChargeRow>(
+      `SELECT ${CHARGE_COLUMNS} FROM payments.payments WHERE id = $1${forUpdate ? " FOR UPDATE" : ""}`,
+      [id],
+    );
     return row;
   },
 
   /** Moves a still-PENDING payment to its result; undefined when it is no longer PENDING (a refund voided it). */
-  async settle(tx: Sql, id: string, fields: { status: PaymentStatus; failureCode?: string; authorization?: string; capture?: string }): Promise<ChargeRow | undefined> {
+  async settle(
+    tx: Sql,
+    id: string,
+    fields: {
+      status: PaymentStatus;
+      failureCode?: string;
+      authorization?: string;
+      capture?: string;
+    },
+  ): Promise<ChargeRow | undefined> {
     const [row] = await tx.query<ChargeRow>(
       `UPDATE payments.payments
           SET status = $2, failure_code = $3, provider_authorization = coalesce($4, provider_authorization),
               provider_capture = coalesce($5, provider_capture), updated_at = now()
         WHERE id = $1 AND status = 'PENDING' RETURNING ${CHARGE_COLUMNS}`,
-      [id, fields.status, fields.failureCode ?? null, fields.authorization ?? null, fields.capture ?? null],
+      [
+        id,
+        fields.status,
+        fields.failureCode ?? null,
+        fields.authorization ?? null,
+        fields.capture ?? null,
+      ],
     );
     return row;
   },
 
   /** Keeps the provider's references of a charge that completed after it was voided. */
-  async recordProviderRefs(tx: Sql, id: string, { authorization, capture }: { authorization: string; capture: string }): Promise<void> {
-    await tx.query('UPDATE payments.payments SET provider_authorization = $2, provider_capture = $3 WHERE id = $1', [id, authorization, capture]);
+  async recordProviderRefs(
+    tx: Sql,
+    id: string,
+    { authorization, capture }: { authorization: string; capture: string },
+  ): Promise<void> {
+    await tx.query(
+      "UPDATE payments.payments SET provider_authorization = $2, provider_capture = $3 WHERE id = $1",
+      [id, authorization, capture],
+    );
   },
 
   async markRefunded(tx: Sql, id: string): Promise<ChargeRow | undefined> {
-    const [row] = await tx.query<ChargeRow>(`UPDATE payments.payments SET status = 'REFUNDED', updated_at = now() WHERE id = $1 RETURNING ${CHARGE_COLUMNS}`, [id]);
+    const [row] = await tx.query<ChargeRow>(
+      `UPDATE payments.payments SET status = 'REFUNDED', updated_at = now() WHERE id = $1 RETURNING ${CHARGE_COLUMNS}`,
+      [id],
+    );
     return row;
   },
 
   async voidInFlight(tx: Sql, id: string): Promise<void> {
-    await tx.query(`UPDATE payments.payments SET status = 'VOIDED', failure_code = 'voided_in_flight', updated_at = now() WHERE id = $1`, [id]);
+    await tx.query(
+      `UPDATE payments.payments SET status = 'VOIDED', failure_code = 'voided_in_flight', updated_at = now() WHERE id = $1`,
+      [id],
+    );
   },
 };
 
 export function createPaymentRepository(db: Database) {
   return {
-    async paymentsByIds(ids: readonly string[]): Promise<Array<PaymentRow | null>> {
-      const rows = await db.query<PaymentRow>(`SELECT ${COLUMNS} FROM payments.payments WHERE id = ANY($1::uuid[])`, [ids]);
+    async paymentsByIds(
+      ids: readonly string[],
+    ): Promise<Array<PaymentRow | null>> {
+      const rows = await db.query<PaymentRow>(
+        `SELECT ${COLUMNS} FROM payments.payments WHERE id = ANY($1::uuid[])`,
+        [ids],
+      );
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => byId.get(id) ?? null);
     },
 
     /** The latest payment attempt of each order, in key order. */
-    async latestByOrderIds(orderIds: readonly string[]): Promise<Array<PaymentRow | null>> {
+    async latestByOrderIds(
+      orderIds: readonly string[],
+    ): Promise<Array<PaymentRow | null>> {
       const rows = await db.query<PaymentRow>(
         `SELECT DISTINCT ON (order_id) ${COLUMNS} FROM payments.payments
           WHERE order_id = ANY($1::uuid[])

@@ -1,11 +1,18 @@
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
-import { assertOwnerOrAdmin, type AuthContext } from '../../platform/authorization.ts';
-import { notFound } from '../../platform/errors.ts';
-import { isId, parseId } from '../../platform/ids.ts';
-import { DateTimeScalar, DecimalScalar, formatMinorUnits } from '../../platform/scalars.ts';
-import type { Charges } from './charges.ts';
-import type { PaymentLoaders } from './loaders.ts';
-import type { PaymentRepository, PaymentRow } from './repository.ts';
+import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
+import {
+  assertOwnerOrAdmin,
+  type AuthContext,
+} from "../../platform/authorization.ts";
+import { notFound } from "../../platform/errors.ts";
+import { isId, parseId } from "../../platform/ids.ts";
+import {
+  DateTimeScalar,
+  DecimalScalar,
+  formatMinorUnits,
+} from "../../platform/scalars.ts";
+import type { Charges } from "./charges.ts";
+import type { PaymentLoaders } from "./loaders.ts";
+import type { PaymentRepository, PaymentRow } from "./repository.ts";
 
 export interface PaymentsContext extends AuthContext {
   loaders: PaymentLoaders;
@@ -16,7 +23,7 @@ export interface PaymentsContext extends AuthContext {
 function toPayment(row: PaymentRow) {
   return {
     id: row.id,
-    order: { __typename: 'Order', id: row.order_id },
+    order: { __typename: "Order", id: row.order_id },
     amount: formatMinorUnits(row.amount_minor),
     currency: row.currency,
     status: row.status,
@@ -30,7 +37,7 @@ export const resolvers: GraphQLResolverMap<PaymentsContext> = {
   Query: {
     async payment(_root, { id }: { id: string }, { loaders, principal }) {
       const row = await loaders.paymentById.load(parseId(id));
-      if (!row) throw notFound('Payment', id);
+      if (!row) throw notFound("Payment", id);
       assertOwnerOrAdmin(principal, row.user_id, `Payment ${id}`);
       return toPayment(row);
     },
@@ -39,12 +46,15 @@ export const resolvers: GraphQLResolverMap<PaymentsContext> = {
     // @requiresScopes(admin) is enforced before this runs (platform/authorization.ts).
     async refundPayment(_root, { id }: { id: string }, { charges }) {
       const row = await charges.refundById(parseId(id));
-      if (!row) throw notFound('Payment', id);
+      if (!row) throw notFound("Payment", id);
       return toPayment(row);
     },
   },
   Payment: {
-    async __resolveReference(reference: { id: string }, { loaders, principal }: PaymentsContext) {
+    async __resolveReference(
+      reference: { id: string },
+      { loaders, principal }: PaymentsContext,
+    ) {
       if (!isId(reference.id)) return null;
       const row = await loaders.paymentById.load(reference.id.toLowerCase());
       if (!row) return null;
@@ -54,7 +64,8 @@ export const resolvers: GraphQLResolverMap<PaymentsContext> = {
   },
   Order: {
     // Payments knows an order only by id; an order without payments resolves with payment null.
-    __resolveReference: (reference: { id: string }) => (isId(reference.id) ? { id: reference.id.toLowerCase() } : null),
+    __resolveReference: (reference: { id: string }) =>
+      isId(reference.id) ? { id: reference.id.toLowerCase() } : null,
     async payment(order: { id: string }, _args, { loaders, principal }) {
       const row = await loaders.paymentByOrderId.load(order.id);
       if (!row) return null;

@@ -1,42 +1,73 @@
-import { demoPayments } from '../../platform/demo-data.ts';
-import { createSubgraphServer, loadSchemaFile, type SubgraphDeps, type SubgraphModule } from '../../platform/subgraph-server.ts';
-import { createCharges } from './charges.ts';
-import { createInternalRoutes } from './internal-api.ts';
-import { createLoaders } from './loaders.ts';
-import type { PaymentProvider } from './provider.ts';
-import { createPaymentRepository } from './repository.ts';
-import { resolvers, type PaymentsContext } from './resolvers.ts';
+import { demoPayments } from "../../platform/demo-data.ts";
+import {
+  createSubgraphServer,
+  loadSchemaFile,
+  type SubgraphDeps,
+  type SubgraphModule,
+} from "../../platform/subgraph-server.ts";
+import { createCharges } from "./charges.ts";
+import { createInternalRoutes } from "./internal-api.ts";
+import { createLoaders } from "./loaders.ts";
+import type { PaymentProvider } from "./provider.ts";
+import { createPaymentRepository } from "./repository.ts";
+import { resolvers, type PaymentsContext } from "./resolvers.ts";
 
-export const typeDefs = loadSchemaFile(new URL('./schema.graphql', import.meta.url));
+export const typeDefs = loadSchemaFile(
+  new URL("./schema.graphql", import.meta.url),
+);
 
 export interface PaymentsOptions {
   internalServiceSecret: string;
   provider: PaymentProvider;
 }
 
-export function createPaymentsSubgraph(deps: SubgraphDeps, options: PaymentsOptions) {
+export function createPaymentsSubgraph(
+  deps: SubgraphDeps,
+  options: PaymentsOptions,
+) {
   const repo = createPaymentRepository(deps.db);
-  const charges = createCharges({ db: deps.db, provider: options.provider, logger: deps.logger });
+  const charges = createCharges({
+    db: deps.db,
+    provider: options.provider,
+    logger: deps.logger,
+  });
   return createSubgraphServer<PaymentsContext>({
-    name: 'payments',
+    name: "payments",
     typeDefs,
     resolvers,
     deps,
-    context: (_req, principal, observeBatch) => ({ repo, charges, loaders: createLoaders(repo, observeBatch), principal }),
-    routes: createInternalRoutes({ charges, secret: options.internalServiceSecret, logger: deps.logger }),
+    context: (_req, principal, observeBatch) => ({
+      repo,
+      charges,
+      loaders: createLoaders(repo, observeBatch),
+      principal,
+    }),
+    routes: createInternalRoutes({
+      charges,
+      secret: options.internalServiceSecret,
+      logger: deps.logger,
+    }),
   });
 }
 
 export function paymentsModule(options: PaymentsOptions): SubgraphModule {
   return {
-    name: 'payments',
-    migrationsDir: new URL('./migrations', import.meta.url).pathname,
+    name: "payments",
+    migrationsDir: new URL("./migrations", import.meta.url).pathname,
     async seed(tx) {
       for (const payment of demoPayments) {
         await tx.query(
           `INSERT INTO payments.payments (id, order_id, user_id, amount_minor, currency, status, created_at, updated_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT DO NOTHING`,
-          [payment.id, payment.orderId, payment.userId, payment.amountMinor, payment.currency, payment.status, payment.createdAt],
+          [
+            payment.id,
+            payment.orderId,
+            payment.userId,
+            payment.amountMinor,
+            payment.currency,
+            payment.status,
+            payment.createdAt,
+          ],
         );
       }
     },

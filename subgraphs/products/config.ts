@@ -1,14 +1,43 @@
-import { COMMON_SETTINGS, COMMON_SETTINGS_READ, readCommonConfig, readInternalServiceSecret, SUBGRAPH_PORT_SETTINGS, type CommonConfig, type Env } from '../../platform/config.ts';
-import { integer, readSetting, setting, type Setting } from '../../platform/settings.ts';
+import {
+  COMMON_SETTINGS,
+  COMMON_SETTINGS_READ,
+  readCommonConfig,
+  readInternalServiceSecret,
+  SUBGRAPH_PORT_SETTINGS,
+  type CommonConfig,
+  type Env,
+} from "../../platform/config.ts";
+import {
+  integer,
+  readSetting,
+  setting,
+  type Setting,
+} from "../../platform/settings.ts";
 
 export const PRODUCTS_SETTINGS = Object.freeze({
   port: SUBGRAPH_PORT_SETTINGS.products,
   internalServiceSecret: COMMON_SETTINGS.internalServiceSecret,
-  reservationTtlSeconds: setting<number>({ env: 'RESERVATION_TTL_SECONDS', key: 'products.reservation_ttl_seconds', type: integer({ min: 1, max: 7 * 86_400 }), default: 900, description: 'how long reserved stock waits for its order to commit it before the sweeper returns it' }),
-  reservationSweepIntervalMs: setting<number>({ env: 'RESERVATION_SWEEP_INTERVAL_MS', key: 'products.reservation_sweep_interval_ms', type: integer({ min: 100, max: 3_600_000 }), default: 30_000, description: 'how often expired reservations are returned' }),
+  reservationTtlSeconds: setting<number>({
+    env: "RESERVATION_TTL_SECONDS",
+    key: "products.reservation_ttl_seconds",
+    type: integer({ min: 1, max: 7 * 86_400 }),
+    default: 900,
+    description:
+      "how long reserved stock waits for its order to commit it before the sweeper returns it",
+  }),
+  reservationSweepIntervalMs: setting<number>({
+    env: "RESERVATION_SWEEP_INTERVAL_MS",
+    key: "products.reservation_sweep_interval_ms",
+    type: integer({ min: 100, max: 3_600_000 }),
+    default: 30_000,
+    description: "how often expired reservations are returned",
+  }),
 });
 
-export const PRODUCTS_SETTINGS_READ: readonly Setting<unknown>[] = [...COMMON_SETTINGS_READ, ...Object.values(PRODUCTS_SETTINGS)];
+export const PRODUCTS_SETTINGS_READ: readonly Setting<unknown>[] = [
+  ...COMMON_SETTINGS_READ,
+  ...Object.values(PRODUCTS_SETTINGS),
+];
 
 export interface ProductsConfig extends CommonConfig {
   /** PRODUCTS_SETTINGS.port */
@@ -29,7 +58,13 @@ export function loadProductsConfig(env: Env): ProductsConfig {
     port: readSetting(env, PRODUCTS_SETTINGS.port),
     host: readSetting(env, COMMON_SETTINGS.host),
     internalServiceSecret: readInternalServiceSecret(env),
-    reservationTtlSeconds: readSetting(env, PRODUCTS_SETTINGS.reservationTtlSeconds),
-    reservationSweepIntervalMs: readSetting(env, PRODUCTS_SETTINGS.reservationSweepIntervalMs),
+    reservationTtlSeconds: readSetting(
+      env,
+      PRODUCTS_SETTINGS.reservationTtlSeconds,
+    ),
+    reservationSweepIntervalMs: readSetting(
+      env,
+      PRODUCTS_SETTINGS.reservationSweepIntervalMs,
+    ),
   });
 }

@@ -5,22 +5,27 @@
  */
 
 export const PRODUCTS_PATHS = {
-  prices: '/internal/prices',
-  reserve: '/internal/reservations',
-  commit: '/internal/reservations/commit',
-  release: '/internal/reservations/release',
+  prices: "/internal/prices",
+  reserve: "/internal/reservations",
+  commit: "/internal/reservations/commit",
+  release: "/internal/reservations/release",
 } as const;
 
-export const RESERVATION_STATUSES = ['RESERVED', 'COMMITTED', 'RELEASED'] as const;
+export const RESERVATION_STATUSES = [
+  "RESERVED",
+  "COMMITTED",
+  "RELEASED",
+] as const;
 export type ReservationStatus = (typeof RESERVATION_STATUSES)[number];
 
 /** The `code` of a refused reservation call. */
 export const RESERVATION_CODES = {
-  insufficientStock: 'INSUFFICIENT_STOCK',
-  released: 'RESERVATION_RELEASED',
-  notFound: 'NOT_FOUND',
+  insufficientStock: "INSUFFICIENT_STOCK",
+  released: "RESERVATION_RELEASED",
+  notFound: "NOT_FOUND",
 } as const;
-export type ReservationCode = (typeof RESERVATION_CODES)[keyof typeof RESERVATION_CODES];
+export type ReservationCode =
+  (typeof RESERVATION_CODES)[keyof typeof RESERVATION_CODES];
 
 export interface Price {
   productId: string;

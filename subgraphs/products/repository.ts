@@ -1,6 +1,6 @@
-import type { Database, Sql } from '../../platform/database.ts';
-import { badInput } from '../../platform/errors.ts';
-import type { Price, ReservationItem, ReservationStatus } from './contract.ts';
+import type { Database, Sql } from "../../platform/database.ts";
+import { badInput } from "../../platform/errors.ts";
+import type { Price, ReservationItem, ReservationStatus } from "./contract.ts";
 
 export interface ProductRow {
   id: string;
@@ -12,7 +12,7 @@ export interface ProductRow {
   inventory: number;
 }
 
-const COLUMNS = 'id, sku, name, description, price_minor, currency, inventory';
+const COLUMNS = "id, sku, name, description, price_minor, currency, inventory";
 
 export interface ReservationRow {
   id: string;
@@ -21,14 +21,26 @@ export interface ReservationRow {
   items: ReservationItem[];
 }
 
-const RESERVATION_COLUMNS = 'id, user_id, status, items';
+const RESERVATION_COLUMNS = "id, user_id, status, items";
 
 /** Inserts a product; with `ignoreExisting`, an existing id or SKU is left as it is (seeding). */
-export async function insertProduct(tx: Sql, product: ProductRow, { ignoreExisting = false } = {}): Promise<ProductRow | undefined> {
+export async function insertProduct(
+  tx: Sql,
+  product: ProductRow,
+  { ignoreExisting = false } = {},
+): Promise<ProductRow | undefined> {
   const [row] = await tx.query<ProductRow>(
     `INSERT INTO products.products (id, sku, name, description, price_minor, currency, inventory)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) ${ignoreExisting ? 'ON CONFLICT DO NOTHING' : ''} RETURNING ${COLUMNS}`,
-    [product.id, product.sku, product.name, product.description, product.price_minor, product.currency, product.inventory],
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ${ignoreExisting ? "ON CONFLICT DO NOTHING" : ""} RETURNING ${COLUMNS}`,
+    [
+      product.id,
+      product.sku,
+      product.name,
+      product.description,
+      product.price_minor,
+      product.currency,
+      product.inventory,
+    ],
   );
   return row;
 }
@@ -40,12 +52,30 @@ export async function insertProduct(tx: Sql, product: ProductRow, { ignoreExisti
 export const reservationSql = {
   /** Current prices of the given products; unknown ids are simply absent. */
   async prices(tx: Sql, productIds: readonly string[]): Promise<Price[]> {
-    const rows = await tx.query<{ id: string; price_minor: number; currency: string }>('SELECT id, price_minor, currency FROM products.products WHERE id = ANY($1::uuid[])', [productIds]);
-    return rows.map((row) => ({ productId: row.id, unitPriceMinor: row.price_minor, currency: row.currency }));
+    const rows = await tx.query<{
+      id: string;
+      price_minor: number;
+      currency: string;
+    }>(
+      "SELECT id, price_minor, currency FROM products.products WHERE id = ANY($1::uuid[])",
+      [productIds],
+    );
+    return rows.map((row) => ({
+      productId: row.id,
+      unitPriceMinor: row.price_minor,
+      currency: row.currency,
+    }));
   },
 
   /** Inserts a RESERVED row; false when the id exists (a concurrent duplicate blocks until the other transaction ends). */
-  async claim(tx: Sql, { reservationId, userId, ttlSeconds }: { reservationId: string; userId: string; ttlSeconds: number }): Promise<boolean> {
+  async claim(
+    tx: Sql,
+    {
+      reservationId,
+      userId,
+      ttlSeconds,
+    }: { reservationId: string; userId: string; ttlSeconds: number },
+  ): Promise<boolean> {
     const rows = await tx.query(
       `INSERT INTO products.reservations (id, user_id, status, expires_at) VALUES ($1, $2, 'RESERVED', now() + make_interval(secs => $3))
        ON CONFLICT (id) DO NOTHING RETURNING id`,
@@ -56,37 +86,74 @@ export const reservationSql = {
 
   /** Inserts a RELEASED tombstone unless the id exists, so a late reserve can never take stock. */
   async tombstone(tx: Sql, reservationId: string): Promise<void> {
-    await tx.query(`INSERT INTO products.reservations (id, status, expires_at) VALUES ($1, 'RELEASED', now()) ON CONFLICT (id) DO NOTHING`, [reservationId]);
+    await tx.query(
+      `INSERT INTO products.reservations (id, status, expires_at) VALUES ($1, 'RELEASED', now()) ON CONFLICT (id) DO NOTHING`,
+      [reservationId],
+    );
   },
 
-  async find(tx: Sql, reservationId: string, { forUpdate = false } = {}): Promise<ReservationRow | undefined> {
-    const [row] = await tx.query<ReservationRow>(`SELECT ${RESERVATION_COLUMNS} FROM products.reservations WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [reservationId]);
+  async find(
+    tx: Sql,
+    reservationId: string,
+    { forUpdate = false } = {},
+  ): Promise<ReservationRow | undefined> {
+    const [row] = await tx.query<ReservationRow>(
+      `SELECT ${RESERVATION_COLUMNS} FROM products.reservations WHERE id = $1${forUpdate ? " FOR UPDATE" : ""}`,
+      [reservationId],
+    );
     return row;
   },
 
   /** Takes units if that many are in stock (stock never goes negative); the price they were taken at, or undefined. */
-  async takeStock(tx: Sql, productId: string, quantity: number): Promise<{ unitPriceMinor: number; currency: string } | undefined> {
+  async takeStock(
+    tx: Sql,
+    productId: string,
+    quantity: number,
+  ): Promise<{ unitPriceMinor: number; currency: string } | undefined> {
     const [row] = await tx.query<{ price_minor: number; currency: string }>(
-      'UPDATE products.products SET inventory = inventory - $2, updated_at = now() WHERE id = $1 AND inventory >= $2 RETURNING price_minor, currency',
+      "UPDATE products.products SET inventory = inventory - $2, updated_at = now() WHERE id = $1 AND inventory >= $2 RETURNING price_minor, currency",
       [productId, quantity],
     );
     return row && { unitPriceMinor: row.price_minor, currency: row.currency };
   },
 
-  async returnStock(tx: Sql, productId: string, quantity: number): Promise<void> {
-    await tx.query('UPDATE products.products SET inventory = inventory + $2, updated_at = now() WHERE id = $1', [productId, quantity]);
+  async returnStock(
+    tx: Sql,
+    productId: string,
+    quantity: number,
+  ): Promise<void> {
+    await tx.query(
+      "UPDATE products.products SET inventory = inventory + $2, updated_at = now() WHERE id = $1",
+      [productId, quantity],
+    );
   },
 
   async productExists(tx: Sql, productId: string): Promise<boolean> {
-    return (await tx.query('SELECT 1 FROM products.products WHERE id = $1', [productId])).length > 0;
+    return (
+      (
+        await tx.query("SELECT 1 FROM products.products WHERE id = $1", [
+          productId,
+        ])
+      ).length > 0
+    );
   },
 
-  async saveItems(tx: Sql, reservationId: string, items: readonly ReservationItem[]): Promise<void> {
-    await tx.query('UPDATE products.reservations SET items = $2 WHERE id = $1', [reservationId, JSON.stringify(items)]);
+  async saveItems(
+    tx: Sql,
+    reservationId: string,
+    items: readonly ReservationItem[],
+  ): Promise<void> {
+    await tx.query(
+      "UPDATE products.reservations SET items = $2 WHERE id = $1",
+      [reservationId, JSON.stringify(items)],
+    );
   },
 
   /** Marks a RESERVED or COMMITTED reservation COMMITTED; undefined when it is released or unknown. */
-  async commit(tx: Sql, reservationId: string): Promise<ReservationRow | undefined> {
+  async commit(
+    tx: Sql,
+    reservationId: string,
+  ): Promise<ReservationRow | undefined> {
     const [row] = await tx.query<ReservationRow>(
       `UPDATE products.reservations SET status = 'COMMITTED', updated_at = now() WHERE id = $1 AND status IN ('RESERVED', 'COMMITTED') RETURNING ${RESERVATION_COLUMNS}`,
       [reservationId],
@@ -95,7 +162,10 @@ export const reservationSql = {
   },
 
   async markReleased(tx: Sql, reservationId: string): Promise<void> {
-    await tx.query(`UPDATE products.reservations SET status = 'RELEASED', updated_at = now() WHERE id = $1`, [reservationId]);
+    await tx.query(
+      `UPDATE products.reservations SET status = 'RELEASED', updated_at = now() WHERE id = $1`,
+      [reservationId],
+    );
   },
 
   /** Locks up to `limit` RESERVED reservations past their expiry, skipping ones another replica holds. */
@@ -115,8 +185,13 @@ function likePattern(search: string): string {
 
 export function createProductRepository(db: Database) {
   return {
-    async productsByIds(ids: readonly string[]): Promise<Array<ProductRow | null>> {
-      const rows = await db.query<ProductRow>(`SELECT ${COLUMNS} FROM products.products WHERE id = ANY($1::uuid[])`, [ids]);
+    async productsByIds(
+      ids: readonly string[],
+    ): Promise<Array<ProductRow | null>> {
+      const rows = await db.query<ProductRow>(
+        `SELECT ${COLUMNS} FROM products.products WHERE id = ANY($1::uuid[])`,
+        [ids],
+      );
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => byId.get(id) ?? null);
     },
@@ -125,7 +200,15 @@ export function createProductRepository(db: Database) {
      * One page in SKU order plus the total count, in one statement. `limit + 1` rows are read so
      * the caller knows whether a next page exists.
      */
-    async page({ limit, afterSku, search }: { limit: number; afterSku: string | undefined; search: string | undefined }): Promise<{ rows: ProductRow[]; totalCount: number }> {
+    async page({
+      limit,
+      afterSku,
+      search,
+    }: {
+      limit: number;
+      afterSku: string | undefined;
+      search: string | undefined;
+    }): Promise<{ rows: ProductRow[]; totalCount: number }> {
       const pattern = search ? likePattern(search) : null;
       const filter = `($1::text IS NULL OR name ILIKE $1)`;
       const rows = await db.query<ProductRow & { total_count: number }>(
@@ -138,21 +221,30 @@ export function createProductRepository(db: Database) {
       );
       if (rows.length > 0) return { rows, totalCount: rows[0]!.total_count };
       // An empty page still owes the client a total: only then is a second statement needed.
-      const [count] = await db.query<{ total_count: number }>(`SELECT count(*)::int AS total_count FROM products.products WHERE ${filter}`, [pattern]);
+      const [count] = await db.query<{ total_count: number }>(
+        `SELECT count(*)::int AS total_count FROM products.products WHERE ${filter}`,
+        [pattern],
+      );
       return { rows, totalCount: count?.total_count ?? 0 };
     },
 
-    async insert(product: Omit<ProductRow, 'id'> & { id: string }): Promise<ProductRow> {
+    async insert(
+      product: Omit<ProductRow, "id"> & { id: string },
+    ): Promise<ProductRow> {
       try {
         return (await insertProduct(db, product))!;
       } catch (error) {
-        if ((error as { code?: string }).code === '23505') throw badInput('input.sku', 'a product with this SKU already exists');
+        if ((error as { code?: string }).code === "23505")
+          throw badInput("input.sku", "a product with this SKU already exists");
         throw error;
       }
     },
 
     /** Adds units in one statement, so concurrent restocks and reservations never lose an update. */
-    async restock(id: string, quantity: number): Promise<ProductRow | undefined> {
+    async restock(
+      id: string,
+      quantity: number,
+    ): Promise<ProductRow | undefined> {
       const [row] = await db.query<ProductRow>(
         `UPDATE products.products SET inventory = inventory + $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
         [id, quantity],

@@ -1,13 +1,20 @@
-import { demoProducts } from '../../platform/demo-data.ts';
-import { createSubgraphServer, loadSchemaFile, type SubgraphDeps, type SubgraphModule } from '../../platform/subgraph-server.ts';
-import { every } from '../../platform/background.ts';
-import { createInternalRoutes } from './internal-api.ts';
-import { createInventory } from './inventory.ts';
-import { createLoaders } from './loaders.ts';
-import { createProductRepository, insertProduct } from './repository.ts';
-import { resolvers, type ProductsContext } from './resolvers.ts';
+import { demoProducts } from "../../platform/demo-data.ts";
+import {
+  createSubgraphServer,
+  loadSchemaFile,
+  type SubgraphDeps,
+  type SubgraphModule,
+} from "../../platform/subgraph-server.ts";
+import { every } from "../../platform/background.ts";
+import { createInternalRoutes } from "./internal-api.ts";
+import { createInventory } from "./inventory.ts";
+import { createLoaders } from "./loaders.ts";
+import { createProductRepository, insertProduct } from "./repository.ts";
+import { resolvers, type ProductsContext } from "./resolvers.ts";
 
-export const typeDefs = loadSchemaFile(new URL('./schema.graphql', import.meta.url));
+export const typeDefs = loadSchemaFile(
+  new URL("./schema.graphql", import.meta.url),
+);
 
 export interface ProductsOptions {
   internalServiceSecret: string;
@@ -15,21 +22,41 @@ export interface ProductsOptions {
   reservationSweepIntervalMs: number;
 }
 
-export function createProductsSubgraph(deps: SubgraphDeps, options: ProductsOptions) {
+export function createProductsSubgraph(
+  deps: SubgraphDeps,
+  options: ProductsOptions,
+) {
   const repo = createProductRepository(deps.db);
-  const inventory = createInventory({ db: deps.db, reservationTtlSeconds: options.reservationTtlSeconds });
+  const inventory = createInventory({
+    db: deps.db,
+    reservationTtlSeconds: options.reservationTtlSeconds,
+  });
   const server = createSubgraphServer<ProductsContext>({
-    name: 'products',
+    name: "products",
     typeDefs,
     resolvers,
     deps,
-    context: (_req, principal, observeBatch) => ({ repo, loaders: createLoaders(repo, observeBatch), principal }),
-    routes: createInternalRoutes({ inventory, secret: options.internalServiceSecret, logger: deps.logger }),
+    context: (_req, principal, observeBatch) => ({
+      repo,
+      loaders: createLoaders(repo, observeBatch),
+      principal,
+    }),
+    routes: createInternalRoutes({
+      inventory,
+      secret: options.internalServiceSecret,
+      logger: deps.logger,
+    }),
     tasks: [
-      every('reservation-sweeper', options.reservationSweepIntervalMs, async () => {
-        const released = await inventory.sweepExpired();
-        if (released > 0) deps.logger.info({ released }, 'expired reservations released');
-      }, deps.logger),
+      every(
+        "reservation-sweeper",
+        options.reservationSweepIntervalMs,
+        async () => {
+          const released = await inventory.sweepExpired();
+          if (released > 0)
+            deps.logger.info({ released }, "expired reservations released");
+        },
+        deps.logger,
+      ),
     ],
   });
   return Object.assign(server, { inventory });
@@ -37,12 +64,16 @@ export function createProductsSubgraph(deps: SubgraphDeps, options: ProductsOpti
 
 export function productsModule(options: ProductsOptions): SubgraphModule {
   return {
-    name: 'products',
-    migrationsDir: new URL('./migrations', import.meta.url).pathname,
+    name: "products",
+    migrationsDir: new URL("./migrations", import.meta.url).pathname,
     async seed(tx) {
       for (const product of demoProducts) {
         const { priceMinor, ...rest } = product;
-        await insertProduct(tx, { ...rest, price_minor: priceMinor }, { ignoreExisting: true });
+        await insertProduct(
+          tx,
+          { ...rest, price_minor: priceMinor },
+          { ignoreExisting: true },
+        );
       }
     },
     create: (deps) => createProductsSubgraph(deps, options),

@@ -1,16 +1,39 @@
-import { COMMON_SETTINGS, COMMON_SETTINGS_READ, readCommonConfig, readDemoPassword, SUBGRAPH_PORT_SETTINGS, TOKEN_SETTINGS, type CommonConfig, type Env } from '../../platform/config.ts';
-import { integer, readSetting, setting, type Setting } from '../../platform/settings.ts';
+import {
+  COMMON_SETTINGS,
+  COMMON_SETTINGS_READ,
+  readCommonConfig,
+  readDemoPassword,
+  SUBGRAPH_PORT_SETTINGS,
+  TOKEN_SETTINGS,
+  type CommonConfig,
+  type Env,
+} from "../../platform/config.ts";
+import {
+  integer,
+  readSetting,
+  setting,
+  type Setting,
+} from "../../platform/settings.ts";
 
 /** The users service's settings; the token ones are shared with the router, which checks what users issues. */
 export const USERS_SETTINGS = Object.freeze({
   port: SUBGRAPH_PORT_SETTINGS.users,
   jwtIssuer: TOKEN_SETTINGS.jwtIssuer,
   jwtAudience: TOKEN_SETTINGS.jwtAudience,
-  jwtTtlSeconds: setting<number>({ env: 'JWT_TTL_SECONDS', key: 'users.jwt_ttl_seconds', type: integer({ min: 60, max: 86_400 }), default: 3600, description: 'access-token lifetime in seconds' }),
+  jwtTtlSeconds: setting<number>({
+    env: "JWT_TTL_SECONDS",
+    key: "users.jwt_ttl_seconds",
+    type: integer({ min: 60, max: 86_400 }),
+    default: 3600,
+    description: "access-token lifetime in seconds",
+  }),
   demoPassword: COMMON_SETTINGS.demoPassword,
 });
 
-export const USERS_SETTINGS_READ: readonly Setting<unknown>[] = [...COMMON_SETTINGS_READ, ...Object.values(USERS_SETTINGS)];
+export const USERS_SETTINGS_READ: readonly Setting<unknown>[] = [
+  ...COMMON_SETTINGS_READ,
+  ...Object.values(USERS_SETTINGS),
+];
 
 export interface UsersConfig extends CommonConfig {
   /** USERS_SETTINGS.port */
@@ -36,6 +59,9 @@ export function loadUsersConfig(env: Env): UsersConfig {
     jwtIssuer: readSetting(env, USERS_SETTINGS.jwtIssuer),
     jwtAudience: readSetting(env, USERS_SETTINGS.jwtAudience),
     jwtTtlSeconds: readSetting(env, USERS_SETTINGS.jwtTtlSeconds),
-    demoPassword: readDemoPassword(env, { production: common.production, seed: common.seedDemoData }),
+    demoPassword: readDemoPassword(env, {
+      production: common.production,
+      seed: common.seedDemoData,
+    }),
   });
 }

@@ -1,11 +1,22 @@
-import DataLoader from 'dataloader';
-import { ignoreBatches, observedBatch, type BatchObserver } from '../../platform/metrics.ts';
-import type { UserRepository } from './repository.ts';
+import DataLoader from "dataloader";
+import {
+  ignoreBatches,
+  observedBatch,
+  type BatchObserver,
+} from "../../platform/metrics.ts";
+import type { UserRepository } from "./repository.ts";
 
 /** Built fresh for every request, so nothing cached outlives the request that loaded it. */
-export function createLoaders(repo: UserRepository, observe: BatchObserver = ignoreBatches) {
+export function createLoaders(
+  repo: UserRepository,
+  observe: BatchObserver = ignoreBatches,
+) {
   return {
-    userById: new DataLoader(observedBatch('users.userById', observe, (ids: readonly string[]) => repo.usersByIds(ids))),
+    userById: new DataLoader(
+      observedBatch("users.userById", observe, (ids: readonly string[]) =>
+        repo.usersByIds(ids),
+      ),
+    ),
   };
 }
 

@@ -1,31 +1,45 @@
-import type { Database } from '../../platform/database.ts';
+import type { Database } from "../../platform/database.ts";
 
 export interface UserRow {
   id: string;
   email: string;
   name: string;
-  role: 'CUSTOMER' | 'ADMIN';
+  role: "CUSTOMER" | "ADMIN";
   created_at: Date;
 }
 
-const COLUMNS = 'id, email, name, role, created_at';
+const COLUMNS = "id, email, name, role, created_at";
 
 export function createUserRepository(db: Database) {
   return {
     /** One query for any number of ids; rows come back in key order, null where missing. */
     async usersByIds(ids: readonly string[]): Promise<Array<UserRow | null>> {
-      const rows = await db.query<UserRow>(`SELECT ${COLUMNS} FROM users.users WHERE id = ANY($1::uuid[])`, [ids]);
+      const rows = await db.query<UserRow>(
+        `SELECT ${COLUMNS} FROM users.users WHERE id = ANY($1::uuid[])`,
+        [ids],
+      );
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => byId.get(id) ?? null);
     },
 
-    async credentialsByEmail(email: string): Promise<(UserRow & { password_hash: string }) | undefined> {
-      const [row] = await db.query<UserRow & { password_hash: string }>(`SELECT ${COLUMNS}, password_hash FROM users.users WHERE email = $1`, [email]);
+    async credentialsByEmail(
+      email: string,
+    ): Promise<(UserRow & { password_hash: string }) | undefined> {
+      const [row] = await db.query<UserRow & { password_hash: string }>(
+        `SELECT ${COLUMNS}, password_hash FROM users.users WHERE email = $1`,
+        [email],
+      );
       return row;
     },
 
     /** Creates the account; undefined when the email already has one (signUp must not say so: see resolvers.ts). */
-    async insertIfNew(user: { id: string; email: string; name: string; role: UserRow['role']; passwordHash: string }): Promise<UserRow | undefined> {
+    async insertIfNew(user: {
+      id: string;
+      email: string;
+      name: string;
+      role: UserRow["role"];
+      passwordHash: string;
+    }): Promise<UserRow | undefined> {
       const [row] = await db.query<UserRow>(
         `INSERT INTO users.users (id, email, name, role, password_hash) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (email) DO NOTHING RETURNING ${COLUMNS}`,
         [user.id, user.email, user.name, user.role, user.passwordHash],

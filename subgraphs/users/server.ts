@@ -1,15 +1,22 @@
-import { sendJson } from '../../platform/http-server.ts';
-import { createSubgraphServer, loadSchemaFile, type SubgraphDeps, type SubgraphModule } from '../../platform/subgraph-server.ts';
-import { demoUsers, DEMO_PASSWORD } from '../../platform/demo-data.ts';
-import { requiredDefault } from '../../platform/settings.ts';
-import { USERS_SETTINGS } from './config.ts';
-import { createLoaders } from './loaders.ts';
-import { hashPassword } from './passwords.ts';
-import { createUserRepository } from './repository.ts';
-import { resolvers, type UsersContext } from './resolvers.ts';
-import { createTokenIssuer } from './tokens.ts';
+import { sendJson } from "../../platform/http-server.ts";
+import {
+  createSubgraphServer,
+  loadSchemaFile,
+  type SubgraphDeps,
+  type SubgraphModule,
+} from "../../platform/subgraph-server.ts";
+import { demoUsers, DEMO_PASSWORD } from "../../platform/demo-data.ts";
+import { requiredDefault } from "../../platform/settings.ts";
+import { USERS_SETTINGS } from "./config.ts";
+import { createLoaders } from "./loaders.ts";
+import { hashPassword } from "./passwords.ts";
+import { createUserRepository } from "./repository.ts";
+import { resolvers, type UsersContext } from "./resolvers.ts";
+import { createTokenIssuer } from "./tokens.ts";
 
-export const typeDefs = loadSchemaFile(new URL('./schema.graphql', import.meta.url));
+export const typeDefs = loadSchemaFile(
+  new URL("./schema.graphql", import.meta.url),
+);
 
 export interface UsersOptions {
   jwtIssuer: string;
@@ -26,37 +33,54 @@ export const DEFAULT_USERS_OPTIONS: UsersOptions = {
   jwtTtlSeconds: requiredDefault(USERS_SETTINGS.jwtTtlSeconds),
 };
 
-export function createUsersSubgraph(deps: SubgraphDeps, options: UsersOptions = DEFAULT_USERS_OPTIONS) {
+export function createUsersSubgraph(
+  deps: SubgraphDeps,
+  options: UsersOptions = DEFAULT_USERS_OPTIONS,
+) {
   const repo = createUserRepository(deps.db);
-  const tokens = createTokenIssuer({ db: deps.db, issuer: options.jwtIssuer, audience: options.jwtAudience, ttlSeconds: options.jwtTtlSeconds });
+  const tokens = createTokenIssuer({
+    db: deps.db,
+    issuer: options.jwtIssuer,
+    audience: options.jwtAudience,
+    ttlSeconds: options.jwtTtlSeconds,
+  });
   return createSubgraphServer<UsersContext>({
-    name: 'users',
+    name: "users",
     typeDefs,
     resolvers,
     deps,
-    context: (_req, principal, observeBatch) => ({ repo, tokens, loaders: createLoaders(repo, observeBatch), principal }),
+    context: (_req, principal, observeBatch) => ({
+      repo,
+      tokens,
+      loaders: createLoaders(repo, observeBatch),
+      principal,
+    }),
     routes: {
-      '/.well-known/jwks.json': async (_req, res) => sendJson(res, 200, await tokens.jwks(), { 'cache-control': 'public, max-age=300' }),
+      "/.well-known/jwks.json": async (_req, res) =>
+        sendJson(res, 200, await tokens.jwks(), {
+          "cache-control": "public, max-age=300",
+        }),
     },
   });
 }
 
-export function usersModule(options: UsersOptions = DEFAULT_USERS_OPTIONS): SubgraphModule {
+export function usersModule(
+  options: UsersOptions = DEFAULT_USERS_OPTIONS,
+): SubgraphModule {
   return {
-  name: 'users',
-  migrationsDir: new URL('./migrations', import.meta.url).pathname,
-  async seed(tx) {
-    const passwordHash = await hashPassword(options.demoPassword ?? DEMO_PASSWORD);
-    for (const user of demoUsers) {
-      await tx.query('INSERT INTO users.users (id, email, name, role, password_hash) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [
-        user.id,
-        user.email,
-        user.name,
-        user.role,
-        passwordHash,
-      ]);
-    }
-  },
-  create: (deps) => createUsersSubgraph(deps, options),
+    name: "users",
+    migrationsDir: new URL("./migrations", import.meta.url).pathname,
+    async seed(tx) {
+      const passwordHash = await hashPassword(
+        options.demoPassword ?? DEMO_PASSWORD,
+      );
+      for (const user of demoUsers) {
+        await tx.query(
+          "INSERT INTO users.users (id, email, name, role, password_hash) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+          [user.id, user.email, user.name, user.role, passwordHash],
+        );
+      }
+    },
+    create: (deps) => createUsersSubgraph(deps, options),
   };
 }

@@ -1,12 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import { SignJWT, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
-import type { Database, Sql } from '../../platform/database.ts';
+import { randomUUID } from "node:crypto";
+import { SignJWT, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
+import type { Database, Sql } from "../../platform/database.ts";
 
-export const TOKEN_ALGORITHM = 'ES256';
+export const TOKEN_ALGORITHM = "ES256";
 
 export interface TokenSubject {
   id: string;
-  role: 'CUSTOMER' | 'ADMIN';
+  role: "CUSTOMER" | "ADMIN";
 }
 
 export interface TokenIssuer {
@@ -24,18 +24,34 @@ interface KeyRow {
 }
 
 async function insertKey(tx: Sql): Promise<KeyRow> {
-  const { privateKey, publicKey } = await generateKeyPair(TOKEN_ALGORITHM, { extractable: true });
+  const { privateKey, publicKey } = await generateKeyPair(TOKEN_ALGORITHM, {
+    extractable: true,
+  });
   const kid = randomUUID();
-  const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: TOKEN_ALGORITHM };
-  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: TOKEN_ALGORITHM, use: 'sig' };
+  const privateJwk = {
+    ...(await exportJWK(privateKey)),
+    kid,
+    alg: TOKEN_ALGORITHM,
+  };
+  const publicJwk = {
+    ...(await exportJWK(publicKey)),
+    kid,
+    alg: TOKEN_ALGORITHM,
+    use: "sig",
+  };
   const [created] = await tx.query<KeyRow>(
-    'INSERT INTO users.signing_keys (kid, algorithm, private_jwk, public_jwk) VALUES ($1, $2, $3, $4) RETURNING *',
-    [kid, TOKEN_ALGORITHM, JSON.stringify(privateJwk), JSON.stringify(publicJwk)],
+    "INSERT INTO users.signing_keys (kid, algorithm, private_jwk, public_jwk) VALUES ($1, $2, $3, $4) RETURNING *",
+    [
+      kid,
+      TOKEN_ALGORITHM,
+      JSON.stringify(privateJwk),
+      JSON.stringify(publicJwk),
+    ],
   );
   return created!;
 }
 
-const KEY_LOCK = 'users:signing-key';
+const KEY_LOCK = "users:signing-key";
 
 /**
  * Retires the current signing key and creates the one that signs from now on; returns its kid.
@@ -44,8 +60,10 @@ const KEY_LOCK = 'users:signing-key';
  */
 export async function rotateSigningKey(db: Database): Promise<string> {
   return db.transaction(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [KEY_LOCK]);
-    await tx.query('UPDATE users.signing_keys SET retired_at = now() WHERE retired_at IS NULL');
+    await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [KEY_LOCK]);
+    await tx.query(
+      "UPDATE users.signing_keys SET retired_at = now() WHERE retired_at IS NULL",
+    );
     return (await insertKey(tx)).kid;
   });
 }
@@ -56,15 +74,32 @@ export async function rotateSigningKey(db: Database): Promise<string> {
  * current (one indexed row, next to a ~60 ms password hash), so a rotation takes effect on every
  * replica at once; imported keys are cached by kid.
  */
-export function createTokenIssuer({ db, issuer, audience, ttlSeconds }: { db: Database; issuer: string; audience: string; ttlSeconds: number }): TokenIssuer {
-  const imported = new Map<string, Promise<Awaited<ReturnType<typeof importJWK>>>>();
+export function createTokenIssuer({
+  db,
+  issuer,
+  audience,
+  ttlSeconds,
+}: {
+  db: Database;
+  issuer: string;
+  audience: string;
+  ttlSeconds: number;
+}): TokenIssuer {
+  const imported = new Map<
+    string,
+    Promise<Awaited<ReturnType<typeof importJWK>>>
+  >();
 
   async function currentKey(): Promise<KeyRow> {
-    const [current] = await db.query<KeyRow>('SELECT * FROM users.signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1');
+    const [current] = await db.query<KeyRow>(
+      "SELECT * FROM users.signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1",
+    );
     if (current) return current;
     return db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [KEY_LOCK]);
-      const [existing] = await tx.query<KeyRow>('SELECT * FROM users.signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1');
+      await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [KEY_LOCK]);
+      const [existing] = await tx.query<KeyRow>(
+        "SELECT * FROM users.signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1",
+      );
       return existing ?? insertKey(tx);
     });
   }
@@ -84,12 +119,16 @@ export function createTokenIssuer({ db, issuer, audience, ttlSeconds }: { db: Da
       const row = await currentKey();
       const key = await importOnce(row);
       const kid = row.kid;
-      return new SignJWT({ role: subject.role, scope: subject.role === 'ADMIN' ? 'admin' : 'customer' })        .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid, typ: 'JWT' })
+      return new SignJWT({
+        role: subject.role,
+        scope: subject.role === "ADMIN" ? "admin" : "customer",
+      })
+        .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid, typ: "JWT" })
         .setSubject(subject.id)
         .setIssuer(issuer)
         .setAudience(audience)
         .setIssuedAt()
-        .setNotBefore('0s')
+        .setNotBefore("0s")
         .setExpirationTime(`${ttlSeconds}s`)
         .setJti(randomUUID())
         .sign(key);

@@ -1,12 +1,21 @@
-import { readFileSync } from 'node:fs';
-import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStorage, type Storage } from '../../platform/database.ts';
-import { DEMO_PASSWORD } from '../../platform/demo-data.ts';
-import { EXPLORER_PATH, GRAPHIQL_PATH, SANDBOX_CDN, SANDBOX_LOAD_TIMEOUT_MS } from '../../router/landing-page.ts';
-import type { Stack } from '../../stack.ts';
-import { chromiumReason, launchBrowser, type TestBrowser } from '../support/browser.ts';
-import { bootStack } from '../support/stack.ts';
+import { readFileSync } from "node:fs";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openStorage, type Storage } from "../../platform/database.ts";
+import { DEMO_PASSWORD } from "../../platform/demo-data.ts";
+import {
+  EXPLORER_PATH,
+  GRAPHIQL_PATH,
+  SANDBOX_CDN,
+  SANDBOX_LOAD_TIMEOUT_MS,
+} from "../../router/landing-page.ts";
+import type { Stack } from "../../stack.ts";
+import {
+  chromiumReason,
+  launchBrowser,
+  type TestBrowser,
+} from "../support/browser.ts";
+import { bootStack } from "../support/stack.ts";
 
 /**
  * What a person sees in a browser, in a real one: headless Chromium against the router of an
@@ -16,16 +25,28 @@ import { bootStack } from '../support/stack.ts';
 
 /** GraphiQL's editors are CodeMirror 5 instances; the wrapper element carries the instance. */
 async function editorText(page: Page, selector: string): Promise<string> {
-  return page.$eval(selector, (element) => (element as unknown as { CodeMirror: { getValue(): string } }).CodeMirror.getValue());
+  return page.$eval(selector, (element) =>
+    (
+      element as unknown as { CodeMirror: { getValue(): string } }
+    ).CodeMirror.getValue(),
+  );
 }
 
 /** Replaces an editor's text the way a person pasting would (no auto-closed brackets from typing). */
-async function paste(page: Page, selector: string, text: string): Promise<void> {
+async function paste(
+  page: Page,
+  selector: string,
+  text: string,
+): Promise<void> {
   await page.click(`${selector} .CodeMirror-lines`);
-  await page.keyboard.press('Control+A');
-  await page.keyboard.press('Delete');
+  await page.keyboard.press("Control+A");
+  await page.keyboard.press("Delete");
   await page.keyboard.insertText(text);
-  await expect.poll(() => editorText(page, `${selector} .CodeMirror`), { timeout: 10_000 }).toBe(text);
+  await expect
+    .poll(() => editorText(page, `${selector} .CodeMirror`), {
+      timeout: 10_000,
+    })
+    .toBe(text);
 }
 
 /**
@@ -35,145 +56,237 @@ async function paste(page: Page, selector: string, text: string): Promise<void> 
  */
 async function pasteQuery(page: Page, text: string): Promise<void> {
   await paste(page, QUERY_EDITOR, text);
-  const activeQuery = () => page.evaluate(() => {
-    // Runs in the page (the project's TypeScript has no DOM library).
-    const { localStorage } = globalThis as unknown as { localStorage: { getItem(key: string): string | null } };
-    const state = JSON.parse(localStorage.getItem('graphiql:tabState') ?? '{"tabs":[]}') as { activeTabIndex: number; tabs: Array<{ query: string }> };
-    return state.tabs[state.activeTabIndex]?.query;
-  });
+  const activeQuery = () =>
+    page.evaluate(() => {
+      // Runs in the page (the project's TypeScript has no DOM library).
+      const { localStorage } = globalThis as unknown as {
+        localStorage: { getItem(key: string): string | null };
+      };
+      const state = JSON.parse(
+        localStorage.getItem("graphiql:tabState") ?? '{"tabs":[]}',
+      ) as { activeTabIndex: number; tabs: Array<{ query: string }> };
+      return state.tabs[state.activeTabIndex]?.query;
+    });
   await expect.poll(activeQuery, { timeout: 10_000 }).toBe(text);
 }
 
-const QUERY_EDITOR = '.graphiql-query-editor';
-const HEADERS_EDITOR = '.graphiql-editor-tool .graphiql-editor:not(.hidden)';
-const RESULT = '.result-window .CodeMirror';
+const QUERY_EDITOR = ".graphiql-query-editor";
+const HEADERS_EDITOR = ".graphiql-editor-tool .graphiql-editor:not(.hidden)";
+const RESULT = ".result-window .CodeMirror";
 
 /** Runs what the query editor holds and returns the parsed response shown in the result pane. */
-async function run(page: Page, expected: RegExp): Promise<{ data?: Record<string, unknown>; errors?: unknown[] }> {
-  await page.click('.graphiql-execute-button');
-  await expect.poll(() => editorText(page, RESULT), { timeout: 30_000 }).toMatch(expected);
-  return JSON.parse(await editorText(page, RESULT)) as { data?: Record<string, unknown>; errors?: unknown[] };
+async function run(
+  page: Page,
+  expected: RegExp,
+): Promise<{ data?: Record<string, unknown>; errors?: unknown[] }> {
+  await page.click(".graphiql-execute-button");
+  await expect
+    .poll(() => editorText(page, RESULT), { timeout: 30_000 })
+    .toMatch(expected);
+  return JSON.parse(await editorText(page, RESULT)) as {
+    data?: Record<string, unknown>;
+    errors?: unknown[];
+  };
 }
 
-describe.skipIf(chromiumReason)('the router in a real browser (headless Chromium)', () => {
-  let storage: Storage;
-  let stack: Stack;
-  let origin: string;
-  let browser: TestBrowser;
-  beforeAll(async () => {
-    storage = await openStorage({ dataDir: 'memory://' });
-    stack = await bootStack(storage);
-    origin = new URL(stack.routerUrl).origin;
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.stop();
-    await storage?.close();
-  });
-
-  it('the landing page at / links every door, and every link answers', async () => {
-    const page = await browser.context.newPage();
-    await page.goto(`${origin}/`);
-    await expect(page.locator('h1').textContent()).resolves.toMatch(/Switchyard/);
-    const links = await page.$$eval('a', (anchors) => anchors.map((anchor) => anchor.getAttribute('href') ?? ''));
-    for (const path of [EXPLORER_PATH, GRAPHIQL_PATH, '/docs/README.md', '/health', '/ready', '/metrics']) expect(links, path).toContain(path);
-    for (const link of links) {
-      // As a browser asks: /graphql answers a page only to a request that accepts HTML.
-      const response = await page.request.get(new URL(link, origin).href, { headers: { accept: 'text/html' } });
-      expect(response.status(), link).toBe(200);
-    }
-    // The curl command on the page is filled in with the address the page was opened at.
-    await expect(page.locator('#curl').textContent()).resolves.toContain(`${origin}${EXPLORER_PATH}`);
-    await browser.screenshot(page, 'landing');
-    // A doc opens as text in the browser (not as a download).
-    await page.click('a[href="/docs/README.md"]');
-    await expect(page.locator('body').textContent()).resolves.toContain(readFileSync('README.md', 'utf8').split('\n')[0]);
-    await page.close();
-  }, 120_000);
-
-  it('offline, /graphql says Sandbox cannot load and opens GraphiQL by itself', async () => {
-    const page = await browser.context.newPage();
-    const cdnRequests: string[] = [];
-    page.on('request', (request) => {
-      if (request.url().startsWith(SANDBOX_CDN)) cdnRequests.push(request.url());
+describe.skipIf(chromiumReason)(
+  "the router in a real browser (headless Chromium)",
+  () => {
+    let storage: Storage;
+    let stack: Stack;
+    let origin: string;
+    let browser: TestBrowser;
+    beforeAll(async () => {
+      storage = await openStorage({ dataDir: "memory://" });
+      stack = await bootStack(storage);
+      origin = new URL(stack.routerUrl).origin;
+      browser = await launchBrowser();
     });
-    await page.goto(`${origin}${EXPLORER_PATH}`, { waitUntil: 'commit' });
-    const alert = page.locator('#switchyard-sandbox-status[role="alert"]');
-    await alert.waitFor({ timeout: 30_000 });
-    await expect(alert.textContent()).resolves.toMatch(/Apollo Sandbox cannot load here[\s\S]*Opening GraphiQL/);
-    await browser.screenshot(page, 'sandbox-offline');
-    // The real offline case: the name of Apollo's CDN does not resolve (a failed load), or, on a
-    // network that drops packets, the page's own timeout.
-    await page.waitForURL(new RegExp(`${GRAPHIQL_PATH}\\?sandbox=(unreachable|timeout)$`), { timeout: 30_000 });
-    expect(cdnRequests.length).toBeGreaterThan(0);
-    await page.locator('.graphiql-container').waitFor({ timeout: 30_000 });
-    await expect(page.locator('#switchyard-notice').isVisible()).resolves.toBe(true);
-    await expect(page.locator('#switchyard-notice').textContent()).resolves.toMatch(/Apollo Sandbox could not load/);
-    await browser.screenshot(page, 'graphiql-after-sandbox');
-    await page.close();
-  }, 120_000);
+    afterAll(async () => {
+      await browser?.close();
+      await stack?.stop();
+      await storage?.close();
+    });
 
-  /** Opens /graphql with Apollo's CDN answered by `handler` instead of the (absent) network. */
-  async function sandboxWith(handler: Parameters<Page['route']>[1]): Promise<Page> {
-    const page = await browser.context.newPage();
-    await page.route(`${SANDBOX_CDN}**`, handler);
-    await page.goto(`${origin}${EXPLORER_PATH}`, { waitUntil: 'commit' });
-    return page;
-  }
+    it("the landing page at / links every door, and every link answers", async () => {
+      const page = await browser.context.newPage();
+      await page.goto(`${origin}/`);
+      await expect(page.locator("h1").textContent()).resolves.toMatch(
+        /Switchyard/,
+      );
+      const links = await page.$$eval("a", (anchors) =>
+        anchors.map((anchor) => anchor.getAttribute("href") ?? ""),
+      );
+      for (const path of [
+        EXPLORER_PATH,
+        GRAPHIQL_PATH,
+        "/docs/README.md",
+        "/health",
+        "/ready",
+        "/metrics",
+      ])
+        expect(links, path).toContain(path);
+      for (const link of links) {
+        // As a browser asks: /graphql answers a page only to a request that accepts HTML.
+        const response = await page.request.get(new URL(link, origin).href, {
+          headers: { accept: "text/html" },
+        });
+        expect(response.status(), link).toBe(200);
+      }
+      // The curl command on the page is filled in with the address the page was opened at.
+      await expect(page.locator("#curl").textContent()).resolves.toContain(
+        `${origin}${EXPLORER_PATH}`,
+      );
+      await browser.screenshot(page, "landing");
+      // A doc opens as text in the browser (not as a download).
+      await page.click('a[href="/docs/README.md"]');
+      await expect(page.locator("body").textContent()).resolves.toContain(
+        readFileSync("README.md", "utf8").split("\n")[0],
+      );
+      await page.close();
+    }, 120_000);
 
-  it('when Sandbox\'s script loads, /graphql stays Sandbox: no message, no GraphiQL', async () => {
-    // A stand-in for Apollo's script: defines the EmbeddedSandbox the page starts.
-    const page = await sandboxWith((route) => route.fulfill({ contentType: 'text/javascript', body: 'window.EmbeddedSandbox = function (config) { document.querySelector(config.target).textContent = "stand-in sandbox"; };' }));
-    await expect.poll(() => page.locator('html').getAttribute('data-sandbox'), { timeout: 30_000 }).toBe('loaded');
-    await expect(page.locator('#embeddableSandbox').textContent()).resolves.toBe('stand-in sandbox');
-    await expect(page.locator('#switchyard-sandbox-status').isVisible()).resolves.toBe(false);
-    expect(new URL(page.url()).pathname).toBe(EXPLORER_PATH);
-    await page.close();
-  }, 120_000);
+    it("offline, /graphql says Sandbox cannot load and opens GraphiQL by itself", async () => {
+      const page = await browser.context.newPage();
+      const cdnRequests: string[] = [];
+      page.on("request", (request) => {
+        if (request.url().startsWith(SANDBOX_CDN))
+          cdnRequests.push(request.url());
+      });
+      await page.goto(`${origin}${EXPLORER_PATH}`, { waitUntil: "commit" });
+      const alert = page.locator('#switchyard-sandbox-status[role="alert"]');
+      await alert.waitFor({ timeout: 30_000 });
+      await expect(alert.textContent()).resolves.toMatch(
+        /Apollo Sandbox cannot load here[\s\S]*Opening GraphiQL/,
+      );
+      await browser.screenshot(page, "sandbox-offline");
+      // The real offline case: the name of Apollo's CDN does not resolve (a failed load), or, on a
+      // network that drops packets, the page's own timeout.
+      await page.waitForURL(
+        new RegExp(`${GRAPHIQL_PATH}\\?sandbox=(unreachable|timeout)$`),
+        { timeout: 30_000 },
+      );
+      expect(cdnRequests.length).toBeGreaterThan(0);
+      await page.locator(".graphiql-container").waitFor({ timeout: 30_000 });
+      await expect(
+        page.locator("#switchyard-notice").isVisible(),
+      ).resolves.toBe(true);
+      await expect(
+        page.locator("#switchyard-notice").textContent(),
+      ).resolves.toMatch(/Apollo Sandbox could not load/);
+      await browser.screenshot(page, "graphiql-after-sandbox");
+      await page.close();
+    }, 120_000);
 
-  it('when Sandbox\'s script never arrives, /graphql gives up after its timeout and opens GraphiQL', async () => {
-    // A network that drops packets: the request stays pending until the page is closed.
-    const page = await sandboxWith(() => undefined);
-    await page.waitForURL(new RegExp(`${GRAPHIQL_PATH}\\?sandbox=timeout$`), { timeout: SANDBOX_LOAD_TIMEOUT_MS + 30_000 });
-    await expect(page.locator('#switchyard-notice-reason').textContent()).resolves.toMatch(/did not arrive within 10 s/);
-    await page.unrouteAll({ behavior: 'ignoreErrors' });
-    await page.close();
-  }, 120_000);
+    /** Opens /graphql with Apollo's CDN answered by `handler` instead of the (absent) network. */
+    async function sandboxWith(
+      handler: Parameters<Page["route"]>[1],
+    ): Promise<Page> {
+      const page = await browser.context.newPage();
+      await page.route(`${SANDBOX_CDN}**`, handler);
+      await page.goto(`${origin}${EXPLORER_PATH}`, { waitUntil: "commit" });
+      return page;
+    }
 
-  it('when Sandbox\'s script fails to load, /graphql opens GraphiQL at once, without waiting for its timeout', async () => {
-    const page = await sandboxWith((route) => route.abort('namenotresolved'));
-    await page.waitForURL(new RegExp(`${GRAPHIQL_PATH}\\?sandbox=unreachable$`), { timeout: SANDBOX_LOAD_TIMEOUT_MS - 1000 });
-    await page.close();
-  }, 120_000);
+    it("when Sandbox's script loads, /graphql stays Sandbox: no message, no GraphiQL", async () => {
+      // A stand-in for Apollo's script: defines the EmbeddedSandbox the page starts.
+      const page = await sandboxWith((route) =>
+        route.fulfill({
+          contentType: "text/javascript",
+          body: 'window.EmbeddedSandbox = function (config) { document.querySelector(config.target).textContent = "stand-in sandbox"; };',
+        }),
+      );
+      await expect
+        .poll(() => page.locator("html").getAttribute("data-sandbox"), {
+          timeout: 30_000,
+        })
+        .toBe("loaded");
+      await expect(
+        page.locator("#embeddableSandbox").textContent(),
+      ).resolves.toBe("stand-in sandbox");
+      await expect(
+        page.locator("#switchyard-sandbox-status").isVisible(),
+      ).resolves.toBe(false);
+      expect(new URL(page.url()).pathname).toBe(EXPLORER_PATH);
+      await page.close();
+    }, 120_000);
 
-  it('when Sandbox\'s script loads but does not start Sandbox, /graphql opens GraphiQL', async () => {
-    const page = await sandboxWith((route) => route.fulfill({ contentType: 'text/javascript', body: '/* not the Sandbox script */' }));
-    await page.waitForURL(new RegExp(`${GRAPHIQL_PATH}\\?sandbox=broken$`), { timeout: 30_000 });
-    await page.close();
-  }, 120_000);
+    it("when Sandbox's script never arrives, /graphql gives up after its timeout and opens GraphiQL", async () => {
+      // A network that drops packets: the request stays pending until the page is closed.
+      const page = await sandboxWith(() => undefined);
+      await page.waitForURL(new RegExp(`${GRAPHIQL_PATH}\\?sandbox=timeout$`), {
+        timeout: SANDBOX_LOAD_TIMEOUT_MS + 30_000,
+      });
+      await expect(
+        page.locator("#switchyard-notice-reason").textContent(),
+      ).resolves.toMatch(/did not arrive within 10 s/);
+      await page.unrouteAll({ behavior: "ignoreErrors" });
+      await page.close();
+    }, 120_000);
 
-  it('runs the first query, then logs in and runs a signed-in query, in GraphiQL', async () => {
-    const page = await browser.context.newPage();
-    await page.goto(`${origin}${GRAPHIQL_PATH}`);
-    await page.locator('.graphiql-container').waitFor({ timeout: 30_000 });
-    // No notice when GraphiQL was opened directly.
-    await expect(page.locator('#switchyard-notice').isVisible()).resolves.toBe(false);
-    const first = await run(page, /"totalCount"/);
-    expect(first.errors).toBeUndefined();
-    expect((first.data?.products as { edges: unknown[] }).edges).toHaveLength(5);
-    await browser.screenshot(page, 'graphiql-first-query');
+    it("when Sandbox's script fails to load, /graphql opens GraphiQL at once, without waiting for its timeout", async () => {
+      const page = await sandboxWith((route) => route.abort("namenotresolved"));
+      await page.waitForURL(
+        new RegExp(`${GRAPHIQL_PATH}\\?sandbox=unreachable$`),
+        { timeout: SANDBOX_LOAD_TIMEOUT_MS - 1000 },
+      );
+      await page.close();
+    }, 120_000);
 
-    await pasteQuery(page, `mutation LogIn {\n  logIn(email: "ada@switchyard.dev", password: "${DEMO_PASSWORD}") { token }\n}`);
-    const login = await run(page, /"token"/);
-    const token = (login.data?.logIn as { token: string }).token;
-    expect(token).toMatch(/^ey/);
+    it("when Sandbox's script loads but does not start Sandbox, /graphql opens GraphiQL", async () => {
+      const page = await sandboxWith((route) =>
+        route.fulfill({
+          contentType: "text/javascript",
+          body: "/* not the Sandbox script */",
+        }),
+      );
+      await page.waitForURL(new RegExp(`${GRAPHIQL_PATH}\\?sandbox=broken$`), {
+        timeout: 30_000,
+      });
+      await page.close();
+    }, 120_000);
 
-    await paste(page, HEADERS_EDITOR, JSON.stringify({ Authorization: `Bearer ${token}` }, null, 2));
-    await pasteQuery(page, 'query Me {\n  me { name email role }\n}');
-    const me = await run(page, /"me"/);
-    expect(me).toEqual({ data: { me: { name: 'Ada Lovelace', email: 'ada@switchyard.dev', role: 'CUSTOMER' } } });
-    await browser.screenshot(page, 'graphiql-me');
-    await page.close();
-  }, 120_000);
-});
+    it("runs the first query, then logs in and runs a signed-in query, in GraphiQL", async () => {
+      const page = await browser.context.newPage();
+      await page.goto(`${origin}${GRAPHIQL_PATH}`);
+      await page.locator(".graphiql-container").waitFor({ timeout: 30_000 });
+      // No notice when GraphiQL was opened directly.
+      await expect(
+        page.locator("#switchyard-notice").isVisible(),
+      ).resolves.toBe(false);
+      const first = await run(page, /"totalCount"/);
+      expect(first.errors).toBeUndefined();
+      expect((first.data?.products as { edges: unknown[] }).edges).toHaveLength(
+        5,
+      );
+      await browser.screenshot(page, "graphiql-first-query");
+
+      await pasteQuery(
+        page,
+        `mutation LogIn {\n  logIn(email: "ada@switchyard.dev", password: "${DEMO_PASSWORD}") { token }\n}`,
+      );
+      const login = await run(page, /"token"/);
+      const token = (login.data?.logIn as { token: string }).token;
+      expect(token).toMatch(/^ey/);
+
+      await paste(
+        page,
+        HEADERS_EDITOR,
+        JSON.stringify({ Authorization: `Bearer ${token}` }, null, 2),
+      );
+      await pasteQuery(page, "query Me {\n  me { name email role }\n}");
+      const me = await run(page, /"me"/);
+      expect(me).toEqual({
+        data: {
+          me: {
+            name: "Ada Lovelace",
+            email: "ada@switchyard.dev",
+            role: "CUSTOMER",
+          },
+        },
+      });
+      await browser.screenshot(page, "graphiql-me");
+      await page.close();
+    }, 120_000);
+  },
+);

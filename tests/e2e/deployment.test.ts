@@ -1,40 +1,62 @@
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { spawn } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
 
-const ROOT = resolve(import.meta.dirname, '../..');
+const ROOT = resolve(import.meta.dirname, "../..");
 
-function run(script: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+function run(
+  script: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('exit', (code) => done({ code, output }));
+    const child = spawn(process.execPath, ["--import", "tsx", script], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.once("exit", (code) => done({ code, output }));
   });
 }
 
-describe('the container entry points as processes', () => {
-  it('the health check refuses an unknown SERVICE, and follows /ready on the service’s configured port', async () => {
-    const unknown = await run('deploy/healthcheck.ts', { SERVICE: 'productz' });
+describe("the container entry points as processes", () => {
+  it("the health check refuses an unknown SERVICE, and follows /ready on the service’s configured port", async () => {
+    const unknown = await run("deploy/healthcheck.ts", { SERVICE: "productz" });
     expect(unknown.code).toBe(1);
-    expect(unknown.output).toContain('SERVICE must be one of users, products');
+    expect(unknown.output).toContain("SERVICE must be one of users, products");
     let ready = true;
     const server = createServer((req, res) => {
-      res.writeHead(req.url === '/ready' && ready ? 200 : 503);
+      res.writeHead(req.url === "/ready" && ready ? 200 : 503);
       res.end();
     });
-    await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+    await new Promise<void>((listening) =>
+      server.listen(0, "127.0.0.1", listening),
+    );
     try {
       const port = String((server.address() as AddressInfo).port);
-      expect((await run('deploy/healthcheck.ts', { SERVICE: 'worker', WORKER_PORT: port })).code).toBe(0);
+      expect(
+        (
+          await run("deploy/healthcheck.ts", {
+            SERVICE: "worker",
+            WORKER_PORT: port,
+          })
+        ).code,
+      ).toBe(0);
       ready = false;
-      expect((await run('deploy/healthcheck.ts', { SERVICE: 'worker', WORKER_PORT: port })).code).toBe(1);
+      expect(
+        (
+          await run("deploy/healthcheck.ts", {
+            SERVICE: "worker",
+            WORKER_PORT: port,
+          })
+        ).code,
+      ).toBe(1);
     } finally {
       server.close();
     }
   }, 30_000);
 });
-

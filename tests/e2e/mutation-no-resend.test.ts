@@ -1,8 +1,11 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { withSubgraphSettings, type SubgraphSettings } from '../../router/config.ts';
-import { gql, serveRouter, testRouterConfig } from '../support/stack.ts';
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  withSubgraphSettings,
+  type SubgraphSettings,
+} from "../../router/config.ts";
+import { gql, serveRouter, testRouterConfig } from "../support/stack.ts";
 
 const SIGN_UP = `mutation($input: SignUpInput!) { signUp(input: $input) { token } }`;
 
@@ -11,19 +14,25 @@ const SIGN_UP = `mutation($input: SignUpInput!) { signUp(input: $input) { token 
  * then resets the connection without answering: the mutation has reached the subgraph (which may
  * have applied it) and the router only sees a network error.
  */
-async function resettingSubgraph(): Promise<{ url: string; received: { mutations: number; queries: number }; close(): Promise<void> }> {
+async function resettingSubgraph(): Promise<{
+  url: string;
+  received: { mutations: number; queries: number };
+  close(): Promise<void>;
+}> {
   const received = { mutations: 0, queries: 0 };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { query: string };
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
+        query: string;
+      };
       if (/^\s*mutation\b/.test(body.query)) received.mutations += 1;
       else received.queries += 1;
       res.socket?.destroy();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/graphql`,
@@ -32,48 +41,87 @@ async function resettingSubgraph(): Promise<{ url: string; received: { mutations
   };
 }
 
-describe('a mutation is never sent twice', () => {
+describe("a mutation is never sent twice", () => {
   const cleanups: Array<() => Promise<void>> = [];
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  async function routerBefore(usersUrl: string, settings: Partial<SubgraphSettings> = {}) {
+  async function routerBefore(
+    usersUrl: string,
+    settings: Partial<SubgraphSettings> = {},
+  ) {
     // Three attempts and a full retry budget: a query here would be retried, so only the mutation rule keeps the count at one.
-    const base = testRouterConfig({}, { ROUTER_RETRY_MAX_ATTEMPTS: '3', ROUTER_RETRY_BASE_DELAY_MS: '0' });
-    const served = await serveRouter(withSubgraphSettings(base, { users: { ...settings, discovery: { kind: 'static', urls: [usersUrl] } } }));
+    const base = testRouterConfig(
+      {},
+      { ROUTER_RETRY_MAX_ATTEMPTS: "3", ROUTER_RETRY_BASE_DELAY_MS: "0" },
+    );
+    const served = await serveRouter(
+      withSubgraphSettings(base, {
+        users: { ...settings, discovery: { kind: "static", urls: [usersUrl] } },
+      }),
+    );
     cleanups.push(served.stop);
     return served;
   }
 
-  it('when the subgraph resets the connection after reading the mutation, it received it exactly once and the client gets SUBGRAPH_UNAVAILABLE', async () => {
+  it("when the subgraph resets the connection after reading the mutation, it received it exactly once and the client gets SUBGRAPH_UNAVAILABLE", async () => {
     const users = await resettingSubgraph();
     cleanups.push(users.close);
     const { url } = await routerBefore(users.url);
 
     // The control: a query meeting the same reset is retried (so retries are on in this router).
-    await gql(url, `query($id: ID!) { user(id: $id) { name } }`, { id: '00000000-0000-4000-8000-000000000000' });
+    await gql(url, `query($id: ID!) { user(id: $id) { name } }`, {
+      id: "00000000-0000-4000-8000-000000000000",
+    });
     expect(users.received.queries).toBe(3);
 
-    const response = await gql(url, SIGN_UP, { input: { email: 'once@example.com', name: 'Once', password: 'correct horse battery staple' } });
-    expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', service: 'users' });
+    const response = await gql(url, SIGN_UP, {
+      input: {
+        email: "once@example.com",
+        name: "Once",
+        password: "correct horse battery staple",
+      },
+    });
+    expect(response.errors?.[0]?.extensions).toMatchObject({
+      code: "SUBGRAPH_UNAVAILABLE",
+      service: "users",
+    });
     expect(users.received.mutations).toBe(1);
   });
 
-  it('when the breaker is open, the subgraph receives the mutation zero times', async () => {
+  it("when the breaker is open, the subgraph receives the mutation zero times", async () => {
     const users = await resettingSubgraph();
     cleanups.push(users.close);
     // One failure ejects the instance; the breaker stays open for the rest of the test.
     const { url, router } = await routerBefore(users.url, {
       outlierConsecutiveFailures: 1,
-      breaker: { errorThresholdPercentage: 50, volumeThreshold: 1, resetTimeoutMs: 600_000, rollingWindowMs: 10_000 },
+      breaker: {
+        errorThresholdPercentage: 50,
+        volumeThreshold: 1,
+        resetTimeoutMs: 600_000,
+        rollingWindowMs: 10_000,
+      },
     });
-    await gql(url, `query($id: ID!) { user(id: $id) { name } }`, { id: '00000000-0000-4000-8000-000000000000' });
-    expect(router.subgraphs.get('users')!.pool.snapshot()[0]!.breaker).toBe('open');
+    await gql(url, `query($id: ID!) { user(id: $id) { name } }`, {
+      id: "00000000-0000-4000-8000-000000000000",
+    });
+    expect(router.subgraphs.get("users")!.pool.snapshot()[0]!.breaker).toBe(
+      "open",
+    );
     const queriesBefore = users.received.queries;
 
-    const response = await gql(url, SIGN_UP, { input: { email: 'never@example.com', name: 'Never', password: 'correct horse battery staple' } });
-    expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', service: 'users' });
+    const response = await gql(url, SIGN_UP, {
+      input: {
+        email: "never@example.com",
+        name: "Never",
+        password: "correct horse battery staple",
+      },
+    });
+    expect(response.errors?.[0]?.extensions).toMatchObject({
+      code: "SUBGRAPH_UNAVAILABLE",
+      service: "users",
+    });
     expect(users.received.mutations).toBe(0);
     expect(users.received.queries).toBe(queriesBefore);
   });

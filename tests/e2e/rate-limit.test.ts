@@ -1,22 +1,39 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoProducts, demoUsers, DEMO_PASSWORD } from '../../platform/demo-data.ts';
-import { listen, type RunningServer } from '../../platform/http-server.ts';
-import { createRouter, type Router } from '../../router/server.ts';
-import type { Stack } from '../../stack.ts';
-import { pgliteBackend } from '../support/storage.ts';
-import { withSubgraphSettings } from '../../router/config.ts';
-import { skipReason } from '../support/ci.ts';
-import { bearerFor, bootStack, counterValues, gql, routerDefaults, silentLogger, staticDiscoveryOf } from '../support/stack.ts';
+import { randomBytes, randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  demoProducts,
+  demoUsers,
+  DEMO_PASSWORD,
+} from "../../platform/demo-data.ts";
+import { listen, type RunningServer } from "../../platform/http-server.ts";
+import { createRouter, type Router } from "../../router/server.ts";
+import type { Stack } from "../../stack.ts";
+import { pgliteBackend } from "../support/storage.ts";
+import { withSubgraphSettings } from "../../router/config.ts";
+import { skipReason } from "../support/ci.ts";
+import {
+  bearerFor,
+  bootStack,
+  counterValues,
+  gql,
+  routerDefaults,
+  silentLogger,
+  staticDiscoveryOf,
+} from "../support/stack.ts";
 
 const pglite = pgliteBackend;
 const [ada, grace] = [demoUsers[1]!, demoUsers[2]!];
-const PRODUCTS = '{ products(first: 1) { totalCount } }';
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const PRODUCTS = "{ products(first: 1) { totalCount } }";
+const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
 async function redisUnavailable(): Promise<string | undefined> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+  const probe = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    connectTimeout: 2000,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+  });
   try {
     await probe.connect();
     await probe.ping();
@@ -27,108 +44,188 @@ async function redisUnavailable(): Promise<string | undefined> {
     probe.disconnect();
   }
 }
-const redisReason = skipReason('Redis for the shared rate-limit tests', await redisUnavailable().then((why) => why && `${why}. Start it with: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save ""`));
+const redisReason = skipReason(
+  "Redis for the shared rate-limit tests",
+  await redisUnavailable().then(
+    (why) =>
+      why &&
+      `${why}. Start it with: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save ""`,
+  ),
+);
 
-describe('rate limiting at the router (in-memory store)', () => {
+describe("rate limiting at the router (in-memory store)", () => {
   let stack: Stack;
   let drop: () => Promise<void>;
 
   beforeAll(async () => {
     const opened = await pglite.open();
     drop = opened.drop;
-    stack = await bootStack(opened.storage, { routerEnv: { ROUTER_RATE_LIMIT_FIELDS: 'Query.products=3/1h' } });
+    stack = await bootStack(opened.storage, {
+      routerEnv: { ROUTER_RATE_LIMIT_FIELDS: "Query.products=3/1h" },
+    });
   });
   afterAll(async () => {
     await stack?.stop();
     await drop?.();
   });
 
-  it('rejects the 4th call in the window for that client only, with 429, RATE_LIMITED and retryAfter', async () => {
+  it("rejects the 4th call in the window for that client only, with 429, RATE_LIMITED and retryAfter", async () => {
     const asAda = await bearerFor(stack.routerUrl, ada.email, DEMO_PASSWORD);
-    const asGrace = await bearerFor(stack.routerUrl, grace.email, DEMO_PASSWORD);
-    for (let call = 0; call < 3; call += 1) expect((await gql(stack.routerUrl, PRODUCTS, {}, asAda)).errors).toBeUndefined();
+    const asGrace = await bearerFor(
+      stack.routerUrl,
+      grace.email,
+      DEMO_PASSWORD,
+    );
+    for (let call = 0; call < 3; call += 1)
+      expect(
+        (await gql(stack.routerUrl, PRODUCTS, {}, asAda)).errors,
+      ).toBeUndefined();
 
-    const fetchesBefore = await counterValues(stack.router.metrics.registry, 'router_subgraph_fetches_total');
-    const response = await fetch(stack.routerUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...asAda }, body: JSON.stringify({ query: PRODUCTS }) });
+    const fetchesBefore = await counterValues(
+      stack.router.metrics.registry,
+      "router_subgraph_fetches_total",
+    );
+    const response = await fetch(stack.routerUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...asAda },
+      body: JSON.stringify({ query: PRODUCTS }),
+    });
     expect(response.status).toBe(429);
-    const body = (await response.json()) as { data?: unknown; errors: Array<{ extensions: { code: string; retryAfter: number; field: string } }> };
-    expect(body.errors[0]!.extensions).toMatchObject({ code: 'RATE_LIMITED', field: 'Query.products' });
+    const body = (await response.json()) as {
+      data?: unknown;
+      errors: Array<{
+        extensions: { code: string; retryAfter: number; field: string };
+      }>;
+    };
+    expect(body.errors[0]!.extensions).toMatchObject({
+      code: "RATE_LIMITED",
+      field: "Query.products",
+    });
     const retryAfter = body.errors[0]!.extensions.retryAfter;
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(3600);
-    expect(response.headers.get('retry-after')).toBe(String(retryAfter));
-    expect(await counterValues(stack.router.metrics.registry, 'router_subgraph_fetches_total')).toEqual(fetchesBefore);
+    expect(response.headers.get("retry-after")).toBe(String(retryAfter));
+    expect(
+      await counterValues(
+        stack.router.metrics.registry,
+        "router_subgraph_fetches_total",
+      ),
+    ).toEqual(fetchesBefore);
 
     // Another client, and the same client on another root field, are unaffected.
-    expect((await gql(stack.routerUrl, PRODUCTS, {}, asGrace)).errors).toBeUndefined();
-    expect((await gql(stack.routerUrl, '{ me { id } }', {}, asAda)).data).toEqual({ me: { id: ada.id } });
-    expect((await gql(stack.routerUrl, `query($id: ID!) { product(id: $id) { id } }`, { id: demoProducts[0]!.id }, asAda)).errors).toBeUndefined();
+    expect(
+      (await gql(stack.routerUrl, PRODUCTS, {}, asGrace)).errors,
+    ).toBeUndefined();
+    expect(
+      (await gql(stack.routerUrl, "{ me { id } }", {}, asAda)).data,
+    ).toEqual({ me: { id: ada.id } });
+    expect(
+      (
+        await gql(
+          stack.routerUrl,
+          `query($id: ID!) { product(id: $id) { id } }`,
+          { id: demoProducts[0]!.id },
+          asAda,
+        )
+      ).errors,
+    ).toBeUndefined();
   });
 
-  it('identifies anonymous clients by address and counts each aliased use of a root field', async () => {
-    const twice = '{ a: products(first: 1) { totalCount } b: products(first: 1) { totalCount } }';
+  it("identifies anonymous clients by address and counts each aliased use of a root field", async () => {
+    const twice =
+      "{ a: products(first: 1) { totalCount } b: products(first: 1) { totalCount } }";
     expect((await gql(stack.routerUrl, twice)).errors).toBeUndefined();
     expect((await gql(stack.routerUrl, PRODUCTS)).errors).toBeUndefined();
     const fourth = await gql(stack.routerUrl, PRODUCTS);
     expect(fourth.status).toBe(429);
-    expect(fourth.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    expect(fourth.errors?.[0]?.extensions?.code).toBe("RATE_LIMITED");
   });
 });
 
-describe.skipIf(redisReason !== undefined)('rate limiting shared through Redis', () => {
-  let stack: Stack;
-  let drop: () => Promise<void>;
-  let second: { router: Router; running: RunningServer; url: string };
-  const prefix = `switchyard:test:${randomUUID()}:`;
-  const env = { REDIS_URL, ROUTER_RATE_LIMIT_PREFIX: prefix, ROUTER_RATE_LIMIT_FIELDS: 'Query.products=3/1h' };
+describe.skipIf(redisReason !== undefined)(
+  "rate limiting shared through Redis",
+  () => {
+    let stack: Stack;
+    let drop: () => Promise<void>;
+    let second: { router: Router; running: RunningServer; url: string };
+    const prefix = `switchyard:test:${randomUUID()}:`;
+    const env = {
+      REDIS_URL,
+      ROUTER_RATE_LIMIT_PREFIX: prefix,
+      ROUTER_RATE_LIMIT_FIELDS: "Query.products=3/1h",
+    };
 
-  beforeAll(async () => {
-    const opened = await pglite.open();
-    drop = opened.drop;
-    const internalTokenSecret = randomBytes(32).toString('base64url');
-    stack = await bootStack(opened.storage, { routerEnv: env, internalTokenSecret });
-    // A second router instance in front of the same subgraphs, with its own process-local state.
-    const defaults = routerDefaults(env);
-    const router = createRouter({
-      config: {
-        ...defaults,
-        port: 0,
-        subgraphs: withSubgraphSettings(defaults, staticDiscoveryOf(stack)).subgraphs,
-        security: { ...defaults.security, internalTokenSecret, jwksUrl: stack.subgraphs.users.url.replace('/graphql', '/.well-known/jwks.json') },
-      },
-      logger: silentLogger,
+    beforeAll(async () => {
+      const opened = await pglite.open();
+      drop = opened.drop;
+      const internalTokenSecret = randomBytes(32).toString("base64url");
+      stack = await bootStack(opened.storage, {
+        routerEnv: env,
+        internalTokenSecret,
+      });
+      // A second router instance in front of the same subgraphs, with its own process-local state.
+      const defaults = routerDefaults(env);
+      const router = createRouter({
+        config: {
+          ...defaults,
+          port: 0,
+          subgraphs: withSubgraphSettings(defaults, staticDiscoveryOf(stack))
+            .subgraphs,
+          security: {
+            ...defaults.security,
+            internalTokenSecret,
+            jwksUrl: stack.subgraphs.users.url.replace(
+              "/graphql",
+              "/.well-known/jwks.json",
+            ),
+          },
+        },
+        logger: silentLogger,
+      });
+      await router.start();
+      const running = await listen(router.handler, { port: 0 });
+      second = { router, running, url: `${running.url}/graphql` };
     });
-    await router.start();
-    const running = await listen(router.handler, { port: 0 });
-    second = { router, running, url: `${running.url}/graphql` };
-  });
-  afterAll(async () => {
-    await second?.running.close();
-    await second?.router.stop();
-    await stack?.stop();
-    await drop?.();
-    const cleanup = new Redis(REDIS_URL);
-    const keys = await cleanup.keys(`${prefix}*`);
-    if (keys.length > 0) await cleanup.del(...keys);
-    await cleanup.quit();
-  });
+    afterAll(async () => {
+      await second?.running.close();
+      await second?.router.stop();
+      await stack?.stop();
+      await drop?.();
+      const cleanup = new Redis(REDIS_URL);
+      const keys = await cleanup.keys(`${prefix}*`);
+      if (keys.length > 0) await cleanup.del(...keys);
+      await cleanup.quit();
+    });
 
-  it('enforces one budget across two router instances', async () => {
-    const asAda = await bearerFor(stack.routerUrl, ada.email, DEMO_PASSWORD);
-    const asGrace = await bearerFor(stack.routerUrl, grace.email, DEMO_PASSWORD);
-    expect((await gql(stack.routerUrl, PRODUCTS, {}, asAda)).errors).toBeUndefined();
-    expect((await gql(second.url, PRODUCTS, {}, asAda)).errors).toBeUndefined();
-    expect((await gql(stack.routerUrl, PRODUCTS, {}, asAda)).errors).toBeUndefined();
+    it("enforces one budget across two router instances", async () => {
+      const asAda = await bearerFor(stack.routerUrl, ada.email, DEMO_PASSWORD);
+      const asGrace = await bearerFor(
+        stack.routerUrl,
+        grace.email,
+        DEMO_PASSWORD,
+      );
+      expect(
+        (await gql(stack.routerUrl, PRODUCTS, {}, asAda)).errors,
+      ).toBeUndefined();
+      expect(
+        (await gql(second.url, PRODUCTS, {}, asAda)).errors,
+      ).toBeUndefined();
+      expect(
+        (await gql(stack.routerUrl, PRODUCTS, {}, asAda)).errors,
+      ).toBeUndefined();
 
-    const onSecond = await gql(second.url, PRODUCTS, {}, asAda);
-    expect(onSecond.status).toBe(429);
-    expect(onSecond.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
-    const onFirst = await gql(stack.routerUrl, PRODUCTS, {}, asAda);
-    expect(onFirst.status).toBe(429);
+      const onSecond = await gql(second.url, PRODUCTS, {}, asAda);
+      expect(onSecond.status).toBe(429);
+      expect(onSecond.errors?.[0]?.extensions?.code).toBe("RATE_LIMITED");
+      const onFirst = await gql(stack.routerUrl, PRODUCTS, {}, asAda);
+      expect(onFirst.status).toBe(429);
 
-    expect((await gql(second.url, PRODUCTS, {}, asGrace)).errors).toBeUndefined();
-    const redis = new Redis(REDIS_URL);
-    expect((await redis.keys(`${prefix}*`)).length).toBeGreaterThan(0);
-    await redis.quit();
-  });
-});
+      expect(
+        (await gql(second.url, PRODUCTS, {}, asGrace)).errors,
+      ).toBeUndefined();
+      const redis = new Redis(REDIS_URL);
+      expect((await redis.keys(`${prefix}*`)).length).toBeGreaterThan(0);
+      await redis.quit();
+    });
+  },
+);

@@ -1,38 +1,65 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { demoOrders, demoPayments, demoProducts, demoUsers, DEMO_PASSWORD } from '../../platform/demo-data.ts';
-import { listen } from '../../platform/http-server.ts';
-import type { Logger } from '../../platform/logger.ts';
-import { withSubgraphSettings, type RouterConfig, type SubgraphSettings } from '../../router/config.ts';
-import { createRouter, type Router } from '../../router/server.ts';
-import type { Stack } from '../../stack.ts';
-import { productsModule } from '../../subgraphs/products/server.ts';
-import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
-import { bearerFor, bootStack, counterValues, gql, memoryLogger, silentLogger, testRouterConfig, waitUntil } from '../support/stack.ts';
-import { pgliteBackend } from '../support/storage.ts';
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  demoOrders,
+  demoPayments,
+  demoProducts,
+  demoUsers,
+  DEMO_PASSWORD,
+} from "../../platform/demo-data.ts";
+import { listen } from "../../platform/http-server.ts";
+import type { Logger } from "../../platform/logger.ts";
+import {
+  withSubgraphSettings,
+  type RouterConfig,
+  type SubgraphSettings,
+} from "../../router/config.ts";
+import { createRouter, type Router } from "../../router/server.ts";
+import type { Stack } from "../../stack.ts";
+import { productsModule } from "../../subgraphs/products/server.ts";
+import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.ts";
+import {
+  bearerFor,
+  bootStack,
+  counterValues,
+  gql,
+  memoryLogger,
+  silentLogger,
+  testRouterConfig,
+  waitUntil,
+} from "../support/stack.ts";
+import { pgliteBackend } from "../support/storage.ts";
 
 const ORDER_QUERY = `query Order($id: ID!) {
   order(id: $id) { id user { name email } items { product { name price } quantity } payment { status } }
 }`;
-const PRODUCTS_QUERY = '{ products(first: 2) { totalCount edges { node { id name } } } }';
+const PRODUCTS_QUERY =
+  "{ products(first: 2) { totalCount edges { node { id name } } } }";
 const USER_QUERY = `query($id: ID!) { user(id: $id) { name } }`;
 const SIGN_UP = `mutation($input: SignUpInput!) { signUp(input: $input) { token } }`;
 
-const order = demoOrders.find((candidate) => candidate.status === 'CONFIRMED' && candidate.items.length > 1)!;
+const order = demoOrders.find(
+  (candidate) => candidate.status === "CONFIRMED" && candidate.items.length > 1,
+)!;
 const customer = demoUsers.find((user) => user.id === order.userId)!;
 
 /** Breakers that open after 3 calls at 50% errors and probe again after 200 ms. */
-const QUICK_BREAKER: SubgraphSettings['breaker'] = { errorThresholdPercentage: 50, volumeThreshold: 3, resetTimeoutMs: 200, rollingWindowMs: 10_000 };
+const QUICK_BREAKER: SubgraphSettings["breaker"] = {
+  errorThresholdPercentage: 50,
+  volumeThreshold: 3,
+  resetTimeoutMs: 200,
+  rollingWindowMs: 10_000,
+};
 
-describe('the resilient router', () => {
+describe("the resilient router", () => {
   let stack: Stack;
   let drop: () => Promise<void>;
   const cleanups: Array<() => Promise<void>> = [];
 
-  const internalTokenSecret = randomBytes(32).toString('base64url');
+  const internalTokenSecret = randomBytes(32).toString("base64url");
   /** Every router here is signed in as the admin: order and user queries need an identity. */
   let admin: Record<string, string>;
 
@@ -40,7 +67,11 @@ describe('the resilient router', () => {
     const opened = await pgliteBackend.open();
     drop = opened.drop;
     stack = await bootStack(opened.storage, { internalTokenSecret });
-    admin = await bearerFor(stack.routerUrl, demoUsers[0]!.email, DEMO_PASSWORD);
+    admin = await bearerFor(
+      stack.routerUrl,
+      demoUsers[0]!.email,
+      DEMO_PASSWORD,
+    );
   });
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -50,14 +81,21 @@ describe('the resilient router', () => {
     await drop?.();
   });
 
-  async function proxy(name: keyof Stack['subgraphs']): Promise<FaultProxy> {
+  async function proxy(name: keyof Stack["subgraphs"]): Promise<FaultProxy> {
     const started = await startFaultProxy(stack.subgraphs[name].url);
     cleanups.push(() => started.close());
     return started;
   }
 
   /** The router security settings that make a router of the test's trusted by the stack's subgraphs. */
-  const securityOf = (config: RouterConfig) => ({ ...config.security, internalTokenSecret, jwksUrl: stack.subgraphs.users.url.replace('/graphql', '/.well-known/jwks.json') });
+  const securityOf = (config: RouterConfig) => ({
+    ...config.security,
+    internalTokenSecret,
+    jwksUrl: stack.subgraphs.users.url.replace(
+      "/graphql",
+      "/.well-known/jwks.json",
+    ),
+  });
 
   /**
    * A router of its own in front of the stack's subgraphs, with `instances` replacing the URLs of
@@ -69,17 +107,29 @@ describe('the resilient router', () => {
     config = {},
     logger = silentLogger,
   }: {
-    instances?: Partial<Record<keyof Stack['subgraphs'], string[]>>;
+    instances?: Partial<Record<keyof Stack["subgraphs"], string[]>>;
     settings?: Partial<SubgraphSettings>;
     config?: Partial<RouterConfig>;
     logger?: Logger;
   }): Promise<{ url: string; base: string; router: Router }> {
     const changes: Record<string, Partial<SubgraphSettings>> = {};
-    for (const name of ['users', 'products', 'orders', 'payments'] as const) {
-      changes[name] = { ...settings, discovery: { kind: 'static', urls: instances[name] ?? [stack.subgraphs[name].url] } };
+    for (const name of ["users", "products", "orders", "payments"] as const) {
+      changes[name] = {
+        ...settings,
+        discovery: {
+          kind: "static",
+          urls: instances[name] ?? [stack.subgraphs[name].url],
+        },
+      };
     }
     const base = testRouterConfig(config);
-    const router = createRouter({ config: { ...withSubgraphSettings(base, changes), security: securityOf(base) }, logger });
+    const router = createRouter({
+      config: {
+        ...withSubgraphSettings(base, changes),
+        security: securityOf(base),
+      },
+      logger,
+    });
     await router.start();
     const running = await listen(router.handler, { port: 0 });
     cleanups.push(async () => {
@@ -89,12 +139,16 @@ describe('the resilient router', () => {
     return { url: `${running.url}/graphql`, base: running.url, router };
   }
 
-  const breakerOf = (router: Router, subgraph: string, index = 0) => router.subgraphs.get(subgraph)!.pool.snapshot()[index]!.breaker;
+  const breakerOf = (router: Router, subgraph: string, index = 0) =>
+    router.subgraphs.get(subgraph)!.pool.snapshot()[index]!.breaker;
 
-  it('when the payments subgraph is down, the order still returns with payment null and one error naming payments', async () => {
-    const payments = await proxy('payments');
-    payments.setMode('reset');
-    const { url } = await routerVia({ instances: { payments: [payments.url] }, config: { production: true } });
+  it("when the payments subgraph is down, the order still returns with payment null and one error naming payments", async () => {
+    const payments = await proxy("payments");
+    payments.setMode("reset");
+    const { url } = await routerVia({
+      instances: { payments: [payments.url] },
+      config: { production: true },
+    });
 
     const response = await gql(url, ORDER_QUERY, { id: order.id }, admin);
 
@@ -102,192 +156,350 @@ describe('the resilient router', () => {
       id: order.id,
       user: { name: customer.name, email: customer.email },
       items: order.items.map((item) => {
-        const product = demoProducts.find((candidate) => candidate.id === item.productId)!;
-        return { product: { name: product.name, price: (product.priceMinor / 100).toFixed(2) }, quantity: item.quantity };
+        const product = demoProducts.find(
+          (candidate) => candidate.id === item.productId,
+        )!;
+        return {
+          product: {
+            name: product.name,
+            price: (product.priceMinor / 100).toFixed(2),
+          },
+          quantity: item.quantity,
+        };
       }),
       payment: null,
     });
     expect(response.errors).toHaveLength(1);
-    expect(response.errors![0]!.extensions).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', service: 'payments' });
+    expect(response.errors![0]!.extensions).toMatchObject({
+      code: "SUBGRAPH_UNAVAILABLE",
+      service: "payments",
+    });
     // Subgraph internals stay in the log: no address, port, status line or stack.
-    expect(JSON.stringify(response.errors)).not.toMatch(/127\.0\.0\.1|ECONNRESET|SocketError|stacktrace|\.ts:\d+/);
+    expect(JSON.stringify(response.errors)).not.toMatch(
+      /127\.0\.0\.1|ECONNRESET|SocketError|stacktrace|\.ts:\d+/,
+    );
   });
 
-  it('when the products subgraph is down, the order keeps its user, quantities and payment, with product null', async () => {
-    const products = await proxy('products');
-    products.setMode('reset');
-    const { url } = await routerVia({ instances: { products: [products.url] } });
+  it("when the products subgraph is down, the order keeps its user, quantities and payment, with product null", async () => {
+    const products = await proxy("products");
+    products.setMode("reset");
+    const { url } = await routerVia({
+      instances: { products: [products.url] },
+    });
 
     const response = await gql(url, ORDER_QUERY, { id: order.id }, admin);
 
     expect(response.data?.order).toEqual({
       id: order.id,
       user: { name: customer.name, email: customer.email },
-      items: order.items.map((item) => ({ product: null, quantity: item.quantity })),
-      payment: { status: demoPayments.find((payment) => payment.orderId === order.id)!.status },
+      items: order.items.map((item) => ({
+        product: null,
+        quantity: item.quantity,
+      })),
+      payment: {
+        status: demoPayments.find((payment) => payment.orderId === order.id)!
+          .status,
+      },
     });
-    expect(response.errors?.map((error) => error.extensions)).toEqual([expect.objectContaining({ code: 'SUBGRAPH_UNAVAILABLE', service: 'products' })]);
+    expect(response.errors?.map((error) => error.extensions)).toEqual([
+      expect.objectContaining({
+        code: "SUBGRAPH_UNAVAILABLE",
+        service: "products",
+      }),
+    ]);
   });
 
-  it('when the users subgraph is down, the order keeps its items and payment, with user null', async () => {
-    const users = await proxy('users');
-    users.setMode('reset');
+  it("when the users subgraph is down, the order keeps its items and payment, with user null", async () => {
+    const users = await proxy("users");
+    users.setMode("reset");
     const { url } = await routerVia({ instances: { users: [users.url] } });
 
     const response = await gql(url, ORDER_QUERY, { id: order.id }, admin);
 
-    expect(response.data?.order).toMatchObject({ id: order.id, user: null, payment: { status: expect.any(String) } });
+    expect(response.data?.order).toMatchObject({
+      id: order.id,
+      user: null,
+      payment: { status: expect.any(String) },
+    });
     expect(response.data?.order.items).toHaveLength(order.items.length);
-    expect(response.errors?.map((error) => error.extensions)).toEqual([expect.objectContaining({ code: 'SUBGRAPH_UNAVAILABLE', service: 'users' })]);
+    expect(response.errors?.map((error) => error.extensions)).toEqual([
+      expect.objectContaining({
+        code: "SUBGRAPH_UNAVAILABLE",
+        service: "users",
+      }),
+    ]);
   });
 
-  it('fails fast without opening a socket once the breaker is open, and recovers through half-open', async () => {
-    const payments = await proxy('payments');
-    payments.setMode('reset');
+  it("fails fast without opening a socket once the breaker is open, and recovers through half-open", async () => {
+    const payments = await proxy("payments");
+    payments.setMode("reset");
     const { logger, lines } = memoryLogger();
     const { url, router } = await routerVia({
       instances: { payments: [payments.url] },
-      settings: { breaker: { ...QUICK_BREAKER, resetTimeoutMs: 1000 }, outlierConsecutiveFailures: 100 },
+      settings: {
+        breaker: { ...QUICK_BREAKER, resetTimeoutMs: 1000 },
+        outlierConsecutiveFailures: 100,
+      },
       config: { retry: { ...testRouterConfig().retry, maxAttempts: 1 } },
       logger,
     });
 
-    for (let attempt = 0; attempt < 10 && breakerOf(router, 'payments') !== 'open'; attempt++) await gql(url, ORDER_QUERY, { id: order.id }, admin);
-    expect(breakerOf(router, 'payments')).toBe('open');
+    for (
+      let attempt = 0;
+      attempt < 10 && breakerOf(router, "payments") !== "open";
+      attempt++
+    )
+      await gql(url, ORDER_QUERY, { id: order.id }, admin);
+    expect(breakerOf(router, "payments")).toBe("open");
     const socketsWhenOpened = payments.connections;
 
     // Bring payments back while the breaker is still open: requests keep failing fast until the probe.
-    payments.setMode('pass');
+    payments.setMode("pass");
     let failedFast = 0;
     for (let request = 0; request < 5; request++) {
       const response = await gql(url, ORDER_QUERY, { id: order.id }, admin);
       // Only a request that ended with the breaker still open is known not to have been the probe.
-      if (breakerOf(router, 'payments') !== 'open') break;
+      if (breakerOf(router, "payments") !== "open") break;
       failedFast += 1;
       expect(response.data?.order.payment).toBeNull();
-      expect(response.errors?.map((error) => error.extensions)).toEqual([expect.objectContaining({ code: 'SUBGRAPH_UNAVAILABLE', service: 'payments' })]);
+      expect(response.errors?.map((error) => error.extensions)).toEqual([
+        expect.objectContaining({
+          code: "SUBGRAPH_UNAVAILABLE",
+          service: "payments",
+        }),
+      ]);
       expect(payments.connections).toBe(socketsWhenOpened);
     }
     expect(failedFast).toBeGreaterThan(0);
 
-    await waitUntil('the payments breaker is half-open', () => breakerOf(router, 'payments') === 'half-open');
+    await waitUntil(
+      "the payments breaker is half-open",
+      () => breakerOf(router, "payments") === "half-open",
+    );
     const recovered = await gql(url, ORDER_QUERY, { id: order.id }, admin);
     expect(recovered.errors).toBeUndefined();
-    expect(recovered.data?.order.payment).toEqual({ status: demoPayments.find((payment) => payment.orderId === order.id)!.status });
-    expect(breakerOf(router, 'payments')).toBe('closed');
+    expect(recovered.data?.order.payment).toEqual({
+      status: demoPayments.find((payment) => payment.orderId === order.id)!
+        .status,
+    });
+    expect(breakerOf(router, "payments")).toBe("closed");
 
-    const transitions = await counterValues(router.metrics.registry, 'router_breaker_transitions_total');
+    const transitions = await counterValues(
+      router.metrics.registry,
+      "router_breaker_transitions_total",
+    );
     const instance = new URL(payments.url).host;
-    expect(transitions).toEqual({ [`payments,${instance},open`]: 1, [`payments,${instance},half-open`]: 1, [`payments,${instance},closed`]: 1 });
-    expect(lines.filter((line) => line.subgraph === 'payments' && typeof line.breaker === 'string').map((line) => [line.breaker, line.instance])).toEqual([
-      ['open', instance],
-      ['half-open', instance],
-      ['closed', instance],
+    expect(transitions).toEqual({
+      [`payments,${instance},open`]: 1,
+      [`payments,${instance},half-open`]: 1,
+      [`payments,${instance},closed`]: 1,
+    });
+    expect(
+      lines
+        .filter(
+          (line) =>
+            line.subgraph === "payments" && typeof line.breaker === "string",
+        )
+        .map((line) => [line.breaker, line.instance]),
+    ).toEqual([
+      ["open", instance],
+      ["half-open", instance],
+      ["closed", instance],
     ]);
   });
 
-  it('bounds a hanging subgraph by its timeout, and with its bulkhead full, queries that avoid it keep working', async () => {
-    const products = await proxy('products');
-    products.setMode('hang');
+  it("bounds a hanging subgraph by its timeout, and with its bulkhead full, queries that avoid it keep working", async () => {
+    const products = await proxy("products");
+    products.setMode("hang");
     const { url, router } = await routerVia({
       instances: { products: [products.url] },
       settings: { timeoutMs: 1500, maxConcurrent: 1, maxQueue: 0 },
       // Longer than the test timeout: only the subgraph timeout can end the hanging fetch in time.
       // Deduplication off: the second, identical query must reach the bulkhead, not join the first.
-      config: { requestDeadlineMs: 120_000, deduplication: { inbound: false, subgraphFetches: false } },
+      config: {
+        requestDeadlineMs: 120_000,
+        deduplication: { inbound: false, subgraphFetches: false },
+      },
     });
-    const bulkhead = router.subgraphs.get('products')!.bulkhead;
+    const bulkhead = router.subgraphs.get("products")!.bulkhead;
 
     const hanging = gql(url, PRODUCTS_QUERY);
-    await waitUntil('the hanging fetch holds the products bulkhead', () => bulkhead.inFlight === 1);
+    await waitUntil(
+      "the hanging fetch holds the products bulkhead",
+      () => bulkhead.inFlight === 1,
+    );
 
     const rejected = await gql(url, PRODUCTS_QUERY);
-    expect(rejected.errors?.map((error) => error.extensions)).toEqual([expect.objectContaining({ code: 'SUBGRAPH_UNAVAILABLE', service: 'products' })]);
+    expect(rejected.errors?.map((error) => error.extensions)).toEqual([
+      expect.objectContaining({
+        code: "SUBGRAPH_UNAVAILABLE",
+        service: "products",
+      }),
+    ]);
     const other = await gql(url, USER_QUERY, { id: customer.id }, admin);
     expect(other).toMatchObject({ data: { user: { name: customer.name } } });
     expect(other.errors).toBeUndefined();
 
     const timedOut = await hanging;
     expect(timedOut.data).toBeNull();
-    expect(timedOut.errors?.map((error) => error.extensions)).toEqual([expect.objectContaining({ code: 'SUBGRAPH_TIMEOUT', service: 'products' })]);
+    expect(timedOut.errors?.map((error) => error.extensions)).toEqual([
+      expect.objectContaining({
+        code: "SUBGRAPH_TIMEOUT",
+        service: "products",
+      }),
+    ]);
     // Timeouts are not retried: one socket, one timeout.
     expect(products.connections).toBe(1);
-    expect(await counterValues(router.metrics.registry, 'router_bulkhead_rejections_total')).toEqual({ products: 1 });
+    expect(
+      await counterValues(
+        router.metrics.registry,
+        "router_bulkhead_rejections_total",
+      ),
+    ).toEqual({ products: 1 });
     expect(bulkhead.inFlight).toBe(0);
   });
 
-  it('ends every fetch at the request deadline, even when the subgraph timeout is longer', async () => {
-    const products = await proxy('products');
-    products.setMode('hang');
-    const { url } = await routerVia({ instances: { products: [products.url] }, settings: { timeoutMs: 120_000 }, config: { requestDeadlineMs: 500 } });
+  it("ends every fetch at the request deadline, even when the subgraph timeout is longer", async () => {
+    const products = await proxy("products");
+    products.setMode("hang");
+    const { url } = await routerVia({
+      instances: { products: [products.url] },
+      settings: { timeoutMs: 120_000 },
+      config: { requestDeadlineMs: 500 },
+    });
     const response = await gql(url, PRODUCTS_QUERY);
-    expect(response.errors?.map((error) => error.extensions)).toEqual([expect.objectContaining({ code: 'SUBGRAPH_TIMEOUT', service: 'products' })]);
+    expect(response.errors?.map((error) => error.extensions)).toEqual([
+      expect.objectContaining({
+        code: "SUBGRAPH_TIMEOUT",
+        service: "products",
+      }),
+    ]);
   });
 
-  it('sends a mutation that hits a 503 exactly once', async () => {
-    const users = await proxy('users');
-    users.setMode('status', { status: 503, retryAfter: '0' });
-    const { url, router } = await routerVia({ instances: { users: [users.url] } });
+  it("sends a mutation that hits a 503 exactly once", async () => {
+    const users = await proxy("users");
+    users.setMode("status", { status: 503, retryAfter: "0" });
+    const { url, router } = await routerVia({
+      instances: { users: [users.url] },
+    });
 
-    const response = await gql(url, SIGN_UP, { input: { email: 'once@switchyard.dev', name: 'Once', password: 'correct horse battery' } });
+    const response = await gql(url, SIGN_UP, {
+      input: {
+        email: "once@switchyard.dev",
+        name: "Once",
+        password: "correct horse battery",
+      },
+    });
 
-    expect(response.errors?.map((error) => error.extensions)).toEqual([expect.objectContaining({ code: 'SUBGRAPH_UNAVAILABLE', service: 'users' })]);
+    expect(response.errors?.map((error) => error.extensions)).toEqual([
+      expect.objectContaining({
+        code: "SUBGRAPH_UNAVAILABLE",
+        service: "users",
+      }),
+    ]);
     expect(users.failedRequests).toBe(1);
     expect(users.connections).toBe(1);
     // counterValues throws if the metric is gone: a vanished retry counter fails here instead of reading as zero retries.
-    expect(await counterValues(router.metrics.registry, 'router_subgraph_retries_total')).toEqual({});
+    expect(
+      await counterValues(
+        router.metrics.registry,
+        "router_subgraph_retries_total",
+      ),
+    ).toEqual({});
   });
 
-  it('retries a query that hits a 503 and answers it', async () => {
-    const users = await proxy('users');
-    users.failNext(1, { status: 503, retryAfter: '0' });
-    const { url, router } = await routerVia({ instances: { users: [users.url] } });
+  it("retries a query that hits a 503 and answers it", async () => {
+    const users = await proxy("users");
+    users.failNext(1, { status: 503, retryAfter: "0" });
+    const { url, router } = await routerVia({
+      instances: { users: [users.url] },
+    });
 
     const response = await gql(url, USER_QUERY, { id: customer.id }, admin);
 
     expect(response.errors).toBeUndefined();
     expect(response.data).toEqual({ user: { name: customer.name } });
     expect(users.failedRequests).toBe(1);
-    expect(await counterValues(router.metrics.registry, 'router_subgraph_retries_total')).toEqual({ users: 1 });
+    expect(
+      await counterValues(
+        router.metrics.registry,
+        "router_subgraph_retries_total",
+      ),
+    ).toEqual({ users: 1 });
   });
 
-  it('does not retry a query once the retry budget is spent', async () => {
-    const users = await proxy('users');
-    users.setMode('status', { status: 503 });
-    const retry = { ...testRouterConfig().retry, budgetPercent: 0, budgetReserve: 1 };
-    const { url, router } = await routerVia({ instances: { users: [users.url] }, config: { retry } });
+  it("does not retry a query once the retry budget is spent", async () => {
+    const users = await proxy("users");
+    users.setMode("status", { status: 503 });
+    const retry = {
+      ...testRouterConfig().retry,
+      budgetPercent: 0,
+      budgetReserve: 1,
+    };
+    const { url, router } = await routerVia({
+      instances: { users: [users.url] },
+      config: { retry },
+    });
 
     for (let request = 0; request < 3; request++) {
       const response = await gql(url, USER_QUERY, { id: customer.id }, admin);
-      expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', service: 'users' });
+      expect(response.errors?.[0]?.extensions).toMatchObject({
+        code: "SUBGRAPH_UNAVAILABLE",
+        service: "users",
+      });
     }
     // 3 fetches + the 1 retry the reserve allowed; the first request's second retry and the other
     // two requests' retries were refused.
     expect(users.failedRequests).toBe(4);
-    expect(await counterValues(router.metrics.registry, 'router_subgraph_retries_total')).toEqual({ users: 1 });
-    expect(await counterValues(router.metrics.registry, 'router_retry_budget_refusals_total')).toEqual({ users: 3 });
+    expect(
+      await counterValues(
+        router.metrics.registry,
+        "router_subgraph_retries_total",
+      ),
+    ).toEqual({ users: 1 });
+    expect(
+      await counterValues(
+        router.metrics.registry,
+        "router_retry_budget_refusals_total",
+      ),
+    ).toEqual({ users: 3 });
   });
 
-  it('honours Retry-After: no retry when it asks for longer than the request has left', async () => {
-    const users = await proxy('users');
-    users.failNext(1, { status: 429, retryAfter: '30' });
-    const { url } = await routerVia({ instances: { users: [users.url] }, config: { requestDeadlineMs: 5000 } });
+  it("honours Retry-After: no retry when it asks for longer than the request has left", async () => {
+    const users = await proxy("users");
+    users.failNext(1, { status: 429, retryAfter: "30" });
+    const { url } = await routerVia({
+      instances: { users: [users.url] },
+      config: { requestDeadlineMs: 5000 },
+    });
     const response = await gql(url, USER_QUERY, { id: customer.id }, admin);
-    expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', service: 'users' });
+    expect(response.errors?.[0]?.extensions).toMatchObject({
+      code: "SUBGRAPH_UNAVAILABLE",
+      service: "users",
+    });
     expect(users.failedRequests).toBe(1);
   });
 
-  it('does not count GraphQL errors in a 200 or a 400 against the breaker', async () => {
-    const { url, router } = await routerVia({ settings: { breaker: QUICK_BREAKER, outlierConsecutiveFailures: 2 } });
+  it("does not count GraphQL errors in a 200 or a 400 against the breaker", async () => {
+    const { url, router } = await routerVia({
+      settings: { breaker: QUICK_BREAKER, outlierConsecutiveFailures: 2 },
+    });
     for (let request = 0; request < 6; request++) {
-      const notFound = await gql(url, `{ product(id: "00000000-0000-4000-8000-000000000000") { id } }`);
-      expect(notFound.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+      const notFound = await gql(
+        url,
+        `{ product(id: "00000000-0000-4000-8000-000000000000") { id } }`,
+      );
+      expect(notFound.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
     }
-    expect(breakerOf(router, 'products')).toBe('closed');
+    expect(breakerOf(router, "products")).toBe("closed");
   });
 
-  it('spreads load over two products instances, and moves it to the survivor when one dies, with no client-visible error', async () => {
-    const second = productsModule({ internalServiceSecret: 'unused-by-this-test-0123456789abcdef', reservationTtlSeconds: 900, reservationSweepIntervalMs: 60_000 }).create({
+  it("spreads load over two products instances, and moves it to the survivor when one dies, with no client-visible error", async () => {
+    const second = productsModule({
+      internalServiceSecret: "unused-by-this-test-0123456789abcdef",
+      reservationTtlSeconds: 900,
+      reservationSweepIntervalMs: 60_000,
+    }).create({
       db: stack.subgraphs.products.db,
       logger: silentLogger,
       production: false,
@@ -299,18 +511,29 @@ describe('the resilient router', () => {
       await secondRunning.close();
       await second.stop();
     });
-    const a = await proxy('products');
+    const a = await proxy("products");
     const b = await startFaultProxy(`${secondRunning.url}/graphql`);
     cleanups.push(() => b.close());
-    const { url, router } = await routerVia({ instances: { products: [a.url, b.url] }, settings: { breaker: QUICK_BREAKER } });
-    const served = async () => ({
-      a: await counterValues(stack.subgraphs.products.server.metrics.registry, 'graphql_operations_total'),
-      b: await counterValues(second.metrics.registry, 'graphql_operations_total'),
+    const { url, router } = await routerVia({
+      instances: { products: [a.url, b.url] },
+      settings: { breaker: QUICK_BREAKER },
     });
-    const total = (counts: Record<string, number>) => Object.values(counts).reduce((sum, value) => sum + value, 0);
+    const served = async () => ({
+      a: await counterValues(
+        stack.subgraphs.products.server.metrics.registry,
+        "graphql_operations_total",
+      ),
+      b: await counterValues(
+        second.metrics.registry,
+        "graphql_operations_total",
+      ),
+    });
+    const total = (counts: Record<string, number>) =>
+      Object.values(counts).reduce((sum, value) => sum + value, 0);
 
     const before = await served();
-    for (let request = 0; request < 20; request++) expect((await gql(url, PRODUCTS_QUERY)).errors).toBeUndefined();
+    for (let request = 0; request < 20; request++)
+      expect((await gql(url, PRODUCTS_QUERY)).errors).toBeUndefined();
     const spread = await served();
     const onA = total(spread.a) - total(before.a);
     const onB = total(spread.b) - total(before.b);
@@ -318,7 +541,7 @@ describe('the resilient router', () => {
     expect(onA).toBeGreaterThanOrEqual(5);
     expect(onB).toBeGreaterThanOrEqual(5);
 
-    b.setMode('reset');
+    b.setMode("reset");
     for (let request = 0; request < 20; request++) {
       const response = await gql(url, PRODUCTS_QUERY);
       expect(response.errors).toBeUndefined();
@@ -327,20 +550,27 @@ describe('the resilient router', () => {
     const after = await served();
     expect(total(after.b)).toBe(total(spread.b));
     expect(total(after.a) - total(spread.a)).toBe(20);
-    expect(breakerOf(router, 'products', 1)).not.toBe('closed');
+    expect(breakerOf(router, "products", 1)).not.toBe("closed");
   });
 
-  it('follows a reloaded supergraph that moves a subgraph to another URL, without a restart', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'switchyard-supergraph-'));
+  it("follows a reloaded supergraph that moves a subgraph to another URL, without a restart", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "switchyard-supergraph-"));
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-    const path = join(dir, 'supergraph.graphql');
-    const composed = readFileSync('supergraph.graphql', 'utf8');
+    const path = join(dir, "supergraph.graphql");
+    const composed = readFileSync("supergraph.graphql", "utf8");
     const withProductsAt = (productsUrl: string) =>
-      composed.replace(/name: "(\w+)", url: "[^"]+"/g, (_match, name: keyof Stack['subgraphs']) => `name: "${name}", url: "${name === 'products' ? productsUrl : stack.subgraphs[name].url}"`);
+      composed.replace(
+        /name: "(\w+)", url: "[^"]+"/g,
+        (_match, name: keyof Stack["subgraphs"]) =>
+          `name: "${name}", url: "${name === "products" ? productsUrl : stack.subgraphs[name].url}"`,
+      );
     writeFileSync(path, withProductsAt(stack.subgraphs.products.url));
-    const moved = await proxy('products');
+    const moved = await proxy("products");
     const config = testRouterConfig({ supergraphPath: path });
-    const router = createRouter({ config: { ...config, security: securityOf(config) }, logger: silentLogger });
+    const router = createRouter({
+      config: { ...config, security: securityOf(config) },
+      logger: silentLogger,
+    });
     await router.start();
     const running = await listen(router.handler, { port: 0 });
     cleanups.push(async () => {
@@ -352,26 +582,80 @@ describe('the resilient router', () => {
     expect(moved.connections).toBe(0);
 
     writeFileSync(path, withProductsAt(moved.url));
-    await waitUntil('products traffic goes to the new URL', async () => (await gql(url, PRODUCTS_QUERY)).errors === undefined && moved.connections > 0);
-    expect(router.subgraphs.get('products')!.pool.snapshot().map((instance) => instance.instance)).toEqual([new URL(moved.url).host]);
+    await waitUntil(
+      "products traffic goes to the new URL",
+      async () =>
+        (await gql(url, PRODUCTS_QUERY)).errors === undefined &&
+        moved.connections > 0,
+    );
+    expect(
+      router.subgraphs
+        .get("products")!
+        .pool.snapshot()
+        .map((instance) => instance.instance),
+    ).toEqual([new URL(moved.url).host]);
   });
 
-  it('reports instances and breaker states per subgraph on /ready, and resilience series on /metrics', async () => {
-    const payments = await proxy('payments');
-    payments.setMode('reset');
-    const { url, base, router } = await routerVia({ instances: { payments: [payments.url] }, settings: { breaker: QUICK_BREAKER }, config: { retry: { ...testRouterConfig().retry, maxAttempts: 1 } } });
-    for (let attempt = 0; attempt < 10 && breakerOf(router, 'payments') !== 'open'; attempt++) await gql(url, ORDER_QUERY, { id: order.id }, admin);
+  it("reports instances and breaker states per subgraph on /ready, and resilience series on /metrics", async () => {
+    const payments = await proxy("payments");
+    payments.setMode("reset");
+    const { url, base, router } = await routerVia({
+      instances: { payments: [payments.url] },
+      settings: { breaker: QUICK_BREAKER },
+      config: { retry: { ...testRouterConfig().retry, maxAttempts: 1 } },
+    });
+    for (
+      let attempt = 0;
+      attempt < 10 && breakerOf(router, "payments") !== "open";
+      attempt++
+    )
+      await gql(url, ORDER_QUERY, { id: order.id }, admin);
 
     const ready = await fetch(`${base}/ready`);
     expect(ready.status).toBe(503);
-    const { details } = (await ready.json()) as { details: { subgraphs: Array<{ name: string; reachable: boolean; instances: Array<{ instance: string; breaker: string; reachable: boolean }> }> } };
-    const byName = Object.fromEntries(details.subgraphs.map((subgraph) => [subgraph.name, subgraph]));
-    expect(byName.payments).toMatchObject({ reachable: false, instances: [{ instance: new URL(payments.url).host, breaker: 'open', reachable: false }] });
-    expect(byName.products).toMatchObject({ reachable: true, instances: [{ breaker: 'closed', reachable: true }] });
+    const { details } = (await ready.json()) as {
+      details: {
+        subgraphs: Array<{
+          name: string;
+          reachable: boolean;
+          instances: Array<{
+            instance: string;
+            breaker: string;
+            reachable: boolean;
+          }>;
+        }>;
+      };
+    };
+    const byName = Object.fromEntries(
+      details.subgraphs.map((subgraph) => [subgraph.name, subgraph]),
+    );
+    expect(byName.payments).toMatchObject({
+      reachable: false,
+      instances: [
+        {
+          instance: new URL(payments.url).host,
+          breaker: "open",
+          reachable: false,
+        },
+      ],
+    });
+    expect(byName.products).toMatchObject({
+      reachable: true,
+      instances: [{ breaker: "closed", reachable: true }],
+    });
 
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toMatch(new RegExp(`router_breaker_state\\{subgraph="payments",instance="${new URL(payments.url).host}",service="router"\\} 2`));
-    for (const series of ['router_breaker_transitions_total', 'router_subgraph_retries_total', 'router_retry_budget_refusals_total', 'router_bulkhead_rejections_total']) {
+    expect(metrics).toMatch(
+      new RegExp(
+        `router_breaker_state\\{subgraph="payments",instance="${new URL(payments.url).host}",service="router"\\} 2`,
+      ),
+    );
+    for (const series of [
+      "router_breaker_transitions_total",
+      "router_subgraph_retries_total",
+      "router_retry_budget_refusals_total",
+      "router_bulkhead_rejections_total",
+    ]) {
       expect(metrics).toContain(`# TYPE ${series} counter`);
     }
   });

@@ -1,15 +1,22 @@
-import { randomUUID } from 'node:crypto';
-import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Storage } from '../../platform/database.ts';
-import { listen } from '../../platform/http-server.ts';
-import type { Stack } from '../../stack.ts';
-import type { SagaStep } from '../../subgraphs/orders/saga.ts';
-import { createOrdersSubgraph } from '../../subgraphs/orders/server.ts';
-import { allBackends } from '../support/storage.ts';
-import { bootStack, silentLogger } from '../support/stack.ts';
-import { waitFor } from '../support/wait.ts';
-import { customer, eventsFor, newProduct, ordersOf, paymentsFor, stockOf } from '../support/saga.ts';
+import { randomUUID } from "node:crypto";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Storage } from "../../platform/database.ts";
+import { listen } from "../../platform/http-server.ts";
+import type { Stack } from "../../stack.ts";
+import type { SagaStep } from "../../subgraphs/orders/saga.ts";
+import { createOrdersSubgraph } from "../../subgraphs/orders/server.ts";
+import { allBackends } from "../support/storage.ts";
+import { bootStack, silentLogger } from "../support/stack.ts";
+import { waitFor } from "../support/wait.ts";
+import {
+  customer,
+  eventsFor,
+  newProduct,
+  ordersOf,
+  paymentsFor,
+  stockOf,
+} from "../support/saga.ts";
 
 const backends = await allBackends();
 
@@ -24,10 +31,14 @@ function crashPlan(stack: () => Stack) {
     plan,
     async checkpoint(orderId: string, step: SagaStep) {
       if (plan.size === 0) return;
-      const [row] = await stack().subgraphs.orders.db.query<{ user_id: string }>('SELECT user_id FROM orders.orders WHERE id = $1', [orderId]);
+      const [row] = await stack().subgraphs.orders.db.query<{
+        user_id: string;
+      }>("SELECT user_id FROM orders.orders WHERE id = $1", [orderId]);
       if (row && plan.get(row.user_id) === step) {
         plan.delete(row.user_id);
-        throw new SimulatedCrash(`simulated crash before ${step} of ${orderId}`);
+        throw new SimulatedCrash(
+          `simulated crash before ${step} of ${orderId}`,
+        );
       }
     },
   };
@@ -35,13 +46,19 @@ function crashPlan(stack: () => Stack) {
 
 /** An orders service started afresh against the same database: what a restart after a crash runs. */
 function restartedOrders(stack: Stack) {
-  const base = (name: 'products' | 'payments') => stack.subgraphs[name].url.replace('/graphql', '');
+  const base = (name: "products" | "payments") =>
+    stack.subgraphs[name].url.replace("/graphql", "");
   return createOrdersSubgraph(
-    { db: stack.subgraphs.orders.db, logger: silentLogger, production: false, internalTokenSecret: 'unused-here-the-restarted-saga-serves-no-graphql' },
+    {
+      db: stack.subgraphs.orders.db,
+      logger: silentLogger,
+      production: false,
+      internalTokenSecret: "unused-here-the-restarted-saga-serves-no-graphql",
+    },
     {
       internalServiceSecret: SECRET,
-      productsInternalUrl: base('products'),
-      paymentsInternalUrl: base('payments'),
+      productsInternalUrl: base("products"),
+      paymentsInternalUrl: base("payments"),
       serviceTimeoutMs: 2000,
       placeOrderWaitMs: 5000,
       sagaResumeIntervalMs: 3_600_000,
@@ -60,22 +77,34 @@ async function resumeAll(stack: Stack): Promise<void> {
   try {
     await waitFor(
       async () => {
-        const [pending] = await stack.subgraphs.orders.db.query<{ count: number }>(`SELECT count(*)::int AS count FROM orders.orders WHERE saga_step <> 'DONE'`);
+        const [pending] = await stack.subgraphs.orders.db.query<{
+          count: number;
+        }>(
+          `SELECT count(*)::int AS count FROM orders.orders WHERE saga_step <> 'DONE'`,
+        );
         if (pending!.count === 0) return true;
-        for (const orderId of await restarted.saga.due()) await restarted.saga.run(orderId);
+        for (const orderId of await restarted.saga.due())
+          await restarted.saga.run(orderId);
         return undefined;
       },
-      { timeoutMs: 30_000, intervalMs: LEASE_MS / 2, what: 'every saga to settle after the crash' },
+      {
+        timeoutMs: 30_000,
+        intervalMs: LEASE_MS / 2,
+        what: "every saga to settle after the crash",
+      },
     );
   } finally {
     // Only the saga runs here (no HTTP server was started): close its outbound clients.
-    await Promise.all([restarted.breakers.products.close(), restarted.breakers.payments.close()]);
+    await Promise.all([
+      restarted.breakers.products.close(),
+      restarted.breakers.payments.close(),
+    ]);
   }
 }
 
-const SECRET = 'test-internal-secret-0123456789abcdefghijklmnop';
+const SECRET = "test-internal-secret-0123456789abcdefghijklmnop";
 
-describe.each(backends)('the saga under failures on $name', (backend) => {
+describe.each(backends)("the saga under failures on $name", (backend) => {
   let storage: Storage;
   let drop: () => Promise<void>;
   let stack: Stack;
@@ -92,7 +121,12 @@ describe.each(backends)('the saga under failures on $name', (backend) => {
         sagaLeaseMs: LEASE_MS,
         sagaResumeIntervalMs: 3_600_000,
         serviceRetries: 1,
-        breaker: { volumeThreshold: 4, errorThresholdPercentage: 50, resetTimeoutMs: 400, windowMs: 10_000 },
+        breaker: {
+          volumeThreshold: 4,
+          errorThresholdPercentage: 50,
+          resetTimeoutMs: 400,
+          windowMs: 10_000,
+        },
       },
     });
   });
@@ -100,104 +134,237 @@ describe.each(backends)('the saga under failures on $name', (backend) => {
     await stack?.stop();
     await drop?.();
   });
-  const place = (userId: string, productId: string, quantity = 1, paymentToken = 'tok_visa') =>
-    ordersOf(stack).orders.placeOrder(userId, { items: [{ productId, quantity }], idempotencyKey: randomUUID(), paymentToken });
-
-  it.skipIf(backend.unavailable)('resumes a saga that crashed after payment, before confirming, and confirms it exactly once', async () => {
-    const product = await newProduct(stack, 5);
-    const userId = customer('crash-after-pay');
-    crashes.plan.set(userId, 'COMMIT');
-    await expect(place(userId, product, 2)).rejects.toThrow(SimulatedCrash);
-    const [stuck] = await stack.subgraphs.orders.db.query<{ id: string; status: string; saga_step: string }>('SELECT id, status, saga_step FROM orders.orders WHERE user_id = $1', [userId]);
-    expect(stuck).toMatchObject({ status: 'PENDING', saga_step: 'COMMIT' });
-    expect((await paymentsFor(stack, stuck!.id)).map((payment) => payment.status)).toEqual(['CAPTURED']);
-
-    await resumeAll(stack);
-    const [order] = await stack.subgraphs.orders.db.query<{ status: string }>('SELECT status FROM orders.orders WHERE id = $1', [stuck!.id]);
-    expect(order!.status).toBe('CONFIRMED');
-    expect(await paymentsFor(stack, stuck!.id)).toHaveLength(1);
-    expect(await stockOf(stack, product)).toBe(3);
-    expect((await eventsFor(stack.subgraphs.orders.db, 'orders', 'orderId', stuck!.id)).map((event) => event.type)).toEqual(['orders.order.placed', 'orders.order.confirmed']);
-  });
-
-  it.skipIf(backend.unavailable)('resumes a compensation that crashed halfway and gives everything back exactly once', async () => {
-    const product = await newProduct(stack, 5);
-    const userId = customer('crash-in-compensation');
-    crashes.plan.set(userId, 'COMPENSATE');
-    await expect(place(userId, product, 3, 'tok_declined')).rejects.toThrow(SimulatedCrash);
-    expect(await stockOf(stack, product)).toBe(2);
-    await resumeAll(stack);
-    expect(await stockOf(stack, product)).toBe(5);
-    const [order] = await stack.subgraphs.orders.db.query<{ status: string; failure_code: string }>('SELECT status, failure_code FROM orders.orders WHERE user_id = $1', [userId]);
-    expect(order).toEqual({ status: 'FAILED', failure_code: 'PAYMENT_DECLINED' });
-  });
-
-  it.skipIf(backend.unavailable)('with payments down, compensates and fails fast with SUBGRAPH_UNAVAILABLE, then recovers through half-open', async () => {
-    const product = await newProduct(stack, 20);
-    const payments = stack.subgraphs.payments;
-    // "Down" must mean connections refused (nothing listening): only then does the saga know the
-    // authorization never reached payments and fail without voiding. So payments really stops
-    // listening and comes back on its own port, as a restarted service would; if another process
-    // took that port meanwhile, listen() fails the test with EADDRINUSE rather than passing wrongly.
-    await payments.running.close();
-    try {
-      for (let attempt = 0; attempt < 4; attempt += 1) {
-        const order = await place(customer(`down-${attempt}`), product);
-        expect(order).toMatchObject({ status: 'FAILED', failure_code: 'SUBGRAPH_UNAVAILABLE' });
-      }
-      expect(ordersOf(stack).breakers.payments.breakerState).toBe('open');
-      // With the breaker open nothing is sent: the order fails without waiting on the network.
-      const fast = await place(customer('down-open'), product);
-      expect(fast).toMatchObject({ status: 'FAILED', failure_code: 'SUBGRAPH_UNAVAILABLE' });
-      expect(await stockOf(stack, product)).toBe(20);
-    } finally {
-      Object.assign(payments, { running: await listen(payments.server.handler, { port: payments.running.port }) });
-    }
-    await waitFor(() => (ordersOf(stack).breakers.payments.breakerState === 'half-open' ? true : undefined), { timeoutMs: 10_000, what: 'the payments breaker to half-open after its reset timeout' });
-    const recovered = await place(customer('after-recovery'), product);
-    expect(recovered.status).toBe('CONFIRMED');
-    expect(ordersOf(stack).breakers.payments.breakerState).toBe('closed');
-    expect(await stockOf(stack, product)).toBe(19);
-  });
-
-  it.skipIf(backend.unavailable)('keeps captured payments = confirmed orders and stock = what confirmed orders took, over random interleavings of failures', { timeout: 120_000 }, async () => {
-    const steps: Array<SagaStep | 'none'> = ['none', 'none', 'RESERVE', 'PAY', 'COMMIT', 'COMPENSATE'];
-    const orderArbitrary = fc.record({
-      product: fc.integer({ min: 0, max: 1 }),
-      quantity: fc.integer({ min: 1, max: 4 }),
-      card: fc.constantFrom('tok_visa', 'tok_visa', 'tok_declined', 'tok_error'),
-      crashAt: fc.constantFrom(...steps),
+  const place = (
+    userId: string,
+    productId: string,
+    quantity = 1,
+    paymentToken = "tok_visa",
+  ) =>
+    ordersOf(stack).orders.placeOrder(userId, {
+      items: [{ productId, quantity }],
+      idempotencyKey: randomUUID(),
+      paymentToken,
     });
-    await fc.assert(
-      fc.asyncProperty(fc.array(orderArbitrary, { minLength: 1, maxLength: 6 }), async (plan) => {
-        const products = [await newProduct(stack, 6), await newProduct(stack, 6)];
-        const users = plan.map((_, index) => customer(`prop-${index}-${randomUUID()}`));
-        plan.forEach((entry, index) => entry.crashAt !== 'none' && crashes.plan.set(users[index]!, entry.crashAt));
-        await Promise.allSettled(plan.map((entry, index) => place(users[index]!, products[entry.product]!, entry.quantity, entry.card)));
-        crashes.plan.clear();
-        await resumeAll(stack);
 
-        const orders = await stack.subgraphs.orders.db.query<{ id: string; status: string; total_minor: number; product_id: string; quantity: number }>(
-          `SELECT o.id, o.status, o.total_minor, i.product_id, i.quantity FROM orders.orders o JOIN orders.order_items i ON i.order_id = o.id WHERE o.user_id = ANY($1::uuid[])`,
-          [users],
-        );
-        expect(orders).toHaveLength(plan.length);
-        expect(orders.every((order) => order.status === 'CONFIRMED' || order.status === 'FAILED')).toBe(true);
-        const captured = await stack.subgraphs.payments.db.query<{ order_id: string; amount_minor: number }>(
-          `SELECT order_id, amount_minor FROM payments.payments WHERE status = 'CAPTURED' AND order_id = ANY($1::uuid[])`,
-          [orders.map((order) => order.id)],
-        );
-        const confirmed = orders.filter((order) => order.status === 'CONFIRMED');
-        expect(captured.map((payment) => payment.order_id).sort()).toEqual(confirmed.map((order) => order.id).sort());
-        for (const payment of captured) expect(payment.amount_minor).toBe(confirmed.find((order) => order.id === payment.order_id)!.total_minor);
-        for (const product of products) {
-          const sold = confirmed.filter((order) => order.product_id === product).reduce((sum, order) => sum + order.quantity, 0);
-          expect(await stockOf(stack, product)).toBe(6 - sold);
+  it.skipIf(backend.unavailable)(
+    "resumes a saga that crashed after payment, before confirming, and confirms it exactly once",
+    async () => {
+      const product = await newProduct(stack, 5);
+      const userId = customer("crash-after-pay");
+      crashes.plan.set(userId, "COMMIT");
+      await expect(place(userId, product, 2)).rejects.toThrow(SimulatedCrash);
+      const [stuck] = await stack.subgraphs.orders.db.query<{
+        id: string;
+        status: string;
+        saga_step: string;
+      }>("SELECT id, status, saga_step FROM orders.orders WHERE user_id = $1", [
+        userId,
+      ]);
+      expect(stuck).toMatchObject({ status: "PENDING", saga_step: "COMMIT" });
+      expect(
+        (await paymentsFor(stack, stuck!.id)).map((payment) => payment.status),
+      ).toEqual(["CAPTURED"]);
+
+      await resumeAll(stack);
+      const [order] = await stack.subgraphs.orders.db.query<{ status: string }>(
+        "SELECT status FROM orders.orders WHERE id = $1",
+        [stuck!.id],
+      );
+      expect(order!.status).toBe("CONFIRMED");
+      expect(await paymentsFor(stack, stuck!.id)).toHaveLength(1);
+      expect(await stockOf(stack, product)).toBe(3);
+      expect(
+        (
+          await eventsFor(
+            stack.subgraphs.orders.db,
+            "orders",
+            "orderId",
+            stuck!.id,
+          )
+        ).map((event) => event.type),
+      ).toEqual(["orders.order.placed", "orders.order.confirmed"]);
+    },
+  );
+
+  it.skipIf(backend.unavailable)(
+    "resumes a compensation that crashed halfway and gives everything back exactly once",
+    async () => {
+      const product = await newProduct(stack, 5);
+      const userId = customer("crash-in-compensation");
+      crashes.plan.set(userId, "COMPENSATE");
+      await expect(place(userId, product, 3, "tok_declined")).rejects.toThrow(
+        SimulatedCrash,
+      );
+      expect(await stockOf(stack, product)).toBe(2);
+      await resumeAll(stack);
+      expect(await stockOf(stack, product)).toBe(5);
+      const [order] = await stack.subgraphs.orders.db.query<{
+        status: string;
+        failure_code: string;
+      }>("SELECT status, failure_code FROM orders.orders WHERE user_id = $1", [
+        userId,
+      ]);
+      expect(order).toEqual({
+        status: "FAILED",
+        failure_code: "PAYMENT_DECLINED",
+      });
+    },
+  );
+
+  it.skipIf(backend.unavailable)(
+    "with payments down, compensates and fails fast with SUBGRAPH_UNAVAILABLE, then recovers through half-open",
+    async () => {
+      const product = await newProduct(stack, 20);
+      const payments = stack.subgraphs.payments;
+      // "Down" must mean connections refused (nothing listening): only then does the saga know the
+      // authorization never reached payments and fail without voiding. So payments really stops
+      // listening and comes back on its own port, as a restarted service would; if another process
+      // took that port meanwhile, listen() fails the test with EADDRINUSE rather than passing wrongly.
+      await payments.running.close();
+      try {
+        for (let attempt = 0; attempt < 4; attempt += 1) {
+          const order = await place(customer(`down-${attempt}`), product);
+          expect(order).toMatchObject({
+            status: "FAILED",
+            failure_code: "SUBGRAPH_UNAVAILABLE",
+          });
         }
-        const [held] = await stack.subgraphs.products.db.query<{ count: number }>(`SELECT count(*)::int AS count FROM products.reservations WHERE status = 'RESERVED' AND id = ANY($1::uuid[])`, [orders.map((order) => order.id)]);
-        expect(held!.count).toBe(0);
-      }),
-      { numRuns: 8 },
-    );
-  });
+        expect(ordersOf(stack).breakers.payments.breakerState).toBe("open");
+        // With the breaker open nothing is sent: the order fails without waiting on the network.
+        const fast = await place(customer("down-open"), product);
+        expect(fast).toMatchObject({
+          status: "FAILED",
+          failure_code: "SUBGRAPH_UNAVAILABLE",
+        });
+        expect(await stockOf(stack, product)).toBe(20);
+      } finally {
+        Object.assign(payments, {
+          running: await listen(payments.server.handler, {
+            port: payments.running.port,
+          }),
+        });
+      }
+      await waitFor(
+        () =>
+          ordersOf(stack).breakers.payments.breakerState === "half-open"
+            ? true
+            : undefined,
+        {
+          timeoutMs: 10_000,
+          what: "the payments breaker to half-open after its reset timeout",
+        },
+      );
+      const recovered = await place(customer("after-recovery"), product);
+      expect(recovered.status).toBe("CONFIRMED");
+      expect(ordersOf(stack).breakers.payments.breakerState).toBe("closed");
+      expect(await stockOf(stack, product)).toBe(19);
+    },
+  );
+
+  it.skipIf(backend.unavailable)(
+    "keeps captured payments = confirmed orders and stock = what confirmed orders took, over random interleavings of failures",
+    { timeout: 120_000 },
+    async () => {
+      const steps: Array<SagaStep | "none"> = [
+        "none",
+        "none",
+        "RESERVE",
+        "PAY",
+        "COMMIT",
+        "COMPENSATE",
+      ];
+      const orderArbitrary = fc.record({
+        product: fc.integer({ min: 0, max: 1 }),
+        quantity: fc.integer({ min: 1, max: 4 }),
+        card: fc.constantFrom(
+          "tok_visa",
+          "tok_visa",
+          "tok_declined",
+          "tok_error",
+        ),
+        crashAt: fc.constantFrom(...steps),
+      });
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(orderArbitrary, { minLength: 1, maxLength: 6 }),
+          async (plan) => {
+            const products = [
+              await newProduct(stack, 6),
+              await newProduct(stack, 6),
+            ];
+            const users = plan.map((_, index) =>
+              customer(`prop-${index}-${randomUUID()}`),
+            );
+            plan.forEach(
+              (entry, index) =>
+                entry.crashAt !== "none" &&
+                crashes.plan.set(users[index]!, entry.crashAt),
+            );
+            await Promise.allSettled(
+              plan.map((entry, index) =>
+                place(
+                  users[index]!,
+                  products[entry.product]!,
+                  entry.quantity,
+                  entry.card,
+                ),
+              ),
+            );
+            crashes.plan.clear();
+            await resumeAll(stack);
+
+            const orders = await stack.subgraphs.orders.db.query<{
+              id: string;
+              status: string;
+              total_minor: number;
+              product_id: string;
+              quantity: number;
+            }>(
+              `SELECT o.id, o.status, o.total_minor, i.product_id, i.quantity FROM orders.orders o JOIN orders.order_items i ON i.order_id = o.id WHERE o.user_id = ANY($1::uuid[])`,
+              [users],
+            );
+            expect(orders).toHaveLength(plan.length);
+            expect(
+              orders.every(
+                (order) =>
+                  order.status === "CONFIRMED" || order.status === "FAILED",
+              ),
+            ).toBe(true);
+            const captured = await stack.subgraphs.payments.db.query<{
+              order_id: string;
+              amount_minor: number;
+            }>(
+              `SELECT order_id, amount_minor FROM payments.payments WHERE status = 'CAPTURED' AND order_id = ANY($1::uuid[])`,
+              [orders.map((order) => order.id)],
+            );
+            const confirmed = orders.filter(
+              (order) => order.status === "CONFIRMED",
+            );
+            expect(captured.map((payment) => payment.order_id).sort()).toEqual(
+              confirmed.map((order) => order.id).sort(),
+            );
+            for (const payment of captured)
+              expect(payment.amount_minor).toBe(
+                confirmed.find((order) => order.id === payment.order_id)!
+                  .total_minor,
+              );
+            for (const product of products) {
+              const sold = confirmed
+                .filter((order) => order.product_id === product)
+                .reduce((sum, order) => sum + order.quantity, 0);
+              expect(await stockOf(stack, product)).toBe(6 - sold);
+            }
+            const [held] = await stack.subgraphs.products.db.query<{
+              count: number;
+            }>(
+              `SELECT count(*)::int AS count FROM products.reservations WHERE status = 'RESERVED' AND id = ANY($1::uuid[])`,
+              [orders.map((order) => order.id)],
+            );
+            expect(held!.count).toBe(0);
+          },
+        ),
+        { numRuns: 8 },
+      );
+    },
+  );
 });

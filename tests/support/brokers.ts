@@ -1,8 +1,8 @@
-import amqp from 'amqplib';
-import { Kafka, logLevel } from 'kafkajs';
-import { skipReason } from './ci.ts';
+import amqp from "amqplib";
+import { Kafka, logLevel } from "kafkajs";
+import { skipReason } from "./ci.ts";
 
-export { unique, waitFor } from './wait.ts';
+export { unique, waitFor } from "./wait.ts";
 
 /**
  * Real brokers for the int and e2e tests: Kafka from `npm run kafka:start` (or KAFKA_BROKERS),
@@ -10,17 +10,27 @@ export { unique, waitFor } from './wait.ts';
  * file that needs one asks in a top-level `await probeKafka()` / `await probeRabbit()`, which
  * returns the skip reason (printed) outside CI and fails the run in CI (see ./ci.ts).
  */
-export const KAFKA_BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',').map((broker) => broker.trim());
-export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+export const KAFKA_BROKERS = (process.env.KAFKA_BROKERS ?? "127.0.0.1:19092")
+  .split(",")
+  .map((broker) => broker.trim());
+export const AMQP_URL =
+  process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 
 async function kafkaUnavailable(): Promise<string | undefined> {
-  const admin = new Kafka({ clientId: 'switchyard-tests-probe', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING, retry: { retries: 1 }, connectionTimeout: 2000, requestTimeout: 5000 }).admin();
+  const admin = new Kafka({
+    clientId: "switchyard-tests-probe",
+    brokers: KAFKA_BROKERS,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 1 },
+    connectionTimeout: 2000,
+    requestTimeout: 5000,
+  }).admin();
   try {
     await admin.connect();
     await admin.listTopics();
     return undefined;
   } catch (error) {
-    return `Kafka at ${KAFKA_BROKERS.join(',')} is not reachable (${(error as Error).message}); start it with: npm run kafka:start`;
+    return `Kafka at ${KAFKA_BROKERS.join(",")} is not reachable (${(error as Error).message}); start it with: npm run kafka:start`;
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
@@ -32,18 +42,18 @@ async function rabbitUnavailable(): Promise<string | undefined> {
     await connection.close();
     return undefined;
   } catch (error) {
-    return `RabbitMQ at ${AMQP_URL.replace(/\/\/[^@]*@/, '//')} is not reachable (${(error as Error).message}); start it with: rabbitmq-server -detached`;
+    return `RabbitMQ at ${AMQP_URL.replace(/\/\/[^@]*@/, "//")} is not reachable (${(error as Error).message}); start it with: rabbitmq-server -detached`;
   }
 }
 
 /** Why Kafka cannot be used here (printed), or undefined; in CI an unreachable Kafka throws. */
 export async function probeKafka(): Promise<string | undefined> {
-  return skipReason('the real Kafka', await kafkaUnavailable());
+  return skipReason("the real Kafka", await kafkaUnavailable());
 }
 
 /** Why RabbitMQ cannot be used here (printed), or undefined; in CI an unreachable RabbitMQ throws. */
 export async function probeRabbit(): Promise<string | undefined> {
-  return skipReason('the real RabbitMQ', await rabbitUnavailable());
+  return skipReason("the real RabbitMQ", await rabbitUnavailable());
 }
 
 /** Deletes RabbitMQ queues a test declared (quorum queues are Raft groups: not free to leave behind). */
@@ -51,9 +61,9 @@ export async function deleteQueues(names: string[]): Promise<void> {
   const connection = await amqp.connect(AMQP_URL);
   try {
     const channel = await connection.createChannel();
-    for (const name of names) await channel.deleteQueue(name).catch(() => undefined);
+    for (const name of names)
+      await channel.deleteQueue(name).catch(() => undefined);
   } finally {
     await connection.close().catch(() => undefined);
   }
 }
-

@@ -4,8 +4,8 @@
  * other way (say, `=== 'true'`) lets a run with `CI=1` skip real-broker tests silently.
  */
 export function inCI(env: NodeJS.ProcessEnv = process.env): boolean {
-  const value = (env.CI ?? '').trim().toLowerCase();
-  return value !== '' && value !== 'false' && value !== '0';
+  const value = (env.CI ?? "").trim().toLowerCase();
+  return value !== "" && value !== "false" && value !== "0";
 }
 
 /**
@@ -13,7 +13,11 @@ export function inCI(env: NodeJS.ProcessEnv = process.env): boolean {
  * CI (so a skip is visible), an error in CI (where the service is mandatory and a skip would hide a
  * broken setup). Returns `undefined` when nothing is missing.
  */
-export function skipReason(what: string, reason: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function skipReason(
+  what: string,
+  reason: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
   if (reason === undefined) return undefined;
   if (inCI(env)) throw new Error(`CI requires ${what}: ${reason}`);
   console.error(`[tests] skipping ${what} runs: ${reason}`);

@@ -1,5 +1,5 @@
-import { connect, createServer, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { connect, createServer, type Socket } from "node:net";
+import type { AddressInfo } from "node:net";
 
 /**
  * How the proxy treats a new connection:
@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
  * - `hang`: accept it and never answer (a stuck instance);
  * - `status`: answer every request with `status` and `Connection: close` (an overloaded one).
  */
-export type FaultMode = 'pass' | 'reset' | 'hang' | 'status';
+export type FaultMode = "pass" | "reset" | "hang" | "status";
 
 export interface FaultProxy {
   readonly url: string;
@@ -17,59 +17,79 @@ export interface FaultProxy {
   /** Requests answered with an error status (each on its own connection). */
   readonly failedRequests: number;
   /** Switches mode and drops every open connection, so kept-alive sockets cannot bypass it. */
-  setMode(mode: FaultMode, options?: { status?: number; retryAfter?: string }): void;
+  setMode(
+    mode: FaultMode,
+    options?: { status?: number; retryAfter?: string },
+  ): void;
   /** The next `count` connections get one error status response each, then the mode applies again. */
-  failNext(count: number, options?: { status?: number; retryAfter?: string }): void;
+  failNext(
+    count: number,
+    options?: { status?: number; retryAfter?: string },
+  ): void;
   close(): Promise<void>;
 }
 
 /** A TCP proxy on loopback in front of a subgraph, for injecting faults and counting sockets. */
-export async function startFaultProxy(targetUrl: string, mode: FaultMode = 'pass'): Promise<FaultProxy> {
+export async function startFaultProxy(
+  targetUrl: string,
+  mode: FaultMode = "pass",
+): Promise<FaultProxy> {
   const target = new URL(targetUrl);
   const sockets = new Set<Socket>();
   let current = mode;
-  let statusOptions = { status: 503, retryAfter: undefined as string | undefined };
+  let statusOptions = {
+    status: 503,
+    retryAfter: undefined as string | undefined,
+  };
   let failing = 0;
   let failingOptions = statusOptions;
   let connections = 0;
   let failedRequests = 0;
 
-  function answerWithStatus(socket: Socket, { status, retryAfter }: { status: number; retryAfter?: string }) {
-    socket.once('data', () => {
+  function answerWithStatus(
+    socket: Socket,
+    { status, retryAfter }: { status: number; retryAfter?: string },
+  ) {
+    socket.once("data", () => {
       failedRequests += 1;
-      const body = 'unavailable';
-      const headers = [`HTTP/1.1 ${status} Unavailable`, 'content-type: text/plain', `content-length: ${body.length}`, 'connection: close'];
+      const body = "unavailable";
+      const headers = [
+        `HTTP/1.1 ${status} Unavailable`,
+        "content-type: text/plain",
+        `content-length: ${body.length}`,
+        "connection: close",
+      ];
       if (retryAfter !== undefined) headers.push(`retry-after: ${retryAfter}`);
-      socket.end(`${headers.join('\r\n')}\r\n\r\n${body}`);
+      socket.end(`${headers.join("\r\n")}\r\n\r\n${body}`);
     });
   }
 
   const server = createServer((socket) => {
     connections += 1;
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => undefined);
     if (failing > 0) {
       failing -= 1;
       answerWithStatus(socket, failingOptions);
       return;
     }
     switch (current) {
-      case 'reset':
+      case "reset":
         socket.destroy();
         return;
-      case 'hang':
+      case "hang":
         socket.resume();
         return;
-      case 'status':
+      case "status":
         answerWithStatus(socket, statusOptions);
         return;
-      case 'pass': {
+      case "pass": {
         const upstream = connect(Number(target.port), target.hostname);
         sockets.add(upstream);
-        upstream.on('close', () => sockets.delete(upstream));
-        upstream.on('error', () => socket.destroy());
-        socket.on('close', () => upstream.destroy());
+        upstream.on("close", () => sockets.delete(upstream));
+        upstream.on("error", () => socket.destroy());
+        socket.on("close", () => upstream.destroy());
         socket.pipe(upstream).pipe(socket);
         return;
       }
@@ -79,7 +99,7 @@ export async function startFaultProxy(targetUrl: string, mode: FaultMode = 'pass
       }
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   const dropAll = () => {
     for (const socket of sockets) socket.destroy();
@@ -94,12 +114,18 @@ export async function startFaultProxy(targetUrl: string, mode: FaultMode = 'pass
     },
     setMode(next, options = {}) {
       current = next;
-      statusOptions = { status: options.status ?? 503, retryAfter: options.retryAfter };
+      statusOptions = {
+        status: options.status ?? 503,
+        retryAfter: options.retryAfter,
+      };
       dropAll();
     },
     failNext(count, options = {}) {
       failing = count;
-      failingOptions = { status: options.status ?? 503, retryAfter: options.retryAfter };
+      failingOptions = {
+        status: options.status ?? 503,
+        retryAfter: options.retryAfter,
+      };
       dropAll();
     },
     async close() {

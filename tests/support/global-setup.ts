@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { inCI } from './ci.ts';
+import { execFileSync } from "node:child_process";
+import { inCI } from "./ci.ts";
 
 /**
  * In CI (see ./ci.ts) the real-broker suite is mandatory, so Kafka is started here through the project
@@ -7,5 +7,9 @@ import { inCI } from './ci.ts';
  */
 export default function setup(): void {
   if (!inCI() || process.env.KAFKA_BROKERS) return;
-  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/kafka/kafka.ts', 'start'], { stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    ["--import", "tsx", "scripts/kafka/kafka.ts", "start"],
+    { stdio: "inherit" },
+  );
 }

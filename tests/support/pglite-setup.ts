@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { PGLITE_ROOT_ENV } from './pglite.ts';
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { PGLITE_ROOT_ENV } from "./pglite.ts";
 
 /**
  * vitest global setup: initialises one empty PGlite data directory for the whole run, which
@@ -12,9 +12,10 @@ import { PGLITE_ROOT_ENV } from './pglite.ts';
  */
 export default async function setup(): Promise<() => void> {
   const existing = process.env[PGLITE_ROOT_ENV];
-  if (existing && existsSync(join(existing, 'template'))) return () => undefined;
-  const root = mkdtempSync(join(tmpdir(), 'switchyard-test-pglite-'));
-  const template = await PGlite.create(join(root, 'template'));
+  if (existing && existsSync(join(existing, "template")))
+    return () => undefined;
+  const root = mkdtempSync(join(tmpdir(), "switchyard-test-pglite-"));
+  const template = await PGlite.create(join(root, "template"));
   await template.close();
   process.env[PGLITE_ROOT_ENV] = root;
   return () => rmSync(root, { recursive: true, force: true });

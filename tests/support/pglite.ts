@@ -1,9 +1,9 @@
-import { cpSync, existsSync, mkdtempSync } from 'node:fs';
-import { join } from 'node:path';
-import { openStorage, type Storage } from '../../platform/database.ts';
+import { cpSync, existsSync, mkdtempSync } from "node:fs";
+import { join } from "node:path";
+import { openStorage, type Storage } from "../../platform/database.ts";
 
 /** Set by tests/support/pglite-setup.ts: a directory holding `template/`, an initialised, empty PGlite. */
-export const PGLITE_ROOT_ENV = 'SWITCHYARD_TEST_PGLITE_ROOT';
+export const PGLITE_ROOT_ENV = "SWITCHYARD_TEST_PGLITE_ROOT";
 
 /**
  * A fresh, empty PGlite database of the test file's own. Initialising PGlite (its initdb) costs
@@ -14,8 +14,9 @@ export const PGLITE_ROOT_ENV = 'SWITCHYARD_TEST_PGLITE_ROOT';
  */
 export async function scratchPglite(): Promise<Storage> {
   const root = process.env[PGLITE_ROOT_ENV];
-  if (!root || !existsSync(join(root, 'template'))) return openStorage({ dataDir: 'memory://' });
-  const dir = mkdtempSync(join(root, 'db-'));
-  cpSync(join(root, 'template'), dir, { recursive: true });
+  if (!root || !existsSync(join(root, "template")))
+    return openStorage({ dataDir: "memory://" });
+  const dir = mkdtempSync(join(root, "db-"));
+  cpSync(join(root, "template"), dir, { recursive: true });
   return openStorage({ dataDir: dir });
 }

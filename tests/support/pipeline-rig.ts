@@ -1,23 +1,38 @@
-import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
-import pino from 'pino';
-import type { ChannelSender } from '../../events/channels.ts';
-import { createDispatcher, type Dispatcher } from '../../events/dispatcher.ts';
-import type { SubscriptionState } from '../../events/event-log.ts';
-import { deadLetterQueueOf, jobQueueProblem, type JobQueue, type RetryPolicy } from '../../events/job-queue.ts';
-import { createKafkaEventLog } from '../../events/kafka-event-log.ts';
-import { createNotificationWorker, type NotificationWorker } from '../../events/notification-worker.ts';
-import { CHANNELS, queueFor } from '../../events/notification-job.ts';
-import { createOutboxRelay, type OutboxRelay } from '../../events/outbox-relay.ts';
-import { prepareNotificationsDatabase } from '../../events/pipeline.ts';
-import { createRabbitJobQueue } from '../../events/rabbit-job-queue.ts';
-import { createStaticDirectory } from '../../events/recipients.ts';
-import { openStorage, type Database, type Storage } from '../../platform/database.ts';
-import { migrate } from '../../platform/migrate.ts';
-import { appendToOutbox } from '../../platform/outbox.ts';
-import { expect } from 'vitest';
-import { describeGroup, inspectQueues } from './broker-inspect.ts';
-import { unique, waitFor } from './brokers.ts';
+import { Writable } from "node:stream";
+import { fileURLToPath } from "node:url";
+import pino from "pino";
+import type { ChannelSender } from "../../events/channels.ts";
+import { createDispatcher, type Dispatcher } from "../../events/dispatcher.ts";
+import type { SubscriptionState } from "../../events/event-log.ts";
+import {
+  deadLetterQueueOf,
+  jobQueueProblem,
+  type JobQueue,
+  type RetryPolicy,
+} from "../../events/job-queue.ts";
+import { createKafkaEventLog } from "../../events/kafka-event-log.ts";
+import {
+  createNotificationWorker,
+  type NotificationWorker,
+} from "../../events/notification-worker.ts";
+import { CHANNELS, queueFor } from "../../events/notification-job.ts";
+import {
+  createOutboxRelay,
+  type OutboxRelay,
+} from "../../events/outbox-relay.ts";
+import { prepareNotificationsDatabase } from "../../events/pipeline.ts";
+import { createRabbitJobQueue } from "../../events/rabbit-job-queue.ts";
+import { createStaticDirectory } from "../../events/recipients.ts";
+import {
+  openStorage,
+  type Database,
+  type Storage,
+} from "../../platform/database.ts";
+import { migrate } from "../../platform/migrate.ts";
+import { appendToOutbox } from "../../platform/outbox.ts";
+import { expect } from "vitest";
+import { describeGroup, inspectQueues } from "./broker-inspect.ts";
+import { unique, waitFor } from "./brokers.ts";
 
 /**
  * The real event pipeline in one test process, for fault tests: orders outbox on PostgreSQL →
@@ -31,7 +46,10 @@ import { unique, waitFor } from './brokers.ts';
  */
 
 /** A compact retry policy: far shorter than the outages the tests hold, so a consumer that burns retries while a broker is down dead-letters (and fails the test) instead of waiting it out. */
-export const RIG_RETRY: RetryPolicy = Object.freeze({ delaysMs: [250, 1000, 2000], maxAttempts: 4 });
+export const RIG_RETRY: RetryPolicy = Object.freeze({
+  delaysMs: [250, 1000, 2000],
+  maxAttempts: 4,
+});
 
 export interface RigOptions {
   /** The PostgreSQL database every piece shares (a test's own, from `tests/support/storage.ts`). */
@@ -89,7 +107,12 @@ export interface Rig {
   waitQuiet(timeoutMs: number): Promise<void>;
   report(): Promise<RigReport>;
   /** Whether the consumers are still attached: the worker's group as Kafka sees it, the dispatcher's consumers as RabbitMQ sees them. */
-  consumers(): Promise<{ group: { state: string; members: number }; queueConsumers: Record<string, number>; worker: SubscriptionState; jobQueueProblem: string | undefined }>;
+  consumers(): Promise<{
+    group: { state: string; members: number };
+    queueConsumers: Record<string, number>;
+    worker: SubscriptionState;
+    jobQueueProblem: string | undefined;
+  }>;
   /** The last log lines of every piece (warn and above), for a failure message. */
   logTail(lines?: number): string;
   /** What the pipeline holds right now: for a failure message when a wait times out. */
@@ -97,7 +120,9 @@ export interface Rig {
   stop(): Promise<void>;
 }
 
-const ORDERS_MIGRATIONS = fileURLToPath(new URL('../../subgraphs/orders/migrations', import.meta.url));
+const ORDERS_MIGRATIONS = fileURLToPath(
+  new URL("../../subgraphs/orders/migrations", import.meta.url),
+);
 
 /** A pino logger whose lines (warn and above) are kept in memory. */
 function memoryLogger(lines: string[]) {
@@ -108,40 +133,81 @@ function memoryLogger(lines: string[]) {
       done();
     },
   });
-  return pino({ level: 'warn' }, sink);
+  return pino({ level: "warn" }, sink);
 }
 
 export async function startRig(options: RigOptions): Promise<Rig> {
-  const { databaseUrl, kafkaBrokers, amqpUrl, users: userCount = 4, retry = RIG_RETRY } = options;
-  const prefix = unique('outage');
+  const {
+    databaseUrl,
+    kafkaBrokers,
+    amqpUrl,
+    users: userCount = 4,
+    retry = RIG_RETRY,
+  } = options;
+  const prefix = unique("outage");
   const lines: string[] = [];
   const logger = memoryLogger(lines);
   const opened: Storage[] = [];
   const open = async (url: string) => {
-    const storage = await openStorage({ databaseUrl: url, dataDir: '' });
+    const storage = await openStorage({ databaseUrl: url, dataDir: "" });
     opened.push(storage);
     return storage;
   };
   const direct = await open(databaseUrl);
-  const orders = direct.forService('orders');
-  const notifications = direct.forService('notifications');
-  await migrate(orders, { schema: 'orders', dir: ORDERS_MIGRATIONS });
+  const orders = direct.forService("orders");
+  const notifications = direct.forService("notifications");
+  await migrate(orders, { schema: "orders", dir: ORDERS_MIGRATIONS });
   await prepareNotificationsDatabase(notifications);
-  const relayDb: Database = options.relayDatabaseUrl ? (await open(options.relayDatabaseUrl)).forService('orders') : orders;
-  const dispatcherDb: Database = options.dispatcherDatabaseUrl ? (await open(options.dispatcherDatabaseUrl)).forService('notifications') : notifications;
+  const relayDb: Database = options.relayDatabaseUrl
+    ? (await open(options.relayDatabaseUrl)).forService("orders")
+    : orders;
+  const dispatcherDb: Database = options.dispatcherDatabaseUrl
+    ? (await open(options.dispatcherDatabaseUrl)).forService("notifications")
+    : notifications;
 
-  const users = Array.from({ length: userCount }, (_, index) => `${prefix}.user-${index}`);
-  const eventLog = createKafkaEventLog({ brokers: kafkaBrokers, clientId: prefix, logger });
-  const jobQueue = await createRabbitJobQueue({ url: amqpUrl, logger, retry, confirmTimeoutMs: 3000 });
+  const users = Array.from(
+    { length: userCount },
+    (_, index) => `${prefix}.user-${index}`,
+  );
+  const eventLog = createKafkaEventLog({
+    brokers: kafkaBrokers,
+    clientId: prefix,
+    logger,
+  });
+  const jobQueue = await createRabbitJobQueue({
+    url: amqpUrl,
+    logger,
+    retry,
+    confirmTimeoutMs: 3000,
+  });
   const topic = `${prefix}.switchyard.orders`;
-  const worker = createNotificationWorker({ eventLog, jobQueue, db: notifications, logger, groupId: prefix, topics: [topic], queuePrefix: prefix });
-  const relay = createOutboxRelay({ db: relayDb, schema: 'orders', eventLog, logger, topicPrefix: `${prefix}.`, pollIntervalMs: 100 });
+  const worker = createNotificationWorker({
+    eventLog,
+    jobQueue,
+    db: notifications,
+    logger,
+    groupId: prefix,
+    topics: [topic],
+    queuePrefix: prefix,
+  });
+  const relay = createOutboxRelay({
+    db: relayDb,
+    schema: "orders",
+    eventLog,
+    logger,
+    topicPrefix: `${prefix}.`,
+    pollIntervalMs: 100,
+  });
   const sends: Send[] = [];
   const sender: ChannelSender = {
-    transport: 'recording',
+    transport: "recording",
     async send(job) {
-      const seq = Number(job.correlationId.split('#')[1]);
-      sends.push({ notificationId: job.notificationId, userId: job.userId, seq });
+      const seq = Number(job.correlationId.split("#")[1]);
+      sends.push({
+        notificationId: job.notificationId,
+        userId: job.userId,
+        seq,
+      });
     },
   };
   const dispatcher = createDispatcher({
@@ -149,7 +215,11 @@ export async function startRig(options: RigOptions): Promise<Rig> {
     db: dispatcherDb,
     logger,
     senders: { email: sender, sms: sender, push: sender },
-    recipients: createStaticDirectory(Object.fromEntries(users.map((user) => [user, { email: `${user}@example.test` }]))),
+    recipients: createStaticDirectory(
+      Object.fromEntries(
+        users.map((user) => [user, { email: `${user}@example.test` }]),
+      ),
+    ),
     retry,
     queuePrefix: prefix,
   });
@@ -164,7 +234,17 @@ export async function startRig(options: RigOptions): Promise<Rig> {
     // The sequence number is taken before the write and kept only when it commits, so a user's
     // numbers are gap-free in commit order.
     const envelope = await orders.transaction((tx) =>
-      appendToOutbox(tx, 'orders', { type: 'orders.order.confirmed', key: user, correlationId: `${user}#${seq}`, data: { orderId: `${user}-order-${seq}`, userId: user, total: seq, currency: 'USD' } }),
+      appendToOutbox(tx, "orders", {
+        type: "orders.order.confirmed",
+        key: user,
+        correlationId: `${user}#${seq}`,
+        data: {
+          orderId: `${user}-order-${seq}`,
+          userId: user,
+          total: seq,
+          currency: "USD",
+        },
+      }),
     );
     nextSeq.set(user, seq + 1);
     written += 1;
@@ -174,10 +254,16 @@ export async function startRig(options: RigOptions): Promise<Rig> {
   let keepProducing = false;
 
   const queues = CHANNELS.map((channel) => queueFor(prefix, channel));
-  const retryQueues = queues.flatMap((queue) => [...new Set(retry.delaysMs)].map((delay) => `${queue}.retry.${delay}ms`));
+  const retryQueues = queues.flatMap((queue) =>
+    [...new Set(retry.delaysMs)].map((delay) => `${queue}.retry.${delay}ms`),
+  );
   // Read through a connection of our own: the adapter's `depth` only knows queues it declared since
   // its last reconnect, and a test must see the broker's truth.
-  const depths = async (names: string[]) => (await inspectQueues(amqpUrl, names)).reduce((sum, queue) => sum + queue.messages, 0);
+  const depths = async (names: string[]) =>
+    (await inspectQueues(amqpUrl, names)).reduce(
+      (sum, queue) => sum + queue.messages,
+      0,
+    );
 
   await dispatcher.start();
   await worker.start();
@@ -210,9 +296,20 @@ export async function startRig(options: RigOptions): Promise<Rig> {
     },
     async waitDelivered(timeoutMs, what) {
       try {
-        await waitFor(() => ([...expected].every((id) => sends.some((send) => send.notificationId === id)) ? true : undefined), { timeoutMs, intervalMs: 200, what });
+        await waitFor(
+          () =>
+            [...expected].every((id) =>
+              sends.some((send) => send.notificationId === id),
+            )
+              ? true
+              : undefined,
+          { timeoutMs, intervalMs: 200, what },
+        );
       } catch (error) {
-        throw new Error(`${(error as Error).message}\n${await rig.describe()}\n--- last log lines ---\n${rig.logTail()}`, { cause: error });
+        throw new Error(
+          `${(error as Error).message}\n${await rig.describe()}\n--- last log lines ---\n${rig.logTail()}`,
+          { cause: error },
+        );
       }
     },
     async waitQuiet(timeoutMs) {
@@ -222,24 +319,44 @@ export async function startRig(options: RigOptions): Promise<Rig> {
             const lag = await relay.lag().catch(() => undefined);
             if (lag?.unpublished !== 0) return undefined;
             if ((await worker.lag().catch(() => -1)) !== 0) return undefined;
-            if ((await depths([...queues, ...retryQueues]).catch(() => -1)) !== 0) return undefined;
+            if (
+              (await depths([...queues, ...retryQueues]).catch(() => -1)) !== 0
+            )
+              return undefined;
             return true;
           },
-          { timeoutMs, intervalMs: 250, what: 'an empty pipeline (outbox published, worker lag 0, queues and retry tiers empty)' },
+          {
+            timeoutMs,
+            intervalMs: 250,
+            what: "an empty pipeline (outbox published, worker lag 0, queues and retry tiers empty)",
+          },
         );
       } catch (error) {
-        throw new Error(`${(error as Error).message}\n${await rig.describe()}\n--- last log lines ---\n${rig.logTail()}`, { cause: error });
+        throw new Error(
+          `${(error as Error).message}\n${await rig.describe()}\n--- last log lines ---\n${rig.logTail()}`,
+          { cause: error },
+        );
       }
     },
     async report() {
       const counts = new Map<string, number>();
-      for (const send of sends) counts.set(send.notificationId, (counts.get(send.notificationId) ?? 0) + 1);
-      const outOfOrder: RigReport['outOfOrder'] = [];
+      for (const send of sends)
+        counts.set(
+          send.notificationId,
+          (counts.get(send.notificationId) ?? 0) + 1,
+        );
+      const outOfOrder: RigReport["outOfOrder"] = [];
       for (const user of users) {
-        const sent = sends.filter((send) => send.userId === user).map((send) => send.seq);
-        if (sent.some((seq, index) => index > 0 && seq < sent[index - 1]!)) outOfOrder.push({ user, sent });
+        const sent = sends
+          .filter((send) => send.userId === user)
+          .map((send) => send.seq);
+        if (sent.some((seq, index) => index > 0 && seq < sent[index - 1]!))
+          outOfOrder.push({ user, sent });
       }
-      const [rows] = await notifications.query<{ n: number }>(`SELECT count(*)::int AS n FROM notifications.deliveries WHERE status = 'DELIVERED' AND notification_id = ANY($1)`, [[...expected]]);
+      const [rows] = await notifications.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM notifications.deliveries WHERE status = 'DELIVERED' AND notification_id = ANY($1)`,
+        [[...expected]],
+      );
       return {
         produced: expected.size,
         delivered: counts.size,
@@ -254,10 +371,17 @@ export async function startRig(options: RigOptions): Promise<Rig> {
     async consumers() {
       return {
         group: await describeGroup(kafkaBrokers, prefix),
-        queueConsumers: Object.fromEntries((await inspectQueues(amqpUrl, queues)).map((queue) => [queue.queue, queue.consumers])),
+        queueConsumers: Object.fromEntries(
+          (await inspectQueues(amqpUrl, queues)).map((queue) => [
+            queue.queue,
+            queue.consumers,
+          ]),
+        ),
         // What the roles themselves report (on /ready): the worker's consumer, the dispatcher's queue consumers.
         worker: worker.state(),
-        jobQueueProblem: jobQueueProblem(jobQueue.health(), { publishes: true }),
+        jobQueueProblem: jobQueueProblem(jobQueue.health(), {
+          publishes: true,
+        }),
       };
     },
     logTail(count = 15) {
@@ -268,17 +392,25 @@ export async function startRig(options: RigOptions): Promise<Rig> {
         const message = /"msg":"([^"]*)"/.exec(line)?.[1] ?? line.slice(0, 120);
         counts.set(message, (counts.get(message) ?? 0) + 1);
       }
-      return [...[...counts.entries()].map(([message, n]) => `${n}× ${message}`), '--- last lines ---', ...lines.slice(-count)].join('\n');
+      return [
+        ...[...counts.entries()].map(([message, n]) => `${n}× ${message}`),
+        "--- last lines ---",
+        ...lines.slice(-count),
+      ].join("\n");
     },
     async describe() {
-      const safe = async <T,>(read: () => Promise<T>) => read().then(String, (error: unknown) => `unknown (${(error as Error).message})`);
+      const safe = async <T>(read: () => Promise<T>) =>
+        read().then(
+          String,
+          (error: unknown) => `unknown (${(error as Error).message})`,
+        );
       return [
         `produced ${expected.size} (write failures ${writeFailures}), sent ${new Set(sends.map((send) => send.notificationId)).size} distinct / ${sends.length} total`,
         `worker stats ${JSON.stringify(worker.stats)}, dispatcher stats ${JSON.stringify(dispatcher.stats)}, relay published ${relay.published}`,
         `worker state ${JSON.stringify(worker.state())}, job queue ${JSON.stringify(jobQueue.health())}`,
         `outbox unpublished ${await safe(async () => (await relay.lag()).unpublished)}, worker lag ${await safe(() => worker.lag())}`,
         `queues ${await safe(() => depths(queues))}, retry tiers ${await safe(() => depths(retryQueues))}, DLQs ${await safe(() => depths(queues.map(deadLetterQueueOf)))}`,
-      ].join('\n');
+      ].join("\n");
     },
     async stop() {
       keepProducing = false;
@@ -288,7 +420,8 @@ export async function startRig(options: RigOptions): Promise<Rig> {
       await dispatcher.stop().catch(() => undefined);
       await eventLog.close().catch(() => undefined);
       await jobQueue.close().catch(() => undefined);
-      for (const storage of opened) await storage.close().catch(() => undefined);
+      for (const storage of opened)
+        await storage.close().catch(() => undefined);
     },
   };
   return rig;
@@ -297,7 +430,7 @@ export async function startRig(options: RigOptions): Promise<Rig> {
 export interface OutageResult {
   report: RigReport;
   /** Consumers after recovery. */
-  consumers: Awaited<ReturnType<Rig['consumers']>>;
+  consumers: Awaited<ReturnType<Rig["consumers"]>>;
   /** Events written while the fault was held. */
   writtenDuringFault: number;
   /** How long the fault was actually held (ms). */
@@ -311,9 +444,26 @@ export interface OutageResult {
  * hold is the fault's duration, the one deliberate wait; everything after it waits on conditions
  * with deadlines.
  */
-export async function runOutage(rig: Rig, { inject, lift, holdMs, recoveryTimeoutMs = 120_000 }: { inject(): Promise<void>; lift(): Promise<void>; holdMs: number; recoveryTimeoutMs?: number }): Promise<OutageResult> {
+export async function runOutage(
+  rig: Rig,
+  {
+    inject,
+    lift,
+    holdMs,
+    recoveryTimeoutMs = 120_000,
+  }: {
+    inject(): Promise<void>;
+    lift(): Promise<void>;
+    holdMs: number;
+    recoveryTimeoutMs?: number;
+  },
+): Promise<OutageResult> {
   rig.startProducing(200);
-  await waitFor(() => (rig.sends.length >= 5 ? true : undefined), { timeoutMs: 60_000, intervalMs: 100, what: 'the first deliveries before the fault' });
+  await waitFor(() => (rig.sends.length >= 5 ? true : undefined), {
+    timeoutMs: 60_000,
+    intervalMs: 100,
+    what: "the first deliveries before the fault",
+  });
   await inject();
   const before = rig.expected.size;
   const began = Date.now();
@@ -323,31 +473,80 @@ export async function runOutage(rig: Rig, { inject, lift, holdMs, recoveryTimeou
   const heldMs = Date.now() - began;
   // Producing goes on across the recovery until something sent after it shows the path is open.
   const sentAtLift = rig.sends.length;
-  await waitFor(() => (rig.sends.length > sentAtLift ? true : undefined), { timeoutMs: recoveryTimeoutMs, intervalMs: 200, what: 'a delivery after the fault was lifted' }).catch(async (error: unknown) => {
-    throw new Error(`${(error as Error).message}\n${await rig.describe()}\n--- last log lines ---\n${rig.logTail()}`, { cause: error });
+  await waitFor(() => (rig.sends.length > sentAtLift ? true : undefined), {
+    timeoutMs: recoveryTimeoutMs,
+    intervalMs: 200,
+    what: "a delivery after the fault was lifted",
+  }).catch(async (error: unknown) => {
+    throw new Error(
+      `${(error as Error).message}\n${await rig.describe()}\n--- last log lines ---\n${rig.logTail()}`,
+      { cause: error },
+    );
   });
   await rig.stopProducing();
-  await rig.waitDelivered(recoveryTimeoutMs, `all ${rig.expected.size} events after the fault`);
+  await rig.waitDelivered(
+    recoveryTimeoutMs,
+    `all ${rig.expected.size} events after the fault`,
+  );
   // Still consuming: a batch written after everything caught up goes through as well.
   await rig.produce(8);
-  await rig.waitDelivered(60_000, 'a batch written after the recovery');
+  await rig.waitDelivered(60_000, "a batch written after the recovery");
   await rig.waitQuiet(60_000);
-  return { report: await rig.report(), consumers: await rig.consumers(), writtenDuringFault, heldMs };
+  return {
+    report: await rig.report(),
+    consumers: await rig.consumers(),
+    writtenDuringFault,
+    heldMs,
+  };
 }
 
 /** What "survived the fault" means, asserted the same way for every case. */
-export function expectSurvived({ report, consumers, writtenDuringFault }: OutageResult): void {
-  const summary = JSON.stringify({ ...report, missing: report.missing.length, duplicated: report.duplicated.slice(0, 5), outOfOrder: report.outOfOrder.slice(0, 2), consumers, writtenDuringFault });
-  expect(writtenDuringFault, 'events were written while the fault was held').toBeGreaterThan(0);
+export function expectSurvived({
+  report,
+  consumers,
+  writtenDuringFault,
+}: OutageResult): void {
+  const summary = JSON.stringify({
+    ...report,
+    missing: report.missing.length,
+    duplicated: report.duplicated.slice(0, 5),
+    outOfOrder: report.outOfOrder.slice(0, 2),
+    consumers,
+    writtenDuringFault,
+  });
+  expect(
+    writtenDuringFault,
+    "events were written while the fault was held",
+  ).toBeGreaterThan(0);
   expect(report.missing, `events never delivered: ${summary}`).toEqual([]);
-  expect(report.duplicated, `events delivered more than once: ${summary}`).toEqual([]);
+  expect(
+    report.duplicated,
+    `events delivered more than once: ${summary}`,
+  ).toEqual([]);
   expect(report.unexpected, summary).toEqual([]);
-  expect(report.outOfOrder, `users whose emails left out of order: ${summary}`).toEqual([]);
+  expect(
+    report.outOfOrder,
+    `users whose emails left out of order: ${summary}`,
+  ).toEqual([]);
   expect(report.deadLettered, `jobs dead-lettered: ${summary}`).toBe(0);
-  expect(report.deliveryRows, `DELIVERED rows: ${summary}`).toBe(report.produced);
-  expect(consumers.group.state, `the worker's consumer group after the fault: ${summary}`).toBe('Stable');
+  expect(report.deliveryRows, `DELIVERED rows: ${summary}`).toBe(
+    report.produced,
+  );
+  expect(
+    consumers.group.state,
+    `the worker's consumer group after the fault: ${summary}`,
+  ).toBe("Stable");
   expect(consumers.group.members, summary).toBeGreaterThanOrEqual(1);
-  expect(consumers.worker.status, `the worker's own state after the fault: ${summary}`).toBe('running');
-  expect(consumers.jobQueueProblem, `the job queue's own health after the fault: ${summary}`).toBeUndefined();
-  for (const [queue, count] of Object.entries(consumers.queueConsumers)) expect(count, `consumers on ${queue}: ${summary}`).toBeGreaterThanOrEqual(1);
+  expect(
+    consumers.worker.status,
+    `the worker's own state after the fault: ${summary}`,
+  ).toBe("running");
+  expect(
+    consumers.jobQueueProblem,
+    `the job queue's own health after the fault: ${summary}`,
+  ).toBeUndefined();
+  for (const [queue, count] of Object.entries(consumers.queueConsumers))
+    expect(count, `consumers on ${queue}: ${summary}`).toBeGreaterThanOrEqual(
+      1,
+    );
 }

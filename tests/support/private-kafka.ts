@@ -1,9 +1,9 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 
 const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 /**
  * A Kafka broker of the caller's own (scripts/kafka/kafka.ts on its own ports and KAFKA_HOME), so a
@@ -18,10 +18,30 @@ export interface PrivateKafka {
   stop(): Promise<void>;
 }
 
-export function privateKafka({ port, heap = '384m' }: { port: number; heap?: string }): PrivateKafka {
-  const env = { ...process.env, KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(port + 1), KAFKA_HOME: `.cache/kafka-private-${port}`, KAFKA_HEAP: heap };
-  const script = async (command: 'start' | 'stop') => {
-    await run(process.execPath, ['--import', 'tsx', 'scripts/kafka/kafka.ts', command], { cwd: ROOT, env, timeout: 150_000 });
+export function privateKafka({
+  port,
+  heap = "384m",
+}: {
+  port: number;
+  heap?: string;
+}): PrivateKafka {
+  const env = {
+    ...process.env,
+    KAFKA_PORT: String(port),
+    KAFKA_CONTROLLER_PORT: String(port + 1),
+    KAFKA_HOME: `.cache/kafka-private-${port}`,
+    KAFKA_HEAP: heap,
   };
-  return { brokers: [`127.0.0.1:${port}`], start: () => script('start'), stop: () => script('stop') };
+  const script = async (command: "start" | "stop") => {
+    await run(
+      process.execPath,
+      ["--import", "tsx", "scripts/kafka/kafka.ts", command],
+      { cwd: ROOT, env, timeout: 150_000 },
+    );
+  };
+  return {
+    brokers: [`127.0.0.1:${port}`],
+    start: () => script("start"),
+    stop: () => script("stop"),
+  };
 }

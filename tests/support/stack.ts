@@ -1,18 +1,24 @@
-import { randomBytes } from 'node:crypto';
-import { pino } from 'pino';
-import { afterAll, beforeAll } from 'vitest';
-import { loadRouterConfig, type RouterConfig } from '../../router/config.ts';
-import type { Storage } from '../../platform/database.ts';
-import { listen } from '../../platform/http-server.ts';
-import { createRouter, type Router } from '../../router/server.ts';
-import { startStack, type Stack, type StackOptions } from '../../stack.ts';
-import type { Backend } from './storage.ts';
+import { randomBytes } from "node:crypto";
+import { pino } from "pino";
+import { afterAll, beforeAll } from "vitest";
+import { loadRouterConfig, type RouterConfig } from "../../router/config.ts";
+import type { Storage } from "../../platform/database.ts";
+import { listen } from "../../platform/http-server.ts";
+import { createRouter, type Router } from "../../router/server.ts";
+import { startStack, type Stack, type StackOptions } from "../../stack.ts";
+import type { Backend } from "./storage.ts";
 
-export const silentLogger = pino({ level: 'silent' });
+export const silentLogger = pino({ level: "silent" });
 
 /** Router config as a deployment with only `env` set would get it, for a test to adjust. */
-export function testRouterConfig(changes: Partial<RouterConfig> = {}, env: Record<string, string> = {}): RouterConfig {
-  return Object.freeze({ ...loadRouterConfig({ LOG_LEVEL: 'silent', ROUTER_PORT: '0', ...env }), ...changes });
+export function testRouterConfig(
+  changes: Partial<RouterConfig> = {},
+  env: Record<string, string> = {},
+): RouterConfig {
+  return Object.freeze({
+    ...loadRouterConfig({ LOG_LEVEL: "silent", ROUTER_PORT: "0", ...env }),
+    ...changes,
+  });
 }
 
 /** Router defaults as an operator would get them with no environment, for tests to override. */
@@ -23,13 +29,22 @@ export function routerDefaults(env: Record<string, string> = {}): RouterConfig {
 export function bootStack(
   storage: Storage,
   {
-    supergraphPath = 'supergraph.graphql',
+    supergraphPath = "supergraph.graphql",
     production = false,
     routerEnv = {} as Record<string, string>,
-    internalTokenSecret = randomBytes(32).toString('base64url'),
+    internalTokenSecret = randomBytes(32).toString("base64url"),
     logger = silentLogger,
     ...rest
-  }: { supergraphPath?: string; production?: boolean; routerEnv?: Record<string, string>; internalTokenSecret?: string; logger?: import('pino').Logger } & Pick<StackOptions, 'internalServiceSecret' | 'products' | 'payments' | 'orders' | 'events'> = {},
+  }: {
+    supergraphPath?: string;
+    production?: boolean;
+    routerEnv?: Record<string, string>;
+    internalTokenSecret?: string;
+    logger?: import("pino").Logger;
+  } & Pick<
+    StackOptions,
+    "internalServiceSecret" | "products" | "payments" | "orders" | "events"
+  > = {},
 ): Promise<Stack> {
   return startStack({
     ...rest,
@@ -44,33 +59,56 @@ export function bootStack(
 
 /** Router subgraph settings that send each subgraph's traffic to the stack's own instance. */
 export function staticDiscoveryOf(stack: Stack) {
-  return Object.fromEntries(Object.entries(stack.subgraphs).map(([name, entry]) => [name, { discovery: { kind: 'static' as const, urls: [entry.url] } }]));
+  return Object.fromEntries(
+    Object.entries(stack.subgraphs).map(([name, entry]) => [
+      name,
+      { discovery: { kind: "static" as const, urls: [entry.url] } },
+    ]),
+  );
 }
 
 /** Logs in through the router and returns the bearer header for that user. */
-export async function bearerFor(routerUrl: string, email: string, password: string): Promise<Record<string, string>> {
-  const { data, errors } = await gql<{ logIn: { token: string } }>(routerUrl, 'mutation($email: String!, $password: String!) { logIn(email: $email, password: $password) { token } }', { email, password });
-  if (!data?.logIn) throw new Error(`log in as ${email} failed: ${JSON.stringify(errors)}`);
+export async function bearerFor(
+  routerUrl: string,
+  email: string,
+  password: string,
+): Promise<Record<string, string>> {
+  const { data, errors } = await gql<{ logIn: { token: string } }>(
+    routerUrl,
+    "mutation($email: String!, $password: String!) { logIn(email: $email, password: $password) { token } }",
+    { email, password },
+  );
+  if (!data?.logIn)
+    throw new Error(`log in as ${email} failed: ${JSON.stringify(errors)}`);
   return { authorization: `Bearer ${data.logIn.token}` };
 }
 
 export interface GraphQLResponse<Data = Record<string, unknown>> {
   status: number;
   data?: Data | null;
-  errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, unknown> }>;
+  errors?: Array<{
+    message: string;
+    path?: Array<string | number>;
+    extensions?: Record<string, unknown>;
+  }>;
 }
 
 /** Test responses are asserted field by field against expected values, so they stay untyped. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = any;
 
-export async function gql<Data = Json>(url: string, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<GraphQLResponse<Data>> {
+export async function gql<Data = Json>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<GraphQLResponse<Data>> {
   const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
     body: JSON.stringify({ query, variables }),
   });
-  const body = (await response.json()) as Omit<GraphQLResponse<Data>, 'status'>;
+  const body = (await response.json()) as Omit<GraphQLResponse<Data>, "status">;
   return { status: response.status, ...body };
 }
 
@@ -78,7 +116,10 @@ export async function gql<Data = Json>(url: string, query: string, variables: Re
  * A router of a test's own, started and listening on a free port; `stop` closes the listener, then
  * the router. Pass `stop` to the test's cleanups.
  */
-export async function serveRouter(config: RouterConfig, logger: import('pino').Logger = silentLogger): Promise<{ url: string; router: Router; stop(): Promise<void> }> {
+export async function serveRouter(
+  config: RouterConfig,
+  logger: import("pino").Logger = silentLogger,
+): Promise<{ url: string; router: Router; stop(): Promise<void> }> {
   const router = createRouter({ config, logger });
   await router.start();
   const running = await listen(router.handler, { port: 0 });
@@ -93,27 +134,51 @@ export async function serveRouter(config: RouterConfig, logger: import('pino').L
 }
 
 /** The sum of a counter over all its label sets. */
-export async function counterTotal(registry: import('prom-client').Registry, name: string): Promise<number> {
-  return Object.values(await counterValues(registry, name)).reduce((sum, value) => sum + value, 0);
+export async function counterTotal(
+  registry: import("prom-client").Registry,
+  name: string,
+): Promise<number> {
+  return Object.values(await counterValues(registry, name)).reduce(
+    (sum, value) => sum + value,
+    0,
+  );
 }
 
 /** Reads a counter's current value per label set from a prom-client registry. */
-export async function counterValues(registry: import('prom-client').Registry, name: string): Promise<Record<string, number>> {
+export async function counterValues(
+  registry: import("prom-client").Registry,
+  name: string,
+): Promise<Record<string, number>> {
   const metric = registry.getSingleMetric(name);
   if (!metric) throw new Error(`no metric ${name}`);
   const { values } = await metric.get();
-  return Object.fromEntries(values.map((value) => [Object.values(value.labels).join(','), value.value]));
+  return Object.fromEntries(
+    values.map((value) => [Object.values(value.labels).join(","), value.value]),
+  );
 }
 
 /** A pino logger at `level` whose lines land parsed in `lines`, for asserting on log fields. */
-export function memoryLogger(level: 'debug' | 'info' | 'warn' = 'info'): { logger: import('pino').Logger; lines: Array<Record<string, unknown>> } {
+export function memoryLogger(level: "debug" | "info" | "warn" = "info"): {
+  logger: import("pino").Logger;
+  lines: Array<Record<string, unknown>>;
+} {
   const lines: Array<Record<string, unknown>> = [];
-  const logger = pino({ level }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const logger = pino(
+    { level },
+    {
+      write: (line: string) =>
+        void lines.push(JSON.parse(line) as Record<string, unknown>),
+    },
+  );
   return { logger, lines };
 }
 
 /** Polls `check` until it holds, up to `attempts` times `everyMs`; throws with `what` otherwise. */
-export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, { attempts = 200, everyMs = 25 } = {}): Promise<void> {
+export async function waitUntil(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  { attempts = 200, everyMs = 25 } = {},
+): Promise<void> {
   for (let attempt = 0; attempt < attempts; attempt++) {
     if (await check()) return;
     await new Promise((resolve) => setTimeout(resolve, everyMs));
@@ -126,7 +191,10 @@ export async function waitUntil(what: string, check: () => boolean | Promise<boo
  * dropped) after them; call inside a `describe`. Nothing boots when the backend is unavailable:
  * the tests skip with the backend's reason.
  */
-export function stackForFile(backend: Backend, options: Parameters<typeof bootStack>[1] = {}): () => Stack {
+export function stackForFile(
+  backend: Backend,
+  options: Parameters<typeof bootStack>[1] = {},
+): () => Stack {
   let stack: Stack | undefined;
   let drop: (() => Promise<void>) | undefined;
   beforeAll(async () => {

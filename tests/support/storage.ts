@@ -1,27 +1,40 @@
-import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll } from 'vitest';
-import pg from 'pg';
-import { openStorage, type Database, type Storage } from '../../platform/database.ts';
-import { migrate } from '../../platform/migrate.ts';
-import { skipReason } from './ci.ts';
-import { scratchPglite } from './pglite.ts';
+import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll } from "vitest";
+import pg from "pg";
+import {
+  openStorage,
+  type Database,
+  type Storage,
+} from "../../platform/database.ts";
+import { migrate } from "../../platform/migrate.ts";
+import { skipReason } from "./ci.ts";
+import { scratchPglite } from "./pglite.ts";
 
 /** Server used for the PostgreSQL runs; each test file gets its own throw-away database on it. */
-const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const ADMIN_URL =
+  process.env.TEST_DATABASE_URL ??
+  "postgres://postgres@127.0.0.1:5432/postgres";
 
 export interface Backend {
-  readonly name: 'pglite' | 'postgres';
+  readonly name: "pglite" | "postgres";
   /** Why this backend cannot run here; undefined when it can. In CI an unavailable backend throws. */
   readonly unavailable: string | undefined;
-  open(): Promise<{ storage: Storage; databaseUrl: string | undefined; drop(): Promise<void> }>;
+  open(): Promise<{
+    storage: Storage;
+    databaseUrl: string | undefined;
+    drop(): Promise<void>;
+  }>;
 }
 
 async function postgresUnavailable(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 3000 });
+  const client = new pg.Client({
+    connectionString: ADMIN_URL,
+    connectionTimeoutMillis: 3000,
+  });
   try {
     await client.connect();
-    await client.query('SELECT 1');
+    await client.query("SELECT 1");
     return undefined;
   } catch (error) {
     return `PostgreSQL at ${ADMIN_URL} is not reachable (${(error as Error).message})`;
@@ -32,7 +45,7 @@ async function postgresUnavailable(): Promise<string | undefined> {
 
 /** PGlite (a fresh database per call, see ./pglite.ts): always available, no server; the only backend unit tests use. */
 export const pgliteBackend: Backend = {
-  name: 'pglite',
+  name: "pglite",
   unavailable: undefined,
   async open() {
     const storage = await scratchPglite();
@@ -45,19 +58,29 @@ export const pgliteBackend: Backend = {
  * unreachable server gives a backend whose `unavailable` says why (printed); in CI it throws.
  */
 export async function postgresBackend(): Promise<Backend> {
-  const reason = skipReason('PostgreSQL', await postgresUnavailable().then((why) => why && `${why}. Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`));
+  const reason = skipReason(
+    "PostgreSQL",
+    await postgresUnavailable().then(
+      (why) =>
+        why &&
+        `${why}. Start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`,
+    ),
+  );
   return {
-    name: 'postgres',
+    name: "postgres",
     unavailable: reason,
     async open() {
-      const name = `switchyard_test_${randomBytes(6).toString('hex')}`;
+      const name = `switchyard_test_${randomBytes(6).toString("hex")}`;
       const admin = new pg.Client({ connectionString: ADMIN_URL });
       await admin.connect();
       await admin.query(`CREATE DATABASE ${name}`);
       await admin.end();
       const url = new URL(ADMIN_URL);
       url.pathname = `/${name}`;
-      const storage = await openStorage({ databaseUrl: url.toString(), dataDir: '' });
+      const storage = await openStorage({
+        databaseUrl: url.toString(),
+        dataDir: "",
+      });
       return {
         storage,
         databaseUrl: url.toString(),
@@ -83,14 +106,22 @@ export async function allBackends(): Promise<Backend[]> {
  * (and its outbox) migrated; `use` receives the orders handle before the tests run. Nothing is
  * opened when the backend is unavailable (the block's tests skip on `backend.unavailable`).
  */
-export function withOrdersDatabase(backend: Backend, use: (orders: Database) => void): void {
+export function withOrdersDatabase(
+  backend: Backend,
+  use: (orders: Database) => void,
+): void {
   let drop: (() => Promise<void>) | undefined;
   beforeAll(async () => {
     if (backend.unavailable) return;
     const opened = await backend.open();
     drop = opened.drop;
-    const orders = opened.storage.forService('orders');
-    await migrate(orders, { schema: 'orders', dir: fileURLToPath(new URL('../../subgraphs/orders/migrations', import.meta.url)) });
+    const orders = opened.storage.forService("orders");
+    await migrate(orders, {
+      schema: "orders",
+      dir: fileURLToPath(
+        new URL("../../subgraphs/orders/migrations", import.meta.url),
+      ),
+    });
     use(orders);
   });
   afterAll(async () => {

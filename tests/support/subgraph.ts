@@ -1,11 +1,19 @@
-import { randomBytes } from 'node:crypto';
-import type { Database, Storage } from '../../platform/database.ts';
-import { listen, type RunningServer } from '../../platform/http-server.ts';
-import { createInternalTokenSigner, INTERNAL_TOKEN_HEADER } from '../../platform/internal-token.ts';
-import type { Principal } from '../../platform/principal.ts';
-import { prepareDatabase, type SubgraphDeps, type SubgraphModule, type SubgraphServer } from '../../platform/subgraph-server.ts';
-import { scratchPglite } from './pglite.ts';
-import { gql, silentLogger, type GraphQLResponse, type Json } from './stack.ts';
+import { randomBytes } from "node:crypto";
+import type { Database, Storage } from "../../platform/database.ts";
+import { listen, type RunningServer } from "../../platform/http-server.ts";
+import {
+  createInternalTokenSigner,
+  INTERNAL_TOKEN_HEADER,
+} from "../../platform/internal-token.ts";
+import type { Principal } from "../../platform/principal.ts";
+import {
+  prepareDatabase,
+  type SubgraphDeps,
+  type SubgraphModule,
+  type SubgraphServer,
+} from "../../platform/subgraph-server.ts";
+import { scratchPglite } from "./pglite.ts";
+import { gql, silentLogger, type GraphQLResponse, type Json } from "./stack.ts";
 
 /** One subgraph built by its own factory, on PGlite in memory, answering on a loopback port. */
 export interface InProcessSubgraph<Server extends SubgraphServer> {
@@ -15,13 +23,25 @@ export interface InProcessSubgraph<Server extends SubgraphServer> {
   /** Base URL (internal REST routes hang off it); GraphQL is at `${url}/graphql`. */
   readonly url: string;
   /** Runs an operation as the router would send it: signed for `principal` (null = anonymous). */
-  query<Data = Json>(document: string, variables?: Record<string, unknown>, principal?: Principal | null): Promise<GraphQLResponse<Data>>;
+  query<Data = Json>(
+    document: string,
+    variables?: Record<string, unknown>,
+    principal?: Principal | null,
+  ): Promise<GraphQLResponse<Data>>;
   stop(): Promise<void>;
 }
 
 /** Principals as the router vouches for them, from the demo users' roles. */
-export const asCustomer = (id: string): Principal => ({ id, role: 'CUSTOMER', scopes: ['customer'] });
-export const asAdmin = (id: string): Principal => ({ id, role: 'ADMIN', scopes: ['admin'] });
+export const asCustomer = (id: string): Principal => ({
+  id,
+  role: "CUSTOMER",
+  scopes: ["customer"],
+});
+export const asAdmin = (id: string): Principal => ({
+  id,
+  role: "ADMIN",
+  scopes: ["admin"],
+});
 
 /**
  * Migrates (and by default seeds) `module`'s schema on `storage`, then calls `create` (the
@@ -30,18 +50,23 @@ export const asAdmin = (id: string): Principal => ({ id, role: 'ADMIN', scopes: 
  * Several subgraphs may share one `storage`, each on its own schema, as `npm start` does.
  */
 export async function startSubgraph<Server extends SubgraphServer>(
-  module: Pick<SubgraphModule, 'name' | 'migrationsDir' | 'seed'>,
+  module: Pick<SubgraphModule, "name" | "migrationsDir" | "seed">,
   create: (deps: SubgraphDeps) => Server,
   { storage, seed = true }: { storage: Storage; seed?: boolean },
 ): Promise<InProcessSubgraph<Server>> {
-  const internalTokenSecret = randomBytes(32).toString('base64url');
+  const internalTokenSecret = randomBytes(32).toString("base64url");
   const signer = createInternalTokenSigner({ secret: internalTokenSecret });
   const db = await migratedDb(module, storage, { seed });
-  const server = create({ db, logger: silentLogger, production: false, internalTokenSecret });
+  const server = create({
+    db,
+    logger: silentLogger,
+    production: false,
+    internalTokenSecret,
+  });
   await server.start();
   let running: RunningServer;
   try {
-    running = await listen(server.handler, { port: 0, host: '127.0.0.1' });
+    running = await listen(server.handler, { port: 0, host: "127.0.0.1" });
   } catch (error) {
     await server.stop();
     throw error;
@@ -51,7 +76,9 @@ export async function startSubgraph<Server extends SubgraphServer>(
     db,
     url: running.url,
     async query(document, variables = {}, principal = null) {
-      return gql(`${running.url}/graphql`, document, variables, { [INTERNAL_TOKEN_HEADER]: await signer.sign(principal) });
+      return gql(`${running.url}/graphql`, document, variables, {
+        [INTERNAL_TOKEN_HEADER]: await signer.sign(principal),
+      });
     },
     async stop() {
       await running.close();
@@ -64,8 +91,15 @@ export async function startSubgraph<Server extends SubgraphServer>(
 export const memoryStorage = scratchPglite;
 
 /** `module`'s schema on `storage`, migrated (and seeded with the demo data unless `seed: false`): for repository tests. */
-export async function migratedDb(module: Pick<SubgraphModule, 'name' | 'migrationsDir' | 'seed'>, storage: Storage, { seed = true } = {}): Promise<Database> {
+export async function migratedDb(
+  module: Pick<SubgraphModule, "name" | "migrationsDir" | "seed">,
+  storage: Storage,
+  { seed = true } = {},
+): Promise<Database> {
   const db = storage.forService(module.name);
-  await prepareDatabase({ ...module, create: () => undefined as never }, db, { seed, logger: silentLogger });
+  await prepareDatabase({ ...module, create: () => undefined as never }, db, {
+    seed,
+    logger: silentLogger,
+  });
   return db;
 }

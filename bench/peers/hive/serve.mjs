@@ -7,28 +7,34 @@
  * argv[2]: `defaults` (the runtime's defaults: outbound in-flight deduplication on, inbound off) or
  * `dedup` (plus inbound in-flight deduplication, the Guild benchmark's current configuration).
  */
-import { createServer } from 'node:http';
-import process from 'node:process';
-import { createGatewayRuntime } from '@graphql-hive/gateway-runtime';
+import { createServer } from "node:http";
+import process from "node:process";
+import { createGatewayRuntime } from "@graphql-hive/gateway-runtime";
 
 const mode = process.argv[2];
-if (mode !== 'defaults' && mode !== 'dedup') throw new Error(`usage: serve.mjs defaults|dedup (got ${String(mode)})`);
+if (mode !== "defaults" && mode !== "dedup")
+  throw new Error(`usage: serve.mjs defaults|dedup (got ${String(mode)})`);
 const supergraph = process.env.SUPERGRAPH_PATH;
-if (!supergraph) throw new Error('SUPERGRAPH_PATH is required');
+if (!supergraph) throw new Error("SUPERGRAPH_PATH is required");
 
 const gateway = createGatewayRuntime({
   supergraph,
-  logging: 'error',
-  ...(mode === 'dedup' ? { inboundInflightRequestDeduplication: true } : {}),
+  logging: "error",
+  ...(mode === "dedup" ? { inboundInflightRequestDeduplication: true } : {}),
 });
 const server = createServer(gateway);
 server.keepAliveTimeout = 65_000;
-server.listen(0, '127.0.0.1', () => {
-  process.on('message', (message) => {
-    if (message === 'cpu') process.send?.({ cpu: process.cpuUsage() });
-    if (message === 'stop') {
+server.listen(0, "127.0.0.1", () => {
+  process.on("message", (message) => {
+    if (message === "cpu") process.send?.({ cpu: process.cpuUsage() });
+    if (message === "stop") {
       server.closeAllConnections();
-      server.close(() => void Promise.resolve(gateway.dispose?.()).finally(() => process.exit(0)));
+      server.close(
+        () =>
+          void Promise.resolve(gateway.dispose?.()).finally(() =>
+            process.exit(0),
+          ),
+      );
     }
   });
   process.send?.({ port: server.address().port });

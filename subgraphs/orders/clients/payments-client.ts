@@ -1,13 +1,22 @@
-import { unexpectedAnswer, type ServiceClient, type ServiceResponse } from '../../../platform/service-client.ts';
-import { CHARGE_CODES, PAYMENTS_PATHS } from '../../payments/contract.ts';
+import {
+  unexpectedAnswer,
+  type ServiceClient,
+  type ServiceResponse,
+} from "../../../platform/service-client.ts";
+import { CHARGE_CODES, PAYMENTS_PATHS } from "../../payments/contract.ts";
 
-type Refusal = (typeof CHARGE_CODES)['declined' | 'failed' | 'inProgress' | 'voided'];
-export type ChargeOutcome = { ok: true; paymentId: string } | { ok: false; code: Refusal };
+type Refusal = (typeof CHARGE_CODES)[
+  "declined" | "failed" | "inProgress" | "voided"];
+export type ChargeOutcome =
+  { ok: true; paymentId: string } | { ok: false; code: Refusal };
 
 /** The one idempotency key per order's charge: a retried or resumed charge can never charge twice. */
 export const chargeKey = (orderId: string) => `charge:${orderId}`;
 
-const fieldOf = (body: unknown, name: string): unknown => (typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined);
+const fieldOf = (body: unknown, name: string): unknown =>
+  typeof body === "object" && body !== null
+    ? (body as Record<string, unknown>)[name]
+    : undefined;
 
 /**
  * The one place the payments service's answers are decoded (the server maps its outcomes onto
@@ -16,16 +25,23 @@ const fieldOf = (body: unknown, name: string): unknown => (typeof body === 'obje
 export const decodePayments = {
   charge(answer: ServiceResponse): ChargeOutcome {
     const { status, body } = answer;
-    const code = fieldOf(body, 'code');
-    const paymentId = fieldOf(body, 'paymentId');
-    if (status === 200 && typeof paymentId === 'string') return { ok: true, paymentId };
+    const code = fieldOf(body, "code");
+    const paymentId = fieldOf(body, "paymentId");
+    if (status === 200 && typeof paymentId === "string")
+      return { ok: true, paymentId };
     if (status === 402) return { ok: false, code: CHARGE_CODES.declined };
-    if (status === 422 && code === CHARGE_CODES.failed) return { ok: false, code };
-    if (status === 409 && (code === CHARGE_CODES.inProgress || code === CHARGE_CODES.voided)) return { ok: false, code };
-    throw unexpectedAnswer('payments', PAYMENTS_PATHS.charge, answer);
+    if (status === 422 && code === CHARGE_CODES.failed)
+      return { ok: false, code };
+    if (
+      status === 409 &&
+      (code === CHARGE_CODES.inProgress || code === CHARGE_CODES.voided)
+    )
+      return { ok: false, code };
+    throw unexpectedAnswer("payments", PAYMENTS_PATHS.charge, answer);
   },
   refund(answer: ServiceResponse): void {
-    if (answer.status !== 200) throw unexpectedAnswer('payments', PAYMENTS_PATHS.refund, answer);
+    if (answer.status !== 200)
+      throw unexpectedAnswer("payments", PAYMENTS_PATHS.refund, answer);
   },
 };
 
@@ -34,13 +50,33 @@ export const decodePayments = {
  * ServiceUnavailableError; any other answer than the ones below (a 400 for an amount payments cannot
  * charge, a reused key, a bad signature) throws ServiceRefusedError.
  */
-export function createPaymentsClient(client: Pick<ServiceClient, 'call'>) {
+export function createPaymentsClient(client: Pick<ServiceClient, "call">) {
   return {
-    async charge(request: { orderId: string; userId: string; amountMinor: number; currency: string; paymentToken: string }): Promise<ChargeOutcome> {
-      return decodePayments.charge(await client.call({ method: 'POST', path: PAYMENTS_PATHS.charge, body: { ...request, idempotencyKey: chargeKey(request.orderId) }, retry: true }));
+    async charge(request: {
+      orderId: string;
+      userId: string;
+      amountMinor: number;
+      currency: string;
+      paymentToken: string;
+    }): Promise<ChargeOutcome> {
+      return decodePayments.charge(
+        await client.call({
+          method: "POST",
+          path: PAYMENTS_PATHS.charge,
+          body: { ...request, idempotencyKey: chargeKey(request.orderId) },
+          retry: true,
+        }),
+      );
     },
     async refund(request: { orderId: string; userId: string }): Promise<void> {
-      decodePayments.refund(await client.call({ method: 'POST', path: PAYMENTS_PATHS.refund, body: { ...request, idempotencyKey: chargeKey(request.orderId) }, retry: true }));
+      decodePayments.refund(
+        await client.call({
+          method: "POST",
+          path: PAYMENTS_PATHS.refund,
+          body: { ...request, idempotencyKey: chargeKey(request.orderId) },
+          retry: true,
+        }),
+      );
     },
   };
 }

@@ -1,8 +1,18 @@
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { AMQP_URL, deleteQueues, probeKafka, probeRabbit } from '../../support/brokers.ts';
-import { expectSurvived, runOutage, startRig, type Rig } from '../../support/pipeline-rig.ts';
-import { privateKafka } from '../../support/private-kafka.ts';
-import { postgresBackend } from '../../support/storage.ts';
+import { afterAll, beforeAll, describe, it } from "vitest";
+import {
+  AMQP_URL,
+  deleteQueues,
+  probeKafka,
+  probeRabbit,
+} from "../../support/brokers.ts";
+import {
+  expectSurvived,
+  runOutage,
+  startRig,
+  type Rig,
+} from "../../support/pipeline-rig.ts";
+import { privateKafka } from "../../support/private-kafka.ts";
+import { postgresBackend } from "../../support/storage.ts";
 
 const kafkaReason = await probeKafka();
 const rabbitReason = await probeRabbit();
@@ -18,38 +28,61 @@ const kafka = privateKafka({ port: 19521 });
 const postgres = await postgresBackend();
 // kafkaReason: the machinery to run a broker (the shared one answering shows the jars and Java are here).
 const unavailable = postgres.unavailable ?? kafkaReason ?? rabbitReason;
-if (unavailable) console.error(`[tests] skipping the Kafka outage tests: ${unavailable}`);
+if (unavailable)
+  console.error(`[tests] skipping the Kafka outage tests: ${unavailable}`);
 
-describe.skipIf(unavailable)('the pipeline while the Kafka broker is down', () => {
-  let databaseUrl: string;
-  let drop: () => Promise<void>;
-  let rig: Rig | undefined;
+describe.skipIf(unavailable)(
+  "the pipeline while the Kafka broker is down",
+  () => {
+    let databaseUrl: string;
+    let drop: () => Promise<void>;
+    let rig: Rig | undefined;
 
-  beforeAll(async () => {
-    await kafka.start();
-    const opened = await postgres.open();
-    databaseUrl = opened.databaseUrl!;
-    drop = opened.drop;
-  }, 180_000);
-  afterAll(async () => {
-    await rig?.stop();
-    await drop?.();
-    await kafka.stop();
-  }, 90_000);
+    beforeAll(async () => {
+      await kafka.start();
+      const opened = await postgres.open();
+      databaseUrl = opened.databaseUrl!;
+      drop = opened.drop;
+    }, 180_000);
+    afterAll(async () => {
+      await rig?.stop();
+      await drop?.();
+      await kafka.stop();
+    }, 90_000);
 
-  const outage = (holdMs: number) => async () => {
-    rig = await startRig({ databaseUrl, kafkaBrokers: kafka.brokers, amqpUrl: AMQP_URL });
-    try {
-      expectSurvived(await runOutage(rig, { holdMs, inject: () => kafka.stop(), lift: () => kafka.start(), recoveryTimeoutMs: 180_000 }));
-    } finally {
-      // A failed case must not leave the broker stopped for the next one.
-      await kafka.start().catch(() => undefined);
-      await rig.stop();
-      await deleteQueues([...rig.queueNames]);
-      rig = undefined;
-    }
-  };
+    const outage = (holdMs: number) => async () => {
+      rig = await startRig({
+        databaseUrl,
+        kafkaBrokers: kafka.brokers,
+        amqpUrl: AMQP_URL,
+      });
+      try {
+        expectSurvived(
+          await runOutage(rig, {
+            holdMs,
+            inject: () => kafka.stop(),
+            lift: () => kafka.start(),
+            recoveryTimeoutMs: 180_000,
+          }),
+        );
+      } finally {
+        // A failed case must not leave the broker stopped for the next one.
+        await kafka.start().catch(() => undefined);
+        await rig.stop();
+        await deleteQueues([...rig.queueNames]);
+        rig = undefined;
+      }
+    };
 
-  it('~12 s (past the session timeout): every event delivered exactly once, in per-user order, and the worker still consumes', { timeout: 420_000 }, outage(12_000));
-  it('~45 s (past kafkajs’s retries): the same', { timeout: 480_000 }, outage(45_000));
-});
+    it(
+      "~12 s (past the session timeout): every event delivered exactly once, in per-user order, and the worker still consumes",
+      { timeout: 420_000 },
+      outage(12_000),
+    );
+    it(
+      "~45 s (past kafkajs’s retries): the same",
+      { timeout: 480_000 },
+      outage(45_000),
+    );
+  },
+);

@@ -1,97 +1,184 @@
-import { describe, expect, it } from 'vitest';
-import { Registry } from 'prom-client';
-import { createMemoryEventLog, type EventLog, type LogMessage } from '../../../events/event-log.ts';
-import { createOutboxRelay, registerRelayMetrics } from '../../../events/outbox-relay.ts';
-import type { Database } from '../../../platform/database.ts';
-import { scratchPglite } from '../../support/pglite.ts';
-import { appendToOutbox } from '../../../platform/outbox.ts';
-import { unique, waitFor } from '../../support/wait.ts';
-import { silentLogger } from '../../support/stack.ts';
-import { allBackends, withOrdersDatabase } from '../../support/storage.ts';
+import { describe, expect, it } from "vitest";
+import { Registry } from "prom-client";
+import {
+  createMemoryEventLog,
+  type EventLog,
+  type LogMessage,
+} from "../../../events/event-log.ts";
+import {
+  createOutboxRelay,
+  registerRelayMetrics,
+} from "../../../events/outbox-relay.ts";
+import type { Database } from "../../../platform/database.ts";
+import { scratchPglite } from "../../support/pglite.ts";
+import { appendToOutbox } from "../../../platform/outbox.ts";
+import { unique, waitFor } from "../../support/wait.ts";
+import { silentLogger } from "../../support/stack.ts";
+import { allBackends, withOrdersDatabase } from "../../support/storage.ts";
 
 const backends = await allBackends();
 
-const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+const TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 
-describe.each(backends)('the outbox relay on $name', (backend) => {
+describe.each(backends)("the outbox relay on $name", (backend) => {
   let db: Database;
   withOrdersDatabase(backend, (orders) => (db = orders));
 
   const writeEvents = async (users: string[], perUser: number, tag: string) => {
     for (let n = 0; n < perUser; n += 1) {
       for (const user of users) {
-        await db.transaction((tx) => appendToOutbox(tx, 'orders', { type: 'orders.order.placed', key: user, correlationId: `${tag}-${user}`, traceparent: TRACEPARENT, data: { n, tag } }));
+        await db.transaction((tx) =>
+          appendToOutbox(tx, "orders", {
+            type: "orders.order.placed",
+            key: user,
+            correlationId: `${tag}-${user}`,
+            traceparent: TRACEPARENT,
+            data: { n, tag },
+          }),
+        );
       }
     }
   };
-  const clearOutbox = () => db.query('UPDATE orders.outbox SET published_at = now() WHERE published_at IS NULL');
+  const clearOutbox = () =>
+    db.query(
+      "UPDATE orders.outbox SET published_at = now() WHERE published_at IS NULL",
+    );
   const collect = async (log: EventLog) => {
     const seen: LogMessage[] = [];
-    await log.subscribe({ groupId: unique('relay-test'), topics: ['switchyard.orders'], handle: async (message) => void seen.push(message) });
+    await log.subscribe({
+      groupId: unique("relay-test"),
+      topics: ["switchyard.orders"],
+      handle: async (message) => void seen.push(message),
+    });
     return seen;
   };
 
-  it.skipIf(backend.unavailable)('publishes committed rows keyed by user with correlation headers, marks them published and reports zero lag after', async () => {
-    await clearOutbox();
-    const log = createMemoryEventLog({ logger: silentLogger });
-    const seen = await collect(log);
-    await writeEvents(['u1', 'u2'], 2, 'basic');
-    const relay = createOutboxRelay({ db, schema: 'orders', eventLog: log, logger: silentLogger });
-    const registry = new Registry();
-    registerRelayMetrics(registry, [relay], { service: 'relay' });
-    expect(await relay.lag()).toMatchObject({ unpublished: 4 });
-    expect(await relay.relayOnce()).toBe(4);
-    await waitFor(() => (seen.length === 4 ? true : undefined), { what: 'four events' });
-    const first = seen.find((message) => message.key === 'u1')!;
-    expect(first.headers).toMatchObject({ correlationId: 'basic-u1', traceparent: TRACEPARENT, eventType: 'orders.order.placed' });
-    expect(JSON.parse(first.value)).toMatchObject({ key: 'u1', correlationId: 'basic-u1', data: { n: 0 } });
-    expect(await relay.lag()).toEqual({ unpublished: 0, oldestAgeSeconds: 0 });
-    expect(await relay.relayOnce()).toBe(0);
-    expect(await registry.getSingleMetricAsString('outbox_unpublished_events')).toContain('outbox_unpublished_events{schema="orders",service="relay"} 0');
-    await log.close();
-  });
+  it.skipIf(backend.unavailable)(
+    "publishes committed rows keyed by user with correlation headers, marks them published and reports zero lag after",
+    async () => {
+      await clearOutbox();
+      const log = createMemoryEventLog({ logger: silentLogger });
+      const seen = await collect(log);
+      await writeEvents(["u1", "u2"], 2, "basic");
+      const relay = createOutboxRelay({
+        db,
+        schema: "orders",
+        eventLog: log,
+        logger: silentLogger,
+      });
+      const registry = new Registry();
+      registerRelayMetrics(registry, [relay], { service: "relay" });
+      expect(await relay.lag()).toMatchObject({ unpublished: 4 });
+      expect(await relay.relayOnce()).toBe(4);
+      await waitFor(() => (seen.length === 4 ? true : undefined), {
+        what: "four events",
+      });
+      const first = seen.find((message) => message.key === "u1")!;
+      expect(first.headers).toMatchObject({
+        correlationId: "basic-u1",
+        traceparent: TRACEPARENT,
+        eventType: "orders.order.placed",
+      });
+      expect(JSON.parse(first.value)).toMatchObject({
+        key: "u1",
+        correlationId: "basic-u1",
+        data: { n: 0 },
+      });
+      expect(await relay.lag()).toEqual({
+        unpublished: 0,
+        oldestAgeSeconds: 0,
+      });
+      expect(await relay.relayOnce()).toBe(0);
+      expect(
+        await registry.getSingleMetricAsString("outbox_unpublished_events"),
+      ).toContain(
+        'outbox_unpublished_events{schema="orders",service="relay"} 0',
+      );
+      await log.close();
+    },
+  );
 
-  it.skipIf(backend.unavailable)('leaves rows unpublished when the event log refuses them, and publishes them on the next run', async () => {
-    await clearOutbox();
-    const log = createMemoryEventLog({ logger: silentLogger });
-    let down = true;
-    const flaky: EventLog = { ...log, publish: async (topic, messages) => (down ? Promise.reject(new Error('broker down')) : log.publish(topic, messages)) };
-    await writeEvents(['u3'], 3, 'flaky');
-    const relay = createOutboxRelay({ db, schema: 'orders', eventLog: flaky, logger: silentLogger });
-    await expect(relay.relayOnce()).rejects.toThrow('broker down');
-    expect((await relay.lag()).unpublished).toBe(3);
-    down = false;
-    expect(await relay.relayOnce()).toBe(3);
-    expect((await relay.lag()).unpublished).toBe(0);
-    await log.close();
-  });
+  it.skipIf(backend.unavailable)(
+    "leaves rows unpublished when the event log refuses them, and publishes them on the next run",
+    async () => {
+      await clearOutbox();
+      const log = createMemoryEventLog({ logger: silentLogger });
+      let down = true;
+      const flaky: EventLog = {
+        ...log,
+        publish: async (topic, messages) =>
+          down
+            ? Promise.reject(new Error("broker down"))
+            : log.publish(topic, messages),
+      };
+      await writeEvents(["u3"], 3, "flaky");
+      const relay = createOutboxRelay({
+        db,
+        schema: "orders",
+        eventLog: flaky,
+        logger: silentLogger,
+      });
+      await expect(relay.relayOnce()).rejects.toThrow("broker down");
+      expect((await relay.lag()).unpublished).toBe(3);
+      down = false;
+      expect(await relay.relayOnce()).toBe(3);
+      expect((await relay.lag()).unpublished).toBe(0);
+      await log.close();
+    },
+  );
 
-  it.skipIf(backend.unavailable)('with three relays running at once, publishes each row exactly once and keeps every user’s events in order', async () => {
-    await clearOutbox();
-    const log = createMemoryEventLog({ logger: silentLogger });
-    const seen = await collect(log);
-    const users = ['a', 'b', 'c', 'd', 'e'];
-    await writeEvents(users, 20, 'many');
-    const relays = [1, 2, 3].map(() => createOutboxRelay({ db, schema: 'orders', eventLog: log, logger: silentLogger, batchSize: 7, pollIntervalMs: 5 }));
-    for (const relay of relays) relay.start();
-    await waitFor(async () => ((await relays[0]!.lag()).unpublished === 0 && seen.length >= 100 ? true : undefined), { what: 'the outbox to drain' });
-    for (const relay of relays) await relay.stop();
-    expect(seen).toHaveLength(100);
-    expect(new Set(seen.map((message) => JSON.parse(message.value).eventId)).size).toBe(100);
-    for (const user of users) {
-      expect(seen.filter((message) => message.key === user).map((message) => JSON.parse(message.value).data.n)).toEqual(Array.from({ length: 20 }, (_, n) => n));
-    }
-    await log.close();
-  });
+  it.skipIf(backend.unavailable)(
+    "with three relays running at once, publishes each row exactly once and keeps every user’s events in order",
+    async () => {
+      await clearOutbox();
+      const log = createMemoryEventLog({ logger: silentLogger });
+      const seen = await collect(log);
+      const users = ["a", "b", "c", "d", "e"];
+      await writeEvents(users, 20, "many");
+      const relays = [1, 2, 3].map(() =>
+        createOutboxRelay({
+          db,
+          schema: "orders",
+          eventLog: log,
+          logger: silentLogger,
+          batchSize: 7,
+          pollIntervalMs: 5,
+        }),
+      );
+      for (const relay of relays) relay.start();
+      await waitFor(
+        async () =>
+          (await relays[0]!.lag()).unpublished === 0 && seen.length >= 100
+            ? true
+            : undefined,
+        { what: "the outbox to drain" },
+      );
+      for (const relay of relays) await relay.stop();
+      expect(seen).toHaveLength(100);
+      expect(
+        new Set(seen.map((message) => JSON.parse(message.value).eventId)).size,
+      ).toBe(100);
+      for (const user of users) {
+        expect(
+          seen
+            .filter((message) => message.key === user)
+            .map((message) => JSON.parse(message.value).data.n),
+        ).toEqual(Array.from({ length: 20 }, (_, n) => n));
+      }
+      await log.close();
+    },
+  );
 });
 
-describe('the relay role', () => {
-  it('declares every event topic (with the configured prefix) before its first publish, and still starts when the broker refuses', async () => {
-    const { startPipeline } = await import('../../../events/pipeline.ts');
-    const { createMemoryJobQueue } = await import('../../../events/job-queue.ts');
-    const { createLogSender } = await import('../../../events/channels.ts');
-    const { createStaticDirectory } = await import('../../../events/recipients.ts');
-    const { EVENT_TOPICS } = await import('../../../events/envelope.ts');
+describe("the relay role", () => {
+  it("declares every event topic (with the configured prefix) before its first publish, and still starts when the broker refuses", async () => {
+    const { startPipeline } = await import("../../../events/pipeline.ts");
+    const { createMemoryJobQueue } =
+      await import("../../../events/job-queue.ts");
+    const { createLogSender } = await import("../../../events/channels.ts");
+    const { createStaticDirectory } =
+      await import("../../../events/recipients.ts");
+    const { EVENT_TOPICS } = await import("../../../events/envelope.ts");
     const storage = await scratchPglite();
     const declared: string[] = [];
     const inner = createMemoryEventLog({ logger: silentLogger });
@@ -100,7 +187,7 @@ describe('the relay role', () => {
       ...inner,
       async ensureTopic(topic, options) {
         declared.push(topic);
-        if (refuse) throw new Error('broker unavailable');
+        if (refuse) throw new Error("broker unavailable");
         await inner.ensureTopic(topic, options);
       },
     };
@@ -110,10 +197,14 @@ describe('the relay role', () => {
         logger: silentLogger,
         eventLog,
         jobQueue: createMemoryJobQueue({ logger: silentLogger }),
-        senders: { email: createLogSender({ logger: silentLogger, channel: 'email' }), sms: createLogSender({ logger: silentLogger, channel: 'sms' }), push: createLogSender({ logger: silentLogger, channel: 'push' }) },
+        senders: {
+          email: createLogSender({ logger: silentLogger, channel: "email" }),
+          sms: createLogSender({ logger: silentLogger, channel: "sms" }),
+          push: createLogSender({ logger: silentLogger, channel: "push" }),
+        },
         recipients: createStaticDirectory({}),
         roles: { relay: true },
-        topicPrefix: 'env1.',
+        topicPrefix: "env1.",
       });
     try {
       const pipeline = await start();

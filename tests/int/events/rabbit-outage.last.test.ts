@@ -1,9 +1,18 @@
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { KAFKA_BROKERS, probeKafka } from '../../support/brokers.ts';
-import { expectSurvived, runOutage, startRig, type Rig } from '../../support/pipeline-rig.ts';
-import { skipReason } from '../../support/ci.ts';
-import { privateRabbitUnavailable, startPrivateRabbit, type PrivateRabbit } from '../../support/private-rabbit.ts';
-import { postgresBackend } from '../../support/storage.ts';
+import { afterAll, beforeAll, describe, it } from "vitest";
+import { KAFKA_BROKERS, probeKafka } from "../../support/brokers.ts";
+import {
+  expectSurvived,
+  runOutage,
+  startRig,
+  type Rig,
+} from "../../support/pipeline-rig.ts";
+import { skipReason } from "../../support/ci.ts";
+import {
+  privateRabbitUnavailable,
+  startPrivateRabbit,
+  type PrivateRabbit,
+} from "../../support/private-rabbit.ts";
+import { postgresBackend } from "../../support/storage.ts";
 
 const kafkaReason = await probeKafka();
 
@@ -18,18 +27,25 @@ const kafkaReason = await probeKafka();
 const RABBIT_PORT = 5703;
 const RABBIT_DIST_PORT = 25703;
 const postgres = await postgresBackend();
-const privateRabbitReason = skipReason('a private RabbitMQ node', await privateRabbitUnavailable());
+const privateRabbitReason = skipReason(
+  "a private RabbitMQ node",
+  await privateRabbitUnavailable(),
+);
 const unavailable = postgres.unavailable ?? kafkaReason ?? privateRabbitReason;
-if (unavailable) console.error(`[tests] skipping the RabbitMQ outage tests: ${unavailable}`);
+if (unavailable)
+  console.error(`[tests] skipping the RabbitMQ outage tests: ${unavailable}`);
 
-describe.skipIf(unavailable)('the pipeline while RabbitMQ is down', () => {
+describe.skipIf(unavailable)("the pipeline while RabbitMQ is down", () => {
   let rabbit: PrivateRabbit;
   let databaseUrl: string;
   let drop: () => Promise<void>;
   let rig: Rig | undefined;
 
   beforeAll(async () => {
-    rabbit = await startPrivateRabbit({ port: RABBIT_PORT, distPort: RABBIT_DIST_PORT });
+    rabbit = await startPrivateRabbit({
+      port: RABBIT_PORT,
+      distPort: RABBIT_DIST_PORT,
+    });
     const opened = await postgres.open();
     databaseUrl = opened.databaseUrl!;
     drop = opened.drop;
@@ -41,9 +57,19 @@ describe.skipIf(unavailable)('the pipeline while RabbitMQ is down', () => {
   }, 60_000);
 
   const outage = (holdMs: number) => async () => {
-    rig = await startRig({ databaseUrl, kafkaBrokers: KAFKA_BROKERS, amqpUrl: rabbit.url });
+    rig = await startRig({
+      databaseUrl,
+      kafkaBrokers: KAFKA_BROKERS,
+      amqpUrl: rabbit.url,
+    });
     try {
-      expectSurvived(await runOutage(rig, { holdMs, inject: () => rabbit.stopApp(), lift: () => rabbit.startApp() }));
+      expectSurvived(
+        await runOutage(rig, {
+          holdMs,
+          inject: () => rabbit.stopApp(),
+          lift: () => rabbit.startApp(),
+        }),
+      );
     } finally {
       // A failed case must not leave the node stopped for the next one.
       await rabbit.startApp().catch(() => undefined);
@@ -52,7 +78,19 @@ describe.skipIf(unavailable)('the pipeline while RabbitMQ is down', () => {
     }
   };
 
-  it('~3 s: every event delivered exactly once, in per-user order, and the consumers still consume', { timeout: 240_000 }, outage(3_000));
-  it('~12 s (past the 10 s session timeout, inside the retries): the same', { timeout: 300_000 }, outage(12_000));
-  it('~45 s (past every retry): the same', { timeout: 360_000 }, outage(45_000));
+  it(
+    "~3 s: every event delivered exactly once, in per-user order, and the consumers still consume",
+    { timeout: 240_000 },
+    outage(3_000),
+  );
+  it(
+    "~12 s (past the 10 s session timeout, inside the retries): the same",
+    { timeout: 300_000 },
+    outage(12_000),
+  );
+  it(
+    "~45 s (past every retry): the same",
+    { timeout: 360_000 },
+    outage(45_000),
+  );
 });

@@ -1,19 +1,30 @@
-import { fork } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChannelSender } from '../../../events/channels.ts';
-import { createDispatcher } from '../../../events/dispatcher.ts';
-import { deadLetterQueueOf, type RetryPolicy } from '../../../events/job-queue.ts';
-import { createKafkaEventLog } from '../../../events/kafka-event-log.ts';
-import { createNotificationWorker } from '../../../events/notification-worker.ts';
-import { CHANNELS, queueFor } from '../../../events/notification-job.ts';
-import { prepareNotificationsDatabase } from '../../../events/pipeline.ts';
-import { createRabbitJobQueue } from '../../../events/rabbit-job-queue.ts';
-import { createStaticDirectory } from '../../../events/recipients.ts';
-import type { Database } from '../../../platform/database.ts';
-import { buildEnvelope } from '../../../platform/outbox.ts';
-import { AMQP_URL, deleteQueues, KAFKA_BROKERS, probeKafka, probeRabbit, unique, waitFor } from '../../support/brokers.ts';
-import { silentLogger } from '../../support/stack.ts';
-import { postgresBackend } from '../../support/storage.ts';
+import { fork } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ChannelSender } from "../../../events/channels.ts";
+import { createDispatcher } from "../../../events/dispatcher.ts";
+import {
+  deadLetterQueueOf,
+  type RetryPolicy,
+} from "../../../events/job-queue.ts";
+import { createKafkaEventLog } from "../../../events/kafka-event-log.ts";
+import { createNotificationWorker } from "../../../events/notification-worker.ts";
+import { CHANNELS, queueFor } from "../../../events/notification-job.ts";
+import { prepareNotificationsDatabase } from "../../../events/pipeline.ts";
+import { createRabbitJobQueue } from "../../../events/rabbit-job-queue.ts";
+import { createStaticDirectory } from "../../../events/recipients.ts";
+import type { Database } from "../../../platform/database.ts";
+import { buildEnvelope } from "../../../platform/outbox.ts";
+import {
+  AMQP_URL,
+  deleteQueues,
+  KAFKA_BROKERS,
+  probeKafka,
+  probeRabbit,
+  unique,
+  waitFor,
+} from "../../support/brokers.ts";
+import { silentLogger } from "../../support/stack.ts";
+import { postgresBackend } from "../../support/storage.ts";
 
 const kafkaReason = await probeKafka();
 const rabbitReason = await probeRabbit();
@@ -22,83 +33,201 @@ const postgres = await postgresBackend();
 const unavailable = postgres.unavailable ?? kafkaReason ?? rabbitReason;
 const retry: RetryPolicy = { delaysMs: [100], maxAttempts: 3 };
 
-describe.skipIf(unavailable)('a notification worker killed between the RabbitMQ confirm and the Kafka commit', () => {
-  let databaseUrl: string;
-  let notifications: Database;
-  let drop: () => Promise<void>;
-  const prefixes: string[] = [];
-  const cleanups: Array<() => Promise<unknown>> = [];
+describe.skipIf(unavailable)(
+  "a notification worker killed between the RabbitMQ confirm and the Kafka commit",
+  () => {
+    let databaseUrl: string;
+    let notifications: Database;
+    let drop: () => Promise<void>;
+    const prefixes: string[] = [];
+    const cleanups: Array<() => Promise<unknown>> = [];
 
-  beforeAll(async () => {
-    const opened = await postgres.open();
-    ({ drop } = opened);
-    databaseUrl = opened.databaseUrl!;
-    notifications = opened.storage.forService('notifications');
-    await prepareNotificationsDatabase(notifications);
-  });
-  afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-    await drop?.();
-    await deleteQueues(prefixes.flatMap((prefix) => CHANNELS.flatMap((channel) => [queueFor(prefix, channel), deadLetterQueueOf(queueFor(prefix, channel)), ...retry.delaysMs.map((delay) => `${queueFor(prefix, channel)}.retry.${delay}ms`)])));
-  });
-
-  it.each(['after-confirm', 'after-inbox'] as const)('(%s) restarts and delivers every notification exactly once', { timeout: 90_000 }, async (mode) => {
-    const prefix = unique(`crash-${mode}`);
-    prefixes.push(prefix);
-    const topic = `${prefix}.events`;
-    const publisher = createKafkaEventLog({ brokers: KAFKA_BROKERS, clientId: `${prefix}-publisher`, logger: silentLogger });
-    cleanups.push(() => publisher.close());
-    await publisher.ensureTopic(topic, { partitions: 2 });
-    const users = Array.from({ length: 5 }, (_, index) => `crash-user-${index}-${prefix}`);
-    const envelopes = users.flatMap((user) => [1, 2].map((n) => buildEnvelope({ type: 'orders.order.confirmed', key: user, correlationId: `${user}-${n}`, data: { orderId: `${user}-${n}`, userId: user, total: n, currency: 'USD' } })));
-    const target = envelopes[3]!;
-    await publisher.publish(topic, envelopes.map((envelope) => ({ key: envelope.key, value: JSON.stringify(envelope) })));
-
-    // 1. The first worker dies at the chosen point while handling `target`.
-    const child = fork(new URL('../../support/crashing-worker.ts', import.meta.url).pathname, [], {
-      execArgv: ['--import', 'tsx'],
-      env: { ...process.env, CRASH_MODE: mode, CRASH_EVENT_ID: target.eventId, CRASH_DATABASE_URL: databaseUrl, CRASH_GROUP: prefix, CRASH_TOPIC: topic, CRASH_PREFIX: prefix },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    beforeAll(async () => {
+      const opened = await postgres.open();
+      ({ drop } = opened);
+      databaseUrl = opened.databaseUrl!;
+      notifications = opened.storage.forService("notifications");
+      await prepareNotificationsDatabase(notifications);
     });
-    const exit = await new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
-    expect(exit).toBe('SIGKILL');
-    const [recorded] = await notifications.query<{ n: number }>('SELECT count(*)::int AS n FROM notifications.inbox WHERE event_id = $1', [target.eventId]);
-    expect(recorded!.n).toBe(mode === 'after-inbox' ? 1 : 0);
+    afterAll(async () => {
+      for (const cleanup of cleanups.reverse())
+        await cleanup().catch(() => undefined);
+      await drop?.();
+      await deleteQueues(
+        prefixes.flatMap((prefix) =>
+          CHANNELS.flatMap((channel) => [
+            queueFor(prefix, channel),
+            deadLetterQueueOf(queueFor(prefix, channel)),
+            ...retry.delaysMs.map(
+              (delay) => `${queueFor(prefix, channel)}.retry.${delay}ms`,
+            ),
+          ]),
+        ),
+      );
+    });
 
-    // 2. A fresh worker joins the same group: the uncommitted events come back to it.
-    const jobQueue = await createRabbitJobQueue({ url: AMQP_URL, logger: silentLogger, retry, confirmTimeoutMs: 5000 });
-    cleanups.push(() => jobQueue.close());
-    const eventLog = createKafkaEventLog({ brokers: KAFKA_BROKERS, clientId: `${prefix}-restarted`, logger: silentLogger });
-    cleanups.push(() => eventLog.close());
-    const worker = createNotificationWorker({ eventLog, jobQueue, db: notifications, logger: silentLogger, groupId: prefix, topics: [topic], queuePrefix: prefix });
-    await worker.start();
-    cleanups.push(() => worker.stop());
+    it.each(["after-confirm", "after-inbox"] as const)(
+      "(%s) restarts and delivers every notification exactly once",
+      { timeout: 90_000 },
+      async (mode) => {
+        const prefix = unique(`crash-${mode}`);
+        prefixes.push(prefix);
+        const topic = `${prefix}.events`;
+        const publisher = createKafkaEventLog({
+          brokers: KAFKA_BROKERS,
+          clientId: `${prefix}-publisher`,
+          logger: silentLogger,
+        });
+        cleanups.push(() => publisher.close());
+        await publisher.ensureTopic(topic, { partitions: 2 });
+        const users = Array.from(
+          { length: 5 },
+          (_, index) => `crash-user-${index}-${prefix}`,
+        );
+        const envelopes = users.flatMap((user) =>
+          [1, 2].map((n) =>
+            buildEnvelope({
+              type: "orders.order.confirmed",
+              key: user,
+              correlationId: `${user}-${n}`,
+              data: {
+                orderId: `${user}-${n}`,
+                userId: user,
+                total: n,
+                currency: "USD",
+              },
+            }),
+          ),
+        );
+        const target = envelopes[3]!;
+        await publisher.publish(
+          topic,
+          envelopes.map((envelope) => ({
+            key: envelope.key,
+            value: JSON.stringify(envelope),
+          })),
+        );
 
-    // 3. Dispatchers send; every send is counted per notification id.
-    const sends = new Map<string, number>();
-    const sender: ChannelSender = { transport: 'test', send: async (job) => void sends.set(job.notificationId, (sends.get(job.notificationId) ?? 0) + 1) };
-    const recipients = createStaticDirectory(Object.fromEntries(users.map((user) => [user, { email: `${user}@example.test` }])));
-    const dispatcher = createDispatcher({ jobQueue, db: notifications, logger: silentLogger, senders: { email: sender, sms: sender, push: sender }, recipients, retry, queuePrefix: prefix });
-    await dispatcher.start();
-    cleanups.push(() => dispatcher.stop());
+        // 1. The first worker dies at the chosen point while handling `target`.
+        const child = fork(
+          new URL("../../support/crashing-worker.ts", import.meta.url).pathname,
+          [],
+          {
+            execArgv: ["--import", "tsx"],
+            env: {
+              ...process.env,
+              CRASH_MODE: mode,
+              CRASH_EVENT_ID: target.eventId,
+              CRASH_DATABASE_URL: databaseUrl,
+              CRASH_GROUP: prefix,
+              CRASH_TOPIC: topic,
+              CRASH_PREFIX: prefix,
+            },
+            stdio: ["ignore", "inherit", "inherit", "ipc"],
+          },
+        );
+        const exit = await new Promise<NodeJS.Signals | null>((resolve) =>
+          child.once("exit", (_code, signal) => resolve(signal)),
+        );
+        expect(exit).toBe("SIGKILL");
+        const [recorded] = await notifications.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM notifications.inbox WHERE event_id = $1",
+          [target.eventId],
+        );
+        expect(recorded!.n).toBe(mode === "after-inbox" ? 1 : 0);
 
-    await waitFor(() => (sends.size >= envelopes.length ? true : undefined), { timeoutMs: 60_000, what: `all ${envelopes.length} notifications sent` });
-    const expected = envelopes.map((envelope) => `${envelope.eventId}:email`).sort();
-    expect([...sends.keys()].sort()).toEqual(expected);
-    // Give any duplicate job that was republished after the crash time to reach the dispatcher.
-    await waitFor(async () => {
-      const [row] = await notifications.query<{ n: number }>(`SELECT count(*)::int AS n FROM notifications.deliveries WHERE status = 'DELIVERED' AND notification_id = ANY($1)`, [expected]);
-      return row!.n === expected.length ? true : undefined;
-    }, { what: 'every delivery recorded' });
-    if (mode === 'after-confirm') {
-      // The restarted worker found no inbox record and published the target's job again: the
-      // dispatcher must have met that duplicate and skipped it.
-      await waitFor(() => (dispatcher.stats.skipped >= 1 ? true : undefined), { what: 'the republished job to be skipped' });
-    } else {
-      expect(dispatcher.stats.skipped).toBe(0);
-    }
-    expect([...sends.values()].every((count) => count === 1)).toBe(true);
-    const [inbox] = await notifications.query<{ n: number }>('SELECT count(*)::int AS n FROM notifications.inbox WHERE event_id = ANY($1)', [envelopes.map((envelope) => envelope.eventId)]);
-    expect(inbox!.n).toBe(envelopes.length);
-  });
-});
+        // 2. A fresh worker joins the same group: the uncommitted events come back to it.
+        const jobQueue = await createRabbitJobQueue({
+          url: AMQP_URL,
+          logger: silentLogger,
+          retry,
+          confirmTimeoutMs: 5000,
+        });
+        cleanups.push(() => jobQueue.close());
+        const eventLog = createKafkaEventLog({
+          brokers: KAFKA_BROKERS,
+          clientId: `${prefix}-restarted`,
+          logger: silentLogger,
+        });
+        cleanups.push(() => eventLog.close());
+        const worker = createNotificationWorker({
+          eventLog,
+          jobQueue,
+          db: notifications,
+          logger: silentLogger,
+          groupId: prefix,
+          topics: [topic],
+          queuePrefix: prefix,
+        });
+        await worker.start();
+        cleanups.push(() => worker.stop());
+
+        // 3. Dispatchers send; every send is counted per notification id.
+        const sends = new Map<string, number>();
+        const sender: ChannelSender = {
+          transport: "test",
+          send: async (job) =>
+            void sends.set(
+              job.notificationId,
+              (sends.get(job.notificationId) ?? 0) + 1,
+            ),
+        };
+        const recipients = createStaticDirectory(
+          Object.fromEntries(
+            users.map((user) => [user, { email: `${user}@example.test` }]),
+          ),
+        );
+        const dispatcher = createDispatcher({
+          jobQueue,
+          db: notifications,
+          logger: silentLogger,
+          senders: { email: sender, sms: sender, push: sender },
+          recipients,
+          retry,
+          queuePrefix: prefix,
+        });
+        await dispatcher.start();
+        cleanups.push(() => dispatcher.stop());
+
+        await waitFor(
+          () => (sends.size >= envelopes.length ? true : undefined),
+          {
+            timeoutMs: 60_000,
+            what: `all ${envelopes.length} notifications sent`,
+          },
+        );
+        const expected = envelopes
+          .map((envelope) => `${envelope.eventId}:email`)
+          .sort();
+        expect([...sends.keys()].sort()).toEqual(expected);
+        // Give any duplicate job that was republished after the crash time to reach the dispatcher.
+        await waitFor(
+          async () => {
+            const [row] = await notifications.query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM notifications.deliveries WHERE status = 'DELIVERED' AND notification_id = ANY($1)`,
+              [expected],
+            );
+            return row!.n === expected.length ? true : undefined;
+          },
+          { what: "every delivery recorded" },
+        );
+        if (mode === "after-confirm") {
+          // The restarted worker found no inbox record and published the target's job again: the
+          // dispatcher must have met that duplicate and skipped it.
+          await waitFor(
+            () => (dispatcher.stats.skipped >= 1 ? true : undefined),
+            { what: "the republished job to be skipped" },
+          );
+        } else {
+          expect(dispatcher.stats.skipped).toBe(0);
+        }
+        expect([...sends.values()].every((count) => count === 1)).toBe(true);
+        const [inbox] = await notifications.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM notifications.inbox WHERE event_id = ANY($1)",
+          [envelopes.map((envelope) => envelope.eventId)],
+        );
+        expect(inbox!.n).toBe(envelopes.length);
+      },
+    );
+  },
+);

@@ -1,4 +1,4 @@
-import { migrationContract } from '../../support/contracts/migrate.ts';
-import { postgresBackend } from '../../support/storage.ts';
+import { migrationContract } from "../../support/contracts/migrate.ts";
+import { postgresBackend } from "../../support/storage.ts";
 
 migrationContract(await postgresBackend());

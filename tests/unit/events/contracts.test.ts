@@ -1,41 +1,116 @@
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
-import { createAnalyticsConsumer, prepareAnalyticsDatabase } from '../../../events/analytics-consumer.ts';
-import { EVENT_CONTRACTS, EventContractError, renderEventDocs, validateEventData } from '../../../events/contracts.ts';
-import { createMemoryEventLog } from '../../../events/event-log.ts';
-import { createMemoryJobQueue } from '../../../events/job-queue.ts';
-import { createNotificationWorker } from '../../../events/notification-worker.ts';
-import { appendEvent } from '../../../events/outbox-writer.ts';
-import { prepareNotificationsDatabase } from '../../../events/pipeline.ts';
-import { scratchPglite } from '../../support/pglite.ts';
-import { buildEnvelope } from '../../../platform/outbox.ts';
-import { silentLogger } from '../../support/stack.ts';
-import { waitFor } from '../../support/wait.ts';
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import {
+  createAnalyticsConsumer,
+  prepareAnalyticsDatabase,
+} from "../../../events/analytics-consumer.ts";
+import {
+  EVENT_CONTRACTS,
+  EventContractError,
+  renderEventDocs,
+  validateEventData,
+} from "../../../events/contracts.ts";
+import { createMemoryEventLog } from "../../../events/event-log.ts";
+import { createMemoryJobQueue } from "../../../events/job-queue.ts";
+import { createNotificationWorker } from "../../../events/notification-worker.ts";
+import { appendEvent } from "../../../events/outbox-writer.ts";
+import { prepareNotificationsDatabase } from "../../../events/pipeline.ts";
+import { scratchPglite } from "../../support/pglite.ts";
+import { buildEnvelope } from "../../../platform/outbox.ts";
+import { silentLogger } from "../../support/stack.ts";
+import { waitFor } from "../../support/wait.ts";
 
-const order = { orderId: 'o-1', userId: 'u-1', total: 1999, currency: 'USD' };
+const order = { orderId: "o-1", userId: "u-1", total: 1999, currency: "USD" };
 
-describe('event contracts', () => {
-  it('accept the data each producer writes', () => {
-    expect(() => validateEventData('orders.order.confirmed', 1, { ...order, status: 'CONFIRMED' })).not.toThrow();
-    expect(() => validateEventData('orders.order.failed', 1, { ...order, status: 'FAILED', reason: null })).not.toThrow();
-    expect(() => validateEventData('orders.order.placed', 1, { ...order, items: [{ productId: 'p', quantity: 2, unitPrice: 999 }] })).not.toThrow();
-    expect(() => validateEventData('products.stock.released', 1, { reservationId: 'r', userId: null, items: [{ productId: 'p', quantity: 1 }] })).not.toThrow();
-    expect(() => validateEventData('payments.payment.refunded', 1, { paymentId: 'pay', orderId: 'o', userId: 'u', amount: 0, currency: 'EUR', reason: 'admin' })).not.toThrow();
+describe("event contracts", () => {
+  it("accept the data each producer writes", () => {
+    expect(() =>
+      validateEventData("orders.order.confirmed", 1, {
+        ...order,
+        status: "CONFIRMED",
+      }),
+    ).not.toThrow();
+    expect(() =>
+      validateEventData("orders.order.failed", 1, {
+        ...order,
+        status: "FAILED",
+        reason: null,
+      }),
+    ).not.toThrow();
+    expect(() =>
+      validateEventData("orders.order.placed", 1, {
+        ...order,
+        items: [{ productId: "p", quantity: 2, unitPrice: 999 }],
+      }),
+    ).not.toThrow();
+    expect(() =>
+      validateEventData("products.stock.released", 1, {
+        reservationId: "r",
+        userId: null,
+        items: [{ productId: "p", quantity: 1 }],
+      }),
+    ).not.toThrow();
+    expect(() =>
+      validateEventData("payments.payment.refunded", 1, {
+        paymentId: "pay",
+        orderId: "o",
+        userId: "u",
+        amount: 0,
+        currency: "EUR",
+        reason: "admin",
+      }),
+    ).not.toThrow();
   });
 
   it.each([
-    ['a missing required field', 'orders.order.confirmed', 1, { orderId: 'o', userId: 'u', total: 1 }, 'data.currency'],
-    ['a fractional amount', 'payments.payment.captured', 1, { paymentId: 'p', orderId: 'o', userId: 'u', amount: 19.99, currency: 'USD' }, 'data.amount'],
-    ['a zero quantity in a list', 'products.stock.reserved', 1, { reservationId: 'r', userId: 'u', items: [{ productId: 'p', quantity: 0 }] }, 'data.items[0].quantity'],
-    ['a wrong optional type', 'orders.order.failed', 1, { ...order, reason: 42 }, 'data.reason'],
-    ['an unknown type', 'orders.order.teleported', 1, order, 'no contract'],
-    ['an unknown version', 'orders.order.confirmed', 2, order, 'no contract'],
-  ])('reject %s, naming it', (_label, type, version, data, named) => {
-    expect(() => validateEventData(type, version, data)).toThrow(EventContractError);
+    [
+      "a missing required field",
+      "orders.order.confirmed",
+      1,
+      { orderId: "o", userId: "u", total: 1 },
+      "data.currency",
+    ],
+    [
+      "a fractional amount",
+      "payments.payment.captured",
+      1,
+      {
+        paymentId: "p",
+        orderId: "o",
+        userId: "u",
+        amount: 19.99,
+        currency: "USD",
+      },
+      "data.amount",
+    ],
+    [
+      "a zero quantity in a list",
+      "products.stock.reserved",
+      1,
+      {
+        reservationId: "r",
+        userId: "u",
+        items: [{ productId: "p", quantity: 0 }],
+      },
+      "data.items[0].quantity",
+    ],
+    [
+      "a wrong optional type",
+      "orders.order.failed",
+      1,
+      { ...order, reason: 42 },
+      "data.reason",
+    ],
+    ["an unknown type", "orders.order.teleported", 1, order, "no contract"],
+    ["an unknown version", "orders.order.confirmed", 2, order, "no contract"],
+  ])("reject %s, naming it", (_label, type, version, data, named) => {
+    expect(() => validateEventData(type, version, data)).toThrow(
+      EventContractError,
+    );
     expect(() => validateEventData(type, version, data)).toThrow(named);
   });
 
-  it('stop a malformed event before it reaches the outbox, and so the transaction', async () => {
+  it("stop a malformed event before it reaches the outbox, and so the transaction", async () => {
     const queries: string[] = [];
     const tx = {
       query: async (text: string) => {
@@ -43,34 +118,79 @@ describe('event contracts', () => {
         return [];
       },
     } as never;
-    await expect(appendEvent(tx, 'orders', { type: 'orders.order.confirmed', key: 'u', data: { orderId: 'o' } })).rejects.toThrow(EventContractError);
+    await expect(
+      appendEvent(tx, "orders", {
+        type: "orders.order.confirmed",
+        key: "u",
+        data: { orderId: "o" },
+      }),
+    ).rejects.toThrow(EventContractError);
     expect(queries).toEqual([]);
-    await appendEvent(tx, 'orders', { type: 'orders.order.confirmed', key: 'u', data: order });
+    await appendEvent(tx, "orders", {
+      type: "orders.order.confirmed",
+      key: "u",
+      data: order,
+    });
     expect(queries).toHaveLength(1);
   });
 
-  it('are documented in docs/events.md exactly as generated (npm run events:docs)', () => {
-    expect(readFileSync('docs/events.md', 'utf8')).toBe(renderEventDocs());
-    for (const contract of EVENT_CONTRACTS) expect(renderEventDocs()).toContain(`## \`${contract.type}\` v${contract.version}`);
+  it("are documented in docs/events.md exactly as generated (npm run events:docs)", () => {
+    expect(readFileSync("docs/events.md", "utf8")).toBe(renderEventDocs());
+    for (const contract of EVENT_CONTRACTS)
+      expect(renderEventDocs()).toContain(
+        `## \`${contract.type}\` v${contract.version}`,
+      );
   });
 
-  it('make the worker park an event whose data breaks its contract, and handle the rest', async () => {
+  it("make the worker park an event whose data breaks its contract, and handle the rest", async () => {
     const storage = await scratchPglite();
-    const db = storage.forService('notifications');
+    const db = storage.forService("notifications");
     await prepareNotificationsDatabase(db);
     const eventLog = createMemoryEventLog({ logger: silentLogger });
     const published: string[] = [];
-    const worker = createNotificationWorker({ eventLog, jobQueue: createMemoryJobQueue({ logger: silentLogger }), db, logger: silentLogger, groupId: 'contracts', topics: ['contracts'], queuePrefix: 'contracts', onJobsPublished: (jobs) => published.push(...jobs.map((job) => job.eventId)) });
+    const worker = createNotificationWorker({
+      eventLog,
+      jobQueue: createMemoryJobQueue({ logger: silentLogger }),
+      db,
+      logger: silentLogger,
+      groupId: "contracts",
+      topics: ["contracts"],
+      queuePrefix: "contracts",
+      onJobsPublished: (jobs) =>
+        published.push(...jobs.map((job) => job.eventId)),
+    });
     await worker.start();
     try {
-      const good = buildEnvelope({ type: 'orders.order.confirmed', key: 'u', data: order });
-      const bad = buildEnvelope({ type: 'orders.order.confirmed', key: 'u', data: { orderId: 'o', total: 'a lot' } });
-      await eventLog.publish('contracts', [bad, good].map((envelope) => ({ key: envelope.key, value: JSON.stringify(envelope) })));
-      await waitFor(() => (worker.stats.handled + worker.stats.rejected >= 2 ? true : undefined), { timeoutMs: 10_000, what: 'the worker to handle both events' });
+      const good = buildEnvelope({
+        type: "orders.order.confirmed",
+        key: "u",
+        data: order,
+      });
+      const bad = buildEnvelope({
+        type: "orders.order.confirmed",
+        key: "u",
+        data: { orderId: "o", total: "a lot" },
+      });
+      await eventLog.publish(
+        "contracts",
+        [bad, good].map((envelope) => ({
+          key: envelope.key,
+          value: JSON.stringify(envelope),
+        })),
+      );
+      await waitFor(
+        () =>
+          worker.stats.handled + worker.stats.rejected >= 2 ? true : undefined,
+        { timeoutMs: 10_000, what: "the worker to handle both events" },
+      );
       expect(worker.stats).toMatchObject({ handled: 1, rejected: 1 });
       expect(published).toEqual([good.eventId]);
-      const [rejected] = await db.query<{ reason: string }>('SELECT reason FROM notifications.rejected_events');
-      expect(rejected!.reason).toContain('event contract violated: data.userId');
+      const [rejected] = await db.query<{ reason: string }>(
+        "SELECT reason FROM notifications.rejected_events",
+      );
+      expect(rejected!.reason).toContain(
+        "event contract violated: data.userId",
+      );
     } finally {
       await worker.stop();
       await eventLog.close();
@@ -78,20 +198,51 @@ describe('event contracts', () => {
     }
   });
 
-  it('make the analytics consumer skip an event whose data breaks its contract, and count the rest', async () => {
+  it("make the analytics consumer skip an event whose data breaks its contract, and count the rest", async () => {
     const storage = await scratchPglite();
-    const db = storage.forService('analytics');
+    const db = storage.forService("analytics");
     await prepareAnalyticsDatabase(db);
     const eventLog = createMemoryEventLog({ logger: silentLogger });
-    const analytics = createAnalyticsConsumer({ eventLog, db, logger: silentLogger, groupId: 'contracts-analytics', topics: ['contracts-analytics'] });
+    const analytics = createAnalyticsConsumer({
+      eventLog,
+      db,
+      logger: silentLogger,
+      groupId: "contracts-analytics",
+      topics: ["contracts-analytics"],
+    });
     await analytics.start();
     try {
-      const good = buildEnvelope({ type: 'orders.order.confirmed', key: 'u', data: order });
-      const bad = buildEnvelope({ type: 'orders.order.confirmed', key: 'u', data: { ...order, total: -5 } });
-      await eventLog.publish('contracts-analytics', [bad, good].map((envelope) => ({ key: envelope.key, value: JSON.stringify(envelope) })));
-      await waitFor(() => (analytics.stats.counted + analytics.stats.rejected >= 2 ? true : undefined), { timeoutMs: 10_000, what: 'the analytics consumer to take both events' });
+      const good = buildEnvelope({
+        type: "orders.order.confirmed",
+        key: "u",
+        data: order,
+      });
+      const bad = buildEnvelope({
+        type: "orders.order.confirmed",
+        key: "u",
+        data: { ...order, total: -5 },
+      });
+      await eventLog.publish(
+        "contracts-analytics",
+        [bad, good].map((envelope) => ({
+          key: envelope.key,
+          value: JSON.stringify(envelope),
+        })),
+      );
+      await waitFor(
+        () =>
+          analytics.stats.counted + analytics.stats.rejected >= 2
+            ? true
+            : undefined,
+        {
+          timeoutMs: 10_000,
+          what: "the analytics consumer to take both events",
+        },
+      );
       expect(analytics.stats).toMatchObject({ counted: 1, rejected: 1 });
-      expect(await db.query('SELECT orders, revenue_minor FROM analytics.hourly')).toEqual([{ orders: 1, revenue_minor: 1999 }]);
+      expect(
+        await db.query("SELECT orders, revenue_minor FROM analytics.hourly"),
+      ).toEqual([{ orders: 1, revenue_minor: 1999 }]);
     } finally {
       await analytics.stop();
       await eventLog.close();
@@ -99,4 +250,3 @@ describe('event contracts', () => {
     }
   });
 });
-

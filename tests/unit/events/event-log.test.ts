@@ -1,5 +1,10 @@
-import { createMemoryEventLog } from '../../../events/event-log.ts';
-import { eventLogContract } from '../../support/contracts/event-log.ts';
-import { silentLogger } from '../../support/stack.ts';
+import { createMemoryEventLog } from "../../../events/event-log.ts";
+import { eventLogContract } from "../../support/contracts/event-log.ts";
+import { silentLogger } from "../../support/stack.ts";
 
-eventLogContract({ name: 'in-process', unavailable: undefined, create: () => createMemoryEventLog({ logger: silentLogger, backoff: { initialMs: 20 } }) });
+eventLogContract({
+  name: "in-process",
+  unavailable: undefined,
+  create: () =>
+    createMemoryEventLog({ logger: silentLogger, backoff: { initialMs: 20 } }),
+});

@@ -1,16 +1,23 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createLogSender } from '../../../events/channels.ts';
-import { createMemoryEventLog } from '../../../events/event-log.ts';
-import { createMemoryJobQueue, type JobQueue } from '../../../events/job-queue.ts';
-import { consumerReadiness, startPipeline, type Pipeline } from '../../../events/pipeline.ts';
-import { createStaticDirectory } from '../../../events/recipients.ts';
-import { InfrastructureError } from '../../../platform/errors.ts';
-import { buildEnvelope } from '../../../platform/outbox.ts';
-import { waitFor } from '../../support/wait.ts';
-import { silentLogger } from '../../support/stack.ts';
-import { pgliteBackend } from '../../support/storage.ts';
+import { afterEach, describe, expect, it } from "vitest";
+import { createLogSender } from "../../../events/channels.ts";
+import { createMemoryEventLog } from "../../../events/event-log.ts";
+import {
+  createMemoryJobQueue,
+  type JobQueue,
+} from "../../../events/job-queue.ts";
+import {
+  consumerReadiness,
+  startPipeline,
+  type Pipeline,
+} from "../../../events/pipeline.ts";
+import { createStaticDirectory } from "../../../events/recipients.ts";
+import { InfrastructureError } from "../../../platform/errors.ts";
+import { buildEnvelope } from "../../../platform/outbox.ts";
+import { waitFor } from "../../support/wait.ts";
+import { silentLogger } from "../../support/stack.ts";
+import { pgliteBackend } from "../../support/storage.ts";
 
-describe('the pipeline’s consumers on /ready', () => {
+describe("the pipeline’s consumers on /ready", () => {
   let pipeline: Pipeline | undefined;
   let drop: (() => Promise<void>) | undefined;
   afterEach(async () => {
@@ -18,7 +25,7 @@ describe('the pipeline’s consumers on /ready', () => {
     await drop?.();
   });
 
-  it('reports the worker paused (503 with the reason) while job publishes fail, and ready again once they succeed', async () => {
+  it("reports the worker paused (503 with the reason) while job publishes fail, and ready again once they succeed", async () => {
     const opened = await pgliteBackend.open();
     drop = opened.drop;
     const memoryQueue = createMemoryJobQueue({ logger: silentLogger });
@@ -27,12 +34,18 @@ describe('the pipeline’s consumers on /ready', () => {
     const jobQueue: JobQueue = {
       ...memoryQueue,
       publish: async (queue, job) => {
-        if (rabbitDown) throw new InfrastructureError('rabbitmq is disconnected', { retriable: true });
+        if (rabbitDown)
+          throw new InfrastructureError("rabbitmq is disconnected", {
+            retriable: true,
+          });
         return memoryQueue.publish(queue, job);
       },
     };
-    const eventLog = createMemoryEventLog({ logger: silentLogger, backoff: { initialMs: 20, maxMs: 50 } });
-    const sender = createLogSender({ logger: silentLogger, channel: 'email' });
+    const eventLog = createMemoryEventLog({
+      logger: silentLogger,
+      backoff: { initialMs: 20, maxMs: 50 },
+    });
+    const sender = createLogSender({ logger: silentLogger, channel: "email" });
     pipeline = await startPipeline({
       storage: opened.storage,
       logger: silentLogger,
@@ -42,24 +55,58 @@ describe('the pipeline’s consumers on /ready', () => {
       recipients: createStaticDirectory({}),
       roles: { worker: true, analytics: true },
     });
-    expect(consumerReadiness(pipeline)).toMatchObject({ ready: true, details: { consumers: [{ role: 'worker', group: 'notifications', status: 'running' }, { role: 'analytics', group: 'analytics', status: 'running' }] } });
+    expect(consumerReadiness(pipeline)).toMatchObject({
+      ready: true,
+      details: {
+        consumers: [
+          { role: "worker", group: "notifications", status: "running" },
+          { role: "analytics", group: "analytics", status: "running" },
+        ],
+      },
+    });
 
     rabbitDown = true;
-    const envelope = buildEnvelope({ type: 'orders.order.confirmed', key: 'u1', correlationId: 'c-1', data: { orderId: 'o-1', userId: 'u1', total: 100, currency: 'USD' } });
-    await eventLog.publish('switchyard.orders', [{ key: envelope.key, value: JSON.stringify(envelope) }]);
+    const envelope = buildEnvelope({
+      type: "orders.order.confirmed",
+      key: "u1",
+      correlationId: "c-1",
+      data: { orderId: "o-1", userId: "u1", total: 100, currency: "USD" },
+    });
+    await eventLog.publish("switchyard.orders", [
+      { key: envelope.key, value: JSON.stringify(envelope) },
+    ]);
     const current = pipeline;
-    const notReady = await waitFor(() => {
-      const readiness = consumerReadiness(current);
-      return readiness.ready ? undefined : readiness;
-    }, { timeoutMs: 10_000, what: 'the worker to pause' });
+    const notReady = await waitFor(
+      () => {
+        const readiness = consumerReadiness(current);
+        return readiness.ready ? undefined : readiness;
+      },
+      { timeoutMs: 10_000, what: "the worker to pause" },
+    );
     expect(notReady.details.consumers).toEqual([
-      { role: 'worker', group: 'notifications', status: 'paused', reason: 'rabbitmq is disconnected', pausedPartitions: 1, restarts: 0 },
+      {
+        role: "worker",
+        group: "notifications",
+        status: "paused",
+        reason: "rabbitmq is disconnected",
+        pausedPartitions: 1,
+        restarts: 0,
+      },
       // Analytics reads the same events on its own: it counted this one and runs on.
-      { role: 'analytics', group: 'analytics', status: 'running', pausedPartitions: 0, restarts: 0 },
+      {
+        role: "analytics",
+        group: "analytics",
+        status: "running",
+        pausedPartitions: 0,
+        restarts: 0,
+      },
     ]);
 
     rabbitDown = false;
-    await waitFor(() => (consumerReadiness(current).ready ? true : undefined), { timeoutMs: 10_000, what: 'the worker to resume' });
+    await waitFor(() => (consumerReadiness(current).ready ? true : undefined), {
+      timeoutMs: 10_000,
+      what: "the worker to resume",
+    });
     expect(pipeline.worker!.stats).toMatchObject({ handled: 1, jobs: 1 });
   });
 });

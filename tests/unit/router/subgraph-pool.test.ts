@@ -1,12 +1,15 @@
-import { createServer, type AddressInfo } from 'node:net';
-import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { loadRouterConfig, subgraphSettings } from '../../../router/config.ts';
-import { isMutationDocument } from '../../../router/resilient-data-source.ts';
-import { createResilienceMetrics } from '../../../router/resilience-metrics.ts';
-import { createStaticDiscovery } from '../../../router/service-discovery.ts';
-import { createSubgraphPool, isFailureStatus } from '../../../router/subgraph-pool.ts';
-import { memoryLogger } from '../../support/stack.ts';
+import { createServer, type AddressInfo } from "node:net";
+import { Registry } from "prom-client";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { loadRouterConfig, subgraphSettings } from "../../../router/config.ts";
+import { isMutationDocument } from "../../../router/resilient-data-source.ts";
+import { createResilienceMetrics } from "../../../router/resilience-metrics.ts";
+import { createStaticDiscovery } from "../../../router/service-discovery.ts";
+import {
+  createSubgraphPool,
+  isFailureStatus,
+} from "../../../router/subgraph-pool.ts";
+import { memoryLogger } from "../../support/stack.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -14,79 +17,139 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-describe('failure classification', () => {
-  it('counts 5xx, 408 and 429 as failures and every other status as an answer', () => {
+describe("failure classification", () => {
+  it("counts 5xx, 408 and 429 as failures and every other status as an answer", () => {
     expect([500, 502, 503, 504, 408, 429].every(isFailureStatus)).toBe(true);
-    expect([200, 400, 401, 403, 404, 409, 422].some(isFailureStatus)).toBe(false);
+    expect([200, 400, 401, 403, 404, 409, 422].some(isFailureStatus)).toBe(
+      false,
+    );
   });
 
-  it('tells a mutation fetch from a query fetch by its planned document', () => {
-    expect(isMutationDocument('mutation SignUp__users__0($input:SignUpInput!){signUp(input:$input){token}}')).toBe(true);
-    expect(isMutationDocument('query Order__orders__0{order(id:"1"){id}}')).toBe(false);
-    expect(isMutationDocument('{products(first:1){totalCount}}')).toBe(false);
-    expect(isMutationDocument('query($representations:[_Any!]!){_entities(representations:$representations){__typename}}')).toBe(false);
+  it("tells a mutation fetch from a query fetch by its planned document", () => {
+    expect(
+      isMutationDocument(
+        "mutation SignUp__users__0($input:SignUpInput!){signUp(input:$input){token}}",
+      ),
+    ).toBe(true);
+    expect(
+      isMutationDocument('query Order__orders__0{order(id:"1"){id}}'),
+    ).toBe(false);
+    expect(isMutationDocument("{products(first:1){totalCount}}")).toBe(false);
+    expect(
+      isMutationDocument(
+        "query($representations:[_Any!]!){_entities(representations:$representations){__typename}}",
+      ),
+    ).toBe(false);
   });
 });
 
-describe('instance breakers', () => {
-  async function deadPool({ volumeThreshold, outlierConsecutiveFailures }: { volumeThreshold: number; outlierConsecutiveFailures: number }) {
+describe("instance breakers", () => {
+  async function deadPool({
+    volumeThreshold,
+    outlierConsecutiveFailures,
+  }: {
+    volumeThreshold: number;
+    outlierConsecutiveFailures: number;
+  }) {
     // A dead instance this test holds the port of: every connection is dropped at once, without any
     // timer involved (a port freed beforehand could be taken by another process meanwhile).
     const server = createServer((socket) => socket.destroy());
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    await new Promise<void>((resolve) =>
+      server.listen(0, "127.0.0.1", resolve),
+    );
+    cleanups.push(
+      () => new Promise<void>((resolve) => server.close(() => resolve())),
+    );
     const { port } = server.address() as AddressInfo;
-    const base = subgraphSettings(loadRouterConfig({}), 'payments');
-    const settings = { ...base, outlierConsecutiveFailures, breaker: { ...base.breaker, volumeThreshold, errorThresholdPercentage: 50, resetTimeoutMs: 5000 } };
+    const base = subgraphSettings(loadRouterConfig({}), "payments");
+    const settings = {
+      ...base,
+      outlierConsecutiveFailures,
+      breaker: {
+        ...base.breaker,
+        volumeThreshold,
+        errorThresholdPercentage: 50,
+        resetTimeoutMs: 5000,
+      },
+    };
     const registry = new Registry();
-    const { logger, lines } = memoryLogger('info');
+    const { logger, lines } = memoryLogger("info");
     const pool = createSubgraphPool({
-      name: 'payments',
+      name: "payments",
       settings,
       discovery: createStaticDiscovery([`http://127.0.0.1:${port}/graphql`]),
-      loadBalancer: 'least-outstanding',
+      loadBalancer: "least-outstanding",
       metrics: createResilienceMetrics(registry),
       logger,
     });
     await pool.start();
     return { pool, lines, registry };
   }
-  const attempt = { body: '{"query":"{ __typename }"}', headers: { 'content-type': 'application/json' }, timeoutMs: 60_000 };
+  const attempt = {
+    body: '{"query":"{ __typename }"}',
+    headers: { "content-type": "application/json" },
+    timeoutMs: 60_000,
+  };
 
-  it('opens after the volume threshold at a high error rate, refuses while open, and lets one probe through after the reset timeout', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-    const { pool, lines } = await deadPool({ volumeThreshold: 3, outlierConsecutiveFailures: 100 });
+  it("opens after the volume threshold at a high error rate, refuses while open, and lets one probe through after the reset timeout", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+    const { pool, lines } = await deadPool({
+      volumeThreshold: 3,
+      outlierConsecutiveFailures: 100,
+    });
     const instance = pool.pick()!;
-    for (let call = 0; call < 3; call++) await expect(pool.send(instance, attempt)).rejects.toMatchObject({ kind: 'network' });
-    expect(pool.snapshot()[0]!.breaker).toBe('open');
+    for (let call = 0; call < 3; call++)
+      await expect(pool.send(instance, attempt)).rejects.toMatchObject({
+        kind: "network",
+      });
+    expect(pool.snapshot()[0]!.breaker).toBe("open");
     expect(pool.pick()).toBeUndefined();
-    await expect(pool.send(instance, attempt)).rejects.toMatchObject({ kind: 'open', retriable: true });
+    await expect(pool.send(instance, attempt)).rejects.toMatchObject({
+      kind: "open",
+      retriable: true,
+    });
 
     await vi.advanceTimersByTimeAsync(4999);
     expect(pool.pick()).toBeUndefined();
     await vi.advanceTimersByTimeAsync(1);
-    expect(pool.snapshot()[0]!.breaker).toBe('half-open');
+    expect(pool.snapshot()[0]!.breaker).toBe("half-open");
     expect(pool.pick()).toBe(instance);
     // The probe fails (still dead): straight back to open.
-    await expect(pool.send(instance, attempt)).rejects.toMatchObject({ kind: 'network' });
-    expect(pool.snapshot()[0]!.breaker).toBe('open');
-    expect(lines.filter((line) => line.breaker).map((line) => [line.breaker, line.reason])).toEqual([
-      ['open', 'error rate'],
-      ['half-open', undefined],
-      ['open', 'error rate'],
+    await expect(pool.send(instance, attempt)).rejects.toMatchObject({
+      kind: "network",
+    });
+    expect(pool.snapshot()[0]!.breaker).toBe("open");
+    expect(
+      lines
+        .filter((line) => line.breaker)
+        .map((line) => [line.breaker, line.reason]),
+    ).toEqual([
+      ["open", "error rate"],
+      ["half-open", undefined],
+      ["open", "error rate"],
     ]);
     await pool.close();
   });
 
-  it('ejects an instance after consecutive failures before the error rate may count', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
-    const { pool, lines } = await deadPool({ volumeThreshold: 1000, outlierConsecutiveFailures: 2 });
+  it("ejects an instance after consecutive failures before the error rate may count", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+    const { pool, lines } = await deadPool({
+      volumeThreshold: 1000,
+      outlierConsecutiveFailures: 2,
+    });
     const instance = pool.pick()!;
-    await expect(pool.send(instance, attempt)).rejects.toMatchObject({ kind: 'network' });
-    expect(pool.snapshot()[0]!.breaker).toBe('closed');
-    await expect(pool.send(instance, attempt)).rejects.toMatchObject({ kind: 'network' });
-    expect(pool.snapshot()[0]!.breaker).toBe('open');
-    expect(lines.find((line) => line.breaker === 'open')).toMatchObject({ subgraph: 'payments', reason: 'outlier' });
+    await expect(pool.send(instance, attempt)).rejects.toMatchObject({
+      kind: "network",
+    });
+    expect(pool.snapshot()[0]!.breaker).toBe("closed");
+    await expect(pool.send(instance, attempt)).rejects.toMatchObject({
+      kind: "network",
+    });
+    expect(pool.snapshot()[0]!.breaker).toBe("open");
+    expect(lines.find((line) => line.breaker === "open")).toMatchObject({
+      subgraph: "payments",
+      reason: "outlier",
+    });
     await pool.close();
   });
 });

@@ -1,71 +1,142 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { ChangelogError, checkSchema, formatReport, readChangelog, type Changelog } from '../../../scripts/schema-gate.ts';
-import { baselineWithoutFailureCode, editedBaseline as edited, readBaselineSdl } from '../../support/schema-fixtures.ts';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  ChangelogError,
+  checkSchema,
+  formatReport,
+  readChangelog,
+  type Changelog,
+} from "../../../scripts/schema-gate.ts";
+import {
+  baselineWithoutFailureCode,
+  editedBaseline as edited,
+  readBaselineSdl,
+} from "../../support/schema-fixtures.ts";
 
 const baselineSdl = readBaselineSdl();
 const withoutFailureCode = baselineWithoutFailureCode();
 const none: Changelog = { unreleased: [], released: [] };
-const productsFirstAsString = edited('products(first: Int = 20, after: String, search: String)', 'products(first: String, after: String, search: String)');
-const withGiftNote = edited(/\n(\s+)failureCode: String\n/, '\n$1failureCode: String\n\n$1"""A note printed on the packing slip."""\n$1giftNote: String\n');
-const withRefundedStatus = edited(/(enum OrderStatus \{[^}]*?)\n\}/, '$1\n\n  """Refunded after confirmation."""\n  REFUNDED\n}');
+const productsFirstAsString = edited(
+  "products(first: Int = 20, after: String, search: String)",
+  "products(first: String, after: String, search: String)",
+);
+const withGiftNote = edited(
+  /\n(\s+)failureCode: String\n/,
+  '\n$1failureCode: String\n\n$1"""A note printed on the packing slip."""\n$1giftNote: String\n',
+);
+const withRefundedStatus = edited(
+  /(enum OrderStatus \{[^}]*?)\n\}/,
+  '$1\n\n  """Refunded after confirmation."""\n  REFUNDED\n}',
+);
 
-describe('the breaking-change gate', () => {
-  const scratch = mkdtempSync(join(tmpdir(), 'switchyard-schema-gate-'));
+describe("the breaking-change gate", () => {
+  const scratch = mkdtempSync(join(tmpdir(), "switchyard-schema-gate-"));
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-  it('passes the committed API schema against the committed baseline', async () => {
-    const report = await checkSchema({ baselineSdl, currentSdl: readFileSync('schema/api.graphql', 'utf8'), changelog: readChangelog('schema/changelog.yaml') });
+  it("passes the committed API schema against the committed baseline", async () => {
+    const report = await checkSchema({
+      baselineSdl,
+      currentSdl: readFileSync("schema/api.graphql", "utf8"),
+      changelog: readChangelog("schema/changelog.yaml"),
+    });
     expect(report.breaking.filter((entry) => !entry.recorded)).toEqual([]);
     expect(report.ok).toBe(true);
   });
 
-  it('fails on a removed field', async () => {
-    const report = await checkSchema({ baselineSdl, currentSdl: withoutFailureCode, changelog: none });
+  it("fails on a removed field", async () => {
+    const report = await checkSchema({
+      baselineSdl,
+      currentSdl: withoutFailureCode,
+      changelog: none,
+    });
     expect(report.ok).toBe(false);
-    expect(report.breaking.map(({ change }) => `${change.type} ${change.path}`)).toEqual(['FIELD_REMOVED Order.failureCode']);
+    expect(
+      report.breaking.map(({ change }) => `${change.type} ${change.path}`),
+    ).toEqual(["FIELD_REMOVED Order.failureCode"]);
   });
 
-  it('fails on a changed argument type', async () => {
-    const report = await checkSchema({ baselineSdl, currentSdl: productsFirstAsString, changelog: none });
+  it("fails on a changed argument type", async () => {
+    const report = await checkSchema({
+      baselineSdl,
+      currentSdl: productsFirstAsString,
+      changelog: none,
+    });
     expect(report.ok).toBe(false);
-    expect(report.breaking.map(({ change }) => `${change.type} ${change.path}`)).toEqual(['FIELD_ARGUMENT_TYPE_CHANGED Query.products.first']);
+    expect(
+      report.breaking.map(({ change }) => `${change.type} ${change.path}`),
+    ).toEqual(["FIELD_ARGUMENT_TYPE_CHANGED Query.products.first"]);
   });
 
-  it('passes an added optional field as a safe change', async () => {
-    const report = await checkSchema({ baselineSdl, currentSdl: withGiftNote, changelog: none });
+  it("passes an added optional field as a safe change", async () => {
+    const report = await checkSchema({
+      baselineSdl,
+      currentSdl: withGiftNote,
+      changelog: none,
+    });
     expect(report.ok).toBe(true);
     expect(report.breaking).toEqual([]);
-    expect(report.safe.map((change) => change.path)).toContain('Order.giftNote');
+    expect(report.safe.map((change) => change.path)).toContain(
+      "Order.giftNote",
+    );
   });
 
-  it('passes and prints a dangerous change (a new enum value clients may not handle)', async () => {
-    const report = await checkSchema({ baselineSdl, currentSdl: withRefundedStatus, changelog: none });
+  it("passes and prints a dangerous change (a new enum value clients may not handle)", async () => {
+    const report = await checkSchema({
+      baselineSdl,
+      currentSdl: withRefundedStatus,
+      changelog: none,
+    });
     expect(report.ok).toBe(true);
-    expect(report.dangerous.map((change) => `${change.type} ${change.path}`)).toEqual(['ENUM_VALUE_ADDED OrderStatus.REFUNDED']);
-    expect(formatReport(report, { changelogPath: 'c.yaml', baselinePath: 'b.graphql' }).join('\n')).toMatch(/^DANGEROUS {2}ENUM_VALUE_ADDED OrderStatus\.REFUNDED {2}/m);
+    expect(
+      report.dangerous.map((change) => `${change.type} ${change.path}`),
+    ).toEqual(["ENUM_VALUE_ADDED OrderStatus.REFUNDED"]);
+    expect(
+      formatReport(report, {
+        changelogPath: "c.yaml",
+        baselinePath: "b.graphql",
+      }).join("\n"),
+    ).toMatch(/^DANGEROUS {2}ENUM_VALUE_ADDED OrderStatus\.REFUNDED {2}/m);
   });
 
-  it('passes a breaking change once the changelog records it with a reason, and says which entries match nothing', async () => {
+  it("passes a breaking change once the changelog records it with a reason, and says which entries match nothing", async () => {
     const changelog: Changelog = {
       unreleased: [
-        { change: 'FIELD_REMOVED Order.failureCode', reason: 'replaced by Order.failure; clients told in 2026-10' },
-        { change: 'FIELD_REMOVED Product.sku', reason: 'typo kept for the test' },
+        {
+          change: "FIELD_REMOVED Order.failureCode",
+          reason: "replaced by Order.failure; clients told in 2026-10",
+        },
+        {
+          change: "FIELD_REMOVED Product.sku",
+          reason: "typo kept for the test",
+        },
       ],
       released: [],
     };
-    const report = await checkSchema({ baselineSdl, currentSdl: withoutFailureCode, changelog });
+    const report = await checkSchema({
+      baselineSdl,
+      currentSdl: withoutFailureCode,
+      changelog,
+    });
     expect(report.ok).toBe(true);
-    expect(report.breaking.map(({ recorded }) => recorded?.reason)).toEqual(['replaced by Order.failure; clients told in 2026-10']);
-    expect(report.unmatched.map((entry) => entry.change)).toEqual(['FIELD_REMOVED Product.sku']);
+    expect(report.breaking.map(({ recorded }) => recorded?.reason)).toEqual([
+      "replaced by Order.failure; clients told in 2026-10",
+    ]);
+    expect(report.unmatched.map((entry) => entry.change)).toEqual([
+      "FIELD_REMOVED Product.sku",
+    ]);
   });
 
-  it('refuses a changelog entry without a reason', () => {
-    const path = join(scratch, 'no-reason.yaml');
-    writeFileSync(path, 'unreleased:\n  - change: FIELD_REMOVED Order.failureCode\n    reason: ""\n');
+  it("refuses a changelog entry without a reason", () => {
+    const path = join(scratch, "no-reason.yaml");
+    writeFileSync(
+      path,
+      'unreleased:\n  - change: FIELD_REMOVED Order.failureCode\n    reason: ""\n',
+    );
     expect(() => readChangelog(path)).toThrow(ChangelogError);
-    expect(() => readChangelog(path)).toThrow(/FIELD_REMOVED Order\.failureCode\) needs a reason/);
+    expect(() => readChangelog(path)).toThrow(
+      /FIELD_REMOVED Order\.failureCode\) needs a reason/,
+    );
   });
 });

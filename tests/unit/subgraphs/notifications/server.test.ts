@@ -1,65 +1,145 @@
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Storage } from '../../../../platform/database.ts';
-import { demoUsers } from '../../../../platform/demo-data.ts';
-import { createNotificationsSubgraph, notificationsModule } from '../../../../subgraphs/notifications/server.ts';
-import { asAdmin, asCustomer, memoryStorage, startSubgraph, type InProcessSubgraph } from '../../../support/subgraph.ts';
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Storage } from "../../../../platform/database.ts";
+import { demoUsers } from "../../../../platform/demo-data.ts";
+import {
+  createNotificationsSubgraph,
+  notificationsModule,
+} from "../../../../subgraphs/notifications/server.ts";
+import {
+  asAdmin,
+  asCustomer,
+  memoryStorage,
+  startSubgraph,
+  type InProcessSubgraph,
+} from "../../../support/subgraph.ts";
 
 const [admin, ada, grace] = [demoUsers[0]!, demoUsers[1]!, demoUsers[2]!];
 const NOTIFICATIONS = `query($r: [_Any!]!, $after: String) { _entities(representations: $r) { ... on User {
   notifications(first: 2, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { channel subject eventType correlationId } } } } } }`;
 
-describe('the notifications subgraph (createNotificationsSubgraph, in-process on PGlite)', () => {
+describe("the notifications subgraph (createNotificationsSubgraph, in-process on PGlite)", () => {
   let storage: Storage;
-  let notifications: InProcessSubgraph<ReturnType<typeof createNotificationsSubgraph>>;
+  let notifications: InProcessSubgraph<
+    ReturnType<typeof createNotificationsSubgraph>
+  >;
 
   /** A delivery record as a dispatcher writes it; `minute` orders them in time. */
-  async function delivery(userId: string, { subject, status = 'DELIVERED', minute }: { subject: string; status?: string; minute: number }) {
+  async function delivery(
+    userId: string,
+    {
+      subject,
+      status = "DELIVERED",
+      minute,
+    }: { subject: string; status?: string; minute: number },
+  ) {
     await notifications.db.query(
       `INSERT INTO notifications.deliveries (notification_id, user_id, channel, subject, event_id, event_type, correlation_id, status, attempts, delivered_at)
        VALUES ($1, $2, 'email', $3, $4, 'orders.order.confirmed', $5, $6, 1, $7)`,
-      [`${randomUUID()}:email`, userId, subject, randomUUID(), `corr-${subject}`, status, new Date(Date.UTC(2026, 10, 1, 9, minute)).toISOString()],
+      [
+        `${randomUUID()}:email`,
+        userId,
+        subject,
+        randomUUID(),
+        `corr-${subject}`,
+        status,
+        new Date(Date.UTC(2026, 10, 1, 9, minute)).toISOString(),
+      ],
     );
   }
 
   beforeAll(async () => {
     storage = await memoryStorage();
-    notifications = await startSubgraph(notificationsModule(), (deps) => createNotificationsSubgraph(deps), { storage });
-    await delivery(ada.id, { subject: 'first', minute: 1 });
-    await delivery(ada.id, { subject: 'second', minute: 2 });
-    await delivery(ada.id, { subject: 'third', minute: 3 });
-    await delivery(ada.id, { subject: 'still sending', status: 'SENDING', minute: 4 });
-    await delivery(grace.id, { subject: 'grace only', minute: 5 });
+    notifications = await startSubgraph(
+      notificationsModule(),
+      (deps) => createNotificationsSubgraph(deps),
+      { storage },
+    );
+    await delivery(ada.id, { subject: "first", minute: 1 });
+    await delivery(ada.id, { subject: "second", minute: 2 });
+    await delivery(ada.id, { subject: "third", minute: 3 });
+    await delivery(ada.id, {
+      subject: "still sending",
+      status: "SENDING",
+      minute: 4,
+    });
+    await delivery(grace.id, { subject: "grace only", minute: 5 });
   });
   afterAll(async () => {
     await notifications?.stop();
     await storage?.close();
   });
 
-  it('lists what was delivered to the user, newest first, in pages, leaving out what is still being sent', async () => {
-    const page1 = await notifications.query(NOTIFICATIONS, { r: [{ __typename: 'User', id: ada.id }] }, asCustomer(ada.id));
+  it("lists what was delivered to the user, newest first, in pages, leaving out what is still being sent", async () => {
+    const page1 = await notifications.query(
+      NOTIFICATIONS,
+      { r: [{ __typename: "User", id: ada.id }] },
+      asCustomer(ada.id),
+    );
     expect(page1.errors).toBeUndefined();
     const first = page1.data._entities[0].notifications;
     expect(first.totalCount).toBe(3);
-    expect(first.edges.map((edge: { node: { subject: string } }) => edge.node.subject)).toEqual(['third', 'second']);
-    expect(first.edges[0].node).toEqual({ channel: 'EMAIL', subject: 'third', eventType: 'orders.order.confirmed', correlationId: 'corr-third' });
+    expect(
+      first.edges.map(
+        (edge: { node: { subject: string } }) => edge.node.subject,
+      ),
+    ).toEqual(["third", "second"]);
+    expect(first.edges[0].node).toEqual({
+      channel: "EMAIL",
+      subject: "third",
+      eventType: "orders.order.confirmed",
+      correlationId: "corr-third",
+    });
     expect(first.pageInfo.hasNextPage).toBe(true);
 
-    const page2 = await notifications.query(NOTIFICATIONS, { r: [{ __typename: 'User', id: ada.id }], after: first.pageInfo.endCursor }, asCustomer(ada.id));
-    expect(page2.data._entities[0].notifications.edges.map((edge: { node: { subject: string } }) => edge.node.subject)).toEqual(['first']);
-    expect(page2.data._entities[0].notifications.pageInfo.hasNextPage).toBe(false);
+    const page2 = await notifications.query(
+      NOTIFICATIONS,
+      {
+        r: [{ __typename: "User", id: ada.id }],
+        after: first.pageInfo.endCursor,
+      },
+      asCustomer(ada.id),
+    );
+    expect(
+      page2.data._entities[0].notifications.edges.map(
+        (edge: { node: { subject: string } }) => edge.node.subject,
+      ),
+    ).toEqual(["first"]);
+    expect(page2.data._entities[0].notifications.pageInfo.hasNextPage).toBe(
+      false,
+    );
   });
 
-  it('answers several users in one fetch, each with their own page, for an admin', async () => {
-    const { data, errors } = await notifications.query(NOTIFICATIONS, { r: [{ __typename: 'User', id: grace.id }, { __typename: 'User', id: admin.id }] }, asAdmin(admin.id));
+  it("answers several users in one fetch, each with their own page, for an admin", async () => {
+    const { data, errors } = await notifications.query(
+      NOTIFICATIONS,
+      {
+        r: [
+          { __typename: "User", id: grace.id },
+          { __typename: "User", id: admin.id },
+        ],
+      },
+      asAdmin(admin.id),
+    );
     expect(errors).toBeUndefined();
-    expect(data._entities.map((user: { notifications: { totalCount: number } }) => user.notifications.totalCount)).toEqual([1, 0]);
+    expect(
+      data._entities.map(
+        (user: { notifications: { totalCount: number } }) =>
+          user.notifications.totalCount,
+      ),
+    ).toEqual([1, 0]);
   });
 
-  it('keeps one user’s notifications from another customer and from anonymous callers', async () => {
-    const other = await notifications.query(NOTIFICATIONS, { r: [{ __typename: 'User', id: ada.id }] }, asCustomer(grace.id));
-    expect(other.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    const anonymous = await notifications.query(NOTIFICATIONS, { r: [{ __typename: 'User', id: ada.id }] });
-    expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  it("keeps one user’s notifications from another customer and from anonymous callers", async () => {
+    const other = await notifications.query(
+      NOTIFICATIONS,
+      { r: [{ __typename: "User", id: ada.id }] },
+      asCustomer(grace.id),
+    );
+    expect(other.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    const anonymous = await notifications.query(NOTIFICATIONS, {
+      r: [{ __typename: "User", id: ada.id }],
+    });
+    expect(anonymous.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
   });
 });

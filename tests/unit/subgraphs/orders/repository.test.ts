@@ -1,20 +1,34 @@
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database, Storage } from '../../../../platform/database.ts';
-import { demoOrders, demoUsers } from '../../../../platform/demo-data.ts';
-import { createOrderRepository, type OrderRepository } from '../../../../subgraphs/orders/repository.ts';
-import { ordersModule } from '../../../../subgraphs/orders/server.ts';
-import { memoryStorage, migratedDb } from '../../../support/subgraph.ts';
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Database, Storage } from "../../../../platform/database.ts";
+import { demoOrders, demoUsers } from "../../../../platform/demo-data.ts";
+import {
+  createOrderRepository,
+  type OrderRepository,
+} from "../../../../subgraphs/orders/repository.ts";
+import { ordersModule } from "../../../../subgraphs/orders/server.ts";
+import { memoryStorage, migratedDb } from "../../../support/subgraph.ts";
 
-describe('the orders repository on PGlite (reads)', () => {
+describe("the orders repository on PGlite (reads)", () => {
   let storage: Storage;
   let db: Database;
   let repo: OrderRepository;
-  const newestFirst = (userId: string) => demoOrders.filter((order) => order.userId === userId).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  const newestFirst = (userId: string) =>
+    demoOrders
+      .filter((order) => order.userId === userId)
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
 
   beforeAll(async () => {
     storage = await memoryStorage();
-    const options = { internalServiceSecret: 'unused', productsInternalUrl: 'http://127.0.0.1:1', paymentsInternalUrl: 'http://127.0.0.1:1', serviceTimeoutMs: 1, placeOrderWaitMs: 1, sagaResumeIntervalMs: 3_600_000, sagaLeaseMs: 1 };
+    const options = {
+      internalServiceSecret: "unused",
+      productsInternalUrl: "http://127.0.0.1:1",
+      paymentsInternalUrl: "http://127.0.0.1:1",
+      serviceTimeoutMs: 1,
+      placeOrderWaitMs: 1,
+      sagaResumeIntervalMs: 3_600_000,
+      sagaLeaseMs: 1,
+    };
     db = await migratedDb(ordersModule(options), storage);
     repo = createOrderRepository(db);
   });
@@ -22,31 +36,55 @@ describe('the orders repository on PGlite (reads)', () => {
     await storage?.close();
   });
 
-  it('reads orders by id and their items by order id, each in one statement and key order', async () => {
+  it("reads orders by id and their items by order id, each in one statement and key order", async () => {
     const [a, b] = [demoOrders[2]!, demoOrders[5]!];
     const missing = randomUUID();
     let before = db.queryCount;
-    expect((await repo.ordersByIds([b.id, missing, a.id])).map((row) => row?.id ?? null)).toEqual([b.id, null, a.id]);
+    expect(
+      (await repo.ordersByIds([b.id, missing, a.id])).map(
+        (row) => row?.id ?? null,
+      ),
+    ).toEqual([b.id, null, a.id]);
     expect(db.queryCount - before).toBe(1);
     before = db.queryCount;
     const items = await repo.itemsByOrderIds([a.id, missing, b.id]);
     expect(db.queryCount - before).toBe(1);
-    expect(items.map((list) => list.map((item) => [item.product_id, item.quantity]))).toEqual([a.items.map((item) => [item.productId, item.quantity]), [], b.items.map((item) => [item.productId, item.quantity])]);
+    expect(
+      items.map((list) => list.map((item) => [item.product_id, item.quantity])),
+    ).toEqual([
+      a.items.map((item) => [item.productId, item.quantity]),
+      [],
+      b.items.map((item) => [item.productId, item.quantity]),
+    ]);
   });
 
-  it('pages several users’ orders newest first in one statement, with totals and cursors that continue', async () => {
+  it("pages several users’ orders newest first in one statement, with totals and cursors that continue", async () => {
     const [ada, grace] = [demoUsers[1]!, demoUsers[2]!];
     const nobody = randomUUID();
     const before = db.queryCount;
-    const [adaPage, nobodyPage, gracePage] = await repo.pagesByUsers([ada.id, nobody, grace.id], { limit: 1, after: undefined });
+    const [adaPage, nobodyPage, gracePage] = await repo.pagesByUsers(
+      [ada.id, nobody, grace.id],
+      { limit: 1, after: undefined },
+    );
     expect(db.queryCount - before).toBeLessThanOrEqual(2);
     expect(adaPage!.totalCount).toBe(newestFirst(ada.id).length);
-    expect(adaPage!.rows.map((row) => row.id)).toEqual(newestFirst(ada.id).slice(0, 2).map((order) => order.id));
+    expect(adaPage!.rows.map((row) => row.id)).toEqual(
+      newestFirst(ada.id)
+        .slice(0, 2)
+        .map((order) => order.id),
+    );
     expect(gracePage!.rows[0]!.id).toBe(newestFirst(grace.id)[0]!.id);
     expect(nobodyPage).toEqual({ rows: [], totalCount: 0 });
 
     const last = adaPage!.rows[0]!;
-    const [next] = await repo.pagesByUsers([ada.id], { limit: 10, after: [new Date(last.created_at).toISOString(), last.id] });
-    expect(next!.rows.map((row) => row.id)).toEqual(newestFirst(ada.id).slice(1).map((order) => order.id));
+    const [next] = await repo.pagesByUsers([ada.id], {
+      limit: 10,
+      after: [new Date(last.created_at).toISOString(), last.id],
+    });
+    expect(next!.rows.map((row) => row.id)).toEqual(
+      newestFirst(ada.id)
+        .slice(1)
+        .map((order) => order.id),
+    );
   });
 });

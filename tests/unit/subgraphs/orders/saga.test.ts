@@ -1,21 +1,39 @@
-import { randomUUID } from 'node:crypto';
-import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStorage, type Database, type Storage } from '../../../../platform/database.ts';
-import { ERROR_CODES } from '../../../../platform/errors.ts';
-import { migrate } from '../../../../platform/migrate.ts';
-import { isPayableAmount, MAX_PAYMENT_MINOR } from '../../../../platform/scalars.ts';
-import { ServiceUnavailableError, type ServiceClient, type ServiceResponse } from '../../../../platform/service-client.ts';
-import { createPaymentsClient } from '../../../../subgraphs/orders/clients/payments-client.ts';
-import { createProductsClient } from '../../../../subgraphs/orders/clients/products-client.ts';
-import { createOrderService } from '../../../../subgraphs/orders/order-service.ts';
-import { createSaga } from '../../../../subgraphs/orders/saga.ts';
-import { createCharges } from '../../../../subgraphs/payments/charges.ts';
-import { chargeReply, refundReply } from '../../../../subgraphs/payments/internal-api.ts';
-import { createSimulatedProvider } from '../../../../subgraphs/payments/provider.ts';
-import { createInventory } from '../../../../subgraphs/products/inventory.ts';
-import { commitReply, releaseReply, reserveReply } from '../../../../subgraphs/products/internal-api.ts';
-import { silentLogger } from '../../../support/stack.ts';
+import { randomUUID } from "node:crypto";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  openStorage,
+  type Database,
+  type Storage,
+} from "../../../../platform/database.ts";
+import { ERROR_CODES } from "../../../../platform/errors.ts";
+import { migrate } from "../../../../platform/migrate.ts";
+import {
+  isPayableAmount,
+  MAX_PAYMENT_MINOR,
+} from "../../../../platform/scalars.ts";
+import {
+  ServiceUnavailableError,
+  type ServiceClient,
+  type ServiceResponse,
+} from "../../../../platform/service-client.ts";
+import { createPaymentsClient } from "../../../../subgraphs/orders/clients/payments-client.ts";
+import { createProductsClient } from "../../../../subgraphs/orders/clients/products-client.ts";
+import { createOrderService } from "../../../../subgraphs/orders/order-service.ts";
+import { createSaga } from "../../../../subgraphs/orders/saga.ts";
+import { createCharges } from "../../../../subgraphs/payments/charges.ts";
+import {
+  chargeReply,
+  refundReply,
+} from "../../../../subgraphs/payments/internal-api.ts";
+import { createSimulatedProvider } from "../../../../subgraphs/payments/provider.ts";
+import { createInventory } from "../../../../subgraphs/products/inventory.ts";
+import {
+  commitReply,
+  releaseReply,
+  reserveReply,
+} from "../../../../subgraphs/products/internal-api.ts";
+import { silentLogger } from "../../../support/stack.ts";
 
 /**
  * The saga against the real inventory and charges modules (PGlite in memory), reached through
@@ -25,8 +43,8 @@ import { silentLogger } from '../../../support/stack.ts';
  * failures once its retries are spent.
  */
 
-type Call = 'quote' | 'reserve' | 'charge' | 'commit' | 'refund' | 'release';
-type Outcome = '2xx' | '4xx' | '5xx' | 'timeout' | 'reset' | 'breaker-open';
+type Call = "quote" | "reserve" | "charge" | "commit" | "refund" | "release";
+type Outcome = "2xx" | "4xx" | "5xx" | "timeout" | "reset" | "breaker-open";
 interface Fault {
   outcome: Outcome;
   /** How many calls in a row get it (a 4xx at a forward step gets every call; see the fake). */
@@ -35,20 +53,34 @@ interface Fault {
   applied: boolean;
 }
 
-const CALLS: Call[] = ['quote', 'reserve', 'charge', 'commit', 'refund', 'release'];
-const OUTCOMES: Outcome[] = ['2xx', '4xx', '5xx', 'timeout', 'reset', 'breaker-open'];
+const CALLS: Call[] = [
+  "quote",
+  "reserve",
+  "charge",
+  "commit",
+  "refund",
+  "release",
+];
+const OUTCOMES: Outcome[] = [
+  "2xx",
+  "4xx",
+  "5xx",
+  "timeout",
+  "reset",
+  "breaker-open",
+];
 const PATHS: Record<string, Call> = {
-  '/internal/prices': 'quote',
-  '/internal/reservations': 'reserve',
-  '/internal/payments/charge': 'charge',
-  '/internal/reservations/commit': 'commit',
-  '/internal/payments/refund': 'refund',
-  '/internal/reservations/release': 'release',
+  "/internal/prices": "quote",
+  "/internal/reservations": "reserve",
+  "/internal/payments/charge": "charge",
+  "/internal/reservations/commit": "commit",
+  "/internal/payments/refund": "refund",
+  "/internal/reservations/release": "release",
 };
 const LEASE_MS = 30_000;
 const STOCK = 10;
 
-describe('the place-order saga under every downstream outcome at every call', () => {
+describe("the place-order saga under every downstream outcome at every call", () => {
   let storage: Storage;
   let orders: Database;
   let products: Database;
@@ -56,10 +88,24 @@ describe('the place-order saga under every downstream outcome at every call', ()
   const faults = new Map<Call, Fault>();
 
   beforeAll(async () => {
-    storage = await openStorage({ dataDir: 'memory://' });
-    [orders, products, payments] = [storage.forService('orders'), storage.forService('products'), storage.forService('payments')];
-    for (const [schema, db] of [['orders', orders], ['products', products], ['payments', payments]] as const) {
-      await migrate(db, { schema, dir: new URL(`../../../../subgraphs/${schema}/migrations`, import.meta.url).pathname });
+    storage = await openStorage({ dataDir: "memory://" });
+    [orders, products, payments] = [
+      storage.forService("orders"),
+      storage.forService("products"),
+      storage.forService("payments"),
+    ];
+    for (const [schema, db] of [
+      ["orders", orders],
+      ["products", products],
+      ["payments", payments],
+    ] as const) {
+      await migrate(db, {
+        schema,
+        dir: new URL(
+          `../../../../subgraphs/${schema}/migrations`,
+          import.meta.url,
+        ).pathname,
+      });
     }
   });
   afterAll(async () => {
@@ -67,25 +113,63 @@ describe('the place-order saga under every downstream outcome at every call', ()
   });
 
   /** One downstream service as the orders clients see it: the real module behind a fault plan. */
-  function fakeService(service: 'products' | 'payments'): Pick<ServiceClient, 'call'> {
-    const inventory = createInventory({ db: products, reservationTtlSeconds: 3600 });
-    const charges = createCharges({ db: payments, provider: createSimulatedProvider({ timeoutMs: 20 }), logger: silentLogger });
-    const effect = async (call: Call, body: Record<string, unknown>): Promise<ServiceResponse> => {
+  function fakeService(
+    service: "products" | "payments",
+  ): Pick<ServiceClient, "call"> {
+    const inventory = createInventory({
+      db: products,
+      reservationTtlSeconds: 3600,
+    });
+    const charges = createCharges({
+      db: payments,
+      provider: createSimulatedProvider({ timeoutMs: 20 }),
+      logger: silentLogger,
+    });
+    const effect = async (
+      call: Call,
+      body: Record<string, unknown>,
+    ): Promise<ServiceResponse> => {
       switch (call) {
-        case 'quote':
-          return { status: 200, body: { prices: await inventory.quote(body.productIds as string[]) } };
-        case 'reserve':
-          return reserveReply(await inventory.reserve(body as Parameters<typeof inventory.reserve>[0]));
-        case 'commit':
-          return commitReply(await inventory.commit(body.reservationId as string));
-        case 'release':
-          return releaseReply(await inventory.release(body.reservationId as string));
-        case 'charge':
+        case "quote":
+          return {
+            status: 200,
+            body: {
+              prices: await inventory.quote(body.productIds as string[]),
+            },
+          };
+        case "reserve":
+          return reserveReply(
+            await inventory.reserve(
+              body as Parameters<typeof inventory.reserve>[0],
+            ),
+          );
+        case "commit":
+          return commitReply(
+            await inventory.commit(body.reservationId as string),
+          );
+        case "release":
+          return releaseReply(
+            await inventory.release(body.reservationId as string),
+          );
+        case "charge":
           // What the real endpoint's parser answers (subgraphs/payments/internal-api.ts).
-          if (!isPayableAmount(body.amountMinor as number)) return { status: 400, body: { code: 'BAD_REQUEST', message: 'amountMinor out of range' } };
-          return chargeReply(await charges.charge(body as unknown as Parameters<typeof charges.charge>[0]));
-        case 'refund':
-          return refundReply(await charges.refund(body as Parameters<typeof charges.refund>[0]));
+          if (!isPayableAmount(body.amountMinor as number))
+            return {
+              status: 400,
+              body: {
+                code: "BAD_REQUEST",
+                message: "amountMinor out of range",
+              },
+            };
+          return chargeReply(
+            await charges.charge(
+              body as unknown as Parameters<typeof charges.charge>[0],
+            ),
+          );
+        case "refund":
+          return refundReply(
+            await charges.refund(body as Parameters<typeof charges.refund>[0]),
+          );
         default: {
           const unreachable: never = call;
           throw new Error(`unknown call ${String(unreachable)}`);
@@ -93,29 +177,53 @@ describe('the place-order saga under every downstream outcome at every call', ()
       }
     };
     return {
-      async call<Body>({ path, body }: { path: string; body?: unknown }): Promise<ServiceResponse<Body>> {
+      async call<Body>({
+        path,
+        body,
+      }: {
+        path: string;
+        body?: unknown;
+      }): Promise<ServiceResponse<Body>> {
         const call = PATHS[path];
         if (!call) throw new Error(`unexpected path ${path}`);
         const request = body as Record<string, unknown>;
         const fault = faults.get(call);
-        if (!fault || fault.times <= 0 || fault.outcome === '2xx') return (await effect(call, request)) as ServiceResponse<Body>;
+        if (!fault || fault.times <= 0 || fault.outcome === "2xx")
+          return (await effect(call, request)) as ServiceResponse<Body>;
         // A refusal of a forward step is definitive: the same request is refused every time. At a
         // compensation it stands for a misconfiguration that an operator fixes after `times` calls.
-        if (fault.outcome !== '4xx' || call === 'refund' || call === 'release') fault.times -= 1;
+        if (fault.outcome !== "4xx" || call === "refund" || call === "release")
+          fault.times -= 1;
         switch (fault.outcome) {
-          case '4xx':
-            return { status: 400, body: { code: 'BAD_REQUEST', message: 'refused by the fault plan' } as Body };
-          case '5xx':
+          case "4xx":
+            return {
+              status: 400,
+              body: {
+                code: "BAD_REQUEST",
+                message: "refused by the fault plan",
+              } as Body,
+            };
+          case "5xx":
             if (fault.applied) await effect(call, request);
-            throw new ServiceUnavailableError(service, 'status', { status: 503 });
-          case 'timeout':
+            throw new ServiceUnavailableError(service, "status", {
+              status: 503,
+            });
+          case "timeout":
             if (fault.applied) await effect(call, request);
-            throw new ServiceUnavailableError(service, 'timeout', { cause: new DOMException('timed out', 'TimeoutError') });
-          case 'reset':
+            throw new ServiceUnavailableError(service, "timeout", {
+              cause: new DOMException("timed out", "TimeoutError"),
+            });
+          case "reset":
             if (fault.applied) await effect(call, request);
-            throw new ServiceUnavailableError(service, 'network', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
-          case 'breaker-open':
-            throw new ServiceUnavailableError(service, 'breaker-open', { mayHaveReached: false });
+            throw new ServiceUnavailableError(service, "network", {
+              cause: Object.assign(new Error("socket hang up"), {
+                code: "ECONNRESET",
+              }),
+            });
+          case "breaker-open":
+            throw new ServiceUnavailableError(service, "breaker-open", {
+              mayHaveReached: false,
+            });
           default: {
             const unreachable: never = fault.outcome;
             throw new Error(`unknown outcome ${String(unreachable)}`);
@@ -128,14 +236,25 @@ describe('the place-order saga under every downstream outcome at every call', ()
   let productsClient: ReturnType<typeof createProductsClient>;
   let paymentsClient: ReturnType<typeof createPaymentsClient>;
   beforeAll(() => {
-    productsClient = createProductsClient(fakeService('products'));
-    paymentsClient = createPaymentsClient(fakeService('payments'));
+    productsClient = createProductsClient(fakeService("products"));
+    paymentsClient = createPaymentsClient(fakeService("payments"));
   });
-  const saga = () => createSaga({ db: orders, products: productsClient, payments: paymentsClient, logger: silentLogger, leaseMs: LEASE_MS, retryDelayMs: 1000 });
+  const saga = () =>
+    createSaga({
+      db: orders,
+      products: productsClient,
+      payments: paymentsClient,
+      logger: silentLogger,
+      leaseMs: LEASE_MS,
+      retryDelayMs: 1000,
+    });
 
   async function newProduct(priceMinor = 1250): Promise<string> {
     const id = randomUUID();
-    await products.query(`INSERT INTO products.products (id, sku, name, description, price_minor, currency, inventory) VALUES ($1, $2, 'Test', '', $3, 'USD', $4)`, [id, `T-${id}`, priceMinor, STOCK]);
+    await products.query(
+      `INSERT INTO products.products (id, sku, name, description, price_minor, currency, inventory) VALUES ($1, $2, 'Test', '', $3, 'USD', $4)`,
+      [id, `T-${id}`, priceMinor, STOCK],
+    );
     return id;
   }
 
@@ -145,11 +264,14 @@ describe('the place-order saga under every downstream outcome at every call', ()
    */
   async function resumeAll(runner: ReturnType<typeof saga>): Promise<void> {
     for (let round = 0; round < 10; round += 1) {
-      await orders.query(`UPDATE orders.orders SET lease_until = now() - interval '1 second' WHERE saga_step <> 'DONE'`);
+      await orders.query(
+        `UPDATE orders.orders SET lease_until = now() - interval '1 second' WHERE saga_step <> 'DONE'`,
+      );
       const due = await runner.due(100);
       if (due.length === 0) return;
       // A step that throws is logged by the resumer and retried on the next round, as in production.
-      for (const orderId of due) await runner.run(orderId).catch(() => undefined);
+      for (const orderId of due)
+        await runner.run(orderId).catch(() => undefined);
     }
   }
 
@@ -158,24 +280,60 @@ describe('the place-order saga under every downstream outcome at every call', ()
     const productId = await newProduct();
     const userId = randomUUID();
     const runner = saga();
-    const service = createOrderService({ db: orders, products: productsClient, saga: runner, logger: silentLogger, waitMs: 0 });
-    const answer = await service.placeOrder(userId, { items: [{ productId, quantity }], idempotencyKey: randomUUID(), paymentToken: card }).then(
-      (order) => ({ order }),
-      (error: unknown) => ({ error }),
-    );
+    const service = createOrderService({
+      db: orders,
+      products: productsClient,
+      saga: runner,
+      logger: silentLogger,
+      waitMs: 0,
+    });
+    const answer = await service
+      .placeOrder(userId, {
+        items: [{ productId, quantity }],
+        idempotencyKey: randomUUID(),
+        paymentToken: card,
+      })
+      .then(
+        (order) => ({ order }),
+        (error: unknown) => ({ error }),
+      );
     // Faults planned for more than one call go on hitting the resumed saga until spent.
     await resumeAll(runner);
     faults.clear();
-    const [order] = await orders.query<{ id: string; status: string; saga_step: string; failure_code: string | null; total_minor: number }>(
-      'SELECT id, status, saga_step, failure_code, total_minor FROM orders.orders WHERE user_id = $1',
+    const [order] = await orders.query<{
+      id: string;
+      status: string;
+      saga_step: string;
+      failure_code: string | null;
+      total_minor: number;
+    }>(
+      "SELECT id, status, saga_step, failure_code, total_minor FROM orders.orders WHERE user_id = $1",
       [userId],
     );
     const held = order
-      ? await payments.query<{ status: string; amount_minor: number }>('SELECT status, amount_minor FROM payments.payments WHERE order_id = $1', [order.id])
+      ? await payments.query<{ status: string; amount_minor: number }>(
+          "SELECT status, amount_minor FROM payments.payments WHERE order_id = $1",
+          [order.id],
+        )
       : [];
-    const [reservation] = order ? await products.query<{ status: string }>('SELECT status FROM products.reservations WHERE id = $1', [order.id]) : [];
-    const [stock] = await products.query<{ inventory: number }>('SELECT inventory FROM products.products WHERE id = $1', [productId]);
-    return { answer, order, payments: held, reservation: reservation?.status, stock: stock!.inventory, quantity };
+    const [reservation] = order
+      ? await products.query<{ status: string }>(
+          "SELECT status FROM products.reservations WHERE id = $1",
+          [order.id],
+        )
+      : [];
+    const [stock] = await products.query<{ inventory: number }>(
+      "SELECT inventory FROM products.products WHERE id = $1",
+      [productId],
+    );
+    return {
+      answer,
+      order,
+      payments: held,
+      reservation: reservation?.status,
+      stock: stock!.inventory,
+      quantity,
+    };
   }
 
   /** The invariants: nothing PENDING after resume, and money and stock held exactly for confirmed orders. */
@@ -186,15 +344,23 @@ describe('the place-order saga under every downstream outcome at every call', ()
       expect(stock).toBe(STOCK);
       return;
     }
-    expect(order.saga_step).toBe('DONE');
-    expect(['CONFIRMED', 'FAILED']).toContain(order.status);
-    if (order.status === 'CONFIRMED') {
-      expect(rows).toEqual([{ status: 'CAPTURED', amount_minor: order.total_minor }]);
-      expect(reservation).toBe('COMMITTED');
+    expect(order.saga_step).toBe("DONE");
+    expect(["CONFIRMED", "FAILED"]).toContain(order.status);
+    if (order.status === "CONFIRMED") {
+      expect(rows).toEqual([
+        { status: "CAPTURED", amount_minor: order.total_minor },
+      ]);
+      expect(reservation).toBe("COMMITTED");
       expect(stock).toBe(STOCK - quantity);
     } else {
-      expect(rows.filter((row) => ['PENDING', 'AUTHORIZED', 'CAPTURED'].includes(row.status))).toEqual([]);
-      expect(reservation === undefined || reservation === 'RELEASED').toBe(true);
+      expect(
+        rows.filter((row) =>
+          ["PENDING", "AUTHORIZED", "CAPTURED"].includes(row.status),
+        ),
+      ).toEqual([]);
+      expect(reservation === undefined || reservation === "RELEASED").toBe(
+        true,
+      );
       expect(stock).toBe(STOCK);
       expect(Object.keys(ERROR_CODES)).toContain(order.failure_code);
     }
@@ -202,20 +368,27 @@ describe('the place-order saga under every downstream outcome at every call', ()
 
   /** What the customer should end with when `outcome` happens once at `call` and everything else answers 2xx. */
   function expectedEnd(call: Call, outcome: Outcome): string {
-    if (outcome === '2xx') return call === 'refund' || call === 'release' ? 'FAILED PAYMENT_DECLINED' : 'CONFIRMED';
+    if (outcome === "2xx")
+      return call === "refund" || call === "release"
+        ? "FAILED PAYMENT_DECLINED"
+        : "CONFIRMED";
     switch (call) {
-      case 'quote':
-        return outcome === '4xx' ? 'refused ORDER_REJECTED' : 'refused SUBGRAPH_UNAVAILABLE';
-      case 'reserve':
-      case 'charge':
-        return outcome === '4xx' ? 'FAILED ORDER_REJECTED' : 'FAILED SUBGRAPH_UNAVAILABLE';
-      case 'commit':
+      case "quote":
+        return outcome === "4xx"
+          ? "refused ORDER_REJECTED"
+          : "refused SUBGRAPH_UNAVAILABLE";
+      case "reserve":
+      case "charge":
+        return outcome === "4xx"
+          ? "FAILED ORDER_REJECTED"
+          : "FAILED SUBGRAPH_UNAVAILABLE";
+      case "commit":
         // Unavailable after payment: deferred, then confirmed once commit answers.
-        return outcome === '4xx' ? 'FAILED ORDER_REJECTED' : 'CONFIRMED';
-      case 'refund':
-      case 'release':
+        return outcome === "4xx" ? "FAILED ORDER_REJECTED" : "CONFIRMED";
+      case "refund":
+      case "release":
         // Compensation is retried whatever went wrong, until it went through.
-        return 'FAILED PAYMENT_DECLINED';
+        return "FAILED PAYMENT_DECLINED";
       default: {
         const unreachable: never = call;
         throw new Error(`unknown call ${String(unreachable)}`);
@@ -223,58 +396,116 @@ describe('the place-order saga under every downstream outcome at every call', ()
     }
   }
 
-  const matrix = CALLS.flatMap((call) => OUTCOMES.flatMap((outcome) => (outcome === '5xx' || outcome === 'timeout' || outcome === 'reset' ? [true, false] : [false]).map((applied) => ({ call, outcome, applied }))));
+  const matrix = CALLS.flatMap((call) =>
+    OUTCOMES.flatMap((outcome) =>
+      (outcome === "5xx" || outcome === "timeout" || outcome === "reset"
+        ? [true, false]
+        : [false]
+      ).map((applied) => ({ call, outcome, applied })),
+    ),
+  );
 
-  it.each(matrix)('$outcome at $call (effect applied: $applied) ends settled with nothing held', async ({ call, outcome, applied }) => {
-    faults.set(call, { outcome, times: 1, applied });
-    // Compensation calls only happen on a failing order: a declined card makes one.
-    const card = call === 'refund' || call === 'release' ? 'tok_declined' : 'tok_visa';
-    const result = await placeAndSettle(card, 2);
-    expectSettled(result);
-    const code = (result.answer as { error?: { extensions?: { code?: string } } }).error?.extensions?.code;
-    const end = result.order ? `${result.order.status}${result.order.failure_code ? ` ${result.order.failure_code}` : ''}` : `refused ${code}`;
-    expect(end).toBe(expectedEnd(call, outcome));
-  });
+  it.each(matrix)(
+    "$outcome at $call (effect applied: $applied) ends settled with nothing held",
+    async ({ call, outcome, applied }) => {
+      faults.set(call, { outcome, times: 1, applied });
+      // Compensation calls only happen on a failing order: a declined card makes one.
+      const card =
+        call === "refund" || call === "release" ? "tok_declined" : "tok_visa";
+      const result = await placeAndSettle(card, 2);
+      expectSettled(result);
+      const code = (
+        result.answer as { error?: { extensions?: { code?: string } } }
+      ).error?.extensions?.code;
+      const end = result.order
+        ? `${result.order.status}${result.order.failure_code ? ` ${result.order.failure_code}` : ""}`
+        : `refused ${code}`;
+      expect(end).toBe(expectedEnd(call, outcome));
+    },
+  );
 
-  it('keeps the invariants over random combinations of outcomes at several calls, repeated up to three times', { timeout: 120_000 }, async () => {
-    const fault = fc.record({ outcome: fc.constantFrom(...OUTCOMES), times: fc.integer({ min: 1, max: 3 }), applied: fc.boolean() });
-    await fc.assert(
-      fc.asyncProperty(
-        fc.dictionary(fc.constantFrom(...CALLS), fault, { maxKeys: 4 }),
-        fc.constantFrom('tok_visa', 'tok_visa', 'tok_declined', 'tok_error'),
-        fc.integer({ min: 1, max: 4 }),
-        async (plan, card, quantity) => {
-          for (const [call, entry] of Object.entries(plan)) faults.set(call as Call, { ...entry });
-          expectSettled(await placeAndSettle(card, quantity));
-        },
-      ),
-      { numRuns: 60 },
-    );
-  });
+  it(
+    "keeps the invariants over random combinations of outcomes at several calls, repeated up to three times",
+    { timeout: 120_000 },
+    async () => {
+      const fault = fc.record({
+        outcome: fc.constantFrom(...OUTCOMES),
+        times: fc.integer({ min: 1, max: 3 }),
+        applied: fc.boolean(),
+      });
+      await fc.assert(
+        fc.asyncProperty(
+          fc.dictionary(fc.constantFrom(...CALLS), fault, { maxKeys: 4 }),
+          fc.constantFrom("tok_visa", "tok_visa", "tok_declined", "tok_error"),
+          fc.integer({ min: 1, max: 4 }),
+          async (plan, card, quantity) => {
+            for (const [call, entry] of Object.entries(plan))
+              faults.set(call as Call, { ...entry });
+            expectSettled(await placeAndSettle(card, quantity));
+          },
+        ),
+        { numRuns: 60 },
+      );
+    },
+  );
 
-  it('an order whose total payments cannot charge (a product priced 0.00 before the bounds agreed) fails with ORDER_REJECTED and gives the stock back', async () => {
+  it("an order whose total payments cannot charge (a product priced 0.00 before the bounds agreed) fails with ORDER_REJECTED and gives the stock back", async () => {
     const productId = await newProduct(0);
     const orderId = randomUUID();
     // An order placed before orders checked totals: already in the saga, at its first step.
-    await orders.query(`INSERT INTO orders.orders (id, user_id, status, total_minor, currency, idempotency_key, request_hash, payment_token, saga_step) VALUES ($1, $2, 'PENDING', 0, 'USD', $3, 'h', 'tok_visa', 'RESERVE')`, [orderId, randomUUID(), randomUUID()]);
-    await orders.query('INSERT INTO orders.order_items (order_id, position, product_id, quantity, unit_price_minor) VALUES ($1, 0, $2, 3, 0)', [orderId, productId]);
-    expect(await saga().run(orderId)).toBe('done');
-    const [order] = await orders.query<{ status: string; failure_code: string }>('SELECT status, failure_code FROM orders.orders WHERE id = $1', [orderId]);
-    expect(order).toEqual({ status: 'FAILED', failure_code: 'ORDER_REJECTED' });
-    const [stock] = await products.query<{ inventory: number }>('SELECT inventory FROM products.products WHERE id = $1', [productId]);
+    await orders.query(
+      `INSERT INTO orders.orders (id, user_id, status, total_minor, currency, idempotency_key, request_hash, payment_token, saga_step) VALUES ($1, $2, 'PENDING', 0, 'USD', $3, 'h', 'tok_visa', 'RESERVE')`,
+      [orderId, randomUUID(), randomUUID()],
+    );
+    await orders.query(
+      "INSERT INTO orders.order_items (order_id, position, product_id, quantity, unit_price_minor) VALUES ($1, 0, $2, 3, 0)",
+      [orderId, productId],
+    );
+    expect(await saga().run(orderId)).toBe("done");
+    const [order] = await orders.query<{
+      status: string;
+      failure_code: string;
+    }>("SELECT status, failure_code FROM orders.orders WHERE id = $1", [
+      orderId,
+    ]);
+    expect(order).toEqual({ status: "FAILED", failure_code: "ORDER_REJECTED" });
+    const [stock] = await products.query<{ inventory: number }>(
+      "SELECT inventory FROM products.products WHERE id = $1",
+      [productId],
+    );
     expect(stock!.inventory).toBe(STOCK);
   });
 
-  it('refuses up front, with BAD_USER_INPUT and nothing reserved, an order whose total payments could not charge', async () => {
-    const service = createOrderService({ db: orders, products: productsClient, saga: saga(), logger: silentLogger, waitMs: 0 });
+  it("refuses up front, with BAD_USER_INPUT and nothing reserved, an order whose total payments could not charge", async () => {
+    const service = createOrderService({
+      db: orders,
+      products: productsClient,
+      saga: saga(),
+      logger: silentLogger,
+      waitMs: 0,
+    });
     const free = await newProduct(0);
     const dear = await newProduct(MAX_PAYMENT_MINOR / 2 + 1);
-    for (const items of [[{ productId: free, quantity: 1 }], [{ productId: dear, quantity: 2 }]]) {
+    for (const items of [
+      [{ productId: free, quantity: 1 }],
+      [{ productId: dear, quantity: 2 }],
+    ]) {
       const userId = randomUUID();
-      await expect(service.placeOrder(userId, { items, idempotencyKey: randomUUID() })).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'input.items' } });
-      expect(await orders.query('SELECT 1 FROM orders.orders WHERE user_id = $1', [userId])).toEqual([]);
+      await expect(
+        service.placeOrder(userId, { items, idempotencyKey: randomUUID() }),
+      ).rejects.toMatchObject({
+        extensions: { code: "BAD_USER_INPUT", field: "input.items" },
+      });
+      expect(
+        await orders.query("SELECT 1 FROM orders.orders WHERE user_id = $1", [
+          userId,
+        ]),
+      ).toEqual([]);
     }
-    const stock = await products.query<{ inventory: number }>('SELECT inventory FROM products.products WHERE id = ANY($1::uuid[])', [[free, dear]]);
+    const stock = await products.query<{ inventory: number }>(
+      "SELECT inventory FROM products.products WHERE id = ANY($1::uuid[])",
+      [[free, dear]],
+    );
     expect(stock.map((row) => row.inventory)).toEqual([STOCK, STOCK]);
   });
 });

@@ -1,27 +1,48 @@
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Storage } from '../../../../platform/database.ts';
-import { demoOrders, demoUsers } from '../../../../platform/demo-data.ts';
-import { formatMinorUnits } from '../../../../platform/scalars.ts';
-import { createOrdersSubgraph, ordersModule, type OrdersOptions } from '../../../../subgraphs/orders/server.ts';
-import { createSimulatedProvider } from '../../../../subgraphs/payments/provider.ts';
-import { createPaymentsSubgraph, paymentsModule } from '../../../../subgraphs/payments/server.ts';
-import { createProductsSubgraph, productsModule } from '../../../../subgraphs/products/server.ts';
-import { asAdmin, asCustomer, memoryStorage, startSubgraph, type InProcessSubgraph } from '../../../support/subgraph.ts';
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Storage } from "../../../../platform/database.ts";
+import { demoOrders, demoUsers } from "../../../../platform/demo-data.ts";
+import { formatMinorUnits } from "../../../../platform/scalars.ts";
+import {
+  createOrdersSubgraph,
+  ordersModule,
+  type OrdersOptions,
+} from "../../../../subgraphs/orders/server.ts";
+import { createSimulatedProvider } from "../../../../subgraphs/payments/provider.ts";
+import {
+  createPaymentsSubgraph,
+  paymentsModule,
+} from "../../../../subgraphs/payments/server.ts";
+import {
+  createProductsSubgraph,
+  productsModule,
+} from "../../../../subgraphs/products/server.ts";
+import {
+  asAdmin,
+  asCustomer,
+  memoryStorage,
+  startSubgraph,
+  type InProcessSubgraph,
+} from "../../../support/subgraph.ts";
 
-const SECRET = 'orders-unit-test-secret';
+const SECRET = "orders-unit-test-secret";
 const admin = asAdmin(demoUsers[0]!.id);
 const order = demoOrders[0]!;
 const owner = asCustomer(order.userId);
-const stranger = asCustomer(demoUsers.find((user) => user.role === 'CUSTOMER' && user.id !== order.userId)!.id);
-const PLACE = 'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status total items { quantity unitPrice product { id } } } }';
+const stranger = asCustomer(
+  demoUsers.find(
+    (user) => user.role === "CUSTOMER" && user.id !== order.userId,
+  )!.id,
+);
+const PLACE =
+  "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status total items { quantity unitPrice product { id } } } }";
 
 /**
  * Orders through createOrdersSubgraph, with the products and payments subgraphs it calls built by
  * their own factories beside it (one PGlite, a schema each): the saga runs over real internal HTTP,
  * with no router and no broker.
  */
-describe('the orders subgraph (createOrdersSubgraph, in-process on PGlite)', () => {
+describe("the orders subgraph (createOrdersSubgraph, in-process on PGlite)", () => {
   let storage: Storage;
   let products: InProcessSubgraph<ReturnType<typeof createProductsSubgraph>>;
   let payments: InProcessSubgraph<ReturnType<typeof createPaymentsSubgraph>>;
@@ -30,17 +51,41 @@ describe('the orders subgraph (createOrdersSubgraph, in-process on PGlite)', () 
   /** A product of its own with `units` in stock at 10.00. */
   async function product(units: number): Promise<string> {
     const id = randomUUID();
-    await products.db.query(`INSERT INTO products.products (id, sku, name, description, price_minor, currency, inventory) VALUES ($1, $2, 'Orders unit test', '', 1000, 'USD', $3)`, [id, `ORD-${id.slice(0, 8)}`, units]);
+    await products.db.query(
+      `INSERT INTO products.products (id, sku, name, description, price_minor, currency, inventory) VALUES ($1, $2, 'Orders unit test', '', 1000, 'USD', $3)`,
+      [id, `ORD-${id.slice(0, 8)}`, units],
+    );
     return id;
   }
-  const stockOf = async (id: string) => (await products.db.query<{ inventory: number }>('SELECT inventory FROM products.products WHERE id = $1', [id]))[0]!.inventory;
+  const stockOf = async (id: string) =>
+    (
+      await products.db.query<{ inventory: number }>(
+        "SELECT inventory FROM products.products WHERE id = $1",
+        [id],
+      )
+    )[0]!.inventory;
 
   beforeAll(async () => {
     storage = await memoryStorage();
-    const productsOptions = { internalServiceSecret: SECRET, reservationTtlSeconds: 900, reservationSweepIntervalMs: 3_600_000 };
-    products = await startSubgraph(productsModule(productsOptions), (deps) => createProductsSubgraph(deps, productsOptions), { storage });
-    const paymentsOptions = { internalServiceSecret: SECRET, provider: createSimulatedProvider({ timeoutMs: 50 }) };
-    payments = await startSubgraph(paymentsModule(paymentsOptions), (deps) => createPaymentsSubgraph(deps, paymentsOptions), { storage });
+    const productsOptions = {
+      internalServiceSecret: SECRET,
+      reservationTtlSeconds: 900,
+      reservationSweepIntervalMs: 3_600_000,
+    };
+    products = await startSubgraph(
+      productsModule(productsOptions),
+      (deps) => createProductsSubgraph(deps, productsOptions),
+      { storage },
+    );
+    const paymentsOptions = {
+      internalServiceSecret: SECRET,
+      provider: createSimulatedProvider({ timeoutMs: 50 }),
+    };
+    payments = await startSubgraph(
+      paymentsModule(paymentsOptions),
+      (deps) => createPaymentsSubgraph(deps, paymentsOptions),
+      { storage },
+    );
     const options: OrdersOptions = {
       internalServiceSecret: SECRET,
       productsInternalUrl: products.url,
@@ -50,7 +95,11 @@ describe('the orders subgraph (createOrdersSubgraph, in-process on PGlite)', () 
       sagaResumeIntervalMs: 3_600_000,
       sagaLeaseMs: 30_000,
     };
-    orders = await startSubgraph(ordersModule(options), (deps) => createOrdersSubgraph(deps, options), { storage });
+    orders = await startSubgraph(
+      ordersModule(options),
+      (deps) => createOrdersSubgraph(deps, options),
+      { storage },
+    );
   });
   afterAll(async () => {
     await orders?.stop();
@@ -59,47 +108,98 @@ describe('the orders subgraph (createOrdersSubgraph, in-process on PGlite)', () 
     await storage?.close();
   });
 
-  it('shows an order to its owner and admins only', async () => {
-    const query = 'query($id: ID!) { order(id: $id) { id status total currency user { id } items { quantity product { id } } } }';
+  it("shows an order to its owner and admins only", async () => {
+    const query =
+      "query($id: ID!) { order(id: $id) { id status total currency user { id } items { quantity product { id } } } }";
     const expected = {
       id: order.id,
       status: order.status,
       total: formatMinorUnits(order.totalMinor),
-      currency: 'USD',
+      currency: "USD",
       user: { id: order.userId },
-      items: order.items.map((item) => ({ quantity: item.quantity, product: { id: item.productId } })),
+      items: order.items.map((item) => ({
+        quantity: item.quantity,
+        product: { id: item.productId },
+      })),
     };
-    expect((await orders.query(query, { id: order.id }, owner)).data.order).toEqual(expected);
-    expect((await orders.query(query, { id: order.id }, admin)).data.order).toEqual(expected);
-    expect((await orders.query(query, { id: order.id }, stranger)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    expect((await orders.query(query, { id: order.id })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(
+      (await orders.query(query, { id: order.id }, owner)).data.order,
+    ).toEqual(expected);
+    expect(
+      (await orders.query(query, { id: order.id }, admin)).data.order,
+    ).toEqual(expected);
+    expect(
+      (await orders.query(query, { id: order.id }, stranger)).errors?.[0]
+        ?.extensions?.code,
+    ).toBe("FORBIDDEN");
+    expect(
+      (await orders.query(query, { id: order.id })).errors?.[0]?.extensions
+        ?.code,
+    ).toBe("UNAUTHENTICATED");
   });
 
-  it('pages a user’s orders, newest first, on the router’s User entities', async () => {
-    const mine = demoOrders.filter((candidate) => candidate.userId === order.userId).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-    const { data, errors } = await orders.query('query($r: [_Any!]!) { _entities(representations: $r) { ... on User { orders(first: 2) { totalCount edges { node { id } } } } } }', { r: [{ __typename: 'User', id: order.userId }] }, owner);
+  it("pages a user’s orders, newest first, on the router’s User entities", async () => {
+    const mine = demoOrders
+      .filter((candidate) => candidate.userId === order.userId)
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    const { data, errors } = await orders.query(
+      "query($r: [_Any!]!) { _entities(representations: $r) { ... on User { orders(first: 2) { totalCount edges { node { id } } } } } }",
+      { r: [{ __typename: "User", id: order.userId }] },
+      owner,
+    );
     expect(errors).toBeUndefined();
     expect(data._entities[0].orders.totalCount).toBe(mine.length);
-    expect(data._entities[0].orders.edges.map((edge: { node: { id: string } }) => edge.node.id)).toEqual(mine.slice(0, 2).map((candidate) => candidate.id));
+    expect(
+      data._entities[0].orders.edges.map(
+        (edge: { node: { id: string } }) => edge.node.id,
+      ),
+    ).toEqual(mine.slice(0, 2).map((candidate) => candidate.id));
   });
 
-  it('places an order through the saga: CONFIRMED, stock taken, priced by products', async () => {
+  it("places an order through the saga: CONFIRMED, stock taken, priced by products", async () => {
     const id = await product(5);
-    const { data, errors } = await orders.query(PLACE, { input: { items: [{ productId: id, quantity: 2 }], idempotencyKey: randomUUID() } }, owner);
+    const { data, errors } = await orders.query(
+      PLACE,
+      {
+        input: {
+          items: [{ productId: id, quantity: 2 }],
+          idempotencyKey: randomUUID(),
+        },
+      },
+      owner,
+    );
     expect(errors).toBeUndefined();
-    expect(data.placeOrder).toMatchObject({ status: 'CONFIRMED', total: '20.00', items: [{ quantity: 2, unitPrice: '10.00', product: { id } }] });
+    expect(data.placeOrder).toMatchObject({
+      status: "CONFIRMED",
+      total: "20.00",
+      items: [{ quantity: 2, unitPrice: "10.00", product: { id } }],
+    });
     expect(await stockOf(id)).toBe(3);
   });
 
-  it('fails with INSUFFICIENT_STOCK when products has too few units, and leaves the stock as it was', async () => {
+  it("fails with INSUFFICIENT_STOCK when products has too few units, and leaves the stock as it was", async () => {
     const id = await product(1);
-    const { errors } = await orders.query(PLACE, { input: { items: [{ productId: id, quantity: 2 }], idempotencyKey: randomUUID() } }, owner);
-    expect(errors?.[0]?.extensions?.code).toBe('INSUFFICIENT_STOCK');
+    const { errors } = await orders.query(
+      PLACE,
+      {
+        input: {
+          items: [{ productId: id, quantity: 2 }],
+          idempotencyKey: randomUUID(),
+        },
+      },
+      owner,
+    );
+    expect(errors?.[0]?.extensions?.code).toBe("INSUFFICIENT_STOCK");
     expect(await stockOf(id)).toBe(1);
   });
 
-  it('refuses to place an order for nobody', async () => {
-    const { errors } = await orders.query(PLACE, { input: { items: [{ productId: randomUUID(), quantity: 1 }], idempotencyKey: randomUUID() } });
-    expect(errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  it("refuses to place an order for nobody", async () => {
+    const { errors } = await orders.query(PLACE, {
+      input: {
+        items: [{ productId: randomUUID(), quantity: 1 }],
+        idempotencyKey: randomUUID(),
+      },
+    });
+    expect(errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
   });
 });

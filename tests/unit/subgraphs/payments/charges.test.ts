@@ -1,56 +1,107 @@
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database, Storage } from '../../../../platform/database.ts';
-import { silentLogger } from '../../../support/stack.ts';
-import { createCharges, type Charges } from '../../../../subgraphs/payments/charges.ts';
-import { createSimulatedProvider, TEST_CARDS } from '../../../../subgraphs/payments/provider.ts';
-import { paymentsModule } from '../../../../subgraphs/payments/server.ts';
-import { memoryStorage, migratedDb } from '../../../support/subgraph.ts';
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Database, Storage } from "../../../../platform/database.ts";
+import { silentLogger } from "../../../support/stack.ts";
+import {
+  createCharges,
+  type Charges,
+} from "../../../../subgraphs/payments/charges.ts";
+import {
+  createSimulatedProvider,
+  TEST_CARDS,
+} from "../../../../subgraphs/payments/provider.ts";
+import { paymentsModule } from "../../../../subgraphs/payments/server.ts";
+import { memoryStorage, migratedDb } from "../../../support/subgraph.ts";
 
-describe('charges and refunds (createCharges on PGlite)', () => {
+describe("charges and refunds (createCharges on PGlite)", () => {
   let storage: Storage;
   let db: Database;
   let charges: Charges;
   const request = (paymentToken: string = TEST_CARDS.approve) => {
     const orderId = randomUUID();
-    return { idempotencyKey: `charge:${orderId}`, orderId, userId: randomUUID(), amountMinor: 1250, currency: 'USD', paymentToken };
+    return {
+      idempotencyKey: `charge:${orderId}`,
+      orderId,
+      userId: randomUUID(),
+      amountMinor: 1250,
+      currency: "USD",
+      paymentToken,
+    };
   };
   const eventTypes = async (orderId: string) =>
-    (await db.query<{ type: string }>(`SELECT type FROM payments.outbox WHERE envelope->'data'->>'orderId' = $1 ORDER BY seq`, [orderId])).map((row) => row.type);
+    (
+      await db.query<{ type: string }>(
+        `SELECT type FROM payments.outbox WHERE envelope->'data'->>'orderId' = $1 ORDER BY seq`,
+        [orderId],
+      )
+    ).map((row) => row.type);
 
   beforeAll(async () => {
     storage = await memoryStorage();
     const provider = createSimulatedProvider({ timeoutMs: 20 });
-    db = await migratedDb(paymentsModule({ internalServiceSecret: 'unused', provider }), storage, { seed: false });
+    db = await migratedDb(
+      paymentsModule({ internalServiceSecret: "unused", provider }),
+      storage,
+      { seed: false },
+    );
     charges = createCharges({ db, provider, logger: silentLogger });
   });
   afterAll(async () => {
     await storage?.close();
   });
 
-  it('charges once per key: a repeat answers the same payment, another amount under the key is key-reused', async () => {
+  it("charges once per key: a repeat answers the same payment, another amount under the key is key-reused", async () => {
     const charge = request();
     const first = await charges.charge(charge);
-    expect(first).toMatchObject({ kind: 'charged', payment: { orderId: charge.orderId, status: 'CAPTURED', amountMinor: 1250, currency: 'USD' } });
+    expect(first).toMatchObject({
+      kind: "charged",
+      payment: {
+        orderId: charge.orderId,
+        status: "CAPTURED",
+        amountMinor: 1250,
+        currency: "USD",
+      },
+    });
     expect(await charges.charge(charge)).toEqual(first);
-    expect(await charges.charge({ ...charge, amountMinor: 99 })).toEqual({ kind: 'key-reused' });
-    expect(await eventTypes(charge.orderId)).toEqual(['payments.payment.captured']);
+    expect(await charges.charge({ ...charge, amountMinor: 99 })).toEqual({
+      kind: "key-reused",
+    });
+    expect(await eventTypes(charge.orderId)).toEqual([
+      "payments.payment.captured",
+    ]);
   });
 
-  it('tells a decline from a provider failure', async () => {
-    expect(await charges.charge(request(TEST_CARDS.decline))).toMatchObject({ kind: 'declined', payment: { status: 'DECLINED' } });
-    expect(await charges.charge(request(TEST_CARDS.error))).toMatchObject({ kind: 'failed', payment: { status: 'FAILED' } });
+  it("tells a decline from a provider failure", async () => {
+    expect(await charges.charge(request(TEST_CARDS.decline))).toMatchObject({
+      kind: "declined",
+      payment: { status: "DECLINED" },
+    });
+    expect(await charges.charge(request(TEST_CARDS.error))).toMatchObject({
+      kind: "failed",
+      payment: { status: "FAILED" },
+    });
   });
 
-  it('a refund gives back a capture; before any charge it leaves a tombstone that voids the late charge', async () => {
+  it("a refund gives back a capture; before any charge it leaves a tombstone that voids the late charge", async () => {
     const charge = request();
     await charges.charge(charge);
-    expect(await charges.refund(charge)).toMatchObject({ kind: 'given-back', payment: { orderId: charge.orderId, status: 'REFUNDED' } });
-    expect(await charges.charge(charge)).toMatchObject({ kind: 'charged', payment: { status: 'REFUNDED' } });
+    expect(await charges.refund(charge)).toMatchObject({
+      kind: "given-back",
+      payment: { orderId: charge.orderId, status: "REFUNDED" },
+    });
+    expect(await charges.charge(charge)).toMatchObject({
+      kind: "charged",
+      payment: { status: "REFUNDED" },
+    });
 
     const late = request();
-    expect(await charges.refund(late)).toMatchObject({ kind: 'given-back', payment: { status: 'VOIDED' } });
-    expect(await charges.charge(late)).toMatchObject({ kind: 'key-reused' });
-    expect(await charges.current(`charge:${randomUUID()}`)).toEqual({ kind: 'unknown-charge' });
+    expect(await charges.refund(late)).toMatchObject({
+      kind: "given-back",
+      payment: { status: "VOIDED" },
+    });
+    expect(await charges.charge(late)).toMatchObject({ kind: "key-reused" });
+    expect(await charges.current(`charge:${randomUUID()}`)).toEqual({
+      kind: "unknown-charge",
+    });
   });
 });

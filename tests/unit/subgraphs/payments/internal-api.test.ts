@@ -1,56 +1,120 @@
-import { randomUUID } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
-import { ServiceRefusedError, ServiceUnavailableError } from '../../../../platform/service-client.ts';
-import { decodePayments, type ChargeOutcome as DecodedCharge } from '../../../../subgraphs/orders/clients/payments-client.ts';
-import type { ChargeOutcome } from '../../../../subgraphs/payments/charges.ts';
-import type { ChargeBody } from '../../../../subgraphs/payments/contract.ts';
-import { chargeReply, refundReply } from '../../../../subgraphs/payments/internal-api.ts';
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import {
+  ServiceRefusedError,
+  ServiceUnavailableError,
+} from "../../../../platform/service-client.ts";
+import {
+  decodePayments,
+  type ChargeOutcome as DecodedCharge,
+} from "../../../../subgraphs/orders/clients/payments-client.ts";
+import type { ChargeOutcome } from "../../../../subgraphs/payments/charges.ts";
+import type { ChargeBody } from "../../../../subgraphs/payments/contract.ts";
+import {
+  chargeReply,
+  refundReply,
+} from "../../../../subgraphs/payments/internal-api.ts";
 
-const payment = (status: ChargeBody['status']): ChargeBody => ({ paymentId: randomUUID(), orderId: randomUUID(), status, amountMinor: 1250, currency: 'USD' });
+const payment = (status: ChargeBody["status"]): ChargeBody => ({
+  paymentId: randomUUID(),
+  orderId: randomUUID(),
+  status,
+  amountMinor: 1250,
+  currency: "USD",
+});
 
 /**
  * Each charge outcome as the server puts it on the wire (status and body unchanged from before
  * outcomes existed) and as the orders client reads it back.
  */
-describe('the payments internal contract: outcome → HTTP → client', () => {
-  const captured = payment('CAPTURED');
-  const refunded = payment('REFUNDED');
-  const declined = payment('DECLINED');
-  const failed = payment('FAILED');
-  const pending = payment('PENDING');
-  const voided = payment('VOIDED');
-  const settled: Array<[ChargeOutcome, { status: number; body: unknown }, DecodedCharge]> = [
-    [{ kind: 'charged', payment: captured }, { status: 200, body: captured }, { ok: true, paymentId: captured.paymentId }],
-    [{ kind: 'charged', payment: refunded }, { status: 200, body: refunded }, { ok: true, paymentId: refunded.paymentId }],
-    [{ kind: 'declined', payment: declined }, { status: 402, body: { ...declined, code: 'PAYMENT_DECLINED' } }, { ok: false, code: 'PAYMENT_DECLINED' }],
-    [{ kind: 'failed', payment: failed }, { status: 422, body: { ...failed, code: 'PAYMENT_FAILED' } }, { ok: false, code: 'PAYMENT_FAILED' }],
-    [{ kind: 'in-progress', payment: pending }, { status: 409, body: { ...pending, code: 'IN_PROGRESS' } }, { ok: false, code: 'IN_PROGRESS' }],
-    [{ kind: 'voided', payment: voided }, { status: 409, body: { ...voided, code: 'VOIDED' } }, { ok: false, code: 'VOIDED' }],
+describe("the payments internal contract: outcome → HTTP → client", () => {
+  const captured = payment("CAPTURED");
+  const refunded = payment("REFUNDED");
+  const declined = payment("DECLINED");
+  const failed = payment("FAILED");
+  const pending = payment("PENDING");
+  const voided = payment("VOIDED");
+  const settled: Array<
+    [ChargeOutcome, { status: number; body: unknown }, DecodedCharge]
+  > = [
+    [
+      { kind: "charged", payment: captured },
+      { status: 200, body: captured },
+      { ok: true, paymentId: captured.paymentId },
+    ],
+    [
+      { kind: "charged", payment: refunded },
+      { status: 200, body: refunded },
+      { ok: true, paymentId: refunded.paymentId },
+    ],
+    [
+      { kind: "declined", payment: declined },
+      { status: 402, body: { ...declined, code: "PAYMENT_DECLINED" } },
+      { ok: false, code: "PAYMENT_DECLINED" },
+    ],
+    [
+      { kind: "failed", payment: failed },
+      { status: 422, body: { ...failed, code: "PAYMENT_FAILED" } },
+      { ok: false, code: "PAYMENT_FAILED" },
+    ],
+    [
+      { kind: "in-progress", payment: pending },
+      { status: 409, body: { ...pending, code: "IN_PROGRESS" } },
+      { ok: false, code: "IN_PROGRESS" },
+    ],
+    [
+      { kind: "voided", payment: voided },
+      { status: 409, body: { ...voided, code: "VOIDED" } },
+      { ok: false, code: "VOIDED" },
+    ],
   ];
-  it.each(settled)('charge %o', (outcome, reply, decoded) => {
+  it.each(settled)("charge %o", (outcome, reply, decoded) => {
     expect(chargeReply(outcome)).toEqual(reply);
     expect(decodePayments.charge(chargeReply(outcome))).toEqual(decoded);
   });
 
-  it('a reused key and an unknown charge are refusals the client does not follow', () => {
-    const reused = chargeReply({ kind: 'key-reused' });
-    expect(reused).toEqual({ status: 422, body: { code: 'IDEMPOTENCY_KEY_REUSED', message: 'this idempotency key was used for another charge' } });
+  it("a reused key and an unknown charge are refusals the client does not follow", () => {
+    const reused = chargeReply({ kind: "key-reused" });
+    expect(reused).toEqual({
+      status: 422,
+      body: {
+        code: "IDEMPOTENCY_KEY_REUSED",
+        message: "this idempotency key was used for another charge",
+      },
+    });
     expect(() => decodePayments.charge(reused)).toThrow(ServiceRefusedError);
-    const unknown = chargeReply({ kind: 'unknown-charge' });
-    expect(unknown).toEqual({ status: 404, body: { code: 'NOT_FOUND' } });
+    const unknown = chargeReply({ kind: "unknown-charge" });
+    expect(unknown).toEqual({ status: 404, body: { code: "NOT_FOUND" } });
     expect(() => decodePayments.charge(unknown)).toThrow(ServiceRefusedError);
   });
 
-  it('refund answers 200 with the payment as it left it, which the client accepts', () => {
-    const body = { paymentId: randomUUID(), orderId: randomUUID(), status: 'REFUNDED' as const };
-    expect(refundReply({ kind: 'given-back', payment: body })).toEqual({ status: 200, body });
-    expect(() => decodePayments.refund(refundReply({ kind: 'given-back', payment: body }))).not.toThrow();
+  it("refund answers 200 with the payment as it left it, which the client accepts", () => {
+    const body = {
+      paymentId: randomUUID(),
+      orderId: randomUUID(),
+      status: "REFUNDED" as const,
+    };
+    expect(refundReply({ kind: "given-back", payment: body })).toEqual({
+      status: 200,
+      body,
+    });
+    expect(() =>
+      decodePayments.refund(refundReply({ kind: "given-back", payment: body })),
+    ).not.toThrow();
   });
 
-  it('refuses answers outside the contract instead of guessing', () => {
-    expect(() => decodePayments.charge({ status: 409, body: { code: 'SOMETHING_ELSE' } })).toThrow(ServiceRefusedError);
-    expect(() => decodePayments.charge({ status: 422, body: { code: 'BAD_REQUEST' } })).toThrow(ServiceRefusedError);
-    expect(() => decodePayments.charge({ status: 200, body: {} })).toThrow(ServiceUnavailableError);
-    expect(() => decodePayments.refund({ status: 400, body: { code: 'BAD_REQUEST' } })).toThrow(ServiceRefusedError);
+  it("refuses answers outside the contract instead of guessing", () => {
+    expect(() =>
+      decodePayments.charge({ status: 409, body: { code: "SOMETHING_ELSE" } }),
+    ).toThrow(ServiceRefusedError);
+    expect(() =>
+      decodePayments.charge({ status: 422, body: { code: "BAD_REQUEST" } }),
+    ).toThrow(ServiceRefusedError);
+    expect(() => decodePayments.charge({ status: 200, body: {} })).toThrow(
+      ServiceUnavailableError,
+    );
+    expect(() =>
+      decodePayments.refund({ status: 400, body: { code: "BAD_REQUEST" } }),
+    ).toThrow(ServiceRefusedError);
   });
 });

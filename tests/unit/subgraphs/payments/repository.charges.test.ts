@@ -1,59 +1,116 @@
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database, Storage } from '../../../../platform/database.ts';
-import { chargeSql } from '../../../../subgraphs/payments/repository.ts';
-import { createSimulatedProvider } from '../../../../subgraphs/payments/provider.ts';
-import { paymentsModule } from '../../../../subgraphs/payments/server.ts';
-import { memoryStorage, migratedDb } from '../../../support/subgraph.ts';
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Database, Storage } from "../../../../platform/database.ts";
+import { chargeSql } from "../../../../subgraphs/payments/repository.ts";
+import { createSimulatedProvider } from "../../../../subgraphs/payments/provider.ts";
+import { paymentsModule } from "../../../../subgraphs/payments/server.ts";
+import { memoryStorage, migratedDb } from "../../../support/subgraph.ts";
 
-describe('the charge SQL of the payments repository on PGlite', () => {
+describe("the charge SQL of the payments repository on PGlite", () => {
   let storage: Storage;
   let db: Database;
   const charge = () => {
     const orderId = randomUUID();
-    return { idempotencyKey: `charge:${orderId}`, orderId, userId: randomUUID(), amountMinor: 500, currency: 'EUR' };
+    return {
+      idempotencyKey: `charge:${orderId}`,
+      orderId,
+      userId: randomUUID(),
+      amountMinor: 500,
+      currency: "EUR",
+    };
   };
 
   beforeAll(async () => {
     storage = await memoryStorage();
-    db = await migratedDb(paymentsModule({ internalServiceSecret: 'unused', provider: createSimulatedProvider() }), storage, { seed: false });
+    db = await migratedDb(
+      paymentsModule({
+        internalServiceSecret: "unused",
+        provider: createSimulatedProvider(),
+      }),
+      storage,
+      { seed: false },
+    );
   });
   afterAll(async () => {
     await storage?.close();
   });
 
-  it('inserts one PENDING payment per key and finds it by key and by id', async () => {
+  it("inserts one PENDING payment per key and finds it by key and by id", async () => {
     const request = charge();
     const row = await chargeSql.insertPending(db, request);
-    expect(row).toMatchObject({ order_id: request.orderId, status: 'PENDING', amount_minor: 500, currency: 'EUR', idempotency_key: request.idempotencyKey, provider_capture: null });
-    expect(await chargeSql.insertPending(db, { ...request, amountMinor: 1 })).toBeUndefined();
+    expect(row).toMatchObject({
+      order_id: request.orderId,
+      status: "PENDING",
+      amount_minor: 500,
+      currency: "EUR",
+      idempotency_key: request.idempotencyKey,
+      provider_capture: null,
+    });
+    expect(
+      await chargeSql.insertPending(db, { ...request, amountMinor: 1 }),
+    ).toBeUndefined();
     expect(await chargeSql.byKey(db, request.idempotencyKey)).toEqual(row);
     expect(await chargeSql.byId(db, row!.id, { forUpdate: true })).toEqual(row);
     expect(await chargeSql.byKey(db, `charge:${randomUUID()}`)).toBeUndefined();
   });
 
-  it('settles only a PENDING payment, keeping the provider references it is given', async () => {
+  it("settles only a PENDING payment, keeping the provider references it is given", async () => {
     const row = (await chargeSql.insertPending(db, charge()))!;
-    expect(await chargeSql.settle(db, row.id, { status: 'CAPTURED', authorization: 'auth_1', capture: 'cap_1' })).toMatchObject({ status: 'CAPTURED', provider_authorization: 'auth_1', provider_capture: 'cap_1', failure_code: null });
-    expect(await chargeSql.settle(db, row.id, { status: 'FAILED', failureCode: 'late' })).toBeUndefined();
-    expect(await chargeSql.markRefunded(db, row.id)).toMatchObject({ status: 'REFUNDED' });
+    expect(
+      await chargeSql.settle(db, row.id, {
+        status: "CAPTURED",
+        authorization: "auth_1",
+        capture: "cap_1",
+      }),
+    ).toMatchObject({
+      status: "CAPTURED",
+      provider_authorization: "auth_1",
+      provider_capture: "cap_1",
+      failure_code: null,
+    });
+    expect(
+      await chargeSql.settle(db, row.id, {
+        status: "FAILED",
+        failureCode: "late",
+      }),
+    ).toBeUndefined();
+    expect(await chargeSql.markRefunded(db, row.id)).toMatchObject({
+      status: "REFUNDED",
+    });
 
     const inFlight = (await chargeSql.insertPending(db, charge()))!;
     await chargeSql.voidInFlight(db, inFlight.id);
-    expect(await chargeSql.settle(db, inFlight.id, { status: 'CAPTURED' })).toBeUndefined();
-    await chargeSql.recordProviderRefs(db, inFlight.id, { authorization: 'auth_2', capture: 'cap_2' });
-    expect(await chargeSql.byId(db, inFlight.id)).toMatchObject({ status: 'VOIDED', failure_code: 'voided_in_flight', provider_authorization: 'auth_2', provider_capture: 'cap_2' });
+    expect(
+      await chargeSql.settle(db, inFlight.id, { status: "CAPTURED" }),
+    ).toBeUndefined();
+    await chargeSql.recordProviderRefs(db, inFlight.id, {
+      authorization: "auth_2",
+      capture: "cap_2",
+    });
+    expect(await chargeSql.byId(db, inFlight.id)).toMatchObject({
+      status: "VOIDED",
+      failure_code: "voided_in_flight",
+      provider_authorization: "auth_2",
+      provider_capture: "cap_2",
+    });
   });
 
-  it('leaves a VOIDED tombstone only under a key never used', async () => {
+  it("leaves a VOIDED tombstone only under a key never used", async () => {
     const unseen = charge();
     await chargeSql.voidedTombstone(db, unseen);
-    expect(await chargeSql.byKey(db, unseen.idempotencyKey)).toMatchObject({ status: 'VOIDED', amount_minor: 0, failure_code: 'voided_before_charge' });
+    expect(await chargeSql.byKey(db, unseen.idempotencyKey)).toMatchObject({
+      status: "VOIDED",
+      amount_minor: 0,
+      failure_code: "voided_before_charge",
+    });
     expect(await chargeSql.insertPending(db, unseen)).toBeUndefined();
 
     const used = charge();
     await chargeSql.insertPending(db, used);
     await chargeSql.voidedTombstone(db, used);
-    expect(await chargeSql.byKey(db, used.idempotencyKey)).toMatchObject({ status: 'PENDING', amount_minor: 500 });
+    expect(await chargeSql.byKey(db, used.idempotencyKey)).toMatchObject({
+      status: "PENDING",
+      amount_minor: 500,
+    });
   });
 });

@@ -1,61 +1,135 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Storage } from '../../../../platform/database.ts';
-import { formatMinorUnits } from '../../../../platform/scalars.ts';
-import { demoOrders, demoPayments, demoUsers } from '../../../../platform/demo-data.ts';
-import { createSimulatedProvider } from '../../../../subgraphs/payments/provider.ts';
-import { createPaymentsSubgraph, paymentsModule, type PaymentsOptions } from '../../../../subgraphs/payments/server.ts';
-import { asAdmin, asCustomer, memoryStorage, startSubgraph, type InProcessSubgraph } from '../../../support/subgraph.ts';
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Storage } from "../../../../platform/database.ts";
+import { formatMinorUnits } from "../../../../platform/scalars.ts";
+import {
+  demoOrders,
+  demoPayments,
+  demoUsers,
+} from "../../../../platform/demo-data.ts";
+import { createSimulatedProvider } from "../../../../subgraphs/payments/provider.ts";
+import {
+  createPaymentsSubgraph,
+  paymentsModule,
+  type PaymentsOptions,
+} from "../../../../subgraphs/payments/server.ts";
+import {
+  asAdmin,
+  asCustomer,
+  memoryStorage,
+  startSubgraph,
+  type InProcessSubgraph,
+} from "../../../support/subgraph.ts";
 
-const OPTIONS: PaymentsOptions = { internalServiceSecret: 'payments-unit-test-secret', provider: createSimulatedProvider({ timeoutMs: 50 }) };
+const OPTIONS: PaymentsOptions = {
+  internalServiceSecret: "payments-unit-test-secret",
+  provider: createSimulatedProvider({ timeoutMs: 50 }),
+};
 const admin = asAdmin(demoUsers[0]!.id);
-const captured = demoPayments.find((payment) => payment.status === 'CAPTURED')!;
+const captured = demoPayments.find((payment) => payment.status === "CAPTURED")!;
 const owner = asCustomer(captured.userId);
-const stranger = asCustomer(demoUsers.find((user) => user.role === 'CUSTOMER' && user.id !== captured.userId)!.id);
-const orderWithoutPayment = demoOrders.find((order) => !demoPayments.some((payment) => payment.orderId === order.id))!;
+const stranger = asCustomer(
+  demoUsers.find(
+    (user) => user.role === "CUSTOMER" && user.id !== captured.userId,
+  )!.id,
+);
+const orderWithoutPayment = demoOrders.find(
+  (order) => !demoPayments.some((payment) => payment.orderId === order.id),
+)!;
 
-describe('the payments subgraph (createPaymentsSubgraph, in-process on PGlite)', () => {
+describe("the payments subgraph (createPaymentsSubgraph, in-process on PGlite)", () => {
   let storage: Storage;
   let payments: InProcessSubgraph<ReturnType<typeof createPaymentsSubgraph>>;
 
   beforeAll(async () => {
     storage = await memoryStorage();
-    payments = await startSubgraph(paymentsModule(OPTIONS), (deps) => createPaymentsSubgraph(deps, OPTIONS), { storage });
+    payments = await startSubgraph(
+      paymentsModule(OPTIONS),
+      (deps) => createPaymentsSubgraph(deps, OPTIONS),
+      { storage },
+    );
   });
   afterAll(async () => {
     await payments?.stop();
     await storage?.close();
   });
 
-  it('shows a payment to its payer and to admins, FORBIDDEN to other customers, UNAUTHENTICATED to nobody', async () => {
-    const query = 'query($id: ID!) { payment(id: $id) { id amount currency status order { id } } }';
-    const expected = { id: captured.id, amount: formatMinorUnits(captured.amountMinor), currency: 'USD', status: 'CAPTURED', order: { id: captured.orderId } };
-    expect((await payments.query(query, { id: captured.id }, owner)).data.payment).toEqual(expected);
-    expect((await payments.query(query, { id: captured.id }, admin)).data.payment).toEqual(expected);
-    expect((await payments.query(query, { id: captured.id }, stranger)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    expect((await payments.query(query, { id: captured.id })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
-    expect((await payments.query(query, { id: '00000000-0000-4000-8000-000000000000' }, admin)).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  it("shows a payment to its payer and to admins, FORBIDDEN to other customers, UNAUTHENTICATED to nobody", async () => {
+    const query =
+      "query($id: ID!) { payment(id: $id) { id amount currency status order { id } } }";
+    const expected = {
+      id: captured.id,
+      amount: formatMinorUnits(captured.amountMinor),
+      currency: "USD",
+      status: "CAPTURED",
+      order: { id: captured.orderId },
+    };
+    expect(
+      (await payments.query(query, { id: captured.id }, owner)).data.payment,
+    ).toEqual(expected);
+    expect(
+      (await payments.query(query, { id: captured.id }, admin)).data.payment,
+    ).toEqual(expected);
+    expect(
+      (await payments.query(query, { id: captured.id }, stranger)).errors?.[0]
+        ?.extensions?.code,
+    ).toBe("FORBIDDEN");
+    expect(
+      (await payments.query(query, { id: captured.id })).errors?.[0]?.extensions
+        ?.code,
+    ).toBe("UNAUTHENTICATED");
+    expect(
+      (
+        await payments.query(
+          query,
+          { id: "00000000-0000-4000-8000-000000000000" },
+          admin,
+        )
+      ).errors?.[0]?.extensions?.code,
+    ).toBe("NOT_FOUND");
   });
 
-  it('adds payment to the router’s Order entities: the payment of a paid order, null for an order without one', async () => {
-    const { data, errors } = await payments.query('query($r: [_Any!]!) { _entities(representations: $r) { ... on Order { id payment { id status } } } }', {
-      r: [
-        { __typename: 'Order', id: captured.orderId },
-        { __typename: 'Order', id: orderWithoutPayment.id },
-      ],
-    }, owner);
+  it("adds payment to the router’s Order entities: the payment of a paid order, null for an order without one", async () => {
+    const { data, errors } = await payments.query(
+      "query($r: [_Any!]!) { _entities(representations: $r) { ... on Order { id payment { id status } } } }",
+      {
+        r: [
+          { __typename: "Order", id: captured.orderId },
+          { __typename: "Order", id: orderWithoutPayment.id },
+        ],
+      },
+      owner,
+    );
     expect(errors).toBeUndefined();
     expect(data._entities).toEqual([
-      { id: captured.orderId, payment: { id: captured.id, status: 'CAPTURED' } },
+      {
+        id: captured.orderId,
+        payment: { id: captured.id, status: "CAPTURED" },
+      },
       { id: orderWithoutPayment.id, payment: null },
     ]);
   });
 
-  it('refunds for admins only, and answers NOT_FOUND for an unknown payment', async () => {
-    const refund = 'mutation($id: ID!) { refundPayment(id: $id) { id status } }';
-    expect((await payments.query(refund, { id: captured.id }, owner)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    expect((await payments.query(refund, { id: '00000000-0000-4000-8000-000000000000' }, admin)).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  it("refunds for admins only, and answers NOT_FOUND for an unknown payment", async () => {
+    const refund =
+      "mutation($id: ID!) { refundPayment(id: $id) { id status } }";
+    expect(
+      (await payments.query(refund, { id: captured.id }, owner)).errors?.[0]
+        ?.extensions?.code,
+    ).toBe("FORBIDDEN");
+    expect(
+      (
+        await payments.query(
+          refund,
+          { id: "00000000-0000-4000-8000-000000000000" },
+          admin,
+        )
+      ).errors?.[0]?.extensions?.code,
+    ).toBe("NOT_FOUND");
     const refunded = await payments.query(refund, { id: captured.id }, admin);
     expect(refunded.errors).toBeUndefined();
-    expect(refunded.data.refundPayment).toEqual({ id: captured.id, status: 'REFUNDED' });
+    expect(refunded.data.refundPayment).toEqual({
+      id: captured.id,
+      status: "REFUNDED",
+    });
   });
 });

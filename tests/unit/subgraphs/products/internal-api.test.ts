@@ -1,52 +1,121 @@
-import { randomUUID } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
-import { decodeProducts } from '../../../../subgraphs/orders/clients/products-client.ts';
-import { ServiceRefusedError } from '../../../../platform/service-client.ts';
-import type { ReservationBody } from '../../../../subgraphs/products/contract.ts';
-import type { CommitOutcome, ReserveOutcome } from '../../../../subgraphs/products/inventory.ts';
-import { commitReply, releaseReply, reserveReply } from '../../../../subgraphs/products/internal-api.ts';
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { decodeProducts } from "../../../../subgraphs/orders/clients/products-client.ts";
+import { ServiceRefusedError } from "../../../../platform/service-client.ts";
+import type { ReservationBody } from "../../../../subgraphs/products/contract.ts";
+import type {
+  CommitOutcome,
+  ReserveOutcome,
+} from "../../../../subgraphs/products/inventory.ts";
+import {
+  commitReply,
+  releaseReply,
+  reserveReply,
+} from "../../../../subgraphs/products/internal-api.ts";
 
 const reservationId = randomUUID();
 const productId = randomUUID();
-const reservation: ReservationBody = { reservationId, status: 'RESERVED', items: [{ productId, quantity: 2, unitPriceMinor: 1000, currency: 'USD' }] };
+const reservation: ReservationBody = {
+  reservationId,
+  status: "RESERVED",
+  items: [{ productId, quantity: 2, unitPriceMinor: 1000, currency: "USD" }],
+};
 
 /**
  * Each outcome of the inventory, as the server puts it on the wire (status and body unchanged from
  * before outcomes existed) and as the orders client reads it back.
  */
-describe('the products internal contract: outcome → HTTP → client', () => {
-  const reserves: Array<[ReserveOutcome, { status: number; body: unknown }, ReturnType<typeof decodeProducts.reserve>]> = [
-    [{ kind: 'reserved', reservation, created: true }, { status: 201, body: reservation }, { ok: true }],
-    [{ kind: 'reserved', reservation: { ...reservation, status: 'COMMITTED' }, created: false }, { status: 200, body: { ...reservation, status: 'COMMITTED' } }, { ok: true }],
-    [{ kind: 'insufficient-stock', productId }, { status: 409, body: { code: 'INSUFFICIENT_STOCK', productId } }, { ok: false, code: 'INSUFFICIENT_STOCK', productId }],
-    [{ kind: 'unknown-product', productId }, { status: 404, body: { code: 'NOT_FOUND', productId } }, { ok: false, code: 'NOT_FOUND', productId }],
-    [{ kind: 'released', reservationId }, { status: 409, body: { code: 'RESERVATION_RELEASED', reservationId } }, { ok: false, code: 'RESERVATION_RELEASED' }],
+describe("the products internal contract: outcome → HTTP → client", () => {
+  const reserves: Array<
+    [
+      ReserveOutcome,
+      { status: number; body: unknown },
+      ReturnType<typeof decodeProducts.reserve>,
+    ]
+  > = [
+    [
+      { kind: "reserved", reservation, created: true },
+      { status: 201, body: reservation },
+      { ok: true },
+    ],
+    [
+      {
+        kind: "reserved",
+        reservation: { ...reservation, status: "COMMITTED" },
+        created: false,
+      },
+      { status: 200, body: { ...reservation, status: "COMMITTED" } },
+      { ok: true },
+    ],
+    [
+      { kind: "insufficient-stock", productId },
+      { status: 409, body: { code: "INSUFFICIENT_STOCK", productId } },
+      { ok: false, code: "INSUFFICIENT_STOCK", productId },
+    ],
+    [
+      { kind: "unknown-product", productId },
+      { status: 404, body: { code: "NOT_FOUND", productId } },
+      { ok: false, code: "NOT_FOUND", productId },
+    ],
+    [
+      { kind: "released", reservationId },
+      { status: 409, body: { code: "RESERVATION_RELEASED", reservationId } },
+      { ok: false, code: "RESERVATION_RELEASED" },
+    ],
   ];
-  it.each(reserves)('reserve %o', (outcome, reply, decoded) => {
+  it.each(reserves)("reserve %o", (outcome, reply, decoded) => {
     expect(reserveReply(outcome)).toEqual(reply);
     expect(decodeProducts.reserve(reserveReply(outcome))).toEqual(decoded);
   });
 
-  const commits: Array<[CommitOutcome, { status: number; body: unknown }, 'committed' | 'released']> = [
-    [{ kind: 'committed', reservation: { ...reservation, status: 'COMMITTED' } }, { status: 200, body: { ...reservation, status: 'COMMITTED' } }, 'committed'],
-    [{ kind: 'released', reservationId }, { status: 409, body: { code: 'RESERVATION_RELEASED', reservationId } }, 'released'],
-    [{ kind: 'unknown-reservation', reservationId }, { status: 404, body: { code: 'NOT_FOUND', reservationId } }, 'released'],
+  const commits: Array<
+    [CommitOutcome, { status: number; body: unknown }, "committed" | "released"]
+  > = [
+    [
+      {
+        kind: "committed",
+        reservation: { ...reservation, status: "COMMITTED" },
+      },
+      { status: 200, body: { ...reservation, status: "COMMITTED" } },
+      "committed",
+    ],
+    [
+      { kind: "released", reservationId },
+      { status: 409, body: { code: "RESERVATION_RELEASED", reservationId } },
+      "released",
+    ],
+    [
+      { kind: "unknown-reservation", reservationId },
+      { status: 404, body: { code: "NOT_FOUND", reservationId } },
+      "released",
+    ],
   ];
-  it.each(commits)('commit %o', (outcome, reply, decoded) => {
+  it.each(commits)("commit %o", (outcome, reply, decoded) => {
     expect(commitReply(outcome)).toEqual(reply);
     expect(decodeProducts.commit(commitReply(outcome))).toBe(decoded);
   });
 
-  it('release answers 200 RELEASED, which the client accepts', () => {
-    const reply = releaseReply({ kind: 'released', reservationId });
-    expect(reply).toEqual({ status: 200, body: { reservationId, status: 'RELEASED' } });
+  it("release answers 200 RELEASED, which the client accepts", () => {
+    const reply = releaseReply({ kind: "released", reservationId });
+    expect(reply).toEqual({
+      status: 200,
+      body: { reservationId, status: "RELEASED" },
+    });
     expect(() => decodeProducts.release(reply)).not.toThrow();
   });
 
-  it('refuses answers outside the contract instead of guessing', () => {
-    expect(() => decodeProducts.reserve({ status: 409, body: { code: 'SOMETHING_ELSE' } })).toThrow(ServiceRefusedError);
-    expect(() => decodeProducts.reserve({ status: 400, body: { code: 'BAD_REQUEST' } })).toThrow(ServiceRefusedError);
-    expect(() => decodeProducts.commit({ status: 400, body: { code: 'BAD_REQUEST' } })).toThrow(ServiceRefusedError);
-    expect(() => decodeProducts.release({ status: 404, body: {} })).toThrow(ServiceRefusedError);
+  it("refuses answers outside the contract instead of guessing", () => {
+    expect(() =>
+      decodeProducts.reserve({ status: 409, body: { code: "SOMETHING_ELSE" } }),
+    ).toThrow(ServiceRefusedError);
+    expect(() =>
+      decodeProducts.reserve({ status: 400, body: { code: "BAD_REQUEST" } }),
+    ).toThrow(ServiceRefusedError);
+    expect(() =>
+      decodeProducts.commit({ status: 400, body: { code: "BAD_REQUEST" } }),
+    ).toThrow(ServiceRefusedError);
+    expect(() => decodeProducts.release({ status: 404, body: {} })).toThrow(
+      ServiceRefusedError,
+    );
   });
 });

@@ -1,11 +1,14 @@
-import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database, Storage } from '../../../../platform/database.ts';
-import { createInventory, type Inventory } from '../../../../subgraphs/products/inventory.ts';
-import { productsModule } from '../../../../subgraphs/products/server.ts';
-import { memoryStorage, migratedDb } from '../../../support/subgraph.ts';
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Database, Storage } from "../../../../platform/database.ts";
+import {
+  createInventory,
+  type Inventory,
+} from "../../../../subgraphs/products/inventory.ts";
+import { productsModule } from "../../../../subgraphs/products/server.ts";
+import { memoryStorage, migratedDb } from "../../../support/subgraph.ts";
 
-describe('stock reservations (createInventory on PGlite)', () => {
+describe("stock reservations (createInventory on PGlite)", () => {
   let storage: Storage;
   let db: Database;
   let inventory: Inventory;
@@ -15,101 +18,211 @@ describe('stock reservations (createInventory on PGlite)', () => {
   async function product(units: number): Promise<string> {
     counter += 1;
     const id = randomUUID();
-    await db.query(`INSERT INTO products.products (id, sku, name, description, price_minor, currency, inventory) VALUES ($1, $2, $3, '', 1000, 'USD', $4)`, [id, `INV-${counter}`, `Inventory test ${counter}`, units]);
+    await db.query(
+      `INSERT INTO products.products (id, sku, name, description, price_minor, currency, inventory) VALUES ($1, $2, $3, '', 1000, 'USD', $4)`,
+      [id, `INV-${counter}`, `Inventory test ${counter}`, units],
+    );
     return id;
   }
-  const stockOf = async (id: string) => (await db.query<{ inventory: number }>('SELECT inventory FROM products.products WHERE id = $1', [id]))[0]!.inventory;
-  const reservationsOf = async (id: string) => db.query<{ status: string }>('SELECT status FROM products.reservations WHERE id = $1', [id]);
+  const stockOf = async (id: string) =>
+    (
+      await db.query<{ inventory: number }>(
+        "SELECT inventory FROM products.products WHERE id = $1",
+        [id],
+      )
+    )[0]!.inventory;
+  const reservationsOf = async (id: string) =>
+    db.query<{ status: string }>(
+      "SELECT status FROM products.reservations WHERE id = $1",
+      [id],
+    );
   const outboxTypes = async (reservationId: string) =>
-    (await db.query<{ type: string }>(`SELECT type FROM products.outbox WHERE envelope->'data'->>'reservationId' = $1 ORDER BY seq`, [reservationId])).map((row) => row.type);
+    (
+      await db.query<{ type: string }>(
+        `SELECT type FROM products.outbox WHERE envelope->'data'->>'reservationId' = $1 ORDER BY seq`,
+        [reservationId],
+      )
+    ).map((row) => row.type);
 
   beforeAll(async () => {
     storage = await memoryStorage();
-    db = await migratedDb(productsModule({ internalServiceSecret: 'unused', reservationTtlSeconds: 900, reservationSweepIntervalMs: 3_600_000 }), storage, { seed: false });
+    db = await migratedDb(
+      productsModule({
+        internalServiceSecret: "unused",
+        reservationTtlSeconds: 900,
+        reservationSweepIntervalMs: 3_600_000,
+      }),
+      storage,
+      { seed: false },
+    );
     inventory = createInventory({ db, reservationTtlSeconds: 900 });
   });
   afterAll(async () => {
     await storage?.close();
   });
 
-  it('takes the units of a reservation within stock, at the current price, and records the event', async () => {
+  it("takes the units of a reservation within stock, at the current price, and records the event", async () => {
     const id = await product(5);
     const reservationId = randomUUID();
-    const reply = await inventory.reserve({ reservationId, userId: randomUUID(), items: [{ productId: id, quantity: 5 }] });
-    expect(reply).toEqual({ kind: 'reserved', created: true, reservation: { reservationId, status: 'RESERVED', items: [{ productId: id, quantity: 5, unitPriceMinor: 1000, currency: 'USD' }] } });
+    const reply = await inventory.reserve({
+      reservationId,
+      userId: randomUUID(),
+      items: [{ productId: id, quantity: 5 }],
+    });
+    expect(reply).toEqual({
+      kind: "reserved",
+      created: true,
+      reservation: {
+        reservationId,
+        status: "RESERVED",
+        items: [
+          { productId: id, quantity: 5, unitPriceMinor: 1000, currency: "USD" },
+        ],
+      },
+    });
     expect(await stockOf(id)).toBe(0);
-    expect(await outboxTypes(reservationId)).toEqual(['products.stock.reserved']);
+    expect(await outboxTypes(reservationId)).toEqual([
+      "products.stock.reserved",
+    ]);
   });
 
-  it('refuses more units than are in stock as insufficient-stock, and takes nothing', async () => {
+  it("refuses more units than are in stock as insufficient-stock, and takes nothing", async () => {
     const id = await product(3);
     const reservationId = randomUUID();
-    const reply = await inventory.reserve({ reservationId, userId: randomUUID(), items: [{ productId: id, quantity: 4 }] });
-    expect(reply).toEqual({ kind: 'insufficient-stock', productId: id });
+    const reply = await inventory.reserve({
+      reservationId,
+      userId: randomUUID(),
+      items: [{ productId: id, quantity: 4 }],
+    });
+    expect(reply).toEqual({ kind: "insufficient-stock", productId: id });
     expect(await stockOf(id)).toBe(3);
     // The whole reservation rolled back: no row, no event.
     expect(await reservationsOf(reservationId)).toEqual([]);
     expect(await outboxTypes(reservationId)).toEqual([]);
   });
 
-  it('refuses a reservation whole when one of its products is short, giving back what the others had taken', async () => {
+  it("refuses a reservation whole when one of its products is short, giving back what the others had taken", async () => {
     const [plenty, scarce] = [await product(10), await product(1)];
-    const reply = await inventory.reserve({ reservationId: randomUUID(), userId: randomUUID(), items: [{ productId: plenty, quantity: 2 }, { productId: scarce, quantity: 2 }] });
-    expect(reply).toEqual({ kind: 'insufficient-stock', productId: scarce });
+    const reply = await inventory.reserve({
+      reservationId: randomUUID(),
+      userId: randomUUID(),
+      items: [
+        { productId: plenty, quantity: 2 },
+        { productId: scarce, quantity: 2 },
+      ],
+    });
+    expect(reply).toEqual({ kind: "insufficient-stock", productId: scarce });
     expect([await stockOf(plenty), await stockOf(scarce)]).toEqual([10, 1]);
   });
 
-  it('never lets stock go below zero: of many reservations for the last units, only as many as there are units succeed', async () => {
+  it("never lets stock go below zero: of many reservations for the last units, only as many as there are units succeed", async () => {
     const id = await product(3);
-    const replies = await Promise.all(Array.from({ length: 8 }, () => inventory.reserve({ reservationId: randomUUID(), userId: randomUUID(), items: [{ productId: id, quantity: 1 }] })));
-    expect(replies.filter((reply) => reply.kind === 'reserved')).toHaveLength(3);
-    expect(replies.filter((reply) => reply.kind === 'insufficient-stock')).toHaveLength(5);
+    const replies = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        inventory.reserve({
+          reservationId: randomUUID(),
+          userId: randomUUID(),
+          items: [{ productId: id, quantity: 1 }],
+        }),
+      ),
+    );
+    expect(replies.filter((reply) => reply.kind === "reserved")).toHaveLength(
+      3,
+    );
+    expect(
+      replies.filter((reply) => reply.kind === "insufficient-stock"),
+    ).toHaveLength(5);
     expect(await stockOf(id)).toBe(0);
   });
 
-  it('answers unknown-product for an unknown product', async () => {
+  it("answers unknown-product for an unknown product", async () => {
     const productId = randomUUID();
-    expect(await inventory.reserve({ reservationId: randomUUID(), userId: randomUUID(), items: [{ productId, quantity: 1 }] })).toEqual({ kind: 'unknown-product', productId });
+    expect(
+      await inventory.reserve({
+        reservationId: randomUUID(),
+        userId: randomUUID(),
+        items: [{ productId, quantity: 1 }],
+      }),
+    ).toEqual({ kind: "unknown-product", productId });
   });
 
-  it('is idempotent by reservation id: a repeated reserve takes nothing more, a release gives back once, a late reserve after it takes nothing', async () => {
+  it("is idempotent by reservation id: a repeated reserve takes nothing more, a release gives back once, a late reserve after it takes nothing", async () => {
     const id = await product(4);
     const reservationId = randomUUID();
-    const request = { reservationId, userId: randomUUID(), items: [{ productId: id, quantity: 3 }] };
-    expect(await inventory.reserve(request)).toMatchObject({ kind: 'reserved', created: true });
-    expect(await inventory.reserve(request)).toMatchObject({ kind: 'reserved', created: false, reservation: { status: 'RESERVED' } });
+    const request = {
+      reservationId,
+      userId: randomUUID(),
+      items: [{ productId: id, quantity: 3 }],
+    };
+    expect(await inventory.reserve(request)).toMatchObject({
+      kind: "reserved",
+      created: true,
+    });
+    expect(await inventory.reserve(request)).toMatchObject({
+      kind: "reserved",
+      created: false,
+      reservation: { status: "RESERVED" },
+    });
     expect(await stockOf(id)).toBe(1);
 
     await inventory.release(reservationId);
     await inventory.release(reservationId);
     expect(await stockOf(id)).toBe(4);
-    expect(await inventory.reserve(request)).toEqual({ kind: 'released', reservationId });
+    expect(await inventory.reserve(request)).toEqual({
+      kind: "released",
+      reservationId,
+    });
     expect(await stockOf(id)).toBe(4);
-    expect(await outboxTypes(reservationId)).toEqual(['products.stock.reserved', 'products.stock.released']);
+    expect(await outboxTypes(reservationId)).toEqual([
+      "products.stock.reserved",
+      "products.stock.released",
+    ]);
   });
 
-  it('a committed reservation is sold: the sweeper leaves it alone, and commit after a release is refused', async () => {
+  it("a committed reservation is sold: the sweeper leaves it alone, and commit after a release is refused", async () => {
     const id = await product(2);
     const sold = randomUUID();
-    await inventory.reserve({ reservationId: sold, userId: randomUUID(), items: [{ productId: id, quantity: 1 }] });
-    expect(await inventory.commit(sold)).toMatchObject({ kind: 'committed', reservation: { reservationId: sold, status: 'COMMITTED' } });
-    await db.query(`UPDATE products.reservations SET expires_at = now() - interval '1 minute' WHERE id = $1`, [sold]);
+    await inventory.reserve({
+      reservationId: sold,
+      userId: randomUUID(),
+      items: [{ productId: id, quantity: 1 }],
+    });
+    expect(await inventory.commit(sold)).toMatchObject({
+      kind: "committed",
+      reservation: { reservationId: sold, status: "COMMITTED" },
+    });
+    await db.query(
+      `UPDATE products.reservations SET expires_at = now() - interval '1 minute' WHERE id = $1`,
+      [sold],
+    );
     await inventory.sweepExpired();
     expect(await stockOf(id)).toBe(1);
 
     const released = randomUUID();
     await inventory.release(released);
-    expect(await inventory.commit(released)).toEqual({ kind: 'released', reservationId: released });
-    expect(await inventory.commit(randomUUID())).toMatchObject({ kind: 'unknown-reservation' });
+    expect(await inventory.commit(released)).toEqual({
+      kind: "released",
+      reservationId: released,
+    });
+    expect(await inventory.commit(randomUUID())).toMatchObject({
+      kind: "unknown-reservation",
+    });
   });
 
-  it('sweeps reservations whose order never committed them in time, giving their stock back', async () => {
+  it("sweeps reservations whose order never committed them in time, giving their stock back", async () => {
     const id = await product(5);
     const stale = randomUUID();
-    await inventory.reserve({ reservationId: stale, userId: randomUUID(), items: [{ productId: id, quantity: 2 }] });
-    await db.query(`UPDATE products.reservations SET expires_at = now() - interval '1 minute' WHERE id = $1`, [stale]);
+    await inventory.reserve({
+      reservationId: stale,
+      userId: randomUUID(),
+      items: [{ productId: id, quantity: 2 }],
+    });
+    await db.query(
+      `UPDATE products.reservations SET expires_at = now() - interval '1 minute' WHERE id = $1`,
+      [stale],
+    );
     expect(await inventory.sweepExpired()).toBeGreaterThanOrEqual(1);
     expect(await stockOf(id)).toBe(5);
-    expect(await reservationsOf(stale)).toEqual([{ status: 'RELEASED' }]);
+    expect(await reservationsOf(stale)).toEqual([{ status: "RELEASED" }]);
   });
 });
