@@ -91,7 +91,9 @@ export async function startEchoSubgraph(name: string): Promise<EchoSubgraph> {
               errors: [{ ...echoError(name), path: [name] }],
             });
           case "4xx":
-            return json(400, { errors: [echoError(name)] });
+            return json(400, {
+              errors: [{ ...echoError(name), path: [name] }],
+            });
           case "4xx-no-body":
             res.writeHead(404, { "content-type": "text/plain" });
             return res.end("not here");
