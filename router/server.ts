@@ -45,6 +45,7 @@ import {
   withErrorPolicy,
 } from "./error-policy/plugin.ts";
 import { copyNotes } from "./request-notes.ts";
+import { warnUnknownSubgraphs } from "./configured-subgraphs.ts";
 
 /** Everything the router keeps per subgraph, built once when the supergraph first names it. */
 export interface SubgraphRuntime {
@@ -184,7 +185,10 @@ export function createRouter({
       });
     },
   });
-  gateway.onSchemaLoadOrUpdate(() => catalog.clear());
+  gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
+    catalog.clear();
+    warnUnknownSubgraphs(logger, coreSupergraphSdl, config);
+  });
   // Requests share work only when the headers rules forward are equal (router/headers/).
   const headerKey = (headers: Parameters<typeof headerShareKey>[1]) =>
     headerShareKey(config.headers, headers);
