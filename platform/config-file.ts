@@ -207,7 +207,19 @@ export function readConfigFile(
         : String(pair.key);
       const path = prefix ? `${prefix}.${name}` : name;
       const declared = byKey.get(path);
-      if (declared) {
+      if (declared?.type.structured) {
+        const node = pair.value as Node | null;
+        if (node !== null && !(isScalar(node) && node.value === null))
+          values.set(declared.env, {
+            variable: declared.env,
+            key: path,
+            // A string is already the variable's text (JSON); a tree becomes it.
+            value:
+              isScalar(node) && typeof node.value === "string"
+                ? node.value
+                : JSON.stringify(node.toJSON()),
+          });
+      } else if (declared) {
         const value = scalarText(pair.value as Node | null);
         if (
           value === undefined &&

@@ -33,6 +33,8 @@ export const ERROR_CODES = {
     "A subgraph could not be reached; `extensions.service` names it.",
   SUBGRAPH_TIMEOUT:
     "A subgraph did not answer in time; `extensions.service` names it.",
+  SUBGRAPH_ERROR:
+    "A subgraph answered with an error that the subgraph error policy passes on or wraps (docs/error-policy.md); `extensions.service` names it.",
   INTERNAL_SERVER_ERROR:
     "Something unexpected failed; details are in the server log, never in the response.",
 } as const;

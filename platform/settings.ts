@@ -35,6 +35,11 @@ export interface SettingType<T> {
   parse(raw: string, context: ParseContext): T;
   /** What the file accepts for this setting. */
   readonly schema: JsonSchema;
+  /**
+   * The file may give a whole YAML tree (mappings, lists of mappings): it becomes the variable as
+   * JSON text, so the environment can carry the same value (`ROUTER_HEADERS='{"all": …}'`).
+   */
+  readonly structured?: boolean;
 }
 
 /** A value, or one per NODE_ENV where development and production differ. */
@@ -235,6 +240,31 @@ export function custom<T>(
   parse: (raw: string, context: ParseContext) => T,
 ): SettingType<T> {
   return { schema, parse };
+}
+
+/**
+ * A tree of settings (header rules, error policies): JSON in the environment, plain YAML in the
+ * file. `parse` receives the decoded value and throws a plain Error naming what is wrong inside it.
+ */
+export function structured<T>(
+  schema: JsonSchema,
+  parse: (value: unknown, context: ParseContext) => T,
+): SettingType<T> {
+  return {
+    schema: { anyOf: [schema, { type: "string" }] },
+    structured: true,
+    parse(raw, context) {
+      let value: unknown;
+      try {
+        value = JSON.parse(raw) as unknown;
+      } catch {
+        throw new Error(
+          `must be JSON (or a YAML tree in the file), got ${JSON.stringify(raw.slice(0, 40))}`,
+        );
+      }
+      return parse(value, context);
+    },
+  };
 }
 
 // ---- groups of declarations ------------------------------------------------------------------

@@ -19,6 +19,7 @@ import {
   readSetting,
   requiredDefault,
   setting,
+  structured,
   text,
   url,
   type Setting,
@@ -31,6 +32,18 @@ import {
   type ForwardedHeader,
 } from "./client-address.ts";
 import type { OperationLimits } from "./operation-limits-plugin.ts";
+import {
+  HEADER_RULES_SCHEMA,
+  NO_HEADER_RULES,
+  parseHeaderRules,
+  type HeaderRules,
+} from "./headers/rules.ts";
+import {
+  ERROR_POLICIES_SCHEMA,
+  NO_ERROR_POLICIES,
+  parseErrorPolicies,
+  type ErrorPolicies,
+} from "./error-policy/policy.ts";
 import type { RateLimit, RateLimitConfig } from "./rate-limit-plugin.ts";
 
 /** Circuit-breaker settings, applied to every instance of a subgraph separately. */
@@ -118,6 +131,10 @@ export interface RouterConfig {
   /** Settings for a subgraph the supergraph names but this config does not know. */
   readonly subgraphDefaults: SubgraphSettings;
   readonly deduplication: DeduplicationSettings;
+  /** Header rules toward subgraphs and back to the client (router/headers/, docs/headers.md). */
+  readonly headers: HeaderRules;
+  /** How subgraph errors reach the client (router/error-policy/, docs/error-policy.md). */
+  readonly subgraphErrors: ErrorPolicies;
 }
 
 /** In-flight deduplication (router/deduplication.ts); neither caches anything past the work itself. */
@@ -519,6 +536,27 @@ export const ROUTER_SETTINGS = Object.freeze({
     description:
       "identical in-flight subgraph query fetches (same router token) are sent once",
   }),
+  // Trees, not scalars: YAML in the file, JSON in the environment (platform/settings.ts `structured`).
+  headers: setting<HeaderRules>({
+    env: "ROUTER_HEADERS",
+    key: "router.headers",
+    type: structured(HEADER_RULES_SCHEMA, parseHeaderRules),
+    default: NO_HEADER_RULES,
+    defaultText:
+      "none: no client header reaches a subgraph, no subgraph response header reaches the client",
+    description:
+      "header rules (docs/headers.md): `all` and `subgraphs.<name>` hold `request` lists of `propagate` (`named` or `matching`, `rename`, `default`), `insert`, `remove`; `response` has `cache_control: most-restrictive` and `set_cookie_from: <subgraph>`. A rule that would send `authorization` or the router token is refused (HEADER_RULE_RESERVED)",
+  }),
+  subgraphErrors: setting<ErrorPolicies>({
+    env: "ROUTER_SUBGRAPH_ERRORS",
+    key: "router.subgraph_errors",
+    type: structured(ERROR_POLICIES_SCHEMA, parseErrorPolicies),
+    default: NO_ERROR_POLICIES,
+    defaultText:
+      "none: coded subgraph errors pass, others are masked in production",
+    description:
+      "subgraph error policy (docs/error-policy.md): `all` and `subgraphs.<name>` with `mode` (`mask`, `pass-through`, `wrap`), `extensions` (keys that survive), `status` (HTTP status of a response with errors, or `subgraph`), `on_4xx` (`answer`, `client-error`, `unavailable`)",
+  }),
   subgraphDefaults: trafficSettings(undefined),
   subgraphs: Object.freeze(
     Object.fromEntries(
@@ -767,6 +805,8 @@ export function loadRouterConfig(env: Env): RouterConfig {
       inbound: read(ROUTER_SETTINGS.dedupInbound),
       subgraphFetches: read(ROUTER_SETTINGS.dedupSubgraphFetches),
     }),
+    headers: read(ROUTER_SETTINGS.headers),
+    subgraphErrors: read(ROUTER_SETTINGS.subgraphErrors),
     security: loadRouterSecurityConfig(env, {
       internalTokenSecret: common.internalTokenSecret,
       usersUrl: firstUrl(subgraphs.users?.discovery),

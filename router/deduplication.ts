@@ -1,4 +1,8 @@
-import type { ApolloServer, ApolloServerPlugin } from "@apollo/server";
+import type {
+  ApolloServer,
+  ApolloServerPlugin,
+  HeaderMap,
+} from "@apollo/server";
 import type {
   GatewayExecutor,
   GatewayInterface,
@@ -87,9 +91,25 @@ function unresolvedOperation(operationName: string | undefined): GraphQLError {
  */
 export function deduplicateInbound(
   gateway: GatewayInterface,
-  { onJoin }: { onJoin: () => void },
+  {
+    onJoin,
+    headerKey = () => "",
+    onShare,
+  }: {
+    onJoin: () => void;
+    /**
+     * The request headers that header rules forward to subgraphs (router/headers/): requests share
+     * only when it is equal; undefined = this request never shares.
+     */
+    headerKey?: (headers: HeaderMap | undefined) => string | undefined;
+    /** Called for each joiner once the shared execution ended (copies the leader's request notes). */
+    onShare?: (leader: object, joiner: object) => void;
+  },
 ): GatewayInterface {
-  const inFlight = new InFlight<Awaited<ReturnType<GatewayExecutor>>>();
+  const inFlight = new InFlight<{
+    result: Awaited<ReturnType<GatewayExecutor>>;
+    context: object;
+  }>();
   const wrap =
     (executor: GatewayExecutor): GatewayExecutor =>
     (requestContext) => {
@@ -103,8 +123,25 @@ export function deduplicateInbound(
       if (requestContext.operation.operation !== "query")
         return executor(requestContext);
       const context = requestContext.context as Partial<RouterContext>;
-      const key = `${callerKey(context.principal ?? null)}\u0000${requestContext.operationName ?? ""}\u0000${JSON.stringify(requestContext.request.variables ?? {})}\u0000${requestContext.source}`;
-      return inFlight.run(key, () => executor(requestContext), onJoin);
+      const headers = headerKey(
+        requestContext.request.http?.headers as HeaderMap | undefined,
+      );
+      if (headers === undefined) return executor(requestContext);
+      const key = `${callerKey(context.principal ?? null)}\u0000${headers}\u0000${requestContext.operationName ?? ""}\u0000${JSON.stringify(requestContext.request.variables ?? {})}\u0000${requestContext.source}`;
+      return inFlight
+        .run(
+          key,
+          async () => ({
+            result: await executor(requestContext),
+            context: requestContext.context,
+          }),
+          onJoin,
+        )
+        .then(({ result, context: leader }) => {
+          if (leader !== requestContext.context)
+            onShare?.(leader, requestContext.context);
+          return result;
+        });
     };
   return {
     onSchemaLoadOrUpdate: (callback) => gateway.onSchemaLoadOrUpdate(callback),
@@ -176,8 +213,11 @@ interface ShareableRequest {
 function shareable(
   request: GraphQLHttpRequest,
   catalog: OperationCatalog,
+  headerKey: (headers: HeaderMap) => string | undefined,
 ): ShareableRequest | undefined {
   if (request.method !== "POST") return undefined;
+  const forwarded = headerKey(request.headers);
+  if (forwarded === undefined) return undefined;
   if (
     (request.headers.get("content-type") ?? "")
       .split(";")[0]!
@@ -209,6 +249,7 @@ function shareable(
   const operation = catalog.lookup(body.query, operationName);
   if (operation?.kind !== "query") return undefined;
   const keyWithoutCaller = [
+    forwarded,
     request.headers.get("accept") ?? "",
     operationName ?? "",
     JSON.stringify(body.variables ?? {}),
@@ -231,7 +272,10 @@ export function sharingGraphqlHandler({
   catalog,
   admit,
   onJoin,
+  headerKey = () => "",
 }: {
+  /** As for deduplicateInbound: the forwarded request headers, undefined = never share. */
+  headerKey?: (headers: HeaderMap) => string | undefined;
   server: ApolloServer<RouterContext>;
   context: (req: IncomingMessage) => Promise<RouterContext>;
   maxBodyBytes: number;
@@ -248,7 +292,7 @@ export function sharingGraphqlHandler({
   return async (req, res) => {
     const request = await readGraphQLRequest(req, res, maxBodyBytes);
     if (!request) return;
-    const candidate = shareable(request, catalog);
+    const candidate = shareable(request, catalog, headerKey);
     let contextValue: RouterContext | undefined;
     if (candidate) contextValue = await context(req).catch(() => undefined);
     // Not shareable, or a context that fails (a bad token): Apollo Server answers, as it always does.

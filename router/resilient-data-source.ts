@@ -28,6 +28,18 @@ import {
 } from "./subgraph-pool.ts";
 import type { RouterContext } from "./context.ts";
 import { InFlight } from "./deduplication.ts";
+import {
+  fetchedHeaders,
+  outboundHeaders,
+  type ClientHeaders,
+} from "./headers/propagation.ts";
+import { NO_HEADER_RULES, type HeaderRules } from "./headers/rules.ts";
+import { errorKindOf, settleErrors } from "./error-policy/subgraph-errors.ts";
+import {
+  NO_ERROR_POLICIES,
+  type SubgraphErrorPolicy,
+} from "./error-policy/policy.ts";
+import { notesFor } from "./request-notes.ts";
 
 type SubgraphResponse = Awaited<ReturnType<GraphQLDataSource["process"]>>;
 
@@ -37,7 +49,7 @@ type SubgraphResponse = Awaited<ReturnType<GraphQLDataSource["process"]>>;
  */
 type Outcome =
   | { readonly reply: SubgraphReply; readonly instance: Instance }
-  | { readonly failure: SubgraphResponse };
+  | { readonly failure: SubgraphResponse; readonly cause?: unknown };
 
 /** The code of a fetch the router failed itself (unavailable, timeout), undefined for a subgraph's answer. */
 function failureCodeOf(
@@ -87,7 +99,13 @@ export function createResilientDataSource({
   random = Math.random,
   identityHeaders,
   deduplicate = false,
+  headerRules = NO_HEADER_RULES,
+  errorPolicy = NO_ERROR_POLICIES.all,
 }: {
+  /** What client headers this subgraph's fetches carry and which response headers are kept (router/headers/). @default none */
+  headerRules?: HeaderRules;
+  /** How this subgraph's errors reach the client (router/error-policy/). @default today's behaviour */
+  errorPolicy?: SubgraphErrorPolicy;
   /** Identical query fetches in flight with the same router token share one exchange. @default false */
   deduplicate?: boolean;
   /** Headers that tell the subgraph who is calling (the router token); undefined context = the gateway's own fetches. */
@@ -111,6 +129,9 @@ export function createResilientDataSource({
     "open",
     "no instance available: every breaker is open",
   );
+
+  /** Responses `failed` built: the error policy tells them from a subgraph's own errors. */
+  const madeByRouter = new WeakSet<object>();
 
   function failed(
     code: Extract<ErrorCode, "SUBGRAPH_UNAVAILABLE" | "SUBGRAPH_TIMEOUT">,
@@ -137,7 +158,11 @@ export function createResilientDataSource({
       code === "SUBGRAPH_TIMEOUT"
         ? `The ${name} service did not answer in time`
         : `The ${name} service is unavailable`;
-    return { errors: [{ message, extensions: { code, service: name } }] };
+    const response = {
+      errors: [{ message, extensions: { code, service: name } }],
+    };
+    madeByRouter.add(response);
+    return response;
   }
 
   function answer(reply: SubgraphReply, instance: Instance): SubgraphResponse {
@@ -207,16 +232,16 @@ export function createResilientDataSource({
             : "SUBGRAPH_UNAVAILABLE";
         // A mutation is never sent twice: the subgraph may have applied it before failing.
         if (mutation || !failure.retriable || attempt >= retry.maxAttempts)
-          return { failure: failed(code, failure, instance) };
+          return { failure: failed(code, failure, instance), cause: failure };
         const delay = Math.max(
           backoffDelayMs(attempt, retry, random),
           failure.retryAfterMs ?? 0,
         );
         if (Date.now() + delay >= deadlineAt)
-          return { failure: failed(code, failure, instance) };
+          return { failure: failed(code, failure, instance), cause: failure };
         if (!budget.tryRetry()) {
           metrics.retryBudgetRefusals.inc({ subgraph: name });
-          return { failure: failed(code, failure, instance) };
+          return { failure: failed(code, failure, instance), cause: failure };
         }
         metrics.retries.inc({ subgraph: name });
         if (delay > 0) await sleep(delay);
@@ -240,7 +265,7 @@ export function createResilientDataSource({
     } catch (error) {
       if (!(error instanceof BulkheadFullError)) throw error;
       metrics.bulkheadRejections.inc({ subgraph: name });
-      return { failure: failed("SUBGRAPH_UNAVAILABLE", error) };
+      return { failure: failed("SUBGRAPH_UNAVAILABLE", error), cause: error };
     }
     try {
       return await attempts(body, headers, deadlineAt, mutation);
@@ -267,6 +292,18 @@ export function createResilientDataSource({
       const headers: Record<string, string> = {};
       if (request.http?.headers)
         for (const [key, value] of request.http.headers) headers[key] = value;
+      // Rules first: everything below is the router's own and overwrites what a rule set.
+      const forwarded = outboundHeaders(
+        headerRules,
+        name,
+        "incomingRequestContext" in options
+          ? (options.incomingRequestContext.request.http?.headers as
+              ClientHeaders | undefined)
+          : undefined,
+      );
+      Object.assign(headers, forwarded.headers);
+      if (incoming && forwarded.decisions.length > 0)
+        notesFor(incoming).headers.push(...forwarded.decisions);
       headers["content-type"] = "application/json";
       Object.assign(headers, await identityHeaders(incoming));
       const correlationId = currentCorrelationId();
@@ -293,18 +330,29 @@ export function createResilientDataSource({
         },
         async (span) => {
           Object.assign(headers, traceHeaders());
-          // The key is what the subgraph's answer depends on: the document and variables (the body) and
-          // who asks (the router token). Per-request headers (trace context, request id) are not part of
-          // it: a joiner's fetch is the leader's, sent with the leader's.
+          // The key is what the subgraph's answer depends on: the document and variables (the body),
+          // who asks (the router token) and every header a rule forwards. Per-request headers (trace
+          // context, request id) are not part of it: a joiner's fetch is the leader's, sent with the
+          // leader's. A subgraph whose cookies reach the client is never shared (one browser's cookie).
           const outcome =
-            deduplicate && !mutation
+            deduplicate &&
+            !mutation &&
+            headerRules.response.setCookieFrom !== name
               ? await inFlight.run(
-                  `${headers[INTERNAL_TOKEN_HEADER] ?? ""}\u0000${body}`,
+                  `${headers[INTERNAL_TOKEN_HEADER] ?? ""}\u0000${JSON.stringify(Object.entries(forwarded.headers).sort())}\u0000${body}`,
                   () => exchange(body, headers, deadlineAt, false),
                   joined,
                 )
               : await exchange(body, headers, deadlineAt, mutation);
-          const result =
+          if (incoming) {
+            const fetched = fetchedHeaders(
+              headerRules,
+              name,
+              "reply" in outcome ? outcome.reply : undefined,
+            );
+            if (fetched) notesFor(incoming).fetched.push(fetched);
+          }
+          const response =
             "failure" in outcome
               ? {
                   errors: outcome.failure.errors?.map((error) => ({
@@ -312,6 +360,22 @@ export function createResilientDataSource({
                   })),
                 }
               : answer(outcome.reply, outcome.instance);
+          const result = settleErrors({
+            policy: errorPolicy,
+            subgraph: name,
+            response,
+            // A reply the router could not use became a failure of its own (no GraphQL body).
+            routerMade: "failure" in outcome || madeByRouter.has(response),
+            ...errorKindOf(outcome),
+            unavailable: (cause) =>
+              failed(
+                "SUBGRAPH_UNAVAILABLE",
+                cause,
+                "reply" in outcome ? outcome.instance : undefined,
+              ),
+            notes: incoming ? notesFor(incoming) : undefined,
+            logger,
+          });
           const code = failureCodeOf(result);
           if (code) failSpan(span, code);
           return result;

@@ -37,6 +37,15 @@ import { createRetryBudget, type RetryBudget } from "./retry-policy.ts";
 import { createDiscovery, createStaticDiscovery } from "./service-discovery.ts";
 import { createSubgraphPool, type SubgraphPool } from "./subgraph-pool.ts";
 import { supergraphFromFile } from "./supergraph-file.ts";
+import { headerShareKey } from "./headers/propagation.ts";
+import { createResponseHeadersPlugin } from "./headers/plugin.ts";
+import { policyFor } from "./error-policy/policy.ts";
+import {
+  createErrorStatusPlugin,
+  withErrorPolicy,
+} from "./error-policy/plugin.ts";
+import { copyNotes } from "./request-notes.ts";
+import { warnUnknownSubgraphs } from "./configured-subgraphs.ts";
 
 /** Everything the router keeps per subgraph, built once when the supergraph first names it. */
 export interface SubgraphRuntime {
@@ -171,15 +180,25 @@ export function createRouter({
         logger,
         identityHeaders,
         deduplicate: config.deduplication.subgraphFetches,
+        headerRules: config.headers,
+        errorPolicy: policyFor(config.subgraphErrors, name),
       });
     },
   });
-  gateway.onSchemaLoadOrUpdate(() => catalog.clear());
+  gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
+    catalog.clear();
+    warnUnknownSubgraphs(logger, coreSupergraphSdl, config);
+  });
+  // Requests share work only when the headers rules forward are equal (router/headers/).
+  const headerKey = (headers: Parameters<typeof headerShareKey>[1]) =>
+    headerShareKey(config.headers, headers);
   const server = new ApolloServer<RouterContext>({
     gateway: config.deduplication.inbound
       ? deduplicateInbound(gateway, {
           onJoin: () =>
             resilience.operationsDeduplicated.inc({ stage: "execution" }),
+          headerKey,
+          onShare: copyNotes,
         })
       : gateway,
     // Both are Apollo Server's defaults, stated because the security tests rely on them: a JSON
@@ -195,7 +214,9 @@ export function createRouter({
     // With introspection off, no "Did you mean …" hints either (formatErrorFor strips the rest).
     hideSchemaDetailsFromClientErrors: config.production,
     includeStacktraceInErrorResponses: !config.production,
-    formatError: formatErrorFor({ production: config.production, logger }),
+    formatError: withErrorPolicy(
+      formatErrorFor({ production: config.production, logger }),
+    ),
     plugins: [
       // Per-operation rate, latency and errors, and the operation's name on the request's span.
       createOperationObserver<RouterContext>(metrics),
@@ -206,6 +227,9 @@ export function createRouter({
       rateLimit,
       catalog.plugin,
       landingPage.plugin,
+      // Subgraph response headers and error statuses onto the client response (docs/headers.md, docs/error-policy.md).
+      createResponseHeadersPlugin(config.headers),
+      createErrorStatusPlugin(),
     ],
   });
 
@@ -227,6 +251,7 @@ export function createRouter({
             admit: rateLimit.admit,
             onJoin: () =>
               resilience.operationsDeduplicated.inc({ stage: "edge" }),
+            headerKey,
           })
         : graphqlHandler(server, {
             context,

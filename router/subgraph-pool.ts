@@ -23,6 +23,9 @@ export interface SubgraphReply {
   readonly status: number;
   readonly contentType: string | undefined;
   readonly text: string;
+  /** The response headers header rules may pass back to the client (router/headers/). */
+  readonly cacheControl: string | undefined;
+  readonly setCookie: readonly string[];
 }
 
 export type FailureKind = "network" | "timeout" | "http" | "open";
@@ -165,12 +168,23 @@ export function createSubgraphPool({
           );
         }
         const contentType = response.headers["content-type"];
+        const cacheControl = response.headers["cache-control"];
+        const setCookie = response.headers["set-cookie"];
         return {
           status: response.statusCode,
           contentType: Array.isArray(contentType)
             ? contentType[0]
             : contentType,
           text,
+          cacheControl: Array.isArray(cacheControl)
+            ? cacheControl.join(", ")
+            : cacheControl,
+          setCookie:
+            setCookie === undefined
+              ? []
+              : Array.isArray(setCookie)
+                ? setCookie
+                : [setCookie],
         };
       } catch (error) {
         if (error instanceof SubgraphFailure) throw error;
