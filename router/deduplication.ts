@@ -87,7 +87,20 @@ function unresolvedOperation(operationName: string | undefined): GraphQLError {
  */
 export function deduplicateInbound(
   gateway: GatewayInterface,
-  { onJoin }: { onJoin: () => void },
+  {
+    onJoin,
+    partition = () => "",
+  }: {
+    onJoin: () => void;
+    /**
+     * What else the result depends on besides document, variables and caller (the request's active
+     * override labels); undefined = this request never shares (a plan-debug request records its own
+     * fetches). @default every request in one partition
+     */
+    partition?: (
+      requestContext: Parameters<GatewayExecutor>[0],
+    ) => string | undefined;
+  },
 ): GatewayInterface {
   const inFlight = new InFlight<Awaited<ReturnType<GatewayExecutor>>>();
   const wrap =
@@ -102,8 +115,10 @@ export function deduplicateInbound(
         });
       if (requestContext.operation.operation !== "query")
         return executor(requestContext);
+      const part = partition(requestContext);
+      if (part === undefined) return executor(requestContext);
       const context = requestContext.context as Partial<RouterContext>;
-      const key = `${callerKey(context.principal ?? null)}\u0000${requestContext.operationName ?? ""}\u0000${JSON.stringify(requestContext.request.variables ?? {})}\u0000${requestContext.source}`;
+      const key = `${callerKey(context.principal ?? null)}\u0000${part}\u0000${requestContext.operationName ?? ""}\u0000${JSON.stringify(requestContext.request.variables ?? {})}\u0000${requestContext.source}`;
       return inFlight.run(key, () => executor(requestContext), onJoin);
     };
   return {
@@ -176,8 +191,9 @@ interface ShareableRequest {
 function shareable(
   request: GraphQLHttpRequest,
   catalog: OperationCatalog,
+  unshareable: (request: GraphQLHttpRequest) => boolean,
 ): ShareableRequest | undefined {
-  if (request.method !== "POST") return undefined;
+  if (request.method !== "POST" || unshareable(request)) return undefined;
   if (
     (request.headers.get("content-type") ?? "")
       .split(";")[0]!
@@ -231,6 +247,7 @@ export function sharingGraphqlHandler({
   catalog,
   admit,
   onJoin,
+  unshareable = () => false,
 }: {
   server: ApolloServer<RouterContext>;
   context: (req: IncomingMessage) => Promise<RouterContext>;
@@ -243,12 +260,17 @@ export function sharingGraphqlHandler({
     options: { countRejection: boolean },
   ) => Promise<void>;
   onJoin: () => void;
+  /**
+   * Requests whose answer depends on more than the key here (a header switching override labels
+   * on, a plan-debug request): they go through Apollo Server. @default none
+   */
+  unshareable?: (request: GraphQLHttpRequest) => boolean;
 }): Handler {
   const inFlight = new InFlight<GraphQLHttpResponse>();
   return async (req, res) => {
     const request = await readGraphQLRequest(req, res, maxBodyBytes);
     if (!request) return;
-    const candidate = shareable(request, catalog);
+    const candidate = shareable(request, catalog, unshareable);
     let contextValue: RouterContext | undefined;
     if (candidate) contextValue = await context(req).catch(() => undefined);
     // Not shareable, or a context that fails (a bad token): Apollo Server answers, as it always does.
