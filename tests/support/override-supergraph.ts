@@ -9,14 +9,24 @@ import { parse, type GraphQLSchema } from "graphql";
  * same subgraph), `Product.rating` moves behind the custom label `new-rating`. Each resolver answers
  * with its subgraph's name, so a response says which subgraph served each field.
  */
-export function overrideSupergraph({ percent }: { percent: number }): {
+export function overrideSupergraph({
+  percent,
+  urls = {
+    legacy: "http://legacy.invalid/graphql",
+    modern: "http://modern.invalid/graphql",
+  },
+}: {
+  percent: number;
+  /** Routing URLs written into the supergraph (for a router that fetches over HTTP). */
+  urls?: { legacy: string; modern: string };
+}): {
   supergraphSdl: string;
   schemas: ReadonlyMap<string, GraphQLSchema>;
 } {
   const label = `percent(${percent})`;
   const legacy = {
     name: "legacy",
-    url: "http://legacy.invalid/graphql",
+    url: urls.legacy,
     typeDefs: parse(`
       extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
       type Query { product: Product }
@@ -41,7 +51,7 @@ export function overrideSupergraph({ percent }: { percent: number }): {
   };
   const modern = {
     name: "modern",
-    url: "http://modern.invalid/graphql",
+    url: urls.modern,
     typeDefs: parse(`
       extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@override"])
       type Product @key(fields: "id") {
