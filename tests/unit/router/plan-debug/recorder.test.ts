@@ -55,14 +55,17 @@ async function serverWith(mode: PlanDebugMode) {
   });
   servers.push(server);
   await server.start();
-  return async (principal: Principal | null, headers: [string, string][]) => {
+  return async (
+    principal: Principal | null,
+    headers: ReadonlyArray<readonly [string, string]>,
+  ) => {
     const contextValue: Context = { principal };
     const response = await server.executeOperation(
       {
         query: "{ product { price rating } }",
         http: {
           method: "POST",
-          headers: new HeaderMap(headers),
+          headers: new HeaderMap(headers.map(([name, value]) => [name, value])),
           search: "",
           body: {},
         },
@@ -114,7 +117,7 @@ describe("the plan-debug recorder", () => {
       [null, [["x-switchyard-debug", "plan"]]],
       [ADMIN, []],
     ] as const) {
-      const result = await ask(principal, [...headers]);
+      const result = await ask(principal, headers);
       expect(result.extensions).toBeUndefined();
     }
     const off = await serverWith("off");
