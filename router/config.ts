@@ -44,6 +44,8 @@ import {
   parseErrorPolicies,
   type ErrorPolicies,
 } from "./error-policy/policy.ts";
+import type { PlanDebugMode } from "./plan-debug/recorder.ts";
+import type { ProgressiveOverrideSettings } from "./progressive-override.ts";
 import type { RateLimit, RateLimitConfig } from "./rate-limit-plugin.ts";
 
 /** Circuit-breaker settings, applied to every instance of a subgraph separately. */
@@ -135,6 +137,10 @@ export interface RouterConfig {
   readonly headers: HeaderRules;
   /** How subgraph errors reach the client (router/error-policy/, docs/error-policy.md). */
   readonly subgraphErrors: ErrorPolicies;
+  /** Progressive `@override` labels (router/progressive-override.ts). */
+  readonly progressiveOverride: ProgressiveOverrideSettings;
+  /** Who may ask for the plan-debug view (router/plan-debug/recorder.ts). */
+  readonly planDebug: PlanDebugMode;
 }
 
 /** In-flight deduplication (router/deduplication.ts); neither caches anything past the work itself. */
@@ -557,6 +563,40 @@ export const ROUTER_SETTINGS = Object.freeze({
     description:
       "subgraph error policy (docs/error-policy.md): `all` and `subgraphs.<name>` with `mode` (`mask`, `pass-through`, `wrap`), `extensions` (keys that survive), `status` (HTTP status of a response with errors, or `subgraph`), `on_4xx` (`answer`, `client-error`, `unavailable`)",
   }),
+  overrideLabels: setting<readonly string[]>({
+    env: "ROUTER_OVERRIDE_LABELS",
+    key: "router.progressive_override.labels",
+    type: list(text),
+    default: [],
+    defaultText: "none",
+    description:
+      "progressive `@override` labels switched on for every request (feature flags); `percent(N)` labels need nothing: each request draws",
+  }),
+  overrideHeader: setting<string>({
+    env: "ROUTER_OVERRIDE_HEADER",
+    key: "router.progressive_override.header",
+    type: text,
+    default: "x-switchyard-override",
+    description:
+      "request header listing `@override` labels to switch on for that request (comma-separated); only labels in `ROUTER_OVERRIDE_HEADER_LABELS` count",
+  }),
+  overrideHeaderLabels: setting<readonly string[]>({
+    env: "ROUTER_OVERRIDE_HEADER_LABELS",
+    key: "router.progressive_override.header_labels",
+    type: list(text),
+    default: [],
+    defaultText: "none (the header does nothing)",
+    description:
+      "`@override` labels a request header may switch on; any other label it names is ignored",
+  }),
+  planDebug: setting<PlanDebugMode>({
+    env: "ROUTER_PLAN_DEBUG",
+    key: "router.plan_debug",
+    type: oneOf(["off", "admin"] as const),
+    default: "admin",
+    description:
+      "`admin`: a request from an ADMIN token with `x-switchyard-debug: plan` gets the query plan, fetch outcomes and more in `extensions.planDebug`; `off`: nobody does",
+  }),
   subgraphDefaults: trafficSettings(undefined),
   subgraphs: Object.freeze(
     Object.fromEntries(
@@ -807,6 +847,14 @@ export function loadRouterConfig(env: Env): RouterConfig {
     }),
     headers: read(ROUTER_SETTINGS.headers),
     subgraphErrors: read(ROUTER_SETTINGS.subgraphErrors),
+    progressiveOverride: Object.freeze({
+      labels: Object.freeze([...read(ROUTER_SETTINGS.overrideLabels)]),
+      header: read(ROUTER_SETTINGS.overrideHeader).toLowerCase(),
+      headerLabels: Object.freeze([
+        ...read(ROUTER_SETTINGS.overrideHeaderLabels),
+      ]),
+    }),
+    planDebug: read(ROUTER_SETTINGS.planDebug),
     security: loadRouterSecurityConfig(env, {
       internalTokenSecret: common.internalTokenSecret,
       usersUrl: firstUrl(subgraphs.users?.discovery),

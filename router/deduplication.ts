@@ -95,6 +95,7 @@ export function deduplicateInbound(
     onJoin,
     headerKey = () => "",
     onShare,
+    partition = () => "",
   }: {
     onJoin: () => void;
     /**
@@ -104,6 +105,14 @@ export function deduplicateInbound(
     headerKey?: (headers: HeaderMap | undefined) => string | undefined;
     /** Called for each joiner once the shared execution ended (copies the leader's request notes). */
     onShare?: (leader: object, joiner: object) => void;
+    /**
+     * What else the result depends on besides document, variables, caller and forwarded headers (the
+     * request's active override labels); undefined = this request never shares (a plan-debug request
+     * records its own fetches). @default every request in one partition
+     */
+    partition?: (
+      requestContext: Parameters<GatewayExecutor>[0],
+    ) => string | undefined;
   },
 ): GatewayInterface {
   const inFlight = new InFlight<{
@@ -122,12 +131,14 @@ export function deduplicateInbound(
         });
       if (requestContext.operation.operation !== "query")
         return executor(requestContext);
+      const part = partition(requestContext);
+      if (part === undefined) return executor(requestContext);
       const context = requestContext.context as Partial<RouterContext>;
       const headers = headerKey(
         requestContext.request.http?.headers as HeaderMap | undefined,
       );
       if (headers === undefined) return executor(requestContext);
-      const key = `${callerKey(context.principal ?? null)}\u0000${headers}\u0000${requestContext.operationName ?? ""}\u0000${JSON.stringify(requestContext.request.variables ?? {})}\u0000${requestContext.source}`;
+      const key = `${callerKey(context.principal ?? null)}\u0000${part}\u0000${headers}\u0000${requestContext.operationName ?? ""}\u0000${JSON.stringify(requestContext.request.variables ?? {})}\u0000${requestContext.source}`;
       return inFlight
         .run(
           key,
@@ -214,8 +225,9 @@ function shareable(
   request: GraphQLHttpRequest,
   catalog: OperationCatalog,
   headerKey: (headers: HeaderMap) => string | undefined,
+  unshareable: (request: GraphQLHttpRequest) => boolean,
 ): ShareableRequest | undefined {
-  if (request.method !== "POST") return undefined;
+  if (request.method !== "POST" || unshareable(request)) return undefined;
   const forwarded = headerKey(request.headers);
   if (forwarded === undefined) return undefined;
   if (
@@ -273,6 +285,7 @@ export function sharingGraphqlHandler({
   admit,
   onJoin,
   headerKey = () => "",
+  unshareable = () => false,
 }: {
   /** As for deduplicateInbound: the forwarded request headers, undefined = never share. */
   headerKey?: (headers: HeaderMap) => string | undefined;
@@ -287,12 +300,17 @@ export function sharingGraphqlHandler({
     options: { countRejection: boolean },
   ) => Promise<void>;
   onJoin: () => void;
+  /**
+   * Requests whose answer depends on more than the key here (a header switching override labels
+   * on, a plan-debug request): they go through Apollo Server. @default none
+   */
+  unshareable?: (request: GraphQLHttpRequest) => boolean;
 }): Handler {
   const inFlight = new InFlight<GraphQLHttpResponse>();
   return async (req, res) => {
     const request = await readGraphQLRequest(req, res, maxBodyBytes);
     if (!request) return;
-    const candidate = shareable(request, catalog, headerKey);
+    const candidate = shareable(request, catalog, headerKey, unshareable);
     let contextValue: RouterContext | undefined;
     if (candidate) contextValue = await context(req).catch(() => undefined);
     // Not shareable, or a context that fails (a bad token): Apollo Server answers, as it always does.

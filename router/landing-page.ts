@@ -16,6 +16,7 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { DEMO_PASSWORD, demoUsers } from "../platform/demo-data.ts";
 import type { Handler } from "../platform/http-server.ts";
+import { DEBUG_HEADER } from "./plan-debug/recorder.ts";
 
 /** The query Sandbox and GraphiQL open with; README.md's first query (a test keeps them equal). */
 export const FIRST_QUERY = `query FirstLook {
@@ -28,10 +29,13 @@ export const FIRST_QUERY = `query FirstLook {
 
 /**
  * Headers the editors start with. An empty Authorization is an anonymous request to the router
- * (so the first query runs in one click); paste `Bearer <token from logIn>` to act as a user.
+ * (so the first query runs in one click); paste `Bearer <token from logIn>` to act as a user. The
+ * debug header asks for the plan-debug view, which the router gives only to an ADMIN token
+ * (docs/plan-debug.md): signed in as the admin, every answer then shows its plan and fetches.
  */
 export const INITIAL_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   Authorization: "",
+  [DEBUG_HEADER]: "plan",
 });
 
 export const GRAPHIQL_PATH = "/graphiql";

@@ -20,7 +20,9 @@ import type { RetrySettings, SubgraphSettings } from "./config.ts";
 import type { ResilienceMetrics } from "./resilience-metrics.ts";
 import { backoffDelayMs } from "../platform/retry.ts";
 import type { RetryBudget } from "./retry-policy.ts";
+import { debugRecorder } from "./plan-debug/recorder.ts";
 import {
+  breakerState,
   SubgraphFailure,
   type Instance,
   type SubgraphPool,
@@ -73,6 +75,27 @@ function failureCodeOf(
 export function isMutationDocument(query: string): boolean {
   return /^\s*mutation\b/.test(query);
 }
+
+/**
+ * What one fetch went through, for the plan-debug view: built only when the request is debugged, and
+ * written by the code that knows (the attempt loop, the bulkhead, the dedup join).
+ */
+interface FetchTrace {
+  readonly attempts: {
+    instance: string;
+    /** The breaker before the attempt and after it (an attempt's failure may open it). */
+    breaker: string;
+    outcome: string;
+    ms: number;
+  }[];
+  /** Why no attempt (or no further one) was made. */
+  stopped?: string;
+  /** This fetch joined an identical one in flight: the attempts were the leader's, not listed here. */
+  deduplicated?: boolean;
+}
+
+const sinceMs = (started: number) =>
+  Math.round((performance.now() - started) * 1000) / 1000;
 
 const sleep = (ms: number) =>
   new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -197,6 +220,7 @@ export function createResilientDataSource({
     headers: Record<string, string>,
     deadlineAt: number,
     mutation: boolean,
+    trace: FetchTrace | undefined,
   ): Promise<Outcome> {
     let previous: Instance | undefined;
     for (let attempt = 1; ; attempt++) {
@@ -210,36 +234,63 @@ export function createResilientDataSource({
           ),
         };
       const instance = pool.pick(previous);
-      if (!instance)
+      if (!instance) {
+        if (trace) trace.stopped = "every breaker open";
         return { failure: failed("SUBGRAPH_UNAVAILABLE", noInstance) };
+      }
+      const before = trace && breakerState(instance.breaker);
+      const sent = performance.now();
       try {
-        return {
-          reply: await pool.send(instance, {
-            body,
-            headers,
-            timeoutMs: Math.min(settings.timeoutMs, remaining),
-          }),
-          instance,
-        };
+        const reply = await pool.send(instance, {
+          body,
+          headers,
+          timeoutMs: Math.min(settings.timeoutMs, remaining),
+        });
+        trace?.attempts.push({
+          instance: instance.label,
+          breaker: `${before} → ${breakerState(instance.breaker)}`,
+          outcome: `HTTP ${reply.status}`,
+          ms: sinceMs(sent),
+        });
+        return { reply, instance };
       } catch (error) {
         const failure =
           error instanceof SubgraphFailure
             ? error
             : new SubgraphFailure("network", "fetch failed", { cause: error });
+        trace?.attempts.push({
+          instance: instance.label,
+          breaker: `${before} → ${breakerState(instance.breaker)}`,
+          outcome:
+            failure.status === undefined
+              ? failure.kind
+              : `${failure.kind} (HTTP ${failure.status})`,
+          ms: sinceMs(sent),
+        });
         const code =
           failure.kind === "timeout"
             ? "SUBGRAPH_TIMEOUT"
             : "SUBGRAPH_UNAVAILABLE";
         // A mutation is never sent twice: the subgraph may have applied it before failing.
-        if (mutation || !failure.retriable || attempt >= retry.maxAttempts)
+        if (mutation || !failure.retriable || attempt >= retry.maxAttempts) {
+          if (trace)
+            trace.stopped = mutation
+              ? "mutation: never retried"
+              : !failure.retriable
+                ? "not retriable"
+                : "attempts exhausted";
           return { failure: failed(code, failure, instance), cause: failure };
+        }
         const delay = Math.max(
           backoffDelayMs(attempt, retry, random),
           failure.retryAfterMs ?? 0,
         );
-        if (Date.now() + delay >= deadlineAt)
+        if (Date.now() + delay >= deadlineAt) {
+          if (trace) trace.stopped = "deadline before the next retry";
           return { failure: failed(code, failure, instance), cause: failure };
+        }
         if (!budget.tryRetry()) {
+          if (trace) trace.stopped = "retry budget spent";
           metrics.retryBudgetRefusals.inc({ subgraph: name });
           return { failure: failed(code, failure, instance), cause: failure };
         }
@@ -256,6 +307,7 @@ export function createResilientDataSource({
     headers: Record<string, string>,
     deadlineAt: number,
     mutation: boolean,
+    trace: FetchTrace | undefined,
   ): Promise<Outcome> {
     metrics.fetches.inc({ subgraph: name });
     budget.recordRequest();
@@ -265,10 +317,11 @@ export function createResilientDataSource({
     } catch (error) {
       if (!(error instanceof BulkheadFullError)) throw error;
       metrics.bulkheadRejections.inc({ subgraph: name });
+      if (trace) trace.stopped = "bulkhead full";
       return { failure: failed("SUBGRAPH_UNAVAILABLE", error), cause: error };
     }
     try {
-      return await attempts(body, headers, deadlineAt, mutation);
+      return await attempts(body, headers, deadlineAt, mutation, trace);
     } finally {
       release();
     }
@@ -315,6 +368,8 @@ export function createResilientDataSource({
         extensions: request.extensions,
       });
       const mutation = isMutationDocument(request.query);
+      const recorder = debugRecorder(incoming);
+      const trace: FetchTrace | undefined = recorder && { attempts: [] };
       const started = process.hrtime.bigint();
       // One span per fetch (retries included), child of the gateway's `gateway.fetch` span; the
       // subgraph continues the trace from the traceparent it carries.
@@ -340,10 +395,13 @@ export function createResilientDataSource({
             headerRules.response.setCookieFrom !== name
               ? await inFlight.run(
                   `${headers[INTERNAL_TOKEN_HEADER] ?? ""}\u0000${JSON.stringify(Object.entries(forwarded.headers).sort())}\u0000${body}`,
-                  () => exchange(body, headers, deadlineAt, false),
-                  joined,
+                  () => exchange(body, headers, deadlineAt, false, trace),
+                  () => {
+                    joined();
+                    if (trace) trace.deduplicated = true;
+                  },
                 )
-              : await exchange(body, headers, deadlineAt, mutation);
+              : await exchange(body, headers, deadlineAt, mutation, trace);
           if (incoming) {
             const fetched = fetchedHeaders(
               headerRules,
@@ -352,7 +410,7 @@ export function createResilientDataSource({
             );
             if (fetched) notesFor(incoming).fetched.push(fetched);
           }
-          const response =
+          const answered =
             "failure" in outcome
               ? {
                   errors: outcome.failure.errors?.map((error) => ({
@@ -363,9 +421,9 @@ export function createResilientDataSource({
           const result = settleErrors({
             policy: errorPolicy,
             subgraph: name,
-            response,
+            response: answered,
             // A reply the router could not use became a failure of its own (no GraphQL body).
-            routerMade: "failure" in outcome || madeByRouter.has(response),
+            routerMade: "failure" in outcome || madeByRouter.has(answered),
             ...errorKindOf(outcome),
             unavailable: (cause) =>
               failed(
@@ -381,10 +439,21 @@ export function createResilientDataSource({
           return result;
         },
       );
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.fetchDuration.observe(
         { subgraph: name, outcome: failureCodeOf(response) ?? "ok" },
-        Number(process.hrtime.bigint() - started) / 1e9,
+        seconds,
       );
+      recorder?.append("fetches", {
+        subgraph: name,
+        operationName: request.operationName ?? null,
+        kind: mutation ? "mutation" : "query",
+        ms: Math.round(seconds * 1e6) / 1e3,
+        outcome:
+          failureCodeOf(response) ??
+          (response.errors?.length ? "answered with errors" : "ok"),
+        ...trace,
+      });
       return response;
     },
   };

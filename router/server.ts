@@ -31,6 +31,13 @@ import {
 } from "./deduplication.ts";
 import { createLandingPage } from "./landing-page.ts";
 import { createOperationLimitsPlugin } from "./operation-limits-plugin.ts";
+import { recordQueryPlan } from "./plan-debug/plan.ts";
+import {
+  createPlanDebugPlugin,
+  DEBUG_HEADER,
+  isDebugging,
+} from "./plan-debug/recorder.ts";
+import { createProgressiveOverride } from "./progressive-override.ts";
 import { createRateLimitPlugin } from "./rate-limit-plugin.ts";
 import { createResilientDataSource } from "./resilient-data-source.ts";
 import { createRetryBudget, type RetryBudget } from "./retry-policy.ts";
@@ -166,6 +173,9 @@ export function createRouter({
       supergraphFromFile(config.supergraphPath, { logger }),
     ),
     logger,
+    // The plan goes to admins who ask (router/plan-debug/), never to anyone sending Apollo's header.
+    __exposeQueryPlanExperimental: false,
+    experimental_didResolveQueryPlan: recordQueryPlan,
     buildService({ name, url }) {
       const { pool, bulkhead, budget } = runtimeFor(name, url);
       return createResilientDataSource({
@@ -192,15 +202,26 @@ export function createRouter({
   // Requests share work only when the headers rules forward are equal (router/headers/).
   const headerKey = (headers: Parameters<typeof headerShareKey>[1]) =>
     headerShareKey(config.headers, headers);
+  // Labels are resolved outside dedup, so requests with different labels on never share a result.
+  const override = createProgressiveOverride({
+    settings: config.progressiveOverride,
+  });
+  override.install(gateway);
   const server = new ApolloServer<RouterContext>({
-    gateway: config.deduplication.inbound
-      ? deduplicateInbound(gateway, {
-          onJoin: () =>
-            resilience.operationsDeduplicated.inc({ stage: "execution" }),
-          headerKey,
-          onShare: copyNotes,
-        })
-      : gateway,
+    gateway: override.wrap(
+      config.deduplication.inbound
+        ? deduplicateInbound(gateway, {
+            onJoin: () =>
+              resilience.operationsDeduplicated.inc({ stage: "execution" }),
+            headerKey,
+            onShare: copyNotes,
+            partition: ({ context }) =>
+              isDebugging(context)
+                ? undefined
+                : override.labelsFor(context).key,
+          })
+        : gateway,
+    ),
     // Both are Apollo Server's defaults, stated because the security tests rely on them: a JSON
     // array body is refused (one request, one operation, one rate-limit check), and a request that
     // a browser could send cross-site without a preflight (GET, or a simple content type) needs
@@ -230,6 +251,7 @@ export function createRouter({
       // Subgraph response headers and error statuses onto the client response (docs/headers.md, docs/error-policy.md).
       createResponseHeadersPlugin(config.headers),
       createErrorStatusPlugin(),
+      createPlanDebugPlugin<RouterContext>({ mode: config.planDebug }),
     ],
   });
 
@@ -252,6 +274,9 @@ export function createRouter({
             onJoin: () =>
               resilience.operationsDeduplicated.inc({ stage: "edge" }),
             headerKey,
+            unshareable: ({ headers }) =>
+              headers.has(DEBUG_HEADER) ||
+              headers.has(config.progressiveOverride.header),
           })
         : graphqlHandler(server, {
             context,

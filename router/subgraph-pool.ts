@@ -94,7 +94,7 @@ export interface SubgraphPool {
   close(): Promise<void>;
 }
 
-function breakerState(
+export function breakerState(
   breaker: CircuitBreaker<[Attempt], SubgraphReply>,
 ): BreakerState {
   if (breaker.opened) return "open";

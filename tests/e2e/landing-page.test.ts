@@ -29,7 +29,9 @@ describe("the router landing page outside production", () => {
     expect(html).toMatch(/embeddable-sandbox/);
     // Apollo passes the initial state to the embed as JSON in the page.
     expect(html).toContain(JSON.stringify(FIRST_QUERY).slice(1, -1));
-    expect(html).toMatch(/"headers":\{"Authorization":""\}/);
+    expect(html).toMatch(
+      /"headers":\{"Authorization":"","x-switchyard-debug":"plan"\}/,
+    );
     expect(html).toMatch(
       /<div id="switchyard-help">[\s\S]*href="\/docs\/README\.md"[\s\S]*href="\/docs\/clients\.md"[\s\S]*href="\/graphiql"/,
     );

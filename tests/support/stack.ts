@@ -91,6 +91,8 @@ export interface GraphQLResponse<Data = Record<string, unknown>> {
     path?: Array<string | number>;
     extensions?: Record<string, unknown>;
   }>;
+  /** The response's own extensions (e.g. `planDebug`, router/plan-debug/recorder.ts). */
+  extensions?: Record<string, unknown>;
 }
 
 /** Test responses are asserted field by field against expected values, so they stay untyped. */

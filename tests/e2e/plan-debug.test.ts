@@ -1,0 +1,223 @@
+import { randomBytes } from "node:crypto";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { demoUsers, DEMO_PASSWORD } from "../../platform/demo-data.ts";
+import { listen } from "../../platform/http-server.ts";
+import {
+  withSubgraphSettings,
+  type RouterConfig,
+  type SubgraphSettings,
+} from "../../router/config.ts";
+import { createRouter } from "../../router/server.ts";
+import type { Stack } from "../../stack.ts";
+import {
+  bearerFor,
+  bootStack,
+  gql,
+  silentLogger,
+  testRouterConfig,
+  waitUntil,
+} from "../support/stack.ts";
+import { pgliteBackend } from "../support/storage.ts";
+
+const PRODUCTS_QUERY = "{ products(first: 2) { edges { node { id name } } } }";
+const DEBUG = { "x-switchyard-debug": "plan" };
+
+interface PlanDebug {
+  plan: { text: string; node: unknown };
+  fetches: Array<{
+    subgraph: string;
+    ms: number;
+    outcome: string;
+    attempts: Array<{
+      instance: string;
+      breaker: string;
+      outcome: string;
+      ms: number;
+    }>;
+    stopped?: string;
+  }>;
+  totalMs: number;
+}
+
+/** A loopback port nothing listens on (taken, then released): connections to it are refused. */
+async function closedPortUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}/graphql`;
+}
+
+describe("the plan-debug view", () => {
+  let stack: Stack;
+  let drop: () => Promise<void>;
+  const cleanups: Array<() => Promise<void>> = [];
+  const internalTokenSecret = randomBytes(32).toString("base64url");
+  let admin: Record<string, string>;
+  let customer: Record<string, string>;
+
+  beforeAll(async () => {
+    const opened = await pgliteBackend.open();
+    drop = opened.drop;
+    stack = await bootStack(opened.storage, { internalTokenSecret });
+    admin = await bearerFor(
+      stack.routerUrl,
+      demoUsers.find((user) => user.role === "ADMIN")!.email,
+      DEMO_PASSWORD,
+    );
+    customer = await bearerFor(
+      stack.routerUrl,
+      demoUsers.find((user) => user.role === "CUSTOMER")!.email,
+      DEMO_PASSWORD,
+    );
+  });
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await drop?.();
+  });
+
+  /** A production router of the test's own before the stack's subgraphs, products at `productsUrl`. */
+  async function productionRouter(productsUrl: string): Promise<string> {
+    const changes: Record<string, Partial<SubgraphSettings>> = {};
+    for (const name of ["users", "products", "orders", "payments"] as const)
+      changes[name] = {
+        discovery: {
+          kind: "static",
+          urls: [name === "products" ? productsUrl : stack.subgraphs[name].url],
+        },
+      };
+    const base: RouterConfig = testRouterConfig({ production: true });
+    const router = createRouter({
+      config: {
+        ...withSubgraphSettings(base, changes),
+        security: {
+          ...base.security,
+          internalTokenSecret,
+          jwksUrl: stack.subgraphs.users.url.replace(
+            "/graphql",
+            "/.well-known/jwks.json",
+          ),
+        },
+      },
+      logger: silentLogger,
+    });
+    await router.start();
+    const running = await listen(router.handler, { port: 0 });
+    cleanups.push(async () => {
+      await running.close();
+      await router.stop();
+    });
+    return `${running.url}/graphql`;
+  }
+
+  const debugOf = (response: { extensions?: Record<string, unknown> }) =>
+    response.extensions?.planDebug as PlanDebug | undefined;
+
+  it("gives an admin who asks the query plan and each fetch with its timing, instance, breaker and outcome", async () => {
+    const response = await gql(
+      stack.routerUrl,
+      PRODUCTS_QUERY,
+      {},
+      {
+        ...admin,
+        ...DEBUG,
+      },
+    );
+    expect(response.errors).toBeUndefined();
+    const debug = debugOf(response);
+    expect(debug?.plan.text).toContain('Fetch(service: "products")');
+    expect(debug?.plan.node).toMatchObject({
+      kind: "Fetch",
+      serviceName: "products",
+    });
+    expect(debug?.fetches).toHaveLength(1);
+    const [fetch] = debug!.fetches;
+    expect(fetch).toMatchObject({ subgraph: "products", outcome: "ok" });
+    expect(fetch!.ms).toBeGreaterThan(0);
+    expect(fetch!.attempts).toEqual([
+      expect.objectContaining({
+        outcome: "HTTP 200",
+        breaker: "closed → closed",
+      }),
+    ]);
+    expect(debug!.totalMs).toBeGreaterThanOrEqual(fetch!.ms);
+  });
+
+  it("gives a customer token with the header, an admin without it, and Apollo's own plan header nothing extra", async () => {
+    const asCustomer = await gql(
+      stack.routerUrl,
+      PRODUCTS_QUERY,
+      {},
+      {
+        ...customer,
+        ...DEBUG,
+      },
+    );
+    expect(asCustomer.errors).toBeUndefined();
+    expect(asCustomer.extensions).toBeUndefined();
+    const withoutHeader = await gql(stack.routerUrl, PRODUCTS_QUERY, {}, admin);
+    expect(withoutHeader.extensions).toBeUndefined();
+    // The gateway would show anyone its plan for this header outside NODE_ENV=production.
+    const apolloHeader = await gql(
+      stack.routerUrl,
+      PRODUCTS_QUERY,
+      {},
+      {
+        "Apollo-Query-Plan-Experimental": "true",
+      },
+    );
+    expect(apolloHeader.extensions).toBeUndefined();
+  });
+
+  it("in production shows nothing without an admin token, and shows an admin the retries and the breaker behind a failure", async () => {
+    const url = await productionRouter(await closedPortUrl());
+    const debugged = await gql(url, PRODUCTS_QUERY, {}, { ...admin, ...DEBUG });
+    const [fetch] = debugOf(debugged)!.fetches;
+    expect(fetch).toMatchObject({
+      subgraph: "products",
+      outcome: "SUBGRAPH_UNAVAILABLE",
+      stopped: "attempts exhausted",
+    });
+    // ROUTER_RETRY_MAX_ATTEMPTS defaults to 3: the first attempt and two retries, each refused.
+    expect(fetch!.attempts.map((attempt) => attempt.outcome)).toEqual([
+      "network",
+      "network",
+      "network",
+    ]);
+    // What the client sees outside the debug section is what it sees without debug.
+    const plain = await gql(url, PRODUCTS_QUERY, {}, admin);
+    expect(plain.extensions).toBeUndefined();
+    expect(debugged.errors).toEqual(plain.errors);
+    expect(debugged.data).toEqual(plain.data);
+
+    const anonymous = await gql(url, PRODUCTS_QUERY, {}, DEBUG);
+    expect(anonymous.errors?.[0]?.extensions?.code).toBe(
+      "SUBGRAPH_UNAVAILABLE",
+    );
+    expect(anonymous.extensions).toBeUndefined();
+    const asCustomer = await gql(
+      url,
+      PRODUCTS_QUERY,
+      {},
+      {
+        ...customer,
+        ...DEBUG,
+      },
+    );
+    expect(asCustomer.extensions).toBeUndefined();
+
+    // Consecutive failures eject the one instance (its breaker forced open): the view says so.
+    await waitUntil("the debug view reports every breaker open", async () => {
+      const next = await gql(url, PRODUCTS_QUERY, {}, { ...admin, ...DEBUG });
+      const [latest] = debugOf(next)!.fetches;
+      return (
+        latest?.stopped === "every breaker open" && latest.attempts.length === 0
+      );
+    });
+  });
+});
