@@ -15,6 +15,7 @@ import {
 } from "graphql";
 import { codedError } from "../platform/errors.ts";
 import { MAX_PAGE_SIZE } from "../platform/pagination.ts";
+import { debugRecorder } from "./plan-debug/recorder.ts";
 
 export interface OperationLimits {
   /** Deepest field nesting (a root field is depth 1). @default 12 */
@@ -260,7 +261,13 @@ export function createOperationLimitsPlugin(
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ operation, document, schema, request }) {
+        async didResolveOperation({
+          operation,
+          document,
+          schema,
+          request,
+          contextValue,
+        }) {
           if (!operation) return;
           const shape = operationShape(document, operation);
           const rootCount = shape.rootFields.length;
@@ -299,6 +306,11 @@ export function createOperationLimitsPlugin(
             if ((operation.variableDefinitions?.length ?? 0) === 0)
               shape.measured = { schema, measure: found };
           }
+          // Before the checks, so the view explains a refusal too.
+          debugRecorder(contextValue)?.record("limits", {
+            measured: { ...found, rootFields: rootCount },
+            limits,
+          });
           if (found.depth > limits.maxDepth)
             throw tooComplex("depth", limits.maxDepth, found.depth);
           if (found.aliases > limits.maxAliases)

@@ -35,6 +35,8 @@ export type DebugSection =
   | "overrideLabels"
   | "headers"
   | "maskedErrors"
+  | "errors"
+  | "limits"
   | "cost"
   | (string & Record<never, never>);
 
@@ -126,6 +128,19 @@ export function createPlanDebugPlugin<
       const recorder = createRecorder();
       recorders.set(contextValue, recorder);
       return {
+        // The errors as raised, before formatError masks them for the client (production hides
+        // unknown errors' messages): what the masked message stood for. Stacks stay in the log.
+        async didEncounterErrors({ errors }) {
+          for (const error of errors)
+            recorder.append("errors", {
+              message: error.message,
+              code: error.extensions.code ?? null,
+              path: error.path ?? null,
+              original: error.originalError
+                ? `${error.originalError.name}: ${error.originalError.message}`
+                : null,
+            });
+        },
         async willSendResponse({ response }) {
           if (response.body.kind !== "single") return;
           const result = response.body.singleResult;

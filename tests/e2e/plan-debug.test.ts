@@ -38,6 +38,8 @@ interface PlanDebug {
     }>;
     stopped?: string;
   }>;
+  limits?: { measured: { cost: number; depth: number } };
+  errors?: Array<{ message: string; code: string | null }>;
   totalMs: number;
 }
 
@@ -146,6 +148,9 @@ describe("the plan-debug view", () => {
       }),
     ]);
     expect(debug!.totalMs).toBeGreaterThanOrEqual(fetch!.ms);
+    // The operation limits' measure (depth, aliases, root fields, estimated cost) and the limits.
+    expect(debug!.limits?.measured.cost).toBeGreaterThan(1);
+    expect(debug!.errors).toBeUndefined();
   });
 
   it("gives a customer token with the header, an admin without it, and Apollo's own plan header nothing extra", async () => {
@@ -188,6 +193,9 @@ describe("the plan-debug view", () => {
       "network",
       "network",
       "network",
+    ]);
+    expect(debugOf(debugged)!.errors).toEqual([
+      expect.objectContaining({ code: "SUBGRAPH_UNAVAILABLE" }),
     ]);
     // What the client sees outside the debug section is what it sees without debug.
     const plain = await gql(url, PRODUCTS_QUERY, {}, admin);
