@@ -211,7 +211,10 @@ export function createResilientDataSource({
         };
       const instance = pool.pick(previous);
       if (!instance)
-        return { failure: failed("SUBGRAPH_UNAVAILABLE", noInstance) };
+        return {
+          failure: failed("SUBGRAPH_UNAVAILABLE", noInstance),
+          cause: noInstance,
+        };
       try {
         return {
           reply: await pool.send(instance, {
