@@ -236,7 +236,10 @@ export function createResilientDataSource({
       const instance = pool.pick(previous);
       if (!instance) {
         if (trace) trace.stopped = "every breaker open";
-        return { failure: failed("SUBGRAPH_UNAVAILABLE", noInstance) };
+        return {
+          failure: failed("SUBGRAPH_UNAVAILABLE", noInstance),
+          cause: noInstance,
+        };
       }
       const before = trace && breakerState(instance.breaker);
       const sent = performance.now();

@@ -300,6 +300,30 @@ describe("subgraph error policy: policy × error kind", () => {
     ]);
   });
 
+  it("tells the kinds of failure apart: an open breaker is a network failure, a passed deadline a timeout", () => {
+    expect(
+      errorKindOf({ failure: {}, cause: new SubgraphFailure("open", "open") })
+        .kind,
+    ).toBe("network");
+    expect(
+      errorKindOf({
+        failure: {},
+        cause: new SubgraphFailure("timeout", "slow"),
+      }).kind,
+    ).toBe("timeout");
+    expect(
+      errorKindOf({
+        failure: {},
+        cause: new SubgraphFailure("http", "429", { status: 429 }),
+      }),
+    ).toEqual({
+      kind: "4xx",
+      httpStatus: 429,
+      replied: false,
+    });
+    expect(errorKindOf({ failure: {} }).kind).toBe("timeout");
+  });
+
   it("falls back per field: a subgraph's own policy, then `all`, then today", () => {
     const policies = parseErrorPolicies({
       all: { mode: "mask", status: 502 },
