@@ -118,6 +118,8 @@ export interface RouterConfig {
   /** Settings for a subgraph the supergraph names but this config does not know. */
   readonly subgraphDefaults: SubgraphSettings;
   readonly deduplication: DeduplicationSettings;
+  /** Who runs query plans (ROUTER_SETTINGS.executor; router/executor/). */
+  readonly executor: "switchyard" | "gateway";
 }
 
 /** In-flight deduplication (router/deduplication.ts); neither caches anything past the work itself. */
@@ -519,6 +521,14 @@ export const ROUTER_SETTINGS = Object.freeze({
     description:
       "identical in-flight subgraph query fetches (same router token) are sent once",
   }),
+  executor: setting<"switchyard" | "gateway">({
+    env: "ROUTER_EXECUTOR",
+    key: "router.executor",
+    type: oneOf(["switchyard", "gateway"] as const),
+    default: "gateway",
+    description:
+      "who runs query plans: `switchyard` (router/executor/: cached plan and compiled response shaper) or `gateway` (@apollo/gateway's executeQueryPlan)",
+  }),
   subgraphDefaults: trafficSettings(undefined),
   subgraphs: Object.freeze(
     Object.fromEntries(
@@ -767,6 +777,7 @@ export function loadRouterConfig(env: Env): RouterConfig {
       inbound: read(ROUTER_SETTINGS.dedupInbound),
       subgraphFetches: read(ROUTER_SETTINGS.dedupSubgraphFetches),
     }),
+    executor: read(ROUTER_SETTINGS.executor),
     security: loadRouterSecurityConfig(env, {
       internalTokenSecret: common.internalTokenSecret,
       usersUrl: firstUrl(subgraphs.users?.discovery),

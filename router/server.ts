@@ -30,6 +30,7 @@ import {
   sharingGraphqlHandler,
 } from "./deduplication.ts";
 import { createLandingPage } from "./landing-page.ts";
+import { withPlanExecutor } from "./executor/index.ts";
 import { createOperationLimitsPlugin } from "./operation-limits-plugin.ts";
 import { createRateLimitPlugin } from "./rate-limit-plugin.ts";
 import { createResilientDataSource } from "./resilient-data-source.ts";
@@ -175,13 +176,19 @@ export function createRouter({
     },
   });
   gateway.onSchemaLoadOrUpdate(() => catalog.clear());
+  // Query plans run by ours (router/executor/) or by the gateway's executeQueryPlan; either way the
+  // plans come from the gateway's planner and the fetches from the data sources built above.
+  const executing =
+    config.executor === "switchyard"
+      ? withPlanExecutor(gateway, { logger }).gateway
+      : gateway;
   const server = new ApolloServer<RouterContext>({
     gateway: config.deduplication.inbound
-      ? deduplicateInbound(gateway, {
+      ? deduplicateInbound(executing, {
           onJoin: () =>
             resilience.operationsDeduplicated.inc({ stage: "execution" }),
         })
-      : gateway,
+      : executing,
     // Both are Apollo Server's defaults, stated because the security tests rely on them: a JSON
     // array body is refused (one request, one operation, one rate-limit check), and a request that
     // a browser could send cross-site without a preflight (GET, or a simple content type) needs
