@@ -12,6 +12,7 @@ import { RUNNERS, type RunnerName } from "./runners.ts";
 
 const COLORS: Record<RunnerName, string> = {
   switchyard: "#2563eb",
+  "switchyard-gateway-executor": "#7c3aed",
   "switchyard-outbound": "#0ea5e9",
   "switchyard-dedup": "#1e3a8a",
   "apollo-gateway": "#9ca3af",

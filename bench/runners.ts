@@ -8,6 +8,7 @@ import { ensureHiveGateway } from "./peers.ts";
 
 export type RunnerName =
   | "switchyard"
+  | "switchyard-gateway-executor"
   | "switchyard-outbound"
   | "switchyard-dedup"
   | "apollo-gateway"
@@ -25,6 +26,8 @@ const NO_DEDUP = {
   ROUTER_DEDUP_INBOUND: "false",
   ROUTER_DEDUP_SUBGRAPH_FETCHES: "false",
 };
+/** Query plans run by router/executor/ (stated, whatever the setting's default). */
+const OWN_EXECUTOR = { ROUTER_EXECUTOR: "switchyard" };
 
 export const RUNNERS: Readonly<
   Record<
@@ -40,9 +43,17 @@ export const RUNNERS: Readonly<
     name: "switchyard",
     label: "Switchyard",
     description:
-      "every resilience feature on (breakers, timeouts, retries, bulkheads, JWT, rate limits, operation limits); deduplication off",
+      "every resilience feature on (breakers, timeouts, retries, bulkheads, JWT, rate limits, operation limits); Switchyard's plan executor (router/executor/); deduplication off",
     kind: "resilient",
-    env: NO_DEDUP,
+    env: { ...NO_DEDUP, ...OWN_EXECUTOR },
+  },
+  "switchyard-gateway-executor": {
+    name: "switchyard-gateway-executor",
+    label: "Switchyard, gateway executor",
+    description:
+      "as Switchyard, with @apollo/gateway's executeQueryPlan running the plans (ROUTER_EXECUTOR=gateway); deduplication off",
+    kind: "resilient",
+    env: { ...NO_DEDUP, ROUTER_EXECUTOR: "gateway" },
   },
   "switchyard-outbound": {
     name: "switchyard-outbound",
@@ -50,7 +61,7 @@ export const RUNNERS: Readonly<
     description:
       "as Switchyard, plus in-flight deduplication of identical subgraph fetches (what Hive Gateway does by default)",
     kind: "resilient",
-    env: { ROUTER_DEDUP_INBOUND: "false" },
+    env: { ROUTER_DEDUP_INBOUND: "false", ...OWN_EXECUTOR },
   },
   "switchyard-dedup": {
     name: "switchyard-dedup",
@@ -58,7 +69,7 @@ export const RUNNERS: Readonly<
     description:
       "as Switchyard with its defaults: inbound (identical operations of one caller) and outbound deduplication",
     kind: "resilient",
-    env: {},
+    env: OWN_EXECUTOR,
   },
   "apollo-gateway": {
     name: "apollo-gateway",

@@ -141,6 +141,8 @@ export interface RouterConfig {
   readonly progressiveOverride: ProgressiveOverrideSettings;
   /** Who may ask for the plan-debug view (router/plan-debug/recorder.ts). */
   readonly planDebug: PlanDebugMode;
+  /** Who runs query plans (ROUTER_SETTINGS.executor; router/executor/). */
+  readonly executor: "switchyard" | "gateway";
 }
 
 /** In-flight deduplication (router/deduplication.ts); neither caches anything past the work itself. */
@@ -597,6 +599,14 @@ export const ROUTER_SETTINGS = Object.freeze({
     description:
       "`admin`: a request from an ADMIN token with `x-switchyard-debug: plan` gets the query plan, fetch outcomes and more in `extensions.planDebug`; `off`: nobody does",
   }),
+  executor: setting<"switchyard" | "gateway">({
+    env: "ROUTER_EXECUTOR",
+    key: "router.executor",
+    type: oneOf(["switchyard", "gateway"] as const),
+    default: "gateway",
+    description:
+      "who runs query plans: `switchyard` (router/executor/: cached plan and compiled response shaper) or `gateway` (@apollo/gateway's executeQueryPlan)",
+  }),
   subgraphDefaults: trafficSettings(undefined),
   subgraphs: Object.freeze(
     Object.fromEntries(
@@ -855,6 +865,7 @@ export function loadRouterConfig(env: Env): RouterConfig {
       ]),
     }),
     planDebug: read(ROUTER_SETTINGS.planDebug),
+    executor: read(ROUTER_SETTINGS.executor),
     security: loadRouterSecurityConfig(env, {
       internalTokenSecret: common.internalTokenSecret,
       usersUrl: firstUrl(subgraphs.users?.discovery),

@@ -30,8 +30,9 @@ import {
   sharingGraphqlHandler,
 } from "./deduplication.ts";
 import { createLandingPage } from "./landing-page.ts";
+import { withPlanExecutor } from "./executor/index.ts";
 import { createOperationLimitsPlugin } from "./operation-limits-plugin.ts";
-import { recordQueryPlan } from "./plan-debug/plan.ts";
+import { recordPlan, recordQueryPlan } from "./plan-debug/plan.ts";
 import {
   createPlanDebugPlugin,
   DEBUG_HEADER,
@@ -207,10 +208,21 @@ export function createRouter({
     settings: config.progressiveOverride,
   });
   override.install(gateway);
+  // Query plans run by ours (router/executor/) or by the gateway's executeQueryPlan; either way the
+  // plans come from the gateway's planner and the fetches from the data sources built above.
+  const executing =
+    config.executor === "switchyard"
+      ? withPlanExecutor(gateway, {
+          logger,
+          // The planner is the one override.install hooked: labels reach planning through it.
+          planVariant: ({ context }) => override.labelsFor(context).key,
+          onPlan: (plan, context) => recordPlan(context, plan),
+        }).gateway
+      : gateway;
   const server = new ApolloServer<RouterContext>({
     gateway: override.wrap(
       config.deduplication.inbound
-        ? deduplicateInbound(gateway, {
+        ? deduplicateInbound(executing, {
             onJoin: () =>
               resilience.operationsDeduplicated.inc({ stage: "execution" }),
             headerKey,
@@ -220,7 +232,7 @@ export function createRouter({
                 ? undefined
                 : override.labelsFor(context).key,
           })
-        : gateway,
+        : executing,
     ),
     // Both are Apollo Server's defaults, stated because the security tests rely on them: a JSON
     // array body is refused (one request, one operation, one rate-limit check), and a request that

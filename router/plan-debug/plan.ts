@@ -1,5 +1,5 @@
 import type { Experimental_DidResolveQueryPlanCallback } from "@apollo/gateway";
-import { prettyFormatQueryPlan } from "@apollo/query-planner";
+import { prettyFormatQueryPlan, type QueryPlan } from "@apollo/query-planner";
 import { debugRecorder } from "./recorder.ts";
 
 /**
@@ -10,11 +10,14 @@ import { debugRecorder } from "./recorder.ts";
 export const recordQueryPlan: Experimental_DidResolveQueryPlanCallback = ({
   queryPlan,
   requestContext,
-}) => {
-  const recorder = debugRecorder(requestContext.context);
+}) => recordPlan(requestContext.context, queryPlan);
+
+/** The same, for our executor (router/executor/), which plans without the gateway's hook. */
+export function recordPlan(context: object, queryPlan: QueryPlan): void {
+  const recorder = debugRecorder(context);
   if (!recorder) return;
   recorder.record("plan", {
     text: prettyFormatQueryPlan(queryPlan),
     node: queryPlan.node ?? null,
   });
-};
+}

@@ -44,6 +44,7 @@ describe("npm run bench -- --quick", () => {
         "hive-dedup",
         "switchyard",
         "switchyard-dedup",
+        "switchyard-gateway-executor",
         "switchyard-outbound",
       ]);
       expect(results.workloads.map((workload) => workload.id)).toEqual([

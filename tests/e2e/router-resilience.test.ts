@@ -54,6 +54,9 @@ const QUICK_BREAKER: SubgraphSettings["breaker"] = {
   rollingWindowMs: 10_000,
 };
 
+/** Partial results must not depend on who runs the plan: router/executor/ or the gateway's. */
+const EXECUTORS = ["switchyard", "gateway"] as const;
+
 describe("the resilient router", () => {
   let stack: Stack;
   let drop: () => Promise<void>;
@@ -142,93 +145,106 @@ describe("the resilient router", () => {
   const breakerOf = (router: Router, subgraph: string, index = 0) =>
     router.subgraphs.get(subgraph)!.pool.snapshot()[index]!.breaker;
 
-  it("when the payments subgraph is down, the order still returns with payment null and one error naming payments", async () => {
-    const payments = await proxy("payments");
-    payments.setMode("reset");
-    const { url } = await routerVia({
-      instances: { payments: [payments.url] },
-      config: { production: true },
-    });
+  it.each(EXECUTORS)(
+    "when the payments subgraph is down, the order still returns with payment null and one error naming payments (%s executor)",
+    async (executor) => {
+      const payments = await proxy("payments");
+      payments.setMode("reset");
+      const { url } = await routerVia({
+        instances: { payments: [payments.url] },
+        config: { production: true, executor },
+      });
 
-    const response = await gql(url, ORDER_QUERY, { id: order.id }, admin);
+      const response = await gql(url, ORDER_QUERY, { id: order.id }, admin);
 
-    expect(response.data?.order).toEqual({
-      id: order.id,
-      user: { name: customer.name, email: customer.email },
-      items: order.items.map((item) => {
-        const product = demoProducts.find(
-          (candidate) => candidate.id === item.productId,
-        )!;
-        return {
-          product: {
-            name: product.name,
-            price: (product.priceMinor / 100).toFixed(2),
-          },
+      expect(response.data?.order).toEqual({
+        id: order.id,
+        user: { name: customer.name, email: customer.email },
+        items: order.items.map((item) => {
+          const product = demoProducts.find(
+            (candidate) => candidate.id === item.productId,
+          )!;
+          return {
+            product: {
+              name: product.name,
+              price: (product.priceMinor / 100).toFixed(2),
+            },
+            quantity: item.quantity,
+          };
+        }),
+        payment: null,
+      });
+      expect(response.errors).toHaveLength(1);
+      expect(response.errors![0]!.extensions).toMatchObject({
+        code: "SUBGRAPH_UNAVAILABLE",
+        service: "payments",
+      });
+      // Subgraph internals stay in the log: no address, port, status line or stack.
+      expect(JSON.stringify(response.errors)).not.toMatch(
+        /127\.0\.0\.1|ECONNRESET|SocketError|stacktrace|\.ts:\d+/,
+      );
+    },
+  );
+
+  it.each(EXECUTORS)(
+    "when the products subgraph is down, the order keeps its user, quantities and payment, with product null (%s executor)",
+    async (executor) => {
+      const products = await proxy("products");
+      products.setMode("reset");
+      const { url } = await routerVia({
+        config: { executor },
+        instances: { products: [products.url] },
+      });
+
+      const response = await gql(url, ORDER_QUERY, { id: order.id }, admin);
+
+      expect(response.data?.order).toEqual({
+        id: order.id,
+        user: { name: customer.name, email: customer.email },
+        items: order.items.map((item) => ({
+          product: null,
           quantity: item.quantity,
-        };
-      }),
-      payment: null,
-    });
-    expect(response.errors).toHaveLength(1);
-    expect(response.errors![0]!.extensions).toMatchObject({
-      code: "SUBGRAPH_UNAVAILABLE",
-      service: "payments",
-    });
-    // Subgraph internals stay in the log: no address, port, status line or stack.
-    expect(JSON.stringify(response.errors)).not.toMatch(
-      /127\.0\.0\.1|ECONNRESET|SocketError|stacktrace|\.ts:\d+/,
-    );
-  });
+        })),
+        payment: {
+          status: demoPayments.find((payment) => payment.orderId === order.id)!
+            .status,
+        },
+      });
+      expect(response.errors?.map((error) => error.extensions)).toEqual([
+        expect.objectContaining({
+          code: "SUBGRAPH_UNAVAILABLE",
+          service: "products",
+        }),
+      ]);
+    },
+  );
 
-  it("when the products subgraph is down, the order keeps its user, quantities and payment, with product null", async () => {
-    const products = await proxy("products");
-    products.setMode("reset");
-    const { url } = await routerVia({
-      instances: { products: [products.url] },
-    });
+  it.each(EXECUTORS)(
+    "when the users subgraph is down, the order keeps its items and payment, with user null (%s executor)",
+    async (executor) => {
+      const users = await proxy("users");
+      users.setMode("reset");
+      const { url } = await routerVia({
+        config: { executor },
+        instances: { users: [users.url] },
+      });
 
-    const response = await gql(url, ORDER_QUERY, { id: order.id }, admin);
+      const response = await gql(url, ORDER_QUERY, { id: order.id }, admin);
 
-    expect(response.data?.order).toEqual({
-      id: order.id,
-      user: { name: customer.name, email: customer.email },
-      items: order.items.map((item) => ({
-        product: null,
-        quantity: item.quantity,
-      })),
-      payment: {
-        status: demoPayments.find((payment) => payment.orderId === order.id)!
-          .status,
-      },
-    });
-    expect(response.errors?.map((error) => error.extensions)).toEqual([
-      expect.objectContaining({
-        code: "SUBGRAPH_UNAVAILABLE",
-        service: "products",
-      }),
-    ]);
-  });
-
-  it("when the users subgraph is down, the order keeps its items and payment, with user null", async () => {
-    const users = await proxy("users");
-    users.setMode("reset");
-    const { url } = await routerVia({ instances: { users: [users.url] } });
-
-    const response = await gql(url, ORDER_QUERY, { id: order.id }, admin);
-
-    expect(response.data?.order).toMatchObject({
-      id: order.id,
-      user: null,
-      payment: { status: expect.any(String) },
-    });
-    expect(response.data?.order.items).toHaveLength(order.items.length);
-    expect(response.errors?.map((error) => error.extensions)).toEqual([
-      expect.objectContaining({
-        code: "SUBGRAPH_UNAVAILABLE",
-        service: "users",
-      }),
-    ]);
-  });
+      expect(response.data?.order).toMatchObject({
+        id: order.id,
+        user: null,
+        payment: { status: expect.any(String) },
+      });
+      expect(response.data?.order.items).toHaveLength(order.items.length);
+      expect(response.errors?.map((error) => error.extensions)).toEqual([
+        expect.objectContaining({
+          code: "SUBGRAPH_UNAVAILABLE",
+          service: "users",
+        }),
+      ]);
+    },
+  );
 
   it("fails fast without opening a socket once the breaker is open, and recovers through half-open", async () => {
     const payments = await proxy("payments");
@@ -553,48 +569,51 @@ describe("the resilient router", () => {
     expect(breakerOf(router, "products", 1)).not.toBe("closed");
   });
 
-  it("follows a reloaded supergraph that moves a subgraph to another URL, without a restart", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "switchyard-supergraph-"));
-    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-    const path = join(dir, "supergraph.graphql");
-    const composed = readFileSync("supergraph.graphql", "utf8");
-    const withProductsAt = (productsUrl: string) =>
-      composed.replace(
-        /name: "(\w+)", url: "[^"]+"/g,
-        (_match, name: keyof Stack["subgraphs"]) =>
-          `name: "${name}", url: "${name === "products" ? productsUrl : stack.subgraphs[name].url}"`,
-      );
-    writeFileSync(path, withProductsAt(stack.subgraphs.products.url));
-    const moved = await proxy("products");
-    const config = testRouterConfig({ supergraphPath: path });
-    const router = createRouter({
-      config: { ...config, security: securityOf(config) },
-      logger: silentLogger,
-    });
-    await router.start();
-    const running = await listen(router.handler, { port: 0 });
-    cleanups.push(async () => {
-      await running.close();
-      await router.stop();
-    });
-    const url = `${running.url}/graphql`;
-    expect((await gql(url, PRODUCTS_QUERY)).errors).toBeUndefined();
-    expect(moved.connections).toBe(0);
+  it.each(EXECUTORS)(
+    "follows a reloaded supergraph that moves a subgraph to another URL, without a restart (%s executor)",
+    async (executor) => {
+      const dir = mkdtempSync(join(tmpdir(), "switchyard-supergraph-"));
+      cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+      const path = join(dir, "supergraph.graphql");
+      const composed = readFileSync("supergraph.graphql", "utf8");
+      const withProductsAt = (productsUrl: string) =>
+        composed.replace(
+          /name: "(\w+)", url: "[^"]+"/g,
+          (_match, name: keyof Stack["subgraphs"]) =>
+            `name: "${name}", url: "${name === "products" ? productsUrl : stack.subgraphs[name].url}"`,
+        );
+      writeFileSync(path, withProductsAt(stack.subgraphs.products.url));
+      const moved = await proxy("products");
+      const config = testRouterConfig({ supergraphPath: path, executor });
+      const router = createRouter({
+        config: { ...config, security: securityOf(config) },
+        logger: silentLogger,
+      });
+      await router.start();
+      const running = await listen(router.handler, { port: 0 });
+      cleanups.push(async () => {
+        await running.close();
+        await router.stop();
+      });
+      const url = `${running.url}/graphql`;
+      expect((await gql(url, PRODUCTS_QUERY)).errors).toBeUndefined();
+      expect(moved.connections).toBe(0);
 
-    writeFileSync(path, withProductsAt(moved.url));
-    await waitUntil(
-      "products traffic goes to the new URL",
-      async () =>
-        (await gql(url, PRODUCTS_QUERY)).errors === undefined &&
-        moved.connections > 0,
-    );
-    expect(
-      router.subgraphs
-        .get("products")!
-        .pool.snapshot()
-        .map((instance) => instance.instance),
-    ).toEqual([new URL(moved.url).host]);
-  });
+      writeFileSync(path, withProductsAt(moved.url));
+      await waitUntil(
+        "products traffic goes to the new URL",
+        async () =>
+          (await gql(url, PRODUCTS_QUERY)).errors === undefined &&
+          moved.connections > 0,
+      );
+      expect(
+        router.subgraphs
+          .get("products")!
+          .pool.snapshot()
+          .map((instance) => instance.instance),
+      ).toEqual([new URL(moved.url).host]);
+    },
+  );
 
   it("reports instances and breaker states per subgraph on /ready, and resilience series on /metrics", async () => {
     const payments = await proxy("payments");
