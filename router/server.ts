@@ -37,6 +37,7 @@ import { createRetryBudget, type RetryBudget } from "./retry-policy.ts";
 import { createDiscovery, createStaticDiscovery } from "./service-discovery.ts";
 import { createSubgraphPool, type SubgraphPool } from "./subgraph-pool.ts";
 import { supergraphFromFile } from "./supergraph-file.ts";
+import { installPlanPostProcessing } from "./query-plan/post-process.ts";
 
 /** Everything the router keeps per subgraph, built once when the supergraph first names it. */
 export interface SubgraphRuntime {
@@ -175,6 +176,7 @@ export function createRouter({
     },
   });
   gateway.onSchemaLoadOrUpdate(() => catalog.clear());
+  installPlanPostProcessing(gateway);
   const server = new ApolloServer<RouterContext>({
     gateway: config.deduplication.inbound
       ? deduplicateInbound(gateway, {
