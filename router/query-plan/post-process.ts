@@ -17,6 +17,12 @@ import {
   type SelectionSetNode,
 } from "graphql";
 import { codedError } from "../../platform/errors.ts";
+import {
+  aliasClientFields,
+  requiredArgumentsOf,
+  swapClientAliases,
+  type RequiredArguments,
+} from "./requires-arguments.ts";
 
 /**
  * Our layer over `@apollo/query-planner`'s plans: every plan the router executes goes through
@@ -35,19 +41,46 @@ export function postProcessPlan(
   return plan;
 }
 
+/** What the fixes need to know of a supergraph, computed once per supergraph. */
+export interface PlanFixes {
+  required: RequiredArguments;
+}
+
+export function planFixesFor(supergraphSdl: string): PlanFixes {
+  return { required: requiredArgumentsOf(supergraphSdl) };
+}
+
 /**
- * Wraps the gateway's query planner so that each plan it builds goes through `postProcessPlan`.
+ * Builds the plan of `operation` with `build` (the planner) and our fixes around it: the
+ * operation the planner sees may differ from the client's (requires-arguments.ts), the plan
+ * returned always answers the client's.
+ */
+export function buildFixedPlan(
+  build: (operation: Operation) => QueryPlan,
+  operation: Operation,
+  fixes: PlanFixes,
+): QueryPlan {
+  const { operation: planned, renames } = aliasClientFields(
+    operation,
+    fixes.required,
+  );
+  return postProcessPlan(swapClientAliases(build(planned), renames), operation);
+}
+
+/**
+ * Wraps the gateway's query planner so that each plan it builds goes through `buildFixedPlan`.
  * The planner is private to `ApolloGateway` and replaced on every supergraph load, so the wrap is
  * redone from `onSchemaLoadOrUpdate`, which the gateway calls right after creating the planner.
  */
 export function installPlanPostProcessing(gateway: ApolloGateway): void {
-  gateway.onSchemaLoadOrUpdate(() => {
+  gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
     const planner = (gateway as unknown as { queryPlanner?: QueryPlanner })
       .queryPlanner;
     if (!planner) return;
+    const fixes = planFixesFor(coreSupergraphSdl);
     const build = planner.buildQueryPlan.bind(planner);
     planner.buildQueryPlan = (operation, options) =>
-      postProcessPlan(build(operation, options), operation);
+      buildFixedPlan((planned) => build(planned, options), operation, fixes);
   });
 }
 
