@@ -30,7 +30,7 @@ describe.skipIf(reason)("federation gateway audit", () => {
     async () => {
       const result = await runFederationAudit({ log: () => undefined });
       const { best } = readConformance();
-      console.log(
+      console.error(
         `[federation audit] ${formatScore(result)} in ${result.seconds} s; best recorded ${best.cases}/${best.casesTotal}`,
       );
       expect(result.casesTotal).toBe(best.casesTotal);
