@@ -11,12 +11,16 @@ ENV NODE_ENV=production
 # Production dependencies only (no vitest, eslint, typescript, tsx, esbuild, autocannon).
 FROM base AS deps
 COPY package.json package-lock.json ./
+# The postinstall script patches the query planner (docs/conformance.md).
+COPY scripts/patch-dependencies.mjs ./scripts/
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # Every dependency (esbuild and tsx are dev dependencies; NODE_ENV=production would omit them),
 # then the sources the bundles are made from and the files they copy in (schemas, migrations, docs).
 FROM base AS build
 COPY package.json package-lock.json ./
+# The postinstall script patches the query planner (docs/conformance.md).
+COPY scripts/patch-dependencies.mjs ./scripts/
 RUN npm ci --include=dev --no-audit --no-fund
 COPY tsconfig.json main.ts stack.ts stack-config.ts README.md ./
 COPY platform ./platform

@@ -35,6 +35,8 @@ export const ERROR_CODES = {
     "A subgraph did not answer in time; `extensions.service` names it.",
   SUBGRAPH_ERROR:
     "A subgraph answered with an error that the subgraph error policy passes on or wraps (docs/error-policy.md); `extensions.service` names it.",
+  QUERY_PLAN_FAILED:
+    "The operation is valid but the router cannot plan it across the subgraphs (a selection no subgraph can resolve from where it is asked); `extensions.field` names the root field.",
   INTERNAL_SERVER_ERROR:
     "Something unexpected failed; details are in the server log, never in the response.",
 } as const;

@@ -54,6 +54,7 @@ import {
 } from "./error-policy/plugin.ts";
 import { copyNotes } from "./request-notes.ts";
 import { warnUnknownSubgraphs } from "./configured-subgraphs.ts";
+import { installPlanPostProcessing } from "./query-plan/post-process.ts";
 
 /** Everything the router keeps per subgraph, built once when the supergraph first names it. */
 export interface SubgraphRuntime {
@@ -219,6 +220,8 @@ export function createRouter({
           onPlan: (plan, context) => recordPlan(context, plan),
         }).gateway
       : gateway;
+  // The federation audit's planner fixes (router/query-plan/, docs/conformance.md).
+  installPlanPostProcessing(gateway);
   const server = new ApolloServer<RouterContext>({
     gateway: override.wrap(
       config.deduplication.inbound
