@@ -1,0 +1,48 @@
+import {
+  integer,
+  oneOf,
+  readSetting,
+  setting,
+  type Env,
+} from "../../platform/settings.ts";
+import type { DemandControlMode, DemandControlSettings } from "./plugin.ts";
+
+/** Demand control's settings (spread into ROUTER_SETTINGS, read by readDemandControlSettings). */
+export const DEMAND_CONTROL_SETTINGS = Object.freeze({
+  demandControlMode: setting<DemandControlMode>({
+    env: "ROUTER_DEMAND_CONTROL_MODE",
+    key: "router.demand_control.mode",
+    type: oneOf(["measure", "enforce"] as const),
+    default: "enforce",
+    description:
+      "`enforce` refuses an operation whose estimated cost (IBM cost spec, docs/demand-control.md) exceeds the limit with 400 QUERY_TOO_COMPLEX; `measure` only records it",
+  }),
+  // The variable and key of today's cost limit are kept, so existing deployments keep their limit.
+  maxCost: setting<number>({
+    env: "ROUTER_MAX_COST",
+    key: "router.limits.max_cost",
+    type: integer({ min: 1, max: 100_000_000 }),
+    default: 3000,
+    description:
+      "estimated-cost limit (one full page of 1000 products costs 2002; two do not pass)",
+  }),
+  demandControlListSize: setting<number>({
+    env: "ROUTER_DEMAND_CONTROL_LIST_SIZE",
+    key: "router.demand_control.default_list_size",
+    type: integer({ min: 1, max: 100_000 }),
+    default: 10,
+    description:
+      "size assumed for a list with neither `@listSize` nor a `first` argument",
+  }),
+});
+
+export function readDemandControlSettings(env: Env): DemandControlSettings {
+  return Object.freeze({
+    mode: readSetting(env, DEMAND_CONTROL_SETTINGS.demandControlMode),
+    maxCost: readSetting(env, DEMAND_CONTROL_SETTINGS.maxCost),
+    defaultListSize: readSetting(
+      env,
+      DEMAND_CONTROL_SETTINGS.demandControlListSize,
+    ),
+  });
+}
