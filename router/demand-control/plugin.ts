@@ -29,7 +29,7 @@ export interface DemandControlSettings {
   readonly mode: DemandControlMode;
   /** Largest estimated cost. @default 3000 */
   readonly maxCost: number;
-  /** Size of a list with neither `@listSize` nor `first`. @default 10 */
+  /** Size of a list with neither `@listSize` nor `first`. @default 1 */
   readonly defaultListSize: number;
   /**
    * Size assumed for a slicing argument the router cannot know (an explicit null, or variables
