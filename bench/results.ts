@@ -3,6 +3,7 @@
  * ran on. Figures are per run; ratios between runners of the same run are what carries across
  * machines. `checkResults` is what the smoke test holds a run to (form, never speed).
  */
+import type { TrustedDocumentsResult } from "./trusted-documents.ts";
 import type { Measured } from "./load.ts";
 import type { RunnerInfo, RunnerName } from "./runners.ts";
 
@@ -93,6 +94,8 @@ export interface BenchResults {
     readonly query: string;
     readonly rows: readonly ListSizeRow[];
   } | null;
+  /** Trusted documents by id against full text (bench/trusted-documents.ts); absent in older results. */
+  readonly trustedDocuments?: TrustedDocumentsResult | null;
   readonly placeOrder: readonly PlaceOrderRow[];
   readonly targets: readonly Target[];
 }

@@ -11,7 +11,7 @@
  * 3. this supergraph's own workloads (the order query; a 100-order list with items, products and
  *    payments) — Switchyard and the plain gateway;
  * 4. subgraph requests and SQL statements against list size (1 → 1,000 orders);
- * 5. failing fast while a breaker is open;
+ * 5. failing fast while a breaker is open (and trusted documents: by id against full text);
  * 6. placeOrder on PGlite and PostgreSQL.
  * Writes `bench/results/<date>.json` + `.md` + SVG charts (quick runs: `.cache/bench/` unless --out).
  */
@@ -29,6 +29,10 @@ import { listen } from "../platform/http-server.ts";
 import { BULK_ORDERS_QUERY, type BulkBuyer } from "./bulk-orders.ts";
 import { load, medianOf, post, type Measured } from "./load.ts";
 import { measureListSizes } from "./list-size.ts";
+import {
+  measureTrustedDocuments,
+  type TrustedDocumentsResult,
+} from "./trusted-documents.ts";
 import { benchPlaceOrder } from "./place-order.ts";
 import { redraw, writeReport } from "./report.ts";
 import {
@@ -303,6 +307,7 @@ async function guildSection(): Promise<ConcurrencyCurve> {
 }
 const concurrency = await guildSection();
 
+let trustedDocuments = null as TrustedDocumentsResult | null;
 // 3 + 5. This supergraph (PGlite in memory in a process of its own), signed in as the demo admin.
 async function supergraphSection(): Promise<FailFastResult> {
   const subgraphs = await startHelper<{
@@ -386,6 +391,17 @@ async function supergraphSection(): Promise<FailFastResult> {
     await stopAll(runners);
   }
   names.forEach((name) => usedRunners.add(name));
+
+  log("\ntrusted documents: by id (enforce) against full text (off)");
+  trustedDocuments = await measureTrustedDocuments({
+    urls,
+    env: SECRETS,
+    durationS: DURATION_S,
+    warmupS: WARMUP_S,
+    rounds: ROUNDS,
+    connections: OWN_CONNECTIONS,
+    log,
+  });
 
   // Fail fast: payments routed to a port nothing listens on; once its breaker is open, the order
   // query answers with payment null and one SUBGRAPH_UNAVAILABLE error without touching a socket.
@@ -499,6 +515,14 @@ targets.push({
 const cpuRatio =
   (sy.cpuMicrosPerRequest ?? Number.NaN) /
   (plain.cpuMicrosPerRequest ?? Number.NaN);
+if (trustedDocuments)
+  targets.push({
+    name: "Trusted documents: router CPU per request by id / full text",
+    value: trustedDocuments.cpuRatio,
+    // The id path must cost no more than today's; 5% is the rounds' noise on a shared machine.
+    target: "≤ 1x (± 5%)",
+    met: trustedDocuments.cpuRatio <= 1.05,
+  });
 targets.push({
   name: "Guild: Switchyard (no dedup) router CPU per request / plain gateway",
   value: cpuRatio,
@@ -593,6 +617,7 @@ const results: BenchResults = {
   concurrency,
   failFast,
   listSize,
+  trustedDocuments,
   placeOrder,
   targets,
 };

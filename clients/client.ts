@@ -9,8 +9,16 @@
  * client.setToken(logIn.token);
  * const { placeOrder } = await client.request(PlaceOrderDocument, { input });
  * ```
+ *
+ * Trusted documents (docs/trusted-documents.md): for a document `npm run codegen` generated, the
+ * client sends its id in Apollo's shape — `{"extensions": {"persistedQuery": {"version": 1,
+ * "sha256Hash": "<id>"}}, "variables": …}`, no `query` — so a router in `enforce` mode runs it and
+ * no router parses a request body full of text. A router without the manifest answers
+ * PERSISTED_QUERY_NOT_FOUND; the client then sends that document's text, now and for the rest of
+ * its life, so it works against any router at the price of one extra round trip per document.
  */
 import type { TypedDocumentString } from "./generated/graphql.ts";
+import { PERSISTED_DOCUMENT_IDS } from "./generated/persisted-documents.ts";
 
 /** One entry of a GraphQL response's `errors`; `extensions.code` is one of docs/errors.md. */
 export interface GraphQLErrorEntry {
@@ -79,6 +87,11 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** @default globalThis.fetch */
   fetch?: typeof fetch;
+  /**
+   * Send generated documents by id (trusted documents) instead of their text.
+   * @default true
+   */
+  persistedDocuments?: boolean;
 }
 
 /** Operations without variables take none; the others take exactly their generated variables type. */
@@ -93,12 +106,40 @@ export function createClient({
   headers = {},
   timeoutMs = 15_000,
   fetch: fetchImpl = globalThis.fetch,
+  persistedDocuments = true,
 }: ClientOptions) {
   let token = initialToken;
+  /** Ids this router did not know (PERSISTED_QUERY_NOT_FOUND): their text is sent instead. */
+  const unknownIds = new Set<string>();
 
   async function execute<TResult, TVariables>(
     document: TypedDocumentString<TResult, TVariables>,
     ...[variables]: VariablesArgument<TVariables>
+  ): Promise<ExecutionResult<TResult>> {
+    const id = persistedDocuments
+      ? PERSISTED_DOCUMENT_IDS.get(document)
+      : undefined;
+    if (id !== undefined && !unknownIds.has(id)) {
+      const byId = await send<TResult>({
+        extensions: { persistedQuery: { version: 1, sha256Hash: id } },
+        variables: variables ?? {},
+      });
+      if (
+        !byId.errors.some(
+          (error) => error.extensions?.code === "PERSISTED_QUERY_NOT_FOUND",
+        )
+      )
+        return byId;
+      unknownIds.add(id);
+    }
+    return send<TResult>({
+      query: document.toString(),
+      variables: variables ?? {},
+    });
+  }
+
+  async function send<TResult>(
+    payload: Record<string, unknown>,
   ): Promise<ExecutionResult<TResult>> {
     let response: Response;
     try {
@@ -111,10 +152,7 @@ export function createClient({
           ...headers,
           ...(token ? { authorization: `Bearer ${token}` } : {}),
         },
-        body: JSON.stringify({
-          query: document.toString(),
-          variables: variables ?? {},
-        }),
+        body: JSON.stringify(payload),
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {

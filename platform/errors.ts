@@ -26,7 +26,11 @@ export const ERROR_CODES = {
   ORDER_REJECTED:
     "A service refused part of the order for good (e.g. an amount the payments service cannot charge); the order failed, its stock was released and anything charged was refunded.",
   QUERY_TOO_COMPLEX:
-    "The operation exceeds a router limit (depth, aliases, root fields or estimated cost); `extensions.limit`, `max` and `actual` say which.",
+    "The operation exceeds a router limit (depth, aliases, root fields or estimated cost by the IBM cost spec); `extensions.limit`, `max` and `actual` say which.",
+  PERSISTED_QUERY_NOT_FOUND:
+    "The request names a document id (`extensions.persistedQuery.sha256Hash`) that is in no trusted-document manifest and not in the automatic persisted-query cache; send the full document (APQ), or regenerate the manifest.",
+  OPERATION_NOT_ALLOWED:
+    "The router runs only trusted documents (enforce mode) and this document is in no manifest; `extensions.documentId` gives its id.",
   RATE_LIMITED:
     "Too many requests from this client; `extensions.retryAfter` gives seconds to wait.",
   SUBGRAPH_UNAVAILABLE:

@@ -31,6 +31,11 @@ import {
   type ClientAddressSettings,
   type ForwardedHeader,
 } from "./client-address.ts";
+import {
+  DEMAND_CONTROL_SETTINGS,
+  readDemandControlSettings,
+} from "./demand-control/config.ts";
+import type { DemandControlSettings } from "./demand-control/plugin.ts";
 import type { OperationLimits } from "./operation-limits-plugin.ts";
 import {
   HEADER_RULES_SCHEMA,
@@ -46,6 +51,11 @@ import {
 } from "./error-policy/policy.ts";
 import type { PlanDebugMode } from "./plan-debug/recorder.ts";
 import type { ProgressiveOverrideSettings } from "./progressive-override.ts";
+import {
+  readTrustedDocumentsSettings,
+  TRUSTED_DOCUMENTS_SETTINGS,
+  type TrustedDocumentsSettings,
+} from "./trusted-documents/config.ts";
 import type { RateLimit, RateLimitConfig } from "./rate-limit-plugin.ts";
 
 /** Circuit-breaker settings, applied to every instance of a subgraph separately. */
@@ -143,6 +153,10 @@ export interface RouterConfig {
   readonly planDebug: PlanDebugMode;
   /** Who runs query plans (ROUTER_SETTINGS.executor; router/executor/). */
   readonly executor: "switchyard" | "gateway";
+  /** Operation cost by the IBM cost spec (router/demand-control/). */
+  readonly demandControl: DemandControlSettings;
+  /** Persisted-operation safelisting (router/trusted-documents/). */
+  readonly trustedDocuments: TrustedDocumentsSettings;
 }
 
 /** In-flight deduplication (router/deduplication.ts); neither caches anything past the work itself. */
@@ -692,13 +706,8 @@ export const ROUTER_SETTINGS = Object.freeze({
     default: 20,
     description: "root-field limit",
   }),
-  maxCost: setting<number>({
-    env: "ROUTER_MAX_COST",
-    key: "router.limits.max_cost",
-    type: integer({ min: 1, max: 100_000_000 }),
-    default: 20_000,
-    description: "estimated-cost limit",
-  }),
+  ...DEMAND_CONTROL_SETTINGS,
+  ...TRUSTED_DOCUMENTS_SETTINGS,
   trustedProxies: setting<readonly string[]>({
     env: "TRUSTED_PROXIES",
     key: "router.trusted_proxies",
@@ -866,6 +875,8 @@ export function loadRouterConfig(env: Env): RouterConfig {
     }),
     planDebug: read(ROUTER_SETTINGS.planDebug),
     executor: read(ROUTER_SETTINGS.executor),
+    demandControl: readDemandControlSettings(env),
+    trustedDocuments: readTrustedDocumentsSettings(env),
     security: loadRouterSecurityConfig(env, {
       internalTokenSecret: common.internalTokenSecret,
       usersUrl: firstUrl(subgraphs.users?.discovery),
@@ -918,7 +929,6 @@ export function loadRouterSecurityConfig(
       maxDepth: read(ROUTER_SETTINGS.maxDepth),
       maxAliases: read(ROUTER_SETTINGS.maxAliases),
       maxRootFields: read(ROUTER_SETTINGS.maxRootFields),
-      maxCost: read(ROUTER_SETTINGS.maxCost),
     }),
     clientAddress: Object.freeze({
       trustedProxies: read(ROUTER_SETTINGS.trustedProxies),

@@ -1,6 +1,5 @@
 import type { ApolloServerPlugin } from "@apollo/server";
 import {
-  getArgumentValues,
   getVariableValues,
   Kind,
   type DocumentNode,
@@ -14,7 +13,6 @@ import {
   type SelectionSetNode,
 } from "graphql";
 import { codedError } from "../platform/errors.ts";
-import { MAX_PAGE_SIZE } from "../platform/pagination.ts";
 import { debugRecorder } from "./plan-debug/recorder.ts";
 
 export interface OperationLimits {
@@ -24,48 +22,29 @@ export interface OperationLimits {
   readonly maxAliases: number;
   /** Root fields per operation. @default 20 */
   readonly maxRootFields: number;
-  /** Estimated cost (see measure()). @default 20000 */
-  readonly maxCost: number;
-  /**
-   * The page size assumed for a `first` the router cannot know (an explicit null, or variables that
-   * do not coerce): the largest page a subgraph serves, so an unknown size is never cheaper than any
-   * size a client could have asked for. @default 1000 (platform/pagination.ts MAX_PAGE_SIZE)
-   */
-  readonly maxPageSize?: number;
 }
 
 interface Measure {
   depth: number;
   aliases: number;
-  cost: number;
 }
 
-/** What measure() reads besides the selection set; `variables` are the operation's coerced values. */
+/** What measure() reads besides the selection set. */
 interface MeasureContext {
   readonly schema: GraphQLSchema;
   readonly fragments: Record<string, FragmentDefinitionNode>;
-  /** Coerced variable values (defaults applied), or undefined when they did not coerce. */
-  readonly variables: Record<string, unknown> | undefined;
-  readonly maxPageSize: number;
 }
 
 /**
- * Walks the operation once, fragments expanded. Cost: every field costs 1 per time it may be
- * resolved, and a field with a `first` argument multiplies everything below it by that value, so
- * `products(first: 100) { edges { node { name } } }` costs 1 + 100 × 3 and nested lists multiply.
- * `first` is read as execution will see it: the literal, else the variable's coerced value (the
- * request's value, else the variable definition's default), else the field's default. Where none
- * of those gives a size (null, or variables that do not coerce) the maximum page size is assumed:
- * reading only `variables[name]` let `query($f: Int = 1000) { products(first: $f) … }` pass as size 1.
- * Introspection fields (`__schema`, `__type`) are not counted: Sandbox's own introspection query is
- * deep, and it is off in production anyway.
+ * Walks the operation once, fragments expanded, for its depth and aliases; the cost is demand
+ * control's (router/demand-control/, IBM cost spec). Introspection fields (`__schema`, `__type`)
+ * are not counted: Sandbox's own introspection query is deep, and it is off in production anyway.
  */
 function measure(
   selectionSet: SelectionSetNode,
   parent: GraphQLNamedType | undefined,
   context: MeasureContext,
   depth: number,
-  multiplier: number,
   into: Measure,
 ): void {
   const { schema, fragments } = context;
@@ -74,14 +53,7 @@ function measure(
       const typed = selection.typeCondition
         ? schema.getType(selection.typeCondition.name.value)
         : parent;
-      measure(
-        selection.selectionSet,
-        typed ?? parent,
-        context,
-        depth,
-        multiplier,
-        into,
-      );
+      measure(selection.selectionSet, typed ?? parent, context, depth, into);
       continue;
     }
     if (selection.kind === Kind.FRAGMENT_SPREAD) {
@@ -92,7 +64,6 @@ function measure(
           schema.getType(fragment.typeCondition.name.value) ?? parent,
           context,
           depth,
-          multiplier,
           into,
         );
       continue;
@@ -100,18 +71,13 @@ function measure(
     if (selection.name.value.startsWith("__")) continue;
     if (selection.alias) into.aliases += 1;
     into.depth = Math.max(into.depth, depth);
-    into.cost += multiplier;
     if (!selection.selectionSet) continue;
     const definition = fieldsOf(parent)?.[selection.name.value];
-    let size = 1;
-    if (definition?.args.some((arg) => arg.name === "first"))
-      size = pageSize(definition, selection, context);
     measure(
       selection.selectionSet,
       definition ? namedType(definition.type) : undefined,
       context,
       depth + 1,
-      multiplier * size,
       into,
     );
   }
@@ -134,24 +100,6 @@ export function coercedVariables(
   } catch {
     return undefined;
   }
-}
-
-/** The `first` the field will execute with, or the maximum page size when it cannot be known. */
-function pageSize(
-  definition: GraphQLField<unknown, unknown>,
-  node: Parameters<typeof getArgumentValues>[1],
-  { variables, maxPageSize }: MeasureContext,
-): number {
-  if (!variables) return maxPageSize;
-  let first: unknown;
-  try {
-    first = getArgumentValues(definition, node, variables).first;
-  } catch {
-    // An argument that does not coerce fails execution anyway; until then it is of unknown size.
-    return maxPageSize;
-  }
-  if (typeof first !== "number" || !Number.isFinite(first)) return maxPageSize;
-  return first > 0 ? first : 1;
 }
 
 function fragmentsOf(
@@ -186,7 +134,7 @@ function rootFieldNodes(
 // build created the schema. graphql resolves to its CommonJS build both under Node and in tests (the
 // vitest alias), so the coercion helpers above can run on the gateway's schema; should that ever
 // change, they throw and the size counts as unknown (the maximum), never as small.
-function fieldsOf(
+export function fieldsOf(
   type: GraphQLNamedType | undefined,
 ): Record<string, GraphQLField<unknown, unknown>> | undefined {
   return type && "getFields" in type && !("getValues" in type)
@@ -194,10 +142,24 @@ function fieldsOf(
     : undefined;
 }
 
-function namedType(type: GraphQLType): GraphQLNamedType {
+export function namedType(type: GraphQLType): GraphQLNamedType {
   let current: GraphQLType = type;
   while ("ofType" in current && current.ofType) current = current.ofType;
   return current as GraphQLNamedType;
+}
+
+/** The root type an operation starts from. */
+export function rootTypeOf(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+): GraphQLNamedType | undefined {
+  const root =
+    operation.operation === "query"
+      ? schema.getQueryType()
+      : operation.operation === "mutation"
+        ? schema.getMutationType()
+        : schema.getSubscriptionType();
+  return root ?? undefined;
 }
 
 /** What the router's plugins need to know about an operation, computed once per parsed document. */
@@ -207,7 +169,7 @@ export interface OperationShape {
   readonly rootFields: readonly string[];
   /** The same uses as selections (their arguments, for the rate limits that key on one). */
   readonly rootFieldNodes: readonly FieldNode[];
-  /** The whole measurement, when it cannot depend on variables; kept with the schema it was taken on. */
+  /** Depth and aliases, kept with the schema they were measured on. */
   measured?: { schema: GraphQLSchema; measure: Measure };
 }
 
@@ -252,8 +214,8 @@ function tooComplex(limit: string, max: number, actual: number) {
 }
 
 /**
- * Rejects operations that are too deep, too aliased, too wide or too expensive before the gateway
- * plans them, so no subgraph is called. Runs after validation (fragments are known to be acyclic).
+ * Rejects operations that are too deep, too aliased or too wide before the gateway plans them, so
+ * no subgraph is called (the too expensive: router/demand-control/). Runs after validation (fragments are known to be acyclic).
  */
 export function createOperationLimitsPlugin(
   limits: OperationLimits,
@@ -265,7 +227,6 @@ export function createOperationLimitsPlugin(
           operation,
           document,
           schema,
-          request,
           contextValue,
         }) {
           if (!operation) return;
@@ -276,35 +237,17 @@ export function createOperationLimitsPlugin(
               ? shape.measured.measure
               : undefined;
           if (!found) {
-            const root =
-              operation.operation === "query"
-                ? schema.getQueryType()
-                : operation.operation === "mutation"
-                  ? schema.getMutationType()
-                  : schema.getSubscriptionType();
-            found = { depth: 0, aliases: 0, cost: 0 };
-            // Coerced as execution will coerce them (defaults applied); errors mean execution will refuse them.
-            const variables = coercedVariables(
-              schema,
-              operation,
-              request.variables ?? {},
-            );
+            const root = rootTypeOf(schema, operation);
+            found = { depth: 0, aliases: 0 };
             measure(
               operation.selectionSet,
-              root ?? undefined,
-              {
-                schema,
-                fragments: shape.fragments,
-                variables,
-                maxPageSize: limits.maxPageSize ?? MAX_PAGE_SIZE,
-              },
-              1,
+              root,
+              { schema, fragments: shape.fragments },
               1,
               found,
             );
-            // Only variables (their values or defaults) make the cost depend on the request.
-            if ((operation.variableDefinitions?.length ?? 0) === 0)
-              shape.measured = { schema, measure: found };
+            // Depth and aliases do not depend on variables: one measurement per document and schema.
+            shape.measured = { schema, measure: found };
           }
           // Before the checks, so the view explains a refusal too.
           debugRecorder(contextValue)?.record("limits", {
@@ -317,8 +260,6 @@ export function createOperationLimitsPlugin(
             throw tooComplex("aliases", limits.maxAliases, found.aliases);
           if (rootCount > limits.maxRootFields)
             throw tooComplex("root fields", limits.maxRootFields, rootCount);
-          if (found.cost > limits.maxCost)
-            throw tooComplex("cost", limits.maxCost, found.cost);
         },
       };
     },

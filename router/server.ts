@@ -24,6 +24,7 @@ import { subgraphSettings, type RouterConfig } from "./config.ts";
 import { createResilienceMetrics } from "./resilience-metrics.ts";
 import { createClientAddressResolver } from "./client-address.ts";
 import { createContextFactory, type RouterContext } from "./context.ts";
+import { createDemandControl } from "./demand-control/plugin.ts";
 import {
   createOperationCatalog,
   deduplicateInbound,
@@ -55,6 +56,7 @@ import {
 import { copyNotes } from "./request-notes.ts";
 import { warnUnknownSubgraphs } from "./configured-subgraphs.ts";
 import { installPlanPostProcessing } from "./query-plan/post-process.ts";
+import { createTrustedDocuments } from "./trusted-documents/index.ts";
 
 /** Everything the router keeps per subgraph, built once when the supergraph first names it. */
 export interface SubgraphRuntime {
@@ -222,6 +224,19 @@ export function createRouter({
       : gateway;
   // The federation audit's planner fixes (router/query-plan/, docs/conformance.md).
   installPlanPostProcessing(gateway);
+  // Cost directives live in the supergraph text (the API schema drops directive applications).
+  const demandControl = createDemandControl({
+    settings: config.demandControl,
+    registry: metrics.registry,
+  });
+  gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) =>
+    demandControl.useSupergraph(coreSupergraphSdl),
+  );
+  const trustedDocuments = createTrustedDocuments({
+    settings: config.trustedDocuments,
+    logger,
+    registry: metrics.registry,
+  });
   const server = new ApolloServer<RouterContext>({
     gateway: override.wrap(
       config.deduplication.inbound
@@ -258,8 +273,11 @@ export function createRouter({
       createOperationObserver<RouterContext>(metrics),
       // A NUL in any string input is refused here, before limits, rate limits and any subgraph.
       createInputGuardPlugin<RouterContext>(),
+      // Safelisting first: a document the router will not run is not measured or counted.
+      ...trustedDocuments.plugins,
       // Limits before rate limiting: an operation refused for its shape does not spend budget.
       createOperationLimitsPlugin(security.operationLimits),
+      demandControl.plugin,
       rateLimit,
       catalog.plugin,
       landingPage.plugin,
@@ -356,6 +374,7 @@ export function createRouter({
         [...subgraphs.values()].map(({ pool }) => pool.close()),
       );
       await rateLimit.close();
+      trustedDocuments.close();
     },
   };
 }

@@ -1,0 +1,95 @@
+import { readFileSync, watch, type FSWatcher } from "node:fs";
+import { basename, dirname, resolve } from "node:path";
+import type { Logger } from "../../platform/logger.ts";
+import { parseManifest, type ManifestOperation } from "./manifest.ts";
+
+/** The trusted documents of every manifest file, by id; hot-reloaded. */
+export interface ManifestFiles {
+  get(id: string): ManifestOperation | undefined;
+  has(id: string): boolean;
+  readonly size: number;
+  close(): void;
+}
+
+function readAll(paths: readonly string[]): Map<string, ManifestOperation> {
+  const all = new Map<string, ManifestOperation>();
+  for (const path of paths) {
+    let entries;
+    try {
+      entries = parseManifest(readFileSync(path, "utf8"));
+    } catch (error) {
+      throw new Error(`manifest ${path}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    for (const [id, entry] of entries) all.set(id, entry);
+  }
+  return all;
+}
+
+/**
+ * Loads the manifests now (a missing or invalid file fails the start: enforce with a broken list
+ * would refuse every client) and reloads them when one changes, as router/supergraph-file.ts does
+ * for the supergraph: the directories are watched (a file replaced by rename is seen), changes are
+ * debounced, and a set that no longer reads is logged and the previous one kept. The swap is one
+ * assignment, so a request sees the old set or the new one, never a mix.
+ */
+export function loadManifestFiles(
+  paths: readonly string[],
+  {
+    logger,
+    debounceMs = 150,
+    onReload,
+  }: {
+    logger: Logger;
+    debounceMs?: number;
+    onReload?: (outcome: "applied" | "rejected") => void;
+  },
+): ManifestFiles {
+  const fullPaths = paths.map((path) => resolve(path));
+  let current = readAll(fullPaths);
+  let timer: NodeJS.Timeout | undefined;
+  const reload = () => {
+    try {
+      current = readAll(fullPaths);
+      logger.info(
+        { paths: fullPaths, documents: current.size },
+        "trusted documents reloaded",
+      );
+      onReload?.("applied");
+    } catch (error) {
+      logger.error(
+        { err: error, paths: fullPaths },
+        "trusted documents unreadable; keeping the current set",
+      );
+      onReload?.("rejected");
+    }
+  };
+  const watchers: FSWatcher[] = [...new Set(fullPaths.map(dirname))].map(
+    (folder) => {
+      const names = new Set(
+        fullPaths
+          .filter((path) => dirname(path) === folder)
+          .map((path) => basename(path)),
+      );
+      const watcher = watch(folder, (_event, filename) => {
+        if (filename !== null && !names.has(filename)) return;
+        clearTimeout(timer);
+        timer = setTimeout(reload, debounceMs);
+      });
+      watcher.unref();
+      return watcher;
+    },
+  );
+  return {
+    get: (id) => current.get(id),
+    has: (id) => current.has(id),
+    get size() {
+      return current.size;
+    },
+    close() {
+      clearTimeout(timer);
+      for (const watcher of watchers) watcher.close();
+    },
+  };
+}
