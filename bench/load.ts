@@ -16,6 +16,11 @@ export interface Measured {
   readonly cpuMicrosPerRequest: number | null;
   /** Non-2xx responses plus socket errors and timeouts. */
   readonly errors: number;
+  /**
+   * 2xx responses whose GraphQL body holds `errors`, by `extensions.code` (counted for `bodyFor`
+   * loads, whose mutations answer 200 with errors when, e.g., a breaker is open).
+   */
+  readonly graphqlErrors?: Readonly<Record<string, number>>;
 }
 
 export function percentile(sorted: readonly number[], p: number): number {
@@ -36,6 +41,8 @@ export interface LoadOptions {
   readonly headers?: Record<string, string>;
   readonly durationS: number;
   readonly connections: number;
+  /** Requests per second across all connections; unset = as fast as answers come. */
+  readonly overallRate?: number;
   /** Whose CPU to charge per request. */
   readonly runner?: Pick<Runner, "cpuMicros">;
 }
@@ -47,9 +54,16 @@ export async function load({
   headers = {},
   durationS,
   connections,
+  overallRate,
   runner,
 }: LoadOptions): Promise<Measured> {
   const latencies: number[] = [];
+  const graphqlErrors: Record<string, number> = {};
+  const noteBody = (status: number, body: string) => {
+    if (status < 200 || status >= 300 || !body.includes('"errors"')) return;
+    const code = /"code":"([A-Z_]+)"/.exec(body)?.[1] ?? "UNKNOWN";
+    graphqlErrors[code] = (graphqlErrors[code] ?? 0) + 1;
+  };
   const cpuBefore = runner ? await runner.cpuMicros() : 0;
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
@@ -58,6 +72,7 @@ export async function load({
         method: "POST",
         connections,
         duration: durationS,
+        ...(overallRate ? { overallRate } : {}),
         headers: { "content-type": "application/json", ...headers },
         ...(bodyFor
           ? {
@@ -68,6 +83,8 @@ export async function load({
                     ...request,
                     body: JSON.stringify(bodyFor()),
                   }),
+                  onResponse: (status: number, body: string) =>
+                    noteBody(status, body),
                 },
               ],
             }
@@ -92,6 +109,7 @@ export async function load({
       ? (cpuAfter - cpuBefore) / Math.max(1, result.requests.total)
       : null,
     errors: result.errors + result.non2xx + result.timeouts,
+    ...(bodyFor ? { graphqlErrors } : {}),
   };
 }
 

@@ -1,12 +1,18 @@
 /**
  * placeOrder through the router, on embedded defaults (PGlite, everything in one process, as
- * `npm start`) and on PostgreSQL when it is reachable: requests/s and latency percentiles at a
- * constant concurrency. Every request is a new order (a fresh idempotency key) for one in-stock
- * product; every response is checked afterwards against the database (all confirmed, one capture
- * each). Rate limiting stays on with a budget the single bench client cannot exhaust.
+ * `npm start`) and on PostgreSQL when it is reachable: orders/s and latency percentiles at each
+ * given concurrency, then p50/p99 at a fixed 100 orders/s. Every request is a new order (a fresh
+ * idempotency key under a per-run prefix) for one in-stock product; after every run the databases
+ * are checked: no order of the run left PENDING, every one CONFIRMED with exactly one CAPTURED
+ * payment, no stock sold twice. Also per order: SQL statements and transactions per service (exact:
+ * the same for every order), CPU of this process (router, subgraphs and, on PGlite, the database;
+ * autocannon too) and of the run's PostgreSQL backends. Rate limiting stays on with a budget the
+ * single bench client cannot exhaust.
  */
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { pino } from "pino";
+import type { Database } from "../platform/database.ts";
 import { demoUsers, DEMO_PASSWORD } from "../platform/demo-data.ts";
 import { stableId } from "../platform/ids.ts";
 import { loadRouterConfig } from "../router/config.ts";
@@ -17,25 +23,57 @@ import type { PlaceOrderRow } from "./results.ts";
 
 const PLACE =
   "mutation Place($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }";
+const SERVICES = ["orders", "products", "payments", "users"] as const;
+const STOCK = 100_000_000;
+/** The latency target's load: p99 is read at this fixed rate, not at saturation. */
+export const FIXED_RATE = 100;
+export const DEFAULT_CONNECTIONS = [8, 32, 64];
+
+/** user + system CPU of every PostgreSQL backend serving `database`, in µs (Linux /proc; 0 elsewhere). */
+async function backendCpuMicros(db: Database, database: string) {
+  const rows = await db.query<{ pid: number }>(
+    "SELECT pid FROM pg_stat_activity WHERE datname = $1",
+    [database],
+  );
+  const ticks = 1_000_000 / 100; // USER_HZ is 100 on Linux
+  let total = 0;
+  for (const { pid } of rows) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8")
+        .split(") ")[1]!
+        .split(" ");
+      total += (Number(fields[11]) + Number(fields[12])) * ticks;
+    } catch {
+      // the backend ended meanwhile, or /proc is not there
+    }
+  }
+  return { pids: rows.map((row) => row.pid), total };
+}
 
 export async function benchPlaceOrder({
   durationS,
   log,
+  connections = DEFAULT_CONNECTIONS,
+  backends: only,
+  fixedRate = true,
 }: {
   durationS: number;
   log: (line: string) => void;
+  connections?: readonly number[];
+  backends?: readonly string[];
+  fixedRate?: boolean;
 }): Promise<PlaceOrderRow[]> {
-  const connections = 8;
   const rows: PlaceOrderRow[] = [];
   log(
-    `\nplaceOrder through the router: ${durationS}s per backend, ${connections} connections, one new order per request`,
+    `\nplaceOrder through the router: ${durationS}s per run, ${connections.join("/")} connections${fixedRate ? ` then ${FIXED_RATE} orders/s` : ""}, one new order per request`,
   );
   for (const backend of await allBackends()) {
+    if (only && !only.includes(backend.name)) continue;
     if (backend.unavailable) {
       log(`${backend.name.padEnd(9)} skipped: ${backend.unavailable}`);
       continue;
     }
-    const { storage, drop } = await backend.open();
+    const { storage, drop, databaseUrl } = await backend.open();
     const router = {
       ...loadRouterConfig({
         LOG_LEVEL: "silent",
@@ -60,11 +98,20 @@ export async function benchPlaceOrder({
       router,
       internalTokenSecret: router.security.internalTokenSecret,
     });
+    const dbs = {
+      orders: stack.subgraphs.orders.db,
+      products: stack.subgraphs.products.db,
+      payments: stack.subgraphs.payments.db,
+      users: stack.subgraphs.users.db,
+    };
+    const database = databaseUrl
+      ? new URL(databaseUrl).pathname.slice(1)
+      : undefined;
     try {
       const productId = stableId(`bench-product:${randomUUID()}`);
-      await stack.subgraphs.products.db.query(
-        `INSERT INTO products.products (id, sku, name, description, price_minor, currency, inventory) VALUES ($1, $2, 'Bench widget', '', 1000, 'USD', 100000000)`,
-        [productId, `BENCH-${productId.slice(0, 8)}`],
+      await dbs.products.query(
+        `INSERT INTO products.products (id, sku, name, description, price_minor, currency, inventory) VALUES ($1, $2, 'Bench widget', '', 1000, 'USD', $3)`,
+        [productId, `BENCH-${productId.slice(0, 8)}`, STOCK],
       );
       const customer = demoUsers[1]!;
       const login = await post(stack.routerUrl, {
@@ -74,65 +121,204 @@ export async function benchPlaceOrder({
       });
       const token = (login.json.data as { logIn: { token: string } }).logIn
         .token;
-      const startedAt = new Date(Date.now() - 1000);
-      const measured = await load({
+      const place = (prefix: string) => ({
+        query: PLACE,
+        variables: {
+          input: {
+            idempotencyKey: `${prefix}-${randomUUID()}`,
+            items: [{ productId, quantity: 1 }],
+          },
+        },
+      });
+      // Warm-up (JIT, pools, caches), checked like every run but not reported.
+      await load({
         url: stack.routerUrl,
         headers: { authorization: `Bearer ${token}` },
-        bodyFor: () => ({
-          query: PLACE,
-          variables: {
-            input: {
-              idempotencyKey: randomUUID(),
-              items: [{ productId, quantity: 1 }],
-            },
-          },
-        }),
-        durationS,
-        connections,
+        bodyFor: () => place("warm"),
+        durationS: 2,
+        connections: connections[0] ?? 8,
       });
-      // Requests cut off when the load stopped leave sagas running: let them finish (bounded).
-      for (let wait = 0; wait < 100; wait += 1) {
-        const [pending] = await stack.subgraphs.orders.db.query<{
-          count: number;
-        }>(
-          `SELECT count(*)::int AS count FROM orders.orders WHERE user_id = $1 AND saga_step <> 'DONE'`,
-          [customer.id],
+      await settled(dbs.orders, customer.id);
+
+      const runs: Array<{ connections: number; rate?: number }> = [
+        ...connections.map((count) => ({ connections: count })),
+        ...(fixedRate
+          ? [{ connections: Math.max(...connections), rate: FIXED_RATE }]
+          : []),
+      ];
+      for (const run of runs) {
+        const prefix = `bench${randomUUID().slice(0, 8)}`;
+        const before = counters(dbs);
+        const cpuBefore = process.cpuUsage();
+        const pgBefore = database
+          ? await backendCpuMicros(dbs.orders, database)
+          : undefined;
+        const measured = await load({
+          url: stack.routerUrl,
+          headers: { authorization: `Bearer ${token}` },
+          bodyFor: () => place(prefix),
+          durationS,
+          connections: run.connections,
+          ...(run.rate ? { overallRate: run.rate } : {}),
+        });
+        // Requests cut off when the load stopped leave sagas running: let them finish (bounded).
+        await settled(dbs.orders, customer.id);
+        const cpu = process.cpuUsage(cpuBefore);
+        const pgAfter = database
+          ? await backendCpuMicros(dbs.orders, database)
+          : undefined;
+        const after = counters(dbs);
+        const check = await consistency(dbs, {
+          userId: customer.id,
+          prefix,
+          productId,
+        });
+        const orders = Math.max(1, check.placed);
+        const perOrder = (service: (typeof SERVICES)[number]) => ({
+          statements:
+            (after[service].statements - before[service].statements) / orders,
+          transactions:
+            (after[service].transactions - before[service].transactions) /
+            orders,
+        });
+        const row: PlaceOrderRow = {
+          backend: backend.name,
+          connections: run.connections,
+          ...(run.rate ? { rate: run.rate } : {}),
+          rps: measured.rps,
+          p50: measured.p50,
+          p99: measured.p99,
+          placed: check.placed,
+          confirmed: check.confirmed,
+          captured: check.captured,
+          errors:
+            measured.errors +
+            Object.values(measured.graphqlErrors ?? {}).reduce(
+              (sum, count) => sum + count,
+              0,
+            ),
+          pending: check.pending,
+          doubleCharged: check.doubleCharged,
+          oversold: check.oversold,
+          cpuMsPerOrder: (cpu.user + cpu.system) / 1000 / orders,
+          ...(pgBefore && pgAfter
+            ? {
+                postgresCpuMsPerOrder:
+                  (pgAfter.total -
+                    // backends that appeared during the run count in full
+                    pgBefore.total) /
+                  1000 /
+                  orders,
+              }
+            : {}),
+          perOrder: Object.fromEntries(
+            SERVICES.map((service) => [service, perOrder(service)]),
+          ),
+        };
+        rows.push(row);
+        const sql = SERVICES.map((service) => {
+          const { statements, transactions } = perOrder(service);
+          return `${service} ${statements.toFixed(2)}/${transactions.toFixed(2)}`;
+        }).join(", ");
+        log(
+          `${backend.name.padEnd(9)} ${String(run.connections).padStart(3)} conn${run.rate ? ` @${run.rate}/s` : ""} ${row.rps.toFixed(1).padStart(8)} orders/s  p50 ${row.p50.toFixed(1)} ms  p99 ${row.p99.toFixed(1)} ms  cpu ${(row.cpuMsPerOrder ?? 0).toFixed(2)} ms/order${row.postgresCpuMsPerOrder === undefined ? "" : ` + postgres ${row.postgresCpuMsPerOrder.toFixed(2)}`}  (${row.placed} placed, ${row.confirmed} confirmed, ${row.captured} captured, ${row.pending} pending, ${row.doubleCharged} double-charged, ${row.oversold} oversold, ${row.errors} non-2xx/errors ${JSON.stringify(measured.graphqlErrors ?? {})})  SQL statements/transactions per order: ${sql}`,
         );
-        if (pending!.count === 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      const [counts] = await stack.subgraphs.orders.db.query<{
-        total: number;
-        confirmed: number;
-      }>(
-        `SELECT count(*)::int AS total, count(*) FILTER (WHERE status = 'CONFIRMED')::int AS confirmed FROM orders.orders WHERE user_id = $1 AND created_at >= $2`,
-        [customer.id, startedAt],
-      );
-      const [captured] = await stack.subgraphs.payments.db.query<{
-        count: number;
-      }>(
-        `SELECT count(*)::int AS count FROM payments.payments WHERE user_id = $1 AND status = 'CAPTURED' AND created_at >= $2`,
-        [customer.id, startedAt],
-      );
-      const row: PlaceOrderRow = {
-        backend: backend.name,
-        connections,
-        rps: measured.rps,
-        p50: measured.p50,
-        p99: measured.p99,
-        placed: counts!.total,
-        confirmed: counts!.confirmed,
-        captured: captured!.count,
-        errors: measured.errors,
-      };
-      rows.push(row);
-      log(
-        `${backend.name.padEnd(9)} ${row.rps.toFixed(1).padStart(8)} orders/s  p50 ${row.p50.toFixed(1)} ms  p99 ${row.p99.toFixed(1)} ms  (${row.placed} placed, ${row.confirmed} confirmed, ${row.captured} captured, ${row.errors} non-2xx/errors)`,
-      );
     } finally {
       await stack.stop();
       await drop();
     }
   }
   return rows;
+}
+
+function counters(dbs: Record<(typeof SERVICES)[number], Database>) {
+  return Object.fromEntries(
+    SERVICES.map((service) => [
+      service,
+      {
+        statements: dbs[service].queryCount,
+        transactions: dbs[service].transactionCount,
+      },
+    ]),
+  ) as Record<
+    (typeof SERVICES)[number],
+    { statements: number; transactions: number }
+  >;
+}
+
+async function settled(orders: Database, userId: string): Promise<void> {
+  for (let wait = 0; wait < 200; wait += 1) {
+    const [pending] = await orders.query<{ count: number }>(
+      `SELECT count(*)::int AS count FROM orders.orders WHERE user_id = $1 AND saga_step <> 'DONE'`,
+      [userId],
+    );
+    if (pending!.count === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * What the databases say about one run's orders (those whose idempotency key has its prefix): how
+ * many were placed, confirmed, left pending; captures (exactly one per confirmed order, none twice);
+ * and stock: every unit taken belongs to a committed reservation of a confirmed order.
+ */
+async function consistency(
+  dbs: Record<(typeof SERVICES)[number], Database>,
+  {
+    userId,
+    prefix,
+    productId,
+  }: { userId: string; prefix: string; productId: string },
+) {
+  const orders = await dbs.orders.query<{ id: string; status: string }>(
+    `SELECT id, status FROM orders.orders WHERE user_id = $1 AND idempotency_key LIKE $2`,
+    [userId, `${prefix}-%`],
+  );
+  const ids = orders.map((order) => order.id);
+  const confirmed = orders.filter((order) => order.status === "CONFIRMED");
+  const [payments] = await dbs.payments.query<{
+    captured: number;
+    doubled: number;
+  }>(
+    `SELECT coalesce(sum(n), 0)::int AS captured, count(*) FILTER (WHERE n > 1)::int AS doubled
+       FROM (SELECT order_id, count(*) AS n FROM payments.payments
+              WHERE order_id = ANY($1::uuid[]) AND status = 'CAPTURED' GROUP BY order_id) per_order`,
+    [ids],
+  );
+  const [stock] = await dbs.products.query<{
+    committed: number;
+    held: number;
+  }>(
+    `SELECT count(*) FILTER (WHERE status = 'COMMITTED')::int AS committed,
+            count(*) FILTER (WHERE status <> 'RELEASED')::int AS held
+       FROM products.reservations WHERE id = ANY($1::uuid[])`,
+    [ids],
+  );
+  // Whole-bench stock balance: units gone from the product = units in live reservations.
+  const [balance] = await dbs.products.query<{
+    inventory: number;
+    reserved: number;
+  }>(
+    `SELECT (SELECT inventory FROM products.products WHERE id = $1)::int AS inventory,
+            coalesce((SELECT sum((item->>'quantity')::int) FROM products.reservations r,
+                      jsonb_array_elements(r.items) item
+                      WHERE r.status <> 'RELEASED' AND item->>'productId' = $2), 0)::int AS reserved`,
+    [productId, productId],
+  );
+  // Units missing from (or given back twice to) the product, plus this run's reservations that hold
+  // stock without a confirmed order behind them: 0 and 0 when nothing was oversold or stranded.
+  const unitsOff =
+    Math.abs(STOCK - balance!.inventory - balance!.reserved) +
+    Math.abs(stock!.held - confirmed.length) +
+    Math.abs(stock!.committed - confirmed.length);
+  return {
+    placed: orders.length,
+    confirmed: confirmed.length,
+    pending: orders.filter((order) => order.status === "PENDING").length,
+    captured: payments!.captured,
+    doubleCharged: payments!.doubled,
+    // Units taken without a confirmed order behind them (or given twice): 0 when nothing oversold.
+    oversold: unitsOff,
+  };
 }

@@ -419,14 +419,23 @@ export function writeReport(
     md.push(
       "## placeOrder",
       "",
-      "Through the router, one new order per request; every order checked in the databases afterwards.",
+      "Through the router, one new order per request; every order checked in the databases afterwards (pending, double-charged and oversold must be 0). CPU: the bench process (router, subgraphs, PGlite, load generator) and the run's PostgreSQL backends. SQL: statements / transactions per order in orders, products, payments.",
       "",
-      "| storage | connections | orders/s | p50 ms | p99 ms | placed | confirmed | captured | errors |",
-      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+      "| storage | connections | orders/s | p50 ms | p99 ms | placed | confirmed | captured | pending | double-charged | oversold | errors | CPU ms/order | PostgreSQL CPU ms/order | SQL per order |",
+      "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     );
     for (const row of results.placeOrder)
       md.push(
-        `| ${row.backend} | ${row.connections} | ${fmt(row.rps)} | ${fmt(row.p50)} | ${fmt(row.p99)} | ${row.placed} | ${row.confirmed} | ${row.captured} | ${row.errors} |`,
+        `| ${row.backend} | ${row.connections}${row.rate ? ` at ${row.rate}/s` : ""} | ${fmt(row.rps)} | ${fmt(row.p50)} | ${fmt(row.p99)} | ${row.placed} | ${row.confirmed} | ${row.captured} | ${row.pending ?? "–"} | ${row.doubleCharged ?? "–"} | ${row.oversold ?? "–"} | ${row.errors} | ${row.cpuMsPerOrder === undefined ? "–" : fmt(row.cpuMsPerOrder, 2)} | ${row.postgresCpuMsPerOrder === undefined ? "–" : fmt(row.postgresCpuMsPerOrder, 2)} | ${
+          row.perOrder
+            ? ["orders", "products", "payments"]
+                .map(
+                  (service) =>
+                    `${row.perOrder![service]?.statements.toFixed(1) ?? "–"}/${row.perOrder![service]?.transactions.toFixed(1) ?? "–"}`,
+                )
+                .join(", ")
+            : "–"
+        } |`,
       );
     md.push("");
   }

@@ -54,6 +54,8 @@ export interface FailFastResult {
 export interface PlaceOrderRow {
   readonly backend: string;
   readonly connections: number;
+  /** Set for a run at a fixed request rate (orders/s) instead of as fast as it goes. */
+  readonly rate?: number;
   readonly rps: number;
   readonly p50: number;
   readonly p99: number;
@@ -61,6 +63,20 @@ export interface PlaceOrderRow {
   readonly confirmed: number;
   readonly captured: number;
   readonly errors: number;
+  /** Orders of the run still PENDING after it settled (must be 0). */
+  readonly pending?: number;
+  /** Orders with more than one CAPTURED payment (must be 0). */
+  readonly doubleCharged?: number;
+  /** Units of stock unaccounted for by confirmed orders (must be 0). */
+  readonly oversold?: number;
+  /** CPU of the bench process (router, subgraphs, PGlite when used, the load generator) per order. */
+  readonly cpuMsPerOrder?: number;
+  /** CPU of the run's PostgreSQL backends per order (PostgreSQL only). */
+  readonly postgresCpuMsPerOrder?: number;
+  /** SQL statements and transactions per order, per service: deterministic. */
+  readonly perOrder?: Readonly<
+    Record<string, { statements: number; transactions: number }>
+  >;
 }
 
 export interface Target {

@@ -1,6 +1,6 @@
 /**
- * `npm run bench [-- --quick] [-- --out <dir>] [-- --without-hive]`, or `-- --report <results.json>`
- * to redraw a saved report.
+ * `npm run bench [-- --quick] [-- --out <dir>] [-- --without-hive] [-- --place-order-connections 8,32,64]`,
+ * or `-- --report <results.json>` to redraw a saved report.
  *
  * Switchyard's router against plain @apollo/gateway and Hive Gateway, side by side in one run on one
  * machine, loopback only:
@@ -33,7 +33,7 @@ import {
   measureTrustedDocuments,
   type TrustedDocumentsResult,
 } from "./trusted-documents.ts";
-import { benchPlaceOrder } from "./place-order.ts";
+import { benchPlaceOrder, DEFAULT_CONNECTIONS } from "./place-order.ts";
 import { redraw, writeReport } from "./report.ts";
 import {
   checkResults,
@@ -496,7 +496,14 @@ for (const entry of listSize.rows)
   );
 
 // 6. placeOrder.
-const placeOrder = await benchPlaceOrder({ durationS: quick ? 2 : 10, log });
+const placeOrder = await benchPlaceOrder({
+  durationS: quick ? 2 : 10,
+  log,
+  connections:
+    option("--place-order-connections")?.split(",").map(Number) ??
+    (quick ? [8] : DEFAULT_CONNECTIONS),
+  fixedRate: !quick,
+});
 
 // Targets from the issue, evaluated on this run's figures.
 const targets: Target[] = [];

@@ -1,6 +1,7 @@
 import type { Sql } from "../platform/database.ts";
 import {
   appendToOutbox,
+  changeWithOutbox,
   type EventEnvelope,
   type NewEvent,
 } from "../platform/outbox.ts";
@@ -18,4 +19,18 @@ export async function appendEvent<Data>(
 ): Promise<EventEnvelope<Data>> {
   validateEventData(event.type, event.version ?? 1, event.data);
   return appendToOutbox(tx, schema, event);
+}
+
+/**
+ * A change and its event in one statement (see `changeWithOutbox`): the data is checked against
+ * its contract first, as `appendEvent` does. The event is written only if the change returned a row.
+ */
+export async function changeWithEvent<Row, Data>(
+  tx: Sql,
+  schema: "users" | "products" | "orders" | "payments",
+  change: { text: string; params: readonly unknown[]; also?: string },
+  event: NewEvent<Data>,
+): Promise<Row[]> {
+  validateEventData(event.type, event.version ?? 1, event.data);
+  return changeWithOutbox<Row, Data>(tx, schema, change, event);
 }

@@ -19,6 +19,11 @@ export interface Database extends Sql {
   exec(script: string): Promise<void>;
   /** Statements run so far through this handle (tests assert SQL counts per request with it). */
   readonly queryCount: number;
+  /**
+   * Transactions run so far through this handle: on PostgreSQL each adds a BEGIN and a COMMIT round
+   * trip to its statements (the placeOrder bench reports round trips per order from both counts).
+   */
+  readonly transactionCount: number;
   onQuery(listener: (text: string) => void): void;
   /**
    * Calls `onNotify` for every NOTIFY on `channel` (a plain identifier) until the returned stop
@@ -54,12 +59,16 @@ export async function openStorage({
 
 function counted(
   kind: Database["kind"],
-  base: Omit<Database, "queryCount" | "onQuery" | "kind" | "close" | "listen">,
+  base: Omit<
+    Database,
+    "queryCount" | "transactionCount" | "onQuery" | "kind" | "close" | "listen"
+  >,
   listen: Database["listen"],
   close: () => Promise<void>,
 ): Database {
   const listeners: Array<(text: string) => void> = [];
   let count = 0;
+  let transactions = 0;
   const note = (text: string) => {
     count += 1;
     for (const listener of listeners) listener(text);
@@ -73,10 +82,16 @@ function counted(
   return {
     kind,
     query: (text, params) => wrap(base).query(text, params),
-    transaction: (fn) => base.transaction((tx) => fn(wrap(tx))),
+    transaction: (fn) => {
+      transactions += 1;
+      return base.transaction((tx) => fn(wrap(tx)));
+    },
     exec: base.exec,
     get queryCount() {
       return count;
+    },
+    get transactionCount() {
+      return transactions;
     },
     onQuery: (listener) => listeners.push(listener),
     listen,

@@ -70,6 +70,17 @@ export function buildEnvelope<Data>(
   };
 }
 
+/** An event's outbox row: the values of `OUTBOX_COLUMNS`, in order. */
+export function outboxValues<Data>(envelope: EventEnvelope<Data>): unknown[] {
+  return [
+    envelope.eventId,
+    `switchyard.${envelope.type.split(".")[0]}`,
+    envelope.key,
+    envelope.type,
+    JSON.stringify(envelope),
+  ];
+}
+
 /**
  * Writes an event into `<schema>.outbox` inside the caller's transaction: the event exists if and
  * only if the state change that caused it committed. The relay publishes rows in `seq` order.
@@ -80,16 +91,39 @@ export async function appendToOutbox<Data>(
   event: NewEvent<Data>,
 ): Promise<EventEnvelope<Data>> {
   const envelope = buildEnvelope(event);
-  const topic = `switchyard.${envelope.type.split(".")[0]}`;
   await tx.query(
     `INSERT INTO ${schema}.outbox (event_id, topic, event_key, type, envelope) VALUES ($1, $2, $3, $4, $5)`,
-    [
-      envelope.eventId,
-      topic,
-      envelope.key,
-      envelope.type,
-      JSON.stringify(envelope),
-    ],
+    outboxValues(envelope),
   );
   return envelope;
+}
+
+/**
+ * One statement that makes a change (an `INSERT`/`UPDATE ... RETURNING`, its parameters `$1..$n`)
+ * and writes `event` to `<schema>.outbox` only if the change returned a row; answers the change's
+ * rows. A single statement is atomic on its own, so this keeps the outbox guarantee (the event
+ * exists if and only if the change committed) without a transaction: one round trip instead of
+ * four (BEGIN, change, insert, COMMIT).
+ */
+export async function changeWithOutbox<Row, Data>(
+  tx: Sql,
+  schema: "users" | "products" | "orders" | "payments",
+  change: {
+    text: string;
+    params: readonly unknown[];
+    /** Further data-modifying CTEs (`name AS (...)`, comma-separated) that may read `change`. */
+    also?: string;
+  },
+  event: NewEvent<Data>,
+): Promise<Row[]> {
+  const envelope = buildEnvelope(event);
+  const n = change.params.length;
+  return tx.query<Row>(
+    `WITH change AS (${change.text}),${change.also ? ` ${change.also},` : ""}
+          event AS (INSERT INTO ${schema}.outbox (event_id, topic, event_key, type, envelope)
+                    SELECT $${n + 1}::uuid, $${n + 2}::text, $${n + 3}::text, $${n + 4}::text, $${n + 5}::jsonb
+                     WHERE EXISTS (SELECT 1 FROM change))
+     SELECT * FROM change`,
+    [...change.params, ...outboxValues(envelope)],
+  );
 }

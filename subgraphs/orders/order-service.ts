@@ -3,7 +3,6 @@ import type { Database } from "../../platform/database.ts";
 import { badInput, codedError, notFound } from "../../platform/errors.ts";
 import { isId } from "../../platform/ids.ts";
 import type { Logger } from "../../platform/logger.ts";
-import { appendEvent } from "../../events/outbox-writer.ts";
 import { currentCorrelationId } from "../../platform/correlation.ts";
 import {
   formatMinorUnits,
@@ -57,7 +56,14 @@ export function createOrderService({
   async function settle(id: string): Promise<OrderRecord> {
     const deadline = Date.now() + waitMs;
     for (;;) {
-      if ((await saga.run(id)) === "done") return (await load(id))!;
+      let finished: OrderRecord | undefined;
+      // The run that finishes the saga hands over the final row: no read after it.
+      if (
+        (await saga.run(id, (record) => {
+          finished = record;
+        })) === "done"
+      )
+        return finished ?? (await load(id))!;
       const row = (await load(id))!;
       if (row.saga_step === "DONE" || Date.now() > deadline) return row;
       await new Promise((resolve) => setTimeout(resolve, pollMs));
@@ -194,8 +200,13 @@ export function createOrderService({
         );
 
       const orderId = randomUUID();
-      const created = await db.transaction(async (tx) => {
-        const inserted = await orderSql.insert(tx, {
+      const lines = items.map((item) => ({
+        ...item,
+        unitPriceMinor: prices.get(item.productId)!.unitPriceMinor,
+      }));
+      const created = await orderSql.insert(
+        db,
+        {
           id: orderId,
           userId,
           totalMinor: total,
@@ -204,32 +215,24 @@ export function createOrderService({
           requestHash: hash,
           paymentToken,
           correlationId: currentCorrelationId() ?? null,
-        });
-        if (!inserted) return false;
-        for (const [position, item] of items.entries()) {
-          await orderSql.insertItem(tx, orderId, {
-            position,
-            productId: item.productId,
-            quantity: item.quantity,
-            unitPriceMinor: prices.get(item.productId)!.unitPriceMinor,
-          });
-        }
-        await appendEvent(tx, "orders", {
+          items: lines,
+        },
+        {
           type: "orders.order.placed",
           key: userId,
           data: {
             orderId,
             userId,
-            items: items.map((item) => ({
-              ...item,
-              unitPrice: prices.get(item.productId)!.unitPriceMinor,
+            items: lines.map(({ productId, quantity, unitPriceMinor }) => ({
+              productId,
+              quantity,
+              unitPrice: unitPriceMinor,
             })),
             total,
             currency,
           },
-        });
-        return true;
-      });
+        },
+      );
       if (!created) {
         // A concurrent duplicate won the insert: this request becomes a retry of that one.
         const winner = await existing(userId, input.idempotencyKey, hash);

@@ -1,4 +1,6 @@
 import type { Database, Sql } from "../../platform/database.ts";
+import type { NewEvent } from "../../platform/outbox.ts";
+import { changeWithEvent } from "../../events/outbox-writer.ts";
 import { pagesByParent } from "../../platform/pagination.ts";
 
 export const ORDER_STATUSES = [
@@ -60,6 +62,11 @@ export interface SagaRow {
   reserve_attempted: boolean;
   payment_attempted: boolean;
 }
+/** What a claim answers besides the saga row. */
+export interface ClaimExtras {
+  correlation_id: string | null;
+  items: Array<{ productId: string; quantity: number }>;
+}
 const SAGA_COLUMNS =
   "id, user_id, status, total_minor, currency, payment_token, failure_code, saga_step, reserve_attempted, payment_attempted";
 
@@ -88,7 +95,11 @@ export const orderSql = {
     return row;
   },
 
-  /** Inserts a PENDING order at step RESERVE; false when the user's key is taken (a concurrent duplicate). */
+  /**
+   * Inserts a PENDING order at step RESERVE with its items and its `orders.order.placed` event, in
+   * one statement (atomic on its own: one round trip instead of a transaction's 4 + items); false,
+   * with nothing written, when the user's key is taken (a concurrent duplicate).
+   */
   async insert(
     tx: Sql,
     order: {
@@ -100,46 +111,41 @@ export const orderSql = {
       requestHash: string;
       paymentToken: string;
       correlationId: string | null;
+      items: ReadonlyArray<{
+        productId: string;
+        quantity: number;
+        unitPriceMinor: number;
+      }>;
     },
+    event: NewEvent,
   ): Promise<boolean> {
-    const rows = await tx.query(
-      `INSERT INTO orders.orders (id, user_id, status, total_minor, currency, idempotency_key, request_hash, payment_token, saga_step, correlation_id)
+    const rows = await changeWithEvent(
+      tx,
+      "orders",
+      {
+        text: `INSERT INTO orders.orders (id, user_id, status, total_minor, currency, idempotency_key, request_hash, payment_token, saga_step, correlation_id)
        VALUES ($1, $2, 'PENDING', $3, $4, $5, $6, $7, 'RESERVE', $8)
        ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id`,
-      [
-        order.id,
-        order.userId,
-        order.totalMinor,
-        order.currency,
-        order.idempotencyKey,
-        order.requestHash,
-        order.paymentToken,
-        order.correlationId,
-      ],
+        params: [
+          order.id,
+          order.userId,
+          order.totalMinor,
+          order.currency,
+          order.idempotencyKey,
+          order.requestHash,
+          order.paymentToken,
+          order.correlationId,
+          order.items.map((item) => item.productId),
+          order.items.map((item) => item.quantity),
+          order.items.map((item) => item.unitPriceMinor),
+        ],
+        also: `items AS (INSERT INTO orders.order_items (order_id, position, product_id, quantity, unit_price_minor)
+          SELECT change.id, (item.ordinality - 1)::smallint, item.product_id, item.quantity, item.unit_price_minor
+            FROM change, unnest($9::uuid[], $10::int[], $11::bigint[]) WITH ORDINALITY AS item(product_id, quantity, unit_price_minor, ordinality))`,
+      },
+      event,
     );
     return rows.length > 0;
-  },
-
-  async insertItem(
-    tx: Sql,
-    orderId: string,
-    item: {
-      position: number;
-      productId: string;
-      quantity: number;
-      unitPriceMinor: number;
-    },
-  ): Promise<void> {
-    await tx.query(
-      "INSERT INTO orders.order_items (order_id, position, product_id, quantity, unit_price_minor) VALUES ($1, $2, $3, $4, $5)",
-      [
-        orderId,
-        item.position,
-        item.productId,
-        item.quantity,
-        item.unitPriceMinor,
-      ],
-    );
   },
 
   /** Puts a CONFIRMED, finished order on step CANCEL; false when it is not (or no longer) one. */
@@ -162,22 +168,33 @@ export const orderSql = {
     );
   },
 
-  /** Takes the saga's lease if it is unfinished and nobody holds it; undefined otherwise. */
+  /**
+   * Takes the saga's lease if it is unfinished and nobody holds it; undefined otherwise. With it
+   * come the order's items (what RESERVE sends), and a saga at RESERVE is marked
+   * `reserve_attempted` in the same statement: RESERVE calls products right after, and the flag must
+   * be written before that call.
+   */
   async claim(
     tx: Sql,
     id: string,
     leaseSeconds: number,
-  ): Promise<(SagaRow & { correlation_id: string | null }) | undefined> {
-    const [row] = await tx.query<SagaRow & { correlation_id: string | null }>(
-      `UPDATE orders.orders SET lease_until = now() + make_interval(secs => $2), saga_attempts = saga_attempts + 1
+  ): Promise<(SagaRow & ClaimExtras) | undefined> {
+    const [row] = await tx.query<SagaRow & ClaimExtras>(
+      `UPDATE orders.orders SET lease_until = now() + make_interval(secs => $2), saga_attempts = saga_attempts + 1,
+              reserve_attempted = reserve_attempted OR saga_step = 'RESERVE'
         WHERE id = $1 AND saga_step <> 'DONE' AND (lease_until IS NULL OR lease_until < now())
-        RETURNING ${SAGA_COLUMNS}, correlation_id`,
+        RETURNING ${SAGA_COLUMNS}, correlation_id,
+          (SELECT coalesce(json_agg(json_build_object('productId', i.product_id, 'quantity', i.quantity) ORDER BY i.position), '[]'::json)
+             FROM orders.order_items i WHERE i.order_id = orders.orders.id) AS items`,
       [id, leaseSeconds],
     );
     return row;
   },
 
-  /** Moves the saga from step `from` to `to`; undefined when it is no longer at `from`. */
+  /**
+   * Moves the saga from step `from` to `to`; undefined when it is no longer at `from`. Moving to PAY
+   * also marks `payment_attempted`: PAY charges right after, and the flag must be written first.
+   */
   async advance(
     tx: Sql,
     id: string,
@@ -186,24 +203,35 @@ export const orderSql = {
     failureCode: string | null,
   ): Promise<SagaRow | undefined> {
     const [row] = await tx.query<SagaRow>(
-      `UPDATE orders.orders SET saga_step = $3, failure_code = coalesce($4, failure_code), updated_at = date_trunc('milliseconds', now())
+      `UPDATE orders.orders SET saga_step = $3, failure_code = coalesce($4, failure_code), updated_at = date_trunc('milliseconds', now()),
+              payment_attempted = payment_attempted OR $3 = 'PAY'
         WHERE id = $1 AND saga_step = $2 RETURNING ${SAGA_COLUMNS}`,
       [id, from, to, failureCode],
     );
     return row;
   },
 
-  /** Ends the saga at `status`, dropping its lease; undefined when it is no longer at `from`. */
+  /**
+   * Ends the saga at `status`, dropping its lease, and writes `event` in the same statement;
+   * undefined (and no event) when it is no longer at `from`. Answers the order as placeOrder and
+   * cancelOrder return it.
+   */
   async finish(
     tx: Sql,
     id: string,
     from: SagaStep,
     status: FinalStatus,
-  ): Promise<SagaRow | undefined> {
-    const [row] = await tx.query<SagaRow>(
-      `UPDATE orders.orders SET status = $3, saga_step = 'DONE', lease_until = NULL, updated_at = date_trunc('milliseconds', now())
-        WHERE id = $1 AND saga_step = $2 RETURNING ${SAGA_COLUMNS}`,
-      [id, from, status],
+    event: NewEvent,
+  ): Promise<OrderRecord | undefined> {
+    const [row] = await changeWithEvent<OrderRecord, Record<string, unknown>>(
+      tx,
+      "orders",
+      {
+        text: `UPDATE orders.orders SET status = $3, saga_step = 'DONE', lease_until = NULL, updated_at = date_trunc('milliseconds', now())
+        WHERE id = $1 AND saga_step = $2 RETURNING ${RECORD_COLUMNS}`,
+        params: [id, from, status],
+      },
+      event,
     );
     return row;
   },

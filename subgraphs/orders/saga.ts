@@ -1,7 +1,6 @@
 import type { Database } from "../../platform/database.ts";
 import type { ErrorCode } from "../../platform/errors.ts";
 import type { Logger } from "../../platform/logger.ts";
-import { appendEvent } from "../../events/outbox-writer.ts";
 import {
   currentCorrelationId,
   withCorrelation,
@@ -16,7 +15,9 @@ import type { PaymentsClient } from "./clients/payments-client.ts";
 import type { ProductsClient } from "./clients/products-client.ts";
 import {
   orderSql,
+  type ClaimExtras,
   type FinalStatus,
+  type OrderRecord,
   type SagaRow,
   type SagaStep,
 } from "./repository.ts";
@@ -84,36 +85,34 @@ export function createSaga({
     return next;
   }
 
+  /** Ends the saga; its event is written by the same statement. Answers the final order. */
   async function finish(
     row: SagaRow,
     from: SagaStep,
     status: FinalStatus,
-  ): Promise<void> {
+  ): Promise<OrderRecord> {
     const type = {
       CONFIRMED: "orders.order.confirmed",
       FAILED: "orders.order.failed",
       CANCELLED: "orders.order.cancelled",
     }[status];
-    await db.transaction(async (tx) => {
-      const done = await orderSql.finish(tx, row.id, from, status);
-      if (!done)
-        throw new Error(
-          `saga ${row.id} left step ${from} under another runner`,
-        );
-      await appendEvent(tx, "orders", {
-        type,
-        key: row.user_id,
-        correlationId: row.id,
-        data: {
-          orderId: row.id,
-          userId: row.user_id,
-          status,
-          total: row.total_minor,
-          currency: row.currency,
-          ...(status === "FAILED" ? { reason: done.failure_code } : {}),
-        },
-      });
+    // `row` is what the last claim or advance returned, and nothing changes an order's failure code
+    // but an advance of the runner holding it: the event's reason is the row's as finish leaves it.
+    const done = await orderSql.finish(db, row.id, from, status, {
+      type,
+      key: row.user_id,
+      correlationId: row.id,
+      data: {
+        orderId: row.id,
+        userId: row.user_id,
+        status,
+        total: row.total_minor,
+        currency: row.currency,
+        ...(status === "FAILED" ? { reason: row.failure_code } : {}),
+      },
     });
+    if (!done)
+      throw new Error(`saga ${row.id} left step ${from} under another runner`);
     logger.info(
       {
         orderId: row.id,
@@ -122,6 +121,7 @@ export function createSaga({
       },
       "order saga finished",
     );
+    return done;
   }
 
   async function markAttempted(
@@ -141,21 +141,30 @@ export function createSaga({
     return "deferred";
   }
 
-  /** Runs the order's saga as far as it can go now. Safe to call from several processes at once. */
-  async function run(orderId: string): Promise<SagaRunResult> {
+  /**
+   * Runs the order's saga as far as it can go now. Safe to call from several processes at once.
+   * `finished` receives the final order when this run ends the saga.
+   */
+  async function run(
+    orderId: string,
+    finished?: (record: OrderRecord) => void,
+  ): Promise<SagaRunResult> {
     const claimed = await orderSql.claim(db, orderId, leaseMs / 1000);
     if (!claimed) return "busy";
     // A saga resumed outside its request (by the resumer, after a crash or a deferral) continues
     // under the correlation id of the request that placed the order, so its logs and events join that story.
     if (currentCorrelationId() === undefined)
       return withCorrelation(claimed.correlation_id ?? claimed.id, () =>
-        drive(claimed),
+        drive(claimed, finished),
       );
-    return drive(claimed);
+    return drive(claimed, finished);
   }
 
-  async function drive(claimed: SagaRow): Promise<SagaRunResult> {
-    let row = claimed;
+  async function drive(
+    claimed: SagaRow & ClaimExtras,
+    finished?: (record: OrderRecord) => void,
+  ): Promise<SagaRunResult> {
+    let row: SagaRow = claimed;
     for (;;) {
       await checkpoint?.(row.id, row.saga_step);
       const step = row.saga_step;
@@ -167,7 +176,7 @@ export function createSaga({
             const outcome = await products.reserve(
               row.id,
               row.user_id,
-              await orderSql.items(db, row.id),
+              claimed.items,
             );
             if (outcome.ok) row = await advance(row, "RESERVE", "PAY");
             else
@@ -205,7 +214,9 @@ export function createSaga({
           }
           case "COMMIT": {
             if ((await products.commit(row.id)) === "committed") {
-              await finish(row, "COMMIT", "CONFIRMED");
+              // Not `finished?.(await finish(...))`: an absent callback would skip the finish.
+              const record = await finish(row, "COMMIT", "CONFIRMED");
+              finished?.(record);
               return "done";
             }
             // The reservation expired while the order was stuck: stock is gone, so give the money back.
@@ -219,7 +230,12 @@ export function createSaga({
             if (row.payment_attempted)
               await payments.refund({ orderId: row.id, userId: row.user_id });
             if (row.reserve_attempted) await products.release(row.id);
-            await finish(row, step, step === "CANCEL" ? "CANCELLED" : "FAILED");
+            const record = await finish(
+              row,
+              step,
+              step === "CANCEL" ? "CANCELLED" : "FAILED",
+            );
+            finished?.(record);
             return "done";
           }
           case "DONE":

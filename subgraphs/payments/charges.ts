@@ -69,34 +69,32 @@ export function createCharges({
   provider: PaymentProvider;
   logger: Logger;
 }) {
+  /**
+   * Settles the PENDING payment `pending` and writes its event in the same statement (the event's
+   * data is the row as the update leaves it, known beforehand: nothing else changes a PENDING row).
+   */
   async function settle(
-    id: string,
+    pending: ChargeRow,
     fields: {
       status: PaymentStatus;
       failureCode?: string;
       authorization?: string;
       capture?: string;
     },
-    event?: string,
+    event: string,
   ): Promise<ChargeRow | undefined> {
-    return db.transaction(async (tx) => {
-      const row = await chargeSql.settle(tx, id, fields);
-      if (row && event) {
-        await appendEvent(tx, "payments", {
-          type: event,
-          key: row.user_id,
-          data: {
-            paymentId: row.id,
-            orderId: row.order_id,
-            userId: row.user_id,
-            amount: row.amount_minor,
-            currency: row.currency,
-            status: row.status,
-            failureCode: row.failure_code,
-          },
-        });
-      }
-      return row;
+    return chargeSql.settle(db, pending.id, fields, {
+      type: event,
+      key: pending.user_id,
+      data: {
+        paymentId: pending.id,
+        orderId: pending.order_id,
+        userId: pending.user_id,
+        amount: pending.amount_minor,
+        currency: pending.currency,
+        status: fields.status,
+        failureCode: fields.failureCode ?? null,
+      },
     });
   }
 
@@ -123,7 +121,7 @@ export function createCharges({
           "provider authorization failed",
         );
         const failed = await settle(
-          inserted.id,
+          inserted,
           {
             status: "FAILED",
             failureCode:
@@ -139,7 +137,7 @@ export function createCharges({
       }
       if (!authorization.approved) {
         const declined = await settle(
-          inserted.id,
+          inserted,
           { status: "DECLINED", failureCode: authorization.reason },
           "payments.payment.declined",
         );
@@ -157,7 +155,7 @@ export function createCharges({
         );
         await provider.void(authorization.authorizationId);
         const failed = await settle(
-          inserted.id,
+          inserted,
           {
             status: "FAILED",
             failureCode: "capture_failed",
@@ -170,7 +168,7 @@ export function createCharges({
           : this.current(request.idempotencyKey);
       }
       const captured = await settle(
-        inserted.id,
+        inserted,
         {
           status: "CAPTURED",
           authorization: authorization.authorizationId,
@@ -189,8 +187,9 @@ export function createCharges({
           { paymentId: inserted.id, orderId: request.orderId },
           "charge completed after it was voided; refunded",
         );
+        return this.current(request.idempotencyKey);
       }
-      return this.current(request.idempotencyKey);
+      return chargeOutcome(captured);
     },
 
     async current(idempotencyKey: string): Promise<ChargeOutcome> {

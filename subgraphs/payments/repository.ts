@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Database, Sql } from "../../platform/database.ts";
+import type { NewEvent } from "../../platform/outbox.ts";
+import { changeWithEvent } from "../../events/outbox-writer.ts";
 import type { PaymentStatus } from "./contract.ts";
 
 export interface PaymentRow {
@@ -95,7 +97,10 @@ export const chargeSql = {
     return row;
   },
 
-  /** Moves a still-PENDING payment to its result; undefined when it is no longer PENDING (a refund voided it). */
+  /**
+   * Moves a still-PENDING payment to its result and writes `event` with it, in one statement;
+   * undefined (and no event) when it is no longer PENDING (a refund voided it).
+   */
   async settle(
     tx: Sql,
     id: string,
@@ -105,19 +110,25 @@ export const chargeSql = {
       authorization?: string;
       capture?: string;
     },
+    event: NewEvent,
   ): Promise<ChargeRow | undefined> {
-    const [row] = await tx.query<ChargeRow>(
-      `UPDATE payments.payments
+    const [row] = await changeWithEvent<ChargeRow, Record<string, unknown>>(
+      tx,
+      "payments",
+      {
+        text: `UPDATE payments.payments
           SET status = $2, failure_code = $3, provider_authorization = coalesce($4, provider_authorization),
               provider_capture = coalesce($5, provider_capture), updated_at = now()
         WHERE id = $1 AND status = 'PENDING' RETURNING ${CHARGE_COLUMNS}`,
-      [
-        id,
-        fields.status,
-        fields.failureCode ?? null,
-        fields.authorization ?? null,
-        fields.capture ?? null,
-      ],
+        params: [
+          id,
+          fields.status,
+          fields.failureCode ?? null,
+          fields.authorization ?? null,
+          fields.capture ?? null,
+        ],
+      },
+      event,
     );
     return row;
   },

@@ -121,8 +121,7 @@ export function createInventory({
           const ordered = items.map((item) =>
             reserved.find((entry) => entry.productId === item.productId)!,
           );
-          await reservationSql.saveItems(tx, reservationId, ordered);
-          await appendEvent(tx, "products", {
+          await reservationSql.saveItems(tx, reservationId, ordered, {
             type: "products.stock.reserved",
             key: userId,
             data: {

@@ -1,4 +1,6 @@
 import type { Database, Sql } from "../../platform/database.ts";
+import type { NewEvent } from "../../platform/outbox.ts";
+import { changeWithEvent } from "../../events/outbox-writer.ts";
 import { badInput } from "../../platform/errors.ts";
 import type { Price, ReservationItem, ReservationStatus } from "./contract.ts";
 
@@ -138,14 +140,21 @@ export const reservationSql = {
     );
   },
 
+  /** Records the reserved lines and writes `event` with them, in one statement. */
   async saveItems(
     tx: Sql,
     reservationId: string,
     items: readonly ReservationItem[],
+    event: NewEvent,
   ): Promise<void> {
-    await tx.query(
-      "UPDATE products.reservations SET items = $2 WHERE id = $1",
-      [reservationId, JSON.stringify(items)],
+    await changeWithEvent(
+      tx,
+      "products",
+      {
+        text: "UPDATE products.reservations SET items = $2 WHERE id = $1 RETURNING id",
+        params: [reservationId, JSON.stringify(items)],
+      },
+      event,
     );
   },
 

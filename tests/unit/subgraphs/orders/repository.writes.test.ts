@@ -11,20 +11,50 @@ describe("the orders repository on PGlite (writes and saga state)", () => {
   let db: Database;
   const userId = demoUsers[0]!.id;
 
-  async function placed() {
+  const placedEvent = (orderId: string) => ({
+    type: "orders.order.placed",
+    key: userId,
+    data: { orderId, userId, items: [], total: 1500, currency: "USD" },
+  });
+  const finishedEvent = (orderId: string, status: string) => ({
+    type:
+      status === "CONFIRMED" ? "orders.order.confirmed" : "orders.order.failed",
+    key: userId,
+    data: { orderId, userId, status, total: 1500, currency: "USD" },
+  });
+  const eventsOf = async (orderId: string) =>
+    (
+      await db.query<{ type: string }>(
+        "SELECT type FROM orders.outbox WHERE envelope->'data'->>'orderId' = $1 ORDER BY seq",
+        [orderId],
+      )
+    ).map((row) => row.type);
+
+  async function placed(
+    items: Array<{
+      productId: string;
+      quantity: number;
+      unitPriceMinor: number;
+    }> = [],
+  ) {
     const id = randomUUID();
     const key = `k-${id}`;
     expect(
-      await orderSql.insert(db, {
-        id,
-        userId,
-        totalMinor: 1500,
-        currency: "USD",
-        idempotencyKey: key,
-        requestHash: "h",
-        paymentToken: "tok_visa",
-        correlationId: null,
-      }),
+      await orderSql.insert(
+        db,
+        {
+          id,
+          userId,
+          totalMinor: 1500,
+          currency: "USD",
+          idempotencyKey: key,
+          requestHash: "h",
+          paymentToken: "tok_visa",
+          correlationId: null,
+          items,
+        },
+        placedEvent(id),
+      ),
     ).toBe(true);
     return { id, key };
   }
@@ -46,33 +76,35 @@ describe("the orders repository on PGlite (writes and saga state)", () => {
     await storage?.close();
   });
 
-  it("inserts one PENDING order per user and key at step RESERVE, with its items in position order", async () => {
-    const { id, key } = await placed();
-    expect(
-      await orderSql.insert(db, {
-        id: randomUUID(),
-        userId,
-        totalMinor: 1,
-        currency: "USD",
-        idempotencyKey: key,
-        requestHash: "other",
-        paymentToken: "tok_visa",
-        correlationId: null,
-      }),
-    ).toBe(false);
+  it("inserts one PENDING order per user and key at step RESERVE, with its items in position order and its event, in one statement", async () => {
     const [first, second] = [randomUUID(), randomUUID()];
-    await orderSql.insertItem(db, id, {
-      position: 1,
-      productId: second,
-      quantity: 2,
-      unitPriceMinor: 500,
-    });
-    await orderSql.insertItem(db, id, {
-      position: 0,
-      productId: first,
-      quantity: 1,
-      unitPriceMinor: 500,
-    });
+    const before = db.queryCount;
+    const { id, key } = await placed([
+      { productId: first, quantity: 1, unitPriceMinor: 500 },
+      { productId: second, quantity: 2, unitPriceMinor: 500 },
+    ]);
+    expect(db.queryCount - before).toBe(1);
+    const duplicate = randomUUID();
+    expect(
+      await orderSql.insert(
+        db,
+        {
+          id: duplicate,
+          userId,
+          totalMinor: 1,
+          currency: "USD",
+          idempotencyKey: key,
+          requestHash: "other",
+          paymentToken: "tok_visa",
+          correlationId: null,
+          items: [{ productId: first, quantity: 9, unitPriceMinor: 1 }],
+        },
+        placedEvent(duplicate),
+      ),
+    ).toBe(false);
+    expect(await orderSql.items(db, duplicate)).toEqual([]);
+    expect(await eventsOf(duplicate)).toEqual([]);
+    expect(await eventsOf(id)).toEqual(["orders.order.placed"]);
     expect(await orderSql.items(db, id)).toEqual([
       { productId: first, quantity: 1 },
       { productId: second, quantity: 2 },
@@ -88,13 +120,18 @@ describe("the orders repository on PGlite (writes and saga state)", () => {
     expect(await orderSql.recordByKey(db, randomUUID(), key)).toBeUndefined();
   });
 
-  it("leases a saga to one runner, moves it only from the step it is at, and finishes it", async () => {
-    const { id } = await placed();
+  it("leases a saga to one runner (with its items, marking a saga at RESERVE attempted), moves it only from the step it is at, and finishes it", async () => {
+    const productId = randomUUID();
+    const { id } = await placed([
+      { productId, quantity: 3, unitPriceMinor: 500 },
+    ]);
     expect(await orderSql.claim(db, id, 60)).toMatchObject({
       id,
       saga_step: "RESERVE",
-      reserve_attempted: false,
+      reserve_attempted: true,
+      payment_attempted: false,
       correlation_id: null,
+      items: [{ productId, quantity: 3 }],
     });
     expect(await orderSql.claim(db, id, 60)).toBeUndefined();
     expect(await orderSql.due(db, 1000)).not.toContain(id);
@@ -120,10 +157,33 @@ describe("the orders repository on PGlite (writes and saga state)", () => {
     expect(
       await orderSql.advance(db, id, "COMPENSATE", "COMPENSATE", null),
     ).toMatchObject({ failure_code: "INSUFFICIENT_STOCK" });
-    expect(await orderSql.finish(db, id, "RESERVE", "FAILED")).toBeUndefined();
-    expect(await orderSql.finish(db, id, "COMPENSATE", "FAILED")).toMatchObject(
-      { status: "FAILED", saga_step: "DONE" },
-    );
+    expect(
+      await orderSql.finish(
+        db,
+        id,
+        "RESERVE",
+        "FAILED",
+        finishedEvent(id, "FAILED"),
+      ),
+    ).toBeUndefined();
+    expect(await eventsOf(id)).toEqual(["orders.order.placed"]);
+    expect(
+      await orderSql.finish(
+        db,
+        id,
+        "COMPENSATE",
+        "FAILED",
+        finishedEvent(id, "FAILED"),
+      ),
+    ).toMatchObject({
+      status: "FAILED",
+      saga_step: "DONE",
+      failure_code: "INSUFFICIENT_STOCK",
+    });
+    expect(await eventsOf(id)).toEqual([
+      "orders.order.placed",
+      "orders.order.failed",
+    ]);
     expect(await orderSql.claim(db, id, 60)).toBeUndefined();
   });
 
@@ -135,8 +195,17 @@ describe("the orders repository on PGlite (writes and saga state)", () => {
     expect(await orderSql.due(db, 1000)).toContain(id);
 
     expect(await orderSql.startCancel(db, id)).toBe(false);
-    await orderSql.advance(db, id, "RESERVE", "COMMIT", null);
-    await orderSql.finish(db, id, "COMMIT", "CONFIRMED");
+    expect(
+      await orderSql.advance(db, id, "RESERVE", "PAY", null),
+    ).toMatchObject({ payment_attempted: true });
+    await orderSql.advance(db, id, "PAY", "COMMIT", null);
+    await orderSql.finish(
+      db,
+      id,
+      "COMMIT",
+      "CONFIRMED",
+      finishedEvent(id, "CONFIRMED"),
+    );
     expect(await orderSql.startCancel(db, id)).toBe(true);
     expect(await orderSql.record(db, id)).toMatchObject({
       status: "CONFIRMED",

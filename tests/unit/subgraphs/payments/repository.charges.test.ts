@@ -54,26 +54,61 @@ describe("the charge SQL of the payments repository on PGlite", () => {
     expect(await chargeSql.byKey(db, `charge:${randomUUID()}`)).toBeUndefined();
   });
 
-  it("settles only a PENDING payment, keeping the provider references it is given", async () => {
+  const eventFor = (row: { id: string; user_id: string }, status: string) => ({
+    type: "payments.payment.captured",
+    key: row.user_id,
+    data: {
+      paymentId: row.id,
+      orderId: randomUUID(),
+      userId: row.user_id,
+      amount: 500,
+      currency: "EUR",
+      status,
+      failureCode: null,
+    },
+  });
+  const eventsOf = async (paymentId: string) =>
+    (
+      await db.query<{ count: number }>(
+        "SELECT count(*)::int AS count FROM payments.outbox WHERE envelope->'data'->>'paymentId' = $1",
+        [paymentId],
+      )
+    )[0]!.count;
+
+  it("settles only a PENDING payment, keeping the provider references it is given, and writes its event in the same statement only then", async () => {
     const row = (await chargeSql.insertPending(db, charge()))!;
+    const before = db.queryCount;
     expect(
-      await chargeSql.settle(db, row.id, {
-        status: "CAPTURED",
-        authorization: "auth_1",
-        capture: "cap_1",
-      }),
+      await chargeSql.settle(
+        db,
+        row.id,
+        {
+          status: "CAPTURED",
+          authorization: "auth_1",
+          capture: "cap_1",
+        },
+        eventFor(row, "CAPTURED"),
+      ),
     ).toMatchObject({
       status: "CAPTURED",
       provider_authorization: "auth_1",
       provider_capture: "cap_1",
       failure_code: null,
     });
+    expect(db.queryCount - before).toBe(1);
+    expect(await eventsOf(row.id)).toBe(1);
     expect(
-      await chargeSql.settle(db, row.id, {
-        status: "FAILED",
-        failureCode: "late",
-      }),
+      await chargeSql.settle(
+        db,
+        row.id,
+        {
+          status: "FAILED",
+          failureCode: "late",
+        },
+        eventFor(row, "FAILED"),
+      ),
     ).toBeUndefined();
+    expect(await eventsOf(row.id)).toBe(1);
     expect(await chargeSql.markRefunded(db, row.id)).toMatchObject({
       status: "REFUNDED",
     });
@@ -81,8 +116,14 @@ describe("the charge SQL of the payments repository on PGlite", () => {
     const inFlight = (await chargeSql.insertPending(db, charge()))!;
     await chargeSql.voidInFlight(db, inFlight.id);
     expect(
-      await chargeSql.settle(db, inFlight.id, { status: "CAPTURED" }),
+      await chargeSql.settle(
+        db,
+        inFlight.id,
+        { status: "CAPTURED" },
+        eventFor(inFlight, "CAPTURED"),
+      ),
     ).toBeUndefined();
+    expect(await eventsOf(inFlight.id)).toBe(0);
     await chargeSql.recordProviderRefs(db, inFlight.id, {
       authorization: "auth_2",
       capture: "cap_2",

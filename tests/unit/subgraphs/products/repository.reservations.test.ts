@@ -93,7 +93,23 @@ describe("the reservation SQL of the products repository on PGlite", () => {
         currency: "USD",
       },
     ];
-    await reservationSql.saveItems(db, id, items);
+    const before = db.queryCount;
+    await reservationSql.saveItems(db, id, items, {
+      type: "products.stock.reserved",
+      key: userId,
+      data: {
+        reservationId: id,
+        userId,
+        items: [{ productId: items[0]!.productId, quantity: 1 }],
+      },
+    });
+    expect(db.queryCount - before).toBe(1);
+    expect(
+      await db.query(
+        "SELECT type FROM products.outbox WHERE envelope->'data'->>'reservationId' = $1",
+        [id],
+      ),
+    ).toEqual([{ type: "products.stock.reserved" }]);
     await reservationSql.tombstone(db, id);
     expect(await reservationSql.find(db, id)).toEqual({
       id,
