@@ -7,7 +7,7 @@
  * tests/unit/deploy/deployables.test.ts.
  */
 
-/** Every subgraph, in start order (orders after products and payments, whose URLs it calls). */
+/** Every subgraph, in the order of supergraph.yaml. */
 export const SUBGRAPH_NAMES = [
   "users",
   "products",
@@ -40,3 +40,12 @@ export const PUBLISHING_SUBGRAPHS = [
   "products",
 ] as const satisfies readonly SubgraphName[];
 export type PublishingSubgraph = (typeof PUBLISHING_SUBGRAPHS)[number];
+
+/** A record with one entry per subgraph (ports, URLs, ...), so no caller writes the names out. */
+export function perSubgraph<T>(
+  value: (name: SubgraphName) => T,
+): Record<SubgraphName, T> {
+  return Object.fromEntries(
+    SUBGRAPH_NAMES.map((name) => [name, value(name)]),
+  ) as Record<SubgraphName, T>;
+}

@@ -10,6 +10,7 @@ import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/res
 import { GraphQLError, parse, type GraphQLFormattedError } from "graphql";
 import type { Database, Sql } from "./database.ts";
 import { ERROR_CODES } from "./errors.ts";
+import type { SubgraphName } from "./services.ts";
 import { enforceAuthDirectives } from "./authorization.ts";
 import {
   createHttpHandler,
@@ -55,7 +56,7 @@ export interface SubgraphServer {
 /** What one subgraph folder provides; the runner and `npm start` need nothing else. */
 export interface SubgraphModule {
   /** Service name: also its SQL schema and its name in supergraph.yaml. */
-  readonly name: "users" | "products" | "orders" | "payments" | "notifications";
+  readonly name: SubgraphName;
   readonly migrationsDir: string;
   /** Inserts the demo data set; runs once per database. */
   readonly seed: (tx: Sql) => Promise<void>;

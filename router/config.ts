@@ -30,6 +30,7 @@ import {
   type ClientAddressSettings,
   type ForwardedHeader,
 } from "./client-address.ts";
+import { SUBGRAPH_NAMES } from "../platform/services.ts";
 import type { OperationLimits } from "./operation-limits-plugin.ts";
 import type { RateLimit, RateLimitConfig } from "./rate-limit-plugin.ts";
 
@@ -129,13 +130,7 @@ export interface DeduplicationSettings {
 }
 
 /** Subgraphs whose settings may be overridden; a supergraph may name others, which get the defaults. */
-export const KNOWN_SUBGRAPHS = [
-  "users",
-  "products",
-  "orders",
-  "payments",
-  "notifications",
-] as const;
+export const KNOWN_SUBGRAPHS = SUBGRAPH_NAMES;
 
 const WINDOW_UNITS: Record<string, number> = {
   ms: 1,
