@@ -6,7 +6,6 @@ import {
   ApolloServerPluginLandingPageDisabled,
 } from "@apollo/server/plugin/disabled";
 import { buildSubgraphSchema } from "@apollo/subgraph";
-import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
 import { GraphQLError, parse, type GraphQLFormattedError } from "graphql";
 import type { Database, Sql } from "./database.ts";
 import { ERROR_CODES } from "./errors.ts";
@@ -145,6 +144,16 @@ export function formatErrorFor({
   };
 }
 
+/** buildSubgraphSchema's resolver map, whose type @apollo/subgraph exports only under `dist/`. */
+type SubgraphResolverMap = Extract<
+  Parameters<typeof buildSubgraphSchema>[0],
+  readonly unknown[]
+>[number] extends infer Module
+  ? Module extends { resolvers?: infer Map }
+    ? NonNullable<Map>
+    : never
+  : never;
+
 export function createSubgraphServer<Ctx extends BaseContext>({
   name,
   typeDefs,
@@ -156,7 +165,12 @@ export function createSubgraphServer<Ctx extends BaseContext>({
 }: {
   name: string;
   typeDefs: ReturnType<typeof parse>;
-  resolvers: GraphQLResolverMap<Ctx>;
+  /**
+   * The subgraph's `Resolvers<Ctx>`, generated from its schema (subgraphs/<name>/generated/
+   * resolvers-types.ts) and checked where it is written: its `__resolveReference(reference,
+   * context)` signature is federation's, which buildSubgraphSchema's own map type cannot express.
+   */
+  resolvers: object;
   deps: SubgraphDeps;
   /**
    * Builds the per-request context from the principal the router vouched for (null = anonymous);
@@ -180,7 +194,9 @@ export function createSubgraphServer<Ctx extends BaseContext>({
   db.onQuery(() => sqlQueries.inc());
   const server = new ApolloServer<Ctx>({
     schema: enforceAuthDirectives(
-      buildSubgraphSchema([{ typeDefs, resolvers }]),
+      buildSubgraphSchema([
+        { typeDefs, resolvers: resolvers as SubgraphResolverMap },
+      ]),
     ),
     introspection: !production,
     // With introspection off, no "Did you mean …" hints either (formatErrorFor strips the rest).
