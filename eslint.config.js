@@ -11,6 +11,7 @@ export default tseslint.config(
       "coverage/",
       "dist/",
       "clients/generated/",
+      "subgraphs/*/generated/",
     ],
   },
   js.configs.recommended,

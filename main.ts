@@ -17,6 +17,7 @@ import {
 } from "./platform/config.ts";
 import { openStorage } from "./platform/database.ts";
 import { createLogger, forService } from "./platform/logger.ts";
+import { perSubgraph } from "./platform/services.ts";
 import { onShutdown } from "./platform/shutdown.ts";
 import { startOrExit } from "./platform/startup.ts";
 import { loadTracingConfig, startTracing } from "./platform/tracing.ts";
@@ -27,8 +28,7 @@ const config = await loadConfigurationOrExit(
   loadStackConfig,
   STACK_SETTINGS_READ,
 );
-const { users, products, orders, payments, notifications, router, pipeline } =
-  config;
+const { users, products, orders, payments, router, pipeline } = config;
 
 /**
  * One process, one fresh secret: the fixed development defaults exist so that separately started
@@ -69,13 +69,7 @@ const stack = await startOrExit(async () =>
     production: config.production,
     seed: config.seedDemoData,
     host: config.host,
-    ports: {
-      users: users.port,
-      products: products.port,
-      orders: orders.port,
-      payments: payments.port,
-      notifications: notifications.port,
-    },
+    ports: perSubgraph((name) => config[name].port),
     router,
     internalTokenSecret: perProcess(
       router.security.internalTokenSecret,

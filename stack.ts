@@ -3,6 +3,7 @@ import type { Database, Storage } from "./platform/database.ts";
 import { listen, type RunningServer } from "./platform/http-server.ts";
 import { DEMO_PASSWORD, demoUsers } from "./platform/demo-data.ts";
 import type { BannerRows } from "./platform/log-lines.ts";
+import { SUBGRAPH_NAMES, type SubgraphName } from "./platform/services.ts";
 import { forService, type Logger } from "./platform/logger.ts";
 import { requiredDefault, settingName } from "./platform/settings.ts";
 import {
@@ -48,7 +49,7 @@ import {
   type UsersOptions,
 } from "./subgraphs/users/server.ts";
 
-export type SubgraphName = SubgraphModule["name"];
+export type { SubgraphName };
 
 export interface StackOptions {
   storage: Storage;
@@ -56,8 +57,8 @@ export interface StackOptions {
   production?: boolean;
   seed?: boolean;
   host?: string;
-  /** Port per subgraph; 0 picks a free one (tests). */
-  ports: Record<SubgraphName, number>;
+  /** Port per subgraph; 0 picks a free one. @default 0 for every subgraph (tests, benchmarks) */
+  ports?: Record<SubgraphName, number>;
   /** Router settings; each subgraph's instances are replaced by the one this stack starts. */
   router: RouterConfig;
   users?: UsersOptions;
@@ -112,8 +113,8 @@ export interface Subgraphs {
 }
 
 /**
- * The four subgraphs, each listening on its own port, sharing one storage engine. Orders comes last:
- * its saga calls products and payments, whose URLs exist once they listen.
+ * Every subgraph (platform/services.ts), each listening on its own port, sharing one storage engine.
+ * Orders starts last: its saga calls products and payments, whose URLs exist once they listen.
  */
 export async function startSubgraphs(
   options: SubgraphsOptions,
@@ -130,9 +131,10 @@ export async function startSubgraphs(
   const subgraphs = {} as Stack["subgraphs"];
   const base = (name: SubgraphName) =>
     subgraphs[name].url.replace(/\/graphql$/, "");
-  const modules: Array<() => SubgraphModule> = [
-    () => usersModule(options.users ?? DEFAULT_USERS_OPTIONS),
-    () =>
+  // Keyed by name, so a subgraph added to platform/services.ts fails to typecheck until it is here.
+  const modules: Record<SubgraphName, () => SubgraphModule> = {
+    users: () => usersModule(options.users ?? DEFAULT_USERS_OPTIONS),
+    products: () =>
       productsModule({
         internalServiceSecret,
         reservationTtlSeconds: requiredDefault(
@@ -143,7 +145,7 @@ export async function startSubgraphs(
         ),
         ...options.products,
       }),
-    () =>
+    payments: () =>
       paymentsModule({
         internalServiceSecret,
         provider:
@@ -154,7 +156,7 @@ export async function startSubgraphs(
               requiredDefault(PAYMENTS_SETTINGS.providerTimeoutMs),
           }),
       }),
-    () =>
+    orders: () =>
       ordersModule({
         internalServiceSecret,
         productsInternalUrl: base("products"),
@@ -167,16 +169,20 @@ export async function startSubgraphs(
         sagaLeaseMs: requiredDefault(ORDERS_SETTINGS.sagaLeaseMs),
         ...options.orders,
       }),
-    () => notificationsModule(),
-  ];
+    notifications: () => notificationsModule(),
+  };
   const started: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const stopOne of started.reverse()) await stopOne();
     started.length = 0;
   };
   try {
-    for (const makeModule of modules) {
-      const module = makeModule();
+    const startOrder = [
+      ...SUBGRAPH_NAMES.filter((name) => name !== "orders"),
+      "orders" as const,
+    ];
+    for (const name of startOrder) {
+      const module = modules[name]();
       const serviceLogger = forService(logger, module.name);
       const db = storage.forService(module.name);
       await prepareDatabase(module, db, { seed, logger: serviceLogger });
@@ -188,7 +194,7 @@ export async function startSubgraphs(
       });
       await server.start();
       const running = await listen(server.handler, {
-        port: options.ports[module.name],
+        port: options.ports?.[module.name] ?? 0,
         host,
         setting: settingName(SUBGRAPH_PORT_SETTINGS[module.name]),
       });

@@ -68,7 +68,6 @@ export async function measureListSizes(
     storage,
     logger: pino({ level: "silent" }),
     production: true,
-    ports: { users: 0, products: 0, orders: 0, payments: 0, notifications: 0 },
     router: loadRouterConfig({
       LOG_LEVEL: "silent",
       ROUTER_PORT: "0",

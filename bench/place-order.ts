@@ -88,13 +88,6 @@ export async function benchPlaceOrder({
       storage,
       logger: pino({ level: "silent" }),
       production: true,
-      ports: {
-        users: 0,
-        products: 0,
-        orders: 0,
-        payments: 0,
-        notifications: 0,
-      },
       router,
       internalTokenSecret: router.security.internalTokenSecret,
     });

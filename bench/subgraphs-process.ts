@@ -16,7 +16,6 @@ const { subgraphs, stop } = await startSubgraphs({
   storage,
   logger,
   production: true,
-  ports: { users: 0, products: 0, orders: 0, payments: 0, notifications: 0 },
   internalTokenSecret: process.env.INTERNAL_TOKEN_SECRET!,
   internalServiceSecret: process.env.INTERNAL_SERVICE_SECRET!,
 });

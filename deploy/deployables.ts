@@ -1,5 +1,6 @@
 import { loadPipelineConfig } from "../events/config.ts";
 import type { Env } from "../platform/config.ts";
+import { SUBGRAPH_NAMES, type SubgraphName } from "../platform/services.ts";
 import { loadRouterConfig } from "../router/config.ts";
 import { loadNotificationsConfig } from "../subgraphs/notifications/config.ts";
 import { loadOrdersConfig } from "../subgraphs/orders/config.ts";
@@ -26,11 +27,7 @@ export interface Deployable {
 }
 
 export const DEPLOYABLE_NAMES = [
-  "users",
-  "products",
-  "orders",
-  "payments",
-  "notifications",
+  ...SUBGRAPH_NAMES,
   "router",
   "relay",
   "worker",
@@ -38,6 +35,15 @@ export const DEPLOYABLE_NAMES = [
   "analytics",
 ] as const;
 export type DeployableName = (typeof DEPLOYABLE_NAMES)[number];
+
+/** Keyed by name, so a subgraph added to platform/services.ts fails to typecheck until it is here. */
+const SUBGRAPH_CONFIGS: Record<SubgraphName, (env: Env) => { port: number }> = {
+  users: loadUsersConfig,
+  products: loadProductsConfig,
+  orders: loadOrdersConfig,
+  payments: loadPaymentsConfig,
+  notifications: loadNotificationsConfig,
+};
 
 const subgraph = (
   name: DeployableName,
@@ -61,11 +67,7 @@ const pipelineRole = (
 });
 
 export const DEPLOYABLES: readonly Deployable[] = Object.freeze([
-  subgraph("users", loadUsersConfig),
-  subgraph("products", loadProductsConfig),
-  subgraph("orders", loadOrdersConfig),
-  subgraph("payments", loadPaymentsConfig),
-  subgraph("notifications", loadNotificationsConfig),
+  ...SUBGRAPH_NAMES.map((name) => subgraph(name, SUBGRAPH_CONFIGS[name])),
   {
     name: "router",
     entry: "router/main.ts",

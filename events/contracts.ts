@@ -1,8 +1,10 @@
 import {
+  EVENT_TOPICS,
   InvalidEnvelopeError,
   parseEnvelope,
   type EventEnvelope,
 } from "./envelope.ts";
+import type { PublishingSubgraph } from "../platform/services.ts";
 
 /**
  * One contract per event type and version: the shape of `data` inside the envelope. Producers
@@ -26,7 +28,7 @@ export type FieldType =
 export interface EventContract {
   readonly type: string;
   readonly version: number;
-  readonly producer: "orders" | "products" | "payments";
+  readonly producer: PublishingSubgraph;
   readonly description: string;
   readonly data: Readonly<Record<string, FieldType>>;
 }
@@ -275,7 +277,7 @@ export function renderEventDocs(): string {
     "",
     "Every event travels in the envelope `{ eventId, type, version, occurredAt, key, correlationId, traceparent, data }`",
     "(see ARCHITECTURE.md). `key` is the customer's user id, so one customer's events stay in order on one Kafka",
-    "partition. Topics are per producing domain: `switchyard.orders`, `switchyard.products`, `switchyard.payments`.",
+    `partition. Topics are per producing domain: ${EVENT_TOPICS.map((topic) => `\`${topic}\``).join(", ")}.`,
     "Producers validate `data` against the contract below before writing to their outbox; the notification worker",
     "validates again and parks events that fail (`notifications.rejected_events`).",
     "",

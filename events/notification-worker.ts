@@ -7,8 +7,7 @@ import {
   SpanKind,
   traceHeaders,
 } from "../platform/tracing.ts";
-import { EVENT_TOPICS } from "./envelope.ts";
-import type { EventEnvelope } from "./envelope.ts";
+import { EVENT_TOPICS, type EventEnvelope } from "./envelope.ts";
 import type {
   EventLog,
   LogMessage,

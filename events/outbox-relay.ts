@@ -2,6 +2,7 @@ import { Gauge, type Registry } from "prom-client";
 import type { Database } from "../platform/database.ts";
 import type { Logger } from "../platform/logger.ts";
 import { counterOfTotals } from "../platform/metrics.ts";
+import type { PublishingSubgraph } from "../platform/services.ts";
 import {
   failSpan,
   messageContext,
@@ -13,7 +14,8 @@ import {
 import { headersFor, type EventEnvelope } from "./envelope.ts";
 import type { EventLog, OutgoingMessage } from "./event-log.ts";
 
-export type OutboxSchema = "orders" | "payments" | "products";
+/** A publishing subgraph's schema, whose `outbox` table the relay drains. */
+export type OutboxSchema = PublishingSubgraph;
 
 export interface OutboxRelayOptions {
   db: Database;

@@ -2,6 +2,7 @@ import { fileURLToPath } from "node:url";
 import type { Database, Storage } from "../platform/database.ts";
 import { forService, type Logger } from "../platform/logger.ts";
 import { migrate } from "../platform/migrate.ts";
+import { PUBLISHING_SUBGRAPHS } from "../platform/services.ts";
 import {
   createLogSender,
   createSmtpEmailSender,
@@ -44,11 +45,7 @@ import type { Channel } from "./notification-job.ts";
 export const NOTIFICATIONS_MIGRATIONS = fileURLToPath(
   new URL("./migrations", import.meta.url),
 );
-export const OUTBOX_SCHEMAS: readonly OutboxSchema[] = [
-  "orders",
-  "payments",
-  "products",
-];
+export const OUTBOX_SCHEMAS: readonly OutboxSchema[] = PUBLISHING_SUBGRAPHS;
 
 /** Creates the notifications schema (inbox, deliveries) once; safe from several processes. */
 export async function prepareNotificationsDatabase(

@@ -1,5 +1,10 @@
 import { DEMO_PASSWORD } from "./demo-data.ts";
 import {
+  DEFAULT_SUBGRAPH_PORTS,
+  SUBGRAPH_NAMES,
+  type SubgraphName,
+} from "./services.ts";
+import {
   boolean,
   ConfigError,
   custom,
@@ -281,17 +286,22 @@ const subgraphPort = (name: string, fallback: number, extra = "") =>
   });
 
 /** Each subgraph's HTTP port: its own config reads it, and the pipeline derives USERS_GRAPHQL_URL from the users one. */
-export const SUBGRAPH_PORT_SETTINGS = Object.freeze({
-  users: subgraphPort(
-    "users",
-    4001,
-    "; the pipeline roles also derive USERS_GRAPHQL_URL from it",
-  ),
-  products: subgraphPort("products", 4002),
-  orders: subgraphPort("orders", 4003),
-  payments: subgraphPort("payments", 4004),
-  notifications: subgraphPort("notifications", 4005),
-});
+export const SUBGRAPH_PORT_SETTINGS: Readonly<
+  Record<SubgraphName, Setting<number>>
+> = Object.freeze(
+  Object.fromEntries(
+    SUBGRAPH_NAMES.map((name) => [
+      name,
+      subgraphPort(
+        name,
+        DEFAULT_SUBGRAPH_PORTS[name],
+        name === "users"
+          ? "; the pipeline roles also derive USERS_GRAPHQL_URL from it"
+          : "",
+      ),
+    ]),
+  ) as Record<SubgraphName, Setting<number>>,
+);
 
 /** What the users service writes into access tokens and the router requires of them. */
 export const TOKEN_SETTINGS = Object.freeze({

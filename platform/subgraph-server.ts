@@ -6,10 +6,10 @@ import {
   ApolloServerPluginLandingPageDisabled,
 } from "@apollo/server/plugin/disabled";
 import { buildSubgraphSchema } from "@apollo/subgraph";
-import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
 import { GraphQLError, parse, type GraphQLFormattedError } from "graphql";
 import type { Database, Sql } from "./database.ts";
 import { ERROR_CODES } from "./errors.ts";
+import type { SubgraphName } from "./services.ts";
 import { enforceAuthDirectives } from "./authorization.ts";
 import {
   createHttpHandler,
@@ -55,7 +55,7 @@ export interface SubgraphServer {
 /** What one subgraph folder provides; the runner and `npm start` need nothing else. */
 export interface SubgraphModule {
   /** Service name: also its SQL schema and its name in supergraph.yaml. */
-  readonly name: "users" | "products" | "orders" | "payments" | "notifications";
+  readonly name: SubgraphName;
   readonly migrationsDir: string;
   /** Inserts the demo data set; runs once per database. */
   readonly seed: (tx: Sql) => Promise<void>;
@@ -144,6 +144,16 @@ export function formatErrorFor({
   };
 }
 
+/** buildSubgraphSchema's resolver map, whose type @apollo/subgraph exports only under `dist/`. */
+type SubgraphResolverMap = Extract<
+  Parameters<typeof buildSubgraphSchema>[0],
+  readonly unknown[]
+>[number] extends infer Module
+  ? Module extends { resolvers?: infer Map }
+    ? NonNullable<Map>
+    : never
+  : never;
+
 export function createSubgraphServer<Ctx extends BaseContext>({
   name,
   typeDefs,
@@ -155,7 +165,12 @@ export function createSubgraphServer<Ctx extends BaseContext>({
 }: {
   name: string;
   typeDefs: ReturnType<typeof parse>;
-  resolvers: GraphQLResolverMap<Ctx>;
+  /**
+   * The subgraph's `Resolvers<Ctx>`, generated from its schema (subgraphs/<name>/generated/
+   * resolvers-types.ts) and checked where it is written: its `__resolveReference(reference,
+   * context)` signature is federation's, which buildSubgraphSchema's own map type cannot express.
+   */
+  resolvers: object;
   deps: SubgraphDeps;
   /**
    * Builds the per-request context from the principal the router vouched for (null = anonymous);
@@ -179,7 +194,9 @@ export function createSubgraphServer<Ctx extends BaseContext>({
   db.onQuery(() => sqlQueries.inc());
   const server = new ApolloServer<Ctx>({
     schema: enforceAuthDirectives(
-      buildSubgraphSchema([{ typeDefs, resolvers }]),
+      buildSubgraphSchema([
+        { typeDefs, resolvers: resolvers as SubgraphResolverMap },
+      ]),
     ),
     introspection: !production,
     // With introspection off, no "Did you mean …" hints either (formatErrorFor strips the rest).

@@ -36,6 +36,7 @@ import {
   readDemandControlSettings,
 } from "./demand-control/config.ts";
 import type { DemandControlSettings } from "./demand-control/plugin.ts";
+import { SUBGRAPH_NAMES } from "../platform/services.ts";
 import type { OperationLimits } from "./operation-limits-plugin.ts";
 import {
   HEADER_RULES_SCHEMA,
@@ -168,13 +169,7 @@ export interface DeduplicationSettings {
 }
 
 /** Subgraphs whose settings may be overridden; a supergraph may name others, which get the defaults. */
-export const KNOWN_SUBGRAPHS = [
-  "users",
-  "products",
-  "orders",
-  "payments",
-  "notifications",
-] as const;
+export const KNOWN_SUBGRAPHS = SUBGRAPH_NAMES;
 
 const WINDOW_UNITS: Record<string, number> = {
   ms: 1,

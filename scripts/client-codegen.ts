@@ -15,6 +15,7 @@ import {
 } from "graphql";
 import CODEGEN_CONFIG from "../codegen.ts";
 import { buildManifest } from "../router/trusted-documents/manifest.ts";
+import { isResolverOutput } from "./resolver-codegen.ts";
 
 /** Where the typed client's inputs and outputs live; tests point these at fixtures. */
 export interface CodegenPaths {
@@ -32,7 +33,7 @@ export interface CodegenPaths {
 /**
  * What a GraphQL Code Generator config (codegen.ts) asks for, in the subset this runner implements:
  * one local schema file, operations as `<folder>/*.graphql`, one output folder with the `client`
- * preset. Anything else is refused naming the key, rather than generated differently than the
+ * preset (beside the subgraphs' resolver-types outputs, scripts/resolver-codegen.ts). Anything else is refused naming the key, rather than generated differently than the
  * official CLI would.
  */
 export function codegenSettings(
@@ -55,9 +56,14 @@ export function codegenSettings(
       "documents",
       `must be "<folder>/*.graphql", got ${JSON.stringify(documents)}`,
     );
-  const outputs = Object.entries(config.generates);
+  const outputs = Object.entries(config.generates).filter(
+    ([path, output]) => !isResolverOutput(path, output),
+  );
   if (outputs.length !== 1)
-    refuse("generates", `must have exactly one output, got ${outputs.length}`);
+    refuse(
+      "generates",
+      `must have exactly one client output, got ${outputs.length}`,
+    );
   const [outputDir, output] = outputs[0]!;
   const target = Array.isArray(output)
     ? refuse(`generates["${outputDir}"]`, "must be an object")

@@ -31,6 +31,7 @@ import {
   describeDefault,
   type Setting,
 } from "../platform/settings.ts";
+import { SUBGRAPH_NAMES } from "../platform/services.ts";
 import { KNOWN_SUBGRAPHS, ROUTER_SETTINGS } from "../router/config.ts";
 
 const root = new URL("../", import.meta.url);
@@ -206,11 +207,7 @@ const FILE_ORDER = [
   "secrets",
   "jwt",
   "router",
-  "users",
-  "products",
-  "orders",
-  "payments",
-  "notifications",
+  ...SUBGRAPH_NAMES,
   "pipeline",
 ];
 

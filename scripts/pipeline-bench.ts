@@ -33,7 +33,7 @@ import { prepareNotificationsDatabase } from "../events/pipeline.ts";
 import { createStaticDirectory } from "../events/recipients.ts";
 import { openStorage, type Database } from "../platform/database.ts";
 import { migrate } from "../platform/migrate.ts";
-import { buildEnvelope } from "../platform/outbox.ts";
+import { buildEnvelope } from "../events/envelope.ts";
 
 const N = Number(process.env.BENCH_EVENTS ?? 10_000);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);

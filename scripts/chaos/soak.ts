@@ -9,6 +9,7 @@ import {
   startDistributed,
   type Distributed,
 } from "../../deploy/distributed.ts";
+import { EVENT_TOPICS } from "../../events/envelope.ts";
 import { createKafkaEventLog } from "../../events/kafka-event-log.ts";
 import { DEFAULT_RETRY_POLICY } from "../../events/job-queue.ts";
 import { CHANNELS } from "../../events/notification-job.ts";
@@ -411,9 +412,7 @@ export async function runChaos(
       const consumerLag = await lagLog
         .lag(
           prefix,
-          ["orders", "payments", "products"].map(
-            (domain) => `${prefix}.switchyard.${domain}`,
-          ),
+          EVENT_TOPICS.map((topic) => `${prefix}.${topic}`),
         )
         .finally(() => lagLog.close());
       const main = CHANNELS.map((channel) => `${prefix}.${channel}`);

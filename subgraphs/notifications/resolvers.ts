@@ -1,16 +1,15 @@
-import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
 import {
   assertOwnerOrAdmin,
   type AuthContext,
 } from "../../platform/authorization.ts";
-import {
-  parsePage,
-  toConnection,
-  type PageArgs,
-} from "../../platform/pagination.ts";
+import { parsePage, toConnection } from "../../platform/pagination.ts";
 import { DateTimeScalar } from "../../platform/scalars.ts";
 import type { NotificationLoaders } from "./loaders.ts";
 import { isNotificationCursor, type NotificationRow } from "./repository.ts";
+import type {
+  NotificationChannel,
+  Resolvers,
+} from "./generated/resolvers-types.ts";
 
 export interface NotificationsContext extends AuthContext {
   loaders: NotificationLoaders;
@@ -21,7 +20,8 @@ const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 function toNotification(row: NotificationRow) {
   return {
     id: row.notification_id,
-    channel: row.channel.toUpperCase(),
+    // The deliveries table holds only the pipeline's channels (events/notification-job.ts).
+    channel: row.channel.toUpperCase() as NotificationChannel,
     subject: row.subject,
     eventType: row.event_type,
     correlationId: row.correlation_id,
@@ -32,17 +32,13 @@ function toNotification(row: NotificationRow) {
   };
 }
 
-export const resolvers: GraphQLResolverMap<NotificationsContext> = {
+export const resolvers: Resolvers<NotificationsContext> = {
   DateTime: DateTimeScalar,
   User: {
     // Any well-formed id is a user as far as notifications knows: one with none has an empty list.
-    __resolveReference: (reference: { id: string }) =>
+    __resolveReference: (reference) =>
       ID.test(reference.id) ? { id: reference.id.toLowerCase() } : null,
-    async notifications(
-      user: { id: string },
-      args: PageArgs,
-      { loaders, principal },
-    ) {
+    async notifications(user, args, { loaders, principal }) {
       // What was sent to a user is theirs: customers see only their own, admins everyone's.
       assertOwnerOrAdmin(principal, user.id, "another user's notifications");
       const page = parsePage(args, isNotificationCursor);

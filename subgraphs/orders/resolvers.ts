@@ -1,4 +1,3 @@
-import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
 import {
   assertOwnerOrAdmin,
   type AuthContext,
@@ -10,13 +9,9 @@ import {
   type ErrorCode,
 } from "../../platform/errors.ts";
 import type { Principal } from "../../platform/principal.ts";
-import type { OrderService, PlaceOrderInput } from "./order-service.ts";
+import type { OrderService } from "./order-service.ts";
 import { isId, parseId } from "../../platform/ids.ts";
-import {
-  parsePage,
-  toConnection,
-  type PageArgs,
-} from "../../platform/pagination.ts";
+import { parsePage, toConnection } from "../../platform/pagination.ts";
 import {
   DateTimeScalar,
   DecimalScalar,
@@ -29,6 +24,7 @@ import type {
   OrderRepository,
   OrderRow,
 } from "./repository.ts";
+import type { Resolvers } from "./generated/resolvers-types.ts";
 
 export interface OrdersContext extends AuthContext {
   loaders: OrderLoaders;
@@ -57,7 +53,7 @@ function settled(order: OrderRow & { failure_code: string | null }) {
   return toOrder(order);
 }
 
-interface OrderView {
+export interface OrderView {
   id: string;
   userId: string;
   status: OrderRow["status"];
@@ -86,11 +82,11 @@ const isOrderCursor = (value: unknown): value is OrderCursor =>
   !Number.isNaN(Date.parse(value[0])) &&
   isId(value[1]);
 
-export const resolvers: GraphQLResolverMap<OrdersContext> = {
+export const resolvers: Resolvers<OrdersContext> = {
   Decimal: DecimalScalar,
   DateTime: DateTimeScalar,
   Query: {
-    async order(_root, { id }: { id: string }, { loaders, principal }) {
+    async order(_root, { id }, { loaders, principal }) {
       const row = await loaders.orderById.load(parseId(id));
       if (!row) throw notFound("Order", id);
       assertOwnerOrAdmin(principal, row.user_id, `Order ${id}`);
@@ -98,24 +94,17 @@ export const resolvers: GraphQLResolverMap<OrdersContext> = {
     },
   },
   Mutation: {
-    async placeOrder(
-      _root,
-      { input }: { input: PlaceOrderInput },
-      { orders, principal },
-    ) {
+    async placeOrder(_root, { input }, { orders, principal }) {
       return settled(await orders.placeOrder(signedIn(principal).id, input));
     },
-    async cancelOrder(_root, { id }: { id: string }, { orders, principal }) {
+    async cancelOrder(_root, { id }, { orders, principal }) {
       return toOrder(
         await orders.cancelOrder(signedIn(principal), parseId(id)),
       );
     },
   },
   Order: {
-    async __resolveReference(
-      reference: { id: string },
-      { loaders, principal }: OrdersContext,
-    ) {
+    async __resolveReference(reference, { loaders, principal }) {
       if (!isId(reference.id)) return null;
       const row = await loaders.orderById.load(reference.id.toLowerCase());
       if (!row) return null;
@@ -124,8 +113,8 @@ export const resolvers: GraphQLResolverMap<OrdersContext> = {
       assertOwnerOrAdmin(principal, row.user_id, `Order ${row.id}`);
       return toOrder(row);
     },
-    user: (order: OrderView) => ({ __typename: "User", id: order.userId }),
-    async items(order: OrderView, _args, { loaders }) {
+    user: (order) => ({ id: order.userId }),
+    async items(order, _args, { loaders }) {
       const items = await loaders.itemsByOrderId.load(order.id);
       return items.map((item: OrderItemRow) => ({
         product: { __typename: "Product", id: item.product_id },
@@ -136,9 +125,9 @@ export const resolvers: GraphQLResolverMap<OrdersContext> = {
   },
   User: {
     // Any well-formed id is a user as far as orders knows: one with no orders has an empty list.
-    __resolveReference: (reference: { id: string }) =>
+    __resolveReference: (reference) =>
       isId(reference.id) ? { id: reference.id.toLowerCase() } : null,
-    async orders(user: { id: string }, args: PageArgs, { loaders, principal }) {
+    async orders(user, args, { loaders, principal }) {
       assertOwnerOrAdmin(principal, user.id, "another user's orders");
       const page = parsePage(args, isOrderCursor);
       const { rows, totalCount } = await loaders

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Database, Sql } from "../../platform/database.ts";
-import type { NewEvent } from "../../platform/outbox.ts";
+import type { NewEvent } from "../../events/envelope.ts";
 import { changeWithEvent } from "../../events/outbox-writer.ts";
 import type { PaymentStatus } from "./contract.ts";
 

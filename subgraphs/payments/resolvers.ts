@@ -1,4 +1,3 @@
-import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
 import {
   assertOwnerOrAdmin,
   type AuthContext,
@@ -13,6 +12,7 @@ import {
 import type { Charges } from "./charges.ts";
 import type { PaymentLoaders } from "./loaders.ts";
 import type { PaymentRepository, PaymentRow } from "./repository.ts";
+import type { Resolvers } from "./generated/resolvers-types.ts";
 
 export interface PaymentsContext extends AuthContext {
   loaders: PaymentLoaders;
@@ -23,7 +23,7 @@ export interface PaymentsContext extends AuthContext {
 function toPayment(row: PaymentRow) {
   return {
     id: row.id,
-    order: { __typename: "Order", id: row.order_id },
+    order: { id: row.order_id },
     amount: formatMinorUnits(row.amount_minor),
     currency: row.currency,
     status: row.status,
@@ -31,11 +31,11 @@ function toPayment(row: PaymentRow) {
   };
 }
 
-export const resolvers: GraphQLResolverMap<PaymentsContext> = {
+export const resolvers: Resolvers<PaymentsContext> = {
   Decimal: DecimalScalar,
   DateTime: DateTimeScalar,
   Query: {
-    async payment(_root, { id }: { id: string }, { loaders, principal }) {
+    async payment(_root, { id }, { loaders, principal }) {
       const row = await loaders.paymentById.load(parseId(id));
       if (!row) throw notFound("Payment", id);
       assertOwnerOrAdmin(principal, row.user_id, `Payment ${id}`);
@@ -44,17 +44,14 @@ export const resolvers: GraphQLResolverMap<PaymentsContext> = {
   },
   Mutation: {
     // @requiresScopes(admin) is enforced before this runs (platform/authorization.ts).
-    async refundPayment(_root, { id }: { id: string }, { charges }) {
+    async refundPayment(_root, { id }, { charges }) {
       const row = await charges.refundById(parseId(id));
       if (!row) throw notFound("Payment", id);
       return toPayment(row);
     },
   },
   Payment: {
-    async __resolveReference(
-      reference: { id: string },
-      { loaders, principal }: PaymentsContext,
-    ) {
+    async __resolveReference(reference, { loaders, principal }) {
       if (!isId(reference.id)) return null;
       const row = await loaders.paymentById.load(reference.id.toLowerCase());
       if (!row) return null;
@@ -64,9 +61,9 @@ export const resolvers: GraphQLResolverMap<PaymentsContext> = {
   },
   Order: {
     // Payments knows an order only by id; an order without payments resolves with payment null.
-    __resolveReference: (reference: { id: string }) =>
+    __resolveReference: (reference) =>
       isId(reference.id) ? { id: reference.id.toLowerCase() } : null,
-    async payment(order: { id: string }, _args, { loaders, principal }) {
+    async payment(order, _args, { loaders, principal }) {
       const row = await loaders.paymentByOrderId.load(order.id);
       if (!row) return null;
       assertOwnerOrAdmin(principal, row.user_id, `Payment ${row.id}`);

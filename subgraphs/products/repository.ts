@@ -1,5 +1,5 @@
 import type { Database, Sql } from "../../platform/database.ts";
-import type { NewEvent } from "../../platform/outbox.ts";
+import type { NewEvent } from "../../events/envelope.ts";
 import { changeWithEvent } from "../../events/outbox-writer.ts";
 import { badInput } from "../../platform/errors.ts";
 import type { Price, ReservationItem, ReservationStatus } from "./contract.ts";

@@ -1,13 +1,8 @@
-import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
 import { randomUUID } from "node:crypto";
 import type { AuthContext } from "../../platform/authorization.ts";
 import { badInput, notFound } from "../../platform/errors.ts";
 import { isId, parseId } from "../../platform/ids.ts";
-import {
-  parsePage,
-  toConnection,
-  type PageArgs,
-} from "../../platform/pagination.ts";
+import { parsePage, toConnection } from "../../platform/pagination.ts";
 import {
   DecimalScalar,
   formatMinorUnits,
@@ -16,6 +11,10 @@ import {
   MIN_PAYMENT_MINOR,
   parseDecimalToMinorUnits,
 } from "../../platform/scalars.ts";
+import type {
+  MutationCreateProductArgs,
+  Resolvers,
+} from "./generated/resolvers-types.ts";
 import type { ProductLoaders } from "./loaders.ts";
 import type { ProductRepository, ProductRow } from "./repository.ts";
 
@@ -24,21 +23,12 @@ export interface ProductsContext extends AuthContext {
   repo: ProductRepository;
 }
 
-interface CreateProductInput {
-  sku: string;
-  name: string;
-  description?: string | null;
-  price: string;
-  currency?: string | null;
-  inventory?: number | null;
-}
-
 const SKU = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_UNITS = 1_000_000;
 /** Currencies with a two-decimal minor unit we can price in (see platform/scalars.ts). */
 const CURRENCIES = new Set(["USD"]);
 
-function validateNewProduct(input: CreateProductInput) {
+function validateNewProduct(input: MutationCreateProductArgs["input"]) {
   const sku = input.sku.trim();
   const name = input.name.trim();
   const description = (input.description ?? "").trim();
@@ -96,19 +86,15 @@ export function toProduct(row: ProductRow) {
   };
 }
 
-export const resolvers: GraphQLResolverMap<ProductsContext> = {
+export const resolvers: Resolvers<ProductsContext> = {
   Decimal: DecimalScalar,
   Query: {
-    async product(_root, { id }: { id: string }, { loaders }) {
+    async product(_root, { id }, { loaders }) {
       const row = await loaders.productById.load(parseId(id));
       if (!row) throw notFound("Product", id);
       return toProduct(row);
     },
-    async products(
-      _root,
-      args: PageArgs & { search?: string | null },
-      { repo, loaders },
-    ) {
+    async products(_root, args, { repo, loaders }) {
       const { limit, after } = parsePage(args, isSkuCursor);
       const search = args.search?.trim() || undefined;
       if (search && search.length > 100)
@@ -130,20 +116,12 @@ export const resolvers: GraphQLResolverMap<ProductsContext> = {
   },
   // Admin-only by @requiresScopes in schema.graphql, enforced by platform/authorization.ts.
   Mutation: {
-    async createProduct(
-      _root,
-      { input }: { input: CreateProductInput },
-      { repo },
-    ) {
+    async createProduct(_root, { input }, { repo }) {
       return toProduct(
         await repo.insert({ id: randomUUID(), ...validateNewProduct(input) }),
       );
     },
-    async restockProduct(
-      _root,
-      { id, quantity }: { id: string; quantity: number },
-      { repo },
-    ) {
+    async restockProduct(_root, { id, quantity }, { repo }) {
       const productId = parseId(id);
       if (!Number.isInteger(quantity) || quantity < 1 || quantity > MAX_UNITS)
         throw badInput("quantity", `quantity must be 1 to ${MAX_UNITS}`);
@@ -153,10 +131,7 @@ export const resolvers: GraphQLResolverMap<ProductsContext> = {
     },
   },
   Product: {
-    async __resolveReference(
-      reference: { id: string },
-      { loaders }: ProductsContext,
-    ) {
+    async __resolveReference(reference, { loaders }) {
       if (!isId(reference.id)) return null;
       const row = await loaders.productById.load(reference.id.toLowerCase());
       return row ? toProduct(row) : null;

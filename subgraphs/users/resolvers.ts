@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
 import { isAdmin } from "../../platform/authorization.ts";
 import { badInput, codedError, notFound } from "../../platform/errors.ts";
 import type { Principal } from "../../platform/principal.ts";
@@ -13,6 +12,7 @@ import {
 } from "./passwords.ts";
 import type { UserRepository, UserRow } from "./repository.ts";
 import type { TokenIssuer } from "./tokens.ts";
+import type { Resolvers } from "./generated/resolvers-types.ts";
 
 export interface UsersContext {
   loaders: UserLoaders;
@@ -47,6 +47,9 @@ function personal<K extends "email" | "role">(key: K) {
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]{2,}$/;
 
+/** A user as resolvers hand it on; `ownedByCaller` marks the caller's own account (signUp, logIn). */
+export type UserView = ReturnType<typeof toUser> & { ownedByCaller?: boolean };
+
 function toUser(row: UserRow) {
   return {
     id: row.id,
@@ -78,7 +81,7 @@ async function signInOrRefuse(
   return authPayload(tokens, row);
 }
 
-export const resolvers: GraphQLResolverMap<UsersContext> = {
+export const resolvers: Resolvers<UsersContext> = {
   DateTime: DateTimeScalar,
   Query: {
     async me(_root, _args, { principal, loaders }) {
@@ -86,18 +89,14 @@ export const resolvers: GraphQLResolverMap<UsersContext> = {
       const row = await loaders.userById.load(principal.id);
       return row ? toUser(row) : null;
     },
-    async user(_root, { id }: { id: string }, { loaders }) {
+    async user(_root, { id }, { loaders }) {
       const row = await loaders.userById.load(parseId(id));
       if (!row) throw notFound("User", id);
       return toUser(row);
     },
   },
   Mutation: {
-    async signUp(
-      _root,
-      { input }: { input: { email: string; name: string; password: string } },
-      { repo, tokens },
-    ) {
+    async signUp(_root, { input }, { repo, tokens }) {
       const email = input.email.trim().toLowerCase();
       const name = input.name.trim();
       if (!EMAIL.test(email) || email.length > 320)
@@ -139,11 +138,7 @@ export const resolvers: GraphQLResolverMap<UsersContext> = {
           (await verifyPassword(input.password, winner.password_hash)),
       );
     },
-    async logIn(
-      _root,
-      { email, password }: { email: string; password: string },
-      { repo, tokens },
-    ) {
+    async logIn(_root, { email, password }, { repo, tokens }) {
       const row = await repo.credentialsByEmail(email.trim().toLowerCase());
       // Verify against a dummy hash for unknown emails so response time does not reveal accounts.
       const valid = await verifyPassword(
@@ -156,10 +151,7 @@ export const resolvers: GraphQLResolverMap<UsersContext> = {
   User: {
     email: personal("email"),
     role: personal("role"),
-    async __resolveReference(
-      reference: { id: string },
-      { loaders }: UsersContext,
-    ) {
+    async __resolveReference(reference, { loaders }) {
       if (!isId(reference.id)) return null;
       const row = await loaders.userById.load(reference.id.toLowerCase());
       return row ? toUser(row) : null;

@@ -11,6 +11,7 @@ import {
   createInternalTokenSigner,
   INTERNAL_TOKEN_HEADER,
 } from "../../platform/internal-token.ts";
+import { SUBGRAPH_NAMES } from "../../platform/services.ts";
 import type { Stack } from "../../stack.ts";
 import { bootStack, gql } from "../support/stack.ts";
 
@@ -55,13 +56,7 @@ describe("every running subgraph's _service { sdl }", () => {
         secret: internalTokenSecret,
       }).sign(null),
     };
-    for (const name of [
-      "users",
-      "products",
-      "orders",
-      "payments",
-      "notifications",
-    ] as const) {
+    for (const name of SUBGRAPH_NAMES) {
       const { data, errors } = await gql(
         stack.subgraphs[name].url,
         "{ _service { sdl } }",

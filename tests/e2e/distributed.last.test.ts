@@ -18,6 +18,7 @@ import {
   unique,
   waitFor,
 } from "../support/brokers.ts";
+import { EVENT_TOPICS } from "../../events/envelope.ts";
 import { freePort } from "../support/process.ts";
 import { startSmtpSink } from "../support/smtp-sink.ts";
 import { gql as supportGql } from "../support/stack.ts";
@@ -196,9 +197,7 @@ describe.skipIf(skipReason !== undefined)(
       try {
         expect(await admin.listTopics()).toEqual(
           expect.arrayContaining(
-            ["orders", "payments", "products"].map(
-              (domain) => `${prefix}.switchyard.${domain}`,
-            ),
+            EVENT_TOPICS.map((topic) => `${prefix}.${topic}`),
           ),
         );
         expect((await admin.describeGroups([prefix])).groups[0]?.state).toBe(

@@ -248,13 +248,6 @@ describe("federation contracts of each subgraph", () => {
       storage,
       logger: silentLogger,
       internalTokenSecret,
-      ports: {
-        users: 0,
-        products: 0,
-        orders: 0,
-        payments: 0,
-        notifications: 0,
-      },
     });
     const admin = demoUsers.find((user) => user.role === "ADMIN")!;
     asRouter = {

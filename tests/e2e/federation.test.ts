@@ -10,7 +10,8 @@ import {
 import { stableId } from "../../platform/ids.ts";
 import { BULK_ORDERS_QUERY, seedBulkOrders } from "../../bench/bulk-orders.ts";
 import { costOf } from "../../bench/list-size.ts";
-import type { Stack, SubgraphName } from "../../stack.ts";
+import { SUBGRAPH_NAMES, type SubgraphName } from "../../platform/services.ts";
+import type { Stack } from "../../stack.ts";
 import { allBackends } from "../support/storage.ts";
 import {
   bearerFor,
@@ -26,13 +27,7 @@ const ORDER_QUERY = `query Order($id: ID!) {
   order(id: $id) { id user { name email } items { product { name price } quantity } payment { status } }
 }`;
 
-const ALL_SERVICES: SubgraphName[] = [
-  "users",
-  "products",
-  "orders",
-  "payments",
-  "notifications",
-];
+const ALL_SERVICES: readonly SubgraphName[] = SUBGRAPH_NAMES;
 
 describe.each(backends)("the supergraph on $name", (backend) => {
   let stack: Stack;

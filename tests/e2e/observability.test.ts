@@ -9,6 +9,7 @@ import {
   isValidCorrelationId,
 } from "../../platform/correlation.ts";
 import type { Storage } from "../../platform/database.ts";
+import { SUBGRAPH_NAMES } from "../../platform/services.ts";
 import type { Stack } from "../../stack.ts";
 import {
   HOPS,
@@ -201,13 +202,7 @@ describe("one request, one story on the embedded default", () => {
 
   it("serves /metrics as Prometheus text on every service, and the outbox lag and breaker series move when things break", async () => {
     const base = stack.routerUrl.replace(/\/graphql$/, "");
-    for (const name of [
-      "users",
-      "products",
-      "orders",
-      "payments",
-      "notifications",
-    ] as const) {
+    for (const name of SUBGRAPH_NAMES) {
       const samples = await scrape(
         stack.subgraphs[name].url.replace(/\/graphql$/, "/metrics"),
       );

@@ -29,7 +29,7 @@ import {
   type Storage,
 } from "../../platform/database.ts";
 import { migrate } from "../../platform/migrate.ts";
-import { appendToOutbox } from "../../platform/outbox.ts";
+import { appendToOutbox } from "../../events/outbox-writer.ts";
 import { expect } from "vitest";
 import { describeGroup, inspectQueues } from "./broker-inspect.ts";
 import { unique, waitFor } from "./brokers.ts";

@@ -52,7 +52,6 @@ export function bootStack(
     logger,
     production,
     internalTokenSecret,
-    ports: { users: 0, products: 0, orders: 0, payments: 0, notifications: 0 },
     router: testRouterConfig({ production, supergraphPath }, routerEnv),
   });
 }

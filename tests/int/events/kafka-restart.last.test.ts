@@ -10,7 +10,7 @@ import { createOutboxRelay } from "../../../events/outbox-relay.ts";
 import { prepareNotificationsDatabase } from "../../../events/pipeline.ts";
 import type { Database, Storage } from "../../../platform/database.ts";
 import { migrate } from "../../../platform/migrate.ts";
-import { appendToOutbox } from "../../../platform/outbox.ts";
+import { appendToOutbox } from "../../../events/outbox-writer.ts";
 import { probeKafka, unique, waitFor } from "../../support/brokers.ts";
 import { memoryLogger, silentLogger } from "../../support/stack.ts";
 import { pgliteBackend } from "../../support/storage.ts";

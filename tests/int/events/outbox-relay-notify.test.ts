@@ -8,7 +8,7 @@ import { createOutboxRelay } from "../../../events/outbox-relay.ts";
 import { relayReadiness } from "../../../events/role-readiness.ts";
 import type { Database } from "../../../platform/database.ts";
 import { InfrastructureError } from "../../../platform/errors.ts";
-import { appendToOutbox } from "../../../platform/outbox.ts";
+import { appendToOutbox } from "../../../events/outbox-writer.ts";
 import { unique, waitFor } from "../../support/wait.ts";
 import { silentLogger } from "../../support/stack.ts";
 import { allBackends, withOrdersDatabase } from "../../support/storage.ts";

@@ -11,7 +11,7 @@ import {
 } from "../../../events/outbox-relay.ts";
 import type { Database } from "../../../platform/database.ts";
 import { scratchPglite } from "../../support/pglite.ts";
-import { appendToOutbox } from "../../../platform/outbox.ts";
+import { appendToOutbox } from "../../../events/outbox-writer.ts";
 import { unique, waitFor } from "../../support/wait.ts";
 import { silentLogger } from "../../support/stack.ts";
 import { allBackends, withOrdersDatabase } from "../../support/storage.ts";

@@ -8,7 +8,7 @@ import { prepareNotificationsDatabase } from "../../../events/pipeline.ts";
 import { createRabbitJobQueue } from "../../../events/rabbit-job-queue.ts";
 import { createStaticDirectory } from "../../../events/recipients.ts";
 import type { Database } from "../../../platform/database.ts";
-import { buildEnvelope } from "../../../platform/outbox.ts";
+import { buildEnvelope } from "../../../events/envelope.ts";
 import {
   KAFKA_BROKERS,
   probeKafka,

@@ -18,6 +18,11 @@ import {
   localEnvironment,
   withRunSecrets,
 } from "../../../deploy/distributed.ts";
+import { parse as parseYaml } from "yaml";
+import {
+  DEFAULT_SUBGRAPH_PORTS,
+  SUBGRAPH_NAMES,
+} from "../../../platform/services.ts";
 import { BUILD_ENTRIES } from "../../../scripts/build.ts";
 import {
   DOC_PATH,
@@ -190,13 +195,7 @@ describe("docker-compose.yml against the code", () => {
       ]);
     // Each service's own dependencies are declared: the router waits for every subgraph it routes to.
     expect(Object.keys(compose.get("router")!.dependsOn)).toEqual(
-      expect.arrayContaining([
-        "users",
-        "products",
-        "orders",
-        "payments",
-        "notifications",
-      ]),
+      expect.arrayContaining([...SUBGRAPH_NAMES]),
     );
   });
 
@@ -381,6 +380,24 @@ describe("Dockerfile against the code", () => {
         pkg.scripts[`start:${deployable.name}`],
         `npm run start:${deployable.name}`,
       ).toBe(`tsx ${deployable.entry}`);
+    }
+  });
+});
+
+describe("supergraph.yaml against the list of services (platform/services.ts)", () => {
+  it("composes exactly the subgraphs, each from its folder's schema, at its default port", () => {
+    const { subgraphs } = parseYaml(read("supergraph.yaml")) as {
+      subgraphs: Record<
+        string,
+        { routing_url: string; schema: { file: string } }
+      >;
+    };
+    expect(Object.keys(subgraphs)).toEqual([...SUBGRAPH_NAMES]);
+    for (const name of SUBGRAPH_NAMES) {
+      expect(subgraphs[name]).toEqual({
+        routing_url: `http://localhost:${DEFAULT_SUBGRAPH_PORTS[name]}/graphql`,
+        schema: { file: `./subgraphs/${name}/schema.graphql` },
+      });
     }
   });
 });

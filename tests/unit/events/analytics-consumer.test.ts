@@ -6,7 +6,7 @@ import {
 } from "../../../events/analytics-consumer.ts";
 import { createMemoryEventLog } from "../../../events/event-log.ts";
 import type { Database, Storage } from "../../../platform/database.ts";
-import { buildEnvelope } from "../../../platform/outbox.ts";
+import { buildEnvelope } from "../../../events/envelope.ts";
 import { waitFor } from "../../support/wait.ts";
 import { silentLogger } from "../../support/stack.ts";
 import { pgliteBackend } from "../../support/storage.ts";

@@ -16,7 +16,7 @@ import { createNotificationWorker } from "../../../events/notification-worker.ts
 import { appendEvent } from "../../../events/outbox-writer.ts";
 import { prepareNotificationsDatabase } from "../../../events/pipeline.ts";
 import { scratchPglite } from "../../support/pglite.ts";
-import { buildEnvelope } from "../../../platform/outbox.ts";
+import { buildEnvelope } from "../../../events/envelope.ts";
 import { silentLogger } from "../../support/stack.ts";
 import { waitFor } from "../../support/wait.ts";
 

@@ -5,7 +5,7 @@ import {
 } from "../../../events/envelope.ts";
 import { mapEventToJobs } from "../../../events/job-mapper.ts";
 import { parseNotificationJob } from "../../../events/notification-job.ts";
-import { buildEnvelope } from "../../../platform/outbox.ts";
+import { buildEnvelope } from "../../../events/envelope.ts";
 
 const event = (type: string, data: Record<string, unknown>) =>
   buildEnvelope({

@@ -10,7 +10,7 @@ import { createNotificationWorker } from "../../../events/notification-worker.ts
 import { prepareNotificationsDatabase } from "../../../events/pipeline.ts";
 import type { Database, Storage } from "../../../platform/database.ts";
 import { InfrastructureError } from "../../../platform/errors.ts";
-import { buildEnvelope } from "../../../platform/outbox.ts";
+import { buildEnvelope } from "../../../events/envelope.ts";
 import { waitFor } from "../../support/wait.ts";
 import { silentLogger } from "../../support/stack.ts";
 import { pgliteBackend } from "../../support/storage.ts";

@@ -12,7 +12,7 @@ import {
 } from "../../../events/pipeline.ts";
 import { createStaticDirectory } from "../../../events/recipients.ts";
 import { InfrastructureError } from "../../../platform/errors.ts";
-import { buildEnvelope } from "../../../platform/outbox.ts";
+import { buildEnvelope } from "../../../events/envelope.ts";
 import { waitFor } from "../../support/wait.ts";
 import { silentLogger } from "../../support/stack.ts";
 import { pgliteBackend } from "../../support/storage.ts";

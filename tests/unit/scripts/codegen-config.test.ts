@@ -79,7 +79,9 @@ describe("codegen.ts", () => {
           "other/": { preset: "client" },
         },
       }),
-    ).toThrow("codegen.ts: generates must have exactly one output, got 2");
+    ).toThrow(
+      "codegen.ts: generates must have exactly one client output, got 2",
+    );
     expect(
       at({ generates: { "out.ts": { plugins: ["typescript"] } } }),
     ).toThrow(

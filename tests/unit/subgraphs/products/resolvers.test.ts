@@ -15,8 +15,10 @@ type CreateProduct = (
   args: { input: Record<string, unknown> },
   context: ProductsContext,
 ) => Promise<{ price: string }>;
-const createProduct = (resolvers.Mutation as { createProduct: CreateProduct })
-  .createProduct;
+// The generated type admits `{ resolve }` objects too; this one is a plain function.
+const createProduct = (
+  resolvers.Mutation as unknown as { createProduct: CreateProduct }
+).createProduct;
 
 /** A repository that stores nothing: these tests are about what reaches it. */
 const context = {
