@@ -296,7 +296,7 @@ const tracked = execFileSync("git", ["ls-files"], {
   .filter(Boolean);
 
 /** A variable that holds a secret, by its name. */
-const SECRET_NAME = /(?:SECRET|PASSWORD|PASS|TOKEN|KEY)$/;
+const SECRET_NAME = /(?:^|_)(?:SECRET|PASSWORD|PASS|TOKEN|KEY)$/;
 /** Text that stands for a value rather than being one (`…`, `<secret>`, `${VAR}`, `$(openssl …)`). */
 const isPlaceholder = (value: string) =>
   /…|\.\.\.|^<|^\$|^\*+$/.test(value) || value.length === 0;
