@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { ApolloServer } from "@apollo/server";
 import {
   GraphQLError,
@@ -80,8 +81,6 @@ const REFUSING = new Set([
 ]);
 /** Errors under which an event is not for this subscriber: skipped, not reported. */
 const NOT_VISIBLE = new Set(["UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND"]);
-/** Checks a subscription to every order (no id): plans and runs the selection, finds nothing. */
-const NO_ORDER = "00000000-0000-0000-0000-000000000000";
 
 const codeOf = (error: GraphQLFormattedError) =>
   typeof error.extensions?.code === "string" ? error.extensions.code : "";
@@ -191,7 +190,8 @@ export function createLiveService({
       );
     // Checked when subscribing as for every event: one order must be visible to the caller now; a
     // selection over a router limit is refused before any event. Counts as one request (rate limit).
-    const check = await runFor(plan.orderId ?? NO_ORDER, false);
+    // With no id, a fresh random id: the selection is planned and run, and finds nothing.
+    const check = await runFor(plan.orderId ?? randomUUID(), false);
     const refusing = (check.errors ?? []).filter((error) => {
       const code = codeOf(error);
       return (
