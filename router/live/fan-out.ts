@@ -202,26 +202,34 @@ export function createFanOut(limits: FanOutLimits): FanOut {
       },
     };
 
+    async function pull(): Promise<IteratorResult<ExecutionResult, void>> {
+      for (;;) {
+        if (done) return { done: true, value: undefined };
+        if (terminal) {
+          const value = terminal;
+          end();
+          return { done: false, value };
+        }
+        const change = queue.shift();
+        if (!change) {
+          await new Promise<void>((resolve) => (wake = resolve));
+          continue;
+        }
+        const result = await resolve(change).catch(() => unresolved);
+        // Ended while resolving (client gone, or a drain that already queued its last word).
+        if (done) return { done: true, value: undefined };
+        if (result) return { done: false, value: result };
+      }
+    }
+    // Calls to next() are served one after the other, like an async generator's: two events of a
+    // subscriber never resolve at once, so a slow first one cannot be overtaken.
+    let tail: Promise<unknown> = Promise.resolve();
     const stream: LiveStream = {
       ended,
-      async next(): Promise<IteratorResult<ExecutionResult, void>> {
-        for (;;) {
-          if (done) return { done: true, value: undefined };
-          if (terminal) {
-            const value = terminal;
-            end();
-            return { done: false, value };
-          }
-          const change = queue.shift();
-          if (!change) {
-            await new Promise<void>((resolve) => (wake = resolve));
-            continue;
-          }
-          const result = await resolve(change).catch(() => unresolved);
-          // Ended while resolving (client gone, or a drain that already queued its last word).
-          if (done) return { done: true, value: undefined };
-          if (result) return { done: false, value: result };
-        }
+      next() {
+        const result = tail.then(pull);
+        tail = result.catch(() => undefined);
+        return result;
       },
       async return(): Promise<IteratorResult<ExecutionResult, void>> {
         end();

@@ -67,7 +67,11 @@ function liveSuite(
   beforeAll(async () => {
     ({ storage, drop } = await pgliteBackend.open());
     stack = await bootStack(storage, {
-      routerEnv: { ROUTER_RATE_LIMIT: "100000/1m" },
+      // Logins and events share two loaded cores with the other test files: generous subgraph timeouts.
+      routerEnv: {
+        ROUTER_RATE_LIMIT: "100000/1m",
+        ROUTER_SUBGRAPH_TIMEOUT_MS: "10000",
+      },
       payments: { providerTimeoutMs: 50 },
       events: {
         eventLog: eventLog(),
