@@ -6,6 +6,7 @@ import {
   parse,
   type ExecutionArgs,
   type ExecutionResult,
+  type FormattedExecutionResult,
 } from "graphql";
 import { createHandler } from "graphql-sse/lib/use/http";
 import { useServer } from "graphql-ws/use/ws";
@@ -130,7 +131,10 @@ export function createWsTransport({
   const server = useServer<Record<string, unknown> | undefined, WsExtra>(
     {
       async onConnect(ctx) {
-        const fromParams = ctx.connectionParams?.authorization;
+        // Apollo Sandbox sends its headers pane as connection params, keys as typed.
+        const fromParams =
+          ctx.connectionParams?.authorization ??
+          ctx.connectionParams?.Authorization;
         const authorization =
           typeof fromParams === "string"
             ? fromParams
@@ -176,6 +180,9 @@ export function createWsTransport({
           contextValue: result,
         };
       },
+      // Results are already in their JSON form (Apollo Server formatted and masked them).
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result as unknown as FormattedExecutionResult,
       execute: (args) => args.contextValue as ExecutionResult,
       subscribe: (args) =>
         args.contextValue as AsyncGenerator<ExecutionResult, void, unknown>,

@@ -115,6 +115,11 @@ function liveSuite(
     return data?.placeOrder ?? { id: "", status: JSON.stringify(errors) };
   };
   const held = () => stack.router.live.fanOut.size;
+  /** Waits until the router holds exactly `count` subscriptions (earlier tests' ones end asynchronously). */
+  const holding = (count: number) =>
+    waitFor(() => (held() === count ? true : undefined), {
+      what: `${count} subscriptions held`,
+    });
   const ofOrder = (subscription: HeldSubscription, id: string) =>
     (subscription.results() as Followed[])
       .map((result) => result.orderUpdated)
@@ -137,14 +142,12 @@ function liveSuite(
   it(`placeOrder → the customer's ${transport} subscription gets PENDING then CONFIRMED with fields from four subgraphs; another customer's gets nothing`, async () => {
     const client = wsClient(stack.routerUrl, adaAuth);
     const graceClient = wsClient(stack.routerUrl, graceAuth);
-    const before = held();
+    await holding(0);
     const mine = subscribeWs(client, FOLLOW);
     const sse = subscribeSse(stack.routerUrl, adaAuth, FOLLOW);
     const theirs = subscribeWs(graceClient, FOLLOW);
     const everything = subscribeSse(stack.routerUrl, adminAuth, FOLLOW);
-    await waitFor(() => (held() >= before + 4 ? true : undefined), {
-      what: "four subscriptions held",
-    });
+    await holding(4);
 
     const order = await placeOrder(adaAuth);
     expect(order.status).toBe("CONFIRMED");
@@ -177,9 +180,9 @@ function liveSuite(
 
   it(`a declined card gives PENDING then FAILED, and cancelling gives CANCELLED (${transport})`, async () => {
     const client = wsClient(stack.routerUrl, adaAuth);
-    const before = held();
+    await holding(0);
     const all = subscribeWs(client, FOLLOW);
-    await waitFor(() => (held() > before ? true : undefined));
+    await holding(1);
     const declined = await placeOrder(adaAuth, "tok_declined");
     await until(all, declined.id, ["PENDING", "FAILED"]);
     expect(statusesOf(all, declined.id)).toEqual(["PENDING", "FAILED"]);
@@ -188,7 +191,7 @@ function liveSuite(
     const one = subscribeSse(stack.routerUrl, adaAuth, FOLLOW, {
       id: kept.id,
     });
-    await waitFor(() => (held() > before + 1 ? true : undefined));
+    await holding(2);
     const { errors } = await gql(
       stack.routerUrl,
       `mutation($id: ID!) { cancelOrder(id: $id) { status } }`,
@@ -225,9 +228,9 @@ function liveSuite(
 
   it(`with the users subgraph down during an event, the payload is partial with SUBGRAPH_UNAVAILABLE (${transport})`, async () => {
     const client = wsClient(stack.routerUrl, adaAuth);
-    const before = held();
+    await holding(0);
     const all = subscribeWs(client, FOLLOW);
-    await waitFor(() => (held() > before ? true : undefined));
+    await holding(1);
     await stack.subgraphs.users.running.close(0);
     const order = await placeOrder(adaAuth);
     await until(all, order.id, ["PENDING", "CONFIRMED"]);
@@ -241,10 +244,10 @@ function liveSuite(
 
   it(`stopping the router ends every stream with SUBSCRIPTION_CLOSED (${transport})`, async () => {
     const client = wsClient(stack.routerUrl, adaAuth);
-    const before = held();
+    await holding(0);
     const ws = subscribeWs(client, FOLLOW);
     const sse = subscribeSse(stack.routerUrl, adaAuth, FOLLOW);
-    await waitFor(() => (held() >= before + 2 ? true : undefined));
+    await holding(2);
     await stack.router.drain();
     await waitFor(() => (ws.done && sse.done ? true : undefined), {
       what: "both streams to end",
