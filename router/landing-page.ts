@@ -330,7 +330,7 @@ function graphiqlPage(): string {
         if (done) return;
         buffer += value;
         let end;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
+        while ((end = buffer.indexOf('\\n\\n')) >= 0) {
           const message = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
           const event = /^event: (.*)$/m.exec(message);
@@ -340,7 +340,7 @@ function graphiqlPage(): string {
         }
       }
     }
-    const fetcher = (params, opts) => /^\s*subscription\b/m.test(params.query) ? stream(params, opts) : http(params, opts);
+    const fetcher = (params, opts) => /^\\s*subscription\\b/m.test(params.query) ? stream(params, opts) : http(params, opts);
     ReactDOM.createRoot(document.getElementById('graphiql')).render(
       React.createElement(GraphiQL, { fetcher, defaultQuery: props.defaultQuery, defaultHeaders: props.defaultHeaders, defaultEditorToolsVisibility: 'headers', shouldPersistHeaders: false }),
     );
