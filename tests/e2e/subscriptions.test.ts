@@ -183,9 +183,17 @@ function liveSuite(
     await holding(0);
     const all = subscribeWs(client, FOLLOW);
     await holding(1);
+    // A declined card fails the mutation (PAYMENT_DECLINED): the order's id comes from the stream.
     const declined = await placeOrder(adaAuth, "tok_declined");
-    await until(all, declined.id, ["PENDING", "FAILED"]);
-    expect(statusesOf(all, declined.id)).toEqual(["PENDING", "FAILED"]);
+    expect(declined.status).toContain("PAYMENT_DECLINED");
+    const failedId = await waitFor(
+      () =>
+        (all.results() as Followed[])
+          .map((result) => result.orderUpdated)
+          .find((order) => order.status === "FAILED")?.id,
+      { what: "a FAILED order", timeoutMs: 30_000 },
+    );
+    expect(statusesOf(all, failedId)).toEqual(["PENDING", "FAILED"]);
 
     const kept = await placeOrder(adaAuth);
     const one = subscribeSse(stack.routerUrl, adaAuth, FOLLOW, {
