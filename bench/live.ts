@@ -69,6 +69,9 @@ export async function runLiveBench({
     LOG_LEVEL: "silent",
     ROUTER_PORT: "0",
     ROUTER_RATE_LIMIT: "1000000000/1m",
+    // A loaded machine: logins (scrypt) and bursts of per-event queries must not hit the default 3 s.
+    ROUTER_SUBGRAPH_TIMEOUT_MS: "10000",
+    ROUTER_REQUEST_DEADLINE_MS: "30000",
     ROUTER_SUBSCRIPTIONS_PER_CLIENT: String(subscribers),
     ROUTER_SUBSCRIPTION_MAX_QUEUED_EVENTS: String(Math.max(100, events * 2)),
   });

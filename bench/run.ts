@@ -13,8 +13,10 @@
  * 4. subgraph requests and SQL statements against list size (1 → 1,000 orders);
  * 5. failing fast while a breaker is open;
  * 6. placeOrder on PGlite and PostgreSQL.
+ * 7. live updates: memory per idle subscription, events fanned out to 1,000 subscribers (bench/live.ts).
  * Writes `bench/results/<date>.json` + `.md` + SVG charts (quick runs: `.cache/bench/` unless --out).
  */
+import { runLiveBench } from "./live.ts";
 import { fork, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { cpus, totalmem } from "node:os";
@@ -481,6 +483,16 @@ for (const entry of listSize.rows)
 // 6. placeOrder.
 const placeOrder = await benchPlaceOrder({ durationS: quick ? 2 : 10, log });
 
+// 7. Live updates: subscribers held, events fanned out to them (bench/live.ts).
+log("\nlive updates: subscriptions over WebSocket, events fanned out");
+const live = await runLiveBench({
+  subscribers: quick ? 200 : 1000,
+  events: quick ? 3 : 10,
+});
+log(
+  `  ${live.subscribers} subscribers: ${live.deliveriesPerSecond} deliveries/s, p99 ${live.latencyMs.p99} ms, ${live.heapBytesPerSubscription} heap bytes per idle subscription`,
+);
+
 // Targets from the issue, evaluated on this run's figures.
 const targets: Target[] = [];
 const guild = workloads.find((workload) => workload.id === "guild")!;
@@ -581,6 +593,7 @@ const results: BenchResults = {
   failFast,
   listSize,
   placeOrder,
+  live,
   targets,
 };
 const problems = checkResults(results);
