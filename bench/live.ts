@@ -103,13 +103,13 @@ export async function runLiveBench({
       .logIn;
     const authorization = `Bearer ${token}`;
     const products = await post(stack.routerUrl, {
-      query: "{ products(first: 1) { edges { node { id } } } }",
+      query: "{ products(first: 20) { edges { node { id inStock } } } }",
     });
     const productId = (
       products.json.data as {
         products: { edges: Array<{ node: { id: string } }> };
       }
-    ).products.edges[0]!.node.id;
+    ).products.edges.find(({ node }) => node.inStock)!.node.id;
     const placed = await post(
       stack.routerUrl,
       {

@@ -70,7 +70,8 @@ function liveSuite(
       // Logins and events share two loaded cores with the other test files: generous subgraph timeouts.
       routerEnv: {
         ROUTER_RATE_LIMIT: "100000/1m",
-        ROUTER_SUBGRAPH_TIMEOUT_MS: "10000",
+        ROUTER_SUBGRAPH_TIMEOUT_MS: "30000",
+        ROUTER_REQUEST_DEADLINE_MS: "30000",
       },
       payments: { providerTimeoutMs: 50 },
       events: {
@@ -88,7 +89,7 @@ function liveSuite(
     graceAuth = await login(grace.email);
     adminAuth = await login(admin.email);
     productId = await newProduct(stack, 1000);
-  }, 90_000);
+  }, 180_000);
   afterAll(async () => {
     await stack?.stop();
     await drop?.();
