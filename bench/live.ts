@@ -107,7 +107,7 @@ export async function runLiveBench({
     });
     const productId = (
       products.json.data as {
-        products: { edges: Array<{ node: { id: string } }> };
+        products: { edges: Array<{ node: { id: string; inStock: boolean } }> };
       }
     ).products.edges.find(({ node }) => node.inStock)!.node.id;
     const placed = await post(
