@@ -1,4 +1,5 @@
-import { GraphQLError, parse } from "graphql";
+import { readFileSync } from "node:fs";
+import { buildSchema, GraphQLError, parse, validate } from "graphql";
 import { describe, expect, it } from "vitest";
 import {
   entityQueryFor,
@@ -59,5 +60,20 @@ describe("the per-event query of a subscription", () => {
     expect((query as GraphQLError).extensions.code).toBe(
       "OPERATION_RESOLUTION_FAILURE",
     );
+  });
+
+  it("builds, for every subscription the clients ship, a query the composed API schema validates", () => {
+    // The contract between the schema and router/live: Subscription.orderUpdated returns the Order
+    // entity, and Query.order(id: ID!) reads it; a change to either breaks this test.
+    const api = buildSchema(readFileSync("schema/api.graphql", "utf8"));
+    const operations = parse(
+      readFileSync("clients/operations/orders.graphql", "utf8"),
+    );
+    const subscription = api.getSubscriptionType()?.getFields().orderUpdated;
+    expect(String(subscription?.type)).toBe("Order!");
+    const result = entityQueryFor(operations, "FollowOrder", {
+      id: "o1",
+    }) as EntityQuery;
+    expect(validate(api, parse(result.query))).toEqual([]);
   });
 });
