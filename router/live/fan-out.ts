@@ -161,13 +161,19 @@ export function createFanOut(limits: FanOutLimits): FanOut {
       wake = undefined;
       waiting?.();
     };
-    const end = () => {
-      if (done) return;
-      done = true;
-      queue.length = 0;
-      remove(subscriber);
-      signal();
-      endedResolve();
+    /**
+     * `ended` resolves once the transport has taken the end: it asked for the next result after the
+     * last one (so it is sending `complete` now), or returned. A drain that closed sockets earlier
+     * would cut the final message's `complete`.
+     */
+    const end = (taken = true) => {
+      if (!done) {
+        done = true;
+        queue.length = 0;
+        remove(subscriber);
+        signal();
+      }
+      if (taken) endedResolve();
     };
     const subscriber: Subscriber = {
       spec,
@@ -204,10 +210,13 @@ export function createFanOut(limits: FanOutLimits): FanOut {
 
     async function pull(): Promise<IteratorResult<ExecutionResult, void>> {
       for (;;) {
-        if (done) return { done: true, value: undefined };
+        if (done) {
+          endedResolve();
+          return { done: true, value: undefined };
+        }
         if (terminal) {
           const value = terminal;
-          end();
+          end(false);
           return { done: false, value };
         }
         const change = queue.shift();

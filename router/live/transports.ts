@@ -202,6 +202,9 @@ export function createWsTransport({
       );
     },
     async close() {
+      // The drain resolved as each transport took its stream's end; its `complete` is queued in
+      // microtasks that run before this turn of the event loop is over.
+      await new Promise((resolve) => setImmediate(resolve));
       for (const client of wss.clients as Set<WebSocket>)
         client.close(GOING_AWAY, "router shutting down");
       await server.dispose();

@@ -167,6 +167,8 @@ describe("the live fan-out", () => {
     expect((await pending).value).toEqual(final);
     expect((await b.next()).value).toEqual(final);
     expect((await a.next()).done).toBe(true);
+    // The drain is over once each transport took its stream's end.
+    expect((await b.next()).done).toBe(true);
     await drained;
     expect(fanOut.size).toBe(0);
     expect(() => fanOut.add(spec(), echo)).toThrow(
