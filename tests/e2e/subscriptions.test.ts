@@ -266,7 +266,9 @@ function liveSuite(
       expect(subscription.messages.at(-1)?.kind).toBe("complete");
     }
     await waitFor(() => client.closedWith(), { what: "socket closed" });
-    expect(client.closedWith()).toBe(1001);
+    // 1001 when the router's close wins; 1000 when the lazy client, its last subscription
+    // completed, closed the socket itself first. Either way the socket ends cleanly.
+    expect([1000, 1001]).toContain(client.closedWith());
     expect(held()).toBe(0);
   }, 30_000);
 }
