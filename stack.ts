@@ -18,7 +18,8 @@ import {
 } from "./router/config.ts";
 import { EXPLORER_PATH, GRAPHIQL_PATH } from "./router/landing-page.ts";
 import { createRouter, type Router } from "./router/server.ts";
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
+import { createOrderChangeFeed } from "./events/order-change-feed.ts";
 import {
   startPipeline,
   type Pipeline,
@@ -261,6 +262,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const router = createRouter({
       config: { ...withSubgraphSettings(options.router, discovery), security },
       logger: forService(logger, "router"),
+      // Live updates read the pipeline's event log under a group of this router's own.
+      ...(options.events && {
+        liveSource: createOrderChangeFeed({
+          eventLog: options.events.eventLog,
+          groupId: `router-live-${randomUUID()}`,
+          topicPrefix: options.events.topicPrefix,
+          logger: forService(logger, "router"),
+        }),
+      }),
     });
     await router.start();
     // The pipeline's series (outbox lag, DLQ depth, outcomes) join the router's /metrics here.
@@ -275,6 +285,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       port: options.router.port,
       host,
       setting: settingName(ROUTER_SETTINGS.port),
+      upgrade: router.upgrade,
     });
     const admin =
       options.router.adminPort === undefined
@@ -292,7 +303,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       pipeline,
       async stop() {
         // Router first: it stops taking requests before the subgraphs it calls go away; the
-        // pipeline drains last, so events the last requests wrote still get relayed.
+        // pipeline drains last, so events the last requests wrote still get relayed. Subscriptions
+        // end first, with a last message, or their open streams would hold the port's drain.
+        await router.drain();
         await running.close();
         await admin?.close();
         await router.stop();

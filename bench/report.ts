@@ -439,6 +439,19 @@ export function writeReport(
       );
     md.push("");
   }
+  if (results.live) {
+    const live = results.live;
+    md.push(
+      "## Live updates (subscriptions)",
+      "",
+      `${live.subscribers} WebSocket subscribers of one customer (\`${live.selection}\`), ${live.events} order events published at once on the in-process log; each delivery is one gateway query with the subscriber's context. Memory: heap/RSS growth per idle subscription, router and clients in one process.`,
+      "",
+      "| subscribers | events | deliveries/s | events/s | p50 ms | p99 ms | max ms | heap B/sub | RSS B/sub |",
+      "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+      `| ${live.subscribers} | ${live.events} | ${fmt(live.deliveriesPerSecond)} | ${fmt(live.eventsPerSecond, 2)} | ${fmt(live.latencyMs.p50)} | ${fmt(live.latencyMs.p99)} | ${fmt(live.latencyMs.max)} | ${fmt(live.heapBytesPerSubscription, 0)} | ${fmt(live.rssBytesPerSubscription, 0)} |`,
+      "",
+    );
+  }
   const path = join(dir, `${name}.md`);
   writeFileSync(path, md.join("\n"));
   return path;

@@ -1,3 +1,4 @@
+import type { LiveBenchResult } from "./live.ts";
 /**
  * The shape of `bench/results/<date>.json`: everything a report is drawn from, with the machine it
  * ran on. Figures are per run; ratios between runners of the same run are what carries across
@@ -113,6 +114,8 @@ export interface BenchResults {
   /** Trusted documents by id against full text (bench/trusted-documents.ts); absent in older results. */
   readonly trustedDocuments?: TrustedDocumentsResult | null;
   readonly placeOrder: readonly PlaceOrderRow[];
+  /** Live updates (bench/live.ts); absent in results recorded before subscriptions existed. */
+  readonly live?: LiveBenchResult | null;
   readonly targets: readonly Target[];
 }
 

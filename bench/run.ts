@@ -13,8 +13,10 @@
  * 4. subgraph requests and SQL statements against list size (1 → 1,000 orders);
  * 5. failing fast while a breaker is open (and trusted documents: by id against full text);
  * 6. placeOrder on PGlite and PostgreSQL.
+ * 7. live updates: memory per idle subscription, events fanned out to 1,000 subscribers (bench/live.ts).
  * Writes `bench/results/<date>.json` + `.md` + SVG charts (quick runs: `.cache/bench/` unless --out).
  */
+import { runLiveBench } from "./live.ts";
 import { fork, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { cpus, totalmem } from "node:os";
@@ -505,6 +507,16 @@ const placeOrder = await benchPlaceOrder({
   fixedRate: !quick,
 });
 
+// 7. Live updates: subscribers held, events fanned out to them (bench/live.ts).
+log("\nlive updates: subscriptions over WebSocket, events fanned out");
+const live = await runLiveBench({
+  subscribers: quick ? 200 : 1000,
+  events: quick ? 3 : 10,
+});
+log(
+  `  ${live.subscribers} subscribers: ${live.deliveriesPerSecond} deliveries/s, p99 ${live.latencyMs.p99} ms, ${live.heapBytesPerSubscription} heap bytes per idle subscription`,
+);
+
 // Targets from the issue, evaluated on this run's figures.
 const targets: Target[] = [];
 const guild = workloads.find((workload) => workload.id === "guild")!;
@@ -626,6 +638,7 @@ const results: BenchResults = {
   listSize,
   trustedDocuments,
   placeOrder,
+  live,
   targets,
 };
 const problems = checkResults(results);

@@ -1,6 +1,7 @@
 /**
  * `npm run example`: a storefront session with the typed client against a running router —
- * browse, log in, place an order, read it back in "my orders". Start the stack first (`npm start`).
+ * browse, log in, place an order and follow it live (PENDING → CONFIRMED, over the router's
+ * subscription), read it back in "my orders". Start the stack first (`npm start`).
  *
  *   npm run example                                  # http://localhost:4000/graphql, ada@switchyard.dev
  *   npm run example -- --url http://host:4000/graphql --email grace@switchyard.dev --password …
@@ -10,6 +11,7 @@ import { parseArgs } from "node:util";
 import { ClientError, createClient } from "./client.ts";
 import {
   BrowseProductsDocument,
+  FollowOrderDocument,
   LogInDocument,
   MyOrdersDocument,
   PlaceOrderDocument,
@@ -48,6 +50,16 @@ try {
 
   const product = products.edges.find(({ node }) => node.inStock)?.node;
   if (!product) throw new Error("no product in stock among the first five");
+  // Follow every order of ours live, from before the order exists: its PENDING event is the first.
+  let connected!: () => void;
+  const following = new Promise<void>((resolve) => (connected = resolve));
+  const updates = client.subscribe(
+    FollowOrderDocument,
+    {},
+    { onConnected: connected },
+  );
+  const firstUpdate = updates.next();
+  await following;
   const { placeOrder } = await client.request(PlaceOrderDocument, {
     input: {
       idempotencyKey: `example-${randomUUID()}`,
@@ -58,6 +70,25 @@ try {
   console.log(
     `Order ${placeOrder.id}: ${placeOrder.status}, total ${placeOrder.total} ${placeOrder.currency}, payment ${placeOrder.payment?.status ?? "none"}.`,
   );
+  for (
+    let update = await firstUpdate;
+    !update.done;
+    update = await updates.next()
+  ) {
+    const order = update.value.data?.orderUpdated;
+    if (!order) {
+      console.log(
+        `  live: ${update.value.errors.map((e) => e.message).join("; ")}`,
+      );
+      continue;
+    }
+    if (order.id !== placeOrder.id) continue;
+    console.log(
+      `  live: ${order.status}  (${order.user?.name ?? "?"}: ${order.items.map((item) => `${item.quantity} x ${item.product?.name ?? "?"}`).join(", ")}; payment ${order.payment?.status ?? "none"})`,
+    );
+    if (order.status !== "PENDING") break;
+  }
+  await updates.return();
 
   const { me } = await client.request(MyOrdersDocument, { first: 3 });
   console.log(

@@ -41,6 +41,14 @@ export const ERROR_CODES = {
     "A subgraph answered with an error that the subgraph error policy passes on or wraps (docs/error-policy.md); `extensions.service` names it.",
   QUERY_PLAN_FAILED:
     "The operation is valid but the router cannot plan it across the subgraphs (a selection no subgraph can resolve from where it is asked); `extensions.field` names the root field.",
+  SUBSCRIPTION_LIMIT_EXCEEDED:
+    "A new subscription would pass a router limit (per client or per connection); `extensions.limit` and `max` say which.",
+  SUBSCRIBER_TOO_SLOW:
+    "The subscriber did not read its events fast enough and its backlog passed the router's bound; the subscription was ended (resubscribe, and query for what was missed).",
+  SUBSCRIPTION_CLOSED:
+    "The router is shutting down and ended the subscription; resubscribe (another instance will serve it).",
+  SUBSCRIPTIONS_UNAVAILABLE:
+    "This router has no event stream to feed subscriptions (started without the event pipeline).",
   INTERNAL_SERVER_ERROR:
     "Something unexpected failed; details are in the server log, never in the response.",
 } as const;

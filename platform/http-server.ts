@@ -5,6 +5,7 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { HeaderMap, type ApolloServer, type BaseContext } from "@apollo/server";
 import {
   correlationIdFrom,
@@ -181,7 +182,14 @@ export async function listen(
     port,
     host = "127.0.0.1",
     setting,
-  }: { port: number; host?: string; setting?: string },
+    upgrade,
+  }: {
+    port: number;
+    host?: string;
+    setting?: string;
+    /** Takes HTTP upgrades (the router's WebSocket subscriptions); without it they are refused. */
+    upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  },
 ): Promise<RunningServer> {
   let draining = false;
   const inFlight = new Set<ServerResponse>();
@@ -198,6 +206,7 @@ export async function listen(
       void handler(req, res);
     },
   );
+  if (upgrade) server.on("upgrade", upgrade);
   await new Promise<void>((resolve, reject) => {
     const refuse = (error: NodeJS.ErrnoException) =>
       reject(

@@ -158,6 +158,20 @@ export interface RouterConfig {
   readonly demandControl: DemandControlSettings;
   /** Persisted-operation safelisting (router/trusted-documents/). */
   readonly trustedDocuments: TrustedDocumentsSettings;
+  /** Live updates: GraphQL subscriptions over WebSocket and SSE (router/live/). */
+  readonly subscriptions: SubscriptionSettings;
+}
+
+/** Limits and keep-alive of GraphQL subscriptions (router/live/). */
+export interface SubscriptionSettings {
+  /** Subscriptions one client (`user:<id>` or `ip:<address>`) may hold, over all its connections. */
+  readonly maxPerClient: number;
+  /** Subscriptions one WebSocket connection may hold. */
+  readonly maxPerConnection: number;
+  /** Events queued for one subscriber before it is dropped with SUBSCRIBER_TOO_SLOW. */
+  readonly maxQueuedEvents: number;
+  /** WebSocket ping interval (SSE streams get graphql-sse's fixed 12 s comment). */
+  readonly keepAliveMs: number;
 }
 
 /** In-flight deduplication (router/deduplication.ts); neither caches anything past the work itself. */
@@ -712,6 +726,37 @@ export const ROUTER_SETTINGS = Object.freeze({
     description:
       "CIDRs or addresses (IPv4/IPv6, comma-separated) of proxies whose forwarding header gives the client address (rate limits, logs); other peers’ headers are ignored",
   }),
+  subscriptionsPerClient: setting<number>({
+    env: "ROUTER_SUBSCRIPTIONS_PER_CLIENT",
+    key: "router.subscriptions.max_per_client",
+    type: integer({ min: 1, max: 100_000 }),
+    default: 20,
+    description:
+      "subscriptions one client (user, else address) may hold at once (SUBSCRIPTION_LIMIT_EXCEEDED beyond)",
+  }),
+  subscriptionsPerConnection: setting<number>({
+    env: "ROUTER_SUBSCRIPTIONS_PER_CONNECTION",
+    key: "router.subscriptions.max_per_connection",
+    type: integer({ min: 1, max: 100_000 }),
+    default: 10,
+    description: "subscriptions one WebSocket connection may hold at once",
+  }),
+  subscriptionMaxQueuedEvents: setting<number>({
+    env: "ROUTER_SUBSCRIPTION_MAX_QUEUED_EVENTS",
+    key: "router.subscriptions.max_queued_events",
+    type: integer({ min: 1, max: 100_000 }),
+    default: 100,
+    description:
+      "events waiting for one subscriber before it is dropped with SUBSCRIBER_TOO_SLOW",
+  }),
+  subscriptionKeepAliveMs: setting<number>({
+    env: "ROUTER_SUBSCRIPTION_KEEPALIVE_MS",
+    key: "router.subscriptions.keepalive_ms",
+    type: integer({ min: 1000, max: 600_000 }),
+    default: 12_000,
+    description:
+      "WebSocket ping interval of subscription connections (SSE: a comment every 12 s)",
+  }),
   trustedProxyHeader: setting<ForwardedHeader>({
     env: "TRUSTED_PROXY_HEADER",
     key: "router.trusted_proxy_header",
@@ -872,6 +917,12 @@ export function loadRouterConfig(env: Env): RouterConfig {
     executor: read(ROUTER_SETTINGS.executor),
     demandControl: readDemandControlSettings(env),
     trustedDocuments: readTrustedDocumentsSettings(env),
+    subscriptions: Object.freeze({
+      maxPerClient: read(ROUTER_SETTINGS.subscriptionsPerClient),
+      maxPerConnection: read(ROUTER_SETTINGS.subscriptionsPerConnection),
+      maxQueuedEvents: read(ROUTER_SETTINGS.subscriptionMaxQueuedEvents),
+      keepAliveMs: read(ROUTER_SETTINGS.subscriptionKeepAliveMs),
+    }),
     security: loadRouterSecurityConfig(env, {
       internalTokenSecret: common.internalTokenSecret,
       usersUrl: firstUrl(subgraphs.users?.discovery),

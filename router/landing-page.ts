@@ -317,7 +317,34 @@ function graphiqlPage(): string {
       notice.querySelector('button').addEventListener('click', () => { notice.hidden = true; });
     }
     // Same origin as /graphql, so the router's CSRF check is met by the JSON content type.
-    const fetcher = GraphiQL.createFetcher({ url: new URL('/graphql', location.href).href });
+    const http = GraphiQL.createFetcher({ url: new URL('/graphql', location.href).href });
+    // Subscriptions go over GraphQL-over-SSE (/graphql/stream, router/live/): fetch carries the
+    // Authorization header typed in the headers pane, which a browser WebSocket cannot.
+    async function* stream(params, opts) {
+      const response = await fetch(new URL('/graphql/stream', location.href).href, {
+        method: 'POST',
+        headers: { ...(opts && opts.headers), accept: 'text/event-stream', 'content-type': 'application/json' },
+        body: JSON.stringify(params),
+      });
+      if (!response.ok || !response.body) { yield await response.json(); return; }
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffer += value;
+        let end;
+        while ((end = buffer.indexOf('\\n\\n')) >= 0) {
+          const message = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const event = /^event: (.*)$/m.exec(message);
+          const data = /^data: (.*)$/m.exec(message);
+          if (event && event[1] === 'complete') return;
+          if (event && event[1] === 'next' && data) yield JSON.parse(data[1]);
+        }
+      }
+    }
+    const fetcher = (params, opts) => /^\\s*subscription\\b/m.test(params.query) ? stream(params, opts) : http(params, opts);
     ReactDOM.createRoot(document.getElementById('graphiql')).render(
       React.createElement(GraphiQL, { fetcher, defaultQuery: props.defaultQuery, defaultHeaders: props.defaultHeaders, defaultEditorToolsVisibility: 'headers', shouldPersistHeaders: false }),
     );

@@ -29,6 +29,7 @@ await startOrExit(async () => {
     port: config.port,
     host: config.host,
     setting: settingName(ROUTER_SETTINGS.port),
+    upgrade: router.upgrade,
   });
   // Diagnostics (detailed /ready, /metrics) on their own port, loopback unless ROUTER_ADMIN_HOST says otherwise.
   const admin =
@@ -45,6 +46,8 @@ await startOrExit(async () => {
   );
   console.log(`Router ready at ${running.url}/graphql`);
   onShutdown(logger, async () => {
+    // Subscriptions end first with a last message; their open streams would hold the drain.
+    await router.drain();
     await running.close();
     await admin?.close();
     await router.stop();

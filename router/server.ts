@@ -32,6 +32,17 @@ import {
 } from "./deduplication.ts";
 import { createLandingPage } from "./landing-page.ts";
 import { withPlanExecutor } from "./executor/index.ts";
+import {
+  createLiveService,
+  type LiveService,
+  type LiveSource,
+} from "./live/live-service.ts";
+import {
+  createSseHandler,
+  createWsTransport,
+  SSE_PATH,
+  type WsTransport,
+} from "./live/transports.ts";
 import { createOperationLimitsPlugin } from "./operation-limits-plugin.ts";
 import { recordPlan, recordQueryPlan } from "./plan-debug/plan.ts";
 import {
@@ -76,16 +87,25 @@ export interface Router {
   readonly gateway: ApolloGateway;
   /** Per-subgraph runtime state, by subgraph name (tests and `/ready`). */
   readonly subgraphs: ReadonlyMap<string, SubgraphRuntime>;
+  /** Takes the HTTP upgrades of the public port: WebSocket subscriptions on `/graphql`. */
+  readonly upgrade: WsTransport["upgrade"];
+  /** Live updates: subscriptions held and events fanned out (router/live/). */
+  readonly live: LiveService;
   start(): Promise<void>;
+  /** Ends every subscription with a last SUBSCRIPTION_CLOSED message; call before closing the port. */
+  drain(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export function createRouter({
   config,
   logger,
+  liveSource,
 }: {
   config: RouterConfig;
   logger: Logger;
+  /** The event stream behind subscriptions (events/order-change-feed.ts); none: SUBSCRIPTIONS_UNAVAILABLE. */
+  liveSource?: LiveSource;
 }): Router {
   // The gateway otherwise reports usage to Apollo and probes cloud metadata addresses on start.
   process.env.APOLLO_TELEMETRY_DISABLED = "true";
@@ -295,8 +315,24 @@ export function createRouter({
     requestDeadlineMs: config.requestDeadlineMs,
     clientAddressOf,
   });
+  const live = createLiveService({
+    server,
+    schema: () => gateway.schema,
+    signer,
+    requestDeadlineMs: config.requestDeadlineMs,
+    source: liveSource,
+    limits: config.subscriptions,
+    logger,
+  });
+  const liveTransport = { live, verifier, clientAddressOf };
+  const ws = createWsTransport({
+    ...liveTransport,
+    keepAliveMs: config.subscriptions.keepAliveMs,
+    logger,
+  });
   const handler = createHttpHandler({
     routes: {
+      [SSE_PATH]: createSseHandler(liveTransport),
       "/graphql": config.deduplication.inbound
         ? sharingGraphqlHandler({
             server,
@@ -361,14 +397,28 @@ export function createRouter({
     };
   }
 
+  let draining: Promise<void> | undefined;
+  const drain = () =>
+    (draining ??= (async () => {
+      await live.drain();
+      await ws.close();
+    })());
+
   return {
     handler,
     adminHandler,
     metrics,
     gateway,
     subgraphs,
-    start: () => server.start(),
+    upgrade: ws.upgrade,
+    live,
+    async start() {
+      await server.start();
+      await live.start();
+    },
+    drain,
     async stop() {
+      await drain();
       await server.stop();
       await Promise.all(
         [...subgraphs.values()].map(({ pool }) => pool.close()),

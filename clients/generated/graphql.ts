@@ -168,6 +168,13 @@ export type OrderQueryVariables = Exact<{
 
 export type OrderQuery = { order: { id: string, status: OrderStatus, total: string, currency: string, createdAt: string, failureCode: string | null, user: { id: string, name: string, email: string } | null, items: Array<{ quantity: number, unitPrice: string, product: { id: string, name: string, price: string } | null }>, payment: { id: string, status: PaymentStatus, amount: string, currency: string } | null } | null };
 
+export type FollowOrderSubscriptionVariables = Exact<{
+  id?: string | number | null | undefined;
+}>;
+
+
+export type FollowOrderSubscription = { orderUpdated: { id: string, status: OrderStatus, failureCode: string | null, user: { name: string } | null, items: Array<{ quantity: number, product: { name: string } | null }>, payment: { status: PaymentStatus } | null } };
+
 export type BrowseProductsQueryVariables = Exact<{
   first?: number | null | undefined;
   after?: string | null | undefined;
@@ -429,6 +436,27 @@ export const OrderDocument = new TypedDocumentString(`
     currency
   }
 }`) as unknown as TypedDocumentString<OrderQuery, OrderQueryVariables>;
+export const FollowOrderDocument = new TypedDocumentString(`
+    subscription FollowOrder($id: ID) {
+  orderUpdated(id: $id) {
+    id
+    status
+    failureCode
+    user {
+      name
+    }
+    items {
+      quantity
+      product {
+        name
+      }
+    }
+    payment {
+      status
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<FollowOrderSubscription, FollowOrderSubscriptionVariables>;
 export const BrowseProductsDocument = new TypedDocumentString(`
     query BrowseProducts($first: Int = 20, $after: String, $search: String) {
   products(first: $first, after: $after, search: $search) {

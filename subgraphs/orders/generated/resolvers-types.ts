@@ -178,6 +178,30 @@ export type MutationCancelOrderArgs = {
   id: Scalars['ID']['input'];
 };
 
+/**
+ * Live updates, served by the router over WebSocket (graphql-transport-ws) or Server-Sent Events
+ * (graphql-sse): each order event is resolved like a query for the subscriber, with their own rights.
+ */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /**
+   * The order each time its status changes (PENDING when placed, then CONFIRMED, FAILED or
+   * CANCELLED): one order by `id`, or every order of the signed-in customer when `id` is omitted (an
+   * admin's covers every order). Any field of Order can be selected, from any subgraph; `status` is
+   * the one the event reports. Customers follow only their own orders (FORBIDDEN otherwise).
+   */
+  orderUpdated: Order;
+};
+
+
+/**
+ * Live updates, served by the router over WebSocket (graphql-transport-ws) or Server-Sent Events
+ * (graphql-sse): each order event is resolved like a query for the subscriber, with their own rights.
+ */
+export type SubscriptionOrderUpdatedArgs = {
+  id?: InputMaybe<Scalars['ID']['input']>;
+};
+
 
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
@@ -294,6 +318,7 @@ export type ResolversTypes = {
   OrderItemInput: OrderItemInput;
   PlaceOrderInput: PlaceOrderInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -315,6 +340,7 @@ export type ResolversParentTypes = {
   OrderItemInput: OrderItemInput;
   PlaceOrderInput: PlaceOrderInput;
   Mutation: Record<PropertyKey, never>;
+  Subscription: Record<PropertyKey, never>;
 };
 
 export interface DecimalScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Decimal'], any> {
@@ -380,6 +406,10 @@ export type MutationResolvers<ContextType = any, ParentType extends ResolversPar
   cancelOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationCancelOrderArgs, 'id'>>;
 };
 
+export type SubscriptionResolvers<ContextType = any, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  orderUpdated?: SubscriptionResolver<ResolversTypes['Order'], "orderUpdated", ParentType, ContextType, Partial<SubscriptionOrderUpdatedArgs>>;
+};
+
 export type Resolvers<ContextType = any> = {
   Decimal?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
@@ -392,4 +422,5 @@ export type Resolvers<ContextType = any> = {
   Product?: ProductResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
 };

@@ -1,0 +1,301 @@
+import type { FormattedExecutionResult as ExecutionResult } from "graphql";
+import { codedError } from "../../platform/errors.ts";
+
+/** Where an order is in its life, as an event reports it. */
+export type LiveOrderStatus = "PENDING" | "CONFIRMED" | "FAILED" | "CANCELLED";
+
+/**
+ * One state change of an order, read from the event stream (events/order-change-feed.ts builds it
+ * from `orders.order.*` events). The router reads nothing else of the event: every other field a
+ * subscriber selects is resolved through the gateway, with the subscriber's rights.
+ */
+export interface OrderChange {
+  readonly eventId: string;
+  readonly orderId: string;
+  readonly userId: string;
+  readonly status: LiveOrderStatus;
+  /** When the event reached this router (ms since the epoch): the start of event → client latency. */
+  readonly receivedAt: number;
+}
+
+/** Who subscribed and to what. */
+export interface SubscriberSpec {
+  /** Rate-limit identity (`user:<id>` or `ip:<address>`): the per-client limit counts by it. */
+  readonly clientId: string;
+  /** One WebSocket connection or SSE stream: the per-connection limit counts by it. */
+  readonly connectionId: string;
+  readonly userId: string;
+  /** Admins may follow every order; customers only their own. */
+  readonly admin: boolean;
+  /** One order, or undefined for every order the subscriber may see. */
+  readonly orderId: string | undefined;
+}
+
+export interface FanOutLimits {
+  /** Subscriptions one client may hold at once, over every connection. */
+  readonly maxPerClient: number;
+  /** Subscriptions one WebSocket connection may hold at once. */
+  readonly maxPerConnection: number;
+  /**
+   * Events waiting for one subscriber (not yet read by its transport) before it is dropped with
+   * SUBSCRIBER_TOO_SLOW. Bounds the memory a stuck client can make the router hold.
+   */
+  readonly maxQueuedEvents: number;
+}
+
+/**
+ * Turns one change into what the subscriber receives: a result, or null when the subscriber may
+ * not see it (the event is then skipped for them). Runs once per event per subscriber, in event
+ * order, never two at once for the same subscriber.
+ */
+export type ChangeResolver = (
+  change: OrderChange,
+) => Promise<ExecutionResult | null>;
+
+/** A subscriber's stream of results, read by its transport (graphql-ws, graphql-sse). */
+export interface LiveStream extends AsyncGenerator<
+  ExecutionResult,
+  void,
+  unknown
+> {
+  /** Resolves once the stream ended (closed by the client, dropped, or drained). */
+  readonly ended: Promise<void>;
+}
+
+export interface FanOut {
+  /** Registers a subscriber; throws a coded SUBSCRIPTION_LIMIT_EXCEEDED error over a limit. */
+  add(spec: SubscriberSpec, resolve: ChangeResolver): LiveStream;
+  /** Hands a change to every subscriber it concerns; never waits for them. */
+  publish(change: OrderChange): void;
+  /**
+   * Ends every stream with `final` as its last message (a shutdown notice) and resolves once each
+   * transport has read it, or after `graceMs`. New subscriptions are refused from then on.
+   */
+  drain(final: ExecutionResult, graceMs: number): Promise<void>;
+  /** Subscriptions held now. */
+  readonly size: number;
+  /** Events handed to subscribers so far (one per matching subscriber). */
+  readonly delivered: number;
+}
+
+interface Subscriber {
+  readonly spec: SubscriberSpec;
+  enqueue(change: OrderChange): void;
+  finish(final: ExecutionResult): void;
+  readonly ended: Promise<void>;
+}
+
+/** What a subscriber hears when resolving one event threw (the resolver masks its own errors). */
+const unresolved: ExecutionResult = {
+  data: null,
+  errors: [
+    codedError(
+      "INTERNAL_SERVER_ERROR",
+      "could not resolve this event",
+    ).toJSON(),
+  ],
+};
+
+/**
+ * The router's fan-out: one consumer of the event stream feeds it (`publish`), and each
+ * subscriber gets its own bounded queue, read in order. A change reaches the subscribers of its
+ * customer and the admins (indexed, so an event costs the subscribers it concerns, not all), then
+ * the per-order filter. Ordering per order holds because the consumer publishes a partition's
+ * events in order (the key is the order id) and each queue resolves one change at a time.
+ */
+export function createFanOut(limits: FanOutLimits): FanOut {
+  const byUser = new Map<string, Set<Subscriber>>();
+  const admins = new Set<Subscriber>();
+  const perClient = new Map<string, number>();
+  const perConnection = new Map<string, number>();
+  // Every subscriber until its transport read its end, finished or not (drain waits on them).
+  const all = new Set<Subscriber>();
+  let size = 0;
+  let delivered = 0;
+  let draining = false;
+
+  const count = (map: Map<string, number>, key: string, by: number) => {
+    const next = (map.get(key) ?? 0) + by;
+    if (next <= 0) map.delete(key);
+    else map.set(key, next);
+  };
+
+  function remove(subscriber: Subscriber) {
+    const { spec } = subscriber;
+    const set = spec.admin ? admins : byUser.get(spec.userId);
+    if (!set?.delete(subscriber)) return;
+    if (!spec.admin && set.size === 0) byUser.delete(spec.userId);
+    count(perClient, spec.clientId, -1);
+    count(perConnection, spec.connectionId, -1);
+    size -= 1;
+  }
+
+  function add(spec: SubscriberSpec, resolve: ChangeResolver): LiveStream {
+    if (draining)
+      throw codedError(
+        "SUBSCRIPTION_CLOSED",
+        "the router is shutting down; subscribe again",
+      );
+    const held = perClient.get(spec.clientId) ?? 0;
+    if (held >= limits.maxPerClient)
+      throw codedError(
+        "SUBSCRIPTION_LIMIT_EXCEEDED",
+        `at most ${limits.maxPerClient} subscriptions per client`,
+        { limit: "perClient", max: limits.maxPerClient },
+      );
+    if ((perConnection.get(spec.connectionId) ?? 0) >= limits.maxPerConnection)
+      throw codedError(
+        "SUBSCRIPTION_LIMIT_EXCEEDED",
+        `at most ${limits.maxPerConnection} subscriptions per connection`,
+        { limit: "perConnection", max: limits.maxPerConnection },
+      );
+
+    const queue: OrderChange[] = [];
+    let terminal: ExecutionResult | undefined;
+    let done = false;
+    let wake: (() => void) | undefined;
+    let endedResolve!: () => void;
+    const ended = new Promise<void>((resolve) => (endedResolve = resolve));
+    const signal = () => {
+      const waiting = wake;
+      wake = undefined;
+      waiting?.();
+    };
+    /**
+     * `ended` resolves once the transport has taken the end: it asked for the next result after the
+     * last one (so it is sending `complete` now), or returned. A drain that closed sockets earlier
+     * would cut the final message's `complete`.
+     */
+    const end = (taken = true) => {
+      if (!done) {
+        done = true;
+        queue.length = 0;
+        remove(subscriber);
+        signal();
+      }
+      if (taken) endedResolve();
+    };
+    const subscriber: Subscriber = {
+      spec,
+      ended,
+      enqueue(change) {
+        if (done || terminal) return;
+        if (queue.length >= limits.maxQueuedEvents) {
+          // Dropped, not buffered: the backlog is gone, the last message says why.
+          this.finish({
+            data: null,
+            errors: [
+              codedError(
+                "SUBSCRIBER_TOO_SLOW",
+                `more than ${limits.maxQueuedEvents} events waited for this subscriber; subscription ended`,
+                { maxQueuedEvents: limits.maxQueuedEvents },
+              ).toJSON(),
+            ],
+          });
+          return;
+        }
+        queue.push(change);
+        delivered += 1;
+        signal();
+      },
+      finish(final) {
+        if (done || terminal) return;
+        terminal = final;
+        queue.length = 0;
+        // Out of the index at once: a dropped or drained subscriber takes no more events.
+        remove(subscriber);
+        signal();
+      },
+    };
+
+    async function pull(): Promise<IteratorResult<ExecutionResult, void>> {
+      for (;;) {
+        if (done) {
+          endedResolve();
+          return { done: true, value: undefined };
+        }
+        if (terminal) {
+          const value = terminal;
+          end(false);
+          return { done: false, value };
+        }
+        const change = queue.shift();
+        if (!change) {
+          await new Promise<void>((resolve) => (wake = resolve));
+          continue;
+        }
+        const result = await resolve(change).catch(() => unresolved);
+        // Ended while resolving (client gone, or a drain that already queued its last word).
+        if (done) return { done: true, value: undefined };
+        if (result) return { done: false, value: result };
+      }
+    }
+    // Calls to next() are served one after the other, like an async generator's: two events of a
+    // subscriber never resolve at once, so a slow first one cannot be overtaken.
+    let tail: Promise<unknown> = Promise.resolve();
+    const stream: LiveStream = {
+      ended,
+      next() {
+        const result = tail.then(pull);
+        tail = result.catch(() => undefined);
+        return result;
+      },
+      async return(): Promise<IteratorResult<ExecutionResult, void>> {
+        end();
+        return { done: true, value: undefined };
+      },
+      async throw(error: unknown): Promise<IteratorResult<ExecutionResult>> {
+        end();
+        throw error;
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+
+    if (spec.admin) admins.add(subscriber);
+    else {
+      let set = byUser.get(spec.userId);
+      if (!set) byUser.set(spec.userId, (set = new Set()));
+      set.add(subscriber);
+    }
+    count(perClient, spec.clientId, 1);
+    count(perConnection, spec.connectionId, 1);
+    size += 1;
+    all.add(subscriber);
+    void ended.then(() => all.delete(subscriber));
+    return stream;
+  }
+
+  return {
+    add,
+    publish(change) {
+      const concerned = [...(byUser.get(change.userId) ?? []), ...admins];
+      for (const subscriber of concerned) {
+        const wanted = subscriber.spec.orderId;
+        if (wanted === undefined || wanted === change.orderId)
+          subscriber.enqueue(change);
+      }
+    },
+    async drain(final, graceMs) {
+      draining = true;
+      const waiting = [...all];
+      for (const subscriber of waiting) subscriber.finish(final);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(waiting.map((subscriber) => subscriber.ended)),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+          timer.unref();
+        }),
+      ]);
+      clearTimeout(timer);
+    },
+    get size() {
+      return size;
+    },
+    get delivered() {
+      return delivered;
+    },
+  };
+}

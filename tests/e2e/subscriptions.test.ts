@@ -1,0 +1,292 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ChannelSender } from "../../events/channels.ts";
+import { createMemoryEventLog, type EventLog } from "../../events/event-log.ts";
+import { createMemoryJobQueue } from "../../events/job-queue.ts";
+import { createKafkaEventLog } from "../../events/kafka-event-log.ts";
+import type { Storage } from "../../platform/database.ts";
+import { demoUsers, DEMO_PASSWORD } from "../../platform/demo-data.ts";
+import type { Stack } from "../../stack.ts";
+import {
+  KAFKA_BROKERS,
+  probeKafka,
+  unique,
+  waitFor,
+} from "../support/brokers.ts";
+import {
+  subscribeSse,
+  subscribeWs,
+  wsClient,
+  type HeldSubscription,
+} from "../support/live.ts";
+import { newProduct } from "../support/saga.ts";
+import { bearerFor, bootStack, gql, silentLogger } from "../support/stack.ts";
+import { pgliteBackend } from "../support/storage.ts";
+
+const kafkaReason = await probeKafka();
+const retry = { delaysMs: [50], maxAttempts: 2 };
+const quiet: ChannelSender = { transport: "test", send: async () => undefined };
+
+/** Fields from four subgraphs: orders (status), users (name), products (name), payments (status). */
+const FOLLOW = `subscription Follow($id: ID) {
+  orderUpdated(id: $id) {
+    id status
+    user { name }
+    items { quantity product { name } }
+    payment { status }
+  }
+}`;
+
+interface Followed {
+  orderUpdated: {
+    id: string;
+    status: string;
+    user: { name: string } | null;
+    items: Array<{ quantity: number; product: { name: string } | null }>;
+    payment: { status: string } | null;
+  };
+}
+
+const ada = demoUsers.find((user) => user.email.startsWith("ada"))!;
+const grace = demoUsers.find((user) => user.email.startsWith("grace"))!;
+const admin = demoUsers.find((user) => user.role === "ADMIN")!;
+
+function liveSuite(
+  transport: string,
+  eventLog: () => EventLog,
+  topicPrefix?: string,
+) {
+  let storage: Storage;
+  let drop: () => Promise<void>;
+  let stack: Stack;
+  let adaAuth: Record<string, string>;
+  let graceAuth: Record<string, string>;
+  let adminAuth: Record<string, string>;
+  let productId: string;
+
+  beforeAll(async () => {
+    ({ storage, drop } = await pgliteBackend.open());
+    stack = await bootStack(storage, {
+      // Logins and events share two loaded cores with the other test files: generous subgraph timeouts.
+      routerEnv: {
+        ROUTER_RATE_LIMIT: "100000/1m",
+        ROUTER_SUBGRAPH_TIMEOUT_MS: "30000",
+        ROUTER_REQUEST_DEADLINE_MS: "30000",
+      },
+      payments: { providerTimeoutMs: 50 },
+      events: {
+        eventLog: eventLog(),
+        jobQueue: createMemoryJobQueue({ logger: silentLogger, retry }),
+        senders: { email: quiet, sms: quiet, push: quiet },
+        retry,
+        relayPollIntervalMs: 50,
+        ...(topicPrefix ? { topicPrefix, groupId: topicPrefix } : {}),
+      },
+    });
+    const login = (email: string) =>
+      bearerFor(stack.routerUrl, email, DEMO_PASSWORD);
+    adaAuth = await login(ada.email);
+    graceAuth = await login(grace.email);
+    adminAuth = await login(admin.email);
+    productId = await newProduct(stack, 1000);
+  }, 180_000);
+  afterAll(async () => {
+    await stack?.stop();
+    await drop?.();
+  });
+
+  const placeOrder = async (
+    auth: Record<string, string>,
+    paymentToken = "tok_visa",
+  ) => {
+    const { data, errors } = await gql<{
+      placeOrder: { id: string; status: string };
+    }>(
+      stack.routerUrl,
+      `mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }`,
+      {
+        input: {
+          items: [{ productId, quantity: 1 }],
+          idempotencyKey: randomUUID(),
+          paymentToken,
+        },
+      },
+      auth,
+    );
+    return data?.placeOrder ?? { id: "", status: JSON.stringify(errors) };
+  };
+  const held = () => stack.router.live.fanOut.size;
+  /** Waits until the router holds exactly `count` subscriptions (earlier tests' ones end asynchronously). */
+  const holding = (count: number) =>
+    waitFor(() => (held() === count ? true : undefined), {
+      what: `${count} subscriptions held`,
+    });
+  const ofOrder = (subscription: HeldSubscription, id: string) =>
+    (subscription.results() as Followed[])
+      .map((result) => result.orderUpdated)
+      .filter((order) => order.id === id);
+  const statusesOf = (subscription: HeldSubscription, id: string) =>
+    ofOrder(subscription, id).map((order) => order.status);
+  const until = (
+    subscription: HeldSubscription,
+    id: string,
+    statuses: string[],
+  ) =>
+    waitFor(
+      () =>
+        statusesOf(subscription, id).length >= statuses.length
+          ? true
+          : undefined,
+      { what: `${statuses.join("→")} for ${id}`, timeoutMs: 30_000 },
+    );
+
+  it(`placeOrder → the customer's ${transport} subscription gets PENDING then CONFIRMED with fields from four subgraphs; another customer's gets nothing`, async () => {
+    const client = wsClient(stack.routerUrl, adaAuth);
+    const graceClient = wsClient(stack.routerUrl, graceAuth);
+    await holding(0);
+    const mine = subscribeWs(client, FOLLOW);
+    const sse = subscribeSse(stack.routerUrl, adaAuth, FOLLOW);
+    const theirs = subscribeWs(graceClient, FOLLOW);
+    const everything = subscribeSse(stack.routerUrl, adminAuth, FOLLOW);
+    await holding(4);
+
+    const order = await placeOrder(adaAuth);
+    expect(order.status).toBe("CONFIRMED");
+    await until(mine, order.id, ["PENDING", "CONFIRMED"]);
+    await until(sse, order.id, ["PENDING", "CONFIRMED"]);
+    await until(everything, order.id, ["PENDING", "CONFIRMED"]);
+
+    for (const subscription of [mine, sse, everything]) {
+      expect(statusesOf(subscription, order.id)).toEqual([
+        "PENDING",
+        "CONFIRMED",
+      ]);
+      const confirmed = ofOrder(subscription, order.id)[1]!;
+      expect(confirmed.user?.name).toBe(ada.name);
+      expect(confirmed.items[0]?.product?.name).toMatch(/^Test product/);
+      expect(confirmed.payment?.status).toBe("CAPTURED");
+    }
+    expect(theirs.results()).toEqual([]);
+
+    // Grace may not follow Ada's order: refused when subscribing.
+    const forbidden = subscribeWs(graceClient, FOLLOW, { id: order.id });
+    await waitFor(() => (forbidden.done ? true : undefined), {
+      what: "refusal",
+    });
+    expect(forbidden.codes()).toContain("FORBIDDEN");
+    for (const subscription of [mine, sse, theirs, everything])
+      subscription.stop();
+    await Promise.all([client.dispose(), graceClient.dispose()]);
+  }, 60_000);
+
+  it(`a declined card gives PENDING then FAILED, and cancelling gives CANCELLED (${transport})`, async () => {
+    const client = wsClient(stack.routerUrl, adaAuth);
+    await holding(0);
+    const all = subscribeWs(client, FOLLOW);
+    await holding(1);
+    // A declined card fails the mutation (PAYMENT_DECLINED): the order's id comes from the stream.
+    const declined = await placeOrder(adaAuth, "tok_declined");
+    expect(declined.status).toContain("PAYMENT_DECLINED");
+    const failedId = await waitFor(
+      () =>
+        (all.results() as Followed[])
+          .map((result) => result.orderUpdated)
+          .find((order) => order.status === "FAILED")?.id,
+      { what: "a FAILED order", timeoutMs: 30_000 },
+    );
+    expect(statusesOf(all, failedId)).toEqual(["PENDING", "FAILED"]);
+
+    const kept = await placeOrder(adaAuth);
+    const one = subscribeSse(stack.routerUrl, adaAuth, FOLLOW, {
+      id: kept.id,
+    });
+    await holding(2);
+    const { errors } = await gql(
+      stack.routerUrl,
+      `mutation($id: ID!) { cancelOrder(id: $id) { status } }`,
+      { id: kept.id },
+      adaAuth,
+    );
+    expect(errors).toBeUndefined();
+    await until(one, kept.id, ["CANCELLED"]);
+    expect(statusesOf(one, kept.id)).toEqual(["CANCELLED"]);
+    await until(all, kept.id, ["PENDING", "CONFIRMED", "CANCELLED"]);
+    all.stop();
+    one.stop();
+    await client.dispose();
+  }, 60_000);
+
+  it(`anonymous callers and bad tokens cannot subscribe (${transport})`, async () => {
+    const anonymous = wsClient(stack.routerUrl);
+    const refused = subscribeWs(anonymous, FOLLOW);
+    await waitFor(() => (refused.done ? true : undefined));
+    expect(refused.codes()).toContain("UNAUTHENTICATED");
+    await anonymous.dispose();
+
+    const response = await fetch(`${stack.routerUrl}/stream`, {
+      method: "POST",
+      headers: {
+        accept: "text/event-stream",
+        "content-type": "application/json",
+        authorization: "Bearer not.a.token",
+      },
+      body: JSON.stringify({ query: FOLLOW }),
+    });
+    expect(response.status).toBe(401);
+  }, 30_000);
+
+  it(`with the users subgraph down during an event, the payload is partial with SUBGRAPH_UNAVAILABLE (${transport})`, async () => {
+    const client = wsClient(stack.routerUrl, adaAuth);
+    await holding(0);
+    const all = subscribeWs(client, FOLLOW);
+    await holding(1);
+    await stack.subgraphs.users.running.close(0);
+    const order = await placeOrder(adaAuth);
+    await until(all, order.id, ["PENDING", "CONFIRMED"]);
+    const confirmed = ofOrder(all, order.id)[1]!;
+    expect(confirmed.user).toBeNull();
+    expect(confirmed.payment?.status).toBe("CAPTURED");
+    expect(all.codes()).toContain("SUBGRAPH_UNAVAILABLE");
+    all.stop();
+    await client.dispose();
+  }, 60_000);
+
+  it(`stopping the router ends every stream with SUBSCRIPTION_CLOSED (${transport})`, async () => {
+    const client = wsClient(stack.routerUrl, adaAuth);
+    await holding(0);
+    const ws = subscribeWs(client, FOLLOW);
+    const sse = subscribeSse(stack.routerUrl, adaAuth, FOLLOW);
+    await holding(2);
+    await stack.router.drain();
+    await waitFor(() => (ws.done && sse.done ? true : undefined), {
+      what: "both streams to end",
+    });
+    for (const subscription of [ws, sse]) {
+      expect(subscription.codes()).toContain("SUBSCRIPTION_CLOSED");
+      expect(subscription.messages.at(-1)?.kind).toBe("complete");
+    }
+    await waitFor(() => client.closedWith(), { what: "socket closed" });
+    // 1001 when the router's close wins; 1000 when the lazy client, its last subscription
+    // completed, closed the socket itself first. Either way the socket ends cleanly.
+    expect([1000, 1001]).toContain(client.closedWith());
+    expect(held()).toBe(0);
+  }, 30_000);
+}
+
+describe("live order updates on the in-process event log", () => {
+  liveSuite("embedded", () => createMemoryEventLog({ logger: silentLogger }));
+});
+
+describe.skipIf(kafkaReason)("live order updates on real Kafka", () => {
+  const prefix = unique("live");
+  liveSuite(
+    "Kafka",
+    () =>
+      createKafkaEventLog({
+        brokers: KAFKA_BROKERS,
+        clientId: prefix,
+        logger: silentLogger,
+      }),
+    `${prefix}.`,
+  );
+});

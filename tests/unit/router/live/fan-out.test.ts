@@ -1,0 +1,180 @@
+import { describe, expect, it } from "vitest";
+import {
+  createFanOut,
+  type LiveOrderStatus,
+  type OrderChange,
+  type SubscriberSpec,
+} from "../../../../router/live/fan-out.ts";
+
+const limits = { maxPerClient: 3, maxPerConnection: 2, maxQueuedEvents: 4 };
+let events = 0;
+const change = (
+  orderId: string,
+  userId: string,
+  status: LiveOrderStatus = "PENDING",
+): OrderChange => ({
+  eventId: `e${(events += 1)}`,
+  orderId,
+  userId,
+  status,
+  receivedAt: Date.now(),
+});
+const spec = (changes: Partial<SubscriberSpec> = {}): SubscriberSpec => ({
+  clientId: "user:u1",
+  connectionId: `c${Math.random()}`,
+  userId: "u1",
+  admin: false,
+  orderId: undefined,
+  ...changes,
+});
+/** A resolver that echoes the change, so tests see what reached the subscriber and in what order. */
+const echo = async ({ orderId, status }: OrderChange) => ({
+  data: { orderUpdated: { id: orderId, status } },
+});
+const ids = (
+  results: Array<IteratorResult<{ data?: unknown; errors?: unknown }>>,
+) => results.map((result) => result.value?.data);
+
+describe("the live fan-out", () => {
+  it("gives a customer's subscriber the changes of their own orders only, in publish order", async () => {
+    const fanOut = createFanOut(limits);
+    const mine = fanOut.add(spec(), echo);
+    const theirs = fanOut.add(
+      spec({ clientId: "user:u2", userId: "u2" }),
+      echo,
+    );
+    fanOut.publish(change("o1", "u1", "PENDING"));
+    fanOut.publish(change("o2", "u2", "PENDING"));
+    fanOut.publish(change("o1", "u1", "CONFIRMED"));
+    expect(ids([await mine.next(), await mine.next()])).toEqual([
+      { orderUpdated: { id: "o1", status: "PENDING" } },
+      { orderUpdated: { id: "o1", status: "CONFIRMED" } },
+    ]);
+    expect((await theirs.next()).value?.data).toEqual({
+      orderUpdated: { id: "o2", status: "PENDING" },
+    });
+    expect(fanOut.delivered).toBe(3);
+  });
+
+  it("gives an admin every order, and a subscriber with an id only that order", async () => {
+    const fanOut = createFanOut(limits);
+    const admin = fanOut.add(
+      spec({ clientId: "user:a", userId: "a", admin: true }),
+      echo,
+    );
+    const one = fanOut.add(spec({ orderId: "o3" }), echo);
+    fanOut.publish(change("o1", "u1"));
+    fanOut.publish(change("o9", "u9"));
+    fanOut.publish(change("o3", "u1"));
+    expect(
+      ids([await admin.next(), await admin.next(), await admin.next()]),
+    ).toEqual([
+      { orderUpdated: { id: "o1", status: "PENDING" } },
+      { orderUpdated: { id: "o9", status: "PENDING" } },
+      { orderUpdated: { id: "o3", status: "PENDING" } },
+    ]);
+    expect((await one.next()).value?.data).toEqual({
+      orderUpdated: { id: "o3", status: "PENDING" },
+    });
+  });
+
+  it("skips a change the resolver says the subscriber may not see", async () => {
+    const fanOut = createFanOut(limits);
+    const stream = fanOut.add(spec(), async (c) =>
+      c.orderId === "hidden" ? null : echo(c),
+    );
+    fanOut.publish(change("hidden", "u1"));
+    fanOut.publish(change("shown", "u1"));
+    expect((await stream.next()).value?.data).toEqual({
+      orderUpdated: { id: "shown", status: "PENDING" },
+    });
+  });
+
+  it("resolves one change at a time per subscriber, so a slow resolution cannot reorder an order's events", async () => {
+    const fanOut = createFanOut(limits);
+    let inFlight = 0;
+    let most = 0;
+    const stream = fanOut.add(spec(), async (c) => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      // The first (PENDING) resolution is the slow one.
+      await new Promise((done) =>
+        setTimeout(done, c.status === "PENDING" ? 30 : 1),
+      );
+      inFlight -= 1;
+      return echo(c);
+    });
+    fanOut.publish(change("o1", "u1", "PENDING"));
+    fanOut.publish(change("o1", "u1", "CONFIRMED"));
+    const first = stream.next();
+    const second = stream.next();
+    expect(ids([await first, await second])).toEqual([
+      { orderUpdated: { id: "o1", status: "PENDING" } },
+      { orderUpdated: { id: "o1", status: "CONFIRMED" } },
+    ]);
+    expect(most).toBe(1);
+  });
+
+  it("drops a subscriber whose backlog passes the bound with SUBSCRIBER_TOO_SLOW, then ends its stream", async () => {
+    const fanOut = createFanOut(limits);
+    const slow = fanOut.add(spec(), echo);
+    for (let i = 0; i <= limits.maxQueuedEvents; i += 1)
+      fanOut.publish(change(`o${i}`, "u1"));
+    expect(fanOut.size).toBe(0);
+    const last = await slow.next();
+    expect(last.value?.errors?.[0]?.extensions?.code).toBe(
+      "SUBSCRIBER_TOO_SLOW",
+    );
+    expect((await slow.next()).done).toBe(true);
+    // Nothing more is queued for it.
+    fanOut.publish(change("later", "u1"));
+    expect(fanOut.delivered).toBe(limits.maxQueuedEvents);
+  });
+
+  it("refuses subscriptions over the per-connection and per-client limits with SUBSCRIPTION_LIMIT_EXCEEDED, and frees them on return", async () => {
+    const fanOut = createFanOut(limits);
+    const first = fanOut.add(spec({ connectionId: "c1" }), echo);
+    fanOut.add(spec({ connectionId: "c1" }), echo);
+    expect(() => fanOut.add(spec({ connectionId: "c1" }), echo)).toThrow(
+      expect.objectContaining({
+        extensions: expect.objectContaining({
+          code: "SUBSCRIPTION_LIMIT_EXCEEDED",
+          limit: "perConnection",
+        }),
+      }),
+    );
+    fanOut.add(spec({ connectionId: "c2" }), echo);
+    expect(() => fanOut.add(spec({ connectionId: "c3" }), echo)).toThrow(
+      expect.objectContaining({
+        extensions: expect.objectContaining({ limit: "perClient" }),
+      }),
+    );
+    await first.return();
+    expect(fanOut.size).toBe(2);
+    expect(() => fanOut.add(spec({ connectionId: "c3" }), echo)).not.toThrow();
+  });
+
+  it("drains: every stream gets the final message then ends, and new subscriptions are refused", async () => {
+    const fanOut = createFanOut(limits);
+    const a = fanOut.add(spec(), echo);
+    const b = fanOut.add(spec(), echo);
+    const final = {
+      data: null,
+      errors: [{ message: "bye", extensions: { code: "SUBSCRIPTION_CLOSED" } }],
+    };
+    const pending = a.next();
+    const drained = fanOut.drain(final, 5000);
+    expect((await pending).value).toEqual(final);
+    expect((await b.next()).value).toEqual(final);
+    expect((await a.next()).done).toBe(true);
+    // The drain is over once each transport took its stream's end.
+    expect((await b.next()).done).toBe(true);
+    await drained;
+    expect(fanOut.size).toBe(0);
+    expect(() => fanOut.add(spec(), echo)).toThrow(
+      expect.objectContaining({
+        extensions: expect.objectContaining({ code: "SUBSCRIPTION_CLOSED" }),
+      }),
+    );
+  });
+});
