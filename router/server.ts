@@ -24,7 +24,7 @@ import { subgraphSettings, type RouterConfig } from "./config.ts";
 import { createResilienceMetrics } from "./resilience-metrics.ts";
 import { createClientAddressResolver } from "./client-address.ts";
 import { createContextFactory, type RouterContext } from "./context.ts";
-import { createDemandControl } from "./demand-control/plugin.ts";
+import { costFiguresOf, createDemandControl } from "./demand-control/plugin.ts";
 import {
   createOperationCatalog,
   deduplicateInbound,
@@ -64,7 +64,7 @@ import {
   createErrorStatusPlugin,
   withErrorPolicy,
 } from "./error-policy/plugin.ts";
-import { copyNotes } from "./request-notes.ts";
+import { copyNotes, peekNotes } from "./request-notes.ts";
 import { warnUnknownSubgraphs } from "./configured-subgraphs.ts";
 import { installPlanPostProcessing } from "./query-plan/post-process.ts";
 import { createTrustedDocuments } from "./trusted-documents/index.ts";
@@ -304,7 +304,19 @@ export function createRouter({
       // Subgraph response headers and error statuses onto the client response (docs/headers.md, docs/error-policy.md).
       createResponseHeadersPlugin(config.headers),
       createErrorStatusPlugin(),
-      createPlanDebugPlugin<RouterContext>({ mode: config.planDebug }),
+      // Last: the plugins above have settled response headers and cost by the time it reads them.
+      createPlanDebugPlugin<RouterContext>({
+        mode: config.planDebug,
+        collect: (context) => {
+          const notes = peekNotes(context);
+          return {
+            headers: notes?.headers,
+            responseHeaders: notes?.responseHeaders,
+            maskedErrors: notes?.errors,
+            cost: costFiguresOf(context),
+          };
+        },
+      }),
     ],
   });
 

@@ -119,7 +119,17 @@ export function mayDebug(
  */
 export function createPlanDebugPlugin<
   Context extends { readonly principal: Principal | null },
->({ mode }: { mode: PlanDebugMode }): ApolloServerPlugin<Context> {
+>({
+  mode,
+  collect,
+}: {
+  mode: PlanDebugMode;
+  /**
+   * Sections other modules keep on the request themselves (header decisions, masked-error
+   * originals, cost figures), read once the response is ready; an undefined or empty one is left out.
+   */
+  collect?: (contextValue: Context) => Record<string, unknown>;
+}): ApolloServerPlugin<Context> {
   return {
     async requestDidStart({ request, contextValue }) {
       if (mode === "off") return;
@@ -143,6 +153,14 @@ export function createPlanDebugPlugin<
         },
         async willSendResponse({ response }) {
           if (response.body.kind !== "single") return;
+          for (const [section, value] of Object.entries(
+            collect?.(contextValue) ?? {},
+          ))
+            if (
+              value !== undefined &&
+              !(Array.isArray(value) && value.length === 0)
+            )
+              recorder.record(section, value);
           const result = response.body.singleResult;
           result.extensions = {
             ...result.extensions,

@@ -38,7 +38,8 @@ interface PlanDebug {
     }>;
     stopped?: string;
   }>;
-  limits?: { measured: { cost: number; depth: number } };
+  limits?: { measured: { depth: number; aliases: number } };
+  cost?: { mode: string; estimated: number; actual?: number; result: string };
   errors?: Array<{ message: string; code: string | null }>;
   totalMs: number;
 }
@@ -148,8 +149,12 @@ describe("the plan-debug view", () => {
       }),
     ]);
     expect(debug!.totalMs).toBeGreaterThanOrEqual(fetch!.ms);
-    // The operation limits' measure (depth, aliases, root fields, estimated cost) and the limits.
-    expect(debug!.limits?.measured.cost).toBeGreaterThan(1);
+    // The operation limits' measure (depth, aliases, root fields) and the limits; demand control's
+    // estimated and actual cost (router/demand-control/), read from the request when it ends.
+    expect(debug!.limits?.measured.depth).toBeGreaterThan(1);
+    expect(debug!.cost).toMatchObject({ mode: "enforce", result: "COST_OK" });
+    expect(debug!.cost!.estimated).toBeGreaterThan(1);
+    expect(debug!.cost!.actual).toBeGreaterThan(0);
     expect(debug!.errors).toBeUndefined();
   });
 

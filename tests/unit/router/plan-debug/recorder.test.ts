@@ -126,3 +126,43 @@ describe("the plan-debug recorder", () => {
     ).toBeUndefined();
   });
 });
+
+describe("sections other modules keep on the request", () => {
+  it("are read when the response is ready, and an empty or missing one is left out", async () => {
+    const server = new ApolloServer<Context>({
+      typeDefs: "type Query { hello: String }",
+      resolvers: { Query: { hello: () => "hi" } },
+      plugins: [
+        createPlanDebugPlugin<Context>({
+          mode: "admin",
+          collect: () => ({
+            cost: { estimated: 3, actual: 1 },
+            headers: [],
+            maskedErrors: undefined,
+          }),
+        }),
+      ],
+    });
+    servers.push(server);
+    const response = await server.executeOperation(
+      {
+        query: "{ hello }",
+        http: {
+          method: "POST",
+          headers: new HeaderMap([["x-switchyard-debug", "plan"]]),
+          search: "",
+          body: {},
+        },
+      },
+      { contextValue: { principal: ADMIN } },
+    );
+    if (response.body.kind !== "single") throw new Error("single result");
+    const debug = response.body.singleResult.extensions?.planDebug as Record<
+      string,
+      unknown
+    >;
+    expect(debug.cost).toEqual({ estimated: 3, actual: 1 });
+    expect(debug).not.toHaveProperty("headers");
+    expect(debug).not.toHaveProperty("maskedErrors");
+  });
+});
