@@ -142,10 +142,13 @@ export function deduplicateInbound(
       return inFlight
         .run(
           key,
-          async () => ({
-            result: await executor(requestContext),
-            context: requestContext.context,
-          }),
+          // `.then`, not an async function: an async frame of ours would join the stack of every
+          // error the execution raises, and development responses carry that stack (a .ts path).
+          () =>
+            executor(requestContext).then((result) => ({
+              result,
+              context: requestContext.context,
+            })),
           onJoin,
         )
         .then(({ result, context: leader }) => {
