@@ -12,6 +12,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { SUBGRAPH_NAMES } from "../../platform/services.ts";
 import { waitFor } from "../support/wait.ts";
 import {
   repoScratchDir,
@@ -34,6 +35,12 @@ describe("npm run codegen -- --watch", () => {
     cpSync(join(ROOT, "clients/operations"), join(dir, "clients/operations"), {
       recursive: true,
     });
+    // The same run also writes each subgraph's resolver types from its schema.
+    for (const name of SUBGRAPH_NAMES)
+      cpSync(
+        join(ROOT, `subgraphs/${name}/schema.graphql`),
+        join(dir, `subgraphs/${name}/schema.graphql`),
+      );
     const generated = join(dir, "clients/generated/graphql.ts");
     watcher = await startProcess(join(ROOT, "scripts/codegen.ts"), {
       cwd: dir,
