@@ -179,7 +179,7 @@ const NETWORK_CODES = new Set([
  * it is read here, once, and callers decide on `retriable` as everywhere else.
  */
 const CONNECTION_ENDED =
-  /^(Connection terminated|timeout exceeded when trying to connect)/;
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/;
 
 function asInfrastructureError(error: unknown): never {
   if (
@@ -251,20 +251,33 @@ async function openPostgres(url: string): Promise<Storage> {
           query,
           async transaction(fn) {
             const client = await pool.connect().catch(asInfrastructureError);
+            // A checked-out client has no listener of the pool's: a connection that ends between
+            // two statements would emit an unhandled 'error' and take the process down. The
+            // statement in flight (or the next one) rejects on its own; the client is then broken.
+            let broken: Error | undefined;
+            const onError = (error: Error) => {
+              broken = error;
+            };
+            client.on("error", onError);
+            const run = async (text: string, params?: readonly unknown[]) =>
+              (
+                await client
+                  .query(text, params as unknown[] | undefined)
+                  .catch(asInfrastructureError)
+              ).rows;
             try {
-              await client.query("BEGIN");
-              const result = await fn({
-                query: async (text, params) =>
-                  (await client.query(text, params as unknown[] | undefined))
-                    .rows,
-              });
-              await client.query("COMMIT");
+              await run("BEGIN");
+              const result = await fn({ query: run });
+              await run("COMMIT");
               return result;
             } catch (error) {
-              await client.query("ROLLBACK").catch(() => undefined);
+              if (!broken)
+                await client.query("ROLLBACK").catch(() => undefined);
               throw error;
             } finally {
-              client.release();
+              client.removeListener("error", onError);
+              // A broken client is destroyed rather than handed to the next caller.
+              client.release(broken);
             }
           },
           async exec(script) {

@@ -65,6 +65,60 @@ describe.skipIf(postgres.unavailable)(
       ]);
     });
 
+    it("a transaction whose connection is cut mid-statement or between statements rejects with a retriable error, and nothing is thrown outside it", async () => {
+      const db = storage.forService("transaction");
+      const uncaught: unknown[] = [];
+      const record = (error: unknown) => uncaught.push(error);
+      process.on("uncaughtException", record);
+      try {
+        let sleeping = false;
+        const midStatement = failure(
+          db.transaction((tx) => {
+            sleeping = true;
+            return tx.query("SELECT pg_sleep(5)");
+          }),
+        );
+        await expect.poll(() => sleeping).toBe(true);
+        proxy.setMode("reset");
+        expect(await midStatement).toBeInstanceOf(InfrastructureError);
+        expect(await midStatement).toMatchObject({ retriable: true });
+        proxy.setMode("pass");
+
+        // The connection ends while the transaction waits between two statements: no query is
+        // in flight to receive the error, so only a listener on the checked-out client catches it.
+        let cut!: () => void;
+        const between = failure(
+          db.transaction(async (tx) => {
+            await tx.query("SELECT 1");
+            await new Promise<void>((resolve) => {
+              cut = resolve;
+            });
+            return tx.query("SELECT 2");
+          }),
+        );
+        await expect.poll(() => cut).toBeDefined();
+        proxy.setMode("reset");
+        // A new connection being refused takes a round trip; the cut connection's end, which the
+        // proxy sent first, has reached the waiting transaction's client by then.
+        expect(await failure(db.query("SELECT 3"))).toBeInstanceOf(
+          InfrastructureError,
+        );
+        cut();
+        expect(await between).toBeInstanceOf(InfrastructureError);
+        expect(await between).toMatchObject({ retriable: true });
+        proxy.setMode("pass");
+        expect(
+          await db.transaction((tx) =>
+            tx.query<{ one: number }>("SELECT 1 AS one"),
+          ),
+        ).toEqual([{ one: 1 }]);
+      } finally {
+        proxy.setMode("pass");
+        process.off("uncaughtException", record);
+      }
+      expect(uncaught).toEqual([]);
+    });
+
     it("a refused connection is a retriable infrastructure error; SQL errors stay what they are", async () => {
       const db = storage.forService("refused");
       expect(
