@@ -93,6 +93,11 @@ const ASSETS: Record<string, { file: () => string; type: string }> = {
     file: inPackage("graphiql", "graphiql.min.js"),
     type: "text/javascript",
   },
+  // graphql-ws's browser build (global `graphqlWs`): GraphiQL's subscriptions over WebSocket.
+  [`${GRAPHIQL_PATH}/graphql-ws.js`]: {
+    file: inPackage("graphql-ws", "umd/graphql-ws.min.js"),
+    type: "text/javascript",
+  },
   [`${GRAPHIQL_PATH}/graphiql.css`]: {
     file: inPackage("graphiql", "graphiql.min.css"),
     type: "text/css",
@@ -305,6 +310,7 @@ function graphiqlPage(): string {
   <script src="${GRAPHIQL_PATH}/react.js"></script>
   <script src="${GRAPHIQL_PATH}/react-dom.js"></script>
   <script src="${GRAPHIQL_PATH}/graphiql.js"></script>
+  <script src="${GRAPHIQL_PATH}/graphql-ws.js"></script>
   <script>
     const props = ${props};
     // Sent here by /graphql when Sandbox could not load: say why, once, above the editor.
@@ -318,33 +324,51 @@ function graphiqlPage(): string {
     }
     // Same origin as /graphql, so the router's CSRF check is met by the JSON content type.
     const http = GraphiQL.createFetcher({ url: new URL('/graphql', location.href).href });
-    // Subscriptions go over GraphQL-over-SSE (/graphql/stream, router/live/): fetch carries the
-    // Authorization header typed in the headers pane, which a browser WebSocket cannot.
-    async function* stream(params, opts) {
-      const response = await fetch(new URL('/graphql/stream', location.href).href, {
-        method: 'POST',
-        headers: { ...(opts && opts.headers), accept: 'text/event-stream', 'content-type': 'application/json' },
-        body: JSON.stringify(params),
-      });
-      if (!response.ok || !response.body) { yield await response.json(); return; }
-      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = '';
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buffer += value;
-        let end;
-        while ((end = buffer.indexOf('\\n\\n')) >= 0) {
-          const message = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event = /^event: (.*)$/m.exec(message);
-          const data = /^data: (.*)$/m.exec(message);
-          if (event && event[1] === 'complete') return;
-          if (event && event[1] === 'next' && data) yield JSON.parse(data[1]);
-        }
-      }
-    }
-    const fetcher = (params, opts) => /^\\s*subscription\\b/m.test(params.query) ? stream(params, opts) : http(params, opts);
+    // Subscriptions go over WebSocket (graphql-transport-ws, the upgrade of /graphql, as Sandbox
+    // uses). A browser's WebSocket cannot carry an Authorization header, so the headers pane is
+    // sent as the connection_init payload, where the router reads it (docs/subscriptions.md). One
+    // socket per run: a header edited between runs applies to the next one.
+    // An Observable, not an async generator: GraphiQL's stop button calls unsubscribe(), which must
+    // close the socket at once; a generator's return() waits until the next event arrives.
+    const wsUrl = new URL('/graphql', location.href);
+    wsUrl.protocol = wsUrl.protocol === 'https:' ? 'wss:' : 'ws:';
+    const describeFailure = (error) => error && typeof error.code === 'number'
+      ? 'WebSocket closed: ' + error.code + (error.reason ? ' ' + error.reason : '')
+      : String((error && error.message) || error);
+    const live = (params, opts) => ({
+      subscribe(sink) {
+        const client = graphqlWs.createClient({
+          url: wsUrl.href,
+          connectionParams: (opts && opts.headers) || {},
+          // A refused token (4403) or a router going away ends the run; the person runs it again.
+          retryAttempts: 0,
+        });
+        const stop = client.subscribe(params, {
+          next: (result) => sink.next(result),
+          // An 'error' message carries GraphQL errors (UNAUTHENTICATED, FORBIDDEN…); a close, its code.
+          error: (error) => {
+            sink.next({ errors: Array.isArray(error) ? error : [{ message: describeFailure(error) }] });
+            client.dispose();
+            sink.complete();
+          },
+          complete: () => {
+            client.dispose();
+            sink.complete();
+          },
+        });
+        return { unsubscribe: () => { stop(); client.dispose(); } };
+      },
+    });
+    // GraphiQL hands the parsed document: the operation it runs decides the transport.
+    const isSubscription = (params, opts) => {
+      const operations = ((opts && opts.documentAST && opts.documentAST.definitions) || [])
+        .filter((definition) => definition.kind === 'OperationDefinition');
+      const operation = params.operationName
+        ? operations.find((definition) => definition.name && definition.name.value === params.operationName)
+        : operations[0];
+      return !!operation && operation.operation === 'subscription';
+    };
+    const fetcher = (params, opts) => isSubscription(params, opts) ? live(params, opts) : http(params, opts);
     ReactDOM.createRoot(document.getElementById('graphiql')).render(
       React.createElement(GraphiQL, { fetcher, defaultQuery: props.defaultQuery, defaultHeaders: props.defaultHeaders, defaultEditorToolsVisibility: 'headers', shouldPersistHeaders: false }),
     );

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,7 +16,14 @@ import {
   launchBrowser,
   type TestBrowser,
 } from "../support/browser.ts";
-import { bootStack } from "../support/stack.ts";
+import { newProduct } from "../support/saga.ts";
+import {
+  bearerFor,
+  bootStack,
+  gql,
+  inProcessEvents,
+} from "../support/stack.ts";
+import { waitFor } from "../support/wait.ts";
 
 /**
  * What a person sees in a browser, in a real one: headless Chromium against the router of an
@@ -89,6 +97,48 @@ async function run(
   };
 }
 
+/** Logs in as ada in GraphiQL, as a person would: the logIn mutation, then its token in the headers pane. */
+async function logInInGraphiql(page: Page): Promise<string> {
+  await pasteQuery(
+    page,
+    `mutation LogIn {\n  logIn(email: "ada@switchyard.dev", password: "${DEMO_PASSWORD}") { token }\n}`,
+  );
+  const login = await run(page, /"token"/);
+  const token = (login.data?.logIn as { token: string }).token;
+  expect(token).toMatch(/^ey/);
+  await paste(
+    page,
+    HEADERS_EDITOR,
+    JSON.stringify({ Authorization: `Bearer ${token}` }, null, 2),
+  );
+  return token;
+}
+
+/**
+ * Keeps, in the page, every text the result pane shows: a subscription's payloads replace one
+ * another there, faster than a test could poll (PENDING and CONFIRMED arrive milliseconds apart).
+ */
+async function recordResults(page: Page): Promise<() => Promise<string[]>> {
+  await page.$eval(RESULT, (element) => {
+    const shown: string[] = [];
+    (globalThis as unknown as { shownResults: string[] }).shownResults = shown;
+    (
+      element as unknown as {
+        CodeMirror: {
+          on(
+            event: "change",
+            listener: (cm: { getValue(): string }) => void,
+          ): void;
+        };
+      }
+    ).CodeMirror.on("change", (cm) => shown.push(cm.getValue()));
+  });
+  return () =>
+    page.evaluate(
+      () => (globalThis as unknown as { shownResults: string[] }).shownResults,
+    );
+}
+
 describe.skipIf(chromiumReason)(
   "the router in a real browser (headless Chromium)",
   () => {
@@ -98,7 +148,8 @@ describe.skipIf(chromiumReason)(
     let browser: TestBrowser;
     beforeAll(async () => {
       storage = await openStorage({ dataDir: "memory://" });
-      stack = await bootStack(storage);
+      // With the event pipeline on the in-process log, as `npm start` runs: live order updates.
+      stack = await bootStack(storage, { events: inProcessEvents() });
       origin = new URL(stack.routerUrl).origin;
       browser = await launchBrowser();
     });
@@ -261,19 +312,7 @@ describe.skipIf(chromiumReason)(
       );
       await browser.screenshot(page, "graphiql-first-query");
 
-      await pasteQuery(
-        page,
-        `mutation LogIn {\n  logIn(email: "ada@switchyard.dev", password: "${DEMO_PASSWORD}") { token }\n}`,
-      );
-      const login = await run(page, /"token"/);
-      const token = (login.data?.logIn as { token: string }).token;
-      expect(token).toMatch(/^ey/);
-
-      await paste(
-        page,
-        HEADERS_EDITOR,
-        JSON.stringify({ Authorization: `Bearer ${token}` }, null, 2),
-      );
+      await logInInGraphiql(page);
       await pasteQuery(page, "query Me {\n  me { name email role }\n}");
       const me = await run(page, /"me"/);
       expect(me).toEqual({
@@ -286,6 +325,107 @@ describe.skipIf(chromiumReason)(
         },
       });
       await browser.screenshot(page, "graphiql-me");
+      await page.close();
+    }, 120_000);
+
+    it("follows an order live in GraphiQL: a subscription over WebSocket shows it PENDING, then CONFIRMED, with fields from four subgraphs", async () => {
+      const productId = await newProduct(stack, 10);
+      const page = await browser.context.newPage();
+      const sockets: string[] = [];
+      const streams: string[] = [];
+      page.on("websocket", (socket) => sockets.push(socket.url()));
+      page.on("request", (request) => {
+        if (new URL(request.url()).pathname === "/graphql/stream")
+          streams.push(request.url());
+      });
+      await page.goto(`${origin}${GRAPHIQL_PATH}`);
+      await page.locator(".graphiql-container").waitFor({ timeout: 30_000 });
+      const follow = `subscription FollowMyOrders {
+  orderUpdated {
+    id
+    status
+    user { name }
+    items { product { name } }
+    payment { status }
+  }
+}`;
+      // Signed out (the headers pane's empty Authorization), the router refuses it, and the pane says why.
+      await pasteQuery(page, follow);
+      const refused = await run(page, /UNAUTHENTICATED/);
+      expect(refused.data).toBeUndefined();
+
+      await logInInGraphiql(page);
+      const shown = await recordResults(page);
+      await pasteQuery(page, follow);
+      await page.click(".graphiql-execute-button");
+      // Subscribed (the router holds it) before the order exists: its PENDING event is the first.
+      await waitFor(
+        () => (stack.router.live.fanOut.size === 1 ? true : undefined),
+        { what: "GraphiQL's subscription held by the router" },
+      );
+      expect(sockets).toEqual(
+        Array(2).fill(`${origin.replace(/^http/, "ws")}/graphql`),
+      );
+
+      // Another client of ada's places the order, through the router.
+      const placed = await gql<{ placeOrder: { id: string; status: string } }>(
+        stack.routerUrl,
+        `mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }`,
+        {
+          input: {
+            items: [{ productId, quantity: 1 }],
+            idempotencyKey: randomUUID(),
+            paymentToken: "tok_visa",
+          },
+        },
+        await bearerFor(stack.routerUrl, "ada@switchyard.dev", DEMO_PASSWORD),
+      );
+      expect(placed.errors).toBeUndefined();
+      const orderId = placed.data!.placeOrder.id;
+
+      interface Followed {
+        id: string;
+        status: string;
+        user: { name: string } | null;
+        items: Array<{ product: { name: string } | null }>;
+        payment: { status: string } | null;
+      }
+      /** The payloads for the order the pane has shown, in order (the pane also shows "" between runs). */
+      const payloads = async () =>
+        (await shown()).flatMap((text) => {
+          const order = (
+            (text ? JSON.parse(text) : {}) as {
+              data?: { orderUpdated?: Followed };
+            }
+          ).data?.orderUpdated;
+          return order?.id === orderId ? [order] : [];
+        });
+      await expect
+        .poll(async () => (await payloads()).map((order) => order.status), {
+          timeout: 30_000,
+        })
+        .toEqual(["PENDING", "CONFIRMED"]);
+      const confirmed = (await payloads())[1]!;
+      expect(confirmed).toMatchObject({
+        user: { name: "Ada Lovelace" },
+        items: [{ product: { name: expect.stringMatching(/^Test product/) } }],
+        payment: { status: expect.any(String) },
+      });
+      // What a person sees: the pane holds the last payload, CONFIRMED.
+      expect(
+        JSON.parse(await editorText(page, RESULT)) as {
+          data: { orderUpdated: Followed };
+        },
+      ).toEqual({ data: { orderUpdated: confirmed } });
+      await browser.screenshot(page, "graphiql-follow-order");
+      expect(streams).toEqual([]);
+
+      // The stop button ends the subscription at the router.
+      await page.click(".graphiql-execute-button");
+      await waitFor(
+        () => (stack.router.live.fanOut.size === 0 ? true : undefined),
+        { what: "the subscription released after GraphiQL stopped it" },
+      );
       await page.close();
     }, 120_000);
   },

@@ -92,7 +92,7 @@ describe("the router landing page outside production", () => {
     const assets = [
       ...html.matchAll(/<(?:script src|link rel="stylesheet" href)="([^"]+)"/g),
     ].map((match) => match[1]!);
-    expect(assets.length).toBe(4);
+    expect(assets.length).toBe(5);
     for (const asset of assets) {
       expect(asset.startsWith(`${GRAPHIQL_PATH}/`), asset).toBe(true);
       const response = await fetch(`${origin}${asset}`);

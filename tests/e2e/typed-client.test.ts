@@ -20,7 +20,7 @@ import { DEMO_PASSWORD, demoProducts } from "../../platform/demo-data.ts";
 import type { Storage } from "../../platform/database.ts";
 import { scratchPglite } from "../support/pglite.ts";
 import type { Stack } from "../../stack.ts";
-import { bootStack } from "../support/stack.ts";
+import { bootStack, inProcessEvents } from "../support/stack.ts";
 
 const run = promisify(execFile);
 
@@ -29,7 +29,15 @@ describe("the typed client through the router", () => {
   let stack: Stack;
   beforeAll(async () => {
     storage = await scratchPglite();
-    stack = await bootStack(storage);
+    // With the event pipeline, as `npm start` runs: `npm run example` follows its order live.
+    // Logins and live events share two loaded cores with the other test files: generous timeouts.
+    stack = await bootStack(storage, {
+      events: inProcessEvents(),
+      routerEnv: {
+        ROUTER_SUBGRAPH_TIMEOUT_MS: "30000",
+        ROUTER_REQUEST_DEADLINE_MS: "30000",
+      },
+    });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -203,7 +211,7 @@ describe("the typed client through the router", () => {
     });
   });
 
-  it("`npm run example` places an order through the router and lists it", async () => {
+  it("`npm run example` places an order through the router, follows it live from PENDING to CONFIRMED, and lists it", async () => {
     const { stdout } = await run(
       process.execPath,
       [
@@ -222,5 +230,14 @@ describe("the typed client through the router", () => {
     expect(stdout).toMatch(
       /^Order [0-9a-f-]{36}: CONFIRMED, total \d+\.\d{2} USD, payment CAPTURED\.$/m,
     );
+    // Live updates over the router's subscription, fields from users, products and payments.
+    expect(stdout.match(/^ {2}live: .*$/gm)).toEqual([
+      expect.stringMatching(
+        /^ {2}live: PENDING {2}\(Linus Torvalds: 1 x [^;]+; payment \w+\)$/,
+      ),
+      expect.stringMatching(
+        /^ {2}live: CONFIRMED {2}\(Linus Torvalds: 1 x [^;]+; payment CAPTURED\)$/,
+      ),
+    ]);
   });
 });

@@ -1,6 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { pino } from "pino";
 import { afterAll, beforeAll } from "vitest";
+import type { ChannelSender } from "../../events/channels.ts";
+import { createMemoryEventLog } from "../../events/event-log.ts";
+import { createMemoryJobQueue } from "../../events/job-queue.ts";
 import { loadRouterConfig, type RouterConfig } from "../../router/config.ts";
 import type { Storage } from "../../platform/database.ts";
 import { listen } from "../../platform/http-server.ts";
@@ -54,6 +57,26 @@ export function bootStack(
     internalTokenSecret,
     router: testRouterConfig({ production, supergraphPath }, routerEnv),
   });
+}
+
+/**
+ * The event pipeline on the in-process log and job queue, as `npm start` runs it by default, for
+ * `bootStack({ events })`: order events reach the router's live updates (subscriptions).
+ * Notifications are delivered nowhere; a test that reads them passes senders of its own.
+ */
+export function inProcessEvents(): NonNullable<StackOptions["events"]> {
+  const retry = { delaysMs: [50], maxAttempts: 2 };
+  const nowhere: ChannelSender = {
+    transport: "test",
+    send: async () => undefined,
+  };
+  return {
+    eventLog: createMemoryEventLog({ logger: silentLogger }),
+    jobQueue: createMemoryJobQueue({ logger: silentLogger, retry }),
+    senders: { email: nowhere, sms: nowhere, push: nowhere },
+    retry,
+    relayPollIntervalMs: 50,
+  };
 }
 
 /** Router subgraph settings that send each subgraph's traffic to the stack's own instance. */
