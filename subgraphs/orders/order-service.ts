@@ -15,7 +15,12 @@ import {
   ServiceUnavailableError,
 } from "../../platform/service-client.ts";
 import type { ProductsClient } from "./clients/products-client.ts";
-import { orderSql, type OrderRecord } from "./repository.ts";
+import {
+  orderSql,
+  type ClaimExtras,
+  type OrderRecord,
+  type SagaRow,
+} from "./repository.ts";
 import type { Saga } from "./saga.ts";
 
 export interface PlaceOrderInput {
@@ -52,16 +57,24 @@ export function createOrderService({
   const load = (id: string): Promise<OrderRecord | undefined> =>
     orderSql.record(db, id);
 
-  /** Runs (or waits for) the saga until the order is final or `waitMs` passes; returns the order then. */
-  async function settle(id: string): Promise<OrderRecord> {
+  /**
+   * Runs (or waits for) the saga until the order is final or `waitMs` passes; returns the order then.
+   * `claimed` is the row of an order this request inserted already claimed: its first run needs no claim.
+   */
+  async function settle(
+    id: string,
+    claimed?: SagaRow & ClaimExtras,
+  ): Promise<OrderRecord> {
     const deadline = Date.now() + waitMs;
-    for (;;) {
+    for (let held = claimed; ; held = undefined) {
       let finished: OrderRecord | undefined;
+      const hand = (record: OrderRecord) => {
+        finished = record;
+      };
       // The run that finishes the saga hands over the final row: no read after it.
       if (
-        (await saga.run(id, (record) => {
-          finished = record;
-        })) === "done"
+        (await (held ? saga.runClaimed(held, hand) : saga.run(id, hand))) ===
+        "done"
       )
         return finished ?? (await load(id))!;
       const row = (await load(id))!;
@@ -215,6 +228,7 @@ export function createOrderService({
           requestHash: hash,
           paymentToken,
           correlationId: currentCorrelationId() ?? null,
+          leaseSeconds: saga.leaseSeconds,
           items: lines,
         },
         {
@@ -239,7 +253,7 @@ export function createOrderService({
         return settle(winner!.id);
       }
       logger.info({ orderId, userId, total, currency }, "order placed");
-      return settle(orderId);
+      return settle(orderId, created);
     },
 
     async cancelOrder(

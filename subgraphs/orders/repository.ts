@@ -97,8 +97,12 @@ export const orderSql = {
 
   /**
    * Inserts a PENDING order at step RESERVE with its items and its `orders.order.placed` event, in
-   * one statement (atomic on its own: one round trip instead of a transaction's 4 + items); false,
-   * with nothing written, when the user's key is taken (a concurrent duplicate).
+   * one statement (atomic on its own: one round trip instead of a transaction's 4 + items), already
+   * claimed: leased to the caller for `leaseSeconds` and marked `reserve_attempted`, as `claim`
+   * would leave it (the caller drives the saga on at once; if it dies first, the resumer takes the
+   * order once the lease expires, as after a crash right after a claim). Answers the saga row as
+   * `claim` does; undefined, with nothing written, when the user's key is taken (a concurrent
+   * duplicate).
    */
   async insert(
     tx: Sql,
@@ -111,6 +115,7 @@ export const orderSql = {
       requestHash: string;
       paymentToken: string;
       correlationId: string | null;
+      leaseSeconds: number;
       items: ReadonlyArray<{
         productId: string;
         quantity: number;
@@ -118,14 +123,18 @@ export const orderSql = {
       }>;
     },
     event: NewEvent,
-  ): Promise<boolean> {
-    const rows = await changeWithEvent(
+  ): Promise<(SagaRow & ClaimExtras) | undefined> {
+    const [row] = await changeWithEvent<
+      SagaRow & { correlation_id: string | null },
+      unknown
+    >(
       tx,
       "orders",
       {
-        text: `INSERT INTO orders.orders (id, user_id, status, total_minor, currency, idempotency_key, request_hash, payment_token, saga_step, correlation_id)
-       VALUES ($1, $2, 'PENDING', $3, $4, $5, $6, $7, 'RESERVE', $8)
-       ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id`,
+        text: `INSERT INTO orders.orders (id, user_id, status, total_minor, currency, idempotency_key, request_hash, payment_token, saga_step, correlation_id,
+                                   lease_until, saga_attempts, reserve_attempted)
+       VALUES ($1, $2, 'PENDING', $3, $4, $5, $6, $7, 'RESERVE', $8, now() + make_interval(secs => $12), 1, true)
+       ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING ${SAGA_COLUMNS}, correlation_id`,
         params: [
           order.id,
           order.userId,
@@ -138,6 +147,7 @@ export const orderSql = {
           order.items.map((item) => item.productId),
           order.items.map((item) => item.quantity),
           order.items.map((item) => item.unitPriceMinor),
+          order.leaseSeconds,
         ],
         also: `items AS (INSERT INTO orders.order_items (order_id, position, product_id, quantity, unit_price_minor)
           SELECT change.id, (item.ordinality - 1)::smallint, item.product_id, item.quantity, item.unit_price_minor
@@ -145,7 +155,15 @@ export const orderSql = {
       },
       event,
     );
-    return rows.length > 0;
+    return (
+      row && {
+        ...row,
+        items: order.items.map(({ productId, quantity }) => ({
+          productId,
+          quantity,
+        })),
+      }
+    );
   },
 
   /** Puts a CONFIRMED, finished order on step CANCEL; false when it is not (or no longer) one. */

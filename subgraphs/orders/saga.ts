@@ -151,6 +151,14 @@ export function createSaga({
   ): Promise<SagaRunResult> {
     const claimed = await orderSql.claim(db, orderId, leaseMs / 1000);
     if (!claimed) return "busy";
+    return runClaimed(claimed, finished);
+  }
+
+  /** Runs a saga this process already holds the lease of (a claim's or a claimed insert's row). */
+  function runClaimed(
+    claimed: SagaRow & ClaimExtras,
+    finished?: (record: OrderRecord) => void,
+  ): Promise<SagaRunResult> {
     // A saga resumed outside its request (by the resumer, after a crash or a deferral) continues
     // under the correlation id of the request that placed the order, so its logs and events join that story.
     if (currentCorrelationId() === undefined)
@@ -301,6 +309,9 @@ export function createSaga({
 
   return {
     run,
+    runClaimed,
+    /** How long a runner owns a saga: what an order inserted already claimed is leased for. */
+    leaseSeconds: leaseMs / 1000,
     /** Sagas whose runner is gone (crashed, or deferred and due): what the resumer picks up. */
     async due(limit = 20): Promise<string[]> {
       return orderSql.due(db, limit);

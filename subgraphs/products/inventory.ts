@@ -1,6 +1,6 @@
 import type { Database, Sql } from "../../platform/database.ts";
 import { appendEvent } from "../../events/outbox-writer.ts";
-import type { Price, ReservationBody, ReservationItem } from "./contract.ts";
+import type { Price, ReservationBody } from "./contract.ts";
 import { reservationSql, type ReservationRow } from "./repository.ts";
 
 /** What a reserve came to; `created` is false when the id had already reserved (a retry). */
@@ -17,12 +17,8 @@ export type CommitOutcome =
 
 export type ReleaseOutcome = { kind: "released"; reservationId: string };
 
-/** Thrown inside a reservation transaction to roll it back and answer with `outcome`. */
-class Refusal extends Error {
-  constructor(readonly outcome: ReserveOutcome) {
-    super(outcome.kind);
-  }
-}
+/** How often a reserve refused for stock that is there again is retried before it stays refused. */
+const MAX_RESERVE_ATTEMPTS = 3;
 
 const toBody = (row: ReservationRow): ReservationBody => ({
   reservationId: row.id,
@@ -76,72 +72,50 @@ export function createInventory({
       userId: string;
       items: Array<{ productId: string; quantity: number }>;
     }): Promise<ReserveOutcome> {
-      try {
-        return await db.transaction(async (tx): Promise<ReserveOutcome> => {
-          // Claim the id first: a concurrent duplicate blocks here until this transaction ends.
-          if (
-            !(await reservationSql.claim(tx, {
-              reservationId,
-              userId,
-              ttlSeconds: reservationTtlSeconds,
-            }))
-          ) {
-            const existing = await reservationSql.find(tx, reservationId);
-            if (!existing || existing.status === "RELEASED")
-              throw new Refusal({ kind: "released", reservationId });
-            return {
-              kind: "reserved",
-              reservation: toBody(existing),
-              created: false,
-            };
-          }
-          const reserved: ReservationItem[] = [];
-          for (const item of byProductId(items)) {
-            const taken = await reservationSql.takeStock(
-              tx,
-              item.productId,
-              item.quantity,
-            );
-            if (!taken) {
-              const exists = await reservationSql.productExists(
-                tx,
-                item.productId,
-              );
-              throw new Refusal({
-                kind: exists ? "insufficient-stock" : "unknown-product",
-                productId: item.productId,
-              });
-            }
-            reserved.push({
-              productId: item.productId,
-              quantity: item.quantity,
-              ...taken,
-            });
-          }
-          const ordered = items.map((item) =>
-            reserved.find((entry) => entry.productId === item.productId)!,
-          );
-          await reservationSql.saveItems(tx, reservationId, ordered, {
-            type: "products.stock.reserved",
-            key: userId,
-            data: {
-              reservationId,
-              userId,
-              items: ordered.map(({ productId, quantity }) => ({
-                productId,
-                quantity,
-              })),
-            },
-          });
-          return {
-            kind: "reserved",
-            reservation: { reservationId, status: "RESERVED", items: ordered },
-            created: true,
-          };
-        });
-      } catch (error) {
-        if (error instanceof Refusal) return error.outcome;
-        throw error;
+      const event = {
+        type: "products.stock.reserved",
+        key: userId,
+        data: {
+          reservationId,
+          userId,
+          items: items.map(({ productId, quantity }) => ({
+            productId,
+            quantity,
+          })),
+        },
+      };
+      // Stock read after a refusal may have changed since: a reservation refused for a short
+      // product that is no longer short is simply tried again (bounded; then it stays refused).
+      for (let attempt = 1; ; attempt += 1) {
+        const row = await reservationSql.reserve(
+          db,
+          { reservationId, userId, ttlSeconds: reservationTtlSeconds, items },
+          event,
+        );
+        if (row)
+          return { kind: "reserved", reservation: toBody(row), created: true };
+        // Nothing was written: the id exists (a retry, a duplicate, a tombstone) or a product is
+        // missing or short, reported in product-id order as the locks were taken.
+        const existing = await reservationSql.find(db, reservationId);
+        if (existing)
+          return existing.status === "RELEASED"
+            ? { kind: "released", reservationId }
+            : {
+                kind: "reserved",
+                reservation: toBody(existing),
+                created: false,
+              };
+        const stock = await reservationSql.stock(
+          db,
+          items.map((item) => item.productId),
+        );
+        for (const item of byProductId(items)) {
+          const units = stock.get(item.productId);
+          if (units === undefined)
+            return { kind: "unknown-product", productId: item.productId };
+          if (units < item.quantity || attempt === MAX_RESERVE_ATTEMPTS)
+            return { kind: "insufficient-stock", productId: item.productId };
+        }
       }
     },
 

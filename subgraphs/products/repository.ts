@@ -69,21 +69,71 @@ export const reservationSql = {
     }));
   },
 
-  /** Inserts a RESERVED row; false when the id exists (a concurrent duplicate blocks until the other transaction ends). */
-  async claim(
+  /**
+   * A whole reservation in one statement (atomic on its own, so no transaction): the products are
+   * locked in id order (two reservations that share products cannot deadlock), and only if every
+   * one exists with enough units is the RESERVED row inserted with its priced lines, the units taken
+   * and `event` written. Nothing is written when a product is missing or short, or when the id
+   * already exists (a retry, a concurrent duplicate, or a release's tombstone: the insert's
+   * `ON CONFLICT` waits for a concurrent one to end). Answers the reservation, or undefined then:
+   * `find` and `stock` tell which case it was. Stock never goes negative: the take runs under the
+   * lock that checked it, and the `inventory >= 0` constraint would fail the statement otherwise.
+   */
+  async reserve(
     tx: Sql,
     {
       reservationId,
       userId,
       ttlSeconds,
-    }: { reservationId: string; userId: string; ttlSeconds: number },
-  ): Promise<boolean> {
-    const rows = await tx.query(
-      `INSERT INTO products.reservations (id, user_id, status, expires_at) VALUES ($1, $2, 'RESERVED', now() + make_interval(secs => $3))
-       ON CONFLICT (id) DO NOTHING RETURNING id`,
-      [reservationId, userId, ttlSeconds],
+      items,
+    }: {
+      reservationId: string;
+      userId: string;
+      ttlSeconds: number;
+      items: ReadonlyArray<{ productId: string; quantity: number }>;
+    },
+    event: NewEvent,
+  ): Promise<ReservationRow | undefined> {
+    const [row] = await changeWithEvent<ReservationRow, unknown>(
+      tx,
+      "products",
+      {
+        text: `INSERT INTO products.reservations (id, user_id, status, expires_at, items)
+          SELECT $1, $2, 'RESERVED', now() + make_interval(secs => $3),
+                 jsonb_agg(jsonb_build_object('productId', wanted.product_id, 'quantity', wanted.quantity,
+                   'unitPriceMinor', locked.price_minor, 'currency', locked.currency) ORDER BY wanted.position)
+            FROM unnest($4::uuid[], $5::int[]) WITH ORDINALITY AS wanted(product_id, quantity, position)
+            JOIN (SELECT id, inventory, price_minor, currency FROM products.products
+                   WHERE id = ANY($4::uuid[]) ORDER BY id FOR UPDATE) locked ON locked.id = wanted.product_id
+          HAVING count(*) = cardinality($4::uuid[]) AND bool_and(locked.inventory >= wanted.quantity)
+          ON CONFLICT (id) DO NOTHING
+          RETURNING ${RESERVATION_COLUMNS}`,
+        params: [
+          reservationId,
+          userId,
+          ttlSeconds,
+          items.map((item) => item.productId),
+          items.map((item) => item.quantity),
+        ],
+        also: `take AS (UPDATE products.products SET inventory = inventory - wanted.quantity, updated_at = now()
+            FROM unnest($4::uuid[], $5::int[]) AS wanted(product_id, quantity)
+           WHERE products.products.id = wanted.product_id AND EXISTS (SELECT 1 FROM change))`,
+      },
+      event,
     );
-    return rows.length > 0;
+    return row;
+  },
+
+  /** Units in stock of the given products; unknown ids are simply absent. */
+  async stock(
+    tx: Sql,
+    productIds: readonly string[],
+  ): Promise<Map<string, number>> {
+    const rows = await tx.query<{ id: string; inventory: number }>(
+      "SELECT id, inventory FROM products.products WHERE id = ANY($1::uuid[])",
+      [productIds],
+    );
+    return new Map(rows.map((row) => [row.id, row.inventory]));
   },
 
   /** Inserts a RELEASED tombstone unless the id exists, so a late reserve can never take stock. */
@@ -106,19 +156,6 @@ export const reservationSql = {
     return row;
   },
 
-  /** Takes units if that many are in stock (stock never goes negative); the price they were taken at, or undefined. */
-  async takeStock(
-    tx: Sql,
-    productId: string,
-    quantity: number,
-  ): Promise<{ unitPriceMinor: number; currency: string } | undefined> {
-    const [row] = await tx.query<{ price_minor: number; currency: string }>(
-      "UPDATE products.products SET inventory = inventory - $2, updated_at = now() WHERE id = $1 AND inventory >= $2 RETURNING price_minor, currency",
-      [productId, quantity],
-    );
-    return row && { unitPriceMinor: row.price_minor, currency: row.currency };
-  },
-
   async returnStock(
     tx: Sql,
     productId: string,
@@ -127,34 +164,6 @@ export const reservationSql = {
     await tx.query(
       "UPDATE products.products SET inventory = inventory + $2, updated_at = now() WHERE id = $1",
       [productId, quantity],
-    );
-  },
-
-  async productExists(tx: Sql, productId: string): Promise<boolean> {
-    return (
-      (
-        await tx.query("SELECT 1 FROM products.products WHERE id = $1", [
-          productId,
-        ])
-      ).length > 0
-    );
-  },
-
-  /** Records the reserved lines and writes `event` with them, in one statement. */
-  async saveItems(
-    tx: Sql,
-    reservationId: string,
-    items: readonly ReservationItem[],
-    event: NewEvent,
-  ): Promise<void> {
-    await changeWithEvent(
-      tx,
-      "products",
-      {
-        text: "UPDATE products.reservations SET items = $2 WHERE id = $1 RETURNING id",
-        params: [reservationId, JSON.stringify(items)],
-      },
-      event,
     );
   },
 

@@ -36,27 +36,28 @@ describe("the orders repository on PGlite (writes and saga state)", () => {
       quantity: number;
       unitPriceMinor: number;
     }> = [],
+    leaseSeconds = 60,
   ) {
     const id = randomUUID();
     const key = `k-${id}`;
-    expect(
-      await orderSql.insert(
-        db,
-        {
-          id,
-          userId,
-          totalMinor: 1500,
-          currency: "USD",
-          idempotencyKey: key,
-          requestHash: "h",
-          paymentToken: "tok_visa",
-          correlationId: null,
-          items,
-        },
-        placedEvent(id),
-      ),
-    ).toBe(true);
-    return { id, key };
+    const row = await orderSql.insert(
+      db,
+      {
+        id,
+        userId,
+        totalMinor: 1500,
+        currency: "USD",
+        idempotencyKey: key,
+        requestHash: "h",
+        paymentToken: "tok_visa",
+        correlationId: null,
+        leaseSeconds,
+        items,
+      },
+      placedEvent(id),
+    );
+    expect(row).toMatchObject({ id });
+    return { id, key, row };
   }
 
   beforeAll(async () => {
@@ -76,14 +77,34 @@ describe("the orders repository on PGlite (writes and saga state)", () => {
     await storage?.close();
   });
 
-  it("inserts one PENDING order per user and key at step RESERVE, with its items in position order and its event, in one statement", async () => {
+  it("inserts one PENDING order per user and key at step RESERVE, already claimed, with its items in position order and its event, in one statement", async () => {
     const [first, second] = [randomUUID(), randomUUID()];
     const before = db.queryCount;
-    const { id, key } = await placed([
+    const { id, key, row } = await placed([
       { productId: first, quantity: 1, unitPriceMinor: 500 },
       { productId: second, quantity: 2, unitPriceMinor: 500 },
     ]);
     expect(db.queryCount - before).toBe(1);
+    // What a claim would answer: the lease is this caller's, and RESERVE is marked attempted.
+    expect(row).toEqual({
+      id,
+      user_id: userId,
+      status: "PENDING",
+      total_minor: 1500,
+      currency: "USD",
+      payment_token: "tok_visa",
+      failure_code: null,
+      saga_step: "RESERVE",
+      reserve_attempted: true,
+      payment_attempted: false,
+      correlation_id: null,
+      items: [
+        { productId: first, quantity: 1 },
+        { productId: second, quantity: 2 },
+      ],
+    });
+    expect(await orderSql.claim(db, id, 60)).toBeUndefined();
+    expect(await orderSql.due(db, 1000)).not.toContain(id);
     const duplicate = randomUUID();
     expect(
       await orderSql.insert(
@@ -97,11 +118,12 @@ describe("the orders repository on PGlite (writes and saga state)", () => {
           requestHash: "other",
           paymentToken: "tok_visa",
           correlationId: null,
+          leaseSeconds: 60,
           items: [{ productId: first, quantity: 9, unitPriceMinor: 1 }],
         },
         placedEvent(duplicate),
       ),
-    ).toBe(false);
+    ).toBeUndefined();
     expect(await orderSql.items(db, duplicate)).toEqual([]);
     expect(await eventsOf(duplicate)).toEqual([]);
     expect(await eventsOf(id)).toEqual(["orders.order.placed"]);
@@ -122,9 +144,12 @@ describe("the orders repository on PGlite (writes and saga state)", () => {
 
   it("leases a saga to one runner (with its items, marking a saga at RESERVE attempted), moves it only from the step it is at, and finishes it", async () => {
     const productId = randomUUID();
-    const { id } = await placed([
-      { productId, quantity: 3, unitPriceMinor: 500 },
-    ]);
+    // Inserted with its lease already expired, as after a crash right after the insert.
+    const { id } = await placed(
+      [{ productId, quantity: 3, unitPriceMinor: 500 }],
+      -1,
+    );
+    expect(await orderSql.due(db, 1000)).toContain(id);
     expect(await orderSql.claim(db, id, 60)).toMatchObject({
       id,
       saga_step: "RESERVE",
@@ -188,7 +213,7 @@ describe("the orders repository on PGlite (writes and saga state)", () => {
   });
 
   it("offers an expired lease to the resumer, and cancels only a confirmed, finished order", async () => {
-    const { id } = await placed();
+    const { id } = await placed([], -1);
     expect(await orderSql.due(db, 1000)).toContain(id);
     await orderSql.claim(db, id, 60);
     await orderSql.extendLease(db, id, -1);

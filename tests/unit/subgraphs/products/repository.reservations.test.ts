@@ -51,65 +51,113 @@ describe("the reservation SQL of the products repository on PGlite", () => {
     await storage?.close();
   });
 
-  it("takes stock only while enough is left, at the current price, and gives it back", async () => {
-    const id = await product(3);
-    expect(await reservationSql.takeStock(db, id, 2)).toEqual({
-      unitPriceMinor: 750,
-      currency: "EUR",
+  const reserved = (
+    reservationId: string,
+    userId: string,
+    productIds: string[],
+  ) => ({
+    type: "products.stock.reserved",
+    key: userId,
+    data: {
+      reservationId,
+      userId,
+      items: productIds.map((productId) => ({ productId, quantity: 1 })),
+    },
+  });
+  /** Reserves through reservationSql.reserve with a TTL of 60 s. */
+  const reserve = (
+    reservationId: string,
+    userId: string,
+    items: Array<{ productId: string; quantity: number }>,
+  ) =>
+    reservationSql.reserve(
+      db,
+      { reservationId, userId, ttlSeconds: 60, items },
+      reserved(
+        reservationId,
+        userId,
+        items.map((item) => item.productId),
+      ),
+    );
+  const outboxOf = (reservationId: string) =>
+    db.query(
+      "SELECT type FROM products.outbox WHERE envelope->'data'->>'reservationId' = $1",
+      [reservationId],
+    );
+
+  it("reserves in one statement: the priced lines, the units taken and the event, or nothing at all", async () => {
+    const [first, second] = [await product(3), await product(1)];
+    const userId = randomUUID();
+    const id = randomUUID();
+    const before = db.queryCount;
+    expect(
+      await reserve(id, userId, [
+        { productId: second, quantity: 1 },
+        { productId: first, quantity: 2 },
+      ]),
+    ).toEqual({
+      id,
+      user_id: userId,
+      status: "RESERVED",
+      items: [
+        {
+          productId: second,
+          quantity: 1,
+          unitPriceMinor: 750,
+          currency: "EUR",
+        },
+        { productId: first, quantity: 2, unitPriceMinor: 750, currency: "EUR" },
+      ],
     });
-    expect(await reservationSql.takeStock(db, id, 2)).toBeUndefined();
-    expect(await stockOf(id)).toBe(1);
-    await reservationSql.returnStock(db, id, 2);
-    expect(await stockOf(id)).toBe(3);
-    expect(await reservationSql.productExists(db, id)).toBe(true);
-    expect(await reservationSql.productExists(db, randomUUID())).toBe(false);
-    expect(await reservationSql.prices(db, [id, randomUUID()])).toEqual([
-      { productId: id, unitPriceMinor: 750, currency: "EUR" },
+    expect(db.queryCount - before).toBe(1);
+    expect([await stockOf(first), await stockOf(second)]).toEqual([1, 0]);
+    expect(await outboxOf(id)).toEqual([{ type: "products.stock.reserved" }]);
+
+    // One line short, one unknown, or the id taken: nothing written, no units taken.
+    const short = randomUUID();
+    expect(
+      await reserve(short, userId, [
+        { productId: first, quantity: 1 },
+        { productId: second, quantity: 1 },
+      ]),
+    ).toBeUndefined();
+    const unknown = randomUUID();
+    expect(
+      await reserve(unknown, userId, [
+        { productId: first, quantity: 1 },
+        { productId: randomUUID(), quantity: 1 },
+      ]),
+    ).toBeUndefined();
+    expect(
+      await reserve(id, userId, [{ productId: first, quantity: 1 }]),
+    ).toBeUndefined();
+    expect([await stockOf(first), await stockOf(second)]).toEqual([1, 0]);
+    for (const refused of [short, unknown])
+      expect([
+        await reservationSql.find(db, refused),
+        await outboxOf(refused),
+      ]).toEqual([undefined, []]);
+    expect(await outboxOf(id)).toHaveLength(1);
+
+    await reservationSql.returnStock(db, first, 2);
+    expect(await stockOf(first)).toBe(3);
+    const missing = randomUUID();
+    expect(await reservationSql.stock(db, [first, missing])).toEqual(
+      new Map([[first, 3]]),
+    );
+    expect(await reservationSql.prices(db, [first, missing])).toEqual([
+      { productId: first, unitPriceMinor: 750, currency: "EUR" },
     ]);
   });
 
-  it("claims an id once, commits only a live reservation, and a tombstone never overwrites", async () => {
+  it("commits only a live reservation, and a tombstone never overwrites nor lets a late reserve in", async () => {
+    const productId = await product(5);
     const id = randomUUID();
     const userId = randomUUID();
-    expect(
-      await reservationSql.claim(db, {
-        reservationId: id,
-        userId,
-        ttlSeconds: 60,
-      }),
-    ).toBe(true);
-    expect(
-      await reservationSql.claim(db, {
-        reservationId: id,
-        userId,
-        ttlSeconds: 60,
-      }),
-    ).toBe(false);
     const items = [
-      {
-        productId: randomUUID(),
-        quantity: 1,
-        unitPriceMinor: 5,
-        currency: "USD",
-      },
+      { productId, quantity: 1, unitPriceMinor: 750, currency: "EUR" },
     ];
-    const before = db.queryCount;
-    await reservationSql.saveItems(db, id, items, {
-      type: "products.stock.reserved",
-      key: userId,
-      data: {
-        reservationId: id,
-        userId,
-        items: [{ productId: items[0]!.productId, quantity: 1 }],
-      },
-    });
-    expect(db.queryCount - before).toBe(1);
-    expect(
-      await db.query(
-        "SELECT type FROM products.outbox WHERE envelope->'data'->>'reservationId' = $1",
-        [id],
-      ),
-    ).toEqual([{ type: "products.stock.reserved" }]);
+    await reserve(id, userId, [{ productId, quantity: 1 }]);
     await reservationSql.tombstone(db, id);
     expect(await reservationSql.find(db, id)).toEqual({
       id,
@@ -130,22 +178,16 @@ describe("the reservation SQL of the products repository on PGlite", () => {
       await reservationSql.find(db, unknown, { forUpdate: true }),
     ).toMatchObject({ status: "RELEASED", user_id: null });
     expect(
-      await reservationSql.claim(db, {
-        reservationId: unknown,
-        userId,
-        ttlSeconds: 60,
-      }),
-    ).toBe(false);
+      await reserve(unknown, userId, [{ productId, quantity: 1 }]),
+    ).toBeUndefined();
+    expect(await stockOf(productId)).toBe(4);
   });
 
   it("locks only RESERVED reservations past their expiry", async () => {
     const [expired, fresh, sold] = [randomUUID(), randomUUID(), randomUUID()];
+    const productId = await product(3);
     for (const id of [expired, fresh, sold])
-      await reservationSql.claim(db, {
-        reservationId: id,
-        userId: randomUUID(),
-        ttlSeconds: 60,
-      });
+      await reserve(id, randomUUID(), [{ productId, quantity: 1 }]);
     await db.query(
       `UPDATE products.reservations SET expires_at = now() - interval '1 minute' WHERE id = ANY($1::uuid[])`,
       [[expired, sold]],
