@@ -48,7 +48,7 @@ export const ERROR_CODES = {
   SUBSCRIPTION_CLOSED:
     "The router is shutting down and ended the subscription; resubscribe (another instance will serve it).",
   SUBSCRIPTIONS_UNAVAILABLE:
-    "This router has no event stream to feed subscriptions (started without the event pipeline).",
+    "This router has no event stream to feed subscriptions (the router deployed alone without `KAFKA_BROKERS`).",
   INTERNAL_SERVER_ERROR:
     "Something unexpected failed; details are in the server log, never in the response.",
 } as const;

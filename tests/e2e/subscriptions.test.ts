@@ -1,8 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ChannelSender } from "../../events/channels.ts";
 import { createMemoryEventLog, type EventLog } from "../../events/event-log.ts";
-import { createMemoryJobQueue } from "../../events/job-queue.ts";
 import { createKafkaEventLog } from "../../events/kafka-event-log.ts";
 import type { Storage } from "../../platform/database.ts";
 import { demoUsers, DEMO_PASSWORD } from "../../platform/demo-data.ts";
@@ -14,9 +12,12 @@ import {
   waitFor,
 } from "../support/brokers.ts";
 import {
+  FOLLOW,
+  livePipeline,
   subscribeSse,
   subscribeWs,
   wsClient,
+  type Followed,
   type HeldSubscription,
 } from "../support/live.ts";
 import { newProduct } from "../support/saga.ts";
@@ -24,28 +25,6 @@ import { bearerFor, bootStack, gql, silentLogger } from "../support/stack.ts";
 import { pgliteBackend } from "../support/storage.ts";
 
 const kafkaReason = await probeKafka();
-const retry = { delaysMs: [50], maxAttempts: 2 };
-const quiet: ChannelSender = { transport: "test", send: async () => undefined };
-
-/** Fields from four subgraphs: orders (status), users (name), products (name), payments (status). */
-const FOLLOW = `subscription Follow($id: ID) {
-  orderUpdated(id: $id) {
-    id status
-    user { name }
-    items { quantity product { name } }
-    payment { status }
-  }
-}`;
-
-interface Followed {
-  orderUpdated: {
-    id: string;
-    status: string;
-    user: { name: string } | null;
-    items: Array<{ quantity: number; product: { name: string } | null }>;
-    payment: { status: string } | null;
-  };
-}
 
 const ada = demoUsers.find((user) => user.email.startsWith("ada"))!;
 const grace = demoUsers.find((user) => user.email.startsWith("grace"))!;
@@ -74,14 +53,7 @@ function liveSuite(
         ROUTER_REQUEST_DEADLINE_MS: "30000",
       },
       payments: { providerTimeoutMs: 50 },
-      events: {
-        eventLog: eventLog(),
-        jobQueue: createMemoryJobQueue({ logger: silentLogger, retry }),
-        senders: { email: quiet, sms: quiet, push: quiet },
-        retry,
-        relayPollIntervalMs: 50,
-        ...(topicPrefix ? { topicPrefix, groupId: topicPrefix } : {}),
-      },
+      events: livePipeline(eventLog(), topicPrefix),
     });
     const login = (email: string) =>
       bearerFor(stack.routerUrl, email, DEMO_PASSWORD);
