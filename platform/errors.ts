@@ -6,7 +6,7 @@ import { GraphQLError } from "graphql";
  */
 export const ERROR_CODES = {
   UNAUTHENTICATED:
-    "The request needs a valid identity (missing, invalid or expired token, or wrong credentials).",
+    'The request needs a valid identity (missing, invalid or expired token, or wrong credentials); also the last message of a subscription whose token expired (`reason: "expired"`).',
   FORBIDDEN: "The caller is known but may not do this.",
   BAD_USER_INPUT:
     "An argument is malformed or out of range; `extensions.field` names it when there is one.",

@@ -4,6 +4,7 @@ import { createMemoryEventLog, type EventLog } from "../../events/event-log.ts";
 import { createKafkaEventLog } from "../../events/kafka-event-log.ts";
 import type { Storage } from "../../platform/database.ts";
 import { demoUsers, DEMO_PASSWORD } from "../../platform/demo-data.ts";
+import { DEFAULT_USERS_OPTIONS } from "../../subgraphs/users/server.ts";
 import type { Stack } from "../../stack.ts";
 import {
   KAFKA_BROKERS,
@@ -261,4 +262,50 @@ describe.skipIf(kafkaReason)("live order updates on real Kafka", () => {
       }),
     `${prefix}.`,
   );
+});
+
+describe("a subscription whose access token expires", () => {
+  let storage: Storage;
+  let drop: () => Promise<void>;
+  let stack: Stack;
+  // Long enough to log in and subscribe on two loaded cores, short enough to wait for.
+  const ttlSeconds = 10;
+
+  beforeAll(async () => {
+    ({ storage, drop } = await pgliteBackend.open());
+    stack = await bootStack(storage, {
+      users: { ...DEFAULT_USERS_OPTIONS, jwtTtlSeconds: ttlSeconds },
+      events: livePipeline(createMemoryEventLog({ logger: silentLogger })),
+    });
+  }, 180_000);
+  afterAll(async () => {
+    await stack?.stop();
+    await drop?.();
+  });
+
+  it("is ended at expiry with UNAUTHENTICATED (reason expired) on WebSocket and SSE", async () => {
+    const auth = await bearerFor(stack.routerUrl, ada.email, DEMO_PASSWORD);
+    const client = wsClient(stack.routerUrl, auth);
+    const ws = subscribeWs(client, FOLLOW);
+    const sse = subscribeSse(stack.routerUrl, auth, FOLLOW);
+    await waitFor(
+      () => (stack.router.live.fanOut.size === 2 ? true : undefined),
+      { what: "both subscriptions held" },
+    );
+    await waitFor(() => (ws.done && sse.done ? true : undefined), {
+      what: "both streams ended at the token's expiry",
+      timeoutMs: (ttlSeconds + 10) * 1000,
+    });
+    for (const subscription of [ws, sse]) {
+      expect(subscription.codes()).toEqual(["UNAUTHENTICATED"]);
+      const last = subscription.messages.findLast(
+        (message) => message.kind === "next",
+      );
+      expect(
+        last?.kind === "next" && last.errors?.[0]?.extensions,
+      ).toMatchObject({ reason: "expired" });
+    }
+    expect(stack.router.live.fanOut.size).toBe(0);
+    await client.dispose();
+  }, 60_000);
 });
