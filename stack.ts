@@ -18,7 +18,7 @@ import {
 } from "./router/config.ts";
 import { EXPLORER_PATH, GRAPHIQL_PATH } from "./router/landing-page.ts";
 import { createRouter, type Router } from "./router/server.ts";
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { createOrderChangeFeed } from "./events/order-change-feed.ts";
 import {
   startPipeline,
@@ -266,7 +266,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...(options.events && {
         liveSource: createOrderChangeFeed({
           eventLog: options.events.eventLog,
-          groupId: `router-live-${randomUUID()}`,
           topicPrefix: options.events.topicPrefix,
           logger: forService(logger, "router"),
         }),

@@ -1,7 +1,10 @@
 import {
   COMMON_SETTINGS,
   COMMON_SETTINGS_READ,
+  brokerName,
   ConfigError,
+  KAFKA_SETTINGS,
+  readKafkaConfig,
   readCommonConfig,
   SUBGRAPH_PORT_SETTINGS,
   type CommonConfig,
@@ -49,38 +52,6 @@ export interface PipelineConfig extends CommonConfig {
   readonly queuePrefix: string;
 }
 
-/** Kafka topic, group and RabbitMQ queue names: letters, digits, `.`, `_`, `-` (both brokers accept those). */
-const brokerName: SettingType<string> = custom(
-  { type: "string", pattern: "^[\\w.-]{0,200}$" },
-  (raw) => {
-    if (!/^[\w.-]*$/.test(raw) || raw.length > 200)
-      throw new Error(
-        `must use only letters, digits, '.', '_' and '-', got ${JSON.stringify(raw)}`,
-      );
-    return raw;
-  },
-);
-
-const brokers: SettingType<readonly string[]> = custom(
-  {
-    anyOf: [
-      { type: "array", items: { type: "string", pattern: "^[\\w.-]+:\\d+$" } },
-      { type: "string" },
-    ],
-  },
-  (raw) => {
-    const list = raw
-      .split(",")
-      .map((broker) => broker.trim())
-      .filter(Boolean);
-    if (list.some((broker) => !/^[\w.-]+:\d+$/.test(broker)))
-      throw new Error(
-        `must be host:port[,host:port...], got ${JSON.stringify(raw)}`,
-      );
-    return Object.freeze(list);
-  },
-);
-
 const delays: SettingType<readonly number[]> = custom(
   {
     anyOf: [
@@ -108,22 +79,8 @@ const rolePort = (role: string, fallback: number) =>
   });
 
 export const PIPELINE_SETTINGS = Object.freeze({
-  kafkaBrokers: setting<readonly string[] | undefined>({
-    env: "KAFKA_BROKERS",
-    key: "pipeline.kafka.brokers",
-    type: brokers,
-    default: undefined,
-    defaultText: "unset = in-process event log",
-    description: "`host:port[,host:port…]`",
-  }),
-  topicPrefix: setting<string>({
-    env: "KAFKA_TOPIC_PREFIX",
-    key: "pipeline.kafka.topic_prefix",
-    type: brokerName,
-    default: "",
-    description:
-      "prepended to `switchyard.<domain>` topics (include the separator: `staging.`)",
-  }),
+  kafkaBrokers: KAFKA_SETTINGS.brokers,
+  topicPrefix: KAFKA_SETTINGS.topicPrefix,
   groupId: setting<string>({
     env: "KAFKA_GROUP_ID",
     key: "pipeline.kafka.group_id",
@@ -233,7 +190,6 @@ export const PIPELINE_SETTINGS_READ: readonly Setting<unknown>[] = [
 
 export function loadPipelineConfig(env: Env): PipelineConfig {
   const read = <T>(declared: Setting<T>) => readSetting(env, declared);
-  const kafkaBrokers = read(PIPELINE_SETTINGS.kafkaBrokers);
   const retryDelays = read(PIPELINE_SETTINGS.retryDelaysMs);
   if (retryDelays.length === 0)
     throw new ConfigError(
@@ -242,8 +198,7 @@ export function loadPipelineConfig(env: Env): PipelineConfig {
     );
   return Object.freeze({
     ...readCommonConfig(env),
-    kafkaBrokers:
-      kafkaBrokers && kafkaBrokers.length > 0 ? kafkaBrokers : undefined,
+    kafkaBrokers: readKafkaConfig(env)?.brokers,
     amqpUrl: read(PIPELINE_SETTINGS.amqpUrl),
     smtpUrl: read(PIPELINE_SETTINGS.smtpUrl),
     emailFrom: read(PIPELINE_SETTINGS.emailFrom),

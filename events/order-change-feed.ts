@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Logger } from "../platform/logger.ts";
 import { parseEnvelope } from "./envelope.ts";
 import type { EventLog } from "./event-log.ts";
@@ -27,18 +28,22 @@ const isOrderEvent = (type: string): type is OrderEventType =>
 /**
  * The router's feed of order changes: one consumer of `<prefix>switchyard.orders` under a group
  * of its own (`groupId`, unique per router instance, so every instance sees every event; Kafka
- * or the in-process log alike), starting at the end of the log, since a subscriber hears what
+ * or the in-process log alike; `router-live-<random uuid>` unless given), starting at the end of the log, since a subscriber hears what
  * happens after it subscribed. A message that is not a valid order event is logged and skipped,
  * never retried: the feed must not stall live updates on one bad record.
  */
 export function createOrderChangeFeed({
   eventLog,
-  groupId,
+  groupId = `router-live-${randomUUID()}`,
   topicPrefix = "",
   logger,
 }: {
   eventLog: EventLog;
-  groupId: string;
+  /**
+   * Must differ per router instance: instances sharing a group would split the partitions, and
+   * each would miss the events of the others' partitions. @default `router-live-<random uuid>`
+   */
+  groupId?: string;
   /** @default '' */
   topicPrefix?: string;
   logger: Logger;

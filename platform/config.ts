@@ -321,6 +321,80 @@ export const TOKEN_SETTINGS = Object.freeze({
   }),
 });
 
+/** Kafka topic, group and RabbitMQ queue names: letters, digits, `.`, `_`, `-` (both brokers accept those). */
+export const brokerName: SettingType<string> = custom(
+  { type: "string", pattern: "^[\\w.-]{0,200}$" },
+  (raw) => {
+    if (!/^[\w.-]*$/.test(raw) || raw.length > 200)
+      throw new Error(
+        `must use only letters, digits, '.', '_' and '-', got ${JSON.stringify(raw)}`,
+      );
+    return raw;
+  },
+);
+
+const brokers: SettingType<readonly string[]> = custom(
+  {
+    anyOf: [
+      { type: "array", items: { type: "string", pattern: "^[\\w.-]+:\\d+$" } },
+      { type: "string" },
+    ],
+  },
+  (raw) => {
+    const list = raw
+      .split(",")
+      .map((broker) => broker.trim())
+      .filter(Boolean);
+    if (list.some((broker) => !/^[\w.-]+:\d+$/.test(broker)))
+      throw new Error(
+        `must be host:port[,host:port...], got ${JSON.stringify(raw)}`,
+      );
+    return Object.freeze(list);
+  },
+);
+
+/**
+ * Where the event log is: the pipeline roles and `npm start` publish and consume there, the router
+ * deployed alone follows order events there for its subscriptions (router/main.ts). Declared here
+ * because the router may not import events/. The file keys keep their `pipeline.` section, where
+ * they were first declared, so existing switchyard.yaml files still apply.
+ */
+export const KAFKA_SETTINGS = Object.freeze({
+  brokers: setting<readonly string[] | undefined>({
+    env: "KAFKA_BROKERS",
+    key: "pipeline.kafka.brokers",
+    type: brokers,
+    default: undefined,
+    defaultText: "unset = in-process event log",
+    description:
+      "`host:port[,host:port…]`; the router deployed alone needs it for subscriptions",
+  }),
+  topicPrefix: setting<string>({
+    env: "KAFKA_TOPIC_PREFIX",
+    key: "pipeline.kafka.topic_prefix",
+    type: brokerName,
+    default: "",
+    description:
+      "prepended to `switchyard.<domain>` topics (include the separator: `staging.`)",
+  }),
+});
+
+/** The event log on Kafka, as KAFKA_SETTINGS configure it. */
+export interface KafkaConfig {
+  readonly brokers: readonly string[];
+  /** Prepended to every `switchyard.<domain>` topic. */
+  readonly topicPrefix: string;
+}
+
+/** Kafka when KAFKA_BROKERS names at least one broker; undefined otherwise. */
+export function readKafkaConfig(env: Env): KafkaConfig | undefined {
+  const brokerList = readSetting(env, KAFKA_SETTINGS.brokers);
+  // Read (and validated) with or without brokers, like every other setting of the deployable.
+  const topicPrefix = readSetting(env, KAFKA_SETTINGS.topicPrefix);
+  if (!brokerList || brokerList.length === 0) return undefined;
+  return Object.freeze({ brokers: brokerList, topicPrefix });
+}
+
 /** Settings every service reads the same way. */
 export interface CommonConfig {
   readonly production: boolean;

@@ -6,7 +6,7 @@ import { GraphQLError } from "graphql";
  */
 export const ERROR_CODES = {
   UNAUTHENTICATED:
-    "The request needs a valid identity (missing, invalid or expired token, or wrong credentials).",
+    'The request needs a valid identity (missing, invalid or expired token, or wrong credentials); also the last message of a subscription whose token expired (`reason: "expired"`).',
   FORBIDDEN: "The caller is known but may not do this.",
   BAD_USER_INPUT:
     "An argument is malformed or out of range; `extensions.field` names it when there is one.",
@@ -48,7 +48,7 @@ export const ERROR_CODES = {
   SUBSCRIPTION_CLOSED:
     "The router is shutting down and ended the subscription; resubscribe (another instance will serve it).",
   SUBSCRIPTIONS_UNAVAILABLE:
-    "This router has no event stream to feed subscriptions (started without the event pipeline).",
+    "This router has no event stream to feed subscriptions (the router deployed alone without `KAFKA_BROKERS`).",
   INTERNAL_SERVER_ERROR:
     "Something unexpected failed; details are in the server log, never in the response.",
 } as const;

@@ -2,8 +2,11 @@ import {
   COMMON_SETTINGS,
   COMMON_SETTINGS_READ,
   ConfigError,
+  KAFKA_SETTINGS,
   readCommonConfig,
+  readKafkaConfig,
   TOKEN_SETTINGS,
+  type KafkaConfig,
   type Env,
   type LogFormat,
   type LogLevel,
@@ -172,6 +175,12 @@ export interface SubscriptionSettings {
   readonly maxQueuedEvents: number;
   /** WebSocket ping interval (SSE streams get graphql-sse's fixed 12 s comment). */
   readonly keepAliveMs: number;
+  /**
+   * Where the router deployed alone (router/main.ts) reads order events: KAFKA_BROKERS and
+   * KAFKA_TOPIC_PREFIX. Undefined: no event stream, subscribing answers SUBSCRIPTIONS_UNAVAILABLE.
+   * `npm start` ignores it: its router follows the pipeline's own event log (stack.ts).
+   */
+  readonly kafka: KafkaConfig | undefined;
 }
 
 /** In-flight deduplication (router/deduplication.ts); neither caches anything past the work itself. */
@@ -757,6 +766,9 @@ export const ROUTER_SETTINGS = Object.freeze({
     description:
       "WebSocket ping interval of subscription connections (SSE: a comment every 12 s)",
   }),
+  // Shared with the pipeline (platform/config.ts): the live source of the router deployed alone.
+  kafkaBrokers: KAFKA_SETTINGS.brokers,
+  kafkaTopicPrefix: KAFKA_SETTINGS.topicPrefix,
   trustedProxyHeader: setting<ForwardedHeader>({
     env: "TRUSTED_PROXY_HEADER",
     key: "router.trusted_proxy_header",
@@ -922,6 +934,7 @@ export function loadRouterConfig(env: Env): RouterConfig {
       maxPerConnection: read(ROUTER_SETTINGS.subscriptionsPerConnection),
       maxQueuedEvents: read(ROUTER_SETTINGS.subscriptionMaxQueuedEvents),
       keepAliveMs: read(ROUTER_SETTINGS.subscriptionKeepAliveMs),
+      kafka: readKafkaConfig(env),
     }),
     security: loadRouterSecurityConfig(env, {
       internalTokenSecret: common.internalTokenSecret,

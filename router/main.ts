@@ -1,4 +1,6 @@
 import { loadConfigurationOrExit } from "../deploy/configuration.ts";
+import { createKafkaEventLog } from "../events/kafka-event-log.ts";
+import { createOrderChangeFeed } from "../events/order-change-feed.ts";
 import { listen } from "../platform/http-server.ts";
 import { createLogger } from "../platform/logger.ts";
 import { settingName } from "../platform/settings.ts";
@@ -23,7 +25,35 @@ await startOrExit(async () => {
     level: config.logLevel,
     file: config.logFile,
   }).child({ service: "router" });
-  const router = createRouter({ config, logger });
+  // The router's live source when deployed alone: its own consumer of the order events on Kafka
+  // (a group per instance). This file is the router's composition root, the one place in router/
+  // that may import events/. Without brokers there is no stream to follow: subscribing answers
+  // SUBSCRIPTIONS_UNAVAILABLE rather than waiting on a source that would never speak.
+  const { kafka } = config.subscriptions;
+  const eventLog =
+    kafka &&
+    createKafkaEventLog({
+      brokers: [...kafka.brokers],
+      clientId: "router",
+      logger,
+    });
+  if (!eventLog)
+    logger.warn(
+      { setting: settingName(ROUTER_SETTINGS.kafkaBrokers) },
+      "no event stream: subscriptions answer SUBSCRIPTIONS_UNAVAILABLE",
+    );
+  const router = createRouter({
+    config,
+    logger,
+    ...(kafka &&
+      eventLog && {
+        liveSource: createOrderChangeFeed({
+          eventLog,
+          topicPrefix: kafka.topicPrefix,
+          logger,
+        }),
+      }),
+  });
   await router.start();
   const running = await listen(router.handler, {
     port: config.port,
@@ -51,6 +81,7 @@ await startOrExit(async () => {
     await running.close();
     await admin?.close();
     await router.stop();
+    await eventLog?.close();
     await tracing.shutdown();
   });
 });

@@ -1,5 +1,6 @@
 import { ApolloGateway } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
+import { Gauge } from "prom-client";
 import {
   createHttpHandler,
   graphqlHandler,
@@ -335,6 +336,15 @@ export function createRouter({
     source: liveSource,
     limits: config.subscriptions,
     logger,
+  });
+  // Read at scrape time from the fan-out itself, so the figure cannot drift from what is held.
+  new Gauge({
+    name: "router_subscriptions",
+    help: "Subscriptions this router holds now (WebSocket and SSE)",
+    registers: [metrics.registry],
+    collect() {
+      this.set(live.fanOut.size);
+    },
   });
   const liveTransport = { live, verifier, clientAddressOf };
   const ws = createWsTransport({

@@ -57,67 +57,81 @@ export function createJwtVerifier({
     timeoutDuration: timeoutMs,
   });
   // Successful verifications only, each until its token's `exp` (and at most a minute).
-  const verified = createTokenCache<Principal>();
+  const verified = createTokenCache<VerifiedToken>();
+  /** The caller and when their token expires; null without an Authorization header; a coded 401 otherwise. */
+  async function verifyToken(
+    authorization: string | undefined,
+  ): Promise<VerifiedToken | null> {
+    if (authorization === undefined || authorization === "") return null;
+    const match =
+      /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(
+        authorization.trim(),
+      );
+    if (!match)
+      throw unauthenticated(
+        'Authorization must be "Bearer <JWT>"',
+        "malformed",
+      );
+    const cached = verified.get(match[1]!);
+    if (cached) return cached.value;
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(match[1]!, jwks, {
+        issuer,
+        audience,
+        algorithms: ACCEPTED_ALGORITHMS,
+        clockTolerance: clockToleranceSeconds,
+        requiredClaims: ["sub", "exp"],
+      }));
+    } catch (error) {
+      if (
+        error instanceof joseErrors.JWKSTimeout ||
+        error instanceof joseErrors.JWKSInvalid ||
+        !(error instanceof joseErrors.JOSEError)
+      ) {
+        // The key server is down: not the client's fault, and not a reason to let the request through.
+        const unavailable = codedError(
+          "SUBGRAPH_UNAVAILABLE",
+          "cannot verify the token right now",
+          { service: "users" },
+        );
+        unavailable.extensions.http = { status: 503 };
+        throw unavailable;
+      }
+      if (error instanceof joseErrors.JWTExpired)
+        throw unauthenticated("token expired", "expired");
+      throw unauthenticated(
+        "invalid token",
+        (error as InstanceType<typeof joseErrors.JOSEError>).code,
+      );
+    }
+    if (!isId(payload.sub)) throw unauthenticated("invalid token", "subject");
+    const scopes =
+      typeof payload.scope === "string" && payload.scope !== ""
+        ? payload.scope.split(" ")
+        : [];
+    const principal: Principal = {
+      id: payload.sub.toLowerCase(),
+      role: payload.role === "ADMIN" ? "ADMIN" : "CUSTOMER",
+      scopes,
+    };
+    const token = { principal, expiresAt: payload.exp! * 1000 };
+    verified.set(match[1]!, token, token.expiresAt);
+    return token;
+  }
   return {
+    verifyToken,
     /** The caller, null when the request carries no Authorization header; throws a coded 401 otherwise. */
     async verify(authorization: string | undefined): Promise<Principal | null> {
-      if (authorization === undefined || authorization === "") return null;
-      const match =
-        /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(
-          authorization.trim(),
-        );
-      if (!match)
-        throw unauthenticated(
-          'Authorization must be "Bearer <JWT>"',
-          "malformed",
-        );
-      const cached = verified.get(match[1]!);
-      if (cached) return cached.value;
-      let payload;
-      try {
-        ({ payload } = await jwtVerify(match[1]!, jwks, {
-          issuer,
-          audience,
-          algorithms: ACCEPTED_ALGORITHMS,
-          clockTolerance: clockToleranceSeconds,
-          requiredClaims: ["sub", "exp"],
-        }));
-      } catch (error) {
-        if (
-          error instanceof joseErrors.JWKSTimeout ||
-          error instanceof joseErrors.JWKSInvalid ||
-          !(error instanceof joseErrors.JOSEError)
-        ) {
-          // The key server is down: not the client's fault, and not a reason to let the request through.
-          const unavailable = codedError(
-            "SUBGRAPH_UNAVAILABLE",
-            "cannot verify the token right now",
-            { service: "users" },
-          );
-          unavailable.extensions.http = { status: 503 };
-          throw unavailable;
-        }
-        if (error instanceof joseErrors.JWTExpired)
-          throw unauthenticated("token expired", "expired");
-        throw unauthenticated(
-          "invalid token",
-          (error as InstanceType<typeof joseErrors.JOSEError>).code,
-        );
-      }
-      if (!isId(payload.sub)) throw unauthenticated("invalid token", "subject");
-      const scopes =
-        typeof payload.scope === "string" && payload.scope !== ""
-          ? payload.scope.split(" ")
-          : [];
-      const principal: Principal = {
-        id: payload.sub.toLowerCase(),
-        role: payload.role === "ADMIN" ? "ADMIN" : "CUSTOMER",
-        scopes,
-      };
-      verified.set(match[1]!, principal, payload.exp! * 1000);
-      return principal;
+      return (await verifyToken(authorization))?.principal ?? null;
     },
   };
+}
+
+/** A verified access token: who it names, and until when (its `exp`, ms since the epoch). */
+export interface VerifiedToken {
+  readonly principal: Principal;
+  readonly expiresAt: number;
 }
 
 export type JwtVerifier = ReturnType<typeof createJwtVerifier>;

@@ -29,7 +29,23 @@ export interface SubscriberSpec {
   readonly admin: boolean;
   /** One order, or undefined for every order the subscriber may see. */
   readonly orderId: string | undefined;
+  /**
+   * When the subscriber's access token expires (ms since the epoch): the subscription ends then
+   * with UNAUTHENTICATED (`reason: "expired"`). Undefined: it never expires.
+   */
+  readonly expiresAt?: number;
 }
+
+/** Why a subscription, or an operation on a connection, is refused once the caller's token expired. */
+export const tokenExpired = () =>
+  codedError(
+    "UNAUTHENTICATED",
+    "the access token of this connection expired; connect again with a fresh one",
+    { reason: "expired" },
+  );
+
+/** setTimeout's longest delay (2^31 - 1 ms, ~24.8 days); a longer one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface FanOutLimits {
   /** Subscriptions one client may hold at once, over every connection. */
@@ -166,10 +182,12 @@ export function createFanOut(limits: FanOutLimits): FanOut {
      * last one (so it is sending `complete` now), or returned. A drain that closed sockets earlier
      * would cut the final message's `complete`.
      */
+    let expiry: NodeJS.Timeout | undefined;
     const end = (taken = true) => {
       if (!done) {
         done = true;
         queue.length = 0;
+        clearTimeout(expiry);
         remove(subscriber);
         signal();
       }
@@ -202,6 +220,7 @@ export function createFanOut(limits: FanOutLimits): FanOut {
         if (done || terminal) return;
         terminal = final;
         queue.length = 0;
+        clearTimeout(expiry);
         // Out of the index at once: a dropped or drained subscriber takes no more events.
         remove(subscriber);
         signal();
@@ -263,6 +282,20 @@ export function createFanOut(limits: FanOutLimits): FanOut {
     count(perConnection, spec.connectionId, 1);
     size += 1;
     all.add(subscriber);
+    // Verified once, when the connection opened: past its `exp` the token vouches for no one, so
+    // the subscription ends rather than outliving it. Re-armed for a far expiry (timer limit).
+    const { expiresAt } = spec;
+    const armExpiry = () => {
+      if (expiresAt === undefined) return;
+      const left = expiresAt - Date.now();
+      if (left <= 0) {
+        subscriber.finish({ data: null, errors: [tokenExpired().toJSON()] });
+        return;
+      }
+      expiry = setTimeout(armExpiry, Math.min(left, MAX_TIMER_MS));
+      expiry.unref();
+    };
+    armExpiry();
     void ended.then(() => all.delete(subscriber));
     return stream;
   }

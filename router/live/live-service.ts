@@ -21,6 +21,7 @@ import {
   type FanOutLimits,
   type LiveStream,
   type OrderChange,
+  tokenExpired,
 } from "./fan-out.ts";
 
 /** What every single (non-streamed) answer of the live transports looks like. */
@@ -44,6 +45,11 @@ export interface LiveCaller {
   readonly clientAddress: string;
   /** The WebSocket connection or SSE stream (per-connection limit). */
   readonly connectionId: string;
+  /**
+   * When the caller's token expires (ms since the epoch; undefined for anonymous callers): their
+   * subscriptions end then with UNAUTHENTICATED, and the connection takes no operation after it.
+   */
+  readonly expiresAt?: number;
 }
 
 export interface LiveRequest {
@@ -208,6 +214,9 @@ export function createLiveService({
         userId: principal.id,
         admin: principal.role === "ADMIN",
         orderId: plan.orderId,
+        ...(caller.expiresAt !== undefined
+          ? { expiresAt: caller.expiresAt }
+          : {}),
       },
       async (change) => {
         const result = await runFor(change.orderId, true);
@@ -237,6 +246,9 @@ export function createLiveService({
   return {
     fanOut,
     async operation(request, caller) {
+      // A WebSocket outlives its token: past `exp`, the connection's identity is no longer vouched for.
+      if (caller.expiresAt !== undefined && caller.expiresAt <= Date.now())
+        return failed(tokenExpired());
       const current = schema();
       if (!current)
         return failed(

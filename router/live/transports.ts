@@ -29,13 +29,14 @@ async function callerOf(
   authorization: string | undefined,
   connectionId: string,
 ): Promise<LiveCaller> {
-  const principal = await verifier.verify(authorization);
+  const token = await verifier.verifyToken(authorization);
   const clientAddress = clientAddressOf(req);
   return {
-    principal,
-    clientId: principal ? `user:${principal.id}` : `ip:${clientAddress}`,
+    principal: token?.principal ?? null,
+    clientId: token ? `user:${token.principal.id}` : `ip:${clientAddress}`,
     clientAddress,
     connectionId,
+    ...(token ? { expiresAt: token.expiresAt } : {}),
   };
 }
 
@@ -50,8 +51,9 @@ const asResult = (result: LiveResult) => result as unknown as ExecutionResult;
 /**
  * GraphQL over SSE: `POST /graphql/stream` with `Accept: text/event-stream` and the usual JSON
  * body; each request is one operation and one stream (graphql-sse "distinct connections" mode,
- * the library client's default). The token is verified once, when the stream opens; graphql-sse
- * sends a keep-alive comment every 12 s.
+ * the library client's default). The token is verified once, when the stream opens, and the
+ * stream ends when it expires (router/live/fan-out.ts); graphql-sse sends a keep-alive comment
+ * every 12 s.
  */
 export function createSseHandler({
   live,

@@ -1,11 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ChannelSender } from "../../events/channels.ts";
 import { createMemoryEventLog, type EventLog } from "../../events/event-log.ts";
-import { createMemoryJobQueue } from "../../events/job-queue.ts";
 import { createKafkaEventLog } from "../../events/kafka-event-log.ts";
 import type { Storage } from "../../platform/database.ts";
 import { demoUsers, DEMO_PASSWORD } from "../../platform/demo-data.ts";
+import { DEFAULT_USERS_OPTIONS } from "../../subgraphs/users/server.ts";
 import type { Stack } from "../../stack.ts";
 import {
   KAFKA_BROKERS,
@@ -14,9 +13,12 @@ import {
   waitFor,
 } from "../support/brokers.ts";
 import {
+  FOLLOW,
+  livePipeline,
   subscribeSse,
   subscribeWs,
   wsClient,
+  type Followed,
   type HeldSubscription,
 } from "../support/live.ts";
 import { newProduct } from "../support/saga.ts";
@@ -24,28 +26,6 @@ import { bearerFor, bootStack, gql, silentLogger } from "../support/stack.ts";
 import { pgliteBackend } from "../support/storage.ts";
 
 const kafkaReason = await probeKafka();
-const retry = { delaysMs: [50], maxAttempts: 2 };
-const quiet: ChannelSender = { transport: "test", send: async () => undefined };
-
-/** Fields from four subgraphs: orders (status), users (name), products (name), payments (status). */
-const FOLLOW = `subscription Follow($id: ID) {
-  orderUpdated(id: $id) {
-    id status
-    user { name }
-    items { quantity product { name } }
-    payment { status }
-  }
-}`;
-
-interface Followed {
-  orderUpdated: {
-    id: string;
-    status: string;
-    user: { name: string } | null;
-    items: Array<{ quantity: number; product: { name: string } | null }>;
-    payment: { status: string } | null;
-  };
-}
 
 const ada = demoUsers.find((user) => user.email.startsWith("ada"))!;
 const grace = demoUsers.find((user) => user.email.startsWith("grace"))!;
@@ -74,14 +54,7 @@ function liveSuite(
         ROUTER_REQUEST_DEADLINE_MS: "30000",
       },
       payments: { providerTimeoutMs: 50 },
-      events: {
-        eventLog: eventLog(),
-        jobQueue: createMemoryJobQueue({ logger: silentLogger, retry }),
-        senders: { email: quiet, sms: quiet, push: quiet },
-        retry,
-        relayPollIntervalMs: 50,
-        ...(topicPrefix ? { topicPrefix, groupId: topicPrefix } : {}),
-      },
+      events: livePipeline(eventLog(), topicPrefix),
     });
     const login = (email: string) =>
       bearerFor(stack.routerUrl, email, DEMO_PASSWORD);
@@ -289,4 +262,50 @@ describe.skipIf(kafkaReason)("live order updates on real Kafka", () => {
       }),
     `${prefix}.`,
   );
+});
+
+describe("a subscription whose access token expires", () => {
+  let storage: Storage;
+  let drop: () => Promise<void>;
+  let stack: Stack;
+  // Long enough to log in and subscribe on two loaded cores, short enough to wait for.
+  const ttlSeconds = 10;
+
+  beforeAll(async () => {
+    ({ storage, drop } = await pgliteBackend.open());
+    stack = await bootStack(storage, {
+      users: { ...DEFAULT_USERS_OPTIONS, jwtTtlSeconds: ttlSeconds },
+      events: livePipeline(createMemoryEventLog({ logger: silentLogger })),
+    });
+  }, 180_000);
+  afterAll(async () => {
+    await stack?.stop();
+    await drop?.();
+  });
+
+  it("is ended at expiry with UNAUTHENTICATED (reason expired) on WebSocket and SSE", async () => {
+    const auth = await bearerFor(stack.routerUrl, ada.email, DEMO_PASSWORD);
+    const client = wsClient(stack.routerUrl, auth);
+    const ws = subscribeWs(client, FOLLOW);
+    const sse = subscribeSse(stack.routerUrl, auth, FOLLOW);
+    await waitFor(
+      () => (stack.router.live.fanOut.size === 2 ? true : undefined),
+      { what: "both subscriptions held" },
+    );
+    await waitFor(() => (ws.done && sse.done ? true : undefined), {
+      what: "both streams ended at the token's expiry",
+      timeoutMs: (ttlSeconds + 10) * 1000,
+    });
+    for (const subscription of [ws, sse]) {
+      expect(subscription.codes()).toEqual(["UNAUTHENTICATED"]);
+      const last = subscription.messages.findLast(
+        (message) => message.kind === "next",
+      );
+      expect(
+        last?.kind === "next" && last.errors?.[0]?.extensions,
+      ).toMatchObject({ reason: "expired" });
+    }
+    expect(stack.router.live.fanOut.size).toBe(0);
+    await client.dispose();
+  }, 60_000);
 });

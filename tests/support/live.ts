@@ -1,6 +1,11 @@
 import { createClient as createSseClient } from "graphql-sse";
 import { createClient as createWsClient, type Client } from "graphql-ws";
 import WebSocket from "ws";
+import type { ChannelSender } from "../../events/channels.ts";
+import type { EventLog } from "../../events/event-log.ts";
+import { createMemoryJobQueue } from "../../events/job-queue.ts";
+import type { StackOptions } from "../../stack.ts";
+import { silentLogger } from "./stack.ts";
 
 /** One message a live client received: a result, or how the stream ended. */
 export type LiveMessage =
@@ -129,4 +134,46 @@ export function subscribeSse(
       client.dispose();
     };
   });
+}
+
+const quiet: ChannelSender = { transport: "test", send: async () => undefined };
+const retry = { delaysMs: [50], maxAttempts: 2 };
+
+/**
+ * The event pipeline live-update tests run in their stack: order events on `eventLog` (under
+ * `topicPrefix`, which also names the worker's group), jobs in process, deliveries dropped.
+ */
+export function livePipeline(
+  eventLog: EventLog,
+  topicPrefix?: string,
+): NonNullable<StackOptions["events"]> {
+  return {
+    eventLog,
+    jobQueue: createMemoryJobQueue({ logger: silentLogger, retry }),
+    senders: { email: quiet, sms: quiet, push: quiet },
+    retry,
+    relayPollIntervalMs: 50,
+    ...(topicPrefix ? { topicPrefix, groupId: topicPrefix } : {}),
+  };
+}
+
+/** Fields from four subgraphs: orders (status), users (name), products (name), payments (status). */
+export const FOLLOW = `subscription Follow($id: ID) {
+  orderUpdated(id: $id) {
+    id status
+    user { name }
+    items { quantity product { name } }
+    payment { status }
+  }
+}`;
+
+/** One result of FOLLOW. */
+export interface Followed {
+  orderUpdated: {
+    id: string;
+    status: string;
+    user: { name: string } | null;
+    items: Array<{ quantity: number; product: { name: string } | null }>;
+    payment: { status: string } | null;
+  };
 }

@@ -46,7 +46,12 @@ export function bootStack(
     logger?: import("pino").Logger;
   } & Pick<
     StackOptions,
-    "internalServiceSecret" | "products" | "payments" | "orders" | "events"
+    | "internalServiceSecret"
+    | "users"
+    | "products"
+    | "payments"
+    | "orders"
+    | "events"
   > = {},
 ): Promise<Stack> {
   return startStack({

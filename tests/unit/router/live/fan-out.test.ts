@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   createFanOut,
   type LiveOrderStatus,
@@ -36,6 +36,40 @@ const ids = (
 ) => results.map((result) => result.value?.data);
 
 describe("the live fan-out", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("ends a subscription with UNAUTHENTICATED (reason expired) when its token expires, not before, also past setTimeout's longest delay", async () => {
+    vi.useFakeTimers();
+    const fanOut = createFanOut(limits);
+    const DAY = 24 * 60 * 60 * 1000;
+    const soon = fanOut.add(spec({ expiresAt: Date.now() + 60_000 }), echo);
+    const late = fanOut.add(spec({ expiresAt: Date.now() + 40 * DAY }), echo);
+    fanOut.publish(change("o1", "u1"));
+    expect((await soon.next()).value?.data).toEqual({
+      orderUpdated: { id: "o1", status: "PENDING" },
+    });
+    vi.advanceTimersByTime(59_999);
+    expect(fanOut.size).toBe(2);
+    vi.advanceTimersByTime(1);
+    expect(fanOut.size).toBe(1);
+    const last = await soon.next();
+    expect(last.value?.errors?.[0]?.extensions).toEqual({
+      code: "UNAUTHENTICATED",
+      reason: "expired",
+    });
+    expect((await soon.next()).done).toBe(true);
+
+    vi.advanceTimersByTime(30 * DAY);
+    expect(fanOut.size).toBe(1);
+    vi.advanceTimersByTime(10 * DAY);
+    expect(fanOut.size).toBe(0);
+    expect((await late.next()).value?.errors?.[0]?.extensions?.code).toBe(
+      "UNAUTHENTICATED",
+    );
+  });
+
   it("gives a customer's subscriber the changes of their own orders only, in publish order", async () => {
     const fanOut = createFanOut(limits);
     const mine = fanOut.add(spec(), echo);
