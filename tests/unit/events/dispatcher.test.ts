@@ -31,7 +31,7 @@ import { type Database, type Storage } from "../../../platform/database.ts";
 import { scratchPglite } from "../../support/pglite.ts";
 import { InfrastructureError } from "../../../platform/errors.ts";
 import { waitFor } from "../../support/wait.ts";
-import { silentLogger } from "../../support/stack.ts";
+import { silentLogger } from "../../support/logger.ts";
 
 // Two attempts with short tiers: a job failed through the tiers reaches the DLQ within ~20 ms.
 const retry: RetryPolicy = { delaysMs: [5], maxAttempts: 2 };

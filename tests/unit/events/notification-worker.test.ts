@@ -12,7 +12,7 @@ import type { Database, Storage } from "../../../platform/database.ts";
 import { InfrastructureError } from "../../../platform/errors.ts";
 import { buildEnvelope } from "../../../events/envelope.ts";
 import { waitFor } from "../../support/wait.ts";
-import { silentLogger } from "../../support/stack.ts";
+import { silentLogger } from "../../support/logger.ts";
 import { pgliteBackend } from "../../support/storage.ts";
 
 /**
