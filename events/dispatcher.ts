@@ -255,12 +255,25 @@ export function createDispatcher({
     }
   };
 
-  /** `turn` settles when the recipient's previous job did: this job claims before, sends after it. */
-  const deliver = async (received: ReceivedJob, turn: Promise<void>) => {
+  /**
+   * `turn` settles when the recipient's previous job did: this job claims before, sends after it.
+   * A copy whose notification is already in flight here (`behindCopy`) claims only after its turn.
+   */
+  const deliver = async (
+    received: ReceivedJob,
+    turn: Promise<void>,
+    behindCopy: boolean,
+  ) => {
     // An invalid job throws InvalidJobError (not retriable): the queue dead-letters it at once.
     const job = parseNotificationJob(received.payload);
     const sender = senders[job.channel];
     let heldFor: string | undefined;
+    // The earlier copy is in this lane: claiming now, this copy's statement (another batch, another
+    // connection) may win the claim, and the earlier copy would then wait in place for the claim to
+    // lapse while this copy waits for its turn: both stuck for `claimSeconds` (a worker's duplicate
+    // after a crash between the RabbitMQ confirm and the Kafka commit met this). After its turn,
+    // this copy finds the earlier one DELIVERED and is skipped, or claims if it failed.
+    if (behindCopy) await turn;
     for (let wait = holdMs; ; wait = Math.min(wait * 2, maxHoldMs)) {
       const claimed = await withDatabase(() =>
         claims.load({ job, attempt: received.attempt }),
@@ -374,7 +387,11 @@ export function createDispatcher({
   };
 
   /** Each job is delivered under its correlation id and in a consumer span continuing its trace. */
-  const traced = (received: ReceivedJob, turn: Promise<void>) =>
+  const traced = (
+    received: ReceivedJob,
+    turn: Promise<void>,
+    behindCopy = false,
+  ) =>
     consumeMessage(
       received.headers,
       `deliver ${received.queue}`,
@@ -385,7 +402,7 @@ export function createDispatcher({
         "messaging.message.id": received.id,
         "delivery.attempt": received.attempt,
       },
-      () => deliver(received, turn),
+      () => deliver(received, turn, behindCopy),
     );
 
   // One lane per (queue, user): a job sends only once that user's previous job on the queue
@@ -394,16 +411,30 @@ export function createDispatcher({
   // `handle` chains synchronously, so lane order is queue order, and the DELIVERED records (and
   // their delivered_at) follow it too. Jobs with no readable user id (invalid, dead-lettered at
   // once) need no lane.
+  // A notification's copies share its recipient and channel, so their lane too: `copies` counts
+  // those in flight here, and a later copy waits for its turn before it claims (see `deliver`).
   const lanes = new Map<string, Promise<void>>();
+  const copies = new Map<string, number>();
   const handle = (received: ReceivedJob): Promise<void> => {
-    const userId =
+    const { userId, notificationId } =
       typeof received.payload === "object" && received.payload !== null
-        ? (received.payload as { userId?: unknown }).userId
-        : undefined;
+        ? (received.payload as { userId?: unknown; notificationId?: unknown })
+        : {};
     if (typeof userId !== "string") return traced(received, Promise.resolve());
     const key = `${received.queue}\u0000${userId}`;
     const previous = lanes.get(key) ?? Promise.resolve();
-    const run = traced(received, previous);
+    const id = typeof notificationId === "string" ? notificationId : undefined;
+    const behindCopy = id !== undefined && copies.has(id);
+    if (id !== undefined) copies.set(id, (copies.get(id) ?? 0) + 1);
+    const run = traced(received, previous, behindCopy);
+    if (id !== undefined)
+      void run
+        .catch(() => undefined)
+        .then(() => {
+          const left = (copies.get(id) ?? 1) - 1;
+          if (left === 0) copies.delete(id);
+          else copies.set(id, left);
+        });
     // Settled once this job and every earlier one of the lane are: a job that finished early
     // (skipped) must not let a later one overtake an earlier one still sending.
     const settled = Promise.allSettled([previous, run]).then(() => undefined);

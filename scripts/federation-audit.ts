@@ -104,8 +104,14 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Runs a command, its output to `log`; rejects with the command and its tail on a non-zero exit. */
-function run(
+/**
+ * Runs a command, its output to `log`; rejects with the command and its tail on a non-zero exit.
+ * The command leads a process group of its own, and the whole group is killed when it exits (or
+ * fails to start, or this process exits first): the harness's `npm start` starts routers (run.sh
+ * execs node) that may outlive it, and their inherited stdout/stderr pipes kept the caller alive
+ * (vitest: "Timeout terminating forks worker"). Settles once the group is gone and the pipes closed.
+ */
+export function run(
   command: string,
   args: string[],
   options: { cwd: string; env: NodeJS.ProcessEnv; log: (line: string) => void },
@@ -115,23 +121,54 @@ function run(
       cwd: options.cwd,
       env: options.env,
       stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
     });
+    const killGroup = (): void => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // ESRCH: the group is gone already.
+      }
+    };
+    process.once("exit", killGroup);
     let tail = "";
     const keep = (chunk: Buffer): void => {
       tail = (tail + chunk.toString()).slice(-4000);
     };
     child.stdout.on("data", keep);
     child.stderr.on("data", keep);
-    child.once("error", reject);
+    let settled = false;
+    const finish = (error?: Error): void => {
+      if (settled) return;
+      settled = true;
+      process.off("exit", killGroup);
+      if (!exited) killGroup();
+      if (error) reject(error);
+      else resolveRun();
+    };
+    child.once("error", finish);
+    // The group is killed at once; the run settles on "close", once the killed processes' pipes
+    // are closed too (output written just before the exit still reaches the tail).
+    let exited = "";
     child.once("exit", (code, signal) => {
-      if (code === 0) resolveRun();
-      else
-        reject(
-          new Error(
-            `${command} ${args.join(" ")} exited with ${code ?? signal}:\n${tail}`,
-          ),
-        );
+      exited = String(code ?? signal);
+      killGroup();
+      // A process that left the group (setsid) may still hold a pipe: close ours after a moment.
+      setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }, 2000).unref();
     });
+    child.once("close", () =>
+      finish(
+        exited === "0"
+          ? undefined
+          : new Error(
+              `${command} ${args.join(" ")} exited with ${exited}:\n${tail}`,
+            ),
+      ),
+    );
     options.log(`$ ${command} ${args.join(" ")}`);
   });
 }

@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { pino } from "pino";
 import { afterAll, beforeAll } from "vitest";
 import type { ChannelSender } from "../../events/channels.ts";
 import { createMemoryEventLog } from "../../events/event-log.ts";
@@ -10,8 +9,11 @@ import { listen } from "../../platform/http-server.ts";
 import { createRouter, type Router } from "../../router/server.ts";
 import { startStack, type Stack, type StackOptions } from "../../stack.ts";
 import type { Backend } from "./storage.ts";
+import { gql } from "./graphql.ts";
+import { silentLogger } from "./logger.ts";
 
-export const silentLogger = pino({ level: "silent" });
+export { memoryLogger, silentLogger } from "./logger.ts";
+export { gql, type GraphQLResponse, type Json } from "./graphql.ts";
 
 /** Router config as a deployment with only `env` set would get it, for a test to adjust. */
 export function testRouterConfig(
@@ -110,37 +112,6 @@ export async function bearerFor(
   return { authorization: `Bearer ${data.logIn.token}` };
 }
 
-export interface GraphQLResponse<Data = Record<string, unknown>> {
-  status: number;
-  data?: Data | null;
-  errors?: Array<{
-    message: string;
-    path?: Array<string | number>;
-    extensions?: Record<string, unknown>;
-  }>;
-  /** The response's own extensions (e.g. `planDebug`, router/plan-debug/recorder.ts). */
-  extensions?: Record<string, unknown>;
-}
-
-/** Test responses are asserted field by field against expected values, so they stay untyped. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Json = any;
-
-export async function gql<Data = Json>(
-  url: string,
-  query: string,
-  variables: Record<string, unknown> = {},
-  headers: Record<string, string> = {},
-): Promise<GraphQLResponse<Data>> {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as Omit<GraphQLResponse<Data>, "status">;
-  return { status: response.status, ...body };
-}
-
 /**
  * A router of a test's own, started and listening on a free port; `stop` closes the listener, then
  * the router. Pass `stop` to the test's cleanups.
@@ -184,22 +155,6 @@ export async function counterValues(
   return Object.fromEntries(
     values.map((value) => [Object.values(value.labels).join(","), value.value]),
   );
-}
-
-/** A pino logger at `level` whose lines land parsed in `lines`, for asserting on log fields. */
-export function memoryLogger(level: "debug" | "info" | "warn" = "info"): {
-  logger: import("pino").Logger;
-  lines: Array<Record<string, unknown>>;
-} {
-  const lines: Array<Record<string, unknown>> = [];
-  const logger = pino(
-    { level },
-    {
-      write: (line: string) =>
-        void lines.push(JSON.parse(line) as Record<string, unknown>),
-    },
-  );
-  return { logger, lines };
 }
 
 /** Polls `check` until it holds, up to `attempts` times `everyMs`; throws with `what` otherwise. */

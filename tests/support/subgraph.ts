@@ -13,7 +13,8 @@ import {
   type SubgraphServer,
 } from "../../platform/subgraph-server.ts";
 import { scratchPglite } from "./pglite.ts";
-import { gql, silentLogger, type GraphQLResponse, type Json } from "./stack.ts";
+import { gql, type GraphQLResponse, type Json } from "./graphql.ts";
+import { silentLogger } from "./logger.ts";
 
 /** One subgraph built by its own factory, on PGlite in memory, answering on a loopback port. */
 export interface InProcessSubgraph<Server extends SubgraphServer> {

@@ -8,7 +8,7 @@ import { createMemoryEventLog } from "../../../events/event-log.ts";
 import type { Database, Storage } from "../../../platform/database.ts";
 import { buildEnvelope } from "../../../events/envelope.ts";
 import { waitFor } from "../../support/wait.ts";
-import { silentLogger } from "../../support/stack.ts";
+import { silentLogger } from "../../support/logger.ts";
 import { pgliteBackend } from "../../support/storage.ts";
 
 const at = (iso: string) => new Date(iso);

@@ -17,7 +17,7 @@ import { appendEvent } from "../../../events/outbox-writer.ts";
 import { prepareNotificationsDatabase } from "../../../events/pipeline.ts";
 import { scratchPglite } from "../../support/pglite.ts";
 import { buildEnvelope } from "../../../events/envelope.ts";
-import { silentLogger } from "../../support/stack.ts";
+import { silentLogger } from "../../support/logger.ts";
 import { waitFor } from "../../support/wait.ts";
 
 const order = { orderId: "o-1", userId: "u-1", total: 1999, currency: "USD" };

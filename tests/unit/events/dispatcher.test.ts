@@ -27,14 +27,11 @@ import {
 import { prepareNotificationsDatabase } from "../../../events/pipeline.ts";
 import { createStaticDirectory } from "../../../events/recipients.ts";
 import type { RetryPolicy } from "../../../events/retry-policy.ts";
-import {
-  openStorage,
-  type Database,
-  type Storage,
-} from "../../../platform/database.ts";
+import { type Database, type Storage } from "../../../platform/database.ts";
+import { scratchPglite } from "../../support/pglite.ts";
 import { InfrastructureError } from "../../../platform/errors.ts";
 import { waitFor } from "../../support/wait.ts";
-import { silentLogger } from "../../support/stack.ts";
+import { silentLogger } from "../../support/logger.ts";
 
 // Two attempts with short tiers: a job failed through the tiers reaches the DLQ within ~20 ms.
 const retry: RetryPolicy = { delaysMs: [5], maxAttempts: 2 };
@@ -64,7 +61,7 @@ describe("the dispatcher", () => {
   let dispatcher: Dispatcher | undefined;
 
   beforeAll(async () => {
-    storage = await openStorage({ dataDir: "memory://" });
+    storage = await scratchPglite();
     db = storage.forService("notifications");
     await prepareNotificationsDatabase(db);
   });
@@ -190,6 +187,76 @@ describe("the dispatcher", () => {
       { what: "both copies settled" },
     );
     expect(sends).toBe(1);
+    expect(await statusOf(job.notificationId)).toMatchObject({
+      status: "DELIVERED",
+    });
+  });
+
+  it("sends the earlier of two copies in one lane at once when the later copy's claim statement would overtake its own", async () => {
+    // A worker that crashed after RabbitMQ confirmed a job publishes it again on restart: both
+    // copies reach one dispatcher, in one recipient's lane, often in separate claim batches whose
+    // statements run on separate connections. Here the earlier copy's claim statement is held back
+    // until the later copy had every chance to claim first.
+    const job = jobFor("u-a", 1);
+    let holding: (() => void) | undefined;
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    let releaseFirst: () => void = () => undefined;
+    const laterClaims: Array<Promise<unknown>> = [];
+    let claimsOfJob = 0;
+    const racing: Database = {
+      ...db,
+      async query<Row>(text: string, params?: readonly unknown[]) {
+        const claim =
+          text.includes("'SENDING'") &&
+          Array.isArray(params?.[0]) &&
+          params[0].includes(job.notificationId);
+        if (!claim) return db.query<Row>(text, params);
+        claimsOfJob += 1;
+        if (claimsOfJob === 1) {
+          await new Promise<void>((resolve) => {
+            releaseFirst = resolve;
+            holding?.();
+          });
+          return db.query<Row>(text, params);
+        }
+        const result = db.query<Row>(text, params);
+        laterClaims.push(result);
+        return result;
+      },
+    };
+    let sends = 0;
+    const running = await start(
+      async () => {
+        sends += 1;
+      },
+      { database: racing, claimSeconds: 60 },
+    );
+    const copy = (id: string) => ({
+      id,
+      queue: "test.email",
+      attempt: 1,
+      payload: job,
+      headers: {},
+    });
+    const first = running.handle(copy("first"));
+    await held;
+    const second = running.handle(copy("second"));
+    // Claims are batched on the next tick: a claim the later copy makes is issued before this.
+    await new Promise((resolve) => setImmediate(resolve));
+    await Promise.all(laterClaims);
+    releaseFirst();
+    // Without the fix the earlier copy waits for the later copy's claim to lapse (60 s), and the
+    // later copy waits for the earlier one's turn.
+    await waitFor(
+      () =>
+        running.stats.delivered + running.stats.skipped === 2
+          ? true
+          : undefined,
+      { what: "both copies settled", timeoutMs: 10_000 },
+    );
+    await Promise.all([first, second]);
+    expect(sends).toBe(1);
+    expect(running.stats).toMatchObject({ delivered: 1, skipped: 1 });
     expect(await statusOf(job.notificationId)).toMatchObject({
       status: "DELIVERED",
     });

@@ -1,6 +1,6 @@
 import { createMemoryEventLog } from "../../../events/event-log.ts";
 import { eventLogContract } from "../../support/contracts/event-log.ts";
-import { silentLogger } from "../../support/stack.ts";
+import { silentLogger } from "../../support/logger.ts";
 
 eventLogContract({
   name: "in-process",

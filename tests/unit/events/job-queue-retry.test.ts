@@ -7,7 +7,7 @@ import {
   type ReceivedJob,
 } from "../../../events/job-queue.ts";
 import { waitFor } from "../../support/wait.ts";
-import { silentLogger } from "../../support/stack.ts";
+import { silentLogger } from "../../support/logger.ts";
 
 const retry = { delaysMs: [10, 20], maxAttempts: 3 };
 

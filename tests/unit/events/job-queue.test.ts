@@ -3,7 +3,7 @@ import {
   type RetryPolicy,
 } from "../../../events/job-queue.ts";
 import { jobQueueContract } from "../../support/contracts/job-queue.ts";
-import { silentLogger } from "../../support/stack.ts";
+import { silentLogger } from "../../support/logger.ts";
 
 const retry: RetryPolicy = { delaysMs: [100, 300], maxAttempts: 3 };
 

@@ -9,7 +9,7 @@ import {
   type KafkaConsumerLike,
 } from "../../../events/kafka-subscription.ts";
 import { InfrastructureError } from "../../../platform/errors.ts";
-import { silentLogger } from "../../support/stack.ts";
+import { silentLogger } from "../../support/logger.ts";
 
 const TOPIC = "orders";
 const EVENTS = {

@@ -1,4 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  beforeEach,
+  describe,
+  expect,
+  it,
+} from "vitest";
 import {
   createMemoryEventLog,
   type EventLog,
@@ -12,7 +20,7 @@ import type { Database, Storage } from "../../../platform/database.ts";
 import { InfrastructureError } from "../../../platform/errors.ts";
 import { buildEnvelope } from "../../../events/envelope.ts";
 import { waitFor } from "../../support/wait.ts";
-import { silentLogger } from "../../support/stack.ts";
+import { silentLogger } from "../../support/logger.ts";
 import { pgliteBackend } from "../../support/storage.ts";
 
 /**
@@ -104,10 +112,22 @@ describe("the notification worker, a batch at a time", () => {
   let jobQueue: ReturnType<typeof createManualJobQueue>;
   let eventLog: EventLog;
 
-  beforeEach(async () => {
+  let notifications: Database;
+
+  // One PGlite for the file (opening and migrating one per test was most of its time); each test
+  // starts from empty tables.
+  beforeAll(async () => {
     ({ storage, drop } = await pgliteBackend.open());
-    const notifications = storage.forService("notifications");
+    notifications = storage.forService("notifications");
     await prepareNotificationsDatabase(notifications);
+  });
+  afterAll(async () => {
+    await drop?.();
+  });
+  beforeEach(async () => {
+    await notifications.query(
+      "TRUNCATE notifications.inbox, notifications.rejected_events, notifications.deliveries RESTART IDENTITY",
+    );
     inboxQueries = 0;
     // Counts the inbox lookups the worker makes (reads only; the insert is counted apart).
     db = {
@@ -127,7 +147,6 @@ describe("the notification worker, a batch at a time", () => {
   });
   afterEach(async () => {
     await eventLog.close();
-    await drop();
   });
 
   const inbox = async () =>

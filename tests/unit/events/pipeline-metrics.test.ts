@@ -8,7 +8,7 @@ import {
   type ConsumerReport,
   type Pipeline,
 } from "../../../events/pipeline.ts";
-import { silentLogger } from "../../support/stack.ts";
+import { silentLogger } from "../../support/logger.ts";
 
 const running: SubscriptionState = {
   status: "running",

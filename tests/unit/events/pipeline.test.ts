@@ -14,7 +14,7 @@ import { createStaticDirectory } from "../../../events/recipients.ts";
 import { InfrastructureError } from "../../../platform/errors.ts";
 import { buildEnvelope } from "../../../events/envelope.ts";
 import { waitFor } from "../../support/wait.ts";
-import { silentLogger } from "../../support/stack.ts";
+import { silentLogger } from "../../support/logger.ts";
 import { pgliteBackend } from "../../support/storage.ts";
 
 describe("the pipeline’s consumers on /ready", () => {

@@ -7,7 +7,7 @@ import {
 } from "../../../router/configured-subgraphs.ts";
 import { parseErrorPolicies } from "../../../router/error-policy/policy.ts";
 import { parseHeaderRules } from "../../../router/headers/rules.ts";
-import { memoryLogger } from "../../support/stack.ts";
+import { memoryLogger } from "../../support/logger.ts";
 
 describe("subgraph names in header rules and error policies", () => {
   const sdl = readFileSync("supergraph.graphql", "utf8");

@@ -9,7 +9,7 @@ import {
   createSubgraphPool,
   isFailureStatus,
 } from "../../../router/subgraph-pool.ts";
-import { memoryLogger } from "../../support/stack.ts";
+import { memoryLogger } from "../../support/logger.ts";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

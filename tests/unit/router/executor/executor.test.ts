@@ -9,7 +9,7 @@ import { buildSubgraphSchema } from "@apollo/subgraph";
 import { GraphQLError, parse } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withPlanExecutor } from "../../../../router/executor/index.ts";
-import { silentLogger } from "../../../support/stack.ts";
+import { silentLogger } from "../../../support/logger.ts";
 
 /**
  * The executor against @apollo/gateway's own, on a small supergraph built for the cases that matter:

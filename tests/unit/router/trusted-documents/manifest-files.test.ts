@@ -5,7 +5,7 @@ import { parse } from "graphql";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadManifestFiles } from "../../../../router/trusted-documents/manifest-files.ts";
 import { buildManifest } from "../../../../router/trusted-documents/manifest.ts";
-import { memoryLogger } from "../../../support/stack.ts";
+import { memoryLogger } from "../../../support/logger.ts";
 import { waitFor } from "../../../support/wait.ts";
 
 const manifestOf = (query: string) => buildManifest([parse(query)]);

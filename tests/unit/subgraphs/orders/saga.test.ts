@@ -1,11 +1,8 @@
 import { randomUUID } from "node:crypto";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  openStorage,
-  type Database,
-  type Storage,
-} from "../../../../platform/database.ts";
+import { type Database, type Storage } from "../../../../platform/database.ts";
+import { scratchPglite } from "../../../support/pglite.ts";
 import { ERROR_CODES } from "../../../../platform/errors.ts";
 import { migrate } from "../../../../platform/migrate.ts";
 import {
@@ -33,7 +30,7 @@ import {
   releaseReply,
   reserveReply,
 } from "../../../../subgraphs/products/internal-api.ts";
-import { silentLogger } from "../../../support/stack.ts";
+import { silentLogger } from "../../../support/logger.ts";
 
 /**
  * The saga against the real inventory and charges modules (PGlite in memory), reached through
@@ -88,7 +85,7 @@ describe("the place-order saga under every downstream outcome at every call", ()
   const faults = new Map<Call, Fault>();
 
   beforeAll(async () => {
-    storage = await openStorage({ dataDir: "memory://" });
+    storage = await scratchPglite();
     [orders, products, payments] = [
       storage.forService("orders"),
       storage.forService("products"),

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database, Storage } from "../../../../platform/database.ts";
-import { silentLogger } from "../../../support/stack.ts";
+import { silentLogger } from "../../../support/logger.ts";
 import {
   createCharges,
   type Charges,

@@ -10,11 +10,8 @@ import {
   it,
   vi,
 } from "vitest";
-import {
-  openStorage,
-  type Database,
-  type Storage,
-} from "../../../../platform/database.ts";
+import { type Database, type Storage } from "../../../../platform/database.ts";
+import { scratchPglite } from "../../../support/pglite.ts";
 import { migrate } from "../../../../platform/migrate.ts";
 import { createLoaders } from "../../../../subgraphs/users/loaders.ts";
 import { createUserRepository } from "../../../../subgraphs/users/repository.ts";
@@ -57,7 +54,7 @@ describe("signUp never says whether an email already has an account", () => {
   const schema = buildSubgraphSchema([{ typeDefs, resolvers }]);
 
   beforeAll(async () => {
-    storage = await openStorage({ dataDir: "memory://" });
+    storage = await scratchPglite();
     db = storage.forService("users");
     await migrate(db, { schema: "users", dir: usersModule().migrationsDir });
     const repo = createUserRepository(db);

@@ -1,10 +1,7 @@
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type Database,
-  openStorage,
-  type Storage,
-} from "../../../../platform/database.ts";
+import { type Database, type Storage } from "../../../../platform/database.ts";
+import { scratchPglite } from "../../../support/pglite.ts";
 import { DEMO_PASSWORD, demoUsers } from "../../../../platform/demo-data.ts";
 import { migrate } from "../../../../platform/migrate.ts";
 import { verifyPassword } from "../../../../subgraphs/users/passwords.ts";
@@ -210,7 +207,7 @@ describe("the users module seed", () => {
   let storage: Storage;
   let db: Database;
   beforeAll(async () => {
-    storage = await openStorage({ dataDir: "memory://" });
+    storage = await scratchPglite();
     db = storage.forService("users");
     await migrate(db, { schema: "users", dir: usersModule().migrationsDir });
   });
