@@ -473,6 +473,48 @@ export const COMMON_SETTINGS_READ: readonly Setting<unknown>[] = [
   COMMON_SETTINGS.host,
 ];
 
+/** What every subgraph process reads besides its own settings: the common ones, its port and host. */
+export interface SubgraphProcessConfig extends CommonConfig {
+  /** SUBGRAPH_PORT_SETTINGS.<name> */
+  readonly port: number;
+  /** COMMON_SETTINGS.host */
+  readonly host: string;
+}
+
+/** A subgraph on either end of the internal REST calls (orders → products, payments). */
+export interface InternalServiceConfig extends SubgraphProcessConfig {
+  /** Signs/verifies internal REST calls: INTERNAL_SERVICE_SECRET, required in production. */
+  readonly internalServiceSecret: string;
+}
+
+export function readSubgraphProcessConfig(
+  env: Env,
+  name: SubgraphName,
+): SubgraphProcessConfig {
+  return {
+    ...readCommonConfig(env),
+    port: readSetting(env, SUBGRAPH_PORT_SETTINGS[name]),
+    host: readSetting(env, COMMON_SETTINGS.host),
+  };
+}
+
+export function readInternalServiceConfig(
+  env: Env,
+  name: SubgraphName,
+): InternalServiceConfig {
+  return {
+    ...readSubgraphProcessConfig(env, name),
+    internalServiceSecret: readInternalServiceSecret(env),
+  };
+}
+
+/** The declarations a subgraph process checks at start-up: the common ones and its own. */
+export function subgraphSettingsRead(
+  own: Readonly<Record<string, Setting<unknown>>>,
+): readonly Setting<unknown>[] {
+  return [...COMMON_SETTINGS_READ, ...Object.values(own)];
+}
+
 /**
  * The password every seeded demo account gets. Outside production it is the one the README
  * publishes, for convenience. Production seeds only when SEED_DEMO_DATA=true and then requires

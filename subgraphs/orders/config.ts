@@ -1,11 +1,10 @@
 import {
   COMMON_SETTINGS,
-  COMMON_SETTINGS_READ,
-  readCommonConfig,
-  readInternalServiceSecret,
+  readInternalServiceConfig,
   SUBGRAPH_PORT_SETTINGS,
-  type CommonConfig,
+  subgraphSettingsRead,
   type Env,
+  type InternalServiceConfig,
 } from "../../platform/config.ts";
 import {
   integer,
@@ -65,18 +64,10 @@ export const ORDERS_SETTINGS = Object.freeze({
   }),
 });
 
-export const ORDERS_SETTINGS_READ: readonly Setting<unknown>[] = [
-  ...COMMON_SETTINGS_READ,
-  ...Object.values(ORDERS_SETTINGS),
-];
+export const ORDERS_SETTINGS_READ: readonly Setting<unknown>[] =
+  subgraphSettingsRead(ORDERS_SETTINGS);
 
-export interface OrdersConfig extends CommonConfig {
-  /** ORDERS_SETTINGS.port */
-  readonly port: number;
-  /** COMMON_SETTINGS.host */
-  readonly host: string;
-  /** Signs/verifies internal REST calls: INTERNAL_SERVICE_SECRET, required in production. */
-  readonly internalServiceSecret: string;
+export interface OrdersConfig extends InternalServiceConfig {
   /** ORDERS_SETTINGS.productsInternalUrl */
   readonly productsInternalUrl: string;
   /** ORDERS_SETTINGS.paymentsInternalUrl */
@@ -93,10 +84,7 @@ export interface OrdersConfig extends CommonConfig {
 
 export function loadOrdersConfig(env: Env): OrdersConfig {
   return Object.freeze({
-    ...readCommonConfig(env),
-    port: readSetting(env, ORDERS_SETTINGS.port),
-    host: readSetting(env, COMMON_SETTINGS.host),
-    internalServiceSecret: readInternalServiceSecret(env),
+    ...readInternalServiceConfig(env, "orders"),
     productsInternalUrl: readSetting(env, ORDERS_SETTINGS.productsInternalUrl),
     paymentsInternalUrl: readSetting(env, ORDERS_SETTINGS.paymentsInternalUrl),
     serviceTimeoutMs: readSetting(env, ORDERS_SETTINGS.serviceTimeoutMs),

@@ -1,11 +1,10 @@
 import {
   COMMON_SETTINGS,
-  COMMON_SETTINGS_READ,
-  readCommonConfig,
-  readInternalServiceSecret,
+  readInternalServiceConfig,
   SUBGRAPH_PORT_SETTINGS,
-  type CommonConfig,
+  subgraphSettingsRead,
   type Env,
+  type InternalServiceConfig,
 } from "../../platform/config.ts";
 import {
   integer,
@@ -27,28 +26,17 @@ export const PAYMENTS_SETTINGS = Object.freeze({
   }),
 });
 
-export const PAYMENTS_SETTINGS_READ: readonly Setting<unknown>[] = [
-  ...COMMON_SETTINGS_READ,
-  ...Object.values(PAYMENTS_SETTINGS),
-];
+export const PAYMENTS_SETTINGS_READ: readonly Setting<unknown>[] =
+  subgraphSettingsRead(PAYMENTS_SETTINGS);
 
-export interface PaymentsConfig extends CommonConfig {
-  /** PAYMENTS_SETTINGS.port */
-  readonly port: number;
-  /** COMMON_SETTINGS.host */
-  readonly host: string;
-  /** Signs/verifies internal REST calls: INTERNAL_SERVICE_SECRET, required in production. */
-  readonly internalServiceSecret: string;
+export interface PaymentsConfig extends InternalServiceConfig {
   /** PAYMENTS_SETTINGS.providerTimeoutMs */
   readonly providerTimeoutMs: number;
 }
 
 export function loadPaymentsConfig(env: Env): PaymentsConfig {
   return Object.freeze({
-    ...readCommonConfig(env),
-    port: readSetting(env, PAYMENTS_SETTINGS.port),
-    host: readSetting(env, COMMON_SETTINGS.host),
-    internalServiceSecret: readInternalServiceSecret(env),
+    ...readInternalServiceConfig(env, "payments"),
     providerTimeoutMs: readSetting(env, PAYMENTS_SETTINGS.providerTimeoutMs),
   });
 }

@@ -1,11 +1,10 @@
 import {
   COMMON_SETTINGS,
-  COMMON_SETTINGS_READ,
-  readCommonConfig,
-  readInternalServiceSecret,
+  readInternalServiceConfig,
   SUBGRAPH_PORT_SETTINGS,
-  type CommonConfig,
+  subgraphSettingsRead,
   type Env,
+  type InternalServiceConfig,
 } from "../../platform/config.ts";
 import {
   integer,
@@ -34,18 +33,10 @@ export const PRODUCTS_SETTINGS = Object.freeze({
   }),
 });
 
-export const PRODUCTS_SETTINGS_READ: readonly Setting<unknown>[] = [
-  ...COMMON_SETTINGS_READ,
-  ...Object.values(PRODUCTS_SETTINGS),
-];
+export const PRODUCTS_SETTINGS_READ: readonly Setting<unknown>[] =
+  subgraphSettingsRead(PRODUCTS_SETTINGS);
 
-export interface ProductsConfig extends CommonConfig {
-  /** PRODUCTS_SETTINGS.port */
-  readonly port: number;
-  /** COMMON_SETTINGS.host */
-  readonly host: string;
-  /** Signs/verifies internal REST calls: INTERNAL_SERVICE_SECRET, required in production. */
-  readonly internalServiceSecret: string;
+export interface ProductsConfig extends InternalServiceConfig {
   /** PRODUCTS_SETTINGS.reservationTtlSeconds */
   readonly reservationTtlSeconds: number;
   /** PRODUCTS_SETTINGS.reservationSweepIntervalMs */
@@ -54,10 +45,7 @@ export interface ProductsConfig extends CommonConfig {
 
 export function loadProductsConfig(env: Env): ProductsConfig {
   return Object.freeze({
-    ...readCommonConfig(env),
-    port: readSetting(env, PRODUCTS_SETTINGS.port),
-    host: readSetting(env, COMMON_SETTINGS.host),
-    internalServiceSecret: readInternalServiceSecret(env),
+    ...readInternalServiceConfig(env, "products"),
     reservationTtlSeconds: readSetting(
       env,
       PRODUCTS_SETTINGS.reservationTtlSeconds,

@@ -1,12 +1,12 @@
 import {
   COMMON_SETTINGS,
-  COMMON_SETTINGS_READ,
-  readCommonConfig,
   readDemoPassword,
+  readSubgraphProcessConfig,
   SUBGRAPH_PORT_SETTINGS,
+  subgraphSettingsRead,
   TOKEN_SETTINGS,
-  type CommonConfig,
   type Env,
+  type SubgraphProcessConfig,
 } from "../../platform/config.ts";
 import {
   integer,
@@ -30,16 +30,10 @@ export const USERS_SETTINGS = Object.freeze({
   demoPassword: COMMON_SETTINGS.demoPassword,
 });
 
-export const USERS_SETTINGS_READ: readonly Setting<unknown>[] = [
-  ...COMMON_SETTINGS_READ,
-  ...Object.values(USERS_SETTINGS),
-];
+export const USERS_SETTINGS_READ: readonly Setting<unknown>[] =
+  subgraphSettingsRead(USERS_SETTINGS);
 
-export interface UsersConfig extends CommonConfig {
-  /** USERS_SETTINGS.port */
-  readonly port: number;
-  /** COMMON_SETTINGS.host */
-  readonly host: string;
+export interface UsersConfig extends SubgraphProcessConfig {
   /** `iss` of issued tokens (USERS_SETTINGS.jwtIssuer). */
   readonly jwtIssuer: string;
   /** `aud` of issued tokens (USERS_SETTINGS.jwtAudience). */
@@ -51,11 +45,9 @@ export interface UsersConfig extends CommonConfig {
 }
 
 export function loadUsersConfig(env: Env): UsersConfig {
-  const common = readCommonConfig(env);
+  const common = readSubgraphProcessConfig(env, "users");
   return Object.freeze({
     ...common,
-    port: readSetting(env, USERS_SETTINGS.port),
-    host: readSetting(env, COMMON_SETTINGS.host),
     jwtIssuer: readSetting(env, USERS_SETTINGS.jwtIssuer),
     jwtAudience: readSetting(env, USERS_SETTINGS.jwtAudience),
     jwtTtlSeconds: readSetting(env, USERS_SETTINGS.jwtTtlSeconds),

@@ -3,52 +3,27 @@
  * copy of the schema and operations; a new operation file is generated, a broken one reported
  * while the last good output stays.
  */
-import {
-  cpSync,
-  existsSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SUBGRAPH_NAMES } from "../../platform/services.ts";
-import { waitFor } from "../support/wait.ts";
-import {
-  repoScratchDir,
-  REPO_ROOT,
-  startProcess,
-  type Service,
-} from "../support/process.ts";
+import { waitUntil, watchScratch } from "../support/watch-script.ts";
 
-const ROOT = REPO_ROOT;
-const dir = repoScratchDir("codegen-watch");
-let watcher: Service | undefined;
-afterAll(async () => {
-  await watcher?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const scratch = watchScratch("codegen-watch");
+const { dir } = scratch;
 
 describe("npm run codegen -- --watch", () => {
   it("regenerates when an operation file appears, and keeps the last good output when one breaks", async () => {
-    cpSync(join(ROOT, "schema/api.graphql"), join(dir, "schema/api.graphql"));
-    cpSync(join(ROOT, "clients/operations"), join(dir, "clients/operations"), {
-      recursive: true,
-    });
+    scratch.copy("schema/api.graphql");
+    scratch.copy("clients/operations");
     // The same run also writes each subgraph's resolver types from its schema.
     for (const name of SUBGRAPH_NAMES)
-      cpSync(
-        join(ROOT, `subgraphs/${name}/schema.graphql`),
-        join(dir, `subgraphs/${name}/schema.graphql`),
-      );
+      scratch.copy(`subgraphs/${name}/schema.graphql`);
     const generated = join(dir, "clients/generated/graphql.ts");
-    watcher = await startProcess(join(ROOT, "scripts/codegen.ts"), {
-      cwd: dir,
-      env: {},
-      args: ["--watch"],
-      readyLine: /Watching schema\/api\.graphql/,
-      timeoutMs: 120_000,
-    });
+    const watcher = await scratch.start(
+      "codegen.ts",
+      /Watching schema\/api\.graphql/,
+    );
     expect(existsSync(generated)).toBe(true);
     expect(readFileSync(generated, "utf8")).not.toContain("WatchProbe");
 
@@ -57,30 +32,18 @@ describe("npm run codegen -- --watch", () => {
       probe,
       "query WatchProbe { products(first: 1) { totalCount } }\n",
     );
-    await waitFor(
-      () =>
-        readFileSync(generated, "utf8").includes("WatchProbeQuery")
-          ? true
-          : undefined,
-      {
-        timeoutMs: 60_000,
-        intervalMs: 100,
-        what: "WatchProbeQuery in the generated client",
-      },
+    await waitUntil(
+      () => readFileSync(generated, "utf8").includes("WatchProbeQuery"),
+      "WatchProbeQuery in the generated client",
     );
 
     writeFileSync(
       probe,
       "query WatchProbe { products(first: 1) { noSuchField } }\n",
     );
-    await waitFor(
-      () =>
-        watcher!.output().includes("operation error(s)") ? true : undefined,
-      {
-        timeoutMs: 60_000,
-        intervalMs: 100,
-        what: "the watcher to report the broken operation",
-      },
+    await waitUntil(
+      () => watcher.output().includes("operation error(s)"),
+      "the watcher to report the broken operation",
     );
     expect(watcher.output()).toMatch(
       /Cannot query field "noSuchField".*\n\s+at clients\/operations\/watch-probe\.graphql:1:/,

@@ -3,22 +3,15 @@ import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { demoUsers, DEMO_PASSWORD } from "../../platform/demo-data.ts";
-import { listen } from "../../platform/http-server.ts";
-import {
-  withSubgraphSettings,
-  type RouterConfig,
-  type SubgraphSettings,
-} from "../../router/config.ts";
-import { createRouter } from "../../router/server.ts";
 import type { Stack } from "../../stack.ts";
 import {
   bearerFor,
   bootStack,
   gql,
-  silentLogger,
   testRouterConfig,
   waitUntil,
 } from "../support/stack.ts";
+import { startOwnRouter } from "../support/own-router.ts";
 import { pgliteBackend } from "../support/storage.ts";
 
 const PRODUCTS_QUERY = "{ products(first: 2) { edges { node { id name } } } }";
@@ -86,36 +79,13 @@ describe("the plan-debug view", () => {
 
   /** A production router of the test's own before the stack's subgraphs, products at `productsUrl`. */
   async function productionRouter(productsUrl: string): Promise<string> {
-    const changes: Record<string, Partial<SubgraphSettings>> = {};
-    for (const name of ["users", "products", "orders", "payments"] as const)
-      changes[name] = {
-        discovery: {
-          kind: "static",
-          urls: [name === "products" ? productsUrl : stack.subgraphs[name].url],
-        },
-      };
-    const base: RouterConfig = testRouterConfig({ production: true });
-    const router = createRouter({
-      config: {
-        ...withSubgraphSettings(base, changes),
-        security: {
-          ...base.security,
-          internalTokenSecret,
-          jwksUrl: stack.subgraphs.users.url.replace(
-            "/graphql",
-            "/.well-known/jwks.json",
-          ),
-        },
-      },
-      logger: silentLogger,
+    const { url } = await startOwnRouter(stack, {
+      base: testRouterConfig({ production: true }),
+      internalTokenSecret,
+      cleanups,
+      urls: { products: [productsUrl] },
     });
-    await router.start();
-    const running = await listen(router.handler, { port: 0 });
-    cleanups.push(async () => {
-      await running.close();
-      await router.stop();
-    });
-    return `${running.url}/graphql`;
+    return url;
   }
 
   const debugOf = (response: { extensions?: Record<string, unknown> }) =>

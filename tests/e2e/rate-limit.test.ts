@@ -9,6 +9,7 @@ import {
 import { listen, type RunningServer } from "../../platform/http-server.ts";
 import { createRouter, type Router } from "../../router/server.ts";
 import type { Stack } from "../../stack.ts";
+import { ownRouterSecurity } from "../support/own-router.ts";
 import { pgliteBackend } from "../support/storage.ts";
 import { withSubgraphSettings } from "../../router/config.ts";
 import { skipReason } from "../support/ci.ts";
@@ -171,14 +172,7 @@ describe.skipIf(redisReason !== undefined)(
           port: 0,
           subgraphs: withSubgraphSettings(defaults, staticDiscoveryOf(stack))
             .subgraphs,
-          security: {
-            ...defaults.security,
-            internalTokenSecret,
-            jwksUrl: stack.subgraphs.users.url.replace(
-              "/graphql",
-              "/.well-known/jwks.json",
-            ),
-          },
+          security: ownRouterSecurity(stack, defaults, internalTokenSecret),
         },
         logger: silentLogger,
       });

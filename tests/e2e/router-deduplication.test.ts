@@ -3,23 +3,17 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { demoUsers, DEMO_PASSWORD } from "../../platform/demo-data.ts";
-import { listen } from "../../platform/http-server.ts";
-import {
-  withSubgraphSettings,
-  type RouterConfig,
-  type SubgraphSettings,
-} from "../../router/config.ts";
-import { createRouter, type Router } from "../../router/server.ts";
+import type { Router } from "../../router/server.ts";
 import type { Stack } from "../../stack.ts";
 import {
   bearerFor,
   bootStack,
   counterValues,
   gql,
-  silentLogger,
   testRouterConfig,
   waitUntil,
 } from "../support/stack.ts";
+import { startOwnRouter } from "../support/own-router.ts";
 import { pgliteBackend } from "../support/storage.ts";
 
 const PRODUCTS_QUERY =
@@ -107,40 +101,18 @@ describe("the router deduplicates identical work in flight", () => {
     return gate;
   }
 
-  async function routerVia(
+  const routerVia = (
     gated: Partial<Record<"users" | "products", string>>,
     env: Record<string, string>,
-  ): Promise<{ url: string; router: Router }> {
-    const changes: Record<string, Partial<SubgraphSettings>> = {};
-    for (const name of ["users", "products", "orders", "payments"] as const) {
-      changes[name] = {
-        discovery: {
-          kind: "static",
-          urls: [gated[name as "users"] ?? stack.subgraphs[name].url],
-        },
-      };
-    }
-    const base: RouterConfig = testRouterConfig({}, env);
-    const security = {
-      ...base.security,
+  ) =>
+    startOwnRouter(stack, {
+      base: testRouterConfig({}, env),
       internalTokenSecret,
-      jwksUrl: stack.subgraphs.users.url.replace(
-        "/graphql",
-        "/.well-known/jwks.json",
+      cleanups,
+      urls: Object.fromEntries(
+        Object.entries(gated).map(([name, url]) => [name, [url]]),
       ),
-    };
-    const router = createRouter({
-      config: { ...withSubgraphSettings(base, changes), security },
-      logger: silentLogger,
     });
-    await router.start();
-    const running = await listen(router.handler, { port: 0 });
-    cleanups.push(async () => {
-      await running.close();
-      await router.stop();
-    });
-    return { url: `${running.url}/graphql`, router };
-  }
 
   const counter = async (router: Router, name: string) =>
     Object.values(await counterValues(router.metrics.registry, name)).reduce(

@@ -12,21 +12,19 @@ import {
 } from "../../platform/demo-data.ts";
 import { listen } from "../../platform/http-server.ts";
 import type { Logger } from "../../platform/logger.ts";
-import {
-  withSubgraphSettings,
-  type RouterConfig,
-  type SubgraphSettings,
-} from "../../router/config.ts";
-import { createRouter, type Router } from "../../router/server.ts";
+import type { RouterConfig, SubgraphSettings } from "../../router/config.ts";
+import type { Router } from "../../router/server.ts";
 import type { Stack } from "../../stack.ts";
 import { productsModule } from "../../subgraphs/products/server.ts";
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.ts";
+import { ownRouterSecurity, startOwnRouter } from "../support/own-router.ts";
 import {
   bearerFor,
   bootStack,
   counterValues,
   gql,
   memoryLogger,
+  serveRouter,
   silentLogger,
   testRouterConfig,
   waitUntil,
@@ -90,21 +88,11 @@ describe("the resilient router", () => {
     return started;
   }
 
-  /** The router security settings that make a router of the test's trusted by the stack's subgraphs. */
-  const securityOf = (config: RouterConfig) => ({
-    ...config.security,
-    internalTokenSecret,
-    jwksUrl: stack.subgraphs.users.url.replace(
-      "/graphql",
-      "/.well-known/jwks.json",
-    ),
-  });
-
   /**
    * A router of its own in front of the stack's subgraphs, with `instances` replacing the URLs of
    * some subgraphs (fault proxies) and `settings` changing theirs.
    */
-  async function routerVia({
+  const routerVia = ({
     instances = {},
     settings = {},
     config = {},
@@ -114,33 +102,15 @@ describe("the resilient router", () => {
     settings?: Partial<SubgraphSettings>;
     config?: Partial<RouterConfig>;
     logger?: Logger;
-  }): Promise<{ url: string; base: string; router: Router }> {
-    const changes: Record<string, Partial<SubgraphSettings>> = {};
-    for (const name of ["users", "products", "orders", "payments"] as const) {
-      changes[name] = {
-        ...settings,
-        discovery: {
-          kind: "static",
-          urls: instances[name] ?? [stack.subgraphs[name].url],
-        },
-      };
-    }
-    const base = testRouterConfig(config);
-    const router = createRouter({
-      config: {
-        ...withSubgraphSettings(base, changes),
-        security: securityOf(base),
-      },
+  }) =>
+    startOwnRouter(stack, {
+      base: testRouterConfig(config),
+      internalTokenSecret,
+      cleanups,
+      urls: instances,
+      settings,
       logger,
     });
-    await router.start();
-    const running = await listen(router.handler, { port: 0 });
-    cleanups.push(async () => {
-      await running.close();
-      await router.stop();
-    });
-    return { url: `${running.url}/graphql`, base: running.url, router };
-  }
 
   const breakerOf = (router: Router, subgraph: string, index = 0) =>
     router.subgraphs.get(subgraph)!.pool.snapshot()[index]!.breaker;
@@ -585,17 +555,11 @@ describe("the resilient router", () => {
       writeFileSync(path, withProductsAt(stack.subgraphs.products.url));
       const moved = await proxy("products");
       const config = testRouterConfig({ supergraphPath: path, executor });
-      const router = createRouter({
-        config: { ...config, security: securityOf(config) },
-        logger: silentLogger,
+      const { url, router, stop } = await serveRouter({
+        ...config,
+        security: ownRouterSecurity(stack, config, internalTokenSecret),
       });
-      await router.start();
-      const running = await listen(router.handler, { port: 0 });
-      cleanups.push(async () => {
-        await running.close();
-        await router.stop();
-      });
-      const url = `${running.url}/graphql`;
+      cleanups.push(stop);
       expect((await gql(url, PRODUCTS_QUERY)).errors).toBeUndefined();
       expect(moved.connections).toBe(0);
 

@@ -1,7 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Storage } from "../../platform/database.ts";
-import { createServiceClient } from "../../platform/service-client.ts";
+import {
+  createServiceClient,
+  type ServiceClient,
+} from "../../platform/service-client.ts";
 import type { Stack } from "../../stack.ts";
 import { allBackends } from "../support/storage.ts";
 import { demoUsers, DEMO_PASSWORD } from "../../platform/demo-data.ts";
@@ -9,6 +12,7 @@ import { bearerFor, bootStack, gql, silentLogger } from "../support/stack.ts";
 import {
   customer,
   eventsFor,
+  eventTypesFor,
   inventoryOf,
   newProduct,
   ordersOf,
@@ -82,26 +86,12 @@ describe.each(backends)("the place-order saga on $name", (backend) => {
         "orders.order.placed",
         "orders.order.confirmed",
       ]);
-      expect(
-        (
-          await eventsFor(
-            stack.subgraphs.products.db,
-            "products",
-            "reservationId",
-            order.id,
-          )
-        ).map((event) => event.type),
-      ).toEqual(["products.stock.reserved"]);
-      expect(
-        (
-          await eventsFor(
-            stack.subgraphs.payments.db,
-            "payments",
-            "orderId",
-            order.id,
-          )
-        ).map((event) => event.type),
-      ).toEqual(["payments.payment.captured"]);
+      expect(await eventTypesFor(stack, "products", order.id)).toEqual([
+        "products.stock.reserved",
+      ]);
+      expect(await eventTypesFor(stack, "payments", order.id)).toEqual([
+        "payments.payment.captured",
+      ]);
       for (const event of orderEvents) expect(event.event_key).toBe(userId);
 
       const admin = await bearerFor(
@@ -147,16 +137,10 @@ describe.each(backends)("the place-order saga on $name", (backend) => {
         await stockOf(stack, scarce),
       ]).toEqual([10, 1]);
       expect(await paymentsFor(stack, order.id)).toEqual([]);
-      expect(
-        (
-          await eventsFor(
-            stack.subgraphs.orders.db,
-            "orders",
-            "orderId",
-            order.id,
-          )
-        ).map((event) => event.type),
-      ).toEqual(["orders.order.placed", "orders.order.failed"]);
+      expect(await eventTypesFor(stack, "orders", order.id)).toEqual([
+        "orders.order.placed",
+        "orders.order.failed",
+      ]);
     },
   );
 
@@ -178,16 +162,10 @@ describe.each(backends)("the place-order saga on $name", (backend) => {
       expect(
         (await paymentsFor(stack, order.id)).map((payment) => payment.status),
       ).toEqual([paymentStatus]);
-      expect(
-        (
-          await eventsFor(
-            stack.subgraphs.products.db,
-            "products",
-            "reservationId",
-            order.id,
-          )
-        ).map((event) => event.type),
-      ).toEqual(["products.stock.reserved", "products.stock.released"]);
+      expect(await eventTypesFor(stack, "products", order.id)).toEqual([
+        "products.stock.reserved",
+        "products.stock.released",
+      ]);
     },
   );
 
@@ -315,50 +293,30 @@ describe.each(backends)("the place-order saga on $name", (backend) => {
     async () => {
       const product = await newProduct(stack, 5);
       const userId = customer("regretful");
+      const cancelAs = (id: string, orderId: string) =>
+        ordersOf(stack).orders.cancelOrder({ id, role: "CUSTOMER" }, orderId);
       const order = await place(userId, [{ productId: product, quantity: 2 }]);
       await expect(
-        ordersOf(stack).orders.cancelOrder(
-          { id: customer("stranger"), role: "CUSTOMER" },
-          order.id,
-        ),
+        cancelAs(customer("stranger"), order.id),
       ).rejects.toMatchObject({ extensions: { code: "NOT_FOUND" } });
-      const cancelled = await ordersOf(stack).orders.cancelOrder(
-        { id: userId, role: "CUSTOMER" },
-        order.id,
-      );
+      const cancelled = await cancelAs(userId, order.id);
       expect(cancelled.status).toBe("CANCELLED");
       expect(await stockOf(stack, product)).toBe(5);
       expect(
         (await paymentsFor(stack, order.id)).map((payment) => payment.status),
       ).toEqual(["REFUNDED"]);
-      expect(
-        (
-          await ordersOf(stack).orders.cancelOrder(
-            { id: userId, role: "CUSTOMER" },
-            order.id,
-          )
-        ).status,
-      ).toBe("CANCELLED");
+      expect((await cancelAs(userId, order.id)).status).toBe("CANCELLED");
       expect(await stockOf(stack, product)).toBe(5);
-      expect(
-        (
-          await eventsFor(
-            stack.subgraphs.payments.db,
-            "payments",
-            "orderId",
-            order.id,
-          )
-        ).map((event) => event.type),
-      ).toEqual(["payments.payment.captured", "payments.payment.refunded"]);
+      expect(await eventTypesFor(stack, "payments", order.id)).toEqual([
+        "payments.payment.captured",
+        "payments.payment.refunded",
+      ]);
       const failed = await place(userId, [
         { productId: product, quantity: 99 },
       ]);
-      await expect(
-        ordersOf(stack).orders.cancelOrder(
-          { id: userId, role: "CUSTOMER" },
-          failed.id,
-        ),
-      ).rejects.toMatchObject({ extensions: { code: "BAD_USER_INPUT" } });
+      await expect(cancelAs(userId, failed.id)).rejects.toMatchObject({
+        extensions: { code: "BAD_USER_INPUT" },
+      });
     },
   );
 
@@ -378,47 +336,31 @@ describe.each(backends)("the place-order saga on $name", (backend) => {
         headers: { "content-type": "application/json" },
       });
       expect(unsigned.status).toBe(401);
-      const forged = createServiceClient({
-        service: "products",
-        caller: "orders",
-        baseUrl: base,
-        secret: "not-the-secret-but-long-enough-0123456789",
-        logger: silentLogger,
-      });
-      expect(
+      const clientAs = (caller: string, secret: string) =>
+        createServiceClient({
+          service: "products",
+          caller,
+          baseUrl: base,
+          secret,
+          logger: silentLogger,
+        });
+      const reserveStatus = async (client: ServiceClient) =>
         (
-          await forged.call({
+          await client.call({
             method: "POST",
             path: "/internal/reservations",
             body: JSON.parse(body),
             retry: false,
           })
-        ).status,
-      ).toBe(401);
-      const impostor = createServiceClient({
-        service: "products",
-        caller: "router",
-        baseUrl: base,
-        secret: SECRET,
-        logger: silentLogger,
-      });
-      expect(
-        (
-          await impostor.call({
-            method: "POST",
-            path: "/internal/reservations",
-            body: JSON.parse(body),
-            retry: false,
-          })
-        ).status,
-      ).toBe(401);
-      const genuine = createServiceClient({
-        service: "products",
-        caller: "orders",
-        baseUrl: base,
-        secret: SECRET,
-        logger: silentLogger,
-      });
+        ).status;
+      const forged = clientAs(
+        "orders",
+        "not-the-secret-but-long-enough-0123456789",
+      );
+      expect(await reserveStatus(forged)).toBe(401);
+      const impostor = clientAs("router", SECRET);
+      expect(await reserveStatus(impostor)).toBe(401);
+      const genuine = clientAs("orders", SECRET);
       const malformed = await genuine.call<{ code: string }>({
         method: "POST",
         path: "/internal/reservations",
@@ -439,16 +381,16 @@ describe.each(backends)("the place-order saga on $name", (backend) => {
     async () => {
       const product = await newProduct(stack, 5);
       const inventory = inventoryOf(stack);
-      const stale = randomUUID();
-      expect(
+      const reserveKind = async (reservationId: string, quantity: number) =>
         (
           await inventory.reserve({
-            reservationId: stale,
+            reservationId,
             userId: randomUUID(),
-            items: [{ productId: product, quantity: 2 }],
+            items: [{ productId: product, quantity }],
           })
-        ).kind,
-      ).toBe("reserved");
+        ).kind;
+      const stale = randomUUID();
+      expect(await reserveKind(stale, 2)).toBe("reserved");
       expect(await stockOf(stack, product)).toBe(3);
       await stack.subgraphs.products.db.query(
         `UPDATE products.reservations SET expires_at = now() - interval '1 second' WHERE id = $1`,
@@ -458,15 +400,7 @@ describe.each(backends)("the place-order saga on $name", (backend) => {
       expect(await stockOf(stack, product)).toBe(5);
       const abandoned = randomUUID();
       await inventory.release(abandoned);
-      expect(
-        (
-          await inventory.reserve({
-            reservationId: abandoned,
-            userId: randomUUID(),
-            items: [{ productId: product, quantity: 1 }],
-          })
-        ).kind,
-      ).toBe("released");
+      expect(await reserveKind(abandoned, 1)).toBe("released");
       expect(await stockOf(stack, product)).toBe(5);
     },
   );

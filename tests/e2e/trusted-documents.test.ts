@@ -34,6 +34,7 @@ import {
   serveRouter,
   staticDiscoveryOf,
 } from "../support/stack.ts";
+import { ownRouterSecurity } from "../support/own-router.ts";
 import { pgliteBackend } from "../support/storage.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -94,14 +95,7 @@ describe("trusted documents at the router", () => {
       ...defaults,
       subgraphs: withSubgraphSettings(defaults, staticDiscoveryOf(stack))
         .subgraphs,
-      security: {
-        ...defaults.security,
-        internalTokenSecret,
-        jwksUrl: stack.subgraphs.users.url.replace(
-          "/graphql",
-          "/.well-known/jwks.json",
-        ),
-      },
+      security: ownRouterSecurity(stack, defaults, internalTokenSecret),
     });
     stops.push(served.stop);
     return served;

@@ -70,3 +70,25 @@ export async function eventsFor(
 
 export const customer = (name: string) =>
   stableId(`test-customer:${name}:${process.pid}:${Date.now()}`);
+
+/** The field of an outbox event's data that names the order, in each service the saga calls. */
+const ORDER_FIELD = {
+  orders: "orderId",
+  products: "reservationId",
+  payments: "orderId",
+} as const;
+
+/** The types of the events `service` wrote about an order, oldest first. */
+export async function eventTypesFor(
+  stack: Stack,
+  service: keyof typeof ORDER_FIELD,
+  orderId: string,
+): Promise<string[]> {
+  const events = await eventsFor(
+    stack.subgraphs[service].db,
+    service,
+    ORDER_FIELD[service],
+    orderId,
+  );
+  return events.map((event) => event.type);
+}

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll } from "vitest";
 import type { Database, Storage } from "../../platform/database.ts";
 import { listen, type RunningServer } from "../../platform/http-server.ts";
 import {
@@ -90,6 +91,46 @@ export async function startSubgraph<Server extends SubgraphServer>(
 
 /** A fresh PGlite for a test file's subgraphs (./pglite.ts); close it after stopping them. */
 export const memoryStorage = scratchPglite;
+
+/**
+ * `startSubgraph` on a PGlite of its own for the enclosing describe: started before its tests,
+ * stopped and the storage closed after. The returned object stands for the running subgraph inside
+ * tests and hooks registered after this call.
+ */
+export function subgraphForTests<Server extends SubgraphServer>(
+  module: Pick<SubgraphModule, "name" | "migrationsDir" | "seed">,
+  create: (deps: SubgraphDeps) => Server,
+): InProcessSubgraph<Server> {
+  let storage: Storage | undefined;
+  let started: InProcessSubgraph<Server> | undefined;
+  beforeAll(async () => {
+    storage = await memoryStorage();
+    started = await startSubgraph(module, create, { storage });
+  });
+  afterAll(async () => {
+    await started?.stop();
+    await storage?.close();
+  });
+  const running = () => {
+    if (!started)
+      throw new Error(`the ${module.name} subgraph runs only inside tests`);
+    return started;
+  };
+  return {
+    get server() {
+      return running().server;
+    },
+    get db() {
+      return running().db;
+    },
+    get url() {
+      return running().url;
+    },
+    query: (document, variables, principal) =>
+      running().query(document, variables, principal),
+    stop: () => running().stop(),
+  };
+}
 
 /** `module`'s schema on `storage`, migrated (and seeded with the demo data unless `seed: false`): for repository tests. */
 export async function migratedDb(

@@ -8,8 +8,6 @@ import {
   type MonitoredJobQueue,
   type ReceivedJob,
 } from "../../../events/job-queue.ts";
-import { createRabbitJobQueue } from "../../../events/rabbit-job-queue.ts";
-import type { RetryPolicy } from "../../../events/retry-policy.ts";
 import {
   AMQP_URL,
   deleteQueues,
@@ -17,20 +15,19 @@ import {
   unique,
   waitFor,
 } from "../../support/brokers.ts";
-import { silentLogger } from "../../support/stack.ts";
+import {
+  amqpUrlVia,
+  declaredQueues,
+  openTestJobQueue,
+} from "../../support/rabbit-job-queues.ts";
 import { startTcpProxy } from "../../support/tcp-proxy.ts";
 
 const rabbitReason = await probeRabbit();
 
-const retry: RetryPolicy = { delaysMs: [100, 300], maxAttempts: 3 };
 const created: string[] = [];
 const newQueue = (prefix = "rjq") => {
   const name = unique(prefix);
-  created.push(
-    name,
-    deadLetterQueueOf(name),
-    ...retry.delaysMs.map((delay) => `${name}.retry.${delay}ms`),
-  );
+  created.push(...declaredQueues(name));
   return name;
 };
 
@@ -40,11 +37,9 @@ async function withQueue(
   url = AMQP_URL,
   options: { confirmTimeoutMs?: number } = {},
 ) {
-  const jobs = await createRabbitJobQueue({
+  const jobs = await openTestJobQueue({
     url,
-    logger: silentLogger,
-    retry,
-    confirmTimeoutMs: options.confirmTimeoutMs ?? 5000,
+    confirmTimeoutMs: options.confirmTimeoutMs,
     channelReopenDelayMs: 50,
   });
   try {
@@ -60,10 +55,8 @@ async function withQueueBehind(
   options: { confirmTimeoutMs: number },
   body: (jobs: MonitoredJobQueue) => Promise<void>,
 ) {
-  const viaProxy = new URL(AMQP_URL);
-  viaProxy.port = String(proxy.port);
   try {
-    await withQueue(body, viaProxy.toString(), options);
+    await withQueue(body, amqpUrlVia(proxy.port), options);
   } finally {
     await proxy.close();
   }

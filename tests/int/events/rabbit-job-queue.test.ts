@@ -2,11 +2,6 @@ import amqp from "amqplib";
 import { connect, createServer, type AddressInfo, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import {
-  deadLetterQueueOf,
-  type RetryPolicy,
-} from "../../../events/job-queue.ts";
-import { createRabbitJobQueue } from "../../../events/rabbit-job-queue.ts";
-import {
   AMQP_URL,
   deleteQueues,
   probeRabbit,
@@ -14,24 +9,22 @@ import {
   waitFor,
 } from "../../support/brokers.ts";
 import { jobQueueContract } from "../../support/contracts/job-queue.ts";
-import { silentLogger } from "../../support/stack.ts";
+import {
+  amqpUrlVia,
+  declaredQueues,
+  openTestJobQueue,
+  publishOnceReconnected,
+  TEST_RETRY,
+} from "../../support/rabbit-job-queues.ts";
 import { startTcpProxy } from "../../support/tcp-proxy.ts";
 
 const rabbitReason = await probeRabbit();
 
-const retry: RetryPolicy = { delaysMs: [100, 300], maxAttempts: 3 };
-
 jobQueueContract({
   name: "rabbitmq",
   unavailable: rabbitReason,
-  retry,
-  create: () =>
-    createRabbitJobQueue({
-      url: AMQP_URL,
-      logger: silentLogger,
-      retry,
-      confirmTimeoutMs: 5000,
-    }),
+  retry: TEST_RETRY,
+  create: () => openTestJobQueue(),
   cleanup: deleteQueues,
 });
 
@@ -44,12 +37,8 @@ describe.skipIf(rabbitReason)(
         host: target.hostname,
         port: Number(target.port || 5672),
       });
-      const viaProxy = new URL(AMQP_URL);
-      viaProxy.port = String(proxy.port);
-      const jobs = await createRabbitJobQueue({
-        url: viaProxy.toString(),
-        logger: silentLogger,
-        retry,
+      const jobs = await openTestJobQueue({
+        url: amqpUrlVia(proxy.port),
         confirmTimeoutMs: 2000,
       });
       const queueName = unique("jobs");
@@ -70,18 +59,10 @@ describe.skipIf(rabbitReason)(
           jobs.publish(queueName, { id: "during", payload: {} }),
         ).rejects.toMatchObject({ retriable: true });
         // A caller retries a retriable failure; once the connection is back the publish goes through.
-        await waitFor(
-          async () =>
-            await jobs.publish(queueName, { id: "after", payload: {} }).then(
-              () => true,
-              () => undefined,
-            ),
-          {
-            timeoutMs: 30_000,
-            intervalMs: 250,
-            what: "a publish after reconnecting",
-          },
-        );
+        await publishOnceReconnected(jobs, queueName, "after", {
+          timeoutMs: 30_000,
+          what: "a publish after reconnecting",
+        });
         await waitFor(() => (received.includes("after") ? true : undefined), {
           timeoutMs: 30_000,
           what: "the job after reconnecting",
@@ -91,11 +72,7 @@ describe.skipIf(rabbitReason)(
       } finally {
         await jobs.close();
         await proxy.close();
-        await deleteQueues([
-          queueName,
-          deadLetterQueueOf(queueName),
-          ...retry.delaysMs.map((delay) => `${queueName}.retry.${delay}ms`),
-        ]);
+        await deleteQueues(declaredQueues(queueName));
       }
     });
   },
@@ -107,12 +84,7 @@ describe.skipIf(rabbitReason)(
     // The broker refuses (PRECONDITION_FAILED) a declaration whose arguments differ from the queue's,
     // so declaring again with the arguments we rely on proves the adapter declared exactly those.
     it("work queues have a single active consumer; retry tiers dead-letter back at least once", async () => {
-      const jobs = await createRabbitJobQueue({
-        url: AMQP_URL,
-        logger: silentLogger,
-        retry,
-        confirmTimeoutMs: 5000,
-      });
+      const jobs = await openTestJobQueue();
       const queueName = unique("declared");
       const connection = await amqp.connect(AMQP_URL);
       try {
@@ -132,7 +104,7 @@ describe.skipIf(rabbitReason)(
           "x-queue-type": "quorum",
           "x-single-active-consumer": true,
         });
-        for (const delay of retry.delaysMs) {
+        for (const delay of TEST_RETRY.delaysMs) {
           await expectSame(`${queueName}.retry.${delay}ms`, {
             "x-queue-type": "quorum",
             "x-dead-letter-strategy": "at-least-once",
@@ -145,11 +117,7 @@ describe.skipIf(rabbitReason)(
       } finally {
         await connection.close();
         await jobs.close();
-        await deleteQueues([
-          queueName,
-          deadLetterQueueOf(queueName),
-          ...retry.delaysMs.map((delay) => `${queueName}.retry.${delay}ms`),
-        ]);
+        await deleteQueues(declaredQueues(queueName));
       }
     });
   },
@@ -207,12 +175,8 @@ describe.skipIf(rabbitReason)(
       { timeout: 60_000 },
       async () => {
         const proxy = await startSilenceableProxy(new URL(AMQP_URL));
-        const viaProxy = new URL(AMQP_URL);
-        viaProxy.port = String(proxy.port);
-        const jobs = await createRabbitJobQueue({
-          url: viaProxy.toString(),
-          logger: silentLogger,
-          retry,
+        const jobs = await openTestJobQueue({
+          url: amqpUrlVia(proxy.port),
           confirmTimeoutMs: 2000,
         });
         const queueName = unique("silent");
@@ -231,26 +195,14 @@ describe.skipIf(rabbitReason)(
             },
           );
           proxy.answer();
-          await waitFor(
-            async () =>
-              await jobs.publish(queueName, { id: "after", payload: {} }).then(
-                () => true,
-                () => undefined,
-              ),
-            {
-              timeoutMs: 40_000,
-              intervalMs: 250,
-              what: "a publish after the broker answers again",
-            },
-          );
+          await publishOnceReconnected(jobs, queueName, "after", {
+            timeoutMs: 40_000,
+            what: "a publish after the broker answers again",
+          });
         } finally {
           await jobs.close();
           await proxy.close();
-          await deleteQueues([
-            queueName,
-            deadLetterQueueOf(queueName),
-            ...retry.delaysMs.map((delay) => `${queueName}.retry.${delay}ms`),
-          ]);
+          await deleteQueues(declaredQueues(queueName));
         }
       },
     );

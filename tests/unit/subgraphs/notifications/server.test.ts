@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Storage } from "../../../../platform/database.ts";
+import { beforeAll, describe, expect, it } from "vitest";
 import { demoUsers } from "../../../../platform/demo-data.ts";
 import {
   createNotificationsSubgraph,
@@ -9,9 +8,7 @@ import {
 import {
   asAdmin,
   asCustomer,
-  memoryStorage,
-  startSubgraph,
-  type InProcessSubgraph,
+  subgraphForTests,
 } from "../../../support/subgraph.ts";
 
 const [admin, ada, grace] = [demoUsers[0]!, demoUsers[1]!, demoUsers[2]!];
@@ -19,10 +16,9 @@ const NOTIFICATIONS = `query($r: [_Any!]!, $after: String) { _entities(represent
   notifications(first: 2, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { channel subject eventType correlationId } } } } } }`;
 
 describe("the notifications subgraph (createNotificationsSubgraph, in-process on PGlite)", () => {
-  let storage: Storage;
-  let notifications: InProcessSubgraph<
-    ReturnType<typeof createNotificationsSubgraph>
-  >;
+  const notifications = subgraphForTests(notificationsModule(), (deps) =>
+    createNotificationsSubgraph(deps),
+  );
 
   /** A delivery record as a dispatcher writes it; `minute` orders them in time. */
   async function delivery(
@@ -49,12 +45,6 @@ describe("the notifications subgraph (createNotificationsSubgraph, in-process on
   }
 
   beforeAll(async () => {
-    storage = await memoryStorage();
-    notifications = await startSubgraph(
-      notificationsModule(),
-      (deps) => createNotificationsSubgraph(deps),
-      { storage },
-    );
     await delivery(ada.id, { subject: "first", minute: 1 });
     await delivery(ada.id, { subject: "second", minute: 2 });
     await delivery(ada.id, { subject: "third", minute: 3 });
@@ -64,10 +54,6 @@ describe("the notifications subgraph (createNotificationsSubgraph, in-process on
       minute: 4,
     });
     await delivery(grace.id, { subject: "grace only", minute: 5 });
-  });
-  afterAll(async () => {
-    await notifications?.stop();
-    await storage?.close();
   });
 
   it("lists what was delivered to the user, newest first, in pages, leaving out what is still being sent", async () => {

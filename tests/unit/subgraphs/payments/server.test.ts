@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Storage } from "../../../../platform/database.ts";
+import { describe, expect, it } from "vitest";
 import { formatMinorUnits } from "../../../../platform/scalars.ts";
 import {
   demoOrders,
@@ -15,9 +14,7 @@ import {
 import {
   asAdmin,
   asCustomer,
-  memoryStorage,
-  startSubgraph,
-  type InProcessSubgraph,
+  subgraphForTests,
 } from "../../../support/subgraph.ts";
 
 const OPTIONS: PaymentsOptions = {
@@ -37,21 +34,9 @@ const orderWithoutPayment = demoOrders.find(
 )!;
 
 describe("the payments subgraph (createPaymentsSubgraph, in-process on PGlite)", () => {
-  let storage: Storage;
-  let payments: InProcessSubgraph<ReturnType<typeof createPaymentsSubgraph>>;
-
-  beforeAll(async () => {
-    storage = await memoryStorage();
-    payments = await startSubgraph(
-      paymentsModule(OPTIONS),
-      (deps) => createPaymentsSubgraph(deps, OPTIONS),
-      { storage },
-    );
-  });
-  afterAll(async () => {
-    await payments?.stop();
-    await storage?.close();
-  });
+  const payments = subgraphForTests(paymentsModule(OPTIONS), (deps) =>
+    createPaymentsSubgraph(deps, OPTIONS),
+  );
 
   it("shows a payment to its payer and to admins, FORBIDDEN to other customers, UNAUTHENTICATED to nobody", async () => {
     const query =

@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Storage } from "../../../../platform/database.ts";
+import { describe, expect, it } from "vitest";
 import { demoProducts, demoUsers } from "../../../../platform/demo-data.ts";
 import {
   createProductsSubgraph,
@@ -9,9 +8,7 @@ import {
 import {
   asAdmin,
   asCustomer,
-  memoryStorage,
-  startSubgraph,
-  type InProcessSubgraph,
+  subgraphForTests,
 } from "../../../support/subgraph.ts";
 
 const OPTIONS: ProductsOptions = {
@@ -24,21 +21,9 @@ const ada = asCustomer(demoUsers[1]!.id);
 const PRODUCT_FIELDS = "id sku name price currency inventory inStock";
 
 describe("the products subgraph (createProductsSubgraph, in-process on PGlite)", () => {
-  let storage: Storage;
-  let products: InProcessSubgraph<ReturnType<typeof createProductsSubgraph>>;
-
-  beforeAll(async () => {
-    storage = await memoryStorage();
-    products = await startSubgraph(
-      productsModule(OPTIONS),
-      (deps) => createProductsSubgraph(deps, OPTIONS),
-      { storage },
-    );
-  });
-  afterAll(async () => {
-    await products?.stop();
-    await storage?.close();
-  });
+  const products = subgraphForTests(productsModule(OPTIONS), (deps) =>
+    createProductsSubgraph(deps, OPTIONS),
+  );
 
   it("answers product(id) with its price as a Decimal string and inStock from the inventory", async () => {
     const first = demoProducts[0]!;

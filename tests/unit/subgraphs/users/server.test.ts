@@ -13,9 +13,7 @@ import {
 import {
   asAdmin,
   asCustomer,
-  type InProcessSubgraph,
-  memoryStorage,
-  startSubgraph,
+  subgraphForTests,
 } from "../../../support/subgraph.ts";
 
 const [admin, ada, grace] = [demoUsers[0]!, demoUsers[1]!, demoUsers[2]!];
@@ -25,21 +23,9 @@ const SIGN_UP =
   "mutation($input: SignUpInput!) { signUp(input: $input) { token user { id email name role } } }";
 
 describe("the users subgraph (createUsersSubgraph, in-process on PGlite)", () => {
-  let storage: Storage;
-  let users: InProcessSubgraph<ReturnType<typeof createUsersSubgraph>>;
-
-  beforeAll(async () => {
-    storage = await memoryStorage();
-    users = await startSubgraph(
-      usersModule(),
-      (deps) => createUsersSubgraph(deps, DEFAULT_USERS_OPTIONS),
-      { storage },
-    );
-  });
-  afterAll(async () => {
-    await users?.stop();
-    await storage?.close();
-  });
+  const users = subgraphForTests(usersModule(), (deps) =>
+    createUsersSubgraph(deps, DEFAULT_USERS_OPTIONS),
+  );
 
   it("logs a demo user in with an ES256 token the JWKS route verifies, naming the user and role", async () => {
     const { data, errors } = await users.query(LOG_IN, {
