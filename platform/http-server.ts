@@ -402,31 +402,12 @@ export async function executeGraphQL<Ctx extends BaseContext>(
     return { status, headers, chunks: response.body.asyncIterator };
   // Encoded once here: given the string, Node measures its UTF-8 length for the header and then
   // encodes it again to write it, which for a large response was a fifth of the router's CPU.
-  const text = response.body.string;
-  const length = Buffer.byteLength(text, "utf8");
-  // A JSON body ends with a newline (Apollo's framing); jsonWithoutNewline leaves it to this byte.
-  const newline =
-    (headers["content-type"] ?? "").includes("json") && !text.endsWith("\n")
-      ? 1
-      : 0;
-  const payload = Buffer.allocUnsafe(length + newline);
-  payload.write(text, 0, length, "utf8");
-  if (newline) payload[length] = 0x0a;
+  const payload = Buffer.from(response.body.string, "utf8");
   return {
     status,
     headers: { ...headers, "content-length": String(payload.length) },
     payload,
   };
-}
-
-/**
- * An ApolloServer `stringifyResult` for large responses served through executeGraphQL: the JSON
- * without Apollo's trailing newline, which executeGraphQL writes after it, so the bytes sent are
- * the same. Apollo's `JSON.stringify(value) + "\n"` is a two-part string that encoding first copies
- * into one: a second copy of every response (87 KB per Guild request) for the garbage collector.
- */
-export function jsonWithoutNewline(value: unknown): string {
-  return JSON.stringify(value);
 }
 
 export async function sendGraphQLResponse(

@@ -3,7 +3,6 @@ import { ApolloServer } from "@apollo/server";
 import {
   createHttpHandler,
   graphqlHandler,
-  jsonWithoutNewline,
   type Handler,
 } from "../platform/http-server.ts";
 import type { Logger } from "../platform/logger.ts";
@@ -282,8 +281,6 @@ export function createRouter({
     // handlers would stop the server mid-drain and re-raise the signal, and the stop never finishes.
     stopOnTerminationSignals: false,
     csrfPrevention: true,
-    // Apollo's bytes, one copy fewer per response (platform/http-server.ts).
-    stringifyResult: jsonWithoutNewline,
     introspection: !config.production,
     // With introspection off, no "Did you mean …" hints either (formatErrorFor strips the rest).
     hideSchemaDetailsFromClientErrors: config.production,

@@ -1,13 +1,6 @@
 import { Agent, request, type IncomingMessage } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-import { ApolloServer, HeaderMap } from "@apollo/server";
-import type { FormattedExecutionResult } from "graphql";
-import {
-  executeGraphQL,
-  jsonWithoutNewline,
-  listen,
-  type RunningServer,
-} from "../../../platform/http-server.ts";
+import { listen, type RunningServer } from "../../../platform/http-server.ts";
 
 /** A GET on a keep-alive agent, resolving with the response and its body. */
 function get(
@@ -110,50 +103,4 @@ describe("graceful HTTP drain (platform/http-server.ts listen().close)", () => {
     expect(done.body).toBe("first half, second half");
     await closing;
   }, 5000);
-});
-
-describe("executeGraphQL encoding (platform/http-server.ts)", () => {
-  const typeDefs = `type Query { greeting(name: String!): String! }`;
-  const resolvers = {
-    Query: {
-      greeting: (_: unknown, { name }: { name: string }) => `hé ${name}`,
-    },
-  };
-  async function answer(
-    stringifyResult: ((value: FormattedExecutionResult) => string) | undefined,
-    body: Record<string, unknown>,
-  ) {
-    const server = new ApolloServer({ typeDefs, resolvers, stringifyResult });
-    await server.start();
-    try {
-      const headers = new HeaderMap([["content-type", "application/json"]]);
-      const response = await executeGraphQL(
-        server,
-        { method: "POST", headers, search: "", body },
-        async () => ({}),
-      );
-      if (!("payload" in response)) throw new Error("expected one payload");
-      return response;
-    } finally {
-      await server.stop();
-    }
-  }
-
-  it("sends the same bytes and content-length with jsonWithoutNewline as with Apollo's default, newline included", async () => {
-    for (const body of [
-      { query: `{ greeting(name: "Łódź") }` },
-      { query: "{ nope }" },
-    ]) {
-      const flat = await answer(jsonWithoutNewline, body);
-      const apollo = await answer(undefined, body);
-      expect(flat.payload.toString("utf8")).toBe(
-        apollo.payload.toString("utf8"),
-      );
-      expect(flat.payload.at(-1)).toBe(0x0a);
-      expect(flat.headers["content-length"]).toBe(
-        String(Buffer.byteLength(apollo.payload.toString("utf8"))),
-      );
-      expect(flat.status).toBe(apollo.status);
-    }
-  });
 });
