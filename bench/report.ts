@@ -15,6 +15,7 @@ const COLORS: Record<RunnerName, string> = {
   "switchyard-gateway-executor": "#7c3aed",
   "switchyard-outbound": "#0ea5e9",
   "switchyard-dedup": "#1e3a8a",
+  "switchyard-baseline": "#64748b",
   "apollo-gateway": "#9ca3af",
   hive: "#f59e0b",
   "hive-dedup": "#b45309",

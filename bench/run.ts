@@ -1,6 +1,12 @@
 /**
  * `npm run bench [-- --quick] [-- --out <dir>] [-- --without-hive] [-- --place-order-connections 8,32,64]`,
  * or `-- --report <results.json>` to redraw a saved report.
+ * `-- --only guild` runs only the Guild workload at 50 connections (alternating rounds, medians and
+ * ratios printed, nothing written; no latency curve), `-- --runners a,b` picks its runners (names in
+ * bench/runners.ts), and `-- --baseline <dir>` adds "switchyard-baseline", Switchyard run from another
+ * checkout (e.g. `git worktree add` / `git archive` of the commit before a change, with node_modules),
+ * for A/B rounds in one run: `npm run bench -- --only guild --runners switchyard,switchyard-baseline
+ * --baseline ../before`. BENCH_CPU_PROF=1 writes a V8 CPU profile per router process (.cache/profiles/).
  *
  * Switchyard's router against plain @apollo/gateway and Hive Gateway, side by side in one run on one
  * machine, loopback only:
@@ -65,6 +71,23 @@ if (reportOnly) {
 }
 const quick = args.includes("--quick");
 const withHive = !args.includes("--without-hive");
+const only = option("--only");
+if (only !== undefined && only !== "guild") {
+  console.error(
+    `--only: the one section it can run alone is "guild" (got ${only})`,
+  );
+  process.exit(2);
+}
+const baselineRoot = option("--baseline");
+const runnersOption = option("--runners")?.split(",") as
+  RunnerName[] | undefined;
+const unknownRunner = runnersOption?.find((name) => !(name in RUNNERS));
+if (unknownRunner) {
+  console.error(
+    `--runners: unknown runner ${unknownRunner} (${Object.keys(RUNNERS).join(", ")})`,
+  );
+  process.exit(2);
+}
 const DURATION_S = quick ? 3 : 10;
 const WARMUP_S = quick ? 1 : 3;
 const ROUNDS = quick ? 1 : 3;
@@ -240,14 +263,15 @@ log(
 
 // 1 + 2. The Guild workload: 16 subgraph fetches per request on cheap subgraphs, so the gateways
 // are what saturates first.
-async function guildSection(): Promise<ConcurrencyCurve> {
+async function guildSection(): Promise<ConcurrencyCurve | null> {
   const { expectedResponse, testQuery } = await import("./guild/subgraphs.ts");
   const expected = JSON.stringify(expectedResponse);
   const guild = await startHelper<{ supergraphPath: string }>(
     "./guild-process.ts",
   );
-  const names: RunnerName[] = [
+  const names: RunnerName[] = runnersOption ?? [
     "switchyard",
+    ...(baselineRoot ? (["switchyard-baseline"] as const) : []),
     "switchyard-gateway-executor",
     "switchyard-outbound",
     "switchyard-dedup",
@@ -257,6 +281,7 @@ async function guildSection(): Promise<ConcurrencyCurve> {
   const runners = await startAll(names, {
     supergraphPath: guild.ready.supergraphPath,
     env: SECRETS,
+    baselineRoot,
   });
   names.forEach((name) => usedRunners.add(name));
   try {
@@ -278,6 +303,7 @@ async function guildSection(): Promise<ConcurrencyCurve> {
         subgraphs: guild,
       }),
     );
+    if (only === "guild") return null;
     const curveRunners = runners.filter((runner) =>
       ["switchyard", "apollo-gateway", "hive"].includes(runner.name),
     );
@@ -308,6 +334,16 @@ async function guildSection(): Promise<ConcurrencyCurve> {
   }
 }
 const concurrency = await guildSection();
+if (only === "guild" || !concurrency) {
+  const guildResults = workloads[0]!.results;
+  const first = guildResults[0]!.median;
+  log(`\nagainst ${RUNNERS[guildResults[0]!.runner].label}:`);
+  for (const entry of guildResults)
+    log(
+      `${RUNNERS[entry.runner].label.padEnd(30)} throughput ${(entry.median.rps / first.rps).toFixed(3)}x  CPU/req ${((entry.median.cpuMicrosPerRequest ?? Number.NaN) / (first.cpuMicrosPerRequest ?? Number.NaN)).toFixed(3)}x`,
+    );
+  process.exit(0);
+}
 
 let trustedDocuments = null as TrustedDocumentsResult | null;
 // 3 + 5. This supergraph (PGlite in memory in a process of its own), signed in as the demo admin.

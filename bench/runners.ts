@@ -4,6 +4,8 @@
  * `stop` → exit.
  */
 import { fork, type ChildProcess } from "node:child_process";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { ensureHiveGateway } from "./peers.ts";
 
 export type RunnerName =
@@ -11,6 +13,7 @@ export type RunnerName =
   | "switchyard-gateway-executor"
   | "switchyard-outbound"
   | "switchyard-dedup"
+  | "switchyard-baseline"
   | "apollo-gateway"
   | "hive"
   | "hive-dedup";
@@ -71,6 +74,14 @@ export const RUNNERS: Readonly<
     kind: "resilient",
     env: OWN_EXECUTOR,
   },
+  "switchyard-baseline": {
+    name: "switchyard-baseline",
+    label: "Switchyard, baseline tree",
+    description:
+      "as Switchyard, run from another checkout (`--baseline <dir>`: the code before a change), for A/B rounds in one run",
+    kind: "resilient",
+    env: { ...NO_DEDUP, ...OWN_EXECUTOR },
+  },
   "apollo-gateway": {
     name: "apollo-gateway",
     label: "plain @apollo/gateway",
@@ -112,11 +123,13 @@ export interface RunnerOptions {
   readonly supergraphPath?: string;
   /** Environment shared with the subgraphs (secrets) and anything a section adds. */
   readonly env?: Record<string, string>;
+  /** Checkout the `switchyard-baseline` runner is forked from (`--baseline <dir>`). */
+  readonly baselineRoot?: string;
 }
 
 export async function startRunner(
   name: RunnerName,
-  { urls = {}, supergraphPath, env = {} }: RunnerOptions,
+  { urls = {}, supergraphPath, env = {}, baselineRoot }: RunnerOptions,
 ): Promise<Runner> {
   const runner = RUNNERS[name];
   const common = {
@@ -137,39 +150,42 @@ export async function startRunner(
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
   } else {
-    child = fork(
-      new URL("./router-process.ts", import.meta.url).pathname,
-      [runner.kind],
-      {
-        // BENCH_CPU_PROF=1 writes a V8 CPU profile per router process (for `--cpu-prof` analysis).
-        execArgv: [
-          "--import",
-          "tsx",
-          ...(process.env.BENCH_CPU_PROF
-            ? ["--cpu-prof", "--cpu-prof-dir=.cache/profiles"]
-            : []),
-        ],
-        env: {
-          ...common,
-          BENCH_SUBGRAPH_URLS: JSON.stringify(urls),
-          ...(urls.users
-            ? {
-                JWKS_URL: urls.users.replace(
-                  /\/graphql$/,
-                  "/.well-known/jwks.json",
-                ),
-              }
-            : {}),
-          // Rate limiting stays on, with a budget the load generator cannot exhaust. graphql-rate-limit
-          // keeps a sliding log of a client's calls in the window and walks it on every check; the
-          // bench is one client making thousands of calls a second, so a long window would make each
-          // check walk ~100k entries, a cost no real client mix produces. A 100 ms window keeps the
-          // log near 100 entries, as a real client under the default 300/1m keeps at most 300.
-          ROUTER_RATE_LIMIT: "1000000/100ms",
-        },
-        stdio: ["ignore", "inherit", "inherit", "ipc"],
+    if (name === "switchyard-baseline" && !baselineRoot)
+      throw new Error("switchyard-baseline needs --baseline <dir>");
+    const root =
+      name === "switchyard-baseline"
+        ? resolve(baselineRoot!)
+        : fileURLToPath(new URL("..", import.meta.url));
+    child = fork(join(root, "bench", "router-process.ts"), [runner.kind], {
+      cwd: root,
+      // BENCH_CPU_PROF=1 writes a V8 CPU profile per router process (for `--cpu-prof` analysis).
+      execArgv: [
+        "--import",
+        "tsx",
+        ...(process.env.BENCH_CPU_PROF
+          ? ["--cpu-prof", `--cpu-prof-dir=${resolve(".cache/profiles")}`]
+          : []),
+      ],
+      env: {
+        ...common,
+        BENCH_SUBGRAPH_URLS: JSON.stringify(urls),
+        ...(urls.users
+          ? {
+              JWKS_URL: urls.users.replace(
+                /\/graphql$/,
+                "/.well-known/jwks.json",
+              ),
+            }
+          : {}),
+        // Rate limiting stays on, with a budget the load generator cannot exhaust. graphql-rate-limit
+        // keeps a sliding log of a client's calls in the window and walks it on every check; the
+        // bench is one client making thousands of calls a second, so a long window would make each
+        // check walk ~100k entries, a cost no real client mix produces. A 100 ms window keeps the
+        // log near 100 entries, as a real client under the default 300/1m keeps at most 300.
+        ROUTER_RATE_LIMIT: "1000000/100ms",
       },
-    );
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
   }
   const port = await new Promise<number>((resolve, reject) => {
     child.once("message", (message) =>

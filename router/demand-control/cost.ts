@@ -413,43 +413,76 @@ export function estimateCost({
   );
 }
 
-function actualSelectionSet(
+/**
+ * One selection set's fields as the actual cost reads them, worked out once per walk: a list of
+ * 1,000 objects is costed against one collected selection, not 1,000 collections of it.
+ */
+interface ActualField {
+  readonly key: string;
+  readonly weight: number;
+  readonly arguments: number;
+  /** The merged sub-selection and its type, costed on first use (undefined for a leaf). */
+  readonly selection:
+    | { readonly set: SelectionSetNode; readonly type: GraphQLNamedType }
+    | undefined;
+  child?: ActualField[];
+}
+
+function actualFields(
   selectionSet: SelectionSetNode,
   parent: GraphQLNamedType | undefined,
-  data: unknown,
   walk: Walk,
   mutationRoot: boolean,
-): number {
-  if (data === null || typeof data !== "object") return 0;
-  if (Array.isArray(data))
-    return data.reduce<number>(
-      (sum, item) =>
-        sum + actualSelectionSet(selectionSet, parent, item, walk, false),
-      0,
-    );
-  const values = data as Record<string, unknown>;
-  let total = 0;
+): ActualField[] {
+  const fields: ActualField[] = [];
   for (const [key, { parent: owner, nodes }] of collect(
     selectionSet,
     parent,
     walk,
   )) {
-    if (!(key in values)) continue;
     const node = nodes[0]!;
     const field = fieldCost(owner, node, walk, mutationRoot);
     if (!field) continue;
-    const value = values[key];
+    fields.push({
+      key,
+      weight: field.weight,
+      arguments: field.arguments,
+      selection: node.selectionSet
+        ? { set: mergedSelections(nodes), type: field.type }
+        : undefined,
+    });
+  }
+  return fields;
+}
+
+function actualSelectionSet(
+  fields: ActualField[],
+  data: unknown,
+  walk: Walk,
+): number {
+  if (data === null || typeof data !== "object") return 0;
+  if (Array.isArray(data)) {
+    let sum = 0;
+    for (const item of data) sum += actualSelectionSet(fields, item, walk);
+    return sum;
+  }
+  const values = data as Record<string, unknown>;
+  let total = 0;
+  for (const field of fields) {
+    if (!(field.key in values)) continue;
+    const value = values[field.key];
     // A list costs its element weight per element it actually returned.
     const count = Array.isArray(value) ? value.length : 1;
     total += count * field.weight + field.arguments;
-    if (node.selectionSet && value !== null)
-      total += actualSelectionSet(
-        mergedSelections(nodes),
-        field.type,
-        value,
+    if (field.selection && value !== null) {
+      field.child ??= actualFields(
+        field.selection.set,
+        field.selection.type,
         walk,
         false,
       );
+      total += actualSelectionSet(field.child, value, walk);
+    }
   }
   return total;
 }
@@ -463,11 +496,18 @@ export function actualCost({
   options,
   data,
 }: CostInput & { readonly data: unknown }): number {
+  const walk = { schema, fragments, variables, options };
+  const root = rootTypeOf(schema, operation);
+  const mutation = operation.operation === "mutation";
+  // The root is one object; were it a list, its elements would be costed as fields below the root.
   return actualSelectionSet(
-    operation.selectionSet,
-    rootTypeOf(schema, operation),
+    actualFields(
+      operation.selectionSet,
+      root,
+      walk,
+      mutation && !Array.isArray(data),
+    ),
     data,
-    { schema, fragments, variables, options },
-    operation.operation === "mutation",
+    walk,
   );
 }

@@ -144,6 +144,33 @@ describe("actual cost", () => {
       }),
     ).toBe(1 + 2 * 3 + 1);
   });
+
+  it("costs each element of a list by its own fields, through aliases and a fragment merged with the selection", () => {
+    const document = parse(
+      "{ author { books(limit: 50) { ...B t: title reviews { text } } } } fragment B on Book { price reviews { text } }",
+    );
+    const data = {
+      author: {
+        books: [
+          { price: "1", t: "a", reviews: [{ text: "x" }, { text: "y" }] },
+          { price: "2", t: "b", reviews: [] },
+          { t: "c" },
+          null,
+        ],
+      },
+    };
+    expect(
+      actualCost({
+        schema,
+        operation: document.definitions[0] as OperationDefinitionNode,
+        fragments: fragmentsOf(document),
+        variables: {},
+        options,
+        data,
+      }),
+      // author 1, four books at 3, then per book: price 2 and one per review (2 + 2, 2 + 0, 0, 0).
+    ).toBe(1 + 4 * 3 + (2 + 2) + 2);
+  });
 });
 
 describe("the composed supergraph keeps @cost and @listSize", () => {
