@@ -1,5 +1,5 @@
 /**
- * `npm run audit:federation [-- --production] [--record]`: runs graphql-hive/federation-gateway-audit
+ * `npm run audit:federation [-- --production] [--executor switchyard|gateway] [--record]`: runs graphql-hive/federation-gateway-audit
  * (`../shared/federation-audit` from the project root, or `FEDERATION_AUDIT_DIR`) against our router,
  * as ../shared/federation-audit/RUNNING.md describes, prints the score and fails when it is below
  * the best recorded in docs/conformance.json (`--record` raises the record when beaten).
@@ -21,6 +21,7 @@ import {
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import type { ExecutorKind } from "../router/executor/index.ts";
 
 export const PROJECT_DIR = resolve(import.meta.dirname, "..");
 export const DEFAULT_AUDIT_DIR = resolve(
@@ -140,6 +141,11 @@ export interface AuditOptions {
   auditDir?: string;
   /** Runs the router with NODE_ENV=production (and the secrets production requires). */
   production?: boolean;
+  /**
+   * ROUTER_EXECUTOR for the router (written into run.sh).
+   * @default the router's own default
+   */
+  executor?: ExecutorKind;
   log?: (line: string) => void;
   /** Kept for a look at the logs (`gateways/switchyard/logs/<suite>-tests.log`) instead of removed. */
   keep?: boolean;
@@ -216,6 +222,9 @@ export async function runFederationAudit(
         `curl -sSf "http://127.0.0.1:${auditPort}/$1/supergraph" -o supergraph.graphql`,
         `export SUPERGRAPH_PATH="$(pwd)/supergraph.graphql" ROUTER_PORT=${gatewayPort}`,
         ...production,
+        ...(options.executor
+          ? [`export ROUTER_EXECUTOR=${options.executor}`]
+          : []),
         `cd ${JSON.stringify(PROJECT_DIR)}`,
         `exec ${JSON.stringify(process.execPath)} --import tsx router/main.ts`,
         "",
@@ -274,16 +283,44 @@ export function formatScore(score: AuditScore): string {
   }`;
 }
 
+const EXECUTORS: readonly ExecutorKind[] = ["switchyard", "gateway"];
+
+/** The value of `--executor <kind>` (or `--executor=<kind>`), checked. */
+export function executorArgument(
+  args: readonly string[],
+): ExecutorKind | undefined {
+  const index = args.findIndex(
+    (arg) => arg === "--executor" || arg.startsWith("--executor="),
+  );
+  if (index < 0) return undefined;
+  const value = args[index]!.includes("=")
+    ? args[index]!.slice("--executor=".length)
+    : args[index + 1];
+  const kind = EXECUTORS.find((executor) => executor === value);
+  if (!kind) {
+    throw new Error(
+      `--executor takes one of ${EXECUTORS.join(", ")}, not ${value ?? "nothing"}`,
+    );
+  }
+  return kind;
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
+  const executor = executorArgument(args);
   const result = await runFederationAudit({
     auditDir: process.env.FEDERATION_AUDIT_DIR,
     production: args.includes("--production"),
+    executor,
     keep: args.includes("--keep"),
   });
   const conformance = readConformance();
+  const mode = [
+    ...(args.includes("--production") ? ["NODE_ENV=production"] : []),
+    ...(executor ? [`ROUTER_EXECUTOR=${executor}`] : []),
+  ];
   console.log(
-    `federation audit${args.includes("--production") ? " (NODE_ENV=production)" : ""}: ${formatScore(result)} in ${result.seconds} s; best recorded ${conformance.best.cases}/${conformance.best.casesTotal}`,
+    `federation audit${mode.length ? ` (${mode.join(", ")})` : ""}: ${formatScore(result)} in ${result.seconds} s; best recorded ${conformance.best.cases}/${conformance.best.casesTotal}`,
   );
   if (result.dir) console.log(`kept in ${result.dir}`);
   if (result.cases < conformance.best.cases) {
