@@ -1,6 +1,7 @@
 /**
- * `npm run audit:federation [-- --production] [--executor switchyard|gateway] [--record]`: runs graphql-hive/federation-gateway-audit
- * (`../shared/federation-audit` from the project root, or `FEDERATION_AUDIT_DIR`) against our router,
+ * `npm run audit:federation [-- --production] [--executor switchyard|gateway] [--record]`: runs
+ * graphql-hive/federation-gateway-audit (`../shared/federation-audit` from the project root, or
+ * `FEDERATION_AUDIT_DIR`) against our router (with ROUTER_EXECUTOR set when `--executor` is given),
  * as ../shared/federation-audit/RUNNING.md describes, prints the score and fails when it is below
  * the best recorded in docs/conformance.json (`--record` raises the record when beaten).
  *
@@ -151,6 +152,36 @@ export interface AuditOptions {
   keep?: boolean;
 }
 
+/**
+ * The plug-in's run.sh: fetches the suite's supergraph and starts our router on it. The router
+ * reads only its own variables and refuses unknown SWITCHYARD_* ones: everything it needs is
+ * written into the script, nothing extra passed through the harness's environment.
+ */
+export function routerScript(options: {
+  auditPort: number;
+  gatewayPort: number;
+  production?: boolean;
+  executor?: ExecutorKind;
+}): string {
+  const production = options.production
+    ? [
+        "export NODE_ENV=production",
+        `export INTERNAL_TOKEN_SECRET=${JSON.stringify("audit-".repeat(8))} ROUTER_ADMIN_PORT=0`,
+      ]
+    : [];
+  return [
+    "set -e",
+    "export APOLLO_TELEMETRY_DISABLED=true",
+    `curl -sSf "http://127.0.0.1:${options.auditPort}/$1/supergraph" -o supergraph.graphql`,
+    `export SUPERGRAPH_PATH="$(pwd)/supergraph.graphql" ROUTER_PORT=${options.gatewayPort}`,
+    ...production,
+    ...(options.executor ? [`export ROUTER_EXECUTOR=${options.executor}`] : []),
+    `cd ${JSON.stringify(PROJECT_DIR)}`,
+    `exec ${JSON.stringify(process.execPath)} --import tsx router/main.ts`,
+    "",
+  ].join("\n");
+}
+
 /** Copies the audit to a temp dir, installs the harness, runs every suite against our router. */
 export async function runFederationAudit(
   options: AuditOptions = {},
@@ -206,29 +237,9 @@ export async function runFederationAudit(
         health: `${gatewayUrl}/health`,
       }),
     );
-    // The router reads only its own variables and refuses unknown SWITCHYARD_* ones: everything it
-    // needs is written into the script, nothing extra passed through the harness's environment.
-    const production = options.production
-      ? [
-          "export NODE_ENV=production",
-          `export INTERNAL_TOKEN_SECRET=${JSON.stringify("audit-".repeat(8))} ROUTER_ADMIN_PORT=0`,
-        ]
-      : [];
     writeFileSync(
       join(plugin, "run.sh"),
-      [
-        "set -e",
-        "export APOLLO_TELEMETRY_DISABLED=true",
-        `curl -sSf "http://127.0.0.1:${auditPort}/$1/supergraph" -o supergraph.graphql`,
-        `export SUPERGRAPH_PATH="$(pwd)/supergraph.graphql" ROUTER_PORT=${gatewayPort}`,
-        ...production,
-        ...(options.executor
-          ? [`export ROUTER_EXECUTOR=${options.executor}`]
-          : []),
-        `cd ${JSON.stringify(PROJECT_DIR)}`,
-        `exec ${JSON.stringify(process.execPath)} --import tsx router/main.ts`,
-        "",
-      ].join("\n"),
+      routerScript({ ...options, auditPort, gatewayPort }),
       { mode: 0o755 },
     );
     await run(
