@@ -264,7 +264,9 @@ export async function runFederationAudit(
         "results.txt",
       ],
       // The harness exits non-zero when a case fails: the score is read from results.txt either way.
-      { cwd: audit, env: { ...harnessEnv, GATEWAY_TIMEOUT: "60000" }, log },
+      // GATEWAY_TIMEOUT is its wait for the router's health (ms): a router start under tsx took over
+      // 60 s at a load average of 25, which failed whole suites without a request answered.
+      { cwd: audit, env: { ...harnessEnv, GATEWAY_TIMEOUT: "180000" }, log },
     ).catch((error: unknown) => {
       if (!existsSync(join(plugin, "results.txt"))) throw error;
     });
