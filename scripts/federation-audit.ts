@@ -1,6 +1,7 @@
 /**
- * `npm run audit:federation [-- --production] [--record]`: runs graphql-hive/federation-gateway-audit
- * (`../shared/federation-audit` from the project root, or `FEDERATION_AUDIT_DIR`) against our router,
+ * `npm run audit:federation [-- --production] [--executor switchyard|gateway] [--record]`: runs
+ * graphql-hive/federation-gateway-audit (`../shared/federation-audit` from the project root, or
+ * `FEDERATION_AUDIT_DIR`) against our router (with ROUTER_EXECUTOR set when `--executor` is given),
  * as ../shared/federation-audit/RUNNING.md describes, prints the score and fails when it is below
  * the best recorded in docs/conformance.json (`--record` raises the record when beaten).
  *
@@ -21,6 +22,7 @@ import {
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import type { ExecutorKind } from "../router/executor/index.ts";
 
 export const PROJECT_DIR = resolve(import.meta.dirname, "..");
 export const DEFAULT_AUDIT_DIR = resolve(
@@ -177,9 +179,44 @@ export interface AuditOptions {
   auditDir?: string;
   /** Runs the router with NODE_ENV=production (and the secrets production requires). */
   production?: boolean;
+  /**
+   * ROUTER_EXECUTOR for the router (written into run.sh).
+   * @default the router's own default
+   */
+  executor?: ExecutorKind;
   log?: (line: string) => void;
   /** Kept for a look at the logs (`gateways/switchyard/logs/<suite>-tests.log`) instead of removed. */
   keep?: boolean;
+}
+
+/**
+ * The plug-in's run.sh: fetches the suite's supergraph and starts our router on it. The router
+ * reads only its own variables and refuses unknown SWITCHYARD_* ones: everything it needs is
+ * written into the script, nothing extra passed through the harness's environment.
+ */
+export function routerScript(options: {
+  auditPort: number;
+  gatewayPort: number;
+  production?: boolean;
+  executor?: ExecutorKind;
+}): string {
+  const production = options.production
+    ? [
+        "export NODE_ENV=production",
+        `export INTERNAL_TOKEN_SECRET=${JSON.stringify("audit-".repeat(8))} ROUTER_ADMIN_PORT=0`,
+      ]
+    : [];
+  return [
+    "set -e",
+    "export APOLLO_TELEMETRY_DISABLED=true",
+    `curl -sSf "http://127.0.0.1:${options.auditPort}/$1/supergraph" -o supergraph.graphql`,
+    `export SUPERGRAPH_PATH="$(pwd)/supergraph.graphql" ROUTER_PORT=${options.gatewayPort}`,
+    ...production,
+    ...(options.executor ? [`export ROUTER_EXECUTOR=${options.executor}`] : []),
+    `cd ${JSON.stringify(PROJECT_DIR)}`,
+    `exec ${JSON.stringify(process.execPath)} --import tsx router/main.ts`,
+    "",
+  ].join("\n");
 }
 
 /** Copies the audit to a temp dir, installs the harness, runs every suite against our router. */
@@ -237,26 +274,9 @@ export async function runFederationAudit(
         health: `${gatewayUrl}/health`,
       }),
     );
-    // The router reads only its own variables and refuses unknown SWITCHYARD_* ones: everything it
-    // needs is written into the script, nothing extra passed through the harness's environment.
-    const production = options.production
-      ? [
-          "export NODE_ENV=production",
-          `export INTERNAL_TOKEN_SECRET=${JSON.stringify("audit-".repeat(8))} ROUTER_ADMIN_PORT=0`,
-        ]
-      : [];
     writeFileSync(
       join(plugin, "run.sh"),
-      [
-        "set -e",
-        "export APOLLO_TELEMETRY_DISABLED=true",
-        `curl -sSf "http://127.0.0.1:${auditPort}/$1/supergraph" -o supergraph.graphql`,
-        `export SUPERGRAPH_PATH="$(pwd)/supergraph.graphql" ROUTER_PORT=${gatewayPort}`,
-        ...production,
-        `cd ${JSON.stringify(PROJECT_DIR)}`,
-        `exec ${JSON.stringify(process.execPath)} --import tsx router/main.ts`,
-        "",
-      ].join("\n"),
+      routerScript({ ...options, auditPort, gatewayPort }),
       { mode: 0o755 },
     );
     await run(
@@ -281,7 +301,9 @@ export async function runFederationAudit(
         "results.txt",
       ],
       // The harness exits non-zero when a case fails: the score is read from results.txt either way.
-      { cwd: audit, env: { ...harnessEnv, GATEWAY_TIMEOUT: "60000" }, log },
+      // GATEWAY_TIMEOUT is its wait for the router's health (ms): a router start under tsx took over
+      // 60 s at a load average of 25, which failed whole suites without a request answered.
+      { cwd: audit, env: { ...harnessEnv, GATEWAY_TIMEOUT: "180000" }, log },
     ).catch((error: unknown) => {
       if (!existsSync(join(plugin, "results.txt"))) throw error;
     });
@@ -311,16 +333,44 @@ export function formatScore(score: AuditScore): string {
   }`;
 }
 
+const EXECUTORS: readonly ExecutorKind[] = ["switchyard", "gateway"];
+
+/** The value of `--executor <kind>` (or `--executor=<kind>`), checked. */
+export function executorArgument(
+  args: readonly string[],
+): ExecutorKind | undefined {
+  const index = args.findIndex(
+    (arg) => arg === "--executor" || arg.startsWith("--executor="),
+  );
+  if (index < 0) return undefined;
+  const value = args[index]!.includes("=")
+    ? args[index]!.slice("--executor=".length)
+    : args[index + 1];
+  const kind = EXECUTORS.find((executor) => executor === value);
+  if (!kind) {
+    throw new Error(
+      `--executor takes one of ${EXECUTORS.join(", ")}, not ${value ?? "nothing"}`,
+    );
+  }
+  return kind;
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
+  const executor = executorArgument(args);
   const result = await runFederationAudit({
     auditDir: process.env.FEDERATION_AUDIT_DIR,
     production: args.includes("--production"),
+    executor,
     keep: args.includes("--keep"),
   });
   const conformance = readConformance();
+  const mode = [
+    ...(args.includes("--production") ? ["NODE_ENV=production"] : []),
+    ...(executor ? [`ROUTER_EXECUTOR=${executor}`] : []),
+  ];
   console.log(
-    `federation audit${args.includes("--production") ? " (NODE_ENV=production)" : ""}: ${formatScore(result)} in ${result.seconds} s; best recorded ${conformance.best.cases}/${conformance.best.casesTotal}`,
+    `federation audit${mode.length ? ` (${mode.join(", ")})` : ""}: ${formatScore(result)} in ${result.seconds} s; best recorded ${conformance.best.cases}/${conformance.best.casesTotal}`,
   );
   if (result.dir) console.log(`kept in ${result.dir}`);
   if (result.cases < conformance.best.cases) {

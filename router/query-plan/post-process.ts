@@ -23,6 +23,11 @@ import {
   swapClientAliases,
   type RequiredArguments,
 } from "./requires-arguments.ts";
+import {
+  requiresConflictsOf,
+  splitConflictingRequires,
+  type RequiresConflicts,
+} from "./requires-conflicts.ts";
 
 /**
  * Our layer over `@apollo/query-planner`'s plans: every plan the router executes goes through
@@ -44,15 +49,20 @@ export function postProcessPlan(
 /** What the fixes need to know of a supergraph, computed once per supergraph. */
 export interface PlanFixes {
   required: RequiredArguments;
+  conflicts: RequiresConflicts;
 }
 
 export function planFixesFor(supergraphSdl: string): PlanFixes {
-  return { required: requiredArgumentsOf(supergraphSdl) };
+  return {
+    required: requiredArgumentsOf(supergraphSdl),
+    conflicts: requiresConflictsOf(supergraphSdl),
+  };
 }
 
 /**
  * Builds the plan of `operation` with `build` (the planner) and our fixes around it: the
- * operation the planner sees may differ from the client's (requires-arguments.ts), the plan
+ * operation the planner sees may differ from the client's (requires-arguments.ts), entity fetches
+ * that need one required field with clashing arguments are split (requires-conflicts.ts); the plan
  * returned always answers the client's.
  */
 export function buildFixedPlan(
@@ -64,7 +74,8 @@ export function buildFixedPlan(
     operation,
     fixes.required,
   );
-  return postProcessPlan(swapClientAliases(build(planned), renames), operation);
+  const split = splitConflictingRequires(build(planned), fixes.conflicts);
+  return postProcessPlan(swapClientAliases(split, renames), operation);
 }
 
 /**

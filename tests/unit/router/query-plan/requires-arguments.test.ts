@@ -1,76 +1,15 @@
-import { readFileSync } from "node:fs";
-import {
-  operationFromDocument,
-  Supergraph,
-} from "@apollo/federation-internals";
-import {
-  isPlanNode,
-  QueryPlanner,
-  type FetchNode,
-  type PlanNode,
-  type QueryPlan,
-} from "@apollo/query-planner";
-import { parse } from "graphql";
 import { describe, expect, it } from "vitest";
-import {
-  buildFixedPlan,
-  planFixesFor,
-} from "../../../../router/query-plan/post-process.ts";
 import { requiredArgumentsOf } from "../../../../router/query-plan/requires-arguments.ts";
+import {
+  auditPlanner,
+  planFetches as all,
+} from "../../../support/query-plans.ts";
 
 process.env.APOLLO_TELEMETRY_DISABLED = "true";
 
 // The audit suite's own supergraph (tests/fixtures/federation-audit/README.md): `Post.author`
 // in d @requires `comments(limit: 3) { authorId }`; `Comment.authorId` lives in c.
-const sdl = readFileSync(
-  new URL(
-    "../../../fixtures/federation-audit/requires-with-argument.graphql",
-    import.meta.url,
-  ),
-  "utf8",
-);
-const supergraph = Supergraph.build(sdl);
-const planner = new QueryPlanner(supergraph);
-const fixes = planFixesFor(sdl);
-
-function plans(query: string): { plain: QueryPlan; fixed: QueryPlan } {
-  const operation = operationFromDocument(supergraph.schema, parse(query), {
-    validate: true,
-  });
-  return {
-    plain: planner.buildQueryPlan(operation),
-    fixed: buildFixedPlan((op) => planner.buildQueryPlan(op), operation, fixes),
-  };
-}
-
-/** Every fetch with the path it merges at. */
-function fetches(
-  node: PlanNode | undefined,
-  path: (string | number)[] = [],
-): { path: string; fetch: FetchNode }[] {
-  if (!node) return [];
-  switch (node.kind) {
-    case "Fetch":
-      return [{ path: path.join("."), fetch: node }];
-    case "Flatten":
-      return fetches(node.node, node.path);
-    case "Sequence":
-    case "Parallel":
-      return node.nodes.flatMap((child) => fetches(child, path));
-    case "Condition":
-      return [
-        ...fetches(node.ifClause, path),
-        ...fetches(node.elseClause, path),
-      ];
-    case "Defer":
-      return [node.primary.node, ...node.deferred.map((d) => d.node)].flatMap(
-        (child) => fetches(child, path),
-      );
-  }
-}
-
-const all = (plan: QueryPlan) =>
-  fetches(isPlanNode(plan.node) ? plan.node : undefined);
+const { sdl, plans } = auditPlanner("requires-with-argument");
 
 const CASES = {
   // requires-with-argument_2, _3 and _4 of the audit.
