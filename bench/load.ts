@@ -3,6 +3,7 @@
  * Latency percentiles come from every response's own time (not autocannon's histogram buckets).
  */
 import autocannon from "autocannon";
+import { Pool } from "undici";
 import type { Runner } from "./runners.ts";
 
 export interface Measured {
@@ -110,6 +111,79 @@ export async function load({
       : null,
     errors: result.errors + result.non2xx + result.timeouts,
     ...(bodyFor ? { graphqlErrors } : {}),
+  };
+}
+
+/**
+ * Open-loop load at a steady rate: request i is due at start + i/rate, whatever the answers before it
+ * did, and its latency counts from that due time, so time spent waiting for a free connection is
+ * latency too (no coordinated omission). autocannon's `overallRate` is not this: each connection
+ * sends its share of a second's quota as soon as the second starts, so 100/s arrives as one burst
+ * of 100 per second and p99 measures the burst.
+ */
+export async function paced({
+  url,
+  bodyFor,
+  headers = {},
+  durationS,
+  rate,
+  connections,
+}: {
+  url: string;
+  bodyFor: () => object;
+  headers?: Record<string, string>;
+  durationS: number;
+  rate: number;
+  connections: number;
+}): Promise<Measured> {
+  const target = new URL(url);
+  const pool = new Pool(target.origin, { connections });
+  const latencies: number[] = [];
+  const graphqlErrors: Record<string, number> = {};
+  let errors = 0;
+  const total = Math.round(durationS * rate);
+  const started = performance.now();
+  const send = async (due: number) => {
+    try {
+      const response = await pool.request({
+        path: target.pathname + target.search,
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify(bodyFor()),
+      });
+      const text = await response.body.text();
+      latencies.push(performance.now() - due);
+      if (response.statusCode < 200 || response.statusCode >= 300) {
+        errors += 1;
+      } else if (text.includes('"errors"')) {
+        const code = /"code":"([A-Z_]+)"/.exec(text)?.[1] ?? "UNKNOWN";
+        graphqlErrors[code] = (graphqlErrors[code] ?? 0) + 1;
+      }
+    } catch {
+      errors += 1;
+    }
+  };
+  const inFlight: Promise<void>[] = [];
+  for (let index = 0; index < total; index += 1) {
+    const due = started + (index * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    inFlight.push(send(due));
+  }
+  await Promise.all(inFlight);
+  const elapsedS = (performance.now() - started) / 1000;
+  await pool.close();
+  latencies.sort((a, b) => a - b);
+  return {
+    requests: latencies.length,
+    rps: latencies.length / Math.max(durationS, elapsedS),
+    p50: percentile(latencies, 50),
+    p90: percentile(latencies, 90),
+    p99: percentile(latencies, 99),
+    max: latencies.at(-1) ?? Number.NaN,
+    cpuMicrosPerRequest: null,
+    errors,
+    graphqlErrors,
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * placeOrder through the router, on embedded defaults (PGlite, everything in one process, as
  * `npm start`) and on PostgreSQL when it is reachable: orders/s and latency percentiles at each
- * given concurrency, then p50/p99 at a fixed 100 orders/s. Every request is a new order (a fresh
+ * given concurrency, then p50/p99 at a steady 100 orders/s (open loop, `paced` in ./load.ts). Every request is a new order (a fresh
  * idempotency key under a per-run prefix) for one in-stock product; after every run the databases
  * are checked: no order of the run left PENDING, every one CONFIRMED with exactly one CAPTURED
  * payment, no stock sold twice. Also per order: SQL statements and transactions per service (exact:
@@ -18,7 +18,7 @@ import { stableId } from "../platform/ids.ts";
 import { loadRouterConfig } from "../router/config.ts";
 import { startStack } from "../stack.ts";
 import { allBackends } from "../tests/support/storage.ts";
-import { load, post } from "./load.ts";
+import { load, paced, post } from "./load.ts";
 import type { PlaceOrderRow } from "./results.ts";
 
 const PLACE =
@@ -146,14 +146,16 @@ export async function benchPlaceOrder({
         const pgBefore = database
           ? await backendCpuMicros(dbs.orders, database)
           : undefined;
-        const measured = await load({
+        const options = {
           url: stack.routerUrl,
           headers: { authorization: `Bearer ${token}` },
           bodyFor: () => place(prefix),
           durationS,
           connections: run.connections,
-          ...(run.rate ? { overallRate: run.rate } : {}),
-        });
+        };
+        const measured = run.rate
+          ? await paced({ ...options, rate: run.rate })
+          : await load(options);
         // Requests cut off when the load stopped leave sagas running: let them finish (bounded).
         await settled(dbs.orders, customer.id);
         const cpu = process.cpuUsage(cpuBefore);
