@@ -635,7 +635,7 @@ export const ROUTER_SETTINGS = Object.freeze({
     env: "ROUTER_EXECUTOR",
     key: "router.executor",
     type: oneOf(["switchyard", "gateway"] as const),
-    default: "gateway",
+    default: "switchyard",
     description:
       "who runs query plans: `switchyard` (router/executor/: cached plan and compiled response shaper) or `gateway` (@apollo/gateway's executeQueryPlan)",
   }),
