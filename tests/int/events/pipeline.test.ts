@@ -38,6 +38,7 @@ import { newProduct } from "../../support/saga.ts";
 import { startSmtpSink } from "../../support/smtp-sink.ts";
 import { bootStack, gql, silentLogger } from "../../support/stack.ts";
 import { postgresBackend } from "../../support/storage.ts";
+import { workerScope } from "../../support/notifications.ts";
 
 const kafkaReason = await probeKafka();
 const rabbitReason = await probeRabbit();
@@ -236,10 +237,7 @@ describe.skipIf(unavailable)(
         eventLog,
         jobQueue,
         db: notifications,
-        logger: silentLogger,
-        groupId: prefix,
-        topics: [topic],
-        queuePrefix: prefix,
+        ...workerScope(prefix, [topic]),
         onJobsPublished: (jobs) => published.push(...jobs),
       });
       await worker.start();
