@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Database, Storage } from "../../../../platform/database.ts";
+import { describe, expect, it } from "vitest";
+import type { Database } from "../../../../platform/database.ts";
 import { demoPayments } from "../../../../platform/demo-data.ts";
 import {
   createPaymentRepository,
@@ -8,27 +8,22 @@ import {
 } from "../../../../subgraphs/payments/repository.ts";
 import { createSimulatedProvider } from "../../../../subgraphs/payments/provider.ts";
 import { paymentsModule } from "../../../../subgraphs/payments/server.ts";
-import { memoryStorage, migratedDb } from "../../../support/subgraph.ts";
+import { withMigratedDb } from "../../../support/subgraph.ts";
 
 describe("the payments repository on PGlite", () => {
-  let storage: Storage;
   let db: Database;
   let repo: PaymentRepository;
 
-  beforeAll(async () => {
-    storage = await memoryStorage();
-    db = await migratedDb(
-      paymentsModule({
-        internalServiceSecret: "unused",
-        provider: createSimulatedProvider(),
-      }),
-      storage,
-    );
-    repo = createPaymentRepository(db);
-  });
-  afterAll(async () => {
-    await storage?.close();
-  });
+  withMigratedDb(
+    paymentsModule({
+      internalServiceSecret: "unused",
+      provider: createSimulatedProvider(),
+    }),
+    (opened) => {
+      db = opened;
+      repo = createPaymentRepository(db);
+    },
+  );
 
   it("reads payments by id in one statement, in key order, null where missing", async () => {
     const [a, b] = [demoPayments[0]!, demoPayments[1]!];
