@@ -1,4 +1,6 @@
 import type { OrdersOptions } from "../../subgraphs/orders/server.ts";
+import type { PaymentsOptions } from "../../subgraphs/payments/server.ts";
+import { createSimulatedProvider } from "../../subgraphs/payments/provider.ts";
 import type { ProductsOptions } from "../../subgraphs/products/server.ts";
 
 /**
@@ -19,4 +21,10 @@ export const PRODUCTS_OPTIONS_UNUSED: ProductsOptions = Object.freeze({
   internalServiceSecret: "unused",
   reservationTtlSeconds: 900,
   reservationSweepIntervalMs: 3_600_000,
+});
+
+/** A function, so that importing this module builds no provider. */
+export const paymentsOptionsUnused = (): PaymentsOptions => ({
+  internalServiceSecret: "unused",
+  provider: createSimulatedProvider(),
 });

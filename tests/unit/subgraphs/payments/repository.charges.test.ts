@@ -2,9 +2,9 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { Database } from "../../../../platform/database.ts";
 import { chargeSql } from "../../../../subgraphs/payments/repository.ts";
-import { createSimulatedProvider } from "../../../../subgraphs/payments/provider.ts";
 import { paymentsModule } from "../../../../subgraphs/payments/server.ts";
 import { withMigratedDb } from "../../../support/subgraph.ts";
+import { paymentsOptionsUnused } from "../../../support/subgraph-options.ts";
 
 describe("the charge SQL of the payments repository on PGlite", () => {
   let db: Database;
@@ -20,10 +20,7 @@ describe("the charge SQL of the payments repository on PGlite", () => {
   };
 
   withMigratedDb(
-    paymentsModule({
-      internalServiceSecret: "unused",
-      provider: createSimulatedProvider(),
-    }),
+    paymentsModule(paymentsOptionsUnused()),
     (opened) => {
       db = opened;
     },

@@ -6,24 +6,18 @@ import {
   createPaymentRepository,
   type PaymentRepository,
 } from "../../../../subgraphs/payments/repository.ts";
-import { createSimulatedProvider } from "../../../../subgraphs/payments/provider.ts";
 import { paymentsModule } from "../../../../subgraphs/payments/server.ts";
 import { withMigratedDb } from "../../../support/subgraph.ts";
+import { paymentsOptionsUnused } from "../../../support/subgraph-options.ts";
 
 describe("the payments repository on PGlite", () => {
   let db: Database;
   let repo: PaymentRepository;
 
-  withMigratedDb(
-    paymentsModule({
-      internalServiceSecret: "unused",
-      provider: createSimulatedProvider(),
-    }),
-    (opened) => {
-      db = opened;
-      repo = createPaymentRepository(db);
-    },
-  );
+  withMigratedDb(paymentsModule(paymentsOptionsUnused()), (opened) => {
+    db = opened;
+    repo = createPaymentRepository(db);
+  });
 
   it("reads payments by id in one statement, in key order, null where missing", async () => {
     const [a, b] = [demoPayments[0]!, demoPayments[1]!];
