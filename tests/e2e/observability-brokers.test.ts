@@ -11,8 +11,6 @@ import {
   AMQP_URL,
   deleteQueues,
   KAFKA_BROKERS,
-  probeKafka,
-  probeRabbit,
   unique,
 } from "../support/brokers.ts";
 import {
@@ -27,13 +25,9 @@ import {
   valueOf,
 } from "../support/observability.ts";
 import { bootStack, waitUntil } from "../support/stack.ts";
-import { postgresBackend } from "../support/storage.ts";
+import { probePipelineServices } from "../support/pipeline-services.ts";
 
-const kafkaReason = await probeKafka();
-const rabbitReason = await probeRabbit();
-
-const postgres = await postgresBackend();
-const unavailable = postgres.unavailable ?? kafkaReason ?? rabbitReason;
+const { postgres, unavailable } = await probePipelineServices();
 const retry: RetryPolicy = { delaysMs: [100], maxAttempts: 2 };
 
 describe.skipIf(unavailable)(

@@ -16,24 +16,18 @@ import {
   AMQP_URL,
   deleteQueues,
   KAFKA_BROKERS,
-  probeKafka,
-  probeRabbit,
   unique,
   waitFor,
 } from "../../support/brokers.ts";
 import { silentLogger } from "../../support/stack.ts";
-import { postgresBackend } from "../../support/storage.ts";
+import { probePipelineServices } from "../../support/pipeline-services.ts";
 import {
   countingSenders,
   directoryOf,
   workerScope,
 } from "../../support/notifications.ts";
 
-const kafkaReason = await probeKafka();
-const rabbitReason = await probeRabbit();
-
-const postgres = await postgresBackend();
-const unavailable = postgres.unavailable ?? kafkaReason ?? rabbitReason;
+const { postgres, unavailable } = await probePipelineServices();
 const retry: RetryPolicy = { delaysMs: [100], maxAttempts: 3 };
 
 describe.skipIf(unavailable)(
