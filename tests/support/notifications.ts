@@ -1,4 +1,5 @@
-import type { ChannelSender } from "../../events/channels.ts";
+import type { Logger } from "pino";
+import { createLogSender, type ChannelSender } from "../../events/channels.ts";
 import type { NotificationWorkerOptions } from "../../events/notification-worker.ts";
 import { createStaticDirectory } from "../../events/recipients.ts";
 import { silentLogger } from "./logger.ts";
@@ -40,4 +41,13 @@ export function workerScope(
   "logger" | "groupId" | "topics" | "queuePrefix"
 > {
   return { logger: silentLogger, groupId: prefix, topics, queuePrefix: prefix };
+}
+
+/** Senders that only log each delivery to `logger`, on every channel (as the pipeline does without SMTP). */
+export function logSenders(logger: Logger) {
+  return {
+    email: createLogSender({ logger, channel: "email" }),
+    sms: createLogSender({ logger, channel: "sms" }),
+    push: createLogSender({ logger, channel: "push" }),
+  };
 }
