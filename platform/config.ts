@@ -11,13 +11,16 @@ import {
   oneOf,
   port as portType,
   readSetting,
+  readSettings,
   setting,
   text,
   url,
   type Env,
   type ParseContext,
   type Setting,
+  type Settings,
   type SettingType,
+  type SettingValues,
 } from "./settings.ts";
 
 export { ConfigError, type Env };
@@ -513,6 +516,34 @@ export function subgraphSettingsRead(
   own: Readonly<Record<string, Setting<unknown>>>,
 ): readonly Setting<unknown>[] {
   return [...COMMON_SETTINGS_READ, ...Object.values(own)];
+}
+
+/**
+ * The config module of a subgraph on either end of the internal REST calls, from its own
+ * declarations: its settings (port, internal-service secret, its own), the declarations its process
+ * checks at start-up, and its reader (the common config, the secret, then its own, frozen).
+ */
+export function internalServiceConfigModule<Own extends Settings>(
+  name: SubgraphName,
+  own: Own,
+) {
+  const settings = Object.freeze({
+    port: SUBGRAPH_PORT_SETTINGS[name],
+    internalServiceSecret: COMMON_SETTINGS.internalServiceSecret,
+    ...own,
+  });
+  return {
+    settings,
+    read: subgraphSettingsRead(settings),
+    load: (env: Env): Readonly<InternalServiceConfig & SettingValues<Own>> => {
+      const common: InternalServiceConfig = readInternalServiceConfig(
+        env,
+        name,
+      );
+      const values: SettingValues<Own> = readSettings(env, own);
+      return Object.freeze(Object.assign(common, values));
+    },
+  };
 }
 
 /**

@@ -271,6 +271,24 @@ export function structured<T>(
 
 export type Settings = Readonly<Record<string, Setting<unknown>>>;
 
+/** The values a group of declarations reads to, key by key. */
+export type SettingValues<S extends Settings> = {
+  readonly [K in keyof S]: S[K] extends Setting<infer T> ? T : never;
+};
+
+/** Reads every declaration of a flat group, in declaration order (the first bad one is reported). */
+export function readSettings<S extends Settings>(
+  env: Env,
+  group: S,
+): SettingValues<S> {
+  return Object.fromEntries(
+    Object.entries(group).map(([name, declared]) => [
+      name,
+      readSetting(env, declared),
+    ]),
+  ) as SettingValues<S>;
+}
+
 export function isSetting(value: unknown): value is Setting<unknown> {
   return (
     typeof value === "object" &&

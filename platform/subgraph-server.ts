@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import type { IncomingMessage } from "node:http";
 import { ApolloServer, type BaseContext } from "@apollo/server";
 import {
@@ -64,6 +65,53 @@ export interface SubgraphModule {
 
 export function loadSchemaFile(url: URL) {
   return parse(readFileSync(url, "utf8"));
+}
+
+/**
+ * What every subgraph folder holds beside its server.ts (`folderUrl`, its `import.meta.url`): its
+ * name, its schema.graphql, its resolvers and its migrations/ (a subgraph whose schema another
+ * deployable migrates overrides `migrationsDir`).
+ */
+export function subgraphFolder<Resolvers extends object>(
+  name: SubgraphName,
+  folderUrl: string,
+  resolvers: Resolvers,
+) {
+  const typeDefs = loadSchemaFile(new URL("./schema.graphql", folderUrl));
+  const migrationsDir = fileURLToPath(new URL("./migrations", folderUrl));
+  return {
+    name,
+    typeDefs,
+    resolvers,
+    migrationsDir,
+    /** This subgraph's server over `deps`; see createSubgraphServer for the parts. */
+    server: <Ctx extends BaseContext>(
+      deps: SubgraphDeps,
+      parts: Pick<SubgraphServerParts<Ctx>, "context" | "routes" | "tasks">,
+    ) =>
+      createSubgraphServer<Ctx>({ name, typeDefs, resolvers, deps, ...parts }),
+    /** Its SubgraphModule, for the runner and `npm start`. */
+    module: (
+      parts: Pick<SubgraphModule, "seed" | "create"> &
+        Partial<Pick<SubgraphModule, "migrationsDir">>,
+    ): SubgraphModule => ({ name, migrationsDir, ...parts }),
+  };
+}
+
+/**
+ * The per-request context every subgraph builds: its long-lived services, DataLoaders built fresh
+ * over its repository (so nothing cached outlives the request) and the principal the router vouched for.
+ */
+export function contextWithLoaders<Repo, Loaders, Services extends object>(
+  repo: Repo,
+  createLoaders: (repo: Repo, observeBatch: BatchObserver) => Loaders,
+  services: Services,
+) {
+  return (
+    _req: IncomingMessage,
+    principal: Principal | null,
+    observeBatch: BatchObserver,
+  ) => ({ ...services, loaders: createLoaders(repo, observeBatch), principal });
 }
 
 export async function prepareDatabase(
@@ -154,15 +202,7 @@ type SubgraphResolverMap = Extract<
     : never
   : never;
 
-export function createSubgraphServer<Ctx extends BaseContext>({
-  name,
-  typeDefs,
-  resolvers,
-  deps,
-  context,
-  routes = {},
-  tasks = [],
-}: {
+export interface SubgraphServerParts<Ctx extends BaseContext> {
   name: string;
   typeDefs: ReturnType<typeof parse>;
   /**
@@ -184,7 +224,17 @@ export function createSubgraphServer<Ctx extends BaseContext>({
   routes?: Record<string, Handler>;
   /** Periodic jobs (sweepers, saga resumers) started with the server and stopped before it. */
   tasks?: BackgroundTask[];
-}): SubgraphServer {
+}
+
+export function createSubgraphServer<Ctx extends BaseContext>({
+  name,
+  typeDefs,
+  resolvers,
+  deps,
+  context,
+  routes = {},
+  tasks = [],
+}: SubgraphServerParts<Ctx>): SubgraphServer {
   const { db, logger, production } = deps;
   const internalTokens = createInternalTokenVerifier({
     secret: deps.internalTokenSecret,

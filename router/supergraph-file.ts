@@ -1,8 +1,7 @@
-import { watch, type FSWatcher } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { basename, dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { SupergraphSdlHook } from "@apollo/gateway";
-import type { Logger } from "../platform/logger.ts";
+import { watchFiles, type ReloadOptions } from "./watch-files.ts";
 
 /**
  * Serves the supergraph from a file and hot-reloads it. The directory is watched (editors and
@@ -13,20 +12,11 @@ import type { Logger } from "../platform/logger.ts";
  */
 export function supergraphFromFile(
   path: string,
-  {
-    logger,
-    debounceMs = 150,
-    onReload,
-  }: {
-    logger: Logger;
-    debounceMs?: number;
-    onReload?: (outcome: "applied" | "rejected") => void;
-  },
+  { logger, debounceMs = 150, onReload }: ReloadOptions,
 ): SupergraphSdlHook {
   const fullPath = resolve(path);
   return async ({ update }) => {
     let current = await readFile(fullPath, "utf8");
-    let timer: NodeJS.Timeout | undefined;
     const reload = async () => {
       let next: string;
       try {
@@ -52,16 +42,10 @@ export function supergraphFromFile(
         onReload?.("rejected");
       }
     };
-    const watcher: FSWatcher = watch(dirname(fullPath), (_event, filename) => {
-      if (filename !== null && filename !== basename(fullPath)) return;
-      clearTimeout(timer);
-      timer = setTimeout(() => void reload(), debounceMs);
-    });
-    watcher.unref();
+    const watcher = watchFiles([fullPath], debounceMs, () => void reload());
     return {
       supergraphSdl: current,
       async cleanup() {
-        clearTimeout(timer);
         watcher.close();
       },
     };

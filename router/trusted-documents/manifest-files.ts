@@ -1,6 +1,6 @@
-import { readFileSync, watch, type FSWatcher } from "node:fs";
-import { basename, dirname, resolve } from "node:path";
-import type { Logger } from "../../platform/logger.ts";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { watchFiles, type ReloadOptions } from "../watch-files.ts";
 import { parseManifest, type ManifestOperation } from "./manifest.ts";
 
 /** The trusted documents of every manifest file, by id; hot-reloaded. */
@@ -36,19 +36,10 @@ function readAll(paths: readonly string[]): Map<string, ManifestOperation> {
  */
 export function loadManifestFiles(
   paths: readonly string[],
-  {
-    logger,
-    debounceMs = 150,
-    onReload,
-  }: {
-    logger: Logger;
-    debounceMs?: number;
-    onReload?: (outcome: "applied" | "rejected") => void;
-  },
+  { logger, debounceMs = 150, onReload }: ReloadOptions,
 ): ManifestFiles {
   const fullPaths = paths.map((path) => resolve(path));
   let current = readAll(fullPaths);
-  let timer: NodeJS.Timeout | undefined;
   const reload = () => {
     try {
       current = readAll(fullPaths);
@@ -65,22 +56,7 @@ export function loadManifestFiles(
       onReload?.("rejected");
     }
   };
-  const watchers: FSWatcher[] = [...new Set(fullPaths.map(dirname))].map(
-    (folder) => {
-      const names = new Set(
-        fullPaths
-          .filter((path) => dirname(path) === folder)
-          .map((path) => basename(path)),
-      );
-      const watcher = watch(folder, (_event, filename) => {
-        if (filename !== null && !names.has(filename)) return;
-        clearTimeout(timer);
-        timer = setTimeout(reload, debounceMs);
-      });
-      watcher.unref();
-      return watcher;
-    },
-  );
+  const watcher = watchFiles(fullPaths, debounceMs, reload);
   return {
     get: (id) => current.get(id),
     has: (id) => current.has(id),
@@ -88,8 +64,7 @@ export function loadManifestFiles(
       return current.size;
     },
     close() {
-      clearTimeout(timer);
-      for (const watcher of watchers) watcher.close();
+      watcher.close();
     },
   };
 }

@@ -28,8 +28,8 @@ import {
 import { connect } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Kafka, logLevel } from "kafkajs";
 import { readInt, readString } from "../../platform/config.ts";
+import { kafkaMetadataError } from "./probe.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const env = process.env;
@@ -72,23 +72,11 @@ function tcpOpen(
 
 async function answersMetadata(): Promise<boolean> {
   if (!(await tcpOpen("127.0.0.1", port))) return false;
-  const admin = new Kafka({
+  const error = await kafkaMetadataError(brokers, {
     clientId: "switchyard-kafka-script",
-    brokers,
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 0 },
-    connectionTimeout: 2000,
-    requestTimeout: 5000,
-  }).admin();
-  try {
-    await admin.connect();
-    await admin.listTopics();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
+    retries: 0,
+  });
+  return error === undefined;
 }
 
 function ensureJars(): void {

@@ -1,17 +1,14 @@
 import { fileURLToPath } from "node:url";
 import {
-  createSubgraphServer,
-  loadSchemaFile,
+  contextWithLoaders,
+  subgraphFolder,
   type SubgraphDeps,
-  type SubgraphModule,
 } from "../../platform/subgraph-server.ts";
 import { createLoaders } from "./loaders.ts";
 import { createNotificationRepository } from "./repository.ts";
 import { resolvers, type NotificationsContext } from "./resolvers.ts";
 
-export const typeDefs = loadSchemaFile(
-  new URL("./schema.graphql", import.meta.url),
-);
+const folder = subgraphFolder("notifications", import.meta.url, resolvers);
 
 /**
  * The read side of the event pipeline: `User.notifications`, from the deliveries the dispatchers
@@ -20,22 +17,17 @@ export const typeDefs = loadSchemaFile(
  */
 export function createNotificationsSubgraph(deps: SubgraphDeps) {
   const repo = createNotificationRepository(deps.db);
-  return createSubgraphServer<NotificationsContext>({
-    name: "notifications",
-    typeDefs,
-    resolvers,
-    deps,
-    context: (_req, principal) => ({ loaders: createLoaders(repo), principal }),
+  return folder.server<NotificationsContext>(deps, {
+    context: contextWithLoaders(repo, createLoaders, {}),
   });
 }
 
-export function notificationsModule(): SubgraphModule {
-  return {
-    name: "notifications",
+export function notificationsModule() {
+  return folder.module({
     migrationsDir: fileURLToPath(
       new URL("../../events/migrations", import.meta.url),
     ),
     async seed() {},
     create: (deps) => createNotificationsSubgraph(deps),
-  };
+  });
 }

@@ -1,22 +1,8 @@
-import {
-  COMMON_SETTINGS,
-  readInternalServiceConfig,
-  SUBGRAPH_PORT_SETTINGS,
-  subgraphSettingsRead,
-  type Env,
-  type InternalServiceConfig,
-} from "../../platform/config.ts";
-import {
-  integer,
-  readSetting,
-  setting,
-  url,
-  type Setting,
-} from "../../platform/settings.ts";
+import { internalServiceConfigModule } from "../../platform/config.ts";
+import { integer, setting, url } from "../../platform/settings.ts";
 
-export const ORDERS_SETTINGS = Object.freeze({
-  port: SUBGRAPH_PORT_SETTINGS.orders,
-  internalServiceSecret: COMMON_SETTINGS.internalServiceSecret,
+/** Orders' own settings; the port and the internal-service secret come with every internal service. */
+const orders = internalServiceConfigModule("orders", {
   productsInternalUrl: setting<string>({
     env: "PRODUCTS_INTERNAL_URL",
     key: "orders.products_internal_url",
@@ -64,35 +50,7 @@ export const ORDERS_SETTINGS = Object.freeze({
   }),
 });
 
-export const ORDERS_SETTINGS_READ: readonly Setting<unknown>[] =
-  subgraphSettingsRead(ORDERS_SETTINGS);
-
-export interface OrdersConfig extends InternalServiceConfig {
-  /** ORDERS_SETTINGS.productsInternalUrl */
-  readonly productsInternalUrl: string;
-  /** ORDERS_SETTINGS.paymentsInternalUrl */
-  readonly paymentsInternalUrl: string;
-  /** ORDERS_SETTINGS.serviceTimeoutMs */
-  readonly serviceTimeoutMs: number;
-  /** ORDERS_SETTINGS.placeOrderWaitMs */
-  readonly placeOrderWaitMs: number;
-  /** ORDERS_SETTINGS.sagaResumeIntervalMs */
-  readonly sagaResumeIntervalMs: number;
-  /** ORDERS_SETTINGS.sagaLeaseMs */
-  readonly sagaLeaseMs: number;
-}
-
-export function loadOrdersConfig(env: Env): OrdersConfig {
-  return Object.freeze({
-    ...readInternalServiceConfig(env, "orders"),
-    productsInternalUrl: readSetting(env, ORDERS_SETTINGS.productsInternalUrl),
-    paymentsInternalUrl: readSetting(env, ORDERS_SETTINGS.paymentsInternalUrl),
-    serviceTimeoutMs: readSetting(env, ORDERS_SETTINGS.serviceTimeoutMs),
-    placeOrderWaitMs: readSetting(env, ORDERS_SETTINGS.placeOrderWaitMs),
-    sagaResumeIntervalMs: readSetting(
-      env,
-      ORDERS_SETTINGS.sagaResumeIntervalMs,
-    ),
-    sagaLeaseMs: readSetting(env, ORDERS_SETTINGS.sagaLeaseMs),
-  });
-}
+export const ORDERS_SETTINGS = orders.settings;
+export const ORDERS_SETTINGS_READ = orders.read;
+export type OrdersConfig = ReturnType<typeof orders.load>;
+export const loadOrdersConfig = orders.load;

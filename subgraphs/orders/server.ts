@@ -5,10 +5,9 @@ import {
   type ServiceClientOptions,
 } from "../../platform/service-client.ts";
 import {
-  createSubgraphServer,
-  loadSchemaFile,
+  contextWithLoaders,
+  subgraphFolder,
   type SubgraphDeps,
-  type SubgraphModule,
 } from "../../platform/subgraph-server.ts";
 import { createPaymentsClient } from "./clients/payments-client.ts";
 import { createProductsClient } from "./clients/products-client.ts";
@@ -18,9 +17,7 @@ import { createOrderRepository } from "./repository.ts";
 import { resolvers, type OrdersContext } from "./resolvers.ts";
 import { createSaga, type SagaOptions } from "./saga.ts";
 
-export const typeDefs = loadSchemaFile(
-  new URL("./schema.graphql", import.meta.url),
-);
+const folder = subgraphFolder("orders", import.meta.url, resolvers);
 
 export interface OrdersOptions {
   internalServiceSecret: string;
@@ -81,17 +78,8 @@ export function createOrdersSubgraph(
     },
     logger,
   );
-  const server = createSubgraphServer<OrdersContext>({
-    name: "orders",
-    typeDefs,
-    resolvers,
-    deps,
-    context: (_req, principal, observeBatch) => ({
-      repo,
-      orders,
-      loaders: createLoaders(repo, observeBatch),
-      principal,
-    }),
+  const server = folder.server<OrdersContext>(deps, {
+    context: contextWithLoaders(repo, createLoaders, { repo, orders }),
     tasks: [
       resumer,
       {
@@ -110,10 +98,8 @@ export function createOrdersSubgraph(
   });
 }
 
-export function ordersModule(options: OrdersOptions): SubgraphModule {
-  return {
-    name: "orders",
-    migrationsDir: new URL("./migrations", import.meta.url).pathname,
+export function ordersModule(options: OrdersOptions) {
+  return folder.module({
     async seed(tx) {
       for (const order of demoOrders) {
         await tx.query(
@@ -144,5 +130,5 @@ export function ordersModule(options: OrdersOptions): SubgraphModule {
       }
     },
     create: (deps) => createOrdersSubgraph(deps, options),
-  };
+  });
 }

@@ -1,21 +1,8 @@
-import {
-  COMMON_SETTINGS,
-  readInternalServiceConfig,
-  SUBGRAPH_PORT_SETTINGS,
-  subgraphSettingsRead,
-  type Env,
-  type InternalServiceConfig,
-} from "../../platform/config.ts";
-import {
-  integer,
-  readSetting,
-  setting,
-  type Setting,
-} from "../../platform/settings.ts";
+import { internalServiceConfigModule } from "../../platform/config.ts";
+import { integer, setting } from "../../platform/settings.ts";
 
-export const PAYMENTS_SETTINGS = Object.freeze({
-  port: SUBGRAPH_PORT_SETTINGS.payments,
-  internalServiceSecret: COMMON_SETTINGS.internalServiceSecret,
+/** Payments' own settings; the port and the internal-service secret come with every internal service. */
+const payments = internalServiceConfigModule("payments", {
   providerTimeoutMs: setting<number>({
     env: "PAYMENT_PROVIDER_TIMEOUT_MS",
     key: "payments.provider_timeout_ms",
@@ -26,17 +13,7 @@ export const PAYMENTS_SETTINGS = Object.freeze({
   }),
 });
 
-export const PAYMENTS_SETTINGS_READ: readonly Setting<unknown>[] =
-  subgraphSettingsRead(PAYMENTS_SETTINGS);
-
-export interface PaymentsConfig extends InternalServiceConfig {
-  /** PAYMENTS_SETTINGS.providerTimeoutMs */
-  readonly providerTimeoutMs: number;
-}
-
-export function loadPaymentsConfig(env: Env): PaymentsConfig {
-  return Object.freeze({
-    ...readInternalServiceConfig(env, "payments"),
-    providerTimeoutMs: readSetting(env, PAYMENTS_SETTINGS.providerTimeoutMs),
-  });
-}
+export const PAYMENTS_SETTINGS = payments.settings;
+export const PAYMENTS_SETTINGS_READ = payments.read;
+export type PaymentsConfig = ReturnType<typeof payments.load>;
+export const loadPaymentsConfig = payments.load;

@@ -1,30 +1,12 @@
-import DataLoader from "dataloader";
-import {
-  ignoreBatches,
-  observedBatch,
-  type BatchObserver,
-} from "../../platform/metrics.ts";
+import { defineLoaders } from "../../platform/page-loaders.ts";
 import type { PaymentRepository } from "./repository.ts";
 
 /** Built fresh for every request, so nothing cached outlives the request that loaded it. */
-export function createLoaders(
-  repo: PaymentRepository,
-  observe: BatchObserver = ignoreBatches,
-) {
-  return {
-    paymentById: new DataLoader(
-      observedBatch("payments.paymentById", observe, (ids: readonly string[]) =>
-        repo.paymentsByIds(ids),
-      ),
-    ),
-    paymentByOrderId: new DataLoader(
-      observedBatch(
-        "payments.paymentByOrderId",
-        observe,
-        (orderIds: readonly string[]) => repo.latestByOrderIds(orderIds),
-      ),
-    ),
-  };
-}
+export const createLoaders = defineLoaders((repo: PaymentRepository, byId) => ({
+  paymentById: byId("payments.paymentById", (ids) => repo.paymentsByIds(ids)),
+  paymentByOrderId: byId("payments.paymentByOrderId", (orderIds) =>
+    repo.latestByOrderIds(orderIds),
+  ),
+}));
 
 export type PaymentLoaders = ReturnType<typeof createLoaders>;

@@ -1,9 +1,8 @@
 import { demoPayments } from "../../platform/demo-data.ts";
 import {
-  createSubgraphServer,
-  loadSchemaFile,
+  contextWithLoaders,
+  subgraphFolder,
   type SubgraphDeps,
-  type SubgraphModule,
 } from "../../platform/subgraph-server.ts";
 import { createCharges } from "./charges.ts";
 import { createInternalRoutes } from "./internal-api.ts";
@@ -12,9 +11,7 @@ import type { PaymentProvider } from "./provider.ts";
 import { createPaymentRepository } from "./repository.ts";
 import { resolvers, type PaymentsContext } from "./resolvers.ts";
 
-export const typeDefs = loadSchemaFile(
-  new URL("./schema.graphql", import.meta.url),
-);
+const folder = subgraphFolder("payments", import.meta.url, resolvers);
 
 export interface PaymentsOptions {
   internalServiceSecret: string;
@@ -31,17 +28,8 @@ export function createPaymentsSubgraph(
     provider: options.provider,
     logger: deps.logger,
   });
-  return createSubgraphServer<PaymentsContext>({
-    name: "payments",
-    typeDefs,
-    resolvers,
-    deps,
-    context: (_req, principal, observeBatch) => ({
-      repo,
-      charges,
-      loaders: createLoaders(repo, observeBatch),
-      principal,
-    }),
+  return folder.server<PaymentsContext>(deps, {
+    context: contextWithLoaders(repo, createLoaders, { repo, charges }),
     routes: createInternalRoutes({
       charges,
       secret: options.internalServiceSecret,
@@ -50,10 +38,8 @@ export function createPaymentsSubgraph(
   });
 }
 
-export function paymentsModule(options: PaymentsOptions): SubgraphModule {
-  return {
-    name: "payments",
-    migrationsDir: new URL("./migrations", import.meta.url).pathname,
+export function paymentsModule(options: PaymentsOptions) {
+  return folder.module({
     async seed(tx) {
       for (const payment of demoPayments) {
         await tx.query(
@@ -72,5 +58,5 @@ export function paymentsModule(options: PaymentsOptions): SubgraphModule {
       }
     },
     create: (deps) => createPaymentsSubgraph(deps, options),
-  };
+  });
 }

@@ -1,21 +1,8 @@
-import {
-  COMMON_SETTINGS,
-  readInternalServiceConfig,
-  SUBGRAPH_PORT_SETTINGS,
-  subgraphSettingsRead,
-  type Env,
-  type InternalServiceConfig,
-} from "../../platform/config.ts";
-import {
-  integer,
-  readSetting,
-  setting,
-  type Setting,
-} from "../../platform/settings.ts";
+import { internalServiceConfigModule } from "../../platform/config.ts";
+import { integer, setting } from "../../platform/settings.ts";
 
-export const PRODUCTS_SETTINGS = Object.freeze({
-  port: SUBGRAPH_PORT_SETTINGS.products,
-  internalServiceSecret: COMMON_SETTINGS.internalServiceSecret,
+/** Products' own settings; the port and the internal-service secret come with every internal service. */
+const products = internalServiceConfigModule("products", {
   reservationTtlSeconds: setting<number>({
     env: "RESERVATION_TTL_SECONDS",
     key: "products.reservation_ttl_seconds",
@@ -33,26 +20,7 @@ export const PRODUCTS_SETTINGS = Object.freeze({
   }),
 });
 
-export const PRODUCTS_SETTINGS_READ: readonly Setting<unknown>[] =
-  subgraphSettingsRead(PRODUCTS_SETTINGS);
-
-export interface ProductsConfig extends InternalServiceConfig {
-  /** PRODUCTS_SETTINGS.reservationTtlSeconds */
-  readonly reservationTtlSeconds: number;
-  /** PRODUCTS_SETTINGS.reservationSweepIntervalMs */
-  readonly reservationSweepIntervalMs: number;
-}
-
-export function loadProductsConfig(env: Env): ProductsConfig {
-  return Object.freeze({
-    ...readInternalServiceConfig(env, "products"),
-    reservationTtlSeconds: readSetting(
-      env,
-      PRODUCTS_SETTINGS.reservationTtlSeconds,
-    ),
-    reservationSweepIntervalMs: readSetting(
-      env,
-      PRODUCTS_SETTINGS.reservationSweepIntervalMs,
-    ),
-  });
-}
+export const PRODUCTS_SETTINGS = products.settings;
+export const PRODUCTS_SETTINGS_READ = products.read;
+export type ProductsConfig = ReturnType<typeof products.load>;
+export const loadProductsConfig = products.load;

@@ -1,9 +1,8 @@
 import { demoProducts } from "../../platform/demo-data.ts";
 import {
-  createSubgraphServer,
-  loadSchemaFile,
+  contextWithLoaders,
+  subgraphFolder,
   type SubgraphDeps,
-  type SubgraphModule,
 } from "../../platform/subgraph-server.ts";
 import { every } from "../../platform/background.ts";
 import { createInternalRoutes } from "./internal-api.ts";
@@ -12,9 +11,7 @@ import { createLoaders } from "./loaders.ts";
 import { createProductRepository, insertProduct } from "./repository.ts";
 import { resolvers, type ProductsContext } from "./resolvers.ts";
 
-export const typeDefs = loadSchemaFile(
-  new URL("./schema.graphql", import.meta.url),
-);
+const folder = subgraphFolder("products", import.meta.url, resolvers);
 
 export interface ProductsOptions {
   internalServiceSecret: string;
@@ -31,16 +28,8 @@ export function createProductsSubgraph(
     db: deps.db,
     reservationTtlSeconds: options.reservationTtlSeconds,
   });
-  const server = createSubgraphServer<ProductsContext>({
-    name: "products",
-    typeDefs,
-    resolvers,
-    deps,
-    context: (_req, principal, observeBatch) => ({
-      repo,
-      loaders: createLoaders(repo, observeBatch),
-      principal,
-    }),
+  const server = folder.server<ProductsContext>(deps, {
+    context: contextWithLoaders(repo, createLoaders, { repo }),
     routes: createInternalRoutes({
       inventory,
       secret: options.internalServiceSecret,
@@ -62,10 +51,8 @@ export function createProductsSubgraph(
   return Object.assign(server, { inventory });
 }
 
-export function productsModule(options: ProductsOptions): SubgraphModule {
-  return {
-    name: "products",
-    migrationsDir: new URL("./migrations", import.meta.url).pathname,
+export function productsModule(options: ProductsOptions) {
+  return folder.module({
     async seed(tx) {
       for (const product of demoProducts) {
         const { priceMinor, ...rest } = product;
@@ -77,5 +64,5 @@ export function productsModule(options: ProductsOptions): SubgraphModule {
       }
     },
     create: (deps) => createProductsSubgraph(deps, options),
-  };
+  });
 }

@@ -1,9 +1,8 @@
 import { sendJson } from "../../platform/http-server.ts";
 import {
-  createSubgraphServer,
-  loadSchemaFile,
+  contextWithLoaders,
+  subgraphFolder,
   type SubgraphDeps,
-  type SubgraphModule,
 } from "../../platform/subgraph-server.ts";
 import { demoUsers, DEMO_PASSWORD } from "../../platform/demo-data.ts";
 import { requiredDefault } from "../../platform/settings.ts";
@@ -14,9 +13,9 @@ import { createUserRepository } from "./repository.ts";
 import { resolvers, type UsersContext } from "./resolvers.ts";
 import { createTokenIssuer } from "./tokens.ts";
 
-export const typeDefs = loadSchemaFile(
-  new URL("./schema.graphql", import.meta.url),
-);
+const folder = subgraphFolder("users", import.meta.url, resolvers);
+/** The parsed schema.graphql, for tests that build the schema without the server. */
+export const typeDefs = folder.typeDefs;
 
 export interface UsersOptions {
   jwtIssuer: string;
@@ -44,17 +43,8 @@ export function createUsersSubgraph(
     audience: options.jwtAudience,
     ttlSeconds: options.jwtTtlSeconds,
   });
-  return createSubgraphServer<UsersContext>({
-    name: "users",
-    typeDefs,
-    resolvers,
-    deps,
-    context: (_req, principal, observeBatch) => ({
-      repo,
-      tokens,
-      loaders: createLoaders(repo, observeBatch),
-      principal,
-    }),
+  return folder.server<UsersContext>(deps, {
+    context: contextWithLoaders(repo, createLoaders, { repo, tokens }),
     routes: {
       "/.well-known/jwks.json": async (_req, res) =>
         sendJson(res, 200, await tokens.jwks(), {
@@ -64,12 +54,8 @@ export function createUsersSubgraph(
   });
 }
 
-export function usersModule(
-  options: UsersOptions = DEFAULT_USERS_OPTIONS,
-): SubgraphModule {
-  return {
-    name: "users",
-    migrationsDir: new URL("./migrations", import.meta.url).pathname,
+export function usersModule(options: UsersOptions = DEFAULT_USERS_OPTIONS) {
+  return folder.module({
     async seed(tx) {
       const passwordHash = await hashPassword(
         options.demoPassword ?? DEMO_PASSWORD,
@@ -82,5 +68,5 @@ export function usersModule(
       }
     },
     create: (deps) => createUsersSubgraph(deps, options),
-  };
+  });
 }

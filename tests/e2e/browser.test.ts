@@ -378,7 +378,7 @@ describe.skipIf(chromiumReason)(
             paymentToken: "tok_visa",
           },
         },
-        await bearerFor(stack.routerUrl, "ada@switchyard.dev", DEMO_PASSWORD),
+        await bearerFor(stack.routerUrl, "ada@switchyard.dev"),
       );
       expect(placed.errors).toBeUndefined();
       const orderId = placed.data!.placeOrder.id;

@@ -45,11 +45,7 @@ describe.each(backends)("the supergraph on $name", (backend) => {
       orders: { sagaResumeIntervalMs: 3_600_000 },
       products: { reservationSweepIntervalMs: 3_600_000 },
     });
-    admin = await bearerFor(
-      stack.routerUrl,
-      demoUsers[0]!.email,
-      DEMO_PASSWORD,
-    );
+    admin = await bearerFor(stack.routerUrl, demoUsers[0]!.email);
   });
   afterAll(async () => {
     await stack?.stop();
@@ -108,7 +104,7 @@ describe.each(backends)("the supergraph on $name", (backend) => {
         stack.routerUrl,
         `query($id: ID!) { user(id: $id) { name orders { totalCount edges { node { id items { product { name } } } } } } }`,
         { id: customer.id },
-        await bearerFor(stack.routerUrl, customer.email, DEMO_PASSWORD),
+        await bearerFor(stack.routerUrl, customer.email),
       );
       expect(errors).toBeUndefined();
       const expected = demoOrders

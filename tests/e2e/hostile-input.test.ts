@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { demoUsers, DEMO_PASSWORD } from "../../platform/demo-data.ts";
+import { demoUsers } from "../../platform/demo-data.ts";
 import {
   createInternalTokenSigner,
   INTERNAL_TOKEN_HEADER,
@@ -31,8 +31,8 @@ describe("hostile input at the router edge", () => {
     const opened = await pglite.open();
     drop = opened.drop;
     stack = await bootStack(opened.storage, { internalTokenSecret });
-    asAda = await bearerFor(stack.routerUrl, ada.email, DEMO_PASSWORD);
-    asAdmin = await bearerFor(stack.routerUrl, admin.email, DEMO_PASSWORD);
+    asAda = await bearerFor(stack.routerUrl, ada.email);
+    asAdmin = await bearerFor(stack.routerUrl, admin.email);
   });
   afterAll(async () => {
     await stack?.stop();

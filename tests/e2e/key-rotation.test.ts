@@ -5,7 +5,7 @@ import {
   type JSONWebKeySet,
 } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { demoUsers, DEMO_PASSWORD } from "../../platform/demo-data.ts";
+import { demoUsers } from "../../platform/demo-data.ts";
 import type { Stack } from "../../stack.ts";
 import { rotateSigningKey } from "../../subgraphs/users/tokens.ts";
 import { pgliteBackend } from "../support/storage.ts";
@@ -41,7 +41,7 @@ describe("signing key rotation", () => {
     gql(stack.routerUrl, "{ me { id email } }", {}, headers);
 
   it("signs with the new key and keeps accepting tokens of the old one during the overlap", async () => {
-    const before = await bearerFor(stack.routerUrl, ada.email, DEMO_PASSWORD);
+    const before = await bearerFor(stack.routerUrl, ada.email);
     const oldKid = decodeProtectedHeader(
       before.authorization!.slice("Bearer ".length),
     ).kid;
@@ -54,7 +54,7 @@ describe("signing key rotation", () => {
     const newKid = await rotateSigningKey(stack.subgraphs.users.db);
     expect(newKid).not.toBe(oldKid);
 
-    const after = await bearerFor(stack.routerUrl, ada.email, DEMO_PASSWORD);
+    const after = await bearerFor(stack.routerUrl, ada.email);
     const afterToken = after.authorization!.slice("Bearer ".length);
     expect(decodeProtectedHeader(afterToken).kid).toBe(newKid);
     expect(await publishedKids()).toEqual([newKid, oldKid]);

@@ -5,7 +5,6 @@
  * they share; no series that can never move.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogSender } from "../../events/channels.ts";
 import { createMemoryEventLog } from "../../events/event-log.ts";
 import { createMemoryJobQueue } from "../../events/job-queue.ts";
 import type { Stack } from "../../stack.ts";
@@ -16,6 +15,7 @@ import {
 } from "../support/observability.ts";
 import { bootStack, gql, silentLogger } from "../support/stack.ts";
 import { pgliteBackend } from "../support/storage.ts";
+import { logSenders } from "../support/notifications.ts";
 
 /** The pipeline's families and the role that emits each (consumer families: by consumer group). */
 const PIPELINE_FAMILIES: Record<string, string | ((sample: Sample) => string)> =
@@ -62,11 +62,7 @@ describe("metrics conventions under npm start", () => {
       events: {
         eventLog: createMemoryEventLog({ logger }),
         jobQueue: createMemoryJobQueue({ logger }),
-        senders: {
-          email: createLogSender({ logger, channel: "email" }),
-          sms: createLogSender({ logger, channel: "sms" }),
-          push: createLogSender({ logger, channel: "push" }),
-        },
+        senders: logSenders(logger),
       },
     });
     // One query through the router, so the subgraphs have run SQL and served GraphQL.

@@ -7,7 +7,7 @@ import type { Storage } from "../../platform/database.ts";
 import type { Stack } from "../../stack.ts";
 import { waitFor } from "../support/wait.ts";
 import { newProduct, ordersOf } from "../support/saga.ts";
-import { demoUsers, DEMO_PASSWORD } from "../../platform/demo-data.ts";
+import { demoUsers } from "../../platform/demo-data.ts";
 import { bearerFor, bootStack, gql, silentLogger } from "../support/stack.ts";
 import { pgliteBackend } from "../support/storage.ts";
 
@@ -46,11 +46,7 @@ describe("User.notifications through the router, fed by the in-process pipeline"
         relayPollIntervalMs: 50,
       },
     });
-    admin = await bearerFor(
-      stack.routerUrl,
-      demoUsers[0]!.email,
-      DEMO_PASSWORD,
-    );
+    admin = await bearerFor(stack.routerUrl, demoUsers[0]!.email);
   });
   afterAll(async () => {
     await stack?.stop();
@@ -160,7 +156,7 @@ describe("User.notifications through the router, fed by the in-process pipeline"
 
   it("shows a user's notifications to that user and admins only", async () => {
     const ada = demoUsers.find((user) => user.email === "ada@switchyard.dev")!;
-    const adaToken = await bearerFor(stack.routerUrl, ada.email, DEMO_PASSWORD);
+    const adaToken = await bearerFor(stack.routerUrl, ada.email);
     expect(
       (await notificationsOf(ada.id, 5, undefined, adaToken)).errors,
     ).toBeUndefined();

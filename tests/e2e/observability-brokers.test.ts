@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogSender } from "../../events/channels.ts";
 import { createKafkaEventLog } from "../../events/kafka-event-log.ts";
 import { deadLetterQueueOf, type RetryPolicy } from "../../events/job-queue.ts";
 import { CHANNELS, queueFor } from "../../events/notification-job.ts";
@@ -11,8 +10,6 @@ import {
   AMQP_URL,
   deleteQueues,
   KAFKA_BROKERS,
-  probeKafka,
-  probeRabbit,
   unique,
 } from "../support/brokers.ts";
 import {
@@ -27,13 +24,10 @@ import {
   valueOf,
 } from "../support/observability.ts";
 import { bootStack, waitUntil } from "../support/stack.ts";
-import { postgresBackend } from "../support/storage.ts";
+import { probePipelineServices } from "../support/pipeline-services.ts";
+import { logSenders } from "../support/notifications.ts";
 
-const kafkaReason = await probeKafka();
-const rabbitReason = await probeRabbit();
-
-const postgres = await postgresBackend();
-const unavailable = postgres.unavailable ?? kafkaReason ?? rabbitReason;
+const { postgres, unavailable } = await probePipelineServices();
 const retry: RetryPolicy = { delaysMs: [100], maxAttempts: 2 };
 
 describe.skipIf(unavailable)(
@@ -62,11 +56,7 @@ describe.skipIf(unavailable)(
             logger,
             retry,
           }),
-          senders: {
-            email: createLogSender({ logger, channel: "email" }),
-            sms: createLogSender({ logger, channel: "sms" }),
-            push: createLogSender({ logger, channel: "push" }),
-          },
+          senders: logSenders(logger),
           retry,
           topicPrefix: `${prefix}.`,
           queuePrefix: prefix,

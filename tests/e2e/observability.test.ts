@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogSender } from "../../events/channels.ts";
 import { createMemoryEventLog } from "../../events/event-log.ts";
 import { createMemoryJobQueue } from "../../events/job-queue.ts";
 import {
@@ -25,6 +24,7 @@ import {
 } from "../support/observability.ts";
 import { bootStack, gql, waitUntil } from "../support/stack.ts";
 import { pgliteBackend } from "../support/storage.ts";
+import { logSenders } from "../support/notifications.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ORDER_WITH_PAYMENT =
@@ -75,11 +75,7 @@ describe("one request, one story on the embedded default", () => {
       events: {
         eventLog: createMemoryEventLog({ logger }),
         jobQueue: createMemoryJobQueue({ logger }),
-        senders: {
-          email: createLogSender({ logger, channel: "email" }),
-          sms: createLogSender({ logger, channel: "sms" }),
-          push: createLogSender({ logger, channel: "push" }),
-        },
+        senders: logSenders(logger),
         relayPollIntervalMs: 50,
       },
     });

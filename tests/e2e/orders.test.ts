@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { demoUsers, DEMO_PASSWORD } from "../../platform/demo-data.ts";
+import { demoUsers } from "../../platform/demo-data.ts";
 import type { Stack } from "../../stack.ts";
 import { pgliteBackend } from "../support/storage.ts";
 import { bearerFor, bootStack, gql } from "../support/stack.ts";
@@ -26,17 +26,9 @@ describe("orders through the router", () => {
     stack = await bootStack(opened.storage, {
       payments: { providerTimeoutMs: 50 },
     });
-    ada = await bearerFor(stack.routerUrl, "ada@switchyard.dev", DEMO_PASSWORD);
-    grace = await bearerFor(
-      stack.routerUrl,
-      "grace@switchyard.dev",
-      DEMO_PASSWORD,
-    );
-    admin = await bearerFor(
-      stack.routerUrl,
-      demoUsers[0]!.email,
-      DEMO_PASSWORD,
-    );
+    ada = await bearerFor(stack.routerUrl, "ada@switchyard.dev");
+    grace = await bearerFor(stack.routerUrl, "grace@switchyard.dev");
+    admin = await bearerFor(stack.routerUrl, demoUsers[0]!.email);
   });
   afterAll(async () => {
     await stack?.stop();

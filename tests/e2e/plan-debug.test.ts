@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { demoUsers, DEMO_PASSWORD } from "../../platform/demo-data.ts";
+import { demoUsers } from "../../platform/demo-data.ts";
 import type { Stack } from "../../stack.ts";
 import {
   bearerFor,
@@ -61,12 +61,10 @@ describe("the plan-debug view", () => {
     admin = await bearerFor(
       stack.routerUrl,
       demoUsers.find((user) => user.role === "ADMIN")!.email,
-      DEMO_PASSWORD,
     );
     customer = await bearerFor(
       stack.routerUrl,
       demoUsers.find((user) => user.role === "CUSTOMER")!.email,
-      DEMO_PASSWORD,
     );
   });
   afterEach(async () => {

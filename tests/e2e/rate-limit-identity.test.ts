@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { demoUsers, DEMO_PASSWORD } from "../../platform/demo-data.ts";
+import { demoUsers } from "../../platform/demo-data.ts";
 import { withSubgraphSettings } from "../../router/config.ts";
 import type { Stack } from "../../stack.ts";
 import { pgliteBackend } from "../support/storage.ts";
@@ -40,7 +40,7 @@ describe("rate-limit identity", () => {
     tokens = await Promise.all(
       demoUsers
         .slice(1, 4)
-        .map((user) => bearerFor(stack.routerUrl, user.email, DEMO_PASSWORD)),
+        .map((user) => bearerFor(stack.routerUrl, user.email)),
     );
   });
   afterAll(async () => {

@@ -1,11 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  demoProducts,
-  demoUsers,
-  DEMO_PASSWORD,
-} from "../../platform/demo-data.ts";
+import { demoProducts, demoUsers } from "../../platform/demo-data.ts";
 import { listen, type RunningServer } from "../../platform/http-server.ts";
 import { createRouter, type Router } from "../../router/server.ts";
 import type { Stack } from "../../stack.ts";
@@ -71,12 +67,8 @@ describe("rate limiting at the router (in-memory store)", () => {
   });
 
   it("rejects the 4th call in the window for that client only, with 429, RATE_LIMITED and retryAfter", async () => {
-    const asAda = await bearerFor(stack.routerUrl, ada.email, DEMO_PASSWORD);
-    const asGrace = await bearerFor(
-      stack.routerUrl,
-      grace.email,
-      DEMO_PASSWORD,
-    );
+    const asAda = await bearerFor(stack.routerUrl, ada.email);
+    const asGrace = await bearerFor(stack.routerUrl, grace.email);
     for (let call = 0; call < 3; call += 1)
       expect(
         (await gql(stack.routerUrl, PRODUCTS, {}, asAda)).errors,
@@ -192,12 +184,8 @@ describe.skipIf(redisReason !== undefined)(
     });
 
     it("enforces one budget across two router instances", async () => {
-      const asAda = await bearerFor(stack.routerUrl, ada.email, DEMO_PASSWORD);
-      const asGrace = await bearerFor(
-        stack.routerUrl,
-        grace.email,
-        DEMO_PASSWORD,
-      );
+      const asAda = await bearerFor(stack.routerUrl, ada.email);
+      const asGrace = await bearerFor(stack.routerUrl, grace.email);
       expect(
         (await gql(stack.routerUrl, PRODUCTS, {}, asAda)).errors,
       ).toBeUndefined();

@@ -259,8 +259,8 @@ describe("the router deduplicates identical work in flight", () => {
     >) {
       const users = await gateFor("users");
       const { url, router } = await routerVia({ users: users.url }, env);
-      const asAda = await bearerFor(url, ada!.email, DEMO_PASSWORD);
-      const asGrace = await bearerFor(url, grace!.email, DEMO_PASSWORD);
+      const asAda = await bearerFor(url, ada!.email);
+      const asGrace = await bearerFor(url, grace!.email);
       const sentBefore = users.bodies.length;
       users.hold();
       const responses = Promise.all(

@@ -8,7 +8,6 @@ import {
   demoPayments,
   demoProducts,
   demoUsers,
-  DEMO_PASSWORD,
 } from "../../platform/demo-data.ts";
 import { listen } from "../../platform/http-server.ts";
 import type { Logger } from "../../platform/logger.ts";
@@ -68,11 +67,7 @@ describe("the resilient router", () => {
     const opened = await pgliteBackend.open();
     drop = opened.drop;
     stack = await bootStack(opened.storage, { internalTokenSecret });
-    admin = await bearerFor(
-      stack.routerUrl,
-      demoUsers[0]!.email,
-      DEMO_PASSWORD,
-    );
+    admin = await bearerFor(stack.routerUrl, demoUsers[0]!.email);
   });
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();

@@ -7,7 +7,7 @@ import {
 } from "../../platform/service-client.ts";
 import type { Stack } from "../../stack.ts";
 import { allBackends } from "../support/storage.ts";
-import { demoUsers, DEMO_PASSWORD } from "../../platform/demo-data.ts";
+import { demoUsers } from "../../platform/demo-data.ts";
 import { bearerFor, bootStack, gql, silentLogger } from "../support/stack.ts";
 import {
   customer,
@@ -94,11 +94,7 @@ describe.each(backends)("the place-order saga on $name", (backend) => {
       ]);
       for (const event of orderEvents) expect(event.event_key).toBe(userId);
 
-      const admin = await bearerFor(
-        stack.routerUrl,
-        demoUsers[0]!.email,
-        DEMO_PASSWORD,
-      );
+      const admin = await bearerFor(stack.routerUrl, demoUsers[0]!.email);
       const { data } = await gql(
         stack.routerUrl,
         `query($id: ID!) { order(id: $id) { status total items { unitPrice quantity } payment { status amount } } }`,

@@ -1,28 +1,21 @@
 import { execFile } from "node:child_process";
-import {
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { readChangelog } from "../../scripts/schema-gate.ts";
 import {
   baselineWithoutFailureCode,
   readBaselineSdl,
 } from "../support/schema-fixtures.ts";
+import { scratchDir } from "../support/scratch.ts";
 
 const run = promisify(execFile);
 const baselineSdl = readBaselineSdl();
 const withoutFailureCode = baselineWithoutFailureCode();
 
 describe("npm run schema:check as a process", () => {
-  const scratch = mkdtempSync(join(tmpdir(), "switchyard-schema-check-"));
-  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  const scratch = scratchDir("switchyard-schema-check-");
 
   it("works as a CI step over the API and its contracts: exit 1 with the entry to add, 0 once recorded, 2 when it cannot run; --release promotes", async () => {
     const current = join(scratch, "api.graphql");

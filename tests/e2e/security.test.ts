@@ -120,9 +120,9 @@ describe("edge security (hostile input)", () => {
     );
     trusted = { kid, privateKey: pair.privateKey };
     headers = {
-      admin: await bearerFor(stack.routerUrl, admin.email, DEMO_PASSWORD),
-      ada: await bearerFor(stack.routerUrl, ada.email, DEMO_PASSWORD),
-      grace: await bearerFor(stack.routerUrl, grace.email, DEMO_PASSWORD),
+      admin: await bearerFor(stack.routerUrl, admin.email),
+      ada: await bearerFor(stack.routerUrl, ada.email),
+      grace: await bearerFor(stack.routerUrl, grace.email),
     };
     adminToken = headers.admin.authorization!.slice("Bearer ".length);
   });
@@ -190,7 +190,7 @@ describe("edge security (hostile input)", () => {
       "a tampered payload (customer token promoted to admin)",
       async () => {
         const [header, payload, signature] = (
-          await bearerFor(stack.routerUrl, ada.email, DEMO_PASSWORD)
+          await bearerFor(stack.routerUrl, ada.email)
         )
           .authorization!.slice(7)
           .split(".");

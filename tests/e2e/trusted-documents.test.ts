@@ -16,7 +16,7 @@ import {
   ProductPageDocument,
 } from "../../clients/generated/graphql.ts";
 import { PERSISTED_DOCUMENT_IDS } from "../../clients/generated/persisted-documents.ts";
-import { demoUsers, DEMO_PASSWORD } from "../../platform/demo-data.ts";
+import { demoUsers } from "../../platform/demo-data.ts";
 import { withSubgraphSettings } from "../../router/config.ts";
 import {
   buildManifest,
@@ -128,7 +128,7 @@ describe("trusted documents at the router", () => {
       ROUTER_TRUSTED_DOCUMENTS_MODE: "log-unknown",
       ROUTER_TRUSTED_DOCUMENTS_MANIFESTS: manifestPath,
     });
-    asAdmin = await bearerFor(stack.routerUrl, admin.email, DEMO_PASSWORD);
+    asAdmin = await bearerFor(stack.routerUrl, admin.email);
   });
   afterAll(async () => {
     for (const stop of stops) await stop();
@@ -206,7 +206,7 @@ describe("trusted documents at the router", () => {
     });
 
     it("lets a caller with the admin scope run any document (tooling bypass), but not a customer", async () => {
-      const asAda = await bearerFor(stack.routerUrl, ada.email, DEMO_PASSWORD);
+      const asAda = await bearerFor(stack.routerUrl, ada.email);
       const customer = await post(enforce.url, { query: FREE_TEXT }, asAda);
       expect(customer.body.errors?.[0]?.extensions?.code).toBe(
         "OPERATION_NOT_ALLOWED",

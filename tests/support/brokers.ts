@@ -1,5 +1,5 @@
 import amqp from "amqplib";
-import { Kafka, logLevel } from "kafkajs";
+import { kafkaMetadataError } from "../../scripts/kafka/probe.ts";
 import { skipReason } from "./ci.ts";
 
 export { unique, waitFor } from "./wait.ts";
@@ -17,23 +17,14 @@ export const AMQP_URL =
   process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 
 async function kafkaUnavailable(): Promise<string | undefined> {
-  const admin = new Kafka({
+  const error = await kafkaMetadataError(KAFKA_BROKERS, {
     clientId: "switchyard-tests-probe",
-    brokers: KAFKA_BROKERS,
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 1 },
-    connectionTimeout: 2000,
-    requestTimeout: 5000,
-  }).admin();
-  try {
-    await admin.connect();
-    await admin.listTopics();
-    return undefined;
-  } catch (error) {
-    return `Kafka at ${KAFKA_BROKERS.join(",")} is not reachable (${(error as Error).message}); start it with: npm run kafka:start`;
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
+    retries: 1,
+  });
+  return (
+    error &&
+    `Kafka at ${KAFKA_BROKERS.join(",")} is not reachable (${error.message}); start it with: npm run kafka:start`
+  );
 }
 
 async function rabbitUnavailable(): Promise<string | undefined> {

@@ -1,7 +1,7 @@
+import type { ChannelSender } from "../../events/channels.ts";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import pino from "pino";
-import type { ChannelSender } from "../../events/channels.ts";
 import { createDispatcher, type Dispatcher } from "../../events/dispatcher.ts";
 import type { SubscriptionState } from "../../events/event-log.ts";
 import {
@@ -22,7 +22,6 @@ import {
 } from "../../events/outbox-relay.ts";
 import { prepareNotificationsDatabase } from "../../events/pipeline.ts";
 import { createRabbitJobQueue } from "../../events/rabbit-job-queue.ts";
-import { createStaticDirectory } from "../../events/recipients.ts";
 import {
   openStorage,
   type Database,
@@ -33,6 +32,7 @@ import { appendToOutbox } from "../../events/outbox-writer.ts";
 import { expect } from "vitest";
 import { describeGroup, inspectQueues } from "./broker-inspect.ts";
 import { unique, waitFor } from "./brokers.ts";
+import { directoryOf } from "./notifications.ts";
 
 /**
  * The real event pipeline in one test process, for fault tests: orders outbox on PostgreSQL →
@@ -215,11 +215,7 @@ export async function startRig(options: RigOptions): Promise<Rig> {
     db: dispatcherDb,
     logger,
     senders: { email: sender, sms: sender, push: sender },
-    recipients: createStaticDirectory(
-      Object.fromEntries(
-        users.map((user) => [user, { email: `${user}@example.test` }]),
-      ),
-    ),
+    recipients: directoryOf(users),
     retry,
     queuePrefix: prefix,
   });

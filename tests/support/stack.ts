@@ -9,6 +9,7 @@ import { listen } from "../../platform/http-server.ts";
 import { createRouter, type Router } from "../../router/server.ts";
 import { startStack, type Stack, type StackOptions } from "../../stack.ts";
 import type { Backend } from "./storage.ts";
+import { DEMO_PASSWORD } from "../../platform/demo-data.ts";
 import { gql } from "./graphql.ts";
 import { silentLogger } from "./logger.ts";
 
@@ -96,11 +97,14 @@ export function staticDiscoveryOf(stack: Stack) {
   );
 }
 
-/** Logs in through the router and returns the bearer header for that user. */
+/**
+ * Logs in through the router and returns the bearer header for that user; every seeded demo
+ * account has the published demo password, so only other accounts name theirs.
+ */
 export async function bearerFor(
   routerUrl: string,
   email: string,
-  password: string,
+  password: string = DEMO_PASSWORD,
 ): Promise<Record<string, string>> {
   const { data, errors } = await gql<{ logIn: { token: string } }>(
     routerUrl,

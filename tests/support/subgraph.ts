@@ -145,3 +145,22 @@ export async function migratedDb(
   });
   return db;
 }
+
+/**
+ * A PGlite database of the enclosing describe's own, with `module`'s schema migrated (and seeded
+ * unless `seed: false`): opened before its tests and handed to `ready`, closed after them.
+ */
+export function withMigratedDb(
+  module: Pick<SubgraphModule, "name" | "migrationsDir" | "seed">,
+  ready: (db: Database) => void | Promise<void>,
+  { seed = true }: { seed?: boolean } = {},
+): void {
+  let storage: Storage | undefined;
+  beforeAll(async () => {
+    storage = await memoryStorage();
+    await ready(await migratedDb(module, storage, { seed }));
+  });
+  afterAll(async () => {
+    await storage?.close();
+  });
+}

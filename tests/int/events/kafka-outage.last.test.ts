@@ -1,10 +1,5 @@
 import { afterAll, beforeAll, describe, it } from "vitest";
-import {
-  AMQP_URL,
-  deleteQueues,
-  probeKafka,
-  probeRabbit,
-} from "../../support/brokers.ts";
+import { AMQP_URL, deleteQueues } from "../../support/brokers.ts";
 import {
   expectSurvived,
   runOutage,
@@ -12,10 +7,7 @@ import {
   type Rig,
 } from "../../support/pipeline-rig.ts";
 import { privateKafka } from "../../support/private-kafka.ts";
-import { postgresBackend } from "../../support/storage.ts";
-
-const kafkaReason = await probeKafka();
-const rabbitReason = await probeRabbit();
+import { probePipelineServices } from "../../support/pipeline-services.ts";
 
 /**
  * The Kafka broker goes away under a running pipeline (a private broker of this file, stopped and
@@ -25,9 +17,8 @@ const rabbitReason = await probeRabbit();
  * order, the outbox drained, the worker back in its group and consuming.
  */
 const kafka = privateKafka({ port: 19521 });
-const postgres = await postgresBackend();
-// kafkaReason: the machinery to run a broker (the shared one answering shows the jars and Java are here).
-const unavailable = postgres.unavailable ?? kafkaReason ?? rabbitReason;
+// The shared Kafka answering also shows that the machinery to run a private broker (the jars, Java) is here.
+const { postgres, unavailable } = await probePipelineServices();
 if (unavailable)
   console.error(`[tests] skipping the Kafka outage tests: ${unavailable}`);
 

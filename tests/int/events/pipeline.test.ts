@@ -29,21 +29,16 @@ import {
   AMQP_URL,
   deleteQueues,
   KAFKA_BROKERS,
-  probeKafka,
-  probeRabbit,
   unique,
   waitFor,
 } from "../../support/brokers.ts";
 import { newProduct } from "../../support/saga.ts";
 import { startSmtpSink } from "../../support/smtp-sink.ts";
 import { bootStack, gql, silentLogger } from "../../support/stack.ts";
-import { postgresBackend } from "../../support/storage.ts";
+import { probePipelineServices } from "../../support/pipeline-services.ts";
+import { workerScope } from "../../support/notifications.ts";
 
-const kafkaReason = await probeKafka();
-const rabbitReason = await probeRabbit();
-
-const postgres = await postgresBackend();
-const unavailable = postgres.unavailable ?? kafkaReason ?? rabbitReason;
+const { postgres, unavailable } = await probePipelineServices();
 const retry: RetryPolicy = { delaysMs: [100, 300], maxAttempts: 3 };
 const FROM = "Switchyard <no-reply@switchyard.test>";
 
@@ -236,10 +231,7 @@ describe.skipIf(unavailable)(
         eventLog,
         jobQueue,
         db: notifications,
-        logger: silentLogger,
-        groupId: prefix,
-        topics: [topic],
-        queuePrefix: prefix,
+        ...workerScope(prefix, [topic]),
         onJobsPublished: (jobs) => published.push(...jobs),
       });
       await worker.start();

@@ -3,8 +3,6 @@ import {
   AMQP_URL,
   deleteQueues,
   KAFKA_BROKERS,
-  probeKafka,
-  probeRabbit,
 } from "../../support/brokers.ts";
 import { startFaultProxy, type FaultProxy } from "../../support/fault-proxy.ts";
 import {
@@ -13,10 +11,7 @@ import {
   startRig,
   type Rig,
 } from "../../support/pipeline-rig.ts";
-import { postgresBackend } from "../../support/storage.ts";
-
-const kafkaReason = await probeKafka();
-const rabbitReason = await probeRabbit();
+import { probePipelineServices } from "../../support/pipeline-services.ts";
 
 /**
  * PostgreSQL becomes unreachable for one piece of a running pipeline: a loopback proxy in front of
@@ -26,8 +21,7 @@ const rabbitReason = await probeRabbit();
  * burn their retries into the DLQ) and then be delivered once each, in per-user order.
  */
 const HOLD_MS = 12_000;
-const postgres = await postgresBackend();
-const unavailable = postgres.unavailable ?? kafkaReason ?? rabbitReason;
+const { postgres, unavailable } = await probePipelineServices();
 if (unavailable)
   console.error(`[tests] skipping the PostgreSQL outage tests: ${unavailable}`);
 

@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ChannelSender } from "../../../events/channels.ts";
 import { createDispatcher } from "../../../events/dispatcher.ts";
 import type { RetryPolicy } from "../../../events/job-queue.ts";
 import { createKafkaEventLog } from "../../../events/kafka-event-log.ts";
 import { createNotificationWorker } from "../../../events/notification-worker.ts";
 import { prepareNotificationsDatabase } from "../../../events/pipeline.ts";
 import { createRabbitJobQueue } from "../../../events/rabbit-job-queue.ts";
-import { createStaticDirectory } from "../../../events/recipients.ts";
 import type { Database } from "../../../platform/database.ts";
 import { buildEnvelope } from "../../../events/envelope.ts";
 import {
@@ -23,6 +21,11 @@ import {
 import { skipReason } from "../../support/ci.ts";
 import { silentLogger } from "../../support/stack.ts";
 import { postgresBackend } from "../../support/storage.ts";
+import {
+  countingSenders,
+  directoryOf,
+  workerScope,
+} from "../../support/notifications.ts";
 
 const kafkaReason = await probeKafka();
 
@@ -96,22 +99,11 @@ describe.skipIf(unavailable)(
           eventLog,
           jobQueue,
           db: notifications,
-          logger: silentLogger,
-          groupId: prefix,
-          topics: [topic],
-          queuePrefix: prefix,
+          ...workerScope(prefix, [topic]),
         });
         await worker.start();
         cleanups.push(() => worker.stop());
-        const sends = new Map<string, number>();
-        const sender: ChannelSender = {
-          transport: "test",
-          send: async (job) =>
-            void sends.set(
-              job.notificationId,
-              (sends.get(job.notificationId) ?? 0) + 1,
-            ),
-        };
+        const { sends, senders } = countingSenders();
         const users = Array.from(
           { length: 4 },
           (_, index) => `restart-user-${index}-${prefix}`,
@@ -120,12 +112,8 @@ describe.skipIf(unavailable)(
           jobQueue,
           db: notifications,
           logger: silentLogger,
-          senders: { email: sender, sms: sender, push: sender },
-          recipients: createStaticDirectory(
-            Object.fromEntries(
-              users.map((user) => [user, { email: `${user}@example.test` }]),
-            ),
-          ),
+          senders,
+          recipients: directoryOf(users),
           retry,
           queuePrefix: prefix,
         });

@@ -1,6 +1,5 @@
 import { fork } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ChannelSender } from "../../../events/channels.ts";
 import { createDispatcher } from "../../../events/dispatcher.ts";
 import {
   deadLetterQueueOf,
@@ -11,26 +10,24 @@ import { createNotificationWorker } from "../../../events/notification-worker.ts
 import { CHANNELS, queueFor } from "../../../events/notification-job.ts";
 import { prepareNotificationsDatabase } from "../../../events/pipeline.ts";
 import { createRabbitJobQueue } from "../../../events/rabbit-job-queue.ts";
-import { createStaticDirectory } from "../../../events/recipients.ts";
 import type { Database } from "../../../platform/database.ts";
 import { buildEnvelope } from "../../../events/envelope.ts";
 import {
   AMQP_URL,
   deleteQueues,
   KAFKA_BROKERS,
-  probeKafka,
-  probeRabbit,
   unique,
   waitFor,
 } from "../../support/brokers.ts";
 import { silentLogger } from "../../support/stack.ts";
-import { postgresBackend } from "../../support/storage.ts";
+import { probePipelineServices } from "../../support/pipeline-services.ts";
+import {
+  countingSenders,
+  directoryOf,
+  workerScope,
+} from "../../support/notifications.ts";
 
-const kafkaReason = await probeKafka();
-const rabbitReason = await probeRabbit();
-
-const postgres = await postgresBackend();
-const unavailable = postgres.unavailable ?? kafkaReason ?? rabbitReason;
+const { postgres, unavailable } = await probePipelineServices();
 const retry: RetryPolicy = { delaysMs: [100], maxAttempts: 3 };
 
 describe.skipIf(unavailable)(
@@ -167,34 +164,19 @@ describe.skipIf(unavailable)(
           eventLog,
           jobQueue: observedQueue,
           db: notifications,
-          logger: silentLogger,
-          groupId: prefix,
-          topics: [topic],
-          queuePrefix: prefix,
+          ...workerScope(prefix, [topic]),
         });
         await worker.start();
         cleanups.push(() => worker.stop());
 
         // 3. Dispatchers send; every send is counted per notification id.
-        const sends = new Map<string, number>();
-        const sender: ChannelSender = {
-          transport: "test",
-          send: async (job) =>
-            void sends.set(
-              job.notificationId,
-              (sends.get(job.notificationId) ?? 0) + 1,
-            ),
-        };
-        const recipients = createStaticDirectory(
-          Object.fromEntries(
-            users.map((user) => [user, { email: `${user}@example.test` }]),
-          ),
-        );
+        const { sends, senders } = countingSenders();
+        const recipients = directoryOf(users);
         const dispatcher = createDispatcher({
           jobQueue,
           db: notifications,
           logger: silentLogger,
-          senders: { email: sender, sms: sender, push: sender },
+          senders,
           recipients,
           retry,
           queuePrefix: prefix,

@@ -25,22 +25,18 @@ import {
   type NotificationJob,
 } from "../../../events/notification-job.ts";
 import { prepareNotificationsDatabase } from "../../../events/pipeline.ts";
-import { createStaticDirectory } from "../../../events/recipients.ts";
 import type { RetryPolicy } from "../../../events/retry-policy.ts";
 import { type Database, type Storage } from "../../../platform/database.ts";
 import { scratchPglite } from "../../support/pglite.ts";
 import { InfrastructureError } from "../../../platform/errors.ts";
 import { waitFor } from "../../support/wait.ts";
 import { silentLogger } from "../../support/logger.ts";
+import { directoryOf } from "../../support/notifications.ts";
 
 // Two attempts with short tiers: a job failed through the tiers reaches the DLQ within ~20 ms.
 const retry: RetryPolicy = { delaysMs: [5], maxAttempts: 2 };
 const users = ["u-a", "u-b", "u-c"];
-const recipients = createStaticDirectory(
-  Object.fromEntries(
-    users.map((user) => [user, { email: `${user}@example.test` }]),
-  ),
-);
+const recipients = directoryOf(users);
 
 const jobFor = (user: string, n: number): NotificationJob => ({
   notificationId: `${user}-${n}:email`,

@@ -1,22 +1,15 @@
-import {
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   DEFAULT_CODEGEN_PATHS,
   generateClient,
   staleFiles,
 } from "../../../scripts/client-codegen.ts";
+import { scratchDir } from "../../support/scratch.ts";
 
 describe("typed client generation", () => {
-  const scratch = mkdtempSync(join(tmpdir(), "switchyard-codegen-"));
-  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  const scratch = scratchDir("switchyard-codegen-");
 
   it("the committed clients/generated matches a fresh generation from schema/api.graphql", async () => {
     const outcome = await generateClient();

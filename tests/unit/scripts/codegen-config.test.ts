@@ -3,20 +3,19 @@
  * paths and preset config are what `npm run codegen` uses, and shapes the runner does not implement
  * are refused naming the key.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import CODEGEN_CONFIG from "../../../codegen.ts";
 import {
   codegenSettings,
   DEFAULT_CODEGEN_PATHS,
   generateClient,
 } from "../../../scripts/client-codegen.ts";
+import { scratchDir } from "../../support/scratch.ts";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
-const scratch = mkdtempSync(join(tmpdir(), "codegen-config-"));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = scratchDir("codegen-config-");
 const output = CODEGEN_CONFIG.generates["clients/generated/"] as {
   config: Record<string, unknown>;
   presetConfig: Record<string, unknown>;

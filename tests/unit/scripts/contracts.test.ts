@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   buildSchema,
@@ -12,7 +11,7 @@ import {
   type DocumentNode,
   type GraphQLSchema,
 } from "graphql";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   composeFromConfig,
   readCompositionConfig,
@@ -22,6 +21,7 @@ import {
   buildContract,
   CONTRACT_VARIANTS,
 } from "../../../scripts/contracts.ts";
+import { scratchDir } from "../../support/scratch.ts";
 
 /**
  * Admin-only elements, derived from the authorization the subgraphs enforce: a type or field whose
@@ -99,8 +99,7 @@ function composed(config: CompositionConfig) {
 const config = readCompositionConfig("supergraph.yaml");
 
 describe("contract variants (@tag)", () => {
-  const scratch = mkdtempSync(join(tmpdir(), "switchyard-contracts-"));
-  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  const scratch = scratchDir("switchyard-contracts-");
 
   it("commits schema/contracts/<variant>.graphql as composed", () => {
     const outcome = composed(config);

@@ -3,20 +3,19 @@
  * can stand for are accepted, the others refused with the file and a way out, and a pinned version
  * holds the subgraphs to the federation spec it knows.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   composeFromConfig,
   LIBRARY_FEDERATION,
   parseFederationVersion,
   readCompositionConfig,
 } from "../../../scripts/composition.ts";
+import { scratchDir } from "../../support/scratch.ts";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
-const dir = mkdtempSync(join(tmpdir(), "federation-version-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir("federation-version-");
 
 /** The repository's supergraph.yaml with another federation_version and absolute schema paths. */
 function configWith(version: string | undefined): string {

@@ -1,11 +1,4 @@
-import {
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   operationFromDocument,
@@ -19,24 +12,20 @@ import {
   type QueryPlanSelectionNode,
 } from "@apollo/query-planner";
 import { parse } from "graphql";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   applyPatches,
   PATCHES,
   type Patch,
 } from "../../../scripts/patch-dependencies.mjs";
+import { scratchDirPerTest } from "../../support/scratch.ts";
 
 process.env.APOLLO_TELEMETRY_DISABLED = "true";
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0))
-    rmSync(dir, { recursive: true, force: true });
-});
+const projectDir = scratchDirPerTest("patch-deps-");
 
 function fakeProject(version: string, text: string): string {
-  const root = mkdtempSync(join(tmpdir(), "patch-deps-"));
-  dirs.push(root);
+  const root = projectDir();
   const pkg = join(root, "node_modules", "@acme", "lib");
   mkdirSync(join(pkg, "dist"), { recursive: true });
   writeFileSync(join(pkg, "package.json"), JSON.stringify({ version }));

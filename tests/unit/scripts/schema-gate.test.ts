@@ -1,7 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   ChangelogError,
   checkSchema,
@@ -14,6 +13,7 @@ import {
   editedBaseline as edited,
   readBaselineSdl,
 } from "../../support/schema-fixtures.ts";
+import { scratchDir } from "../../support/scratch.ts";
 
 const baselineSdl = readBaselineSdl();
 const withoutFailureCode = baselineWithoutFailureCode();
@@ -32,8 +32,7 @@ const withRefundedStatus = edited(
 );
 
 describe("the breaking-change gate", () => {
-  const scratch = mkdtempSync(join(tmpdir(), "switchyard-schema-gate-"));
-  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  const scratch = scratchDir("switchyard-schema-gate-");
 
   it("passes the committed API schema against the committed baseline", async () => {
     const report = await checkSchema({

@@ -1,16 +1,16 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Database, Storage } from "../../../../platform/database.ts";
+import { describe, expect, it } from "vitest";
+import type { Database } from "../../../../platform/database.ts";
 import { demoOrders, demoUsers } from "../../../../platform/demo-data.ts";
 import {
   createOrderRepository,
   type OrderRepository,
 } from "../../../../subgraphs/orders/repository.ts";
 import { ordersModule } from "../../../../subgraphs/orders/server.ts";
-import { memoryStorage, migratedDb } from "../../../support/subgraph.ts";
+import { withMigratedDb } from "../../../support/subgraph.ts";
+import { ORDERS_OPTIONS_UNUSED } from "../../../support/subgraph-options.ts";
 
 describe("the orders repository on PGlite (reads)", () => {
-  let storage: Storage;
   let db: Database;
   let repo: OrderRepository;
   const newestFirst = (userId: string) =>
@@ -18,22 +18,9 @@ describe("the orders repository on PGlite (reads)", () => {
       .filter((order) => order.userId === userId)
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
 
-  beforeAll(async () => {
-    storage = await memoryStorage();
-    const options = {
-      internalServiceSecret: "unused",
-      productsInternalUrl: "http://127.0.0.1:1",
-      paymentsInternalUrl: "http://127.0.0.1:1",
-      serviceTimeoutMs: 1,
-      placeOrderWaitMs: 1,
-      sagaResumeIntervalMs: 3_600_000,
-      sagaLeaseMs: 1,
-    };
-    db = await migratedDb(ordersModule(options), storage);
+  withMigratedDb(ordersModule(ORDERS_OPTIONS_UNUSED), (opened) => {
+    db = opened;
     repo = createOrderRepository(db);
-  });
-  afterAll(async () => {
-    await storage?.close();
   });
 
   it("reads orders by id and their items by order id, each in one statement and key order", async () => {

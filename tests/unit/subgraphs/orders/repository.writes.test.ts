@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Database, Storage } from "../../../../platform/database.ts";
+import { describe, expect, it } from "vitest";
+import type { Database } from "../../../../platform/database.ts";
 import { demoUsers } from "../../../../platform/demo-data.ts";
 import { orderSql } from "../../../../subgraphs/orders/repository.ts";
 import { ordersModule } from "../../../../subgraphs/orders/server.ts";
-import { memoryStorage, migratedDb } from "../../../support/subgraph.ts";
+import { withMigratedDb } from "../../../support/subgraph.ts";
+import { ORDERS_OPTIONS_UNUSED } from "../../../support/subgraph-options.ts";
 
 describe("the orders repository on PGlite (writes and saga state)", () => {
-  let storage: Storage;
   let db: Database;
   const userId = demoUsers[0]!.id;
 
@@ -60,22 +60,13 @@ describe("the orders repository on PGlite (writes and saga state)", () => {
     return { id, key, row };
   }
 
-  beforeAll(async () => {
-    storage = await memoryStorage();
-    const options = {
-      internalServiceSecret: "unused",
-      productsInternalUrl: "http://127.0.0.1:1",
-      paymentsInternalUrl: "http://127.0.0.1:1",
-      serviceTimeoutMs: 1,
-      placeOrderWaitMs: 1,
-      sagaResumeIntervalMs: 3_600_000,
-      sagaLeaseMs: 1,
-    };
-    db = await migratedDb(ordersModule(options), storage, { seed: false });
-  });
-  afterAll(async () => {
-    await storage?.close();
-  });
+  withMigratedDb(
+    ordersModule(ORDERS_OPTIONS_UNUSED),
+    (opened) => {
+      db = opened;
+    },
+    { seed: false },
+  );
 
   it("inserts one PENDING order per user and key at step RESERVE, already claimed, with its items in position order and its event, in one statement", async () => {
     const [first, second] = [randomUUID(), randomUUID()];

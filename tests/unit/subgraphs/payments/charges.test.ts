@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Database, Storage } from "../../../../platform/database.ts";
+import { describe, expect, it } from "vitest";
+import type { Database } from "../../../../platform/database.ts";
 import { silentLogger } from "../../../support/logger.ts";
 import {
   createCharges,
@@ -11,10 +11,9 @@ import {
   TEST_CARDS,
 } from "../../../../subgraphs/payments/provider.ts";
 import { paymentsModule } from "../../../../subgraphs/payments/server.ts";
-import { memoryStorage, migratedDb } from "../../../support/subgraph.ts";
+import { withMigratedDb } from "../../../support/subgraph.ts";
 
 describe("charges and refunds (createCharges on PGlite)", () => {
-  let storage: Storage;
   let db: Database;
   let charges: Charges;
   const request = (paymentToken: string = TEST_CARDS.approve) => {
@@ -36,19 +35,15 @@ describe("charges and refunds (createCharges on PGlite)", () => {
       )
     ).map((row) => row.type);
 
-  beforeAll(async () => {
-    storage = await memoryStorage();
-    const provider = createSimulatedProvider({ timeoutMs: 20 });
-    db = await migratedDb(
-      paymentsModule({ internalServiceSecret: "unused", provider }),
-      storage,
-      { seed: false },
-    );
-    charges = createCharges({ db, provider, logger: silentLogger });
-  });
-  afterAll(async () => {
-    await storage?.close();
-  });
+  const provider = createSimulatedProvider({ timeoutMs: 20 });
+  withMigratedDb(
+    paymentsModule({ internalServiceSecret: "unused", provider }),
+    (opened) => {
+      db = opened;
+      charges = createCharges({ db, provider, logger: silentLogger });
+    },
+    { seed: false },
+  );
 
   it("charges once per key: a repeat answers the same payment, another amount under the key is key-reused", async () => {
     const charge = request();

@@ -1,13 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Database, Storage } from "../../../../platform/database.ts";
+import { describe, expect, it } from "vitest";
+import type { Database } from "../../../../platform/database.ts";
 import { chargeSql } from "../../../../subgraphs/payments/repository.ts";
-import { createSimulatedProvider } from "../../../../subgraphs/payments/provider.ts";
 import { paymentsModule } from "../../../../subgraphs/payments/server.ts";
-import { memoryStorage, migratedDb } from "../../../support/subgraph.ts";
+import { withMigratedDb } from "../../../support/subgraph.ts";
+import { paymentsOptionsUnused } from "../../../support/subgraph-options.ts";
 
 describe("the charge SQL of the payments repository on PGlite", () => {
-  let storage: Storage;
   let db: Database;
   const charge = () => {
     const orderId = randomUUID();
@@ -20,20 +19,13 @@ describe("the charge SQL of the payments repository on PGlite", () => {
     };
   };
 
-  beforeAll(async () => {
-    storage = await memoryStorage();
-    db = await migratedDb(
-      paymentsModule({
-        internalServiceSecret: "unused",
-        provider: createSimulatedProvider(),
-      }),
-      storage,
-      { seed: false },
-    );
-  });
-  afterAll(async () => {
-    await storage?.close();
-  });
+  withMigratedDb(
+    paymentsModule(paymentsOptionsUnused()),
+    (opened) => {
+      db = opened;
+    },
+    { seed: false },
+  );
 
   it("inserts one PENDING payment per key and finds it by key and by id", async () => {
     const request = charge();

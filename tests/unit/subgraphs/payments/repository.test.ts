@@ -1,33 +1,22 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Database, Storage } from "../../../../platform/database.ts";
+import { describe, expect, it } from "vitest";
+import type { Database } from "../../../../platform/database.ts";
 import { demoPayments } from "../../../../platform/demo-data.ts";
 import {
   createPaymentRepository,
   type PaymentRepository,
 } from "../../../../subgraphs/payments/repository.ts";
-import { createSimulatedProvider } from "../../../../subgraphs/payments/provider.ts";
 import { paymentsModule } from "../../../../subgraphs/payments/server.ts";
-import { memoryStorage, migratedDb } from "../../../support/subgraph.ts";
+import { withMigratedDb } from "../../../support/subgraph.ts";
+import { paymentsOptionsUnused } from "../../../support/subgraph-options.ts";
 
 describe("the payments repository on PGlite", () => {
-  let storage: Storage;
   let db: Database;
   let repo: PaymentRepository;
 
-  beforeAll(async () => {
-    storage = await memoryStorage();
-    db = await migratedDb(
-      paymentsModule({
-        internalServiceSecret: "unused",
-        provider: createSimulatedProvider(),
-      }),
-      storage,
-    );
+  withMigratedDb(paymentsModule(paymentsOptionsUnused()), (opened) => {
+    db = opened;
     repo = createPaymentRepository(db);
-  });
-  afterAll(async () => {
-    await storage?.close();
   });
 
   it("reads payments by id in one statement, in key order, null where missing", async () => {

@@ -1,15 +1,15 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Database, Storage } from "../../../../platform/database.ts";
+import { describe, expect, it } from "vitest";
+import type { Database } from "../../../../platform/database.ts";
 import {
   createInventory,
   type Inventory,
 } from "../../../../subgraphs/products/inventory.ts";
 import { productsModule } from "../../../../subgraphs/products/server.ts";
-import { memoryStorage, migratedDb } from "../../../support/subgraph.ts";
+import { withMigratedDb } from "../../../support/subgraph.ts";
+import { PRODUCTS_OPTIONS_UNUSED } from "../../../support/subgraph-options.ts";
 
 describe("stock reservations (createInventory on PGlite)", () => {
-  let storage: Storage;
   let db: Database;
   let inventory: Inventory;
   let counter = 0;
@@ -44,22 +44,14 @@ describe("stock reservations (createInventory on PGlite)", () => {
       )
     ).map((row) => row.type);
 
-  beforeAll(async () => {
-    storage = await memoryStorage();
-    db = await migratedDb(
-      productsModule({
-        internalServiceSecret: "unused",
-        reservationTtlSeconds: 900,
-        reservationSweepIntervalMs: 3_600_000,
-      }),
-      storage,
-      { seed: false },
-    );
-    inventory = createInventory({ db, reservationTtlSeconds: 900 });
-  });
-  afterAll(async () => {
-    await storage?.close();
-  });
+  withMigratedDb(
+    productsModule(PRODUCTS_OPTIONS_UNUSED),
+    (opened) => {
+      db = opened;
+      inventory = createInventory({ db, reservationTtlSeconds: 900 });
+    },
+    { seed: false },
+  );
 
   it("takes the units of a reservation within stock, at the current price, and records the event", async () => {
     const id = await product(5);

@@ -1,15 +1,15 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Database, Storage } from "../../../../platform/database.ts";
+import { describe, expect, it } from "vitest";
+import type { Database } from "../../../../platform/database.ts";
 import {
   insertProduct,
   reservationSql,
 } from "../../../../subgraphs/products/repository.ts";
 import { productsModule } from "../../../../subgraphs/products/server.ts";
-import { memoryStorage, migratedDb } from "../../../support/subgraph.ts";
+import { withMigratedDb } from "../../../support/subgraph.ts";
+import { PRODUCTS_OPTIONS_UNUSED } from "../../../support/subgraph-options.ts";
 
 describe("the reservation SQL of the products repository on PGlite", () => {
-  let storage: Storage;
   let db: Database;
   let counter = 0;
 
@@ -35,21 +35,13 @@ describe("the reservation SQL of the products repository on PGlite", () => {
       )
     )[0]!.inventory;
 
-  beforeAll(async () => {
-    storage = await memoryStorage();
-    db = await migratedDb(
-      productsModule({
-        internalServiceSecret: "unused",
-        reservationTtlSeconds: 900,
-        reservationSweepIntervalMs: 3_600_000,
-      }),
-      storage,
-      { seed: false },
-    );
-  });
-  afterAll(async () => {
-    await storage?.close();
-  });
+  withMigratedDb(
+    productsModule(PRODUCTS_OPTIONS_UNUSED),
+    (opened) => {
+      db = opened;
+    },
+    { seed: false },
+  );
 
   const reserved = (
     reservationId: string,

@@ -1,33 +1,22 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Database, Storage } from "../../../../platform/database.ts";
+import { describe, expect, it } from "vitest";
+import type { Database } from "../../../../platform/database.ts";
 import { demoProducts } from "../../../../platform/demo-data.ts";
 import {
   createProductRepository,
   type ProductRepository,
 } from "../../../../subgraphs/products/repository.ts";
 import { productsModule } from "../../../../subgraphs/products/server.ts";
-import { memoryStorage, migratedDb } from "../../../support/subgraph.ts";
+import { withMigratedDb } from "../../../support/subgraph.ts";
+import { PRODUCTS_OPTIONS_UNUSED } from "../../../support/subgraph-options.ts";
 
 describe("the products repository on PGlite", () => {
-  let storage: Storage;
   let db: Database;
   let repo: ProductRepository;
 
-  beforeAll(async () => {
-    storage = await memoryStorage();
-    db = await migratedDb(
-      productsModule({
-        internalServiceSecret: "unused",
-        reservationTtlSeconds: 900,
-        reservationSweepIntervalMs: 3_600_000,
-      }),
-      storage,
-    );
+  withMigratedDb(productsModule(PRODUCTS_OPTIONS_UNUSED), (opened) => {
+    db = opened;
     repo = createProductRepository(db);
-  });
-  afterAll(async () => {
-    await storage?.close();
   });
 
   it("reads any number of products in one statement, in the order asked, null where missing", async () => {

@@ -1,28 +1,27 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Database, Storage } from "../../../../platform/database.ts";
+import { describe, expect, it } from "vitest";
+import type { Database } from "../../../../platform/database.ts";
 import { demoUsers } from "../../../../platform/demo-data.ts";
 import {
   createUserRepository,
   type UserRepository,
 } from "../../../../subgraphs/users/repository.ts";
 import { usersModule } from "../../../../subgraphs/users/server.ts";
-import { memoryStorage, migratedDb } from "../../../support/subgraph.ts";
+import { withMigratedDb } from "../../../support/subgraph.ts";
 
 describe("the users repository on PGlite", () => {
-  let storage: Storage;
   let db: Database;
   let repo: UserRepository;
 
-  beforeAll(async () => {
-    storage = await memoryStorage();
-    // No demo seed: hashing the demo password is the slow part, and these tests insert their own rows.
-    db = await migratedDb(usersModule(), storage, { seed: false });
-    repo = createUserRepository(db);
-  });
-  afterAll(async () => {
-    await storage?.close();
-  });
+  // No demo seed: hashing the demo password is the slow part, and these tests insert their own rows.
+  withMigratedDb(
+    usersModule(),
+    (opened) => {
+      db = opened;
+      repo = createUserRepository(db);
+    },
+    { seed: false },
+  );
 
   it("inserts a user and reads it back by id (in key order, null where missing) and with its hash by email", async () => {
     const [first, second] = [randomUUID(), randomUUID()];
