@@ -293,6 +293,14 @@ export function createDispatcher({
   ) => {
     // An invalid job throws InvalidJobError (not retriable): the queue dead-letters it at once.
     const job = parseNotificationJob(received.payload);
+    // Its delivered event, checked against its contract before anything is sent: a job whose event
+    // could not be written fails here, not after the send (which would then be repeated).
+    const event = prepareEvent({
+      type: "notifications.notification.delivered",
+      key: job.userId,
+      data: { notificationId: job.notificationId, userId: job.userId },
+      correlationId: job.correlationId,
+    });
     const sender = senders[job.channel];
     let heldFor: string | undefined;
     // The earlier copy is in this lane: claiming now, this copy's statement (another batch, another
@@ -391,12 +399,6 @@ export function createDispatcher({
         throw error;
       }
       // Sent: only the record is retried from here on, never the send.
-      const event = prepareEvent({
-        type: "notifications.notification.delivered",
-        key: job.userId,
-        data: { notificationId: job.notificationId, userId: job.userId },
-        correlationId: job.correlationId,
-      });
       await withDatabase(() =>
         deliveredRecords.load({
           job,
