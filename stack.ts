@@ -19,7 +19,7 @@ import {
 import { EXPLORER_PATH, GRAPHIQL_PATH } from "./router/landing-page.ts";
 import { createRouter, type Router } from "./router/server.ts";
 import { randomBytes } from "node:crypto";
-import { createOrderChangeFeed } from "./events/order-change-feed.ts";
+import { createLiveChangeFeed } from "./events/live-change-feed.ts";
 import {
   startPipeline,
   type Pipeline,
@@ -264,7 +264,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       logger: forService(logger, "router"),
       // Live updates read the pipeline's event log under a group of this router's own.
       ...(options.events && {
-        liveSource: createOrderChangeFeed({
+        liveSource: createLiveChangeFeed({
           eventLog: options.events.eventLog,
           topicPrefix: options.events.topicPrefix,
           logger: forService(logger, "router"),

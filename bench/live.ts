@@ -3,9 +3,11 @@
  * N subscribers with event → client latency. One process: the stack (embedded event log, PGlite)
  * and the WebSocket clients (N / 10 connections, 10 subscriptions each, the default per-connection
  * limit). Every delivery is a query through the gateway with the subscriber's context, so the
- * throughput is bounded by per-subscriber resolution, not by the fan-out itself.
+ * throughput is bounded by per-subscriber resolution, not by the fan-out itself. `--field
+ * myNotifications` subscribes to the customer's notifications instead and publishes
+ * `notifications.notification.delivered` events for a notification the pipeline delivered.
  *
- *   npm run bench:live [-- --subscribers 1000 --events 10]
+ *   npm run bench:live [-- --subscribers 1000 --events 10 --field orderUpdated|myNotifications]
  */
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
@@ -33,7 +35,13 @@ export interface LiveBenchResult {
   selection: string;
 }
 
-const SELECTION = "subscription { orderUpdated { id status user { name } } }";
+/** What each subscriber selects, per live field. */
+const SELECTIONS = {
+  orderUpdated: "subscription { orderUpdated { id status user { name } } }",
+  myNotifications:
+    "subscription { myNotifications { id subject user { name } } }",
+} as const;
+export type LiveBenchField = keyof typeof SELECTIONS;
 const quantile = (sorted: number[], q: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 const settle = async () => {
@@ -48,19 +56,29 @@ async function until(
   condition: () => boolean,
   what: string,
   timeoutMs: number,
+  /** Run before each check (a poll that updates what `condition` reads). */
+  poll?: () => Promise<void>,
 ) {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  for (;;) {
+    await poll?.();
+    if (condition()) return;
     if (Date.now() > deadline)
       throw new Error(`bench: timed out waiting for ${what}`);
-    await new Promise((done) => setTimeout(done, 20));
+    await new Promise((done) => setTimeout(done, poll ? 200 : 20));
   }
 }
 
 export async function runLiveBench({
   subscribers = 1000,
   events = 10,
-}: { subscribers?: number; events?: number } = {}): Promise<LiveBenchResult> {
+  field = "orderUpdated",
+}: {
+  subscribers?: number;
+  events?: number;
+  field?: LiveBenchField;
+} = {}): Promise<LiveBenchResult> {
+  const selection = SELECTIONS[field];
   const { storage, drop } = await pgliteBackend.open();
   const logger = pino({ level: "silent" });
   const eventLog = createMemoryEventLog({ logger });
@@ -126,6 +144,29 @@ export async function runLiveBench({
     );
     const orderId = (placed.json.data as { placeOrder: { id: string } })
       .placeOrder.id;
+    // myNotifications: a notification the pipeline delivered for that order, read back per event.
+    let notificationId: string | undefined;
+    if (field === "myNotifications")
+      await until(
+        () => notificationId !== undefined,
+        "the order's notification",
+        60_000,
+        async () => {
+          const listed = await post(
+            stack.routerUrl,
+            {
+              query:
+                "{ me { notifications(first: 1) { edges { node { id } } } } }",
+            },
+            { authorization },
+          );
+          notificationId = (
+            listed.json.data as {
+              me: { notifications: { edges: Array<{ node: { id: string } }> } };
+            } | null
+          )?.me.notifications.edges[0]?.node.id;
+        },
+      );
 
     await settle();
     const before = process.memoryUsage();
@@ -142,7 +183,7 @@ export async function runLiveBench({
         const times: number[] = [];
         received.push(times);
         client.subscribe(
-          { query: SELECTION },
+          { query: selection },
           {
             next: () => void times.push(Date.now()),
             error: () => undefined,
@@ -163,24 +204,36 @@ export async function runLiveBench({
     const startedAt = Date.now();
     for (let e = 0; e < events; e += 1) {
       publishedAt.push(Date.now());
-      await eventLog.publish("switchyard.orders", [
+      const [topic, type, data] =
+        field === "orderUpdated"
+          ? [
+              "switchyard.orders",
+              "orders.order.confirmed",
+              {
+                orderId,
+                userId: id,
+                total: 1000,
+                currency: "USD",
+                status: "CONFIRMED",
+              },
+            ]
+          : [
+              "switchyard.notifications",
+              "notifications.notification.delivered",
+              { notificationId, userId: id },
+            ];
+      await eventLog.publish(topic, [
         {
-          key: orderId,
+          key: id,
           value: JSON.stringify({
             eventId: randomUUID(),
-            type: "orders.order.confirmed",
+            type,
             version: 1,
             occurredAt: new Date().toISOString(),
-            key: orderId,
+            key: id,
             correlationId: orderId,
             traceparent: null,
-            data: {
-              orderId,
-              userId: id,
-              total: 1000,
-              currency: "USD",
-              status: "CONFIRMED",
-            },
+            data,
           }),
         },
       ]);
@@ -214,7 +267,7 @@ export async function runLiveBench({
         p99: quantile(latencies, 0.99),
         max: latencies.at(-1) ?? 0,
       },
-      selection: SELECTION,
+      selection,
     };
   } finally {
     await Promise.all(clients.map((client) => client.dispose()));
@@ -228,11 +281,17 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     options: {
       subscribers: { type: "string", default: "1000" },
       events: { type: "string", default: "10" },
+      field: { type: "string", default: "orderUpdated" },
     },
   });
+  if (!(values.field in SELECTIONS))
+    throw new Error(
+      `bench:live: --field must be one of ${Object.keys(SELECTIONS).join(", ")}`,
+    );
   const result = await runLiveBench({
     subscribers: Number(values.subscribers),
     events: Number(values.events),
+    field: values.field as LiveBenchField,
   });
   console.log(JSON.stringify(result, null, 2));
   process.exit(0);

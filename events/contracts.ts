@@ -154,6 +154,14 @@ export const EVENT_CONTRACTS: readonly EventContract[] = [
       "Captured money went back to the customer (cancellation, compensation or an admin refund).",
     data: { ...payment, reason: { optional: "string" } },
   },
+  {
+    type: "notifications.notification.delivered",
+    version: 1,
+    producer: "notifications",
+    description:
+      "A notification reached its recipient (written with its DELIVERED record). Ids only: the router's `myNotifications` reads the rest through the notifications subgraph, with the subscriber's rights.",
+    data: { notificationId: "string", userId: "string" },
+  },
 ];
 
 const byKey = new Map(

@@ -4,6 +4,8 @@ import { InfrastructureError } from "../platform/errors.ts";
 import type { Logger } from "../platform/logger.ts";
 import { consumeMessage } from "../platform/tracing.ts";
 import type { ChannelSender } from "./channels.ts";
+import type { EventEnvelope } from "./envelope.ts";
+import { changeWithEvents, prepareEvent } from "./outbox-writer.ts";
 import { DownstreamUnavailableError, UndeliverableError } from "./channels.ts";
 import type { Subscription } from "./event-log.ts";
 import type { JobQueue, ReceivedJob } from "./job-queue.ts";
@@ -187,21 +189,46 @@ export function createDispatcher({
     { cache: false, maxBatchSize: batchSize },
   );
 
-  /** DELIVERED records, one statement per batch; the row exists since its claim. */
+  /**
+   * DELIVERED records, one statement per batch; the row exists since its claim. The same statement
+   * writes each newly delivered notification's `notifications.notification.delivered` event to the
+   * notifications outbox (the router's `myNotifications` follows it): the event exists if and only
+   * if the record committed, and a record already DELIVERED (a copy) writes none. Each event is
+   * prepared when its job asks (`load`), so it carries that job's correlation id and trace.
+   */
   const deliveredRecords = new DataLoader<
-    { job: NotificationJob; attempt: number; transport: string },
+    {
+      job: NotificationJob;
+      attempt: number;
+      transport: string;
+      event: EventEnvelope<unknown>;
+    },
     true
   >(
     async (batch) => {
-      await db.query(
-        `UPDATE notifications.deliveries AS d SET status = 'DELIVERED', attempts = x.a, transport = x.t, last_error = NULL, delivered_at = now(), claimed_until = NULL, updated_at = now()
-         FROM unnest($1::text[], $2::int[], $3::text[]) AS x(n, a, t)
-         WHERE d.notification_id = x.n AND d.status <> 'DELIVERED'`,
-        [
-          batch.map(({ job }) => job.notificationId),
-          batch.map(({ attempt }) => attempt),
-          batch.map(({ transport }) => transport),
-        ],
+      // One event per notification, even if two copies of it meet in one batch.
+      const events = new Map(
+        batch.map(({ job, event }) => [
+          job.notificationId,
+          { row: job.notificationId, envelope: event },
+        ]),
+      );
+      await changeWithEvents(
+        db,
+        "notifications",
+        {
+          text: `UPDATE notifications.deliveries AS d SET status = 'DELIVERED', attempts = x.a, transport = x.t, last_error = NULL, delivered_at = now(), claimed_until = NULL, updated_at = now()
+                   FROM unnest($1::text[], $2::int[], $3::text[]) AS x(n, a, t)
+                  WHERE d.notification_id = x.n AND d.status <> 'DELIVERED'
+              RETURNING d.notification_id`,
+          params: [
+            batch.map(({ job }) => job.notificationId),
+            batch.map(({ attempt }) => attempt),
+            batch.map(({ transport }) => transport),
+          ],
+          column: "notification_id",
+        },
+        [...events.values()],
       );
       return batch.map(() => true as const);
     },
@@ -266,6 +293,14 @@ export function createDispatcher({
   ) => {
     // An invalid job throws InvalidJobError (not retriable): the queue dead-letters it at once.
     const job = parseNotificationJob(received.payload);
+    // Its delivered event, checked against its contract before anything is sent: a job whose event
+    // could not be written fails here, not after the send (which would then be repeated).
+    const event = prepareEvent({
+      type: "notifications.notification.delivered",
+      key: job.userId,
+      data: { notificationId: job.notificationId, userId: job.userId },
+      correlationId: job.correlationId,
+    });
     const sender = senders[job.channel];
     let heldFor: string | undefined;
     // The earlier copy is in this lane: claiming now, this copy's statement (another batch, another
@@ -369,6 +404,7 @@ export function createDispatcher({
           job,
           attempt: received.attempt,
           transport: sender.transport,
+          event,
         }),
       );
       stats.delivered += 1;

@@ -46,6 +46,15 @@ export const topicOf = (domain: PublishingSubgraph) =>
 /** Topics the relay publishes to: one per publishing subgraph (platform/services.ts). */
 export const EVENT_TOPICS = PUBLISHING_SUBGRAPHS.map(topicOf);
 
+/**
+ * The business domains' topics: every topic but the pipeline's own `switchyard.notifications`
+ * (deliveries, which the router's live updates follow). The worker and analytics follow these: a
+ * delivery never causes another notification, and the worker must not consume its own output.
+ */
+export const DOMAIN_EVENT_TOPICS = EVENT_TOPICS.filter(
+  (topic) => topic !== topicOf("notifications"),
+);
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const EVENT_TYPE = /^[a-z]+\.[a-z]+\.[a-z][a-zA-Z]*$/;
 const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;

@@ -7,7 +7,7 @@ import {
   SpanKind,
   traceHeaders,
 } from "../platform/tracing.ts";
-import { EVENT_TOPICS, type EventEnvelope } from "./envelope.ts";
+import { DOMAIN_EVENT_TOPICS, type EventEnvelope } from "./envelope.ts";
 import type {
   EventLog,
   LogMessage,
@@ -32,7 +32,7 @@ export interface NotificationWorkerOptions {
   logger: Logger;
   /** @default 'notifications' */
   groupId?: string;
-  /** @default EVENT_TOPICS */
+  /** @default DOMAIN_EVENT_TOPICS */
   topics?: readonly string[];
   /** Channel queues are `<queuePrefix>.<channel>`. @default 'notifications' */
   queuePrefix?: string;
@@ -83,7 +83,7 @@ export function createNotificationWorker({
   db,
   logger,
   groupId = "notifications",
-  topics = EVENT_TOPICS,
+  topics = DOMAIN_EVENT_TOPICS,
   queuePrefix = "notifications",
   onJobsPublished,
 }: NotificationWorkerOptions): NotificationWorker {

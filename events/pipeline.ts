@@ -16,7 +16,7 @@ import {
   type AnalyticsConsumer,
 } from "./analytics-consumer.ts";
 import { createDispatcher, type Dispatcher } from "./dispatcher.ts";
-import { EVENT_TOPICS } from "./envelope.ts";
+import { DOMAIN_EVENT_TOPICS, EVENT_TOPICS } from "./envelope.ts";
 import {
   createMemoryEventLog,
   type EventLog,
@@ -201,7 +201,8 @@ export async function startPipeline(
     groupId = "notifications",
   } = options;
   const notificationsDb = storage.forService("notifications");
-  if (roles.worker || roles.dispatcher)
+  // The relay drains notifications.outbox, which these migrations create.
+  if (roles.worker || roles.dispatcher || roles.relay)
     await prepareNotificationsDatabase(notificationsDb);
   const relays = roles.relay
     ? OUTBOX_SCHEMAS.map((schema) =>
@@ -236,7 +237,7 @@ export async function startPipeline(
         logger: forService(logger, "worker"),
         groupId,
         queuePrefix,
-        topics: EVENT_TOPICS.map((topic) => `${topicPrefix}${topic}`),
+        topics: DOMAIN_EVENT_TOPICS.map((topic) => `${topicPrefix}${topic}`),
       })
     : undefined;
   let analytics: AnalyticsConsumer | undefined;
@@ -250,7 +251,7 @@ export async function startPipeline(
       logger: forService(logger, "analytics"),
       groupId:
         groupId === "notifications" ? "analytics" : `${groupId}.analytics`,
-      topics: EVENT_TOPICS.map((topic) => `${topicPrefix}${topic}`),
+      topics: DOMAIN_EVENT_TOPICS.map((topic) => `${topicPrefix}${topic}`),
     });
   }
   // Topics are declared by the services, never by hand: the consumers before they subscribe, the

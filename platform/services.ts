@@ -38,6 +38,7 @@ export const PUBLISHING_SUBGRAPHS = [
   "orders",
   "payments",
   "products",
+  "notifications",
 ] as const satisfies readonly SubgraphName[];
 export type PublishingSubgraph = (typeof PUBLISHING_SUBGRAPHS)[number];
 

@@ -1,6 +1,6 @@
 import { loadConfigurationOrExit } from "../deploy/configuration.ts";
 import { createKafkaEventLog } from "../events/kafka-event-log.ts";
-import { createOrderChangeFeed } from "../events/order-change-feed.ts";
+import { createLiveChangeFeed } from "../events/live-change-feed.ts";
 import { listen } from "../platform/http-server.ts";
 import { createLogger } from "../platform/logger.ts";
 import { settingName } from "../platform/settings.ts";
@@ -47,7 +47,7 @@ await startOrExit(async () => {
     logger,
     ...(kafka &&
       eventLog && {
-        liveSource: createOrderChangeFeed({
+        liveSource: createLiveChangeFeed({
           eventLog,
           topicPrefix: kafka.topicPrefix,
           logger,

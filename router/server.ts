@@ -105,7 +105,7 @@ export function createRouter({
 }: {
   config: RouterConfig;
   logger: Logger;
-  /** The event stream behind subscriptions (events/order-change-feed.ts); none: SUBSCRIPTIONS_UNAVAILABLE. */
+  /** The event stream behind subscriptions (events/live-change-feed.ts); none: SUBSCRIPTIONS_UNAVAILABLE. */
   liveSource?: LiveSource;
 }): Router {
   // The gateway otherwise reports usage to Apollo and probes cloud metadata addresses on start.

@@ -115,6 +115,11 @@ export type MyNotificationsQueryVariables = Exact<{
 
 export type MyNotificationsQuery = { me: { id: string, notifications: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, channel: NotificationChannel, subject: string, eventType: string, correlationId: string, deliveredAt: string } }> } } | null };
 
+export type FollowMyNotificationsSubscriptionVariables = Exact<{ [key: string]: never; }>;
+
+
+export type FollowMyNotificationsSubscription = { myNotifications: { id: string, channel: NotificationChannel, subject: string, eventType: string, correlationId: string, deliveredAt: string, user: { name: string } } };
+
 export type RestockProductMutationVariables = Exact<{
   id: string | number;
   quantity: number;
@@ -284,6 +289,21 @@ export const MyNotificationsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<MyNotificationsQuery, MyNotificationsQueryVariables>;
+export const FollowMyNotificationsDocument = new TypedDocumentString(`
+    subscription FollowMyNotifications {
+  myNotifications {
+    id
+    channel
+    subject
+    eventType
+    correlationId
+    deliveredAt
+    user {
+      name
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<FollowMyNotificationsSubscription, FollowMyNotificationsSubscriptionVariables>;
 export const RestockProductDocument = new TypedDocumentString(`
     mutation RestockProduct($id: ID!, $quantity: Int!) {
   restockProduct(id: $id, quantity: $quantity) {

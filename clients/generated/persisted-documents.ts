@@ -8,6 +8,7 @@ export const PERSISTED_DOCUMENT_IDS: ReadonlyMap<object, string> = new Map<objec
   [documents.BrowseProductsDocument, "348f84f4fec26d0f52b19d5ef5e34ed0596aa54c40e98c678c7542c7bda69d19"],
   [documents.CancelOrderDocument, "e789f14a7c838b686ef8a270108be3a7366fec80897507a30a888e18fcb07f35"],
   [documents.CreateProductDocument, "f46875c32fbf381006b83832fcf3280e8e2e23852f5e1fecda5addaf25e0a05e"],
+  [documents.FollowMyNotificationsDocument, "c75c07c38cd016598c1f50c8db2fd290b231bfc191126ba673f7bf017b43bcc7"],
   [documents.FollowOrderDocument, "e18e3e2d35678c96b79ef60a15275747e5a256fa8109566fa237aefc82277198"],
   [documents.LogInDocument, "bbde87363699a385117b61b74feaa2d0b1d38342402689216c163a20515edae4"],
   [documents.MyNotificationsDocument, "ad776049c716b0b931311e57426e7c67003057d3fe046e3f65df126de0849302"],

@@ -5,17 +5,48 @@ import { codedError } from "../../platform/errors.ts";
 export type LiveOrderStatus = "PENDING" | "CONFIRMED" | "FAILED" | "CANCELLED";
 
 /**
- * One state change of an order, read from the event stream (events/order-change-feed.ts builds it
+ * One state change of an order, read from the event stream (events/live-change-feed.ts builds it
  * from `orders.order.*` events). The router reads nothing else of the event: every other field a
  * subscriber selects is resolved through the gateway, with the subscriber's rights.
  */
 export interface OrderChange {
+  readonly kind: "order";
   readonly eventId: string;
   readonly orderId: string;
   readonly userId: string;
   readonly status: LiveOrderStatus;
   /** When the event reached this router (ms since the epoch): the start of event → client latency. */
   readonly receivedAt: number;
+}
+
+/**
+ * A notification delivered to a user (`notifications.notification.delivered`): ids only, the
+ * rest is read through the gateway for each subscriber, like an order change.
+ */
+export interface NotificationDelivered {
+  readonly kind: "notification";
+  readonly eventId: string;
+  readonly notificationId: string;
+  readonly userId: string;
+  readonly receivedAt: number;
+}
+
+/** What the event stream feeds the fan-out; `kind` says which subscriptions it concerns. */
+export type LiveChange = OrderChange | NotificationDelivered;
+export type LiveKind = LiveChange["kind"];
+
+/** The id of the entity a change is about: what a subscriber's filter and the per-event query take. */
+export function entityIdOf(change: LiveChange): string {
+  switch (change.kind) {
+    case "order":
+      return change.orderId;
+    case "notification":
+      return change.notificationId;
+    default: {
+      const unknown: never = change;
+      throw new Error(`unknown live change ${JSON.stringify(unknown)}`);
+    }
+  }
 }
 
 /** Who subscribed and to what. */
@@ -25,10 +56,15 @@ export interface SubscriberSpec {
   /** One WebSocket connection or SSE stream: the per-connection limit counts by it. */
   readonly connectionId: string;
   readonly userId: string;
-  /** Admins may follow every order; customers only their own. */
+  /** Which changes it follows: `order` (orderUpdated) or `notification` (myNotifications). */
+  readonly kind: LiveKind;
+  /**
+   * Hears every user's changes of its kind, not only its own: admins on orderUpdated. Never set
+   * for myNotifications, whose subscribers hear their own notifications only, admins included.
+   */
   readonly admin: boolean;
-  /** One order, or undefined for every order the subscriber may see. */
-  readonly orderId: string | undefined;
+  /** One entity (an order), or undefined for every change of its kind the subscriber may see. */
+  readonly entityId: string | undefined;
   /**
    * When the subscriber's access token expires (ms since the epoch): the subscription ends then
    * with UNAUTHENTICATED (`reason: "expired"`). Undefined: it never expires.
@@ -65,7 +101,7 @@ export interface FanOutLimits {
  * order, never two at once for the same subscriber.
  */
 export type ChangeResolver = (
-  change: OrderChange,
+  change: LiveChange,
 ) => Promise<ExecutionResult | null>;
 
 /** A subscriber's stream of results, read by its transport (graphql-ws, graphql-sse). */
@@ -82,7 +118,7 @@ export interface FanOut {
   /** Registers a subscriber; throws a coded SUBSCRIPTION_LIMIT_EXCEEDED error over a limit. */
   add(spec: SubscriberSpec, resolve: ChangeResolver): LiveStream;
   /** Hands a change to every subscriber it concerns; never waits for them. */
-  publish(change: OrderChange): void;
+  publish(change: LiveChange): void;
   /**
    * Ends every stream with `final` as its last message (a shutdown notice) and resolves once each
    * transport has read it, or after `graceMs`. New subscriptions are refused from then on.
@@ -96,7 +132,7 @@ export interface FanOut {
 
 interface Subscriber {
   readonly spec: SubscriberSpec;
-  enqueue(change: OrderChange): void;
+  enqueue(change: LiveChange): void;
   finish(final: ExecutionResult): void;
   readonly ended: Promise<void>;
 }
@@ -115,13 +151,18 @@ const unresolved: ExecutionResult = {
 /**
  * The router's fan-out: one consumer of the event stream feeds it (`publish`), and each
  * subscriber gets its own bounded queue, read in order. A change reaches the subscribers of its
- * customer and the admins (indexed, so an event costs the subscribers it concerns, not all), then
- * the per-order filter. Ordering per order holds because the consumer publishes a partition's
- * events in order (the key is the order id) and each queue resolves one change at a time.
+ * kind and customer and that kind's admins (indexed, so an event costs the subscribers it
+ * concerns, not all), then the per-entity filter. Ordering per user (so per order) holds because
+ * the consumer publishes a partition's events in order (the key is the customer's user id) and
+ * each queue resolves one change at a time. One fan-out serves every kind, so the limits count a
+ * client's orderUpdated and myNotifications subscriptions together.
  */
 export function createFanOut(limits: FanOutLimits): FanOut {
+  /** `<kind> <user id>` → that user's subscribers of that kind. */
   const byUser = new Map<string, Set<Subscriber>>();
-  const admins = new Set<Subscriber>();
+  /** `<kind>` → the subscribers hearing every user's changes of that kind. */
+  const admins = new Map<string, Set<Subscriber>>();
+  const userKey = (kind: LiveKind, userId: string) => `${kind} ${userId}`;
   const perClient = new Map<string, number>();
   const perConnection = new Map<string, number>();
   // Every subscriber until its transport read its end, finished or not (drain waits on them).
@@ -138,9 +179,13 @@ export function createFanOut(limits: FanOutLimits): FanOut {
 
   function remove(subscriber: Subscriber) {
     const { spec } = subscriber;
-    const set = spec.admin ? admins : byUser.get(spec.userId);
+    const key = userKey(spec.kind, spec.userId);
+    const set = spec.admin ? admins.get(spec.kind) : byUser.get(key);
     if (!set?.delete(subscriber)) return;
-    if (!spec.admin && set.size === 0) byUser.delete(spec.userId);
+    if (set.size === 0) {
+      if (spec.admin) admins.delete(spec.kind);
+      else byUser.delete(key);
+    }
     count(perClient, spec.clientId, -1);
     count(perConnection, spec.connectionId, -1);
     size -= 1;
@@ -166,7 +211,7 @@ export function createFanOut(limits: FanOutLimits): FanOut {
         { limit: "perConnection", max: limits.maxPerConnection },
       );
 
-    const queue: OrderChange[] = [];
+    const queue: LiveChange[] = [];
     let terminal: ExecutionResult | undefined;
     let done = false;
     let wake: (() => void) | undefined;
@@ -272,12 +317,11 @@ export function createFanOut(limits: FanOutLimits): FanOut {
       },
     };
 
-    if (spec.admin) admins.add(subscriber);
-    else {
-      let set = byUser.get(spec.userId);
-      if (!set) byUser.set(spec.userId, (set = new Set()));
-      set.add(subscriber);
-    }
+    const index = spec.admin ? admins : byUser;
+    const key = spec.admin ? spec.kind : userKey(spec.kind, spec.userId);
+    let set = index.get(key);
+    if (!set) index.set(key, (set = new Set()));
+    set.add(subscriber);
     count(perClient, spec.clientId, 1);
     count(perConnection, spec.connectionId, 1);
     size += 1;
@@ -303,10 +347,14 @@ export function createFanOut(limits: FanOutLimits): FanOut {
   return {
     add,
     publish(change) {
-      const concerned = [...(byUser.get(change.userId) ?? []), ...admins];
+      const concerned = [
+        ...(byUser.get(userKey(change.kind, change.userId)) ?? []),
+        ...(admins.get(change.kind) ?? []),
+      ];
+      const entityId = entityIdOf(change);
       for (const subscriber of concerned) {
-        const wanted = subscriber.spec.orderId;
-        if (wanted === undefined || wanted === change.orderId)
+        const wanted = subscriber.spec.entityId;
+        if (wanted === undefined || wanted === entityId)
           subscriber.enqueue(change);
       }
     },

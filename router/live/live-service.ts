@@ -14,13 +14,14 @@ import type { InternalTokenSigner } from "../../platform/internal-token.ts";
 import type { Logger } from "../../platform/logger.ts";
 import type { Principal } from "../../platform/principal.ts";
 import type { RouterContext } from "../context.ts";
-import { entityQueryFor, ORDER_ID_VARIABLE } from "./entity-query.ts";
+import { entityQueryFor, LIVE_ID_VARIABLE } from "./entity-query.ts";
 import {
   createFanOut,
+  entityIdOf,
   type FanOut,
   type FanOutLimits,
+  type LiveChange,
   type LiveStream,
-  type OrderChange,
   tokenExpired,
 } from "./fan-out.ts";
 
@@ -30,11 +31,12 @@ export type LiveResult = FormattedExecutionResult & { data: unknown };
 /**
  * The event stream the router follows: ONE consumer per router instance (a consumer group of its
  * own on Kafka, so every instance sees every event), started with the router, stopped on drain.
- * events/order-change-feed.ts adapts the event log to it; the router imports nothing of events/.
+ * It feeds every live field (order changes and delivered notifications alike).
+ * events/live-change-feed.ts adapts the event log to it; the router imports nothing of events/.
  */
 export interface LiveSource {
   start(
-    onChange: (change: OrderChange) => void,
+    onChange: (change: LiveChange) => void,
   ): Promise<{ stop(): Promise<void> }>;
 }
 
@@ -185,24 +187,25 @@ export function createLiveService({
     );
     if (plan instanceof GraphQLError) return failed(plan);
     const operationName = /query (\w+)/.exec(plan.query)?.[1];
-    const runFor = (orderId: string, rateLimitAdmitted: boolean) =>
+    const runFor = (entityId: string, rateLimitAdmitted: boolean) =>
       run(
         {
           query: plan.query,
-          variables: { ...plan.variables, [ORDER_ID_VARIABLE]: orderId },
+          variables: { ...plan.variables, [LIVE_ID_VARIABLE]: entityId },
           operationName,
         },
         contextFor(caller, rateLimitAdmitted),
       );
     // Checked when subscribing as for every event: one order must be visible to the caller now; a
-    // selection over a router limit is refused before any event. Counts as one request (rate limit).
-    // With no id, a fresh random id: the selection is planned and run, and finds nothing.
-    const check = await runFor(plan.orderId ?? randomUUID(), false);
+    // selection over a router limit (or a field the caller may not read: @authenticated) is refused
+    // before any event. Counts as one request (rate limit). With no id, a fresh random id: the
+    // selection is planned and run, and finds nothing.
+    const check = await runFor(plan.entityId ?? randomUUID(), false);
     const refusing = (check.errors ?? []).filter((error) => {
       const code = codeOf(error);
       return (
         REFUSING.has(code) &&
-        (code !== "NOT_FOUND" || plan.orderId !== undefined)
+        (code !== "NOT_FOUND" || plan.entityId !== undefined)
       );
     });
     if (refusing.length > 0) return { data: null, errors: refusing };
@@ -212,24 +215,29 @@ export function createLiveService({
         clientId: caller.clientId,
         connectionId: caller.connectionId,
         userId: principal.id,
-        admin: principal.role === "ADMIN",
-        orderId: plan.orderId,
+        kind: plan.kind,
+        // Admins may follow every order; myNotifications is the caller's own, admins included.
+        admin: plan.kind === "order" && principal.role === "ADMIN",
+        entityId: plan.entityId,
         ...(caller.expiresAt !== undefined
           ? { expiresAt: caller.expiresAt }
           : {}),
       },
       async (change) => {
-        const result = await runFor(change.orderId, true);
-        const entity = (result.data as { order?: unknown } | null)?.order;
+        const result = await runFor(entityIdOf(change), true);
+        const entity = (result.data as Record<string, unknown> | null)?.[
+          plan.lookup
+        ];
         const errors = result.errors?.map((error) =>
-          error.path?.[0] === "order"
+          error.path?.[0] === plan.lookup
             ? { ...error, path: [plan.responseKey, ...error.path.slice(1)] }
             : error,
         );
         if (entity && typeof entity === "object") {
           // The event is the truth about this transition; a read may already see a later state.
           const payload: Record<string, unknown> = { ...entity };
-          for (const key of plan.statusKeys) payload[key] = change.status;
+          if (change.kind === "order")
+            for (const key of plan.statusKeys) payload[key] = change.status;
           return {
             data: { [plan.responseKey]: payload },
             ...(errors ? { errors } : {}),
@@ -237,7 +245,7 @@ export function createLiveService({
         }
         if ((errors ?? []).some((error) => NOT_VISIBLE.has(codeOf(error))))
           return null;
-        // The order itself could not be read (orders down): the subscriber hears why.
+        // The entity itself could not be read (its subgraph down): the subscriber hears why.
         return { data: null, errors: errors ?? [] };
       },
     );

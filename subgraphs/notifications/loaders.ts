@@ -1,3 +1,4 @@
+import DataLoader from "dataloader";
 import { createPageLoaders } from "../../platform/page-loaders.ts";
 import type {
   NotificationCursor,
@@ -7,6 +8,9 @@ import type {
 /** Built fresh for every request, so nothing cached outlives the request that loaded it. */
 export function createLoaders(repo: NotificationRepository) {
   return {
+    notificationById: new DataLoader((ids: readonly string[]) =>
+      repo.byIds(ids),
+    ),
     notificationsPageByUser: createPageLoaders<
       NotificationCursor,
       Awaited<ReturnType<NotificationRepository["pagesByUsers"]>>[number]

@@ -29,6 +29,19 @@ export function isNotificationCursor(
 /** All SQL of the read side: delivered notifications only, newest first. */
 export function createNotificationRepository(db: Database) {
   return {
+    /** Delivered notifications by id, in the order of `ids` (null where none is delivered). */
+    async byIds(
+      ids: readonly string[],
+    ): Promise<Array<NotificationRow | null>> {
+      const rows = await db.query<NotificationRow>(
+        `SELECT notification_id, user_id, channel, subject, event_type, correlation_id, delivered_at
+           FROM notifications.deliveries
+          WHERE notification_id = ANY($1::text[]) AND status = 'DELIVERED'`,
+        [ids],
+      );
+      const byId = new Map(rows.map((row) => [row.notification_id, row]));
+      return ids.map((id) => byId.get(id) ?? null);
+    },
     /** One page per user id, in the order of `userIds`, each with the user's total count. */
     async pagesByUsers(
       userIds: readonly string[],

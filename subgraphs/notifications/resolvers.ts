@@ -2,6 +2,7 @@ import {
   assertOwnerOrAdmin,
   type AuthContext,
 } from "../../platform/authorization.ts";
+import { notFound } from "../../platform/errors.ts";
 import { parsePage, toConnection } from "../../platform/pagination.ts";
 import { DateTimeScalar } from "../../platform/scalars.ts";
 import type { NotificationLoaders } from "./loaders.ts";
@@ -29,11 +30,23 @@ function toNotification(row: NotificationRow) {
       row.delivered_at instanceof Date
         ? row.delivered_at
         : new Date(row.delivered_at),
+    // A reference: the users subgraph resolves the rest of the recipient.
+    user: { id: row.user_id },
   };
 }
 
 export const resolvers: Resolvers<NotificationsContext> = {
   DateTime: DateTimeScalar,
+  Query: {
+    async notification(_root, { id }, { loaders, principal }) {
+      const row = await loaders.notificationById.load(id);
+      if (!row) throw notFound("Notification", id);
+      // What was sent to a user is theirs: the router's myNotifications reads every event through
+      // here with the subscriber's rights, so this check is what keeps one customer's out of another's.
+      assertOwnerOrAdmin(principal, row.user_id, `Notification ${id}`);
+      return toNotification(row);
+    },
+  },
   User: {
     // Any well-formed id is a user as far as notifications knows: one with none has an empty list.
     __resolveReference: (reference) =>

@@ -37,6 +37,7 @@ import {
   createInternalTokenSigner,
   INTERNAL_TOKEN_HEADER,
 } from "../../platform/internal-token.ts";
+import { LIVE_FIELDS } from "../../router/live/entity-query.ts";
 import { readCompositionConfig } from "../../scripts/composition.ts";
 import {
   startSubgraphs,
@@ -287,6 +288,47 @@ describe("federation contracts of each subgraph", () => {
       ),
     ).toEqual([]);
   });
+
+  // router/live reads every event of a subscription back through a query field of the subgraph
+  // that declares the subscription (router/live/entity-query.ts LIVE_FIELDS): that field must take
+  // `id: ID!`, return the subscription's type, and answer an id it does not hold with NOT_FOUND or
+  // null (the router skips such an event), never another error.
+  it.each(
+    Object.entries(LIVE_FIELDS).map(([field, { lookup }]) => ({
+      field,
+      lookup,
+    })),
+  )(
+    "Subscription.$field is read back through Query.$lookup(id: ID!) of the subgraph that declares it",
+    async ({ field, lookup }) => {
+      const owner = subgraphFiles
+        .map(({ name, typeDefs }) => ({
+          name,
+          schema: buildSubgraphSchema({ typeDefs }),
+        }))
+        .find(({ schema }) => schema.getSubscriptionType()?.getFields()[field]);
+      expect(owner, `no subgraph declares Subscription.${field}`).toBeDefined();
+      const { name, schema } = owner!;
+      const subscription = schema.getSubscriptionType()!.getFields()[field]!;
+      const read = schema.getQueryType()?.getFields()[lookup];
+      expect(read, `${name} has no Query.${lookup}`).toBeDefined();
+      expect(getNamedType(read!.type).name).toBe(
+        getNamedType(subscription.type).name,
+      );
+      expect(
+        read!.args.map((arg) => `${arg.name}: ${String(arg.type)}`),
+      ).toEqual(["id: ID!"]);
+      const { data, errors } = await gql(
+        running.subgraphs[name].url,
+        `query($id: ID!) { ${lookup}(id: $id) { __typename } }`,
+        { id: randomUUID() },
+        asRouter,
+      );
+      expect(data?.[lookup] ?? null).toBeNull();
+      for (const error of errors ?? [])
+        expect(error.extensions?.code).toBe("NOT_FOUND");
+    },
+  );
 
   describe.each(subgraphFiles)("$name", ({ name, schemaFile, typeDefs }) => {
     const schema = buildSubgraphSchema({ typeDefs });

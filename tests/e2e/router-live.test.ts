@@ -21,11 +21,13 @@ import {
 import {
   FOLLOW,
   livePipeline,
+  NOTIFIED,
   subscribeSse,
   subscribeWs,
   wsClient,
   type Followed,
   type HeldSubscription,
+  type Notified,
 } from "../support/live.ts";
 import { startProcess, type Service } from "../support/process.ts";
 import { newProduct } from "../support/saga.ts";
@@ -144,7 +146,7 @@ describe.skipIf(kafkaReason)("the router deployed alone on real Kafka", () => {
       ),
   );
 
-  it("follows an order from PENDING to CONFIRMED with fields from four subgraphs; the in-process router, in a group of its own, sees the same events; another customer sees nothing; SIGTERM ends the stream with SUBSCRIPTION_CLOSED", async () => {
+  it("follows an order from PENDING to CONFIRMED with fields from four subgraphs, and its confirmation on myNotifications; the in-process router, in a group of its own, sees the same events; another customer sees nothing; SIGTERM ends the stream with SUBSCRIPTION_CLOSED", async () => {
     const adaAuth = await bearerFor(state.url, ada.email, DEMO_PASSWORD);
     const graceAuth = await bearerFor(state.url, grace.email, DEMO_PASSWORD);
     const productId = await newProduct(state.stack, 100);
@@ -152,9 +154,11 @@ describe.skipIf(kafkaReason)("the router deployed alone on real Kafka", () => {
     const mine = subscribeWs(client, FOLLOW);
     const theirs = subscribeSse(state.url, graceAuth, FOLLOW);
     const otherInstance = subscribeSse(state.stack.routerUrl, adaAuth, FOLLOW);
+    // The same consumer follows the pipeline's deliveries (switchyard.notifications) too.
+    const inbox = subscribeSse(state.url, adaAuth, NOTIFIED);
     await waitFor(
       async () =>
-        (await held(state.url)) === 2 &&
+        (await held(state.url)) === 3 &&
         state.stack.router.live.fanOut.size === 1
           ? true
           : undefined,
@@ -194,6 +198,12 @@ describe.skipIf(kafkaReason)("the router deployed alone on real Kafka", () => {
       expect(seen[1]?.payment?.status).toBe("CAPTURED");
     }
     expect(theirs.results()).toEqual([]);
+    const notified = await waitFor(
+      () => (inbox.results() as Notified[])[0]?.myNotifications,
+      { what: "the confirmation on myNotifications", timeoutMs: 30_000 },
+    );
+    expect(notified.eventType).toBe("orders.order.confirmed");
+    expect(notified.user?.name).toBe(ada.name);
 
     // Stopped like a container: the drain's last word reaches the subscriber, the process exits 0.
     expect(await state.router.stop("SIGTERM")).toBe(0);
@@ -203,6 +213,7 @@ describe.skipIf(kafkaReason)("the router deployed alone on real Kafka", () => {
     expect(mine.codes()).toContain("SUBSCRIPTION_CLOSED");
     otherInstance.stop();
     theirs.stop();
+    inbox.stop();
     await client.dispose();
   }, 120_000);
 });

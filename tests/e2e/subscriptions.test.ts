@@ -15,11 +15,13 @@ import {
 import {
   FOLLOW,
   livePipeline,
+  NOTIFIED,
   subscribeSse,
   subscribeWs,
   wsClient,
   type Followed,
   type HeldSubscription,
+  type Notified,
 } from "../support/live.ts";
 import { newProduct } from "../support/saga.ts";
 import { bearerFor, bootStack, gql, silentLogger } from "../support/stack.ts";
@@ -152,6 +154,72 @@ function liveSuite(
     await Promise.all([client.dispose(), graceClient.dispose()]);
   }, 60_000);
 
+  it(`placeOrder → the customer's myNotifications (WebSocket and SSE) gets the order confirmation with fields resolved through the router; another customer and an admin get nothing of it (${transport})`, async () => {
+    const client = wsClient(stack.routerUrl, adaAuth);
+    const graceClient = wsClient(stack.routerUrl, graceAuth);
+    await holding(0);
+    const mine = subscribeWs(client, NOTIFIED);
+    const sse = subscribeSse(stack.routerUrl, adaAuth, NOTIFIED);
+    const theirs = subscribeWs(graceClient, NOTIFIED);
+    // An admin's myNotifications is their own: admins follow every order, not every inbox.
+    const admins = subscribeSse(stack.routerUrl, adminAuth, NOTIFIED);
+    await holding(4);
+    const handedOut = stack.router.live.fanOut.delivered;
+
+    const order = await placeOrder(adaAuth);
+    expect(order.status).toBe("CONFIRMED");
+    const notified = (subscription: HeldSubscription) =>
+      (subscription.results() as Notified[]).map(
+        (result) => result.myNotifications,
+      );
+    const idsOf = (subscription: HeldSubscription) =>
+      notified(subscription)
+        .map((notification) => notification.id)
+        .sort();
+    // Every delivery of the confirmation reached both of Ada's subscriptions, the read side lists
+    // the same ones, and the fan-out handed each event to those two only (never to Grace's or the
+    // admin's subscription, which would raise the count for good).
+    const delivered = await waitFor(
+      async () => {
+        const ws = idsOf(mine);
+        if (ws.length === 0 || idsOf(sse).join() !== ws.join())
+          return undefined;
+        const { data } = await gql<{
+          me: { notifications: { edges: Array<{ node: { id: string } }> } };
+        }>(
+          stack.routerUrl,
+          `{ me { notifications(first: 50) { edges { node { id } } } } }`,
+          {},
+          adaAuth,
+        );
+        const listed = new Set(
+          data?.me.notifications.edges.map((edge) => edge.node.id),
+        );
+        return ws.every((id) => listed.has(id)) &&
+          stack.router.live.fanOut.delivered - handedOut === 2 * ws.length
+          ? ws
+          : undefined;
+      },
+      {
+        what: `the confirmation of ${order.id} on myNotifications`,
+        timeoutMs: 30_000,
+      },
+    );
+    for (const subscription of [mine, sse])
+      for (const notification of notified(subscription)) {
+        expect(notification.eventType).toBe("orders.order.confirmed");
+        expect(notification.user?.name).toBe(ada.name);
+        expect(["EMAIL", "SMS", "PUSH"]).toContain(notification.channel);
+        expect(notification.subject).not.toBe("");
+        expect(Date.parse(notification.deliveredAt)).not.toBeNaN();
+      }
+    expect(delivered.length).toBeGreaterThan(0);
+    expect(theirs.results()).toEqual([]);
+    expect(admins.results()).toEqual([]);
+    for (const subscription of [mine, sse, theirs, admins]) subscription.stop();
+    await Promise.all([client.dispose(), graceClient.dispose()]);
+  }, 60_000);
+
   it(`a declined card gives PENDING then FAILED, and cancelling gives CANCELLED (${transport})`, async () => {
     const client = wsClient(stack.routerUrl, adaAuth);
     await holding(0);
@@ -194,6 +262,11 @@ function liveSuite(
     const refused = subscribeWs(anonymous, FOLLOW);
     await waitFor(() => (refused.done ? true : undefined));
     expect(refused.codes()).toContain("UNAUTHENTICATED");
+    const noInbox = subscribeWs(anonymous, NOTIFIED);
+    const noInboxSse = subscribeSse(stack.routerUrl, {}, NOTIFIED);
+    await waitFor(() => (noInbox.done && noInboxSse.done ? true : undefined));
+    expect(noInbox.codes()).toContain("UNAUTHENTICATED");
+    expect(noInboxSse.codes()).toContain("UNAUTHENTICATED");
     await anonymous.dispose();
 
     const response = await fetch(`${stack.routerUrl}/stream`, {

@@ -177,3 +177,21 @@ export interface Followed {
     payment: { status: string } | null;
   };
 }
+
+/** myNotifications with its own fields and the recipient's name from the users subgraph. */
+export const NOTIFIED = `subscription Notified {
+  myNotifications { id channel subject eventType correlationId deliveredAt user { name } }
+}`;
+
+/** One result of NOTIFIED. */
+export interface Notified {
+  myNotifications: {
+    id: string;
+    channel: string;
+    subject: string;
+    eventType: string;
+    correlationId: string;
+    deliveredAt: string;
+    user: { name: string } | null;
+  };
+}

@@ -1,6 +1,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
@@ -41,6 +42,8 @@ export type Notification = {
   correlationId: Scalars['String']['output'];
   /** When it was delivered. */
   deliveredAt: Scalars['DateTime']['output'];
+  /** Who it was delivered to. */
+  user: User;
 };
 
 /** A page of a user's notifications. */
@@ -90,6 +93,34 @@ export type User = {
 export type UserNotificationsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   after?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type Query = {
+  __typename?: 'Query';
+  /**
+   * One delivered notification by id, or NOT_FOUND. A customer reads only their own (FORBIDDEN
+   * otherwise); an admin, anyone's. The router reads each `myNotifications` event through it.
+   */
+  notification?: Maybe<Notification>;
+};
+
+
+export type QueryNotificationArgs = {
+  id: Scalars['ID']['input'];
+};
+
+/**
+ * Live updates, served by the router over WebSocket (graphql-transport-ws) or Server-Sent Events
+ * (graphql-sse): each event is resolved like a query for the subscriber, with their own rights.
+ */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /**
+   * Each notification delivered to the signed-in user (email, SMS or push), as it is delivered. Only
+   * the caller's own, admins included. Any field of Notification can be selected, `user` from the
+   * users subgraph too.
+   */
+  myNotifications: Notification;
 };
 
 
@@ -188,29 +219,33 @@ export type FederationReferenceTypes = {
 export type ResolversTypes = {
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   NotificationChannel: NotificationChannel;
-  Notification: ResolverTypeWrapper<Notification>;
+  Notification: ResolverTypeWrapper<Omit<Notification, 'user'> & { user: ResolversTypes['User'] }>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
-  NotificationConnection: ResolverTypeWrapper<NotificationConnection>;
+  NotificationConnection: ResolverTypeWrapper<Omit<NotificationConnection, 'edges'> & { edges: Array<ResolversTypes['NotificationEdge']> }>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
-  NotificationEdge: ResolverTypeWrapper<NotificationEdge>;
+  NotificationEdge: ResolverTypeWrapper<Omit<NotificationEdge, 'node'> & { node: ResolversTypes['Notification'] }>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   User: ResolverTypeWrapper<{ id: string }>;
+  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
   DateTime: Scalars['DateTime']['output'];
-  Notification: Notification;
+  Notification: Omit<Notification, 'user'> & { user: ResolversParentTypes['User'] };
   ID: Scalars['ID']['output'];
   String: Scalars['String']['output'];
-  NotificationConnection: NotificationConnection;
+  NotificationConnection: Omit<NotificationConnection, 'edges'> & { edges: Array<ResolversParentTypes['NotificationEdge']> };
   Int: Scalars['Int']['output'];
-  NotificationEdge: NotificationEdge;
+  NotificationEdge: Omit<NotificationEdge, 'node'> & { node: ResolversParentTypes['Notification'] };
   PageInfo: PageInfo;
   Boolean: Scalars['Boolean']['output'];
   User: { id: string };
+  Query: Record<PropertyKey, never>;
+  Subscription: Record<PropertyKey, never>;
 };
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -224,6 +259,7 @@ export type NotificationResolvers<ContextType = any, ParentType extends Resolver
   eventType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   correlationId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   deliveredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
 };
 
 export type NotificationConnectionResolvers<ContextType = any, ParentType extends ResolversParentTypes['NotificationConnection'] = ResolversParentTypes['NotificationConnection']> = {
@@ -250,6 +286,14 @@ export type UserResolvers<ContextType = any, ParentType extends ResolversParentT
   notifications?: Resolver<ResolversTypes['NotificationConnection'], ParentType, ContextType, RequireFields<UserNotificationsArgs, 'first'>>;
 };
 
+export type QueryResolvers<ContextType = any, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  notification?: Resolver<Maybe<ResolversTypes['Notification']>, ParentType, ContextType, RequireFields<QueryNotificationArgs, 'id'>>;
+};
+
+export type SubscriptionResolvers<ContextType = any, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  myNotifications?: SubscriptionResolver<ResolversTypes['Notification'], "myNotifications", ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = any> = {
   DateTime?: GraphQLScalarType;
   Notification?: NotificationResolvers<ContextType>;
@@ -257,4 +301,6 @@ export type Resolvers<ContextType = any> = {
   NotificationEdge?: NotificationEdgeResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
+  Query?: QueryResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
 };

@@ -180,7 +180,7 @@ export type MutationCancelOrderArgs = {
 
 /**
  * Live updates, served by the router over WebSocket (graphql-transport-ws) or Server-Sent Events
- * (graphql-sse): each order event is resolved like a query for the subscriber, with their own rights.
+ * (graphql-sse): each event is resolved like a query for the subscriber, with their own rights.
  */
 export type Subscription = {
   __typename?: 'Subscription';
@@ -196,7 +196,7 @@ export type Subscription = {
 
 /**
  * Live updates, served by the router over WebSocket (graphql-transport-ws) or Server-Sent Events
- * (graphql-sse): each order event is resolved like a query for the subscriber, with their own rights.
+ * (graphql-sse): each event is resolved like a query for the subscriber, with their own rights.
  */
 export type SubscriptionOrderUpdatedArgs = {
   id?: InputMaybe<Scalars['ID']['input']>;

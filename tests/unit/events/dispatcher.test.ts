@@ -24,7 +24,9 @@ import {
   CHANNELS,
   type NotificationJob,
 } from "../../../events/notification-job.ts";
+import type { EventEnvelope } from "../../../events/envelope.ts";
 import { prepareNotificationsDatabase } from "../../../events/pipeline.ts";
+import { CORRELATION_HEADER } from "../../../platform/correlation.ts";
 import type { RetryPolicy } from "../../../events/retry-policy.ts";
 import { type Database, type Storage } from "../../../platform/database.ts";
 import { scratchPglite } from "../../support/pglite.ts";
@@ -66,6 +68,7 @@ describe("the dispatcher", () => {
   });
   beforeEach(async () => {
     await db.query("DELETE FROM notifications.deliveries");
+    await db.query("DELETE FROM notifications.outbox");
     jobs = createMemoryJobQueue({ logger: silentLogger, retry });
   });
   afterEach(async () => {
@@ -110,6 +113,14 @@ describe("the dispatcher", () => {
         [id],
       )
     )[0];
+
+  /** The events the dispatcher wrote to the notifications outbox, in outbox order. */
+  const deliveredEvents = async () =>
+    (
+      await db.query<{
+        envelope: EventEnvelope<{ notificationId: string; userId: string }>;
+      }>("SELECT envelope FROM notifications.outbox ORDER BY seq")
+    ).map((row) => row.envelope);
 
   it("delivers different recipients in parallel and each recipient’s jobs in queue order", async () => {
     const sent: string[] = [];
@@ -168,6 +179,57 @@ describe("the dispatcher", () => {
     expect(delivered[0]?.n).toBe(all.length);
   });
 
+  it("writes each delivery's notifications.notification.delivered event (ids only, keyed by the user, under the job's correlation id) in the statement of its DELIVERED record", async () => {
+    const statements: string[] = [];
+    db.onQuery((text) => statements.push(text));
+    const running = await start(async () => undefined, { prefetch: 30 });
+    const all = Array.from({ length: 30 }, (_, n) => jobFor(users[n % 3]!, n));
+    // Each job under its own correlation id, as the worker publishes them: the records are written
+    // in shared statements, each event must still carry its own job's id.
+    await Promise.all(
+      all.map((job) =>
+        jobs.publish("test.email", {
+          id: job.notificationId,
+          payload: job,
+          headers: { [CORRELATION_HEADER]: job.correlationId },
+        }),
+      ),
+    );
+    await waitFor(
+      () => (running.stats.delivered === all.length ? true : undefined),
+      { what: "every delivery" },
+    );
+    const written = [...statements];
+    const events = await deliveredEvents();
+    expect(
+      events
+        .map((event) => ({
+          type: event.type,
+          key: event.key,
+          correlationId: event.correlationId,
+          data: event.data,
+        }))
+        .sort((a, b) =>
+          a.data.notificationId.localeCompare(b.data.notificationId),
+        ),
+    ).toEqual(
+      all
+        .map((job) => ({
+          type: "notifications.notification.delivered",
+          key: job.userId,
+          correlationId: job.correlationId,
+          data: { notificationId: job.notificationId, userId: job.userId },
+        }))
+        .sort((a, b) =>
+          a.data.notificationId.localeCompare(b.data.notificationId),
+        ),
+    );
+    // No statement of its own: the outbox rows join the DELIVERED records' statements.
+    expect(
+      written.filter((text) => text.includes("notifications.outbox")),
+    ).toEqual(written.filter((text) => text.includes("status = 'DELIVERED',")));
+  });
+
   it("sends two copies of one notification in flight together once", async () => {
     let sends = 0;
     const running = await start(async () => {
@@ -186,6 +248,8 @@ describe("the dispatcher", () => {
     expect(await statusOf(job.notificationId)).toMatchObject({
       status: "DELIVERED",
     });
+    // Delivered once, so one delivered event (the skipped copy changed no record).
+    expect(await deliveredEvents()).toHaveLength(1);
   });
 
   it("sends the earlier of two copies in one lane at once when the later copy's claim statement would overtake its own", async () => {

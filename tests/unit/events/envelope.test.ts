@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   buildEnvelope,
+  DOMAIN_EVENT_TOPICS,
   EVENT_TOPICS,
   InvalidEnvelopeError,
   parseEnvelope,
@@ -33,6 +34,18 @@ describe("the event envelope, checked the same way by producer and consumer", ()
     expect(topic).toBe("switchyard.payments");
     expect(EVENT_TOPICS).toContain(topic);
     expect(EVENT_TOPICS).toEqual([
+      "switchyard.orders",
+      "switchyard.payments",
+      "switchyard.products",
+      "switchyard.notifications",
+    ]);
+  });
+
+  it("keeps the pipeline's own deliveries out of the topics the worker and analytics follow", () => {
+    expect(topicFor({ type: "notifications.notification.delivered" })).toBe(
+      "switchyard.notifications",
+    );
+    expect(DOMAIN_EVENT_TOPICS).toEqual([
       "switchyard.orders",
       "switchyard.payments",
       "switchyard.products",

@@ -24,7 +24,7 @@ describe("the per-event query of a subscription", () => {
       { id: "o1", withUser: true, unused: 3 },
     ) as EntityQuery;
     expect(result).not.toBeInstanceOf(GraphQLError);
-    expect(result.orderId).toBe("o1");
+    expect(result.entityId).toBe("o1");
     expect(result.responseKey).toBe("live");
     expect(result.statusKeys).toEqual(["state"]);
     expect(result.variables).toEqual({ withUser: true });
@@ -35,24 +35,24 @@ describe("the per-event query of a subscription", () => {
       ),
     ).toEqual(["FollowEvent", "Lines", "Named"]);
     expect(result.query).toContain(
-      "query FollowEvent($switchyardLiveOrderId: ID!, $withUser: Boolean!)",
+      "query FollowEvent($switchyardLiveId: ID!, $withUser: Boolean!)",
     );
-    expect(result.query).toContain("order(id: $switchyardLiveOrderId)");
+    expect(result.query).toContain("order(id: $switchyardLiveId)");
   });
 
   it("follows every order when no id is given (literal or variable)", () => {
     expect(
-      (plan("subscription { orderUpdated { id } }") as EntityQuery).orderId,
+      (plan("subscription { orderUpdated { id } }") as EntityQuery).entityId,
     ).toBeUndefined();
     expect(
       (plan('subscription { orderUpdated(id: "o7") { id } }') as EntityQuery)
-        .orderId,
+        .entityId,
     ).toBe("o7");
   });
 
   it("refuses a document that uses the router's variable name or no subscription", () => {
     const reserved = plan(
-      "subscription($switchyardLiveOrderId: ID) { orderUpdated(id: $switchyardLiveOrderId) { id } }",
+      "subscription($switchyardLiveId: ID) { orderUpdated(id: $switchyardLiveId) { id } }",
     );
     expect(reserved).toBeInstanceOf(GraphQLError);
     expect((reserved as GraphQLError).extensions.code).toBe("BAD_USER_INPUT");
@@ -74,6 +74,53 @@ describe("the per-event query of a subscription", () => {
     const result = entityQueryFor(operations, "FollowOrder", {
       id: "o1",
     }) as EntityQuery;
+    expect(validate(api, parse(result.query))).toEqual([]);
+  });
+
+  it("reads a myNotifications event back through notification(id), with no id filter and no status override", () => {
+    const result = plan(
+      `subscription Mine($withUser: Boolean!) {
+        inbox: myNotifications { id subject status: channel user @include(if: $withUser) { name } }
+      }`,
+      { withUser: false },
+    ) as EntityQuery;
+    expect(result).not.toBeInstanceOf(GraphQLError);
+    expect(result.field).toBe("myNotifications");
+    expect(result.kind).toBe("notification");
+    expect(result.entityId).toBeUndefined();
+    expect(result.responseKey).toBe("inbox");
+    // `status` here is an alias of another field: only orderUpdated's status is the event's.
+    expect(result.statusKeys).toEqual([]);
+    expect(result.query).toContain(
+      "query MineEvent($switchyardLiveId: ID!, $withUser: Boolean!)",
+    );
+    expect(result.query).toContain("notification(id: $switchyardLiveId)");
+  });
+
+  it("refuses a root field that is not a live field, or two live fields at once", () => {
+    for (const source of [
+      "subscription { myNotifications { id } orderUpdated { id } }",
+      "subscription { __typename }",
+    ]) {
+      const refused = plan(source);
+      expect(refused).toBeInstanceOf(GraphQLError);
+      expect((refused as GraphQLError).extensions.code).toBe("BAD_USER_INPUT");
+    }
+  });
+
+  it("builds, for the myNotifications subscription the clients ship, a query the composed API schema validates", () => {
+    // Subscription.myNotifications returns Notification and Query.notification(id: ID!) reads it.
+    const api = buildSchema(readFileSync("schema/api.graphql", "utf8"));
+    const operations = parse(
+      readFileSync("clients/operations/account.graphql", "utf8"),
+    );
+    const subscription = api.getSubscriptionType()?.getFields().myNotifications;
+    expect(String(subscription?.type)).toBe("Notification!");
+    const result = entityQueryFor(
+      operations,
+      "FollowMyNotifications",
+      {},
+    ) as EntityQuery;
     expect(validate(api, parse(result.query))).toEqual([]);
   });
 });

@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   createFanOut,
+  type LiveChange,
   type LiveOrderStatus,
+  type NotificationDelivered,
   type OrderChange,
   type SubscriberSpec,
 } from "../../../../router/live/fan-out.ts";
@@ -13,6 +15,7 @@ const change = (
   userId: string,
   status: LiveOrderStatus = "PENDING",
 ): OrderChange => ({
+  kind: "order",
   eventId: `e${(events += 1)}`,
   orderId,
   userId,
@@ -23,14 +26,26 @@ const spec = (changes: Partial<SubscriberSpec> = {}): SubscriberSpec => ({
   clientId: "user:u1",
   connectionId: `c${Math.random()}`,
   userId: "u1",
+  kind: "order",
   admin: false,
-  orderId: undefined,
+  entityId: undefined,
   ...changes,
 });
-/** A resolver that echoes the change, so tests see what reached the subscriber and in what order. */
-const echo = async ({ orderId, status }: OrderChange) => ({
-  data: { orderUpdated: { id: orderId, status } },
+const delivered = (
+  notificationId: string,
+  userId: string,
+): NotificationDelivered => ({
+  kind: "notification",
+  eventId: `e${(events += 1)}`,
+  notificationId,
+  userId,
+  receivedAt: Date.now(),
 });
+/** A resolver that echoes the change, so tests see what reached the subscriber and in what order. */
+const echo = async (change: LiveChange) =>
+  change.kind === "order"
+    ? { data: { orderUpdated: { id: change.orderId, status: change.status } } }
+    : { data: { myNotifications: { id: change.notificationId } } };
 const ids = (
   results: Array<IteratorResult<{ data?: unknown; errors?: unknown }>>,
 ) => results.map((result) => result.value?.data);
@@ -96,7 +111,7 @@ describe("the live fan-out", () => {
       spec({ clientId: "user:a", userId: "a", admin: true }),
       echo,
     );
-    const one = fanOut.add(spec({ orderId: "o3" }), echo);
+    const one = fanOut.add(spec({ entityId: "o3" }), echo);
     fanOut.publish(change("o1", "u1"));
     fanOut.publish(change("o9", "u9"));
     fanOut.publish(change("o3", "u1"));
@@ -115,7 +130,7 @@ describe("the live fan-out", () => {
   it("skips a change the resolver says the subscriber may not see", async () => {
     const fanOut = createFanOut(limits);
     const stream = fanOut.add(spec(), async (c) =>
-      c.orderId === "hidden" ? null : echo(c),
+      c.kind === "order" && c.orderId === "hidden" ? null : echo(c),
     );
     fanOut.publish(change("hidden", "u1"));
     fanOut.publish(change("shown", "u1"));
@@ -133,7 +148,7 @@ describe("the live fan-out", () => {
       most = Math.max(most, inFlight);
       // The first (PENDING) resolution is the slow one.
       await new Promise((done) =>
-        setTimeout(done, c.status === "PENDING" ? 30 : 1),
+        setTimeout(done, c.kind === "order" && c.status === "PENDING" ? 30 : 1),
       );
       inFlight -= 1;
       return echo(c);
@@ -186,6 +201,65 @@ describe("the live fan-out", () => {
     await first.return();
     expect(fanOut.size).toBe(2);
     expect(() => fanOut.add(spec({ connectionId: "c3" }), echo)).not.toThrow();
+  });
+
+  it("gives a myNotifications subscriber its own user's deliveries only, never order changes, and an admin's none of another user's", async () => {
+    const fanOut = createFanOut(limits);
+    const notifications = spec({ kind: "notification" });
+    const mine = fanOut.add(notifications, echo);
+    const orders = fanOut.add(spec(), echo);
+    // An admin's myNotifications is theirs alone (the live service never sets `admin` for it),
+    // while an admin's orderUpdated hears every order.
+    const adminOwn = fanOut.add(
+      spec({ kind: "notification", clientId: "user:a", userId: "a" }),
+      echo,
+    );
+    const adminOrders = fanOut.add(
+      spec({ clientId: "user:a", userId: "a", admin: true }),
+      echo,
+    );
+    fanOut.publish(delivered("n-u2", "u2"));
+    fanOut.publish(change("o1", "u1"));
+    fanOut.publish(delivered("n-u1", "u1"));
+    fanOut.publish(delivered("n-a", "a"));
+    expect((await mine.next()).value?.data).toEqual({
+      myNotifications: { id: "n-u1" },
+    });
+    expect((await orders.next()).value?.data).toEqual({
+      orderUpdated: { id: "o1", status: "PENDING" },
+    });
+    expect((await adminOrders.next()).value?.data).toEqual({
+      orderUpdated: { id: "o1", status: "PENDING" },
+    });
+    expect((await adminOwn.next()).value?.data).toEqual({
+      myNotifications: { id: "n-a" },
+    });
+    // One each: the order reached orders and adminOrders, each delivery only its own user.
+    expect(fanOut.delivered).toBe(4);
+  });
+
+  it("counts orderUpdated and myNotifications subscriptions together against the per-connection limit", () => {
+    const fanOut = createFanOut(limits);
+    fanOut.add(spec({ connectionId: "c1" }), echo);
+    fanOut.add(spec({ connectionId: "c1", kind: "notification" }), echo);
+    expect(() =>
+      fanOut.add(spec({ connectionId: "c1", kind: "notification" }), echo),
+    ).toThrow(
+      expect.objectContaining({
+        extensions: expect.objectContaining({ limit: "perConnection" }),
+      }),
+    );
+  });
+
+  it("drops a slow myNotifications subscriber with SUBSCRIBER_TOO_SLOW like an orderUpdated one", async () => {
+    const fanOut = createFanOut(limits);
+    const slow = fanOut.add(spec({ kind: "notification" }), echo);
+    for (let i = 0; i <= limits.maxQueuedEvents; i += 1)
+      fanOut.publish(delivered(`n${i}`, "u1"));
+    expect(fanOut.size).toBe(0);
+    expect((await slow.next()).value?.errors?.[0]?.extensions?.code).toBe(
+      "SUBSCRIBER_TOO_SLOW",
+    );
   });
 
   it("drains: every stream gets the final message then ends, and new subscriptions are refused", async () => {

@@ -28,12 +28,13 @@ describe("the notifications subgraph (createNotificationsSubgraph, in-process on
       status = "DELIVERED",
       minute,
     }: { subject: string; status?: string; minute: number },
-  ) {
+  ): Promise<string> {
+    const id = `${randomUUID()}:email`;
     await notifications.db.query(
       `INSERT INTO notifications.deliveries (notification_id, user_id, channel, subject, event_id, event_type, correlation_id, status, attempts, delivered_at)
        VALUES ($1, $2, 'email', $3, $4, 'orders.order.confirmed', $5, $6, 1, $7)`,
       [
-        `${randomUUID()}:email`,
+        id,
         userId,
         subject,
         randomUUID(),
@@ -42,13 +43,15 @@ describe("the notifications subgraph (createNotificationsSubgraph, in-process on
         new Date(Date.UTC(2026, 10, 1, 9, minute)).toISOString(),
       ],
     );
+    return id;
   }
 
+  const ids = {} as { first: string; sending: string };
   beforeAll(async () => {
-    await delivery(ada.id, { subject: "first", minute: 1 });
+    ids.first = await delivery(ada.id, { subject: "first", minute: 1 });
     await delivery(ada.id, { subject: "second", minute: 2 });
     await delivery(ada.id, { subject: "third", minute: 3 });
-    await delivery(ada.id, {
+    ids.sending = await delivery(ada.id, {
       subject: "still sending",
       status: "SENDING",
       minute: 4,
@@ -127,5 +130,41 @@ describe("the notifications subgraph (createNotificationsSubgraph, in-process on
       r: [{ __typename: "User", id: ada.id }],
     });
     expect(anonymous.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+  });
+
+  const ONE = `query($id: ID!) { notification(id: $id) { id subject user { id } } }`;
+
+  it("reads one delivered notification by id for its recipient and for an admin, with its recipient as a User reference", async () => {
+    for (const principal of [asCustomer(ada.id), asAdmin(admin.id)]) {
+      const { data, errors } = await notifications.query(
+        ONE,
+        { id: ids.first },
+        principal,
+      );
+      expect(errors).toBeUndefined();
+      expect(data.notification).toEqual({
+        id: ids.first,
+        subject: "first",
+        user: { id: ada.id },
+      });
+    }
+  });
+
+  it("never gives one customer's notification to another (FORBIDDEN) or to an anonymous caller, and answers NOT_FOUND for one not delivered yet", async () => {
+    const other = await notifications.query(
+      ONE,
+      { id: ids.first },
+      asCustomer(grace.id),
+    );
+    expect(other.data?.notification ?? null).toBeNull();
+    expect(other.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    const anonymous = await notifications.query(ONE, { id: ids.first });
+    expect(anonymous.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    const sending = await notifications.query(
+      ONE,
+      { id: ids.sending },
+      asCustomer(ada.id),
+    );
+    expect(sending.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
   });
 });
