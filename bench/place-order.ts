@@ -35,33 +35,55 @@ const STOCK = 100_000_000;
 export const FIXED_RATE = 100;
 export const DEFAULT_CONNECTIONS = [8, 32, 64];
 
-type StepTotals = Map<string, { count: number; sum: number }>;
+type StepTotals = Map<
+  string,
+  { count: number; sum: number; buckets: Map<number, number> }
+>;
 
-/** Running totals of `saga_step_duration_seconds` per step (count, and seconds summed). */
+/** Running totals of `saga_step_duration_seconds` per step: count, seconds summed, cumulative buckets. */
 async function stepTotals(
   orders: ReturnType<typeof createOrdersSubgraph>,
 ): Promise<StepTotals> {
   const totals: StepTotals = new Map();
   for (const value of (await orders.saga.stepDuration.get()).values) {
     const step = String(value.labels.step);
-    const entry = totals.get(step) ?? { count: 0, sum: 0 };
+    const entry = totals.get(step) ?? { count: 0, sum: 0, buckets: new Map() };
     if (value.metricName?.endsWith("_count")) entry.count = value.value;
     else if (value.metricName?.endsWith("_sum")) entry.sum = value.value;
-    else continue;
+    else if (value.metricName?.endsWith("_bucket"))
+      entry.buckets.set(
+        // prom-client labels the last bucket "+Inf", which Number() reads as NaN.
+        Number(
+          String((value.labels as { le?: string | number }).le).replace(
+            "+Inf",
+            "Infinity",
+          ),
+        ),
+        value.value,
+      );
     totals.set(step, entry);
   }
   return totals;
 }
 
-/** Mean ms per step over a run: the per-step breakdown of an order's time. */
-function stepMeans(before: StepTotals, after: StepTotals): string {
+/**
+ * Per step over a run: mean ms and the histogram bucket its p99 falls in (an upper bound): the
+ * per-step breakdown of an order's time, and which step its tail comes from.
+ */
+function stepBreakdown(before: StepTotals, after: StepTotals): string {
   return [...after]
-    .map(([step, { count, sum }]) => {
-      const earlier = before.get(step) ?? { count: 0, sum: 0 };
-      const runs = count - earlier.count;
-      return runs > 0
-        ? `${step} ${(((sum - earlier.sum) / runs) * 1000).toFixed(1)}`
-        : undefined;
+    .map(([step, { count, sum, buckets }]) => {
+      const earlier = before.get(step);
+      const runs = count - (earlier?.count ?? 0);
+      if (runs <= 0) return undefined;
+      const mean = ((sum - (earlier?.sum ?? 0)) / runs) * 1000;
+      const p99 = [...buckets]
+        .sort(([a], [b]) => a - b)
+        .find(
+          ([le, cumulative]) =>
+            cumulative - (earlier?.buckets.get(le) ?? 0) >= runs * 0.99,
+        )?.[0];
+      return `${step} ${mean.toFixed(1)} (p99 ≤ ${p99 === undefined ? "?" : p99 === Infinity ? "+Inf" : p99 * 1000})`;
     })
     .filter((entry) => entry !== undefined)
     .join(", ");
@@ -119,16 +141,22 @@ export async function benchPlaceOrder({
   connections = DEFAULT_CONNECTIONS,
   backends: only,
   fixedRate = true,
+  rate = FIXED_RATE,
 }: {
   durationS: number;
   log: (line: string) => void;
   connections?: readonly number[];
   backends?: readonly string[];
   fixedRate?: boolean;
+  /**
+   * Orders/s of the steady run. The target is read at 100; a loaded machine that cannot sustain
+   * 100 compares tails at a rate it can (the same fraction of its capacity).
+   */
+  rate?: number;
 }): Promise<PlaceOrderRow[]> {
   const rows: PlaceOrderRow[] = [];
   log(
-    `\nplaceOrder through the router: ${durationS}s per run, ${connections.join("/")} connections${fixedRate ? ` then ${FIXED_RATE} orders/s` : ""}, one new order per request`,
+    `\nplaceOrder through the router: ${durationS}s per run, ${connections.join("/")} connections${fixedRate ? ` then ${rate} orders/s` : ""}, one new order per request`,
   );
   for (const backend of await allBackends()) {
     if (only && !only.includes(backend.name)) continue;
@@ -198,9 +226,7 @@ export async function benchPlaceOrder({
 
       const runs: Array<{ connections: number; rate?: number }> = [
         ...connections.map((count) => ({ connections: count })),
-        ...(fixedRate
-          ? [{ connections: Math.max(...connections), rate: FIXED_RATE }]
-          : []),
+        ...(fixedRate ? [{ connections: Math.max(...connections), rate }] : []),
       ];
       for (const run of runs) {
         const prefix = `bench${randomUUID().slice(0, 8)}`;
@@ -227,7 +253,10 @@ export async function benchPlaceOrder({
         const stalled = stopStalls();
         // Requests cut off when the load stopped leave sagas running: let them finish (bounded).
         await settled(dbs.orders, customer.id);
-        const steps = stepMeans(stepsBefore, await stepTotals(ordersServer));
+        const steps = stepBreakdown(
+          stepsBefore,
+          await stepTotals(ordersServer),
+        );
         const cpu = process.cpuUsage(cpuBefore);
         const pgAfter = database
           ? await backendCpuMicros(dbs.orders, database)
@@ -288,7 +317,7 @@ export async function benchPlaceOrder({
         log(
           `${backend.name.padEnd(9)} ${String(run.connections).padStart(3)} conn${run.rate ? ` @${run.rate}/s` : ""} ${row.rps.toFixed(1).padStart(8)} orders/s  p50 ${row.p50.toFixed(1)} ms  p99 ${row.p99.toFixed(1)} ms  cpu ${(row.cpuMsPerOrder ?? 0).toFixed(2)} ms/order${row.postgresCpuMsPerOrder === undefined ? "" : ` + postgres ${row.postgresCpuMsPerOrder.toFixed(2)}`}  (${row.placed} placed, ${row.confirmed} confirmed, ${row.captured} captured, ${row.pending} pending, ${row.doubleCharged} double-charged, ${row.oversold} oversold, ${row.errors} non-2xx/errors ${JSON.stringify(measured.graphqlErrors ?? {})})  SQL statements/transactions per order: ${sql}`,
         );
-        log(`          mean ms per step: ${steps}; ${stalled}`);
+        log(`          ms per step, mean (p99 bucket): ${steps}; ${stalled}`);
       }
     } finally {
       await stack.stop();
