@@ -72,6 +72,8 @@ function stepHistogram(): Histogram<"step"> {
  * The place-order (and cancel-order) saga, orchestrated by the orders service with its state in
  * the orders database:
  *   RESERVE stock -> PAY (authorize + capture) -> COMMIT the reservation -> CONFIRMED
+ * (placeOrder reserves before the order exists and inserts it at PAY; PAY commits and confirms
+ * itself once captured, recording COMMIT only when that commit fails)
  * and on any failure COMPENSATE in reverse (refund/void the payment, release the stock) -> FAILED
  * with a coded reason. CANCEL refunds and releases a confirmed order -> CANCELLED.
  * Each downstream answer falls in one of three classes:
@@ -240,8 +242,29 @@ export function createSaga({
               currency: row.currency,
               paymentToken: row.payment_token ?? "tok_visa",
             });
-            if (outcome.ok) row = await advance(row, "PAY", "COMMIT");
-            else if (outcome.code === CHARGE_CODES.inProgress)
+            if (outcome.ok) {
+              // Paid: commit at once and confirm from PAY, without recording COMMIT first (a crash
+              // before the finish re-runs PAY, whose charge answers the first capture, and the
+              // commit answers its first result). Only a commit that fails is recorded at COMMIT,
+              // where the step's own rules apply (retried when unavailable, never compensated).
+              await checkpoint?.(row.id, "COMMIT", row.user_id);
+              const committed = await products
+                .commit(row.id)
+                .catch(() => undefined);
+              if (committed === undefined) {
+                row = await advance(row, "PAY", "COMMIT");
+                break;
+              }
+              if (committed === "committed") {
+                const record = await finish(row, "PAY", "CONFIRMED");
+                finished?.(record);
+                return "done";
+              }
+              // The reservation expired while the order was stuck: give the money back.
+              row = await advance(row, "PAY", "COMPENSATE", {
+                failureCode: "SUBGRAPH_UNAVAILABLE",
+              });
+            } else if (outcome.code === CHARGE_CODES.inProgress)
               return await defer(row, new Error("charge still in progress"));
             else
               row = await advance(row, "PAY", "COMPENSATE", {
