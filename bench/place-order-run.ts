@@ -1,6 +1,6 @@
 /**
  * `npm run bench:place-order [-- --connections 8,32,64] [-- --duration 10] [-- --backend postgres]
- * [-- --no-fixed-rate]`: the placeOrder section of `npm run bench` alone (bench/place-order.ts),
+ * [-- --no-fixed-rate] [-- --rate 100]`: the placeOrder section of `npm run bench` alone (bench/place-order.ts),
  * printing one line per run. `BENCH_CPU_PROF=1` with `node --cpu-prof` is how the profiles in
  * docs/benchmarks.md were taken (`tsx --cpu-prof bench/place-order-run.ts`).
  */
@@ -19,6 +19,7 @@ const rows = await benchPlaceOrder({
     option("--connections")?.split(",").map(Number) ?? DEFAULT_CONNECTIONS,
   ...(option("--backend") ? { backends: option("--backend")!.split(",") } : {}),
   fixedRate: !args.includes("--no-fixed-rate"),
+  ...(option("--rate") ? { rate: Number(option("--rate")) } : {}),
 });
 const broken = rows.filter(
   (row) =>

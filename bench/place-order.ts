@@ -11,12 +11,18 @@
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import {
+  monitorEventLoopDelay,
+  PerformanceObserver,
+  type IntervalHistogram,
+} from "node:perf_hooks";
 import { pino } from "pino";
 import type { Database } from "../platform/database.ts";
 import { demoUsers, DEMO_PASSWORD } from "../platform/demo-data.ts";
 import { stableId } from "../platform/ids.ts";
 import { loadRouterConfig } from "../router/config.ts";
 import { startStack } from "../stack.ts";
+import type { createOrdersSubgraph } from "../subgraphs/orders/server.ts";
 import { allBackends } from "../tests/support/storage.ts";
 import { load, paced, post } from "./load.ts";
 import type { PlaceOrderRow } from "./results.ts";
@@ -28,6 +34,85 @@ const STOCK = 100_000_000;
 /** The latency target's load: p99 is read at this fixed rate, not at saturation. */
 export const FIXED_RATE = 100;
 export const DEFAULT_CONNECTIONS = [8, 32, 64];
+
+type StepTotals = Map<
+  string,
+  { count: number; sum: number; buckets: Map<number, number> }
+>;
+
+/** Running totals of `saga_step_duration_seconds` per step: count, seconds summed, cumulative buckets. */
+async function stepTotals(
+  orders: ReturnType<typeof createOrdersSubgraph>,
+): Promise<StepTotals> {
+  const totals: StepTotals = new Map();
+  for (const value of (await orders.saga.stepDuration.get()).values) {
+    const step = String(value.labels.step);
+    const entry = totals.get(step) ?? { count: 0, sum: 0, buckets: new Map() };
+    if (value.metricName?.endsWith("_count")) entry.count = value.value;
+    else if (value.metricName?.endsWith("_sum")) entry.sum = value.value;
+    else if (value.metricName?.endsWith("_bucket"))
+      entry.buckets.set(
+        // prom-client labels the last bucket "+Inf", which Number() reads as NaN.
+        Number(
+          String((value.labels as { le?: string | number }).le).replace(
+            "+Inf",
+            "Infinity",
+          ),
+        ),
+        value.value,
+      );
+    totals.set(step, entry);
+  }
+  return totals;
+}
+
+/**
+ * Per step over a run: mean ms and the histogram bucket its p99 falls in (an upper bound): the
+ * per-step breakdown of an order's time, and which step its tail comes from.
+ */
+function stepBreakdown(before: StepTotals, after: StepTotals): string {
+  return [...after]
+    .map(([step, { count, sum, buckets }]) => {
+      const earlier = before.get(step);
+      const runs = count - (earlier?.count ?? 0);
+      if (runs <= 0) return undefined;
+      const mean = ((sum - (earlier?.sum ?? 0)) / runs) * 1000;
+      const p99 = [...buckets]
+        .sort(([a], [b]) => a - b)
+        .find(
+          ([le, cumulative]) =>
+            cumulative - (earlier?.buckets.get(le) ?? 0) >= runs * 0.99,
+        )?.[0];
+      return `${step} ${mean.toFixed(1)} (p99 ≤ ${p99 === undefined ? "?" : p99 === Infinity ? "+Inf" : p99 * 1000})`;
+    })
+    .filter((entry) => entry !== undefined)
+    .join(", ");
+}
+
+/**
+ * What stalls this process during a run, where the p99 can come from besides the work itself:
+ * event-loop delay (every timer late by it: the loop was busy or the process had no CPU) and
+ * garbage-collection pauses, both of the one process holding router, subgraphs and load generator.
+ */
+function stalls() {
+  const loop: IntervalHistogram = monitorEventLoopDelay({ resolution: 5 });
+  const gc = { count: 0, totalMs: 0, maxMs: 0 };
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gc.count += 1;
+      gc.totalMs += entry.duration;
+      gc.maxMs = Math.max(gc.maxMs, entry.duration);
+    }
+  });
+  observer.observe({ entryTypes: ["gc"] });
+  loop.enable();
+  return () => {
+    loop.disable();
+    observer.disconnect();
+    const ms = (ns: number) => (ns / 1e6).toFixed(1);
+    return `event-loop delay p50 ${ms(loop.percentile(50))} / p99 ${ms(loop.percentile(99))} / max ${ms(loop.max)} ms; GC ${gc.count} pauses, ${gc.totalMs.toFixed(0)} ms in all, longest ${gc.maxMs.toFixed(1)} ms`;
+  };
+}
 
 /** user + system CPU of every PostgreSQL backend serving `database`, in µs (Linux /proc; 0 elsewhere). */
 async function backendCpuMicros(db: Database, database: string) {
@@ -56,16 +141,22 @@ export async function benchPlaceOrder({
   connections = DEFAULT_CONNECTIONS,
   backends: only,
   fixedRate = true,
+  rate = FIXED_RATE,
 }: {
   durationS: number;
   log: (line: string) => void;
   connections?: readonly number[];
   backends?: readonly string[];
   fixedRate?: boolean;
+  /**
+   * Orders/s of the steady run. The target is read at 100; a loaded machine that cannot sustain
+   * 100 compares tails at a rate it can (the same fraction of its capacity).
+   */
+  rate?: number;
 }): Promise<PlaceOrderRow[]> {
   const rows: PlaceOrderRow[] = [];
   log(
-    `\nplaceOrder through the router: ${durationS}s per run, ${connections.join("/")} connections${fixedRate ? ` then ${FIXED_RATE} orders/s` : ""}, one new order per request`,
+    `\nplaceOrder through the router: ${durationS}s per run, ${connections.join("/")} connections${fixedRate ? ` then ${rate} orders/s` : ""}, one new order per request`,
   );
   for (const backend of await allBackends()) {
     if (only && !only.includes(backend.name)) continue;
@@ -135,13 +226,16 @@ export async function benchPlaceOrder({
 
       const runs: Array<{ connections: number; rate?: number }> = [
         ...connections.map((count) => ({ connections: count })),
-        ...(fixedRate
-          ? [{ connections: Math.max(...connections), rate: FIXED_RATE }]
-          : []),
+        ...(fixedRate ? [{ connections: Math.max(...connections), rate }] : []),
       ];
       for (const run of runs) {
         const prefix = `bench${randomUUID().slice(0, 8)}`;
         const before = counters(dbs);
+        const ordersServer = stack.subgraphs.orders.server as ReturnType<
+          typeof createOrdersSubgraph
+        >;
+        const stepsBefore = await stepTotals(ordersServer);
+        const stopStalls = stalls();
         const cpuBefore = process.cpuUsage();
         const pgBefore = database
           ? await backendCpuMicros(dbs.orders, database)
@@ -156,8 +250,13 @@ export async function benchPlaceOrder({
         const measured = run.rate
           ? await paced({ ...options, rate: run.rate })
           : await load(options);
+        const stalled = stopStalls();
         // Requests cut off when the load stopped leave sagas running: let them finish (bounded).
         await settled(dbs.orders, customer.id);
+        const steps = stepBreakdown(
+          stepsBefore,
+          await stepTotals(ordersServer),
+        );
         const cpu = process.cpuUsage(cpuBefore);
         const pgAfter = database
           ? await backendCpuMicros(dbs.orders, database)
@@ -218,6 +317,7 @@ export async function benchPlaceOrder({
         log(
           `${backend.name.padEnd(9)} ${String(run.connections).padStart(3)} conn${run.rate ? ` @${run.rate}/s` : ""} ${row.rps.toFixed(1).padStart(8)} orders/s  p50 ${row.p50.toFixed(1)} ms  p99 ${row.p99.toFixed(1)} ms  cpu ${(row.cpuMsPerOrder ?? 0).toFixed(2)} ms/order${row.postgresCpuMsPerOrder === undefined ? "" : ` + postgres ${row.postgresCpuMsPerOrder.toFixed(2)}`}  (${row.placed} placed, ${row.confirmed} confirmed, ${row.captured} captured, ${row.pending} pending, ${row.doubleCharged} double-charged, ${row.oversold} oversold, ${row.errors} non-2xx/errors ${JSON.stringify(measured.graphqlErrors ?? {})})  SQL statements/transactions per order: ${sql}`,
         );
+        log(`          ms per step, mean (p99 bucket): ${steps}; ${stalled}`);
       }
     } finally {
       await stack.stop();

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
+import { performance } from "node:perf_hooks";
 import type { Database } from "../../platform/database.ts";
 import { badInput, codedError, notFound } from "../../platform/errors.ts";
 import { isId } from "../../platform/ids.ts";
@@ -14,7 +15,11 @@ import {
   ServiceRefusedError,
   ServiceUnavailableError,
 } from "../../platform/service-client.ts";
-import type { ProductsClient } from "./clients/products-client.ts";
+import { RESERVATION_CODES, type Price } from "../products/contract.ts";
+import type {
+  ProductsClient,
+  ReserveOutcome,
+} from "./clients/products-client.ts";
 import {
   orderSql,
   type ClaimExtras,
@@ -27,6 +32,35 @@ export interface PlaceOrderInput {
   items: Array<{ productId: string; quantity: number }>;
   idempotencyKey: string;
   paymentToken?: string | null;
+}
+
+/** What placeOrder refuses once prices are known: payments could not charge the total. */
+function checkPriced(
+  lines: ReadonlyArray<{ quantity: number; unitPriceMinor: number }>,
+  prices: ReadonlyMap<string, Price>,
+) {
+  // Products prices every line it reserves (or refuses for stock): a line without a price is its bug.
+  if (lines.some((line) => Number.isNaN(line.unitPriceMinor)))
+    return codedError(
+      "ORDER_REJECTED",
+      "the products service answered without a price; no order was placed",
+      { service: "products" },
+    );
+  if (new Set([...prices.values()].map((price) => price.currency)).size !== 1)
+    return badInput(
+      "input.items",
+      "all items of an order must be sold in one currency",
+    );
+  const total = lines.reduce(
+    (sum, line) => sum + line.quantity * line.unitPriceMinor,
+    0,
+  );
+  if (!isPayableAmount(total))
+    return badInput(
+      "input.items",
+      `an order total must be ${formatMinorUnits(MIN_PAYMENT_MINOR)} to ${formatMinorUnits(MAX_PAYMENT_MINOR)}`,
+    );
+  return undefined;
 }
 
 export const MAX_ITEMS = 50;
@@ -137,6 +171,50 @@ export function createOrderService({
     return { items, paymentToken, hash };
   }
 
+  /**
+   * Gives back a reservation taken for an order that will not exist. Best effort: if products
+   * cannot be reached, the reservation expires and products' sweeper returns its stock.
+   */
+  async function abandon(orderId: string): Promise<void> {
+    try {
+      await products.release(orderId);
+    } catch (error) {
+      logger.warn(
+        { orderId, err: error },
+        "reservation of an order not placed left to expire",
+      );
+    }
+  }
+
+  /** The one products call of placeOrder; a failure of it places no order and keeps nothing. */
+  async function reserve(
+    orderId: string,
+    userId: string,
+    items: Array<{ productId: string; quantity: number }>,
+  ): Promise<ReserveOutcome> {
+    try {
+      return await products.reserve(orderId, userId, items);
+    } catch (error) {
+      // Only a call that never left this process (breaker open, connection refused) cannot have
+      // reserved anything under the id.
+      if (!(error instanceof ServiceUnavailableError) || error.mayHaveReached)
+        await abandon(orderId);
+      if (error instanceof ServiceUnavailableError)
+        throw codedError(
+          "SUBGRAPH_UNAVAILABLE",
+          "the products service is unavailable; no order was placed",
+          { service: "products" },
+        );
+      if (error instanceof ServiceRefusedError)
+        throw codedError(
+          "ORDER_REJECTED",
+          "the products service refused to reserve this order; no order was placed",
+          { service: "products" },
+        );
+      throw error;
+    }
+  }
+
   async function existing(
     userId: string,
     key: string,
@@ -159,96 +237,106 @@ export function createOrderService({
       input: PlaceOrderInput,
     ): Promise<OrderRecord> {
       const { items, paymentToken, hash } = validate(input);
+      let started = performance.now();
       const previous = await existing(userId, input.idempotencyKey, hash);
+      saga.observeStep("lookup", started);
       if (previous) return settle(previous.id);
 
-      let prices;
-      try {
-        prices = new Map(
-          (await products.quote(items.map((item) => item.productId))).map(
-            (price) => [price.productId, price],
-          ),
+      // Products prices the order as it reserves it: one call. The reservation is taken under the
+      // new order's id before the order exists; whatever ends this request without an order gives
+      // it back (`abandon`), and a crash in between leaves it to products' expiry sweeper.
+      const orderId = randomUUID();
+      started = performance.now();
+      const reserved = await reserve(orderId, userId, items);
+      saga.observeStep("reserve", started);
+      const prices = new Map(
+        (reserved.ok ? reserved.items : (reserved.prices ?? [])).map(
+          (price) => [price.productId, price],
+        ),
+      );
+      if (
+        !reserved.ok &&
+        reserved.code !== RESERVATION_CODES.insufficientStock
+      ) {
+        // Nothing was reserved: a product is unknown (or the fresh id was refused, which no
+        // order of this request can have caused).
+        const index = items.findIndex(
+          (item) => item.productId === reserved.productId,
         );
-      } catch (error) {
-        if (error instanceof ServiceUnavailableError)
-          throw codedError(
-            "SUBGRAPH_UNAVAILABLE",
-            "the products service is unavailable; no order was placed",
-            { service: "products" },
-          );
-        if (error instanceof ServiceRefusedError)
-          throw codedError(
-            "ORDER_REJECTED",
-            "the products service refused to price this order; no order was placed",
-            { service: "products" },
-          );
-        throw error;
-      }
-      items.forEach((item, index) => {
-        if (!prices.has(item.productId))
+        if (reserved.code === RESERVATION_CODES.notFound && index >= 0)
           throw badInput(
             `input.items[${index}].productId`,
-            `product ${item.productId} does not exist`,
+            `product ${reserved.productId} does not exist`,
           );
-      });
-      const currencies = new Set(
-        [...prices.values()].map((price) => price.currency),
-      );
-      if (currencies.size !== 1)
-        throw badInput(
-          "input.items",
-          "all items of an order must be sold in one currency",
+        throw codedError(
+          "ORDER_REJECTED",
+          "the products service refused to reserve this order; no order was placed",
+          { service: "products" },
         );
-      const currency = [...currencies][0]!;
-      const total = items.reduce(
-        (sum, item) =>
-          sum + item.quantity * prices.get(item.productId)!.unitPriceMinor,
-        0,
-      );
-      // Refused here, before any stock is reserved: payments would refuse to charge it.
-      if (!isPayableAmount(total))
-        throw badInput(
-          "input.items",
-          `an order total must be ${formatMinorUnits(MIN_PAYMENT_MINOR)} to ${formatMinorUnits(MAX_PAYMENT_MINOR)}`,
-        );
-
-      const orderId = randomUUID();
+      }
       const lines = items.map((item) => ({
         ...item,
-        unitPriceMinor: prices.get(item.productId)!.unitPriceMinor,
+        unitPriceMinor: prices.get(item.productId)?.unitPriceMinor ?? NaN,
       }));
-      const created = await orderSql.insert(
-        db,
-        {
-          id: orderId,
-          userId,
-          totalMinor: total,
-          currency,
-          idempotencyKey: input.idempotencyKey,
-          requestHash: hash,
-          paymentToken,
-          correlationId: currentCorrelationId() ?? null,
-          leaseSeconds: saga.leaseSeconds,
-          items: lines,
-        },
-        {
-          type: "orders.order.placed",
-          key: userId,
-          data: {
-            orderId,
-            userId,
-            items: lines.map(({ productId, quantity, unitPriceMinor }) => ({
-              productId,
-              quantity,
-              unitPrice: unitPriceMinor,
-            })),
-            total,
-            currency,
-          },
-        },
+      const refusal = checkPriced(lines, prices);
+      if (refusal) {
+        if (reserved.ok) await abandon(orderId);
+        throw refusal;
+      }
+      const currency = prices.get(items[0]!.productId)!.currency;
+      const total = lines.reduce(
+        (sum, line) => sum + line.quantity * line.unitPriceMinor,
+        0,
       );
+      await saga.checkpoint(orderId, "RESERVE", userId);
+
+      let created;
+      started = performance.now();
+      try {
+        created = await orderSql.insert(
+          db,
+          {
+            id: orderId,
+            userId,
+            totalMinor: total,
+            currency,
+            idempotencyKey: input.idempotencyKey,
+            requestHash: hash,
+            paymentToken,
+            correlationId: currentCorrelationId() ?? null,
+            leaseSeconds: saga.leaseSeconds,
+            items: lines,
+            // Reserved: the saga goes on to pay. Short of stock: it fails at once (the release it
+            // runs is a no-op that also bars a late duplicate of the reserve from taking stock).
+            start: reserved.ok
+              ? { step: "PAY" }
+              : { step: "COMPENSATE", failureCode: "INSUFFICIENT_STOCK" },
+          },
+          {
+            type: "orders.order.placed",
+            key: userId,
+            data: {
+              orderId,
+              userId,
+              items: lines.map(({ productId, quantity, unitPriceMinor }) => ({
+                productId,
+                quantity,
+                unitPrice: unitPriceMinor,
+              })),
+              total,
+              currency,
+            },
+          },
+        );
+      } catch (error) {
+        if (reserved.ok) await abandon(orderId);
+        throw error;
+      }
+      saga.observeStep("place", started);
       if (!created) {
-        // A concurrent duplicate won the insert: this request becomes a retry of that one.
+        // A concurrent duplicate won the insert: this request becomes a retry of that one, and
+        // gives back what it reserved for itself.
+        if (reserved.ok) await abandon(orderId);
         const winner = await existing(userId, input.idempotencyKey, hash);
         return settle(winner!.id);
       }

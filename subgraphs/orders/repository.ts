@@ -96,13 +96,15 @@ export const orderSql = {
   },
 
   /**
-   * Inserts a PENDING order at step RESERVE with its items and its `orders.order.placed` event, in
-   * one statement (atomic on its own: one round trip instead of a transaction's 4 + items), already
-   * claimed: leased to the caller for `leaseSeconds` and marked `reserve_attempted`, as `claim`
-   * would leave it (the caller drives the saga on at once; if it dies first, the resumer takes the
-   * order once the lease expires, as after a crash right after a claim). Answers the saga row as
-   * `claim` does; undefined, with nothing written, when the user's key is taken (a concurrent
-   * duplicate).
+   * Inserts a PENDING order with its items and its `orders.order.placed` event, in one statement
+   * (atomic on its own: one round trip instead of a transaction's 4 + items), at `start`: PAY for
+   * an order whose stock is already reserved under its id (marked `reserve_attempted` and
+   * `payment_attempted`, as advancing to PAY would leave it: PAY charges right after), or
+   * COMPENSATE with a failure code for one refused before it existed (marked `reserve_attempted`,
+   * so compensation releases the id). Already claimed: leased to the caller for `leaseSeconds`
+   * (the caller drives the saga on at once; if it dies first, the resumer takes the order once the
+   * lease expires, as after a crash right after a claim). Answers the saga row as `claim` does;
+   * undefined, with nothing written, when the user's key is taken (a concurrent duplicate).
    */
   async insert(
     tx: Sql,
@@ -121,6 +123,7 @@ export const orderSql = {
         quantity: number;
         unitPriceMinor: number;
       }>;
+      start: { step: "PAY" } | { step: "COMPENSATE"; failureCode: string };
     },
     event: NewEvent,
   ): Promise<(SagaRow & ClaimExtras) | undefined> {
@@ -132,8 +135,8 @@ export const orderSql = {
       "orders",
       {
         text: `INSERT INTO orders.orders (id, user_id, status, total_minor, currency, idempotency_key, request_hash, payment_token, saga_step, correlation_id,
-                                   lease_until, saga_attempts, reserve_attempted)
-       VALUES ($1, $2, 'PENDING', $3, $4, $5, $6, $7, 'RESERVE', $8, now() + make_interval(secs => $12), 1, true)
+                                   lease_until, saga_attempts, reserve_attempted, payment_attempted, failure_code)
+       VALUES ($1, $2, 'PENDING', $3, $4, $5, $6, $7, $13, $8, now() + make_interval(secs => $12), 1, true, $13 = 'PAY', $14)
        ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING ${SAGA_COLUMNS}, correlation_id`,
         params: [
           order.id,
@@ -148,6 +151,8 @@ export const orderSql = {
           order.items.map((item) => item.quantity),
           order.items.map((item) => item.unitPriceMinor),
           order.leaseSeconds,
+          order.start.step,
+          order.start.step === "COMPENSATE" ? order.start.failureCode : null,
         ],
         also: `items AS (INSERT INTO orders.order_items (order_id, position, product_id, quantity, unit_price_minor)
           SELECT change.id, (item.ordinality - 1)::smallint, item.product_id, item.quantity, item.unit_price_minor

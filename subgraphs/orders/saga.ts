@@ -1,3 +1,5 @@
+import { performance } from "node:perf_hooks";
+import { Histogram } from "prom-client";
 import type { Database } from "../../platform/database.ts";
 import type { ErrorCode } from "../../platform/errors.ts";
 import type { Logger } from "../../platform/logger.ts";
@@ -34,18 +36,44 @@ export interface SagaOptions {
   /** How long a saga waits before retrying a step whose service was down. @default 2000 */
   retryDelayMs?: number;
   /**
-   * Called before each step: production passes nothing. Fault-injection tests throw from it to
-   * simulate a process dying between two steps (nothing after the throw runs, the lease is kept).
+   * Called before each step, and by placeOrder between reserving (step RESERVE) and inserting the
+   * order: production passes nothing. Fault-injection tests throw from it to simulate a process
+   * dying between two steps (nothing after the throw runs, the lease is kept).
    */
-  checkpoint?: (orderId: string, step: SagaStep) => void | Promise<void>;
+  checkpoint?: (
+    orderId: string,
+    step: SagaStep,
+    userId: string,
+  ) => void | Promise<void>;
 }
 
 export type SagaRunResult = "done" | "deferred" | "busy";
+
+/** What `saga_step_duration_seconds` times: placeOrder's phases before the saga, then each saga step. */
+export type TimedStep = "lookup" | "reserve" | "place" | SagaStep;
+
+/**
+ * `saga_step_duration_seconds{step}`: where an order's time goes. Unregistered here: the orders
+ * server adds it to its service registry (a saga built by a test reports nowhere).
+ */
+function stepHistogram(): Histogram<"step"> {
+  return new Histogram({
+    name: "saga_step_duration_seconds",
+    help: "Time per place-order step: placeOrder's key lookup, priced reservation and insert, then each saga step with its calls and state writes",
+    labelNames: ["step"],
+    buckets: [
+      0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+    ],
+    registers: [],
+  });
+}
 
 /**
  * The place-order (and cancel-order) saga, orchestrated by the orders service with its state in
  * the orders database:
  *   RESERVE stock -> PAY (authorize + capture) -> COMMIT the reservation -> CONFIRMED
+ * (placeOrder reserves before the order exists and inserts it at PAY; PAY commits and confirms
+ * itself once captured, recording COMMIT only when that commit fails)
  * and on any failure COMPENSATE in reverse (refund/void the payment, release the stock) -> FAILED
  * with a coded reason. CANCEL refunds and releases a confirmed order -> CANCELLED.
  * Each downstream answer falls in one of three classes:
@@ -67,6 +95,11 @@ export function createSaga({
   retryDelayMs = 2000,
   checkpoint,
 }: SagaOptions) {
+  const stepDuration = stepHistogram();
+  /** Records the time since `started` (a `performance.now()`) against `step`. */
+  const observeStep = (step: TimedStep, started: number) =>
+    stepDuration.observe({ step }, (performance.now() - started) / 1000);
+
   async function advance(
     row: SagaRow,
     from: SagaStep,
@@ -174,8 +207,9 @@ export function createSaga({
   ): Promise<SagaRunResult> {
     let row: SagaRow = claimed;
     for (;;) {
-      await checkpoint?.(row.id, row.saga_step);
+      await checkpoint?.(row.id, row.saga_step, row.user_id);
       const step = row.saga_step;
+      const started = performance.now();
       try {
         switch (step) {
           case "RESERVE": {
@@ -208,8 +242,29 @@ export function createSaga({
               currency: row.currency,
               paymentToken: row.payment_token ?? "tok_visa",
             });
-            if (outcome.ok) row = await advance(row, "PAY", "COMMIT");
-            else if (outcome.code === CHARGE_CODES.inProgress)
+            if (outcome.ok) {
+              // Paid: commit at once and confirm from PAY, without recording COMMIT first (a crash
+              // before the finish re-runs PAY, whose charge answers the first capture, and the
+              // commit answers its first result). Only a commit that fails is recorded at COMMIT,
+              // where the step's own rules apply (retried when unavailable, never compensated).
+              await checkpoint?.(row.id, "COMMIT", row.user_id);
+              const committed = await products
+                .commit(row.id)
+                .catch(() => undefined);
+              if (committed === undefined) {
+                row = await advance(row, "PAY", "COMMIT");
+                break;
+              }
+              if (committed === "committed") {
+                const record = await finish(row, "PAY", "CONFIRMED");
+                finished?.(record);
+                return "done";
+              }
+              // The reservation expired while the order was stuck: give the money back.
+              row = await advance(row, "PAY", "COMPENSATE", {
+                failureCode: "SUBGRAPH_UNAVAILABLE",
+              });
+            } else if (outcome.code === CHARGE_CODES.inProgress)
               return await defer(row, new Error("charge still in progress"));
             else
               row = await advance(row, "PAY", "COMPENSATE", {
@@ -303,6 +358,8 @@ export function createSaga({
             failureCode: "SUBGRAPH_UNAVAILABLE",
           });
         } else return defer(row, error);
+      } finally {
+        observeStep(step, started);
       }
     }
   }
@@ -310,6 +367,12 @@ export function createSaga({
   return {
     run,
     runClaimed,
+    stepDuration,
+    observeStep,
+    /** The fault-injection hook (see SagaOptions.checkpoint) for placeOrder's crash point. */
+    async checkpoint(orderId: string, step: SagaStep, userId: string) {
+      await checkpoint?.(orderId, step, userId);
+    },
     /** How long a runner owns a saga: what an order inserted already claimed is leased for. */
     leaseSeconds: leaseMs / 1000,
     /** Sagas whose runner is gone (crashed, or deferred and due): what the resumer picks up. */

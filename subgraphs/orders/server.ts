@@ -91,6 +91,7 @@ export function createOrdersSubgraph(
       },
     ],
   });
+  server.metrics.registry.registerMetric(saga.stepDuration);
   return Object.assign(server, {
     orders,
     saga,

@@ -5,6 +5,10 @@
  */
 
 export const PRODUCTS_PATHS = {
+  /**
+   * Prices alone. Orders no longer calls it (the reservation answers priced); it stays for one
+   * release so orders instances of the previous one keep working during a rolling deploy.
+   */
   prices: "/internal/prices",
   reserve: "/internal/reservations",
   commit: "/internal/reservations/commit",
@@ -50,6 +54,8 @@ export interface RefusalBody {
   code: ReservationCode;
   productId?: string;
   reservationId?: string;
+  /** With INSUFFICIENT_STOCK: the current price of every product asked for, in the order asked. */
+  prices?: Price[];
 }
 
 export function isReservationCode(value: unknown): value is ReservationCode {

@@ -38,6 +38,7 @@ export function reserveReply(outcome: ReserveOutcome): InternalReply {
       return refused(409, {
         code: RESERVATION_CODES.insufficientStock,
         productId: outcome.productId,
+        prices: outcome.prices,
       });
     case "unknown-product":
       return refused(404, {

@@ -6,7 +6,7 @@ import { reservationSql, type ReservationRow } from "./repository.ts";
 /** What a reserve came to; `created` is false when the id had already reserved (a retry). */
 export type ReserveOutcome =
   | { kind: "reserved"; reservation: ReservationBody; created: boolean }
-  | { kind: "insufficient-stock"; productId: string }
+  | { kind: "insufficient-stock"; productId: string; prices: Price[] }
   | { kind: "unknown-product"; productId: string }
   | { kind: "released"; reservationId: string };
 
@@ -59,9 +59,11 @@ export function createInventory({
   }
 
   return {
-    /** Current prices of the given products; unknown ids are simply absent. */
-    quote: (productIds: readonly string[]): Promise<Price[]> =>
-      reservationSql.prices(db, productIds),
+    /** Current prices of the given products; unknown ids are simply absent (see PRODUCTS_PATHS.prices). */
+    async quote(productIds: readonly string[]): Promise<Price[]> {
+      const stock = await reservationSql.stock(db, productIds);
+      return [...stock.values()].map((entry) => entry.price);
+    },
 
     async reserve({
       reservationId,
@@ -95,7 +97,7 @@ export function createInventory({
         if (row)
           return { kind: "reserved", reservation: toBody(row), created: true };
         // Nothing was written: the id exists (a retry, a duplicate, a tombstone) or a product is
-        // missing or short, reported in product-id order as the locks were taken.
+        // missing (reported first) or short, in product-id order as the locks were taken.
         const existing = await reservationSql.find(db, reservationId);
         if (existing)
           return existing.status === "RELEASED"
@@ -109,12 +111,22 @@ export function createInventory({
           db,
           items.map((item) => item.productId),
         );
+        const unknown = byProductId(items).find(
+          (item) => !stock.has(item.productId),
+        );
+        if (unknown)
+          return { kind: "unknown-product", productId: unknown.productId };
         for (const item of byProductId(items)) {
-          const units = stock.get(item.productId);
-          if (units === undefined)
-            return { kind: "unknown-product", productId: item.productId };
-          if (units < item.quantity || attempt === MAX_RESERVE_ATTEMPTS)
-            return { kind: "insufficient-stock", productId: item.productId };
+          if (
+            stock.get(item.productId)!.inventory < item.quantity ||
+            attempt === MAX_RESERVE_ATTEMPTS
+          )
+            // With the prices: orders records a refused order at what it would have cost.
+            return {
+              kind: "insufficient-stock",
+              productId: item.productId,
+              prices: items.map((wanted) => stock.get(wanted.productId)!.price),
+            };
         }
       }
     },

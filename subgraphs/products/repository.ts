@@ -52,23 +52,6 @@ export async function insertProduct(
  * transaction), so the domain decides what one transaction holds.
  */
 export const reservationSql = {
-  /** Current prices of the given products; unknown ids are simply absent. */
-  async prices(tx: Sql, productIds: readonly string[]): Promise<Price[]> {
-    const rows = await tx.query<{
-      id: string;
-      price_minor: number;
-      currency: string;
-    }>(
-      "SELECT id, price_minor, currency FROM products.products WHERE id = ANY($1::uuid[])",
-      [productIds],
-    );
-    return rows.map((row) => ({
-      productId: row.id,
-      unitPriceMinor: row.price_minor,
-      currency: row.currency,
-    }));
-  },
-
   /**
    * A whole reservation in one statement (atomic on its own, so no transaction): the products are
    * locked in id order (two reservations that share products cannot deadlock), and only if every
@@ -124,16 +107,36 @@ export const reservationSql = {
     return row;
   },
 
-  /** Units in stock of the given products; unknown ids are simply absent. */
+  /**
+   * Units in stock and current prices of the given products; unknown ids are simply absent. Read
+   * after a refused reservation: the refusal tells which product and what the order would cost.
+   */
   async stock(
     tx: Sql,
     productIds: readonly string[],
-  ): Promise<Map<string, number>> {
-    const rows = await tx.query<{ id: string; inventory: number }>(
-      "SELECT id, inventory FROM products.products WHERE id = ANY($1::uuid[])",
+  ): Promise<Map<string, { inventory: number; price: Price }>> {
+    const rows = await tx.query<{
+      id: string;
+      inventory: number;
+      price_minor: number;
+      currency: string;
+    }>(
+      "SELECT id, inventory, price_minor, currency FROM products.products WHERE id = ANY($1::uuid[])",
       [productIds],
     );
-    return new Map(rows.map((row) => [row.id, row.inventory]));
+    return new Map(
+      rows.map((row) => [
+        row.id,
+        {
+          inventory: row.inventory,
+          price: {
+            productId: row.id,
+            unitPriceMinor: row.price_minor,
+            currency: row.currency,
+          },
+        },
+      ]),
+    );
   },
 
   /** Inserts a RELEASED tombstone unless the id exists, so a late reserve can never take stock. */

@@ -9,10 +9,16 @@ import {
   RESERVATION_CODES,
   type Price,
   type ReservationCode,
+  type ReservationItem,
 } from "../../products/contract.ts";
 
+/**
+ * A reservation priced by products as it took the stock (one call prices and reserves); a refusal
+ * for stock carries the prices too, so the refused order can be recorded at what it would cost.
+ */
 export type ReserveOutcome =
-  { ok: true } | { ok: false; code: ReservationCode; productId?: string };
+  | { ok: true; items: ReservationItem[] }
+  | { ok: false; code: ReservationCode; productId?: string; prices?: Price[] };
 
 const fieldOf = (body: unknown, name: string): unknown =>
   typeof body === "object" && body !== null
@@ -26,15 +32,19 @@ const fieldOf = (body: unknown, name: string): unknown =>
 export const decodeProducts = {
   reserve(answer: ServiceResponse): ReserveOutcome {
     const { status, body } = answer;
-    if (status === 200 || status === 201) return { ok: true };
+    const items = fieldOf(body, "items");
+    if ((status === 200 || status === 201) && Array.isArray(items))
+      return { ok: true, items: items as ReservationItem[] };
     if (status === 409 || status === 404) {
       const code = fieldOf(body, "code") ?? RESERVATION_CODES.notFound;
       const productId = fieldOf(body, "productId");
+      const prices = fieldOf(body, "prices");
       if (isReservationCode(code))
         return {
           ok: false,
           code,
           ...(typeof productId === "string" ? { productId } : {}),
+          ...(Array.isArray(prices) ? { prices: prices as Price[] } : {}),
         };
     }
     throw unexpectedAnswer("products", PRODUCTS_PATHS.reserve, answer);
@@ -56,17 +66,6 @@ export const decodeProducts = {
  */
 export function createProductsClient(client: Pick<ServiceClient, "call">) {
   return {
-    async quote(productIds: string[]): Promise<Price[]> {
-      const answer = await client.call<{ prices: Price[] }>({
-        method: "POST",
-        path: PRODUCTS_PATHS.prices,
-        body: { productIds },
-        retry: true,
-      });
-      if (answer.status !== 200)
-        throw unexpectedAnswer("products", PRODUCTS_PATHS.prices, answer);
-      return answer.body.prices;
-    },
     async reserve(
       reservationId: string,
       userId: string,

@@ -37,6 +37,7 @@ describe("the orders repository on PGlite (writes and saga state)", () => {
       unitPriceMinor: number;
     }> = [],
     leaseSeconds = 60,
+    start: Parameters<typeof orderSql.insert>[1]["start"] = { step: "PAY" },
   ) {
     const id = randomUUID();
     const key = `k-${id}`;
@@ -53,6 +54,7 @@ describe("the orders repository on PGlite (writes and saga state)", () => {
         correlationId: null,
         leaseSeconds,
         items,
+        start,
       },
       placedEvent(id),
     );
@@ -68,7 +70,7 @@ describe("the orders repository on PGlite (writes and saga state)", () => {
     { seed: false },
   );
 
-  it("inserts one PENDING order per user and key at step RESERVE, already claimed, with its items in position order and its event, in one statement", async () => {
+  it("inserts one PENDING order per user and key at step PAY (its stock reserved, payment about to be attempted), already claimed, with its items in position order and its event, in one statement", async () => {
     const [first, second] = [randomUUID(), randomUUID()];
     const before = db.queryCount;
     const { id, key, row } = await placed([
@@ -76,7 +78,7 @@ describe("the orders repository on PGlite (writes and saga state)", () => {
       { productId: second, quantity: 2, unitPriceMinor: 500 },
     ]);
     expect(db.queryCount - before).toBe(1);
-    // What a claim would answer: the lease is this caller's, and RESERVE is marked attempted.
+    // What a claim would answer after advancing to PAY: the lease is this caller's, both marked attempted.
     expect(row).toEqual({
       id,
       user_id: userId,
@@ -85,9 +87,9 @@ describe("the orders repository on PGlite (writes and saga state)", () => {
       currency: "USD",
       payment_token: "tok_visa",
       failure_code: null,
-      saga_step: "RESERVE",
+      saga_step: "PAY",
       reserve_attempted: true,
-      payment_attempted: false,
+      payment_attempted: true,
       correlation_id: null,
       items: [
         { productId: first, quantity: 1 },
@@ -111,6 +113,7 @@ describe("the orders repository on PGlite (writes and saga state)", () => {
           correlationId: null,
           leaseSeconds: 60,
           items: [{ productId: first, quantity: 9, unitPriceMinor: 1 }],
+          start: { step: "PAY" },
         },
         placedEvent(duplicate),
       ),
@@ -125,7 +128,7 @@ describe("the orders repository on PGlite (writes and saga state)", () => {
     expect(await orderSql.record(db, id)).toMatchObject({
       id,
       status: "PENDING",
-      saga_step: "RESERVE",
+      saga_step: "PAY",
       request_hash: "h",
       total_minor: 1500,
     });
@@ -133,7 +136,22 @@ describe("the orders repository on PGlite (writes and saga state)", () => {
     expect(await orderSql.recordByKey(db, randomUUID(), key)).toBeUndefined();
   });
 
-  it("leases a saga to one runner (with its items, marking a saga at RESERVE attempted), moves it only from the step it is at, and finishes it", async () => {
+  it("inserts an order refused before it existed at step COMPENSATE with its code, releasing its id but paying nothing", async () => {
+    const { row } = await placed(
+      [{ productId: randomUUID(), quantity: 1, unitPriceMinor: 1500 }],
+      60,
+      { step: "COMPENSATE", failureCode: "INSUFFICIENT_STOCK" },
+    );
+    expect(row).toMatchObject({
+      status: "PENDING",
+      saga_step: "COMPENSATE",
+      failure_code: "INSUFFICIENT_STOCK",
+      reserve_attempted: true,
+      payment_attempted: false,
+    });
+  });
+
+  it("leases a saga to one runner (with its items), moves it only from the step it is at, and finishes it", async () => {
     const productId = randomUUID();
     // Inserted with its lease already expired, as after a crash right after the insert.
     const { id } = await placed(
@@ -143,9 +161,9 @@ describe("the orders repository on PGlite (writes and saga state)", () => {
     expect(await orderSql.due(db, 1000)).toContain(id);
     expect(await orderSql.claim(db, id, 60)).toMatchObject({
       id,
-      saga_step: "RESERVE",
+      saga_step: "PAY",
       reserve_attempted: true,
-      payment_attempted: false,
+      payment_attempted: true,
       correlation_id: null,
       items: [{ productId, quantity: 3 }],
     });
@@ -154,16 +172,10 @@ describe("the orders repository on PGlite (writes and saga state)", () => {
 
     await orderSql.setAttempted(db, id, "reserve_attempted", true);
     expect(
-      await orderSql.advance(db, id, "PAY", "COMMIT", null),
+      await orderSql.advance(db, id, "COMMIT", "DONE", null),
     ).toBeUndefined();
     expect(
-      await orderSql.advance(
-        db,
-        id,
-        "RESERVE",
-        "COMPENSATE",
-        "INSUFFICIENT_STOCK",
-      ),
+      await orderSql.advance(db, id, "PAY", "COMPENSATE", "INSUFFICIENT_STOCK"),
     ).toMatchObject({
       saga_step: "COMPENSATE",
       failure_code: "INSUFFICIENT_STOCK",
@@ -211,9 +223,6 @@ describe("the orders repository on PGlite (writes and saga state)", () => {
     expect(await orderSql.due(db, 1000)).toContain(id);
 
     expect(await orderSql.startCancel(db, id)).toBe(false);
-    expect(
-      await orderSql.advance(db, id, "RESERVE", "PAY", null),
-    ).toMatchObject({ payment_attempted: true });
     await orderSql.advance(db, id, "PAY", "COMMIT", null);
     await orderSql.finish(
       db,

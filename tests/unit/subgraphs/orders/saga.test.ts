@@ -40,7 +40,7 @@ import { silentLogger } from "../../../support/logger.ts";
  * failures once its retries are spent.
  */
 
-type Call = "quote" | "reserve" | "charge" | "commit" | "refund" | "release";
+type Call = "reserve" | "charge" | "commit" | "refund" | "release";
 type Outcome = "2xx" | "4xx" | "5xx" | "timeout" | "reset" | "breaker-open";
 interface Fault {
   outcome: Outcome;
@@ -50,14 +50,7 @@ interface Fault {
   applied: boolean;
 }
 
-const CALLS: Call[] = [
-  "quote",
-  "reserve",
-  "charge",
-  "commit",
-  "refund",
-  "release",
-];
+const CALLS: Call[] = ["reserve", "charge", "commit", "refund", "release"];
 const OUTCOMES: Outcome[] = [
   "2xx",
   "4xx",
@@ -67,7 +60,6 @@ const OUTCOMES: Outcome[] = [
   "breaker-open",
 ];
 const PATHS: Record<string, Call> = {
-  "/internal/prices": "quote",
   "/internal/reservations": "reserve",
   "/internal/payments/charge": "charge",
   "/internal/reservations/commit": "commit",
@@ -83,6 +75,8 @@ describe("the place-order saga under every downstream outcome at every call", ()
   let products: Database;
   let payments: Database;
   const faults = new Map<Call, Fault>();
+  /** Every call the orders clients made, in order (what reached the fakes, faulty or not). */
+  const calls: Call[] = [];
 
   beforeAll(async () => {
     storage = await scratchPglite();
@@ -127,13 +121,6 @@ describe("the place-order saga under every downstream outcome at every call", ()
       body: Record<string, unknown>,
     ): Promise<ServiceResponse> => {
       switch (call) {
-        case "quote":
-          return {
-            status: 200,
-            body: {
-              prices: await inventory.quote(body.productIds as string[]),
-            },
-          };
         case "reserve":
           return reserveReply(
             await inventory.reserve(
@@ -183,6 +170,7 @@ describe("the place-order saga under every downstream outcome at every call", ()
       }): Promise<ServiceResponse<Body>> {
         const call = PATHS[path];
         if (!call) throw new Error(`unexpected path ${path}`);
+        calls.push(call);
         const request = body as Record<string, unknown>;
         const fault = faults.get(call);
         if (!fault || fault.times <= 0 || fault.outcome === "2xx")
@@ -246,6 +234,9 @@ describe("the place-order saga under every downstream outcome at every call", ()
       retryDelayMs: 1000,
     });
 
+  const ordersOfUser = (userId: string) =>
+    orders.query("SELECT id FROM orders.orders WHERE user_id = $1", [userId]);
+
   async function newProduct(priceMinor = 1250): Promise<string> {
     const id = randomUUID();
     await products.query(
@@ -270,6 +261,20 @@ describe("the place-order saga under every downstream outcome at every call", ()
       for (const orderId of due)
         await runner.run(orderId).catch(() => undefined);
     }
+  }
+
+  /**
+   * What products' sweeper does once reservations expire: a reservation still RESERVED when every
+   * saga is done belongs to no order (placeOrder reserved, then could not place nor give it back).
+   */
+  async function sweepOrphans(): Promise<void> {
+    await products.query(
+      `UPDATE products.reservations SET expires_at = now() - interval '1 second' WHERE status = 'RESERVED'`,
+    );
+    await createInventory({
+      db: products,
+      reservationTtlSeconds: 3600,
+    }).sweepExpired();
   }
 
   /** Places one order under the current fault plan, resumes, and returns where everything ended. */
@@ -297,6 +302,7 @@ describe("the place-order saga under every downstream outcome at every call", ()
     // Faults planned for more than one call go on hitting the resumed saga until spent.
     await resumeAll(runner);
     faults.clear();
+    await sweepOrphans();
     const [order] = await orders.query<{
       id: string;
       status: string;
@@ -370,11 +376,11 @@ describe("the place-order saga under every downstream outcome at every call", ()
         ? "FAILED PAYMENT_DECLINED"
         : "CONFIRMED";
     switch (call) {
-      case "quote":
+      case "reserve":
+        // placeOrder's one products call: no order is placed, and nothing is kept.
         return outcome === "4xx"
           ? "refused ORDER_REJECTED"
           : "refused SUBGRAPH_UNAVAILABLE";
-      case "reserve":
       case "charge":
         return outcome === "4xx"
           ? "FAILED ORDER_REJECTED"
@@ -473,7 +479,7 @@ describe("the place-order saga under every downstream outcome at every call", ()
     expect(stock!.inventory).toBe(STOCK);
   });
 
-  it("refuses up front, with BAD_USER_INPUT and nothing reserved, an order whose total payments could not charge", async () => {
+  it("refuses, with BAD_USER_INPUT and nothing kept, an order whose total payments could not charge", async () => {
     const service = createOrderService({
       db: orders,
       products: productsClient,
@@ -493,16 +499,175 @@ describe("the place-order saga under every downstream outcome at every call", ()
       ).rejects.toMatchObject({
         extensions: { code: "BAD_USER_INPUT", field: "input.items" },
       });
-      expect(
-        await orders.query("SELECT 1 FROM orders.orders WHERE user_id = $1", [
-          userId,
-        ]),
-      ).toEqual([]);
+      expect(await ordersOfUser(userId)).toEqual([]);
     }
     const stock = await products.query<{ inventory: number }>(
       "SELECT inventory FROM products.products WHERE id = ANY($1::uuid[])",
       [[free, dear]],
     );
     expect(stock.map((row) => row.inventory)).toEqual([STOCK, STOCK]);
+  });
+
+  const service = (checkpoint?: () => void) =>
+    createOrderService({
+      db: orders,
+      products: productsClient,
+      saga: createSaga({
+        db: orders,
+        products: productsClient,
+        payments: paymentsClient,
+        logger: silentLogger,
+        leaseMs: LEASE_MS,
+        checkpoint,
+      }),
+      logger: silentLogger,
+      waitMs: 0,
+    });
+  const stockOf = async (productId: string) =>
+    (
+      await products.query<{ inventory: number }>(
+        "SELECT inventory FROM products.products WHERE id = $1",
+        [productId],
+      )
+    )[0]!.inventory;
+
+  it("confirms an order with one products call that prices and reserves: 3 internal calls and 7 statements in all", async () => {
+    const productId = await newProduct(1250);
+    const counts = () => [
+      orders.queryCount,
+      products.queryCount,
+      payments.queryCount,
+    ];
+    const before = counts();
+    calls.length = 0;
+    const order = await service().placeOrder(randomUUID(), {
+      items: [{ productId, quantity: 2 }],
+      idempotencyKey: randomUUID(),
+    });
+    expect(order).toMatchObject({ status: "CONFIRMED", total_minor: 2500 });
+    expect(calls).toEqual(["reserve", "charge", "commit"]);
+    // orders: key look-up, insert (at PAY, claimed), finish (confirmed from PAY once committed);
+    // products: the priced reservation, its commit; payments: the charge and its settlement.
+    expect(counts().map((count, index) => count - before[index]!)).toEqual([
+      3, 2, 2,
+    ]);
+    expect(
+      await orders.query(
+        "SELECT unit_price_minor FROM orders.order_items WHERE order_id = $1",
+        [order.id],
+      ),
+    ).toEqual([{ unit_price_minor: 1250 }]);
+  });
+
+  it("records an order short of stock as FAILED INSUFFICIENT_STOCK at the prices products refused it with, taking nothing", async () => {
+    const productId = await newProduct(700);
+    calls.length = 0;
+    const order = await service().placeOrder(randomUUID(), {
+      items: [{ productId, quantity: STOCK + 1 }],
+      idempotencyKey: randomUUID(),
+    });
+    expect(order).toMatchObject({
+      status: "FAILED",
+      failure_code: "INSUFFICIENT_STOCK",
+      total_minor: 700 * (STOCK + 1),
+    });
+    // The release bars a late duplicate of the refused reserve; nothing is charged.
+    expect(calls).toEqual(["reserve", "release"]);
+    expect(await stockOf(productId)).toBe(STOCK);
+  });
+
+  it("refuses an unknown product with BAD_USER_INPUT on its field, placing and keeping nothing", async () => {
+    const known = await newProduct();
+    const userId = randomUUID();
+    await expect(
+      service().placeOrder(userId, {
+        items: [
+          { productId: known, quantity: 1 },
+          { productId: randomUUID(), quantity: 1 },
+        ],
+        idempotencyKey: randomUUID(),
+      }),
+    ).rejects.toMatchObject({
+      extensions: { code: "BAD_USER_INPUT", field: "input.items[1].productId" },
+    });
+    expect(await ordersOfUser(userId)).toEqual([]);
+    expect(await stockOf(known)).toBe(STOCK);
+  });
+
+  it("after a crash between reserving and placing, nothing is placed, the sweeper returns the stock, and a retry of the key places the order", async () => {
+    const productId = await newProduct();
+    const userId = randomUUID();
+    const input = {
+      items: [{ productId, quantity: 3 }],
+      idempotencyKey: randomUUID(),
+    };
+    const crash = new Error("simulated crash before RESERVE");
+    await expect(
+      service(() => {
+        throw crash;
+      }).placeOrder(userId, input),
+    ).rejects.toBe(crash);
+    expect(await ordersOfUser(userId)).toEqual([]);
+    expect(await stockOf(productId)).toBe(STOCK - 3);
+    await sweepOrphans();
+    expect(await stockOf(productId)).toBe(STOCK);
+    expect(await service().placeOrder(userId, input)).toMatchObject({
+      status: "CONFIRMED",
+    });
+    expect(await stockOf(productId)).toBe(STOCK - 3);
+  });
+
+  it("places one order for concurrent duplicates of a key; the loser gives back what it reserved", async () => {
+    const productId = await newProduct();
+    const userId = randomUUID();
+    const input = {
+      items: [{ productId, quantity: 2 }],
+      idempotencyKey: randomUUID(),
+    };
+    const placing = service();
+    const answers = await Promise.all(
+      [1, 2, 3].map(() => placing.placeOrder(userId, input)),
+    );
+    await resumeAll(saga());
+    const ids = new Set(answers.map((order) => order.id));
+    expect(ids.size).toBe(1);
+    const [order] = await orders.query<{ status: string }>(
+      "SELECT status FROM orders.orders WHERE user_id = $1",
+      [userId],
+    );
+    expect(order).toEqual({ status: "CONFIRMED" });
+    expect(await stockOf(productId)).toBe(STOCK - 2);
+    const [held] = await products.query<{ count: number }>(
+      "SELECT count(*)::int AS count FROM products.reservations WHERE status = 'RESERVED' AND user_id = $1",
+      [userId],
+    );
+    expect(held!.count).toBe(0);
+  });
+
+  it("times each step of an order in saga_step_duration_seconds: placeOrder's lookup, reserve and place, then PAY (which commits and confirms)", async () => {
+    const productId = await newProduct();
+    const runner = saga();
+    await createOrderService({
+      db: orders,
+      products: productsClient,
+      saga: runner,
+      logger: silentLogger,
+      waitMs: 0,
+    }).placeOrder(randomUUID(), {
+      items: [{ productId, quantity: 1 }],
+      idempotencyKey: randomUUID(),
+    });
+    const { values } = await runner.stepDuration.get();
+    const counts = Object.fromEntries(
+      values
+        .filter((value) => value.metricName?.endsWith("_count"))
+        .map((value) => [value.labels.step, value.value]),
+    );
+    expect(counts).toEqual({
+      lookup: 1,
+      reserve: 1,
+      place: 1,
+      PAY: 1,
+    });
   });
 });

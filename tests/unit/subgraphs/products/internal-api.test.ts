@@ -21,6 +21,8 @@ const reservation: ReservationBody = {
   items: [{ productId, quantity: 2, unitPriceMinor: 1000, currency: "USD" }],
 };
 
+const prices = [{ productId, unitPriceMinor: 1000, currency: "USD" }];
+
 /**
  * Each outcome of the inventory, as the server puts it on the wire (status and body unchanged from
  * before outcomes existed) and as the orders client reads it back.
@@ -36,7 +38,7 @@ describe("the products internal contract: outcome → HTTP → client", () => {
     [
       { kind: "reserved", reservation, created: true },
       { status: 201, body: reservation },
-      { ok: true },
+      { ok: true, items: reservation.items },
     ],
     [
       {
@@ -45,12 +47,15 @@ describe("the products internal contract: outcome → HTTP → client", () => {
         created: false,
       },
       { status: 200, body: { ...reservation, status: "COMMITTED" } },
-      { ok: true },
+      { ok: true, items: reservation.items },
     ],
     [
-      { kind: "insufficient-stock", productId },
-      { status: 409, body: { code: "INSUFFICIENT_STOCK", productId } },
-      { ok: false, code: "INSUFFICIENT_STOCK", productId },
+      { kind: "insufficient-stock", productId, prices },
+      {
+        status: 409,
+        body: { code: "INSUFFICIENT_STOCK", productId, prices },
+      },
+      { ok: false, code: "INSUFFICIENT_STOCK", productId, prices },
     ],
     [
       { kind: "unknown-product", productId },

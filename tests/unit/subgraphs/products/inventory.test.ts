@@ -86,7 +86,12 @@ describe("stock reservations (createInventory on PGlite)", () => {
       userId: randomUUID(),
       items: [{ productId: id, quantity: 4 }],
     });
-    expect(reply).toEqual({ kind: "insufficient-stock", productId: id });
+    // With the prices, so orders can record the refused order at what it would cost.
+    expect(reply).toEqual({
+      kind: "insufficient-stock",
+      productId: id,
+      prices: [{ productId: id, unitPriceMinor: 1000, currency: "USD" }],
+    });
     expect(await stockOf(id)).toBe(3);
     // The whole reservation rolled back: no row, no event.
     expect(await reservationsOf(reservationId)).toEqual([]);
@@ -103,8 +108,41 @@ describe("stock reservations (createInventory on PGlite)", () => {
         { productId: scarce, quantity: 2 },
       ],
     });
-    expect(reply).toEqual({ kind: "insufficient-stock", productId: scarce });
+    expect(reply).toEqual({
+      kind: "insufficient-stock",
+      productId: scarce,
+      prices: [plenty, scarce].map((productId) => ({
+        productId,
+        unitPriceMinor: 1000,
+        currency: "USD",
+      })),
+    });
     expect([await stockOf(plenty), await stockOf(scarce)]).toEqual([10, 1]);
+  });
+
+  it("quotes current prices of known products (for orders of the previous release), leaving unknown ids out", async () => {
+    const id = await product(1);
+    expect(await inventory.quote([id, randomUUID()])).toEqual([
+      { productId: id, unitPriceMinor: 1000, currency: "USD" },
+    ]);
+  });
+
+  it("reports an unknown product before a short one, whatever their id order", async () => {
+    const scarce = await product(0);
+    for (const unknown of [
+      "00000000-0000-4000-8000-000000000000",
+      "ffffffff-ffff-4fff-bfff-ffffffffffff",
+    ])
+      expect(
+        await inventory.reserve({
+          reservationId: randomUUID(),
+          userId: randomUUID(),
+          items: [
+            { productId: scarce, quantity: 1 },
+            { productId: unknown, quantity: 1 },
+          ],
+        }),
+      ).toEqual({ kind: "unknown-product", productId: unknown });
   });
 
   it("never lets stock go below zero: of many reservations for the last units, only as many as there are units succeed", async () => {

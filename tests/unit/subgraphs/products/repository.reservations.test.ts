@@ -135,11 +135,16 @@ describe("the reservation SQL of the products repository on PGlite", () => {
     expect(await stockOf(first)).toBe(3);
     const missing = randomUUID();
     expect(await reservationSql.stock(db, [first, missing])).toEqual(
-      new Map([[first, 3]]),
+      new Map([
+        [
+          first,
+          {
+            inventory: 3,
+            price: { productId: first, unitPriceMinor: 750, currency: "EUR" },
+          },
+        ],
+      ]),
     );
-    expect(await reservationSql.prices(db, [first, missing])).toEqual([
-      { productId: first, unitPriceMinor: 750, currency: "EUR" },
-    ]);
   });
 
   it("commits only a live reservation, and a tombstone never overwrites nor lets a late reserve in", async () => {
