@@ -51,6 +51,7 @@ describe("orders through the router", () => {
       {
         input: {
           idempotencyKey: randomUUID(),
+          paymentToken: "tok_visa",
           items: [{ productId: product, quantity: 2 }],
         },
       },
@@ -75,6 +76,7 @@ describe("orders through the router", () => {
     const { errors } = await gql(stack.routerUrl, PLACE, {
       input: {
         idempotencyKey: randomUUID(),
+        paymentToken: "tok_visa",
         items: [{ productId: product, quantity: 1 }],
       },
     });
@@ -89,6 +91,7 @@ describe("orders through the router", () => {
     const key = `checkout-${randomUUID()}`;
     const input = {
       idempotencyKey: key,
+      paymentToken: "tok_visa",
       items: [{ productId: product, quantity: 1 }],
     };
     const [first, second] = await Promise.all([
@@ -146,6 +149,7 @@ describe("orders through the router", () => {
       {
         input: {
           idempotencyKey: randomUUID(),
+          paymentToken: "tok_visa",
           items: [{ productId: product, quantity: 2 }],
         },
       },
@@ -172,6 +176,7 @@ describe("orders through the router", () => {
       {
         input: {
           idempotencyKey: randomUUID(),
+          paymentToken: "tok_visa",
           items: [{ productId: product, quantity: 1 }],
         },
       },
