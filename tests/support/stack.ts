@@ -11,6 +11,7 @@ import { startStack, type Stack, type StackOptions } from "../../stack.ts";
 import type { Backend } from "./storage.ts";
 import { gql } from "./graphql.ts";
 import { silentLogger } from "./logger.ts";
+import { TEST_USERS_OPTIONS } from "./users.ts";
 
 export { memoryLogger, silentLogger } from "./logger.ts";
 export { gql, type GraphQLResponse, type Json } from "./graphql.ts";
@@ -39,6 +40,7 @@ export function bootStack(
     routerEnv = {} as Record<string, string>,
     internalTokenSecret = randomBytes(32).toString("base64url"),
     logger = silentLogger,
+    users = TEST_USERS_OPTIONS,
     ...rest
   }: {
     supergraphPath?: string;
@@ -58,6 +60,7 @@ export function bootStack(
 ): Promise<Stack> {
   return startStack({
     ...rest,
+    users,
     storage,
     logger,
     production,
