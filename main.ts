@@ -80,6 +80,7 @@ const stack = await startOrExit(async () =>
       jwtAudience: users.jwtAudience,
       jwtTtlSeconds: users.jwtTtlSeconds,
       demoPassword: users.demoPassword,
+      passwordHashCost: users.passwordHashCost,
     },
     internalServiceSecret: perProcess(
       orders.internalServiceSecret,

@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import { defineConfig } from "vitest/config";
+import { PASSWORD_HASH_COST } from "./subgraphs/users/passwords.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -26,8 +27,14 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: require.resolve("graphql") }],
   },
   test: {
-    // The gateway must never phone home or probe cloud metadata addresses from a test.
-    env: { APOLLO_TELEMETRY_DISABLED: "true", NODE_ENV: "test" },
+    // The gateway must never phone home or probe cloud metadata addresses from a test. Processes
+    // a test starts hash passwords at the floor cost (in-process stacks get it from
+    // tests/support/users.ts): at production's cost a login took seconds on a loaded machine.
+    env: {
+      APOLLO_TELEMETRY_DISABLED: "true",
+      NODE_ENV: "test",
+      PASSWORD_HASH_COST: String(PASSWORD_HASH_COST.floor),
+    },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",

@@ -137,6 +137,7 @@ export async function runLiveBench({
           input: {
             items: [{ productId, quantity: 1 }],
             idempotencyKey: randomUUID(),
+            paymentToken: "tok_visa",
           },
         },
       },

@@ -210,6 +210,7 @@ export async function benchPlaceOrder({
         variables: {
           input: {
             idempotencyKey: `${prefix}-${randomUUID()}`,
+            paymentToken: "tok_visa",
             items: [{ productId, quantity: 1 }],
           },
         },

@@ -38,7 +38,7 @@ export type PlaceOrderInput = {
   items: Array<OrderItemInput>;
   /** Chosen by the client, unique per order (e.g. a UUID): sending the same key again returns the same order and never charges twice. Reusing it for a different order is BAD_USER_INPUT. */
   idempotencyKey: string;
-  /** Payment method token. Test cards: tok_visa (approved), tok_declined, tok_timeout, tok_error. */
+  /** Payment method token; required (a missing one is BAD_USER_INPUT on `input.paymentToken`: nullable in the schema only so that existing clients keep validating). Test cards: tok_visa (approved), tok_declined, tok_timeout, tok_error. */
   paymentToken?: string | null | undefined;
 };
 

@@ -269,6 +269,7 @@ export async function runChaos(
             input: {
               items: [{ productId, quantity: 1 }],
               idempotencyKey: randomUUID(),
+              paymentToken: "tok_visa",
             },
           },
           { authorization: `Bearer ${buyer.token}`, "x-request-id": requestId },

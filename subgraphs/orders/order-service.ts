@@ -148,11 +148,18 @@ export function createOrderService({
         );
       seen.add(item.productId.toLowerCase());
     });
-    const paymentToken = input.paymentToken ?? "tok_visa";
-    if (paymentToken.length < 1 || paymentToken.length > 64)
+    // Required, though the schema keeps the field nullable (non-null would break clients by the
+    // schema gate): a shop never picks a card for the customer, least of all a test card.
+    const paymentToken = input.paymentToken;
+    if (
+      paymentToken === undefined ||
+      paymentToken === null ||
+      paymentToken.length < 1 ||
+      paymentToken.length > 64
+    )
       throw badInput(
         "input.paymentToken",
-        "paymentToken must be 1 to 64 characters",
+        "paymentToken is required, 1 to 64 characters",
       );
     const items = input.items.map((item) => ({
       productId: item.productId.toLowerCase(),

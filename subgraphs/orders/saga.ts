@@ -233,6 +233,14 @@ export function createSaga({
             break;
           }
           case "PAY": {
+            // A row stored without a token (placed before orders required one) is never charged
+            // with a card chosen here: it fails before any charge, and compensation releases its stock.
+            if (row.payment_token === null) {
+              row = await advance(row, "PAY", "COMPENSATE", {
+                failureCode: "ORDER_REJECTED",
+              });
+              break;
+            }
             await markAttempted(row, "payment_attempted");
             row.payment_attempted = true;
             const outcome = await payments.charge({
@@ -240,7 +248,7 @@ export function createSaga({
               userId: row.user_id,
               amountMinor: row.total_minor,
               currency: row.currency,
-              paymentToken: row.payment_token ?? "tok_visa",
+              paymentToken: row.payment_token,
             });
             if (outcome.ok) {
               // Paid: commit at once and confirm from PAY, without recording COMMIT first (a crash

@@ -14,6 +14,7 @@ import {
   setting,
   type Setting,
 } from "../../platform/settings.ts";
+import { PASSWORD_HASH_COST, PASSWORD_HASH_COST_ENV } from "./passwords.ts";
 
 /** The users service's settings; the token ones are shared with the router, which checks what users issues. */
 export const USERS_SETTINGS = Object.freeze({
@@ -26,6 +27,16 @@ export const USERS_SETTINGS = Object.freeze({
     type: integer({ min: 60, max: 86_400 }),
     default: 3600,
     description: "access-token lifetime in seconds",
+  }),
+  passwordHashCost: setting<number>({
+    env: PASSWORD_HASH_COST_ENV,
+    key: "users.password_hash_cost",
+    type: integer({
+      min: PASSWORD_HASH_COST.floor,
+      max: PASSWORD_HASH_COST.max,
+    }),
+    default: PASSWORD_HASH_COST.default,
+    description: `scrypt cost of new password hashes as log2(N): each step doubles memory and login time; ${PASSWORD_HASH_COST.floor} is the floor (tests use it), existing hashes keep verifying after a change (each stores its own parameters)`,
   }),
   demoPassword: COMMON_SETTINGS.demoPassword,
 });
@@ -42,6 +53,8 @@ export interface UsersConfig extends SubgraphProcessConfig {
   readonly jwtTtlSeconds: number;
   /** Password of the seeded demo accounts (see readDemoPassword). */
   readonly demoPassword: string;
+  /** scrypt cost (log2 N) of new password hashes (USERS_SETTINGS.passwordHashCost). */
+  readonly passwordHashCost: number;
 }
 
 export function loadUsersConfig(env: Env): UsersConfig {
@@ -51,6 +64,7 @@ export function loadUsersConfig(env: Env): UsersConfig {
     jwtIssuer: readSetting(env, USERS_SETTINGS.jwtIssuer),
     jwtAudience: readSetting(env, USERS_SETTINGS.jwtAudience),
     jwtTtlSeconds: readSetting(env, USERS_SETTINGS.jwtTtlSeconds),
+    passwordHashCost: readSetting(env, USERS_SETTINGS.passwordHashCost),
     demoPassword: readDemoPassword(env, {
       production: common.production,
       seed: common.seedDemoData,

@@ -13,6 +13,7 @@ await runSubgraph(
     jwtAudience: config.jwtAudience,
     jwtTtlSeconds: config.jwtTtlSeconds,
     demoPassword: config.demoPassword,
+    passwordHashCost: config.passwordHashCost,
   }),
   config,
 );

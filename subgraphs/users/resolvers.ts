@@ -5,11 +5,7 @@ import type { Principal } from "../../platform/principal.ts";
 import { isId, parseId } from "../../platform/ids.ts";
 import { DateTimeScalar } from "../../platform/scalars.ts";
 import type { UserLoaders } from "./loaders.ts";
-import {
-  DUMMY_HASH_PROMISE,
-  hashPassword,
-  verifyPassword,
-} from "./passwords.ts";
+import type { PasswordHasher } from "./passwords.ts";
 import type { UserRepository, UserRow } from "./repository.ts";
 import type { TokenIssuer } from "./tokens.ts";
 import type { Resolvers } from "./generated/resolvers-types.ts";
@@ -18,6 +14,8 @@ export interface UsersContext {
   loaders: UserLoaders;
   repo: UserRepository;
   tokens: TokenIssuer;
+  /** Hashes new passwords at the configured cost; verifies stored ones by their own parameters. */
+  passwords: PasswordHasher;
   /** The caller the router vouched for; null for anonymous calls. */
   principal: Principal | null;
 }
@@ -96,7 +94,7 @@ export const resolvers: Resolvers<UsersContext> = {
     },
   },
   Mutation: {
-    async signUp(_root, { input }, { repo, tokens }) {
+    async signUp(_root, { input }, { repo, tokens, passwords }) {
       const email = input.email.trim().toLowerCase();
       const name = input.name.trim();
       if (!EMAIL.test(email) || email.length > 320)
@@ -114,11 +112,11 @@ export const resolvers: Resolvers<UsersContext> = {
       // response time does not tell a taken email from a free one either.
       const existing = await repo.credentialsByEmail(email);
       const [matches, passwordHash] = await Promise.all([
-        verifyPassword(
+        passwords.verify(
           input.password,
-          existing?.password_hash ?? (await DUMMY_HASH_PROMISE),
+          existing?.password_hash ?? (await passwords.dummyHash()),
         ),
-        hashPassword(input.password),
+        passwords.hash(input.password),
       ]);
       if (existing) return signInOrRefuse(tokens, existing, matches);
       const created = await repo.insertIfNew({
@@ -135,15 +133,15 @@ export const resolvers: Resolvers<UsersContext> = {
         tokens,
         winner,
         winner !== undefined &&
-          (await verifyPassword(input.password, winner.password_hash)),
+          (await passwords.verify(input.password, winner.password_hash)),
       );
     },
-    async logIn(_root, { email, password }, { repo, tokens }) {
+    async logIn(_root, { email, password }, { repo, tokens, passwords }) {
       const row = await repo.credentialsByEmail(email.trim().toLowerCase());
       // Verify against a dummy hash for unknown emails so response time does not reveal accounts.
-      const valid = await verifyPassword(
+      const valid = await passwords.verify(
         password,
-        row?.password_hash ?? (await DUMMY_HASH_PROMISE),
+        row?.password_hash ?? (await passwords.dummyHash()),
       );
       return signInOrRefuse(tokens, row, valid);
     },

@@ -8,7 +8,7 @@ import { demoUsers, DEMO_PASSWORD } from "../../platform/demo-data.ts";
 import { requiredDefault } from "../../platform/settings.ts";
 import { USERS_SETTINGS } from "./config.ts";
 import { createLoaders } from "./loaders.ts";
-import { hashPassword } from "./passwords.ts";
+import { createPasswordHasher } from "./passwords.ts";
 import { createUserRepository } from "./repository.ts";
 import { resolvers, type UsersContext } from "./resolvers.ts";
 import { createTokenIssuer } from "./tokens.ts";
@@ -23,6 +23,8 @@ export interface UsersOptions {
   jwtTtlSeconds: number;
   /** Password of the seeded demo accounts. @default DEMO_PASSWORD, the published one (development only; see readDemoPassword) */
   demoPassword?: string;
+  /** scrypt cost (log2 N) of new password hashes; refused below the floor (subgraphs/users/passwords.ts). */
+  passwordHashCost: number;
 }
 
 /** The declared defaults (subgraphs/users/config.ts), for in-process stacks and tests. */
@@ -30,6 +32,7 @@ export const DEFAULT_USERS_OPTIONS: UsersOptions = {
   jwtIssuer: requiredDefault(USERS_SETTINGS.jwtIssuer),
   jwtAudience: requiredDefault(USERS_SETTINGS.jwtAudience),
   jwtTtlSeconds: requiredDefault(USERS_SETTINGS.jwtTtlSeconds),
+  passwordHashCost: requiredDefault(USERS_SETTINGS.passwordHashCost),
 };
 
 export function createUsersSubgraph(
@@ -37,6 +40,7 @@ export function createUsersSubgraph(
   options: UsersOptions = DEFAULT_USERS_OPTIONS,
 ) {
   const repo = createUserRepository(deps.db);
+  const passwords = createPasswordHasher({ cost: options.passwordHashCost });
   const tokens = createTokenIssuer({
     db: deps.db,
     issuer: options.jwtIssuer,
@@ -44,7 +48,11 @@ export function createUsersSubgraph(
     ttlSeconds: options.jwtTtlSeconds,
   });
   return folder.server<UsersContext>(deps, {
-    context: contextWithLoaders(repo, createLoaders, { repo, tokens }),
+    context: contextWithLoaders(repo, createLoaders, {
+      repo,
+      tokens,
+      passwords,
+    }),
     routes: {
       "/.well-known/jwks.json": async (_req, res) =>
         sendJson(res, 200, await tokens.jwks(), {
@@ -57,9 +65,9 @@ export function createUsersSubgraph(
 export function usersModule(options: UsersOptions = DEFAULT_USERS_OPTIONS) {
   return folder.module({
     async seed(tx) {
-      const passwordHash = await hashPassword(
-        options.demoPassword ?? DEMO_PASSWORD,
-      );
+      const passwordHash = await createPasswordHasher({
+        cost: options.passwordHashCost,
+      }).hash(options.demoPassword ?? DEMO_PASSWORD);
       for (const user of demoUsers) {
         await tx.query(
           "INSERT INTO users.users (id, email, name, role, password_hash) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",

@@ -243,6 +243,7 @@ describe.skipIf(skipReason !== undefined)(
           input: {
             items: [{ productId, quantity: 1 }],
             idempotencyKey: randomUUID(),
+            paymentToken: "tok_visa",
           },
         },
         buyer.token,
@@ -301,6 +302,7 @@ describe.skipIf(skipReason !== undefined)(
                     input: {
                       items: [{ productId, quantity: 1 }],
                       idempotencyKey: randomUUID(),
+                      paymentToken: "tok_visa",
                     },
                   },
                   buyer.token,

@@ -218,6 +218,7 @@ describe("hostile input at the router edge", () => {
               { productId: "p\u0000", quantity: 1 },
             ],
             idempotencyKey: randomUUID(),
+            paymentToken: "tok_visa",
           },
         },
         () => asAda,

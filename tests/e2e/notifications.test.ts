@@ -78,13 +78,13 @@ describe("User.notifications through the router, fed by the in-process pipeline"
   it("lists what was delivered for a confirmed and a declined order, newest first, with the orders’ correlation ids, page by page", async () => {
     const { id, email } = await newCustomer("reader");
     const product = await newProduct(stack, 10, 500);
-    const place = (paymentToken: string | null) =>
+    const place = (paymentToken: string) =>
       ordersOf(stack).orders.placeOrder(id, {
         items: [{ productId: product, quantity: 1 }],
         idempotencyKey: randomUUID(),
         paymentToken,
       });
-    const confirmed = await place(null);
+    const confirmed = await place("tok_visa");
     await waitFor(
       () =>
         delivered.some(

@@ -43,6 +43,7 @@ describe("orders through the router", () => {
       {
         input: {
           idempotencyKey: randomUUID(),
+          paymentToken: "tok_visa",
           items: [{ productId: product, quantity: 2 }],
         },
       },
@@ -67,6 +68,7 @@ describe("orders through the router", () => {
     const { errors } = await gql(stack.routerUrl, PLACE, {
       input: {
         idempotencyKey: randomUUID(),
+        paymentToken: "tok_visa",
         items: [{ productId: product, quantity: 1 }],
       },
     });
@@ -81,6 +83,7 @@ describe("orders through the router", () => {
     const key = `checkout-${randomUUID()}`;
     const input = {
       idempotencyKey: key,
+      paymentToken: "tok_visa",
       items: [{ productId: product, quantity: 1 }],
     };
     const [first, second] = await Promise.all([
@@ -138,6 +141,7 @@ describe("orders through the router", () => {
       {
         input: {
           idempotencyKey: randomUUID(),
+          paymentToken: "tok_visa",
           items: [{ productId: product, quantity: 2 }],
         },
       },
@@ -164,6 +168,7 @@ describe("orders through the router", () => {
       {
         input: {
           idempotencyKey: randomUUID(),
+          paymentToken: "tok_visa",
           items: [{ productId: product, quantity: 1 }],
         },
       },

@@ -36,7 +36,7 @@ describe.each(backends)("the place-order saga on $name", (backend) => {
     ordersOf(stack).orders.placeOrder(userId, {
       items,
       idempotencyKey: extra.idempotencyKey ?? randomUUID(),
-      paymentToken: extra.paymentToken ?? null,
+      paymentToken: extra.paymentToken ?? "tok_visa",
     });
 
   beforeAll(async () => {

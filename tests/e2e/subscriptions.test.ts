@@ -4,7 +4,7 @@ import { createMemoryEventLog, type EventLog } from "../../events/event-log.ts";
 import { createKafkaEventLog } from "../../events/kafka-event-log.ts";
 import type { Storage } from "../../platform/database.ts";
 import { demoUsers, DEMO_PASSWORD } from "../../platform/demo-data.ts";
-import { DEFAULT_USERS_OPTIONS } from "../../subgraphs/users/server.ts";
+import { TEST_USERS_OPTIONS } from "../support/users.ts";
 import type { Stack } from "../../stack.ts";
 import {
   KAFKA_BROKERS,
@@ -347,7 +347,7 @@ describe("a subscription whose access token expires", () => {
   beforeAll(async () => {
     ({ storage, drop } = await pgliteBackend.open());
     stack = await bootStack(storage, {
-      users: { ...DEFAULT_USERS_OPTIONS, jwtTtlSeconds: ttlSeconds },
+      users: { ...TEST_USERS_OPTIONS, jwtTtlSeconds: ttlSeconds },
       events: livePipeline(createMemoryEventLog({ logger: silentLogger })),
     });
   }, 180_000);

@@ -159,6 +159,7 @@ describe("the typed client through the router", () => {
     const { placeOrder } = await customer.request(PlaceOrderDocument, {
       input: {
         idempotencyKey: randomUUID(),
+        paymentToken: "tok_visa",
         items: [{ productId: demoProducts[0]!.id, quantity: 1 }],
       },
     });
@@ -187,6 +188,7 @@ describe("the typed client through the router", () => {
       .request(PlaceOrderDocument, {
         input: {
           idempotencyKey: randomUUID(),
+          paymentToken: "tok_visa",
           items: [{ productId: demoProducts[0]!.id, quantity: 1 }],
         },
       })

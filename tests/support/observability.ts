@@ -203,6 +203,7 @@ export async function placeOrderStory(
         input: {
           items: [{ productId: product, quantity: 2 }],
           idempotencyKey: randomUUID(),
+          paymentToken: "tok_visa",
         },
       },
     }),

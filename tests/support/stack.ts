@@ -12,6 +12,7 @@ import type { Backend } from "./storage.ts";
 import { DEMO_PASSWORD } from "../../platform/demo-data.ts";
 import { gql } from "./graphql.ts";
 import { silentLogger } from "./logger.ts";
+import { TEST_USERS_OPTIONS } from "./users.ts";
 
 export { memoryLogger, silentLogger } from "./logger.ts";
 export { gql, type GraphQLResponse, type Json } from "./graphql.ts";
@@ -40,6 +41,7 @@ export function bootStack(
     routerEnv = {} as Record<string, string>,
     internalTokenSecret = randomBytes(32).toString("base64url"),
     logger = silentLogger,
+    users = TEST_USERS_OPTIONS,
     ...rest
   }: {
     supergraphPath?: string;
@@ -59,6 +61,7 @@ export function bootStack(
 ): Promise<Stack> {
   return startStack({
     ...rest,
+    users,
     storage,
     logger,
     production,

@@ -137,6 +137,7 @@ describe.skipIf(unavailable)(
           input: {
             items: [{ productId: product, quantity: 2 }],
             idempotencyKey: randomUUID(),
+            paymentToken: "tok_visa",
           },
         },
         { ...bearer, "x-request-id": requestId },

@@ -83,6 +83,7 @@ describe.each(backends)(
           ordersOf(stack).orders.placeOrder(userId, {
             items: [{ productId: product, quantity: 1 }],
             idempotencyKey: randomUUID(),
+            paymentToken: "tok_visa",
           }),
         ).rejects.toMatchObject({
           extensions: { code: "BAD_USER_INPUT", field: "input.items" },

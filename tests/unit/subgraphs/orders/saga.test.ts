@@ -452,17 +452,34 @@ describe("the place-order saga under every downstream outcome at every call", ()
     },
   );
 
-  it("an order whose total payments cannot charge (a product priced 0.00 before the bounds agreed) fails with ORDER_REJECTED and gives the stock back", async () => {
-    const productId = await newProduct(0);
+  /**
+   * Runs the saga on an order stored as an older orders version could have left it (already in the
+   * saga, at its first step) and returns how it ended and the product's stock afterwards.
+   */
+  async function runStoredOrder({
+    unitPriceMinor,
+    quantity,
+    paymentToken,
+  }: {
+    unitPriceMinor: number;
+    quantity: number;
+    paymentToken: string | null;
+  }) {
+    const productId = await newProduct(unitPriceMinor);
     const orderId = randomUUID();
-    // An order placed before orders checked totals: already in the saga, at its first step.
     await orders.query(
-      `INSERT INTO orders.orders (id, user_id, status, total_minor, currency, idempotency_key, request_hash, payment_token, saga_step) VALUES ($1, $2, 'PENDING', 0, 'USD', $3, 'h', 'tok_visa', 'RESERVE')`,
-      [orderId, randomUUID(), randomUUID()],
+      `INSERT INTO orders.orders (id, user_id, status, total_minor, currency, idempotency_key, request_hash, payment_token, saga_step) VALUES ($1, $2, 'PENDING', $3, 'USD', $4, 'h', $5, 'RESERVE')`,
+      [
+        orderId,
+        randomUUID(),
+        unitPriceMinor * quantity,
+        randomUUID(),
+        paymentToken,
+      ],
     );
     await orders.query(
-      "INSERT INTO orders.order_items (order_id, position, product_id, quantity, unit_price_minor) VALUES ($1, 0, $2, 3, 0)",
-      [orderId, productId],
+      "INSERT INTO orders.order_items (order_id, position, product_id, quantity, unit_price_minor) VALUES ($1, 0, $2, $3, $4)",
+      [orderId, productId, quantity, unitPriceMinor],
     );
     expect(await saga().run(orderId)).toBe("done");
     const [order] = await orders.query<{
@@ -471,12 +488,38 @@ describe("the place-order saga under every downstream outcome at every call", ()
     }>("SELECT status, failure_code FROM orders.orders WHERE id = $1", [
       orderId,
     ]);
-    expect(order).toEqual({ status: "FAILED", failure_code: "ORDER_REJECTED" });
     const [stock] = await products.query<{ inventory: number }>(
       "SELECT inventory FROM products.products WHERE id = $1",
       [productId],
     );
-    expect(stock!.inventory).toBe(STOCK);
+    return { orderId, order, stock: stock!.inventory };
+  }
+
+  it("an order whose total payments cannot charge (a product priced 0.00 before the bounds agreed) fails with ORDER_REJECTED and gives the stock back", async () => {
+    const { order, stock } = await runStoredOrder({
+      unitPriceMinor: 0,
+      quantity: 3,
+      paymentToken: "tok_visa",
+    });
+    expect(order).toEqual({ status: "FAILED", failure_code: "ORDER_REJECTED" });
+    expect(stock).toBe(STOCK);
+  });
+
+  it("an order stored without a payment token (placed before one was required) fails with ORDER_REJECTED at PAY: no card is charged, the stock comes back", async () => {
+    const { orderId, order, stock } = await runStoredOrder({
+      unitPriceMinor: 1250,
+      quantity: 2,
+      paymentToken: null,
+    });
+    expect(order).toEqual({ status: "FAILED", failure_code: "ORDER_REJECTED" });
+    // Compensation's refund finds no charge and leaves only its VOIDED tombstone: nothing authorized.
+    expect(
+      await payments.query(
+        "SELECT status, provider_authorization FROM payments.payments WHERE order_id = $1",
+        [orderId],
+      ),
+    ).toEqual([{ status: "VOIDED", provider_authorization: null }]);
+    expect(stock).toBe(STOCK);
   });
 
   it("refuses, with BAD_USER_INPUT and nothing kept, an order whose total payments could not charge", async () => {
@@ -495,7 +538,11 @@ describe("the place-order saga under every downstream outcome at every call", ()
     ]) {
       const userId = randomUUID();
       await expect(
-        service.placeOrder(userId, { items, idempotencyKey: randomUUID() }),
+        service.placeOrder(userId, {
+          items,
+          idempotencyKey: randomUUID(),
+          paymentToken: "tok_visa",
+        }),
       ).rejects.toMatchObject({
         extensions: { code: "BAD_USER_INPUT", field: "input.items" },
       });

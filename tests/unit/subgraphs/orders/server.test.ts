@@ -164,6 +164,7 @@ describe("the orders subgraph (createOrdersSubgraph, in-process on PGlite)", () 
         input: {
           items: [{ productId: id, quantity: 2 }],
           idempotencyKey: randomUUID(),
+          paymentToken: "tok_visa",
         },
       },
       owner,
@@ -185,6 +186,7 @@ describe("the orders subgraph (createOrdersSubgraph, in-process on PGlite)", () 
         input: {
           items: [{ productId: id, quantity: 2 }],
           idempotencyKey: randomUUID(),
+          paymentToken: "tok_visa",
         },
       },
       owner,
@@ -193,11 +195,35 @@ describe("the orders subgraph (createOrdersSubgraph, in-process on PGlite)", () 
     expect(await stockOf(id)).toBe(1);
   });
 
+  it("refuses an order without a payment token (absent or null) with BAD_USER_INPUT on input.paymentToken, charging no default card and holding no stock", async () => {
+    const id = await product(5);
+    for (const token of [{}, { paymentToken: null }]) {
+      const { data, errors } = await orders.query(
+        PLACE,
+        {
+          input: {
+            items: [{ productId: id, quantity: 1 }],
+            idempotencyKey: randomUUID(),
+            ...token,
+          },
+        },
+        owner,
+      );
+      expect(data).toBeNull();
+      expect(errors?.[0]?.extensions).toMatchObject({
+        code: "BAD_USER_INPUT",
+        field: "input.paymentToken",
+      });
+    }
+    expect(await stockOf(id)).toBe(5);
+  });
+
   it("refuses to place an order for nobody", async () => {
     const { errors } = await orders.query(PLACE, {
       input: {
         items: [{ productId: randomUUID(), quantity: 1 }],
         idempotencyKey: randomUUID(),
+        paymentToken: "tok_visa",
       },
     });
     expect(errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");

@@ -1,19 +1,15 @@
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import { graphql } from "graphql";
 import { decodeJwt } from "jose";
-import {
-  afterAll,
-  beforeAll,
-  beforeEach,
-  describe,
-  expect,
-  it,
-  vi,
-} from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Database, type Storage } from "../../../../platform/database.ts";
 import { scratchPglite } from "../../../support/pglite.ts";
 import { migrate } from "../../../../platform/migrate.ts";
 import { createLoaders } from "../../../../subgraphs/users/loaders.ts";
+import {
+  createPasswordHasher,
+  type PasswordHasher,
+} from "../../../../subgraphs/users/passwords.ts";
 import { createUserRepository } from "../../../../subgraphs/users/repository.ts";
 import {
   resolvers,
@@ -21,26 +17,24 @@ import {
 } from "../../../../subgraphs/users/resolvers.ts";
 import { typeDefs, usersModule } from "../../../../subgraphs/users/server.ts";
 import { createTokenIssuer } from "../../../../subgraphs/users/tokens.ts";
+import { TEST_USERS_OPTIONS } from "../../../support/users.ts";
 
 /** Counts the password work each request does: equal work is what keeps response times equal. */
-const work = vi.hoisted(() => ({ hash: 0, verify: 0 }));
-vi.mock("../../../../subgraphs/users/passwords.ts", async (importOriginal) => {
-  const actual =
-    await importOriginal<
-      typeof import("../../../../subgraphs/users/passwords.ts")
-    >();
-  return {
-    ...actual,
-    hashPassword: async (password: string) => {
-      work.hash += 1;
-      return actual.hashPassword(password);
-    },
-    verifyPassword: async (password: string, stored: string) => {
-      work.verify += 1;
-      return actual.verifyPassword(password, stored);
-    },
-  };
+const work = { hash: 0, verify: 0 };
+const hasher = createPasswordHasher({
+  cost: TEST_USERS_OPTIONS.passwordHashCost,
 });
+const passwords: PasswordHasher = {
+  ...hasher,
+  hash: async (password) => {
+    work.hash += 1;
+    return hasher.hash(password);
+  },
+  verify: async (password, stored) => {
+    work.verify += 1;
+    return hasher.verify(password, stored);
+  },
+};
 
 const SIGN_UP =
   "mutation($input: SignUpInput!) { signUp(input: $input) { token user { id email name role } } }";
@@ -67,6 +61,7 @@ describe("signUp never says whether an email already has an account", () => {
     context = () => ({
       repo,
       tokens,
+      passwords,
       loaders: createLoaders(repo),
       principal: null,
     });

@@ -7,7 +7,6 @@ import { migrate } from "../../../../platform/migrate.ts";
 import { verifyPassword } from "../../../../subgraphs/users/passwords.ts";
 import {
   createUsersSubgraph,
-  DEFAULT_USERS_OPTIONS,
   usersModule,
 } from "../../../../subgraphs/users/server.ts";
 import {
@@ -15,6 +14,7 @@ import {
   asCustomer,
   subgraphForTests,
 } from "../../../support/subgraph.ts";
+import { TEST_USERS_OPTIONS } from "../../../support/users.ts";
 
 const [admin, ada, grace] = [demoUsers[0]!, demoUsers[1]!, demoUsers[2]!];
 const LOG_IN =
@@ -23,8 +23,8 @@ const SIGN_UP =
   "mutation($input: SignUpInput!) { signUp(input: $input) { token user { id email name role } } }";
 
 describe("the users subgraph (createUsersSubgraph, in-process on PGlite)", () => {
-  const users = subgraphForTests(usersModule(), (deps) =>
-    createUsersSubgraph(deps, DEFAULT_USERS_OPTIONS),
+  const users = subgraphForTests(usersModule(TEST_USERS_OPTIONS), (deps) =>
+    createUsersSubgraph(deps, TEST_USERS_OPTIONS),
   );
 
   it("logs a demo user in with an ES256 token the JWKS route verifies, naming the user and role", async () => {
@@ -45,8 +45,8 @@ describe("the users subgraph (createUsersSubgraph, in-process on PGlite)", () =>
       data.logIn.token,
       createLocalJWKSet(jwks),
       {
-        issuer: DEFAULT_USERS_OPTIONS.jwtIssuer,
-        audience: DEFAULT_USERS_OPTIONS.jwtAudience,
+        issuer: TEST_USERS_OPTIONS.jwtIssuer,
+        audience: TEST_USERS_OPTIONS.jwtAudience,
       },
     );
     expect(protectedHeader.alg).toBe("ES256");
@@ -203,7 +203,7 @@ describe("the users module seed", () => {
 
   it("gives every demo account the configured password, not the published one", async () => {
     const module = usersModule({
-      ...DEFAULT_USERS_OPTIONS,
+      ...TEST_USERS_OPTIONS,
       demoPassword: "an operator chose this one",
     });
     await db.transaction((tx) => module.seed(tx));
