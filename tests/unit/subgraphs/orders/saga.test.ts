@@ -590,6 +590,7 @@ describe("the place-order saga under every downstream outcome at every call", ()
     const order = await service().placeOrder(randomUUID(), {
       items: [{ productId, quantity: 2 }],
       idempotencyKey: randomUUID(),
+      paymentToken: "tok_visa",
     });
     expect(order).toMatchObject({ status: "CONFIRMED", total_minor: 2500 });
     expect(calls).toEqual(["reserve", "charge", "commit"]);
@@ -612,6 +613,7 @@ describe("the place-order saga under every downstream outcome at every call", ()
     const order = await service().placeOrder(randomUUID(), {
       items: [{ productId, quantity: STOCK + 1 }],
       idempotencyKey: randomUUID(),
+      paymentToken: "tok_visa",
     });
     expect(order).toMatchObject({
       status: "FAILED",
@@ -633,6 +635,7 @@ describe("the place-order saga under every downstream outcome at every call", ()
           { productId: randomUUID(), quantity: 1 },
         ],
         idempotencyKey: randomUUID(),
+        paymentToken: "tok_visa",
       }),
     ).rejects.toMatchObject({
       extensions: { code: "BAD_USER_INPUT", field: "input.items[1].productId" },
@@ -647,6 +650,7 @@ describe("the place-order saga under every downstream outcome at every call", ()
     const input = {
       items: [{ productId, quantity: 3 }],
       idempotencyKey: randomUUID(),
+      paymentToken: "tok_visa",
     };
     const crash = new Error("simulated crash before RESERVE");
     await expect(
@@ -670,6 +674,7 @@ describe("the place-order saga under every downstream outcome at every call", ()
     const input = {
       items: [{ productId, quantity: 2 }],
       idempotencyKey: randomUUID(),
+      paymentToken: "tok_visa",
     };
     const placing = service();
     const answers = await Promise.all(
@@ -703,6 +708,7 @@ describe("the place-order saga under every downstream outcome at every call", ()
     }).placeOrder(randomUUID(), {
       items: [{ productId, quantity: 1 }],
       idempotencyKey: randomUUID(),
+      paymentToken: "tok_visa",
     });
     const { values } = await runner.stepDuration.get();
     const counts = Object.fromEntries(
