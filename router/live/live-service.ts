@@ -23,6 +23,11 @@ import {
   type OrderChange,
   tokenExpired,
 } from "./fan-out.ts";
+import {
+  createSharedResolution,
+  sharedResolutionKey,
+  type SharedResolutionStats,
+} from "./shared-resolution.ts";
 
 /** What every single (non-streamed) answer of the live transports looks like. */
 export type LiveResult = FormattedExecutionResult & { data: unknown };
@@ -68,6 +73,8 @@ export interface LiveService {
     caller: LiveCaller,
   ): Promise<LiveStream | LiveResult>;
   readonly fanOut: FanOut;
+  /** Per-event resolutions run, and deliveries that joined one (router/live/shared-resolution.ts). */
+  readonly sharing: SharedResolutionStats;
   /** Starts the event consumer (no-op without a source). */
   start(): Promise<void>;
   /** Ends every stream with a SUBSCRIPTION_CLOSED message, then stops the consumer. */
@@ -118,6 +125,7 @@ export function createLiveService({
   logger: Logger;
 }): LiveService {
   const fanOut = createFanOut(limits);
+  const shared = createSharedResolution<LiveResult>();
   let consumer: { stop(): Promise<void> } | undefined;
 
   /**
@@ -194,6 +202,11 @@ export function createLiveService({
         },
         contextFor(caller, rateLimitAdmitted),
       );
+    // Subscribers with this key resolve each event once between them (router/live/shared-resolution.ts).
+    const group = sharedResolutionKey(
+      { query: plan.query, operationName, variables: plan.variables },
+      contextFor(caller, true),
+    );
     // Checked when subscribing as for every event: one order must be visible to the caller now; a
     // selection over a router limit is refused before any event. Counts as one request (rate limit).
     // With no id, a fresh random id: the selection is planned and run, and finds nothing.
@@ -219,7 +232,9 @@ export function createLiveService({
           : {}),
       },
       async (change) => {
-        const result = await runFor(change.orderId, true);
+        const result = await shared.run(change, group, () =>
+          runFor(change.orderId, true),
+        );
         const entity = (result.data as { order?: unknown } | null)?.order;
         const errors = result.errors?.map((error) =>
           error.path?.[0] === "order"
@@ -245,6 +260,7 @@ export function createLiveService({
 
   return {
     fanOut,
+    sharing: shared.stats,
     async operation(request, caller) {
       // A WebSocket outlives its token: past `exp`, the connection's identity is no longer vouched for.
       if (caller.expiresAt !== undefined && caller.expiresAt <= Date.now())
