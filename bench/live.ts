@@ -41,6 +41,8 @@ export interface LiveBenchResult {
   deliveriesPerSecond: number;
   eventsPerSecond: number;
   latencyMs: { p50: number; p99: number; max: number };
+  /** Deliveries that carried an error instead of the order (a subgraph failed under the burst). */
+  failedDeliveries: number;
   /** Per-event resolutions the router ran, and how many deliveries joined one instead. */
   resolutions: { run: number; joined: number };
   selection: string;
@@ -71,12 +73,12 @@ const settle = async () => {
 };
 
 async function until(
-  condition: () => boolean,
+  condition: () => boolean | Promise<boolean>,
   what: string,
   timeoutMs: number,
 ) {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline)
       throw new Error(`bench: timed out waiting for ${what}`);
     await new Promise((done) => setTimeout(done, 20));
@@ -306,10 +308,27 @@ export async function runLiveBench({
         });
     }
 
+    // The saga's own events (placed, confirmed…) must be over before subscribing: a failed
+    // resolution of one of them would look like one of the burst's.
+    for (const { authorization, orderId } of owners)
+      await until(
+        async () =>
+          (
+            await gql<{ order: { status: string } | null }>(
+              stack,
+              "query($id: ID!) { order(id: $id) { status } }",
+              { id: orderId },
+              authorization,
+            )
+          ).order?.status !== "PENDING",
+        `order ${orderId} past PENDING`,
+        120_000,
+      );
     progress(`${owners.length} customers with an order; subscribing`);
     await settle();
     const before = process.memoryUsage();
     const received = planned.map(() => [] as number[]);
+    let failures = 0;
     // One connection per caller per 10 subscriptions (the default per-connection limit).
     const byCaller = new Map<string, number[]>();
     planned.forEach(({ authorization }, i) =>
@@ -333,8 +352,12 @@ export async function runLiveBench({
                 const order = (
                   result.data as { orderUpdated?: { status?: string } } | null
                 )?.orderUpdated;
-                if (order?.status === BENCH_STATUS)
+                // An event that could not be resolved (a subgraph failed or timed out under the
+                // burst) is still delivered, as an error: counted, and reported apart.
+                const failed = !order && (result.errors?.length ?? 0) > 0;
+                if (order?.status === BENCH_STATUS || failed)
                   received[i]!.push(Date.now());
+                if (failed) failures += 1;
               },
               error: () => undefined,
               complete: () => undefined,
@@ -391,6 +414,7 @@ export async function runLiveBench({
       rssBytesPerSubscription: Math.round(
         (after.rss - before.rss) / planned.length,
       ),
+      failedDeliveries: failures,
       deliveriesPerSecond: Math.round(deliveries / elapsedS),
       eventsPerSecond: Number((published / elapsedS).toFixed(2)),
       latencyMs: {
