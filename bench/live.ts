@@ -41,8 +41,8 @@ export interface LiveBenchResult {
   deliveriesPerSecond: number;
   eventsPerSecond: number;
   latencyMs: { p50: number; p99: number; max: number };
-  /** Deliveries that carried an error instead of the order (a subgraph failed under the burst). */
-  failedDeliveries: number;
+  /** Errors of deliveries that carried no order (a subgraph failed under the burst), by code. */
+  failedDeliveries: Record<string, number>;
   /** Per-event resolutions the router ran, and how many deliveries joined one instead. */
   resolutions: { run: number; joined: number };
   selection: string;
@@ -328,7 +328,7 @@ export async function runLiveBench({
     await settle();
     const before = process.memoryUsage();
     const received = planned.map(() => [] as number[]);
-    let failures = 0;
+    const failures = new Map<string, number>();
     // One connection per caller per 10 subscriptions (the default per-connection limit).
     const byCaller = new Map<string, number[]>();
     planned.forEach(({ authorization }, i) =>
@@ -357,7 +357,11 @@ export async function runLiveBench({
                 const failed = !order && (result.errors?.length ?? 0) > 0;
                 if (order?.status === BENCH_STATUS || failed)
                   received[i]!.push(Date.now());
-                if (failed) failures += 1;
+                if (failed)
+                  for (const error of result.errors ?? []) {
+                    const code = String(error.extensions?.code ?? "none");
+                    failures.set(code, (failures.get(code) ?? 0) + 1);
+                  }
               },
               error: () => undefined,
               complete: () => undefined,
@@ -414,7 +418,7 @@ export async function runLiveBench({
       rssBytesPerSubscription: Math.round(
         (after.rss - before.rss) / planned.length,
       ),
-      failedDeliveries: failures,
+      failedDeliveries: Object.fromEntries(failures),
       deliveriesPerSecond: Math.round(deliveries / elapsedS),
       eventsPerSecond: Number((published / elapsedS).toFixed(2)),
       latencyMs: {
