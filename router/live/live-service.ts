@@ -24,6 +24,11 @@ import {
   type LiveStream,
   tokenExpired,
 } from "./fan-out.ts";
+import {
+  createSharedResolution,
+  sharedResolutionKey,
+  type SharedResolutionStats,
+} from "./shared-resolution.ts";
 
 /** What every single (non-streamed) answer of the live transports looks like. */
 export type LiveResult = FormattedExecutionResult & { data: unknown };
@@ -70,6 +75,8 @@ export interface LiveService {
     caller: LiveCaller,
   ): Promise<LiveStream | LiveResult>;
   readonly fanOut: FanOut;
+  /** Per-event resolutions run, and deliveries that joined one (router/live/shared-resolution.ts). */
+  readonly sharing: SharedResolutionStats;
   /** Starts the event consumer (no-op without a source). */
   start(): Promise<void>;
   /** Ends every stream with a SUBSCRIPTION_CLOSED message, then stops the consumer. */
@@ -120,6 +127,7 @@ export function createLiveService({
   logger: Logger;
 }): LiveService {
   const fanOut = createFanOut(limits);
+  const shared = createSharedResolution<LiveResult>();
   let consumer: { stop(): Promise<void> } | undefined;
 
   /**
@@ -196,6 +204,11 @@ export function createLiveService({
         },
         contextFor(caller, rateLimitAdmitted),
       );
+    // Subscribers with this key resolve each event once between them (router/live/shared-resolution.ts).
+    const group = sharedResolutionKey(
+      { query: plan.query, operationName, variables: plan.variables },
+      contextFor(caller, true),
+    );
     // Checked when subscribing as for every event: one order must be visible to the caller now; a
     // selection over a router limit (or a field the caller may not read: @authenticated) is refused
     // before any event. Counts as one request (rate limit). With no id, a fresh random id: the
@@ -224,7 +237,9 @@ export function createLiveService({
           : {}),
       },
       async (change) => {
-        const result = await runFor(entityIdOf(change), true);
+        const result = await shared.run(change, group, () =>
+          runFor(entityIdOf(change), true),
+        );
         const entity = (result.data as Record<string, unknown> | null)?.[
           plan.lookup
         ];
@@ -253,6 +268,7 @@ export function createLiveService({
 
   return {
     fanOut,
+    sharing: shared.stats,
     async operation(request, caller) {
       // A WebSocket outlives its token: past `exp`, the connection's identity is no longer vouched for.
       if (caller.expiresAt !== undefined && caller.expiresAt <= Date.now())
