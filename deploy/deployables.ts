@@ -37,7 +37,8 @@ export interface Deployable {
  * V8's default young generation, requests in flight outlive a scavenge and are copied, then
  * promoted: garbage collection was 11–13% of the router's CPU on the Guild workload, and 6% with
  * semi-spaces of up to 64 MB (docs/benchmarks.md). The young generation grows to that only under
- * such a load; its cost is memory, up to about 190 MB more at the peak (three semi-spaces).
+ * such a load; its cost is memory: three semi-spaces, up to about 190 MB (the router's peak RSS
+ * under the Guild benchmark was 436 MB with the flag, 315 MB without).
  */
 export const ROUTER_NODE_FLAGS: readonly string[] = Object.freeze([
   "--max-semi-space-size=64",
