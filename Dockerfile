@@ -46,8 +46,9 @@ USER node
 # One plain-JavaScript GET /ready on the service's port: a bare Node start, no transpiler.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "dist/healthcheck.js"]
-# Node itself is PID 1's child under `init: true` (compose) and receives SIGTERM directly.
-CMD ["node", "--enable-source-maps", "dist/router.js"]
+# Node itself is PID 1's child under `init: true` (compose) and receives SIGTERM directly. The
+# router's V8 flags are deploy/deployables.ts ROUTER_NODE_FLAGS (a larger young generation).
+CMD ["node", "--max-semi-space-size=64", "--enable-source-maps", "dist/router.js"]
 
 FROM runtime AS users
 ENV SERVICE=users
@@ -77,7 +78,7 @@ CMD ["node", "--enable-source-maps", "dist/notifications.js"]
 FROM runtime AS router
 ENV SERVICE=router
 EXPOSE 4000
-CMD ["node", "--enable-source-maps", "dist/router.js"]
+CMD ["node", "--max-semi-space-size=64", "--enable-source-maps", "dist/router.js"]
 
 FROM runtime AS relay
 ENV SERVICE=relay

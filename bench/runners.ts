@@ -6,7 +6,15 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ROUTER_NODE_FLAGS } from "../deploy/deployables.ts";
 import { ensureHiveGateway } from "./peers.ts";
+
+const routerNodeFlags = (): readonly string[] => {
+  const override = process.env.BENCH_ROUTER_NODE_FLAGS;
+  return override === undefined
+    ? ROUTER_NODE_FLAGS
+    : override.split(" ").filter(Boolean);
+};
 
 export type RunnerName =
   | "switchyard"
@@ -158,8 +166,11 @@ export async function startRunner(
         : fileURLToPath(new URL("..", import.meta.url));
     child = fork(join(root, "bench", "router-process.ts"), [runner.kind], {
       cwd: root,
-      // BENCH_CPU_PROF=1 writes a V8 CPU profile per router process (for `--cpu-prof` analysis).
+      // Switchyard runs with the deployable's Node flags (deploy/deployables.ts), the baseline tree
+      // too so that an A/B compares code; BENCH_ROUTER_NODE_FLAGS (space-separated, may be empty)
+      // replaces them. BENCH_CPU_PROF=1 writes a V8 CPU profile per router process.
       execArgv: [
+        ...(runner.kind === "resilient" ? routerNodeFlags() : []),
         "--import",
         "tsx",
         ...(process.env.BENCH_CPU_PROF

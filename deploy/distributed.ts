@@ -248,14 +248,18 @@ function spawnInstance(
   const base: Record<string, string> = {};
   for (const key of ["PATH", "HOME", "TMPDIR"])
     if (process.env[key] !== undefined) base[key] = process.env[key]!;
-  const child = spawn(process.execPath, ["--import", "tsx", deployable.entry], {
-    cwd: new URL("..", import.meta.url).pathname,
-    env: { ...base, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-    // Its own process group: a terminal's Ctrl-C reaches only the runner, which then stops the
-    // services one by one in reverse start order instead of all at once.
-    detached: true,
-  });
+  const child = spawn(
+    process.execPath,
+    [...deployable.nodeFlags, "--import", "tsx", deployable.entry],
+    {
+      cwd: new URL("..", import.meta.url).pathname,
+      env: { ...base, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group: a terminal's Ctrl-C reaches only the runner, which then stops the
+      // services one by one in reverse start order instead of all at once.
+      detached: true,
+    },
+  );
   for (const stream of [child.stdout, child.stderr])
     createInterface({ input: stream }).on("line", (line) =>
       log(`[${name}] ${line}`),

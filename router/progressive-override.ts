@@ -145,6 +145,8 @@ export function createProgressiveOverride({
 }) {
   const current = new AsyncLocalStorage<ActiveLabels>();
   const byContext = new WeakMap<object, ActiveLabels>();
+  /** Whether any request has run inside `current` (see wrapExecutor). */
+  let entered = false;
   let known: readonly string[] = [];
 
   /** The request's labels, or none outside a wrapped execution (the gateway's own work). */
@@ -221,6 +223,12 @@ export function createProgressiveOverride({
               known,
               on: labels.on,
             });
+          // Until a supergraph has labels, requests run outside the store: `active()` answers NONE
+          // there too, and a store never entered costs nothing, while one entered per request has
+          // Node propagate it into every promise of every request. Once entered, always entered:
+          // outside a `run`, a request could read a store a connection or timer it reuses carried.
+          if (labels === NONE && !entered) return executor(requestContext);
+          entered = true;
           return current.run(labels, () => executor(requestContext));
         };
       return {

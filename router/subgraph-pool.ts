@@ -10,6 +10,11 @@ import {
 } from "./resilience-metrics.ts";
 import { parseRetryAfterMs } from "../platform/retry.ts";
 import type { ServiceDiscovery } from "./service-discovery.ts";
+import {
+  postToSubgraph,
+  SubgraphHttpTimeout,
+  type SubgraphHttpResponse,
+} from "./subgraph-http.ts";
 
 /** One HTTP exchange with one instance. */
 export interface Attempt {
@@ -140,55 +145,17 @@ export function createSubgraphPool({
     const label = parsed.host;
 
     async function exchange(attempt: Attempt): Promise<SubgraphReply> {
-      // Each call has its own controller: a controller shared through the breaker would, once
-      // aborted by one timeout, abort every later call too.
-      const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(), attempt.timeoutMs);
+      let response: SubgraphHttpResponse;
       try {
-        const response = await agent.request({
+        response = await postToSubgraph(agent, {
           origin,
           path,
-          method: "POST",
           headers: attempt.headers,
           body: attempt.body,
-          signal: controller.signal,
+          timeoutMs: attempt.timeoutMs,
         });
-        const text = await response.body.text();
-        if (isFailureStatus(response.statusCode)) {
-          const retryAfter = response.headers["retry-after"];
-          throw new SubgraphFailure(
-            "http",
-            `${name} answered HTTP ${response.statusCode}`,
-            {
-              status: response.statusCode,
-              retryAfterMs: parseRetryAfterMs(
-                Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
-              ),
-            },
-          );
-        }
-        const contentType = response.headers["content-type"];
-        const cacheControl = response.headers["cache-control"];
-        const setCookie = response.headers["set-cookie"];
-        return {
-          status: response.statusCode,
-          contentType: Array.isArray(contentType)
-            ? contentType[0]
-            : contentType,
-          text,
-          cacheControl: Array.isArray(cacheControl)
-            ? cacheControl.join(", ")
-            : cacheControl,
-          setCookie:
-            setCookie === undefined
-              ? []
-              : Array.isArray(setCookie)
-                ? setCookie
-                : [setCookie],
-        };
       } catch (error) {
-        if (error instanceof SubgraphFailure) throw error;
-        if (controller.signal.aborted)
+        if (error instanceof SubgraphHttpTimeout)
           throw new SubgraphFailure(
             "timeout",
             `${name} did not answer within ${attempt.timeoutMs}ms`,
@@ -197,9 +164,25 @@ export function createSubgraphPool({
         throw new SubgraphFailure("network", `${name} could not be reached`, {
           cause: error,
         });
-      } finally {
-        clearTimeout(timer);
       }
+      const { contentType, cacheControl, setCookie, retryAfter } =
+        response.headers;
+      if (isFailureStatus(response.status))
+        throw new SubgraphFailure(
+          "http",
+          `${name} answered HTTP ${response.status}`,
+          {
+            status: response.status,
+            retryAfterMs: parseRetryAfterMs(retryAfter?.[0]),
+          },
+        );
+      return {
+        status: response.status,
+        contentType: contentType?.[0],
+        text: response.text,
+        cacheControl: cacheControl?.join(", "),
+        setCookie: setCookie ?? [],
+      };
     }
 
     const breaker = new CircuitBreaker<[Attempt], SubgraphReply>(exchange, {

@@ -11,12 +11,15 @@ import { parse, type GraphQLSchema } from "graphql";
  */
 export function overrideSupergraph({
   percent,
+  labelled = true,
   urls = {
     legacy: "http://legacy.invalid/graphql",
     modern: "http://modern.invalid/graphql",
   },
 }: {
   percent: number;
+  /** false: the same overrides without labels (the modern subgraph always serves them). @default true */
+  labelled?: boolean;
   /** Routing URLs written into the supergraph (for a router that fetches over HTTP). */
   urls?: { legacy: string; modern: string };
 }): {
@@ -56,9 +59,9 @@ export function overrideSupergraph({
       extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@override"])
       type Product @key(fields: "id") {
         id: ID!
-        price: String! @override(from: "legacy", label: "${label}")
-        stock: String! @override(from: "legacy", label: "${label}")
-        rating: String! @override(from: "legacy", label: "new-rating")
+        price: String! @override(from: "legacy"${labelled ? `, label: "${label}"` : ""})
+        stock: String! @override(from: "legacy"${labelled ? `, label: "${label}"` : ""})
+        rating: String! @override(from: "legacy"${labelled ? ', label: "new-rating"' : ""})
       }
     `),
     resolvers: {

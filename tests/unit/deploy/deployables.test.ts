@@ -11,7 +11,9 @@ import {
   DEPLOYABLE_NAMES,
   DEPLOYABLES,
   LIBRARY_VARIABLES,
+  ROUTER_NODE_FLAGS,
   variablesRead,
+  type Deployable,
 } from "../../../deploy/deployables.ts";
 import {
   COMPOSE_SECRETS,
@@ -33,6 +35,16 @@ import {
 
 const ROOT = resolve(import.meta.dirname, "../../..");
 const read = (path: string) => readFileSync(join(ROOT, path), "utf8");
+const escapeRegExp = (text: string) =>
+  text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+/** The CMD line of a deployable's image target: its Node flags, source maps, its bundle. */
+const imageCommand = (deployable: Deployable) =>
+  JSON.stringify([
+    "node",
+    ...deployable.nodeFlags,
+    "--enable-source-maps",
+    `dist/${deployable.name}.js`,
+  ]).replaceAll(",", ", ");
 const compose = readComposeFile(undefined, withRunSecrets({}));
 const ours = [...compose.values()].filter(
   (service) => service.target !== undefined,
@@ -309,7 +321,7 @@ describe("Dockerfile against the code", () => {
   it("has a target per deployable that selects it, exposes its port and runs its bundle, on a small non-root runtime with a health check", () => {
     for (const deployable of DEPLOYABLES) {
       const stage = new RegExp(
-        `^FROM runtime AS ${deployable.name}\\nENV SERVICE=${deployable.name}\\nEXPOSE (\\d+)\\nCMD \\["node", "--enable-source-maps", "dist/${deployable.name}.js"\\]$`,
+        `^FROM runtime AS ${deployable.name}\\nENV SERVICE=${deployable.name}\\nEXPOSE (\\d+)\\nCMD ${escapeRegExp(imageCommand(deployable))}$`,
         "m",
       ).exec(dockerfile);
       expect(stage, `target ${deployable.name}`).not.toBeNull();
@@ -371,6 +383,20 @@ describe("Dockerfile against the code", () => {
     expect(inImage("supergraph.graphql")).toBe(true);
   });
 
+  it("runs the router with its Node flags everywhere it starts: its target, the image's default command, npm run start:router", () => {
+    const router = DEPLOYABLES.find(({ name }) => name === "router")!;
+    expect(router.nodeFlags).toEqual(ROUTER_NODE_FLAGS);
+    expect(ROUTER_NODE_FLAGS).toContain("--max-semi-space-size=64");
+    // The runtime stage's own CMD (a build without --target) is the router's.
+    const runtime = /^FROM base AS runtime$[\s\S]*?^CMD (.+)$/m.exec(
+      dockerfile,
+    );
+    expect(runtime?.[1]).toBe(imageCommand(router));
+    expect(pkg.scripts["start:router"]).toBe(
+      `tsx ${ROUTER_NODE_FLAGS.join(" ")} router/main.ts`,
+    );
+  });
+
   it("names real entry points: each file exists and npm run start:<name> runs the same one", () => {
     for (const deployable of DEPLOYABLES) {
       expect(existsSync(join(ROOT, deployable.entry)), deployable.entry).toBe(
@@ -379,7 +405,7 @@ describe("Dockerfile against the code", () => {
       expect(
         pkg.scripts[`start:${deployable.name}`],
         `npm run start:${deployable.name}`,
-      ).toBe(`tsx ${deployable.entry}`);
+      ).toBe(["tsx", ...deployable.nodeFlags, deployable.entry].join(" "));
     }
   });
 });

@@ -160,6 +160,50 @@ describe("progressive override through the gateway", () => {
     expect(fetches.get("modern")).toBeUndefined();
   });
 
+  it("on a supergraph without labels, serves every override from the new subgraph with one plan, whatever the header asks", async () => {
+    const plans = new Set<QueryPlan>();
+    const { gateway, fetches } = overrideGateway(
+      overrideSupergraph({ percent: 0, labelled: false }),
+      {
+        experimental_didResolveQueryPlan: ({ queryPlan }) =>
+          plans.add(queryPlan),
+      },
+    );
+    const override = createProgressiveOverride({
+      settings: { ...DEFAULTS, headerLabels: ["new-rating"] },
+      random: seededRandom(21),
+    });
+    override.install(gateway);
+    const server = new ApolloServer({ gateway: override.wrap(gateway) });
+    servers.push(server);
+    await server.start();
+    expect(override.known()).toEqual([]);
+    for (const header of [undefined, "new-rating", "percent(0)"]) {
+      const http = {
+        method: "POST",
+        headers: new HeaderMap(
+          header ? [["x-switchyard-override", header]] : [],
+        ),
+        search: "",
+        body: {},
+      };
+      const response = await server.executeOperation({ query: QUERY, http });
+      if (response.body.kind !== "single") throw new Error("not single");
+      expect(response.body.singleResult).toEqual({
+        data: {
+          product: {
+            name: "legacy",
+            price: "modern",
+            stock: "modern",
+            rating: "modern",
+          },
+        },
+      });
+    }
+    expect(plans.size).toBe(1);
+    expect(fetches.get("modern")).toBe(3);
+  });
+
   it("serves a custom label from the new subgraph when a request header switches it on", async () => {
     const { ask } = await routerOver({
       percent: 0,
