@@ -173,6 +173,11 @@ export interface SubscriptionSettings {
   readonly maxPerConnection: number;
   /** Events queued for one subscriber before it is dropped with SUBSCRIBER_TOO_SLOW. */
   readonly maxQueuedEvents: number;
+  /**
+   * Per-event resolutions (queries through the gateway) running at once over all subscribers; the
+   * others wait their turn in the subscribers' own bounded queues.
+   */
+  readonly maxConcurrentResolutions: number;
   /** WebSocket ping interval (SSE streams get graphql-sse's fixed 12 s comment). */
   readonly keepAliveMs: number;
   /**
@@ -758,6 +763,14 @@ export const ROUTER_SETTINGS = Object.freeze({
     description:
       "events waiting for one subscriber before it is dropped with SUBSCRIBER_TOO_SLOW",
   }),
+  subscriptionMaxConcurrentResolutions: setting<number>({
+    env: "ROUTER_SUBSCRIPTION_MAX_CONCURRENT_RESOLUTIONS",
+    key: "router.subscriptions.max_concurrent_resolutions",
+    type: integer({ min: 1, max: 10_000 }),
+    default: 32,
+    description:
+      "per-event resolutions running at once over all subscribers; a burst of events waits in the subscribers' queues instead of overflowing the subgraph bulkheads",
+  }),
   subscriptionKeepAliveMs: setting<number>({
     env: "ROUTER_SUBSCRIPTION_KEEPALIVE_MS",
     key: "router.subscriptions.keepalive_ms",
@@ -933,6 +946,9 @@ export function loadRouterConfig(env: Env): RouterConfig {
       maxPerClient: read(ROUTER_SETTINGS.subscriptionsPerClient),
       maxPerConnection: read(ROUTER_SETTINGS.subscriptionsPerConnection),
       maxQueuedEvents: read(ROUTER_SETTINGS.subscriptionMaxQueuedEvents),
+      maxConcurrentResolutions: read(
+        ROUTER_SETTINGS.subscriptionMaxConcurrentResolutions,
+      ),
       keepAliveMs: read(ROUTER_SETTINGS.subscriptionKeepAliveMs),
       kafka: readKafkaConfig(env),
     }),

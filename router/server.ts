@@ -335,6 +335,7 @@ export function createRouter({
     requestDeadlineMs: config.requestDeadlineMs,
     source: liveSource,
     limits: config.subscriptions,
+    maxConcurrentResolutions: config.subscriptions.maxConcurrentResolutions,
     logger,
   });
   // Read at scrape time from the fan-out itself, so the figure cannot drift from what is held.

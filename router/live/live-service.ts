@@ -14,6 +14,7 @@ import type { InternalTokenSigner } from "../../platform/internal-token.ts";
 import type { Logger } from "../../platform/logger.ts";
 import type { Principal } from "../../platform/principal.ts";
 import type { RouterContext } from "../context.ts";
+import { createBulkhead } from "../bulkhead.ts";
 import { entityQueryFor, LIVE_ID_VARIABLE } from "./entity-query.ts";
 import {
   createFanOut,
@@ -97,6 +98,9 @@ const REFUSING = new Set([
 /** Errors under which an event is not for this subscriber: skipped, not reported. */
 const NOT_VISIBLE = new Set(["UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND"]);
 
+/** The longest wait for a resolution slot the bulkhead's timer can express (setTimeout's limit). */
+const MAX_WAIT_MS = 2 ** 31 - 1;
+
 const codeOf = (error: GraphQLFormattedError) =>
   typeof error.extensions?.code === "string" ? error.extensions.code : "";
 const failed = (...errors: GraphQLError[]): LiveResult => ({
@@ -111,6 +115,7 @@ export function createLiveService({
   requestDeadlineMs,
   source,
   limits,
+  maxConcurrentResolutions,
   drainGraceMs = 2000,
   logger,
 }: {
@@ -122,12 +127,25 @@ export function createLiveService({
   /** Undefined: no event stream here; subscribing answers SUBSCRIPTIONS_UNAVAILABLE. */
   source: LiveSource | undefined;
   limits: FanOutLimits;
+  /**
+   * Per-event resolutions running at once over all subscribers. Each is a query through the
+   * gateway, whose fetches pass the subgraphs' bulkheads: a burst of events for many subscribers
+   * would otherwise overflow those queues and be shed (SUBGRAPH_UNAVAILABLE). Waiting here, an
+   * event stays in its subscribers' bounded queues, where a subscriber that falls too far behind is
+   * dropped with SUBSCRIBER_TOO_SLOW as before.
+   */
+  maxConcurrentResolutions: number;
   /** How long a drain waits for transports to send the last message. @default 2000 */
   drainGraceMs?: number;
   logger: Logger;
 }): LiveService {
   const fanOut = createFanOut(limits);
   const shared = createSharedResolution<LiveResult>();
+  // No wait bound of its own: the subscribers' queue limit is the bound (see above).
+  const resolutions = createBulkhead({
+    maxConcurrent: maxConcurrentResolutions,
+    maxQueue: Number.MAX_SAFE_INTEGER,
+  });
   let consumer: { stop(): Promise<void> } | undefined;
 
   /**
@@ -237,9 +255,15 @@ export function createLiveService({
           : {}),
       },
       async (change) => {
-        const result = await shared.run(change, group, () =>
-          runFor(entityIdOf(change), true),
-        );
+        const result = await shared.run(change, group, async () => {
+          const release = await resolutions.acquire(Date.now() + MAX_WAIT_MS);
+          // The context, and so the deadline, starts once the resolution has its turn.
+          try {
+            return await runFor(entityIdOf(change), true);
+          } finally {
+            release();
+          }
+        });
         const entity = (result.data as Record<string, unknown> | null)?.[
           plan.lookup
         ];

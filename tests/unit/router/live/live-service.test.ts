@@ -16,6 +16,7 @@ const live = createLiveService({
   requestDeadlineMs: 1000,
   source: undefined,
   limits: { maxPerClient: 1, maxPerConnection: 1, maxQueuedEvents: 1 },
+  maxConcurrentResolutions: 32,
   logger: pino({ level: "silent" }),
 });
 const caller = (expiresAt: number): LiveCaller => ({

@@ -5,7 +5,7 @@ import {
   type GraphQLObjectType,
 } from "graphql";
 import { pino } from "pino";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { codedError } from "../../../../platform/errors.ts";
 import { createInternalTokenSigner } from "../../../../platform/internal-token.ts";
 import type { Principal } from "../../../../platform/principal.ts";
@@ -273,7 +273,7 @@ describe("the shared resolution key", () => {
  * records each call (the caller, the order id, the variables) and applies the same ownership rule
  * (a customer sees their own orders; an admin every order).
  */
-function liveOverServer() {
+function liveOverServer(maxConcurrentResolutions = 32) {
   const schema = buildSchema(`
     type Query { order(id: ID!): Order }
     type Subscription { orderUpdated(id: ID): Order! }
@@ -285,12 +285,25 @@ function liveOverServer() {
   ]);
   const calls: string[] = [];
   const failing = new Set<string>();
-  schema.getQueryType()!.getFields().order!.resolve = (
+  // While `held` is set, each resolution waits for it: how many run at once is then observable.
+  const load = {
+    held: undefined as Promise<void> | undefined,
+    now: 0,
+    most: 0,
+  };
+  schema.getQueryType()!.getFields().order!.resolve = async (
     _root,
     { id }: { id: string },
     { principal: caller }: RouterContext,
   ) => {
     calls.push(`${caller?.id}:${caller?.role}:${id}`);
+    load.now += 1;
+    load.most = Math.max(load.most, load.now);
+    try {
+      await load.held;
+    } finally {
+      load.now -= 1;
+    }
     if (failing.has(id))
       throw codedError("SUBGRAPH_UNAVAILABLE", "orders is down", {
         service: "orders",
@@ -318,6 +331,7 @@ function liveOverServer() {
       },
     },
     limits: { maxPerClient: 100, maxPerConnection: 100, maxQueuedEvents: 8 },
+    maxConcurrentResolutions,
     logger: pino({ level: "silent" }),
   });
   const caller = (who: Partial<Principal> = {}): LiveCaller => {
@@ -344,6 +358,7 @@ function liveOverServer() {
     server,
     calls,
     failing,
+    load,
     subscribe,
     publish: (c: OrderChange) => publish(c),
   };
@@ -352,8 +367,8 @@ function liveOverServer() {
 describe("the live service shares resolutions", () => {
   const FOLLOW = "subscription { orderUpdated { id status owner } }";
 
-  async function started() {
-    const fixture = liveOverServer();
+  async function started(maxConcurrentResolutions?: number) {
+    const fixture = liveOverServer(maxConcurrentResolutions);
     await fixture.server.start();
     await fixture.live.start();
     return fixture;
@@ -457,5 +472,40 @@ describe("the live service shares resolutions", () => {
         "SUBGRAPH_UNAVAILABLE",
       );
     await server.stop();
+  });
+});
+
+describe("the live service's resolutions at once", () => {
+  it("runs no more than maxConcurrentResolutions; the others wait their turn and every subscriber gets its event", async () => {
+    const fixture = liveOverServer(2);
+    await fixture.server.start();
+    await fixture.live.start();
+    // Five groups (five selections): five resolutions of one event, no sharing between them.
+    const selections = ["id", "id status", "id owner", "status", "owner"];
+    const streams = await Promise.all(
+      selections.map((fields) =>
+        fixture.subscribe(`subscription { orderUpdated { ${fields} } }`),
+      ),
+    );
+    let open!: () => void;
+    fixture.load.held = new Promise((done) => (open = done));
+    fixture.load.most = 0;
+    fixture.calls.length = 0;
+    fixture.publish(change("o1"));
+    // A subscriber's event is resolved when its transport reads it: all five read at once.
+    const reading = Promise.all(streams.map((stream) => stream.next()));
+    await vi.waitFor(() => expect(fixture.calls).toHaveLength(2));
+    open();
+    const results = await reading;
+    expect(results.map(dataOf)).toEqual([
+      { orderUpdated: { id: "o1" } },
+      { orderUpdated: { id: "o1", status: "CONFIRMED" } },
+      { orderUpdated: { id: "o1", owner: "u1" } },
+      { orderUpdated: { status: "CONFIRMED" } },
+      { orderUpdated: { owner: "u1" } },
+    ]);
+    expect(fixture.calls).toHaveLength(5);
+    expect(fixture.load.most).toBe(2);
+    await fixture.server.stop();
   });
 });
