@@ -9,7 +9,8 @@ import {
   startDistributed,
   type Distributed,
 } from "../../deploy/distributed.ts";
-import { EVENT_TOPICS } from "../../events/envelope.ts";
+import { DOMAIN_EVENT_TOPICS } from "../../events/envelope.ts";
+import { PUBLISHING_SUBGRAPHS } from "../../platform/services.ts";
 import { createKafkaEventLog } from "../../events/kafka-event-log.ts";
 import { DEFAULT_RETRY_POLICY } from "../../events/job-queue.ts";
 import { CHANNELS } from "../../events/notification-job.ts";
@@ -102,6 +103,12 @@ function summarizeLog(lines: readonly string[]): string {
   }
   return [...counts.entries()].map(([key, n]) => `${n}× ${key}`).join("\n");
 }
+
+/** Outbox rows not yet published, over every publishing service's outbox. */
+const UNPUBLISHED = PUBLISHING_SUBGRAPHS.map(
+  (service) =>
+    `(SELECT count(*) FROM ${service}.outbox WHERE published_at IS NULL)`,
+).join(" + ");
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
@@ -401,19 +408,19 @@ export async function runChaos(
     // Quiescence: everything confirmed has been emailed and nothing is left anywhere.
     const observe = async () => {
       const [outbox] = (
-        await db.query<{ n: number }>(
-          `SELECT (SELECT count(*) FROM orders.outbox WHERE published_at IS NULL) + (SELECT count(*) FROM payments.outbox WHERE published_at IS NULL) + (SELECT count(*) FROM products.outbox WHERE published_at IS NULL) AS n`,
-        )
+        await db.query<{ n: number }>(`SELECT ${UNPUBLISHED} AS n`)
       ).rows;
       const lagLog = createKafkaEventLog({
         brokers: kafka.brokers,
         clientId: `${prefix}-checker`,
         logger: pino({ level: "silent" }),
       });
+      // The worker's group follows the business domains' topics only, not the deliveries it
+      // publishes itself (switchyard.notifications, which the router's live updates follow).
       const consumerLag = await lagLog
         .lag(
           prefix,
-          EVENT_TOPICS.map((topic) => `${prefix}.${topic}`),
+          DOMAIN_EVENT_TOPICS.map((topic) => `${prefix}.${topic}`),
         )
         .finally(() => lagLog.close());
       const main = CHANNELS.map((channel) => `${prefix}.${channel}`);
