@@ -68,22 +68,23 @@ export function loadSchemaFile(url: URL) {
 }
 
 /**
- * What every subgraph folder holds beside its server.ts (`folderUrl`, its `import.meta.url`): its
- * name, its schema.graphql, its resolvers and its migrations/ (a subgraph whose schema another
- * deployable migrates overrides `migrationsDir`).
+ * What every subgraph folder holds: its name, its schema.graphql, its resolvers and, unless
+ * another deployable migrates its schema, its migrations/. The subgraph's own server.ts gives each
+ * file as a URL built from a string literal and its own import.meta.url: that literal form is what
+ * `npm run build` (scripts/build.ts) finds and copies beside the bundles, so a path computed here
+ * from the caller's URL would be missing from a build.
  */
 export function subgraphFolder<Resolvers extends object>(
   name: SubgraphName,
-  folderUrl: string,
+  files: { readonly schema: URL; readonly migrations?: URL },
   resolvers: Resolvers,
 ) {
-  const typeDefs = loadSchemaFile(new URL("./schema.graphql", folderUrl));
-  const migrationsDir = fileURLToPath(new URL("./migrations", folderUrl));
+  const typeDefs = loadSchemaFile(files.schema);
+  const migrationsDir = files.migrations && fileURLToPath(files.migrations);
   return {
     name,
     typeDefs,
     resolvers,
-    migrationsDir,
     /** This subgraph's server over `deps`; see createSubgraphServer for the parts. */
     server: <Ctx extends BaseContext>(
       deps: SubgraphDeps,
@@ -94,7 +95,14 @@ export function subgraphFolder<Resolvers extends object>(
     module: (
       parts: Pick<SubgraphModule, "seed" | "create"> &
         Partial<Pick<SubgraphModule, "migrationsDir">>,
-    ): SubgraphModule => ({ name, migrationsDir, ...parts }),
+    ): SubgraphModule => {
+      const dir = parts.migrationsDir ?? migrationsDir;
+      if (!dir)
+        throw new Error(
+          `subgraph ${name}: no migrations folder given (subgraphFolder's files.migrations or the module's migrationsDir)`,
+        );
+      return { name, ...parts, migrationsDir: dir };
+    },
   };
 }
 

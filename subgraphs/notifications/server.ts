@@ -8,7 +8,11 @@ import { createLoaders } from "./loaders.ts";
 import { createNotificationRepository } from "./repository.ts";
 import { resolvers, type NotificationsContext } from "./resolvers.ts";
 
-const folder = subgraphFolder("notifications", import.meta.url, resolvers);
+const folder = subgraphFolder(
+  "notifications",
+  { schema: new URL("./schema.graphql", import.meta.url) },
+  resolvers,
+);
 
 /**
  * The read side of the event pipeline: `User.notifications`, from the deliveries the dispatchers

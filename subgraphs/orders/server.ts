@@ -17,7 +17,14 @@ import { createOrderRepository } from "./repository.ts";
 import { resolvers, type OrdersContext } from "./resolvers.ts";
 import { createSaga, type SagaOptions } from "./saga.ts";
 
-const folder = subgraphFolder("orders", import.meta.url, resolvers);
+const folder = subgraphFolder(
+  "orders",
+  {
+    schema: new URL("./schema.graphql", import.meta.url),
+    migrations: new URL("./migrations", import.meta.url),
+  },
+  resolvers,
+);
 
 export interface OrdersOptions {
   internalServiceSecret: string;

@@ -11,7 +11,14 @@ import type { PaymentProvider } from "./provider.ts";
 import { createPaymentRepository } from "./repository.ts";
 import { resolvers, type PaymentsContext } from "./resolvers.ts";
 
-const folder = subgraphFolder("payments", import.meta.url, resolvers);
+const folder = subgraphFolder(
+  "payments",
+  {
+    schema: new URL("./schema.graphql", import.meta.url),
+    migrations: new URL("./migrations", import.meta.url),
+  },
+  resolvers,
+);
 
 export interface PaymentsOptions {
   internalServiceSecret: string;

@@ -11,7 +11,14 @@ import { createLoaders } from "./loaders.ts";
 import { createProductRepository, insertProduct } from "./repository.ts";
 import { resolvers, type ProductsContext } from "./resolvers.ts";
 
-const folder = subgraphFolder("products", import.meta.url, resolvers);
+const folder = subgraphFolder(
+  "products",
+  {
+    schema: new URL("./schema.graphql", import.meta.url),
+    migrations: new URL("./migrations", import.meta.url),
+  },
+  resolvers,
+);
 
 export interface ProductsOptions {
   internalServiceSecret: string;

@@ -13,7 +13,14 @@ import { createUserRepository } from "./repository.ts";
 import { resolvers, type UsersContext } from "./resolvers.ts";
 import { createTokenIssuer } from "./tokens.ts";
 
-const folder = subgraphFolder("users", import.meta.url, resolvers);
+const folder = subgraphFolder(
+  "users",
+  {
+    schema: new URL("./schema.graphql", import.meta.url),
+    migrations: new URL("./migrations", import.meta.url),
+  },
+  resolvers,
+);
 /** The parsed schema.graphql, for tests that build the schema without the server. */
 export const typeDefs = folder.typeDefs;
 
