@@ -4,8 +4,9 @@ export interface Bulkhead {
   /**
    * Resolves with a release function once a slot is free. Rejects with a `BulkheadFullError` at
    * once when the wait queue is full, or when no slot frees up before `deadlineAt` (epoch ms).
+   * Without `deadlineAt` the wait has no bound of its own (and no timer): the caller bounds it.
    */
-  acquire(deadlineAt: number): Promise<() => void>;
+  acquire(deadlineAt?: number): Promise<() => void>;
   readonly inFlight: number;
   readonly queued: number;
 }
@@ -19,7 +20,7 @@ export class BulkheadFullError extends InfrastructureError {
 
 interface Waiter {
   resolve(release: () => void): void;
-  timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -62,13 +63,16 @@ export function createBulkhead({
       return new Promise((resolve, reject) => {
         const waiter: Waiter = {
           resolve,
-          timer: setTimeout(
-            () => {
-              queue.splice(queue.indexOf(waiter), 1);
-              reject(new BulkheadFullError("wait timed out"));
-            },
-            Math.max(0, deadlineAt - Date.now()),
-          ),
+          timer:
+            deadlineAt === undefined
+              ? undefined
+              : setTimeout(
+                  () => {
+                    queue.splice(queue.indexOf(waiter), 1);
+                    reject(new BulkheadFullError("wait timed out"));
+                  },
+                  Math.max(0, deadlineAt - Date.now()),
+                ),
         };
         queue.push(waiter);
       });

@@ -98,9 +98,6 @@ const REFUSING = new Set([
 /** Errors under which an event is not for this subscriber: skipped, not reported. */
 const NOT_VISIBLE = new Set(["UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND"]);
 
-/** The longest wait for a resolution slot the bulkhead's timer can express (setTimeout's limit). */
-const MAX_WAIT_MS = 2 ** 31 - 1;
-
 const codeOf = (error: GraphQLFormattedError) =>
   typeof error.extensions?.code === "string" ? error.extensions.code : "";
 const failed = (...errors: GraphQLError[]): LiveResult => ({
@@ -256,7 +253,7 @@ export function createLiveService({
       },
       async (change) => {
         const result = await shared.run(change, group, async () => {
-          const release = await resolutions.acquire(Date.now() + MAX_WAIT_MS);
+          const release = await resolutions.acquire();
           // The context, and so the deadline, starts once the resolution has its turn.
           try {
             return await runFor(entityIdOf(change), true);

@@ -38,4 +38,21 @@ describe("bulkhead", () => {
     await settled;
     expect(bulkhead.queued).toBe(0);
   });
+
+  it("without a deadline, waits with no timer until a slot frees up", async () => {
+    vi.useFakeTimers();
+    const bulkhead = createBulkhead({ maxConcurrent: 1, maxQueue: 5 });
+    const first = await bulkhead.acquire();
+    let got = false;
+    const waiting = bulkhead.acquire().then((release) => {
+      got = true;
+      return release;
+    });
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(30 * 24 * 3600 * 1000);
+    expect([got, bulkhead.queued]).toEqual([false, 1]);
+    first();
+    (await waiting)();
+    expect([got, bulkhead.inFlight, bulkhead.queued]).toEqual([true, 0, 0]);
+  });
 });
