@@ -4,6 +4,7 @@
  */
 import autocannon from "autocannon";
 import { Pool } from "undici";
+import { postGraphQLBody } from "../tests/support/graphql-body.ts";
 import type { Runner } from "./runners.ts";
 
 export interface Measured {
@@ -192,15 +193,8 @@ export async function post(
   body: object,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; json: Record<string, unknown> }> {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify(body),
-  });
-  return {
-    status: response.status,
-    json: (await response.json()) as Record<string, unknown>,
-  };
+  const { status, body: json } = await postGraphQLBody(url, body, headers);
+  return { status, json };
 }
 
 const median = (values: readonly number[]) => {

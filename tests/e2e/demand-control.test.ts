@@ -11,6 +11,7 @@ import {
   staticDiscoveryOf,
 } from "../support/stack.ts";
 import { pgliteBackend } from "../support/storage.ts";
+import { postGraphQLBody as post } from "../support/graphql-body.ts";
 
 // Generous on purpose: eight test runs share two cores, and a subgraph timeout is not under test.
 const PATIENT = {
@@ -22,22 +23,6 @@ const TWO_PAGES =
   "{ a: products(first: 1000) { edges { node { id } } } b: products(first: 1000) { edges { node { id } } } }";
 const SMALL =
   "{ products(first: 3) { totalCount edges { node { id name } } } }";
-
-async function post(url: string, body: Record<string, unknown>) {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  return {
-    status: response.status,
-    body: (await response.json()) as {
-      data?: Record<string, unknown> | null;
-      errors?: Array<{ extensions?: Record<string, unknown> }>;
-      extensions?: Record<string, unknown>;
-    },
-  };
-}
 
 /** The router in each demand-control mode: the stack's own (enforce, the default) and one in measure. */
 describe("demand control at the router", () => {

@@ -2,12 +2,16 @@ import { createLocalJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   demoOrders,
-  demoPayments,
   demoProducts,
   demoUsers,
   DEMO_PASSWORD,
 } from "../../platform/demo-data.ts";
 import { stableId } from "../../platform/ids.ts";
+import {
+  demoOrder,
+  expectedDemoOrder,
+  ORDER_QUERY,
+} from "../support/demo-order.ts";
 import { BULK_ORDERS_QUERY, seedBulkOrders } from "../../bench/bulk-orders.ts";
 import { costOf } from "../../bench/list-size.ts";
 import { SUBGRAPH_NAMES, type SubgraphName } from "../../platform/services.ts";
@@ -22,10 +26,6 @@ import {
 } from "../support/stack.ts";
 
 const backends = await allBackends();
-
-const ORDER_QUERY = `query Order($id: ID!) {
-  order(id: $id) { id user { name email } items { product { name price } quantity } payment { status } }
-}`;
 
 const ALL_SERVICES: readonly SubgraphName[] = SUBGRAPH_NAMES;
 
@@ -61,38 +61,14 @@ describe.each(backends)("the supergraph on $name", (backend) => {
   it.skipIf(backend.unavailable)(
     "resolves an order across all four subgraphs in one request",
     async () => {
-      const order = demoOrders.find(
-        (candidate) =>
-          candidate.status === "CONFIRMED" && candidate.items.length > 1,
-      )!;
       const { data, errors } = await gql(
         stack.routerUrl,
         ORDER_QUERY,
-        { id: order.id },
+        { id: demoOrder.id },
         admin,
       );
       expect(errors).toBeUndefined();
-      const customer = demoUsers.find((user) => user.id === order.userId)!;
-      expect(data.order).toEqual({
-        id: order.id,
-        user: { name: customer.name, email: customer.email },
-        items: order.items.map((item) => {
-          const product = demoProducts.find(
-            (candidate) => candidate.id === item.productId,
-          )!;
-          return {
-            product: {
-              name: product.name,
-              price: (product.priceMinor / 100).toFixed(2),
-            },
-            quantity: item.quantity,
-          };
-        }),
-        payment: {
-          status: demoPayments.find((payment) => payment.orderId === order.id)!
-            .status,
-        },
-      });
+      expect(data.order).toEqual(expectedDemoOrder());
     },
   );
 

@@ -285,23 +285,14 @@ describe("hostile input at the router edge", () => {
       const token = await createInternalTokenSigner({
         secret: internalTokenSecret,
       }).sign(null);
-      const response = await fetch(stack.subgraphs.products.url, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          [INTERNAL_TOKEN_HEADER]: token,
-        },
-        body: JSON.stringify({
-          query:
-            "query($s: String) { products(first: 1, search: $s) { totalCount } }",
-          variables: { s: "a\u0000b" },
-        }),
-      });
-      const body = (await response.json()) as {
-        errors?: Array<{ extensions?: Record<string, unknown> }>;
-      };
+      const response = await gql(
+        stack.subgraphs.products.url,
+        "query($s: String) { products(first: 1, search: $s) { totalCount } }",
+        { s: "a\u0000b" },
+        { [INTERNAL_TOKEN_HEADER]: token },
+      );
       expect(response.status).toBe(400);
-      expect(body.errors?.[0]?.extensions).toMatchObject({
+      expect(response.errors?.[0]?.extensions).toMatchObject({
         code: "BAD_USER_INPUT",
         field: "$s",
       });

@@ -4,44 +4,30 @@ import {
   jwtVerify,
   type JSONWebKeySet,
 } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { demoUsers } from "../../platform/demo-data.ts";
-import type { Stack } from "../../stack.ts";
 import { rotateSigningKey } from "../../subgraphs/users/tokens.ts";
 import { pgliteBackend } from "../support/storage.ts";
-import { bearerFor, bootStack, gql } from "../support/stack.ts";
-
-const pglite = pgliteBackend;
+import { bearerFor, gql, stackForFile } from "../support/stack.ts";
 
 describe("signing key rotation", () => {
-  let stack: Stack;
-  let drop: () => Promise<void>;
   const ada = demoUsers[1]!;
-
-  beforeAll(async () => {
-    const opened = await pglite.open();
-    drop = opened.drop;
-    // No cooldown: the router must refetch the JWKS for the new kid right after the rotation.
-    stack = await bootStack(opened.storage, {
-      routerEnv: { JWKS_COOLDOWN_MS: "0" },
-    });
-  });
-  afterAll(async () => {
-    await stack?.stop();
-    await drop?.();
+  // No cooldown: the router must refetch the JWKS for the new kid right after the rotation.
+  const stack = stackForFile(pgliteBackend, {
+    routerEnv: { JWKS_COOLDOWN_MS: "0" },
   });
 
   const jwksUrl = () =>
-    stack.subgraphs.users.url.replace("/graphql", "/.well-known/jwks.json");
+    stack().subgraphs.users.url.replace("/graphql", "/.well-known/jwks.json");
   const publishedKids = async () =>
     ((await (await fetch(jwksUrl())).json()) as JSONWebKeySet).keys.map(
       (key) => key.kid,
     );
   const me = async (headers: Record<string, string>) =>
-    gql(stack.routerUrl, "{ me { id email } }", {}, headers);
+    gql(stack().routerUrl, "{ me { id email } }", {}, headers);
 
   it("signs with the new key and keeps accepting tokens of the old one during the overlap", async () => {
-    const before = await bearerFor(stack.routerUrl, ada.email);
+    const before = await bearerFor(stack().routerUrl, ada.email);
     const oldKid = decodeProtectedHeader(
       before.authorization!.slice("Bearer ".length),
     ).kid;
@@ -51,10 +37,10 @@ describe("signing key rotation", () => {
       email: ada.email,
     });
 
-    const newKid = await rotateSigningKey(stack.subgraphs.users.db);
+    const newKid = await rotateSigningKey(stack().subgraphs.users.db);
     expect(newKid).not.toBe(oldKid);
 
-    const after = await bearerFor(stack.routerUrl, ada.email);
+    const after = await bearerFor(stack().routerUrl, ada.email);
     const afterToken = after.authorization!.slice("Bearer ".length);
     expect(decodeProtectedHeader(afterToken).kid).toBe(newKid);
     expect(await publishedKids()).toEqual([newKid, oldKid]);
@@ -82,7 +68,7 @@ describe("signing key rotation", () => {
     const retired = current.slice(1);
     expect(retired.length).toBeGreaterThan(0);
     // Age the retirement instead of waiting: the overlap is one token lifetime (3600 s by default).
-    await stack.subgraphs.users.db.query(
+    await stack().subgraphs.users.db.query(
       `UPDATE users.signing_keys SET retired_at = now() - interval '3601 seconds' WHERE retired_at IS NOT NULL`,
     );
     expect(await publishedKids()).toEqual([current[0]]);

@@ -35,20 +35,28 @@ describe("orders through the router", () => {
     await drop?.();
   });
 
-  it("places an order for the signed-in customer and returns it with items, prices and payment", async () => {
-    const product = await newProduct(stack, 5, 1999);
-    const { data, errors } = await gql(
+  /** Places an order of `quantity` × `product`, paid with a good card, as `caller` (anonymous by default). */
+  const placeOrder = (
+    product: string,
+    quantity: number,
+    caller: Record<string, string> = {},
+  ) =>
+    gql(
       stack.routerUrl,
       PLACE,
       {
         input: {
           idempotencyKey: randomUUID(),
           paymentToken: "tok_visa",
-          items: [{ productId: product, quantity: 2 }],
+          items: [{ productId: product, quantity }],
         },
       },
-      ada,
+      caller,
     );
+
+  it("places an order for the signed-in customer and returns it with items, prices and payment", async () => {
+    const product = await newProduct(stack, 5, 1999);
+    const { data, errors } = await placeOrder(product, 2, ada);
     expect(errors).toBeUndefined();
     expect(data.placeOrder).toMatchObject({
       status: "CONFIRMED",
@@ -65,13 +73,7 @@ describe("orders through the router", () => {
 
   it("needs a signed-in customer: an anonymous placeOrder is UNAUTHENTICATED and writes nothing", async () => {
     const product = await newProduct(stack, 5);
-    const { errors } = await gql(stack.routerUrl, PLACE, {
-      input: {
-        idempotencyKey: randomUUID(),
-        paymentToken: "tok_visa",
-        items: [{ productId: product, quantity: 1 }],
-      },
-    });
+    const { errors } = await placeOrder(product, 1);
     expect(errors?.map((error) => error.extensions?.code)).toEqual([
       "UNAUTHENTICATED",
     ]);
@@ -135,18 +137,7 @@ describe("orders through the router", () => {
 
   it("lets only the owner cancel, refunding and restocking; another customer's attempt is NOT_FOUND", async () => {
     const product = await newProduct(stack, 5);
-    const placed = await gql(
-      stack.routerUrl,
-      PLACE,
-      {
-        input: {
-          idempotencyKey: randomUUID(),
-          paymentToken: "tok_visa",
-          items: [{ productId: product, quantity: 2 }],
-        },
-      },
-      ada,
-    );
+    const placed = await placeOrder(product, 2, ada);
     const orderId = placed.data.placeOrder.id as string;
     const stranger = await gql(stack.routerUrl, CANCEL, { id: orderId }, grace);
     expect(stranger.errors?.[0]?.extensions?.code).toBe("NOT_FOUND");
@@ -162,18 +153,7 @@ describe("orders through the router", () => {
 
   it("refunds a payment for an admin only", async () => {
     const product = await newProduct(stack, 5);
-    const placed = await gql(
-      stack.routerUrl,
-      PLACE,
-      {
-        input: {
-          idempotencyKey: randomUUID(),
-          paymentToken: "tok_visa",
-          items: [{ productId: product, quantity: 1 }],
-        },
-      },
-      ada,
-    );
+    const placed = await placeOrder(product, 1, ada);
     const paymentId = placed.data.placeOrder.payment.id as string;
     for (const [caller, code] of [
       [ada, "FORBIDDEN"],

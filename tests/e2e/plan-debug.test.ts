@@ -1,13 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { demoUsers } from "../../platform/demo-data.ts";
 import type { Stack } from "../../stack.ts";
 import {
   bearerFor,
-  bootStack,
   gql,
+  stackForFile,
   testRouterConfig,
   waitUntil,
 } from "../support/stack.ts";
@@ -47,17 +47,15 @@ async function closedPortUrl(): Promise<string> {
 }
 
 describe("the plan-debug view", () => {
-  let stack: Stack;
-  let drop: () => Promise<void>;
-  const cleanups: Array<() => Promise<void>> = [];
   const internalTokenSecret = randomBytes(32).toString("base64url");
+  const stackOf = stackForFile(pgliteBackend, { internalTokenSecret });
+  const cleanups: Array<() => Promise<void>> = [];
+  let stack: Stack;
   let admin: Record<string, string>;
   let customer: Record<string, string>;
 
   beforeAll(async () => {
-    const opened = await pgliteBackend.open();
-    drop = opened.drop;
-    stack = await bootStack(opened.storage, { internalTokenSecret });
+    stack = stackOf();
     admin = await bearerFor(
       stack.routerUrl,
       demoUsers.find((user) => user.role === "ADMIN")!.email,
@@ -69,10 +67,6 @@ describe("the plan-debug view", () => {
   });
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-  afterAll(async () => {
-    await stack?.stop();
-    await drop?.();
   });
 
   /** A production router of the test's own before the stack's subgraphs, products at `productsUrl`. */
@@ -86,19 +80,20 @@ describe("the plan-debug view", () => {
     return url;
   }
 
+  /** The products query through `url` (the stack's router by default) with `headers`. */
+  const productsVia = (
+    headers: Record<string, string>,
+    url: string = stack.routerUrl,
+  ) => gql(url, PRODUCTS_QUERY, {}, headers);
+
   const debugOf = (response: { extensions?: Record<string, unknown> }) =>
     response.extensions?.planDebug as PlanDebug | undefined;
 
   it("gives an admin who asks the query plan and each fetch with its timing, instance, breaker and outcome", async () => {
-    const response = await gql(
-      stack.routerUrl,
-      PRODUCTS_QUERY,
-      {},
-      {
-        ...admin,
-        ...DEBUG,
-      },
-    );
+    const response = await productsVia({
+      ...admin,
+      ...DEBUG,
+    });
     expect(response.errors).toBeUndefined();
     const debug = debugOf(response);
     expect(debug?.plan.text).toContain('Fetch(service: "products")');
@@ -127,34 +122,24 @@ describe("the plan-debug view", () => {
   });
 
   it("gives a customer token with the header, an admin without it, and Apollo's own plan header nothing extra", async () => {
-    const asCustomer = await gql(
-      stack.routerUrl,
-      PRODUCTS_QUERY,
-      {},
-      {
-        ...customer,
-        ...DEBUG,
-      },
-    );
+    const asCustomer = await productsVia({
+      ...customer,
+      ...DEBUG,
+    });
     expect(asCustomer.errors).toBeUndefined();
     expect(asCustomer.extensions).toBeUndefined();
-    const withoutHeader = await gql(stack.routerUrl, PRODUCTS_QUERY, {}, admin);
+    const withoutHeader = await productsVia(admin);
     expect(withoutHeader.extensions).toBeUndefined();
     // The gateway would show anyone its plan for this header outside NODE_ENV=production.
-    const apolloHeader = await gql(
-      stack.routerUrl,
-      PRODUCTS_QUERY,
-      {},
-      {
-        "Apollo-Query-Plan-Experimental": "true",
-      },
-    );
+    const apolloHeader = await productsVia({
+      "Apollo-Query-Plan-Experimental": "true",
+    });
     expect(apolloHeader.extensions).toBeUndefined();
   });
 
   it("in production shows nothing without an admin token, and shows an admin the retries and the breaker behind a failure", async () => {
     const url = await productionRouter(await closedPortUrl());
-    const debugged = await gql(url, PRODUCTS_QUERY, {}, { ...admin, ...DEBUG });
+    const debugged = await productsVia({ ...admin, ...DEBUG }, url);
     const [fetch] = debugOf(debugged)!.fetches;
     expect(fetch).toMatchObject({
       subgraph: "products",
@@ -171,30 +156,28 @@ describe("the plan-debug view", () => {
       expect.objectContaining({ code: "SUBGRAPH_UNAVAILABLE" }),
     ]);
     // What the client sees outside the debug section is what it sees without debug.
-    const plain = await gql(url, PRODUCTS_QUERY, {}, admin);
+    const plain = await productsVia(admin, url);
     expect(plain.extensions).toBeUndefined();
     expect(debugged.errors).toEqual(plain.errors);
     expect(debugged.data).toEqual(plain.data);
 
-    const anonymous = await gql(url, PRODUCTS_QUERY, {}, DEBUG);
+    const anonymous = await productsVia(DEBUG, url);
     expect(anonymous.errors?.[0]?.extensions?.code).toBe(
       "SUBGRAPH_UNAVAILABLE",
     );
     expect(anonymous.extensions).toBeUndefined();
-    const asCustomer = await gql(
-      url,
-      PRODUCTS_QUERY,
-      {},
+    const asCustomer = await productsVia(
       {
         ...customer,
         ...DEBUG,
       },
+      url,
     );
     expect(asCustomer.extensions).toBeUndefined();
 
     // Consecutive failures eject the one instance (its breaker forced open): the view says so.
     await waitUntil("the debug view reports every breaker open", async () => {
-      const next = await gql(url, PRODUCTS_QUERY, {}, { ...admin, ...DEBUG });
+      const next = await productsVia({ ...admin, ...DEBUG }, url);
       const [latest] = debugOf(next)!.fetches;
       return (
         latest?.stopped === "every breaker open" && latest.attempts.length === 0

@@ -1,14 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   createInternalTokenSigner,
   INTERNAL_TOKEN_HEADER,
 } from "../../platform/internal-token.ts";
-import type { Stack } from "../../stack.ts";
 import { pgliteBackend } from "../support/storage.ts";
-import { bootStack, gql } from "../support/stack.ts";
-
-const pglite = pgliteBackend;
+import { gql, stackForFile } from "../support/stack.ts";
 
 /** Misspellings whose graphql-js errors would suggest the real schema name. */
 const GUESSES: Array<[string, string, Record<string, unknown>]> = [
@@ -41,28 +38,17 @@ describe.each([false, true])(
   "the router surface with production=%s",
   (production) => {
     const internalTokenSecret = randomBytes(32).toString("base64url");
-    let stack: Stack;
-    let drop: () => Promise<void>;
-
-    beforeAll(async () => {
-      const opened = await pglite.open();
-      drop = opened.drop;
-      // An admin listener on a free port (production's default is 4090, which a test must not bind).
-      stack = await bootStack(opened.storage, {
-        production,
-        internalTokenSecret,
-        routerEnv: { ROUTER_ADMIN_PORT: "0" },
-      });
-    });
-    afterAll(async () => {
-      await stack?.stop();
-      await drop?.();
+    // An admin listener on a free port (production's default is 4090, which a test must not bind).
+    const stack = stackForFile(pgliteBackend, {
+      production,
+      internalTokenSecret,
+      routerEnv: { ROUTER_ADMIN_PORT: "0" },
     });
 
     it.each(GUESSES)(
       `${production ? "never suggest" : "suggest"} names for %s at the router`,
       async (_label, query, variables) => {
-        const response = await gql(stack.routerUrl, query, variables);
+        const response = await gql(stack().routerUrl, query, variables);
         expect(response.errors?.length).toBeGreaterThan(0);
         const text = JSON.stringify(response.errors);
         if (production)
@@ -80,7 +66,7 @@ describe.each([false, true])(
       for (const [, query, variables] of GUESSES.filter(
         ([, query]) => !query.includes("signUp"),
       )) {
-        const response = await fetch(stack.subgraphs.products.url, {
+        const response = await fetch(stack().subgraphs.products.url, {
           method: "POST",
           headers: {
             "content-type": "application/json",
@@ -96,7 +82,7 @@ describe.each([false, true])(
     });
 
     it(`${production ? "keeps" : "also serves"} instance details and metrics ${production ? "off" : "on"} the public port; /health stays public`, async () => {
-      const base = stack.routerUrl.replace(/\/graphql$/, "");
+      const base = stack().routerUrl.replace(/\/graphql$/, "");
       expect((await fetch(`${base}/health`)).status).toBe(200);
       const ready = await fetch(`${base}/ready`);
       expect(ready.status).toBe(200);
@@ -113,7 +99,7 @@ describe.each([false, true])(
     });
 
     it("serves /health, the detailed /ready and /metrics on the admin port, bound to loopback", async () => {
-      const admin = stack.routerAdminUrl!;
+      const admin = stack().routerAdminUrl!;
       expect(new URL(admin).hostname).toBe("127.0.0.1");
       expect((await fetch(`${admin}/health`)).status).toBe(200);
       const ready = (await (await fetch(`${admin}/ready`)).json()) as {
@@ -128,7 +114,7 @@ describe.each([false, true])(
       expect(ready.status).toBe("ready");
       expect(
         ready.details.subgraphs.map((subgraph) => subgraph.name).sort(),
-      ).toEqual(Object.keys(stack.subgraphs).sort());
+      ).toEqual(Object.keys(stack().subgraphs).sort());
       expect(ready.details.subgraphs[0]!.instances[0]).toMatchObject({
         instance: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
         breaker: "closed",

@@ -2,8 +2,6 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoProducts, demoUsers } from "../../platform/demo-data.ts";
-import { listen, type RunningServer } from "../../platform/http-server.ts";
-import { createRouter, type Router } from "../../router/server.ts";
 import type { Stack } from "../../stack.ts";
 import { ownRouterSecurity } from "../support/own-router.ts";
 import { pgliteBackend } from "../support/storage.ts";
@@ -11,15 +9,14 @@ import { withSubgraphSettings } from "../../router/config.ts";
 import { skipReason } from "../support/ci.ts";
 import {
   bearerFor,
-  bootStack,
   counterValues,
   gql,
   routerDefaults,
-  silentLogger,
+  serveRouter,
+  stackForFile,
   staticDiscoveryOf,
 } from "../support/stack.ts";
 
-const pglite = pgliteBackend;
 const [ada, grace] = [demoUsers[1]!, demoUsers[2]!];
 const PRODUCTS = "{ products(first: 1) { totalCount } }";
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -51,19 +48,12 @@ const redisReason = skipReason(
 );
 
 describe("rate limiting at the router (in-memory store)", () => {
-  let stack: Stack;
-  let drop: () => Promise<void>;
-
-  beforeAll(async () => {
-    const opened = await pglite.open();
-    drop = opened.drop;
-    stack = await bootStack(opened.storage, {
-      routerEnv: { ROUTER_RATE_LIMIT_FIELDS: "Query.products=3/1h" },
-    });
+  const stackOf = stackForFile(pgliteBackend, {
+    routerEnv: { ROUTER_RATE_LIMIT_FIELDS: "Query.products=3/1h" },
   });
-  afterAll(async () => {
-    await stack?.stop();
-    await drop?.();
+  let stack: Stack;
+  beforeAll(() => {
+    stack = stackOf();
   });
 
   it("rejects the 4th call in the window for that client only, with 429, RATE_LIMITED and retryAfter", async () => {
@@ -139,44 +129,34 @@ describe.skipIf(redisReason !== undefined)(
   "rate limiting shared through Redis",
   () => {
     let stack: Stack;
-    let drop: () => Promise<void>;
-    let second: { router: Router; running: RunningServer; url: string };
+    let second: { url: string; stop(): Promise<void> };
     const prefix = `switchyard:test:${randomUUID()}:`;
     const env = {
       REDIS_URL,
       ROUTER_RATE_LIMIT_PREFIX: prefix,
       ROUTER_RATE_LIMIT_FIELDS: "Query.products=3/1h",
     };
+    const internalTokenSecret = randomBytes(32).toString("base64url");
+    const stackOf = stackForFile(pgliteBackend, {
+      routerEnv: env,
+      internalTokenSecret,
+    });
 
     beforeAll(async () => {
-      const opened = await pglite.open();
-      drop = opened.drop;
-      const internalTokenSecret = randomBytes(32).toString("base64url");
-      stack = await bootStack(opened.storage, {
-        routerEnv: env,
-        internalTokenSecret,
-      });
+      stack = stackOf();
       // A second router instance in front of the same subgraphs, with its own process-local state.
       const defaults = routerDefaults(env);
-      const router = createRouter({
-        config: {
-          ...defaults,
-          port: 0,
-          subgraphs: withSubgraphSettings(defaults, staticDiscoveryOf(stack))
-            .subgraphs,
-          security: ownRouterSecurity(stack, defaults, internalTokenSecret),
-        },
-        logger: silentLogger,
+      second = await serveRouter({
+        ...defaults,
+        port: 0,
+        subgraphs: withSubgraphSettings(defaults, staticDiscoveryOf(stack))
+          .subgraphs,
+        security: ownRouterSecurity(stack, defaults, internalTokenSecret),
       });
-      await router.start();
-      const running = await listen(router.handler, { port: 0 });
-      second = { router, running, url: `${running.url}/graphql` };
     });
+    // Hooks run as a stack: this stops the second router before the file's stack stops.
     afterAll(async () => {
-      await second?.running.close();
-      await second?.router.stop();
-      await stack?.stop();
-      await drop?.();
+      await second?.stop();
       const cleanup = new Redis(REDIS_URL);
       const keys = await cleanup.keys(`${prefix}*`);
       if (keys.length > 0) await cleanup.del(...keys);

@@ -2,24 +2,26 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import {
-  demoOrders,
-  demoPayments,
-  demoProducts,
-  demoUsers,
-} from "../../platform/demo-data.ts";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { demoProducts, demoUsers } from "../../platform/demo-data.ts";
 import { listen } from "../../platform/http-server.ts";
 import type { Logger } from "../../platform/logger.ts";
 import type { RouterConfig, SubgraphSettings } from "../../router/config.ts";
 import type { Router } from "../../router/server.ts";
 import type { Stack } from "../../stack.ts";
 import { productsModule } from "../../subgraphs/products/server.ts";
+import {
+  demoOrder,
+  demoOrderCustomer,
+  demoOrderPaymentStatus,
+  expectedDemoOrder,
+  ORDER_QUERY,
+} from "../support/demo-order.ts";
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.ts";
 import { ownRouterSecurity, startOwnRouter } from "../support/own-router.ts";
 import {
   bearerFor,
-  bootStack,
+  stackForFile,
   counterValues,
   gql,
   memoryLogger,
@@ -30,18 +32,13 @@ import {
 } from "../support/stack.ts";
 import { pgliteBackend } from "../support/storage.ts";
 
-const ORDER_QUERY = `query Order($id: ID!) {
-  order(id: $id) { id user { name email } items { product { name price } quantity } payment { status } }
-}`;
 const PRODUCTS_QUERY =
   "{ products(first: 2) { totalCount edges { node { id name } } } }";
 const USER_QUERY = `query($id: ID!) { user(id: $id) { name } }`;
 const SIGN_UP = `mutation($input: SignUpInput!) { signUp(input: $input) { token } }`;
 
-const order = demoOrders.find(
-  (candidate) => candidate.status === "CONFIRMED" && candidate.items.length > 1,
-)!;
-const customer = demoUsers.find((user) => user.id === order.userId)!;
+const order = demoOrder;
+const customer = demoOrderCustomer;
 
 /** Breakers that open after 3 calls at 50% errors and probe again after 200 ms. */
 const QUICK_BREAKER: SubgraphSettings["breaker"] = {
@@ -55,26 +52,19 @@ const QUICK_BREAKER: SubgraphSettings["breaker"] = {
 const EXECUTORS = ["switchyard", "gateway"] as const;
 
 describe("the resilient router", () => {
-  let stack: Stack;
-  let drop: () => Promise<void>;
-  const cleanups: Array<() => Promise<void>> = [];
-
   const internalTokenSecret = randomBytes(32).toString("base64url");
+  const stackOf = stackForFile(pgliteBackend, { internalTokenSecret });
+  const cleanups: Array<() => Promise<void>> = [];
+  let stack: Stack;
   /** Every router here is signed in as the admin: order and user queries need an identity. */
   let admin: Record<string, string>;
 
   beforeAll(async () => {
-    const opened = await pgliteBackend.open();
-    drop = opened.drop;
-    stack = await bootStack(opened.storage, { internalTokenSecret });
+    stack = stackOf();
     admin = await bearerFor(stack.routerUrl, demoUsers[0]!.email);
   });
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-  afterAll(async () => {
-    await stack?.stop();
-    await drop?.();
   });
 
   async function proxy(name: keyof Stack["subgraphs"]): Promise<FaultProxy> {
@@ -107,36 +97,33 @@ describe("the resilient router", () => {
       logger,
     });
 
+  /** ORDER_QUERY through a router of its own whose `down` subgraph resets every connection. */
+  async function orderWithDown(
+    down: keyof Stack["subgraphs"],
+    config: Partial<RouterConfig>,
+  ) {
+    const proxied = await proxy(down);
+    proxied.setMode("reset");
+    const { url } = await routerVia({
+      instances: { [down]: [proxied.url] },
+      config,
+    });
+    return gql(url, ORDER_QUERY, { id: order.id }, admin);
+  }
+
   const breakerOf = (router: Router, subgraph: string, index = 0) =>
     router.subgraphs.get(subgraph)!.pool.snapshot()[index]!.breaker;
 
   it.each(EXECUTORS)(
     "when the payments subgraph is down, the order still returns with payment null and one error naming payments (%s executor)",
     async (executor) => {
-      const payments = await proxy("payments");
-      payments.setMode("reset");
-      const { url } = await routerVia({
-        instances: { payments: [payments.url] },
-        config: { production: true, executor },
+      const response = await orderWithDown("payments", {
+        production: true,
+        executor,
       });
 
-      const response = await gql(url, ORDER_QUERY, { id: order.id }, admin);
-
       expect(response.data?.order).toEqual({
-        id: order.id,
-        user: { name: customer.name, email: customer.email },
-        items: order.items.map((item) => {
-          const product = demoProducts.find(
-            (candidate) => candidate.id === item.productId,
-          )!;
-          return {
-            product: {
-              name: product.name,
-              price: (product.priceMinor / 100).toFixed(2),
-            },
-            quantity: item.quantity,
-          };
-        }),
+        ...expectedDemoOrder(),
         payment: null,
       });
       expect(response.errors).toHaveLength(1);
@@ -154,14 +141,7 @@ describe("the resilient router", () => {
   it.each(EXECUTORS)(
     "when the products subgraph is down, the order keeps its user, quantities and payment, with product null (%s executor)",
     async (executor) => {
-      const products = await proxy("products");
-      products.setMode("reset");
-      const { url } = await routerVia({
-        config: { executor },
-        instances: { products: [products.url] },
-      });
-
-      const response = await gql(url, ORDER_QUERY, { id: order.id }, admin);
+      const response = await orderWithDown("products", { executor });
 
       expect(response.data?.order).toEqual({
         id: order.id,
@@ -170,10 +150,7 @@ describe("the resilient router", () => {
           product: null,
           quantity: item.quantity,
         })),
-        payment: {
-          status: demoPayments.find((payment) => payment.orderId === order.id)!
-            .status,
-        },
+        payment: { status: demoOrderPaymentStatus },
       });
       expect(response.errors?.map((error) => error.extensions)).toEqual([
         expect.objectContaining({
@@ -187,14 +164,7 @@ describe("the resilient router", () => {
   it.each(EXECUTORS)(
     "when the users subgraph is down, the order keeps its items and payment, with user null (%s executor)",
     async (executor) => {
-      const users = await proxy("users");
-      users.setMode("reset");
-      const { url } = await routerVia({
-        config: { executor },
-        instances: { users: [users.url] },
-      });
-
-      const response = await gql(url, ORDER_QUERY, { id: order.id }, admin);
+      const response = await orderWithDown("users", { executor });
 
       expect(response.data?.order).toMatchObject({
         id: order.id,
@@ -260,8 +230,7 @@ describe("the resilient router", () => {
     const recovered = await gql(url, ORDER_QUERY, { id: order.id }, admin);
     expect(recovered.errors).toBeUndefined();
     expect(recovered.data?.order.payment).toEqual({
-      status: demoPayments.find((payment) => payment.orderId === order.id)!
-        .status,
+      status: demoOrderPaymentStatus,
     });
     expect(breakerOf(router, "payments")).toBe("closed");
 

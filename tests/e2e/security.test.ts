@@ -15,16 +15,14 @@ import {
 } from "../../platform/internal-token.ts";
 import type { Stack } from "../../stack.ts";
 import { pgliteBackend } from "../support/storage.ts";
-import { listen } from "../../platform/http-server.ts";
-import { createRouter } from "../../router/server.ts";
 import { withSubgraphSettings } from "../../router/config.ts";
 import {
   bearerFor,
   bootStack,
-  counterValues,
+  counterTotal,
   gql,
   routerDefaults,
-  silentLogger,
+  serveRouter,
   staticDiscoveryOf,
   type Json,
 } from "../support/stack.ts";
@@ -88,13 +86,23 @@ describe("edge security (hostile input)", () => {
     );
   }
 
-  async function subgraphFetches(): Promise<number> {
-    return Object.values(
-      await counterValues(
-        stack.router.metrics.registry,
-        "router_subgraph_fetches_total",
-      ),
-    ).reduce((sum, value) => sum + value, 0);
+  const subgraphFetches = () =>
+    counterTotal(
+      stack.router.metrics.registry,
+      "router_subgraph_fetches_total",
+    );
+
+  /** Asserts a refusal with `status` and BAD_REQUEST; with `sku`, that the product was not created. */
+  async function expectBadRequest(
+    response: Response,
+    status: number,
+    sku?: string,
+  ) {
+    expect(response.status).toBe(status);
+    expect(((await response.json()) as Json).errors[0].extensions.code).toBe(
+      "BAD_REQUEST",
+    );
+    if (sku !== undefined) expect(await skuExists(sku)).toBe(false);
   }
 
   beforeAll(async () => {
@@ -260,25 +268,19 @@ describe("edge security (hostile input)", () => {
 
   it("answers 503 SUBGRAPH_UNAVAILABLE to a signed-in request when the JWKS cannot be fetched, and still serves anonymous ones", async () => {
     const defaults = routerDefaults();
-    const router = createRouter({
-      config: {
-        ...defaults,
-        port: 0,
-        subgraphs: withSubgraphSettings(defaults, staticDiscoveryOf(stack))
-          .subgraphs,
-        // Nothing listens on the discard port: every JWKS fetch is refused.
-        security: {
-          ...defaults.security,
-          internalTokenSecret,
-          jwksUrl: "http://127.0.0.1:9/.well-known/jwks.json",
-        },
+    const { url, stop } = await serveRouter({
+      ...defaults,
+      port: 0,
+      subgraphs: withSubgraphSettings(defaults, staticDiscoveryOf(stack))
+        .subgraphs,
+      // Nothing listens on the discard port: every JWKS fetch is refused.
+      security: {
+        ...defaults.security,
+        internalTokenSecret,
+        jwksUrl: "http://127.0.0.1:9/.well-known/jwks.json",
       },
-      logger: silentLogger,
     });
-    await router.start();
-    const running = await listen(router.handler, { port: 0 });
     try {
-      const url = `${running.url}/graphql`;
       const signedIn = await gql(url, "{ me { id } }", {}, headers.ada);
       expect(signedIn.status).toBe(503);
       expect(signedIn.errors?.[0]?.extensions).toMatchObject({
@@ -289,8 +291,7 @@ describe("edge security (hostile input)", () => {
         (await gql(url, "{ products(first: 1) { totalCount } }")).errors,
       ).toBeUndefined();
     } finally {
-      await running.close();
-      await router.stop();
+      await stop();
     }
   });
 
@@ -674,11 +675,7 @@ describe("edge security (hostile input)", () => {
           variables: { sku, padding: "x".repeat(1_100_000) },
         }),
       });
-      expect(response.status).toBe(413);
-      expect(((await response.json()) as Json).errors[0].extensions.code).toBe(
-        "BAD_REQUEST",
-      );
-      expect(await skuExists(sku)).toBe(false);
+      await expectBadRequest(response, 413, sku);
     });
 
     it("refuses batched requests", async () => {
@@ -690,10 +687,7 @@ describe("edge security (hostile input)", () => {
           { query: "{ products(first: 1) { totalCount } }" },
         ]),
       });
-      expect(response.status).toBe(400);
-      expect(((await response.json()) as Json).errors[0].extensions.code).toBe(
-        "BAD_REQUEST",
-      );
+      await expectBadRequest(response, 400);
     });
   });
 
@@ -706,21 +700,13 @@ describe("edge security (hostile input)", () => {
       const response = await fetch(getUrl(sku), {
         headers: { "apollo-require-preflight": "true", ...headers.admin },
       });
-      expect(response.status).toBe(405);
-      expect(((await response.json()) as Json).errors[0].extensions.code).toBe(
-        "BAD_REQUEST",
-      );
-      expect(await skuExists(sku)).toBe(false);
+      await expectBadRequest(response, 405, sku);
     });
 
     it("refuses a GET a browser could send cross-site (no preflight header) with 400 BAD_REQUEST", async () => {
       const sku = `CSRF-${randomUUID().slice(0, 8)}`;
       const response = await fetch(getUrl(sku), { headers: headers.admin });
-      expect(response.status).toBe(400);
-      expect(((await response.json()) as Json).errors[0].extensions.code).toBe(
-        "BAD_REQUEST",
-      );
-      expect(await skuExists(sku)).toBe(false);
+      await expectBadRequest(response, 400, sku);
     });
 
     it("refuses a simple-content-type POST (form or text/plain) with 400 BAD_REQUEST", async () => {
@@ -730,11 +716,7 @@ describe("edge security (hostile input)", () => {
         headers: { "content-type": "text/plain", ...headers.admin },
         body: JSON.stringify({ query: CREATE_PRODUCT, variables: { sku } }),
       });
-      expect(response.status).toBe(400);
-      expect(((await response.json()) as Json).errors[0].extensions.code).toBe(
-        "BAD_REQUEST",
-      );
-      expect(await skuExists(sku)).toBe(false);
+      await expectBadRequest(response, 400, sku);
     });
   });
 });

@@ -36,6 +36,7 @@ import {
 } from "../support/stack.ts";
 import { ownRouterSecurity } from "../support/own-router.ts";
 import { pgliteBackend } from "../support/storage.ts";
+import { postGraphQLBody as post } from "../support/graphql-body.ts";
 import { waitFor } from "../support/wait.ts";
 
 const [admin, ada] = [demoUsers[0]!, demoUsers[1]!];
@@ -47,26 +48,6 @@ const PATIENT = {
 const FREE_TEXT = "{ products(first: 1) { totalCount } }";
 const sha256 = (text: string) =>
   createHash("sha256").update(text).digest("hex");
-
-/** Posts a raw GraphQL-over-HTTP body. */
-async function post(
-  url: string,
-  body: Record<string, unknown>,
-  headers: Record<string, string> = {},
-) {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify(body),
-  });
-  return {
-    status: response.status,
-    body: (await response.json()) as {
-      data?: Record<string, unknown> | null;
-      errors?: Array<{ extensions?: Record<string, unknown> }>;
-    },
-  };
-}
 
 const byId = (id: string, variables: Record<string, unknown> = {}) => ({
   extensions: { persistedQuery: { version: 1, sha256Hash: id } },

@@ -128,24 +128,18 @@ describe("the typed client through the router", () => {
   });
 
   it("runs the admin operations with an admin token, and a customer gets FORBIDDEN as a ClientError", async () => {
-    const admin = createClient({ url: stack.routerUrl });
-    admin.setToken(
-      (
-        await admin.request(LogInDocument, {
-          email: "admin@switchyard.dev",
-          password: DEMO_PASSWORD,
-        })
-      ).logIn.token,
-    );
-    const customer = createClient({ url: stack.routerUrl });
-    customer.setToken(
-      (
-        await customer.request(LogInDocument, {
-          email: "grace@switchyard.dev",
-          password: DEMO_PASSWORD,
-        })
-      ).logIn.token,
-    );
+    /** A client of its own, logged in as the demo account `email`. */
+    const signedIn = async (email: string) => {
+      const client = createClient({ url: stack.routerUrl });
+      const { logIn } = await client.request(LogInDocument, {
+        email,
+        password: DEMO_PASSWORD,
+      });
+      client.setToken(logIn.token);
+      return client;
+    };
+    const admin = await signedIn("admin@switchyard.dev");
+    const customer = await signedIn("grace@switchyard.dev");
 
     const { product } = await admin.request(ProductPageDocument, {
       id: demoProducts[0]!.id,

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openStorage, type Storage } from "../../platform/database.ts";
 import type { Stack } from "../../stack.ts";
 import { bootStack } from "../support/stack.ts";
+import { postGraphQLBody } from "../support/graphql-body.ts";
 
 /**
  * A document without the operation the request names is the client's mistake (GraphiQL makes it
@@ -19,19 +20,8 @@ describe("an operation name the document does not resolve", () => {
     await storage?.close();
   });
 
-  async function send(body: Record<string, unknown>) {
-    const response = await fetch(stack.routerUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    return {
-      status: response.status,
-      body: (await response.json()) as {
-        errors?: Array<{ message: string; extensions?: { code?: string } }>;
-      },
-    };
-  }
+  const send = (body: Record<string, unknown>) =>
+    postGraphQLBody(stack.routerUrl, body);
 
   it("a name no operation has is a 400 OPERATION_RESOLUTION_FAILURE", async () => {
     const { status, body } = await send({
