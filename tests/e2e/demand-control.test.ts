@@ -3,15 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withSubgraphSettings } from "../../router/config.ts";
 import type { Stack } from "../../stack.ts";
 import {
-  bootStack,
-  counterTotal,
   counterValues,
   routerDefaults,
   serveRouter,
+  stackForFile,
   staticDiscoveryOf,
 } from "../support/stack.ts";
 import { pgliteBackend } from "../support/storage.ts";
 import { postGraphQLBody as post } from "../support/graphql-body.ts";
+import { subgraphFetchCount } from "../support/subgraph-fetch-count.ts";
 
 // Generous on purpose: eight test runs share two cores, and a subgraph timeout is not under test.
 const PATIENT = {
@@ -26,18 +26,16 @@ const SMALL =
 
 /** The router in each demand-control mode: the stack's own (enforce, the default) and one in measure. */
 describe("demand control at the router", () => {
-  let stack: Stack;
-  let drop: () => Promise<void>;
-  let measure: Awaited<ReturnType<typeof serveRouter>>;
   const internalTokenSecret = randomBytes(32).toString("base64url");
+  const stackOf = stackForFile(pgliteBackend, {
+    internalTokenSecret,
+    routerEnv: PATIENT,
+  });
+  let stack: Stack;
+  let measure: Awaited<ReturnType<typeof serveRouter>>;
 
   beforeAll(async () => {
-    const opened = await pgliteBackend.open();
-    drop = opened.drop;
-    stack = await bootStack(opened.storage, {
-      internalTokenSecret,
-      routerEnv: PATIENT,
-    });
+    stack = stackOf();
     const defaults = routerDefaults({
       ...PATIENT,
       ROUTER_DEMAND_CONTROL_MODE: "measure",
@@ -49,18 +47,13 @@ describe("demand control at the router", () => {
       security: { ...defaults.security, internalTokenSecret },
     });
   });
+  // Hooks run as a stack: the measure router stops before the file's stack.
   afterAll(async () => {
     await measure?.stop();
-    await stack?.stop();
-    await drop?.();
   });
 
   it("enforce: refuses an operation whose estimate (from the supergraph's @listSize) is over the limit, before any subgraph is called", async () => {
-    const fetches = () =>
-      counterTotal(
-        stack.router.metrics.registry,
-        "router_subgraph_fetches_total",
-      ).catch(() => 0);
+    const fetches = () => subgraphFetchCount(stack.router);
     const before = await fetches();
     const refused = await post(stack.routerUrl, {
       query: TWO_PAGES,

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { demoUsers } from "../../platform/demo-data.ts";
 import type { Stack } from "../../stack.ts";
 import { pgliteBackend } from "../support/storage.ts";
-import { bearerFor, bootStack, gql } from "../support/stack.ts";
+import { bearerFor, gql, stackForFile } from "../support/stack.ts";
 import { newProduct, paymentsFor, stockOf } from "../support/saga.ts";
 
 const PLACE = `mutation Place($input: PlaceOrderInput!) {
@@ -13,26 +13,19 @@ const CANCEL = `mutation Cancel($id: ID!) { cancelOrder(id: $id) { id status pay
 const REFUND = `mutation Refund($id: ID!) { refundPayment(id: $id) { id status } }`;
 
 describe("orders through the router", () => {
-  const backend = pgliteBackend;
+  const stackOf = stackForFile(pgliteBackend, {
+    payments: { providerTimeoutMs: 50 },
+  });
   let stack: Stack;
-  let drop: () => Promise<void>;
   let ada: Record<string, string>;
   let grace: Record<string, string>;
   let admin: Record<string, string>;
 
   beforeAll(async () => {
-    const opened = await backend.open();
-    drop = opened.drop;
-    stack = await bootStack(opened.storage, {
-      payments: { providerTimeoutMs: 50 },
-    });
+    stack = stackOf();
     ada = await bearerFor(stack.routerUrl, "ada@switchyard.dev");
     grace = await bearerFor(stack.routerUrl, "grace@switchyard.dev");
     admin = await bearerFor(stack.routerUrl, demoUsers[0]!.email);
-  });
-  afterAll(async () => {
-    await stack?.stop();
-    await drop?.();
   });
 
   /** Places an order of `quantity` × `product`, paid with a good card, as `caller` (anonymous by default). */

@@ -1,17 +1,15 @@
-import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { demoUsers } from "../../platform/demo-data.ts";
-import type { Stack } from "../../stack.ts";
 import {
   bearerFor,
   gql,
-  stackForFile,
   testRouterConfig,
   waitUntil,
 } from "../support/stack.ts";
 import { startOwnRouter } from "../support/own-router.ts";
+import { ownRouterSuite } from "../support/own-router-suite.ts";
 import { pgliteBackend } from "../support/storage.ts";
 
 const PRODUCTS_QUERY = "{ products(first: 2) { edges { node { id name } } } }";
@@ -47,31 +45,25 @@ async function closedPortUrl(): Promise<string> {
 }
 
 describe("the plan-debug view", () => {
-  const internalTokenSecret = randomBytes(32).toString("base64url");
-  const stackOf = stackForFile(pgliteBackend, { internalTokenSecret });
-  const cleanups: Array<() => Promise<void>> = [];
-  let stack: Stack;
+  const { stack, internalTokenSecret, cleanups } =
+    ownRouterSuite(pgliteBackend);
   let admin: Record<string, string>;
   let customer: Record<string, string>;
 
   beforeAll(async () => {
-    stack = stackOf();
     admin = await bearerFor(
-      stack.routerUrl,
+      stack().routerUrl,
       demoUsers.find((user) => user.role === "ADMIN")!.email,
     );
     customer = await bearerFor(
-      stack.routerUrl,
+      stack().routerUrl,
       demoUsers.find((user) => user.role === "CUSTOMER")!.email,
     );
-  });
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
   /** A production router of the test's own before the stack's subgraphs, products at `productsUrl`. */
   async function productionRouter(productsUrl: string): Promise<string> {
-    const { url } = await startOwnRouter(stack, {
+    const { url } = await startOwnRouter(stack(), {
       base: testRouterConfig({ production: true }),
       internalTokenSecret,
       cleanups,
@@ -83,7 +75,7 @@ describe("the plan-debug view", () => {
   /** The products query through `url` (the stack's router by default) with `headers`. */
   const productsVia = (
     headers: Record<string, string>,
-    url: string = stack.routerUrl,
+    url: string = stack().routerUrl,
   ) => gql(url, PRODUCTS_QUERY, {}, headers);
 
   const debugOf = (response: { extensions?: Record<string, unknown> }) =>

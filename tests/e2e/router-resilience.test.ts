@@ -1,8 +1,7 @@
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { demoProducts, demoUsers } from "../../platform/demo-data.ts";
 import { listen } from "../../platform/http-server.ts";
 import type { Logger } from "../../platform/logger.ts";
@@ -19,11 +18,12 @@ import {
 } from "../support/demo-order.ts";
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.ts";
 import { ownRouterSecurity, startOwnRouter } from "../support/own-router.ts";
+import { ownRouterSuite } from "../support/own-router-suite.ts";
 import {
   bearerFor,
-  stackForFile,
   counterValues,
   gql,
+  type GraphQLResponse,
   memoryLogger,
   serveRouter,
   silentLogger,
@@ -52,23 +52,17 @@ const QUICK_BREAKER: SubgraphSettings["breaker"] = {
 const EXECUTORS = ["switchyard", "gateway"] as const;
 
 describe("the resilient router", () => {
-  const internalTokenSecret = randomBytes(32).toString("base64url");
-  const stackOf = stackForFile(pgliteBackend, { internalTokenSecret });
-  const cleanups: Array<() => Promise<void>> = [];
-  let stack: Stack;
+  const { stack, internalTokenSecret, cleanups } =
+    ownRouterSuite(pgliteBackend);
   /** Every router here is signed in as the admin: order and user queries need an identity. */
   let admin: Record<string, string>;
 
   beforeAll(async () => {
-    stack = stackOf();
-    admin = await bearerFor(stack.routerUrl, demoUsers[0]!.email);
-  });
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    admin = await bearerFor(stack().routerUrl, demoUsers[0]!.email);
   });
 
   async function proxy(name: keyof Stack["subgraphs"]): Promise<FaultProxy> {
-    const started = await startFaultProxy(stack.subgraphs[name].url);
+    const started = await startFaultProxy(stack().subgraphs[name].url);
     cleanups.push(() => started.close());
     return started;
   }
@@ -88,7 +82,7 @@ describe("the resilient router", () => {
     config?: Partial<RouterConfig>;
     logger?: Logger;
   }) =>
-    startOwnRouter(stack, {
+    startOwnRouter(stack(), {
       base: testRouterConfig(config),
       internalTokenSecret,
       cleanups,
@@ -110,6 +104,20 @@ describe("the resilient router", () => {
     });
     return gql(url, ORDER_QUERY, { id: order.id }, admin);
   }
+
+  /** Asserts `response` has exactly one error, with `code` and naming the subgraph `service`. */
+  const expectOnlyError = (
+    response: GraphQLResponse,
+    code: string,
+    service: string,
+  ) =>
+    expect(response.errors?.map((error) => error.extensions)).toEqual([
+      expect.objectContaining({ code, service }),
+    ]);
+
+  /** A counter of a test's own router, per label set (throws if the metric is gone). */
+  const countersOf = (router: Router, name: string) =>
+    counterValues(router.metrics.registry, name);
 
   const breakerOf = (router: Router, subgraph: string, index = 0) =>
     router.subgraphs.get(subgraph)!.pool.snapshot()[index]!.breaker;
@@ -152,12 +160,7 @@ describe("the resilient router", () => {
         })),
         payment: { status: demoOrderPaymentStatus },
       });
-      expect(response.errors?.map((error) => error.extensions)).toEqual([
-        expect.objectContaining({
-          code: "SUBGRAPH_UNAVAILABLE",
-          service: "products",
-        }),
-      ]);
+      expectOnlyError(response, "SUBGRAPH_UNAVAILABLE", "products");
     },
   );
 
@@ -172,12 +175,7 @@ describe("the resilient router", () => {
         payment: { status: expect.any(String) },
       });
       expect(response.data?.order.items).toHaveLength(order.items.length);
-      expect(response.errors?.map((error) => error.extensions)).toEqual([
-        expect.objectContaining({
-          code: "SUBGRAPH_UNAVAILABLE",
-          service: "users",
-        }),
-      ]);
+      expectOnlyError(response, "SUBGRAPH_UNAVAILABLE", "users");
     },
   );
 
@@ -213,12 +211,7 @@ describe("the resilient router", () => {
       if (breakerOf(router, "payments") !== "open") break;
       failedFast += 1;
       expect(response.data?.order.payment).toBeNull();
-      expect(response.errors?.map((error) => error.extensions)).toEqual([
-        expect.objectContaining({
-          code: "SUBGRAPH_UNAVAILABLE",
-          service: "payments",
-        }),
-      ]);
+      expectOnlyError(response, "SUBGRAPH_UNAVAILABLE", "payments");
       expect(payments.connections).toBe(socketsWhenOpened);
     }
     expect(failedFast).toBeGreaterThan(0);
@@ -234,8 +227,8 @@ describe("the resilient router", () => {
     });
     expect(breakerOf(router, "payments")).toBe("closed");
 
-    const transitions = await counterValues(
-      router.metrics.registry,
+    const transitions = await countersOf(
+      router,
       "router_breaker_transitions_total",
     );
     const instance = new URL(payments.url).host;
@@ -280,31 +273,18 @@ describe("the resilient router", () => {
     );
 
     const rejected = await gql(url, PRODUCTS_QUERY);
-    expect(rejected.errors?.map((error) => error.extensions)).toEqual([
-      expect.objectContaining({
-        code: "SUBGRAPH_UNAVAILABLE",
-        service: "products",
-      }),
-    ]);
+    expectOnlyError(rejected, "SUBGRAPH_UNAVAILABLE", "products");
     const other = await gql(url, USER_QUERY, { id: customer.id }, admin);
     expect(other).toMatchObject({ data: { user: { name: customer.name } } });
     expect(other.errors).toBeUndefined();
 
     const timedOut = await hanging;
     expect(timedOut.data).toBeNull();
-    expect(timedOut.errors?.map((error) => error.extensions)).toEqual([
-      expect.objectContaining({
-        code: "SUBGRAPH_TIMEOUT",
-        service: "products",
-      }),
-    ]);
+    expectOnlyError(timedOut, "SUBGRAPH_TIMEOUT", "products");
     // Timeouts are not retried: one socket, one timeout.
     expect(products.connections).toBe(1);
     expect(
-      await counterValues(
-        router.metrics.registry,
-        "router_bulkhead_rejections_total",
-      ),
+      await countersOf(router, "router_bulkhead_rejections_total"),
     ).toEqual({ products: 1 });
     expect(bulkhead.inFlight).toBe(0);
   });
@@ -318,12 +298,7 @@ describe("the resilient router", () => {
       config: { requestDeadlineMs: 500 },
     });
     const response = await gql(url, PRODUCTS_QUERY);
-    expect(response.errors?.map((error) => error.extensions)).toEqual([
-      expect.objectContaining({
-        code: "SUBGRAPH_TIMEOUT",
-        service: "products",
-      }),
-    ]);
+    expectOnlyError(response, "SUBGRAPH_TIMEOUT", "products");
   });
 
   it("sends a mutation that hits a 503 exactly once", async () => {
@@ -341,21 +316,13 @@ describe("the resilient router", () => {
       },
     });
 
-    expect(response.errors?.map((error) => error.extensions)).toEqual([
-      expect.objectContaining({
-        code: "SUBGRAPH_UNAVAILABLE",
-        service: "users",
-      }),
-    ]);
+    expectOnlyError(response, "SUBGRAPH_UNAVAILABLE", "users");
     expect(users.failedRequests).toBe(1);
     expect(users.connections).toBe(1);
-    // counterValues throws if the metric is gone: a vanished retry counter fails here instead of reading as zero retries.
-    expect(
-      await counterValues(
-        router.metrics.registry,
-        "router_subgraph_retries_total",
-      ),
-    ).toEqual({});
+    // countersOf throws if the metric is gone: a vanished retry counter fails here instead of reading as zero retries.
+    expect(await countersOf(router, "router_subgraph_retries_total")).toEqual(
+      {},
+    );
   });
 
   it("retries a query that hits a 503 and answers it", async () => {
@@ -370,12 +337,9 @@ describe("the resilient router", () => {
     expect(response.errors).toBeUndefined();
     expect(response.data).toEqual({ user: { name: customer.name } });
     expect(users.failedRequests).toBe(1);
-    expect(
-      await counterValues(
-        router.metrics.registry,
-        "router_subgraph_retries_total",
-      ),
-    ).toEqual({ users: 1 });
+    expect(await countersOf(router, "router_subgraph_retries_total")).toEqual({
+      users: 1,
+    });
   });
 
   it("does not retry a query once the retry budget is spent", async () => {
@@ -401,17 +365,11 @@ describe("the resilient router", () => {
     // 3 fetches + the 1 retry the reserve allowed; the first request's second retry and the other
     // two requests' retries were refused.
     expect(users.failedRequests).toBe(4);
+    expect(await countersOf(router, "router_subgraph_retries_total")).toEqual({
+      users: 1,
+    });
     expect(
-      await counterValues(
-        router.metrics.registry,
-        "router_subgraph_retries_total",
-      ),
-    ).toEqual({ users: 1 });
-    expect(
-      await counterValues(
-        router.metrics.registry,
-        "router_retry_budget_refusals_total",
-      ),
+      await countersOf(router, "router_retry_budget_refusals_total"),
     ).toEqual({ users: 3 });
   });
 
@@ -450,7 +408,7 @@ describe("the resilient router", () => {
       reservationTtlSeconds: 900,
       reservationSweepIntervalMs: 60_000,
     }).create({
-      db: stack.subgraphs.products.db,
+      db: stack().subgraphs.products.db,
       logger: silentLogger,
       production: false,
       internalTokenSecret,
@@ -470,7 +428,7 @@ describe("the resilient router", () => {
     });
     const served = async () => ({
       a: await counterValues(
-        stack.subgraphs.products.server.metrics.registry,
+        stack().subgraphs.products.server.metrics.registry,
         "graphql_operations_total",
       ),
       b: await counterValues(
@@ -514,14 +472,14 @@ describe("the resilient router", () => {
         composed.replace(
           /name: "(\w+)", url: "[^"]+"/g,
           (_match, name: keyof Stack["subgraphs"]) =>
-            `name: "${name}", url: "${name === "products" ? productsUrl : stack.subgraphs[name].url}"`,
+            `name: "${name}", url: "${name === "products" ? productsUrl : stack().subgraphs[name].url}"`,
         );
-      writeFileSync(path, withProductsAt(stack.subgraphs.products.url));
+      writeFileSync(path, withProductsAt(stack().subgraphs.products.url));
       const moved = await proxy("products");
       const config = testRouterConfig({ supergraphPath: path, executor });
       const { url, router, stop } = await serveRouter({
         ...config,
-        security: ownRouterSecurity(stack, config, internalTokenSecret),
+        security: ownRouterSecurity(stack(), config, internalTokenSecret),
       });
       cleanups.push(stop);
       expect((await gql(url, PRODUCTS_QUERY)).errors).toBeUndefined();

@@ -1,12 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import {
-  mkdtempSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -27,7 +20,6 @@ import type { Stack } from "../../stack.ts";
 import {
   bearerFor,
   bootStack,
-  counterTotal,
   counterValues,
   gql,
   routerDefaults,
@@ -35,8 +27,10 @@ import {
   staticDiscoveryOf,
 } from "../support/stack.ts";
 import { ownRouterSecurity } from "../support/own-router.ts";
+import { scratchDir } from "../support/scratch.ts";
 import { pgliteBackend } from "../support/storage.ts";
 import { postGraphQLBody as post } from "../support/graphql-body.ts";
+import { subgraphFetchCount } from "../support/subgraph-fetch-count.ts";
 import { waitFor } from "../support/wait.ts";
 
 const [admin, ada] = [demoUsers[0]!, demoUsers[1]!];
@@ -62,8 +56,7 @@ const byId = (id: string, variables: Record<string, unknown> = {}) => ({
 describe("trusted documents at the router", () => {
   let stack: Stack;
   let drop: () => Promise<void>;
-  let dir: string;
-  let manifestPath: string;
+  const manifestPath = join(scratchDir("trusted-documents-"), "manifest.json");
   const stops: Array<() => Promise<void>> = [];
   let enforce: Awaited<ReturnType<typeof serveRouter>>;
   let logUnknown: Awaited<ReturnType<typeof serveRouter>>;
@@ -89,8 +82,6 @@ describe("trusted documents at the router", () => {
     );
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "trusted-documents-"));
-    manifestPath = join(dir, "manifest.json");
     writeFileSync(
       manifestPath,
       readFileSync("clients/generated/persisted-documents.json"),
@@ -115,7 +106,6 @@ describe("trusted documents at the router", () => {
     for (const stop of stops) await stop();
     await stack?.stop();
     await drop?.();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   describe("enforce", () => {
@@ -151,11 +141,7 @@ describe("trusted documents at the router", () => {
     });
 
     it("refuses any other document with 403 OPERATION_NOT_ALLOWED before a subgraph is called", async () => {
-      const fetches = () =>
-        counterTotal(
-          enforce.router.metrics.registry,
-          "router_subgraph_fetches_total",
-        ).catch(() => 0);
+      const fetches = () => subgraphFetchCount(enforce.router);
       const before = await fetches();
       const refused = await post(enforce.url, { query: FREE_TEXT });
       expect(refused.status).toBe(403);
