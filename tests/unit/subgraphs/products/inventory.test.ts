@@ -6,6 +6,7 @@ import {
   type Inventory,
 } from "../../../../subgraphs/products/inventory.ts";
 import { productsModule } from "../../../../subgraphs/products/server.ts";
+import { stockIn } from "../../../support/stock.ts";
 import { withMigratedDb } from "../../../support/subgraph.ts";
 import { PRODUCTS_OPTIONS_UNUSED } from "../../../support/subgraph-options.ts";
 
@@ -24,13 +25,7 @@ describe("stock reservations (createInventory on PGlite)", () => {
     );
     return id;
   }
-  const stockOf = async (id: string) =>
-    (
-      await db.query<{ inventory: number }>(
-        "SELECT inventory FROM products.products WHERE id = $1",
-        [id],
-      )
-    )[0]!.inventory;
+  const stockOf = (id: string) => stockIn(db, id);
   const reservationsOf = async (id: string) =>
     db.query<{ status: string }>(
       "SELECT status FROM products.reservations WHERE id = $1",
