@@ -11,6 +11,7 @@ import {
   type QueryPlan,
 } from "@apollo/query-planner";
 import { parse } from "graphql";
+import { expect } from "vitest";
 import {
   buildFixedPlan,
   planFixesFor,
@@ -47,6 +48,17 @@ export function auditPlanner(suite: string): {
       };
     },
   };
+}
+
+/** Asserts our fixes leave the plan of each of `queries` exactly as the planner made it. */
+export function expectPlansUnchanged(
+  plans: (query: string) => { plain: QueryPlan; fixed: QueryPlan },
+  queries: readonly string[],
+): void {
+  for (const query of queries) {
+    const { plain, fixed } = plans(query);
+    expect(fixed, query).toEqual(plain);
+  }
 }
 
 /** Every fetch of a plan with the path it merges at (`products.@`; empty at the root). */

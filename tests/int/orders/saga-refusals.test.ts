@@ -27,13 +27,20 @@ describe.each(backends)(
       internalServiceSecret: SECRET,
       payments: { providerTimeoutMs: 50 },
     });
+    /** The stack, a product of its own priced 0.00 with 5 in stock, and a customer `name`. */
+    const freeLunch = async (name: string) => {
+      const stack = running();
+      return {
+        stack,
+        product: await newProduct(stack, 5, 0),
+        userId: customer(name),
+      };
+    };
 
     it.skipIf(backend.unavailable)(
       "ends FAILED with ORDER_REJECTED, gives the stock back and charges nothing",
       async () => {
-        const stack = running();
-        const product = await newProduct(stack, 5, 0);
-        const userId = customer("free-lunch");
+        const { stack, product, userId } = await freeLunch("free-lunch");
         const orderId = randomUUID();
         const orders = stack.subgraphs.orders.db;
         // An order placed before placeOrder refused unpayable totals: already in its saga, total 0.00.
@@ -76,9 +83,7 @@ describe.each(backends)(
     it.skipIf(backend.unavailable)(
       "refuses such an order up front today, with BAD_USER_INPUT and nothing reserved",
       async () => {
-        const stack = running();
-        const product = await newProduct(stack, 5, 0);
-        const userId = customer("free-lunch-today");
+        const { stack, product, userId } = await freeLunch("free-lunch-today");
         await expect(
           ordersOf(stack).orders.placeOrder(userId, {
             items: [{ productId: product, quantity: 1 }],

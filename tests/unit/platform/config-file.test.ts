@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { thrownBy } from "../../support/thrown.ts";
 import {
   ALL_SETTINGS,
   loadConfiguration,
@@ -36,15 +37,12 @@ function withFile(text: string): string {
   return dir;
 }
 
-function refusal(run: () => unknown): ConfigurationRefused {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigurationRefused) return error;
-    throw error;
-  }
-  throw new Error("expected the configuration to be refused");
-}
+const refusal = (run: () => unknown): ConfigurationRefused =>
+  thrownBy(
+    ConfigurationRefused,
+    run,
+    "expected the configuration to be refused",
+  );
 
 describe("switchyard.yaml", () => {
   it("turns keys into the settings they declare, lists included, for every section", () => {

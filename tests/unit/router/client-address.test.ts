@@ -68,22 +68,21 @@ describe("trusted proxy parsing", () => {
 });
 
 describe("forwarding headers", () => {
-  it("lists X-Forwarded-For hops, ports and brackets dropped", () => {
-    expect(
-      forwardedHops(
-        "x-forwarded-for",
-        "203.0.113.7, 198.51.100.2:5555 , [2001:db8::9]:443, 2001:db8::a",
-      ),
-    ).toEqual(["203.0.113.7", "198.51.100.2", "2001:db8::9", "2001:db8::a"]);
-  });
-
-  it("lists RFC 7239 Forwarded `for` hops, quoted, bracketed, with other parameters and unknown nodes", () => {
-    expect(
-      forwardedHops(
-        "forwarded",
-        'for=192.0.2.60;proto=http;by=203.0.113.43, For="[2001:db8:cafe::17]:4711", for=unknown, proto=https',
-      ),
-    ).toEqual(["192.0.2.60", "2001:db8:cafe::17", "unknown", ""]);
+  it.each([
+    [
+      "X-Forwarded-For hops, ports and brackets dropped",
+      "x-forwarded-for",
+      "203.0.113.7, 198.51.100.2:5555 , [2001:db8::9]:443, 2001:db8::a",
+      ["203.0.113.7", "198.51.100.2", "2001:db8::9", "2001:db8::a"],
+    ],
+    [
+      "RFC 7239 Forwarded `for` hops, quoted, bracketed, with other parameters and unknown nodes",
+      "forwarded",
+      'for=192.0.2.60;proto=http;by=203.0.113.43, For="[2001:db8:cafe::17]:4711", for=unknown, proto=https',
+      ["192.0.2.60", "2001:db8:cafe::17", "unknown", ""],
+    ],
+  ] as const)("lists %s", (_, header, value, hops) => {
+    expect(forwardedHops(header, value)).toEqual(hops);
   });
 });
 
@@ -165,20 +164,15 @@ describe("choosing the client address", () => {
   });
 
   it("treats IPv4-mapped IPv6 peers as IPv4 and trusts IPv6 proxies", () => {
-    expect(
-      resolver(["10.0.0.0/8"])(
-        request("::ffff:10.0.0.2", { "x-forwarded-for": "198.51.100.9" }),
-      ),
-    ).toBe("198.51.100.9");
-    expect(
-      resolver(["fd00::/8"])(
-        request("fd00::1", { "x-forwarded-for": "2001:db8::5" }),
-      ),
-    ).toBe("2001:db8::5");
-    expect(
-      resolver(["10.0.0.0/8"])(
-        request("::ffff:203.0.113.7", { "x-forwarded-for": "1.2.3.4" }),
-      ),
-    ).toBe("203.0.113.7");
+    const cases: Array<[string[], string, string, string]> = [
+      // [trusted proxies, peer, X-Forwarded-For, the client address]
+      [["10.0.0.0/8"], "::ffff:10.0.0.2", "198.51.100.9", "198.51.100.9"],
+      [["fd00::/8"], "fd00::1", "2001:db8::5", "2001:db8::5"],
+      [["10.0.0.0/8"], "::ffff:203.0.113.7", "1.2.3.4", "203.0.113.7"],
+    ];
+    for (const [trusted, peer, forwardedFor, client] of cases)
+      expect(
+        resolver(trusted)(request(peer, { "x-forwarded-for": forwardedFor })),
+      ).toBe(client);
   });
 });

@@ -61,32 +61,21 @@ describe("credential mutations", () => {
     const nodeOf = (query: string) =>
       (parse(query).definitions[0] as OperationDefinitionNode).selectionSet
         .selections[0] as FieldNode;
+    const targetOf = (
+      query: string,
+      variables: Record<string, unknown> | undefined,
+    ) => credentialTarget(logIn, nodeOf(query), variables);
+    const byVariable =
+      'mutation($e: String!) { logIn(email: $e, password: "x") { token } }';
     expect(
-      credentialTarget(
-        logIn,
-        nodeOf(
-          'mutation { logIn(email: " Ada@Example.com", password: "x") { token } }',
-        ),
+      targetOf(
+        'mutation { logIn(email: " Ada@Example.com", password: "x") { token } }',
         {},
       ),
     ).toBe("ada@example.com");
-    expect(
-      credentialTarget(
-        logIn,
-        nodeOf(
-          'mutation($e: String!) { logIn(email: $e, password: "x") { token } }',
-        ),
-        { e: "ADA@example.com" },
-      ),
-    ).toBe("ada@example.com");
-    expect(
-      credentialTarget(
-        logIn,
-        nodeOf(
-          'mutation($e: String!) { logIn(email: $e, password: "x") { token } }',
-        ),
-        undefined,
-      ),
-    ).toBeUndefined();
+    expect(targetOf(byVariable, { e: "ADA@example.com" })).toBe(
+      "ada@example.com",
+    );
+    expect(targetOf(byVariable, undefined)).toBeUndefined();
   });
 });

@@ -51,6 +51,8 @@ describe("instance breakers", () => {
     volumeThreshold: number;
     outlierConsecutiveFailures: number;
   }) {
+    // The breaker's reset timeout and the outlier ejection run on fake time.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
     // A dead instance this test holds the port of: every connection is dropped at once, without any
     // timer involved (a port freed beforehand could be taken by another process meanwhile).
     const server = createServer((socket) => socket.destroy());
@@ -83,7 +85,13 @@ describe("instance breakers", () => {
       logger,
     });
     await pool.start();
-    return { pool, lines, registry };
+    /** One call to `instance`, which fails as a network error: the instance is dead. */
+    const sendFails = (instance: NonNullable<ReturnType<typeof pool.pick>>) =>
+      expect(pool.send(instance, attempt)).rejects.toMatchObject({
+        kind: "network",
+      });
+    // The pool's one instance, picked while its breaker is closed.
+    return { pool, lines, registry, sendFails, instance: pool.pick()! };
   }
   const attempt = {
     body: '{"query":"{ __typename }"}',
@@ -92,16 +100,11 @@ describe("instance breakers", () => {
   };
 
   it("opens after the volume threshold at a high error rate, refuses while open, and lets one probe through after the reset timeout", async () => {
-    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
-    const { pool, lines } = await deadPool({
+    const { pool, lines, sendFails, instance } = await deadPool({
       volumeThreshold: 3,
       outlierConsecutiveFailures: 100,
     });
-    const instance = pool.pick()!;
-    for (let call = 0; call < 3; call++)
-      await expect(pool.send(instance, attempt)).rejects.toMatchObject({
-        kind: "network",
-      });
+    for (let call = 0; call < 3; call++) await sendFails(instance);
     expect(pool.snapshot()[0]!.breaker).toBe("open");
     expect(pool.pick()).toBeUndefined();
     await expect(pool.send(instance, attempt)).rejects.toMatchObject({
@@ -115,9 +118,7 @@ describe("instance breakers", () => {
     expect(pool.snapshot()[0]!.breaker).toBe("half-open");
     expect(pool.pick()).toBe(instance);
     // The probe fails (still dead): straight back to open.
-    await expect(pool.send(instance, attempt)).rejects.toMatchObject({
-      kind: "network",
-    });
+    await sendFails(instance);
     expect(pool.snapshot()[0]!.breaker).toBe("open");
     expect(
       lines
@@ -132,19 +133,13 @@ describe("instance breakers", () => {
   });
 
   it("ejects an instance after consecutive failures before the error rate may count", async () => {
-    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
-    const { pool, lines } = await deadPool({
+    const { pool, lines, sendFails, instance } = await deadPool({
       volumeThreshold: 1000,
       outlierConsecutiveFailures: 2,
     });
-    const instance = pool.pick()!;
-    await expect(pool.send(instance, attempt)).rejects.toMatchObject({
-      kind: "network",
-    });
+    await sendFails(instance);
     expect(pool.snapshot()[0]!.breaker).toBe("closed");
-    await expect(pool.send(instance, attempt)).rejects.toMatchObject({
-      kind: "network",
-    });
+    await sendFails(instance);
     expect(pool.snapshot()[0]!.breaker).toBe("open");
     expect(lines.find((line) => line.breaker === "open")).toMatchObject({
       subgraph: "payments",

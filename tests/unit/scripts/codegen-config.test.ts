@@ -4,7 +4,7 @@
  * are refused naming the key.
  */
 import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import CODEGEN_CONFIG from "../../../codegen.ts";
 import {
@@ -12,9 +12,9 @@ import {
   DEFAULT_CODEGEN_PATHS,
   generateClient,
 } from "../../../scripts/client-codegen.ts";
+import { REPO_ROOT } from "../../support/process.ts";
 import { scratchDir } from "../../support/scratch.ts";
 
-const ROOT = resolve(import.meta.dirname, "../../..");
 const scratch = scratchDir("codegen-config-");
 const output = CODEGEN_CONFIG.generates["clients/generated/"] as {
   config: Record<string, unknown>;
@@ -23,10 +23,10 @@ const output = CODEGEN_CONFIG.generates["clients/generated/"] as {
 
 describe("codegen.ts", () => {
   it("names the schema, the operations and the output the runner uses, with its preset config", () => {
-    expect(codegenSettings(CODEGEN_CONFIG, ROOT)).toEqual({
-      schemaFile: join(ROOT, "schema/api.graphql"),
-      operationsDir: join(ROOT, "clients/operations"),
-      outputDir: join(ROOT, "clients/generated"),
+    expect(codegenSettings(CODEGEN_CONFIG, REPO_ROOT)).toEqual({
+      schemaFile: join(REPO_ROOT, "schema/api.graphql"),
+      operationsDir: join(REPO_ROOT, "clients/operations"),
+      outputDir: join(REPO_ROOT, "clients/generated"),
       clientConfig: output.config,
       presetConfig: output.presetConfig,
     });
@@ -55,7 +55,7 @@ describe("codegen.ts", () => {
       "status: OrderStatus, total: number,",
     );
     expect(
-      readFileSync(join(ROOT, "clients/generated/graphql.ts"), "utf8"),
+      readFileSync(join(REPO_ROOT, "clients/generated/graphql.ts"), "utf8"),
     ).toBe(Object.values(base.files)[0]);
   });
 
@@ -63,7 +63,7 @@ describe("codegen.ts", () => {
     const at = (changes: Record<string, unknown>) => () =>
       codegenSettings(
         { ...CODEGEN_CONFIG, ...changes } as typeof CODEGEN_CONFIG,
-        ROOT,
+        REPO_ROOT,
       );
     expect(at({ schema: "http://localhost:4000/graphql" })).toThrow(
       "codegen.ts: schema must be one local schema file path",

@@ -4,7 +4,7 @@
  * holds the subgraphs to the federation spec it knows.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   composeFromConfig,
@@ -12,17 +12,17 @@ import {
   parseFederationVersion,
   readCompositionConfig,
 } from "../../../scripts/composition.ts";
+import { REPO_ROOT } from "../../support/process.ts";
 import { scratchDir } from "../../support/scratch.ts";
 
-const ROOT = resolve(import.meta.dirname, "../../..");
 const dir = scratchDir("federation-version-");
 
 /** The repository's supergraph.yaml with another federation_version and absolute schema paths. */
 function configWith(version: string | undefined): string {
-  const original = readFileSync(join(ROOT, "supergraph.yaml"), "utf8").replace(
-    /file: \.\//g,
-    `file: ${ROOT}/`,
-  );
+  const original = readFileSync(
+    join(REPO_ROOT, "supergraph.yaml"),
+    "utf8",
+  ).replace(/file: \.\//g, `file: ${REPO_ROOT}/`);
   const text =
     version === undefined
       ? original.replace(/^federation_version:.*\n/m, "")

@@ -1,23 +1,13 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  operationFromDocument,
-  Supergraph,
-} from "@apollo/federation-internals";
-import {
-  isPlanNode,
-  QueryPlanner,
-  type FetchNode,
-  type PlanNode,
-  type QueryPlanSelectionNode,
-} from "@apollo/query-planner";
-import { parse } from "graphql";
+import { type QueryPlanSelectionNode } from "@apollo/query-planner";
 import { describe, expect, it } from "vitest";
 import {
   applyPatches,
   PATCHES,
   type Patch,
 } from "../../../scripts/patch-dependencies.mjs";
+import { auditPlanner, planFetches } from "../../support/query-plans.ts";
 import { scratchDirPerTest } from "../../support/scratch.ts";
 
 process.env.APOLLO_TELEMETRY_DISABLED = "true";
@@ -77,26 +67,6 @@ describe("patch-dependencies (applyPatches)", () => {
   });
 });
 
-/** Every fetch of a plan, in order. */
-function fetches(node: PlanNode | undefined): FetchNode[] {
-  if (!node) return [];
-  switch (node.kind) {
-    case "Fetch":
-      return [node];
-    case "Flatten":
-      return fetches(node.node);
-    case "Sequence":
-    case "Parallel":
-      return node.nodes.flatMap(fetches);
-    case "Condition":
-      return [...fetches(node.ifClause), ...fetches(node.elseClause)];
-    case "Defer":
-      return [node.primary.node, ...node.deferred.map((d) => d.node)].flatMap(
-        fetches,
-      );
-  }
-}
-
 /** A plan's `requires` as `a { b c }` text. */
 const printed = (selections: readonly QueryPlanSelectionNode[] = []): string =>
   selections
@@ -109,22 +79,10 @@ const printed = (selections: readonly QueryPlanSelectionNode[] = []): string =>
 
 describe("patch resolvable-post-requires-key (audit keys-mashup_0)", () => {
   it("goes back to the @requires subgraph by its resolvable key, not a `resolvable: false` one", () => {
-    const supergraph = Supergraph.build(
-      readFileSync(
-        new URL(
-          "../../fixtures/federation-audit/keys-mashup.graphql",
-          import.meta.url,
-        ),
-        "utf8",
-      ),
+    const { plain } = auditPlanner("keys-mashup").plans(
+      "{ b { id a { id name nameInB } } }",
     );
-    const operation = operationFromDocument(
-      supergraph.schema,
-      parse("{ b { id a { id name nameInB } } }"),
-      { validate: true },
-    );
-    const plan = new QueryPlanner(supergraph).buildQueryPlan(operation);
-    const all = fetches(isPlanNode(plan.node) ? plan.node : undefined);
+    const all = planFetches(plain).map(({ fetch }) => fetch);
     const last = all.at(-1);
     expect(last?.serviceName).toBe("b");
     expect(last?.operation).toContain("nameInB");

@@ -31,49 +31,42 @@ const withRefundedStatus = edited(
   '$1\n\n  """Refunded after confirmation."""\n  REFUNDED\n}',
 );
 
+/** The gate on `currentSdl` against the committed baseline. */
+const check = (currentSdl: string, changelog: Changelog = none) =>
+  checkSchema({ baselineSdl, currentSdl, changelog });
+/** A change as the changelog names it: `TYPE path`. */
+const named = (change: { type: string; path?: string }) =>
+  `${change.type} ${change.path}`;
+
 describe("the breaking-change gate", () => {
   const scratch = scratchDir("switchyard-schema-gate-");
 
   it("passes the committed API schema against the committed baseline", async () => {
-    const report = await checkSchema({
-      baselineSdl,
-      currentSdl: readFileSync("schema/api.graphql", "utf8"),
-      changelog: readChangelog("schema/changelog.yaml"),
-    });
+    const report = await check(
+      readFileSync("schema/api.graphql", "utf8"),
+      readChangelog("schema/changelog.yaml"),
+    );
     expect(report.breaking.filter((entry) => !entry.recorded)).toEqual([]);
     expect(report.ok).toBe(true);
   });
 
-  it("fails on a removed field", async () => {
-    const report = await checkSchema({
-      baselineSdl,
-      currentSdl: withoutFailureCode,
-      changelog: none,
-    });
+  it.each([
+    ["a removed field", withoutFailureCode, "FIELD_REMOVED Order.failureCode"],
+    [
+      "a changed argument type",
+      productsFirstAsString,
+      "FIELD_ARGUMENT_TYPE_CHANGED Query.products.first",
+    ],
+  ])("fails on %s", async (_, currentSdl, breaking) => {
+    const report = await check(currentSdl);
     expect(report.ok).toBe(false);
-    expect(
-      report.breaking.map(({ change }) => `${change.type} ${change.path}`),
-    ).toEqual(["FIELD_REMOVED Order.failureCode"]);
-  });
-
-  it("fails on a changed argument type", async () => {
-    const report = await checkSchema({
-      baselineSdl,
-      currentSdl: productsFirstAsString,
-      changelog: none,
-    });
-    expect(report.ok).toBe(false);
-    expect(
-      report.breaking.map(({ change }) => `${change.type} ${change.path}`),
-    ).toEqual(["FIELD_ARGUMENT_TYPE_CHANGED Query.products.first"]);
+    expect(report.breaking.map(({ change }) => named(change))).toEqual([
+      breaking,
+    ]);
   });
 
   it("passes an added optional field as a safe change", async () => {
-    const report = await checkSchema({
-      baselineSdl,
-      currentSdl: withGiftNote,
-      changelog: none,
-    });
+    const report = await check(withGiftNote);
     expect(report.ok).toBe(true);
     expect(report.breaking).toEqual([]);
     expect(report.safe.map((change) => change.path)).toContain(
@@ -82,15 +75,11 @@ describe("the breaking-change gate", () => {
   });
 
   it("passes and prints a dangerous change (a new enum value clients may not handle)", async () => {
-    const report = await checkSchema({
-      baselineSdl,
-      currentSdl: withRefundedStatus,
-      changelog: none,
-    });
+    const report = await check(withRefundedStatus);
     expect(report.ok).toBe(true);
-    expect(
-      report.dangerous.map((change) => `${change.type} ${change.path}`),
-    ).toEqual(["ENUM_VALUE_ADDED OrderStatus.REFUNDED"]);
+    expect(report.dangerous.map(named)).toEqual([
+      "ENUM_VALUE_ADDED OrderStatus.REFUNDED",
+    ]);
     expect(
       formatReport(report, {
         changelogPath: "c.yaml",
@@ -113,11 +102,7 @@ describe("the breaking-change gate", () => {
       ],
       released: [],
     };
-    const report = await checkSchema({
-      baselineSdl,
-      currentSdl: withoutFailureCode,
-      changelog,
-    });
+    const report = await check(withoutFailureCode, changelog);
     expect(report.ok).toBe(true);
     expect(report.breaking.map(({ recorded }) => recorded?.reason)).toEqual([
       "replaced by Order.failure; clients told in 2026-10",

@@ -9,6 +9,7 @@ import { buildSubgraphSchema } from "@apollo/subgraph";
 import { GraphQLError, parse } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withPlanExecutor } from "../../../../router/executor/index.ts";
+import type { GraphQLResponse } from "../../../support/graphql.ts";
 import { silentLogger } from "../../../support/logger.ts";
 
 /**
@@ -157,15 +158,7 @@ describe("the switchyard executor, against the gateway's", () => {
   async function both(
     query: string,
     variables?: Record<string, unknown>,
-  ): Promise<{
-    data?: Record<string, unknown> | null;
-    errors?: ReadonlyArray<{
-      message: string;
-      path?: ReadonlyArray<string | number>;
-      extensions?: Record<string, unknown>;
-    }>;
-    extensions?: Record<string, unknown>;
-  }> {
+  ): Promise<Omit<GraphQLResponse, "status">> {
     const [a, b] = await Promise.all(
       [ours, theirs].map(async (server) => {
         const response = await server.executeOperation({ query, variables });

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { thrownBy } from "../../../support/thrown.ts";
 import {
   ConfigurationRefused,
   loadResolved,
@@ -17,15 +18,8 @@ import {
   parseHeaderRules,
 } from "../../../../router/headers/rules.ts";
 
-function refusal(raw: unknown): HeaderRuleError {
-  try {
-    parseHeaderRules(raw);
-  } catch (error) {
-    if (error instanceof HeaderRuleError) return error;
-    throw error;
-  }
-  throw new Error("accepted");
-}
+const refusal = (raw: unknown): HeaderRuleError =>
+  thrownBy(HeaderRuleError, () => parseHeaderRules(raw), "accepted");
 
 describe("header rules", () => {
   it("no rules is today's behaviour: nothing propagated, nothing passed back", () => {

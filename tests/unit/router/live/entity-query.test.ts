@@ -62,20 +62,36 @@ describe("the per-event query of a subscription", () => {
     );
   });
 
-  it("builds, for every subscription the clients ship, a query the composed API schema validates", () => {
-    // The contract between the schema and router/live: Subscription.orderUpdated returns the Order
-    // entity, and Query.order(id: ID!) reads it; a change to either breaks this test.
-    const api = buildSchema(readFileSync("schema/api.graphql", "utf8"));
-    const operations = parse(
-      readFileSync("clients/operations/orders.graphql", "utf8"),
-    );
-    const subscription = api.getSubscriptionType()?.getFields().orderUpdated;
-    expect(String(subscription?.type)).toBe("Order!");
-    const result = entityQueryFor(operations, "FollowOrder", {
-      id: "o1",
-    }) as EntityQuery;
-    expect(validate(api, parse(result.query))).toEqual([]);
-  });
+  // The contract between the schema and router/live: each live Subscription field returns an
+  // entity that a Query field reads by id (Subscription.orderUpdated returns the Order entity and
+  // Query.order(id: ID!) reads it; Subscription.myNotifications returns Notification and
+  // Query.notification(id: ID!) reads it); a change to either side breaks this test.
+  it.each([
+    ["orderUpdated", "Order!", "orders.graphql", "FollowOrder", { id: "o1" }],
+    [
+      "myNotifications",
+      "Notification!",
+      "account.graphql",
+      "FollowMyNotifications",
+      {},
+    ],
+  ])(
+    "builds, for the %s subscription the clients ship, a query the composed API schema validates",
+    (field, type, file, operationName, variables) => {
+      const api = buildSchema(readFileSync("schema/api.graphql", "utf8"));
+      const operations = parse(
+        readFileSync(`clients/operations/${file}`, "utf8"),
+      );
+      const subscription = api.getSubscriptionType()?.getFields()[field];
+      expect(String(subscription?.type)).toBe(type);
+      const result = entityQueryFor(
+        operations,
+        operationName,
+        variables,
+      ) as EntityQuery;
+      expect(validate(api, parse(result.query))).toEqual([]);
+    },
+  );
 
   it("reads a myNotifications event back through notification(id), with no id filter and no status override", () => {
     const result = plan(
@@ -106,21 +122,5 @@ describe("the per-event query of a subscription", () => {
       expect(refused).toBeInstanceOf(GraphQLError);
       expect((refused as GraphQLError).extensions.code).toBe("BAD_USER_INPUT");
     }
-  });
-
-  it("builds, for the myNotifications subscription the clients ship, a query the composed API schema validates", () => {
-    // Subscription.myNotifications returns Notification and Query.notification(id: ID!) reads it.
-    const api = buildSchema(readFileSync("schema/api.graphql", "utf8"));
-    const operations = parse(
-      readFileSync("clients/operations/account.graphql", "utf8"),
-    );
-    const subscription = api.getSubscriptionType()?.getFields().myNotifications;
-    expect(String(subscription?.type)).toBe("Notification!");
-    const result = entityQueryFor(
-      operations,
-      "FollowMyNotifications",
-      {},
-    ) as EntityQuery;
-    expect(validate(api, parse(result.query))).toEqual([]);
   });
 });

@@ -89,7 +89,15 @@ function sharedFanOut(maxQueuedEvents = 8) {
         return resolve(c as OrderChange);
       }),
     );
-  return { fanOut, shared, resolved, gate, member };
+  /** Two members, of groups `first` and `second`, and one change of o1 published to both. */
+  const twoMembersOneChange = (first: string, second = first) => {
+    const a = member(first);
+    const b = member(second);
+    const c = change("o1");
+    fanOut.publish(c);
+    return { a, b, c };
+  };
+  return { fanOut, shared, resolved, gate, member, twoMembersOneChange };
 }
 
 const dataOf = (result: IteratorResult<FormattedExecutionResult>) =>
@@ -97,11 +105,8 @@ const dataOf = (result: IteratorResult<FormattedExecutionResult>) =>
 
 describe("shared resolution over the fan-out", () => {
   it("resolves an event once for two subscribers of the same group, and both get that result", async () => {
-    const { fanOut, resolved, gate, member } = sharedFanOut();
-    const a = member("g");
-    const b = member("g");
-    const c = change("o1");
-    fanOut.publish(c);
+    const { resolved, gate, twoMembersOneChange } = sharedFanOut();
+    const { a, b, c } = twoMembersOneChange("g");
     const first = a.next();
     const second = b.next();
     gate(c.eventId).resolve();
@@ -114,11 +119,8 @@ describe("shared resolution over the fan-out", () => {
   });
 
   it("shares with a member that reads the event later, while its queue still holds it", async () => {
-    const { fanOut, shared, resolved, gate, member } = sharedFanOut();
-    const a = member("g");
-    const b = member("g");
-    const c = change("o1");
-    fanOut.publish(c);
+    const { shared, resolved, gate, twoMembersOneChange } = sharedFanOut();
+    const { a, b, c } = twoMembersOneChange("g");
     gate(c.eventId).resolve();
     const fromA = await a.next();
     const fromB = await b.next();
@@ -128,11 +130,8 @@ describe("shared resolution over the fan-out", () => {
   });
 
   it("resolves separately for different groups", async () => {
-    const { fanOut, resolved, gate, member } = sharedFanOut();
-    const a = member("g1");
-    const b = member("g2");
-    const c = change("o1");
-    fanOut.publish(c);
+    const { resolved, gate, twoMembersOneChange } = sharedFanOut();
+    const { a, b, c } = twoMembersOneChange("g1", "g2");
     gate(c.eventId).resolve();
     await Promise.all([a.next(), b.next()]);
     expect(resolved).toEqual([c.eventId, c.eventId]);

@@ -7,6 +7,7 @@ import { ApolloGateway } from "@apollo/gateway";
 import { QueryPlanner, type QueryPlan } from "@apollo/query-planner";
 import { GraphQLError, parse } from "graphql";
 import { describe, expect, it } from "vitest";
+import { thrownBy } from "../../../support/thrown.ts";
 import {
   installPlanPostProcessing,
   postProcessPlan,
@@ -33,15 +34,8 @@ function plan(query: string): { plan: QueryPlan; processed: () => QueryPlan } {
   return { plan: built, processed: () => postProcessPlan(built, operation) };
 }
 
-function failure(run: () => unknown): GraphQLError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof GraphQLError) return error;
-    throw error;
-  }
-  throw new Error("expected a GraphQL error");
-}
+const failure = (run: () => unknown): GraphQLError =>
+  thrownBy(GraphQLError, run, "expected a GraphQL error");
 
 describe("postProcessPlan: root fields the planner dropped (audit non-resolvable-interface-object_1)", () => {
   it("refuses `{ a { field } }`, whose plan the planner leaves empty, with QUERY_PLAN_FAILED", () => {

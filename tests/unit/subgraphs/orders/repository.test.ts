@@ -7,6 +7,7 @@ import {
   type OrderRepository,
 } from "../../../../subgraphs/orders/repository.ts";
 import { ordersModule } from "../../../../subgraphs/orders/server.ts";
+import { withStatementCount } from "../../../support/statements.ts";
 import { withMigratedDb } from "../../../support/subgraph.ts";
 import { ORDERS_OPTIONS_UNUSED } from "../../../support/subgraph-options.ts";
 
@@ -26,16 +27,15 @@ describe("the orders repository on PGlite (reads)", () => {
   it("reads orders by id and their items by order id, each in one statement and key order", async () => {
     const [a, b] = [demoOrders[2]!, demoOrders[5]!];
     const missing = randomUUID();
-    let before = db.queryCount;
-    expect(
-      (await repo.ordersByIds([b.id, missing, a.id])).map(
-        (row) => row?.id ?? null,
-      ),
-    ).toEqual([b.id, null, a.id]);
-    expect(db.queryCount - before).toBe(1);
-    before = db.queryCount;
-    const items = await repo.itemsByOrderIds([a.id, missing, b.id]);
-    expect(db.queryCount - before).toBe(1);
+    const [orders, orderStatements] = await withStatementCount(db, () =>
+      repo.ordersByIds([b.id, missing, a.id]),
+    );
+    expect(orders.map((row) => row?.id ?? null)).toEqual([b.id, null, a.id]);
+    expect(orderStatements).toBe(1);
+    const [items, itemStatements] = await withStatementCount(db, () =>
+      repo.itemsByOrderIds([a.id, missing, b.id]),
+    );
+    expect(itemStatements).toBe(1);
     expect(
       items.map((list) => list.map((item) => [item.product_id, item.quantity])),
     ).toEqual([
@@ -48,12 +48,14 @@ describe("the orders repository on PGlite (reads)", () => {
   it("pages several users’ orders newest first in one statement, with totals and cursors that continue", async () => {
     const [ada, grace] = [demoUsers[1]!, demoUsers[2]!];
     const nobody = randomUUID();
-    const before = db.queryCount;
-    const [adaPage, nobodyPage, gracePage] = await repo.pagesByUsers(
-      [ada.id, nobody, grace.id],
-      { limit: 1, after: undefined },
-    );
-    expect(db.queryCount - before).toBeLessThanOrEqual(2);
+    const [[adaPage, nobodyPage, gracePage], statements] =
+      await withStatementCount(db, () =>
+        repo.pagesByUsers([ada.id, nobody, grace.id], {
+          limit: 1,
+          after: undefined,
+        }),
+      );
+    expect(statements).toBeLessThanOrEqual(2);
     expect(adaPage!.totalCount).toBe(newestFirst(ada.id).length);
     expect(adaPage!.rows.map((row) => row.id)).toEqual(
       newestFirst(ada.id)

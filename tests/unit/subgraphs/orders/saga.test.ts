@@ -31,6 +31,7 @@ import {
   reserveReply,
 } from "../../../../subgraphs/products/internal-api.ts";
 import { silentLogger } from "../../../support/logger.ts";
+import { stockIn } from "../../../support/stock.ts";
 
 /**
  * The saga against the real inventory and charges modules (PGlite in memory), reached through
@@ -67,6 +68,12 @@ const PATHS: Record<string, Call> = {
   "/internal/reservations/release": "release",
 };
 const LEASE_MS = 30_000;
+
+/** A place-order input for `items` under a fresh idempotency key, paid with `paymentToken`. */
+const orderInput = (
+  items: Array<{ productId: string; quantity: number }>,
+  paymentToken = "tok_visa",
+) => ({ items, idempotencyKey: randomUUID(), paymentToken });
 const STOCK = 10;
 
 describe("the place-order saga under every downstream outcome at every call", () => {
@@ -290,11 +297,7 @@ describe("the place-order saga under every downstream outcome at every call", ()
       waitMs: 0,
     });
     const answer = await service
-      .placeOrder(userId, {
-        items: [{ productId, quantity }],
-        idempotencyKey: randomUUID(),
-        paymentToken: card,
-      })
+      .placeOrder(userId, orderInput([{ productId, quantity }], card))
       .then(
         (order) => ({ order }),
         (error: unknown) => ({ error }),
@@ -325,16 +328,12 @@ describe("the place-order saga under every downstream outcome at every call", ()
           [order.id],
         )
       : [];
-    const [stock] = await products.query<{ inventory: number }>(
-      "SELECT inventory FROM products.products WHERE id = $1",
-      [productId],
-    );
     return {
       answer,
       order,
       payments: held,
       reservation: reservation?.status,
-      stock: stock!.inventory,
+      stock: await stockIn(products, productId),
       quantity,
     };
   }
@@ -488,11 +487,7 @@ describe("the place-order saga under every downstream outcome at every call", ()
     }>("SELECT status, failure_code FROM orders.orders WHERE id = $1", [
       orderId,
     ]);
-    const [stock] = await products.query<{ inventory: number }>(
-      "SELECT inventory FROM products.products WHERE id = $1",
-      [productId],
-    );
-    return { orderId, order, stock: stock!.inventory };
+    return { orderId, order, stock: await stockIn(products, productId) };
   }
 
   it("an order whose total payments cannot charge (a product priced 0.00 before the bounds agreed) fails with ORDER_REJECTED and gives the stock back", async () => {
@@ -538,11 +533,7 @@ describe("the place-order saga under every downstream outcome at every call", ()
     ]) {
       const userId = randomUUID();
       await expect(
-        service.placeOrder(userId, {
-          items,
-          idempotencyKey: randomUUID(),
-          paymentToken: "tok_visa",
-        }),
+        service.placeOrder(userId, orderInput(items)),
       ).rejects.toMatchObject({
         extensions: { code: "BAD_USER_INPUT", field: "input.items" },
       });
@@ -570,13 +561,7 @@ describe("the place-order saga under every downstream outcome at every call", ()
       logger: silentLogger,
       waitMs: 0,
     });
-  const stockOf = async (productId: string) =>
-    (
-      await products.query<{ inventory: number }>(
-        "SELECT inventory FROM products.products WHERE id = $1",
-        [productId],
-      )
-    )[0]!.inventory;
+  const stockOf = (productId: string) => stockIn(products, productId);
 
   it("confirms an order with one products call that prices and reserves: 3 internal calls and 7 statements in all", async () => {
     const productId = await newProduct(1250);
@@ -587,11 +572,10 @@ describe("the place-order saga under every downstream outcome at every call", ()
     ];
     const before = counts();
     calls.length = 0;
-    const order = await service().placeOrder(randomUUID(), {
-      items: [{ productId, quantity: 2 }],
-      idempotencyKey: randomUUID(),
-      paymentToken: "tok_visa",
-    });
+    const order = await service().placeOrder(
+      randomUUID(),
+      orderInput([{ productId, quantity: 2 }]),
+    );
     expect(order).toMatchObject({ status: "CONFIRMED", total_minor: 2500 });
     expect(calls).toEqual(["reserve", "charge", "commit"]);
     // orders: key look-up, insert (at PAY, claimed), finish (confirmed from PAY once committed);
@@ -610,11 +594,10 @@ describe("the place-order saga under every downstream outcome at every call", ()
   it("records an order short of stock as FAILED INSUFFICIENT_STOCK at the prices products refused it with, taking nothing", async () => {
     const productId = await newProduct(700);
     calls.length = 0;
-    const order = await service().placeOrder(randomUUID(), {
-      items: [{ productId, quantity: STOCK + 1 }],
-      idempotencyKey: randomUUID(),
-      paymentToken: "tok_visa",
-    });
+    const order = await service().placeOrder(
+      randomUUID(),
+      orderInput([{ productId, quantity: STOCK + 1 }]),
+    );
     expect(order).toMatchObject({
       status: "FAILED",
       failure_code: "INSUFFICIENT_STOCK",
@@ -629,14 +612,13 @@ describe("the place-order saga under every downstream outcome at every call", ()
     const known = await newProduct();
     const userId = randomUUID();
     await expect(
-      service().placeOrder(userId, {
-        items: [
+      service().placeOrder(
+        userId,
+        orderInput([
           { productId: known, quantity: 1 },
           { productId: randomUUID(), quantity: 1 },
-        ],
-        idempotencyKey: randomUUID(),
-        paymentToken: "tok_visa",
-      }),
+        ]),
+      ),
     ).rejects.toMatchObject({
       extensions: { code: "BAD_USER_INPUT", field: "input.items[1].productId" },
     });
@@ -647,11 +629,7 @@ describe("the place-order saga under every downstream outcome at every call", ()
   it("after a crash between reserving and placing, nothing is placed, the sweeper returns the stock, and a retry of the key places the order", async () => {
     const productId = await newProduct();
     const userId = randomUUID();
-    const input = {
-      items: [{ productId, quantity: 3 }],
-      idempotencyKey: randomUUID(),
-      paymentToken: "tok_visa",
-    };
+    const input = orderInput([{ productId, quantity: 3 }]);
     const crash = new Error("simulated crash before RESERVE");
     await expect(
       service(() => {
@@ -671,11 +649,7 @@ describe("the place-order saga under every downstream outcome at every call", ()
   it("places one order for concurrent duplicates of a key; the loser gives back what it reserved", async () => {
     const productId = await newProduct();
     const userId = randomUUID();
-    const input = {
-      items: [{ productId, quantity: 2 }],
-      idempotencyKey: randomUUID(),
-      paymentToken: "tok_visa",
-    };
+    const input = orderInput([{ productId, quantity: 2 }]);
     const placing = service();
     const answers = await Promise.all(
       [1, 2, 3].map(() => placing.placeOrder(userId, input)),
@@ -705,11 +679,7 @@ describe("the place-order saga under every downstream outcome at every call", ()
       saga: runner,
       logger: silentLogger,
       waitMs: 0,
-    }).placeOrder(randomUUID(), {
-      items: [{ productId, quantity: 1 }],
-      idempotencyKey: randomUUID(),
-      paymentToken: "tok_visa",
-    });
+    }).placeOrder(randomUUID(), orderInput([{ productId, quantity: 1 }]));
     const { values } = await runner.stepDuration.get();
     const counts = Object.fromEntries(
       values

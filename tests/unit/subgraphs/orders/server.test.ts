@@ -1,7 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Storage } from "../../../../platform/database.ts";
-import { demoOrders, demoUsers } from "../../../../platform/demo-data.ts";
+import type { Principal } from "../../../../platform/principal.ts";
+import type {
+  SubgraphDeps,
+  SubgraphModule,
+  SubgraphServer,
+} from "../../../../platform/subgraph-server.ts";
+import { demoOrders } from "../../../../platform/demo-data.ts";
 import { formatMinorUnits } from "../../../../platform/scalars.ts";
 import {
   createOrdersSubgraph,
@@ -18,22 +24,20 @@ import {
   productsModule,
 } from "../../../../subgraphs/products/server.ts";
 import {
-  asAdmin,
-  asCustomer,
   memoryStorage,
   startSubgraph,
   type InProcessSubgraph,
 } from "../../../support/subgraph.ts";
+import {
+  expectOwnerAndAdminsOnly,
+  readersOf,
+} from "../../../support/subgraph-access.ts";
+import { stockIn } from "../../../support/stock.ts";
 
 const SECRET = "orders-unit-test-secret";
-const admin = asAdmin(demoUsers[0]!.id);
 const order = demoOrders[0]!;
-const owner = asCustomer(order.userId);
-const stranger = asCustomer(
-  demoUsers.find(
-    (user) => user.role === "CUSTOMER" && user.id !== order.userId,
-  )!.id,
-);
+const readers = readersOf(order.userId);
+const { owner } = readers;
 const PLACE =
   "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status total items { quantity unitPrice product { id } } } }";
 
@@ -57,36 +61,40 @@ describe("the orders subgraph (createOrdersSubgraph, in-process on PGlite)", () 
     );
     return id;
   }
-  const stockOf = async (id: string) =>
-    (
-      await products.db.query<{ inventory: number }>(
-        "SELECT inventory FROM products.products WHERE id = $1",
-        [id],
-      )
-    )[0]!.inventory;
+  /** Places an order of `items` as `principal`, with a fresh idempotency key and `payment`. */
+  const place = (
+    items: Array<{ productId: string; quantity: number }>,
+    payment: { paymentToken?: string | null } = { paymentToken: "tok_visa" },
+    principal: Principal | null = owner,
+  ) =>
+    orders.query(
+      PLACE,
+      { input: { items, idempotencyKey: randomUUID(), ...payment } },
+      principal,
+    );
+  const stockOf = (id: string) => stockIn(products.db, id);
 
   beforeAll(async () => {
     storage = await memoryStorage();
-    const productsOptions = {
+    /** A subgraph from its module and factory, both given the same `options`, on `storage`. */
+    const start = <Options, Server extends SubgraphServer>(
+      module: (options: Options) => SubgraphModule,
+      create: (deps: SubgraphDeps, options: Options) => Server,
+      options: Options,
+    ) =>
+      startSubgraph(module(options), (deps) => create(deps, options), {
+        storage,
+      });
+    products = await start(productsModule, createProductsSubgraph, {
       internalServiceSecret: SECRET,
       reservationTtlSeconds: 900,
       reservationSweepIntervalMs: 3_600_000,
-    };
-    products = await startSubgraph(
-      productsModule(productsOptions),
-      (deps) => createProductsSubgraph(deps, productsOptions),
-      { storage },
-    );
-    const paymentsOptions = {
+    });
+    payments = await start(paymentsModule, createPaymentsSubgraph, {
       internalServiceSecret: SECRET,
       provider: createSimulatedProvider({ timeoutMs: 50 }),
-    };
-    payments = await startSubgraph(
-      paymentsModule(paymentsOptions),
-      (deps) => createPaymentsSubgraph(deps, paymentsOptions),
-      { storage },
-    );
-    const options: OrdersOptions = {
+    });
+    orders = await start(ordersModule, createOrdersSubgraph, {
       internalServiceSecret: SECRET,
       productsInternalUrl: products.url,
       paymentsInternalUrl: payments.url,
@@ -94,12 +102,7 @@ describe("the orders subgraph (createOrdersSubgraph, in-process on PGlite)", () 
       placeOrderWaitMs: 10_000,
       sagaResumeIntervalMs: 3_600_000,
       sagaLeaseMs: 30_000,
-    };
-    orders = await startSubgraph(
-      ordersModule(options),
-      (deps) => createOrdersSubgraph(deps, options),
-      { storage },
-    );
+    } satisfies OrdersOptions);
   });
   afterAll(async () => {
     await orders?.stop();
@@ -122,20 +125,12 @@ describe("the orders subgraph (createOrdersSubgraph, in-process on PGlite)", () 
         product: { id: item.productId },
       })),
     };
-    expect(
-      (await orders.query(query, { id: order.id }, owner)).data.order,
-    ).toEqual(expected);
-    expect(
-      (await orders.query(query, { id: order.id }, admin)).data.order,
-    ).toEqual(expected);
-    expect(
-      (await orders.query(query, { id: order.id }, stranger)).errors?.[0]
-        ?.extensions?.code,
-    ).toBe("FORBIDDEN");
-    expect(
-      (await orders.query(query, { id: order.id })).errors?.[0]?.extensions
-        ?.code,
-    ).toBe("UNAUTHENTICATED");
+    await expectOwnerAndAdminsOnly(
+      orders,
+      readers,
+      { document: query, variables: { id: order.id }, field: "order" },
+      expected,
+    );
   });
 
   it("pages a user’s orders, newest first, on the router’s User entities", async () => {
@@ -158,17 +153,7 @@ describe("the orders subgraph (createOrdersSubgraph, in-process on PGlite)", () 
 
   it("places an order through the saga: CONFIRMED, stock taken, priced by products", async () => {
     const id = await product(5);
-    const { data, errors } = await orders.query(
-      PLACE,
-      {
-        input: {
-          items: [{ productId: id, quantity: 2 }],
-          idempotencyKey: randomUUID(),
-          paymentToken: "tok_visa",
-        },
-      },
-      owner,
-    );
+    const { data, errors } = await place([{ productId: id, quantity: 2 }]);
     expect(errors).toBeUndefined();
     expect(data.placeOrder).toMatchObject({
       status: "CONFIRMED",
@@ -180,17 +165,7 @@ describe("the orders subgraph (createOrdersSubgraph, in-process on PGlite)", () 
 
   it("fails with INSUFFICIENT_STOCK when products has too few units, and leaves the stock as it was", async () => {
     const id = await product(1);
-    const { errors } = await orders.query(
-      PLACE,
-      {
-        input: {
-          items: [{ productId: id, quantity: 2 }],
-          idempotencyKey: randomUUID(),
-          paymentToken: "tok_visa",
-        },
-      },
-      owner,
-    );
+    const { errors } = await place([{ productId: id, quantity: 2 }]);
     expect(errors?.[0]?.extensions?.code).toBe("INSUFFICIENT_STOCK");
     expect(await stockOf(id)).toBe(1);
   });
@@ -198,16 +173,9 @@ describe("the orders subgraph (createOrdersSubgraph, in-process on PGlite)", () 
   it("refuses an order without a payment token (absent or null) with BAD_USER_INPUT on input.paymentToken, charging no default card and holding no stock", async () => {
     const id = await product(5);
     for (const token of [{}, { paymentToken: null }]) {
-      const { data, errors } = await orders.query(
-        PLACE,
-        {
-          input: {
-            items: [{ productId: id, quantity: 1 }],
-            idempotencyKey: randomUUID(),
-            ...token,
-          },
-        },
-        owner,
+      const { data, errors } = await place(
+        [{ productId: id, quantity: 1 }],
+        token,
       );
       expect(data).toBeNull();
       expect(errors?.[0]?.extensions).toMatchObject({
@@ -219,13 +187,11 @@ describe("the orders subgraph (createOrdersSubgraph, in-process on PGlite)", () 
   });
 
   it("refuses to place an order for nobody", async () => {
-    const { errors } = await orders.query(PLACE, {
-      input: {
-        items: [{ productId: randomUUID(), quantity: 1 }],
-        idempotencyKey: randomUUID(),
-        paymentToken: "tok_visa",
-      },
-    });
+    const { errors } = await place(
+      [{ productId: randomUUID(), quantity: 1 }],
+      undefined,
+      null,
+    );
     expect(errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
   });
 });

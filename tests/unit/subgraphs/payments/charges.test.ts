@@ -11,22 +11,16 @@ import {
   TEST_CARDS,
 } from "../../../../subgraphs/payments/provider.ts";
 import { paymentsModule } from "../../../../subgraphs/payments/server.ts";
+import { chargeRequest } from "../../../support/charge-requests.ts";
 import { withMigratedDb } from "../../../support/subgraph.ts";
 
 describe("charges and refunds (createCharges on PGlite)", () => {
   let db: Database;
   let charges: Charges;
-  const request = (paymentToken: string = TEST_CARDS.approve) => {
-    const orderId = randomUUID();
-    return {
-      idempotencyKey: `charge:${orderId}`,
-      orderId,
-      userId: randomUUID(),
-      amountMinor: 1250,
-      currency: "USD",
-      paymentToken,
-    };
-  };
+  const request = (paymentToken: string = TEST_CARDS.approve) => ({
+    ...chargeRequest({ amountMinor: 1250, currency: "USD" }),
+    paymentToken,
+  });
   const eventTypes = async (orderId: string) =>
     (
       await db.query<{ type: string }>(

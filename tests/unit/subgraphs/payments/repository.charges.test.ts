@@ -3,21 +3,13 @@ import { describe, expect, it } from "vitest";
 import type { Database } from "../../../../platform/database.ts";
 import { chargeSql } from "../../../../subgraphs/payments/repository.ts";
 import { paymentsModule } from "../../../../subgraphs/payments/server.ts";
+import { chargeRequest } from "../../../support/charge-requests.ts";
 import { withMigratedDb } from "../../../support/subgraph.ts";
 import { paymentsOptionsUnused } from "../../../support/subgraph-options.ts";
 
 describe("the charge SQL of the payments repository on PGlite", () => {
   let db: Database;
-  const charge = () => {
-    const orderId = randomUUID();
-    return {
-      idempotencyKey: `charge:${orderId}`,
-      orderId,
-      userId: randomUUID(),
-      amountMinor: 500,
-      currency: "EUR",
-    };
-  };
+  const charge = () => chargeRequest({ amountMinor: 500, currency: "EUR" });
 
   withMigratedDb(
     paymentsModule(paymentsOptionsUnused()),

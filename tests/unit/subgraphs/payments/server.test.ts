@@ -1,34 +1,27 @@
 import { describe, expect, it } from "vitest";
 import { formatMinorUnits } from "../../../../platform/scalars.ts";
-import {
-  demoOrders,
-  demoPayments,
-  demoUsers,
-} from "../../../../platform/demo-data.ts";
+import { demoOrders, demoPayments } from "../../../../platform/demo-data.ts";
 import { createSimulatedProvider } from "../../../../subgraphs/payments/provider.ts";
 import {
   createPaymentsSubgraph,
   paymentsModule,
   type PaymentsOptions,
 } from "../../../../subgraphs/payments/server.ts";
+import { subgraphForTests } from "../../../support/subgraph.ts";
 import {
-  asAdmin,
-  asCustomer,
-  subgraphForTests,
-} from "../../../support/subgraph.ts";
+  errorCodeOf,
+  expectOwnerAndAdminsOnly,
+  readersOf,
+} from "../../../support/subgraph-access.ts";
 
 const OPTIONS: PaymentsOptions = {
   internalServiceSecret: "payments-unit-test-secret",
   provider: createSimulatedProvider({ timeoutMs: 50 }),
 };
-const admin = asAdmin(demoUsers[0]!.id);
 const captured = demoPayments.find((payment) => payment.status === "CAPTURED")!;
-const owner = asCustomer(captured.userId);
-const stranger = asCustomer(
-  demoUsers.find(
-    (user) => user.role === "CUSTOMER" && user.id !== captured.userId,
-  )!.id,
-);
+const readers = readersOf(captured.userId);
+const { owner, admin } = readers;
+const UNKNOWN = "00000000-0000-4000-8000-000000000000";
 const orderWithoutPayment = demoOrders.find(
   (order) => !demoPayments.some((payment) => payment.orderId === order.id),
 )!;
@@ -48,29 +41,15 @@ describe("the payments subgraph (createPaymentsSubgraph, in-process on PGlite)",
       status: "CAPTURED",
       order: { id: captured.orderId },
     };
-    expect(
-      (await payments.query(query, { id: captured.id }, owner)).data.payment,
-    ).toEqual(expected);
-    expect(
-      (await payments.query(query, { id: captured.id }, admin)).data.payment,
-    ).toEqual(expected);
-    expect(
-      (await payments.query(query, { id: captured.id }, stranger)).errors?.[0]
-        ?.extensions?.code,
-    ).toBe("FORBIDDEN");
-    expect(
-      (await payments.query(query, { id: captured.id })).errors?.[0]?.extensions
-        ?.code,
-    ).toBe("UNAUTHENTICATED");
-    expect(
-      (
-        await payments.query(
-          query,
-          { id: "00000000-0000-4000-8000-000000000000" },
-          admin,
-        )
-      ).errors?.[0]?.extensions?.code,
-    ).toBe("NOT_FOUND");
+    await expectOwnerAndAdminsOnly(
+      payments,
+      readers,
+      { document: query, variables: { id: captured.id }, field: "payment" },
+      expected,
+    );
+    expect(await errorCodeOf(payments, query, { id: UNKNOWN }, admin)).toBe(
+      "NOT_FOUND",
+    );
   });
 
   it("adds payment to the router’s Order entities: the payment of a paid order, null for an order without one", async () => {
@@ -98,18 +77,11 @@ describe("the payments subgraph (createPaymentsSubgraph, in-process on PGlite)",
     const refund =
       "mutation($id: ID!) { refundPayment(id: $id) { id status } }";
     expect(
-      (await payments.query(refund, { id: captured.id }, owner)).errors?.[0]
-        ?.extensions?.code,
+      await errorCodeOf(payments, refund, { id: captured.id }, owner),
     ).toBe("FORBIDDEN");
-    expect(
-      (
-        await payments.query(
-          refund,
-          { id: "00000000-0000-4000-8000-000000000000" },
-          admin,
-        )
-      ).errors?.[0]?.extensions?.code,
-    ).toBe("NOT_FOUND");
+    expect(await errorCodeOf(payments, refund, { id: UNKNOWN }, admin)).toBe(
+      "NOT_FOUND",
+    );
     const refunded = await payments.query(refund, { id: captured.id }, admin);
     expect(refunded.errors).toBeUndefined();
     expect(refunded.data.refundPayment).toEqual({

@@ -12,6 +12,7 @@ import {
   releaseReply,
   reserveReply,
 } from "../../../../subgraphs/products/internal-api.ts";
+import { expectOutsideContractRefused } from "../../../support/service-answers.ts";
 
 const reservationId = randomUUID();
 const productId = randomUUID();
@@ -110,17 +111,11 @@ describe("the products internal contract: outcome → HTTP → client", () => {
   });
 
   it("refuses answers outside the contract instead of guessing", () => {
-    expect(() =>
-      decodeProducts.reserve({ status: 409, body: { code: "SOMETHING_ELSE" } }),
-    ).toThrow(ServiceRefusedError);
-    expect(() =>
-      decodeProducts.reserve({ status: 400, body: { code: "BAD_REQUEST" } }),
-    ).toThrow(ServiceRefusedError);
-    expect(() =>
-      decodeProducts.commit({ status: 400, body: { code: "BAD_REQUEST" } }),
-    ).toThrow(ServiceRefusedError);
-    expect(() => decodeProducts.release({ status: 404, body: {} })).toThrow(
-      ServiceRefusedError,
-    );
+    expectOutsideContractRefused(decodeProducts, [
+      ["reserve", 409, { code: "SOMETHING_ELSE" }, ServiceRefusedError],
+      ["reserve", 400, { code: "BAD_REQUEST" }, ServiceRefusedError],
+      ["commit", 400, { code: "BAD_REQUEST" }, ServiceRefusedError],
+      ["release", 404, {}, ServiceRefusedError],
+    ]);
   });
 });

@@ -6,6 +6,7 @@ import {
   type Inventory,
 } from "../../../../subgraphs/products/inventory.ts";
 import { productsModule } from "../../../../subgraphs/products/server.ts";
+import { stockIn } from "../../../support/stock.ts";
 import { withMigratedDb } from "../../../support/subgraph.ts";
 import { PRODUCTS_OPTIONS_UNUSED } from "../../../support/subgraph-options.ts";
 
@@ -24,13 +25,7 @@ describe("stock reservations (createInventory on PGlite)", () => {
     );
     return id;
   }
-  const stockOf = async (id: string) =>
-    (
-      await db.query<{ inventory: number }>(
-        "SELECT inventory FROM products.products WHERE id = $1",
-        [id],
-      )
-    )[0]!.inventory;
+  const stockOf = (id: string) => stockIn(db, id);
   const reservationsOf = async (id: string) =>
     db.query<{ status: string }>(
       "SELECT status FROM products.reservations WHERE id = $1",
@@ -44,6 +39,25 @@ describe("stock reservations (createInventory on PGlite)", () => {
       )
     ).map((row) => row.type);
 
+  /** Reserves `items` for a user of its own, under `reservationId`. */
+  const reserve = (
+    items: Array<{ productId: string; quantity: number }>,
+    reservationId: string = randomUUID(),
+  ) => inventory.reserve({ reservationId, userId: randomUUID(), items });
+  /** A product of its own with `units` in stock, and a reservation of `quantity` of it. */
+  async function reserveOfNew(units: number, quantity: number) {
+    const id = await product(units);
+    const reservationId = randomUUID();
+    const reply = await reserve([{ productId: id, quantity }], reservationId);
+    return { id, reservationId, reply };
+  }
+  /** Backdates a reservation's expiry, so the sweeper finds it due. */
+  const expire = (reservationId: string) =>
+    db.query(
+      `UPDATE products.reservations SET expires_at = now() - interval '1 minute' WHERE id = $1`,
+      [reservationId],
+    );
+
   withMigratedDb(
     productsModule(PRODUCTS_OPTIONS_UNUSED),
     (opened) => {
@@ -54,13 +68,7 @@ describe("stock reservations (createInventory on PGlite)", () => {
   );
 
   it("takes the units of a reservation within stock, at the current price, and records the event", async () => {
-    const id = await product(5);
-    const reservationId = randomUUID();
-    const reply = await inventory.reserve({
-      reservationId,
-      userId: randomUUID(),
-      items: [{ productId: id, quantity: 5 }],
-    });
+    const { id, reservationId, reply } = await reserveOfNew(5, 5);
     expect(reply).toEqual({
       kind: "reserved",
       created: true,
@@ -79,13 +87,7 @@ describe("stock reservations (createInventory on PGlite)", () => {
   });
 
   it("refuses more units than are in stock as insufficient-stock, and takes nothing", async () => {
-    const id = await product(3);
-    const reservationId = randomUUID();
-    const reply = await inventory.reserve({
-      reservationId,
-      userId: randomUUID(),
-      items: [{ productId: id, quantity: 4 }],
-    });
+    const { id, reservationId, reply } = await reserveOfNew(3, 4);
     // With the prices, so orders can record the refused order at what it would cost.
     expect(reply).toEqual({
       kind: "insufficient-stock",
@@ -100,14 +102,10 @@ describe("stock reservations (createInventory on PGlite)", () => {
 
   it("refuses a reservation whole when one of its products is short, giving back what the others had taken", async () => {
     const [plenty, scarce] = [await product(10), await product(1)];
-    const reply = await inventory.reserve({
-      reservationId: randomUUID(),
-      userId: randomUUID(),
-      items: [
-        { productId: plenty, quantity: 2 },
-        { productId: scarce, quantity: 2 },
-      ],
-    });
+    const reply = await reserve([
+      { productId: plenty, quantity: 2 },
+      { productId: scarce, quantity: 2 },
+    ]);
     expect(reply).toEqual({
       kind: "insufficient-stock",
       productId: scarce,
@@ -134,14 +132,10 @@ describe("stock reservations (createInventory on PGlite)", () => {
       "ffffffff-ffff-4fff-bfff-ffffffffffff",
     ])
       expect(
-        await inventory.reserve({
-          reservationId: randomUUID(),
-          userId: randomUUID(),
-          items: [
-            { productId: scarce, quantity: 1 },
-            { productId: unknown, quantity: 1 },
-          ],
-        }),
+        await reserve([
+          { productId: scarce, quantity: 1 },
+          { productId: unknown, quantity: 1 },
+        ]),
       ).toEqual({ kind: "unknown-product", productId: unknown });
   });
 
@@ -149,11 +143,7 @@ describe("stock reservations (createInventory on PGlite)", () => {
     const id = await product(3);
     const replies = await Promise.all(
       Array.from({ length: 8 }, () =>
-        inventory.reserve({
-          reservationId: randomUUID(),
-          userId: randomUUID(),
-          items: [{ productId: id, quantity: 1 }],
-        }),
+        reserve([{ productId: id, quantity: 1 }]),
       ),
     );
     expect(replies.filter((reply) => reply.kind === "reserved")).toHaveLength(
@@ -167,13 +157,10 @@ describe("stock reservations (createInventory on PGlite)", () => {
 
   it("answers unknown-product for an unknown product", async () => {
     const productId = randomUUID();
-    expect(
-      await inventory.reserve({
-        reservationId: randomUUID(),
-        userId: randomUUID(),
-        items: [{ productId, quantity: 1 }],
-      }),
-    ).toEqual({ kind: "unknown-product", productId });
+    expect(await reserve([{ productId, quantity: 1 }])).toEqual({
+      kind: "unknown-product",
+      productId,
+    });
   });
 
   it("is idempotent by reservation id: a repeated reserve takes nothing more, a release gives back once, a late reserve after it takes nothing", async () => {
@@ -212,19 +199,12 @@ describe("stock reservations (createInventory on PGlite)", () => {
   it("a committed reservation is sold: the sweeper leaves it alone, and commit after a release is refused", async () => {
     const id = await product(2);
     const sold = randomUUID();
-    await inventory.reserve({
-      reservationId: sold,
-      userId: randomUUID(),
-      items: [{ productId: id, quantity: 1 }],
-    });
+    await reserve([{ productId: id, quantity: 1 }], sold);
     expect(await inventory.commit(sold)).toMatchObject({
       kind: "committed",
       reservation: { reservationId: sold, status: "COMMITTED" },
     });
-    await db.query(
-      `UPDATE products.reservations SET expires_at = now() - interval '1 minute' WHERE id = $1`,
-      [sold],
-    );
+    await expire(sold);
     await inventory.sweepExpired();
     expect(await stockOf(id)).toBe(1);
 
@@ -242,15 +222,8 @@ describe("stock reservations (createInventory on PGlite)", () => {
   it("sweeps reservations whose order never committed them in time, giving their stock back", async () => {
     const id = await product(5);
     const stale = randomUUID();
-    await inventory.reserve({
-      reservationId: stale,
-      userId: randomUUID(),
-      items: [{ productId: id, quantity: 2 }],
-    });
-    await db.query(
-      `UPDATE products.reservations SET expires_at = now() - interval '1 minute' WHERE id = $1`,
-      [stale],
-    );
+    await reserve([{ productId: id, quantity: 2 }], stale);
+    await expire(stale);
     expect(await inventory.sweepExpired()).toBeGreaterThanOrEqual(1);
     expect(await stockOf(id)).toBe(5);
     expect(await reservationsOf(stale)).toEqual([{ status: "RELEASED" }]);

@@ -6,6 +6,7 @@ import {
   reservationSql,
 } from "../../../../subgraphs/products/repository.ts";
 import { productsModule } from "../../../../subgraphs/products/server.ts";
+import { stockIn } from "../../../support/stock.ts";
 import { withMigratedDb } from "../../../support/subgraph.ts";
 import { PRODUCTS_OPTIONS_UNUSED } from "../../../support/subgraph-options.ts";
 
@@ -27,13 +28,7 @@ describe("the reservation SQL of the products repository on PGlite", () => {
     });
     return id;
   }
-  const stockOf = async (id: string) =>
-    (
-      await db.query<{ inventory: number }>(
-        "SELECT inventory FROM products.products WHERE id = $1",
-        [id],
-      )
-    )[0]!.inventory;
+  const stockOf = (id: string) => stockIn(db, id);
 
   withMigratedDb(
     productsModule(PRODUCTS_OPTIONS_UNUSED),

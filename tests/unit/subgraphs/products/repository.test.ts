@@ -7,6 +7,7 @@ import {
   type ProductRepository,
 } from "../../../../subgraphs/products/repository.ts";
 import { productsModule } from "../../../../subgraphs/products/server.ts";
+import { withStatementCount } from "../../../support/statements.ts";
 import { withMigratedDb } from "../../../support/subgraph.ts";
 import { PRODUCTS_OPTIONS_UNUSED } from "../../../support/subgraph-options.ts";
 
@@ -22,33 +23,29 @@ describe("the products repository on PGlite", () => {
   it("reads any number of products in one statement, in the order asked, null where missing", async () => {
     const [a, b] = [demoProducts[3]!, demoProducts[7]!];
     const missing = randomUUID();
-    const before = db.queryCount;
-    const rows = await repo.productsByIds([b.id, missing, a.id]);
-    expect(db.queryCount - before).toBe(1);
+    const [rows, statements] = await withStatementCount(db, () =>
+      repo.productsByIds([b.id, missing, a.id]),
+    );
+    expect(statements).toBe(1);
     expect(rows.map((row) => row?.sku ?? null)).toEqual([b.sku, null, a.sku]);
   });
 
   it("pages in SKU order with the total in one statement, and still counts on an empty page", async () => {
     const skus = demoProducts.map((product) => product.sku).sort();
-    let before = db.queryCount;
-    const first = await repo.page({
-      limit: 4,
-      afterSku: undefined,
-      search: undefined,
-    });
-    expect(db.queryCount - before).toBe(1);
+    const [first, firstStatements] = await withStatementCount(db, () =>
+      repo.page({ limit: 4, afterSku: undefined, search: undefined }),
+    );
+    expect(firstStatements).toBe(1);
     // limit + 1 rows: the extra one tells the caller a next page exists.
     expect(first.rows.map((row) => row.sku)).toEqual(skus.slice(0, 5));
     expect(first.totalCount).toBe(demoProducts.length);
 
-    before = db.queryCount;
-    const pastTheEnd = await repo.page({
-      limit: 4,
-      afterSku: skus.at(-1),
-      search: undefined,
-    });
+    const [pastTheEnd, pastTheEndStatements] = await withStatementCount(
+      db,
+      () => repo.page({ limit: 4, afterSku: skus.at(-1), search: undefined }),
+    );
     expect(pastTheEnd).toEqual({ rows: [], totalCount: demoProducts.length });
-    expect(db.queryCount - before).toBe(2);
+    expect(pastTheEndStatements).toBe(2);
   });
 
   it("searches names case-insensitively, with %, _ and \\ matched literally", async () => {
