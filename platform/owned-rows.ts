@@ -9,7 +9,7 @@ type OwnedLoader<Row> = DataLoader<string, Row | null>;
 
 /**
  * The row a query field names by `id`, for its owner or an admin: NOT_FOUND when there is none,
- * then the ownership rule of `assertOwnerOrAdmin` (so a stranger learns no more than that it exists).
+ * else the ownership rule of `assertOwnerOrAdmin` (UNAUTHENTICATED, or FORBIDDEN to other customers).
  * `key` is what the loader is keyed by: the id as a UUID unless the type's ids are not UUIDs.
  */
 export async function findOwned<Row extends { user_id: string }>(
