@@ -12,6 +12,7 @@ import { startStack, type Stack, type SubgraphName } from "../stack.ts";
 import { BULK_ORDERS_QUERY, seedBulkOrders } from "./bulk-orders.ts";
 import { post } from "./load.ts";
 import type { ListSizeRow } from "./results.ts";
+import { signedInHeaders } from "./sign-in.ts";
 
 const COUNTED: SubgraphName[] = ["users", "products", "orders", "payments"];
 
@@ -96,14 +97,10 @@ export async function measureListSizes(
       { tag: "list-size", count: Math.max(...sizes) },
     );
     const admin = demoUsers.find((user) => user.role === "ADMIN")!;
-    const login = await post(stack.routerUrl, {
-      query:
-        "mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token } }",
-      variables: { e: admin.email, p: DEMO_PASSWORD },
+    const headers = await signedInHeaders(stack.routerUrl, {
+      email: admin.email,
+      password: DEMO_PASSWORD,
     });
-    const headers = {
-      authorization: `Bearer ${(login.json.data as { logIn: { token: string } }).logIn.token}`,
-    };
     // Warm-up: the first signed-in request fetches the users JWKS, a users request of its own.
     await post(
       stack.routerUrl,

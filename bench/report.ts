@@ -41,6 +41,22 @@ const niceMax = (value: number) => {
     .find((candidate) => candidate >= value)!;
 };
 
+/** One set of bars (a value per category) or one line (a value per x), named in the legend. */
+interface Series {
+  name: string;
+  color: string;
+  values: number[];
+}
+
+/** What every chart has: a title above it and its series. */
+interface Chart {
+  title: string;
+  series: Series[];
+}
+
+/** Every chart is as wide as the report's column. */
+const CHART_WIDTH = 760;
+
 function svg(
   width: number,
   height: number,
@@ -63,16 +79,11 @@ export function barChart({
   unit,
   categories,
   series,
-}: {
-  title: string;
-  unit: string;
-  categories: string[];
-  series: Array<{ name: string; color: string; values: number[] }>;
-}): string {
+}: Chart & { unit: string; categories: string[] }): string {
   const labelWidth = 200;
   const barHeight = 16;
   const groupGap = 14;
-  const width = 760;
+  const width = CHART_WIDTH;
   const plotWidth = width - labelWidth - 90;
   const max = niceMax(
     Math.max(
@@ -127,14 +138,8 @@ export function lineChart({
   yLabel,
   xs,
   series,
-}: {
-  title: string;
-  xLabel: string;
-  yLabel: string;
-  xs: number[];
-  series: Array<{ name: string; color: string; values: number[] }>;
-}): string {
-  const width = 760;
+}: Chart & { xLabel: string; yLabel: string; xs: number[] }): string {
+  const width = CHART_WIDTH;
   const height = 360;
   const left = 60;
   const right = 180;

@@ -43,6 +43,7 @@ import {
 } from "./trusted-documents.ts";
 import { benchPlaceOrder, DEFAULT_CONNECTIONS } from "./place-order.ts";
 import { redraw, writeReport } from "./report.ts";
+import { signedInHeaders } from "./sign-in.ts";
 import {
   checkResults,
   RESULTS_VERSION,
@@ -369,14 +370,10 @@ async function supergraphSection(): Promise<FailFastResult> {
     env: { ...SECRETS, BENCH_PRINCIPAL: principal },
   });
   try {
-    const login = await post(runners[0]!.url, {
-      query:
-        "mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token } }",
-      variables: { e: admin.email, p: DEMO_PASSWORD },
+    const headers = await signedInHeaders(runners[0]!.url, {
+      email: admin.email,
+      password: DEMO_PASSWORD,
     });
-    const headers = {
-      authorization: `Bearer ${(login.json.data as { logIn: { token: string } }).logIn.token}`,
-    };
     const noErrors = (json: Record<string, unknown>, status: number) =>
       status !== 200 || json.errors || !json.data
         ? `HTTP ${status} ${JSON.stringify(json).slice(0, 200)}`
@@ -461,14 +458,10 @@ async function supergraphSection(): Promise<FailFastResult> {
     },
   });
   try {
-    const login = await post(failing.url, {
-      query:
-        "mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token } }",
-      variables: { e: admin.email, p: DEMO_PASSWORD },
+    const headers = await signedInHeaders(failing.url, {
+      email: admin.email,
+      password: DEMO_PASSWORD,
     });
-    const headers = {
-      authorization: `Bearer ${(login.json.data as { logIn: { token: string } }).logIn.token}`,
-    };
     const orderBody = {
       query: `query Order($id: ID!) { order(id: $id) { id items { quantity } payment { status } } }`,
       variables: { id: demoOrders[0]!.id },

@@ -4,12 +4,8 @@ import type { Logger } from "../platform/logger.ts";
 import { migrate } from "../platform/migrate.ts";
 import { isUnreadable, readEvent } from "./contracts.ts";
 import type { EventEnvelope } from "./envelope.ts";
-import type {
-  EventLog,
-  LogMessage,
-  LogSubscription,
-  SubscriptionState,
-} from "./event-log.ts";
+import type { EventLog, LogMessage } from "./event-log.ts";
+import { consumerGroup, type ConsumerGroupRole } from "./consumer-group.ts";
 import { consumeMessage } from "../platform/tracing.ts";
 
 export const ANALYTICS_MIGRATIONS = fileURLToPath(
@@ -61,18 +57,13 @@ export function contributionOf(event: EventEnvelope):
   }
 }
 
-export interface AnalyticsConsumer {
-  start(): Promise<void>;
-  stop(): Promise<void>;
+export interface AnalyticsConsumer extends ConsumerGroupRole {
   readonly stats: {
     counted: number;
     ignored: number;
     duplicates: number;
     rejected: number;
   };
-  readonly groupId: string;
-  /** The consumer's state (`stopped` before start and after stop): `/ready` and metrics read it. */
-  state(): SubscriptionState;
 }
 
 /**
@@ -96,7 +87,6 @@ export function createAnalyticsConsumer({
 }): AnalyticsConsumer {
   const log = logger.child({ component: "analytics", groupId });
   const stats = { counted: 0, ignored: 0, duplicates: 0, rejected: 0 };
-  let subscription: LogSubscription | undefined;
   const count = async (message: LogMessage) => {
     let event: EventEnvelope;
     try {
@@ -158,28 +148,11 @@ export function createAnalyticsConsumer({
       () => count(message),
     );
   return {
+    ...consumerGroup(
+      eventLog,
+      { groupId, topics, handle },
+      { started: () => log.info({ topics }, "analytics consuming") },
+    ),
     stats,
-    groupId,
-    state: () =>
-      subscription?.state() ?? {
-        status: "stopped",
-        pausedPartitions: [],
-        restarts: 0,
-      },
-    async start() {
-      if (subscription) return;
-      for (const topic of topics) await eventLog.ensureTopic(topic);
-      subscription = await eventLog.subscribe({
-        groupId,
-        topics: [...topics],
-        fromBeginning: true,
-        handle,
-      });
-      log.info({ topics }, "analytics consuming");
-    },
-    async stop() {
-      await subscription?.stop();
-      subscription = undefined;
-    },
   };
 }

@@ -47,6 +47,12 @@ const payment = {
   amount: "minorUnits",
   currency: "currency",
 } as const;
+/** A charge's result: the payment with the status it reached and the provider's failure, if any. */
+const paymentResult = {
+  ...payment,
+  status: { optional: "string" },
+  failureCode: { optional: { nullable: "string" } },
+} as const;
 const stock = {
   reservationId: "string",
   userId: { nullable: "string" },
@@ -118,33 +124,21 @@ export const EVENT_CONTRACTS: readonly EventContract[] = [
     version: 1,
     producer: "payments",
     description: "Money was taken for an order.",
-    data: {
-      ...payment,
-      status: { optional: "string" },
-      failureCode: { optional: { nullable: "string" } },
-    },
+    data: paymentResult,
   },
   {
     type: "payments.payment.declined",
     version: 1,
     producer: "payments",
     description: "The provider declined the card; nothing was taken.",
-    data: {
-      ...payment,
-      status: { optional: "string" },
-      failureCode: { optional: { nullable: "string" } },
-    },
+    data: paymentResult,
   },
   {
     type: "payments.payment.failed",
     version: 1,
     producer: "payments",
     description: "The provider failed or timed out; nothing was taken.",
-    data: {
-      ...payment,
-      status: { optional: "string" },
-      failureCode: { optional: { nullable: "string" } },
-    },
+    data: paymentResult,
   },
   {
     type: "payments.payment.refunded",

@@ -47,32 +47,24 @@ function changeOf(
   event: EventEnvelope,
   receivedAt: number,
 ): LiveChangeMessage | undefined {
+  // Every event a live field follows is about one user (contracts in events/contracts.ts).
+  const about = {
+    eventId: event.eventId,
+    userId: (event.data as { userId: string }).userId,
+    receivedAt,
+  };
   if (isOrderEvent(event.type)) {
-    const { orderId, userId } = event.data as {
-      orderId: string;
-      userId: string;
-    };
+    const { orderId } = event.data as { orderId: string };
     return {
       kind: "order",
-      eventId: event.eventId,
+      ...about,
       orderId,
-      userId,
       status: STATUS_BY_TYPE[event.type],
-      receivedAt,
     };
   }
   if (event.type === "notifications.notification.delivered") {
-    const { notificationId, userId } = event.data as {
-      notificationId: string;
-      userId: string;
-    };
-    return {
-      kind: "notification",
-      eventId: event.eventId,
-      notificationId,
-      userId,
-      receivedAt,
-    };
+    const { notificationId } = event.data as { notificationId: string };
+    return { kind: "notification", ...about, notificationId };
   }
   return undefined;
 }

@@ -8,13 +8,7 @@ import {
   traceHeaders,
 } from "../platform/tracing.ts";
 import { DOMAIN_EVENT_TOPICS, type EventEnvelope } from "./envelope.ts";
-import type {
-  EventLog,
-  LogMessage,
-  LogSubscription,
-  MessageBatch,
-  SubscriptionState,
-} from "./event-log.ts";
+import type { EventLog, LogMessage, MessageBatch } from "./event-log.ts";
 import type { JobQueue } from "./job-queue.ts";
 import { mapEventToJobs } from "./job-mapper.ts";
 import {
@@ -23,6 +17,7 @@ import {
   type NotificationJob,
 } from "./notification-job.ts";
 import { isUnreadable, readEvent } from "./contracts.ts";
+import { consumerGroup, type ConsumerGroupRole } from "./consumer-group.ts";
 
 export interface NotificationWorkerOptions {
   eventLog: EventLog;
@@ -40,9 +35,7 @@ export interface NotificationWorkerOptions {
   onJobsPublished?: (jobs: NotificationJob[], message: LogMessage) => void;
 }
 
-export interface NotificationWorker {
-  start(): Promise<void>;
-  stop(): Promise<void>;
+export interface NotificationWorker extends ConsumerGroupRole {
   /** Handles one partition batch as the subscription would (exported for tests of the steps). */
   handleBatch(batch: MessageBatch): Promise<void>;
   readonly stats: {
@@ -51,9 +44,6 @@ export interface NotificationWorker {
     rejected: number;
     jobs: number;
   };
-  readonly groupId: string;
-  /** The consumer's state (`stopped` before start and after stop): `/ready` and metrics read it. */
-  state(): SubscriptionState;
   /** Events on the worker's topics its group has not committed yet. */
   lag(): Promise<number>;
 }
@@ -89,7 +79,6 @@ export function createNotificationWorker({
 }: NotificationWorkerOptions): NotificationWorker {
   const log = logger.child({ component: "notification-worker", groupId });
   const stats = { handled: 0, duplicates: 0, rejected: 0, jobs: 0 };
-  let subscription: LogSubscription | undefined;
 
   /** Publishes one event's jobs in its consumer span (continuing the event's trace, under its correlation id). */
   const publishJobs = (message: LogMessage, jobs: NotificationJob[]) =>
@@ -248,32 +237,19 @@ export function createNotificationWorker({
   };
 
   return {
-    stats,
-    groupId,
-    handleBatch,
-    state: () =>
-      subscription?.state() ?? {
-        status: "stopped",
-        pausedPartitions: [],
-        restarts: 0,
+    ...consumerGroup(
+      eventLog,
+      { groupId, topics, handleBatch },
+      {
+        prepare: async () => {
+          for (const channel of CHANNELS)
+            await jobQueue.declare(queueFor(queuePrefix, channel));
+        },
+        started: () => log.info({ topics }, "notification worker consuming"),
       },
+    ),
+    stats,
+    handleBatch,
     lag: () => eventLog.lag(groupId, topics),
-    async start() {
-      if (subscription) return;
-      for (const channel of CHANNELS)
-        await jobQueue.declare(queueFor(queuePrefix, channel));
-      for (const topic of topics) await eventLog.ensureTopic(topic);
-      subscription = await eventLog.subscribe({
-        groupId,
-        topics: [...topics],
-        fromBeginning: true,
-        handleBatch,
-      });
-      log.info({ topics }, "notification worker consuming");
-    },
-    async stop() {
-      await subscription?.stop();
-      subscription = undefined;
-    },
   };
 }

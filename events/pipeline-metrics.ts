@@ -6,6 +6,36 @@ import { CHANNELS, queueFor } from "./notification-job.ts";
 import { registerRelayMetrics } from "./outbox-relay.ts";
 import type { Pipeline } from "./pipeline.ts";
 
+/** The counter of each role's running totals by outcome (its `stats` object). */
+const OUTCOME_COUNTERS = {
+  worker: {
+    name: "notification_worker_events_total",
+    help: "Events the worker has handled, by outcome (handled, duplicates, rejected; jobs: notification jobs published)",
+  },
+  dispatcher: {
+    name: "dispatcher_notifications_total",
+    help: "Notification jobs the dispatcher has handled, by outcome (delivered, skipped, failed, held)",
+  },
+} as const;
+
+function outcomeCounter(
+  registry: Registry,
+  service: keyof typeof OUTCOME_COUNTERS,
+  stats: Readonly<Record<string, number>>,
+): void {
+  const { name, help } = OUTCOME_COUNTERS[service];
+  counterOfTotals({
+    name,
+    help,
+    labelNames: ["outcome", "service"],
+    registry,
+    totals: () =>
+      Object.entries(stats).map(
+        ([outcome, total]) => [{ outcome, service }, total] as const,
+      ),
+  });
+}
+
 /**
  * The pipeline's series, for whichever parts run in this process: outbox lag per schema (relays),
  * events by outcome (worker), notifications by outcome and DLQ depth per channel (dispatchers),
@@ -28,20 +58,14 @@ export function registerPipelineMetrics(
   if (pipeline.relays.length > 0)
     registerRelayMetrics(registry, pipeline.relays, { service: "relay" });
   const { worker, dispatcher } = pipeline;
+  for (const [service, role] of [
+    ["worker", worker],
+    ["dispatcher", dispatcher],
+  ] as const)
+    if (role) outcomeCounter(registry, service, role.stats);
   if (pipeline.consumers().length > 0)
     registerConsumerMetrics(registry, pipeline);
   if (worker) {
-    counterOfTotals({
-      name: "notification_worker_events_total",
-      help: "Events the worker has handled, by outcome (handled, duplicates, rejected; jobs: notification jobs published)",
-      labelNames: ["outcome", "service"],
-      registry,
-      totals: () =>
-        Object.entries(worker.stats).map(
-          ([outcome, total]) =>
-            [{ outcome, service: "worker" }, total] as const,
-        ),
-    });
     new Gauge({
       name: "event_consumer_lag",
       help: "Events the notification worker’s consumer group has not committed yet (-1 when the log cannot be asked)",
@@ -53,17 +77,6 @@ export function registerPipelineMetrics(
     });
   }
   if (dispatcher) {
-    counterOfTotals({
-      name: "dispatcher_notifications_total",
-      help: "Notification jobs the dispatcher has handled, by outcome (delivered, skipped, failed, held)",
-      labelNames: ["outcome", "service"],
-      registry,
-      totals: () =>
-        Object.entries(dispatcher.stats).map(
-          ([outcome, total]) =>
-            [{ outcome, service: "dispatcher" }, total] as const,
-        ),
-    });
     new Gauge({
       name: "dispatcher_downstream_unavailable",
       help: "Downstreams the dispatcher is holding jobs for (1 while unavailable)",

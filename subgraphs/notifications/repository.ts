@@ -1,5 +1,9 @@
 import type { Database } from "../../platform/database.ts";
-import { pagesByParent } from "../../platform/pagination.ts";
+import { batchByKey } from "../../platform/sql-rows.ts";
+import {
+  userListPages,
+  type UserListCursor,
+} from "../../platform/user-lists.ts";
 
 export interface NotificationRow {
   notification_id: string;
@@ -11,8 +15,11 @@ export interface NotificationRow {
   delivered_at: Date;
 }
 
+const COLUMNS =
+  "notification_id, user_id, channel, subject, event_type, correlation_id, delivered_at";
+
 /** `[deliveredAt ISO, notificationId]`: the position after which the next page starts. */
-export type NotificationCursor = [string, string];
+export type NotificationCursor = UserListCursor;
 
 export function isNotificationCursor(
   value: unknown,
@@ -30,49 +37,21 @@ export function isNotificationCursor(
 export function createNotificationRepository(db: Database) {
   return {
     /** Delivered notifications by id, in the order of `ids` (null where none is delivered). */
-    async byIds(
-      ids: readonly string[],
-    ): Promise<Array<NotificationRow | null>> {
-      const rows = await db.query<NotificationRow>(
-        `SELECT notification_id, user_id, channel, subject, event_type, correlation_id, delivered_at
-           FROM notifications.deliveries
-          WHERE notification_id = ANY($1::text[]) AND status = 'DELIVERED'`,
-        [ids],
-      );
-      const byId = new Map(rows.map((row) => [row.notification_id, row]));
-      return ids.map((id) => byId.get(id) ?? null);
-    },
+    byIds: batchByKey<NotificationRow>(
+      db,
+      `SELECT ${COLUMNS} FROM notifications.deliveries
+        WHERE notification_id = ANY($1::text[]) AND status = 'DELIVERED'`,
+      (row) => row.notification_id,
+    ),
     /** One page per user id, in the order of `userIds`, each with the user's total count. */
-    async pagesByUsers(
-      userIds: readonly string[],
-      {
-        limit,
-        after,
-      }: { limit: number; after: NotificationCursor | undefined },
-    ): Promise<Array<{ rows: NotificationRow[]; totalCount: number }>> {
-      const rows = await db.query<NotificationRow & { total_count: number }>(
-        `SELECT notification_id, user_id, channel, subject, event_type, correlation_id, delivered_at, total_count FROM (
-           SELECT counted.*, row_number() OVER (PARTITION BY counted.user_id ORDER BY counted.delivered_at DESC, counted.notification_id DESC) AS rn
-             FROM (
-               SELECT d.*, count(*) OVER (PARTITION BY d.user_id)::int AS total_count
-                 FROM notifications.deliveries d
-                WHERE d.user_id = ANY($1::text[]) AND d.status = 'DELIVERED'
-             ) counted
-            WHERE $2::timestamptz IS NULL OR (counted.delivered_at, counted.notification_id) < ($2::timestamptz, $3::text)
-         ) page
-         WHERE rn <= $4
-         ORDER BY user_id, delivered_at DESC, notification_id DESC`,
-        [userIds, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
-      );
-      return pagesByParent(userIds, rows, {
-        hasAfter: after !== undefined,
-        countMissing: (missing) =>
-          db.query(
-            `SELECT user_id, count(*)::int AS total_count FROM notifications.deliveries WHERE user_id = ANY($1::text[]) AND status = 'DELIVERED' GROUP BY user_id`,
-            [missing],
-          ),
-      });
-    },
+    pagesByUsers: userListPages<NotificationRow>(db, {
+      table: "notifications.deliveries",
+      columns: COLUMNS,
+      timeColumn: "delivered_at",
+      idColumn: "notification_id",
+      keyType: "text",
+      filter: "status = 'DELIVERED'",
+    }),
   };
 }
 

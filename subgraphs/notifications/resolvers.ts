@@ -2,8 +2,8 @@ import {
   assertOwnerOrAdmin,
   type AuthContext,
 } from "../../platform/authorization.ts";
-import { notFound } from "../../platform/errors.ts";
-import { parsePage, toConnection } from "../../platform/pagination.ts";
+import { userListConnection } from "../../platform/user-lists.ts";
+import { findOwned } from "../../platform/owned-rows.ts";
 import { DateTimeScalar } from "../../platform/scalars.ts";
 import type { NotificationLoaders } from "./loaders.ts";
 import { isNotificationCursor, type NotificationRow } from "./repository.ts";
@@ -35,15 +35,29 @@ function toNotification(row: NotificationRow) {
   };
 }
 
+const notificationsOfUser = userListConnection({
+  isCursor: isNotificationCursor,
+  toNode: toNotification,
+  cursorOf: (notification) => [
+    notification.deliveredAt.toISOString(),
+    notification.id,
+  ],
+});
+
 export const resolvers: Resolvers<NotificationsContext> = {
   DateTime: DateTimeScalar,
   Query: {
     async notification(_root, { id }, { loaders, principal }) {
-      const row = await loaders.notificationById.load(id);
-      if (!row) throw notFound("Notification", id);
       // What was sent to a user is theirs: the router's myNotifications reads every event through
       // here with the subscriber's rights, so this check is what keeps one customer's out of another's.
-      assertOwnerOrAdmin(principal, row.user_id, `Notification ${id}`);
+      // Notification ids are the pipeline's own keys, not UUIDs: the loader takes them as given.
+      const row = await findOwned(
+        principal,
+        loaders.notificationById,
+        "Notification",
+        id,
+        id,
+      );
       return toNotification(row);
     },
   },
@@ -54,19 +68,11 @@ export const resolvers: Resolvers<NotificationsContext> = {
     async notifications(user, args, { loaders, principal }) {
       // What was sent to a user is theirs: customers see only their own, admins everyone's.
       assertOwnerOrAdmin(principal, user.id, "another user's notifications");
-      const page = parsePage(args, isNotificationCursor);
-      const { rows, totalCount } = await loaders
-        .notificationsPageByUser(page)
-        .load(user.id);
-      return toConnection(rows.map(toNotification), {
-        limit: page.limit,
-        hasAfter: page.after !== undefined,
-        totalCount,
-        cursorOf: (notification) => [
-          notification.deliveredAt.toISOString(),
-          notification.id,
-        ],
-      });
+      return notificationsOfUser(
+        loaders.notificationsPageByUser,
+        user.id,
+        args,
+      );
     },
   },
 };

@@ -1,7 +1,11 @@
 import type { Database, Sql } from "../../platform/database.ts";
 import type { NewEvent } from "../../events/envelope.ts";
 import { changeWithEvent } from "../../events/outbox-writer.ts";
-import { pagesByParent } from "../../platform/pagination.ts";
+import { batchByUuid } from "../../platform/sql-rows.ts";
+import {
+  userListPages,
+  type UserListCursor,
+} from "../../platform/user-lists.ts";
 
 export const ORDER_STATUSES = [
   "PENDING",
@@ -36,7 +40,7 @@ export interface OrderItemRow {
 }
 
 /** Position in a user's newest-first list: (createdAt, id), compared as a row value. */
-export type OrderCursor = readonly [createdAt: string, id: string];
+export type OrderCursor = UserListCursor;
 
 const COLUMNS =
   "id, user_id, status, total_minor, currency, created_at, failure_code";
@@ -292,14 +296,7 @@ export const orderSql = {
 
 export function createOrderRepository(db: Database) {
   return {
-    async ordersByIds(ids: readonly string[]): Promise<Array<OrderRow | null>> {
-      const rows = await db.query<OrderRow>(
-        `SELECT ${COLUMNS} FROM orders.orders WHERE id = ANY($1::uuid[])`,
-        [ids],
-      );
-      const byId = new Map(rows.map((row) => [row.id, row]));
-      return ids.map((id) => byId.get(id) ?? null);
-    },
+    ordersByIds: batchByUuid<OrderRow>(db, "orders.orders", COLUMNS),
 
     async itemsByOrderIds(
       orderIds: readonly string[],
@@ -317,37 +314,14 @@ export function createOrderRepository(db: Database) {
       return orderIds.map((id) => byOrder.get(id) ?? []);
     },
 
-    /**
-     * One page of orders for each of several users in one statement: a window function numbers
-     * each user's orders after the cursor and keeps the first `limit + 1`.
-     */
-    async pagesByUsers(
-      userIds: readonly string[],
-      { limit, after }: { limit: number; after: OrderCursor | undefined },
-    ): Promise<Array<{ rows: OrderRow[]; totalCount: number }>> {
-      const rows = await db.query<OrderRow & { total_count: number }>(
-        `SELECT ${COLUMNS}, total_count FROM (
-           SELECT counted.*, row_number() OVER (PARTITION BY counted.user_id ORDER BY counted.created_at DESC, counted.id DESC) AS rn
-             FROM (
-               SELECT o.*, count(*) OVER (PARTITION BY o.user_id)::int AS total_count
-                 FROM orders.orders o
-                WHERE o.user_id = ANY($1::uuid[])
-             ) counted
-            WHERE $2::timestamptz IS NULL OR (counted.created_at, counted.id) < ($2::timestamptz, $3::uuid)
-         ) page
-         WHERE rn <= $4
-         ORDER BY user_id, created_at DESC, id DESC`,
-        [userIds, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
-      );
-      return pagesByParent(userIds, rows, {
-        hasAfter: after !== undefined,
-        countMissing: (missing) =>
-          db.query(
-            "SELECT user_id, count(*)::int AS total_count FROM orders.orders WHERE user_id = ANY($1::uuid[]) GROUP BY user_id",
-            [missing],
-          ),
-      });
-    },
+    /** One page of orders for each of several users, newest first, in one statement. */
+    pagesByUsers: userListPages<OrderRow>(db, {
+      table: "orders.orders",
+      columns: COLUMNS,
+      timeColumn: "created_at",
+      idColumn: "id",
+      keyType: "uuid",
+    }),
   };
 }
 

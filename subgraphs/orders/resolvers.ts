@@ -5,13 +5,13 @@ import {
 import {
   codedError,
   ERROR_CODES,
-  notFound,
   type ErrorCode,
 } from "../../platform/errors.ts";
 import type { Principal } from "../../platform/principal.ts";
 import type { OrderService } from "./order-service.ts";
 import { isId, parseId } from "../../platform/ids.ts";
-import { parsePage, toConnection } from "../../platform/pagination.ts";
+import { userListConnection } from "../../platform/user-lists.ts";
+import { findOwned, ownedReference } from "../../platform/owned-rows.ts";
 import {
   DateTimeScalar,
   DecimalScalar,
@@ -82,16 +82,18 @@ const isOrderCursor = (value: unknown): value is OrderCursor =>
   !Number.isNaN(Date.parse(value[0])) &&
   isId(value[1]);
 
+const ordersOfUser = userListConnection({
+  isCursor: isOrderCursor,
+  toNode: toOrder,
+  cursorOf: (order) => [order.createdAt.toISOString(), order.id],
+});
+
 export const resolvers: Resolvers<OrdersContext> = {
   Decimal: DecimalScalar,
   DateTime: DateTimeScalar,
   Query: {
-    async order(_root, { id }, { loaders, principal }) {
-      const row = await loaders.orderById.load(parseId(id));
-      if (!row) throw notFound("Order", id);
-      assertOwnerOrAdmin(principal, row.user_id, `Order ${id}`);
-      return toOrder(row);
-    },
+    order: async (_root, { id }, { loaders, principal }) =>
+      toOrder(await findOwned(principal, loaders.orderById, "Order", id)),
   },
   Mutation: {
     async placeOrder(_root, { input }, { orders, principal }) {
@@ -104,15 +106,12 @@ export const resolvers: Resolvers<OrdersContext> = {
     },
   },
   Order: {
-    async __resolveReference(reference, { loaders, principal }) {
-      if (!isId(reference.id)) return null;
-      const row = await loaders.orderById.load(reference.id.toLowerCase());
-      if (!row) return null;
-      // Reached from a payment the caller may see, so normally theirs; checked anyway, because an
-      // entity fetch is a read like any other.
-      assertOwnerOrAdmin(principal, row.user_id, `Order ${row.id}`);
-      return toOrder(row);
-    },
+    // Reached from a payment the caller may see, so normally theirs; checked anyway.
+    __resolveReference: ownedReference(
+      "Order",
+      ({ loaders }: OrdersContext) => loaders.orderById,
+      toOrder,
+    ),
     user: (order) => ({ id: order.userId }),
     async items(order, _args, { loaders }) {
       const items = await loaders.itemsByOrderId.load(order.id);
@@ -129,17 +128,7 @@ export const resolvers: Resolvers<OrdersContext> = {
       isId(reference.id) ? { id: reference.id.toLowerCase() } : null,
     async orders(user, args, { loaders, principal }) {
       assertOwnerOrAdmin(principal, user.id, "another user's orders");
-      const page = parsePage(args, isOrderCursor);
-      const { rows, totalCount } = await loaders
-        .ordersPageByUser(page)
-        .load(user.id);
-      for (const row of rows) loaders.orderById.prime(row.id, row);
-      return toConnection(rows.map(toOrder), {
-        limit: page.limit,
-        hasAfter: page.after !== undefined,
-        totalCount,
-        cursorOf: (order) => [order.createdAt.toISOString(), order.id],
-      });
+      return ordersOfUser(loaders.ordersPageByUser, user.id, args);
     },
   },
 };

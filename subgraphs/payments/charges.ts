@@ -1,4 +1,4 @@
-import type { Database } from "../../platform/database.ts";
+import type { Database, Sql } from "../../platform/database.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { appendEvent } from "../../events/outbox-writer.ts";
 import type { ChargeBody, PaymentStatus, RefundBody } from "./contract.ts";
@@ -25,6 +25,31 @@ export type ChargeOutcome =
   | { kind: "unknown-charge" };
 
 export type RefundOutcome = { kind: "given-back"; payment: RefundBody };
+
+/**
+ * Marks a captured payment REFUNDED and writes its `payments.payment.refunded` event in the same
+ * transaction; `reason` is the event's optional field (absent for a saga's compensation).
+ */
+async function markRefunded(
+  tx: Sql,
+  row: ChargeRow,
+  reason?: string,
+): Promise<ChargeRow | undefined> {
+  const refunded = await chargeSql.markRefunded(tx, row.id);
+  await appendEvent(tx, "payments", {
+    type: "payments.payment.refunded",
+    key: row.user_id,
+    data: {
+      paymentId: row.id,
+      orderId: row.order_id,
+      userId: row.user_id,
+      amount: row.amount_minor,
+      currency: row.currency,
+      ...(reason === undefined ? {} : { reason }),
+    },
+  });
+  return refunded;
+}
 
 /** The outcome a payment's state stands for: captured money stays charged even once refunded. */
 function chargeOutcome(row: ChargeRow): ChargeOutcome {
@@ -203,20 +228,7 @@ export function createCharges({
         const row = await chargeSql.byId(tx, paymentId, { forUpdate: true });
         if (!row || row.status !== "CAPTURED") return row;
         if (row.provider_capture) await provider.refund(row.provider_capture);
-        const refunded = await chargeSql.markRefunded(tx, row.id);
-        await appendEvent(tx, "payments", {
-          type: "payments.payment.refunded",
-          key: row.user_id,
-          data: {
-            paymentId: row.id,
-            orderId: row.order_id,
-            userId: row.user_id,
-            amount: row.amount_minor,
-            currency: row.currency,
-            reason: "admin",
-          },
-        });
-        return refunded;
+        return markRefunded(tx, row, "admin");
       });
     },
 
@@ -247,18 +259,7 @@ export function createCharges({
           await chargeSql.voidInFlight(tx, row.id);
         } else if (row.status === "CAPTURED") {
           await provider.refund(row.provider_capture!);
-          await chargeSql.markRefunded(tx, row.id);
-          await appendEvent(tx, "payments", {
-            type: "payments.payment.refunded",
-            key: row.user_id,
-            data: {
-              paymentId: row.id,
-              orderId: row.order_id,
-              userId: row.user_id,
-              amount: row.amount_minor,
-              currency: row.currency,
-            },
-          });
+          await markRefunded(tx, row);
         }
         const after = (await chargeSql.byId(tx, row.id))!;
         return {

@@ -15,31 +15,28 @@ import { CHARGE_CODES, PAYMENTS_PATHS } from "./contract.ts";
 
 const CALLERS = ["orders"] as const;
 
+/** Charges that took no money (or not yet): the payment as it stands, under its status and code. */
+const NOT_CHARGED = {
+  declined: { status: 402, code: CHARGE_CODES.declined },
+  failed: { status: 422, code: CHARGE_CODES.failed },
+  "in-progress": { status: 409, code: CHARGE_CODES.inProgress },
+  voided: { status: 409, code: CHARGE_CODES.voided },
+} as const satisfies Partial<
+  Record<ChargeOutcome["kind"], { status: number; code: string }>
+>;
+
 /** The one place a charge outcome becomes HTTP: money taken 200, declined 402, failed 422, not settled 409. */
 export function chargeReply(outcome: ChargeOutcome): InternalReply {
   switch (outcome.kind) {
     case "charged":
       return { status: 200, body: outcome.payment };
     case "declined":
-      return {
-        status: 402,
-        body: { ...outcome.payment, code: CHARGE_CODES.declined },
-      };
     case "failed":
-      return {
-        status: 422,
-        body: { ...outcome.payment, code: CHARGE_CODES.failed },
-      };
     case "in-progress":
-      return {
-        status: 409,
-        body: { ...outcome.payment, code: CHARGE_CODES.inProgress },
-      };
-    case "voided":
-      return {
-        status: 409,
-        body: { ...outcome.payment, code: CHARGE_CODES.voided },
-      };
+    case "voided": {
+      const { status, code } = NOT_CHARGED[outcome.kind];
+      return { status, body: { ...outcome.payment, code } };
+    }
     case "key-reused":
       return {
         status: 422,

@@ -2,6 +2,12 @@ import { randomUUID } from "node:crypto";
 import type { Database, Sql } from "../../platform/database.ts";
 import type { NewEvent } from "../../events/envelope.ts";
 import { changeWithEvent } from "../../events/outbox-writer.ts";
+import {
+  batchByKey,
+  batchByUuid,
+  firstRow,
+  type RowLock,
+} from "../../platform/sql-rows.ts";
 import type { PaymentStatus } from "./contract.ts";
 
 export interface PaymentRow {
@@ -25,6 +31,17 @@ export type ChargeRow = PaymentRow & {
 const COLUMNS =
   "id, order_id, user_id, amount_minor, currency, status, created_at";
 const CHARGE_COLUMNS = `${COLUMNS}, idempotency_key, provider_authorization, provider_capture, failure_code`;
+
+/** Reads one charge by a unique column (`id` or `idempotency_key`). */
+const chargeBy =
+  (column: "id" | "idempotency_key") =>
+  (tx: Sql, value: string, lock?: RowLock): Promise<ChargeRow | undefined> =>
+    firstRow(
+      tx,
+      `SELECT ${CHARGE_COLUMNS} FROM payments.payments WHERE ${column} = $1`,
+      [value],
+      lock,
+    );
 
 /**
  * The SQL of charges and refunds. Every function takes the handle to run on (`Database` or a
@@ -73,29 +90,8 @@ export const chargeSql = {
     );
   },
 
-  async byKey(
-    tx: Sql,
-    idempotencyKey: string,
-    { forUpdate = false } = {},
-  ): Promise<ChargeRow | undefined> {
-    const [row] = await tx.query<ChargeRow>(
-      `SELECT ${CHARGE_COLUMNS} FROM payments.payments WHERE idempotency_key = $1${forUpdate ? " FOR UPDATE" : ""}`,
-      [idempotencyKey],
-    );
-    return row;
-  },
-
-  async byId(
-    tx: Sql,
-    id: string,
-    { forUpdate = false } = {},
-  ): Promise<ChargeRow | undefined> {
-    const [row] = await tx.query<ChargeRow>(
-      `SELECT ${CHARGE_COLUMNS} FROM payments.payments WHERE id = $1${forUpdate ? " FOR UPDATE" : ""}`,
-      [id],
-    );
-    return row;
-  },
+  byKey: chargeBy("idempotency_key"),
+  byId: chargeBy("id"),
 
   /**
    * Moves a still-PENDING payment to its result and writes `event` with it, in one statement;
@@ -163,30 +159,16 @@ export const chargeSql = {
 
 export function createPaymentRepository(db: Database) {
   return {
-    async paymentsByIds(
-      ids: readonly string[],
-    ): Promise<Array<PaymentRow | null>> {
-      const rows = await db.query<PaymentRow>(
-        `SELECT ${COLUMNS} FROM payments.payments WHERE id = ANY($1::uuid[])`,
-        [ids],
-      );
-      const byId = new Map(rows.map((row) => [row.id, row]));
-      return ids.map((id) => byId.get(id) ?? null);
-    },
+    paymentsByIds: batchByUuid<PaymentRow>(db, "payments.payments", COLUMNS),
 
     /** The latest payment attempt of each order, in key order. */
-    async latestByOrderIds(
-      orderIds: readonly string[],
-    ): Promise<Array<PaymentRow | null>> {
-      const rows = await db.query<PaymentRow>(
-        `SELECT DISTINCT ON (order_id) ${COLUMNS} FROM payments.payments
-          WHERE order_id = ANY($1::uuid[])
-          ORDER BY order_id, created_at DESC, id DESC`,
-        [orderIds],
-      );
-      const byOrder = new Map(rows.map((row) => [row.order_id, row]));
-      return orderIds.map((id) => byOrder.get(id) ?? null);
-    },
+    latestByOrderIds: batchByKey<PaymentRow>(
+      db,
+      `SELECT DISTINCT ON (order_id) ${COLUMNS} FROM payments.payments
+        WHERE order_id = ANY($1::uuid[])
+        ORDER BY order_id, created_at DESC, id DESC`,
+      (row) => row.order_id,
+    ),
   };
 }
 

@@ -4,6 +4,7 @@ import {
 } from "../../platform/authorization.ts";
 import { notFound } from "../../platform/errors.ts";
 import { isId, parseId } from "../../platform/ids.ts";
+import { findOwned, ownedReference } from "../../platform/owned-rows.ts";
 import {
   DateTimeScalar,
   DecimalScalar,
@@ -35,12 +36,8 @@ export const resolvers: Resolvers<PaymentsContext> = {
   Decimal: DecimalScalar,
   DateTime: DateTimeScalar,
   Query: {
-    async payment(_root, { id }, { loaders, principal }) {
-      const row = await loaders.paymentById.load(parseId(id));
-      if (!row) throw notFound("Payment", id);
-      assertOwnerOrAdmin(principal, row.user_id, `Payment ${id}`);
-      return toPayment(row);
-    },
+    payment: async (_root, { id }, { loaders, principal }) =>
+      toPayment(await findOwned(principal, loaders.paymentById, "Payment", id)),
   },
   Mutation: {
     // @requiresScopes(admin) is enforced before this runs (platform/authorization.ts).
@@ -51,13 +48,11 @@ export const resolvers: Resolvers<PaymentsContext> = {
     },
   },
   Payment: {
-    async __resolveReference(reference, { loaders, principal }) {
-      if (!isId(reference.id)) return null;
-      const row = await loaders.paymentById.load(reference.id.toLowerCase());
-      if (!row) return null;
-      assertOwnerOrAdmin(principal, row.user_id, `Payment ${row.id}`);
-      return toPayment(row);
-    },
+    __resolveReference: ownedReference(
+      "Payment",
+      ({ loaders }: PaymentsContext) => loaders.paymentById,
+      toPayment,
+    ),
   },
   Order: {
     // Payments knows an order only by id; an order without payments resolves with payment null.

@@ -25,6 +25,10 @@ const refused = (status: number, body: RefusalBody): InternalReply => ({
   body,
 });
 
+/** A reservation released (cancelled or expired) before this call: it cannot be used again. */
+const released = (reservationId: string) =>
+  refused(409, { code: RESERVATION_CODES.released, reservationId });
+
 function unreachable(outcome: never): never {
   throw new Error(`unhandled outcome ${JSON.stringify(outcome)}`);
 }
@@ -46,10 +50,7 @@ export function reserveReply(outcome: ReserveOutcome): InternalReply {
         productId: outcome.productId,
       });
     case "released":
-      return refused(409, {
-        code: RESERVATION_CODES.released,
-        reservationId: outcome.reservationId,
-      });
+      return released(outcome.reservationId);
     default:
       return unreachable(outcome);
   }
@@ -60,10 +61,7 @@ export function commitReply(outcome: CommitOutcome): InternalReply {
     case "committed":
       return { status: 200, body: outcome.reservation };
     case "released":
-      return refused(409, {
-        code: RESERVATION_CODES.released,
-        reservationId: outcome.reservationId,
-      });
+      return released(outcome.reservationId);
     case "unknown-reservation":
       return refused(404, {
         code: RESERVATION_CODES.notFound,

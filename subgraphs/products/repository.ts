@@ -2,6 +2,11 @@ import type { Database, Sql } from "../../platform/database.ts";
 import type { NewEvent } from "../../events/envelope.ts";
 import { changeWithEvent } from "../../events/outbox-writer.ts";
 import { badInput } from "../../platform/errors.ts";
+import {
+  batchByUuid,
+  firstRow,
+  type RowLock,
+} from "../../platform/sql-rows.ts";
 import type { Price, ReservationItem, ReservationStatus } from "./contract.ts";
 
 export interface ProductRow {
@@ -147,17 +152,17 @@ export const reservationSql = {
     );
   },
 
-  async find(
+  find: (
     tx: Sql,
     reservationId: string,
-    { forUpdate = false } = {},
-  ): Promise<ReservationRow | undefined> {
-    const [row] = await tx.query<ReservationRow>(
-      `SELECT ${RESERVATION_COLUMNS} FROM products.reservations WHERE id = $1${forUpdate ? " FOR UPDATE" : ""}`,
+    lock?: RowLock,
+  ): Promise<ReservationRow | undefined> =>
+    firstRow(
+      tx,
+      `SELECT ${RESERVATION_COLUMNS} FROM products.reservations WHERE id = $1`,
       [reservationId],
-    );
-    return row;
-  },
+      lock,
+    ),
 
   async returnStock(
     tx: Sql,
@@ -206,16 +211,7 @@ function likePattern(search: string): string {
 
 export function createProductRepository(db: Database) {
   return {
-    async productsByIds(
-      ids: readonly string[],
-    ): Promise<Array<ProductRow | null>> {
-      const rows = await db.query<ProductRow>(
-        `SELECT ${COLUMNS} FROM products.products WHERE id = ANY($1::uuid[])`,
-        [ids],
-      );
-      const byId = new Map(rows.map((row) => [row.id, row]));
-      return ids.map((id) => byId.get(id) ?? null);
-    },
+    productsByIds: batchByUuid<ProductRow>(db, "products.products", COLUMNS),
 
     /**
      * One page in SKU order plus the total count, in one statement. `limit + 1` rows are read so

@@ -1,4 +1,5 @@
 import type { Database } from "../../platform/database.ts";
+import { batchByUuid } from "../../platform/sql-rows.ts";
 
 export interface UserRow {
   id: string;
@@ -13,14 +14,7 @@ const COLUMNS = "id, email, name, role, created_at";
 export function createUserRepository(db: Database) {
   return {
     /** One query for any number of ids; rows come back in key order, null where missing. */
-    async usersByIds(ids: readonly string[]): Promise<Array<UserRow | null>> {
-      const rows = await db.query<UserRow>(
-        `SELECT ${COLUMNS} FROM users.users WHERE id = ANY($1::uuid[])`,
-        [ids],
-      );
-      const byId = new Map(rows.map((row) => [row.id, row]));
-      return ids.map((id) => byId.get(id) ?? null);
-    },
+    usersByIds: batchByUuid<UserRow>(db, "users.users", COLUMNS),
 
     async credentialsByEmail(
       email: string,

@@ -3,6 +3,7 @@ import {
   type ServiceClient,
   type ServiceResponse,
 } from "../../../platform/service-client.ts";
+import { expectOk, fieldOf, postIdempotent } from "./internal-call.ts";
 import { CHARGE_CODES, PAYMENTS_PATHS } from "../../payments/contract.ts";
 
 type Refusal = (typeof CHARGE_CODES)[
@@ -12,11 +13,6 @@ export type ChargeOutcome =
 
 /** The one idempotency key per order's charge: a retried or resumed charge can never charge twice. */
 export const chargeKey = (orderId: string) => `charge:${orderId}`;
-
-const fieldOf = (body: unknown, name: string): unknown =>
-  typeof body === "object" && body !== null
-    ? (body as Record<string, unknown>)[name]
-    : undefined;
 
 /**
  * The one place the payments service's answers are decoded (the server maps its outcomes onto
@@ -39,10 +35,8 @@ export const decodePayments = {
       return { ok: false, code };
     throw unexpectedAnswer("payments", PAYMENTS_PATHS.charge, answer);
   },
-  refund(answer: ServiceResponse): void {
-    if (answer.status !== 200)
-      throw unexpectedAnswer("payments", PAYMENTS_PATHS.refund, answer);
-  },
+  refund: (answer: ServiceResponse): void =>
+    expectOk("payments", PAYMENTS_PATHS.refund, answer),
 };
 
 /**
@@ -60,21 +54,17 @@ export function createPaymentsClient(client: Pick<ServiceClient, "call">) {
       paymentToken: string;
     }): Promise<ChargeOutcome> {
       return decodePayments.charge(
-        await client.call({
-          method: "POST",
-          path: PAYMENTS_PATHS.charge,
-          body: { ...request, idempotencyKey: chargeKey(request.orderId) },
-          retry: true,
+        await postIdempotent(client, PAYMENTS_PATHS.charge, {
+          ...request,
+          idempotencyKey: chargeKey(request.orderId),
         }),
       );
     },
     async refund(request: { orderId: string; userId: string }): Promise<void> {
       decodePayments.refund(
-        await client.call({
-          method: "POST",
-          path: PAYMENTS_PATHS.refund,
-          body: { ...request, idempotencyKey: chargeKey(request.orderId) },
-          retry: true,
+        await postIdempotent(client, PAYMENTS_PATHS.refund, {
+          ...request,
+          idempotencyKey: chargeKey(request.orderId),
         }),
       );
     },

@@ -3,6 +3,7 @@ import {
   type ServiceClient,
   type ServiceResponse,
 } from "../../../platform/service-client.ts";
+import { expectOk, fieldOf, postIdempotent } from "./internal-call.ts";
 import {
   isReservationCode,
   PRODUCTS_PATHS,
@@ -19,11 +20,6 @@ import {
 export type ReserveOutcome =
   | { ok: true; items: ReservationItem[] }
   | { ok: false; code: ReservationCode; productId?: string; prices?: Price[] };
-
-const fieldOf = (body: unknown, name: string): unknown =>
-  typeof body === "object" && body !== null
-    ? (body as Record<string, unknown>)[name]
-    : undefined;
 
 /**
  * The one place the products service's answers are decoded (the server maps its outcomes onto
@@ -54,10 +50,8 @@ export const decodeProducts = {
     if (answer.status === 409 || answer.status === 404) return "released";
     throw unexpectedAnswer("products", PRODUCTS_PATHS.commit, answer);
   },
-  release(answer: ServiceResponse): void {
-    if (answer.status !== 200)
-      throw unexpectedAnswer("products", PRODUCTS_PATHS.release, answer);
-  },
+  release: (answer: ServiceResponse): void =>
+    expectOk("products", PRODUCTS_PATHS.release, answer),
 };
 
 /**
@@ -73,32 +67,21 @@ export function createProductsClient(client: Pick<ServiceClient, "call">) {
     ): Promise<ReserveOutcome> {
       // Retrying is safe: the reservation id makes a repeated reserve return the first one's result.
       return decodeProducts.reserve(
-        await client.call({
-          method: "POST",
-          path: PRODUCTS_PATHS.reserve,
-          body: { reservationId, userId, items },
-          retry: true,
+        await postIdempotent(client, PRODUCTS_PATHS.reserve, {
+          reservationId,
+          userId,
+          items,
         }),
       );
     },
     async commit(reservationId: string): Promise<"committed" | "released"> {
       return decodeProducts.commit(
-        await client.call({
-          method: "POST",
-          path: PRODUCTS_PATHS.commit,
-          body: { reservationId },
-          retry: true,
-        }),
+        await postIdempotent(client, PRODUCTS_PATHS.commit, { reservationId }),
       );
     },
     async release(reservationId: string): Promise<void> {
       decodeProducts.release(
-        await client.call({
-          method: "POST",
-          path: PRODUCTS_PATHS.release,
-          body: { reservationId },
-          retry: true,
-        }),
+        await postIdempotent(client, PRODUCTS_PATHS.release, { reservationId }),
       );
     },
   };
