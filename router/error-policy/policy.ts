@@ -16,6 +16,7 @@
 import type { GraphQLFormattedError } from "graphql";
 import { ERROR_CODES, type ErrorCode } from "../../platform/errors.ts";
 import type { JsonSchema } from "../../platform/settings.ts";
+import { perSubgraphSchema } from "../per-subgraph-schema.ts";
 
 export const ERROR_MODES = ["mask", "pass-through", "wrap"] as const;
 export type ErrorMode = (typeof ERROR_MODES)[number];
@@ -90,14 +91,8 @@ const policySchema: JsonSchema = {
   },
 };
 
-export const ERROR_POLICIES_SCHEMA: JsonSchema = {
-  type: "object",
-  additionalProperties: false,
-  properties: {
-    all: policySchema,
-    subgraphs: { type: "object", additionalProperties: policySchema },
-  },
-};
+export const ERROR_POLICIES_SCHEMA: JsonSchema =
+  perSubgraphSchema(policySchema);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
