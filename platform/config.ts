@@ -8,12 +8,10 @@ import {
   boolean,
   ConfigError,
   custom,
-  oneOf,
-  port as portType,
+  define,
   readSetting,
   readSettings,
   setting,
-  text,
   url,
   type Env,
   type ParseContext,
@@ -190,74 +188,65 @@ function sharedSecret(
 
 /** The settings every service reads, plus the ports of the subgraphs (the pipeline derives a URL from one). */
 export const COMMON_SETTINGS = Object.freeze({
-  nodeEnv: setting<string | undefined>({
+  nodeEnv: define.text<string | undefined>({
     env: "NODE_ENV",
     key: undefined,
-    type: text,
     default: undefined,
     description:
       "`production` turns off Sandbox and introspection, masks unexpected errors and makes the secrets below required (environment only: it also steers Node and libraries)",
   }),
-  logLevel: setting<LogLevel>({
+  logLevel: define.oneOf(LOG_LEVELS, {
     env: "LOG_LEVEL",
     key: "log.level",
-    type: oneOf(LOG_LEVELS),
     default: "info",
     description: "pino level: fatal, error, warn, info, debug, trace, silent",
   }),
-  logFormat: setting<LogFormat>({
+  logFormat: define.oneOf(["json", "pretty"], {
     env: "LOG_FORMAT",
     key: "log.format",
-    type: oneOf(["json", "pretty"] as const),
     default: { development: "pretty", production: "json" },
     description:
       "`pretty`: one line per event, only when stdout is a terminal (a pipe or a file always gets JSON); `json`: JSON everywhere",
   }),
-  logFile: setting<string | undefined>({
+  logFile: define.text<string | undefined>({
     env: "LOG_FILE",
     key: "log.file",
-    type: text,
     default: undefined,
     defaultText:
       "`.data/switchyard.log` for `npm start` (not in production); unset for one service",
     description:
       "the log is also appended there (`off` = none); `npm run trace` reads it",
   }),
-  host: setting<string>({
+  host: define.text({
     env: "HOST",
     key: "host",
-    type: text,
     default: "127.0.0.1",
     description: "bind address of every listener (`0.0.0.0` in the image)",
   }),
-  databaseUrl: setting<string | undefined>({
+  databaseUrl: define.url<string | undefined>({
     env: "DATABASE_URL",
     key: "database.url",
-    type: url,
     default: undefined,
     defaultText: "unset = embedded PGlite",
     description: "PostgreSQL; each service uses its own schema in it",
     secret: true,
   }),
-  dataDir: setting<string>({
+  dataDir: define.text({
     env: "DATA_DIR",
     key: "database.data_dir",
-    type: text,
     default: ".data/pglite",
     description: "PGlite files when DATABASE_URL is unset",
   }),
-  seedDemoData: setting<boolean>({
+  seedDemoData: define.boolean({
     env: "SEED_DEMO_DATA",
     key: "demo.seed",
-    type: boolean,
     default: { development: true, production: false },
     description:
       "seed the demo data set once into an empty database; production seeds only when set to `true`",
   }),
-  demoPassword: setting<string>({
+  demoPassword: define.text({
     env: "DEMO_PASSWORD",
     key: "demo.password",
-    type: text,
     default: DEMO_PASSWORD,
     defaultText: `\`${DEMO_PASSWORD}\` (published); **required in production when seeding** (≥ ${MIN_DEMO_PASSWORD_LENGTH} chars, none of the values the repository publishes)`,
     description: "password of every seeded demo account",
@@ -280,10 +269,9 @@ export const COMMON_SETTINGS = Object.freeze({
 });
 
 const subgraphPort = (name: string, fallback: number, extra = "") =>
-  setting<number>({
+  define.port({
     env: `${name.toUpperCase()}_PORT`,
     key: `${name}.port`,
-    type: portType,
     default: fallback,
     description: `${name} HTTP port${extra}`,
   });
@@ -308,17 +296,15 @@ export const SUBGRAPH_PORT_SETTINGS: Readonly<
 
 /** What the users service writes into access tokens and the router requires of them. */
 export const TOKEN_SETTINGS = Object.freeze({
-  jwtIssuer: setting<string>({
+  jwtIssuer: define.text({
     env: "JWT_ISSUER",
     key: "jwt.issuer",
-    type: text,
     default: "switchyard-users",
     description: "`iss` of issued (users) and accepted (router) tokens",
   }),
-  jwtAudience: setting<string>({
+  jwtAudience: define.text({
     env: "JWT_AUDIENCE",
     key: "jwt.audience",
-    type: text,
     default: "switchyard",
     description: "`aud` of issued and accepted tokens",
   }),

@@ -34,6 +34,11 @@ export function observedBatch<K, V>(
 }
 
 /** One registry per service, so services sharing a process still report only their own series. */
+/** Histogram buckets of every latency series (seconds): 1 ms to 10 s, about ×2.5 a step. */
+export const LATENCY_BUCKETS_SECONDS: readonly number[] = Object.freeze([
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+]);
+
 export function createServiceMetrics(service: string): ServiceMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
@@ -45,9 +50,7 @@ export function createServiceMetrics(service: string): ServiceMetrics {
       name: "http_request_duration_seconds",
       help: "HTTP requests served, by route, method and status",
       labelNames: ["route", "method", "status"],
-      buckets: [
-        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
-      ],
+      buckets: [...LATENCY_BUCKETS_SECONDS],
       registers: [registry],
     }),
     graphqlOperations: new Counter({
@@ -60,9 +63,7 @@ export function createServiceMetrics(service: string): ServiceMetrics {
       name: "graphql_operation_duration_seconds",
       help: 'GraphQL operation latency, by operation name (bounded set; "other" beyond it) and outcome',
       labelNames: ["operation", "outcome"],
-      buckets: [
-        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
-      ],
+      buckets: [...LATENCY_BUCKETS_SECONDS],
       registers: [registry],
     }),
     loaderBatchSize: new Histogram({

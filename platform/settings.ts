@@ -242,6 +242,48 @@ export function custom<T>(
   return { schema, parse };
 }
 
+/** A declaration without its type: the kind builders of `define` supply it. */
+export type Declaration<T> = Omit<Setting<T>, "type">;
+
+/**
+ * Declares a setting of one kind: the kind's own bounds (an integer's range) first, then the
+ * declaration. Its value has the kind's type; a setting unset by default says so in its type
+ * argument (`define.url<string | undefined>({ … })`).
+ */
+export interface SettingBuilder<T, Bounds extends unknown[] = []> {
+  (...args: [...Bounds, Declaration<T>]): Setting<T>;
+  <V extends T | undefined>(...args: [...Bounds, Declaration<V>]): Setting<V>;
+}
+
+function builder<T, Bounds extends unknown[] = []>(
+  typeOf: (...bounds: Bounds) => SettingType<T>,
+): SettingBuilder<T, Bounds> {
+  return ((...args: unknown[]) => {
+    const declaration = args.pop() as Declaration<T>;
+    return setting<T>({ ...declaration, type: typeOf(...(args as Bounds)) });
+  }) as SettingBuilder<T, Bounds>;
+}
+
+/** The common kinds of setting, each with its bounds: `define.int([1, 100], { env, key, … })`. */
+export const define = Object.freeze({
+  /** An integer within `[min, max]`. */
+  int: builder(([min, max]: readonly [min: number, max: number]) =>
+    integer({ min, max }),
+  ),
+  /** A TCP port (0–65535). */
+  port: builder(() => port),
+  /** True or false (`1`/`0`, `yes`/`no`, `on`/`off` too). */
+  boolean: builder(() => boolean),
+  text: builder(() => text),
+  /** Text that must parse as a URL. */
+  url: builder(() => url),
+  /** One of `values`; the setting's type is their union. */
+  oneOf: <const V extends string>(
+    values: readonly V[],
+    declaration: Declaration<NoInfer<V>>,
+  ): Setting<V> => setting<V>({ ...declaration, type: oneOf(values) }),
+});
+
 /**
  * A tree of settings (header rules, error policies): JSON in the environment, plain YAML in the
  * file. `parse` receives the decoded value and throws a plain Error naming what is wrong inside it.

@@ -12,13 +12,10 @@ import {
   type LogLevel,
 } from "../platform/config.ts";
 import {
-  boolean,
   custom,
-  integer,
-  list,
-  oneOf,
-  port,
+  define,
   flattenSettings,
+  list,
   readSetting,
   requiredDefault,
   setting,
@@ -403,20 +400,18 @@ function trafficSettings(
   name: string | undefined,
 ): Readonly<Record<TrafficField, Setting<number | undefined>>> {
   const entries = Object.entries(TRAFFIC).map(([field, spec]) => {
-    const type = integer({ min: spec.min, max: spec.max });
+    const range = [spec.min, spec.max] as const;
     const declared = name
-      ? setting<number | undefined>({
+      ? define.int<number | undefined>(range, {
           env: `${name.toUpperCase()}_${"subgraphSuffix" in spec ? spec.subgraphSuffix : spec.suffix}`,
           key: `router.subgraphs.${name}.${spec.key}`,
-          type,
           default: undefined,
           defaultText: `the \`ROUTER_${spec.suffix}\` value`,
           description: `per-subgraph override: ${spec.description}`,
         })
-      : setting<number | undefined>({
+      : define.int<number | undefined>(range, {
           env: `ROUTER_${spec.suffix}`,
           key: `router.subgraph_defaults.${spec.key}`,
-          type,
           default: spec.default,
           description: spec.description,
         });
@@ -442,10 +437,9 @@ function discoverySettings(name: string) {
       description:
         "instance URL; a list (comma-separated in the environment) = several instances",
     }),
-    discovery: setting<"static" | "dns">({
+    discovery: define.oneOf(["static", "dns"], {
       env: `${NAME}_DISCOVERY`,
       key: `router.subgraphs.${name}.discovery`,
-      type: oneOf(["static", "dns"] as const),
       default: "static",
       description:
         "`dns` re-resolves the one URL’s host and uses every address",
@@ -456,127 +450,111 @@ function discoverySettings(name: string) {
 
 /** Every router setting, declared once: readers, docs, the file's schema and the all-in-one wiring use these. */
 export const ROUTER_SETTINGS = Object.freeze({
-  port: setting<number>({
+  port: define.port({
     env: "ROUTER_PORT",
     key: "router.port",
-    type: port,
     default: 4000,
     description: "router HTTP port",
   }),
   // Production keeps diagnostics off the public port, so they get a port of their own by default.
-  adminPort: setting<number | undefined>({
+  adminPort: define.port<number | undefined>({
     env: "ROUTER_ADMIN_PORT",
     key: "router.admin.port",
-    type: port,
     default: { development: undefined, production: 4090 },
     defaultText: "`4090` in production; none in development",
     description:
       "router admin listener: `/health`, `/ready` with instance details, `/metrics` (`0` = any free port). In production the public port serves `/ready` as a bare status and no `/metrics`",
   }),
-  adminHost: setting<string>({
+  adminHost: define.text({
     env: "ROUTER_ADMIN_HOST",
     key: "router.admin.host",
-    type: text,
     default: "127.0.0.1",
     description:
       "address the admin listener binds (loopback: scrapers run beside the router)",
   }),
-  supergraphPath: setting<string>({
+  supergraphPath: define.text({
     env: "SUPERGRAPH_PATH",
     key: "router.supergraph_path",
-    type: text,
     default: "./supergraph.graphql",
     description: "composed supergraph (watched, hot-reloaded)",
   }),
-  maxBodyBytes: setting<number>({
+  maxBodyBytes: define.int([1024, 100_000_000], {
     env: "ROUTER_MAX_BODY_BYTES",
     key: "router.limits.max_body_bytes",
-    type: integer({ min: 1024, max: 100_000_000 }),
     default: 1_000_000,
     description: "largest request body (413 beyond)",
   }),
-  readinessTimeoutMs: setting<number>({
+  readinessTimeoutMs: define.int([100, 60_000], {
     env: "ROUTER_READINESS_TIMEOUT_MS",
     key: "router.readiness_timeout_ms",
-    type: integer({ min: 100, max: 60_000 }),
     default: 2000,
     description: "`/ready` probe per subgraph instance",
   }),
-  requestDeadlineMs: setting<number>({
+  requestDeadlineMs: define.int([10, 600_000], {
     env: "ROUTER_REQUEST_DEADLINE_MS",
     key: "router.request_deadline_ms",
-    type: integer({ min: 10, max: 600_000 }),
     default: 10_000,
     description:
       "whole-request budget: every subgraph fetch, retry and bulkhead wait ends by then",
   }),
-  loadBalancer: setting<LoadBalancer>({
+  loadBalancer: define.oneOf(["least-outstanding", "round-robin"], {
     env: "ROUTER_LOAD_BALANCER",
     key: "router.load_balancer",
-    type: oneOf(["least-outstanding", "round-robin"] as const),
     default: "least-outstanding",
     description:
       "how an instance is picked: `least-outstanding` or `round-robin`",
   }),
-  dnsRefreshMs: setting<number>({
+  dnsRefreshMs: define.int([100, 3_600_000], {
     env: "ROUTER_DNS_REFRESH_MS",
     key: "router.dns_refresh_ms",
-    type: integer({ min: 100, max: 3_600_000 }),
     default: 10_000,
     description: "how often `<NAME>_DISCOVERY=dns` re-resolves",
   }),
-  retryMaxAttempts: setting<number>({
+  retryMaxAttempts: define.int([1, 10], {
     env: "ROUTER_RETRY_MAX_ATTEMPTS",
     key: "router.retry.max_attempts",
-    type: integer({ min: 1, max: 10 }),
     default: 3,
     description:
       "attempts per query fetch, the first included (1 disables retries); mutations always get 1",
   }),
-  retryBaseDelayMs: setting<number>({
+  retryBaseDelayMs: define.int([0, 60_000], {
     env: "ROUTER_RETRY_BASE_DELAY_MS",
     key: "router.retry.base_delay_ms",
-    type: integer({ min: 0, max: 60_000 }),
     default: 25,
     description:
       "full-jitter backoff base: attempt n waits a random time in [0, min(max, base·2^(n-1))]",
   }),
-  retryMaxDelayMs: setting<number>({
+  retryMaxDelayMs: define.int([0, 600_000], {
     env: "ROUTER_RETRY_MAX_DELAY_MS",
     key: "router.retry.max_delay_ms",
-    type: integer({ min: 0, max: 600_000 }),
     default: 1000,
     description:
       "backoff cap (a subgraph’s `Retry-After` may ask for longer; the deadline still bounds it)",
   }),
-  retryBudgetPercent: setting<number>({
+  retryBudgetPercent: define.int([0, 100], {
     env: "ROUTER_RETRY_BUDGET_PERCENT",
     key: "router.retry.budget_percent",
-    type: integer({ min: 0, max: 100 }),
     default: 20,
     description:
       "retries allowed per 100 fetches to a subgraph, earned as traffic flows",
   }),
-  retryBudgetReserve: setting<number>({
+  retryBudgetReserve: define.int([0, 1_000_000], {
     env: "ROUTER_RETRY_BUDGET_RESERVE",
     key: "router.retry.budget_reserve",
-    type: integer({ min: 0, max: 1_000_000 }),
     default: 10,
     description:
       "retries allowed before traffic earned any; also the most the budget can bank",
   }),
-  dedupInbound: setting<boolean>({
+  dedupInbound: define.boolean({
     env: "ROUTER_DEDUP_INBOUND",
     key: "router.deduplication.inbound",
-    type: boolean,
     default: true,
     description:
       "identical in-flight queries of one caller share one execution / response",
   }),
-  dedupSubgraphFetches: setting<boolean>({
+  dedupSubgraphFetches: define.boolean({
     env: "ROUTER_DEDUP_SUBGRAPH_FETCHES",
     key: "router.deduplication.subgraph_fetches",
-    type: boolean,
     default: true,
     description:
       "identical in-flight subgraph query fetches (same router token) are sent once",
@@ -611,10 +589,9 @@ export const ROUTER_SETTINGS = Object.freeze({
     description:
       "progressive `@override` labels switched on for every request (feature flags); `percent(N)` labels need nothing: each request draws",
   }),
-  overrideHeader: setting<string>({
+  overrideHeader: define.text({
     env: "ROUTER_OVERRIDE_HEADER",
     key: "router.progressive_override.header",
-    type: text,
     default: "x-switchyard-override",
     description:
       "request header listing `@override` labels to switch on for that request (comma-separated); only labels in `ROUTER_OVERRIDE_HEADER_LABELS` count",
@@ -628,18 +605,16 @@ export const ROUTER_SETTINGS = Object.freeze({
     description:
       "`@override` labels a request header may switch on; any other label it names is ignored",
   }),
-  planDebug: setting<PlanDebugMode>({
+  planDebug: define.oneOf(["off", "admin"], {
     env: "ROUTER_PLAN_DEBUG",
     key: "router.plan_debug",
-    type: oneOf(["off", "admin"] as const),
     default: "admin",
     description:
       "`admin`: a request from an ADMIN token with `x-switchyard-debug: plan` gets the query plan, fetch outcomes and more in `extensions.planDebug`; `off`: nobody does",
   }),
-  executor: setting<"switchyard" | "gateway">({
+  executor: define.oneOf(["switchyard", "gateway"], {
     env: "ROUTER_EXECUTOR",
     key: "router.executor",
-    type: oneOf(["switchyard", "gateway"] as const),
     default: "switchyard",
     description:
       "who runs query plans: `switchyard` (router/executor/: cached plan and compiled response shaper) or `gateway` (@apollo/gateway's executeQueryPlan)",
@@ -653,10 +628,9 @@ export const ROUTER_SETTINGS = Object.freeze({
       ReturnType<typeof discoverySettings>
     >,
   ),
-  jwksUrl: setting<string | undefined>({
+  jwksUrl: define.url<string | undefined>({
     env: "JWKS_URL",
     key: "router.jwt.jwks_url",
-    type: url,
     default: undefined,
     defaultText:
       "from USERS_URL, else `http://localhost:4001/.well-known/jwks.json`",
@@ -664,10 +638,9 @@ export const ROUTER_SETTINGS = Object.freeze({
   }),
   jwtIssuer: TOKEN_SETTINGS.jwtIssuer,
   jwtAudience: TOKEN_SETTINGS.jwtAudience,
-  jwksCooldownMs: setting<number>({
+  jwksCooldownMs: define.int([0, 3_600_000], {
     env: "JWKS_COOLDOWN_MS",
     key: "router.jwt.jwks_cooldown_ms",
-    type: integer({ min: 0, max: 3_600_000 }),
     default: 30_000,
     description: "least time between JWKS refetches on an unknown `kid`",
   }),
@@ -692,40 +665,35 @@ export const ROUTER_SETTINGS = Object.freeze({
     description:
       "per-field overrides (replaces the list); credential mutations (logIn, signUp) count per client address and per target email, never per token",
   }),
-  redisUrl: setting<string | undefined>({
+  redisUrl: define.url<string | undefined>({
     env: "REDIS_URL",
     key: "router.rate_limit.redis_url",
-    type: url,
     default: undefined,
     defaultText: "unset = in-memory",
     description: "shared rate-limit store",
     secret: true,
   }),
-  rateLimitPrefix: setting<string>({
+  rateLimitPrefix: define.text({
     env: "ROUTER_RATE_LIMIT_PREFIX",
     key: "router.rate_limit.redis_key_prefix",
-    type: text,
     default: "switchyard:rate-limit:",
     description: "Redis key prefix",
   }),
-  maxDepth: setting<number>({
+  maxDepth: define.int([1, 100], {
     env: "ROUTER_MAX_DEPTH",
     key: "router.limits.max_depth",
-    type: integer({ min: 1, max: 100 }),
     default: 12,
     description: "operation depth limit",
   }),
-  maxAliases: setting<number>({
+  maxAliases: define.int([0, 10_000], {
     env: "ROUTER_MAX_ALIASES",
     key: "router.limits.max_aliases",
-    type: integer({ min: 0, max: 10_000 }),
     default: 30,
     description: "alias limit",
   }),
-  maxRootFields: setting<number>({
+  maxRootFields: define.int([1, 1000], {
     env: "ROUTER_MAX_ROOT_FIELDS",
     key: "router.limits.max_root_fields",
-    type: integer({ min: 1, max: 1000 }),
     default: 20,
     description: "root-field limit",
   }),
@@ -740,41 +708,36 @@ export const ROUTER_SETTINGS = Object.freeze({
     description:
       "CIDRs or addresses (IPv4/IPv6, comma-separated) of proxies whose forwarding header gives the client address (rate limits, logs); other peers’ headers are ignored",
   }),
-  subscriptionsPerClient: setting<number>({
+  subscriptionsPerClient: define.int([1, 100_000], {
     env: "ROUTER_SUBSCRIPTIONS_PER_CLIENT",
     key: "router.subscriptions.max_per_client",
-    type: integer({ min: 1, max: 100_000 }),
     default: 20,
     description:
       "subscriptions one client (user, else address) may hold at once (SUBSCRIPTION_LIMIT_EXCEEDED beyond)",
   }),
-  subscriptionsPerConnection: setting<number>({
+  subscriptionsPerConnection: define.int([1, 100_000], {
     env: "ROUTER_SUBSCRIPTIONS_PER_CONNECTION",
     key: "router.subscriptions.max_per_connection",
-    type: integer({ min: 1, max: 100_000 }),
     default: 10,
     description: "subscriptions one WebSocket connection may hold at once",
   }),
-  subscriptionMaxQueuedEvents: setting<number>({
+  subscriptionMaxQueuedEvents: define.int([1, 100_000], {
     env: "ROUTER_SUBSCRIPTION_MAX_QUEUED_EVENTS",
     key: "router.subscriptions.max_queued_events",
-    type: integer({ min: 1, max: 100_000 }),
     default: 100,
     description:
       "events waiting for one subscriber before it is dropped with SUBSCRIBER_TOO_SLOW",
   }),
-  subscriptionMaxConcurrentResolutions: setting<number>({
+  subscriptionMaxConcurrentResolutions: define.int([1, 10_000], {
     env: "ROUTER_SUBSCRIPTION_MAX_CONCURRENT_RESOLUTIONS",
     key: "router.subscriptions.max_concurrent_resolutions",
-    type: integer({ min: 1, max: 10_000 }),
     default: 32,
     description:
       "per-event resolutions running at once over all subscribers; a burst of events waits in the subscribers' queues instead of overflowing the subgraph bulkheads",
   }),
-  subscriptionKeepAliveMs: setting<number>({
+  subscriptionKeepAliveMs: define.int([1000, 600_000], {
     env: "ROUTER_SUBSCRIPTION_KEEPALIVE_MS",
     key: "router.subscriptions.keepalive_ms",
-    type: integer({ min: 1000, max: 600_000 }),
     default: 12_000,
     description:
       "WebSocket ping interval of subscription connections (SSE: a comment every 12 s)",

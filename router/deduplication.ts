@@ -8,6 +8,7 @@ import type {
   GatewayInterface,
 } from "@apollo/server-gateway-interface";
 import { GraphQLError, type OperationTypeNode } from "graphql";
+import { wrapGatewayExecutor } from "./wrap-gateway-executor.ts";
 import type { IncomingMessage } from "node:http";
 import {
   executeGraphQL,
@@ -157,14 +158,7 @@ export function deduplicateInbound(
           return result;
         });
     };
-  return {
-    onSchemaLoadOrUpdate: (callback) => gateway.onSchemaLoadOrUpdate(callback),
-    async load(options) {
-      const loaded = await gateway.load(options);
-      return { ...loaded, executor: loaded.executor && wrap(loaded.executor) };
-    },
-    stop: () => gateway.stop(),
-  };
+  return wrapGatewayExecutor(gateway, wrap);
 }
 
 interface KnownOperation {

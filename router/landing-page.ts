@@ -80,28 +80,32 @@ const require = createRequire(import.meta.url);
 // Package folders, found through package.json: the files below are not in the packages' exports.
 const inPackage = (name: string, file: string) => () =>
   join(dirname(require.resolve(`${name}/package.json`)), file);
-const ASSETS: Record<string, { file: () => string; type: string }> = {
-  [`${GRAPHIQL_PATH}/react.js`]: {
-    file: inPackage("react", "umd/react.production.min.js"),
-    type: "text/javascript",
-  },
-  [`${GRAPHIQL_PATH}/react-dom.js`]: {
-    file: inPackage("react-dom", "umd/react-dom.production.min.js"),
-    type: "text/javascript",
-  },
-  [`${GRAPHIQL_PATH}/graphiql.js`]: {
-    file: inPackage("graphiql", "graphiql.min.js"),
-    type: "text/javascript",
-  },
+/** A file the router serves for GraphiQL, and its content type. */
+interface Asset {
+  readonly file: () => string;
+  readonly type: string;
+}
+const asset =
+  (type: string) =>
+  (name: string, file: string): Asset => ({
+    file: inPackage(name, file),
+    type,
+  });
+const script = asset("text/javascript");
+const stylesheet = asset("text/css");
+const ASSETS: Record<string, Asset> = {
+  [`${GRAPHIQL_PATH}/react.js`]: script("react", "umd/react.production.min.js"),
+  [`${GRAPHIQL_PATH}/react-dom.js`]: script(
+    "react-dom",
+    "umd/react-dom.production.min.js",
+  ),
+  [`${GRAPHIQL_PATH}/graphiql.js`]: script("graphiql", "graphiql.min.js"),
   // graphql-ws's browser build (global `graphqlWs`): GraphiQL's subscriptions over WebSocket.
-  [`${GRAPHIQL_PATH}/graphql-ws.js`]: {
-    file: inPackage("graphql-ws", "umd/graphql-ws.min.js"),
-    type: "text/javascript",
-  },
-  [`${GRAPHIQL_PATH}/graphiql.css`]: {
-    file: inPackage("graphiql", "graphiql.min.css"),
-    type: "text/css",
-  },
+  [`${GRAPHIQL_PATH}/graphql-ws.js`]: script(
+    "graphql-ws",
+    "umd/graphql-ws.min.js",
+  ),
+  [`${GRAPHIQL_PATH}/graphiql.css`]: stylesheet("graphiql", "graphiql.min.css"),
 };
 
 function escapeHtml(text: string): string {

@@ -7,6 +7,7 @@ import type {
   GatewayInterface,
 } from "@apollo/server-gateway-interface";
 import { Kind, parse, visit } from "graphql";
+import { wrapGatewayExecutor } from "./wrap-gateway-executor.ts";
 import { debugRecorder } from "./plan-debug/recorder.ts";
 
 /**
@@ -231,18 +232,7 @@ export function createProgressiveOverride({
           entered = true;
           return current.run(labels, () => executor(requestContext));
         };
-      return {
-        onSchemaLoadOrUpdate: (callback) =>
-          gateway.onSchemaLoadOrUpdate(callback),
-        async load(options) {
-          const loaded = await gateway.load(options);
-          return {
-            ...loaded,
-            executor: loaded.executor && wrapExecutor(loaded.executor),
-          };
-        },
-        stop: () => gateway.stop(),
-      };
+      return wrapGatewayExecutor(gateway, wrapExecutor);
     },
 
     /** The labels resolved for the request with this context ("" key when none is on or not resolved yet). */

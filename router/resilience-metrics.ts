@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { LATENCY_BUCKETS_SECONDS } from "../platform/metrics.ts";
 
 export type BreakerState = "closed" | "half-open" | "open";
 
@@ -39,9 +40,7 @@ export function createResilienceMetrics(registry: Registry): ResilienceMetrics {
       name: "router_subgraph_fetch_duration_seconds",
       help: "Subgraph fetch latency (retries and bulkhead wait included), by outcome: ok, SUBGRAPH_UNAVAILABLE or SUBGRAPH_TIMEOUT",
       labelNames: ["subgraph", "outcome"],
-      buckets: [
-        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
-      ],
+      buckets: [...LATENCY_BUCKETS_SECONDS],
       registers,
     }),
     breakerState: new Gauge({

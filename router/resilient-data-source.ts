@@ -94,6 +94,17 @@ interface FetchTrace {
   deduplicated?: boolean;
 }
 
+/** One fetch to this subgraph as the bulkhead, the attempt loop and deduplication see it. */
+interface OutboundFetch {
+  readonly body: string;
+  readonly headers: Record<string, string>;
+  /** When the whole request's budget ends: no wait or attempt goes past it. */
+  readonly deadlineAt: number;
+  /** Mutations are never retried (the subgraph may have applied one before failing). */
+  readonly mutation: boolean;
+  readonly trace: FetchTrace | undefined;
+}
+
 const sinceMs = (started: number) =>
   Math.round((performance.now() - started) * 1000) / 1000;
 
@@ -215,13 +226,13 @@ export function createResilientDataSource({
     );
   }
 
-  async function attempts(
-    body: string,
-    headers: Record<string, string>,
-    deadlineAt: number,
-    mutation: boolean,
-    trace: FetchTrace | undefined,
-  ): Promise<Outcome> {
+  async function attempts({
+    body,
+    headers,
+    deadlineAt,
+    mutation,
+    trace,
+  }: OutboundFetch): Promise<Outcome> {
     let previous: Instance | undefined;
     for (let attempt = 1; ; attempt++) {
       const remaining = deadlineAt - Date.now();
@@ -305,13 +316,8 @@ export function createResilientDataSource({
   }
 
   /** One exchange from bulkhead slot to outcome: what joiners of a deduplicated fetch share. */
-  async function exchange(
-    body: string,
-    headers: Record<string, string>,
-    deadlineAt: number,
-    mutation: boolean,
-    trace: FetchTrace | undefined,
-  ): Promise<Outcome> {
+  async function exchange(fetch: OutboundFetch): Promise<Outcome> {
+    const { deadlineAt, trace } = fetch;
     metrics.fetches.inc({ subgraph: name });
     budget.recordRequest();
     let release: () => void;
@@ -324,7 +330,7 @@ export function createResilientDataSource({
       return { failure: failed("SUBGRAPH_UNAVAILABLE", error), cause: error };
     }
     try {
-      return await attempts(body, headers, deadlineAt, mutation, trace);
+      return await attempts(fetch);
     } finally {
       release();
     }
@@ -398,13 +404,20 @@ export function createResilientDataSource({
             headerRules.response.setCookieFrom !== name
               ? await inFlight.run(
                   `${headers[INTERNAL_TOKEN_HEADER] ?? ""}\u0000${JSON.stringify(Object.entries(forwarded.headers).sort())}\u0000${body}`,
-                  () => exchange(body, headers, deadlineAt, false, trace),
+                  () =>
+                    exchange({
+                      body,
+                      headers,
+                      deadlineAt,
+                      mutation: false,
+                      trace,
+                    }),
                   () => {
                     joined();
                     if (trace) trace.deduplicated = true;
                   },
                 )
-              : await exchange(body, headers, deadlineAt, mutation, trace);
+              : await exchange({ body, headers, deadlineAt, mutation, trace });
           if (incoming) {
             const fetched = fetchedHeaders(
               headerRules,

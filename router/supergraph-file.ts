@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { SupergraphSdlHook } from "@apollo/gateway";
-import { watchFiles, type ReloadOptions } from "./watch-files.ts";
+import { applyReload, watchFiles, type ReloadOptions } from "./watch-files.ts";
 
 /**
  * Serves the supergraph from a file and hot-reloads it. The directory is watched (editors and
@@ -29,18 +29,18 @@ export function supergraphFromFile(
         return;
       }
       if (next === current || next.trim() === "") return;
-      try {
-        update(next);
-        current = next;
-        logger.info({ path: fullPath }, "supergraph reloaded");
-        onReload?.("applied");
-      } catch (error) {
-        logger.error(
-          { err: error, path: fullPath },
-          "new supergraph rejected; keeping the current schema",
-        );
-        onReload?.("rejected");
-      }
+      applyReload(
+        { logger, onReload },
+        { path: fullPath },
+        {
+          applied: "supergraph reloaded",
+          rejected: "new supergraph rejected; keeping the current schema",
+        },
+        () => {
+          update(next);
+          current = next;
+        },
+      );
     };
     const watcher = watchFiles([fullPath], debounceMs, () => void reload());
     return {

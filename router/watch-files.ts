@@ -42,3 +42,23 @@ export function watchFiles(
     },
   };
 }
+
+/**
+ * Runs one reload and reports it: logged with `fields` (and whatever `apply` returns) and `applied`
+ * when `apply` returns, logged as an error with `rejected` when it throws, the current input kept.
+ */
+export function applyReload(
+  { logger, onReload }: ReloadOptions,
+  fields: Readonly<Record<string, unknown>>,
+  messages: { readonly applied: string; readonly rejected: string },
+  apply: () => Readonly<Record<string, unknown>> | void,
+): void {
+  try {
+    const outcome = apply();
+    logger.info({ ...fields, ...outcome }, messages.applied);
+    onReload?.("applied");
+  } catch (error) {
+    logger.error({ err: error, ...fields }, messages.rejected);
+    onReload?.("rejected");
+  }
+}

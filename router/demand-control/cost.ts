@@ -336,6 +336,32 @@ function fieldCost(
   };
 }
 
+/**
+ * The fields of a selection set merged by response key, each with its cost; a field the schema
+ * does not know (nothing to cost) is left out.
+ */
+function* costedFields(
+  selectionSet: SelectionSetNode,
+  parent: GraphQLNamedType | undefined,
+  walk: Walk,
+  mutationRoot: boolean,
+): Generator<{
+  key: string;
+  node: FieldNode;
+  nodes: FieldNode[];
+  field: FieldCost;
+}> {
+  for (const [key, { parent: owner, nodes }] of collect(
+    selectionSet,
+    parent,
+    walk,
+  )) {
+    const node = nodes[0]!;
+    const field = fieldCost(owner, node, walk, mutationRoot);
+    if (field) yield { key, node, nodes, field };
+  }
+}
+
 function estimateSelectionSet(
   selectionSet: SelectionSetNode,
   parent: GraphQLNamedType | undefined,
@@ -344,14 +370,12 @@ function estimateSelectionSet(
   mutationRoot: boolean,
 ): number {
   let total = 0;
-  for (const [, { parent: owner, nodes }] of collect(
+  for (const { node, nodes, field } of costedFields(
     selectionSet,
     parent,
     walk,
+    mutationRoot,
   )) {
-    const node = nodes[0]!;
-    const field = fieldCost(owner, node, walk, mutationRoot);
-    if (!field) continue;
     let size = 1;
     let childSized: typeof sized;
     if (sized?.fields.includes(field.definition.name)) size = sized.size;
@@ -435,14 +459,12 @@ function actualFields(
   mutationRoot: boolean,
 ): ActualField[] {
   const fields: ActualField[] = [];
-  for (const [key, { parent: owner, nodes }] of collect(
+  for (const { key, node, nodes, field } of costedFields(
     selectionSet,
     parent,
     walk,
+    mutationRoot,
   )) {
-    const node = nodes[0]!;
-    const field = fieldCost(owner, node, walk, mutationRoot);
-    if (!field) continue;
     fields.push({
       key,
       weight: field.weight,

@@ -16,6 +16,7 @@
 import type { GraphQLFormattedError } from "graphql";
 import { ERROR_CODES, type ErrorCode } from "../../platform/errors.ts";
 import type { JsonSchema } from "../../platform/settings.ts";
+import { perSubgraphSchema } from "../per-subgraph-schema.ts";
 
 export const ERROR_MODES = ["mask", "pass-through", "wrap"] as const;
 export type ErrorMode = (typeof ERROR_MODES)[number];
@@ -90,17 +91,24 @@ const policySchema: JsonSchema = {
   },
 };
 
-export const ERROR_POLICIES_SCHEMA: JsonSchema = {
-  type: "object",
-  additionalProperties: false,
-  properties: {
-    all: policySchema,
-    subgraphs: { type: "object", additionalProperties: policySchema },
-  },
-};
+export const ERROR_POLICIES_SCHEMA: JsonSchema =
+  perSubgraphSchema(policySchema);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** `value` when it is one of `values`; otherwise an error naming `path` and the choices. */
+function oneOfAt<const V extends string>(
+  path: string,
+  values: readonly V[],
+  value: unknown,
+): V {
+  if (!(values as readonly unknown[]).includes(value))
+    throw new Error(
+      `${path} must be one of ${values.join(", ")}, got ${JSON.stringify(value)}`,
+    );
+  return value as V;
 }
 
 function parsePolicy(raw: unknown, path: string): Partial<SubgraphErrorPolicy> {
@@ -112,11 +120,7 @@ function parsePolicy(raw: unknown, path: string): Partial<SubgraphErrorPolicy> {
   for (const [key, value] of Object.entries(raw)) {
     switch (key) {
       case "mode":
-        if (!(ERROR_MODES as readonly unknown[]).includes(value))
-          throw new Error(
-            `${path}.mode must be one of ${ERROR_MODES.join(", ")}, got ${JSON.stringify(value)}`,
-          );
-        policy.mode = value as ErrorMode;
+        policy.mode = oneOfAt(`${path}.mode`, ERROR_MODES, value);
         break;
       case "extensions":
         if (
@@ -142,11 +146,7 @@ function parsePolicy(raw: unknown, path: string): Partial<SubgraphErrorPolicy> {
           );
         break;
       case "on_4xx":
-        if (!(ON_4XX as readonly unknown[]).includes(value))
-          throw new Error(
-            `${path}.on_4xx must be one of ${ON_4XX.join(", ")}, got ${JSON.stringify(value)}`,
-          );
-        policy.on4xx = value as On4xx;
+        policy.on4xx = oneOfAt(`${path}.on_4xx`, ON_4XX, value);
         break;
       default:
         throw new Error(

@@ -7,6 +7,7 @@ import type {
   GatewayInterface,
 } from "@apollo/server-gateway-interface";
 import { getVariableValues, GraphQLError, type GraphQLSchema } from "graphql";
+import { wrapGatewayExecutor } from "../wrap-gateway-executor.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { inSpan } from "../../platform/tracing.ts";
 import { executePlanNode, type PlanRun } from "./execute-plan.ts";
@@ -204,17 +205,6 @@ export function withPlanExecutor(
 
   return {
     plans,
-    gateway: {
-      onSchemaLoadOrUpdate: (callback) =>
-        gateway.onSchemaLoadOrUpdate(callback),
-      async load(options) {
-        const loaded = await gateway.load(options);
-        return {
-          ...loaded,
-          executor: loaded.executor && wrap(loaded.executor),
-        };
-      },
-      stop: () => gateway.stop(),
-    },
+    gateway: wrapGatewayExecutor(gateway, wrap),
   };
 }

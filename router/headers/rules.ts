@@ -15,6 +15,7 @@ import { INTERNAL_TOKEN_HEADER } from "../../platform/internal-token.ts";
 import { SERVICE_HEADERS } from "../../platform/service-auth.ts";
 import { REQUEST_ID_HEADER } from "../../platform/correlation.ts";
 import type { JsonSchema } from "../../platform/settings.ts";
+import { perSubgraphSchema } from "../per-subgraph-schema.ts";
 
 /** Headers no rule may send to a subgraph. Lower case. */
 export const RESERVED_HEADERS: ReadonlySet<string> = new Set([
@@ -153,22 +154,16 @@ const rulesOf: JsonSchema = {
 };
 
 /** What the file accepts under `router.headers` (editors complete it from the generated schema). */
-export const HEADER_RULES_SCHEMA: JsonSchema = {
-  type: "object",
-  additionalProperties: false,
-  properties: {
-    all: rulesOf,
-    subgraphs: { type: "object", additionalProperties: rulesOf },
-    response: {
-      type: "object",
-      additionalProperties: false,
-      properties: {
-        cache_control: { type: "string", enum: ["most-restrictive", "off"] },
-        set_cookie_from: { type: "string" },
-      },
+export const HEADER_RULES_SCHEMA: JsonSchema = perSubgraphSchema(rulesOf, {
+  response: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      cache_control: { type: "string", enum: ["most-restrictive", "off"] },
+      set_cookie_from: { type: "string" },
     },
   },
-};
+});
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);

@@ -1,9 +1,8 @@
 import { ConfigError } from "../../platform/config.ts";
 import {
-  boolean,
   custom,
+  define,
   list,
-  oneOf,
   readSetting,
   setting,
   text,
@@ -27,10 +26,9 @@ const paths = custom<readonly string[]>(
 
 /** Trusted documents' settings (spread into ROUTER_SETTINGS, read by readTrustedDocumentsSettings). */
 export const TRUSTED_DOCUMENTS_SETTINGS = Object.freeze({
-  trustedDocumentsMode: setting<TrustedDocumentsMode>({
+  trustedDocumentsMode: define.oneOf(["off", "log-unknown", "enforce"], {
     env: "ROUTER_TRUSTED_DOCUMENTS_MODE",
     key: "router.trusted_documents.mode",
-    type: oneOf(["off", "log-unknown", "enforce"] as const),
     default: "off",
     description:
       "`log-unknown` logs and counts operations in no manifest; `enforce` runs only manifest documents (OPERATION_NOT_ALLOWED otherwise; docs/trusted-documents.md)",
@@ -44,10 +42,9 @@ export const TRUSTED_DOCUMENTS_SETTINGS = Object.freeze({
     description:
       "manifest files (comma-separated), e.g. `clients/generated/persisted-documents.json` from `npm run codegen`; watched and hot-reloaded",
   }),
-  trustedDocumentsAdminBypass: setting<boolean>({
+  trustedDocumentsAdminBypass: define.boolean({
     env: "ROUTER_TRUSTED_DOCUMENTS_ADMIN_BYPASS",
     key: "router.trusted_documents.admin_bypass",
-    type: boolean,
     default: true,
     description:
       "in `enforce` mode, callers whose token has the `admin` scope may run any document (tooling)",

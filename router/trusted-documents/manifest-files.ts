@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { watchFiles, type ReloadOptions } from "../watch-files.ts";
+import { applyReload, watchFiles, type ReloadOptions } from "../watch-files.ts";
 import { parseManifest, type ManifestOperation } from "./manifest.ts";
 
 /** The trusted documents of every manifest file, by id; hot-reloaded. */
@@ -40,22 +40,19 @@ export function loadManifestFiles(
 ): ManifestFiles {
   const fullPaths = paths.map((path) => resolve(path));
   let current = readAll(fullPaths);
-  const reload = () => {
-    try {
-      current = readAll(fullPaths);
-      logger.info(
-        { paths: fullPaths, documents: current.size },
-        "trusted documents reloaded",
-      );
-      onReload?.("applied");
-    } catch (error) {
-      logger.error(
-        { err: error, paths: fullPaths },
-        "trusted documents unreadable; keeping the current set",
-      );
-      onReload?.("rejected");
-    }
-  };
+  const reload = () =>
+    applyReload(
+      { logger, onReload },
+      { paths: fullPaths },
+      {
+        applied: "trusted documents reloaded",
+        rejected: "trusted documents unreadable; keeping the current set",
+      },
+      () => {
+        current = readAll(fullPaths);
+        return { documents: current.size };
+      },
+    );
   const watcher = watchFiles(fullPaths, debounceMs, reload);
   return {
     get: (id) => current.get(id),

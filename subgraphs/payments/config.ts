@@ -1,12 +1,11 @@
 import { internalServiceConfigModule } from "../../platform/config.ts";
-import { integer, setting } from "../../platform/settings.ts";
+import { define } from "../../platform/settings.ts";
 
 /** Payments' own settings; the port and the internal-service secret come with every internal service. */
 const payments = internalServiceConfigModule("payments", {
-  providerTimeoutMs: setting<number>({
+  providerTimeoutMs: define.int([10, 60_000], {
     env: "PAYMENT_PROVIDER_TIMEOUT_MS",
     key: "payments.provider_timeout_ms",
-    type: integer({ min: 10, max: 60_000 }),
     default: 1000,
     description:
       "how long the (simulated) provider may take before a charge fails with PAYMENT_FAILED",

@@ -1,20 +1,18 @@
 import { internalServiceConfigModule } from "../../platform/config.ts";
-import { integer, setting } from "../../platform/settings.ts";
+import { define } from "../../platform/settings.ts";
 
 /** Products' own settings; the port and the internal-service secret come with every internal service. */
 const products = internalServiceConfigModule("products", {
-  reservationTtlSeconds: setting<number>({
+  reservationTtlSeconds: define.int([1, 7 * 86_400], {
     env: "RESERVATION_TTL_SECONDS",
     key: "products.reservation_ttl_seconds",
-    type: integer({ min: 1, max: 7 * 86_400 }),
     default: 900,
     description:
       "how long reserved stock waits for its order to commit it before the sweeper returns it",
   }),
-  reservationSweepIntervalMs: setting<number>({
+  reservationSweepIntervalMs: define.int([100, 3_600_000], {
     env: "RESERVATION_SWEEP_INTERVAL_MS",
     key: "products.reservation_sweep_interval_ms",
-    type: integer({ min: 100, max: 3_600_000 }),
     default: 30_000,
     description: "how often expired reservations are returned",
   }),

@@ -8,12 +8,7 @@ import {
   type Env,
   type SubgraphProcessConfig,
 } from "../../platform/config.ts";
-import {
-  integer,
-  readSetting,
-  setting,
-  type Setting,
-} from "../../platform/settings.ts";
+import { define, readSetting, type Setting } from "../../platform/settings.ts";
 import { PASSWORD_HASH_COST, PASSWORD_HASH_COST_ENV } from "./passwords.ts";
 
 /** The users service's settings; the token ones are shared with the router, which checks what users issues. */
@@ -21,23 +16,21 @@ export const USERS_SETTINGS = Object.freeze({
   port: SUBGRAPH_PORT_SETTINGS.users,
   jwtIssuer: TOKEN_SETTINGS.jwtIssuer,
   jwtAudience: TOKEN_SETTINGS.jwtAudience,
-  jwtTtlSeconds: setting<number>({
+  jwtTtlSeconds: define.int([60, 86_400], {
     env: "JWT_TTL_SECONDS",
     key: "users.jwt_ttl_seconds",
-    type: integer({ min: 60, max: 86_400 }),
     default: 3600,
     description: "access-token lifetime in seconds",
   }),
-  passwordHashCost: setting<number>({
-    env: PASSWORD_HASH_COST_ENV,
-    key: "users.password_hash_cost",
-    type: integer({
-      min: PASSWORD_HASH_COST.floor,
-      max: PASSWORD_HASH_COST.max,
-    }),
-    default: PASSWORD_HASH_COST.default,
-    description: `scrypt cost of new password hashes as log2(N): each step doubles memory and login time; ${PASSWORD_HASH_COST.floor} is the floor (tests use it), existing hashes keep verifying after a change (each stores its own parameters)`,
-  }),
+  passwordHashCost: define.int(
+    [PASSWORD_HASH_COST.floor, PASSWORD_HASH_COST.max],
+    {
+      env: PASSWORD_HASH_COST_ENV,
+      key: "users.password_hash_cost",
+      default: PASSWORD_HASH_COST.default,
+      description: `scrypt cost of new password hashes as log2(N): each step doubles memory and login time; ${PASSWORD_HASH_COST.floor} is the floor (tests use it), existing hashes keep verifying after a change (each stores its own parameters)`,
+    },
+  ),
   demoPassword: COMMON_SETTINGS.demoPassword,
 });
 
