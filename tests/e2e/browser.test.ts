@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,13 +15,9 @@ import {
   launchBrowser,
   type TestBrowser,
 } from "../support/browser.ts";
+import { placeOrderAt } from "../support/place-order.ts";
 import { newProduct } from "../support/saga.ts";
-import {
-  bearerFor,
-  bootStack,
-  gql,
-  inProcessEvents,
-} from "../support/stack.ts";
+import { bearerFor, bootStack, inProcessEvents } from "../support/stack.ts";
 import { waitFor } from "../support/wait.ts";
 
 /**
@@ -368,17 +363,10 @@ describe.skipIf(chromiumReason)(
       );
 
       // Another client of ada's places the order, through the router.
-      const placed = await gql<{ placeOrder: { id: string; status: string } }>(
+      const placed = await placeOrderAt(
         stack.routerUrl,
-        `mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }`,
-        {
-          input: {
-            items: [{ productId, quantity: 1 }],
-            idempotencyKey: randomUUID(),
-            paymentToken: "tok_visa",
-          },
-        },
         await bearerFor(stack.routerUrl, "ada@switchyard.dev"),
+        productId,
       );
       expect(placed.errors).toBeUndefined();
       const orderId = placed.data!.placeOrder.id;

@@ -6,7 +6,6 @@
  * one PostgreSQL database as in docker-compose.yml (a relay alone is ready only once the subgraphs
  * have created the outbox tables it drains). The health check bundle is run against them.
  */
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -24,6 +23,7 @@ import {
   buildAll,
   type BuildResult,
 } from "../../scripts/build.ts";
+import { runNodeToExit, type Exited } from "../support/run-to-exit.ts";
 import { waitFor } from "../support/wait.ts";
 import {
   freePort,
@@ -98,20 +98,8 @@ async function ready(
 }
 
 /** Runs the built health check the way Docker does; resolves with its exit code. */
-function healthcheck(
-  env: Record<string, string>,
-): Promise<{ code: number | null; output: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [built.bundles.healthcheck!], {
-      cwd: scratch,
-      env: { PATH: process.env.PATH ?? "", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.once("exit", (code) => done({ code, output }));
-  });
+function healthcheck(env: Record<string, string>): Promise<Exited> {
+  return runNodeToExit([built.bundles.healthcheck!], { cwd: scratch, env });
 }
 
 describe("npm run build", () => {

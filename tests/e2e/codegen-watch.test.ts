@@ -3,11 +3,12 @@
  * copy of the schema and operations; a new operation file is generated, a broken one reported
  * while the last good output stays.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SUBGRAPH_NAMES } from "../../platform/services.ts";
-import { waitUntil, watchScratch } from "../support/watch-script.ts";
+import { expectGoodThenBrokenEdit } from "../support/watch-edits.ts";
+import { watchScratch } from "../support/watch-script.ts";
 
 const scratch = watchScratch("codegen-watch");
 const { dir } = scratch;
@@ -27,28 +28,20 @@ describe("npm run codegen -- --watch", () => {
     expect(existsSync(generated)).toBe(true);
     expect(readFileSync(generated, "utf8")).not.toContain("WatchProbe");
 
-    const probe = join(dir, "clients/operations/watch-probe.graphql");
-    writeFileSync(
-      probe,
-      "query WatchProbe { products(first: 1) { totalCount } }\n",
-    );
-    await waitUntil(
-      () => readFileSync(generated, "utf8").includes("WatchProbeQuery"),
-      "WatchProbeQuery in the generated client",
-    );
-
-    writeFileSync(
-      probe,
-      "query WatchProbe { products(first: 1) { noSuchField } }\n",
-    );
-    await waitUntil(
-      () => watcher.output().includes("operation error(s)"),
-      "the watcher to report the broken operation",
+    await expectGoodThenBrokenEdit(
+      watcher,
+      generated,
+      join(dir, "clients/operations/watch-probe.graphql"),
+      {
+        good: () => "query WatchProbe { products(first: 1) { totalCount } }\n",
+        gained: "WatchProbeQuery",
+        broken: () =>
+          "query WatchProbe { products(first: 1) { noSuchField } }\n",
+        reported: "operation error(s)",
+      },
     );
     expect(watcher.output()).toMatch(
       /Cannot query field "noSuchField".*\n\s+at clients\/operations\/watch-probe\.graphql:1:/,
     );
-    expect(watcher.child.exitCode).toBeNull();
-    expect(readFileSync(generated, "utf8")).toContain("WatchProbeQuery");
   }, 240_000);
 });

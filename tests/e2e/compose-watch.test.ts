@@ -3,16 +3,12 @@
  * schemas in a scratch folder, the watcher running there; editing a subgraph schema recomposes the
  * supergraph, and a broken edit is reported while the last good supergraph stays.
  */
-import {
-  appendFileSync,
-  existsSync,
-  readFileSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readCompositionConfig } from "../../scripts/composition.ts";
 import { REPO_ROOT } from "../support/process.ts";
+import { expectGoodThenBrokenEdit } from "../support/watch-edits.ts";
 import { waitUntil, watchScratch } from "../support/watch-script.ts";
 
 const scratch = watchScratch("compose-watch");
@@ -35,22 +31,13 @@ describe("npm run compose -- --watch", () => {
 
     const products = join(dir, "subgraphs/products/schema.graphql");
     const good = readFileSync(products, "utf8");
-    appendFileSync(
-      products,
-      '\n"""Added by the watch test."""\ntype WatchProbe {\n  """Its id."""\n  id: ID!\n}\n\nextend type Query {\n  """A probe."""\n  watchProbe: WatchProbe\n}\n',
-    );
-    await waitUntil(
-      () => readFileSync(supergraph, "utf8").includes("watchProbe"),
-      "the supergraph to gain watchProbe",
-    );
-
-    writeFileSync(products, `${good}\ntype Broken {\n`);
-    await waitUntil(
-      () => watcher.output().includes("Composition failed"),
-      "the watcher to report the broken schema",
-    );
-    expect(watcher.child.exitCode).toBeNull();
-    expect(readFileSync(supergraph, "utf8")).toContain("watchProbe");
+    await expectGoodThenBrokenEdit(watcher, supergraph, products, {
+      good: (schema) =>
+        `${schema}\n"""Added by the watch test."""\ntype WatchProbe {\n  """Its id."""\n  id: ID!\n}\n\nextend type Query {\n  """A probe."""\n  watchProbe: WatchProbe\n}\n`,
+      gained: "watchProbe",
+      broken: (schema) => `${schema}\ntype Broken {\n`,
+      reported: "Composition failed",
+    });
 
     writeFileSync(products, good);
     await waitUntil(

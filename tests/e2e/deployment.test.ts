@@ -1,27 +1,14 @@
-import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { runNodeToExit } from "../support/run-to-exit.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
-function run(
-  script: string,
-  env: Record<string, string>,
-): Promise<{ code: number | null; output: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, ["--import", "tsx", script], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.once("exit", (code) => done({ code, output }));
-  });
-}
+/** Runs a TypeScript entry point of the repository to its end, as `node --import tsx`. */
+const run = (script: string, env: Record<string, string>) =>
+  runNodeToExit(["--import", "tsx", script], { cwd: ROOT, env });
 
 describe("the container entry points as processes", () => {
   it("the health check refuses an unknown SERVICE, and follows /ready on the service’s configured port", async () => {

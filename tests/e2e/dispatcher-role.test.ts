@@ -76,6 +76,15 @@ describe.skipIf(unavailable)("the dispatcher deployable", () => {
       body: (await response.json()) as { details?: { problems?: string[] } },
     };
   };
+  /** Polls /ready until it answers `status`; that answer. */
+  const readyAnswers = (status: number, timeoutMs?: number) =>
+    waitFor(
+      async () => {
+        const state = await ready();
+        return state.status === status ? state : undefined;
+      },
+      { what: `/ready ${status}`, ...(timeoutMs ? { timeoutMs } : {}) },
+    );
 
   it("reports the DLQ depth of the queues it consumes (AMQP_QUEUE_PREFIX) and its job queue connection", async () => {
     const metrics = await (await fetch(`${base}/metrics`)).text();
@@ -93,19 +102,10 @@ describe.skipIf(unavailable)("the dispatcher deployable", () => {
   it("answers /ready 503 with the reason while RabbitMQ is unreachable, and 200 once its consumers are back", async () => {
     expect((await ready()).status).toBe(200);
     rabbit.setMode("reset");
-    const down = await waitFor(
-      async () => {
-        const state = await ready();
-        return state.status === 503 ? state : undefined;
-      },
-      { what: "/ready 503" },
-    );
+    const down = await readyAnswers(503);
     expect(down.body.details?.problems).toContain("job queue disconnected");
     rabbit.setMode("pass");
-    await waitFor(
-      async () => ((await ready()).status === 200 ? true : undefined),
-      { timeoutMs: 60_000, what: "/ready 200 again" },
-    );
+    await readyAnswers(200, 60_000);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(
       /job_queue_reconnects_total\{service="dispatcher"\} [1-9]/,
@@ -114,20 +114,11 @@ describe.skipIf(unavailable)("the dispatcher deployable", () => {
 
   it("answers /ready 503 with the reason while its database is unreachable", async () => {
     database.setMode("reset");
-    const down = await waitFor(
-      async () => {
-        const state = await ready();
-        return state.status === 503 ? state : undefined;
-      },
-      { what: "/ready 503" },
-    );
+    const down = await readyAnswers(503);
     expect(down.body.details?.problems?.join()).toMatch(
       /database notifications unusable/,
     );
     database.setMode("pass");
-    await waitFor(
-      async () => ((await ready()).status === 200 ? true : undefined),
-      { timeoutMs: 60_000, what: "/ready 200 again" },
-    );
+    await readyAnswers(200, 60_000);
   });
 });

@@ -19,6 +19,7 @@ import {
   waitFor,
 } from "../support/brokers.ts";
 import { EVENT_TOPICS } from "../../events/envelope.ts";
+import { placeOrderVariables } from "../support/place-order.ts";
 import { freePort } from "../support/process.ts";
 import { startSmtpSink } from "../support/smtp-sink.ts";
 import { gql as supportGql } from "../support/stack.ts";
@@ -239,13 +240,7 @@ describe.skipIf(skipReason !== undefined)(
       const requestId = randomUUID();
       const placed = await gql(
         "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }",
-        {
-          input: {
-            items: [{ productId, quantity: 1 }],
-            idempotencyKey: randomUUID(),
-            paymentToken: "tok_visa",
-          },
-        },
+        placeOrderVariables(productId),
         buyer.token,
         requestId,
       );
@@ -298,13 +293,7 @@ describe.skipIf(skipReason !== undefined)(
             const { status, body } = isOrder
               ? await gql(
                   "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status items { product { name } } } }",
-                  {
-                    input: {
-                      items: [{ productId, quantity: 1 }],
-                      idempotencyKey: randomUUID(),
-                      paymentToken: "tok_visa",
-                    },
-                  },
+                  placeOrderVariables(productId),
                   buyer.token,
                   requestId,
                 )

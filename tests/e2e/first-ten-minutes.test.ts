@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startProcess, type Service } from "../support/process.ts";
 import { bearerFor, gql, waitUntil } from "../support/stack.ts";
+import { ALL_PORTS_ZERO } from "../support/port-zero.ts";
 
 const run = promisify(execFile);
 
@@ -42,20 +43,10 @@ describe("npm start, the first ten minutes", () => {
     ).stdout;
 
   beforeAll(async () => {
-    const ports = Object.fromEntries(
-      [
-        "ROUTER_PORT",
-        "USERS_PORT",
-        "PRODUCTS_PORT",
-        "ORDERS_PORT",
-        "PAYMENTS_PORT",
-        "NOTIFICATIONS_PORT",
-      ].map((name) => [name, "0"]),
-    );
     // NODE_ENV as a developer has it (vitest sets 'test'); stdout is a pipe here, so JSON lines.
     running = await startProcess("main.ts", {
       env: {
-        ...ports,
+        ...ALL_PORTS_ZERO,
         DATA_DIR: join(dir, "pglite"),
         LOG_FILE: logFile,
         NODE_ENV: "development",

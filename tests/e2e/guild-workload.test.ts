@@ -8,14 +8,11 @@ import {
   testQuery,
   type GuildSubgraphs,
 } from "../../bench/guild/subgraphs.ts";
-import { listen, type RunningServer } from "../../platform/http-server.ts";
-import { createRouter, type Router } from "../../router/server.ts";
-import { gql, silentLogger, testRouterConfig } from "../support/stack.ts";
+import { gql, serveRouter, testRouterConfig } from "../support/stack.ts";
 
 describe("the Guild federation benchmark workload, served through Switchyard's router", () => {
   let subgraphs: GuildSubgraphs;
-  let router: Router;
-  let running: RunningServer;
+  let served: Awaited<ReturnType<typeof serveRouter>>;
 
   beforeAll(async () => {
     subgraphs = await startGuildSubgraphs();
@@ -25,22 +22,16 @@ describe("the Guild federation benchmark workload, served through Switchyard's r
     );
     writeFileSync(path, subgraphs.supergraphSdl);
     // The workload's subgraphs are not ours: they take any caller, so only the routing matters here.
-    router = createRouter({
-      config: testRouterConfig({ supergraphPath: path }),
-      logger: silentLogger,
-    });
-    await router.start();
-    running = await listen(router.handler, { port: 0 });
+    served = await serveRouter(testRouterConfig({ supergraphPath: path }));
   });
   afterAll(async () => {
-    await running?.close();
-    await router?.stop();
+    await served?.stop();
     await subgraphs?.close();
   });
 
   it("answers the deep TestQuery with exactly the expected response", async () => {
     const before = { ...subgraphs.requests };
-    const response = await gql(`${running.url}/graphql`, testQuery);
+    const response = await gql(served.url, testQuery);
     expect({ data: response.data }).toEqual(expectedResponse);
     expect(response.errors).toBeUndefined();
     const fetches =

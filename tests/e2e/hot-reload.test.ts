@@ -1,9 +1,4 @@
-import {
-  copyFileSync,
-  mkdtempSync,
-  readFileSync,
-  writeFileSync,
-} from "node:fs";
+import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,6 +16,7 @@ import {
   type GraphQLResponse,
   type Json,
 } from "../support/stack.ts";
+import { withEditedSchema } from "../support/edited-schema.ts";
 import { waitFor } from "../support/wait.ts";
 
 const ORIGINAL = 'Stock-keeping unit, unique, e.g. "SW-0001".';
@@ -30,24 +26,17 @@ const PRODUCTS =
 
 /** The committed supergraph with one description changed: a visible, valid schema change. */
 function variantSupergraph(dir: string): string {
-  const config = readCompositionConfig("supergraph.yaml");
-  const products = config.subgraphs.find(
-    (subgraph) => subgraph.name === "products",
-  )!;
-  const changed = join(dir, "products.graphql");
-  writeFileSync(
-    changed,
-    readFileSync(products.schemaFile, "utf8").replace(
-      "Stock-keeping unit, unique",
-      "Stock-keeping unit (reloaded), unique",
-    ),
+  const changed = withEditedSchema(
+    readCompositionConfig("supergraph.yaml"),
+    "products",
+    dir,
+    (sdl) =>
+      sdl.replace(
+        "Stock-keeping unit, unique",
+        "Stock-keeping unit (reloaded), unique",
+      ),
   );
-  const subgraphs = config.subgraphs.map((subgraph) =>
-    subgraph.name === "products"
-      ? { ...subgraph, schemaFile: changed }
-      : subgraph,
-  );
-  const outcome = composeFromConfig({ ...config, subgraphs });
+  const outcome = composeFromConfig(changed);
   if (!outcome.ok) throw new Error(outcome.errors.join("\n"));
   return outcome.supergraphSdl;
 }

@@ -1,6 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { demoUsers, DEMO_PASSWORD } from "../../platform/demo-data.ts";
 import type { Router } from "../../router/server.ts";
@@ -13,6 +11,10 @@ import {
   testRouterConfig,
   waitUntil,
 } from "../support/stack.ts";
+import {
+  startHoldableServer,
+  type HoldableServer,
+} from "../support/holdable-server.ts";
 import { startOwnRouter } from "../support/own-router.ts";
 import { pgliteBackend } from "../support/storage.ts";
 
@@ -27,52 +29,49 @@ const LOG_IN =
  * request waiting until released: requests sent together are then provably in flight together.
  */
 async function startGate(targetUrl: string) {
-  let held: Array<() => void> | undefined;
   const bodies: string[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks).toString("utf8");
-      bodies.push(body);
-      const forward = async () => {
-        const headers: Record<string, string> = {};
-        for (const [key, value] of Object.entries(req.headers))
-          if (
-            typeof value === "string" &&
-            key !== "host" &&
-            key !== "content-length"
-          )
-            headers[key] = value;
-        const upstream = await fetch(targetUrl, {
-          method: "POST",
-          headers,
-          body,
-        });
-        res.writeHead(upstream.status, {
-          "content-type":
-            upstream.headers.get("content-type") ?? "application/json",
-        });
-        res.end(await upstream.text());
-      };
-      if (held) held.push(() => void forward());
-      else void forward();
-    });
+  const server = await startHoldableServer((req, res, body) => {
+    bodies.push(body);
+    return () => void forward();
+    async function forward() {
+      const headers: Record<string, string> = {};
+      for (const [key, value] of Object.entries(req.headers))
+        if (
+          typeof value === "string" &&
+          key !== "host" &&
+          key !== "content-length"
+        )
+          headers[key] = value;
+      const upstream = await fetch(targetUrl, {
+        method: "POST",
+        headers,
+        body,
+      });
+      res.writeHead(upstream.status, {
+        "content-type":
+          upstream.headers.get("content-type") ?? "application/json",
+      });
+      res.end(await upstream.text());
+    }
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
-    bodies,
-    hold() {
-      held = [];
-    },
-    release() {
-      const waiting = held ?? [];
-      held = undefined;
-      for (const go of waiting) go();
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return { ...server, bodies };
+}
+
+/**
+ * Sends while `gate` holds, waits until `arrived` says the requests are provably in flight
+ * together, then releases: the answers, in the order sent.
+ */
+async function whileHeld<T>(
+  gate: HoldableServer,
+  send: () => Array<Promise<T>>,
+  what: string,
+  arrived: () => boolean | Promise<boolean>,
+): Promise<T[]> {
+  gate.hold();
+  const responses = Promise.all(send());
+  await waitUntil(what, arrived);
+  gate.release();
+  return responses;
 }
 
 describe("the router deduplicates identical work in flight", () => {
@@ -119,6 +118,15 @@ describe("the router deduplicates identical work in flight", () => {
       (sum, value) => sum + value,
       0,
     );
+  /** Neither an operation nor a subgraph fetch was shared. */
+  const expectNothingShared = async (router: Router) => {
+    expect(await counter(router, "router_operations_deduplicated_total")).toBe(
+      0,
+    );
+    expect(
+      await counter(router, "router_subgraph_fetches_deduplicated_total"),
+    ).toBe(0);
+  };
   const joinedAt = async (router: Router, stage: "edge" | "execution") =>
     (
       await counterValues(
@@ -130,17 +138,13 @@ describe("the router deduplicates identical work in flight", () => {
   it("inbound: eight identical queries in flight execute once, and each caller gets the full answer", async () => {
     const products = await gateFor("products");
     const { url, router } = await routerVia({ products: products.url }, {});
-    products.hold();
-    const responses = Promise.all(
-      Array.from({ length: 8 }, () => gql(url, PRODUCTS_QUERY)),
-    );
-    await waitUntil(
+    const answers = await whileHeld(
+      products,
+      () => Array.from({ length: 8 }, () => gql(url, PRODUCTS_QUERY)),
       "seven requests joined the first",
       async () =>
         (await counter(router, "router_operations_deduplicated_total")) === 7,
     );
-    products.release();
-    const answers = await responses;
     // A document seen for the first time is shared at execution (parsing and validation come first);
     // once the first request has validated it, later arrivals are shared at the edge.
     expect(
@@ -171,18 +175,14 @@ describe("the router deduplicates identical work in flight", () => {
     expect((await gql(url, PRODUCTS_QUERY)).data.products.edges).toHaveLength(
       2,
     );
-    products.hold();
-    const responses = Promise.all(
-      Array.from({ length: 6 }, () => gql(url, PRODUCTS_QUERY)),
-    );
     // One leads, five arrive while it is in flight: each is admitted (or refused) by the rate limiter.
-    await waitUntil(
+    const answers = await whileHeld(
+      products,
+      () => Array.from({ length: 6 }, () => gql(url, PRODUCTS_QUERY)),
       "the leader reached products and two joiners were admitted",
       async () =>
         products.bodies.length === 2 && (await joinedAt(router, "edge")) === 2,
     );
-    products.release();
-    const answers = await responses;
 
     // Budget 4: the learning request, then 3 of the 6 — the other 3 get their own 429.
     expect(answers.map((answer) => answer.status).sort()).toEqual([
@@ -230,11 +230,9 @@ describe("the router deduplicates identical work in flight", () => {
       { products: products.url },
       { ROUTER_DEDUP_INBOUND: "false" },
     );
-    products.hold();
-    const responses = Promise.all(
-      Array.from({ length: 6 }, () => gql(url, PRODUCTS_QUERY)),
-    );
-    await waitUntil(
+    const answers = await whileHeld(
+      products,
+      () => Array.from({ length: 6 }, () => gql(url, PRODUCTS_QUERY)),
       "five fetches joined the first",
       async () =>
         (await counter(
@@ -242,8 +240,6 @@ describe("the router deduplicates identical work in flight", () => {
           "router_subgraph_fetches_deduplicated_total",
         )) === 5,
     );
-    products.release();
-    const answers = await responses;
 
     expect(products.bodies).toHaveLength(1);
     expect(await counter(router, "router_operations_deduplicated_total")).toBe(
@@ -262,27 +258,22 @@ describe("the router deduplicates identical work in flight", () => {
       const asAda = await bearerFor(url, ada!.email);
       const asGrace = await bearerFor(url, grace!.email);
       const sentBefore = users.bodies.length;
-      users.hold();
-      const responses = Promise.all(
-        [asAda, asGrace, asAda, asGrace, asAda, asGrace].map((headers) =>
-          gql(url, ME_QUERY, {}, headers),
-        ),
-      );
-      // One fetch per caller reaches users; the other four joined their own caller's.
-      await waitUntil(
-        "one fetch per caller",
-        () => users.bodies.length - sentBefore === 2,
-      );
       const joinedMetric =
         "ROUTER_DEDUP_INBOUND" in env
           ? "router_subgraph_fetches_deduplicated_total"
           : "router_operations_deduplicated_total";
-      await waitUntil(
-        "four joined",
-        async () => (await counter(router, joinedMetric)) === 4,
+      // One fetch per caller reaches users; the other four joined their own caller's.
+      const answers = await whileHeld(
+        users,
+        () =>
+          [asAda, asGrace, asAda, asGrace, asAda, asGrace].map((headers) =>
+            gql(url, ME_QUERY, {}, headers),
+          ),
+        "one fetch per caller and four joined",
+        async () =>
+          users.bodies.length - sentBefore === 2 &&
+          (await counter(router, joinedMetric)) === 4,
       );
-      users.release();
-      const answers = await responses;
       expect(answers.map((answer) => answer.data?.me?.email)).toEqual(
         [ada, grace, ada, grace, ada, grace].map((user) => user!.email),
       );
@@ -293,25 +284,18 @@ describe("the router deduplicates identical work in flight", () => {
   it("mutations are never shared: four identical logIn mutations in flight reach users four times", async () => {
     const users = await gateFor("users");
     const { url, router } = await routerVia({ users: users.url }, {});
-    users.hold();
-    const responses = Promise.all(
-      Array.from({ length: 4 }, () =>
-        gql(url, LOG_IN, { email: ada!.email, password: DEMO_PASSWORD }),
-      ),
-    );
-    await waitUntil(
+    const answers = await whileHeld(
+      users,
+      () =>
+        Array.from({ length: 4 }, () =>
+          gql(url, LOG_IN, { email: ada!.email, password: DEMO_PASSWORD }),
+        ),
       "four mutations reached users",
       () => users.bodies.length === 4,
     );
-    users.release();
-    for (const answer of await responses)
+    for (const answer of answers)
       expect(answer.data?.logIn.token).toEqual(expect.any(String));
-    expect(await counter(router, "router_operations_deduplicated_total")).toBe(
-      0,
-    );
-    expect(
-      await counter(router, "router_subgraph_fetches_deduplicated_total"),
-    ).toBe(0);
+    await expectNothingShared(router);
   });
 
   it("switched off, every request is its own execution and fetch", async () => {
@@ -320,22 +304,14 @@ describe("the router deduplicates identical work in flight", () => {
       { products: products.url },
       { ROUTER_DEDUP_INBOUND: "false", ROUTER_DEDUP_SUBGRAPH_FETCHES: "false" },
     );
-    products.hold();
-    const responses = Promise.all(
-      Array.from({ length: 4 }, () => gql(url, PRODUCTS_QUERY)),
-    );
-    await waitUntil(
+    const answers = await whileHeld(
+      products,
+      () => Array.from({ length: 4 }, () => gql(url, PRODUCTS_QUERY)),
       "four fetches reached products",
       () => products.bodies.length === 4,
     );
-    products.release();
-    for (const answer of await responses)
+    for (const answer of answers)
       expect(answer.data.products.edges).toHaveLength(2);
-    expect(await counter(router, "router_operations_deduplicated_total")).toBe(
-      0,
-    );
-    expect(
-      await counter(router, "router_subgraph_fetches_deduplicated_total"),
-    ).toBe(0);
+    await expectNothingShared(router);
   });
 });

@@ -5,11 +5,10 @@
  * SUBSCRIPTIONS_UNAVAILABLE at once instead of holding a stream that never speaks. The subgraphs
  * and the outbox relay run in this process (bootStack), so only the router is the deployable here.
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createKafkaEventLog } from "../../events/kafka-event-log.ts";
 import type { Storage } from "../../platform/database.ts";
-import { demoUsers, DEMO_PASSWORD } from "../../platform/demo-data.ts";
+import { DEMO_PASSWORD } from "../../platform/demo-data.ts";
 import { SUBGRAPH_NAMES } from "../../platform/services.ts";
 import type { Stack, StackOptions } from "../../stack.ts";
 import {
@@ -20,24 +19,24 @@ import {
 } from "../support/brokers.ts";
 import {
   FOLLOW,
-  livePipeline,
   NOTIFIED,
   subscribeSse,
   subscribeWs,
   wsClient,
-  type Followed,
-  type HeldSubscription,
   type Notified,
 } from "../support/live.ts";
 import { startProcess, type Service } from "../support/process.ts";
+import {
+  expectFollowedToConfirmation,
+  kafkaLivePipeline,
+  untilUpdates,
+} from "../support/live-orders.ts";
+import { ada, grace, placeOrderAt } from "../support/place-order.ts";
 import { newProduct } from "../support/saga.ts";
-import { bearerFor, bootStack, gql, silentLogger } from "../support/stack.ts";
+import { bearerFor, bootStack } from "../support/stack.ts";
 import { pgliteBackend } from "../support/storage.ts";
 
 const kafkaReason = await probeKafka();
-
-const ada = demoUsers.find((user) => user.email.startsWith("ada"))!;
-const grace = demoUsers.find((user) => user.email.startsWith("grace"))!;
 
 /** The subgraphs (and, with `events`, the relay) in this process; `url()` is the standalone router's. */
 function standaloneRouter(
@@ -102,11 +101,6 @@ async function held(routerUrl: string): Promise<number | undefined> {
   return found === undefined ? undefined : Number(found);
 }
 
-const statusesOf = (subscription: HeldSubscription, id: string) =>
-  (subscription.results() as Followed[])
-    .map((result) => result.orderUpdated)
-    .filter((order) => order.id === id);
-
 describe("the router deployed alone without KAFKA_BROKERS", () => {
   const state = standaloneRouter(() => ({}));
 
@@ -135,15 +129,7 @@ describe.skipIf(kafkaReason)("the router deployed alone on real Kafka", () => {
       KAFKA_BROKERS: KAFKA_BROKERS.join(","),
       KAFKA_TOPIC_PREFIX: `${prefix}.`,
     }),
-    () =>
-      livePipeline(
-        createKafkaEventLog({
-          brokers: KAFKA_BROKERS,
-          clientId: prefix,
-          logger: silentLogger,
-        }),
-        `${prefix}.`,
-      ),
+    () => kafkaLivePipeline(prefix),
   );
 
   it("follows an order from PENDING to CONFIRMED with fields from four subgraphs, and its confirmation on myNotifications; the in-process router, in a group of its own, sees the same events; another customer sees nothing; SIGTERM ends the stream with SUBSCRIPTION_CLOSED", async () => {
@@ -165,37 +151,12 @@ describe.skipIf(kafkaReason)("the router deployed alone on real Kafka", () => {
       { what: "subscriptions held by both routers" },
     );
 
-    const { data, errors } = await gql<{
-      placeOrder: { id: string; status: string };
-    }>(
-      state.url,
-      `mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }`,
-      {
-        input: {
-          items: [{ productId, quantity: 1 }],
-          idempotencyKey: randomUUID(),
-          paymentToken: "tok_visa",
-        },
-      },
-      adaAuth,
-    );
+    const { data, errors } = await placeOrderAt(state.url, adaAuth, productId);
     expect(errors).toBeUndefined();
     const orderId = data!.placeOrder.id;
-    for (const subscription of [mine, otherInstance])
-      await waitFor(
-        () =>
-          statusesOf(subscription, orderId).length >= 2 ? true : undefined,
-        { what: `PENDING→CONFIRMED for ${orderId}`, timeoutMs: 30_000 },
-      );
     for (const subscription of [mine, otherInstance]) {
-      const seen = statusesOf(subscription, orderId);
-      expect(seen.map((order) => order.status)).toEqual([
-        "PENDING",
-        "CONFIRMED",
-      ]);
-      expect(seen[1]?.user?.name).toBe(ada.name);
-      expect(seen[1]?.items[0]?.product?.name).toMatch(/^Test product/);
-      expect(seen[1]?.payment?.status).toBe("CAPTURED");
+      await untilUpdates(subscription, orderId, ["PENDING", "CONFIRMED"]);
+      expectFollowedToConfirmation(subscription, orderId, ada.name);
     }
     expect(theirs.results()).toEqual([]);
     const notified = await waitFor(

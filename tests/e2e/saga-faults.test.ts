@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Storage } from "../../platform/database.ts";
+import { beforeAll, describe, expect, it } from "vitest";
 import { listen } from "../../platform/http-server.ts";
 import type { Stack } from "../../stack.ts";
 import type { SagaStep } from "../../subgraphs/orders/saga.ts";
 import { createOrdersSubgraph } from "../../subgraphs/orders/server.ts";
 import { allBackends } from "../support/storage.ts";
-import { bootStack, silentLogger } from "../support/stack.ts";
+import { placeOrderInProcess } from "../support/place-order.ts";
+import { silentLogger, stackForFile } from "../support/stack.ts";
 import { waitFor } from "../support/wait.ts";
 import {
   customer,
@@ -105,34 +105,27 @@ async function resumeAll(stack: Stack): Promise<void> {
 const SECRET = "test-internal-secret-0123456789abcdefghijklmnop";
 
 describe.each(backends)("the saga under failures on $name", (backend) => {
-  let storage: Storage;
-  let drop: () => Promise<void>;
-  let stack: Stack;
   const crashes = crashPlan();
-
-  beforeAll(async () => {
-    if (backend.unavailable) return;
-    ({ storage, drop } = await backend.open());
-    stack = await bootStack(storage, {
-      internalServiceSecret: SECRET,
-      payments: { providerTimeoutMs: 50 },
-      orders: {
-        checkpoint: crashes.checkpoint,
-        sagaLeaseMs: LEASE_MS,
-        sagaResumeIntervalMs: 3_600_000,
-        serviceRetries: 1,
-        breaker: {
-          volumeThreshold: 4,
-          errorThresholdPercentage: 50,
-          resetTimeoutMs: 400,
-          windowMs: 10_000,
-        },
+  const running = stackForFile(backend, {
+    internalServiceSecret: SECRET,
+    payments: { providerTimeoutMs: 50 },
+    orders: {
+      checkpoint: crashes.checkpoint,
+      sagaLeaseMs: LEASE_MS,
+      sagaResumeIntervalMs: 3_600_000,
+      serviceRetries: 1,
+      breaker: {
+        volumeThreshold: 4,
+        errorThresholdPercentage: 50,
+        resetTimeoutMs: 400,
+        windowMs: 10_000,
       },
-    });
+    },
   });
-  afterAll(async () => {
-    await stack?.stop();
-    await drop?.();
+  // The tests below use the stack stackForFile booted (nothing boots when the backend is unavailable).
+  let stack: Stack;
+  beforeAll(() => {
+    if (!backend.unavailable) stack = running();
   });
   const place = (
     userId: string,
@@ -140,19 +133,31 @@ describe.each(backends)("the saga under failures on $name", (backend) => {
     quantity = 1,
     paymentToken = "tok_visa",
   ) =>
-    ordersOf(stack).orders.placeOrder(userId, {
-      items: [{ productId, quantity }],
-      idempotencyKey: randomUUID(),
+    placeOrderInProcess(stack, userId, [{ productId, quantity }], {
       paymentToken,
     });
+  /**
+   * Orders `quantity` of a fresh product (5 in stock) as a customer of its own whose saga crashes
+   * before `step`: placeOrder throws the crash, and what it left is for the test to check.
+   */
+  const crashedOrder = async (
+    step: SagaStep,
+    quantity: number,
+    paymentToken?: string,
+  ) => {
+    const product = await newProduct(stack, 5);
+    const userId = customer(`crash-before-${step}`);
+    crashes.plan.set(userId, step);
+    await expect(
+      place(userId, product, quantity, paymentToken),
+    ).rejects.toThrow(SimulatedCrash);
+    return { product, userId };
+  };
 
   it.skipIf(backend.unavailable)(
     "resumes a saga that crashed after payment, before confirming, and confirms it exactly once",
     async () => {
-      const product = await newProduct(stack, 5);
-      const userId = customer("crash-after-pay");
-      crashes.plan.set(userId, "COMMIT");
-      await expect(place(userId, product, 2)).rejects.toThrow(SimulatedCrash);
+      const { product, userId } = await crashedOrder("COMMIT", 2);
       const [stuck] = await stack.subgraphs.orders.db.query<{
         id: string;
         status: string;
@@ -184,11 +189,10 @@ describe.each(backends)("the saga under failures on $name", (backend) => {
   it.skipIf(backend.unavailable)(
     "resumes a compensation that crashed halfway and gives everything back exactly once",
     async () => {
-      const product = await newProduct(stack, 5);
-      const userId = customer("crash-in-compensation");
-      crashes.plan.set(userId, "COMPENSATE");
-      await expect(place(userId, product, 3, "tok_declined")).rejects.toThrow(
-        SimulatedCrash,
+      const { product, userId } = await crashedOrder(
+        "COMPENSATE",
+        3,
+        "tok_declined",
       );
       expect(await stockOf(stack, product)).toBe(2);
       await resumeAll(stack);

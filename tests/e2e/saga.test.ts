@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Storage } from "../../platform/database.ts";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   createServiceClient,
   type ServiceClient,
@@ -8,7 +7,13 @@ import {
 import type { Stack } from "../../stack.ts";
 import { allBackends } from "../support/storage.ts";
 import { demoUsers } from "../../platform/demo-data.ts";
-import { bearerFor, bootStack, gql, silentLogger } from "../support/stack.ts";
+import { placeOrderInProcess } from "../support/place-order.ts";
+import {
+  bearerFor,
+  gql,
+  silentLogger,
+  stackForFile,
+} from "../support/stack.ts";
 import {
   customer,
   eventsFor,
@@ -25,32 +30,20 @@ const backends = await allBackends();
 const SECRET = "test-internal-secret-0123456789abcdefghijklmnop";
 
 describe.each(backends)("the place-order saga on $name", (backend) => {
-  let storage: Storage;
-  let drop: () => Promise<void>;
+  const running = stackForFile(backend, {
+    internalServiceSecret: SECRET,
+    payments: { providerTimeoutMs: 50 },
+  });
+  // The tests below use the stack stackForFile booted (nothing boots when the backend is unavailable).
   let stack: Stack;
+  beforeAll(() => {
+    if (!backend.unavailable) stack = running();
+  });
   const place = (
     userId: string,
     items: Array<{ productId: string; quantity: number }>,
     extra: { paymentToken?: string; idempotencyKey?: string } = {},
-  ) =>
-    ordersOf(stack).orders.placeOrder(userId, {
-      items,
-      idempotencyKey: extra.idempotencyKey ?? randomUUID(),
-      paymentToken: extra.paymentToken ?? "tok_visa",
-    });
-
-  beforeAll(async () => {
-    if (backend.unavailable) return;
-    ({ storage, drop } = await backend.open());
-    stack = await bootStack(storage, {
-      internalServiceSecret: SECRET,
-      payments: { providerTimeoutMs: 50 },
-    });
-  });
-  afterAll(async () => {
-    await stack?.stop();
-    await drop?.();
-  });
+  ) => placeOrderInProcess(stack, userId, items, extra);
 
   it.skipIf(backend.unavailable)(
     "confirms an order: stock taken once, payment captured, every step in the outboxes keyed by the customer",

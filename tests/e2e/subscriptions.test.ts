@@ -1,17 +1,10 @@
-import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMemoryEventLog, type EventLog } from "../../events/event-log.ts";
-import { createKafkaEventLog } from "../../events/kafka-event-log.ts";
+import { createMemoryEventLog } from "../../events/event-log.ts";
 import type { Storage } from "../../platform/database.ts";
 import { demoUsers, DEMO_PASSWORD } from "../../platform/demo-data.ts";
 import { TEST_USERS_OPTIONS } from "../support/users.ts";
-import type { Stack } from "../../stack.ts";
-import {
-  KAFKA_BROKERS,
-  probeKafka,
-  unique,
-  waitFor,
-} from "../support/brokers.ts";
+import type { Stack, StackOptions } from "../../stack.ts";
+import { probeKafka, unique, waitFor } from "../support/brokers.ts";
 import {
   FOLLOW,
   livePipeline,
@@ -23,20 +16,24 @@ import {
   type HeldSubscription,
   type Notified,
 } from "../support/live.ts";
+import {
+  expectFollowedToConfirmation,
+  kafkaLivePipeline,
+  untilUpdates,
+  updatesOf,
+} from "../support/live-orders.ts";
+import { ada, grace, placeOrderAt } from "../support/place-order.ts";
 import { newProduct } from "../support/saga.ts";
 import { bearerFor, bootStack, gql, silentLogger } from "../support/stack.ts";
 import { pgliteBackend } from "../support/storage.ts";
 
 const kafkaReason = await probeKafka();
 
-const ada = demoUsers.find((user) => user.email.startsWith("ada"))!;
-const grace = demoUsers.find((user) => user.email.startsWith("grace"))!;
 const admin = demoUsers.find((user) => user.role === "ADMIN")!;
 
 function liveSuite(
   transport: string,
-  eventLog: () => EventLog,
-  topicPrefix?: string,
+  pipeline: () => NonNullable<StackOptions["events"]>,
 ) {
   let storage: Storage;
   let drop: () => Promise<void>;
@@ -56,7 +53,7 @@ function liveSuite(
         ROUTER_REQUEST_DEADLINE_MS: "30000",
       },
       payments: { providerTimeoutMs: 50 },
-      events: livePipeline(eventLog(), topicPrefix),
+      events: pipeline(),
     });
     const login = (email: string) =>
       bearerFor(stack.routerUrl, email, DEMO_PASSWORD);
@@ -72,21 +69,13 @@ function liveSuite(
 
   const placeOrder = async (
     auth: Record<string, string>,
-    paymentToken = "tok_visa",
+    paymentToken?: string,
   ) => {
-    const { data, errors } = await gql<{
-      placeOrder: { id: string; status: string };
-    }>(
+    const { data, errors } = await placeOrderAt(
       stack.routerUrl,
-      `mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }`,
-      {
-        input: {
-          items: [{ productId, quantity: 1 }],
-          idempotencyKey: randomUUID(),
-          paymentToken,
-        },
-      },
       auth,
+      productId,
+      paymentToken,
     );
     return data?.placeOrder ?? { id: "", status: JSON.stringify(errors) };
   };
@@ -96,50 +85,43 @@ function liveSuite(
     waitFor(() => (held() === count ? true : undefined), {
       what: `${count} subscriptions held`,
     });
-  const ofOrder = (subscription: HeldSubscription, id: string) =>
-    (subscription.results() as Followed[])
-      .map((result) => result.orderUpdated)
-      .filter((order) => order.id === id);
   const statusesOf = (subscription: HeldSubscription, id: string) =>
-    ofOrder(subscription, id).map((order) => order.status);
-  const until = (
-    subscription: HeldSubscription,
-    id: string,
-    statuses: string[],
-  ) =>
-    waitFor(
-      () =>
-        statusesOf(subscription, id).length >= statuses.length
-          ? true
-          : undefined,
-      { what: `${statuses.join("→")} for ${id}`, timeoutMs: 30_000 },
-    );
-
-  it(`placeOrder → the customer's ${transport} subscription gets PENDING then CONFIRMED with fields from four subgraphs; another customer's gets nothing`, async () => {
+    updatesOf(subscription, id).map((order) => order.status);
+  /**
+   * Ada on WebSocket and on SSE, Grace on WebSocket, and the admin on SSE, all subscribed to
+   * `query` and held by the router (earlier tests' subscriptions gone first).
+   */
+  const subscribeEveryone = async (query: string) => {
     const client = wsClient(stack.routerUrl, adaAuth);
     const graceClient = wsClient(stack.routerUrl, graceAuth);
     await holding(0);
-    const mine = subscribeWs(client, FOLLOW);
-    const sse = subscribeSse(stack.routerUrl, adaAuth, FOLLOW);
-    const theirs = subscribeWs(graceClient, FOLLOW);
-    const everything = subscribeSse(stack.routerUrl, adminAuth, FOLLOW);
+    const held = {
+      mine: subscribeWs(client, query),
+      sse: subscribeSse(stack.routerUrl, adaAuth, query),
+      theirs: subscribeWs(graceClient, query),
+      admins: subscribeSse(stack.routerUrl, adminAuth, query),
+    };
     await holding(4);
+    return {
+      ...held,
+      graceClient,
+      async close() {
+        for (const subscription of Object.values(held)) subscription.stop();
+        await Promise.all([client.dispose(), graceClient.dispose()]);
+      },
+    };
+  };
+
+  it(`placeOrder → the customer's ${transport} subscription gets PENDING then CONFIRMED with fields from four subgraphs; another customer's gets nothing`, async () => {
+    const everyone = await subscribeEveryone(FOLLOW);
+    // The admin follows every order: Ada's too.
+    const { mine, sse, theirs, admins: everything, graceClient } = everyone;
 
     const order = await placeOrder(adaAuth);
     expect(order.status).toBe("CONFIRMED");
-    await until(mine, order.id, ["PENDING", "CONFIRMED"]);
-    await until(sse, order.id, ["PENDING", "CONFIRMED"]);
-    await until(everything, order.id, ["PENDING", "CONFIRMED"]);
-
     for (const subscription of [mine, sse, everything]) {
-      expect(statusesOf(subscription, order.id)).toEqual([
-        "PENDING",
-        "CONFIRMED",
-      ]);
-      const confirmed = ofOrder(subscription, order.id)[1]!;
-      expect(confirmed.user?.name).toBe(ada.name);
-      expect(confirmed.items[0]?.product?.name).toMatch(/^Test product/);
-      expect(confirmed.payment?.status).toBe("CAPTURED");
+      await untilUpdates(subscription, order.id, ["PENDING", "CONFIRMED"]);
+      expectFollowedToConfirmation(subscription, order.id, ada.name);
     }
     expect(theirs.results()).toEqual([]);
 
@@ -149,21 +131,13 @@ function liveSuite(
       what: "refusal",
     });
     expect(forbidden.codes()).toContain("FORBIDDEN");
-    for (const subscription of [mine, sse, theirs, everything])
-      subscription.stop();
-    await Promise.all([client.dispose(), graceClient.dispose()]);
+    await everyone.close();
   }, 60_000);
 
   it(`placeOrder → the customer's myNotifications (WebSocket and SSE) gets the order confirmation with fields resolved through the router; another customer and an admin get nothing of it (${transport})`, async () => {
-    const client = wsClient(stack.routerUrl, adaAuth);
-    const graceClient = wsClient(stack.routerUrl, graceAuth);
-    await holding(0);
-    const mine = subscribeWs(client, NOTIFIED);
-    const sse = subscribeSse(stack.routerUrl, adaAuth, NOTIFIED);
-    const theirs = subscribeWs(graceClient, NOTIFIED);
     // An admin's myNotifications is their own: admins follow every order, not every inbox.
-    const admins = subscribeSse(stack.routerUrl, adminAuth, NOTIFIED);
-    await holding(4);
+    const everyone = await subscribeEveryone(NOTIFIED);
+    const { mine, sse, theirs, admins } = everyone;
     const handedOut = stack.router.live.fanOut.delivered;
 
     const order = await placeOrder(adaAuth);
@@ -216,8 +190,7 @@ function liveSuite(
     expect(delivered.length).toBeGreaterThan(0);
     expect(theirs.results()).toEqual([]);
     expect(admins.results()).toEqual([]);
-    for (const subscription of [mine, sse, theirs, admins]) subscription.stop();
-    await Promise.all([client.dispose(), graceClient.dispose()]);
+    await everyone.close();
   }, 60_000);
 
   it(`a declined card gives PENDING then FAILED, and cancelling gives CANCELLED (${transport})`, async () => {
@@ -249,9 +222,9 @@ function liveSuite(
       adaAuth,
     );
     expect(errors).toBeUndefined();
-    await until(one, kept.id, ["CANCELLED"]);
+    await untilUpdates(one, kept.id, ["CANCELLED"]);
     expect(statusesOf(one, kept.id)).toEqual(["CANCELLED"]);
-    await until(all, kept.id, ["PENDING", "CONFIRMED", "CANCELLED"]);
+    await untilUpdates(all, kept.id, ["PENDING", "CONFIRMED", "CANCELLED"]);
     all.stop();
     one.stop();
     await client.dispose();
@@ -288,8 +261,8 @@ function liveSuite(
     await holding(1);
     await stack.subgraphs.users.running.close(0);
     const order = await placeOrder(adaAuth);
-    await until(all, order.id, ["PENDING", "CONFIRMED"]);
-    const confirmed = ofOrder(all, order.id)[1]!;
+    await untilUpdates(all, order.id, ["PENDING", "CONFIRMED"]);
+    const confirmed = updatesOf(all, order.id)[1]!;
     expect(confirmed.user).toBeNull();
     expect(confirmed.payment?.status).toBe("CAPTURED");
     expect(all.codes()).toContain("SUBGRAPH_UNAVAILABLE");
@@ -320,21 +293,14 @@ function liveSuite(
 }
 
 describe("live order updates on the in-process event log", () => {
-  liveSuite("embedded", () => createMemoryEventLog({ logger: silentLogger }));
+  liveSuite("embedded", () =>
+    livePipeline(createMemoryEventLog({ logger: silentLogger })),
+  );
 });
 
 describe.skipIf(kafkaReason)("live order updates on real Kafka", () => {
   const prefix = unique("live");
-  liveSuite(
-    "Kafka",
-    () =>
-      createKafkaEventLog({
-        brokers: KAFKA_BROKERS,
-        clientId: prefix,
-        logger: silentLogger,
-      }),
-    `${prefix}.`,
-  );
+  liveSuite("Kafka", () => kafkaLivePipeline(prefix));
 });
 
 describe("a subscription whose access token expires", () => {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEV_LOG_FILE } from "../../platform/logger.ts";
 import { waitUntil } from "../support/stack.ts";
+import { ALL_PORTS_ZERO } from "../support/port-zero.ts";
 
 /**
  * What a person sees in a terminal: `npm start` and `npm run trace` under a pseudo-terminal
@@ -54,18 +55,8 @@ describe("in a terminal", () => {
     "npm start shows one line per event, then the banner as the last thing once ready",
     { timeout: 180_000 },
     async () => {
-      const ports = Object.fromEntries(
-        [
-          "ROUTER_PORT",
-          "USERS_PORT",
-          "PRODUCTS_PORT",
-          "ORDERS_PORT",
-          "PAYMENTS_PORT",
-          "NOTIFICATIONS_PORT",
-        ].map((name) => [name, "0"]),
-      );
       const run = onTerminal(`${process.execPath} --import tsx main.ts`, {
-        ...ports,
+        ...ALL_PORTS_ZERO,
         DATA_DIR: join(dir, "pglite"),
         LOG_FILE: join(dir, "switchyard.log"),
         NODE_ENV: "development",

@@ -1,10 +1,10 @@
 import { composeServices } from "@apollo/composition";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingHttpHeaders } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "graphql";
+import { startHoldableServer, type HoldableServer } from "./holdable-server.ts";
 
 /**
  * How an echo subgraph answers its next requests: `ok` (the headers it received, as the field's
@@ -24,18 +24,13 @@ export const echoError = (name: string) => ({
   },
 });
 
-export interface EchoSubgraph {
+export interface EchoSubgraph extends HoldableServer {
   readonly name: string;
-  readonly url: string;
   /** Headers of every request received, in order. */
   readonly received: IncomingHttpHeaders[];
   behaviour: EchoBehaviour;
   /** Response headers sent with every answer (`cache-control`, `set-cookie`). */
   responseHeaders: Record<string, string | string[]>;
-  /** Keeps requests waiting until `release` (requests sent together are then in flight together). */
-  hold(): void;
-  release(): void;
-  close(): Promise<void>;
 }
 
 /**
@@ -43,78 +38,57 @@ export interface EchoSubgraph {
  * received, or fails as told: what header-rule and error-policy tests run the real router against.
  */
 export async function startEchoSubgraph(name: string): Promise<EchoSubgraph> {
-  let held: Array<() => void> | undefined;
-  const echo: EchoSubgraph = {
+  const echo = {
     name,
-    url: "",
-    received: [],
-    behaviour: "ok",
-    responseHeaders: {},
-    hold() {
-      held = [];
-    },
-    release() {
-      const waiting = held ?? [];
-      held = undefined;
-      for (const go of waiting) go();
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    received: [] as IncomingHttpHeaders[],
+    behaviour: "ok" as EchoBehaviour,
+    responseHeaders: {} as Record<string, string | string[]>,
   };
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks).toString("utf8");
-      // Readiness probes are not part of what a test counts.
-      if (body.includes("__typename") && !body.includes(name)) {
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end('{"data":{"__typename":"Query"}}');
-        return;
-      }
-      echo.received.push(req.headers);
-      const answer = () => {
-        const json = (status: number, payload: unknown) => {
-          res.writeHead(status, {
-            "content-type": "application/json",
-            ...echo.responseHeaders,
-          });
-          res.end(JSON.stringify(payload));
-        };
-        switch (echo.behaviour) {
-          case "ok":
-            return json(200, {
-              data: { [name]: JSON.stringify(req.headers) },
-            });
-          case "graphql-error":
-            return json(200, {
-              data: { [name]: null },
-              errors: [{ ...echoError(name), path: [name] }],
-            });
-          case "4xx":
-            return json(400, {
-              errors: [{ ...echoError(name), path: [name] }],
-            });
-          case "4xx-no-body":
-            res.writeHead(404, { "content-type": "text/plain" });
-            return res.end("not here");
-          case "5xx":
-            return json(500, { errors: [echoError(name)] });
-          case "network":
-            return req.socket.destroy();
-          default: {
-            const unknown: never = echo.behaviour;
-            throw new Error(`unknown behaviour ${String(unknown)}`);
-          }
-        }
+  const server = await startHoldableServer((req, res, body) => {
+    // Readiness probes are not part of what a test counts.
+    if (body.includes("__typename") && !body.includes(name)) {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end('{"data":{"__typename":"Query"}}');
+      return undefined;
+    }
+    echo.received.push(req.headers);
+    return () => {
+      const json = (status: number, payload: unknown) => {
+        res.writeHead(status, {
+          "content-type": "application/json",
+          ...echo.responseHeaders,
+        });
+        res.end(JSON.stringify(payload));
       };
-      if (held) held.push(answer);
-      else answer();
-    });
+      switch (echo.behaviour) {
+        case "ok":
+          return json(200, {
+            data: { [name]: JSON.stringify(req.headers) },
+          });
+        case "graphql-error":
+          return json(200, {
+            data: { [name]: null },
+            errors: [{ ...echoError(name), path: [name] }],
+          });
+        case "4xx":
+          return json(400, {
+            errors: [{ ...echoError(name), path: [name] }],
+          });
+        case "4xx-no-body":
+          res.writeHead(404, { "content-type": "text/plain" });
+          return res.end("not here");
+        case "5xx":
+          return json(500, { errors: [echoError(name)] });
+        case "network":
+          return req.socket.destroy();
+        default: {
+          const unknown: never = echo.behaviour;
+          throw new Error(`unknown behaviour ${String(unknown)}`);
+        }
+      }
+    };
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return Object.assign(echo, {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
-  });
+  return Object.assign(echo, server);
 }
 
 /**

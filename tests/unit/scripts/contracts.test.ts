@@ -1,5 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import {
   buildSchema,
   concatAST,
@@ -21,6 +20,7 @@ import {
   buildContract,
   CONTRACT_VARIANTS,
 } from "../../../scripts/contracts.ts";
+import { withEditedSchema } from "../../support/edited-schema.ts";
 import { scratchDir } from "../../support/scratch.ts";
 
 /**
@@ -133,23 +133,12 @@ describe("contract variants (@tag)", () => {
   });
 
   it("catches a new admin field that forgot its @tag", () => {
-    const products = config.subgraphs.find(
-      (subgraph) => subgraph.name === "products",
-    )!;
-    const schemaFile = join(scratch, "products.graphql");
-    writeFileSync(
-      schemaFile,
-      readFileSync(products.schemaFile, "utf8").replace(
+    const changed = withEditedSchema(config, "products", scratch, (sdl) =>
+      sdl.replace(
         /\ntype Mutation \{\n/,
         '\ntype Mutation {\n  discontinueProduct(id: ID!): Product! @requiresScopes(scopes: [["admin"]])\n',
       ),
     );
-    const changed = {
-      ...config,
-      subgraphs: config.subgraphs.map((subgraph) =>
-        subgraph.name === "products" ? { ...subgraph, schemaFile } : subgraph,
-      ),
-    };
     const publicSchema = buildSchema(composed(changed).contracts.public!);
     expect(exposed(publicSchema, adminOnlyCoordinates(changed))).toEqual([
       "Mutation.discontinueProduct",
