@@ -33,12 +33,12 @@ export function observedBatch<K, V>(
   };
 }
 
-/** One registry per service, so services sharing a process still report only their own series. */
 /** Histogram buckets of every latency series (seconds): 1 ms to 10 s, about ×2.5 a step. */
 export const LATENCY_BUCKETS_SECONDS: readonly number[] = Object.freeze([
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ]);
 
+/** One registry per service, so services sharing a process still report only their own series. */
 export function createServiceMetrics(service: string): ServiceMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ service });

@@ -3,6 +3,7 @@ import { Histogram } from "prom-client";
 import type { Database } from "../../platform/database.ts";
 import type { ErrorCode } from "../../platform/errors.ts";
 import type { Logger } from "../../platform/logger.ts";
+import { LATENCY_BUCKETS_SECONDS } from "../../platform/metrics.ts";
 import {
   currentCorrelationId,
   withCorrelation,
@@ -61,9 +62,7 @@ function stepHistogram(): Histogram<"step"> {
     name: "saga_step_duration_seconds",
     help: "Time per place-order step: placeOrder's key lookup, priced reservation and insert, then each saga step with its calls and state writes",
     labelNames: ["step"],
-    buckets: [
-      0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
-    ],
+    buckets: [...LATENCY_BUCKETS_SECONDS],
     registers: [],
   });
 }
