@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll } from "vitest";
 import pg from "pg";
@@ -10,6 +9,7 @@ import {
 import { migrate } from "../../platform/migrate.ts";
 import { skipReason } from "./ci.ts";
 import { scratchPglite } from "./pglite.ts";
+import { createThrowawayDatabase } from "./throwaway-postgres.ts";
 
 /** Server used for the PostgreSQL runs; each test file gets its own throw-away database on it. */
 const ADMIN_URL =
@@ -70,26 +70,20 @@ export async function postgresBackend(): Promise<Backend> {
     name: "postgres",
     unavailable: reason,
     async open() {
-      const name = `switchyard_test_${randomBytes(6).toString("hex")}`;
-      const admin = new pg.Client({ connectionString: ADMIN_URL });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${name}`);
-      await admin.end();
-      const url = new URL(ADMIN_URL);
-      url.pathname = `/${name}`;
+      const database = await createThrowawayDatabase(
+        ADMIN_URL,
+        "switchyard_test",
+      );
       const storage = await openStorage({
-        databaseUrl: url.toString(),
+        databaseUrl: database.url,
         dataDir: "",
       });
       return {
         storage,
-        databaseUrl: url.toString(),
+        databaseUrl: database.url,
         async drop() {
           await storage.close();
-          const cleanup = new pg.Client({ connectionString: ADMIN_URL });
-          await cleanup.connect();
-          await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-          await cleanup.end();
+          await database.drop();
         },
       };
     },

@@ -3,7 +3,6 @@ import { Registry } from "prom-client";
 import {
   createMemoryEventLog,
   type EventLog,
-  type LogMessage,
 } from "../../../events/event-log.ts";
 import {
   createOutboxRelay,
@@ -12,8 +11,13 @@ import {
 import type { Database } from "../../../platform/database.ts";
 import { scratchPglite } from "../../support/pglite.ts";
 import { appendToOutbox } from "../../../events/outbox-writer.ts";
-import { unique, waitFor } from "../../support/wait.ts";
+import { waitFor } from "../../support/wait.ts";
 import { silentLogger } from "../../support/stack.ts";
+import {
+  collectOrderEvents,
+  expectRefusedRowsPublishedLater,
+  refusingEventLog,
+} from "../../support/outbox-relay-fixtures.ts";
 import { allBackends, withOrdersDatabase } from "../../support/storage.ts";
 
 const backends = await allBackends();
@@ -43,15 +47,7 @@ describe.each(backends)("the outbox relay on $name", (backend) => {
     db.query(
       "UPDATE orders.outbox SET published_at = now() WHERE published_at IS NULL",
     );
-  const collect = async (log: EventLog) => {
-    const seen: LogMessage[] = [];
-    await log.subscribe({
-      groupId: unique("relay-test"),
-      topics: ["switchyard.orders"],
-      handle: async (message) => void seen.push(message),
-    });
-    return seen;
-  };
+  const collect = (log: EventLog) => collectOrderEvents(log, "relay-test");
 
   it.skipIf(backend.unavailable)(
     "publishes committed rows keyed by user with correlation headers, marks them published and reports zero lag after",
@@ -103,14 +99,7 @@ describe.each(backends)("the outbox relay on $name", (backend) => {
     async () => {
       await clearOutbox();
       const log = createMemoryEventLog({ logger: silentLogger });
-      let down = true;
-      const flaky: EventLog = {
-        ...log,
-        publish: async (topic, messages) =>
-          down
-            ? Promise.reject(new Error("broker down"))
-            : log.publish(topic, messages),
-      };
+      const { eventLog: flaky, recover } = refusingEventLog(log);
       await writeEvents(["u3"], 3, "flaky");
       const relay = createOutboxRelay({
         db,
@@ -118,11 +107,7 @@ describe.each(backends)("the outbox relay on $name", (backend) => {
         eventLog: flaky,
         logger: silentLogger,
       });
-      await expect(relay.relayOnce()).rejects.toThrow("broker down");
-      expect((await relay.lag()).unpublished).toBe(3);
-      down = false;
-      expect(await relay.relayOnce()).toBe(3);
-      expect((await relay.lag()).unpublished).toBe(0);
+      await expectRefusedRowsPublishedLater(relay, { count: 3, recover });
       await log.close();
     },
   );
