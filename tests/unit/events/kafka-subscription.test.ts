@@ -145,17 +145,21 @@ describe("the self-healing Kafka subscription", () => {
   let consumers: FakeConsumer[];
   let handled: MessageBatch[];
   let handler: (batch: MessageBatch) => Promise<void>;
+  /** What every subscription of these tests subscribes to and hands its batches to. */
+  const subscribed = {
+    groupId: "notifications",
+    topics: [TOPIC],
+    fromBeginning: true,
+    logger: silentLogger,
+    joinTimeoutMs: 10_000,
+    handleBatch: (batch: MessageBatch) => handler(batch),
+  };
   const start = (options: { failConnectAfterFirst?: number } = {}) => {
     let built = 0;
     return startKafkaSubscription({
-      groupId: "notifications",
-      topics: [TOPIC],
-      fromBeginning: true,
-      logger: silentLogger,
-      joinTimeoutMs: 10_000,
+      ...subscribed,
       backoff: { initialMs: 100, maxMs: 400 },
       restartBackoff: { initialMs: 1000, maxMs: 8000 },
-      handleBatch: (batch) => handler(batch),
       createConsumer: () => {
         built += 1;
         const consumer = createFakeConsumer({
@@ -198,12 +202,7 @@ describe("the self-healing Kafka subscription", () => {
     const startWith = (refusal: () => Error, refusals: number) => {
       let built = 0;
       return startKafkaSubscription({
-        groupId: "notifications",
-        topics: [TOPIC],
-        fromBeginning: true,
-        logger: silentLogger,
-        joinTimeoutMs: 10_000,
-        handleBatch: (batch) => handler(batch),
+        ...subscribed,
         createConsumer: () => {
           built += 1;
           const consumer = createFakeConsumer();

@@ -145,20 +145,18 @@ describe("the notification worker, a batch at a time", () => {
       ...options,
     });
   /**
-   * Hands the envelopes over as one batch and waits until the worker has issued every publish;
-   * `handled` settles once the batch does.
+   * Hands the envelopes over to a new worker as one batch and waits until it has issued every
+   * publish; `handled` settles once the batch does.
    */
-  const handleAllIssued = async (
-    worker: ReturnType<typeof newWorker>,
-    envelopes: object[],
-  ) => {
+  const handleAllIssued = async (envelopes: object[]) => {
+    const worker = newWorker();
     const handled = worker.handleBatch(batchOf(envelopes.map(messageOf)));
     await waitFor(
       () => (jobQueue.calls.length === envelopes.length ? true : undefined),
       { timeoutMs: 10_000, what: "all publishes issued" },
     );
     // Wrapped: an async function returning the promise itself would wait for it to settle.
-    return { handled };
+    return { worker, handled };
   };
 
   const inbox = async () =>
@@ -198,7 +196,6 @@ describe("the notification worker, a batch at a time", () => {
   });
 
   it("issues every publish of the batch in event order before awaiting any confirm", async () => {
-    const worker = newWorker();
     const envelopes = [
       confirmed("u1", 1),
       confirmed("u2", 1),
@@ -206,7 +203,7 @@ describe("the notification worker, a batch at a time", () => {
       confirmed("u1", 3),
     ];
     // A worker that awaited each confirm before the next publish would never issue the fourth.
-    const { handled } = await handleAllIssued(worker, envelopes);
+    const { handled } = await handleAllIssued(envelopes);
     expect(jobQueue.calls.map(({ job }) => job.id)).toEqual(
       envelopes.map((envelope) => `${envelope.eventId}:email`),
     );
@@ -220,13 +217,12 @@ describe("the notification worker, a batch at a time", () => {
   });
 
   it("when one publish of the batch is rejected, fails the batch and records nothing", async () => {
-    const worker = newWorker();
     const envelopes = [
       confirmed("u1", 1),
       confirmed("u1", 2),
       confirmed("u1", 3),
     ];
-    const { handled } = await handleAllIssued(worker, envelopes);
+    const { worker, handled } = await handleAllIssued(envelopes);
     jobQueue.calls[0]!.confirm();
     jobQueue.calls[1]!.reject(
       new InfrastructureError("rabbitmq is disconnected", { retriable: true }),
