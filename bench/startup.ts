@@ -16,9 +16,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import pg from "pg";
 import { DEPLOYABLES } from "../deploy/deployables.ts";
 import { buildAll, ROOT } from "../scripts/build.ts";
+import { createThrowawayDatabase } from "../tests/support/throwaway-postgres.ts";
 
 const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 5000);
 const CHECKS = Number(process.env.BENCH_CHECKS ?? 10);
@@ -33,23 +33,7 @@ async function freshDatabase(): Promise<
   { url: string; drop(): Promise<void> } | undefined
 > {
   if (!ADMIN_URL) return undefined;
-  const name = `switchyard_bench_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: ADMIN_URL });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.href,
-    drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
-  };
+  return createThrowawayDatabase(ADMIN_URL, "switchyard_bench");
 }
 
 const freePort = () =>

@@ -6,14 +6,15 @@
  * each delivery, by event id, so the parent can compute insert → delivered latency.
  */
 import { pino } from "pino";
-import { createDispatcher } from "../events/dispatcher.ts";
-import { CHANNELS } from "../events/notification-job.ts";
 import { createKafkaEventLog } from "../events/kafka-event-log.ts";
 import { createNotificationWorker } from "../events/notification-worker.ts";
 import { createOutboxRelay } from "../events/outbox-relay.ts";
 import { createRabbitJobQueue } from "../events/rabbit-job-queue.ts";
-import { createStaticDirectory } from "../events/recipients.ts";
 import { openStorage } from "../platform/database.ts";
+import {
+  benchUsers,
+  createBenchDispatcher,
+} from "./pipeline-bench-dispatcher.ts";
 
 const env = process.env;
 const role = env.BENCH_ROLE as "relay" | "worker" | "dispatcher";
@@ -21,7 +22,6 @@ const tag = env.BENCH_TAG!;
 const users = Number(env.BENCH_USERS ?? 50);
 const logger = pino({ level: "silent" });
 const retry = { delaysMs: [1000], maxAttempts: 3 };
-const now = () => performance.timeOrigin + performance.now();
 const send = (message: unknown) => process.send?.(message);
 
 const storage = await openStorage({
@@ -69,25 +69,12 @@ if (role === "relay") {
   progress = () => worker.stats.handled;
   stop = () => worker.stop();
 } else {
-  const sender = {
-    transport: "noop",
-    send: async (job: { eventId: string }) => {
-      delivered.push([job.eventId, now()]);
-    },
-  };
-  const names = Array.from({ length: users }, (_, i) => `bench-user-${i}`);
-  const dispatcher = createDispatcher({
+  const dispatcher = createBenchDispatcher({
     jobQueue: jobQueue!,
     db: storage.forService("notifications"),
     logger,
-    senders: Object.fromEntries(
-      CHANNELS.map((channel) => [channel, sender]),
-    ) as never,
-    recipients: createStaticDirectory(
-      Object.fromEntries(
-        names.map((user) => [user, { email: `${user}@example.test` }]),
-      ),
-    ),
+    users: benchUsers(users),
+    onDelivered: (eventId, at) => void delivered.push([eventId, at]),
     retry,
     queuePrefix: tag,
     ...(env.BENCH_PREFETCH ? { prefetch: Number(env.BENCH_PREFETCH) } : {}),

@@ -17,9 +17,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import amqp from "amqplib";
-import pg from "pg";
 import { pino } from "pino";
-import { createDispatcher } from "../events/dispatcher.ts";
 import { createMemoryEventLog } from "../events/event-log.ts";
 import {
   createMemoryJobQueue,
@@ -30,17 +28,20 @@ import { createNotificationWorker } from "../events/notification-worker.ts";
 import { CHANNELS, queueFor } from "../events/notification-job.ts";
 import { createOutboxRelay } from "../events/outbox-relay.ts";
 import { prepareNotificationsDatabase } from "../events/pipeline.ts";
-import { createStaticDirectory } from "../events/recipients.ts";
 import { openStorage, type Database } from "../platform/database.ts";
 import { migrate } from "../platform/migrate.ts";
 import { buildEnvelope } from "../events/envelope.ts";
+import { createThrowawayDatabase } from "../tests/support/throwaway-postgres.ts";
+import {
+  benchUsers,
+  createBenchDispatcher,
+} from "./pipeline-bench-dispatcher.ts";
 
 const N = Number(process.env.BENCH_EVENTS ?? 10_000);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ONLY = process.env.BENCH_ONLY;
 const PROFILE_DIR = process.env.BENCH_CPU_PROF;
-/** Recipients the events are spread over: one user's jobs are delivered one after another. */
 const USERS = Number(process.env.BENCH_USERS ?? 50);
 const PHASE_LIMIT_MS = 300_000;
 const admin =
@@ -50,7 +51,7 @@ const brokers = process.env.KAFKA_BROKERS ?? "127.0.0.1:19092";
 const amqpUrl = process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 const logger = pino({ level: "silent" });
 const retry = { delaysMs: [1000], maxAttempts: 3 };
-const users = Array.from({ length: USERS }, (_, i) => `bench-user-${i}`);
+const users = benchUsers(USERS);
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -176,15 +177,9 @@ interface RoleStats {
 /** Production path: each role a process of its own, as deployed. */
 async function production() {
   const tag = `bench.${randomBytes(4).toString("hex")}`;
-  const dbName = `switchyard_bench_${randomBytes(4).toString("hex")}`;
-  const client = new pg.Client({ connectionString: admin });
-  await client.connect();
-  await client.query(`CREATE DATABASE ${dbName}`);
-  await client.end();
-  const url = new URL(admin);
-  url.pathname = `/${dbName}`;
+  const database = await createThrowawayDatabase(admin, "switchyard_bench");
   const storage = await openStorage({
-    databaseUrl: url.toString(),
+    databaseUrl: database.url,
     dataDir: "",
   });
   const children: ChildProcess[] = [];
@@ -230,7 +225,7 @@ async function production() {
                   ...process.env,
                   BENCH_ROLE: role,
                   BENCH_TAG: tag,
-                  BENCH_DB_URL: url.toString(),
+                  BENCH_DB_URL: database.url,
                   KAFKA_BROKERS: brokers,
                   AMQP_URL: amqpUrl,
                   BENCH_USERS: String(USERS),
@@ -335,10 +330,7 @@ async function production() {
     for (const child of children)
       if (child.exitCode === null) child.kill("SIGKILL");
     await storage.close();
-    const cleanup = new pg.Client({ connectionString: admin });
-    await cleanup.connect();
-    await cleanup.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await cleanup.end();
+    await database.drop();
     const connection = await amqp.connect(amqpUrl);
     const channel = await connection.createChannel();
     for (const channelName of CHANNELS) {
@@ -369,11 +361,6 @@ async function embedded() {
   });
   await prepareNotificationsDatabase(notifications);
   const deliveredAt = new Map<string, number>();
-  const sender = {
-    transport: "noop",
-    send: async (job: { eventId: string }) =>
-      void deliveredAt.set(job.eventId, now()),
-  };
   await eventLog.ensureTopic("bench.switchyard.orders", { partitions: 3 });
   const relay = createOutboxRelay({
     db: orders,
@@ -392,18 +379,12 @@ async function embedded() {
     topics: ["bench.switchyard.orders"],
     queuePrefix: "bench",
   });
-  const dispatcher = createDispatcher({
+  const dispatcher = createBenchDispatcher({
     jobQueue,
     db: notifications,
     logger,
-    senders: Object.fromEntries(
-      CHANNELS.map((channel) => [channel, sender]),
-    ) as never,
-    recipients: createStaticDirectory(
-      Object.fromEntries(
-        users.map((user) => [user, { email: `${user}@example.test` }]),
-      ),
-    ),
+    users,
+    onDelivered: (eventId, at) => void deliveredAt.set(eventId, at),
     retry,
     queuePrefix: "bench",
   });

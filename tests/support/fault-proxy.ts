@@ -10,6 +10,20 @@ import type { AddressInfo } from "node:net";
  */
 export type FaultMode = "pass" | "reset" | "hang" | "status";
 
+/** The error response of the `status` mode and of `failNext`. */
+export interface StatusOptions {
+  /** @default 503 */
+  status?: number;
+  /** The `Retry-After` header's value; none when undefined. */
+  retryAfter?: string;
+}
+
+/** The options with their defaults filled in. */
+const statusResponse = ({ status = 503, retryAfter }: StatusOptions = {}) => ({
+  status,
+  retryAfter,
+});
+
 export interface FaultProxy {
   readonly url: string;
   /** Connections accepted so far, whatever the mode: each is one socket attempt by the router. */
@@ -17,15 +31,9 @@ export interface FaultProxy {
   /** Requests answered with an error status (each on its own connection). */
   readonly failedRequests: number;
   /** Switches mode and drops every open connection, so kept-alive sockets cannot bypass it. */
-  setMode(
-    mode: FaultMode,
-    options?: { status?: number; retryAfter?: string },
-  ): void;
+  setMode(mode: FaultMode, options?: StatusOptions): void;
   /** The next `count` connections get one error status response each, then the mode applies again. */
-  failNext(
-    count: number,
-    options?: { status?: number; retryAfter?: string },
-  ): void;
+  failNext(count: number, options?: StatusOptions): void;
   close(): Promise<void>;
 }
 
@@ -37,10 +45,7 @@ export async function startFaultProxy(
   const target = new URL(targetUrl);
   const sockets = new Set<Socket>();
   let current = mode;
-  let statusOptions = {
-    status: 503,
-    retryAfter: undefined as string | undefined,
-  };
+  let statusOptions = statusResponse();
   let failing = 0;
   let failingOptions = statusOptions;
   let connections = 0;
@@ -112,20 +117,14 @@ export async function startFaultProxy(
     get failedRequests() {
       return failedRequests;
     },
-    setMode(next, options = {}) {
+    setMode(next, options) {
       current = next;
-      statusOptions = {
-        status: options.status ?? 503,
-        retryAfter: options.retryAfter,
-      };
+      statusOptions = statusResponse(options);
       dropAll();
     },
-    failNext(count, options = {}) {
+    failNext(count, options) {
       failing = count;
-      failingOptions = {
-        status: options.status ?? 503,
-        retryAfter: options.retryAfter,
-      };
+      failingOptions = statusResponse(options);
       dropAll();
     },
     async close() {

@@ -119,14 +119,8 @@ export function overrideGateway(
   return { gateway, fetches };
 }
 
-/** A seeded PRNG (mulberry32): the same draws on every run, so share tests are not flaky. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/**
+ * A seeded PRNG (mulberry32): the same draws on every run, so share tests are not flaky. The one
+ * the chaos soak's schedule draws from.
+ */
+export { seededRandom } from "../../scripts/chaos/schedule.ts";

@@ -29,20 +29,23 @@ export function amqpUrlVia(port: number): string {
   return viaProxy.toString();
 }
 
-/** A RabbitMQ job queue with TEST_RETRY and no log; the adapter's defaults where no option is given. */
+/** A RabbitMQ job queue with no log; the adapter's defaults where no option is given. */
 export function openTestJobQueue({
   url = AMQP_URL,
+  retry = TEST_RETRY,
   confirmTimeoutMs = 5000,
   channelReopenDelayMs,
 }: {
   url?: string;
+  /** @default TEST_RETRY */
+  retry?: RetryPolicy;
   confirmTimeoutMs?: number;
   channelReopenDelayMs?: number;
 } = {}): Promise<MonitoredJobQueue> {
   return createRabbitJobQueue({
     url,
     logger: silentLogger,
-    retry: TEST_RETRY,
+    retry,
     confirmTimeoutMs,
     channelReopenDelayMs,
   });

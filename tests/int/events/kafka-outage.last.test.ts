@@ -1,11 +1,6 @@
-import { afterAll, beforeAll, describe, it } from "vitest";
-import { AMQP_URL, deleteQueues } from "../../support/brokers.ts";
-import {
-  expectSurvived,
-  runOutage,
-  startRig,
-  type Rig,
-} from "../../support/pipeline-rig.ts";
+import { describe, it } from "vitest";
+import { AMQP_URL } from "../../support/brokers.ts";
+import { outageSuite, stoppedBroker } from "../../support/outage-suite.ts";
 import { privateKafka } from "../../support/private-kafka.ts";
 import { probePipelineServices } from "../../support/pipeline-services.ts";
 
@@ -25,45 +20,20 @@ if (unavailable)
 describe.skipIf(unavailable)(
   "the pipeline while the Kafka broker is down",
   () => {
-    let databaseUrl: string;
-    let drop: () => Promise<void>;
-    let rig: Rig | undefined;
-
-    beforeAll(async () => {
-      await kafka.start();
-      const opened = await postgres.open();
-      databaseUrl = opened.databaseUrl!;
-      drop = opened.drop;
-    }, 180_000);
-    afterAll(async () => {
-      await rig?.stop();
-      await drop?.();
-      await kafka.stop();
-    }, 90_000);
-
-    const outage = (holdMs: number) => async () => {
-      rig = await startRig({
-        databaseUrl,
-        kafkaBrokers: kafka.brokers,
-        amqpUrl: AMQP_URL,
-      });
-      try {
-        expectSurvived(
-          await runOutage(rig, {
-            holdMs,
-            inject: () => kafka.stop(),
-            lift: () => kafka.start(),
-            recoveryTimeoutMs: 180_000,
-          }),
-        );
-      } finally {
-        // A failed case must not leave the broker stopped for the next one.
-        await kafka.start().catch(() => undefined);
-        await rig.stop();
-        await deleteQueues([...rig.queueNames]);
-        rig = undefined;
-      }
-    };
+    const { outage: outageCase } = outageSuite({
+      postgres,
+      brokers: () => ({ kafkaBrokers: kafka.brokers, amqpUrl: AMQP_URL }),
+      fault: stoppedBroker({
+        stop: () => kafka.stop(),
+        start: () => kafka.start(),
+      }),
+      setUp: () => kafka.start(),
+      tearDown: () => kafka.stop(),
+      setUpTimeoutMs: 180_000,
+      tearDownTimeoutMs: 90_000,
+    });
+    const outage = (holdMs: number) =>
+      outageCase({ holdMs, recoveryTimeoutMs: 180_000 });
 
     it(
       "~12 s (past the session timeout): every event delivered exactly once, in per-user order, and the worker still consumes",

@@ -14,6 +14,7 @@ import { appendToOutbox } from "../../../events/outbox-writer.ts";
 import { probeKafka, unique, waitFor } from "../../support/brokers.ts";
 import { memoryLogger, silentLogger } from "../../support/stack.ts";
 import { pgliteBackend } from "../../support/storage.ts";
+import { orderConfirmed } from "../../support/order-events.ts";
 
 const kafkaReason = await probeKafka();
 
@@ -89,17 +90,16 @@ describe.skipIf(kafkaReason)(
       });
       const confirm = (n: number) =>
         orders.transaction((tx) =>
-          appendToOutbox(tx, "orders", {
-            type: "orders.order.confirmed",
-            key: "restart-user",
-            correlationId: `order-${n}`,
-            data: {
-              orderId: `order-${n}`,
+          appendToOutbox(
+            tx,
+            "orders",
+            orderConfirmed({
               userId: "restart-user",
+              orderId: `order-${n}`,
               total: n,
-              currency: "USD",
-            },
-          }),
+              correlationId: `order-${n}`,
+            }),
+          ),
         );
       try {
         await worker.start();

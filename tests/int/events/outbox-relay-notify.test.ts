@@ -2,15 +2,18 @@ import { describe, expect, it } from "vitest";
 import {
   createMemoryEventLog,
   type EventLog,
-  type LogMessage,
 } from "../../../events/event-log.ts";
 import { createOutboxRelay } from "../../../events/outbox-relay.ts";
 import { relayReadiness } from "../../../events/role-readiness.ts";
 import type { Database } from "../../../platform/database.ts";
 import { InfrastructureError } from "../../../platform/errors.ts";
 import { appendToOutbox } from "../../../events/outbox-writer.ts";
-import { unique, waitFor } from "../../support/wait.ts";
+import { waitFor } from "../../support/wait.ts";
 import { silentLogger } from "../../support/stack.ts";
+import {
+  collectOrderEvents,
+  refusingEventLog,
+} from "../../support/outbox-relay-fixtures.ts";
 import { allBackends, withOrdersDatabase } from "../../support/storage.ts";
 
 const backends = await allBackends();
@@ -29,15 +32,7 @@ describe.each(backends)(
           data: { n },
         }),
       );
-    const collect = async (log: EventLog) => {
-      const seen: LogMessage[] = [];
-      await log.subscribe({
-        groupId: unique("notify-test"),
-        topics: ["switchyard.orders"],
-        handle: async (message) => void seen.push(message),
-      });
-      return seen;
-    };
+    const collect = (log: EventLog) => collectOrderEvents(log, "notify-test");
 
     it.skipIf(backend.unavailable)(
       "publishes a committed event long before its next poll, in commit order per user",
@@ -82,18 +77,16 @@ describe.each(backends)(
       "reports why its last pass failed on /ready until a pass succeeds",
       async () => {
         const log = createMemoryEventLog({ logger: silentLogger });
-        let kafkaDown = true;
-        const flaky: EventLog = {
-          ...log,
-          async publish(topic, messages) {
-            if (kafkaDown)
-              throw new InfrastructureError(
-                "kafka publish failed: connection refused",
-                { retriable: true },
-              );
-            return log.publish(topic, messages);
-          },
-        };
+        const { eventLog: flaky, recover } = refusingEventLog(
+          log,
+          () =>
+            new InfrastructureError(
+              "kafka publish failed: connection refused",
+              {
+                retriable: true,
+              },
+            ),
+        );
         const relay = createOutboxRelay({
           db,
           schema: "orders",
@@ -117,7 +110,7 @@ describe.each(backends)(
           expect(notReady.details?.problems).toEqual([
             "relay orders: kafka publish failed: connection refused",
           ]);
-          kafkaDown = false;
+          recover();
           await waitFor(
             async () =>
               (await relayReadiness({ relays: [relay], dbOf: () => db })).ready

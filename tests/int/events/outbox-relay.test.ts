@@ -1,9 +1,8 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Registry } from "prom-client";
 import {
   createMemoryEventLog,
   type EventLog,
-  type LogMessage,
 } from "../../../events/event-log.ts";
 import {
   createOutboxRelay,
@@ -12,8 +11,13 @@ import {
 import type { Database } from "../../../platform/database.ts";
 import { scratchPglite } from "../../support/pglite.ts";
 import { appendToOutbox } from "../../../events/outbox-writer.ts";
-import { unique, waitFor } from "../../support/wait.ts";
+import { waitFor } from "../../support/wait.ts";
 import { silentLogger } from "../../support/stack.ts";
+import {
+  collectOrderEvents,
+  expectRefusedRowsPublishedLater,
+  refusingEventLog,
+} from "../../support/outbox-relay-fixtures.ts";
 import { allBackends, withOrdersDatabase } from "../../support/storage.ts";
 
 const backends = await allBackends();
@@ -39,33 +43,37 @@ describe.each(backends)("the outbox relay on $name", (backend) => {
       }
     }
   };
-  const clearOutbox = () =>
-    db.query(
+  // Each test starts with nothing left to publish and an event log of its own.
+  let log: EventLog;
+  beforeEach(async () => {
+    if (backend.unavailable) return;
+    await db.query(
       "UPDATE orders.outbox SET published_at = now() WHERE published_at IS NULL",
     );
-  const collect = async (log: EventLog) => {
-    const seen: LogMessage[] = [];
-    await log.subscribe({
-      groupId: unique("relay-test"),
-      topics: ["switchyard.orders"],
-      handle: async (message) => void seen.push(message),
+    log = createMemoryEventLog({ logger: silentLogger });
+  });
+  afterEach(async () => {
+    await log?.close();
+  });
+  const relayOn = (
+    eventLog: EventLog,
+    options: { batchSize?: number; pollIntervalMs?: number } = {},
+  ) =>
+    createOutboxRelay({
+      db,
+      schema: "orders",
+      eventLog,
+      logger: silentLogger,
+      ...options,
     });
-    return seen;
-  };
+  const collect = () => collectOrderEvents(log, "relay-test");
 
   it.skipIf(backend.unavailable)(
     "publishes committed rows keyed by user with correlation headers, marks them published and reports zero lag after",
     async () => {
-      await clearOutbox();
-      const log = createMemoryEventLog({ logger: silentLogger });
-      const seen = await collect(log);
+      const seen = await collect();
       await writeEvents(["u1", "u2"], 2, "basic");
-      const relay = createOutboxRelay({
-        db,
-        schema: "orders",
-        eventLog: log,
-        logger: silentLogger,
-      });
+      const relay = relayOn(log);
       const registry = new Registry();
       registerRelayMetrics(registry, [relay], { service: "relay" });
       expect(await relay.lag()).toMatchObject({ unpublished: 4 });
@@ -94,56 +102,27 @@ describe.each(backends)("the outbox relay on $name", (backend) => {
       ).toContain(
         'outbox_unpublished_events{schema="orders",service="relay"} 0',
       );
-      await log.close();
     },
   );
 
   it.skipIf(backend.unavailable)(
     "leaves rows unpublished when the event log refuses them, and publishes them on the next run",
     async () => {
-      await clearOutbox();
-      const log = createMemoryEventLog({ logger: silentLogger });
-      let down = true;
-      const flaky: EventLog = {
-        ...log,
-        publish: async (topic, messages) =>
-          down
-            ? Promise.reject(new Error("broker down"))
-            : log.publish(topic, messages),
-      };
+      const { eventLog: flaky, recover } = refusingEventLog(log);
       await writeEvents(["u3"], 3, "flaky");
-      const relay = createOutboxRelay({
-        db,
-        schema: "orders",
-        eventLog: flaky,
-        logger: silentLogger,
-      });
-      await expect(relay.relayOnce()).rejects.toThrow("broker down");
-      expect((await relay.lag()).unpublished).toBe(3);
-      down = false;
-      expect(await relay.relayOnce()).toBe(3);
-      expect((await relay.lag()).unpublished).toBe(0);
-      await log.close();
+      const relay = relayOn(flaky);
+      await expectRefusedRowsPublishedLater(relay, { count: 3, recover });
     },
   );
 
   it.skipIf(backend.unavailable)(
     "with three relays running at once, publishes each row exactly once and keeps every user’s events in order",
     async () => {
-      await clearOutbox();
-      const log = createMemoryEventLog({ logger: silentLogger });
-      const seen = await collect(log);
+      const seen = await collect();
       const users = ["a", "b", "c", "d", "e"];
       await writeEvents(users, 20, "many");
       const relays = [1, 2, 3].map(() =>
-        createOutboxRelay({
-          db,
-          schema: "orders",
-          eventLog: log,
-          logger: silentLogger,
-          batchSize: 7,
-          pollIntervalMs: 5,
-        }),
+        relayOn(log, { batchSize: 7, pollIntervalMs: 5 }),
       );
       for (const relay of relays) relay.start();
       await waitFor(
@@ -165,7 +144,6 @@ describe.each(backends)("the outbox relay on $name", (backend) => {
             .map((message) => JSON.parse(message.value).data.n),
         ).toEqual(Array.from({ length: 20 }, (_, n) => n));
       }
-      await log.close();
     },
   );
 });

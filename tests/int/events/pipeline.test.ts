@@ -20,13 +20,11 @@ import {
   type NotificationJob,
 } from "../../../events/notification-job.ts";
 import { prepareNotificationsDatabase } from "../../../events/pipeline.ts";
-import { createRabbitJobQueue } from "../../../events/rabbit-job-queue.ts";
 import { createStaticDirectory } from "../../../events/recipients.ts";
 import type { Database, Storage } from "../../../platform/database.ts";
 import { buildEnvelope } from "../../../events/envelope.ts";
 import type { Stack } from "../../../stack.ts";
 import {
-  AMQP_URL,
   deleteQueues,
   KAFKA_BROKERS,
   unique,
@@ -37,6 +35,11 @@ import { startSmtpSink } from "../../support/smtp-sink.ts";
 import { bootStack, gql, silentLogger } from "../../support/stack.ts";
 import { probePipelineServices } from "../../support/pipeline-services.ts";
 import { workerScope } from "../../support/notifications.ts";
+import { orderConfirmed } from "../../support/order-events.ts";
+import {
+  declaredQueues,
+  openTestJobQueue,
+} from "../../support/rabbit-job-queues.ts";
 
 const { postgres, unavailable } = await probePipelineServices();
 const retry: RetryPolicy = { delaysMs: [100, 300], maxAttempts: 3 };
@@ -44,13 +47,9 @@ const FROM = "Switchyard <no-reply@switchyard.test>";
 
 /** Every queue a prefix owns, so the file leaves no quorum queue behind. */
 const queuesOf = (prefix: string) =>
-  CHANNELS.flatMap((channel) => [
-    queueFor(prefix, channel),
-    deadLetterQueueOf(queueFor(prefix, channel)),
-    ...retry.delaysMs.map(
-      (delay) => `${queueFor(prefix, channel)}.retry.${delay}ms`,
-    ),
-  ]);
+  CHANNELS.flatMap((channel) =>
+    declaredQueues(queueFor(prefix, channel), retry),
+  );
 
 describe.skipIf(unavailable)(
   "the event pipeline on real Kafka, RabbitMQ and PostgreSQL",
@@ -66,12 +65,7 @@ describe.skipIf(unavailable)(
       return prefix;
     };
     const rabbit = async () => {
-      const queue = await createRabbitJobQueue({
-        url: AMQP_URL,
-        logger: silentLogger,
-        retry,
-        confirmTimeoutMs: 5000,
-      });
+      const queue = await openTestJobQueue({ retry });
       cleanups.push(() => queue.close());
       return queue;
     };
@@ -252,17 +246,14 @@ describe.skipIf(unavailable)(
       for (let n = 0; n < rounds; n += 1)
         for (const user of users)
           envelopes.push(
-            buildEnvelope({
-              type: "orders.order.confirmed",
-              key: user,
-              correlationId: `${user}-${n}`,
-              data: {
-                orderId: `${user}-${n}`,
+            buildEnvelope(
+              orderConfirmed({
                 userId: user,
+                orderId: `${user}-${n}`,
                 total: 100 + n,
-                currency: "USD",
-              },
-            }),
+                correlationId: `${user}-${n}`,
+              }),
+            ),
           );
       const duplicate = envelopes[3]!;
       await eventLog.publish(topic, [
@@ -362,16 +353,13 @@ describe.skipIf(unavailable)(
         payload: { channel: "email", subject: 42 },
       });
       const good = [1, 2, 3].map((n) => {
-        const envelope = buildEnvelope({
-          type: "orders.order.confirmed",
-          key: "poison-user",
-          data: {
-            orderId: `o-${n}`,
+        const envelope = buildEnvelope(
+          orderConfirmed({
             userId: "poison-user",
+            orderId: `o-${n}`,
             total: n,
-            currency: "USD",
-          },
-        });
+          }),
+        );
         return {
           id: `${envelope.eventId}:email`,
           payload: {

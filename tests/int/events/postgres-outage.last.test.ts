@@ -1,16 +1,7 @@
-import { afterAll, beforeAll, describe, it } from "vitest";
-import {
-  AMQP_URL,
-  deleteQueues,
-  KAFKA_BROKERS,
-} from "../../support/brokers.ts";
+import { describe, it } from "vitest";
+import { AMQP_URL, KAFKA_BROKERS } from "../../support/brokers.ts";
 import { startFaultProxy, type FaultProxy } from "../../support/fault-proxy.ts";
-import {
-  expectSurvived,
-  runOutage,
-  startRig,
-  type Rig,
-} from "../../support/pipeline-rig.ts";
+import { outageSuite } from "../../support/outage-suite.ts";
 import { probePipelineServices } from "../../support/pipeline-services.ts";
 
 /**
@@ -35,50 +26,36 @@ function through(proxy: FaultProxy, databaseUrl: string): string {
 describe.skipIf(unavailable)(
   "the pipeline while PostgreSQL is unreachable for one piece",
   () => {
-    let databaseUrl: string;
-    let drop: () => Promise<void>;
     let proxy: FaultProxy;
-    let rig: Rig | undefined;
-
-    beforeAll(async () => {
-      const opened = await postgres.open();
-      databaseUrl = opened.databaseUrl!;
-      drop = opened.drop;
-      const target = new URL(databaseUrl);
-      proxy = await startFaultProxy(
-        `http://${target.hostname}:${target.port || 5432}/`,
-      );
-    }, 60_000);
-    afterAll(async () => {
-      await rig?.stop();
-      await proxy?.close();
-      await drop?.();
-    }, 60_000);
-
-    const outage = (piece: "relay" | "dispatcher") => async () => {
-      proxy.setMode("pass");
-      rig = await startRig({
-        databaseUrl,
-        kafkaBrokers: KAFKA_BROKERS,
-        amqpUrl: AMQP_URL,
-        [piece === "relay" ? "relayDatabaseUrl" : "dispatcherDatabaseUrl"]:
-          through(proxy, databaseUrl),
-      });
-      try {
-        expectSurvived(
-          await runOutage(rig, {
-            holdMs: HOLD_MS,
-            inject: async () => proxy.setMode("reset"),
-            lift: async () => proxy.setMode("pass"),
-          }),
+    const { outage: outageCase } = outageSuite({
+      postgres,
+      brokers: () => ({ kafkaBrokers: KAFKA_BROKERS, amqpUrl: AMQP_URL }),
+      setUp: async (databaseUrl) => {
+        const target = new URL(databaseUrl);
+        proxy = await startFaultProxy(
+          `http://${target.hostname}:${target.port || 5432}/`,
         );
-      } finally {
-        proxy.setMode("pass");
-        await rig.stop();
-        await deleteQueues([...rig.queueNames]);
-        rig = undefined;
-      }
-    };
+      },
+      tearDown: async () => proxy?.close(),
+      setUpTimeoutMs: 60_000,
+      tearDownTimeoutMs: 60_000,
+    });
+
+    const outage = (piece: "relay" | "dispatcher") =>
+      outageCase({
+        rig: (databaseUrl) => {
+          // Every case starts with the piece's connections passing.
+          proxy.setMode("pass");
+          return {
+            [piece === "relay" ? "relayDatabaseUrl" : "dispatcherDatabaseUrl"]:
+              through(proxy, databaseUrl),
+          };
+        },
+        holdMs: HOLD_MS,
+        inject: async () => proxy.setMode("reset"),
+        lift: async () => proxy.setMode("pass"),
+        restore: async () => proxy.setMode("pass"),
+      });
 
     it(
       "~12 s for the relay: every event delivered exactly once, in per-user order, and the relay publishes again",

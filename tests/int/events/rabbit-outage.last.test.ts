@@ -1,11 +1,6 @@
-import { afterAll, beforeAll, describe, it } from "vitest";
+import { describe, it } from "vitest";
 import { KAFKA_BROKERS, probeKafka } from "../../support/brokers.ts";
-import {
-  expectSurvived,
-  runOutage,
-  startRig,
-  type Rig,
-} from "../../support/pipeline-rig.ts";
+import { outageSuite, stoppedBroker } from "../../support/outage-suite.ts";
 import { skipReason } from "../../support/ci.ts";
 import {
   privateRabbitUnavailable,
@@ -37,46 +32,26 @@ if (unavailable)
 
 describe.skipIf(unavailable)("the pipeline while RabbitMQ is down", () => {
   let rabbit: PrivateRabbit;
-  let databaseUrl: string;
-  let drop: () => Promise<void>;
-  let rig: Rig | undefined;
-
-  beforeAll(async () => {
-    rabbit = await startPrivateRabbit({
-      port: RABBIT_PORT,
-      distPort: RABBIT_DIST_PORT,
-    });
-    const opened = await postgres.open();
-    databaseUrl = opened.databaseUrl!;
-    drop = opened.drop;
-  }, 120_000);
-  afterAll(async () => {
-    await rig?.stop();
-    await drop?.();
-    await rabbit?.close();
-  }, 60_000);
-
-  const outage = (holdMs: number) => async () => {
-    rig = await startRig({
-      databaseUrl,
-      kafkaBrokers: KAFKA_BROKERS,
-      amqpUrl: rabbit.url,
-    });
-    try {
-      expectSurvived(
-        await runOutage(rig, {
-          holdMs,
-          inject: () => rabbit.stopApp(),
-          lift: () => rabbit.startApp(),
-        }),
-      );
-    } finally {
-      // A failed case must not leave the node stopped for the next one.
-      await rabbit.startApp().catch(() => undefined);
-      await rig.stop();
-      rig = undefined;
-    }
-  };
+  const { outage: outageCase } = outageSuite({
+    postgres,
+    brokers: () => ({ kafkaBrokers: KAFKA_BROKERS, amqpUrl: rabbit.url }),
+    fault: stoppedBroker({
+      stop: () => rabbit.stopApp(),
+      start: () => rabbit.startApp(),
+    }),
+    // The queues are on the private node, which goes away with the file.
+    sharedQueues: false,
+    setUp: async () => {
+      rabbit = await startPrivateRabbit({
+        port: RABBIT_PORT,
+        distPort: RABBIT_DIST_PORT,
+      });
+    },
+    tearDown: async () => rabbit?.close(),
+    setUpTimeoutMs: 120_000,
+    tearDownTimeoutMs: 60_000,
+  });
+  const outage = (holdMs: number) => outageCase({ holdMs });
 
   it(
     "~3 s: every event delivered exactly once, in per-user order, and the consumers still consume",

@@ -26,6 +26,7 @@ import {
   directoryOf,
   workerScope,
 } from "../../support/notifications.ts";
+import { orderConfirmed } from "../../support/order-events.ts";
 
 const kafkaReason = await probeKafka();
 
@@ -122,17 +123,14 @@ describe.skipIf(unavailable)(
 
         const envelopes = Array.from({ length: 30 }, (_, n) => {
           const user = users[n % users.length]!;
-          return buildEnvelope({
-            type: "orders.order.confirmed",
-            key: user,
-            correlationId: `${user}-${n}`,
-            data: {
-              orderId: `${prefix}-${n}`,
+          return buildEnvelope(
+            orderConfirmed({
               userId: user,
+              orderId: `${prefix}-${n}`,
               total: n,
-              currency: "USD",
-            },
-          });
+              correlationId: `${user}-${n}`,
+            }),
+          );
         });
         const publish = (batch: typeof envelopes) =>
           eventLog.publish(

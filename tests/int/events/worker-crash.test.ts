@@ -1,19 +1,14 @@
 import { fork } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDispatcher } from "../../../events/dispatcher.ts";
-import {
-  deadLetterQueueOf,
-  type RetryPolicy,
-} from "../../../events/job-queue.ts";
+import type { RetryPolicy } from "../../../events/job-queue.ts";
 import { createKafkaEventLog } from "../../../events/kafka-event-log.ts";
 import { createNotificationWorker } from "../../../events/notification-worker.ts";
 import { CHANNELS, queueFor } from "../../../events/notification-job.ts";
 import { prepareNotificationsDatabase } from "../../../events/pipeline.ts";
-import { createRabbitJobQueue } from "../../../events/rabbit-job-queue.ts";
 import type { Database } from "../../../platform/database.ts";
 import { buildEnvelope } from "../../../events/envelope.ts";
 import {
-  AMQP_URL,
   deleteQueues,
   KAFKA_BROKERS,
   unique,
@@ -26,6 +21,11 @@ import {
   directoryOf,
   workerScope,
 } from "../../support/notifications.ts";
+import { orderConfirmed } from "../../support/order-events.ts";
+import {
+  declaredQueues,
+  openTestJobQueue,
+} from "../../support/rabbit-job-queues.ts";
 
 const { postgres, unavailable } = await probePipelineServices();
 const retry: RetryPolicy = { delaysMs: [100], maxAttempts: 3 };
@@ -52,13 +52,9 @@ describe.skipIf(unavailable)(
       await drop?.();
       await deleteQueues(
         prefixes.flatMap((prefix) =>
-          CHANNELS.flatMap((channel) => [
-            queueFor(prefix, channel),
-            deadLetterQueueOf(queueFor(prefix, channel)),
-            ...retry.delaysMs.map(
-              (delay) => `${queueFor(prefix, channel)}.retry.${delay}ms`,
-            ),
-          ]),
+          CHANNELS.flatMap((channel) =>
+            declaredQueues(queueFor(prefix, channel), retry),
+          ),
         ),
       );
     });
@@ -83,17 +79,14 @@ describe.skipIf(unavailable)(
         );
         const envelopes = users.flatMap((user) =>
           [1, 2].map((n) =>
-            buildEnvelope({
-              type: "orders.order.confirmed",
-              key: user,
-              correlationId: `${user}-${n}`,
-              data: {
-                orderId: `${user}-${n}`,
+            buildEnvelope(
+              orderConfirmed({
                 userId: user,
+                orderId: `${user}-${n}`,
                 total: n,
-                currency: "USD",
-              },
-            }),
+                correlationId: `${user}-${n}`,
+              }),
+            ),
           ),
         );
         const target = envelopes[3]!;
@@ -134,12 +127,7 @@ describe.skipIf(unavailable)(
         expect(recorded!.n).toBe(mode === "after-inbox" ? 1 : 0);
 
         // 2. A fresh worker joins the same group: the uncommitted events come back to it.
-        const jobQueue = await createRabbitJobQueue({
-          url: AMQP_URL,
-          logger: silentLogger,
-          retry,
-          confirmTimeoutMs: 5000,
-        });
+        const jobQueue = await openTestJobQueue({ retry });
         cleanups.push(() => jobQueue.close());
         // What the restarted worker publishes, by event id: whether it published the target again
         // is the inbox's decision, which the test checks (other events of a batch that the first

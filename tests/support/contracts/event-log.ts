@@ -1,10 +1,7 @@
-import { afterAll, afterEach, describe, expect, it } from "vitest";
-import type {
-  EventLog,
-  LogMessage,
-  Subscription,
-} from "../../../events/event-log.ts";
+import { afterAll, describe, expect, it } from "vitest";
+import type { EventLog, LogMessage } from "../../../events/event-log.ts";
 import { unique, waitFor } from "../wait.ts";
+import { stoppedAfterEach } from "./stopped-after-each.ts";
 
 /**
  * The EventLog contract, the same for every adapter: the in-process one runs it in
@@ -22,16 +19,19 @@ export function eventLogContract({
 }): void {
   describe(`the EventLog contract on ${name}`, () => {
     let log: EventLog;
-    const subscriptions: Subscription[] = [];
-    const subscribe = async (options: Parameters<EventLog["subscribe"]>[0]) => {
-      const subscription = await log.subscribe(options);
-      subscriptions.push(subscription);
-      return subscription;
+    const subscribe = stoppedAfterEach(
+      (options: Parameters<EventLog["subscribe"]>[0]) => log.subscribe(options),
+    );
+    /** Joins `groupId` on `topic` with a member that collects the values it handles. */
+    const joinCollecting = async (groupId: string, topic: string) => {
+      const values: string[] = [];
+      const member = await subscribe({
+        groupId,
+        topics: [topic],
+        handle: async ({ value }) => void values.push(value),
+      });
+      return { values, member };
     };
-    afterEach(async () => {
-      for (const subscription of subscriptions.splice(0))
-        await subscription.stop();
-    });
     afterAll(async () => {
       await log?.close();
     });
@@ -121,12 +121,7 @@ export function eventLogContract({
       async () => {
         const topic = await topicWithPartitions(2);
         const groupId = unique("g");
-        const first: string[] = [];
-        const member = await subscribe({
-          groupId,
-          topics: [topic],
-          handle: async ({ value }) => void first.push(value),
-        });
+        const { values: first, member } = await joinCollecting(groupId, topic);
         await log.publish(topic, [
           { key: "a", value: "a1" },
           { key: "b", value: "b1" },
@@ -139,12 +134,7 @@ export function eventLogContract({
           { key: "a", value: "a2" },
           { key: "b", value: "b2" },
         ]);
-        const second: string[] = [];
-        await subscribe({
-          groupId,
-          topics: [topic],
-          handle: async ({ value }) => void second.push(value),
-        });
+        const { values: second } = await joinCollecting(groupId, topic);
         await waitFor(() => (second.length === 2 ? true : undefined), {
           what: "second batch",
         });
@@ -181,12 +171,7 @@ export function eventLogContract({
         // m2 never got through, and m3 waits behind it on the partition (m1 may have been handled
         // more than once: a failed batch is redelivered from its first message).
         expect(handled.filter((value) => value !== "m1")).toEqual([]);
-        const next: string[] = [];
-        await subscribe({
-          groupId,
-          topics: [topic],
-          handle: async ({ value }) => void next.push(value),
-        });
+        const { values: next } = await joinCollecting(groupId, topic);
         await waitFor(() => (next.includes("m3") ? true : undefined), {
           what: "the failed message and the one after it",
         });
@@ -199,18 +184,8 @@ export function eventLogContract({
       "gives each consumer group its own copy of every message",
       async () => {
         const topic = await topicWithPartitions(3);
-        const one: string[] = [];
-        const two: string[] = [];
-        await subscribe({
-          groupId: unique("g1"),
-          topics: [topic],
-          handle: async ({ value }) => void one.push(value),
-        });
-        await subscribe({
-          groupId: unique("g2"),
-          topics: [topic],
-          handle: async ({ value }) => void two.push(value),
-        });
+        const { values: one } = await joinCollecting(unique("g1"), topic);
+        const { values: two } = await joinCollecting(unique("g2"), topic);
         await log.publish(
           topic,
           ["x", "y", "z"].map((key) => ({ key, value: key })),

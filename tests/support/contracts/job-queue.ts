@@ -1,5 +1,4 @@
-import { afterAll, afterEach, describe, expect, it } from "vitest";
-import type { Subscription } from "../../../events/event-log.ts";
+import { afterAll, describe, expect, it } from "vitest";
 import {
   deadLetterQueueOf,
   type JobQueue,
@@ -7,6 +6,7 @@ import {
   type RetryPolicy,
 } from "../../../events/job-queue.ts";
 import { unique, waitFor } from "../wait.ts";
+import { stoppedAfterEach } from "./stopped-after-each.ts";
 
 /**
  * The JobQueue contract, the same for every adapter: the in-process one runs it in
@@ -28,7 +28,6 @@ export function jobQueueContract({
 }): void {
   describe(`the JobQueue contract on ${name}`, () => {
     let jobs: JobQueue | undefined;
-    const subscriptions: Subscription[] = [];
     const declared: string[] = [];
     const queue = async () => {
       jobs ??= await create();
@@ -41,15 +40,9 @@ export function jobQueueContract({
       );
       return { jobs, queueName };
     };
-    const consume = async (...args: Parameters<JobQueue["consume"]>) => {
-      const subscription = await jobs!.consume(...args);
-      subscriptions.push(subscription);
-      return subscription;
-    };
-    afterEach(async () => {
-      for (const subscription of subscriptions.splice(0))
-        await subscription.stop();
-    });
+    const consume = stoppedAfterEach(
+      (...args: Parameters<JobQueue["consume"]>) => jobs!.consume(...args),
+    );
     afterAll(async () => {
       await jobs?.close();
       if (!unavailable && declared.length > 0) await cleanup?.(declared);

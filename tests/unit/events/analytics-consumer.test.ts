@@ -1,15 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   contributionOf,
   createAnalyticsConsumer,
   prepareAnalyticsDatabase,
 } from "../../../events/analytics-consumer.ts";
 import { createMemoryEventLog } from "../../../events/event-log.ts";
-import type { Database, Storage } from "../../../platform/database.ts";
+import type { Database } from "../../../platform/database.ts";
 import { buildEnvelope } from "../../../events/envelope.ts";
 import { waitFor } from "../../support/wait.ts";
 import { silentLogger } from "../../support/logger.ts";
-import { pgliteBackend } from "../../support/storage.ts";
+import { pgliteBackend, withServiceDatabase } from "../../support/storage.ts";
 
 const at = (iso: string) => new Date(iso);
 const confirmed = (
@@ -70,17 +70,13 @@ describe("analytics contributions", () => {
 });
 
 describe("the analytics consumer group", () => {
-  let storage: Storage;
-  let drop: () => Promise<void>;
   let db: Database;
-  beforeAll(async () => {
-    ({ storage, drop } = await pgliteBackend.open());
-    db = storage.forService("analytics");
-    await prepareAnalyticsDatabase(db);
-  });
-  afterAll(async () => {
-    await drop?.();
-  });
+  withServiceDatabase(
+    pgliteBackend,
+    "analytics",
+    prepareAnalyticsDatabase,
+    (analytics) => (db = analytics),
+  );
 
   it("keeps orders and revenue per hour and currency, counting a redelivered event once", async () => {
     const log = createMemoryEventLog({ logger: silentLogger });

@@ -10,7 +10,10 @@ import {
   renderEventDocs,
   validateEventData,
 } from "../../../events/contracts.ts";
-import { createMemoryEventLog } from "../../../events/event-log.ts";
+import {
+  createMemoryEventLog,
+  type EventLog,
+} from "../../../events/event-log.ts";
 import { createMemoryJobQueue } from "../../../events/job-queue.ts";
 import { createNotificationWorker } from "../../../events/notification-worker.ts";
 import { appendEvent } from "../../../events/outbox-writer.ts";
@@ -21,6 +24,28 @@ import { silentLogger } from "../../support/logger.ts";
 import { waitFor } from "../../support/wait.ts";
 
 const order = { orderId: "o-1", userId: "u-1", total: 1999, currency: "USD" };
+
+/**
+ * Publishes to `topic` an order confirmation whose data breaks its contract (`brokenData`), then a
+ * valid one (`order`); returns the valid one.
+ */
+async function publishBrokenThenValid(
+  eventLog: EventLog,
+  topic: string,
+  brokenData: object,
+) {
+  const [broken, valid] = [brokenData, order].map((data) =>
+    buildEnvelope({ type: "orders.order.confirmed", key: "u", data }),
+  );
+  await eventLog.publish(
+    topic,
+    [broken!, valid!].map((envelope) => ({
+      key: envelope.key,
+      value: JSON.stringify(envelope),
+    })),
+  );
+  return valid!;
+}
 
 describe("event contracts", () => {
   it("accept the data each producer writes", () => {
@@ -161,23 +186,10 @@ describe("event contracts", () => {
     });
     await worker.start();
     try {
-      const good = buildEnvelope({
-        type: "orders.order.confirmed",
-        key: "u",
-        data: order,
+      const good = await publishBrokenThenValid(eventLog, "contracts", {
+        orderId: "o",
+        total: "a lot",
       });
-      const bad = buildEnvelope({
-        type: "orders.order.confirmed",
-        key: "u",
-        data: { orderId: "o", total: "a lot" },
-      });
-      await eventLog.publish(
-        "contracts",
-        [bad, good].map((envelope) => ({
-          key: envelope.key,
-          value: JSON.stringify(envelope),
-        })),
-      );
       await waitFor(
         () =>
           worker.stats.handled + worker.stats.rejected >= 2 ? true : undefined,
@@ -212,23 +224,10 @@ describe("event contracts", () => {
     });
     await analytics.start();
     try {
-      const good = buildEnvelope({
-        type: "orders.order.confirmed",
-        key: "u",
-        data: order,
+      await publishBrokenThenValid(eventLog, "contracts-analytics", {
+        ...order,
+        total: -5,
       });
-      const bad = buildEnvelope({
-        type: "orders.order.confirmed",
-        key: "u",
-        data: { ...order, total: -5 },
-      });
-      await eventLog.publish(
-        "contracts-analytics",
-        [bad, good].map((envelope) => ({
-          key: envelope.key,
-          value: JSON.stringify(envelope),
-        })),
-      );
       await waitFor(
         () =>
           analytics.stats.counted + analytics.stats.rejected >= 2

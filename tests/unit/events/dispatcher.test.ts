@@ -114,6 +114,37 @@ describe("the dispatcher", () => {
       )
     )[0];
 
+  /**
+   * Waits for far more refusals than the two attempts of the policy, checks the jobs were held, not
+   * failed (the dependency is reported unavailable, the DLQ is empty), then brings the dependency
+   * back and waits until `delivered` jobs went out.
+   */
+  const expectHeldThenDelivered = async (
+    running: Dispatcher,
+    {
+      refused,
+      unavailable,
+      recover,
+      delivered,
+    }: {
+      refused: () => number;
+      unavailable: string;
+      recover: () => void;
+      delivered: number;
+    },
+  ) => {
+    await waitFor(() => (refused() >= 10 ? true : undefined), {
+      what: "repeated refusals",
+    });
+    expect(running.unavailable).toEqual([unavailable]);
+    expect(await jobs.depth(deadLetterQueueOf("test.email"))).toBe(0);
+    recover();
+    await waitFor(
+      () => (running.stats.delivered === delivered ? true : undefined),
+      { what: `the ${delivered} held jobs delivered` },
+    );
+  };
+
   /** The events the dispatcher wrote to the notifications outbox, in outbox order. */
   const deliveredEvents = async () =>
     (
@@ -337,15 +368,11 @@ describe("the dispatcher", () => {
       sent.push(job.notificationId);
     });
     for (let n = 0; n < 3; n += 1) await publish(jobFor("u-a", n));
-    // Far more refusals than the two attempts of the policy: the jobs were held, not failed.
-    await waitFor(() => (refused >= 10 ? true : undefined), {
-      what: "repeated refusals",
-    });
-    expect(running.unavailable).toEqual(["smtp"]);
-    expect(await jobs.depth(deadLetterQueueOf("test.email"))).toBe(0);
-    smtpDown = false;
-    await waitFor(() => (running.stats.delivered === 3 ? true : undefined), {
-      what: "the held jobs delivered",
+    await expectHeldThenDelivered(running, {
+      refused: () => refused,
+      unavailable: "smtp",
+      recover: () => void (smtpDown = false),
+      delivered: 3,
     });
     expect(sent).toEqual(["u-a-0:email", "u-a-1:email", "u-a-2:email"]);
     expect(running.unavailable).toEqual([]);
@@ -378,14 +405,11 @@ describe("the dispatcher", () => {
       { database: flaky },
     );
     await publish(jobFor("u-b", 0));
-    await waitFor(() => (refused >= 10 ? true : undefined), {
-      what: "repeated refusals",
-    });
-    expect(running.unavailable).toEqual(["database"]);
-    expect(await jobs.depth(deadLetterQueueOf("test.email"))).toBe(0);
-    databaseDown = false;
-    await waitFor(() => (running.stats.delivered === 1 ? true : undefined), {
-      what: "the held job delivered",
+    await expectHeldThenDelivered(running, {
+      refused: () => refused,
+      unavailable: "database",
+      recover: () => void (databaseDown = false),
+      delivered: 1,
     });
     expect(sent).toEqual(["u-b-0:email"]);
     expect(await jobs.depth(deadLetterQueueOf("test.email"))).toBe(0);

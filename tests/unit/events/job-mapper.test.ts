@@ -107,34 +107,16 @@ describe("envelope validation at consume time", () => {
     expect(parseEnvelope(JSON.stringify(envelope))).toEqual(envelope);
   });
 
+  /** A valid envelope with `fields` overwritten, as the consumer reads it. */
+  const withFields = (fields: Record<string, unknown>) =>
+    JSON.stringify({ ...event("orders.order.confirmed", {}), ...fields });
   it.each([
     ["not JSON", "{nope"],
-    [
-      "field eventId",
-      JSON.stringify({ ...event("orders.order.confirmed", {}), eventId: "x" }),
-    ],
-    [
-      "field type",
-      JSON.stringify({
-        ...event("orders.order.confirmed", {}),
-        type: "Orders.Confirmed",
-      }),
-    ],
-    [
-      "field key",
-      JSON.stringify({ ...event("orders.order.confirmed", {}), key: "" }),
-    ],
-    [
-      "field traceparent",
-      JSON.stringify({
-        ...event("orders.order.confirmed", {}),
-        traceparent: "abc",
-      }),
-    ],
-    [
-      "field data",
-      JSON.stringify({ ...event("orders.order.confirmed", {}), data: [] }),
-    ],
+    ["field eventId", withFields({ eventId: "x" })],
+    ["field type", withFields({ type: "Orders.Confirmed" })],
+    ["field key", withFields({ key: "" })],
+    ["field traceparent", withFields({ traceparent: "abc" })],
+    ["field data", withFields({ data: [] })],
   ])("rejects an envelope with a bad %s", (problem, raw) => {
     expect(() => parseEnvelope(raw)).toThrow(InvalidEnvelopeError);
     expect(() => parseEnvelope(raw)).toThrow(problem);

@@ -60,6 +60,10 @@ function createFakeConsumer({ failConnect = false } = {}) {
     emit(event: string, payload: unknown) {
       for (const listener of listeners.get(event) ?? []) listener({ payload });
     },
+    /** kafkajs's crash event; `restart: true` is a crash kafkajs restarts the consumer after itself. */
+    crash(error: Error, { restart = false, groupId = "notifications" } = {}) {
+      fake.emit(EVENTS.CRASH, { error, groupId, restart });
+    },
     pause(topics: Array<{ topic: string; partitions: number[] }>) {
       fake.paused.push(...topics.flatMap(({ partitions }) => partitions));
     },
@@ -83,6 +87,13 @@ function createFakeConsumer({ failConnect = false } = {}) {
   return fake;
 }
 type FakeConsumer = ReturnType<typeof createFakeConsumer>;
+
+/** The state of a subscription consuming all its partitions after `restarts` rebuilds. */
+const runningState = (restarts = 0) => ({
+  status: "running",
+  pausedPartitions: [],
+  restarts,
+});
 
 /** What kafkajs hands eachBatch, with the calls recorded. */
 function batchPayload(
@@ -134,17 +145,21 @@ describe("the self-healing Kafka subscription", () => {
   let consumers: FakeConsumer[];
   let handled: MessageBatch[];
   let handler: (batch: MessageBatch) => Promise<void>;
+  /** What every subscription of these tests subscribes to and hands its batches to. */
+  const subscribed = {
+    groupId: "notifications",
+    topics: [TOPIC],
+    fromBeginning: true,
+    logger: silentLogger,
+    joinTimeoutMs: 10_000,
+    handleBatch: (batch: MessageBatch) => handler(batch),
+  };
   const start = (options: { failConnectAfterFirst?: number } = {}) => {
     let built = 0;
     return startKafkaSubscription({
-      groupId: "notifications",
-      topics: [TOPIC],
-      fromBeginning: true,
-      logger: silentLogger,
-      joinTimeoutMs: 10_000,
+      ...subscribed,
       backoff: { initialMs: 100, maxMs: 400 },
       restartBackoff: { initialMs: 1000, maxMs: 8000 },
-      handleBatch: (batch) => handler(batch),
       createConsumer: () => {
         built += 1;
         const consumer = createFakeConsumer({
@@ -187,12 +202,7 @@ describe("the self-healing Kafka subscription", () => {
     const startWith = (refusal: () => Error, refusals: number) => {
       let built = 0;
       return startKafkaSubscription({
-        groupId: "notifications",
-        topics: [TOPIC],
-        fromBeginning: true,
-        logger: silentLogger,
-        joinTimeoutMs: 10_000,
-        handleBatch: (batch) => handler(batch),
+        ...subscribed,
         createConsumer: () => {
           built += 1;
           const consumer = createFakeConsumer();
@@ -225,11 +235,7 @@ describe("the self-healing Kafka subscription", () => {
     expect(consumers[0]!.subscribed).toEqual([
       { topics: [TOPIC], fromBeginning: true },
     ]);
-    expect(subscription.state()).toEqual({
-      status: "running",
-      pausedPartitions: [],
-      restarts: 0,
-    });
+    expect(subscription.state()).toEqual(runningState());
     await subscription.stop();
   });
 
@@ -262,13 +268,11 @@ describe("the self-healing Kafka subscription", () => {
 
   it("when the consumer crashes, rebuilds and re-subscribes it with backoff, and reports restarting until it joined", async () => {
     const subscription = await startJoined({ failConnectAfterFirst: 1 });
-    consumers[0]!.emit(EVENTS.CRASH, {
-      error: new KafkaJSNonRetriableError(
+    consumers[0]!.crash(
+      new KafkaJSNonRetriableError(
         "The coordinator is not aware of this member",
       ),
-      groupId: "notifications",
-      restart: false,
-    });
+    );
     expect(subscription.state()).toMatchObject({
       status: "restarting",
       restarts: 1,
@@ -288,20 +292,12 @@ describe("the self-healing Kafka subscription", () => {
     expect(consumers[2]!.subscribed).toEqual([
       { topics: [TOPIC], fromBeginning: true },
     ]);
-    expect(subscription.state()).toEqual({
-      status: "running",
-      pausedPartitions: [],
-      restarts: 1,
-    });
+    expect(subscription.state()).toEqual(runningState(1));
     // The rebuilt consumer consumes.
     await consumers[2]!.eachBatch!(batchPayload(["3"]).payload);
     expect(handled.map((batch) => batch.messages[0]!.offset)).toEqual(["3"]);
     // A crash of the old, replaced consumer is not this subscription's concern any more.
-    consumers[0]!.emit(EVENTS.CRASH, {
-      error: new Error("late"),
-      groupId: "notifications",
-      restart: false,
-    });
+    consumers[0]!.crash(new Error("late"));
     expect(subscription.state().status).toBe("running");
     await subscription.stop();
     expect(subscription.state().status).toBe("stopped");
@@ -309,11 +305,7 @@ describe("the self-healing Kafka subscription", () => {
 
   it("leaves a crash kafkajs restarts by itself to kafkajs", async () => {
     const subscription = await startJoined();
-    consumers[0]!.emit(EVENTS.CRASH, {
-      error: new Error("retries exhausted"),
-      groupId: "notifications",
-      restart: true,
-    });
+    consumers[0]!.crash(new Error("retries exhausted"), { restart: true });
     await vi.advanceTimersByTimeAsync(60_000);
     expect(consumers).toHaveLength(1);
     expect(subscription.state()).toMatchObject({
@@ -351,11 +343,7 @@ describe("the self-healing Kafka subscription", () => {
       expect((thrown as KafkaJSProtocolError).type).toBe(type);
       expect(refused.resolved).toEqual([]);
       expect(consumers[0]!.paused).toEqual([]);
-      expect(subscription.state()).toEqual({
-        status: "running",
-        pausedPartitions: [],
-        restarts: 0,
-      });
+      expect(subscription.state()).toEqual(runningState());
       // After the rejoin kafkajs fetches from the last commit: the same batch again, now committed.
       const again = batchPayload(["4", "5"]);
       await consumers[0]!.eachBatch!(again.payload);
@@ -433,11 +421,7 @@ describe("the self-healing Kafka subscription", () => {
     const recovered = batchPayload(["20", "21"], { partition: 1 });
     await consumer.eachBatch!(recovered.payload);
     expect(recovered.resolved).toEqual(["21"]);
-    expect(subscription.state()).toEqual({
-      status: "running",
-      pausedPartitions: [],
-      restarts: 0,
-    });
+    expect(subscription.state()).toEqual(runningState());
     await subscription.stop();
   });
 
@@ -492,11 +476,7 @@ describe("the self-healing Kafka subscription", () => {
         }
       ).restartOnFailure(new Error("x")),
     ).resolves.toBe(false);
-    consumers[0]!.emit(EVENTS.CRASH, {
-      error: new Error("gave up"),
-      groupId: "g",
-      restart: false,
-    });
+    consumers[0]!.crash(new Error("gave up"), { groupId: "g" });
     await vi.advanceTimersByTimeAsync(51);
     expect(configs).toHaveLength(2);
     expect(subscription.state()).toMatchObject({

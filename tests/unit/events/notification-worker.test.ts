@@ -1,12 +1,4 @@
-import {
-  afterAll,
-  afterEach,
-  beforeAll,
-  beforeEach,
-  describe,
-  expect,
-  it,
-} from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   createMemoryEventLog,
   type EventLog,
@@ -16,12 +8,12 @@ import {
 import type { JobQueue, NewJob } from "../../../events/job-queue.ts";
 import { createNotificationWorker } from "../../../events/notification-worker.ts";
 import { prepareNotificationsDatabase } from "../../../events/pipeline.ts";
-import type { Database, Storage } from "../../../platform/database.ts";
+import type { Database } from "../../../platform/database.ts";
 import { InfrastructureError } from "../../../platform/errors.ts";
 import { buildEnvelope } from "../../../events/envelope.ts";
 import { waitFor } from "../../support/wait.ts";
 import { silentLogger } from "../../support/logger.ts";
-import { pgliteBackend } from "../../support/storage.ts";
+import { pgliteBackend, withServiceDatabase } from "../../support/storage.ts";
 
 /**
  * A JobQueue whose publishes the test settles by hand: it records each call (in call order) and
@@ -105,8 +97,6 @@ const batchOf = (messages: LogMessage[]): MessageBatch => ({
 });
 
 describe("the notification worker, a batch at a time", () => {
-  let storage: Storage;
-  let drop: () => Promise<void>;
   let db: Database;
   let inboxQueries: number;
   let jobQueue: ReturnType<typeof createManualJobQueue>;
@@ -114,16 +104,13 @@ describe("the notification worker, a batch at a time", () => {
 
   let notifications: Database;
 
-  // One PGlite for the file (opening and migrating one per test was most of its time); each test
-  // starts from empty tables.
-  beforeAll(async () => {
-    ({ storage, drop } = await pgliteBackend.open());
-    notifications = storage.forService("notifications");
-    await prepareNotificationsDatabase(notifications);
-  });
-  afterAll(async () => {
-    await drop?.();
-  });
+  // One PGlite for the file; each test starts from empty tables.
+  withServiceDatabase(
+    pgliteBackend,
+    "notifications",
+    prepareNotificationsDatabase,
+    (prepared) => (notifications = prepared),
+  );
   beforeEach(async () => {
     await notifications.query(
       "TRUNCATE notifications.inbox, notifications.rejected_events, notifications.deliveries RESTART IDENTITY",
@@ -149,6 +136,29 @@ describe("the notification worker, a batch at a time", () => {
     await eventLog.close();
   });
 
+  const newWorker = (options: { topics?: string[] } = {}) =>
+    createNotificationWorker({
+      eventLog,
+      jobQueue,
+      db,
+      logger: silentLogger,
+      ...options,
+    });
+  /**
+   * Hands the envelopes over to a new worker as one batch and waits until it has issued every
+   * publish; `handled` settles once the batch does.
+   */
+  const handleAllIssued = async (envelopes: object[]) => {
+    const worker = newWorker();
+    const handled = worker.handleBatch(batchOf(envelopes.map(messageOf)));
+    await waitFor(
+      () => (jobQueue.calls.length === envelopes.length ? true : undefined),
+      { timeoutMs: 10_000, what: "all publishes issued" },
+    );
+    // Wrapped: an async function returning the promise itself would wait for it to settle.
+    return { worker, handled };
+  };
+
   const inbox = async () =>
     (
       await db.query<{ event_id: string }>(
@@ -158,12 +168,7 @@ describe("the notification worker, a batch at a time", () => {
 
   it("dedupes the whole batch against the inbox in one query, including repeats inside the batch", async () => {
     jobQueue.autoConfirm(true);
-    const worker = createNotificationWorker({
-      eventLog,
-      jobQueue,
-      db,
-      logger: silentLogger,
-    });
+    const worker = newWorker();
     const [a, b, c] = [
       confirmed("u1", 1),
       confirmed("u1", 2),
@@ -191,24 +196,14 @@ describe("the notification worker, a batch at a time", () => {
   });
 
   it("issues every publish of the batch in event order before awaiting any confirm", async () => {
-    const worker = createNotificationWorker({
-      eventLog,
-      jobQueue,
-      db,
-      logger: silentLogger,
-    });
     const envelopes = [
       confirmed("u1", 1),
       confirmed("u2", 1),
       confirmed("u1", 2),
       confirmed("u1", 3),
     ];
-    const handled = worker.handleBatch(batchOf(envelopes.map(messageOf)));
     // A worker that awaited each confirm before the next publish would never issue the fourth.
-    await waitFor(
-      () => (jobQueue.calls.length === envelopes.length ? true : undefined),
-      { timeoutMs: 10_000, what: "all publishes issued" },
-    );
+    const { handled } = await handleAllIssued(envelopes);
     expect(jobQueue.calls.map(({ job }) => job.id)).toEqual(
       envelopes.map((envelope) => `${envelope.eventId}:email`),
     );
@@ -222,22 +217,12 @@ describe("the notification worker, a batch at a time", () => {
   });
 
   it("when one publish of the batch is rejected, fails the batch and records nothing", async () => {
-    const worker = createNotificationWorker({
-      eventLog,
-      jobQueue,
-      db,
-      logger: silentLogger,
-    });
     const envelopes = [
       confirmed("u1", 1),
       confirmed("u1", 2),
       confirmed("u1", 3),
     ];
-    const handled = worker.handleBatch(batchOf(envelopes.map(messageOf)));
-    await waitFor(() => (jobQueue.calls.length === 3 ? true : undefined), {
-      timeoutMs: 10_000,
-      what: "all publishes issued",
-    });
+    const { worker, handled } = await handleAllIssued(envelopes);
     jobQueue.calls[0]!.confirm();
     jobQueue.calls[1]!.reject(
       new InfrastructureError("rabbitmq is disconnected", { retriable: true }),
@@ -250,12 +235,7 @@ describe("the notification worker, a batch at a time", () => {
 
   it("parks unreadable events with the batch and publishes the rest", async () => {
     jobQueue.autoConfirm(true);
-    const worker = createNotificationWorker({
-      eventLog,
-      jobQueue,
-      db,
-      logger: silentLogger,
-    });
+    const worker = newWorker();
     const good = confirmed("u1", 1);
     await worker.handleBatch(
       batchOf([messageOf({ nonsense: true }, 0), messageOf(good, 1)]),
@@ -273,13 +253,7 @@ describe("the notification worker, a batch at a time", () => {
   it("subscribed: a batch with a failed publish stays uncommitted, its partition pauses, and nothing later overtakes it", async () => {
     jobQueue.autoConfirm(true);
     jobQueue.failNext(1);
-    const worker = createNotificationWorker({
-      eventLog,
-      jobQueue,
-      db,
-      logger: silentLogger,
-      topics: ["switchyard.orders"],
-    });
+    const worker = newWorker({ topics: ["switchyard.orders"] });
     const first = [confirmed("u1", 1), confirmed("u1", 2)];
     await eventLog.publish(
       "switchyard.orders",

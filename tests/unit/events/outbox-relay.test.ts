@@ -1,13 +1,14 @@
 import { pino } from "pino";
-import { describe, expect, it } from "vitest";
-import {
-  createMemoryEventLog,
-  type EventLog,
-} from "../../../events/event-log.ts";
+import { describe, it } from "vitest";
+import { createMemoryEventLog } from "../../../events/event-log.ts";
 import { createOutboxRelay } from "../../../events/outbox-relay.ts";
 import { appendToOutbox } from "../../../events/outbox-writer.ts";
 import type { Database } from "../../../platform/database.ts";
 import { pgliteBackend, withOrdersDatabase } from "../../support/storage.ts";
+import {
+  expectRefusedRowsPublishedLater,
+  refusingEventLog,
+} from "../../support/outbox-relay-fixtures.ts";
 
 const logger = pino({ level: "silent" });
 
@@ -17,14 +18,7 @@ describe("the outbox relay on PGlite (createOutboxRelay)", () => {
 
   it("keeps rows unpublished while the event log refuses them, and publishes them once it accepts", async () => {
     const log = createMemoryEventLog({ logger });
-    let down = true;
-    const flaky: EventLog = {
-      ...log,
-      publish: (topic, messages) =>
-        down
-          ? Promise.reject(new Error("broker down"))
-          : log.publish(topic, messages),
-    };
+    const { eventLog: flaky, recover } = refusingEventLog(log);
     for (const key of ["u1", "u2"])
       await db.transaction((tx) =>
         appendToOutbox(tx, "orders", {
@@ -39,11 +33,7 @@ describe("the outbox relay on PGlite (createOutboxRelay)", () => {
       eventLog: flaky,
       logger,
     });
-    await expect(relay.relayOnce()).rejects.toThrow("broker down");
-    expect((await relay.lag()).unpublished).toBe(2);
-    down = false;
-    expect(await relay.relayOnce()).toBe(2);
-    expect((await relay.lag()).unpublished).toBe(0);
+    await expectRefusedRowsPublishedLater(relay, { count: 2, recover });
     await log.close();
   });
 });

@@ -9,6 +9,7 @@ import {
   type Pipeline,
 } from "../../../events/pipeline.ts";
 import { silentLogger } from "../../support/logger.ts";
+import { WORKER_PAUSED_ON_RABBITMQ } from "../../support/pipeline-readiness.ts";
 
 const running: SubscriptionState = {
   status: "running",
@@ -55,23 +56,7 @@ describe("event-log consumer readiness and metrics", () => {
     expect(consumerReadiness(consumersOnly(reports))).toEqual({
       ready: false,
       details: {
-        consumers: [
-          {
-            role: "worker",
-            group: "notifications",
-            status: "paused",
-            reason: "rabbitmq is disconnected",
-            pausedPartitions: 1,
-            restarts: 0,
-          },
-          {
-            role: "analytics",
-            group: "analytics",
-            status: "running",
-            pausedPartitions: 0,
-            restarts: 0,
-          },
-        ],
+        consumers: WORKER_PAUSED_ON_RABBITMQ,
       },
     });
     for (const status of ["restarting", "stopped", "starting"] as const) {
