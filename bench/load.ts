@@ -4,7 +4,7 @@
  */
 import autocannon from "autocannon";
 import { Pool } from "undici";
-import { postGraphQLBody } from "../tests/support/graphql-body.ts";
+import { postGraphQLBody } from "../tests/support/graphql.ts";
 import type { Runner } from "./runners.ts";
 
 export interface Measured {

@@ -10,7 +10,7 @@ import {
   staticDiscoveryOf,
 } from "../support/stack.ts";
 import { pgliteBackend } from "../support/storage.ts";
-import { postGraphQLBody as post } from "../support/graphql-body.ts";
+import { postGraphQLBody as post } from "../support/graphql.ts";
 import { subgraphFetchCount } from "../support/subgraph-fetch-count.ts";
 
 // Generous on purpose: eight test runs share two cores, and a subgraph timeout is not under test.

@@ -19,7 +19,7 @@ import {
   waitFor,
 } from "../support/brokers.ts";
 import { EVENT_TOPICS } from "../../events/envelope.ts";
-import { placeOrderVariables } from "../support/place-order.ts";
+import { PLACE_ORDER, placeOrderVariables } from "../support/place-order.ts";
 import { freePort } from "../support/process.ts";
 import { startSmtpSink } from "../support/smtp-sink.ts";
 import { gql as supportGql } from "../support/stack.ts";
@@ -239,7 +239,7 @@ describe.skipIf(skipReason !== undefined)(
     it("turns a placeOrder through the router into an email and a notification the customer reads back", async () => {
       const requestId = randomUUID();
       const placed = await gql(
-        "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }",
+        PLACE_ORDER,
         placeOrderVariables(productId),
         buyer.token,
         requestId,

@@ -29,7 +29,7 @@ import {
 import { ownRouterSecurity } from "../support/own-router.ts";
 import { scratchDir } from "../support/scratch.ts";
 import { pgliteBackend } from "../support/storage.ts";
-import { postGraphQLBody as post } from "../support/graphql-body.ts";
+import { postGraphQLBody as post } from "../support/graphql.ts";
 import { subgraphFetchCount } from "../support/subgraph-fetch-count.ts";
 import { waitFor } from "../support/wait.ts";
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openStorage, type Storage } from "../../platform/database.ts";
 import type { Stack } from "../../stack.ts";
 import { bootStack } from "../support/stack.ts";
-import { postGraphQLBody } from "../support/graphql-body.ts";
+import { postGraphQLBody } from "../support/graphql.ts";
 
 /**
  * A document without the operation the request names is the client's mistake (GraphiQL makes it

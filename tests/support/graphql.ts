@@ -22,11 +22,31 @@ export async function gql<Data = Json>(
   variables: Record<string, unknown> = {},
   headers: Record<string, string> = {},
 ): Promise<GraphQLResponse<Data>> {
+  const { status, body } = await postGraphQLBody<Data>(
+    url,
+    { query, variables },
+    headers,
+  );
+  return { status, ...body };
+}
+
+/**
+ * Posts `body` as JSON and returns the status with the parsed response body: for tests that shape
+ * the request body themselves (persisted-query extensions, `documentId`, `operationName`, ...),
+ * where `gql` sends only a query and its variables.
+ */
+export async function postGraphQLBody<Data = Json>(
+  url: string,
+  body: object,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Omit<GraphQLResponse<Data>, "status"> }> {
   const response = await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify({ query, variables }),
+    body: JSON.stringify(body),
   });
-  const body = (await response.json()) as Omit<GraphQLResponse<Data>, "status">;
-  return { status: response.status, ...body };
+  return {
+    status: response.status,
+    body: (await response.json()) as Omit<GraphQLResponse<Data>, "status">,
+  };
 }

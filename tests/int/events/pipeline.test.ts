@@ -40,6 +40,7 @@ import {
   declaredQueues,
   openTestJobQueue,
 } from "../../support/rabbit-job-queues.ts";
+import { PLACE_ORDER } from "../../support/place-order.ts";
 
 const { postgres, unavailable } = await probePipelineServices();
 const retry: RetryPolicy = { delaysMs: [100, 300], maxAttempts: 3 };
@@ -126,7 +127,7 @@ describe.skipIf(unavailable)(
       const requestId = `pipeline-${randomUUID()}`;
       const placed = await gql(
         stack.routerUrl,
-        "mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }",
+        PLACE_ORDER,
         {
           input: {
             items: [{ productId: product, quantity: 2 }],
